@@ -3,4 +3,5 @@
 #![deny(unsafe_code)]
 
 pub mod book;
+pub mod instrument;
 pub mod num;

@@ -1,0 +1,148 @@
+//! The instrument registry: every tradable thing the engine knows, built once from config.
+//! Hot-path code carries only the small [`InstrumentId`]; names and scales are looked up here.
+
+use crate::num::{pow10, InstrumentId, Px, Qty};
+
+/// The venues Pulse speaks to. A closed set: adding a venue adds a variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Venue {
+    Binance,
+}
+
+impl Venue {
+    pub fn name(self) -> &'static str {
+        match self {
+            Venue::Binance => "binance",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Venue> {
+        match name {
+            "binance" => Some(Venue::Binance),
+            _ => None,
+        }
+    }
+}
+
+/// One instrument with its exact-number conventions. Prices are mantissas at `price_scale`
+/// decimal places, quantities at `qty_scale`; every price is a multiple of `tick` and every
+/// quantity a multiple of `lot`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instrument {
+    pub id: InstrumentId,
+    pub venue: Venue,
+    pub symbol: String,
+    pub price_scale: u32,
+    pub qty_scale: u32,
+    pub tick: Px,
+    pub lot: Qty,
+}
+
+impl Instrument {
+    /// The scale of `price * quantity` mantissas (notional, PnL, fees).
+    pub fn notional_scale(&self) -> u32 {
+        self.price_scale + self.qty_scale
+    }
+
+    /// `px * qty` as a mantissa at [`Instrument::notional_scale`]. Exact: i128 cannot overflow
+    /// for two i64 factors.
+    pub fn notional(&self, px: Px, qty: Qty) -> i128 {
+        px.0 as i128 * qty.0 as i128
+    }
+
+    /// One whole unit of the quote currency at notional scale.
+    pub fn notional_unit(&self) -> i128 {
+        pow10(self.price_scale).unwrap_or(1) as i128 * pow10(self.qty_scale).unwrap_or(1) as i128
+    }
+}
+
+/// All instruments, indexed by [`InstrumentId`] (dense, from 0, in config order).
+#[derive(Clone, Debug, Default)]
+pub struct InstrumentRegistry {
+    instruments: Vec<Instrument>,
+}
+
+impl InstrumentRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an instrument and returns its id. A duplicate (venue, symbol) is refused with the
+    /// id it already has.
+    pub fn add(
+        &mut self,
+        venue: Venue,
+        symbol: &str,
+        price_scale: u32,
+        qty_scale: u32,
+        tick: Px,
+        lot: Qty,
+    ) -> Result<InstrumentId, InstrumentId> {
+        if let Some(existing) = self.find(venue, symbol.as_bytes()) {
+            return Err(existing);
+        }
+        let id = InstrumentId(self.instruments.len() as u16);
+        self.instruments.push(Instrument {
+            id,
+            venue,
+            symbol: symbol.to_owned(),
+            price_scale,
+            qty_scale,
+            tick,
+            lot,
+        });
+        Ok(id)
+    }
+
+    /// Looks an instrument up by the symbol bytes a venue sends, case-insensitively (Binance
+    /// streams name `btcusdt`, payloads `BTCUSDT`). Linear over a handful of instruments: no
+    /// hashing, no allocation.
+    pub fn find(&self, venue: Venue, symbol: &[u8]) -> Option<InstrumentId> {
+        self.instruments
+            .iter()
+            .find(|i| i.venue == venue && i.symbol.as_bytes().eq_ignore_ascii_case(symbol))
+            .map(|i| i.id)
+    }
+
+    pub fn get(&self, id: InstrumentId) -> Option<&Instrument> {
+        self.instruments.get(id.0 as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        self.instruments.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.instruments.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Instrument> {
+        self.instruments.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_is_by_venue_and_case_insensitive_symbol() {
+        let mut reg = InstrumentRegistry::new();
+        let btc = reg
+            .add(Venue::Binance, "BTCUSDT", 2, 5, Px(1), Qty(1))
+            .unwrap();
+        let eth = reg
+            .add(Venue::Binance, "ETHUSDT", 2, 4, Px(1), Qty(1))
+            .unwrap();
+        assert_eq!(btc, InstrumentId(0));
+        assert_eq!(eth, InstrumentId(1));
+        assert_eq!(reg.find(Venue::Binance, b"btcusdt"), Some(btc));
+        assert_eq!(reg.find(Venue::Binance, b"ETHUSDT"), Some(eth));
+        assert_eq!(reg.find(Venue::Binance, b"BTCUSD"), None);
+        assert_eq!(
+            reg.add(Venue::Binance, "btcusdt", 2, 5, Px(1), Qty(1)),
+            Err(btc)
+        );
+        assert_eq!(reg.get(eth).unwrap().notional_scale(), 6);
+    }
+}
