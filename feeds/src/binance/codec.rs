@@ -1,0 +1,321 @@
+//! Binance market data frames → exact integers.
+//!
+//! simd-json in its allocation-free mode: the frame is copied into a reused, padded scratch
+//! buffer, parsed into a reused tape with reused [`Buffers`], and the tape is walked straight
+//! into [`Px`]/[`Qty`] mantissas. After the largest frame has been seen, decoding allocates
+//! nothing. Handles combined-stream frames (`{"stream":..,"data":..}`) and single streams:
+//! `depthUpdate` (spot `U`/`u`, futures also `pu`), `trade`, `aggTrade`, `bookTicker`, and the
+//! REST depth snapshot body.
+
+use simd_json::prelude::*;
+use simd_json::tape::{Tape, Value};
+use simd_json::{Buffers, INPUT_PADDING};
+
+use crate::book::Level;
+use crate::instrument::{Instrument, InstrumentRegistry, Venue};
+use crate::num::{parse_decimal, DecimalError, InstrumentId, Px, Qty, Side};
+
+/// The most price levels one message may carry (both sides together). Binance's largest
+/// snapshot is 5,000 a side; anything above is refused as hostile.
+pub const MAX_LEVELS_PER_MESSAGE: usize = 10_000;
+
+/// One decoded price level of a depth diff or snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelUpdate {
+    pub side: Side,
+    pub px: Px,
+    pub qty: Qty,
+}
+
+/// What a frame was. Depth levels are in [`BinanceCodec::levels`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    Depth {
+        instrument: InstrumentId,
+        first_id: u64,
+        last_id: u64,
+        /// Futures only: the previous event's final update id.
+        prev_last_id: Option<u64>,
+    },
+    Snapshot {
+        instrument: InstrumentId,
+        last_update_id: u64,
+    },
+    Trade {
+        instrument: InstrumentId,
+        trade_id: u64,
+        px: Px,
+        qty: Qty,
+        aggressor: Side,
+    },
+    Ticker {
+        instrument: InstrumentId,
+        update_id: u64,
+        bid: Level,
+        ask: Level,
+    },
+    /// A well-formed frame that carries no market data (a subscription reply).
+    Control,
+}
+
+/// Why a frame was refused. Small and `Copy`: counted per kind on the hot path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    Json,
+    NotAnObject,
+    UnknownEvent,
+    MissingField(&'static str),
+    WrongType(&'static str),
+    Decimal(&'static str, DecimalError),
+    UnknownSymbol,
+    TooManyLevels,
+}
+
+impl DecodeError {
+    /// A stable index per kind (field names aside), for counters and the distinct-error log.
+    pub fn code(self) -> usize {
+        match self {
+            DecodeError::Json => 0,
+            DecodeError::NotAnObject => 1,
+            DecodeError::UnknownEvent => 2,
+            DecodeError::MissingField(_) => 3,
+            DecodeError::WrongType(_) => 4,
+            DecodeError::Decimal(..) => 5,
+            DecodeError::UnknownSymbol => 6,
+            DecodeError::TooManyLevels => 7,
+        }
+    }
+
+    pub const KINDS: usize = 8;
+
+    pub fn describe_code(code: usize) -> &'static str {
+        [
+            "invalid JSON",
+            "JSON that is not an object",
+            "unknown event type",
+            "a required field is missing",
+            "a field has the wrong type",
+            "a decimal that does not fit the instrument's scale",
+            "a symbol that is not configured",
+            "more price levels than allowed in one message",
+        ]
+        .get(code)
+        .copied()
+        .unwrap_or("unknown")
+    }
+}
+
+pub struct BinanceCodec {
+    buffers: Buffers,
+    /// Reused between frames; `'static` only while empty (see [`Tape::reset`]).
+    tape: Tape<'static>,
+    scratch: Vec<u8>,
+    levels: Vec<LevelUpdate>,
+}
+
+impl Default for BinanceCodec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BinanceCodec {
+    pub fn new() -> BinanceCodec {
+        BinanceCodec {
+            buffers: Buffers::new(1 << 16),
+            tape: Tape(Vec::with_capacity(1 << 14)),
+            scratch: Vec::with_capacity((1 << 16) + INPUT_PADDING),
+            levels: Vec::with_capacity(MAX_LEVELS_PER_MESSAGE),
+        }
+    }
+
+    /// The levels of the last `Depth` or `Snapshot` decoded, bids then asks, in message order.
+    pub fn levels(&self) -> &[LevelUpdate] {
+        &self.levels
+    }
+
+    /// Decodes a WebSocket market data frame.
+    pub fn decode_ws(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        self.decode(frame, |root, levels| {
+            let data = match root.get("data") {
+                Some(data) if root.contains_key("stream") => data,
+                _ => root,
+            };
+            if data.as_object().is_none() {
+                return Err(DecodeError::NotAnObject);
+            }
+            match data.get("e").map(|e| e.into_string()) {
+                Some(Some("depthUpdate")) => depth(registry, data, levels),
+                Some(Some("trade")) => trade(registry, data, "t"),
+                Some(Some("aggTrade")) => trade(registry, data, "a"),
+                Some(_) => Err(DecodeError::UnknownEvent),
+                // bookTicker frames carry no "e"; a subscription reply has "result" and "id".
+                None if data.contains_key("u") && data.contains_key("b") => ticker(registry, data),
+                None if data.contains_key("result") && data.contains_key("id") => {
+                    Ok(Decoded::Control)
+                }
+                None => Err(DecodeError::UnknownEvent),
+            }
+        })
+    }
+
+    /// Decodes a REST `/api/v3/depth` body; the body does not name its symbol, the request does.
+    pub fn decode_rest_depth(
+        &mut self,
+        registry: &InstrumentRegistry,
+        symbol: &[u8],
+        body: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        self.decode(body, |root, levels| {
+            if root.as_object().is_none() {
+                return Err(DecodeError::NotAnObject);
+            }
+            let inst = registry
+                .find(Venue::Binance, symbol)
+                .and_then(|id| registry.get(id))
+                .ok_or(DecodeError::UnknownSymbol)?;
+            let last_update_id = u64_field(root, "lastUpdateId")?;
+            push_levels(inst, root, "bids", Side::Buy, levels)?;
+            push_levels(inst, root, "asks", Side::Sell, levels)?;
+            Ok(Decoded::Snapshot {
+                instrument: inst.id,
+                last_update_id,
+            })
+        })
+    }
+
+    fn decode(
+        &mut self,
+        frame: &[u8],
+        walk: impl FnOnce(Value<'_, '_>, &mut Vec<LevelUpdate>) -> Result<Decoded, DecodeError>,
+    ) -> Result<Decoded, DecodeError> {
+        self.levels.clear();
+        self.scratch.clear();
+        self.scratch.extend_from_slice(frame);
+        self.scratch.resize(frame.len() + INPUT_PADDING, 0);
+        let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
+        let result =
+            match simd_json::fill_tape_padded(&mut self.scratch, frame.len(), &mut self.buffers, &mut tape) {
+                Ok(()) => walk(tape.as_value(), &mut self.levels),
+                Err(_) => Err(DecodeError::Json),
+            };
+        self.tape = tape.reset();
+        result
+    }
+}
+
+fn instrument<'r>(registry: &'r InstrumentRegistry, data: Value<'_, '_>) -> Result<&'r Instrument, DecodeError> {
+    let symbol = str_field(data, "s")?;
+    registry
+        .find(Venue::Binance, symbol.as_bytes())
+        .and_then(|id| registry.get(id))
+        .ok_or(DecodeError::UnknownSymbol)
+}
+
+fn depth(
+    registry: &InstrumentRegistry,
+    data: Value<'_, '_>,
+    levels: &mut Vec<LevelUpdate>,
+) -> Result<Decoded, DecodeError> {
+    let inst = instrument(registry, data)?;
+    let first_id = u64_field(data, "U")?;
+    let last_id = u64_field(data, "u")?;
+    let prev_last_id = match data.get("pu") {
+        Some(v) => Some(v.as_u64().ok_or(DecodeError::WrongType("pu"))?),
+        None => None,
+    };
+    push_levels(inst, data, "b", Side::Buy, levels)?;
+    push_levels(inst, data, "a", Side::Sell, levels)?;
+    Ok(Decoded::Depth {
+        instrument: inst.id,
+        first_id,
+        last_id,
+        prev_last_id,
+    })
+}
+
+fn trade(registry: &InstrumentRegistry, data: Value<'_, '_>, id_key: &'static str) -> Result<Decoded, DecodeError> {
+    let inst = instrument(registry, data)?;
+    let buyer_is_maker = data
+        .get("m")
+        .ok_or(DecodeError::MissingField("m"))?
+        .as_bool()
+        .ok_or(DecodeError::WrongType("m"))?;
+    Ok(Decoded::Trade {
+        instrument: inst.id,
+        trade_id: u64_field(data, id_key)?,
+        px: Px(decimal_field(data, "p", inst.price_scale)?),
+        qty: Qty(decimal_field(data, "q", inst.qty_scale)?),
+        aggressor: if buyer_is_maker { Side::Sell } else { Side::Buy },
+    })
+}
+
+fn ticker(registry: &InstrumentRegistry, data: Value<'_, '_>) -> Result<Decoded, DecodeError> {
+    let inst = instrument(registry, data)?;
+    let (ps, qs) = (inst.price_scale, inst.qty_scale);
+    Ok(Decoded::Ticker {
+        instrument: inst.id,
+        update_id: u64_field(data, "u")?,
+        bid: Level {
+            px: Px(decimal_field(data, "b", ps)?),
+            qty: Qty(decimal_field(data, "B", qs)?),
+        },
+        ask: Level {
+            px: Px(decimal_field(data, "a", ps)?),
+            qty: Qty(decimal_field(data, "A", qs)?),
+        },
+    })
+}
+
+fn push_levels(
+    inst: &Instrument,
+    data: Value<'_, '_>,
+    key: &'static str,
+    side: Side,
+    levels: &mut Vec<LevelUpdate>,
+) -> Result<(), DecodeError> {
+    let array = data
+        .get(key)
+        .ok_or(DecodeError::MissingField(key))?
+        .as_array()
+        .ok_or(DecodeError::WrongType(key))?;
+    for pair in array.iter() {
+        let pair = pair.as_array().ok_or(DecodeError::WrongType(key))?;
+        let (Some(px), Some(qty), 2) = (pair.get(0), pair.get(1), pair.len()) else {
+            return Err(DecodeError::WrongType(key));
+        };
+        let px = px.into_string().ok_or(DecodeError::WrongType(key))?;
+        let qty = qty.into_string().ok_or(DecodeError::WrongType(key))?;
+        if levels.len() == MAX_LEVELS_PER_MESSAGE {
+            return Err(DecodeError::TooManyLevels);
+        }
+        levels.push(LevelUpdate {
+            side,
+            px: Px(parse_decimal(px.as_bytes(), inst.price_scale).map_err(|e| DecodeError::Decimal(key, e))?),
+            qty: Qty(parse_decimal(qty.as_bytes(), inst.qty_scale).map_err(|e| DecodeError::Decimal(key, e))?),
+        });
+    }
+    Ok(())
+}
+
+fn str_field<'t, 'i>(data: Value<'t, 'i>, key: &'static str) -> Result<&'i str, DecodeError> {
+    data.get(key)
+        .ok_or(DecodeError::MissingField(key))?
+        .into_string()
+        .ok_or(DecodeError::WrongType(key))
+}
+
+fn u64_field(data: Value<'_, '_>, key: &'static str) -> Result<u64, DecodeError> {
+    data.get(key)
+        .ok_or(DecodeError::MissingField(key))?
+        .as_u64()
+        .ok_or(DecodeError::WrongType(key))
+}
+
+fn decimal_field(data: Value<'_, '_>, key: &'static str, scale: u32) -> Result<i64, DecodeError> {
+    parse_decimal(str_field(data, key)?.as_bytes(), scale).map_err(|e| DecodeError::Decimal(key, e))
+}

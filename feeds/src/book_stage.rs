@@ -1,0 +1,236 @@
+//! The book stage: applies venue-neutral book batches from the feeds, publishes the top of the
+//! book downstream at every commit, and checks the rebuilt book against the venue's own tickers.
+//!
+//! A `bookTicker` with update id `u` is the venue's best bid/ask after the diff whose final id is
+//! `u`. Tickers usually arrive before that diff (diffs are batched every 100 ms), so the last
+//! few are kept in a small fixed table and matched at each commit.
+
+use crate::book::{Apply, L2Book, Level};
+use crate::event::{BookState, BookTop, EventMeta, MarketEvent, MdEvent, TickerEvent};
+use crate::latency::LatencyProbe;
+use crate::num::Nanos;
+use crate::stage::Stage;
+
+/// Events drained per `do_work` call at most.
+const EVENTS_PER_CALL: usize = 1024;
+/// Tickers remembered per instrument while their diff is still on its way.
+const PENDING_TICKERS: usize = 64;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BookCounters {
+    pub levels: u64,
+    pub commits: u64,
+    pub resets: u64,
+    pub stale_marks: u64,
+    /// Commits that left the book crossed.
+    pub crossed: u64,
+    /// Levels beyond the book's capacity (dropped far levels).
+    pub truncated: u64,
+    pub evicted: u64,
+    /// Deletes of levels the book did not hold (normal after truncation; counted).
+    pub removed_absent: u64,
+    /// Levels with a negative quantity or non-positive price: ignored.
+    pub invalid: u64,
+    pub trades: u64,
+    pub ticker_ok: u64,
+    pub ticker_mismatch: u64,
+    /// Tickers received (most name an update id inside a diff batch and cannot be checked).
+    pub tickers: u64,
+}
+
+struct InstrumentBook {
+    book: L2Book,
+    state: BookState,
+    update_id: u64,
+    pending: [Option<TickerEvent>; PENDING_TICKERS],
+    next_pending: usize,
+    counters: BookCounters,
+}
+
+pub struct BookStage {
+    input: rtrb::Consumer<MdEvent>,
+    outputs: Vec<rtrb::Producer<MarketEvent>>,
+    books: Vec<InstrumentBook>,
+    probe: LatencyProbe,
+}
+
+impl BookStage {
+    pub fn new(
+        instruments: usize,
+        levels_per_side: usize,
+        input: rtrb::Consumer<MdEvent>,
+        outputs: Vec<rtrb::Producer<MarketEvent>>,
+        probe: LatencyProbe,
+    ) -> BookStage {
+        let books = (0..instruments)
+            .map(|_| InstrumentBook {
+                book: L2Book::with_capacity(levels_per_side),
+                state: BookState::Stale,
+                update_id: 0,
+                pending: [None; PENDING_TICKERS],
+                next_pending: 0,
+                counters: BookCounters::default(),
+            })
+            .collect();
+        BookStage {
+            input,
+            outputs,
+            books,
+            probe,
+        }
+    }
+
+    pub fn counters(&self, instrument: usize) -> Option<&BookCounters> {
+        self.books.get(instrument).map(|b| &b.counters)
+    }
+
+    pub fn book(&self, instrument: usize) -> Option<&L2Book> {
+        self.books.get(instrument).map(|b| &b.book)
+    }
+
+    pub fn state(&self, instrument: usize) -> Option<BookState> {
+        self.books.get(instrument).map(|b| b.state)
+    }
+
+    pub fn probe(&self) -> &LatencyProbe {
+        &self.probe
+    }
+
+    fn publish(&mut self, event: MarketEvent) {
+        for out in &mut self.outputs {
+            // Room was checked before the input event was taken.
+            let _ = out.push(event);
+        }
+    }
+
+    fn on_event(&mut self, event: MdEvent) {
+        match event {
+            MdEvent::Level {
+                instrument,
+                side,
+                px,
+                qty,
+            } => {
+                let Some(b) = self.books.get_mut(instrument.0 as usize) else {
+                    return;
+                };
+                b.counters.levels += 1;
+                match b.book.apply(side, px, qty) {
+                    Apply::Inserted | Apply::Updated | Apply::Removed => {}
+                    Apply::RemovedAbsent => b.counters.removed_absent += 1,
+                    Apply::Evicted => b.counters.evicted += 1,
+                    Apply::Truncated => b.counters.truncated += 1,
+                    Apply::Invalid => b.counters.invalid += 1,
+                }
+            }
+            MdEvent::BookReset { meta } => {
+                if let Some(b) = self.books.get_mut(meta.instrument.0 as usize) {
+                    b.book.clear();
+                    b.state = BookState::Stale;
+                    b.counters.resets += 1;
+                }
+            }
+            MdEvent::BookCommit { meta, update_id } => {
+                let Some(b) = self.books.get_mut(meta.instrument.0 as usize) else {
+                    return;
+                };
+                b.update_id = update_id;
+                b.counters.commits += 1;
+                b.state = if b.book.is_crossed() {
+                    b.counters.crossed += 1;
+                    BookState::Crossed
+                } else {
+                    BookState::Live
+                };
+                b.check_pending_tickers();
+                let top = b.top(meta);
+                self.publish(MarketEvent::Book(top));
+                self.probe.record_since(meta.ingress);
+            }
+            MdEvent::BookStale { meta, .. } => {
+                let Some(b) = self.books.get_mut(meta.instrument.0 as usize) else {
+                    return;
+                };
+                b.state = BookState::Stale;
+                b.counters.stale_marks += 1;
+                self.publish(MarketEvent::Book(BookTop::empty(meta, BookState::Stale)));
+            }
+            MdEvent::Trade(trade) => {
+                if let Some(b) = self.books.get_mut(trade.meta.instrument.0 as usize) {
+                    b.counters.trades += 1;
+                }
+                self.publish(MarketEvent::Trade(trade));
+                self.probe.record_since(trade.meta.ingress);
+            }
+            MdEvent::Ticker(ticker) => {
+                if let Some(b) = self.books.get_mut(ticker.meta.instrument.0 as usize) {
+                    b.on_ticker(ticker);
+                }
+            }
+        }
+    }
+}
+
+impl InstrumentBook {
+    fn top(&self, meta: EventMeta) -> BookTop {
+        let mut top = BookTop::empty(meta, self.state);
+        top.update_id = self.update_id;
+        top.bid_levels = self.book.top(crate::num::Side::Buy, &mut top.bids) as u8;
+        top.ask_levels = self.book.top(crate::num::Side::Sell, &mut top.asks) as u8;
+        top
+    }
+
+    fn on_ticker(&mut self, ticker: TickerEvent) {
+        self.counters.tickers += 1;
+        if ticker.update_id == self.update_id && self.state != BookState::Stale {
+            self.check(ticker);
+        } else if ticker.update_id > self.update_id {
+            self.pending[self.next_pending % PENDING_TICKERS] = Some(ticker);
+            self.next_pending = self.next_pending.wrapping_add(1);
+        }
+    }
+
+    fn check_pending_tickers(&mut self) {
+        for i in 0..PENDING_TICKERS {
+            match self.pending[i] {
+                Some(t) if t.update_id == self.update_id => {
+                    self.pending[i] = None;
+                    self.check(t);
+                }
+                Some(t) if t.update_id < self.update_id => self.pending[i] = None,
+                _ => {}
+            }
+        }
+    }
+
+    fn check(&mut self, ticker: TickerEvent) {
+        let same = |book: Option<Level>, venue: Level| book == Some(venue);
+        if same(self.book.best_bid(), ticker.bid) && same(self.book.best_ask(), ticker.ask) {
+            self.counters.ticker_ok += 1;
+        } else {
+            self.counters.ticker_mismatch += 1;
+        }
+    }
+}
+
+impl Stage for BookStage {
+    fn name(&self) -> &'static str {
+        "book"
+    }
+
+    fn do_work(&mut self, _now: Nanos) -> usize {
+        let mut work = 0;
+        while work < EVENTS_PER_CALL {
+            // Backpressure: take an event only when every consumer can take what it produces.
+            if self.outputs.iter().any(|o| o.slots() == 0) {
+                break;
+            }
+            let Ok(event) = self.input.pop() else {
+                break;
+            };
+            self.on_event(event);
+            work += 1;
+        }
+        work
+    }
+}

@@ -1,0 +1,135 @@
+//! Events that cross rings. Fixed-size `Copy` types of integers: no heap, no strings, no floats.
+//! Every event carries its ingress stamp so latency can be attributed per stage.
+
+use crate::book::Level;
+use crate::latency::Stamp;
+use crate::num::{InstrumentId, Nanos, Px, Qty, Side};
+
+/// Where and when an input entered the engine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventMeta {
+    pub instrument: InstrumentId,
+    /// Wall-clock receive time (recorded time on replay): the time logic sees.
+    pub recv_ts: Nanos,
+    /// TSC stamp at ingress, for latency measurement only.
+    pub ingress: Stamp,
+}
+
+/// Why a feed gave up on a book until it resyncs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaleReason {
+    /// An update id gap: updates were missed.
+    Gap,
+    /// Updates arrived faster than the pre-sync buffer could hold.
+    BufferOverflow,
+    /// The ring towards the book was full.
+    RingFull,
+}
+
+/// Feed → book: venue-neutral book operations plus trades and venue tickers. A book batch is
+/// `BookReset?`, then `Level`s, then `BookCommit`; the book publishes only at a commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MdEvent {
+    /// Clear the book: a snapshot follows.
+    BookReset { meta: EventMeta },
+    /// Set one level; a zero quantity removes it.
+    Level {
+        instrument: InstrumentId,
+        side: Side,
+        px: Px,
+        qty: Qty,
+    },
+    /// The levels since the last commit form a consistent book as of `update_id`.
+    BookCommit { meta: EventMeta, update_id: u64 },
+    /// The book can no longer be trusted; it stays stale until the next reset and commit.
+    BookStale { meta: EventMeta, reason: StaleReason },
+    Trade(TradeEvent),
+    /// The venue's own best bid/ask as of `update_id`: a check on the rebuilt book.
+    Ticker(TickerEvent),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TradeEvent {
+    pub meta: EventMeta,
+    pub trade_id: u64,
+    pub px: Px,
+    pub qty: Qty,
+    /// The side of the taker: `Sell` when the buyer was the maker.
+    pub aggressor: Side,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TickerEvent {
+    pub meta: EventMeta,
+    pub update_id: u64,
+    pub bid: Level,
+    pub ask: Level,
+}
+
+/// How many levels per side a [`BookTop`] carries downstream.
+pub const TOP_DEPTH: usize = 10;
+
+/// Whether a book may be traded on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BookState {
+    Live,
+    /// Not synced (before the first snapshot, or after a gap until the resync completes).
+    Stale,
+    /// Best bid at or above best ask: never traded on.
+    Crossed,
+}
+
+/// Book → strategy, risk and gateway: the top of one instrument's book after a commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookTop {
+    pub meta: EventMeta,
+    pub update_id: u64,
+    pub state: BookState,
+    pub bid_levels: u8,
+    pub ask_levels: u8,
+    pub bids: [Level; TOP_DEPTH],
+    pub asks: [Level; TOP_DEPTH],
+}
+
+impl BookTop {
+    pub fn empty(meta: EventMeta, state: BookState) -> BookTop {
+        BookTop {
+            meta,
+            update_id: 0,
+            state,
+            bid_levels: 0,
+            ask_levels: 0,
+            bids: [Level::default(); TOP_DEPTH],
+            asks: [Level::default(); TOP_DEPTH],
+        }
+    }
+
+    pub fn bids(&self) -> &[Level] {
+        &self.bids[..self.bid_levels as usize]
+    }
+
+    pub fn asks(&self) -> &[Level] {
+        &self.asks[..self.ask_levels as usize]
+    }
+
+    pub fn best_bid(&self) -> Option<Level> {
+        self.bids().first().copied()
+    }
+
+    pub fn best_ask(&self) -> Option<Level> {
+        self.asks().first().copied()
+    }
+
+    /// Mid price, rounded down to the price scale; `None` unless both sides are present.
+    pub fn mid(&self) -> Option<Px> {
+        let (bid, ask) = (self.best_bid()?, self.best_ask()?);
+        Some(Px(bid.px.0 + (ask.px.0 - bid.px.0) / 2))
+    }
+}
+
+/// Book → downstream stages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarketEvent {
+    Book(BookTop),
+    Trade(TradeEvent),
+}

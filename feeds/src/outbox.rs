@@ -1,0 +1,96 @@
+//! A feed's bounded staging area between decoding a message and pushing its events to the
+//! ring. One message can expand into thousands of events (a snapshot); when the ring has less
+//! room, the rest waits here and the feed reads no new input until it has drained: backpressure
+//! instead of loss. Preallocated; it never grows.
+
+use crate::event::MdEvent;
+
+pub struct Outbox {
+    events: Vec<MdEvent>,
+    sent: usize,
+}
+
+impl Outbox {
+    pub fn with_capacity(capacity: usize) -> Outbox {
+        Outbox {
+            events: Vec::with_capacity(capacity),
+            sent: 0,
+        }
+    }
+
+    /// Room for this many more events.
+    pub fn remaining(&self) -> usize {
+        self.events.capacity() - self.events.len()
+    }
+
+    /// Stages one event; `false` (and nothing staged) when full.
+    #[must_use]
+    pub fn push(&mut self, event: MdEvent) -> bool {
+        if self.events.len() == self.events.capacity() {
+            return false;
+        }
+        self.events.push(event);
+        true
+    }
+
+    pub fn is_drained(&self) -> bool {
+        self.sent == self.events.len()
+    }
+
+    /// Moves as many staged events as fit into `ring`; returns how many moved.
+    pub fn drain_into(&mut self, ring: &mut rtrb::Producer<MdEvent>) -> usize {
+        let pending = &self.events[self.sent..];
+        let n = pending.len().min(ring.slots());
+        if n == 0 {
+            return 0;
+        }
+        match ring.write_chunk_uninit(n) {
+            Ok(chunk) => {
+                let moved = chunk.fill_from_iter(pending[..n].iter().copied());
+                self.sent += moved;
+                if self.is_drained() {
+                    self.events.clear();
+                    self.sent = 0;
+                }
+                moved
+            }
+            Err(_) => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventMeta, StaleReason};
+
+    fn stale(n: u64) -> MdEvent {
+        MdEvent::BookStale {
+            meta: EventMeta {
+                recv_ts: crate::num::Nanos(n),
+                ..EventMeta::default()
+            },
+            reason: StaleReason::Gap,
+        }
+    }
+
+    #[test]
+    fn holds_what_the_ring_cannot_take_and_never_grows() {
+        let mut outbox = Outbox::with_capacity(4);
+        let (mut tx, mut rx) = rtrb::RingBuffer::new(2);
+        for i in 0..4 {
+            assert!(outbox.push(stale(i)));
+        }
+        assert!(!outbox.push(stale(9)));
+        assert_eq!(outbox.drain_into(&mut tx), 2);
+        assert!(!outbox.is_drained());
+        assert_eq!(outbox.drain_into(&mut tx), 0);
+        assert_eq!(rx.pop(), Ok(stale(0)));
+        assert_eq!(rx.pop(), Ok(stale(1)));
+        assert_eq!(outbox.drain_into(&mut tx), 2);
+        assert!(outbox.is_drained());
+        assert_eq!(outbox.remaining(), 4);
+        assert_eq!(rx.pop(), Ok(stale(2)));
+        assert_eq!(rx.pop(), Ok(stale(3)));
+    }
+}

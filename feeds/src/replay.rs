@@ -1,0 +1,197 @@
+//! The feed stage for recorded input: reads a capture file, hands each message to its venue
+//! adapter and pushes the resulting events to the book ring.
+//!
+//! Replay applies backpressure rather than loss: a message's events wait in the outbox until
+//! the ring has room, and no new line is read meanwhile. Malformed lines and frames are counted
+//! per kind, logged once per kind, and skipped.
+
+use std::io;
+
+use crate::binance::codec::DecodeError;
+use crate::binance::BinanceAdapter;
+use crate::capture::{CaptureReader, LineError, SourceKind};
+use crate::clock::ReplayTime;
+use crate::event::{EventMeta, MdEvent};
+use crate::instrument::InstrumentRegistry;
+use crate::latency::LatencyProbe;
+use crate::log::DistinctLog;
+use crate::num::Nanos;
+use crate::outbox::Outbox;
+use crate::stage::Stage;
+
+/// Messages read per `do_work` call at most: bounds the time one call can take.
+const MESSAGES_PER_CALL: usize = 8;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeedCounters {
+    pub lines: u64,
+    /// Messages decoded and handed on.
+    pub messages: u64,
+    pub events: u64,
+    /// Malformed capture lines, by [`LineError`] (FieldCount, Timestamp, Source, TooLong).
+    pub bad_lines: [u64; 4],
+    /// Frames refused by the codec, by [`DecodeError::code`].
+    pub bad_frames: [u64; DecodeError::KINDS],
+    /// Lines from a venue this build has no adapter for.
+    pub unknown_venue: u64,
+    /// Recorded outgoing requests, skipped.
+    pub sends: u64,
+}
+
+impl FeedCounters {
+    pub fn bad_lines_total(&self) -> u64 {
+        self.bad_lines.iter().sum()
+    }
+
+    pub fn bad_frames_total(&self) -> u64 {
+        self.bad_frames.iter().sum()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Intake {
+    Open,
+    Stopped,
+    /// End of file, or a read error (logged).
+    Ended,
+}
+
+pub struct CaptureFeed {
+    reader: CaptureReader,
+    binance: BinanceAdapter,
+    outbox: Outbox,
+    ring: rtrb::Producer<MdEvent>,
+    replay_time: ReplayTime,
+    probe: LatencyProbe,
+    log: DistinctLog,
+    intake: Intake,
+    pub counters: FeedCounters,
+    pub io_error: Option<io::Error>,
+}
+
+impl CaptureFeed {
+    pub fn new(
+        reader: CaptureReader,
+        registry: InstrumentRegistry,
+        ring: rtrb::Producer<MdEvent>,
+        replay_time: ReplayTime,
+        probe: LatencyProbe,
+        log: DistinctLog,
+    ) -> CaptureFeed {
+        CaptureFeed {
+            reader,
+            binance: BinanceAdapter::new(registry),
+            outbox: Outbox::with_capacity(BinanceAdapter::outbox_capacity()),
+            ring,
+            replay_time,
+            probe,
+            log,
+            intake: Intake::Open,
+            counters: FeedCounters::default(),
+            io_error: None,
+        }
+    }
+
+    pub fn binance(&self) -> &BinanceAdapter {
+        &self.binance
+    }
+
+    pub fn probe(&self) -> &LatencyProbe {
+        &self.probe
+    }
+
+    pub fn log_lost(&self) -> u64 {
+        self.log.lost
+    }
+
+    /// Reads and stages one message; `false` when the input has ended.
+    fn read_one(&mut self) -> bool {
+        let ingress = self.probe.stamp();
+        let line = self.reader.line_no() + 1;
+        let record = match self.reader.next_record() {
+            None => return false,
+            Some(Ok(record)) => record,
+            Some(Err(Ok(kind))) => {
+                self.counters.lines += 1;
+                let excerpt: &[u8] = &[];
+                self.counters.bad_lines[line_error_index(kind)] += 1;
+                self.log.once(line_error_index(kind) as u32, kind.describe(), line, excerpt);
+                return true;
+            }
+            Some(Err(Err(e))) => {
+                self.log.once(63, "capture read failed; replay ends here", line, &[]);
+                self.io_error = Some(e);
+                return false;
+            }
+        };
+        self.counters.lines += 1;
+        self.replay_time.advance(record.recv_ts);
+        if record.kind == SourceKind::Send {
+            self.counters.sends += 1;
+            return true;
+        }
+        if record.venue != b"binance" {
+            self.counters.unknown_venue += 1;
+            self.log.once(8, "capture line from a venue with no adapter", line, record.venue);
+            return true;
+        }
+        let meta = EventMeta {
+            instrument: Default::default(),
+            recv_ts: record.recv_ts,
+            ingress,
+        };
+        match self.binance.on_message(record.kind, record.payload, meta, &mut self.outbox) {
+            Ok(()) => self.counters.messages += 1,
+            Err(e) => {
+                let code = e.code();
+                self.counters.bad_frames[code] += 1;
+                self.log.once(16 + code as u32, DecodeError::describe_code(code), line, record.payload);
+            }
+        }
+        self.probe.record_since(ingress);
+        true
+    }
+}
+
+fn line_error_index(kind: LineError) -> usize {
+    match kind {
+        LineError::FieldCount => 0,
+        LineError::Timestamp => 1,
+        LineError::Source => 2,
+        LineError::TooLong => 3,
+    }
+}
+
+impl Stage for CaptureFeed {
+    fn name(&self) -> &'static str {
+        "feed"
+    }
+
+    fn do_work(&mut self, _now: Nanos) -> usize {
+        let mut work = self.outbox.drain_into(&mut self.ring);
+        self.counters.events += work as u64;
+        for _ in 0..MESSAGES_PER_CALL {
+            if !self.outbox.is_drained() || self.intake != Intake::Open {
+                break;
+            }
+            if !self.read_one() {
+                self.intake = Intake::Ended;
+                break;
+            }
+            let pushed = self.outbox.drain_into(&mut self.ring);
+            self.counters.events += pushed as u64;
+            work += 1 + pushed;
+        }
+        work
+    }
+
+    fn stop_intake(&mut self) {
+        if self.intake == Intake::Open {
+            self.intake = Intake::Stopped;
+        }
+    }
+
+    fn intake_done(&self) -> bool {
+        self.intake != Intake::Open && self.outbox.is_drained()
+    }
+}
