@@ -1,0 +1,415 @@
+//! The checks serde cannot do: ranges, scales and cross references.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
+use pulse_feeds::num::{parse_decimal, Decimal, DecimalError, Nanos, Px, Qty};
+use toml::Spanned;
+
+use super::error::line_of;
+use super::raw::{
+    DecimalText, GatewayKind, RawConfig, RawInstrument, RawRings, RawRuntime, RawStrategy,
+    SourceKind, StrategyKind,
+};
+use super::{
+    Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, ImbalanceConfig, InstrumentLimits,
+    RingConfig, RiskConfig, RuntimeConfig, SimConfig, SourceConfig, StageKind, StrategyConfig,
+    ThreadConfig,
+};
+
+pub(super) fn config(text: &str, base_dir: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
+    Checker { text, base_dir }.config(raw)
+}
+
+/// Each error carries the key and the line of the offending value.
+struct Checker<'a> {
+    text: &'a str,
+    base_dir: &'a Path,
+}
+
+impl Checker<'_> {
+    fn err(
+        &self,
+        key: impl Into<String>,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError {
+            key: key.into(),
+            line: Some(line_of(self.text, span.start)),
+            message: message.into(),
+        }
+    }
+
+    fn config(&self, raw: RawConfig) -> Result<Config, ConfigError> {
+        let name = &raw.engine.name;
+        let name_ok = (1..=32).contains(&name.get_ref().len())
+            && name
+                .get_ref()
+                .bytes()
+                .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'));
+        if !name_ok {
+            return Err(self.err(
+                "engine.name",
+                name.span(),
+                "must be 1 to 32 characters of a-z, 0-9, `_` or `-`",
+            ));
+        }
+        let SourceKind::Capture = raw.source.kind;
+        let source = SourceConfig::Capture {
+            path: self.path("source.path", &raw.source.path)?,
+        };
+        let runtime = self.runtime(raw.runtime)?;
+        let rings = self.rings(&raw.rings)?;
+        let (instruments, limits) = self.instruments(&raw.instruments)?;
+        let kill_switch_file = match &raw.risk.kill_switch_file {
+            Some(file) => Some(self.path("risk.kill_switch_file", file)?),
+            None => None,
+        };
+        let risk = RiskConfig {
+            kill_switch_file,
+            start_killed: raw.risk.start_killed,
+        };
+        let strategy = self.strategy(&raw.strategy, &instruments)?;
+        let GatewayKind::Sim = raw.gateway.kind;
+        let gateway = GatewayConfig::Sim(SimConfig {
+            taker_fee_ppm: self.fee("gateway.taker_fee_bps", &raw.gateway.taker_fee_bps)?,
+            maker_fee_ppm: self.fee("gateway.maker_fee_bps", &raw.gateway.maker_fee_bps)?,
+        });
+        Ok(Config {
+            engine: EngineConfig {
+                name: name.get_ref().clone(),
+            },
+            source,
+            runtime,
+            rings,
+            instruments,
+            limits,
+            risk,
+            strategy,
+            gateway,
+        })
+    }
+
+    fn path(&self, key: &str, value: &Spanned<String>) -> Result<PathBuf, ConfigError> {
+        if value.get_ref().is_empty() {
+            return Err(self.err(key, value.span(), "must not be empty"));
+        }
+        Ok(self.base_dir.join(value.get_ref()))
+    }
+
+    fn runtime(&self, raw: RawRuntime) -> Result<RuntimeConfig, ConfigError> {
+        let idle = raw.idle.unwrap_or(IdleKind::BusySpin);
+        let Some(raw_threads) = raw.threads else {
+            let hot = ThreadConfig {
+                name: "hot".to_owned(),
+                stages: StageKind::ALL.to_vec(),
+                core: None,
+                idle,
+            };
+            return Ok(RuntimeConfig { threads: vec![hot] });
+        };
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut runner: [Option<usize>; StageKind::ALL.len()] = [None; StageKind::ALL.len()];
+        let mut threads: Vec<ThreadConfig> = Vec::new();
+        for (i, raw) in raw_threads.get_ref().iter().enumerate() {
+            let key = format!("runtime.threads[{i}]");
+            let name = raw.name.get_ref();
+            if name.is_empty() {
+                return Err(self.err(format!("{key}.name"), raw.name.span(), "must not be empty"));
+            }
+            if threads.iter().any(|t| t.name == *name) {
+                return Err(self.err(
+                    format!("{key}.name"),
+                    raw.name.span(),
+                    format!("thread name `{name}` is used twice"),
+                ));
+            }
+            if raw.stages.get_ref().is_empty() {
+                return Err(self.err(
+                    format!("{key}.stages"),
+                    raw.stages.span(),
+                    "a thread must run at least one stage",
+                ));
+            }
+            for stage in raw.stages.get_ref() {
+                let slot = &mut runner[*stage.get_ref() as usize];
+                if let Some(other) = *slot {
+                    let owner = &raw_threads.get_ref()[other].name;
+                    let message = format!(
+                        "stage `{}` is already run by thread `{}`",
+                        stage.get_ref().name(),
+                        owner.get_ref()
+                    );
+                    return Err(self.err(format!("{key}.stages"), stage.span(), message));
+                }
+                *slot = Some(i);
+            }
+            let core = match &raw.core {
+                Some(core) if !(0..cpus as i64).contains(core.get_ref()) => {
+                    let message = format!(
+                        "must be a CPU index from 0 to {} (this machine has {cpus} CPUs)",
+                        cpus - 1
+                    );
+                    return Err(self.err(format!("{key}.core"), core.span(), message));
+                }
+                Some(core) => Some(*core.get_ref() as usize),
+                None => None,
+            };
+            let stages = raw.stages.get_ref().iter().map(|s| *s.get_ref()).collect();
+            threads.push(ThreadConfig {
+                name: name.clone(),
+                stages,
+                core,
+                idle: raw.idle.unwrap_or(idle),
+            });
+        }
+        if let Some(stage) = StageKind::ALL
+            .iter()
+            .find(|s| runner[**s as usize].is_none())
+        {
+            let message = format!("stage `{}` is not run by any thread", stage.name());
+            return Err(self.err("runtime.threads", raw_threads.span(), message));
+        }
+        Ok(RuntimeConfig { threads })
+    }
+
+    fn rings(&self, raw: &RawRings) -> Result<RingConfig, ConfigError> {
+        let ring = |name: &str, value: &Option<Spanned<i64>>, default: usize| match value {
+            None => Ok(default),
+            Some(v)
+                if (2..=1 << 24).contains(v.get_ref())
+                    && (*v.get_ref() as u64).is_power_of_two() =>
+            {
+                Ok(*v.get_ref() as usize)
+            }
+            Some(v) => Err(self.err(
+                format!("rings.{name}"),
+                v.span(),
+                "must be a power of two from 2 to 16777216",
+            )),
+        };
+        let d = RingConfig::default();
+        Ok(RingConfig {
+            market_data: ring("market_data", &raw.market_data, d.market_data)?,
+            book_events: ring("book_events", &raw.book_events, d.book_events)?,
+            intents: ring("intents", &raw.intents, d.intents)?,
+            orders: ring("orders", &raw.orders, d.orders)?,
+            reports: ring("reports", &raw.reports, d.reports)?,
+        })
+    }
+
+    fn instruments(
+        &self,
+        raw: &Spanned<Vec<RawInstrument>>,
+    ) -> Result<(InstrumentRegistry, Vec<InstrumentLimits>), ConfigError> {
+        if raw.get_ref().is_empty() {
+            return Err(self.err(
+                "instruments",
+                raw.span(),
+                "at least one instrument is required",
+            ));
+        }
+        let mut registry = InstrumentRegistry::new();
+        let mut limits = Vec::new();
+        for (i, inst) in raw.get_ref().iter().enumerate() {
+            let key = format!("instruments[{i}]");
+            let venue_name = inst.venue.get_ref();
+            let venue = Venue::from_name(venue_name).ok_or_else(|| {
+                self.err(
+                    format!("{key}.venue"),
+                    inst.venue.span(),
+                    format!("unknown venue `{venue_name}`"),
+                )
+            })?;
+            let symbol = inst.symbol.get_ref();
+            if symbol.is_empty() {
+                return Err(self.err(
+                    format!("{key}.symbol"),
+                    inst.symbol.span(),
+                    "must not be empty",
+                ));
+            }
+            // Scales are set apart from tick and lot: Binance's BTCUSDT book carries quantities
+            // with 8 decimals although orders must be whole lots of 0.00001.
+            let max_scale = i64::from(pulse_feeds::num::MAX_SCALE);
+            let price_scale =
+                self.int(&format!("{key}.price_scale"), &inst.price_scale, 0, max_scale)? as u32;
+            let qty_scale =
+                self.int(&format!("{key}.qty_scale"), &inst.qty_scale, 0, max_scale)? as u32;
+            let tick = self.positive(&format!("{key}.tick_size"), &inst.tick_size, price_scale, "the price scale")?;
+            let lot = self.positive(&format!("{key}.lot_size"), &inst.lot_size, qty_scale, "the quantity scale")?;
+            let r = &inst.risk;
+            let notional_scale = price_scale + qty_scale;
+            let lot_text = "the quantity scale";
+            limits.push(InstrumentLimits {
+                max_order_qty: Qty(self.positive(
+                    &format!("{key}.risk.max_order_qty"),
+                    &r.max_order_qty,
+                    qty_scale,
+                    lot_text,
+                )?),
+                max_order_notional: self.positive(
+                    &format!("{key}.risk.max_order_notional"),
+                    &r.max_order_notional,
+                    notional_scale,
+                    "the notional scale",
+                )? as i128,
+                max_position: Qty(self.positive(
+                    &format!("{key}.risk.max_position"),
+                    &r.max_position,
+                    qty_scale,
+                    lot_text,
+                )?),
+                price_collar_bps: self.int(
+                    &format!("{key}.risk.price_collar_bps"),
+                    &r.price_collar_bps,
+                    1,
+                    u32::MAX.into(),
+                )? as u32,
+                max_ref_age: Nanos::from_millis(self.int(
+                    &format!("{key}.risk.max_ref_age_ms"),
+                    &r.max_ref_age_ms,
+                    1,
+                    i64::MAX,
+                )? as u64),
+            });
+            registry
+                .add(venue, symbol, price_scale, qty_scale, Px(tick), Qty(lot))
+                .map_err(|first| {
+                    let message = format!(
+                        "{}:{symbol} is already configured as instruments[{}]",
+                        venue.name(),
+                        first.0
+                    );
+                    self.err(format!("{key}.symbol"), inst.symbol.span(), message)
+                })?;
+        }
+        Ok((registry, limits))
+    }
+
+    fn strategy(
+        &self,
+        raw: &RawStrategy,
+        instruments: &InstrumentRegistry,
+    ) -> Result<StrategyConfig, ConfigError> {
+        let StrategyKind::BookImbalance = raw.kind;
+        let symbol = raw.instrument.get_ref();
+        let mut matches = instruments
+            .iter()
+            .filter(|i| i.symbol.eq_ignore_ascii_case(symbol));
+        let inst = match (matches.next(), matches.next()) {
+            (Some(inst), None) => inst,
+            (found, _) => {
+                let message = match found {
+                    None => format!("`{symbol}` is not the symbol of any configured instrument"),
+                    Some(_) => format!("`{symbol}` is configured on more than one venue"),
+                };
+                return Err(self.err("strategy.instrument", raw.instrument.span(), message));
+            }
+        };
+        let order_qty = self.positive(
+            "strategy.order_qty",
+            &raw.order_qty,
+            inst.qty_scale,
+            "the lot size",
+        )?;
+        if order_qty % inst.lot.0 != 0 {
+            let message = format!(
+                "must be a whole number of lots (lot size {})",
+                Decimal::new(inst.lot.0, inst.qty_scale)
+            );
+            return Err(self.err("strategy.order_qty", raw.order_qty.span(), message));
+        }
+        Ok(StrategyConfig::BookImbalance(ImbalanceConfig {
+            instrument: inst.id,
+            depth_levels: self.int("strategy.depth_levels", &raw.depth_levels, 1, 10)? as usize,
+            threshold_bps: self.int("strategy.threshold_bps", &raw.threshold_bps, 1, 10_000)?
+                as u32,
+            order_qty: Qty(order_qty),
+            max_position: Qty(self.positive(
+                "strategy.max_position",
+                &raw.max_position,
+                inst.qty_scale,
+                "the lot size",
+            )?),
+            cooldown: Nanos::from_millis(self.int(
+                "strategy.cooldown_ms",
+                &raw.cooldown_ms,
+                0,
+                i64::MAX,
+            )? as u64),
+            slippage_ticks: self.int(
+                "strategy.slippage_ticks",
+                &raw.slippage_ticks,
+                0,
+                u32::MAX.into(),
+            )? as u32,
+        }))
+    }
+
+    /// A decimal at `scale`, exactly, and greater than zero. `finer` names what the scale comes
+    /// from, for the operator.
+    fn positive(
+        &self,
+        key: &str,
+        value: &Spanned<DecimalText>,
+        scale: u32,
+        finer: &str,
+    ) -> Result<i64, ConfigError> {
+        let text = &value.get_ref().0;
+        let mantissa = parse_decimal(text.as_bytes(), scale).map_err(|e| {
+            let message = match e {
+                DecimalError::Syntax => format!("`{text}` is not a decimal number"),
+                DecimalError::TooPrecise => {
+                    format!("`{text}` is finer than {finer} ({scale} decimal places)")
+                }
+                DecimalError::Overflow => format!("`{text}` is out of range"),
+                DecimalError::BadScale => {
+                    format!("needs {scale} decimal places, more than the 18 supported")
+                }
+            };
+            self.err(key, value.span(), message)
+        })?;
+        if mantissa <= 0 {
+            return Err(self.err(key, value.span(), "must be greater than zero"));
+        }
+        Ok(mantissa)
+    }
+
+    /// A fee in basis points with at most 2 decimals, as ppm (1 bps = 100 ppm): the value parsed
+    /// at scale 2 is the ppm figure.
+    fn fee(&self, key: &str, value: &Spanned<DecimalText>) -> Result<i64, ConfigError> {
+        let text = &value.get_ref().0;
+        let ppm = parse_decimal(text.as_bytes(), 2).map_err(|e| {
+            let message = match e {
+                DecimalError::TooPrecise => {
+                    format!("`{text}` has more than 2 decimal places (hundredths of a basis point)")
+                }
+                _ => format!("`{text}` is not a fee in basis points"),
+            };
+            self.err(key, value.span(), message)
+        })?;
+        if ppm < 0 {
+            return Err(self.err(key, value.span(), "must not be negative"));
+        }
+        Ok(ppm)
+    }
+
+    /// An integer in `min..=max`; the common lower bounds get the operator's wording.
+    fn int(&self, key: &str, value: &Spanned<i64>, min: i64, max: i64) -> Result<i64, ConfigError> {
+        let v = *value.get_ref();
+        if (min..=max).contains(&v) {
+            return Ok(v);
+        }
+        let message = if v < min && min == 1 {
+            "must be greater than zero".to_owned()
+        } else if v < min && min == 0 {
+            "must not be negative".to_owned()
+        } else {
+            format!("must be from {min} to {max}")
+        };
+        Err(self.err(key, value.span(), message))
+    }
+}

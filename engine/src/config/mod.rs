@@ -1,0 +1,201 @@
+//! Strict start-up configuration: a TOML file becomes typed, validated values, or one error that
+//! names the key and the line, and nothing starts.
+//!
+//! Strict because a trading engine that guesses is worse than one that refuses: an unknown key
+//! is usually a typo of a known one, and a limit rounded to fit a scale is not the limit the
+//! operator wrote. So every table denies unknown keys, decimals are parsed exactly at their
+//! instrument's scale (never through a float), and every instrument must carry risk limits.
+//! `configs/demo.toml` is the commented reference.
+
+mod check;
+mod error;
+mod raw;
+
+use std::path::{Path, PathBuf};
+
+use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::num::{InstrumentId, Nanos, Qty};
+use serde::Deserialize;
+
+pub use error::ConfigError;
+
+/// Reads and validates the config file at `path`; relative paths inside it resolve against the
+/// file's directory, so a config works from any working directory.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        key: String::new(),
+        line: None,
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    parse(&text, path.parent().unwrap_or(Path::new("")))
+}
+
+/// Validates config text; relative paths inside it resolve against `base_dir`.
+///
+/// ```
+/// use std::path::Path;
+/// let text = "[engine]\nname = \"demo\"\ncolour = \"red\"\n";
+/// let err = pulse_engine::config::parse(text, Path::new(".")).unwrap_err();
+/// assert_eq!((err.key.as_str(), err.line), ("engine.colour", Some(3)));
+/// assert_eq!(err.to_string(), "line 3: engine.colour: unknown key, expected `name`");
+/// ```
+pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+    let raw: raw::RawConfig = toml::from_str(text).map_err(|e| error::toml_error(text, &e))?;
+    check::config(text, base_dir, raw)
+}
+
+/// The whole validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub engine: EngineConfig,
+    pub source: SourceConfig,
+    pub runtime: RuntimeConfig,
+    pub rings: RingConfig,
+    pub instruments: InstrumentRegistry,
+    /// Risk limits of each instrument, indexed by `InstrumentId.0`.
+    pub limits: Vec<InstrumentLimits>,
+    pub risk: RiskConfig,
+    pub strategy: StrategyConfig,
+    pub gateway: GatewayConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// `[a-z0-9_-]{1,32}`: it names files (stats, journal), so it stays file-name safe.
+    pub name: String,
+}
+
+/// Where market data comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceConfig {
+    /// Replay of a capture file; the path is resolved against the config file's directory but
+    /// not checked here: the source reports a missing file when it opens it.
+    Capture { path: PathBuf },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// Every stage appears in exactly one thread.
+    pub threads: Vec<ThreadConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadConfig {
+    pub name: String,
+    /// Polled round-robin in this order.
+    pub stages: Vec<StageKind>,
+    /// The CPU to pin to; `None` leaves the thread unpinned.
+    pub core: Option<usize>,
+    pub idle: IdleKind,
+}
+
+/// The hot-path stages a runner thread can poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageKind {
+    Feed,
+    Book,
+    Strategy,
+    Risk,
+    Gateway,
+}
+
+impl StageKind {
+    /// All stages in pipeline order: the order of the default single thread.
+    pub const ALL: [StageKind; 5] = [
+        StageKind::Feed,
+        StageKind::Book,
+        StageKind::Strategy,
+        StageKind::Risk,
+        StageKind::Gateway,
+    ];
+
+    /// The name used in the config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            StageKind::Feed => "feed",
+            StageKind::Book => "book",
+            StageKind::Strategy => "strategy",
+            StageKind::Risk => "risk",
+            StageKind::Gateway => "gateway",
+        }
+    }
+}
+
+/// What a runner thread does after a pass over its stages found no work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdleKind {
+    BusySpin,
+    Yield,
+    Backoff,
+}
+
+/// Ring capacities in slots; each a power of two in `2..=2^24`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RingConfig {
+    pub market_data: usize,
+    pub book_events: usize,
+    pub intents: usize,
+    pub orders: usize,
+    pub reports: usize,
+}
+
+impl Default for RingConfig {
+    fn default() -> Self {
+        RingConfig {
+            market_data: 65_536,
+            book_events: 4_096,
+            intents: 1_024,
+            orders: 1_024,
+            reports: 1_024,
+        }
+    }
+}
+
+/// Pre-trade limits of one instrument. An instrument cannot be configured without them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstrumentLimits {
+    pub max_order_qty: Qty,
+    /// Mantissa at the instrument's notional scale (`price_scale + qty_scale`).
+    pub max_order_notional: i128,
+    pub max_position: Qty,
+    pub price_collar_bps: u32,
+    /// How old the reference price for the collar may be.
+    pub max_ref_age: Nanos,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RiskConfig {
+    /// While this file exists, no order goes out.
+    pub kill_switch_file: Option<PathBuf>,
+    pub start_killed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrategyConfig {
+    BookImbalance(ImbalanceConfig),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImbalanceConfig {
+    pub instrument: InstrumentId,
+    pub depth_levels: usize,
+    pub threshold_bps: u32,
+    pub order_qty: Qty,
+    pub max_position: Qty,
+    pub cooldown: Nanos,
+    pub slippage_ticks: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GatewayConfig {
+    Sim(SimConfig),
+}
+
+/// Fees in parts per million of notional (1 bps = 100 ppm).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    pub taker_fee_ppm: i64,
+    pub maker_fee_ppm: i64,
+}

@@ -1,0 +1,174 @@
+//! The file's shape as serde reads it: every table denies unknown keys, and every value a later
+//! check looks at is `Spanned` so that its error can name the line.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{IdleKind, StageKind};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) engine: RawEngine,
+    pub(super) source: RawSource,
+    #[serde(default)]
+    pub(super) runtime: RawRuntime,
+    #[serde(default)]
+    pub(super) rings: RawRings,
+    pub(super) instruments: Spanned<Vec<RawInstrument>>,
+    #[serde(default)]
+    pub(super) risk: RawRisk,
+    pub(super) strategy: RawStrategy,
+    pub(super) gateway: RawGateway,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEngine {
+    pub(super) name: Spanned<String>,
+}
+
+/// `kind` selects the variant. With one variant per table the kind's keys live in the same
+/// struct; serde's internally tagged enums would lose the spans every error needs.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSource {
+    pub(super) kind: SourceKind,
+    pub(super) path: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum SourceKind {
+    Capture,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRuntime {
+    pub(super) idle: Option<IdleKind>,
+    pub(super) threads: Option<Spanned<Vec<RawThread>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawThread {
+    pub(super) name: Spanned<String>,
+    pub(super) stages: Spanned<Vec<Spanned<StageKind>>>,
+    pub(super) core: Option<Spanned<i64>>,
+    pub(super) idle: Option<IdleKind>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRings {
+    pub(super) market_data: Option<Spanned<i64>>,
+    pub(super) book_events: Option<Spanned<i64>>,
+    pub(super) intents: Option<Spanned<i64>>,
+    pub(super) orders: Option<Spanned<i64>>,
+    pub(super) reports: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInstrument {
+    pub(super) venue: Spanned<String>,
+    pub(super) symbol: Spanned<String>,
+    pub(super) price_scale: Spanned<i64>,
+    pub(super) qty_scale: Spanned<i64>,
+    pub(super) tick_size: Spanned<DecimalText>,
+    pub(super) lot_size: Spanned<DecimalText>,
+    pub(super) risk: RawLimits,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimits {
+    pub(super) max_order_qty: Spanned<DecimalText>,
+    pub(super) max_order_notional: Spanned<DecimalText>,
+    pub(super) max_position: Spanned<DecimalText>,
+    pub(super) price_collar_bps: Spanned<i64>,
+    pub(super) max_ref_age_ms: Spanned<i64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRisk {
+    pub(super) kill_switch_file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) start_killed: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStrategy {
+    pub(super) kind: StrategyKind,
+    pub(super) instrument: Spanned<String>,
+    pub(super) depth_levels: Spanned<i64>,
+    pub(super) threshold_bps: Spanned<i64>,
+    pub(super) order_qty: Spanned<DecimalText>,
+    pub(super) max_position: Spanned<DecimalText>,
+    pub(super) cooldown_ms: Spanned<i64>,
+    pub(super) slippage_ticks: Spanned<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum StrategyKind {
+    BookImbalance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGateway {
+    pub(super) kind: GatewayKind,
+    pub(super) taker_fee_bps: Spanned<DecimalText>,
+    pub(super) maker_fee_bps: Spanned<DecimalText>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum GatewayKind {
+    Sim,
+}
+
+/// A decimal as the operator wrote it: a TOML string or integer. A TOML float is refused
+/// because it is already binary by the time serde sees it (`0.1` is not 0.1).
+pub(super) struct DecimalText(pub(super) String);
+
+impl<'de> Deserialize<'de> for DecimalText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DecimalVisitor;
+
+        impl Visitor<'_> for DecimalVisitor {
+            type Value = DecimalText;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal written as a string, e.g. \"0.01\"")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DecimalText, E> {
+                Ok(DecimalText(v.to_owned()))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DecimalText, E> {
+                Ok(DecimalText(v.to_string()))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DecimalText, E> {
+                Ok(DecimalText(v.to_string()))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DecimalText, E> {
+                Err(E::custom(format!(
+                    "write decimals as strings to keep them exact: \"{v}\", not {v}"
+                )))
+            }
+        }
+
+        deserializer.deserialize_any(DecimalVisitor)
+    }
+}

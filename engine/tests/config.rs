@@ -1,0 +1,506 @@
+//! The config loader against the demo config and against broken variants of it: every refusal
+//! names the exact key and line.
+
+use std::path::{Path, PathBuf};
+
+use pulse_engine::config::{
+    self, ConfigError, GatewayConfig, IdleKind, RingConfig, SourceConfig, StageKind,
+    StrategyConfig, ThreadConfig,
+};
+use pulse_feeds::instrument::Venue;
+use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty};
+
+fn demo_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/demo.toml")
+}
+
+fn demo() -> String {
+    std::fs::read_to_string(demo_path()).expect("configs/demo.toml is readable")
+}
+
+/// The demo with `from` (which must occur exactly once) replaced by `to`.
+fn demo_with(from: &str, to: &str) -> String {
+    let text = demo();
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "{from:?} must occur once in the demo"
+    );
+    text.replacen(from, to, 1)
+}
+
+/// The 1-based numbers of the lines of `text` that start with `start`.
+fn lines_starting(text: &str, start: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with(start))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// The 1-based number of the only line of `text` that starts with `start`.
+fn line_starting(text: &str, start: &str) -> usize {
+    let lines = lines_starting(text, start);
+    assert_eq!(lines.len(), 1, "{start:?} must start exactly one line");
+    lines[0]
+}
+
+/// The demo with a `[[runtime.threads]]` layout before its first instrument.
+fn with_threads(layout: &str) -> String {
+    demo_with("\n[[instruments]]", &format!("\n{layout}[[instruments]]"))
+}
+
+fn refuse(text: &str) -> ConfigError {
+    match config::parse(text, Path::new("/etc/pulse")) {
+        Ok(_) => panic!("config was accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+/// Asserts the error's key and line, and returns its message.
+fn assert_refused(text: &str, key: &str, line: Option<usize>) -> String {
+    let err = refuse(text);
+    assert_eq!((err.key.as_str(), err.line), (key, line), "{err}");
+    err.message
+}
+
+#[test]
+fn demo_config_yields_the_expected_values() {
+    let cfg = config::load(&demo_path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.engine.name, "demo");
+    let SourceConfig::Capture { path } = &cfg.source;
+    assert!(
+        path.ends_with("data/binance_spot_btcusdt_2024-08-08.cap.gz"),
+        "{path:?}"
+    );
+    assert!(path.starts_with(demo_path().parent().unwrap()), "{path:?}");
+    assert!(
+        path.is_file(),
+        "the demo replays the bundled capture: {path:?}"
+    );
+    assert_eq!(
+        cfg.runtime.threads,
+        vec![ThreadConfig {
+            name: "hot".to_owned(),
+            stages: vec![
+                StageKind::Feed,
+                StageKind::Book,
+                StageKind::Strategy,
+                StageKind::Risk,
+                StageKind::Gateway
+            ],
+            core: None,
+            idle: IdleKind::BusySpin,
+        }]
+    );
+    assert_eq!(cfg.rings, RingConfig::default());
+    assert_eq!(cfg.rings.market_data, 65_536);
+    assert_eq!(cfg.rings.book_events, 4_096);
+    assert_eq!(
+        (cfg.rings.intents, cfg.rings.orders, cfg.rings.reports),
+        (1_024, 1_024, 1_024)
+    );
+
+    assert_eq!(cfg.instruments.len(), 1);
+    let btc = cfg.instruments.get(InstrumentId(0)).unwrap();
+    assert_eq!(
+        (btc.venue, btc.symbol.as_str()),
+        (Venue::Binance, "BTCUSDT")
+    );
+    assert_eq!((btc.price_scale, btc.qty_scale), (2, 8));
+    assert_eq!((btc.tick, btc.lot), (Px(1), Qty(1_000)));
+
+    assert_eq!(cfg.limits.len(), 1);
+    let limits = &cfg.limits[0];
+    assert_eq!(limits.max_order_qty, Qty(200_000));
+    assert_eq!(limits.max_order_notional, 150 * 10i128.pow(10));
+    assert_eq!(limits.max_position, Qty(1_000_000));
+    assert_eq!(limits.price_collar_bps, 50);
+    assert_eq!(limits.max_ref_age, Nanos(2_000_000_000));
+
+    assert_eq!(
+        cfg.risk.kill_switch_file,
+        Some(PathBuf::from("/tmp/pulse-demo.kill"))
+    );
+    assert!(!cfg.risk.start_killed);
+
+    let StrategyConfig::BookImbalance(s) = &cfg.strategy;
+    assert_eq!(s.instrument, InstrumentId(0));
+    assert_eq!((s.depth_levels, s.threshold_bps), (5, 3_000));
+    assert_eq!((s.order_qty, s.max_position), (Qty(100_000), Qty(500_000)));
+    assert_eq!(s.cooldown, Nanos(500_000_000));
+    assert_eq!(s.slippage_ticks, 2);
+
+    let GatewayConfig::Sim(sim) = &cfg.gateway;
+    assert_eq!((sim.taker_fee_ppm, sim.maker_fee_ppm), (1_000, 200));
+}
+
+#[test]
+fn relative_paths_resolve_against_the_config_directory() {
+    let text = demo_with("/tmp/pulse-demo.kill", "run/pulse.kill");
+    let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap();
+    let SourceConfig::Capture { path } = &cfg.source;
+    assert_eq!(
+        path,
+        Path::new("/etc/pulse/../data/binance_spot_btcusdt_2024-08-08.cap.gz")
+    );
+    assert_eq!(
+        cfg.risk.kill_switch_file,
+        Some(PathBuf::from("/etc/pulse/run/pulse.kill"))
+    );
+}
+
+#[test]
+fn explicit_thread_layout_and_overrides() {
+    let text = demo_with(
+        "idle = \"busy-spin\"",
+        "idle = \"backoff\"\n\
+         [[runtime.threads]]\nname = \"md\"\nstages = [\"book\", \"feed\"]\ncore = 0\n\
+         [[runtime.threads]]\nname = \"trade\"\nstages = [\"strategy\", \"risk\", \"gateway\"]\nidle = \"yield\"\n\
+         [rings]\nmarket_data = 2\norders = 16777216",
+    );
+    let cfg = config::parse(&text, Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+    let threads = &cfg.runtime.threads;
+    assert_eq!(threads.len(), 2);
+    assert_eq!(threads[0].stages, vec![StageKind::Book, StageKind::Feed]);
+    assert_eq!(
+        (threads[0].core, threads[0].idle),
+        (Some(0), IdleKind::Backoff)
+    );
+    assert_eq!((threads[1].core, threads[1].idle), (None, IdleKind::Yield));
+    assert_eq!((cfg.rings.market_data, cfg.rings.orders), (2, 1 << 24));
+    assert_eq!(cfg.rings.intents, 1_024);
+}
+
+#[test]
+fn decimals_may_be_integers_and_fees_take_two_decimals() {
+    let text = demo_with("max_order_notional = \"150\"", "max_order_notional = 150")
+        .replacen("taker_fee_bps = \"10\"", "taker_fee_bps = \"7.5\"", 1)
+        .replacen("maker_fee_bps = \"2\"", "maker_fee_bps = \"0.25\"", 1);
+    let cfg = config::parse(&text, Path::new(".")).unwrap();
+    assert_eq!(cfg.limits[0].max_order_notional, 150 * 10i128.pow(10));
+    let GatewayConfig::Sim(sim) = &cfg.gateway;
+    assert_eq!((sim.taker_fee_ppm, sim.maker_fee_ppm), (750, 25));
+}
+
+#[test]
+fn error_display_names_line_key_and_message() {
+    let err = ConfigError {
+        key: "instruments[0].risk.max_order_qty".to_owned(),
+        line: Some(12),
+        message: "must be greater than zero".to_owned(),
+    };
+    assert_eq!(
+        err.to_string(),
+        "line 12: instruments[0].risk.max_order_qty: must be greater than zero"
+    );
+    let err = ConfigError {
+        key: String::new(),
+        line: None,
+        message: "oops".to_owned(),
+    };
+    assert_eq!(err.to_string(), "oops");
+}
+
+#[test]
+fn unknown_top_level_table() {
+    let text = format!("{}\n[telemetry]\nport = 9000\n", demo());
+    let message = assert_refused(
+        &text,
+        "telemetry",
+        Some(line_starting(&text, "[telemetry]")),
+    );
+    assert!(message.starts_with("unknown key, expected "), "{message}");
+}
+
+#[test]
+fn unknown_key_inside_an_instrument() {
+    let text = demo_with(
+        "symbol = \"BTCUSDT\"",
+        "symbol = \"BTCUSDT\"\ncolour = \"red\"",
+    );
+    let message = assert_refused(
+        &text,
+        "instruments[0].colour",
+        Some(line_starting(&text, "colour")),
+    );
+    assert!(message.contains("`venue`"), "{message}");
+}
+
+#[test]
+fn unknown_key_inside_instrument_risk() {
+    let text = demo_with(
+        "price_collar_bps = 50",
+        "price_collar_bps = 50\nmax_daily_loss = \"100\"",
+    );
+    let line = line_starting(&text, "max_daily_loss");
+    assert_refused(&text, "instruments[0].risk.max_daily_loss", Some(line));
+}
+
+#[test]
+fn unknown_key_inside_the_risk_table() {
+    let text = demo_with(
+        "start_killed = false",
+        "start_killed = false\nkill_on_start = true",
+    );
+    assert_refused(
+        &text,
+        "risk.kill_on_start",
+        Some(line_starting(&text, "kill_on_start")),
+    );
+}
+
+#[test]
+fn missing_limit() {
+    let text = demo_with("max_position = \"0.01\"", "");
+    let line = line_starting(&text, "[instruments.risk]");
+    let message = assert_refused(&text, "instruments[0].risk.max_position", Some(line));
+    assert_eq!(message, "required key is missing");
+}
+
+#[test]
+fn instrument_without_risk_table() {
+    let demo = demo();
+    let start = demo.find("[instruments.risk]").unwrap();
+    let end = demo.find("[risk]").unwrap();
+    let text = format!("{}{}", &demo[..start], &demo[end..]);
+    let line = line_starting(&text, "[[instruments]]");
+    assert_refused(&text, "instruments[0].risk", Some(line));
+    let err = refuse(&text);
+    assert_eq!(
+        err.to_string(),
+        format!("line {line}: instruments[0].risk: required key is missing")
+    );
+}
+
+#[test]
+fn missing_top_level_table_has_no_line() {
+    let demo = demo();
+    let text = &demo[..demo.find("[gateway]").unwrap()];
+    assert_refused(text, "gateway", None);
+}
+
+#[test]
+fn negative_limit() {
+    let text = demo_with("max_order_qty = \"0.002\"", "max_order_qty = \"-0.002\"");
+    let line = line_starting(&text, "max_order_qty");
+    let message = assert_refused(&text, "instruments[0].risk.max_order_qty", Some(line));
+    assert_eq!(message, "must be greater than zero");
+}
+
+#[test]
+fn zero_limits() {
+    let text = demo_with(
+        "max_order_notional = \"150\"",
+        "max_order_notional = \"0.00\"",
+    );
+    let line = line_starting(&text, "max_order_notional");
+    let message = assert_refused(&text, "instruments[0].risk.max_order_notional", Some(line));
+    assert_eq!(message, "must be greater than zero");
+
+    let text = demo_with("price_collar_bps = 50", "price_collar_bps = 0");
+    let line = line_starting(&text, "price_collar_bps");
+    let message = assert_refused(&text, "instruments[0].risk.price_collar_bps", Some(line));
+    assert_eq!(message, "must be greater than zero");
+}
+
+#[test]
+fn float_decimal_is_refused() {
+    let text = demo_with("max_order_qty = \"0.002\"", "max_order_qty = 0.002");
+    let line = line_starting(&text, "max_order_qty");
+    let message = assert_refused(&text, "instruments[0].risk.max_order_qty", Some(line));
+    assert!(message.contains("\"0.002\""), "{message}");
+
+    let text = demo_with("tick_size = \"0.01\"", "tick_size = 0.01");
+    assert_refused(
+        &text,
+        "instruments[0].tick_size",
+        Some(line_starting(&text, "tick_size")),
+    );
+}
+
+#[test]
+fn value_finer_than_the_scale() {
+    let text = demo_with("max_position = \"0.01\"", "max_position = \"0.000000001\"");
+    let line = line_starting(&text, "max_position = \"0.000000001\"");
+    let message = assert_refused(&text, "instruments[0].risk.max_position", Some(line));
+    assert!(message.contains("finer than the quantity scale"), "{message}");
+
+    let text = demo_with("tick_size = \"0.01\"", "tick_size = \"0.001\"");
+    let message = assert_refused(&text, "instruments[0].tick_size", Some(line_starting(&text, "tick_size")));
+    assert!(message.contains("finer than the price scale"), "{message}");
+
+    let text = demo_with("qty_scale = 8 ", "qty_scale = 19 ");
+    assert_refused(&text, "instruments[0].qty_scale", Some(line_starting(&text, "qty_scale")));
+
+    let text = demo_with("order_qty = \"0.001\"", "order_qty = \"0.0010001\"");
+    assert_refused(
+        &text,
+        "strategy.order_qty",
+        Some(line_starting(&text, "order_qty")),
+    );
+
+    let text = demo_with(
+        "max_order_notional = \"150\"",
+        "max_order_notional = \"150.00000000001\"",
+    );
+    let line = line_starting(&text, "max_order_notional");
+    assert_refused(&text, "instruments[0].risk.max_order_notional", Some(line));
+
+    let text = demo_with("taker_fee_bps = \"10\"", "taker_fee_bps = \"7.525\"");
+    assert_refused(
+        &text,
+        "gateway.taker_fee_bps",
+        Some(line_starting(&text, "taker_fee_bps")),
+    );
+}
+
+#[test]
+fn strategy_order_qty_is_whole_lots() {
+    let text = demo_with("lot_size = \"0.00001\"", "lot_size = \"0.00002\"").replacen(
+        "order_qty = \"0.001\"",
+        "order_qty = \"0.00101\"",
+        1,
+    );
+    let message = assert_refused(
+        &text,
+        "strategy.order_qty",
+        Some(line_starting(&text, "order_qty")),
+    );
+    assert!(message.contains("0.00002"), "{message}");
+}
+
+#[test]
+fn unknown_strategy_instrument() {
+    let text = demo_with("instrument = \"BTCUSDT\"", "instrument = \"ETHUSDT\"");
+    let message = assert_refused(
+        &text,
+        "strategy.instrument",
+        Some(line_starting(&text, "instrument =")),
+    );
+    assert!(message.contains("ETHUSDT"), "{message}");
+}
+
+#[test]
+fn ring_size_not_a_power_of_two() {
+    let text = format!("{}\n[rings]\nintents = 1000\n", demo());
+    let line = line_starting(&text, "intents");
+    let message = assert_refused(&text, "rings.intents", Some(line));
+    assert_eq!(message, "must be a power of two from 2 to 16777216");
+
+    let text = format!("{}\n[rings]\norders = 33554432\n", demo());
+    assert_refused(&text, "rings.orders", Some(line_starting(&text, "orders")));
+}
+
+const TWO_THREADS: &str = "[[runtime.threads]]\nname = \"md\"\nstages = [\"feed\", \"book\"]\n\
+                           [[runtime.threads]]\nname = \"trade\"\nstages = [\"strategy\", \"risk\", \"gateway\"]\n";
+
+#[test]
+fn stage_missing_from_the_thread_layout() {
+    let layout = TWO_THREADS.replace("\"risk\", ", "");
+    let text = with_threads(&layout);
+    // The line of the first [[runtime.threads]] header.
+    let line = lines_starting(&text, "[[runtime.threads]]")[0];
+    let message = assert_refused(&text, "runtime.threads", Some(line));
+    assert_eq!(message, "stage `risk` is not run by any thread");
+}
+
+#[test]
+fn duplicated_stage() {
+    let layout = TWO_THREADS.replace("[\"strategy\"", "[\"book\", \"strategy\"");
+    let text = with_threads(&layout);
+    let line = line_starting(&text, "stages = [\"book\"");
+    let message = assert_refused(&text, "runtime.threads[1].stages", Some(line));
+    assert_eq!(message, "stage `book` is already run by thread `md`");
+}
+
+#[test]
+fn thread_layout_details() {
+    let dup_name = TWO_THREADS.replace("\"trade\"", "\"md\"");
+    let text = with_threads(&dup_name);
+    let line = lines_starting(&text, "name = \"md\"")[1];
+    assert_refused(&text, "runtime.threads[1].name", Some(line));
+
+    let far_core = TWO_THREADS.replace("name = \"trade\"", "name = \"trade\"\ncore = 100000");
+    let text = with_threads(&far_core);
+    assert_refused(
+        &text,
+        "runtime.threads[1].core",
+        Some(line_starting(&text, "core")),
+    );
+}
+
+#[test]
+fn unknown_venue() {
+    let text = demo_with("venue = \"binance\"", "venue = \"mtgox\"");
+    let message = assert_refused(
+        &text,
+        "instruments[0].venue",
+        Some(line_starting(&text, "venue")),
+    );
+    assert_eq!(message, "unknown venue `mtgox`");
+}
+
+#[test]
+fn unknown_idle_kind() {
+    let text = demo_with("idle = \"busy-spin\"", "idle = \"spin\"");
+    let message = assert_refused(&text, "runtime.idle", Some(line_starting(&text, "idle")));
+    assert!(message.contains("`busy-spin`"), "{message}");
+
+    let layout = TWO_THREADS.replace("name = \"md\"", "name = \"md\"\nidle = \"sleep\"");
+    let text = with_threads(&layout);
+    let line = line_starting(&text, "idle = \"sleep\"");
+    assert_refused(&text, "runtime.threads[0].idle", Some(line));
+}
+
+#[test]
+fn duplicate_instrument() {
+    let demo = demo();
+    let start = demo.find("[[instruments]]").unwrap();
+    let end = demo.find("[risk]").unwrap();
+    let text = format!("{}{}", &demo[..end], &demo[start..]);
+    let line = lines_starting(&text, "symbol")[1];
+    let message = assert_refused(&text, "instruments[1].symbol", Some(line));
+    assert_eq!(
+        message,
+        "binance:BTCUSDT is already configured as instruments[0]"
+    );
+}
+
+#[test]
+fn small_documents() {
+    assert_refused("[engine]\nname = \"demo\"\n", "source", None);
+    assert_refused("[engine]\nname = 'demo\n", "", Some(2));
+    assert_refused("[engine]\nname = 7\n", "engine.name", Some(2));
+    assert_refused(
+        "[engine]\n[source]\nkind = \"capture\"\n",
+        "engine.name",
+        Some(1),
+    );
+    assert_refused(
+        "[engine]\nname = \"x\"\n[source]\nkind = \"pcap\"\n",
+        "source.kind",
+        Some(4),
+    );
+}
+
+#[test]
+fn engine_name_is_file_name_safe() {
+    let text = demo_with("name = \"demo\"", "name = \"Demo!\"");
+    assert_refused(
+        &text,
+        "engine.name",
+        Some(line_starting(&text, "name = \"Demo!\"")),
+    );
+}
+
+#[test]
+fn missing_file_is_an_error_without_key() {
+    let err = config::load(Path::new("/nonexistent/pulse.toml")).unwrap_err();
+    assert_eq!((err.key.as_str(), err.line), ("", None));
+    assert!(
+        err.message.contains("/nonexistent/pulse.toml"),
+        "{}",
+        err.message
+    );
+}
