@@ -1,1 +1,11 @@
+//! The Pulse runtime: config, the hot-path stages joined by rings, runner threads, strategies,
+//! pre-trade risk, and the `pulse` command line.
+#![deny(unsafe_code)]
 
+pub mod config;
+pub mod intent;
+pub mod pipeline;
+pub mod risk;
+pub mod runtime;
+pub mod strategy;
+pub mod summary;

@@ -1,1 +1,72 @@
-fn main(){}
+//! `pulse`: run the engine, or check a config without running it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pulse_engine::{config, runtime, summary};
+
+#[derive(Parser)]
+#[command(
+    name = "pulse",
+    version,
+    about = "Pulse: a low-latency trading engine for crypto venues"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine as the config says, until its input ends or SIGINT/SIGTERM.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Validate a config and exit: 0 if it would start, 1 with the offending key and line if not.
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { config: path } => match config::load(&path) {
+            Ok(cfg) => {
+                println!(
+                    "{}: ok ({} instrument(s), {} thread(s))",
+                    path.display(),
+                    cfg.instruments.len(),
+                    cfg.runtime.threads.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run { config: path } => {
+            let cfg = match config::load(&path) {
+                Ok(cfg) => cfg,
+                Err(e) => {
+                    eprintln!("{}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime::run(&cfg) {
+                Ok(outcome) => {
+                    print!("{}", summary::render(&cfg, &outcome));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("pulse: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

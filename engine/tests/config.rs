@@ -127,7 +127,10 @@ fn demo_config_yields_the_expected_values() {
     let StrategyConfig::BookImbalance(s) = &cfg.strategy;
     assert_eq!(s.instrument, InstrumentId(0));
     assert_eq!((s.depth_levels, s.threshold_bps), (5, 3_000));
-    assert_eq!((s.order_qty, s.max_position), (Qty(100_000), Qty(500_000)));
+    assert_eq!(
+        (s.order_qty, s.max_position),
+        (Qty(200_000), Qty(1_200_000))
+    );
     assert_eq!(s.cooldown, Nanos(500_000_000));
     assert_eq!(s.slippage_ticks, 2);
 
@@ -324,16 +327,27 @@ fn value_finer_than_the_scale() {
     let text = demo_with("max_position = \"0.01\"", "max_position = \"0.000000001\"");
     let line = line_starting(&text, "max_position = \"0.000000001\"");
     let message = assert_refused(&text, "instruments[0].risk.max_position", Some(line));
-    assert!(message.contains("finer than the quantity scale"), "{message}");
+    assert!(
+        message.contains("finer than the quantity scale"),
+        "{message}"
+    );
 
     let text = demo_with("tick_size = \"0.01\"", "tick_size = \"0.001\"");
-    let message = assert_refused(&text, "instruments[0].tick_size", Some(line_starting(&text, "tick_size")));
+    let message = assert_refused(
+        &text,
+        "instruments[0].tick_size",
+        Some(line_starting(&text, "tick_size")),
+    );
     assert!(message.contains("finer than the price scale"), "{message}");
 
     let text = demo_with("qty_scale = 8 ", "qty_scale = 19 ");
-    assert_refused(&text, "instruments[0].qty_scale", Some(line_starting(&text, "qty_scale")));
+    assert_refused(
+        &text,
+        "instruments[0].qty_scale",
+        Some(line_starting(&text, "qty_scale")),
+    );
 
-    let text = demo_with("order_qty = \"0.001\"", "order_qty = \"0.0010001\"");
+    let text = demo_with("\norder_qty = \"0.002\"", "\norder_qty = \"0.0020001\"");
     assert_refused(
         &text,
         "strategy.order_qty",
@@ -358,8 +372,8 @@ fn value_finer_than_the_scale() {
 #[test]
 fn strategy_order_qty_is_whole_lots() {
     let text = demo_with("lot_size = \"0.00001\"", "lot_size = \"0.00002\"").replacen(
-        "order_qty = \"0.001\"",
-        "order_qty = \"0.00101\"",
+        "\norder_qty = \"0.002\"",
+        "\norder_qty = \"0.00201\"",
         1,
     );
     let message = assert_refused(

@@ -102,7 +102,10 @@ impl CaptureReader {
     ) -> Option<Result<CaptureRecord<'_>, Result<LineError, io::Error>>> {
         self.line.clear();
         let limit = MAX_LINE_BYTES as u64 + 1;
-        let read = match (&mut self.input).take(limit).read_until(b'\n', &mut self.line) {
+        let read = match (&mut self.input)
+            .take(limit)
+            .read_until(b'\n', &mut self.line)
+        {
             Ok(0) => return None,
             Ok(n) => n,
             Err(e) => return Some(Err(Err(e))),
@@ -212,7 +215,8 @@ mod tests {
         assert_eq!(rec.venue, b"binance");
         assert_eq!(rec.kind, SourceKind::Ws);
         assert_eq!(rec.payload, b"{\"a\":\"x\ty\"}");
-        let rest = parse_line(b"5\tbinance:rest:/api/v3/depth?symbol=BTCUSDT&limit=1000\t{}").unwrap();
+        let rest =
+            parse_line(b"5\tbinance:rest:/api/v3/depth?symbol=BTCUSDT&limit=1000\t{}").unwrap();
         let SourceKind::Rest { path } = rest.kind else {
             panic!("expected a REST source, got {:?}", rest.kind)
         };
@@ -232,14 +236,24 @@ mod tests {
         let mut good = Vec::new();
         while let Some(next) = r.next_record() {
             match next {
-                Ok(rec) => good.push((rec.recv_ts, rec.kind == SourceKind::Send, rec.payload.to_vec())),
+                Ok(rec) => good.push((
+                    rec.recv_ts,
+                    rec.kind == SourceKind::Send,
+                    rec.payload.to_vec(),
+                )),
                 Err(Ok(kind)) => errors.push(kind),
                 Err(Err(e)) => panic!("io error {e}"),
             }
         }
         assert_eq!(
             errors,
-            [LineError::FieldCount, LineError::Timestamp, LineError::Source, LineError::Source, LineError::Timestamp]
+            [
+                LineError::FieldCount,
+                LineError::Timestamp,
+                LineError::Source,
+                LineError::Source,
+                LineError::Timestamp
+            ]
         );
         assert_eq!(good, [(Nanos(5), true, b"{}".to_vec())]);
         assert_eq!(r.line_no(), 7);
@@ -258,7 +272,8 @@ mod tests {
 
     #[test]
     fn reads_the_bundled_gzip_capture() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
         let mut r = CaptureReader::open(&path).unwrap();
         let (mut ws, mut rest, mut first_ts) = (0, 0, None);
         while let Some(rec) = r.next_record() {

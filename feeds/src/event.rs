@@ -31,7 +31,9 @@ pub enum StaleReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MdEvent {
     /// Clear the book: a snapshot follows.
-    BookReset { meta: EventMeta },
+    BookReset {
+        meta: EventMeta,
+    },
     /// Set one level; a zero quantity removes it.
     Level {
         instrument: InstrumentId,
@@ -40,9 +42,15 @@ pub enum MdEvent {
         qty: Qty,
     },
     /// The levels since the last commit form a consistent book as of `update_id`.
-    BookCommit { meta: EventMeta, update_id: u64 },
+    BookCommit {
+        meta: EventMeta,
+        update_id: u64,
+    },
     /// The book can no longer be trusted; it stays stale until the next reset and commit.
-    BookStale { meta: EventMeta, reason: StaleReason },
+    BookStale {
+        meta: EventMeta,
+        reason: StaleReason,
+    },
     Trade(TradeEvent),
     /// The venue's own best bid/ask as of `update_id`: a check on the rebuilt book.
     Ticker(TickerEvent),
@@ -127,7 +135,9 @@ impl BookTop {
     }
 }
 
-/// Book → downstream stages.
+/// Book → downstream stages. The size difference between variants is deliberate: ring slots
+/// are fixed-size `Copy` values, and boxing the book top would allocate on the hot path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarketEvent {
     Book(BookTop),

@@ -39,7 +39,10 @@ impl LatencyProbe {
 
     /// Records the time from `ingress` until now.
     pub fn record_since(&mut self, ingress: Stamp) {
-        let ns = self.clock.delta_as_nanos(ingress.0, self.clock.raw()).max(1);
+        let ns = self
+            .clock
+            .delta_as_nanos(ingress.0, self.clock.raw())
+            .max(1);
         if self.histogram.record(ns.min(MAX_TRACKABLE_NS)).is_err() || ns > MAX_TRACKABLE_NS {
             self.out_of_range += 1;
         }

@@ -57,12 +57,13 @@ impl DistinctLog {
             excerpt,
             excerpt_len: n as u8,
         };
-        match self.ring.as_mut().map(|r| r.push(record)) {
-            Some(Ok(())) => true,
-            _ => {
-                self.lost += 1;
-                false
-            }
+        let pushed = match self.ring.as_mut() {
+            Some(ring) => ring.push(record).is_ok(),
+            None => false,
+        };
+        if !pushed {
+            self.lost += 1;
         }
+        pushed
     }
 }

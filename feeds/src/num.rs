@@ -240,13 +240,22 @@ mod tests {
         assert_eq!(parse_decimal(b"1.5e+2", 1), Ok(1_500));
         assert_eq!(parse_decimal(b"12345e-2", 2), Ok(12_345));
         assert_eq!(parse_decimal(b"0e999999", 2), Ok(0));
-        assert_eq!(parse_decimal(b"5.325e-05", 7), Err(DecimalError::TooPrecise));
+        assert_eq!(
+            parse_decimal(b"5.325e-05", 7),
+            Err(DecimalError::TooPrecise)
+        );
     }
 
     #[test]
     fn values_finer_than_the_scale_are_refused_not_rounded() {
-        assert_eq!(parse_decimal(b"27123.451", 2), Err(DecimalError::TooPrecise));
-        assert_eq!(parse_decimal(b"0.000000001", 8), Err(DecimalError::TooPrecise));
+        assert_eq!(
+            parse_decimal(b"27123.451", 2),
+            Err(DecimalError::TooPrecise)
+        );
+        assert_eq!(
+            parse_decimal(b"0.000000001", 8),
+            Err(DecimalError::TooPrecise)
+        );
         assert_eq!(parse_decimal(b"1e-1", 0), Err(DecimalError::TooPrecise));
     }
 
@@ -257,17 +266,36 @@ mod tests {
             parse_decimal(b"9223372036854775808", 0),
             Err(DecimalError::Overflow)
         );
-        assert_eq!(parse_decimal(b"92233720368.54775808", 8), Err(DecimalError::Overflow));
+        assert_eq!(
+            parse_decimal(b"92233720368.54775808", 8),
+            Err(DecimalError::Overflow)
+        );
         assert_eq!(parse_decimal(b"1e19", 0), Err(DecimalError::Overflow));
-        assert_eq!(parse_decimal(b"1e99999999999999999999999", 0), Err(DecimalError::Overflow));
+        assert_eq!(
+            parse_decimal(b"1e99999999999999999999999", 0),
+            Err(DecimalError::Overflow)
+        );
         assert_eq!(parse_decimal(b"1", 19), Err(DecimalError::BadScale));
     }
 
     #[test]
     fn malformed_input_is_a_syntax_error() {
         for bad in [
-            &b""[..], b"-", b".", b"1.2.3", b"1e", b"1e+", b"e5", b"1,5", b" 1", b"1 ", b"0x10",
-            b"NaN", b"inf", b"--1", b"1e5.5",
+            &b""[..],
+            b"-",
+            b".",
+            b"1.2.3",
+            b"1e",
+            b"1e+",
+            b"e5",
+            b"1,5",
+            b" 1",
+            b"1 ",
+            b"0x10",
+            b"NaN",
+            b"inf",
+            b"--1",
+            b"1e5.5",
         ] {
             assert_eq!(parse_decimal(bad, 2), Err(DecimalError::Syntax), "{bad:?}");
         }

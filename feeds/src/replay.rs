@@ -19,8 +19,9 @@ use crate::num::Nanos;
 use crate::outbox::Outbox;
 use crate::stage::Stage;
 
-/// Messages read per `do_work` call at most: bounds the time one call can take.
-const MESSAGES_PER_CALL: usize = 8;
+/// Messages read per `do_work` call: one, so each message crosses every stage of a single-thread
+/// layout before the next is read (batching here would add queueing to the measured latency).
+const MESSAGES_PER_CALL: usize = 1;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FeedCounters {
@@ -115,11 +116,17 @@ impl CaptureFeed {
                 self.counters.lines += 1;
                 let excerpt: &[u8] = &[];
                 self.counters.bad_lines[line_error_index(kind)] += 1;
-                self.log.once(line_error_index(kind) as u32, kind.describe(), line, excerpt);
+                self.log.once(
+                    line_error_index(kind) as u32,
+                    kind.describe(),
+                    line,
+                    excerpt,
+                );
                 return true;
             }
             Some(Err(Err(e))) => {
-                self.log.once(63, "capture read failed; replay ends here", line, &[]);
+                self.log
+                    .once(63, "capture read failed; replay ends here", line, &[]);
                 self.io_error = Some(e);
                 return false;
             }
@@ -132,7 +139,12 @@ impl CaptureFeed {
         }
         if record.venue != b"binance" {
             self.counters.unknown_venue += 1;
-            self.log.once(8, "capture line from a venue with no adapter", line, record.venue);
+            self.log.once(
+                8,
+                "capture line from a venue with no adapter",
+                line,
+                record.venue,
+            );
             return true;
         }
         let meta = EventMeta {
@@ -140,12 +152,20 @@ impl CaptureFeed {
             recv_ts: record.recv_ts,
             ingress,
         };
-        match self.binance.on_message(record.kind, record.payload, meta, &mut self.outbox) {
+        match self
+            .binance
+            .on_message(record.kind, record.payload, meta, &mut self.outbox)
+        {
             Ok(()) => self.counters.messages += 1,
             Err(e) => {
                 let code = e.code();
                 self.counters.bad_frames[code] += 1;
-                self.log.once(16 + code as u32, DecodeError::describe_code(code), line, record.payload);
+                self.log.once(
+                    16 + code as u32,
+                    DecodeError::describe_code(code),
+                    line,
+                    record.payload,
+                );
             }
         }
         self.probe.record_since(ingress);

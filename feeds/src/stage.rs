@@ -19,9 +19,10 @@ pub trait Stage {
     /// Stop taking input from outside the engine (sockets, files). Rings keep draining.
     fn stop_intake(&mut self) {}
 
-    /// `true` once the stage has nothing more to read from outside (a replayed file at its end).
+    /// `true` once the stage has nothing more to read from outside the engine (a replayed file
+    /// at its end). Stages fed only by rings have no outside input: `true` from the start.
     fn intake_done(&self) -> bool {
-        false
+        true
     }
 
     /// Called once on the runner thread after the last `do_work`: flush what is buffered.

@@ -15,14 +15,17 @@ use pulse_feeds::replay::CaptureFeed;
 use pulse_feeds::stage::Stage;
 
 fn capture() -> CaptureReader {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
     CaptureReader::open(&path).expect("bundled capture opens")
 }
 
 #[test]
 fn rebuilt_book_matches_every_checkable_venue_ticker() {
     let mut registry = InstrumentRegistry::new();
-    registry.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1000)).unwrap();
+    registry
+        .add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1000))
+        .unwrap();
     let clock = quanta::Clock::new();
     let (md_tx, md_rx) = rtrb::RingBuffer::new(4096);
     let (out_tx, mut out_rx) = rtrb::RingBuffer::new(1024);
@@ -57,17 +60,26 @@ fn rebuilt_book_matches_every_checkable_venue_ticker() {
     let sync = feed.binance().syncs()[0].counters;
     let bc = *book.counters(0).unwrap();
     assert_eq!(feed.counters.messages, 41_249);
-    assert_eq!(feed.counters.bad_lines_total() + feed.counters.bad_frames_total(), 0);
+    assert_eq!(
+        feed.counters.bad_lines_total() + feed.counters.bad_frames_total(),
+        0
+    );
     assert_eq!(sync.snapshots, 1);
     assert_eq!(sync.gaps, 0);
     assert_eq!(sync.applied + sync.dropped, 3_451);
-    assert_eq!(sync.dropped, 2, "the first two buffered diffs predate the snapshot");
+    assert_eq!(
+        sync.dropped, 2,
+        "the first two buffered diffs predate the snapshot"
+    );
     assert_eq!(bc.commits, sync.applied + 1);
     assert_eq!(tops, bc.commits);
     assert_eq!(live_tops, bc.commits);
     assert_eq!(trades, 9_757);
     assert_eq!(bc.crossed, 0);
-    assert_eq!(bc.ticker_mismatch, 0, "rebuilt book disagrees with Binance's bookTicker");
+    assert_eq!(
+        bc.ticker_mismatch, 0,
+        "rebuilt book disagrees with Binance's bookTicker"
+    );
     // 564 tickers carry the final `u` of a diff (counted independently with a JSON parser over
     // the same file): every one of them was checked, and every one matched.
     assert_eq!(bc.ticker_ok, 564);

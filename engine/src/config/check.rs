@@ -234,12 +234,26 @@ impl Checker<'_> {
             // Scales are set apart from tick and lot: Binance's BTCUSDT book carries quantities
             // with 8 decimals although orders must be whole lots of 0.00001.
             let max_scale = i64::from(pulse_feeds::num::MAX_SCALE);
-            let price_scale =
-                self.int(&format!("{key}.price_scale"), &inst.price_scale, 0, max_scale)? as u32;
+            let price_scale = self.int(
+                &format!("{key}.price_scale"),
+                &inst.price_scale,
+                0,
+                max_scale,
+            )? as u32;
             let qty_scale =
                 self.int(&format!("{key}.qty_scale"), &inst.qty_scale, 0, max_scale)? as u32;
-            let tick = self.positive(&format!("{key}.tick_size"), &inst.tick_size, price_scale, "the price scale")?;
-            let lot = self.positive(&format!("{key}.lot_size"), &inst.lot_size, qty_scale, "the quantity scale")?;
+            let tick = self.positive(
+                &format!("{key}.tick_size"),
+                &inst.tick_size,
+                price_scale,
+                "the price scale",
+            )?;
+            let lot = self.positive(
+                &format!("{key}.lot_size"),
+                &inst.lot_size,
+                qty_scale,
+                "the quantity scale",
+            )?;
             let r = &inst.risk;
             let notional_scale = price_scale + qty_scale;
             let lot_text = "the quantity scale";

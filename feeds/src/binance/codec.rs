@@ -198,17 +198,24 @@ impl BinanceCodec {
         self.scratch.extend_from_slice(frame);
         self.scratch.resize(frame.len() + INPUT_PADDING, 0);
         let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
-        let result =
-            match simd_json::fill_tape_padded(&mut self.scratch, frame.len(), &mut self.buffers, &mut tape) {
-                Ok(()) => walk(tape.as_value(), &mut self.levels),
-                Err(_) => Err(DecodeError::Json),
-            };
+        let result = match simd_json::fill_tape_padded(
+            &mut self.scratch,
+            frame.len(),
+            &mut self.buffers,
+            &mut tape,
+        ) {
+            Ok(()) => walk(tape.as_value(), &mut self.levels),
+            Err(_) => Err(DecodeError::Json),
+        };
         self.tape = tape.reset();
         result
     }
 }
 
-fn instrument<'r>(registry: &'r InstrumentRegistry, data: Value<'_, '_>) -> Result<&'r Instrument, DecodeError> {
+fn instrument<'r>(
+    registry: &'r InstrumentRegistry,
+    data: Value<'_, '_>,
+) -> Result<&'r Instrument, DecodeError> {
     let symbol = str_field(data, "s")?;
     registry
         .find(Venue::Binance, symbol.as_bytes())
@@ -238,7 +245,11 @@ fn depth(
     })
 }
 
-fn trade(registry: &InstrumentRegistry, data: Value<'_, '_>, id_key: &'static str) -> Result<Decoded, DecodeError> {
+fn trade(
+    registry: &InstrumentRegistry,
+    data: Value<'_, '_>,
+    id_key: &'static str,
+) -> Result<Decoded, DecodeError> {
     let inst = instrument(registry, data)?;
     let buyer_is_maker = data
         .get("m")
@@ -250,7 +261,11 @@ fn trade(registry: &InstrumentRegistry, data: Value<'_, '_>, id_key: &'static st
         trade_id: u64_field(data, id_key)?,
         px: Px(decimal_field(data, "p", inst.price_scale)?),
         qty: Qty(decimal_field(data, "q", inst.qty_scale)?),
-        aggressor: if buyer_is_maker { Side::Sell } else { Side::Buy },
+        aggressor: if buyer_is_maker {
+            Side::Sell
+        } else {
+            Side::Buy
+        },
     })
 }
 
@@ -295,8 +310,10 @@ fn push_levels(
         }
         levels.push(LevelUpdate {
             side,
-            px: Px(parse_decimal(px.as_bytes(), inst.price_scale).map_err(|e| DecodeError::Decimal(key, e))?),
-            qty: Qty(parse_decimal(qty.as_bytes(), inst.qty_scale).map_err(|e| DecodeError::Decimal(key, e))?),
+            px: Px(parse_decimal(px.as_bytes(), inst.price_scale)
+                .map_err(|e| DecodeError::Decimal(key, e))?),
+            qty: Qty(parse_decimal(qty.as_bytes(), inst.qty_scale)
+                .map_err(|e| DecodeError::Decimal(key, e))?),
         });
     }
     Ok(())

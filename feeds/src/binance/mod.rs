@@ -52,7 +52,8 @@ impl BinanceAdapter {
             SourceKind::Ws => self.codec.decode_ws(&self.registry, payload)?,
             SourceKind::Rest { path } => {
                 let symbol = query_param(path, b"symbol").ok_or(DecodeError::UnknownSymbol)?;
-                self.codec.decode_rest_depth(&self.registry, symbol, payload)?
+                self.codec
+                    .decode_rest_depth(&self.registry, symbol, payload)?
             }
             SourceKind::Send => return Ok(()),
         };

@@ -1,11 +1,14 @@
 //! Keeping a local Binance book in sync, exactly per Binance's "How to manage a local order book
 //! correctly" (data/docs in the shared folder):
 //!
-//! 1. buffer the diffs; 2. take a snapshot; if its `lastUpdateId` is below the first buffered
-//! `U`, wait for a newer one; 3. drop buffered diffs with `u <= lastUpdateId`; 4. the first
-//! applied diff must bridge the snapshot (`U <= lastUpdateId + 1 <= u`); 5. then strict
-//! continuity: `U == previous u + 1` (spot) and `pu == previous u` (futures). A gap marks the book
-//! stale and the procedure starts again from step 1 for this instrument only.
+//! 1. Buffer the diffs.
+//! 2. Take a snapshot; if its `lastUpdateId` is below the first buffered `U`, wait for a newer one.
+//! 3. Drop buffered diffs with `u <= lastUpdateId`.
+//! 4. The first applied diff must bridge the snapshot: `U <= lastUpdateId + 1 <= u`.
+//! 5. Then strict continuity: `U == previous u + 1` (spot), `pu == previous u` (futures).
+//!
+//! A gap marks the book stale and the procedure starts again from step 1 for this instrument
+//! only.
 //!
 //! The output is venue-neutral [`MdEvent`]s staged in an [`Outbox`].
 
@@ -108,7 +111,13 @@ impl DepthSync {
         self.buffer(meta, diff, levels, out);
     }
 
-    pub fn on_snapshot(&mut self, meta: EventMeta, last_update_id: u64, levels: &[LevelUpdate], out: &mut Outbox) {
+    pub fn on_snapshot(
+        &mut self,
+        meta: EventMeta,
+        last_update_id: u64,
+        levels: &[LevelUpdate],
+        out: &mut Outbox,
+    ) {
         if let Some(first) = self.diffs.first() {
             if last_update_id < first.first_id {
                 self.counters.stale_snapshots += 1;
@@ -147,7 +156,10 @@ impl DepthSync {
             }
         }
         // What did not bridge stays buffered for the next snapshot, compacted in place.
-        let keep_from = self.diffs.get(consumed).map_or(self.levels.len(), |d| d.start);
+        let keep_from = self
+            .diffs
+            .get(consumed)
+            .map_or(self.levels.len(), |d| d.start);
         self.levels.drain(..keep_from);
         self.diffs.drain(..consumed);
         for d in &mut self.diffs {
@@ -157,7 +169,13 @@ impl DepthSync {
     }
 
     /// Applies, drops or rejects one diff; `false` on a gap (state is then AwaitingSnapshot).
-    fn process(&mut self, meta: EventMeta, diff: BufferedDiff, levels: &[LevelUpdate], out: &mut Outbox) -> bool {
+    fn process(
+        &mut self,
+        meta: EventMeta,
+        diff: BufferedDiff,
+        levels: &[LevelUpdate],
+        out: &mut Outbox,
+    ) -> bool {
         let SyncState::Synced { last_id, bridged } = self.state else {
             return false;
         };
@@ -213,7 +231,13 @@ impl DepthSync {
         }
     }
 
-    fn buffer(&mut self, meta: EventMeta, diff: BufferedDiff, levels: &[LevelUpdate], out: &mut Outbox) {
+    fn buffer(
+        &mut self,
+        meta: EventMeta,
+        diff: BufferedDiff,
+        levels: &[LevelUpdate],
+        out: &mut Outbox,
+    ) {
         if self.diffs.len() == PRESYNC_DIFFS || self.levels.len() + levels.len() > PRESYNC_LEVELS {
             // Too far behind to ever bridge: start buffering afresh from this diff.
             self.diffs.clear();

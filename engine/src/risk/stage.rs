@@ -1,0 +1,213 @@
+//! The risk and orders stage: intents in, orders out; venue reports in, positions updated and
+//! feedback to the strategy out. It owns the reference prices, the working orders and the
+//! positions, so every check reads state only this thread writes.
+//!
+//! An intent is checked against the reference as of the market event it was decided on: market
+//! events later than the intent are applied only after it (no look-ahead on a fast replay).
+
+use pulse_feeds::event::MarketEvent;
+use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::latency::LatencyProbe;
+use pulse_feeds::num::{Nanos, Px};
+use pulse_feeds::stage::Stage;
+use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport, Order};
+
+use crate::intent::{Feedback, OrderIntent};
+use crate::risk::checks::{Exposure, RiskChecks};
+use crate::risk::orders::{OrderState, OrderTable, WorkingOrder};
+use crate::risk::position::Position;
+use crate::risk::RejectReason;
+
+const EVENTS_PER_CALL: usize = 1024;
+/// Working orders tracked at once (all instruments).
+pub const MAX_OPEN_ORDERS: usize = 64;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RiskCounters {
+    pub intents: u64,
+    pub approved: u64,
+    /// By [`RejectReason::index`].
+    pub rejected: [u64; RejectReason::ALL.len()],
+}
+
+pub struct RiskStage {
+    checks: RiskChecks,
+    orders: OrderTable,
+    positions: Vec<Position>,
+    marks: Vec<Option<Px>>,
+    market: rtrb::Consumer<MarketEvent>,
+    intents: rtrb::Consumer<OrderIntent>,
+    reports: rtrb::Consumer<ExecReport>,
+    orders_out: rtrb::Producer<Order>,
+    feedback: rtrb::Producer<Feedback>,
+    next_client_id: u64,
+    probe: LatencyProbe,
+    pub counters: RiskCounters,
+}
+
+pub struct RiskRings {
+    pub market: rtrb::Consumer<MarketEvent>,
+    pub intents: rtrb::Consumer<OrderIntent>,
+    pub reports: rtrb::Consumer<ExecReport>,
+    pub orders_out: rtrb::Producer<Order>,
+    pub feedback: rtrb::Producer<Feedback>,
+}
+
+impl RiskStage {
+    pub fn new(
+        checks: RiskChecks,
+        instruments: &InstrumentRegistry,
+        rings: RiskRings,
+        probe: LatencyProbe,
+    ) -> RiskStage {
+        RiskStage {
+            checks,
+            orders: OrderTable::with_capacity(MAX_OPEN_ORDERS),
+            positions: vec![Position::default(); instruments.len()],
+            marks: vec![None; instruments.len()],
+            market: rings.market,
+            intents: rings.intents,
+            reports: rings.reports,
+            orders_out: rings.orders_out,
+            feedback: rings.feedback,
+            next_client_id: 1,
+            probe,
+            counters: RiskCounters::default(),
+        }
+    }
+
+    pub fn positions(&self) -> &[Position] {
+        &self.positions
+    }
+
+    /// The last mid price seen per instrument, the mark for unrealized PnL.
+    pub fn mark(&self, instrument: usize) -> Option<Px> {
+        self.marks.get(instrument).copied().flatten()
+    }
+
+    pub fn orders(&self) -> &OrderTable {
+        &self.orders
+    }
+
+    pub fn probe(&self) -> &LatencyProbe {
+        &self.probe
+    }
+
+    fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
+        let mut n = 0;
+        while n < EVENTS_PER_CALL {
+            let due = match self.market.peek() {
+                Ok(MarketEvent::Book(top)) => limit.is_none_or(|t| top.meta.recv_ts <= t),
+                Ok(MarketEvent::Trade(trade)) => limit.is_none_or(|t| trade.meta.recv_ts <= t),
+                Err(_) => false,
+            };
+            if !due {
+                break;
+            }
+            if let Ok(MarketEvent::Book(top)) = self.market.pop() {
+                self.checks.on_book(&top);
+                if let (Some(mark), Some(mid)) = (
+                    self.marks.get_mut(top.meta.instrument.0 as usize),
+                    top.mid(),
+                ) {
+                    *mark = Some(mid);
+                }
+            }
+            n += 1;
+        }
+        n
+    }
+
+    fn on_intent(&mut self, intent: OrderIntent) {
+        self.counters.intents += 1;
+        let i = intent.instrument;
+        let (working_buy, working_sell) = self.orders.working(i);
+        let exposure = Exposure {
+            position: self
+                .positions
+                .get(i.0 as usize)
+                .map_or_else(Default::default, |p| p.qty),
+            working_buy,
+            working_sell,
+        };
+        let verdict = self.checks.check(&intent, exposure).and_then(|()| {
+            if self.orders_out.slots() == 0 {
+                return Err(RejectReason::RingFull);
+            }
+            let order = Order {
+                meta: intent.meta,
+                client_id: ClientOrderId(self.next_client_id),
+                instrument: i,
+                side: intent.side,
+                px: intent.px,
+                qty: intent.qty,
+                tif: intent.tif,
+            };
+            let tracked = self.orders.insert(WorkingOrder {
+                client_id: order.client_id,
+                instrument: i,
+                side: order.side,
+                qty: order.qty,
+                leaves: order.qty,
+                state: OrderState::Sent,
+            });
+            if !tracked {
+                return Err(RejectReason::TooManyOrders);
+            }
+            self.next_client_id += 1;
+            self.orders_out
+                .push(order)
+                .map_err(|_| RejectReason::RingFull)
+        });
+        match verdict {
+            Ok(()) => self.counters.approved += 1,
+            Err(reason) => {
+                self.counters.rejected[reason.index()] += 1;
+                // Room for feedback was checked before the intent was taken.
+                let _ = self.feedback.push(Feedback::Rejected {
+                    instrument: i,
+                    reason,
+                });
+            }
+        }
+        self.probe.record_since(intent.meta.ingress);
+    }
+
+    fn on_report(&mut self, report: ExecReport) {
+        self.orders.on_report(&report);
+        if let ExecKind::Fill { px, qty, fee, .. } = report.kind {
+            if let Some(p) = self.positions.get_mut(report.instrument.0 as usize) {
+                p.apply_fill(report.side, px, qty, fee);
+            }
+        }
+        let _ = self.feedback.push(Feedback::Report(report));
+    }
+}
+
+impl Stage for RiskStage {
+    fn name(&self) -> &'static str {
+        "risk"
+    }
+
+    fn do_work(&mut self, _now: Nanos) -> usize {
+        let mut work = 0;
+        // Reports first: they free position room and working slots for the intents below.
+        while work < EVENTS_PER_CALL && self.feedback.slots() > 0 {
+            let Ok(report) = self.reports.pop() else {
+                break;
+            };
+            self.on_report(report);
+            work += 1;
+        }
+        while work < EVENTS_PER_CALL && self.feedback.slots() > 0 {
+            let Ok(intent) = self.intents.peek().copied() else {
+                break;
+            };
+            work += self.apply_market_until(Some(intent.meta.recv_ts));
+            let _ = self.intents.pop();
+            self.on_intent(intent);
+            work += 1;
+        }
+        work + self.apply_market_until(None)
+    }
+}

@@ -1,0 +1,81 @@
+//! How the main thread steers runner threads: a phase word, and per-runner progress counters
+//! used to detect that the whole pipeline has drained.
+//!
+//! Drain protocol: in `Draining`, every runner stops intake and, after every pass, adds its work
+//! to `work` and bumps `passes`. The coordinator snapshots the total work, waits until every
+//! runner has finished two more passes, and reads the total again. Every event still in a ring
+//! is consumed by some runner's next full pass and counted as work, so an unchanged total
+//! across two full passes of every runner means no event is left anywhere.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    Running = 0,
+    Draining = 1,
+    Stopped = 2,
+}
+
+pub struct RunnerProgress {
+    pub passes: AtomicU64,
+    pub work: AtomicU64,
+    /// Every stage on the runner reports its outside input finished.
+    pub intake_done: AtomicBool,
+}
+
+pub struct RunControl {
+    phase: AtomicU8,
+    pub runners: Vec<RunnerProgress>,
+}
+
+impl RunControl {
+    pub fn new(runners: usize) -> RunControl {
+        RunControl {
+            phase: AtomicU8::new(Phase::Running as u8),
+            runners: (0..runners)
+                .map(|_| RunnerProgress {
+                    passes: AtomicU64::new(0),
+                    work: AtomicU64::new(0),
+                    intake_done: AtomicBool::new(false),
+                })
+                .collect(),
+        }
+    }
+
+    /// Acquire pairs with the Release in `set_phase`: a runner that sees `Draining` also sees
+    /// everything the coordinator did before.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Running,
+            1 => Phase::Draining,
+            _ => Phase::Stopped,
+        }
+    }
+
+    pub fn set_phase(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    pub fn all_intake_done(&self) -> bool {
+        self.runners
+            .iter()
+            .all(|r| r.intake_done.load(Ordering::Acquire))
+    }
+
+    /// (total work, passes per runner), SeqCst so the coordinator's two snapshots are ordered
+    /// with the runners' increments.
+    pub fn snapshot(&self) -> (u64, Vec<u64>) {
+        let work = self
+            .runners
+            .iter()
+            .map(|r| r.work.load(Ordering::SeqCst))
+            .sum();
+        let passes = self
+            .runners
+            .iter()
+            .map(|r| r.passes.load(Ordering::SeqCst))
+            .collect();
+        (work, passes)
+    }
+}

@@ -1,0 +1,186 @@
+//! Runs a pipeline on runner threads and steers it from the main thread: operator signals, the
+//! kill file, the distinct-error log, and a clean drain when input ends or a stop is asked for.
+
+pub mod control;
+pub mod idle;
+pub mod runner;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use pulse_feeds::clock::Clock;
+use pulse_feeds::log::LogRecord;
+
+use crate::config::{Config, SourceConfig};
+use crate::pipeline::{self, HotStage};
+use control::{Phase, RunControl};
+use runner::{Finished, Runner};
+
+/// Why the run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopCause {
+    InputEnded,
+    Signal,
+}
+
+pub struct RunOutcome {
+    pub runners: Vec<Finished>,
+    pub cause: StopCause,
+    pub elapsed: Duration,
+    pub kill_engaged: bool,
+}
+
+impl RunOutcome {
+    pub fn stages(&self) -> impl Iterator<Item = &HotStage> {
+        self.runners.iter().flat_map(|r| r.stages.iter())
+    }
+}
+
+const TICK: Duration = Duration::from_millis(1);
+const KILL_FILE_EVERY: Duration = Duration::from_millis(100);
+
+pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
+    let tsc = quanta::Clock::new();
+    let mut pipeline = pipeline::build(cfg, &tsc)?;
+    let clock = match cfg.source {
+        SourceConfig::Capture { .. } => Clock::Replay(pipeline.replay_time.clone()),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("cannot install signal handler")?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, pipeline.kill.flag())
+        .context("cannot install SIGUSR1 handler")?;
+
+    let runners = assign(cfg, std::mem::take(&mut pipeline.stages))?;
+    let control = Arc::new(RunControl::new(runners.len()));
+    let started = Instant::now();
+    let mut handles = Vec::with_capacity(runners.len());
+    for (i, runner) in runners.into_iter().enumerate() {
+        handles.push(runner.spawn(i, clock.clone(), Arc::clone(&control))?);
+    }
+
+    let mut cause = None;
+    let mut drain_mark: Option<(u64, Vec<u64>)> = None;
+    let mut last_kill_check = Instant::now();
+    let mut kill_reported = false;
+    loop {
+        std::thread::sleep(TICK);
+        while let Ok(record) = pipeline.log.pop() {
+            print_log(&record);
+        }
+        if handles.iter().any(|h| h.is_finished()) && control.phase() != Phase::Stopped {
+            control.set_phase(Phase::Stopped);
+            break;
+        }
+        if let Some(path) = &cfg.risk.kill_switch_file {
+            if last_kill_check.elapsed() >= KILL_FILE_EVERY {
+                last_kill_check = Instant::now();
+                if path.exists() {
+                    pipeline.kill.engage();
+                }
+            }
+        }
+        if pipeline.kill.is_engaged() && !kill_reported {
+            kill_reported = true;
+            eprintln!("pulse: kill switch engaged: no new orders");
+        }
+        match control.phase() {
+            Phase::Running => {
+                if stop.load(Ordering::Relaxed) {
+                    eprintln!("pulse: stop requested: stopping intake, draining");
+                    cause = Some(StopCause::Signal);
+                    control.set_phase(Phase::Draining);
+                } else if control.all_intake_done() {
+                    cause = Some(StopCause::InputEnded);
+                    control.set_phase(Phase::Draining);
+                }
+            }
+            Phase::Draining => {
+                let (work, passes) = control.snapshot();
+                match &drain_mark {
+                    Some((mark_work, mark_passes))
+                        if passes
+                            .iter()
+                            .zip(mark_passes)
+                            .all(|(now, then)| *now >= then + 2) =>
+                    {
+                        if work == *mark_work {
+                            control.set_phase(Phase::Stopped);
+                            break;
+                        }
+                        drain_mark = Some((work, passes));
+                    }
+                    Some(_) => {}
+                    None => drain_mark = Some((work, passes)),
+                }
+            }
+            Phase::Stopped => break,
+        }
+    }
+    let elapsed = started.elapsed();
+    let mut finished = Vec::with_capacity(handles.len());
+    let mut panicked = 0;
+    for handle in handles {
+        match handle.join() {
+            Ok(f) => finished.push(f),
+            Err(_) => panicked += 1,
+        }
+    }
+    while let Ok(record) = pipeline.log.pop() {
+        print_log(&record);
+    }
+    if panicked > 0 {
+        bail!("{panicked} runner thread(s) failed; the run was stopped");
+    }
+    Ok(RunOutcome {
+        runners: finished,
+        cause: cause.unwrap_or(StopCause::Signal),
+        elapsed,
+        kill_engaged: pipeline.kill.is_engaged(),
+    })
+}
+
+/// Distributes the stages to runner threads as the config's thread layout says.
+pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>> {
+    let mut stages: Vec<Option<HotStage>> = stages.into_iter().map(Some).collect();
+    let mut runners = Vec::with_capacity(cfg.runtime.threads.len());
+    for thread in &cfg.runtime.threads {
+        let mut mine = Vec::with_capacity(thread.stages.len());
+        for kind in &thread.stages {
+            let stage = stages
+                .iter_mut()
+                .find(|s| s.as_ref().is_some_and(|s| s.kind() == *kind))
+                .and_then(Option::take)
+                .with_context(|| {
+                    format!("stage {kind:?} is not available for thread {}", thread.name)
+                })?;
+            mine.push(stage);
+        }
+        runners.push(Runner {
+            name: thread.name.clone(),
+            stages: mine,
+            core: thread.core,
+            idle: thread.idle,
+        });
+    }
+    if let Some(left) = stages.iter().flatten().next() {
+        bail!("stage {:?} is on no thread", left.kind());
+    }
+    Ok(runners)
+}
+
+fn print_log(record: &LogRecord) {
+    let excerpt = String::from_utf8_lossy(record.excerpt());
+    if record.line > 0 {
+        eprintln!(
+            "pulse: {}: {} (first at line {}; further ones are only counted): {excerpt}",
+            record.stage, record.what, record.line
+        );
+    } else {
+        eprintln!("pulse: {}: {}: {excerpt}", record.stage, record.what);
+    }
+}

@@ -1,0 +1,87 @@
+//! A runner thread: polls its stages round-robin with `now` from the clock, idles when a whole
+//! pass did nothing, and follows the phase set by the coordinator.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use pulse_feeds::clock::Clock;
+use pulse_feeds::stage::Stage;
+
+use crate::config::IdleKind;
+use crate::pipeline::HotStage;
+use crate::runtime::control::{Phase, RunControl};
+use crate::runtime::idle::Idle;
+
+pub struct Runner {
+    pub name: String,
+    pub stages: Vec<HotStage>,
+    pub core: Option<usize>,
+    pub idle: IdleKind,
+}
+
+/// What a runner reports when it ends: its stages, handed back for the summary.
+pub struct Finished {
+    pub name: String,
+    pub stages: Vec<HotStage>,
+    pub pinned: Option<usize>,
+}
+
+impl Runner {
+    pub fn spawn(
+        self,
+        index: usize,
+        clock: Clock,
+        control: Arc<RunControl>,
+    ) -> std::io::Result<JoinHandle<Finished>> {
+        std::thread::Builder::new()
+            .name(format!("pulse-{}", self.name))
+            .spawn(move || self.run(index, clock, &control))
+    }
+
+    /// Runs on the current thread until the coordinator says `Stopped`.
+    pub fn run(mut self, index: usize, clock: Clock, control: &RunControl) -> Finished {
+        let pinned = self
+            .core
+            .filter(|&core| core_affinity::set_for_current(core_affinity::CoreId { id: core }));
+        let progress = &control.runners[index];
+        let mut idle = Idle::new(self.idle);
+        for stage in &mut self.stages {
+            stage.on_start();
+        }
+        let mut intake_stopped = false;
+        loop {
+            let now = clock.now();
+            let mut work = 0;
+            for stage in &mut self.stages {
+                work += stage.do_work(now);
+            }
+            if !progress.intake_done.load(Ordering::Relaxed)
+                && self.stages.iter().all(|s| s.intake_done())
+            {
+                progress.intake_done.store(true, Ordering::Release);
+            }
+            match control.phase() {
+                Phase::Running => {}
+                Phase::Draining => {
+                    if !intake_stopped {
+                        self.stages.iter_mut().for_each(|s| s.stop_intake());
+                        intake_stopped = true;
+                    }
+                    progress.work.fetch_add(work as u64, Ordering::SeqCst);
+                    progress.passes.fetch_add(1, Ordering::SeqCst);
+                }
+                Phase::Stopped => break,
+            }
+            idle.idle(work);
+        }
+        for stage in &mut self.stages {
+            stage.on_close();
+        }
+        Finished {
+            name: self.name,
+            stages: self.stages,
+            pinned,
+        }
+    }
+}

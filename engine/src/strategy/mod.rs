@@ -1,0 +1,4 @@
+//! Strategies: read market events, emit order intents. The strategy stage hosts one.
+
+pub mod imbalance;
+pub mod stage;

@@ -1,0 +1,214 @@
+//! The end-of-run summary: what came in, what the book did, what was decided, what filled, and
+//! how long each stage took from ingress (p50/p99/p99.9/max from the stages' histograms).
+
+use std::fmt::Write as _;
+
+use pulse_feeds::binance::codec::DecodeError;
+use pulse_feeds::capture::LineError;
+use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::num::Decimal;
+
+use crate::config::Config;
+use crate::pipeline::HotStage;
+use crate::risk::RejectReason;
+use crate::runtime::{RunOutcome, StopCause};
+
+const LINE_ERRORS: [LineError; 4] = [
+    LineError::FieldCount,
+    LineError::Timestamp,
+    LineError::Source,
+    LineError::TooLong,
+];
+
+pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
+    let mut s = String::new();
+    let instruments = &cfg.instruments;
+    let secs = outcome.elapsed.as_secs_f64().max(1e-9);
+    let cause = match outcome.cause {
+        StopCause::InputEnded => "input ended",
+        StopCause::Signal => "stopped by signal",
+    };
+    let _ = writeln!(s, "pulse {}: {cause} after {:.3} s", cfg.engine.name, secs);
+    for r in &outcome.runners {
+        let names: Vec<&str> = r
+            .stages
+            .iter()
+            .map(|st| pulse_feeds::stage::Stage::name(st))
+            .collect();
+        let pin = r
+            .pinned
+            .map_or("unpinned".to_string(), |c| format!("pinned to core {c}"));
+        let _ = writeln!(s, "  thread {:<10} {pin}: {}", r.name, names.join(" -> "));
+    }
+    for stage in outcome.stages() {
+        match stage {
+            HotStage::Feed(feed) => {
+                let c = &feed.counters;
+                let _ = writeln!(
+                    s,
+                    "input     {} lines, {} messages ({:.0} msg/s), {} events to the book",
+                    c.lines,
+                    c.messages,
+                    c.messages as f64 / secs,
+                    c.events
+                );
+                let mut bad = Vec::new();
+                for (i, kind) in LINE_ERRORS.iter().enumerate() {
+                    if c.bad_lines[i] > 0 {
+                        bad.push(format!("{} x {}", c.bad_lines[i], kind.describe()));
+                    }
+                }
+                for (code, n) in c.bad_frames.iter().enumerate() {
+                    if *n > 0 {
+                        bad.push(format!(
+                            "{n} x frame with {}",
+                            DecodeError::describe_code(code)
+                        ));
+                    }
+                }
+                if c.unknown_venue > 0 {
+                    bad.push(format!("{} x line from an unknown venue", c.unknown_venue));
+                }
+                let skipped = if bad.is_empty() {
+                    "none".to_string()
+                } else {
+                    bad.join("; ")
+                };
+                let _ = writeln!(s, "skipped   {skipped}");
+                for (sync, inst) in feed.binance().syncs().iter().zip(instruments.iter()) {
+                    let k = &sync.counters;
+                    let _ = writeln!(
+                        s,
+                        "sync      {}: {} snapshot(s), {} diffs applied, {} dropped (covered by the snapshot), {} gaps, last update id {}",
+                        inst.symbol, k.snapshots, k.applied, k.dropped, k.gaps, k.last_update_id
+                    );
+                }
+            }
+            HotStage::Book(book) => {
+                for inst in instruments.iter() {
+                    let i = inst.id.0 as usize;
+                    let (Some(c), Some(b)) = (book.counters(i), book.book(i)) else {
+                        continue;
+                    };
+                    let _ = writeln!(
+                        s,
+                        "book      {}: {} book updates ({} levels), {} trades, crossed {}, stale {}; venue ticker check {} ok / {} mismatch",
+                        inst.symbol, c.commits, c.levels, c.trades, c.crossed, c.stale_marks, c.ticker_ok, c.ticker_mismatch
+                    );
+                    let level = |l: Option<pulse_feeds::book::Level>| {
+                        l.map_or("-".to_string(), |l| {
+                            format!(
+                                "{} x {}",
+                                Decimal::new(l.qty.0, inst.qty_scale),
+                                Decimal::new(l.px.0, inst.price_scale)
+                            )
+                        })
+                    };
+                    let _ = writeln!(
+                        s,
+                        "          final touch: bid {}  ask {}",
+                        level(b.best_bid()),
+                        level(b.best_ask())
+                    );
+                }
+            }
+            HotStage::Strategy(st) => {
+                let c = &st.strategy().counters;
+                let _ = writeln!(
+                    s,
+                    "strategy  book-imbalance: {} book events, {} signals, {} intents ({} lost to a full ring)",
+                    c.book_events, c.signals, c.intents, st.intents_ring_full
+                );
+            }
+            HotStage::Risk(risk) => render_risk(&mut s, risk, instruments),
+            HotStage::Gateway(gw) => {
+                let c = &gw.venue().counters;
+                let _ = writeln!(
+                    s,
+                    "venue     simulated: {} orders, {} fills, {} expired (IOC rest), {} rejected",
+                    c.orders, c.fills, c.expired, c.rejects
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "latency   ns from ingress to the end of each stage (hdrhistogram)"
+    );
+    let _ = writeln!(
+        s,
+        "          {:<9} {:>8} {:>9} {:>9} {:>9} {:>10}",
+        "stage", "count", "p50", "p99", "p99.9", "max"
+    );
+    for stage in outcome.stages() {
+        let h = stage.probe().histogram();
+        if h.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "          {:<9} {:>8} {:>9} {:>9} {:>9} {:>10}",
+            pulse_feeds::stage::Stage::name(stage),
+            h.len(),
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999),
+            h.max()
+        );
+    }
+    if outcome.kill_engaged {
+        let _ = writeln!(s, "kill      the kill switch was engaged during the run");
+    }
+    s
+}
+
+fn render_risk(
+    s: &mut String,
+    risk: &crate::risk::stage::RiskStage,
+    instruments: &InstrumentRegistry,
+) {
+    let c = &risk.counters;
+    let rejected: u64 = c.rejected.iter().sum();
+    let reasons: Vec<String> = RejectReason::ALL
+        .iter()
+        .filter(|r| c.rejected[r.index()] > 0)
+        .map(|r| format!("{} {}", r.name(), c.rejected[r.index()]))
+        .collect();
+    let reasons = if reasons.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", reasons.join(", "))
+    };
+    let _ = writeln!(
+        s,
+        "risk      {} intents: {} accepted, {} rejected{reasons}",
+        c.intents, c.approved, rejected
+    );
+    let o = &risk.orders().counters;
+    let _ = writeln!(
+        s,
+        "orders    {} sent, {} acked, {} filled, {} partially filled, {} expired, {} rejected by the venue, {} illegal transitions",
+        o.sent, o.acked, o.filled, o.partially_filled, o.expired, o.rejected_by_venue, o.illegal_transitions
+    );
+    for (p, inst) in risk.positions().iter().zip(instruments.iter()) {
+        let ns = inst.notional_scale();
+        let mark = risk.mark(inst.id.0 as usize);
+        let unrealized = mark.map_or(0, |m| p.unrealized(m));
+        let avg = p.avg_px().map_or("-".to_string(), |px| {
+            Decimal::new(px.0, inst.price_scale).to_string()
+        });
+        let _ = writeln!(
+            s,
+            "position  {}: {} fills, bought {} sold {}, position {} (avg {avg}), realized {} unrealized {} fees {} => net {}",
+            inst.symbol,
+            p.fills,
+            Decimal::new(p.bought.0, inst.qty_scale),
+            Decimal::new(p.sold.0, inst.qty_scale),
+            Decimal::new(p.qty.0, inst.qty_scale),
+            Decimal::new(p.realized, ns),
+            Decimal::new(unrealized, ns),
+            Decimal::new(p.fees, ns),
+            Decimal::new(p.realized + unrealized - p.fees, ns),
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! The simulated venue: fills orders against its own view of the book, the way a venue would.
+//!
+//! An IOC limit order walks the opposite side from the touch while the level price is within
+//! the limit, taking what each level shows; what it takes is gone from the venue's view until
+//! the next book update replaces it (so two orders cannot fill against the same liquidity).
+//! Fees are charged on notional, rounded up to the notional scale (never in our favour).
+
+use pulse_feeds::book::Level;
+use pulse_feeds::event::{BookState, BookTop, MarketEvent};
+use pulse_feeds::num::{Qty, Side};
+
+use crate::order::{ExecKind, ExecReport, Liquidity, Order, VenueReject};
+
+/// The most reports one order can produce: ack, one fill per visible level, expiry.
+pub const MAX_REPORTS_PER_ORDER: usize = pulse_feeds::event::TOP_DEPTH + 2;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SimCounters {
+    pub orders: u64,
+    pub fills: u64,
+    pub rejects: u64,
+    pub expired: u64,
+}
+
+pub struct SimVenue {
+    books: Vec<Option<BookTop>>,
+    taker_fee_ppm: i64,
+    next_trade_id: u64,
+    pub counters: SimCounters,
+}
+
+impl SimVenue {
+    pub fn new(instruments: usize, taker_fee_ppm: i64) -> SimVenue {
+        SimVenue {
+            books: vec![None; instruments],
+            taker_fee_ppm,
+            next_trade_id: 1,
+            counters: SimCounters::default(),
+        }
+    }
+
+    pub fn on_market(&mut self, event: &MarketEvent) {
+        if let MarketEvent::Book(top) = event {
+            if let Some(slot) = self.books.get_mut(top.meta.instrument.0 as usize) {
+                *slot = Some(*top);
+            }
+        }
+    }
+
+    /// Executes one order, handing each report to `emit` (at most [`MAX_REPORTS_PER_ORDER`]).
+    pub fn execute(&mut self, order: &Order, mut emit: impl FnMut(ExecReport)) {
+        self.counters.orders += 1;
+        let report = |kind, leaves| ExecReport {
+            meta: order.meta,
+            client_id: order.client_id,
+            instrument: order.instrument,
+            side: order.side,
+            kind,
+            leaves,
+            ts: order.meta.recv_ts,
+        };
+        let reject = match self.books.get(order.instrument.0 as usize) {
+            None => Some(VenueReject::UnknownInstrument),
+            Some(None) => Some(VenueReject::NoMarket),
+            Some(Some(top)) if top.state != BookState::Live => Some(VenueReject::NoMarket),
+            Some(Some(_)) if order.qty.0 <= 0 => Some(VenueReject::InvalidQuantity),
+            Some(Some(_)) => None,
+        };
+        if let Some(reason) = reject {
+            self.counters.rejects += 1;
+            emit(report(ExecKind::Rejected(reason), Qty(0)));
+            return;
+        }
+        emit(report(ExecKind::Ack, order.qty));
+        let Some(Some(top)) = self.books.get_mut(order.instrument.0 as usize) else {
+            return;
+        };
+        let (levels, count) = match order.side {
+            Side::Buy => (&mut top.asks, top.ask_levels as usize),
+            Side::Sell => (&mut top.bids, top.bid_levels as usize),
+        };
+        let crosses = |level: &Level| match order.side {
+            Side::Buy => level.px <= order.px,
+            Side::Sell => level.px >= order.px,
+        };
+        let mut leaves = order.qty.0;
+        for level in levels[..count].iter_mut() {
+            if leaves == 0 || !crosses(level) {
+                break;
+            }
+            let take = leaves.min(level.qty.0);
+            if take == 0 {
+                continue;
+            }
+            level.qty.0 -= take;
+            leaves -= take;
+            let notional = level.px.0 as i128 * take as i128;
+            let fee = (notional * self.taker_fee_ppm as i128 + 999_999) / 1_000_000;
+            let trade_id = self.next_trade_id;
+            self.next_trade_id += 1;
+            self.counters.fills += 1;
+            emit(report(
+                ExecKind::Fill {
+                    px: level.px,
+                    qty: Qty(take),
+                    fee,
+                    liquidity: Liquidity::Taker,
+                    trade_id,
+                },
+                Qty(leaves),
+            ));
+        }
+        if leaves > 0 {
+            self.counters.expired += 1;
+            emit(report(ExecKind::Expired, Qty(0)));
+        }
+    }
+}
