@@ -133,7 +133,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     let (log_tx, log_rx) = RingBuffer::new(LOG_RING);
 
     let replay_time = ReplayTime::default();
-    let SourceConfig::Capture { path } = &cfg.source;
+    let SourceConfig::Capture { path, speed_milli } = &cfg.source;
     let reader = CaptureReader::open(path)
         .with_context(|| format!("cannot open capture {}", path.display()))?;
     let feed = CaptureFeed::new(
@@ -143,7 +143,8 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         replay_time.clone(),
         probe(),
         DistinctLog::new("feed", Some(log_tx)),
-    );
+    )
+    .paced(*speed_milli);
     let book = BookStage::new(
         instruments.len(),
         BOOK_LEVELS_PER_SIDE,

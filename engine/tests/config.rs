@@ -68,7 +68,7 @@ fn assert_refused(text: &str, key: &str, line: Option<usize>) -> String {
 fn demo_config_yields_the_expected_values() {
     let cfg = config::load(&demo_path()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.engine.name, "demo");
-    let SourceConfig::Capture { path } = &cfg.source;
+    let SourceConfig::Capture { path, .. } = &cfg.source;
     assert!(
         path.ends_with("data/binance_spot_btcusdt_2024-08-08.cap.gz"),
         "{path:?}"
@@ -142,7 +142,7 @@ fn demo_config_yields_the_expected_values() {
 fn relative_paths_resolve_against_the_config_directory() {
     let text = demo_with("/tmp/pulse-demo.kill", "run/pulse.kill");
     let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap();
-    let SourceConfig::Capture { path } = &cfg.source;
+    let SourceConfig::Capture { path, .. } = &cfg.source;
     assert_eq!(
         path,
         Path::new("/etc/pulse/../data/binance_spot_btcusdt_2024-08-08.cap.gz")

@@ -63,6 +63,7 @@ pub struct CaptureReader {
     input: Box<dyn BufRead + Send>,
     line: Vec<u8>,
     line_no: u64,
+    held: bool,
 }
 
 impl CaptureReader {
@@ -86,6 +87,7 @@ impl CaptureReader {
             input,
             line: Vec::with_capacity(1 << 16),
             line_no: 0,
+            held: false,
         }
     }
 
@@ -94,12 +96,26 @@ impl CaptureReader {
         self.line_no
     }
 
+    /// The raw bytes of the line last read, without its newline (for error reports).
+    pub fn current_line(&self) -> &[u8] {
+        trim_newline(&self.line)
+    }
+
+    /// Keeps the record last returned so that the next call returns it again (a paced replay
+    /// holds a message until it is due).
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
     /// The next line: `None` at the end, `Some(Err(Ok(kind)))` for a malformed line (skip it and
     /// call again), `Some(Err(Err(io)))` when reading failed.
     #[allow(clippy::type_complexity)]
     pub fn next_record(
         &mut self,
     ) -> Option<Result<CaptureRecord<'_>, Result<LineError, io::Error>>> {
+        if std::mem::take(&mut self.held) {
+            return Some(parse_line(trim_newline(&self.line)).map_err(Ok));
+        }
         self.line.clear();
         let limit = MAX_LINE_BYTES as u64 + 1;
         let read = match (&mut self.input)
@@ -232,6 +248,13 @@ mod tests {
               4\tbinance:rest:\t{}\n99999999999999999999\tbinance:ws\t{}\n5\tbinance:send\t{}\r\n",
         );
         assert_eq!(r.next_record().unwrap().unwrap().recv_ts, Nanos(1));
+        r.hold();
+        assert_eq!(
+            r.next_record().unwrap().unwrap().recv_ts,
+            Nanos(1),
+            "held line comes back"
+        );
+        assert_eq!(r.line_no(), 1);
         let mut errors = Vec::new();
         let mut good = Vec::new();
         while let Some(next) = r.next_record() {

@@ -49,6 +49,21 @@ impl FeedCounters {
     }
 }
 
+/// Replay pace: a message recorded `d` after the first one is read `d * 1000 / speed_milli`
+/// after the first one was read, by the runner's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pace {
+    speed_milli: u64,
+    /// (runner time, recorded time) of the first message.
+    origin: Option<(Nanos, Nanos)>,
+}
+
+enum Read {
+    Message,
+    NotDue,
+    Ended,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Intake {
     Open,
@@ -66,6 +81,7 @@ pub struct CaptureFeed {
     probe: LatencyProbe,
     log: DistinctLog,
     intake: Intake,
+    pace: Option<Pace>,
     pub counters: FeedCounters,
     pub io_error: Option<io::Error>,
 }
@@ -88,9 +104,21 @@ impl CaptureFeed {
             probe,
             log,
             intake: Intake::Open,
+            pace: None,
             counters: FeedCounters::default(),
             io_error: None,
         }
+    }
+
+    /// Paces the replay at `speed_milli` thousandths of recorded time (1000 = as recorded);
+    /// the runner must then give `now` from a live clock. Unpaced replay reads as fast as the
+    /// rings drain.
+    pub fn paced(mut self, speed_milli: u64) -> CaptureFeed {
+        self.pace = (speed_milli > 0).then_some(Pace {
+            speed_milli,
+            origin: None,
+        });
+        self
     }
 
     pub fn binance(&self) -> &BinanceAdapter {
@@ -105,37 +133,46 @@ impl CaptureFeed {
         self.log.lost
     }
 
-    /// Reads and stages one message; `false` when the input has ended.
-    fn read_one(&mut self) -> bool {
+    /// Reads and stages one message, unless the next one is not due yet.
+    fn read_one(&mut self, now: Nanos) -> Read {
         let ingress = self.probe.stamp();
         let line = self.reader.line_no() + 1;
         let record = match self.reader.next_record() {
-            None => return false,
+            None => return Read::Ended,
             Some(Ok(record)) => record,
             Some(Err(Ok(kind))) => {
                 self.counters.lines += 1;
-                let excerpt: &[u8] = &[];
                 self.counters.bad_lines[line_error_index(kind)] += 1;
+                let excerpt = self.reader.current_line();
                 self.log.once(
                     line_error_index(kind) as u32,
                     kind.describe(),
                     line,
                     excerpt,
                 );
-                return true;
+                return Read::Message;
             }
             Some(Err(Err(e))) => {
                 self.log
                     .once(63, "capture read failed; replay ends here", line, &[]);
                 self.io_error = Some(e);
-                return false;
+                return Read::Ended;
             }
         };
+        if let Some(pace) = &mut self.pace {
+            let (now0, rec0) = *pace.origin.get_or_insert((now, record.recv_ts));
+            let recorded = record.recv_ts.saturating_sub(rec0).0 as u128;
+            let due = now0.0 as u128 + recorded * 1000 / pace.speed_milli as u128;
+            if (now.0 as u128) < due {
+                self.reader.hold();
+                return Read::NotDue;
+            }
+        }
         self.counters.lines += 1;
         self.replay_time.advance(record.recv_ts);
         if record.kind == SourceKind::Send {
             self.counters.sends += 1;
-            return true;
+            return Read::Message;
         }
         if record.venue != b"binance" {
             self.counters.unknown_venue += 1;
@@ -145,7 +182,7 @@ impl CaptureFeed {
                 line,
                 record.venue,
             );
-            return true;
+            return Read::Message;
         }
         let meta = EventMeta {
             instrument: Default::default(),
@@ -169,7 +206,7 @@ impl CaptureFeed {
             }
         }
         self.probe.record_since(ingress);
-        true
+        Read::Message
     }
 }
 
@@ -187,16 +224,20 @@ impl Stage for CaptureFeed {
         "feed"
     }
 
-    fn do_work(&mut self, _now: Nanos) -> usize {
+    fn do_work(&mut self, now: Nanos) -> usize {
         let mut work = self.outbox.drain_into(&mut self.ring);
         self.counters.events += work as u64;
         for _ in 0..MESSAGES_PER_CALL {
             if !self.outbox.is_drained() || self.intake != Intake::Open {
                 break;
             }
-            if !self.read_one() {
-                self.intake = Intake::Ended;
-                break;
+            match self.read_one(now) {
+                Read::Message => {}
+                Read::NotDue => break,
+                Read::Ended => {
+                    self.intake = Intake::Ended;
+                    break;
+                }
             }
             let pushed = self.outbox.drain_into(&mut self.ring);
             self.counters.events += pushed as u64;

@@ -59,6 +59,12 @@ impl Checker<'_> {
         let SourceKind::Capture = raw.source.kind;
         let source = SourceConfig::Capture {
             path: self.path("source.path", &raw.source.path)?,
+            speed_milli: match &raw.source.speed {
+                Some(speed) => {
+                    self.non_negative("source.speed", speed, 3, "a replay speed")? as u64
+                }
+                None => 0,
+            },
         };
         let runtime = self.runtime(raw.runtime)?;
         let rings = self.rings(&raw.rings)?;
@@ -395,20 +401,31 @@ impl Checker<'_> {
     /// A fee in basis points with at most 2 decimals, as ppm (1 bps = 100 ppm): the value parsed
     /// at scale 2 is the ppm figure.
     fn fee(&self, key: &str, value: &Spanned<DecimalText>) -> Result<i64, ConfigError> {
+        self.non_negative(key, value, 2, "a fee in basis points")
+    }
+
+    /// A decimal `>= 0` with at most `scale` decimals, as a mantissa at that scale.
+    fn non_negative(
+        &self,
+        key: &str,
+        value: &Spanned<DecimalText>,
+        scale: u32,
+        what: &str,
+    ) -> Result<i64, ConfigError> {
         let text = &value.get_ref().0;
-        let ppm = parse_decimal(text.as_bytes(), 2).map_err(|e| {
+        let mantissa = parse_decimal(text.as_bytes(), scale).map_err(|e| {
             let message = match e {
                 DecimalError::TooPrecise => {
-                    format!("`{text}` has more than 2 decimal places (hundredths of a basis point)")
+                    format!("`{text}` has more than {scale} decimal places")
                 }
-                _ => format!("`{text}` is not a fee in basis points"),
+                _ => format!("`{text}` is not {what}"),
             };
             self.err(key, value.span(), message)
         })?;
-        if ppm < 0 {
+        if mantissa < 0 {
             return Err(self.err(key, value.span(), "must not be negative"));
         }
-        Ok(ppm)
+        Ok(mantissa)
     }
 
     /// An integer in `min..=max`; the common lower bounds get the operator's wording.

@@ -70,7 +70,12 @@ pub struct EngineConfig {
 pub enum SourceConfig {
     /// Replay of a capture file; the path is resolved against the config file's directory but
     /// not checked here: the source reports a missing file when it opens it.
-    Capture { path: PathBuf },
+    Capture {
+        path: PathBuf,
+        /// Replay pace in thousandths of recorded time: 1000 = as recorded, 10000 = ten times
+        /// faster; 0 = as fast as the engine goes (the default).
+        speed_milli: u64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

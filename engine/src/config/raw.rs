@@ -38,6 +38,7 @@ pub(super) struct RawEngine {
 pub(super) struct RawSource {
     pub(super) kind: SourceKind,
     pub(super) path: Spanned<String>,
+    pub(super) speed: Option<Spanned<DecimalText>>,
 }
 
 #[derive(Deserialize)]

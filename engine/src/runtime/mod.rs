@@ -44,8 +44,10 @@ const KILL_FILE_EVERY: Duration = Duration::from_millis(100);
 pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
     let tsc = quanta::Clock::new();
     let mut pipeline = pipeline::build(cfg, &tsc)?;
+    // Unpaced replay runs on recorded time; a paced replay needs the wall clock to pace by.
     let clock = match cfg.source {
-        SourceConfig::Capture { .. } => Clock::Replay(pipeline.replay_time.clone()),
+        SourceConfig::Capture { speed_milli: 0, .. } => Clock::Replay(pipeline.replay_time.clone()),
+        SourceConfig::Capture { .. } => Clock::live(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -55,6 +57,15 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
     signal_hook::flag::register(signal_hook::consts::SIGUSR1, pipeline.kill.flag())
         .context("cannot install SIGUSR1 handler")?;
 
+    // A kill file present at start blocks the very first order.
+    if cfg
+        .risk
+        .kill_switch_file
+        .as_ref()
+        .is_some_and(|p| p.exists())
+    {
+        pipeline.kill.engage();
+    }
     let runners = assign(cfg, std::mem::take(&mut pipeline.stages))?;
     let control = Arc::new(RunControl::new(runners.len()));
     let started = Instant::now();
