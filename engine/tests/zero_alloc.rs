@@ -62,7 +62,7 @@ fn hot_stages_do_not_allocate_after_warm_up() {
     let tsc = quanta::Clock::new();
     let mut stages = pipeline::build(&cfg, &tsc).expect("pipeline builds").stages;
 
-    let mut pass = |stages: &mut Vec<HotStage>| {
+    let pass = |stages: &mut Vec<HotStage>| {
         stages
             .iter_mut()
             .map(|s| s.do_work(Nanos(0)))

@@ -116,3 +116,134 @@ impl SimVenue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulse_feeds::event::EventMeta;
+    use pulse_feeds::num::{InstrumentId, Nanos, Px};
+
+    use crate::order::{ClientOrderId, TimeInForce};
+
+    fn venue_with_book() -> SimVenue {
+        let mut v = SimVenue::new(1, 1_000); // 10 bps
+        let mut top = BookTop::empty(EventMeta::default(), BookState::Live);
+        for (i, (px, qty)) in [(100, 5), (101, 3), (103, 10)].into_iter().enumerate() {
+            top.asks[i] = Level {
+                px: Px(px),
+                qty: Qty(qty),
+            };
+        }
+        for (i, (px, qty)) in [(99, 4), (98, 6)].into_iter().enumerate() {
+            top.bids[i] = Level {
+                px: Px(px),
+                qty: Qty(qty),
+            };
+        }
+        top.ask_levels = 3;
+        top.bid_levels = 2;
+        v.on_market(&MarketEvent::Book(top));
+        v
+    }
+
+    fn order(id: u64, side: Side, px: i64, qty: i64) -> Order {
+        Order {
+            meta: EventMeta {
+                recv_ts: Nanos(7),
+                ..EventMeta::default()
+            },
+            client_id: ClientOrderId(id),
+            instrument: InstrumentId(0),
+            side,
+            px: Px(px),
+            qty: Qty(qty),
+            tif: TimeInForce::Ioc,
+        }
+    }
+
+    fn run(v: &mut SimVenue, o: Order) -> Vec<(ExecKind, i64)> {
+        let mut out = Vec::new();
+        v.execute(&o, |r| out.push((r.kind, r.leaves.0)));
+        out
+    }
+
+    fn fill(px: i64, qty: i64, fee: i128, trade_id: u64) -> ExecKind {
+        ExecKind::Fill {
+            px: Px(px),
+            qty: Qty(qty),
+            fee,
+            liquidity: Liquidity::Taker,
+            trade_id,
+        }
+    }
+
+    #[test]
+    fn ioc_buy_walks_the_asks_up_to_its_limit_and_expires_the_rest() {
+        let mut v = venue_with_book();
+        // 10 at limit 101: 5 @ 100 and 3 @ 101; 103 is beyond the limit; 2 expire.
+        // Fees: ceil(500 * 0.001) = 1, ceil(303 * 0.001) = 1.
+        assert_eq!(
+            run(&mut v, order(1, Side::Buy, 101, 10)),
+            [
+                (ExecKind::Ack, 10),
+                (fill(100, 5, 1, 1), 5),
+                (fill(101, 3, 1, 2), 2),
+                (ExecKind::Expired, 0)
+            ]
+        );
+        // The liquidity taken is gone until the next book update.
+        assert_eq!(
+            run(&mut v, order(2, Side::Buy, 103, 4)),
+            [(ExecKind::Ack, 4), (fill(103, 4, 1, 3), 0)]
+        );
+        assert_eq!(
+            v.counters,
+            SimCounters {
+                orders: 2,
+                fills: 3,
+                rejects: 0,
+                expired: 1
+            }
+        );
+    }
+
+    #[test]
+    fn sell_hits_bids_and_a_non_crossing_order_only_expires() {
+        let mut v = venue_with_book();
+        assert_eq!(
+            run(&mut v, order(1, Side::Sell, 98, 5)),
+            [
+                (ExecKind::Ack, 5),
+                (fill(99, 4, 1, 1), 1),
+                (fill(98, 1, 1, 2), 0)
+            ]
+        );
+        assert_eq!(
+            run(&mut v, order(2, Side::Sell, 120, 1)),
+            [(ExecKind::Ack, 1), (ExecKind::Expired, 0)]
+        );
+    }
+
+    #[test]
+    fn no_live_book_means_rejection() {
+        let mut v = SimVenue::new(1, 0);
+        assert_eq!(
+            run(&mut v, order(1, Side::Buy, 100, 1)),
+            [(ExecKind::Rejected(VenueReject::NoMarket), 0)]
+        );
+        let mut o = order(2, Side::Buy, 100, 1);
+        o.instrument = InstrumentId(3);
+        assert_eq!(
+            run(&mut v, o),
+            [(ExecKind::Rejected(VenueReject::UnknownInstrument), 0)]
+        );
+        v.on_market(&MarketEvent::Book(BookTop::empty(
+            EventMeta::default(),
+            BookState::Stale,
+        )));
+        assert_eq!(
+            run(&mut v, order(3, Side::Buy, 100, 1)),
+            [(ExecKind::Rejected(VenueReject::NoMarket), 0)]
+        );
+    }
+}

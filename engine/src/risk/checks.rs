@@ -125,3 +125,222 @@ impl RiskChecks {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use pulse_feeds::book::Level;
+    use pulse_feeds::event::EventMeta;
+    use pulse_feeds::instrument::Venue;
+    use pulse_feeds::num::InstrumentId;
+    use pulse_gateways::order::TimeInForce;
+
+    const BTC: InstrumentId = InstrumentId(0);
+
+    /// BTCUSDT-like: price scale 2 (tick 0.01), qty scale 8 (lot 0.00001 = 1000).
+    fn checks(kill: &KillSwitch) -> RiskChecks {
+        let mut reg = InstrumentRegistry::new();
+        reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
+            .unwrap();
+        let limits = InstrumentLimits {
+            max_order_qty: Qty(200_000),
+            max_order_notional: 150 * 10i128.pow(10),
+            max_position: Qty(1_000_000),
+            price_collar_bps: 50,
+            max_ref_age: Nanos::from_millis(2_000),
+        };
+        let mut c = RiskChecks::new(reg, vec![limits], kill.clone());
+        c.on_book(&book(6_000_000, 6_000_002, 1_000_000_000, BookState::Live));
+        c
+    }
+
+    fn book(bid: i64, ask: i64, ts: u64, state: BookState) -> BookTop {
+        let meta = EventMeta {
+            instrument: BTC,
+            recv_ts: Nanos(ts),
+            ..EventMeta::default()
+        };
+        let mut top = BookTop::empty(meta, state);
+        top.bids[0] = Level {
+            px: Px(bid),
+            qty: Qty(100_000_000),
+        };
+        top.asks[0] = Level {
+            px: Px(ask),
+            qty: Qty(100_000_000),
+        };
+        top.bid_levels = 1;
+        top.ask_levels = 1;
+        top
+    }
+
+    fn intent(side: Side, px: i64, qty: i64, ts: u64) -> OrderIntent {
+        OrderIntent {
+            meta: EventMeta {
+                instrument: BTC,
+                recv_ts: Nanos(ts),
+                ..EventMeta::default()
+            },
+            instrument: BTC,
+            side,
+            px: Px(px),
+            qty: Qty(qty),
+            tif: TimeInForce::Ioc,
+        }
+    }
+
+    #[test]
+    fn each_limit_rejects_with_its_own_reason() {
+        let kill = KillSwitch::new(false);
+        let c = checks(&kill);
+        let flat = Exposure::default();
+        let t = 1_500_000_000;
+        let ok = intent(Side::Buy, 6_000_002, 100_000, t);
+        assert_eq!(c.check(&ok, flat), Ok(()));
+        let cases = [
+            (
+                intent(Side::Buy, 6_000_002, 0, t),
+                flat,
+                RejectReason::NotPositive,
+            ),
+            (
+                intent(Side::Buy, 0, 100_000, t),
+                flat,
+                RejectReason::NotPositive,
+            ),
+            (
+                intent(Side::Buy, 6_000_002, 100_500, t),
+                flat,
+                RejectReason::LotSize,
+            ),
+            (
+                intent(Side::Buy, 6_000_002, 300_000, t),
+                flat,
+                RejectReason::MaxOrderQty,
+            ),
+            // 0.002 BTC at 80,000 = 160 USDT > 150 (the collar would refuse it too, later).
+            (
+                intent(Side::Buy, 8_000_000, 200_000, t),
+                flat,
+                RejectReason::MaxOrderNotional,
+            ),
+            (
+                intent(Side::Buy, 6_000_002, 200_000, t),
+                Exposure {
+                    position: Qty(700_000),
+                    working_buy: Qty(200_000),
+                    working_sell: Qty(0),
+                },
+                RejectReason::PositionLimit,
+            ),
+            (
+                intent(Side::Sell, 6_000_000, 200_000, t),
+                Exposure {
+                    position: Qty(-900_000),
+                    working_buy: Qty(0),
+                    working_sell: Qty(0),
+                },
+                RejectReason::PositionLimit,
+            ),
+            (
+                intent(Side::Buy, 6_000_002, 100_000, 3_000_000_001),
+                flat,
+                RejectReason::ReferenceStale,
+            ),
+            // Mid 60000.01; 0.5% collar = 300.00005: 60300.02 is outside, 60300.01 inside.
+            (
+                intent(Side::Buy, 6_030_002, 100_000, t),
+                flat,
+                RejectReason::PriceCollar,
+            ),
+            (
+                intent(Side::Sell, 5_969_999, 100_000, t),
+                flat,
+                RejectReason::PriceCollar,
+            ),
+        ];
+        for (intent, exposure, reason) in cases {
+            assert_eq!(
+                c.check(&intent, exposure),
+                Err(reason),
+                "{intent:?} {exposure:?}"
+            );
+        }
+        assert_eq!(
+            c.check(&intent(Side::Buy, 6_030_001, 100_000, t), flat),
+            Ok(())
+        );
+        // Working sells do not use up buying room, and the limit is inclusive.
+        let room = Exposure {
+            position: Qty(800_000),
+            working_buy: Qty(0),
+            working_sell: Qty(500_000),
+        };
+        assert_eq!(
+            c.check(&intent(Side::Buy, 6_000_002, 200_000, t), room),
+            Ok(())
+        );
+        let mut unknown = ok;
+        unknown.instrument = InstrumentId(7);
+        assert_eq!(
+            c.check(&unknown, flat),
+            Err(RejectReason::UnknownInstrument)
+        );
+        kill.engage();
+        assert_eq!(c.check(&ok, flat), Err(RejectReason::KillSwitch));
+    }
+
+    #[test]
+    fn a_stale_or_crossed_book_blocks_orders() {
+        let kill = KillSwitch::new(false);
+        let mut c = checks(&kill);
+        let ok = intent(Side::Buy, 6_000_002, 100_000, 1_500_000_000);
+        for state in [BookState::Stale, BookState::Crossed] {
+            c.on_book(&book(6_000_000, 6_000_002, 1_000_000_000, state));
+            assert_eq!(
+                c.check(&ok, Exposure::default()),
+                Err(RejectReason::BookNotLive)
+            );
+        }
+        c.on_book(&book(6_000_000, 6_000_002, 1_000_000_000, BookState::Live));
+        assert_eq!(c.check(&ok, Exposure::default()), Ok(()));
+        let mut tick = ok;
+        tick.px = Px(6_000_002);
+        let mut reg = InstrumentRegistry::new();
+        reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(10), Qty(1_000))
+            .unwrap();
+        let coarse = RiskChecks::new(reg, c.limits.clone(), kill.clone());
+        assert_eq!(
+            coarse.check(&tick, Exposure::default()),
+            Err(RejectReason::TickSize)
+        );
+    }
+
+    proptest! {
+        /// Whatever the intent and exposure, an approval implies every limit holds.
+        #[test]
+        fn approved_intents_respect_every_limit(
+            buy in any::<bool>(), px in 5_900_000i64..6_100_000, lots in -2i64..400,
+            position in -1_200_000i64..1_200_000, working in 0i64..600_000, age_ms in 0u64..3_000,
+        ) {
+            let kill = KillSwitch::new(false);
+            let c = checks(&kill);
+            let side = if buy { Side::Buy } else { Side::Sell };
+            let qty = lots * 1_000;
+            let exposure = Exposure { position: Qty(position), working_buy: Qty(working), working_sell: Qty(working) };
+            let i = intent(side, px, qty, 1_000_000_000 + age_ms * 1_000_000);
+            if c.check(&i, exposure).is_ok() {
+                prop_assert!(qty > 0 && qty <= 200_000);
+                prop_assert!(px as i128 * qty as i128 <= 150 * 10i128.pow(10));
+                // Working orders on the same side count; a trade that reduces exposure is allowed.
+                match side {
+                    Side::Buy => prop_assert!(position + working + qty <= 1_000_000),
+                    Side::Sell => prop_assert!(position - working - qty >= -1_000_000),
+                }
+                prop_assert!(age_ms <= 2_000);
+                prop_assert!((px as i128 - 6_000_001).abs() * 10_000 <= 50 * 6_000_001);
+            }
+        }
+    }
+}
