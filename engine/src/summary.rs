@@ -60,10 +60,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 }
                 for (code, n) in c.bad_frames.iter().enumerate() {
                     if *n > 0 {
-                        bad.push(format!(
-                            "{n} x frame with {}",
-                            DecodeError::describe_code(code)
-                        ));
+                        bad.push(format!("{n} x {}", DecodeError::describe_code(code)));
                     }
                 }
                 if c.unknown_venue > 0 {

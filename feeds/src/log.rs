@@ -9,6 +9,8 @@ pub const EXCERPT_BYTES: usize = 120;
 pub struct LogRecord {
     pub stage: &'static str,
     pub what: &'static str,
+    /// A static detail such as the offending field's name; empty when there is none.
+    pub detail: &'static str,
     /// Where it happened: the capture line number, or 0 when not applicable.
     pub line: u64,
     pub excerpt: [u8; EXCERPT_BYTES],
@@ -41,7 +43,14 @@ impl DistinctLog {
     }
 
     /// Logs `what` once per `kind` (0..64); returns `true` if this call logged it.
-    pub fn once(&mut self, kind: u32, what: &'static str, line: u64, input: &[u8]) -> bool {
+    pub fn once(
+        &mut self,
+        kind: u32,
+        what: &'static str,
+        detail: &'static str,
+        line: u64,
+        input: &[u8],
+    ) -> bool {
         let bit = 1u64 << (kind % 64);
         if self.seen & bit != 0 {
             return false;
@@ -53,6 +62,7 @@ impl DistinctLog {
         let record = LogRecord {
             stage: self.stage,
             what,
+            detail,
             line,
             excerpt,
             excerpt_len: n as u8,

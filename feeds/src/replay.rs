@@ -147,6 +147,7 @@ impl CaptureFeed {
                 self.log.once(
                     line_error_index(kind) as u32,
                     kind.describe(),
+                    "",
                     line,
                     excerpt,
                 );
@@ -154,7 +155,7 @@ impl CaptureFeed {
             }
             Some(Err(Err(e))) => {
                 self.log
-                    .once(63, "capture read failed; replay ends here", line, &[]);
+                    .once(63, "capture read failed; replay ends here", "", line, &[]);
                 self.io_error = Some(e);
                 return Read::Ended;
             }
@@ -179,6 +180,7 @@ impl CaptureFeed {
             self.log.once(
                 8,
                 "capture line from a venue with no adapter",
+                "",
                 line,
                 record.venue,
             );
@@ -200,6 +202,7 @@ impl CaptureFeed {
                 self.log.once(
                     16 + code as u32,
                     DecodeError::describe_code(code),
+                    e.field(),
                     line,
                     record.payload,
                 );

@@ -186,12 +186,20 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
 
 fn print_log(record: &LogRecord) {
     let excerpt = String::from_utf8_lossy(record.excerpt());
+    let detail = if record.detail.is_empty() {
+        String::new()
+    } else {
+        format!(" `{}`", record.detail)
+    };
     if record.line > 0 {
         eprintln!(
-            "pulse: {}: {} (first at line {}; further ones are only counted): {excerpt}",
+            "pulse: {}: {}{detail} (first at line {}; further ones are only counted): {excerpt}",
             record.stage, record.what, record.line
         );
     } else {
-        eprintln!("pulse: {}: {}: {excerpt}", record.stage, record.what);
+        eprintln!(
+            "pulse: {}: {}{detail}: {excerpt}",
+            record.stage, record.what
+        );
     }
 }

@@ -88,16 +88,26 @@ impl DecodeError {
 
     pub const KINDS: usize = 8;
 
+    /// The field the error is about, if any.
+    pub fn field(self) -> &'static str {
+        match self {
+            DecodeError::MissingField(f)
+            | DecodeError::WrongType(f)
+            | DecodeError::Decimal(f, _) => f,
+            _ => "",
+        }
+    }
+
     pub fn describe_code(code: usize) -> &'static str {
         [
-            "invalid JSON",
-            "JSON that is not an object",
-            "unknown event type",
-            "a required field is missing",
-            "a field has the wrong type",
-            "a decimal that does not fit the instrument's scale",
-            "a symbol that is not configured",
-            "more price levels than allowed in one message",
+            "frame with invalid JSON",
+            "frame that is not a JSON object",
+            "frame with an unknown event type",
+            "frame with a missing field",
+            "frame with a field of the wrong type",
+            "frame with a decimal that does not fit the instrument's scale",
+            "frame for a symbol that is not configured",
+            "frame with more price levels than allowed",
         ]
         .get(code)
         .copied()
