@@ -1,1 +1,73 @@
-fn main() {}
+//! `pulse-bench`: latency distributions of Pulse's building blocks and pipelines, each beside a
+//! baseline measured in the same run, so that the figure that matters is a ratio.
+
+mod report;
+mod ring;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// One-way hop latency and throughput between two threads: rtrb, crossbeam, std mpsc.
+    Ring,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Layout {
+    /// The two threads pinned to cores 0 and 1.
+    Pinned,
+    /// Left to the scheduler.
+    Unpinned,
+}
+
+#[derive(Parser)]
+#[command(name = "pulse-bench", version, about = "Pulse's latency harness")]
+struct Cli {
+    scenario: Scenario,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Write HdrHistogram percentile files (.hgrm) into this directory.
+    #[arg(long)]
+    hgrm: Option<PathBuf>,
+    /// Seconds of measurement per case (after warm-up).
+    #[arg(long, default_value_t = 2.0)]
+    duration: f64,
+    #[arg(long, value_enum, default_value_t = Layout::Pinned)]
+    layout: Layout,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let duration = Duration::from_secs_f64(cli.duration.max(0.01));
+    let machine_cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = match cli.layout {
+        Layout::Pinned if machine_cores >= 2 => [Some(0), Some(1)],
+        _ => [None, None],
+    };
+    let (name, results) = match cli.scenario {
+        Scenario::Ring => ("ring", ring::run(duration, cores)),
+    };
+    let layout = if cores[0].is_some() {
+        "pinned"
+    } else {
+        "unpinned"
+    };
+    let env = report::env(layout, machine_cores, &cores);
+    if let Some(dir) = &cli.hgrm {
+        if let Err(e) = report::write_hgrm(dir, name, &results) {
+            eprintln!("pulse-bench: cannot write {}: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if cli.json {
+        println!("{}", report::json(name, &results, env));
+    } else {
+        print!("{}", report::table(name, &results, &env));
+    }
+    ExitCode::SUCCESS
+}

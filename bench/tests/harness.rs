@@ -1,0 +1,54 @@
+//! The harness's output contract, on a very short run: the documented JSON object, one result
+//! per implementation, each a coherent distribution. (Figures themselves are for people, not
+//! tests: this machine is shared.)
+
+use std::process::Command;
+
+fn field(v: &serde_json::Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+#[test]
+fn ring_prints_the_documented_json_object() {
+    let dir = std::env::temp_dir().join(format!("pulse-bench-hgrm-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_pulse-bench"))
+        .args(["ring", "--json", "--duration", "0.05", "--hgrm"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scenario"], "ring");
+    let names: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["pulse", "crossbeam", "std_mpsc"]);
+    for r in v["results"].as_array().unwrap() {
+        assert_eq!(r["unit"], "ns");
+        assert!(field(r, "count") > 100, "{r}");
+        let ladder = ["p50", "p90", "p99", "p999", "p9999", "max"].map(|k| field(r, k));
+        assert!(ladder.windows(2).all(|w| w[0] <= w[1]), "{r}");
+        assert!(ladder[0] > 0, "{r}");
+        assert!(r["throughput_msgs_per_s"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    let env = &v["env"];
+    assert_eq!(
+        field(env, "cores") as usize,
+        std::thread::available_parallelism().unwrap().get()
+    );
+    assert!(env["cpu"].is_string() && env["layout"].is_string(), "{env}");
+    for name in ["pulse", "crossbeam", "std_mpsc"] {
+        let hgrm = std::fs::read_to_string(dir.join(format!("ring-{name}.hgrm"))).unwrap();
+        assert!(hgrm.contains("Total count"), "{hgrm}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
