@@ -14,4 +14,6 @@ pub mod log;
 pub mod num;
 pub mod outbox;
 pub mod replay;
+pub mod rest;
 pub mod stage;
+pub mod ws;

@@ -1,0 +1,4 @@
+//! WebSocket client sessions for live venues: endpoints and TLS, and the non-blocking session.
+
+pub mod endpoint;
+pub mod session;
