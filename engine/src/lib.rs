@@ -4,8 +4,12 @@
 
 pub mod config;
 pub mod intent;
+pub mod live_source;
 pub mod pipeline;
+pub mod record_cmd;
+pub mod replay_cmd;
 pub mod risk;
 pub mod runtime;
 pub mod strategy;
 pub mod summary;
+pub mod venue_cmd;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pulse_engine::{config, runtime, summary};
+use pulse_engine::{config, record_cmd, replay_cmd, runtime, summary, venue_cmd};
 
 #[derive(Parser)]
 #[command(
@@ -29,11 +29,22 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Replay a capture through the feed and book stages (no config needed) and report each
+    /// instrument's book sync; `--verify` checks the books against the venue's own tickers.
+    Replay(replay_cmd::ReplayArgs),
+    /// Serve a capture as a local Binance venue (ws/wss streams and REST depth on one port),
+    /// with fault injection, until SIGINT/SIGTERM.
+    Venue(venue_cmd::VenueArgs),
+    /// Record a live venue session (every frame and REST snapshot) into a capture file.
+    Record(record_cmd::RecordArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Replay(args) => replay_cmd::run(&args),
+        Command::Venue(args) => venue_cmd::run(&args),
+        Command::Record(args) => record_cmd::run(&args),
         Command::CheckConfig { config: path } => match config::load(&path) {
             Ok(cfg) => {
                 println!(

@@ -5,9 +5,11 @@
 //!                  ├──────────────────────► risk ◄─reports─┘
 //!                  └────────────────────────────────────► gateway
 //!                     strategy ◄─feedback─ risk
+//! feed ◄─control─ book   (resync requests for crossed books)
 //! ```
 
 use anyhow::Context;
+use pulse_feeds::binance::live::BinanceLiveFeed;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::capture::CaptureReader;
 use pulse_feeds::clock::ReplayTime;
@@ -22,6 +24,7 @@ use pulse_gateways::sim_stage::SimGatewayStage;
 use rtrb::RingBuffer;
 
 use crate::config::{Config, GatewayConfig, SourceConfig, StageKind, StrategyConfig};
+use crate::live_source::{build_feed, LiveRings};
 use crate::risk::checks::RiskChecks;
 use crate::risk::stage::{RiskRings, RiskStage};
 use crate::risk::KillSwitch;
@@ -31,10 +34,15 @@ use crate::strategy::stage::StrategyStage;
 /// Levels kept per side of each book: Binance snapshots hold up to 5,000.
 pub const BOOK_LEVELS_PER_SIDE: usize = 8192;
 const LOG_RING: usize = 256;
+/// Book → feed resync requests. One per crossing per instrument until its resync, so a few
+/// dozen slots are plenty; a full ring is retried at the next commit, never lost silently.
+pub const CONTROL_RING: usize = 64;
 
 /// The closed set of hot-path stages.
 pub enum HotStage {
     Feed(CaptureFeed),
+    /// Boxed: the session and its buffers make it several times larger than the other stages.
+    LiveFeed(Box<BinanceLiveFeed>),
     Book(BookStage),
     Strategy(StrategyStage),
     Risk(RiskStage),
@@ -44,7 +52,7 @@ pub enum HotStage {
 impl HotStage {
     pub fn kind(&self) -> StageKind {
         match self {
-            HotStage::Feed(_) => StageKind::Feed,
+            HotStage::Feed(_) | HotStage::LiveFeed(_) => StageKind::Feed,
             HotStage::Book(_) => StageKind::Book,
             HotStage::Strategy(_) => StageKind::Strategy,
             HotStage::Risk(_) => StageKind::Risk,
@@ -55,6 +63,7 @@ impl HotStage {
     pub fn probe(&self) -> &LatencyProbe {
         match self {
             HotStage::Feed(s) => s.probe(),
+            HotStage::LiveFeed(s) => s.probe(),
             HotStage::Book(s) => s.probe(),
             HotStage::Strategy(s) => s.probe(),
             HotStage::Risk(s) => s.probe(),
@@ -65,6 +74,7 @@ impl HotStage {
     fn inner(&mut self) -> &mut dyn Stage {
         match self {
             HotStage::Feed(s) => s,
+            HotStage::LiveFeed(s) => s.as_mut(),
             HotStage::Book(s) => s,
             HotStage::Strategy(s) => s,
             HotStage::Risk(s) => s,
@@ -75,6 +85,7 @@ impl HotStage {
     fn inner_ref(&self) -> &dyn Stage {
         match self {
             HotStage::Feed(s) => s,
+            HotStage::LiveFeed(s) => s.as_ref(),
             HotStage::Book(s) => s,
             HotStage::Strategy(s) => s,
             HotStage::Risk(s) => s,
@@ -131,27 +142,50 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     let (report_tx, report_rx) = RingBuffer::new(rings.reports);
     let (feedback_tx, feedback_rx) = RingBuffer::new(rings.reports);
     let (log_tx, log_rx) = RingBuffer::new(LOG_RING);
+    let (control_tx, control_rx) = RingBuffer::new(CONTROL_RING);
 
     let replay_time = ReplayTime::default();
-    let SourceConfig::Capture { path, speed_milli } = &cfg.source;
-    let reader = CaptureReader::open(path)
-        .with_context(|| format!("cannot open capture {}", path.display()))?;
-    let feed = CaptureFeed::new(
-        reader,
-        instruments.clone(),
-        md_tx,
-        replay_time.clone(),
-        probe(),
-        DistinctLog::new("feed", Some(log_tx)),
-    )
-    .paced(*speed_milli);
+    let log = DistinctLog::new("feed", Some(log_tx));
+    let feed = match &cfg.source {
+        SourceConfig::Capture { path, speed_milli } => {
+            let reader = CaptureReader::open(path)
+                .with_context(|| format!("cannot open capture {}", path.display()))?;
+            HotStage::Feed(
+                CaptureFeed::new(
+                    reader,
+                    instruments.clone(),
+                    md_tx,
+                    replay_time.clone(),
+                    probe(),
+                    log,
+                )
+                .paced(*speed_milli)
+                .with_control(control_rx),
+            )
+        }
+        SourceConfig::Live(live) => {
+            let rings = LiveRings {
+                md: md_tx,
+                resync: Some(control_rx),
+                tap: None,
+            };
+            HotStage::LiveFeed(Box::new(build_feed(
+                live,
+                &instruments,
+                rings,
+                probe(),
+                log,
+            )?))
+        }
+    };
     let book = BookStage::new(
         instruments.len(),
         BOOK_LEVELS_PER_SIDE,
         md_rx,
         vec![book_strategy_tx, book_risk_tx, book_gateway_tx],
         probe(),
-    );
+    )
+    .with_control(control_tx);
     let StrategyConfig::BookImbalance(imbalance) = &cfg.strategy;
     let tick = instruments
         .get(imbalance.instrument)
@@ -187,7 +221,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     );
     Ok(Pipeline {
         stages: vec![
-            HotStage::Feed(feed),
+            feed,
             HotStage::Book(book),
             HotStage::Strategy(strategy),
             HotStage::Risk(risk),

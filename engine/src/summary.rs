@@ -4,9 +4,11 @@
 use std::fmt::Write as _;
 
 use pulse_feeds::binance::codec::DecodeError;
+use pulse_feeds::binance::sync::DepthSync;
 use pulse_feeds::capture::LineError;
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::num::Decimal;
+use pulse_feeds::ws::session::CloseReason;
 
 use crate::config::Config;
 use crate::pipeline::HotStage;
@@ -72,14 +74,43 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     bad.join("; ")
                 };
                 let _ = writeln!(s, "skipped   {skipped}");
-                for (sync, inst) in feed.binance().syncs().iter().zip(instruments.iter()) {
-                    let k = &sync.counters;
-                    let _ = writeln!(
-                        s,
-                        "sync      {}: {} snapshot(s), {} diffs applied, {} dropped (covered by the snapshot), {} gaps, last update id {}",
-                        inst.symbol, k.snapshots, k.applied, k.dropped, k.gaps, k.last_update_id
-                    );
-                }
+                render_syncs(&mut s, feed.syncs(), instruments);
+            }
+            HotStage::LiveFeed(feed) => {
+                let c = feed.counters();
+                let k = &feed.session().counters;
+                let closes: Vec<String> = CloseReason::ALL
+                    .iter()
+                    .zip(k.closed)
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(r, n)| format!("{} {n}", r.name()))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "session   {} connects, {} opened, {} pings answered, closed: {}",
+                    k.connects,
+                    k.opened,
+                    k.pings,
+                    if closes.is_empty() {
+                        "never".to_string()
+                    } else {
+                        closes.join(", ")
+                    }
+                );
+                let bad: u64 = c.bad_frames.iter().sum();
+                let _ = writeln!(
+                    s,
+                    "input     {} frames, {} messages ({:.0} msg/s), {} refused; {} snapshot requests, {} failed; ring full {}, crossed resyncs {}",
+                    c.frames,
+                    c.messages,
+                    c.messages as f64 / secs,
+                    bad,
+                    c.snapshot_requests,
+                    c.snapshot_failures,
+                    c.ring_full,
+                    c.crossed_resyncs
+                );
+                render_syncs(&mut s, feed.binance().syncs().iter(), instruments);
             }
             HotStage::Book(book) => {
                 for inst in instruments.iter() {
@@ -157,6 +188,24 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
         let _ = writeln!(s, "kill      the kill switch was engaged during the run");
     }
     s
+}
+
+fn render_syncs<'a>(
+    s: &mut String,
+    syncs: impl Iterator<Item = &'a DepthSync>,
+    instruments: &InstrumentRegistry,
+) {
+    for sync in syncs {
+        let Some(inst) = instruments.get(sync.instrument()) else {
+            continue;
+        };
+        let k = &sync.counters;
+        let _ = writeln!(
+            s,
+            "sync      {}: {} snapshot(s), {} diffs applied, {} dropped (covered by the snapshot), {} gaps, {} resyncs, last update id {}",
+            inst.symbol, k.snapshots, k.applied, k.dropped, k.gaps, k.resyncs, k.last_update_id
+        );
+    }
 }
 
 fn render_risk(

@@ -27,7 +27,7 @@ const SKIPPED_BAD_KINDS: &str = "skipped   \
 
 /// What the first 3,000 lines of the bundled capture do to the book, with or without bad lines.
 const SYNC_REAL: &str = "sync      BTCUSDT: 1 snapshot(s), 279 diffs applied, 2 dropped \
-    (covered by the snapshot), 0 gaps, last update id 50093251506";
+    (covered by the snapshot), 0 gaps, 0 resyncs, last update id 50093251506";
 const BOOK_REAL: &str = "book      BTCUSDT: 280 book updates (10078 levels), 518 trades, \
     crossed 0, stale 0; venue ticker check 43 ok / 0 mismatch";
 const EVENTS_REAL: u64 = 13_077;
@@ -670,7 +670,7 @@ fn empty_capture_runs_to_an_empty_summary() {
     assert_eq!(
         decisions(&summary),
         [
-            "sync      BTCUSDT: 0 snapshot(s), 0 diffs applied, 0 dropped (covered by the snapshot), 0 gaps, last update id 0",
+            "sync      BTCUSDT: 0 snapshot(s), 0 diffs applied, 0 dropped (covered by the snapshot), 0 gaps, 0 resyncs, last update id 0",
             "book      BTCUSDT: 0 book updates (0 levels), 0 trades, crossed 0, stale 0; venue ticker check 0 ok / 0 mismatch",
             "          final touch: bid -  ask -",
             "strategy  book-imbalance: 0 book events, 0 signals, 0 intents (0 lost to a full ring)",
@@ -703,7 +703,7 @@ fn capture_of_only_bad_lines_is_counted_and_skipped() {
     assert_eq!(summary_line(&summary, "skipped "), SKIPPED_BAD_KINDS);
     assert_eq!(
         summary_line(&summary, "sync "),
-        "sync      BTCUSDT: 0 snapshot(s), 0 diffs applied, 0 dropped (covered by the snapshot), 0 gaps, last update id 0"
+        "sync      BTCUSDT: 0 snapshot(s), 0 diffs applied, 0 dropped (covered by the snapshot), 0 gaps, 0 resyncs, last update id 0"
     );
     assert_eq!(
         summary_line(&summary, "book "),

@@ -68,7 +68,9 @@ fn assert_refused(text: &str, key: &str, line: Option<usize>) -> String {
 fn demo_config_yields_the_expected_values() {
     let cfg = config::load(&demo_path()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.engine.name, "demo");
-    let SourceConfig::Capture { path, .. } = &cfg.source;
+    let SourceConfig::Capture { path, .. } = &cfg.source else {
+        panic!("a capture source")
+    };
     assert!(
         path.ends_with("data/binance_spot_btcusdt_2024-08-08.cap.gz"),
         "{path:?}"
@@ -142,7 +144,9 @@ fn demo_config_yields_the_expected_values() {
 fn relative_paths_resolve_against_the_config_directory() {
     let text = demo_with("/tmp/pulse-demo.kill", "run/pulse.kill");
     let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap();
-    let SourceConfig::Capture { path, .. } = &cfg.source;
+    let SourceConfig::Capture { path, .. } = &cfg.source else {
+        panic!("a capture source")
+    };
     assert_eq!(
         path,
         Path::new("/etc/pulse/../data/binance_spot_btcusdt_2024-08-08.cap.gz")
@@ -516,5 +520,124 @@ fn missing_file_is_an_error_without_key() {
         err.message.contains("/nonexistent/pulse.toml"),
         "{}",
         err.message
+    );
+}
+
+/// The demo with its `[source]` replaced by a live Binance source with `extra` keys.
+fn live_demo(extra: &str) -> String {
+    let capture = "kind = \"capture\"                # replay a capture file (the only kind for now)\npath = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"\n";
+    let text = demo();
+    assert!(text.contains(capture), "the demo's [source] changed");
+    text.replace(
+        capture,
+        &format!("kind = \"binance\"\nws_url = \"wss://stream.binance.com:9443\"\nrest_url = \"https://api.binance.com\"\n{extra}"),
+    )
+}
+
+#[test]
+fn a_live_binance_source_with_defaults_and_overrides() {
+    let cfg = config::parse(&live_demo(""), Path::new("/etc/pulse")).unwrap();
+    let SourceConfig::Live(live) = &cfg.source else {
+        panic!("a live source")
+    };
+    assert_eq!(live.venue, Venue::Binance);
+    assert_eq!(
+        (
+            live.ws_url.as_str(),
+            live.rest_url.as_str(),
+            live.depth_stream.as_str(),
+            live.snapshot_limit
+        ),
+        (
+            "wss://stream.binance.com:9443",
+            "https://api.binance.com",
+            "depth@100ms",
+            1000
+        )
+    );
+    assert_eq!(
+        (live.no_data_timeout, live.reconnect_min, live.reconnect_max),
+        (
+            Nanos::from_millis(15_000),
+            Nanos::from_millis(100),
+            Nanos::from_millis(30_000)
+        )
+    );
+    assert_eq!(live.max_session_age, Nanos(84_600_000_000_000));
+    assert_eq!(live.ca_file, None);
+    let cfg = config::parse(
+        &live_demo("ca_file = \"ca.pem\"\nsnapshot_limit = 5000\nno_data_timeout_ms = 2000\nmax_session_age_s = 3600\n"),
+        Path::new("/etc/pulse"),
+    )
+    .unwrap();
+    let SourceConfig::Live(live) = &cfg.source else {
+        panic!("a live source")
+    };
+    assert_eq!(live.ca_file, Some(PathBuf::from("/etc/pulse/ca.pem")));
+    assert_eq!(
+        (
+            live.snapshot_limit,
+            live.no_data_timeout,
+            live.max_session_age
+        ),
+        (5000, Nanos::from_millis(2000), Nanos(3_600_000_000_000))
+    );
+}
+
+#[test]
+fn live_source_refusals_name_key_and_line() {
+    let text = live_demo("path = \"x.cap\"\n");
+    assert_refused(
+        &text,
+        "source.path",
+        Some(line_starting(&text, "path = \"x.cap\"")),
+    );
+    let text = live_demo("").replace("ws_url = \"wss://stream.binance.com:9443\"\n", "");
+    let message = assert_refused(
+        &text,
+        "source.ws_url",
+        Some(line_starting(&text, "kind = \"binance\"")),
+    );
+    assert!(message.contains("required"), "{message}");
+    let text = live_demo("").replace(
+        "wss://stream.binance.com:9443",
+        "https://stream.binance.com:9443",
+    );
+    assert_refused(&text, "source.ws_url", Some(line_starting(&text, "ws_url")));
+    let text = live_demo("").replace(
+        "https://api.binance.com",
+        "https://api.binance.com/api/v3/depth",
+    );
+    assert_refused(
+        &text,
+        "source.rest_url",
+        Some(line_starting(&text, "rest_url")),
+    );
+    let text = live_demo("snapshot_limit = 0\n");
+    assert_refused(
+        &text,
+        "source.snapshot_limit",
+        Some(line_starting(&text, "snapshot_limit")),
+    );
+    let text = live_demo("depth_stream = \"depth@1ms\"\n");
+    assert_refused(
+        &text,
+        "source.depth_stream",
+        Some(line_starting(&text, "depth_stream")),
+    );
+    let text = live_demo("reconnect_min_ms = 5000\nreconnect_max_ms = 1000\n");
+    assert_refused(
+        &text,
+        "source.reconnect_min_ms",
+        Some(line_starting(&text, "reconnect_min_ms")),
+    );
+    let capture = demo_with(
+        "path = \"../data/",
+        "ws_url = \"ws://x\"\npath = \"../data/",
+    );
+    assert_refused(
+        &capture,
+        "source.ws_url",
+        Some(line_starting(&capture, "ws_url")),
     );
 }

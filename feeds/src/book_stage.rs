@@ -4,9 +4,16 @@
 //! A `bookTicker` with update id `u` is the venue's best bid/ask after the diff whose final id is
 //! `u`. Tickers usually arrive before that diff (diffs are batched every 100 ms), so the last
 //! few are kept in a small fixed table and matched at each commit.
+//!
+//! A commit that leaves a book crossed marks it [`BookState::Crossed`] and sends a
+//! [`ResyncRequest`] for that instrument back to the feed on the control ring; the book stays
+//! `Crossed` (never traded on) until the feed resets it from a new snapshot. If the control ring
+//! is full, the request is retried at the next commit, and each failed try is counted.
 
 use crate::book::{Apply, L2Book, Level};
-use crate::event::{BookState, BookTop, EventMeta, MarketEvent, MdEvent, TickerEvent};
+use crate::event::{
+    BookState, BookTop, EventMeta, MarketEvent, MdEvent, ResyncRequest, TickerEvent,
+};
 use crate::latency::LatencyProbe;
 use crate::num::Nanos;
 use crate::stage::Stage;
@@ -24,6 +31,11 @@ pub struct BookCounters {
     pub stale_marks: u64,
     /// Commits that left the book crossed.
     pub crossed: u64,
+    /// Resync requests sent to the feed (one per crossing, until the book is reset).
+    pub resync_requests: u64,
+    /// Commits at which a resync request found the control ring full (or absent): retried at
+    /// the next commit.
+    pub control_full: u64,
     /// Levels beyond the book's capacity (dropped far levels).
     pub truncated: u64,
     pub evicted: u64,
@@ -38,10 +50,23 @@ pub struct BookCounters {
     pub tickers: u64,
 }
 
+/// Where a crossed book's resync stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Resync {
+    NotNeeded,
+    /// Crossed at this commit; the request is not on the control ring yet.
+    Pending {
+        update_id: u64,
+    },
+    /// The request is with the feed; the book stays crossed until its reset.
+    Requested,
+}
+
 struct InstrumentBook {
     book: L2Book,
     state: BookState,
     update_id: u64,
+    resync: Resync,
     pending: [Option<TickerEvent>; PENDING_TICKERS],
     next_pending: usize,
     counters: BookCounters,
@@ -50,6 +75,7 @@ struct InstrumentBook {
 pub struct BookStage {
     input: rtrb::Consumer<MdEvent>,
     outputs: Vec<rtrb::Producer<MarketEvent>>,
+    control: Option<rtrb::Producer<ResyncRequest>>,
     books: Vec<InstrumentBook>,
     probe: LatencyProbe,
 }
@@ -67,6 +93,7 @@ impl BookStage {
                 book: L2Book::with_capacity(levels_per_side),
                 state: BookState::Stale,
                 update_id: 0,
+                resync: Resync::NotNeeded,
                 pending: [None; PENDING_TICKERS],
                 next_pending: 0,
                 counters: BookCounters::default(),
@@ -75,9 +102,17 @@ impl BookStage {
         BookStage {
             input,
             outputs,
+            control: None,
             books,
             probe,
         }
+    }
+
+    /// Sends resync requests for crossed books to the feed on `control`. Without it a crossed
+    /// book stays `Crossed` and every commit counts a failed request.
+    pub fn with_control(mut self, control: rtrb::Producer<ResyncRequest>) -> BookStage {
+        self.control = Some(control);
+        self
     }
 
     pub fn counters(&self, instrument: usize) -> Option<&BookCounters> {
@@ -127,6 +162,7 @@ impl BookStage {
                 if let Some(b) = self.books.get_mut(meta.instrument.0 as usize) {
                     b.book.clear();
                     b.state = BookState::Stale;
+                    b.resync = Resync::NotNeeded;
                     b.counters.resets += 1;
                 }
             }
@@ -136,11 +172,29 @@ impl BookStage {
                 };
                 b.update_id = update_id;
                 b.counters.commits += 1;
-                b.state = if b.book.is_crossed() {
+                if b.book.is_crossed() {
                     b.counters.crossed += 1;
-                    BookState::Crossed
-                } else {
+                    if b.resync == Resync::NotNeeded {
+                        b.resync = Resync::Pending { update_id };
+                    }
+                }
+                if let Resync::Pending { update_id } = b.resync {
+                    let request = ResyncRequest {
+                        instrument: meta.instrument,
+                        update_id,
+                    };
+                    match self.control.as_mut().map(|c| c.push(request)) {
+                        Some(Ok(())) => {
+                            b.resync = Resync::Requested;
+                            b.counters.resync_requests += 1;
+                        }
+                        _ => b.counters.control_full += 1,
+                    }
+                }
+                b.state = if b.resync == Resync::NotNeeded {
                     BookState::Live
+                } else {
+                    BookState::Crossed
                 };
                 b.check_pending_tickers();
                 let top = b.top(meta);

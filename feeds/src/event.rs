@@ -24,6 +24,21 @@ pub enum StaleReason {
     BufferOverflow,
     /// The ring towards the book was full.
     RingFull,
+    /// The book stage found the rebuilt book crossed and asked for a resync.
+    Crossed,
+    /// The live session to the venue closed or reopened: updates may have been missed.
+    Disconnected,
+}
+
+/// Book → feed, on the control ring: resync this instrument's book from a new snapshot. Sent
+/// when a commit leaves the book crossed, which no venue book ever is: an update was missed or
+/// misapplied, and only a new snapshot can repair it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResyncRequest {
+    pub instrument: InstrumentId,
+    /// The commit that left the book crossed. The feed ignores the request if the book has
+    /// since been rebuilt from a snapshot newer than this (the request is then out of date).
+    pub update_id: u64,
 }
 
 /// Feed → book: venue-neutral book operations plus trades and venue tickers. A book batch is
@@ -83,7 +98,8 @@ pub enum BookState {
     Live,
     /// Not synced (before the first snapshot, or after a gap until the resync completes).
     Stale,
-    /// Best bid at or above best ask: never traded on.
+    /// Best bid at or above best ask at a commit since the last reset: never traded on, and
+    /// stays so until the feed resyncs the book from a new snapshot.
     Crossed,
 }
 

@@ -6,21 +6,31 @@ use crate::num::{pow10, InstrumentId, Px, Qty};
 /// The venues Pulse speaks to. A closed set: adding a venue adds a variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Venue {
+    /// Binance spot (`api.binance.com`, `stream.binance.com`).
     Binance,
+    /// Binance USD-M futures (`fapi.binance.com`, `fstream.binance.com`): its own symbols, ids
+    /// and book sync rules, so a venue of its own.
+    BinanceUsdm,
 }
 
 impl Venue {
+    pub const ALL: [Venue; 2] = [Venue::Binance, Venue::BinanceUsdm];
+
+    /// The name used in configs and in capture sources (`binance-usdm:ws`).
     pub fn name(self) -> &'static str {
         match self {
             Venue::Binance => "binance",
+            Venue::BinanceUsdm => "binance-usdm",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Venue> {
-        match name {
-            "binance" => Some(Venue::Binance),
-            _ => None,
-        }
+        Venue::from_name_bytes(name.as_bytes())
+    }
+
+    /// [`Venue::from_name`] for the raw bytes of a capture line's source.
+    pub fn from_name_bytes(name: &[u8]) -> Option<Venue> {
+        Venue::ALL.into_iter().find(|v| v.name().as_bytes() == name)
     }
 }
 
@@ -144,5 +154,20 @@ mod tests {
             Err(btc)
         );
         assert_eq!(reg.get(eth).unwrap().notional_scale(), 6);
+        let perp = reg
+            .add(Venue::BinanceUsdm, "BTCUSDT", 2, 3, Px(10), Qty(1))
+            .unwrap();
+        assert_eq!(perp, InstrumentId(2), "same symbol, another venue");
+        assert_eq!(reg.find(Venue::BinanceUsdm, b"btcusdt"), Some(perp));
+    }
+
+    #[test]
+    fn venue_names_round_trip() {
+        for venue in Venue::ALL {
+            assert_eq!(Venue::from_name(venue.name()), Some(venue));
+        }
+        assert_eq!(Venue::from_name("binance-usdm"), Some(Venue::BinanceUsdm));
+        assert_eq!(Venue::from_name_bytes(b"binance"), Some(Venue::Binance));
+        assert_eq!(Venue::from_name("binance-coinm"), None);
     }
 }

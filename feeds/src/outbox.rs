@@ -37,6 +37,16 @@ impl Outbox {
         self.sent == self.events.len()
     }
 
+    /// Drops every staged event not yet sent, showing each to `seen` first (a live feed that
+    /// cannot wait on a full ring discards, then marks the affected symbols stale).
+    pub fn discard_pending(&mut self, mut seen: impl FnMut(&MdEvent)) {
+        for event in &self.events[self.sent..] {
+            seen(event);
+        }
+        self.events.clear();
+        self.sent = 0;
+    }
+
     /// Moves as many staged events as fit into `ring`; returns how many moved.
     pub fn drain_into(&mut self, ring: &mut rtrb::Producer<MdEvent>) -> usize {
         let pending = &self.events[self.sent..];
@@ -92,5 +102,20 @@ mod tests {
         assert_eq!(outbox.remaining(), 4);
         assert_eq!(rx.pop(), Ok(stale(2)));
         assert_eq!(rx.pop(), Ok(stale(3)));
+    }
+
+    #[test]
+    fn discarding_shows_exactly_the_unsent_events() {
+        let mut outbox = Outbox::with_capacity(4);
+        let (mut tx, _rx) = rtrb::RingBuffer::new(1);
+        for i in 0..3 {
+            assert!(outbox.push(stale(i)));
+        }
+        assert_eq!(outbox.drain_into(&mut tx), 1);
+        let mut seen = Vec::new();
+        outbox.discard_pending(|e| seen.push(*e));
+        assert_eq!(seen, [stale(1), stale(2)]);
+        assert!(outbox.is_drained());
+        assert_eq!(outbox.remaining(), 4);
     }
 }

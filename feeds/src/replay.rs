@@ -1,18 +1,25 @@
 //! The feed stage for recorded input: reads a capture file, hands each message to its venue
 //! adapter and pushes the resulting events to the book ring.
 //!
+//! Lines are routed by the venue in their source: `binance:` to the spot adapter,
+//! `binance-usdm:` to the USD-M futures one.
+//!
 //! Replay applies backpressure rather than loss: a message's events wait in the outbox until
-//! the ring has room, and no new line is read meanwhile. Malformed lines and frames are counted
-//! per kind, logged once per kind, and skipped.
+//! the ring has room, and no new line is read meanwhile. So a replay is an exact re-run and
+//! never needs the full-ring resync a live feed does ([`BinanceAdapter::force_resync`]). It does
+//! take the book stage's resync requests (a crossed book) from the control ring: that book goes
+//! stale and waits for the next snapshot of its instrument in the capture. Malformed lines and
+//! frames are counted per kind, logged once per kind, and skipped.
 
 use std::io;
 
 use crate::binance::codec::DecodeError;
-use crate::binance::BinanceAdapter;
+use crate::binance::sync::DepthSync;
+use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::capture::{CaptureReader, LineError, SourceKind};
 use crate::clock::ReplayTime;
-use crate::event::{EventMeta, MdEvent};
-use crate::instrument::InstrumentRegistry;
+use crate::event::{EventMeta, MdEvent, ResyncRequest};
+use crate::instrument::{InstrumentRegistry, Venue};
 use crate::latency::LatencyProbe;
 use crate::log::DistinctLog;
 use crate::num::Nanos;
@@ -22,6 +29,8 @@ use crate::stage::Stage;
 /// Messages read per `do_work` call: one, so each message crosses every stage of a single-thread
 /// layout before the next is read (batching here would add queueing to the measured latency).
 const MESSAGES_PER_CALL: usize = 1;
+/// Resync requests taken from the control ring per `do_work` call at most.
+const REQUESTS_PER_CALL: usize = 16;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FeedCounters {
@@ -37,6 +46,9 @@ pub struct FeedCounters {
     pub unknown_venue: u64,
     /// Recorded outgoing requests, skipped.
     pub sends: u64,
+    /// Resync requests received from the book stage (acted on or found out of date: see each
+    /// instrument's sync counters).
+    pub resync_requests: u64,
 }
 
 impl FeedCounters {
@@ -74,9 +86,13 @@ enum Intake {
 
 pub struct CaptureFeed {
     reader: CaptureReader,
-    binance: BinanceAdapter,
+    /// Boxed: two adapters inline (each with its codec's buffers) would make the feed by far
+    /// the largest stage; one pointer per message is nothing next to decoding it.
+    binance: Box<BinanceAdapter>,
+    binance_usdm: Box<BinanceAdapter>,
     outbox: Outbox,
     ring: rtrb::Producer<MdEvent>,
+    control: Option<rtrb::Consumer<ResyncRequest>>,
     replay_time: ReplayTime,
     probe: LatencyProbe,
     log: DistinctLog,
@@ -97,9 +113,14 @@ impl CaptureFeed {
     ) -> CaptureFeed {
         CaptureFeed {
             reader,
-            binance: BinanceAdapter::new(registry),
+            binance_usdm: Box::new(BinanceAdapter::for_market(
+                BinanceMarket::UsdmFutures,
+                registry.clone(),
+            )),
+            binance: Box::new(BinanceAdapter::new(registry)),
             outbox: Outbox::with_capacity(BinanceAdapter::outbox_capacity()),
             ring,
+            control: None,
             replay_time,
             probe,
             log,
@@ -121,8 +142,52 @@ impl CaptureFeed {
         self
     }
 
+    /// Takes the book stage's resync requests from `control`.
+    pub fn with_control(mut self, control: rtrb::Consumer<ResyncRequest>) -> CaptureFeed {
+        self.control = Some(control);
+        self
+    }
+
+    /// The spot adapter.
     pub fn binance(&self) -> &BinanceAdapter {
         &self.binance
+    }
+
+    pub fn binance_usdm(&self) -> &BinanceAdapter {
+        &self.binance_usdm
+    }
+
+    /// Every instrument's sync, spot then USD-M futures.
+    pub fn syncs(&self) -> impl Iterator<Item = &DepthSync> {
+        self.binance.syncs().iter().chain(self.binance_usdm.syncs())
+    }
+
+    /// Hands the book stage's resync requests to the adapters. Only with an empty outbox, so
+    /// that each stale mark has its slot and follows every event staged before it.
+    fn take_resync_requests(&mut self) -> usize {
+        let Some(control) = self.control.as_mut() else {
+            return 0;
+        };
+        let mut taken = 0;
+        while taken < REQUESTS_PER_CALL {
+            let Ok(request) = control.pop() else {
+                break;
+            };
+            taken += 1;
+            let meta = EventMeta {
+                instrument: request.instrument,
+                recv_ts: self.replay_time.get(),
+                ingress: self.probe.stamp(),
+            };
+            let adapter = if self.binance.sync(request.instrument).is_some() {
+                &mut *self.binance
+            } else {
+                &mut *self.binance_usdm
+            };
+            adapter.on_resync_request(request, meta, &mut self.outbox);
+        }
+        self.counters.resync_requests += taken as u64;
+        taken
     }
 
     pub fn probe(&self) -> &LatencyProbe {
@@ -175,7 +240,8 @@ impl CaptureFeed {
             self.counters.sends += 1;
             return Read::Message;
         }
-        if record.venue != b"binance" {
+        let Some(market) = Venue::from_name_bytes(record.venue).and_then(BinanceMarket::from_venue)
+        else {
             self.counters.unknown_venue += 1;
             self.log.once(
                 8,
@@ -185,16 +251,17 @@ impl CaptureFeed {
                 record.venue,
             );
             return Read::Message;
-        }
+        };
         let meta = EventMeta {
             instrument: Default::default(),
             recv_ts: record.recv_ts,
             ingress,
         };
-        match self
-            .binance
-            .on_message(record.kind, record.payload, meta, &mut self.outbox)
-        {
+        let adapter = match market {
+            BinanceMarket::Spot => &mut *self.binance,
+            BinanceMarket::UsdmFutures => &mut *self.binance_usdm,
+        };
+        match adapter.on_message(record.kind, record.payload, meta, &mut self.outbox) {
             Ok(()) => self.counters.messages += 1,
             Err(e) => {
                 let code = e.code();
@@ -228,8 +295,17 @@ impl Stage for CaptureFeed {
     }
 
     fn do_work(&mut self, now: Nanos) -> usize {
-        let mut work = self.outbox.drain_into(&mut self.ring);
-        self.counters.events += work as u64;
+        let mut pushed = self.outbox.drain_into(&mut self.ring);
+        let mut work = pushed;
+        if self.outbox.is_drained() {
+            let requests = self.take_resync_requests();
+            if requests > 0 {
+                let stale_marks = self.outbox.drain_into(&mut self.ring);
+                pushed += stale_marks;
+                work += requests + stale_marks;
+            }
+        }
+        self.counters.events += pushed as u64;
         for _ in 0..MESSAGES_PER_CALL {
             if !self.outbox.is_drained() || self.intake != Intake::Open {
                 break;

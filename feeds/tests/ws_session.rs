@@ -54,6 +54,8 @@ fn session(addr: SocketAddr, timers: SessionTimers) -> WsSession {
 }
 
 #[test]
+// tungstenite's header callback must return its `ErrorResponse` by value.
+#[allow(clippy::result_large_err)]
 fn frames_pings_and_reconnect_after_the_server_closes() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -94,8 +96,9 @@ fn frames_pings_and_reconnect_after_the_server_closes() {
         paths
     });
     let mut s = session(addr, timers());
+    // Keep polling until the server has had both pongs and finished (it waits for them).
     let seen = drive(&mut s, |seen| {
-        seen.iter().filter(|e| **e == Seen::Opened).count() == 2 && seen.len() >= 9
+        seen.iter().filter(|e| **e == Seen::Opened).count() == 2 && server.is_finished()
     });
     let frames: Vec<&Seen> = seen
         .iter()
@@ -189,11 +192,8 @@ fn watchdog_and_planned_reconnect() {
 }
 
 fn tls_server(listener: TcpListener, cert_pem: String, key_pem: String, connections: usize) {
-    let cert = rustls::pki_types::CertificateDer::from(
-        rustls::pki_types::pem::PemObject::from_pem_slice(cert_pem.as_bytes())
-            .map(|c: rustls::pki_types::CertificateDer| c.into_owned())
-            .unwrap(),
-    );
+    let cert: rustls::pki_types::CertificateDer =
+        rustls::pki_types::pem::PemObject::from_pem_slice(cert_pem.as_bytes()).unwrap();
     let key: rustls::pki_types::PrivateKeyDer =
         rustls::pki_types::pem::PemObject::from_pem_slice(key_pem.as_bytes()).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(

@@ -4,3 +4,4 @@
 pub mod order;
 pub mod sim;
 pub mod sim_stage;
+pub mod venue;

@@ -13,7 +13,7 @@ mod raw;
 
 use std::path::{Path, PathBuf};
 
-use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{InstrumentId, Nanos, Qty};
 use serde::Deserialize;
 
@@ -76,6 +76,31 @@ pub enum SourceConfig {
         /// faster; 0 = as fast as the engine goes (the default).
         speed_milli: u64,
     },
+    /// A live venue session (`kind = "binance"` or `"binance-usdm"`).
+    Live(LiveSourceConfig),
+}
+
+/// A live Binance market data source: one combined-stream WebSocket for every instrument of
+/// the venue, REST snapshots for book sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveSourceConfig {
+    pub venue: Venue,
+    /// `ws://` or `wss://` host (and port) of the stream endpoint, e.g.
+    /// `wss://stream.binance.com:9443`; Pulse adds `/stream?streams=...`.
+    pub ws_url: String,
+    /// `http://` or `https://` host of the REST API, e.g. `https://api.binance.com`.
+    pub rest_url: String,
+    /// An extra CA certificate (PEM) to trust besides Mozilla's roots, for a local test venue.
+    pub ca_file: Option<PathBuf>,
+    /// `depth@100ms` (spot default), `depth@0ms` (futures), ...
+    pub depth_stream: String,
+    pub snapshot_limit: u32,
+    pub connect_timeout: Nanos,
+    pub no_data_timeout: Nanos,
+    pub reconnect_min: Nanos,
+    pub reconnect_max: Nanos,
+    /// Reconnect on purpose after this long (before the venue's 24 h cut-off).
+    pub max_session_age: Nanos,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

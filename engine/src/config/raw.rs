@@ -36,15 +36,27 @@ pub(super) struct RawEngine {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSource {
-    pub(super) kind: SourceKind,
-    pub(super) path: Spanned<String>,
+    pub(super) kind: Spanned<SourceKind>,
+    pub(super) path: Option<Spanned<String>>,
     pub(super) speed: Option<Spanned<DecimalText>>,
+    pub(super) ws_url: Option<Spanned<String>>,
+    pub(super) rest_url: Option<Spanned<String>>,
+    pub(super) ca_file: Option<Spanned<String>>,
+    pub(super) depth_stream: Option<Spanned<String>>,
+    pub(super) snapshot_limit: Option<Spanned<i64>>,
+    pub(super) connect_timeout_ms: Option<Spanned<i64>>,
+    pub(super) no_data_timeout_ms: Option<Spanned<i64>>,
+    pub(super) reconnect_min_ms: Option<Spanned<i64>>,
+    pub(super) reconnect_max_ms: Option<Spanned<i64>>,
+    pub(super) max_session_age_s: Option<Spanned<i64>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(super) enum SourceKind {
     Capture,
+    Binance,
+    BinanceUsdm,
 }
 
 #[derive(Default, Deserialize)]

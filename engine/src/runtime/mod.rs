@@ -47,7 +47,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
     // Unpaced replay runs on recorded time; a paced replay needs the wall clock to pace by.
     let clock = match cfg.source {
         SourceConfig::Capture { speed_milli: 0, .. } => Clock::Replay(pipeline.replay_time.clone()),
-        SourceConfig::Capture { .. } => Clock::live(),
+        SourceConfig::Capture { .. } | SourceConfig::Live(_) => Clock::live(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -184,7 +184,7 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
     Ok(runners)
 }
 
-fn print_log(record: &LogRecord) {
+pub(crate) fn print_log(record: &LogRecord) {
     let excerpt = String::from_utf8_lossy(record.excerpt());
     let detail = if record.detail.is_empty() {
         String::new()

@@ -4,13 +4,17 @@
 //! buffer, parsed into a reused tape with reused [`Buffers`], and the tape is walked straight
 //! into [`Px`]/[`Qty`] mantissas. After the largest frame has been seen, decoding allocates
 //! nothing. Handles combined-stream frames (`{"stream":..,"data":..}`) and single streams:
-//! `depthUpdate` (spot `U`/`u`, futures also `pu`), `trade`, `aggTrade`, `bookTicker`, and the
-//! REST depth snapshot body.
+//! `depthUpdate` (spot `U`/`u`, futures also `pu`), `trade`, `aggTrade`, `bookTicker` (spot
+//! frames carry no `"e"`, futures ones `"e":"bookTicker"`), and the REST depth snapshot body.
+//!
+//! One codec serves one [`BinanceMarket`]: symbols are looked up under that market's venue, and
+//! a futures depth diff without `pu` is refused (its sync cannot check continuity without it).
 
 use simd_json::prelude::*;
 use simd_json::tape::{Tape, Value};
 use simd_json::{Buffers, INPUT_PADDING};
 
+use crate::binance::BinanceMarket;
 use crate::book::Level;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
 use crate::num::{parse_decimal, DecimalError, InstrumentId, Px, Qty, Side};
@@ -116,6 +120,7 @@ impl DecodeError {
 }
 
 pub struct BinanceCodec {
+    market: BinanceMarket,
     buffers: Buffers,
     /// Reused between frames; `'static` only while empty (see [`Tape::reset`]).
     tape: Tape<'static>,
@@ -130,8 +135,14 @@ impl Default for BinanceCodec {
 }
 
 impl BinanceCodec {
+    /// A spot codec.
     pub fn new() -> BinanceCodec {
+        BinanceCodec::for_market(BinanceMarket::Spot)
+    }
+
+    pub fn for_market(market: BinanceMarket) -> BinanceCodec {
         BinanceCodec {
+            market,
             buffers: Buffers::new(1 << 16),
             tape: Tape(Vec::with_capacity(1 << 14)),
             scratch: Vec::with_capacity((1 << 16) + INPUT_PADDING),
@@ -150,6 +161,10 @@ impl BinanceCodec {
         registry: &InstrumentRegistry,
         frame: &[u8],
     ) -> Result<Decoded, DecodeError> {
+        let (venue, futures) = (
+            self.market.venue(),
+            self.market == BinanceMarket::UsdmFutures,
+        );
         self.decode(frame, |root, levels| {
             let data = match root.get("data") {
                 Some(data) if root.contains_key("stream") => data,
@@ -159,12 +174,15 @@ impl BinanceCodec {
                 return Err(DecodeError::NotAnObject);
             }
             match data.get("e").map(|e| e.into_string()) {
-                Some(Some("depthUpdate")) => depth(registry, data, levels),
-                Some(Some("trade")) => trade(registry, data, "t"),
-                Some(Some("aggTrade")) => trade(registry, data, "a"),
+                Some(Some("depthUpdate")) => depth(registry, venue, futures, data, levels),
+                Some(Some("trade")) => trade(registry, venue, data, "t"),
+                Some(Some("aggTrade")) => trade(registry, venue, data, "a"),
+                Some(Some("bookTicker")) => ticker(registry, venue, data),
                 Some(_) => Err(DecodeError::UnknownEvent),
-                // bookTicker frames carry no "e"; a subscription reply has "result" and "id".
-                None if data.contains_key("u") && data.contains_key("b") => ticker(registry, data),
+                // Spot bookTicker frames carry no "e"; a subscription reply has "result" and "id".
+                None if data.contains_key("u") && data.contains_key("b") => {
+                    ticker(registry, venue, data)
+                }
                 None if data.contains_key("result") && data.contains_key("id") => {
                     Ok(Decoded::Control)
                 }
@@ -173,19 +191,22 @@ impl BinanceCodec {
         })
     }
 
-    /// Decodes a REST `/api/v3/depth` body; the body does not name its symbol, the request does.
+    /// Decodes a REST depth body (spot `/api/v3/depth`, futures `/fapi/v1/depth`; a spot partial
+    /// depth stream payload has the same shape). The body does not name its symbol, the request
+    /// does.
     pub fn decode_rest_depth(
         &mut self,
         registry: &InstrumentRegistry,
         symbol: &[u8],
         body: &[u8],
     ) -> Result<Decoded, DecodeError> {
+        let venue = self.market.venue();
         self.decode(body, |root, levels| {
             if root.as_object().is_none() {
                 return Err(DecodeError::NotAnObject);
             }
             let inst = registry
-                .find(Venue::Binance, symbol)
+                .find(venue, symbol)
                 .and_then(|id| registry.get(id))
                 .ok_or(DecodeError::UnknownSymbol)?;
             let last_update_id = u64_field(root, "lastUpdateId")?;
@@ -224,25 +245,29 @@ impl BinanceCodec {
 
 fn instrument<'r>(
     registry: &'r InstrumentRegistry,
+    venue: Venue,
     data: Value<'_, '_>,
 ) -> Result<&'r Instrument, DecodeError> {
     let symbol = str_field(data, "s")?;
     registry
-        .find(Venue::Binance, symbol.as_bytes())
+        .find(venue, symbol.as_bytes())
         .and_then(|id| registry.get(id))
         .ok_or(DecodeError::UnknownSymbol)
 }
 
 fn depth(
     registry: &InstrumentRegistry,
+    venue: Venue,
+    futures: bool,
     data: Value<'_, '_>,
     levels: &mut Vec<LevelUpdate>,
 ) -> Result<Decoded, DecodeError> {
-    let inst = instrument(registry, data)?;
+    let inst = instrument(registry, venue, data)?;
     let first_id = u64_field(data, "U")?;
     let last_id = u64_field(data, "u")?;
     let prev_last_id = match data.get("pu") {
         Some(v) => Some(v.as_u64().ok_or(DecodeError::WrongType("pu"))?),
+        None if futures => return Err(DecodeError::MissingField("pu")),
         None => None,
     };
     push_levels(inst, data, "b", Side::Buy, levels)?;
@@ -257,10 +282,11 @@ fn depth(
 
 fn trade(
     registry: &InstrumentRegistry,
+    venue: Venue,
     data: Value<'_, '_>,
     id_key: &'static str,
 ) -> Result<Decoded, DecodeError> {
-    let inst = instrument(registry, data)?;
+    let inst = instrument(registry, venue, data)?;
     let buyer_is_maker = data
         .get("m")
         .ok_or(DecodeError::MissingField("m"))?
@@ -279,8 +305,12 @@ fn trade(
     })
 }
 
-fn ticker(registry: &InstrumentRegistry, data: Value<'_, '_>) -> Result<Decoded, DecodeError> {
-    let inst = instrument(registry, data)?;
+fn ticker(
+    registry: &InstrumentRegistry,
+    venue: Venue,
+    data: Value<'_, '_>,
+) -> Result<Decoded, DecodeError> {
+    let inst = instrument(registry, venue, data)?;
     let (ps, qs) = (inst.price_scale, inst.qty_scale);
     Ok(Decoded::Ticker {
         instrument: inst.id,

@@ -1,19 +1,31 @@
 //! Keeping a local Binance book in sync, exactly per Binance's "How to manage a local order book
-//! correctly" (data/docs in the shared folder):
+//! correctly" (spot, `data/binance_spot_how_to_manage_local_order_book.md`) and its USD-M futures
+//! counterpart:
 //!
 //! 1. Buffer the diffs.
-//! 2. Take a snapshot; if its `lastUpdateId` is below the first buffered `U`, wait for a newer one.
-//! 3. Drop buffered diffs with `u <= lastUpdateId`.
-//! 4. The first applied diff must bridge the snapshot: `U <= lastUpdateId + 1 <= u`.
-//! 5. Then strict continuity: `U == previous u + 1` (spot), `pu == previous u` (futures).
+//! 2. Take a snapshot; if its `lastUpdateId` is below the first buffered `U`, wait for a newer one
+//!    (Binance's step 4 is strict: even `lastUpdateId == U - 1`, which step 4 below would bridge).
+//! 3. Drop the buffered diffs the snapshot already covers: spot `u <= lastUpdateId`, futures
+//!    `u < lastUpdateId` (strictly).
+//! 4. The first applied diff must bridge the snapshot: spot `U <= lastUpdateId + 1 <= u`, futures
+//!    `U <= lastUpdateId <= u`.
+//! 5. Then strict continuity: spot `U == previous u + 1`, futures `pu == previous u`. A diff that
+//!    ends at or before the book's id (`u <= previous u`) is a duplicate and dropped.
 //!
-//! A gap marks the book stale and the procedure starts again from step 1 for this instrument
-//! only.
+//! The real captures decide the spot boundary: in the 4-symbol capture every symbol has a diff
+//! ending exactly at `lastUpdateId` (NKNUSDT's first), which must be dropped (`<=`), or the next
+//! one would not bridge. Futures ids are not consecutive across events (`U != previous u + 1`),
+//! only `pu` chains them. The futures capture's bridging diff strictly contains `lastUpdateId`,
+//! so there the strict `<` and `U <= lastUpdateId` follow Binance's futures doc, not the data.
+//!
+//! A gap (or a crossed book reported by the book stage, or a full ring on a live feed) marks the
+//! book stale and the procedure starts again from step 1 for this instrument only.
 //!
 //! The output is venue-neutral [`MdEvent`]s staged in an [`Outbox`].
 
 use crate::binance::codec::LevelUpdate;
-use crate::event::{EventMeta, MdEvent, StaleReason};
+use crate::binance::BinanceMarket;
+use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
 
@@ -24,7 +36,14 @@ pub const PRESYNC_LEVELS: usize = 16_384;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SyncState {
     AwaitingSnapshot,
-    Synced { last_id: u64, bridged: bool },
+    Synced {
+        /// The book's update id: the snapshot's, then the last applied diff's.
+        last_id: u64,
+        /// Whether a diff has bridged the snapshot yet.
+        bridged: bool,
+        /// The `lastUpdateId` of the snapshot this sync started from.
+        snapshot_id: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -39,15 +58,30 @@ struct BufferedDiff {
 /// Per-instrument counts, read by the summary and the replay report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SyncCounters {
+    /// Messages decoded for this instrument: diffs, snapshots, trades and tickers.
+    pub messages: u64,
     /// Diffs applied to the book.
     pub applied: u64,
-    /// Diffs discarded as already covered by the snapshot (`u <= lastUpdateId`).
+    /// Diffs discarded as already covered by the snapshot (spot `u <= lastUpdateId`, futures
+    /// `u < lastUpdateId`).
     pub dropped: u64,
+    /// Diffs after the bridge that end at or before the book's id: received twice.
+    pub duplicates: u64,
+    /// Diffs that broke continuity (or did not bridge the snapshot): the book went stale.
     pub gaps: u64,
     /// Snapshots applied (the first sync included).
     pub snapshots: u64,
+    /// Snapshots applied after the book had been synced and gone stale.
+    pub resyncs: u64,
     /// Snapshots ignored because they were older than the first buffered diff.
     pub stale_snapshots: u64,
+    /// Snapshots ignored because the book was in sync already.
+    pub redundant_snapshots: u64,
+    /// Resync requests (a crossed book) that marked the book stale.
+    pub resync_requests: u64,
+    /// Resync requests ignored: the book was already awaiting a snapshot, or had been rebuilt
+    /// since the crossed commit.
+    pub outdated_requests: u64,
     /// Pre-sync buffer overflows.
     pub overflows: u64,
     /// The id of the last diff or snapshot applied.
@@ -56,6 +90,7 @@ pub struct SyncCounters {
 
 pub struct DepthSync {
     instrument: InstrumentId,
+    market: BinanceMarket,
     state: SyncState,
     diffs: Vec<BufferedDiff>,
     levels: Vec<LevelUpdate>,
@@ -64,14 +99,23 @@ pub struct DepthSync {
 
 enum Verdict {
     Apply,
+    /// Covered by the snapshot.
     Drop,
+    /// Already applied.
+    Duplicate,
     Gap,
 }
 
 impl DepthSync {
+    /// A spot book's sync.
     pub fn new(instrument: InstrumentId) -> DepthSync {
+        DepthSync::for_market(instrument, BinanceMarket::Spot)
+    }
+
+    pub fn for_market(instrument: InstrumentId, market: BinanceMarket) -> DepthSync {
         DepthSync {
             instrument,
+            market,
             state: SyncState::AwaitingSnapshot,
             diffs: Vec::with_capacity(PRESYNC_DIFFS),
             levels: Vec::with_capacity(PRESYNC_LEVELS),
@@ -81,6 +125,19 @@ impl DepthSync {
 
     pub fn is_synced(&self) -> bool {
         matches!(self.state, SyncState::Synced { .. })
+    }
+
+    /// Not in sync and diffs buffered: a snapshot fetched now can bridge them.
+    pub fn needs_snapshot(&self) -> bool {
+        !self.is_synced() && !self.diffs.is_empty()
+    }
+
+    pub fn instrument(&self) -> InstrumentId {
+        self.instrument
+    }
+
+    pub fn market(&self) -> BinanceMarket {
+        self.market
     }
 
     /// The largest number of events one call can stage: size the [`Outbox`] with it.
@@ -118,6 +175,10 @@ impl DepthSync {
         levels: &[LevelUpdate],
         out: &mut Outbox,
     ) {
+        if self.is_synced() {
+            self.counters.redundant_snapshots += 1;
+            return;
+        }
         if let Some(first) = self.diffs.first() {
             if last_update_id < first.first_id {
                 self.counters.stale_snapshots += 1;
@@ -139,7 +200,12 @@ impl DepthSync {
         self.state = SyncState::Synced {
             last_id: last_update_id,
             bridged: false,
+            snapshot_id: last_update_id,
         };
+        if self.counters.snapshots > 0 {
+            // Synced before and awaiting a snapshot now: it went stale in between.
+            self.counters.resyncs += 1;
+        }
         self.counters.snapshots += 1;
         self.counters.last_update_id = last_update_id;
         // Replay the buffer through the normal update procedure, stamped with the snapshot's
@@ -168,6 +234,69 @@ impl DepthSync {
         }
     }
 
+    /// Marks the book stale and awaits a new snapshot, whatever the diffs say: the hook a live
+    /// feed calls when its ring to the book is full (`StaleReason::RingFull`), and what a resync
+    /// request does. Stages one [`MdEvent::BookStale`]. `false` when nothing was done: the book
+    /// was not in sync, or the outbox has no room for the stale mark (call again once it has).
+    pub fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
+        if !self.is_synced() || out.remaining() == 0 {
+            return false;
+        }
+        self.go_stale(meta, reason, out);
+        true
+    }
+
+    /// Acts on the book stage's request: resyncs unless the request is out of date (the book
+    /// has been rebuilt from a snapshot newer than the crossed commit, or is already stale).
+    pub fn on_resync_request(
+        &mut self,
+        meta: EventMeta,
+        request: ResyncRequest,
+        out: &mut Outbox,
+    ) -> bool {
+        let current = match self.state {
+            SyncState::Synced { snapshot_id, .. } => request.update_id >= snapshot_id,
+            SyncState::AwaitingSnapshot => false,
+        };
+        if current && self.force_resync(meta, StaleReason::Crossed, out) {
+            self.counters.resync_requests += 1;
+            true
+        } else {
+            self.counters.outdated_requests += 1;
+            false
+        }
+    }
+
+    /// What the update procedure says about `diff` given the book's id (see the module docs).
+    fn verdict(&self, last_id: u64, bridged: bool, diff: &BufferedDiff) -> Verdict {
+        let (first, last) = (diff.first_id, diff.last_id);
+        if bridged {
+            let continuous = match self.market {
+                BinanceMarket::Spot => last_id.checked_add(1) == Some(first),
+                BinanceMarket::UsdmFutures => diff.prev_last_id == Some(last_id),
+            };
+            return if last <= last_id {
+                Verdict::Duplicate
+            } else if continuous {
+                Verdict::Apply
+            } else {
+                Verdict::Gap
+            };
+        }
+        // Saturating is exact here: at `u64::MAX` every `U` is within `lastUpdateId + 1`.
+        let (covered, bridges) = match self.market {
+            BinanceMarket::Spot => (last <= last_id, first <= last_id.saturating_add(1)),
+            BinanceMarket::UsdmFutures => (last < last_id, first <= last_id),
+        };
+        if covered {
+            Verdict::Drop
+        } else if bridges {
+            Verdict::Apply
+        } else {
+            Verdict::Gap
+        }
+    }
+
     /// Applies, drops or rejects one diff; `false` on a gap (state is then AwaitingSnapshot).
     fn process(
         &mut self,
@@ -176,31 +305,21 @@ impl DepthSync {
         levels: &[LevelUpdate],
         out: &mut Outbox,
     ) -> bool {
-        let SyncState::Synced { last_id, bridged } = self.state else {
+        let SyncState::Synced {
+            last_id,
+            bridged,
+            snapshot_id,
+        } = self.state
+        else {
             return false;
         };
-        let verdict = if diff.last_id <= last_id {
-            Verdict::Drop
-        } else if !bridged {
-            if diff.first_id <= last_id + 1 {
-                Verdict::Apply
-            } else {
-                Verdict::Gap
-            }
-        } else {
-            let continuous = match diff.prev_last_id {
-                Some(pu) => pu == last_id,
-                None => diff.first_id == last_id + 1,
-            };
-            if continuous {
-                Verdict::Apply
-            } else {
-                Verdict::Gap
-            }
-        };
-        match verdict {
+        match self.verdict(last_id, bridged, &diff) {
             Verdict::Drop => {
                 self.counters.dropped += 1;
+                true
+            }
+            Verdict::Duplicate => {
+                self.counters.duplicates += 1;
                 true
             }
             Verdict::Gap => {
@@ -223,6 +342,7 @@ impl DepthSync {
                 self.state = SyncState::Synced {
                     last_id: diff.last_id,
                     bridged: true,
+                    snapshot_id,
                 };
                 self.counters.applied += 1;
                 self.counters.last_update_id = diff.last_id;
@@ -282,3 +402,6 @@ fn level_event(instrument: InstrumentId, l: &LevelUpdate) -> MdEvent {
         qty: l.qty,
     }
 }
+
+#[cfg(test)]
+mod tests;

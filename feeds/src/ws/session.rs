@@ -22,8 +22,9 @@ use tungstenite::{Message, WebSocket};
 use crate::num::Nanos;
 use crate::ws::endpoint::Endpoint;
 
-/// Frames read per `poll` call at most, so one busy socket cannot starve the other stages.
-const FRAMES_PER_POLL: usize = 64;
+/// Frames read per `poll` call: one, so that in a single-thread layout each frame crosses
+/// every stage before the next is read (reading a batch first would queue the rest behind it).
+const FRAMES_PER_POLL: usize = 1;
 
 /// The bytes under the WebSocket: plain TCP or TLS over TCP.
 pub enum Transport {
@@ -254,10 +255,13 @@ impl WsSession {
             return self.start_connect(now, &mut on_event);
         }
         let mut work = 0;
-        if self
-            .poll
-            .poll(&mut self.events, Some(Duration::ZERO))
-            .is_ok()
+        // While the socket is known to hold data, read on without asking the kernel again.
+        let open_and_readable = self.readable && matches!(self.state, State::Open { .. });
+        if !open_and_readable
+            && self
+                .poll
+                .poll(&mut self.events, Some(Duration::ZERO))
+                .is_ok()
             && !self.events.is_empty()
         {
             let mut writable = false;

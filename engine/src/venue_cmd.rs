@@ -1,0 +1,183 @@
+//! `pulse venue --capture FILE [--listen ADDR] [--tls --ca-out FILE] [--speed N] [--fault F ...]
+//! [--ping-interval-ms N] [--pong-timeout-ms N] [--wait-for-client]`: a local venue speaking
+//! Binance's spot protocol, serving a capture over `ws://` / `wss://` with the REST depth
+//! endpoint on the same port, for tests and rehearsals of the live feed.
+//!
+//! It prints where it listens, plays the capture, then keeps serving the final book until
+//! SIGINT or SIGTERM. Exit status: 0 after a signal, 1 when it cannot start.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use pulse_feeds::num::parse_decimal;
+use pulse_gateways::venue::{Fault, Venue, VenueConfig};
+
+#[derive(Args, Debug)]
+pub struct VenueArgs {
+    /// The capture to serve (`recv_ts_ns TAB source TAB payload`, plain or gzip).
+    #[arg(long)]
+    pub capture: PathBuf,
+    /// Address to listen on (0 as the port picks a free one).
+    #[arg(long, default_value = "127.0.0.1:9443")]
+    pub listen: SocketAddr,
+    /// Serve wss:// and https:// with a certificate for localhost and 127.0.0.1, signed by a
+    /// CA generated at start.
+    #[arg(long)]
+    pub tls: bool,
+    /// Write that CA's PEM here, for clients to trust.
+    #[arg(long, requires = "tls")]
+    pub ca_out: Option<PathBuf>,
+    /// 1 plays at the recorded pace, 10 ten times faster, 0.5 half as fast; 0 as fast as
+    /// the connected clients read.
+    #[arg(long, default_value = "1", value_parser = parse_speed)]
+    pub speed: u64,
+    /// A fault at a timeline frame index (repeatable): close@N, drop@N, delay@N:MS,
+    /// duplicate@N, malformed@N, silence@N:MS.
+    #[arg(long = "fault", value_name = "FAULT")]
+    pub faults: Vec<Fault>,
+    /// Ping every connection this often (Binance: 20 s); 0 sends no pings.
+    #[arg(long, default_value_t = 20_000)]
+    pub ping_interval_ms: u64,
+    /// Cut a connection whose pong is this late (Binance: one minute).
+    #[arg(long, default_value_t = 60_000)]
+    pub pong_timeout_ms: u64,
+    /// Hold the capture until the first WebSocket client has connected and subscribed.
+    #[arg(long)]
+    pub wait_for_client: bool,
+}
+
+/// A speed as thousandths: `1` is 1000, `0.5` is 500, `0` is as fast as possible.
+fn parse_speed(text: &str) -> Result<u64, String> {
+    let milli = parse_decimal(text.as_bytes(), 3).map_err(|e| format!("`{text}`: {e}"))?;
+    u64::try_from(milli).map_err(|_| format!("`{text}`: a speed cannot be negative"))
+}
+
+pub fn run(args: &VenueArgs) -> ExitCode {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            eprintln!("pulse venue: cannot install a signal handler: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let cfg = VenueConfig {
+        capture: args.capture.clone(),
+        bind: args.listen,
+        speed_milli: args.speed,
+        tls: args.tls,
+        faults: args.faults.clone(),
+        ping_interval: Duration::from_millis(args.ping_interval_ms),
+        pong_timeout: Duration::from_millis(args.pong_timeout_ms),
+        wait_for_client: args.wait_for_client,
+    };
+    let venue = match Venue::start(cfg) {
+        Ok(venue) => venue,
+        Err(e) => {
+            eprintln!("pulse venue: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let (Some(path), Some(pem)) = (&args.ca_out, venue.ca_pem()) {
+        if let Err(e) = std::fs::write(path, pem) {
+            eprintln!(
+                "pulse venue: cannot write the CA to {}: {e}",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    print_banner(args, &venue);
+
+    let mut reported_end = false;
+    // Relaxed: the flag only asks this loop to stop; nothing is published through it.
+    while !stop.load(Ordering::Relaxed) {
+        if !reported_end && venue.finished() {
+            reported_end = true;
+            let stats = venue.stats();
+            if let Some(e) = &stats.capture_error {
+                eprintln!("pulse venue: the capture ended early: {e}");
+            }
+            for fault in args.faults.iter().filter(|f| f.at() >= stats.frames_sent) {
+                eprintln!(
+                    "pulse venue: {fault} was never applied: the timeline has {} frames",
+                    stats.frames_sent
+                );
+            }
+            println!(
+                "pulse venue: capture played: {} frames ({} before their snapshot skipped, \
+                 {} unusable lines, {} gaps in the capture); serving the final book until \
+                 SIGINT/SIGTERM",
+                stats.frames_sent,
+                stats.timeline.skipped_before_snapshot,
+                stats.timeline.unusable_lines,
+                stats.capture_gaps
+            );
+            let _ = std::io::stdout().flush();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stats = venue.stats();
+    venue.stop();
+    println!(
+        "pulse venue: stopped after {} frames, {} connections ({} cut for reading too slowly)",
+        stats.frames_sent, stats.connections, stats.slow_clients_cut
+    );
+    ExitCode::SUCCESS
+}
+
+fn print_banner(args: &VenueArgs, venue: &Venue) {
+    let addr = venue.addr();
+    let (ws, http) = if args.tls {
+        ("wss", "https")
+    } else {
+        ("ws", "http")
+    };
+    println!("pulse venue: listening on {addr}");
+    println!("  streams  {ws}://{addr}/stream?streams=<symbol>@depth@100ms/<symbol>@trade (or /ws + SUBSCRIBE)");
+    println!("  depth    {http}://{addr}/api/v3/depth?symbol=<SYMBOL>&limit=1000");
+    println!("  books    {}", venue.symbols().join(" "));
+    if let Some(path) = &args.ca_out {
+        println!("  CA       {}", path.display());
+    }
+    let pace = match args.speed {
+        0 => "as fast as clients read".to_string(),
+        1000 => "at the recorded pace".to_string(),
+        milli => {
+            let factor = pulse_feeds::num::Decimal::new(milli, 3).to_string();
+            let factor = factor.trim_end_matches('0').trim_end_matches('.');
+            format!("at {factor} times the recorded pace")
+        }
+    };
+    let start = if args.wait_for_client {
+        ", from the first subscription"
+    } else {
+        ""
+    };
+    println!("  playing  {pace}{start}");
+    for fault in &args.faults {
+        println!("  fault    {fault}");
+    }
+    let _ = std::io::stdout().flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speeds_are_exact_thousandths() {
+        assert_eq!(parse_speed("1"), Ok(1000));
+        assert_eq!(parse_speed("0"), Ok(0));
+        assert_eq!(parse_speed("0.5"), Ok(500));
+        assert_eq!(parse_speed("20"), Ok(20_000));
+        assert!(parse_speed("-1").is_err());
+        assert!(parse_speed("0.0001").is_err());
+        assert!(parse_speed("fast").is_err());
+    }
+}

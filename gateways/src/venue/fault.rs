@@ -1,0 +1,204 @@
+//! Faults the venue injects, keyed by the index of a timeline frame (the streamed WebSocket
+//! frames of the capture, counted from 0; see [`super::timeline`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// One fault at one timeline index. Every fault applies to every client connected at that
+/// moment. Text form (CLI): `close@500`, `drop@120`, `delay@300:2000`, `duplicate@50`,
+/// `malformed@70`, `silence@400:5000` (indices, then milliseconds).
+///
+/// ```
+/// use pulse_gateways::venue::Fault;
+/// let fault: Fault = "delay@300:2000".parse().unwrap();
+/// assert_eq!(fault, Fault::Delay { at: 300, ms: 2000 });
+/// assert_eq!(fault.to_string(), "delay@300:2000");
+/// assert!("delay@300".parse::<Fault>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// After frame `at` went out, cut every connection: TCP closed, no close frame. The
+    /// timeline goes on; a reconnecting client streams from the current point.
+    Close { at: u64 },
+    /// Frame `at` changes the venue's book but is sent to nobody: a gap for the clients.
+    Drop { at: u64 },
+    /// The venue stalls `ms` before frame `at` (pings still flow); later frames shift.
+    Delay { at: u64, ms: u64 },
+    /// Frame `at` is sent twice.
+    Duplicate { at: u64 },
+    /// A truncated, undecodable copy of frame `at` goes out just before the real one.
+    Malformed { at: u64 },
+    /// After frame `at`, nothing at all is sent for `ms`, not even pings; connections stay
+    /// open and the timeline pauses as long.
+    Silence { at: u64, ms: u64 },
+}
+
+impl Fault {
+    /// The timeline index the fault applies to.
+    pub fn at(&self) -> u64 {
+        match *self {
+            Fault::Close { at }
+            | Fault::Drop { at }
+            | Fault::Delay { at, .. }
+            | Fault::Duplicate { at }
+            | Fault::Malformed { at }
+            | Fault::Silence { at, .. } => at,
+        }
+    }
+}
+
+/// Why a fault's text was refused: the text, the reason, and the accepted forms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultParseError(String);
+
+impl fmt::Display for FaultParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FaultParseError {}
+
+impl FromStr for Fault {
+    type Err = FaultParseError;
+
+    fn from_str(text: &str) -> Result<Fault, FaultParseError> {
+        let bad = |why: &str| {
+            FaultParseError(format!(
+                "`{text}`: {why} (expected close@N, drop@N, delay@N:MS, duplicate@N, \
+                 malformed@N or silence@N:MS)"
+            ))
+        };
+        let (kind, rest) = text.split_once('@').ok_or_else(|| bad("no `@`"))?;
+        let (at, ms) = match rest.split_once(':') {
+            Some((at, ms)) => (at, Some(ms)),
+            None => (rest, None),
+        };
+        let number = |digits: &str, what: &str| {
+            pulse_feeds::capture::parse_u64(digits.as_bytes())
+                .ok_or_else(|| bad(&format!("{what} is not a whole number")))
+        };
+        let at = number(at, "the frame index")?;
+        let ms = ms.map(|ms| number(ms, "the duration")).transpose()?;
+        match (kind, ms) {
+            ("close", None) => Ok(Fault::Close { at }),
+            ("drop", None) => Ok(Fault::Drop { at }),
+            ("duplicate", None) => Ok(Fault::Duplicate { at }),
+            ("malformed", None) => Ok(Fault::Malformed { at }),
+            ("delay", Some(ms)) => Ok(Fault::Delay { at, ms }),
+            ("silence", Some(ms)) => Ok(Fault::Silence { at, ms }),
+            ("delay" | "silence", None) => Err(bad("needs a duration in milliseconds")),
+            ("close" | "drop" | "duplicate" | "malformed", Some(_)) => {
+                Err(bad("takes no duration"))
+            }
+            _ => Err(bad("unknown fault")),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Fault::Close { at } => write!(f, "close@{at}"),
+            Fault::Drop { at } => write!(f, "drop@{at}"),
+            Fault::Delay { at, ms } => write!(f, "delay@{at}:{ms}"),
+            Fault::Duplicate { at } => write!(f, "duplicate@{at}"),
+            Fault::Malformed { at } => write!(f, "malformed@{at}"),
+            Fault::Silence { at, ms } => write!(f, "silence@{at}:{ms}"),
+        }
+    }
+}
+
+/// Everything that happens at one index, merged. Applied in this order: delay, then the
+/// frame (unless dropped: malformed copy, frame, duplicate), then silence, then close.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FaultsAt {
+    pub delay: Duration,
+    pub drop: bool,
+    pub malformed: bool,
+    pub duplicate: bool,
+    pub silence: Duration,
+    pub close: bool,
+}
+
+/// The faults of a run, looked up by frame index.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FaultPlan {
+    by_index: BTreeMap<u64, FaultsAt>,
+}
+
+impl FaultPlan {
+    pub fn new(faults: &[Fault]) -> FaultPlan {
+        let mut by_index: BTreeMap<u64, FaultsAt> = BTreeMap::new();
+        for fault in faults {
+            let entry = by_index.entry(fault.at()).or_default();
+            match *fault {
+                Fault::Close { .. } => entry.close = true,
+                Fault::Drop { .. } => entry.drop = true,
+                Fault::Delay { ms, .. } => entry.delay += Duration::from_millis(ms),
+                Fault::Duplicate { .. } => entry.duplicate = true,
+                Fault::Malformed { .. } => entry.malformed = true,
+                Fault::Silence { ms, .. } => entry.silence += Duration::from_millis(ms),
+            }
+        }
+        FaultPlan { by_index }
+    }
+
+    pub fn at(&self, index: u64) -> FaultsAt {
+        self.by_index.get(&index).copied().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_text() {
+        let faults = [
+            Fault::Close { at: 500 },
+            Fault::Drop { at: 120 },
+            Fault::Delay { at: 300, ms: 2000 },
+            Fault::Duplicate { at: 50 },
+            Fault::Malformed { at: 70 },
+            Fault::Silence { at: 400, ms: 5000 },
+        ];
+        for fault in faults {
+            assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
+        }
+        assert_eq!("close@500".parse::<Fault>(), Ok(Fault::Close { at: 500 }));
+    }
+
+    #[test]
+    fn malformed_text_is_refused_with_the_reason() {
+        for (text, why) in [
+            ("close", "no `@`"),
+            ("close@", "frame index"),
+            ("close@-1", "frame index"),
+            ("close@5:10", "takes no duration"),
+            ("delay@5", "needs a duration"),
+            ("silence@5:x", "duration"),
+            ("explode@5", "unknown fault"),
+        ] {
+            let err = text.parse::<Fault>().unwrap_err().to_string();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn faults_at_one_index_merge() {
+        let plan = FaultPlan::new(&[
+            Fault::Delay { at: 3, ms: 10 },
+            Fault::Delay { at: 3, ms: 5 },
+            Fault::Duplicate { at: 3 },
+            Fault::Close { at: 4 },
+        ]);
+        let at3 = plan.at(3);
+        assert_eq!(at3.delay, Duration::from_millis(15));
+        assert!(at3.duplicate && !at3.close && !at3.drop);
+        assert!(plan.at(4).close);
+        assert_eq!(plan.at(5), FaultsAt::default());
+    }
+}

@@ -1,0 +1,145 @@
+//! The market thread: plays the timeline at the configured pace, keeps the true books, applies
+//! the faults and hands frames to the connections.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::book::{Applied, DepthDiff};
+use super::fault::FaultPlan;
+use super::hub::Outgoing;
+use super::timeline::{Frame, Step, Timeline};
+use super::Shared;
+
+/// Longest single sleep, so that a stop request is seen promptly.
+const SLEEP_SLICE: Duration = Duration::from_millis(10);
+
+pub(crate) struct Market {
+    pub timeline: Timeline,
+    /// The first frame, already read while the venue started.
+    pub first: Option<Step>,
+    pub faults: FaultPlan,
+    pub speed_milli: u64,
+    pub wait_for_client: bool,
+}
+
+impl Market {
+    pub fn run(mut self, shared: Arc<Shared>) {
+        if self.wait_for_client {
+            while !shared.hub.has_subscriber() {
+                if shared.stopping() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let mut pace = Pace {
+            speed_milli: self.speed_milli,
+            origin: Instant::now(),
+            first_ts: None,
+        };
+        let mut next = self.first.take();
+        while let Some(step) = next {
+            if shared.stopping() {
+                return;
+            }
+            match step {
+                Step::Snapshot { symbol, book } => {
+                    shared.books().entry(symbol).or_insert(book);
+                }
+                Step::Frame { frame, diff } => self.play(frame, diff, &mut pace, &shared),
+            }
+            next = match self.timeline.next_step() {
+                Ok(step) => step,
+                Err(e) => {
+                    *shared.capture_error() = Some(format!("{e:#}"));
+                    None
+                }
+            };
+            shared.publish_timeline_stats(self.timeline.stats);
+        }
+        // Release: pairs with `Venue::finished`; everything played is in the books.
+        shared.finished.store(true, Ordering::Release);
+    }
+
+    /// One frame: wait until it is due, apply its faults and its diff, hand it out.
+    fn play(&self, frame: Frame, diff: Option<DepthDiff>, pace: &mut Pace, shared: &Shared) {
+        pace.wait_for(frame.recv_ts, shared);
+        let faults = self.faults.at(frame.index);
+        if !faults.delay.is_zero() {
+            pace.pause(faults.delay, shared);
+        }
+        if let Some(diff) = diff {
+            let symbol = frame_symbol(&frame.stream);
+            if let Some(book) = shared.books().get_mut(&symbol) {
+                if book.apply(&diff) == Applied::AfterGap {
+                    // Relaxed: a statistic, read on its own.
+                    shared.capture_gaps.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        let index = frame.index;
+        let frame = Arc::new(frame);
+        if !faults.drop {
+            if faults.malformed {
+                shared.dispatch(Outgoing::Garbage(Arc::clone(&frame)));
+            }
+            shared.dispatch(Outgoing::Frame(Arc::clone(&frame)));
+            if faults.duplicate {
+                shared.dispatch(Outgoing::Frame(frame));
+            }
+        }
+        // Release: a reader of the count sees the book with this frame applied.
+        shared.frames_played.store(index + 1, Ordering::Release);
+        if !faults.silence.is_zero() {
+            shared.dispatch(Outgoing::Silence(faults.silence));
+            pace.pause(faults.silence, shared);
+        }
+        if faults.close {
+            shared.dispatch(Outgoing::Close);
+        }
+    }
+}
+
+/// When frames are due: their recorded spacing scaled by the speed, from when play began.
+struct Pace {
+    speed_milli: u64,
+    origin: Instant,
+    first_ts: Option<u64>,
+}
+
+impl Pace {
+    fn wait_for(&mut self, recv_ts: u64, shared: &Shared) {
+        if self.speed_milli == 0 {
+            return;
+        }
+        let ts0 = *self.first_ts.get_or_insert(recv_ts);
+        let offset = u128::from(recv_ts.saturating_sub(ts0)) * 1000 / u128::from(self.speed_milli);
+        let offset = Duration::from_nanos(u64::try_from(offset).unwrap_or(u64::MAX));
+        sleep_until(self.origin + offset, shared);
+    }
+
+    /// A stall: sleep, and shift every later frame by as much.
+    fn pause(&mut self, length: Duration, shared: &Shared) {
+        sleep_until(Instant::now() + length, shared);
+        self.origin += length;
+    }
+}
+
+/// The book key of a stream's symbol (`btcusdt@depth@100ms` → `BTCUSDT`).
+fn frame_symbol(stream: &str) -> String {
+    stream
+        .split_once('@')
+        .map_or(stream, |(symbol, _)| symbol)
+        .to_ascii_uppercase()
+}
+
+fn sleep_until(deadline: Instant, shared: &Shared) {
+    loop {
+        let now = Instant::now();
+        if now >= deadline || shared.stopping() {
+            return;
+        }
+        std::thread::sleep((deadline - now).min(SLEEP_SLICE));
+    }
+}

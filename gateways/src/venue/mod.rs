@@ -1,0 +1,325 @@
+//! A local market data venue speaking Binance's spot protocol, for tests and rehearsals: it
+//! plays a capture over WebSocket (`ws://` or `wss://`) and serves the REST depth endpoint on
+//! the same loopback port, at the recorded pace or as fast as clients read, with faults.
+//!
+//! Pulse's live feed connects to it exactly as to Binance; integration tests then compare the
+//! book Pulse rebuilt with the venue's true book ([`Venue::book`]) after each fault.
+//!
+//! It is a test tool beside the engine, not the hot path: plain blocking threads, one market
+//! thread (the timeline, the books, the faults) and one thread per connection.
+//!
+//! ```no_run
+//! use pulse_gateways::venue::{Fault, Venue, VenueConfig};
+//!
+//! let venue = Venue::start(VenueConfig {
+//!     speed_milli: 0,
+//!     faults: vec!["drop@120".parse::<Fault>()?],
+//!     ..VenueConfig::new("data/binance_spot_btcusdt_2024-08-08.cap.gz")
+//! })?;
+//! println!("ws://{}/stream?streams=btcusdt@depth@100ms", venue.addr());
+//! println!("http://{}/api/v3/depth?symbol=BTCUSDT&limit=1000", venue.addr());
+//! let book = venue.book("BTCUSDT", 5);
+//! venue.stop();
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+mod book;
+mod control;
+mod fault;
+mod http;
+mod hub;
+mod market;
+mod rest;
+mod server;
+mod timeline;
+mod tls;
+mod ws;
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+pub use fault::{Fault, FaultParseError};
+pub use timeline::TimelineStats;
+
+use book::TrueBook;
+use fault::FaultPlan;
+use hub::{Hub, Outgoing};
+use market::Market;
+use timeline::{Step, Timeline};
+
+/// How a venue runs.
+#[derive(Clone, Debug)]
+pub struct VenueConfig {
+    /// The capture to play (`recv_ts_ns TAB source TAB payload`, plain or gzip).
+    pub capture: PathBuf,
+    /// Where to listen; `127.0.0.1:0` picks a free port (see [`Venue::addr`]).
+    pub bind: SocketAddr,
+    /// Pace in thousandths: 1000 plays at the recorded pace, 10000 ten times faster, 0 as fast
+    /// as the connected clients read (the market waits for the slowest).
+    pub speed_milli: u64,
+    /// `wss://` and `https://` with a CA generated at start ([`Venue::ca_pem`]).
+    pub tls: bool,
+    pub faults: Vec<Fault>,
+    /// Ping every connection this often (Binance: 20 s); zero sends no pings.
+    pub ping_interval: Duration,
+    /// Cut a connection whose pong with the ping's payload is this late (Binance: 1 minute).
+    pub pong_timeout: Duration,
+    /// Hold the timeline until a WebSocket client has connected and subscribed.
+    pub wait_for_client: bool,
+}
+
+impl VenueConfig {
+    /// Binance's defaults on a free loopback port, at the recorded pace, no TLS, no faults.
+    pub fn new(capture: impl Into<PathBuf>) -> VenueConfig {
+        VenueConfig {
+            capture: capture.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            speed_milli: 1000,
+            tls: false,
+            faults: Vec::new(),
+            ping_interval: Duration::from_secs(20),
+            pong_timeout: Duration::from_secs(60),
+            wait_for_client: false,
+        }
+    }
+}
+
+/// A symbol's book as the venue holds it, best levels first, in the capture's own strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VenueBook {
+    /// The final update id (`u`) of the last diff applied, or the snapshot's.
+    pub last_update_id: u64,
+    pub bids: Vec<(String, String)>,
+    pub asks: Vec<(String, String)>,
+}
+
+/// What the venue has done so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VenueStats {
+    /// Timeline frames played (dropped ones included): the index of the next frame.
+    pub frames_sent: u64,
+    pub timeline: TimelineStats,
+    /// Diffs in the capture whose `U` skipped ids (applied anyway).
+    pub capture_gaps: u64,
+    /// WebSocket connections open now.
+    pub clients: usize,
+    /// WebSocket connections accepted since start.
+    pub connections: u64,
+    /// Connections cut for reading too slowly at a recorded pace.
+    pub slow_clients_cut: u64,
+    /// Why the capture stopped early, if reading it failed.
+    pub capture_error: Option<String>,
+}
+
+/// State shared by the market thread, the acceptor and the connections.
+pub(crate) struct Shared {
+    pub stop: AtomicBool,
+    pub books: Mutex<HashMap<String, TrueBook>>,
+    pub hub: Hub,
+    pub frames_played: AtomicU64,
+    pub finished: AtomicBool,
+    pub capture_gaps: AtomicU64,
+    timeline_stats: Mutex<TimelineStats>,
+    capture_error: Mutex<Option<String>>,
+    pub ping_interval: Duration,
+    pub pong_timeout: Duration,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl Shared {
+    pub fn stopping(&self) -> bool {
+        // Acquire: pairs with the Release in `Venue::shutdown`.
+        self.stop.load(Ordering::Acquire)
+    }
+
+    pub fn books(&self) -> MutexGuard<'_, HashMap<String, TrueBook>> {
+        // A panic while holding the lock leaves each book whole (levels change one at a time).
+        self.books.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn dispatch(&self, item: Outgoing) {
+        self.hub.dispatch(&item, &self.stop);
+    }
+
+    pub fn publish_timeline_stats(&self, stats: TimelineStats) {
+        *self
+            .timeline_stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = stats;
+    }
+
+    pub fn capture_error(&self) -> MutexGuard<'_, Option<String>> {
+        self.capture_error.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running venue. Dropping it stops it, as [`Venue::stop`] does.
+pub struct Venue {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    ca_pem: Option<String>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Venue {
+    /// Opens the capture, learns the books of its first snapshots, binds, and starts the
+    /// market and acceptor threads. Fails if the capture cannot be read, holds no snapshot
+    /// followed by frames, or the address cannot be bound.
+    pub fn start(cfg: VenueConfig) -> anyhow::Result<Venue> {
+        let mut timeline = Timeline::open(&cfg.capture)?;
+        let mut books = HashMap::new();
+        let first = loop {
+            match timeline.next_step()? {
+                Some(Step::Snapshot { symbol, book }) => {
+                    books.entry(symbol).or_insert(book);
+                }
+                Some(frame) => break frame,
+                None => bail!(
+                    "{}: no WebSocket frame follows a REST depth snapshot \
+                     (binance:rest:/api/v3/depth?symbol=...): nothing to serve",
+                    cfg.capture.display()
+                ),
+            }
+        };
+        let tls = if cfg.tls {
+            Some(tls::generate()?)
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(cfg.bind)
+            .with_context(|| format!("cannot listen on {}", cfg.bind))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            books: Mutex::new(books),
+            hub: Hub::new(cfg.speed_milli == 0),
+            frames_played: AtomicU64::new(0),
+            finished: AtomicBool::new(false),
+            capture_gaps: AtomicU64::new(0),
+            timeline_stats: Mutex::new(timeline.stats),
+            capture_error: Mutex::new(None),
+            ping_interval: cfg.ping_interval,
+            pong_timeout: cfg.pong_timeout,
+            tls: tls.as_ref().map(|t| Arc::clone(&t.config)),
+        });
+        let market = Market {
+            timeline,
+            first: Some(first),
+            faults: FaultPlan::new(&cfg.faults),
+            speed_milli: cfg.speed_milli,
+            wait_for_client: cfg.wait_for_client,
+        };
+        let mut venue = Venue {
+            shared: Arc::clone(&shared),
+            addr,
+            ca_pem: tls.map(|t| t.ca_pem),
+            threads: Vec::new(),
+        };
+        let for_market = Arc::clone(&shared);
+        venue.threads.push(
+            std::thread::Builder::new()
+                .name("venue-market".to_string())
+                .spawn(move || market.run(for_market))
+                .context("cannot start the market thread")?,
+        );
+        venue.threads.push(
+            std::thread::Builder::new()
+                .name("venue-accept".to_string())
+                .spawn(move || server::accept_loop(listener, shared))
+                .context("cannot start the acceptor thread")?,
+        );
+        Ok(venue)
+    }
+
+    /// The address it listens on: `ws://{addr}/stream?streams=...`, `http://{addr}/api/v3/depth`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// With TLS, the PEM of the CA that signed the server certificate (for `localhost` and
+    /// `127.0.0.1`); clients trust the venue through it.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+
+    /// The venue's true book now: the top `depth` levels a side, `None` for a symbol whose
+    /// snapshot has not been played (the REST endpoint answers "Invalid symbol." then).
+    pub fn book(&self, venue_symbol: &str, depth: usize) -> Option<VenueBook> {
+        let books = self.shared.books();
+        let book = books.get(&venue_symbol.to_ascii_uppercase())?;
+        let (bids, asks) = book.top(depth);
+        let owned = |side: Vec<(&str, &str)>| {
+            side.into_iter()
+                .map(|(p, q)| (p.to_string(), q.to_string()))
+                .collect()
+        };
+        Some(VenueBook {
+            last_update_id: book.last_update_id(),
+            bids: owned(bids),
+            asks: owned(asks),
+        })
+    }
+
+    /// The symbols whose book the venue knows now (their snapshot has been played), sorted.
+    pub fn symbols(&self) -> Vec<String> {
+        let mut symbols: Vec<String> = self.shared.books().keys().cloned().collect();
+        symbols.sort();
+        symbols
+    }
+
+    /// Timeline frames played so far, dropped ones included: the index of the next frame.
+    pub fn frames_sent(&self) -> u64 {
+        // Acquire: pairs with the market's Release after it applied the frame.
+        self.shared.frames_played.load(Ordering::Acquire)
+    }
+
+    /// The timeline reached the end of the capture; the venue keeps serving its final book.
+    pub fn finished(&self) -> bool {
+        // Acquire: pairs with the market's Release at the end of the timeline.
+        self.shared.finished.load(Ordering::Acquire)
+    }
+
+    pub fn stats(&self) -> VenueStats {
+        VenueStats {
+            frames_sent: self.frames_sent(),
+            timeline: *self
+                .shared
+                .timeline_stats
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+            // Relaxed: a statistic, read on its own.
+            capture_gaps: self.shared.capture_gaps.load(Ordering::Relaxed),
+            clients: self.shared.hub.clients(),
+            connections: self.shared.hub.connections(),
+            slow_clients_cut: self.shared.hub.slow_cut(),
+            capture_error: self.shared.capture_error().clone(),
+        }
+    }
+
+    /// Stops the timeline, closes every connection and joins every thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        // Release: every thread polls with Acquire and winds down.
+        self.shared.stop.store(true, Ordering::Release);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Venue {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

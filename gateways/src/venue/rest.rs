@@ -1,0 +1,128 @@
+//! The REST side: `GET /api/v3/depth` from the true book at that instant, with Binance's error
+//! bodies; `/api/v3/ping` and `/api/v3/time` for health checks.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pulse_feeds::capture::{parse_u64, query_param};
+
+use super::book::TrueBook;
+use super::http::{RequestHead, Response};
+
+/// Levels a side when the request names no limit (Binance's default).
+const DEFAULT_LIMIT: usize = 100;
+/// Binance truncates larger limits to this.
+const MAX_LIMIT: usize = 5000;
+
+pub(crate) fn respond(head: &RequestHead, books: &Mutex<HashMap<String, TrueBook>>) -> Response {
+    if head.method != "GET" {
+        return error(405, -1000, "Only GET is supported by this venue.");
+    }
+    match head.path() {
+        "/api/v3/depth" => depth(head.target.as_bytes(), books),
+        "/api/v3/ping" => Response::json(200, "{}"),
+        "/api/v3/time" => {
+            let ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            Response::json(200, format!("{{\"serverTime\":{ms}}}"))
+        }
+        _ => error(404, -1000, "Unknown path."),
+    }
+}
+
+fn depth(target: &[u8], books: &Mutex<HashMap<String, TrueBook>>) -> Response {
+    let symbol = match query_param(target, b"symbol") {
+        None | Some([]) => {
+            return error(
+                400,
+                -1102,
+                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+            )
+        }
+        Some(symbol) => symbol,
+    };
+    let legal = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b"-_.".contains(b);
+    if symbol.len() > 20 || !symbol.iter().all(legal) {
+        return error(
+            400,
+            -1100,
+            "Illegal characters found in parameter 'symbol'; legal range is '^[A-Z0-9-_.]{1,20}$'.",
+        );
+    }
+    let limit = match query_param(target, b"limit") {
+        None | Some([]) => DEFAULT_LIMIT,
+        Some(digits) => match parse_u64(digits).filter(|_| digits.len() <= 20) {
+            Some(n) => usize::try_from(n).unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT),
+            None => return error(
+                400,
+                -1100,
+                "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.",
+            ),
+        },
+    };
+    let symbol = String::from_utf8_lossy(symbol);
+    let books = books.lock().unwrap_or_else(|e| e.into_inner());
+    match books.get(symbol.as_ref()) {
+        Some(book) => Response::json(200, book.depth_json(limit)),
+        None => error(400, -1121, "Invalid symbol."),
+    }
+}
+
+/// Binance's error body: `{"code":-1121,"msg":"Invalid symbol."}`.
+fn error(status: u16, code: i32, msg: &str) -> Response {
+    Response::json(status, format!("{{\"code\":{code},\"msg\":\"{msg}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::http::parse_head;
+    use super::*;
+
+    fn get(target: &str, books: &Mutex<HashMap<String, TrueBook>>) -> Response {
+        let head = parse_head(format!("GET {target} HTTP/1.1\r\n\r\n").as_bytes()).unwrap();
+        respond(&head, books)
+    }
+
+    #[test]
+    fn depth_serves_the_book_and_binance_errors() {
+        let book = TrueBook::from_snapshot(
+            br#"{"lastUpdateId":7,"bids":[["2.0","1.0"],["1.0","1.0"]],"asks":[["3.0","1.0"]]}"#,
+        )
+        .unwrap();
+        let books = Mutex::new(HashMap::from([("BTCUSDT".to_string(), book)]));
+        let ok = get("/api/v3/depth?symbol=BTCUSDT&limit=1", &books);
+        assert_eq!(
+            ok,
+            Response::json(
+                200,
+                r#"{"lastUpdateId":7,"bids":[["2.0","1.0"]],"asks":[["3.0","1.0"]]}"#
+            )
+        );
+        let all = get("/api/v3/depth?symbol=BTCUSDT", &books);
+        assert!(all.body.contains(r#"["1.0","1.0"]"#));
+        let huge = get("/api/v3/depth?symbol=BTCUSDT&limit=99999999", &books);
+        assert_eq!(huge.status, 200);
+        for (target, status, code) in [
+            ("/api/v3/depth?symbol=ETHUSDT", 400, -1121),
+            ("/api/v3/depth", 400, -1102),
+            ("/api/v3/depth?symbol=btcusdt", 400, -1100),
+            ("/api/v3/depth?symbol=BTCUSDT&limit=ten", 400, -1100),
+            ("/api/v3/nothing", 404, -1000),
+        ] {
+            let r = get(target, &books);
+            assert_eq!(r.status, status, "{target}");
+            assert!(
+                r.body.starts_with(&format!("{{\"code\":{code},\"msg\":\"")),
+                "{target}: {}",
+                r.body
+            );
+        }
+        assert_eq!(
+            get("/api/v3/depth?symbol=ETHUSDT", &books).body,
+            r#"{"code":-1121,"msg":"Invalid symbol."}"#
+        );
+        assert_eq!(get("/api/v3/ping", &books), Response::json(200, "{}"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Accepting connections: one thread each. A request with `Upgrade: websocket` becomes a
+//! WebSocket session; anything else is REST on the same port, with keep-alive.
+
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rustls::{ServerConnection, StreamOwned};
+
+use super::http::{self, write_response, Conn, Response};
+use super::{rest, ws, Shared};
+
+/// How often the non-blocking listener is polled.
+const ACCEPT_POLL: Duration = Duration::from_millis(2);
+/// Socket read timeout while waiting for a request: how soon a stop is noticed.
+const READ_POLL: Duration = Duration::from_millis(50);
+/// An idle keep-alive connection is closed after this.
+const IDLE: Duration = Duration::from_secs(60);
+/// A REST response that cannot be written in this long is abandoned.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs until the venue stops, then waits for every connection thread.
+pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut workers: Vec<JoinHandle<()>> = Vec::new();
+    while !shared.stopping() {
+        match listener.accept() {
+            Ok((tcp, _peer)) => {
+                workers.retain(|w| !w.is_finished());
+                let shared = Arc::clone(&shared);
+                let spawned = std::thread::Builder::new()
+                    .name("venue-conn".to_string())
+                    .spawn(move || serve(tcp, &shared));
+                // Without a thread the connection is dropped (closed): the client retries.
+                if let Ok(worker) = spawned {
+                    workers.push(worker);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(ACCEPT_POLL),
+            // Out of descriptors or an aborted handshake: keep serving the others.
+            Err(_) => std::thread::sleep(ACCEPT_POLL * 5),
+        }
+    }
+    for worker in workers {
+        let _ = worker.join();
+    }
+}
+
+fn serve(tcp: TcpStream, shared: &Shared) {
+    // Accepted sockets may inherit the listener's non-blocking mode on some platforms.
+    let configured = tcp
+        .set_nonblocking(false)
+        .and_then(|()| tcp.set_nodelay(true))
+        .and_then(|()| tcp.set_read_timeout(Some(READ_POLL)))
+        .and_then(|()| tcp.set_write_timeout(Some(WRITE_TIMEOUT)));
+    if configured.is_err() {
+        return;
+    }
+    let mut conn = match &shared.tls {
+        Some(config) => match ServerConnection::new(Arc::clone(config)) {
+            Ok(tls) => Conn::Tls(Box::new(StreamOwned::new(tls, tcp))),
+            Err(_) => return,
+        },
+        None => Conn::Plain(tcp),
+    };
+    let mut buf = Vec::new();
+    loop {
+        let head = match http::read_head(&mut conn, &mut buf, &shared.stop, IDLE) {
+            Ok(Some(head)) => head,
+            Ok(None) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                let body = r#"{"code":-1000,"msg":"Malformed request."}"#;
+                let _ = write_response(&mut conn, &Response::json(400, body), false);
+                break;
+            }
+            // The socket or the TLS handshake failed: nobody to answer.
+            Err(_) => return,
+        };
+        if head.is_websocket_upgrade() {
+            return ws::serve(conn, &head, buf, shared);
+        }
+        // A body would be read as the next request: answer, then close.
+        let has_body = head
+            .header("content-length")
+            .is_some_and(|n| n.trim() != "0")
+            || head.header("transfer-encoding").is_some();
+        let keep_alive = head.keep_alive() && !has_body;
+        let response = rest::respond(&head, &shared.books);
+        if write_response(&mut conn, &response, keep_alive).is_err() {
+            return;
+        }
+        if !keep_alive {
+            break;
+        }
+    }
+    conn.finish();
+}

@@ -1,0 +1,336 @@
+//! The capture as the venue plays it: `binance:ws` frames and the `binance:rest:` depth
+//! snapshots that tell the venue each book.
+//!
+//! A symbol's frames stream from its first REST snapshot on: before it the venue does not know
+//! that book. Depth diffs seen before the snapshot are not streamed, but those that end after
+//! the snapshot's `lastUpdateId` are applied to it (Binance's bridging rule), because the
+//! recorder saw them before its snapshot arrived; the streamed diffs then continue exactly
+//! where the book stands. Streams without a symbol (`!ticker@arr`) start with the first
+//! snapshot of any symbol. Streamed frames are numbered from 0: faults refer to these indices.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::Context;
+use pulse_feeds::capture::{query_param, CaptureReader, SourceKind};
+use tungstenite::{Bytes, Utf8Bytes};
+
+use super::book::{DepthDiff, TrueBook};
+
+/// Diffs kept per symbol while waiting for its snapshot: the last ones are the ones that matter.
+const MAX_PENDING_DIFFS: usize = 10_000;
+
+/// One streamed WebSocket frame, shared by every connection that sends it.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    /// Position in the timeline, from 0.
+    pub index: u64,
+    /// Receive time in the capture (ns), for pacing.
+    pub recv_ts: u64,
+    /// Stream name (`btcusdt@depth@100ms`), what clients subscribe to.
+    pub stream: String,
+    /// The frame as recorded: `{"stream":...,"data":...}`, sent on combined streams.
+    pub combined: Utf8Bytes,
+    /// Its `data` payload alone, byte-exact, sent on raw streams (`/ws`).
+    pub raw: Utf8Bytes,
+}
+
+/// What the market thread does next.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// A symbol's book becomes known (its first REST snapshot, bridged).
+    Snapshot { symbol: String, book: TrueBook },
+    /// A frame to stream, with its depth diff if it is one.
+    Frame {
+        frame: Frame,
+        diff: Option<DepthDiff>,
+    },
+}
+
+/// Lines of the capture the venue did not stream, by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimelineStats {
+    /// Frames of a symbol before its first snapshot.
+    pub skipped_before_snapshot: u64,
+    /// Lines the venue cannot serve: malformed, another venue, not a combined-stream frame.
+    pub unusable_lines: u64,
+    /// Depth frames streamed but not applied to the book because their levels are invalid.
+    pub bad_diffs: u64,
+    /// REST snapshots after a symbol's first: the venue keeps its own book.
+    pub later_snapshots: u64,
+}
+
+pub(crate) struct Timeline {
+    reader: CaptureReader,
+    started: HashSet<String>,
+    pending: HashMap<String, VecDeque<DepthDiff>>,
+    next_index: u64,
+    pub stats: TimelineStats,
+}
+
+impl Timeline {
+    pub fn open(path: &Path) -> anyhow::Result<Timeline> {
+        let reader = CaptureReader::open(path)
+            .with_context(|| format!("cannot open capture {}", path.display()))?;
+        Ok(Timeline::from_reader(reader))
+    }
+
+    pub fn from_reader(reader: CaptureReader) -> Timeline {
+        Timeline {
+            reader,
+            started: HashSet::new(),
+            pending: HashMap::new(),
+            next_index: 0,
+            stats: TimelineStats::default(),
+        }
+    }
+
+    /// The next step, `None` at the end of the capture. Errors are I/O errors only.
+    pub fn next_step(&mut self) -> anyhow::Result<Option<Step>> {
+        loop {
+            let record = match self.reader.next_record() {
+                None => return Ok(None),
+                Some(Err(Err(e))) => {
+                    return Err(e).with_context(|| {
+                        format!("reading the capture at line {}", self.reader.line_no() + 1)
+                    })
+                }
+                Some(Err(Ok(_))) => {
+                    self.stats.unusable_lines += 1;
+                    continue;
+                }
+                Some(Ok(record)) => record,
+            };
+            if record.venue != b"binance" {
+                self.stats.unusable_lines += 1;
+                continue;
+            }
+            let step = match record.kind {
+                SourceKind::Send => continue,
+                SourceKind::Rest { path } => {
+                    let symbol = depth_symbol(path);
+                    let payload = record.payload.to_vec();
+                    symbol.and_then(|s| self.snapshot(s, &payload))
+                }
+                SourceKind::Ws => {
+                    let (ts, payload) = (record.recv_ts.0, record.payload.to_vec());
+                    self.frame(ts, payload)
+                }
+            };
+            if let Some(step) = step {
+                return Ok(Some(step));
+            }
+        }
+    }
+
+    fn snapshot(&mut self, symbol: String, body: &[u8]) -> Option<Step> {
+        if self.started.contains(&symbol) {
+            self.stats.later_snapshots += 1;
+            return None;
+        }
+        let Ok(mut book) = TrueBook::from_snapshot(body) else {
+            self.stats.unusable_lines += 1;
+            return None;
+        };
+        for diff in self.pending.remove(&symbol).unwrap_or_default() {
+            book.apply(&diff);
+        }
+        self.started.insert(symbol.clone());
+        Some(Step::Snapshot { symbol, book })
+    }
+
+    fn frame(&mut self, recv_ts: u64, payload: Vec<u8>) -> Option<Step> {
+        let Ok(text) = String::from_utf8(payload) else {
+            self.stats.unusable_lines += 1;
+            return None;
+        };
+        let Some((stream, data)) = split_envelope(&text) else {
+            self.stats.unusable_lines += 1;
+            return None;
+        };
+        let stream = stream.to_string();
+        let diff = if stream.contains("@depth") {
+            match DepthDiff::parse(&text.as_bytes()[data.clone()]) {
+                Ok(diff) => diff,
+                Err(_) => {
+                    self.stats.bad_diffs += 1;
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let symbol = stream_symbol(&stream);
+        let started = match &symbol {
+            Some(symbol) => self.started.contains(symbol),
+            None => !self.started.is_empty(),
+        };
+        if !started {
+            self.stats.skipped_before_snapshot += 1;
+            if let (Some(symbol), Some(diff)) = (symbol, diff) {
+                let pending = self.pending.entry(symbol).or_default();
+                if pending.len() == MAX_PENDING_DIFFS {
+                    pending.pop_front();
+                }
+                pending.push_back(diff);
+            }
+            return None;
+        }
+        let bytes = Bytes::from(text);
+        let (Ok(combined), Ok(raw)) = (
+            Utf8Bytes::try_from(bytes.clone()),
+            Utf8Bytes::try_from(bytes.slice(data)),
+        ) else {
+            self.stats.unusable_lines += 1;
+            return None;
+        };
+        let index = self.next_index;
+        self.next_index += 1;
+        let frame = Frame {
+            index,
+            recv_ts,
+            stream,
+            combined,
+            raw,
+        };
+        Some(Step::Frame { frame, diff })
+    }
+}
+
+/// The symbol of a REST depth request (`/api/v3/depth?symbol=BTCUSDT&limit=1000`).
+fn depth_symbol(path: &[u8]) -> Option<String> {
+    let route = path.split(|&b| b == b'?').next()?;
+    if route != b"/api/v3/depth" {
+        return None;
+    }
+    let symbol = std::str::from_utf8(query_param(path, b"symbol")?).ok()?;
+    (!symbol.is_empty()).then(|| symbol.to_ascii_uppercase())
+}
+
+/// Splits Binance's combined-stream envelope, exactly as Binance serializes it:
+/// `{"stream":"<name>","data":<payload>}`. Returns the name and the payload's byte range.
+pub(crate) fn split_envelope(frame: &str) -> Option<(&str, Range<usize>)> {
+    let rest = frame.strip_prefix("{\"stream\":\"")?;
+    let name_end = rest.find('"')?;
+    let stream = &rest[..name_end];
+    let data = rest[name_end..].strip_prefix("\",\"data\":")?;
+    let start = frame.len() - data.len();
+    let end = frame.len().checked_sub(1)?;
+    let valid = !stream.is_empty() && !stream.contains('\\') && frame.ends_with('}');
+    (valid && start < end).then_some((stream, start..end))
+}
+
+/// `btcusdt@depth@100ms` → `BTCUSDT`; `None` for streams of no single symbol (`!ticker@arr`).
+pub(crate) fn stream_symbol(stream: &str) -> Option<String> {
+    let (symbol, _) = stream.split_once('@')?;
+    let plain = !symbol.is_empty() && symbol.bytes().all(|b| b.is_ascii_alphanumeric());
+    plain.then(|| symbol.to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn timeline(text: &str) -> Timeline {
+        Timeline::from_reader(CaptureReader::from_reader(Box::new(Cursor::new(
+            text.as_bytes().to_vec(),
+        ))))
+    }
+
+    fn depth(symbol: &str, first: u64, last: u64, bid: &str) -> String {
+        format!(
+            "{{\"stream\":\"{}@depth@100ms\",\"data\":{{\"e\":\"depthUpdate\",\"E\":1,\
+             \"s\":\"{symbol}\",\"U\":{first},\"u\":{last},\"b\":[[\"{bid}\",\"1.0\"]],\"a\":[]}}}}",
+            symbol.to_lowercase()
+        )
+    }
+
+    #[test]
+    fn envelopes_split_exactly() {
+        let frame = r#"{"stream":"btcusdt@trade","data":{"e":"trade","p":"1"}}"#;
+        let (stream, data) = split_envelope(frame).unwrap();
+        assert_eq!(stream, "btcusdt@trade");
+        assert_eq!(&frame[data], r#"{"e":"trade","p":"1"}"#);
+        for bad in [
+            r#"{"e":"trade"}"#,
+            r#"{"stream":"","data":{}}"#,
+            r#"{"data":{},"stream":"x"}"#,
+            r#"{"stream":"x","data":}"#,
+            r#"{"result":null,"id":1}"#,
+        ] {
+            assert_eq!(split_envelope(bad), None, "{bad}");
+        }
+        assert_eq!(
+            stream_symbol("nknusdt@kline_1m").as_deref(),
+            Some("NKNUSDT")
+        );
+        assert_eq!(stream_symbol("!ticker@arr"), None);
+    }
+
+    #[test]
+    fn each_symbol_streams_from_its_snapshot_and_the_book_bridges_it() {
+        let trade = r#"{"stream":"aaa@trade","data":{"e":"trade","s":"AAA"}}"#;
+        let capture = [
+            format!("1\tbinance:ws\t{}", depth("AAA", 1, 4, "1.0")),
+            format!("2\tbinance:ws\t{}", depth("AAA", 5, 9, "2.0")),
+            format!("3\tbinance:ws\t{trade}"),
+            "4\tbinance:rest:/api/v3/depth?symbol=AAA&limit=10\t\
+             {\"lastUpdateId\":6,\"bids\":[[\"0.5\",\"3.0\"]],\"asks\":[]}"
+                .to_string(),
+            format!("5\tbinance:ws\t{}", depth("BBB", 1, 2, "7.0")),
+            format!("6\tbinance:ws\t{}", depth("AAA", 10, 11, "3.0")),
+            format!("7\tbinance:ws\t{trade}"),
+            "8\tbinance:send\t{\"method\":\"SUBSCRIBE\"}".to_string(),
+            "9\tkraken:ws\t{}".to_string(),
+            "10\tbinance:ws\t{\"result\":null,\"id\":1}".to_string(),
+            "11\tbinance:rest:/api/v3/depth?symbol=BBB&limit=10\t\
+             {\"lastUpdateId\":2,\"bids\":[],\"asks\":[]}"
+                .to_string(),
+            "12\tbinance:rest:/api/v3/depth?symbol=AAA&limit=10\t\
+             {\"lastUpdateId\":11,\"bids\":[],\"asks\":[]}"
+                .to_string(),
+            format!("13\tbinance:ws\t{}", depth("BBB", 3, 3, "8.0")),
+        ]
+        .join("\n");
+        let mut t = timeline(&capture);
+        let mut seen = Vec::new();
+        while let Some(step) = t.next_step().unwrap() {
+            match step {
+                Step::Snapshot { symbol, book } => {
+                    let (bids, _) = book.top(10);
+                    let bids: Vec<String> = bids.iter().map(|(p, _)| p.to_string()).collect();
+                    seen.push(format!("{symbol} {} {bids:?}", book.last_update_id()));
+                }
+                Step::Frame { frame, diff } => seen.push(format!(
+                    "#{} {} at {} diff {:?}",
+                    frame.index,
+                    frame.stream,
+                    frame.recv_ts,
+                    diff.map(|d| d.last)
+                )),
+            }
+        }
+        assert_eq!(
+            seen,
+            [
+                // The 5..9 diff straddles lastUpdateId 6 and bridges; 1..4 is covered.
+                "AAA 9 [\"2.0\", \"0.5\"]",
+                "#0 aaa@depth@100ms at 6 diff Some(11)",
+                "#1 aaa@trade at 7 diff None",
+                "BBB 2 []",
+                "#2 bbb@depth@100ms at 13 diff Some(3)",
+            ]
+        );
+        assert_eq!(
+            t.stats,
+            TimelineStats {
+                skipped_before_snapshot: 4,
+                unusable_lines: 2,
+                bad_diffs: 0,
+                later_snapshots: 1,
+            }
+        );
+    }
+}
