@@ -108,6 +108,17 @@ struct Outcome {
 /// Runs the live feed against a venue with `faults` until the venue's timeline has ended and
 /// the rebuilt book has caught up with the venue's; compares them.
 fn run(name: &str, faults: Vec<Fault>, tls: bool, no_data_timeout_ms: u64) -> Outcome {
+    run_with(name, faults, tls, no_data_timeout_ms, None)
+}
+
+/// `stall`: from that many frames on, the book stage is not polled for 2 s (a stalled consumer).
+fn run_with(
+    name: &str,
+    faults: Vec<Fault>,
+    tls: bool,
+    no_data_timeout_ms: u64,
+    stall: Option<u64>,
+) -> Outcome {
     let dir = temp_dir(name);
     let capture = short_capture(&dir.0);
     let mut vc = VenueConfig::new(&capture);
@@ -147,7 +158,7 @@ fn run(name: &str, faults: Vec<Fault>, tls: bool, no_data_timeout_ms: u64) -> Ou
     };
     let _ = SourceConfig::Live(live.clone());
     let clock = quanta::Clock::new();
-    let (md_tx, md_rx) = rtrb::RingBuffer::new(65_536);
+    let (md_tx, md_rx) = rtrb::RingBuffer::new(if stall.is_some() { 4_096 } else { 65_536 });
     let (control_tx, control_rx) = rtrb::RingBuffer::new(64);
     let (top_tx, mut top_rx) = rtrb::RingBuffer::new(4_096);
     let reg = registry();
@@ -172,9 +183,14 @@ fn run(name: &str, faults: Vec<Fault>, tls: bool, no_data_timeout_ms: u64) -> Ou
     let mut last = BookState::Stale;
     let mut seen_live = false;
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut stalled_until = None;
     loop {
         let now = wall.now();
-        let work = feed.do_work(now) + book.do_work(now);
+        if stalled_until.is_none() && stall.is_some_and(|at| feed.counters().frames >= at) {
+            stalled_until = Some(Instant::now() + Duration::from_secs(2));
+        }
+        let book_runs = stalled_until.is_none_or(|until| Instant::now() >= until);
+        let work = feed.do_work(now) + if book_runs { book.do_work(now) } else { 0 };
         while let Ok(event) = top_rx.pop() {
             let MarketEvent::Book(top) = event else {
                 continue;
@@ -338,4 +354,21 @@ fn over_wss_with_a_dropped_frame() {
     let sync = out.feed.binance().syncs()[0].counters;
     assert!(sync.gaps >= 1 && sync.resyncs >= 1, "{sync:?}");
     assert_eq!(out.book.counters(0).unwrap().ticker_mismatch, 0);
+}
+
+#[test]
+fn a_stalled_book_fills_the_ring_and_only_resyncs() {
+    let out = run_with("stall", vec![], false, 3_000, Some(1_500));
+    let c = out.feed.counters();
+    assert!(
+        c.ring_full >= 1,
+        "the 4,096-slot ring must have filled: {c:?}"
+    );
+    let sync = out.feed.binance().syncs()[0].counters;
+    assert!(sync.resyncs >= 1, "{sync:?}");
+    assert!(
+        out.observed.stale_after_live >= 1 && out.observed.live_after_stale >= 1,
+        "{:?}",
+        out.observed
+    );
 }

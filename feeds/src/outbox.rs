@@ -37,13 +37,26 @@ impl Outbox {
         self.sent == self.events.len()
     }
 
-    /// Drops every staged event not yet sent, showing each to `seen` first (a live feed that
-    /// cannot wait on a full ring discards, then marks the affected symbols stale).
-    pub fn discard_pending(&mut self, mut seen: impl FnMut(&MdEvent)) {
-        for event in &self.events[self.sent..] {
-            seen(event);
+    /// Drops the staged events not yet sent, except those `keep` says to hold on to (in order),
+    /// showing each dropped one to `dropped` first. A live feed that cannot wait on a full ring
+    /// discards this way, keeping its stale marks: losing one would let the book pass off a
+    /// book with missing updates as live.
+    pub fn discard_pending(
+        &mut self,
+        keep: impl Fn(&MdEvent) -> bool,
+        mut dropped: impl FnMut(&MdEvent),
+    ) {
+        let mut kept = 0;
+        for i in self.sent..self.events.len() {
+            let event = self.events[i];
+            if keep(&event) {
+                self.events[kept] = event;
+                kept += 1;
+            } else {
+                dropped(&event);
+            }
         }
-        self.events.clear();
+        self.events.truncate(kept);
         self.sent = 0;
     }
 
@@ -105,17 +118,30 @@ mod tests {
     }
 
     #[test]
-    fn discarding_shows_exactly_the_unsent_events() {
-        let mut outbox = Outbox::with_capacity(4);
+    fn discarding_shows_the_unsent_events_and_keeps_what_it_is_told() {
+        let mut outbox = Outbox::with_capacity(5);
         let (mut tx, _rx) = rtrb::RingBuffer::new(1);
-        for i in 0..3 {
-            assert!(outbox.push(stale(i)));
+        let reset = |n: u64| MdEvent::BookReset {
+            meta: EventMeta {
+                recv_ts: crate::num::Nanos(n),
+                ..EventMeta::default()
+            },
+        };
+        for event in [reset(0), stale(1), reset(2), stale(3), reset(4)] {
+            assert!(outbox.push(event));
         }
         assert_eq!(outbox.drain_into(&mut tx), 1);
         let mut seen = Vec::new();
-        outbox.discard_pending(|e| seen.push(*e));
-        assert_eq!(seen, [stale(1), stale(2)]);
+        outbox.discard_pending(
+            |e| matches!(e, MdEvent::BookStale { .. }),
+            |e| seen.push(*e),
+        );
+        assert_eq!(seen, [reset(2), reset(4)]);
+        assert!(!outbox.is_drained());
+        assert_eq!(outbox.remaining(), 3);
+        let (mut tx, mut rx) = rtrb::RingBuffer::new(8);
+        assert_eq!(outbox.drain_into(&mut tx), 2);
+        assert_eq!((rx.pop(), rx.pop()), (Ok(stale(1)), Ok(stale(3))));
         assert!(outbox.is_drained());
-        assert_eq!(outbox.remaining(), 4);
     }
 }

@@ -60,6 +60,23 @@ impl Checker<'_> {
         let source = self.source(&raw.source)?;
         let runtime = self.runtime(raw.runtime)?;
         let rings = self.rings(&raw.rings)?;
+        if let SourceConfig::Live(live) = &source {
+            // A snapshot is applied as one batch of events; a ring that cannot hold one would
+            // discard every snapshot and never sync.
+            let needed = 2 * live.snapshot_limit as usize + 16;
+            if rings.market_data < needed {
+                let span = raw
+                    .rings
+                    .market_data
+                    .as_ref()
+                    .map_or(raw.source.kind.span(), Spanned::span);
+                return Err(self.err(
+                    "rings.market_data",
+                    span,
+                    format!("must hold a whole snapshot of source.snapshot_limit levels a side: at least {needed}"),
+                ));
+            }
+        }
         let (instruments, limits) = self.instruments(&raw.instruments)?;
         let kill_switch_file = match &raw.risk.kill_switch_file {
             Some(file) => Some(self.path("risk.kill_switch_file", file)?),

@@ -104,6 +104,8 @@ struct FeedCore {
     log: DistinctLog,
     tap: Option<Tap>,
     instruments: usize,
+    /// Per instrument: had events discarded by the current flush (preallocated, reused).
+    affected: Vec<bool>,
     counters: LiveCounters,
 }
 
@@ -170,6 +172,7 @@ impl BinanceLiveFeed {
             session: parts.session,
             core: FeedCore {
                 instruments: parts.registry.len(),
+                affected: vec![false; parts.registry.len()],
                 binance: BinanceAdapter::for_market(market, parts.registry),
                 outbox: Outbox::with_capacity(BinanceAdapter::outbox_capacity()),
                 ring: parts.ring,
@@ -307,14 +310,19 @@ impl FeedCore {
             return pushed;
         }
         self.counters.ring_full += 1;
-        let mut affected = 0u64;
-        self.outbox.discard_pending(|event| {
-            if let Some(i) = event_instrument(event) {
-                affected |= 1 << (i.0 % 64);
-            }
-        });
+        let affected = &mut self.affected;
+        self.outbox.discard_pending(
+            |event| matches!(event, MdEvent::BookStale { .. }),
+            |event| {
+                if let Some(flag) =
+                    event_instrument(event).and_then(|i| affected.get_mut(i.0 as usize))
+                {
+                    *flag = true;
+                }
+            },
+        );
         for i in 0..self.instruments {
-            if affected & (1 << (i % 64)) != 0 {
+            if std::mem::take(&mut self.affected[i]) {
                 let meta = EventMeta {
                     instrument: InstrumentId(i as u16),
                     recv_ts: now,
