@@ -1,0 +1,522 @@
+//! Decoding Binance frames into exact integers, per message, beside general-purpose parsers
+//! decoding the same bytes into the same integers (issue 3).
+//!
+//! The frames are real: the first few hundred `depthUpdate` and `bookTicker` frames of the
+//! bundled capture, read once. For `depthUpdate` every variant decodes the levels into the same
+//! `LevelUpdate`s and applies them to a book seeded from the capture's REST snapshot:
+//!
+//! - `pulse`: `BinanceCodec` (simd-json's tape, walked straight into integers) + `L2Book`.
+//! - `serde_json`, `sonic_rs`: serde structs borrowing the decimal strings, converted with
+//!   `parse_decimal`, into an identical `L2Book`.
+//! - `simd_json_value`: simd-json's borrowed value tree (buffers reused), then the same.
+//! - `sonic_rs_btreemap`: the fastest general parser into a `BTreeMap` book, what the peers do.
+//!
+//! `bookTicker` has no book: each variant decodes the four decimals and the update id. Every
+//! variant is checked against `pulse` on every frame before anything is timed.
+//!
+//! ```sh
+//! cargo bench -p pulse-bench --bench parse
+//! ```
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use pulse_feeds::binance::codec::{BinanceCodec, Decoded, LevelUpdate};
+use pulse_feeds::book::{L2Book, Level};
+use pulse_feeds::capture::{CaptureReader, SourceKind};
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
+use pulse_feeds::num::{parse_decimal, InstrumentId, Px, Qty, Side};
+use serde::Deserialize;
+use simd_json::prelude::*;
+
+const FRAMES: usize = 300;
+const BOOK_LEVELS: usize = 8192;
+
+struct Fixture {
+    registry: InstrumentRegistry,
+    /// The REST snapshot's levels, bids then asks.
+    snapshot: Vec<LevelUpdate>,
+    depth: Vec<Vec<u8>>,
+    ticker: Vec<Vec<u8>>,
+}
+
+fn fixture() -> Fixture {
+    let mut registry = InstrumentRegistry::new();
+    let _ = registry.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
+    let mut reader = CaptureReader::open(&path).expect("the bundled capture opens");
+    let mut codec = BinanceCodec::new();
+    let (mut snapshot, mut depth, mut ticker) = (Vec::new(), Vec::new(), Vec::new());
+    while depth.len() < FRAMES || ticker.len() < FRAMES {
+        let record = reader
+            .next_record()
+            .expect("enough frames")
+            .expect("well-formed capture");
+        match record.kind {
+            SourceKind::Rest { .. } => {
+                codec
+                    .decode_rest_depth(&registry, b"BTCUSDT", record.payload)
+                    .expect("the snapshot decodes");
+                snapshot = codec.levels().to_vec();
+            }
+            // Diffs after the snapshot, as a synced book receives them.
+            _ if snapshot.is_empty() => {}
+            _ => match codec.decode_ws(&registry, record.payload) {
+                Ok(Decoded::Depth { .. }) if depth.len() < FRAMES => {
+                    depth.push(record.payload.to_vec())
+                }
+                Ok(Decoded::Ticker { .. }) if ticker.len() < FRAMES => {
+                    ticker.push(record.payload.to_vec())
+                }
+                _ => {}
+            },
+        }
+    }
+    Fixture {
+        registry,
+        snapshot,
+        depth,
+        ticker,
+    }
+}
+
+/// What every decoder produces for a `depthUpdate`: the header, with the levels beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DepthHeader {
+    instrument: InstrumentId,
+    first_id: u64,
+    last_id: u64,
+}
+
+/// What every decoder produces for a `bookTicker`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ticker {
+    instrument: InstrumentId,
+    update_id: u64,
+    bid: Level,
+    ask: Level,
+}
+
+/// A combined-stream frame. The stream name must be there but is not kept, as in `pulse`.
+#[derive(Deserialize)]
+struct Combined<T> {
+    #[allow(dead_code)]
+    stream: serde::de::IgnoredAny,
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct DepthUpdate<'a> {
+    #[serde(rename = "e")]
+    event: &'a str,
+    #[serde(rename = "s")]
+    symbol: &'a str,
+    #[serde(rename = "U")]
+    first_id: u64,
+    #[serde(rename = "u")]
+    last_id: u64,
+    #[serde(rename = "b", borrow)]
+    bids: Vec<(&'a str, &'a str)>,
+    #[serde(rename = "a", borrow)]
+    asks: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Deserialize)]
+struct BookTicker<'a> {
+    #[serde(rename = "u")]
+    update_id: u64,
+    #[serde(rename = "s")]
+    symbol: &'a str,
+    #[serde(rename = "b")]
+    bid_px: &'a str,
+    #[serde(rename = "B")]
+    bid_qty: &'a str,
+    #[serde(rename = "a")]
+    ask_px: &'a str,
+    #[serde(rename = "A")]
+    ask_qty: &'a str,
+}
+
+fn instrument(registry: &InstrumentRegistry, symbol: &str) -> Option<InstrumentId> {
+    registry.find(Venue::Binance, symbol.as_bytes())
+}
+
+fn level(side: Side, px: &str, qty: &str, price_scale: u32, qty_scale: u32) -> Option<LevelUpdate> {
+    Some(LevelUpdate {
+        side,
+        px: Px(parse_decimal(px.as_bytes(), price_scale).ok()?),
+        qty: Qty(parse_decimal(qty.as_bytes(), qty_scale).ok()?),
+    })
+}
+
+/// The serde structs into the common output: what `serde_json` and `sonic_rs` share.
+fn depth_from_serde(
+    registry: &InstrumentRegistry,
+    d: &DepthUpdate<'_>,
+    levels: &mut Vec<LevelUpdate>,
+) -> Option<DepthHeader> {
+    if d.event != "depthUpdate" {
+        return None;
+    }
+    let id = instrument(registry, d.symbol)?;
+    let inst = registry.get(id)?;
+    levels.clear();
+    for (side, pairs) in [(Side::Buy, &d.bids), (Side::Sell, &d.asks)] {
+        for &(px, qty) in pairs {
+            levels.push(level(side, px, qty, inst.price_scale, inst.qty_scale)?);
+        }
+    }
+    Some(DepthHeader {
+        instrument: id,
+        first_id: d.first_id,
+        last_id: d.last_id,
+    })
+}
+
+fn ticker_from_serde(registry: &InstrumentRegistry, t: &BookTicker<'_>) -> Option<Ticker> {
+    let id = instrument(registry, t.symbol)?;
+    let inst = registry.get(id)?;
+    let (ps, qs) = (inst.price_scale, inst.qty_scale);
+    let bid = level(Side::Buy, t.bid_px, t.bid_qty, ps, qs)?;
+    let ask = level(Side::Sell, t.ask_px, t.ask_qty, ps, qs)?;
+    Some(Ticker {
+        instrument: id,
+        update_id: t.update_id,
+        bid: Level {
+            px: bid.px,
+            qty: bid.qty,
+        },
+        ask: Level {
+            px: ask.px,
+            qty: ask.qty,
+        },
+    })
+}
+
+/// The decoders under test, each owning whatever it reuses between frames.
+trait Decoder {
+    fn depth(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<DepthHeader>;
+    /// The levels of the last `depth` call, bids then asks.
+    fn levels(&self) -> &[LevelUpdate];
+    fn ticker(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<Ticker>;
+}
+
+struct Pulse(BinanceCodec);
+
+impl Decoder for Pulse {
+    fn depth(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<DepthHeader> {
+        match self.0.decode_ws(r, frame) {
+            Ok(Decoded::Depth {
+                instrument,
+                first_id,
+                last_id,
+                ..
+            }) => Some(DepthHeader {
+                instrument,
+                first_id,
+                last_id,
+            }),
+            _ => None,
+        }
+    }
+
+    fn levels(&self) -> &[LevelUpdate] {
+        self.0.levels()
+    }
+
+    fn ticker(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<Ticker> {
+        match self.0.decode_ws(r, frame) {
+            Ok(Decoded::Ticker {
+                instrument,
+                update_id,
+                bid,
+                ask,
+            }) => Some(Ticker {
+                instrument,
+                update_id,
+                bid,
+                ask,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct SerdeJson(Vec<LevelUpdate>);
+
+impl Decoder for SerdeJson {
+    fn depth(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<DepthHeader> {
+        let c: Combined<DepthUpdate<'_>> = serde_json::from_slice(frame).ok()?;
+        depth_from_serde(r, &c.data, &mut self.0)
+    }
+
+    fn levels(&self) -> &[LevelUpdate] {
+        &self.0
+    }
+
+    fn ticker(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<Ticker> {
+        let c: Combined<BookTicker<'_>> = serde_json::from_slice(frame).ok()?;
+        ticker_from_serde(r, &c.data)
+    }
+}
+
+#[derive(Default)]
+struct SonicRs(Vec<LevelUpdate>);
+
+impl Decoder for SonicRs {
+    fn depth(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<DepthHeader> {
+        let c: Combined<DepthUpdate<'_>> = sonic_rs::from_slice(frame).ok()?;
+        depth_from_serde(r, &c.data, &mut self.0)
+    }
+
+    fn levels(&self) -> &[LevelUpdate] {
+        &self.0
+    }
+
+    fn ticker(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<Ticker> {
+        let c: Combined<BookTicker<'_>> = sonic_rs::from_slice(frame).ok()?;
+        ticker_from_serde(r, &c.data)
+    }
+}
+
+/// simd-json's borrowed value tree, with its buffers and the mutable copy of the frame reused.
+struct SimdJsonValue {
+    buffers: simd_json::Buffers,
+    scratch: Vec<u8>,
+    levels: Vec<LevelUpdate>,
+}
+
+impl SimdJsonValue {
+    fn new() -> SimdJsonValue {
+        SimdJsonValue {
+            buffers: simd_json::Buffers::new(1 << 16),
+            scratch: Vec::with_capacity(1 << 16),
+            levels: Vec::with_capacity(1 << 14),
+        }
+    }
+}
+
+impl Decoder for SimdJsonValue {
+    fn depth(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<DepthHeader> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(frame);
+        let root =
+            simd_json::to_borrowed_value_with_buffers(&mut self.scratch, &mut self.buffers).ok()?;
+        let data = root.get("data")?;
+        if data.get_str("e")? != "depthUpdate" {
+            return None;
+        }
+        let id = instrument(r, data.get_str("s")?)?;
+        let inst = r.get(id)?;
+        self.levels.clear();
+        for (side, key) in [(Side::Buy, "b"), (Side::Sell, "a")] {
+            for pair in data.get_array(key)? {
+                let pair = pair.as_array()?;
+                let (px, qty) = (pair.first()?.as_str()?, pair.get(1)?.as_str()?);
+                let level = level(side, px, qty, inst.price_scale, inst.qty_scale)?;
+                self.levels.push(level);
+            }
+        }
+        Some(DepthHeader {
+            instrument: id,
+            first_id: data.get_u64("U")?,
+            last_id: data.get_u64("u")?,
+        })
+    }
+
+    fn levels(&self) -> &[LevelUpdate] {
+        &self.levels
+    }
+
+    fn ticker(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<Ticker> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(frame);
+        let root =
+            simd_json::to_borrowed_value_with_buffers(&mut self.scratch, &mut self.buffers).ok()?;
+        let data = root.get("data")?;
+        let id = instrument(r, data.get_str("s")?)?;
+        let inst = r.get(id)?;
+        let (ps, qs) = (inst.price_scale, inst.qty_scale);
+        let bid = level(Side::Buy, data.get_str("b")?, data.get_str("B")?, ps, qs)?;
+        let ask = level(Side::Sell, data.get_str("a")?, data.get_str("A")?, ps, qs)?;
+        Some(Ticker {
+            instrument: id,
+            update_id: data.get_u64("u")?,
+            bid: Level {
+                px: bid.px,
+                qty: bid.qty,
+            },
+            ask: Level {
+                px: ask.px,
+                qty: ask.qty,
+            },
+        })
+    }
+}
+
+/// A book as most trading code keeps one: an ordered map per side.
+#[derive(Clone, Default)]
+struct TreeBook {
+    bids: BTreeMap<i64, i64>,
+    asks: BTreeMap<i64, i64>,
+}
+
+impl TreeBook {
+    fn apply(&mut self, l: &LevelUpdate) {
+        let side = match l.side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        if l.qty.0 == 0 {
+            side.remove(&l.px.0);
+        } else {
+            side.insert(l.px.0, l.qty.0);
+        }
+    }
+}
+
+fn seeded_book(snapshot: &[LevelUpdate]) -> L2Book {
+    let mut book = L2Book::with_capacity(BOOK_LEVELS);
+    for l in snapshot {
+        book.apply(l.side, l.px, l.qty);
+    }
+    book
+}
+
+fn seeded_tree(snapshot: &[LevelUpdate]) -> TreeBook {
+    let mut book = TreeBook::default();
+    snapshot.iter().for_each(|l| book.apply(l));
+    book
+}
+
+/// Every variant must produce what `pulse` produces, frame by frame, and end with the same book.
+fn check_agreement(f: &Fixture) {
+    let mut pulse = Pulse(BinanceCodec::new());
+    let mut pulse_book = seeded_book(&f.snapshot);
+    let mut tree = seeded_tree(&f.snapshot);
+    let others: [(&str, Box<dyn Decoder>); 3] = [
+        ("serde_json", Box::<SerdeJson>::default()),
+        ("sonic_rs", Box::<SonicRs>::default()),
+        ("simd_json_value", Box::new(SimdJsonValue::new())),
+    ];
+    let mut others = others.map(|(name, d)| (name, d, seeded_book(&f.snapshot)));
+    for frame in &f.depth {
+        let expected = pulse.depth(&f.registry, frame).expect("pulse decodes");
+        for l in pulse.levels() {
+            pulse_book.apply(l.side, l.px, l.qty);
+            tree.apply(l);
+        }
+        for (name, decoder, book) in &mut others {
+            assert_eq!(decoder.depth(&f.registry, frame), Some(expected), "{name}");
+            assert_eq!(decoder.levels(), pulse.levels(), "{name}");
+            for l in decoder.levels() {
+                book.apply(l.side, l.px, l.qty);
+            }
+        }
+    }
+    for (name, _, book) in &others {
+        for side in [Side::Buy, Side::Sell] {
+            assert!(book.levels(side).eq(pulse_book.levels(side)), "{name}");
+        }
+    }
+    let tree_bids = tree.bids.iter().rev().map(|(&px, &qty)| (px, qty));
+    assert!(tree_bids.eq(pulse_book.levels(Side::Buy).map(|l| (l.px.0, l.qty.0))));
+    let tree_asks = tree.asks.iter().map(|(&px, &qty)| (px, qty));
+    assert!(tree_asks.eq(pulse_book.levels(Side::Sell).map(|l| (l.px.0, l.qty.0))));
+    for frame in &f.ticker {
+        let expected = pulse.ticker(&f.registry, frame).expect("pulse decodes");
+        for (name, decoder, _) in &mut others {
+            assert_eq!(decoder.ticker(&f.registry, frame), Some(expected), "{name}");
+        }
+    }
+}
+
+fn depth_into_l2book(c: &mut Criterion, f: &Fixture, name: &str, mut decoder: impl Decoder) {
+    let mut group = c.benchmark_group("parse/depthUpdate");
+    group.throughput(Throughput::Elements(f.depth.len() as u64));
+    group.bench_function(name, |b| {
+        b.iter_batched_ref(
+            || seeded_book(&f.snapshot),
+            |book| {
+                for frame in &f.depth {
+                    black_box(decoder.depth(&f.registry, black_box(frame)));
+                    for l in decoder.levels() {
+                        black_box(book.apply(l.side, l.px, l.qty));
+                    }
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+fn depth(c: &mut Criterion) {
+    let f = fixture();
+    check_agreement(&f);
+    depth_into_l2book(c, &f, "pulse", Pulse(BinanceCodec::new()));
+    depth_into_l2book(c, &f, "serde_json", SerdeJson::default());
+    depth_into_l2book(c, &f, "sonic_rs", SonicRs::default());
+    depth_into_l2book(c, &f, "simd_json_value", SimdJsonValue::new());
+
+    let mut group = c.benchmark_group("parse/depthUpdate");
+    group.throughput(Throughput::Elements(f.depth.len() as u64));
+    let mut sonic = SonicRs::default();
+    group.bench_function("sonic_rs_btreemap", |b| {
+        b.iter_batched_ref(
+            || seeded_tree(&f.snapshot),
+            |book| {
+                for frame in &f.depth {
+                    black_box(sonic.depth(&f.registry, black_box(frame)));
+                    sonic.levels().iter().for_each(|l| book.apply(l));
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // Decoding alone, to split the figures above into decode and book.
+    let mut pulse = Pulse(BinanceCodec::new());
+    group.bench_function("pulse_decode_only", |b| {
+        b.iter(|| {
+            for frame in &f.depth {
+                black_box(pulse.depth(&f.registry, black_box(frame)));
+            }
+        })
+    });
+    group.bench_function("sonic_rs_decode_only", |b| {
+        b.iter(|| {
+            for frame in &f.depth {
+                black_box(sonic.depth(&f.registry, black_box(frame)));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn ticker_bench(c: &mut Criterion, f: &Fixture, name: &str, mut decoder: impl Decoder) {
+    let mut group = c.benchmark_group("parse/bookTicker");
+    group.throughput(Throughput::Elements(f.ticker.len() as u64));
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            for frame in &f.ticker {
+                black_box(decoder.ticker(&f.registry, black_box(frame)));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn ticker(c: &mut Criterion) {
+    let f = fixture();
+    ticker_bench(c, &f, "pulse", Pulse(BinanceCodec::new()));
+    ticker_bench(c, &f, "serde_json", SerdeJson::default());
+    ticker_bench(c, &f, "sonic_rs", SonicRs::default());
+    ticker_bench(c, &f, "simd_json_value", SimdJsonValue::new());
+}
+
+criterion_group!(benches, depth, ticker);
+criterion_main!(benches);
