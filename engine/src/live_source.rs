@@ -72,6 +72,7 @@ pub fn build_feed(
         session,
         rest,
         snapshot_limit: live.snapshot_limit,
+        stream_timeout: live.stream_timeout,
         ring: rings.md,
         resync: rings.resync,
         probe,

@@ -152,6 +152,7 @@ fn run_with(
         snapshot_limit: 1000,
         connect_timeout: Nanos::from_millis(3_000),
         no_data_timeout: Nanos::from_millis(no_data_timeout_ms),
+        stream_timeout: Nanos::from_millis(60_000),
         reconnect_min: Nanos::from_millis(50),
         reconnect_max: Nanos::from_millis(500),
         max_session_age: Nanos::from_millis(3_600_000),
@@ -371,4 +372,76 @@ fn a_stalled_book_fills_the_ring_and_only_resyncs() {
         "{:?}",
         out.observed
     );
+}
+
+#[test]
+fn a_silent_depth_stream_trips_the_per_stream_watchdog() {
+    // The venue plays BTCUSDT only: ETHUSDT's depth stream is silent while BTCUSDT flows, so the
+    // connection-wide watchdog never fires and only the per-stream one can notice.
+    let dir = temp_dir("stream-watchdog");
+    let mut vc = VenueConfig::new(short_capture(&dir.0));
+    vc.speed_milli = 5_000;
+    vc.ping_interval = Duration::from_millis(200);
+    vc.wait_for_client = true;
+    let venue = LocalVenue::start(vc).unwrap();
+    let live = LiveSourceConfig {
+        venue: Venue::Binance,
+        ws_url: format!("ws://{}", venue.addr()),
+        rest_url: format!("http://{}", venue.addr()),
+        ca_file: None,
+        depth_stream: "depth@100ms".into(),
+        snapshot_limit: 1000,
+        connect_timeout: Nanos::from_millis(3_000),
+        no_data_timeout: Nanos::from_millis(3_000),
+        stream_timeout: Nanos::from_millis(600),
+        reconnect_min: Nanos::from_millis(50),
+        reconnect_max: Nanos::from_millis(200),
+        max_session_age: Nanos::from_millis(3_600_000),
+    };
+    let mut reg = registry();
+    reg.add(Venue::Binance, "ETHUSDT", 2, 8, Px(1), Qty(1_000))
+        .unwrap();
+    let clock = quanta::Clock::new();
+    let (md_tx, md_rx) = rtrb::RingBuffer::new(65_536);
+    let (top_tx, mut top_rx) = rtrb::RingBuffer::new(4_096);
+    let rings = LiveRings {
+        md: md_tx,
+        resync: None,
+        tap: None,
+    };
+    let mut feed = build_feed(
+        &live,
+        &reg,
+        rings,
+        LatencyProbe::new(clock.clone()),
+        DistinctLog::new("feed", None),
+    )
+    .unwrap();
+    let mut book = BookStage::new(2, 8192, md_rx, vec![top_tx], LatencyProbe::new(clock));
+    let wall = Clock::live();
+    let until = Instant::now() + Duration::from_millis(2_500);
+    while Instant::now() < until {
+        let now = wall.now();
+        if feed.do_work(now) + book.do_work(now) == 0 {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        while top_rx.pop().is_ok() {}
+    }
+    let reasons = pulse_feeds::ws::session::CloseReason::ALL;
+    let k = feed.session().counters;
+    let count = |r| k.closed[reasons.iter().position(|x| *x == r).unwrap()];
+    use pulse_feeds::ws::session::CloseReason::{StreamWatchdog, Watchdog};
+    assert!(count(StreamWatchdog) >= 2, "{k:?}");
+    assert_eq!(
+        count(Watchdog),
+        0,
+        "the connection itself never went silent: {k:?}"
+    );
+    assert!(k.opened >= 3, "{k:?}");
+    assert!(
+        feed.binance().syncs()[0].counters.diffs > 100,
+        "BTCUSDT kept flowing"
+    );
+    feed.on_close();
+    venue.stop();
 }

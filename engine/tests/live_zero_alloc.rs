@@ -84,6 +84,7 @@ fn live_feed_allocations_per_frame_after_warm_up() {
         snapshot_limit: 1000,
         connect_timeout: Nanos::from_millis(3_000),
         no_data_timeout: Nanos::from_millis(10_000),
+        stream_timeout: Nanos::from_millis(60_000),
         reconnect_min: Nanos::from_millis(50),
         reconnect_max: Nanos::from_millis(500),
         max_session_age: Nanos::from_millis(3_600_000),

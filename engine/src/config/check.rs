@@ -263,6 +263,7 @@ impl Checker<'_> {
             },
             connect_timeout: ms(&raw.connect_timeout_ms, "connect_timeout_ms", 10_000)?,
             no_data_timeout: ms(&raw.no_data_timeout_ms, "no_data_timeout_ms", 15_000)?,
+            stream_timeout: ms(&raw.stream_timeout_ms, "stream_timeout_ms", 60_000)?,
             reconnect_min: ms(&raw.reconnect_min_ms, "reconnect_min_ms", 100)?,
             reconnect_max: ms(&raw.reconnect_max_ms, "reconnect_max_ms", 30_000)?,
             max_session_age: match &raw.max_session_age_s {

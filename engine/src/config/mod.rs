@@ -97,6 +97,9 @@ pub struct LiveSourceConfig {
     pub snapshot_limit: u32,
     pub connect_timeout: Nanos,
     pub no_data_timeout: Nanos,
+    /// One symbol's depth stream silent this long, on a connection that carries other data,
+    /// reconnects the session (a per-stream watchdog; raise it for illiquid symbols).
+    pub stream_timeout: Nanos,
     pub reconnect_min: Nanos,
     pub reconnect_max: Nanos,
     /// Reconnect on purpose after this long (before the venue's 24 h cut-off).

@@ -46,6 +46,7 @@ pub(super) struct RawSource {
     pub(super) snapshot_limit: Option<Spanned<i64>>,
     pub(super) connect_timeout_ms: Option<Spanned<i64>>,
     pub(super) no_data_timeout_ms: Option<Spanned<i64>>,
+    pub(super) stream_timeout_ms: Option<Spanned<i64>>,
     pub(super) reconnect_min_ms: Option<Spanned<i64>>,
     pub(super) reconnect_max_ms: Option<Spanned<i64>>,
     pub(super) max_session_age_s: Option<Spanned<i64>>,

@@ -87,6 +87,9 @@ enum Intake {
 
 pub struct BinanceLiveFeed {
     session: WsSession,
+    /// Per instrument: the diff count last seen and when it last moved (per-stream watchdog).
+    depth_seen: Vec<(u64, Nanos)>,
+    stream_timeout: Nanos,
     core: FeedCore,
     resync: Option<rtrb::Consumer<ResyncRequest>>,
     rest: RestClient,
@@ -144,6 +147,8 @@ pub struct LiveParts {
     pub session: WsSession,
     pub rest: (RestWorker, RestClient),
     pub snapshot_limit: u32,
+    /// A symbol whose depth stream is silent this long on an open connection reconnects it.
+    pub stream_timeout: Nanos,
     pub ring: rtrb::Producer<MdEvent>,
     pub resync: Option<rtrb::Consumer<ResyncRequest>>,
     pub probe: LatencyProbe,
@@ -170,6 +175,8 @@ impl BinanceLiveFeed {
         let (worker, rest) = parts.rest;
         Ok(BinanceLiveFeed {
             session: parts.session,
+            depth_seen: vec![(0, Nanos::ZERO); parts.registry.len()],
+            stream_timeout: parts.stream_timeout,
             core: FeedCore {
                 instruments: parts.registry.len(),
                 affected: vec![false; parts.registry.len()],
@@ -280,6 +287,35 @@ impl BinanceLiveFeed {
             work += self.core.flush(now);
         }
         work
+    }
+
+    /// Per-stream watchdog: the connection may be alive (tickers, trades, pings) while one
+    /// symbol's depth stream has stopped; reconnecting resubscribes every stream.
+    fn check_streams(&mut self, now: Nanos) -> usize {
+        let Some(opened) = self.session.opened_at() else {
+            return 0;
+        };
+        let mut silent = false;
+        for (sync, seen) in self
+            .core
+            .binance
+            .syncs()
+            .iter()
+            .zip(self.depth_seen.iter_mut())
+        {
+            let diffs = sync.counters.diffs;
+            if diffs != seen.0 || seen.1 < opened {
+                *seen = (diffs, now.max(opened));
+            } else if now.saturating_sub(seen.1) > self.stream_timeout {
+                silent = true;
+            }
+        }
+        if !silent {
+            return 0;
+        }
+        self.session.close(now, CloseReason::StreamWatchdog);
+        self.core.stale_all(now, StaleReason::Disconnected);
+        1
     }
 
     fn request_snapshots(&mut self, now: Nanos) -> usize {
@@ -427,6 +463,7 @@ impl Stage for BinanceLiveFeed {
             // A new connection is a new diff sequence; a lost one leaves every book unknown.
             self.core.stale_all(now, StaleReason::Disconnected);
         }
+        work += self.check_streams(now);
         work + self.request_snapshots(now) + self.core.flush(now)
     }
 

@@ -60,6 +60,8 @@ struct BufferedDiff {
 pub struct SyncCounters {
     /// Messages decoded for this instrument: diffs, snapshots, trades and tickers.
     pub messages: u64,
+    /// Diffs received, whatever became of them (the live feed's per-stream watchdog reads it).
+    pub diffs: u64,
     /// Diffs applied to the book.
     pub applied: u64,
     /// Diffs discarded as already covered by the snapshot (spot `u <= lastUpdateId`, futures
@@ -154,6 +156,7 @@ impl DepthSync {
         levels: &[LevelUpdate],
         out: &mut Outbox,
     ) {
+        self.counters.diffs += 1;
         let diff = BufferedDiff {
             first_id,
             last_id,

@@ -118,18 +118,21 @@ pub enum CloseReason {
     /// The venue closed, or the connection broke.
     Disconnected,
     Watchdog,
+    /// The connection carried data, but one subscribed stream went silent.
+    StreamWatchdog,
     Planned,
     /// Asked to (shutdown).
     Requested,
 }
 
 impl CloseReason {
-    pub const ALL: [CloseReason; 7] = [
+    pub const ALL: [CloseReason; 8] = [
         CloseReason::ConnectFailed,
         CloseReason::ConnectTimeout,
         CloseReason::HandshakeFailed,
         CloseReason::Disconnected,
         CloseReason::Watchdog,
+        CloseReason::StreamWatchdog,
         CloseReason::Planned,
         CloseReason::Requested,
     ];
@@ -141,6 +144,7 @@ impl CloseReason {
             CloseReason::HandshakeFailed => "handshake_failed",
             CloseReason::Disconnected => "disconnected",
             CloseReason::Watchdog => "watchdog",
+            CloseReason::StreamWatchdog => "stream_watchdog",
             CloseReason::Planned => "planned",
             CloseReason::Requested => "requested",
         }
@@ -165,7 +169,7 @@ pub struct SessionCounters {
     pub bytes: u64,
     pub pings: u64,
     /// By [`CloseReason`] order.
-    pub closed: [u64; 7],
+    pub closed: [u64; 8],
 }
 
 pub struct WsSession {
@@ -224,6 +228,14 @@ impl WsSession {
 
     pub fn is_open(&self) -> bool {
         matches!(self.state, State::Open { .. })
+    }
+
+    /// When the current connection opened, if it is open.
+    pub fn opened_at(&self) -> Option<Nanos> {
+        match self.state {
+            State::Open { since, .. } => Some(since),
+            _ => None,
+        }
     }
 
     /// Sends a text frame (a subscription). Queued if the socket is busy; flushed by `poll`.
