@@ -24,6 +24,8 @@ use pulse_feeds::num::{parse_decimal, Nanos, Px, Qty, Side};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::venue::{Fault, Venue as LocalVenue, VenueConfig};
 
+mod support;
+
 const LINES: usize = 7_000;
 
 /// The first `LINES` lines of the bundled capture (about a minute), written once per test.
@@ -144,18 +146,9 @@ fn run_with(
         (format!("ws://{addr}"), format!("http://{addr}"))
     };
     let live = LiveSourceConfig {
-        venue: Venue::Binance,
-        ws_url: ws,
-        rest_url: rest,
         ca_file,
-        depth_stream: "depth@100ms".into(),
-        snapshot_limit: 1000,
-        connect_timeout: Nanos::from_millis(3_000),
         no_data_timeout: Nanos::from_millis(no_data_timeout_ms),
-        stream_timeout: Nanos::from_millis(60_000),
-        reconnect_min: Nanos::from_millis(50),
-        reconnect_max: Nanos::from_millis(500),
-        max_session_age: Nanos::from_millis(3_600_000),
+        ..support::live_source(ws, rest)
     };
     let _ = SourceConfig::Live(live.clone());
     let clock = quanta::Clock::new();
@@ -385,18 +378,13 @@ fn a_silent_depth_stream_trips_the_per_stream_watchdog() {
     vc.wait_for_client = true;
     let venue = LocalVenue::start(vc).unwrap();
     let live = LiveSourceConfig {
-        venue: Venue::Binance,
-        ws_url: format!("ws://{}", venue.addr()),
-        rest_url: format!("http://{}", venue.addr()),
-        ca_file: None,
-        depth_stream: "depth@100ms".into(),
-        snapshot_limit: 1000,
-        connect_timeout: Nanos::from_millis(3_000),
         no_data_timeout: Nanos::from_millis(3_000),
         stream_timeout: Nanos::from_millis(600),
-        reconnect_min: Nanos::from_millis(50),
         reconnect_max: Nanos::from_millis(200),
-        max_session_age: Nanos::from_millis(3_600_000),
+        ..support::live_source(
+            format!("ws://{}", venue.addr()),
+            format!("http://{}", venue.addr()),
+        )
     };
     let mut reg = registry();
     reg.add(Venue::Binance, "ETHUSDT", 2, 8, Px(1), Qty(1_000))

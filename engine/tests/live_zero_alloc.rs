@@ -11,16 +11,17 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use pulse_engine::config::LiveSourceConfig;
 use pulse_engine::live_source::{build_feed, LiveRings};
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::Clock;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
-use pulse_feeds::num::{Nanos, Px, Qty};
+use pulse_feeds::num::{Px, Qty};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::venue::{Venue as LocalVenue, VenueConfig};
+
+mod support;
 
 struct Counting;
 
@@ -75,20 +76,10 @@ fn live_feed_allocations_per_frame_after_warm_up() {
     vc.ping_interval = Duration::ZERO;
     vc.wait_for_client = true;
     let venue = LocalVenue::start(vc).expect("venue starts");
-    let live = LiveSourceConfig {
-        venue: Venue::Binance,
-        ws_url: format!("ws://{}", venue.addr()),
-        rest_url: format!("http://{}", venue.addr()),
-        ca_file: None,
-        depth_stream: "depth@100ms".into(),
-        snapshot_limit: 1000,
-        connect_timeout: Nanos::from_millis(3_000),
-        no_data_timeout: Nanos::from_millis(10_000),
-        stream_timeout: Nanos::from_millis(60_000),
-        reconnect_min: Nanos::from_millis(50),
-        reconnect_max: Nanos::from_millis(500),
-        max_session_age: Nanos::from_millis(3_600_000),
-    };
+    let live = support::live_source(
+        format!("ws://{}", venue.addr()),
+        format!("http://{}", venue.addr()),
+    );
     let mut reg = InstrumentRegistry::new();
     reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
         .unwrap();

@@ -32,11 +32,21 @@ pub enum Transport {
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
+/// tungstenite's read buffer (`BytesMut`) reclaims consumed space in place, without
+/// allocating, as long as what is still unread is no longer than what was consumed before it.
+/// Capping each socket read at [`MAX_READ`] in a [`READ_BUFFER`]-byte buffer keeps that true
+/// for frames up to ~290 KB (capacity >= 2 reads + 3 frames), so steady-state reading never
+/// allocates (the live counting-allocator test holds it to that). Uncapped, a read that fills
+/// the buffer forces a reallocation at the next frame.
+const MAX_READ: usize = 64 << 10;
+const READ_BUFFER: usize = 1 << 20;
+
 impl Read for Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(MAX_READ);
         match self {
-            Transport::Plain(s) => s.read(buf),
-            Transport::Tls(s) => s.read(buf),
+            Transport::Plain(s) => s.read(&mut buf[..n]),
+            Transport::Tls(s) => s.read(&mut buf[..n]),
         }
     }
 }
@@ -376,7 +386,9 @@ impl WsSession {
             self.endpoint.path
         );
         self.readable = true;
-        match tungstenite::client(url.as_str(), transport) {
+        let config =
+            tungstenite::protocol::WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+        match tungstenite::client::client_with_config(url.as_str(), transport, Some(config)) {
             Ok((ws, _)) => self.open(Box::new(ws), now, on_event),
             Err(HandshakeError::Interrupted(mid)) => {
                 self.state = State::Handshaking {
