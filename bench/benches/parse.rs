@@ -5,7 +5,10 @@
 //! bundled capture, read once. For `depthUpdate` every variant decodes the levels into the same
 //! `LevelUpdate`s and applies them to a book seeded from the capture's REST snapshot:
 //!
-//! - `pulse`: `BinanceCodec` (simd-json's tape, walked straight into integers) + `L2Book`.
+//! - `pulse`: `BinanceCodec::decode_ws` (the fixed-layout scanner, which reads Binance's frames
+//!   once, straight into integers; the tape for anything else) + `L2Book`.
+//! - `pulse_tape`: `BinanceCodec::decode_ws_tape` (simd-json's tape, walked straight into
+//!   integers: the path before the scanner) + the same `L2Book`.
 //! - `serde_json`, `sonic_rs`: serde structs borrowing the decimal strings, converted with
 //!   `parse_decimal`, into an identical `L2Book`.
 //! - `simd_json_value`: simd-json's borrowed value tree (buffers reused), then the same.
@@ -23,7 +26,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use pulse_feeds::binance::codec::{BinanceCodec, Decoded, LevelUpdate};
+use pulse_feeds::binance::codec::{BinanceCodec, DecodeError, Decoded, LevelUpdate};
 use pulse_feeds::book::{L2Book, Level};
 use pulse_feeds::capture::{CaptureReader, SourceKind};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
@@ -204,11 +207,39 @@ trait Decoder {
     fn ticker(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<Ticker>;
 }
 
-struct Pulse(BinanceCodec);
+struct Pulse {
+    codec: BinanceCodec,
+    /// Only simd-json's tape, without the scanner in front: `pulse_tape`.
+    tape_only: bool,
+}
+
+impl Pulse {
+    fn new() -> Pulse {
+        Pulse {
+            codec: BinanceCodec::new(),
+            tape_only: false,
+        }
+    }
+
+    fn tape() -> Pulse {
+        Pulse {
+            codec: BinanceCodec::new(),
+            tape_only: true,
+        }
+    }
+
+    fn decode(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Result<Decoded, DecodeError> {
+        if self.tape_only {
+            self.codec.decode_ws_tape(r, frame)
+        } else {
+            self.codec.decode_ws(r, frame)
+        }
+    }
+}
 
 impl Decoder for Pulse {
     fn depth(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<DepthHeader> {
-        match self.0.decode_ws(r, frame) {
+        match self.decode(r, frame) {
             Ok(Decoded::Depth {
                 instrument,
                 first_id,
@@ -224,11 +255,11 @@ impl Decoder for Pulse {
     }
 
     fn levels(&self) -> &[LevelUpdate] {
-        self.0.levels()
+        self.codec.levels()
     }
 
     fn ticker(&mut self, r: &InstrumentRegistry, frame: &[u8]) -> Option<Ticker> {
-        match self.0.decode_ws(r, frame) {
+        match self.decode(r, frame) {
             Ok(Decoded::Ticker {
                 instrument,
                 update_id,
@@ -395,10 +426,11 @@ fn seeded_tree(snapshot: &[LevelUpdate]) -> TreeBook {
 
 /// Every variant must produce what `pulse` produces, frame by frame, and end with the same book.
 fn check_agreement(f: &Fixture) {
-    let mut pulse = Pulse(BinanceCodec::new());
+    let mut pulse = Pulse::new();
     let mut pulse_book = seeded_book(&f.snapshot);
     let mut tree = seeded_tree(&f.snapshot);
-    let others: [(&str, Box<dyn Decoder>); 3] = [
+    let others: [(&str, Box<dyn Decoder>); 4] = [
+        ("pulse_tape", Box::new(Pulse::tape())),
         ("serde_json", Box::<SerdeJson>::default()),
         ("sonic_rs", Box::<SonicRs>::default()),
         ("simd_json_value", Box::new(SimdJsonValue::new())),
@@ -458,7 +490,8 @@ fn depth_into_l2book(c: &mut Criterion, f: &Fixture, name: &str, mut decoder: im
 fn depth(c: &mut Criterion) {
     let f = fixture();
     check_agreement(&f);
-    depth_into_l2book(c, &f, "pulse", Pulse(BinanceCodec::new()));
+    depth_into_l2book(c, &f, "pulse", Pulse::new());
+    depth_into_l2book(c, &f, "pulse_tape", Pulse::tape());
     depth_into_l2book(c, &f, "serde_json", SerdeJson::default());
     depth_into_l2book(c, &f, "sonic_rs", SonicRs::default());
     depth_into_l2book(c, &f, "simd_json_value", SimdJsonValue::new());
@@ -479,14 +512,18 @@ fn depth(c: &mut Criterion) {
         )
     });
     // Decoding alone, to split the figures above into decode and book.
-    let mut pulse = Pulse(BinanceCodec::new());
-    group.bench_function("pulse_decode_only", |b| {
-        b.iter(|| {
-            for frame in &f.depth {
-                black_box(pulse.depth(&f.registry, black_box(frame)));
-            }
-        })
-    });
+    for (name, mut pulse) in [
+        ("pulse_decode_only", Pulse::new()),
+        ("pulse_tape_decode_only", Pulse::tape()),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for frame in &f.depth {
+                    black_box(pulse.depth(&f.registry, black_box(frame)));
+                }
+            })
+        });
+    }
     group.bench_function("sonic_rs_decode_only", |b| {
         b.iter(|| {
             for frame in &f.depth {
@@ -512,7 +549,8 @@ fn ticker_bench(c: &mut Criterion, f: &Fixture, name: &str, mut decoder: impl De
 
 fn ticker(c: &mut Criterion) {
     let f = fixture();
-    ticker_bench(c, &f, "pulse", Pulse(BinanceCodec::new()));
+    ticker_bench(c, &f, "pulse", Pulse::new());
+    ticker_bench(c, &f, "pulse_tape", Pulse::tape());
     ticker_bench(c, &f, "serde_json", SerdeJson::default());
     ticker_bench(c, &f, "sonic_rs", SonicRs::default());
     ticker_bench(c, &f, "simd_json_value", SimdJsonValue::new());

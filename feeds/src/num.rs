@@ -95,6 +95,11 @@ pub fn pow10(exp: u32) -> Option<i64> {
 /// (`e`/`E`, optional sign, digits). Digits beyond the scale must be zeros; anything else that
 /// does not fit is an error, never a rounded value.
 ///
+/// Venues send plain decimals on the hot path, so those take a single pass: each byte is
+/// classified, accumulated and checked once. Errors found on the way (too precise, overflow)
+/// are held until the end, because a later byte can still turn the input into a syntax error
+/// or into exponent form, which takes the general path.
+///
 /// ```
 /// use pulse_feeds::num::{parse_decimal, DecimalError};
 /// assert_eq!(parse_decimal(b"27123.45000000", 2), Ok(2_712_345));
@@ -110,6 +115,59 @@ pub fn parse_decimal(input: &[u8], scale: u32) -> Result<i64, DecimalError> {
         Some((b'+', rest)) => (false, rest),
         _ => (false, input),
     };
+    let mut acc: i64 = 0;
+    let mut overflow = false;
+    let mut too_precise = false;
+    let mut point = false;
+    let mut any_digit = false;
+    let mut frac_len = 0usize;
+    for &b in rest {
+        match b {
+            b'0'..=b'9' => {
+                any_digit = true;
+                if point {
+                    frac_len += 1;
+                    // A place below the scale: only a zero keeps the value exact.
+                    if frac_len > scale as usize {
+                        too_precise |= b != b'0';
+                        continue;
+                    }
+                }
+                match acc
+                    .checked_mul(10)
+                    .and_then(|a| a.checked_add((b - b'0') as i64))
+                {
+                    Some(next) => acc = next,
+                    None => overflow = true,
+                }
+            }
+            b'.' if !point => point = true,
+            b'e' | b'E' => return parse_exponent_form(negative, rest, scale),
+            _ => return Err(DecimalError::Syntax),
+        }
+    }
+    if !any_digit {
+        return Err(DecimalError::Syntax);
+    }
+    // Overflow among the places kept comes before any dropped place, as digits are read.
+    if overflow {
+        return Err(DecimalError::Overflow);
+    }
+    if too_precise {
+        return Err(DecimalError::TooPrecise);
+    }
+    // Fewer places written than the scale: scale up by the missing ones (at most 18).
+    let missing = (scale as usize).saturating_sub(frac_len) as u32;
+    if missing > 0 && acc != 0 {
+        acc = acc
+            .checked_mul(pow10(missing).ok_or(DecimalError::Overflow)?)
+            .ok_or(DecimalError::Overflow)?;
+    }
+    Ok(if negative { -acc } else { acc })
+}
+
+/// The general algorithm, for input in exponent form: `rest` is everything after the sign.
+fn parse_exponent_form(negative: bool, rest: &[u8], scale: u32) -> Result<i64, DecimalError> {
     let (mantissa_part, exponent) = split_exponent(rest)?;
     let (int_digits, frac_digits) = match mantissa_part.iter().position(|&b| b == b'.') {
         Some(dot) => (&mantissa_part[..dot], &mantissa_part[dot + 1..]),
@@ -217,6 +275,55 @@ pub fn decimal_places(input: &str) -> Option<u32> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The implementation before the single-pass one, verbatim: the oracle the fast path must
+    /// match on every input, kept here so that later edits to the production code cannot move it.
+    fn parse_decimal_reference(input: &[u8], scale: u32) -> Result<i64, DecimalError> {
+        if scale > MAX_SCALE {
+            return Err(DecimalError::BadScale);
+        }
+        let (negative, rest) = match input.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, input),
+        };
+        let (mantissa_part, exponent) = split_exponent(rest)?;
+        let (int_digits, frac_digits) = match mantissa_part.iter().position(|&b| b == b'.') {
+            Some(dot) => (&mantissa_part[..dot], &mantissa_part[dot + 1..]),
+            None => (mantissa_part, &mantissa_part[..0]),
+        };
+        if int_digits.is_empty() && frac_digits.is_empty() {
+            return Err(DecimalError::Syntax);
+        }
+        if !int_digits.iter().chain(frac_digits).all(u8::is_ascii_digit) {
+            return Err(DecimalError::Syntax);
+        }
+        // The digit string d1..dn with `frac_digits.len()` places after the point, times
+        // 10^exponent, times 10^scale: digit i (0-based over the concatenation) has weight
+        // 10^(shift + n - 1 - i), where shift = scale + exponent - frac_len.
+        let n = (int_digits.len() + frac_digits.len()) as i64;
+        let shift = scale as i64 + exponent - frac_digits.len() as i64;
+        let mut acc: i64 = 0;
+        for (i, &b) in int_digits.iter().chain(frac_digits).enumerate() {
+            let digit = (b - b'0') as i64;
+            let weight = shift + n - 1 - i as i64;
+            if weight < 0 {
+                if digit != 0 {
+                    return Err(DecimalError::TooPrecise);
+                }
+                continue;
+            }
+            acc = acc.checked_mul(10).ok_or(DecimalError::Overflow)?;
+            acc = acc.checked_add(digit).ok_or(DecimalError::Overflow)?;
+        }
+        // Trailing zeros implied by a positive shift past the last digit.
+        if shift > 0 && acc != 0 {
+            let factor = pow10(u32::try_from(shift).map_err(|_| DecimalError::Overflow)?)
+                .ok_or(DecimalError::Overflow)?;
+            acc = acc.checked_mul(factor).ok_or(DecimalError::Overflow)?;
+        }
+        Ok(if negative { -acc } else { acc })
+    }
 
     #[test]
     fn plain_values_parse_exactly() {
@@ -334,6 +441,59 @@ mod tests {
             // Moving the point left by `shift` and multiplying back by 10^shift is the same value.
             let moved = format!("{}e{}", Decimal::new(m, scale + shift as u32), shift);
             prop_assert_eq!(parse_decimal(moved.as_bytes(), scale), Ok(m));
+        }
+
+        #[test]
+        fn single_pass_matches_the_reference_on_arbitrary_bytes(
+            bytes in proptest::collection::vec(any::<u8>(), 0..40), scale in 0u32..=20,
+        ) {
+            prop_assert_eq!(parse_decimal(&bytes, scale), parse_decimal_reference(&bytes, scale));
+        }
+
+        /// Bytes drawn from the decimal alphabet, so that most inputs get deep into the parser.
+        #[test]
+        fn single_pass_matches_the_reference_on_decimal_alphabet(
+            bytes in proptest::collection::vec(
+                prop::sample::select(&b"0123456789000.-+eE"[..]), 0..30),
+            scale in 0u32..=19,
+        ) {
+            prop_assert_eq!(parse_decimal(&bytes, scale), parse_decimal_reference(&bytes, scale));
+        }
+
+        #[test]
+        fn single_pass_matches_the_reference_on_generated_decimals(
+            text in "[+-]?[0-9]{0,21}(\\.[0-9]{0,21})?([eE][+-]?[0-9]{1,3})?", scale in 0u32..=18,
+        ) {
+            let text = text.as_bytes();
+            prop_assert_eq!(parse_decimal(text, scale), parse_decimal_reference(text, scale));
+        }
+
+        /// Mantissas at the edge of `i64`, at every scale, written with too few, exactly enough
+        /// and too many places (trailing zeros, or a stray digit past the scale).
+        #[test]
+        fn single_pass_matches_the_reference_at_the_overflow_edges(
+            below in 0u64..2_000, above in 0u64..2_000, scale in 0u32..=18,
+            zeros in 0usize..4, stray in 0u8..10, negative in any::<bool>(),
+        ) {
+            let magnitude = i64::MAX as i128 - below as i128 + above as i128;
+            let mantissa = if negative { -magnitude } else { magnitude };
+            let exact = Decimal::new(mantissa, scale).to_string();
+            let point = if scale == 0 { "." } else { "" };
+            let candidates = [
+                exact.clone(),
+                format!("{exact}{point}{}", "0".repeat(zeros)),
+                format!("{exact}{point}{}{stray}", "0".repeat(zeros)),
+                Decimal::new(mantissa / 10, scale.saturating_sub(1)).to_string(),
+            ];
+            for text in candidates {
+                for s in [scale, scale.saturating_sub(1), (scale + 1).min(MAX_SCALE)] {
+                    prop_assert_eq!(
+                        parse_decimal(text.as_bytes(), s),
+                        parse_decimal_reference(text.as_bytes(), s),
+                        "{} at scale {}", text, s
+                    );
+                }
+            }
         }
 
         #[test]

@@ -7,6 +7,9 @@
 //! `depthUpdate` (spot `U`/`u`, futures also `pu`), `trade`, `aggTrade`, `bookTicker` (spot
 //! frames carry no `"e"`, futures ones `"e":"bookTicker"`), and the REST depth snapshot body.
 //!
+//! Frames in Binance's exact layouts skip the tape: [`scan`] reads them once, left to right, and
+//! hands anything else to the tape path, whose answers it must reproduce exactly.
+//!
 //! One codec serves one [`BinanceMarket`]: symbols are looked up under that market's venue, and
 //! a futures depth diff without `pu` is refused (its sync cannot check continuity without it).
 
@@ -14,7 +17,7 @@ use simd_json::prelude::*;
 use simd_json::tape::{Tape, Value};
 use simd_json::{Buffers, INPUT_PADDING};
 
-use crate::binance::BinanceMarket;
+use crate::binance::{scan, BinanceMarket};
 use crate::book::Level;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
 use crate::num::{parse_decimal, DecimalError, InstrumentId, Px, Qty, Side};
@@ -156,7 +159,24 @@ impl BinanceCodec {
     }
 
     /// Decodes a WebSocket market data frame.
+    ///
+    /// Frames in Binance's own layouts take the [`scan`] fast path; any other frame, and any
+    /// frame that does not decode, is left to [`BinanceCodec::decode_ws_tape`], so the result
+    /// (errors included) is always the tape path's.
     pub fn decode_ws(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        match scan::scan_ws(registry, self.market, frame, &mut self.levels) {
+            Some(decoded) => Ok(decoded),
+            None => self.decode_ws_tape(registry, frame),
+        }
+    }
+
+    /// Decodes a WebSocket frame through simd-json's tape alone: the general path behind
+    /// [`BinanceCodec::decode_ws`], public so that tests and benches can hold the fast path to it.
+    pub fn decode_ws_tape(
         &mut self,
         registry: &InstrumentRegistry,
         frame: &[u8],

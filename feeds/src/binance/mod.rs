@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod live;
+pub mod scan;
 pub mod sync;
 
 use crate::capture::{query_param, SourceKind};

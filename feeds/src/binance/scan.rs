@@ -1,0 +1,323 @@
+//! A fixed-layout scanner for the frames Binance actually sends: the fast path of
+//! [`BinanceCodec::decode_ws`](crate::binance::codec::BinanceCodec::decode_ws).
+//!
+//! Binance writes its market data with one serializer, so every `depthUpdate`, `bookTicker`,
+//! `trade` and `aggTrade` frame has the same keys in the same order, no whitespace and no escapes.
+//! Reading such a frame once, left to right, straight into integers skips what a general parser
+//! spends most of its time on: copying the frame, finding its structure, building a tape and
+//! looking keys up in it.
+//!
+//! The scanner only claims a frame it can decode *exactly* as the tape path would. It accepts a
+//! strict subset of JSON (the layouts below; strings of printable ASCII without escapes; numbers
+//! that are plain unsigned integers within `u64`; `true`/`false`), so whatever it accepts
+//! simd-json also accepts, with no duplicate among the keys the tape path reads. Anything else
+//! (another key order, whitespace, an escape, a missing or extra field, an unknown event or
+//! symbol, a decimal that does not fit, too many levels) returns `None` and the tape path decodes
+//! the frame, so every error is still classified there. `feeds/tests/scan_equivalence.rs` and
+//! the `binance_scan` fuzz target hold the two paths to the same answers.
+//!
+//! Layouts, each bare or as `{"stream":"<name>","data":<layout>}`, `(..)` optional:
+//!
+//! ```text
+//! {"e":"depthUpdate","E":n,("T":n,)"s":"..","U":n,"u":n,("pu":n,)"b":[["px","qty"],..],"a":[..]}
+//! {"u":n,"s":"..","b":"..","B":"..","a":"..","A":".."}                             spot bookTicker
+//! {"e":"bookTicker","u":n,"s":"..","b":"..","B":"..","a":"..","A":".."(,"T":n)(,"E":n)}
+//! {"e":"trade","E":n,("T":n,)"s":"..","t":n,"p":"..","q":"..",("T":n,)("X":"..",)"m":b(,"M":b)}
+//! {"e":"aggTrade","E":n,("T":n,)"s":"..","a":n,"p":"..","q":"..","f":n,"l":n,("T":n,)"m":b(,"M":b)}
+//! ```
+//!
+//! It never allocates (levels go into the caller's vector, preallocated to
+//! [`MAX_LEVELS_PER_MESSAGE`]) and never panics: the frame is consumed through slice methods
+//! that check their bounds, never by indexing.
+
+use crate::binance::codec::{Decoded, LevelUpdate, MAX_LEVELS_PER_MESSAGE};
+use crate::binance::BinanceMarket;
+use crate::book::Level;
+use crate::instrument::{Instrument, InstrumentRegistry};
+use crate::num::{parse_decimal, Px, Qty, Side};
+
+/// Decodes `frame` if it is in one of Binance's layouts and decodes without error; `None`
+/// otherwise ("not mine"), leaving the frame to the tape path. The levels of a `Depth` are in
+/// `levels`, cleared first; after `None` they are meaningless.
+pub fn scan_ws(
+    registry: &InstrumentRegistry,
+    market: BinanceMarket,
+    frame: &[u8],
+    levels: &mut Vec<LevelUpdate>,
+) -> Option<Decoded> {
+    levels.clear();
+    let mut scan = Scan {
+        registry,
+        market,
+        c: Cursor { rest: frame },
+    };
+    let combined = scan.c.eat(br#"{"stream":""#);
+    if combined {
+        scan.c.plain_string()?;
+        scan.c.expect(br#","data":"#)?;
+    }
+    let decoded = scan.data(levels)?;
+    if combined {
+        scan.c.expect(b"}")?;
+    }
+    scan.c.rest.is_empty().then_some(decoded)
+}
+
+/// The unread rest of a frame.
+struct Cursor<'f> {
+    rest: &'f [u8],
+}
+
+impl<'f> Cursor<'f> {
+    /// Consumes `literal` if the rest starts with it.
+    fn eat(&mut self, literal: &[u8]) -> bool {
+        match self.rest.strip_prefix(literal) {
+            Some(rest) => {
+                self.rest = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn expect(&mut self, literal: &[u8]) -> Option<()> {
+        self.eat(literal).then_some(())
+    }
+
+    /// A JSON number that simd-json reads as an unsigned integer: `0` or digits without a
+    /// leading zero, within `u64`. A fraction or exponent is left unread, so the literal
+    /// expected next does not match.
+    fn uint(&mut self) -> Option<u64> {
+        let end = self
+            .rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(self.rest.len());
+        let (digits, rest) = self.rest.split_at_checked(end)?;
+        if let [] | [b'0', _, ..] = digits {
+            return None;
+        }
+        let mut value: u64 = 0;
+        for &d in digits {
+            value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        }
+        self.rest = rest;
+        Some(value)
+    }
+
+    fn bool(&mut self) -> Option<bool> {
+        if self.eat(b"true") {
+            Some(true)
+        } else if self.eat(b"false") {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// The rest of a string whose opening quote is consumed, up to and including the closing
+    /// one: printable ASCII without escapes, so valid JSON and equal to its decoded value.
+    fn plain_string(&mut self) -> Option<&'f [u8]> {
+        let end = self
+            .rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || !(0x20..=0x7e).contains(&b))?;
+        let (text, rest) = self.rest.split_at_checked(end)?;
+        self.rest = rest.strip_prefix(b"\"")?;
+        Some(text)
+    }
+
+    /// The rest of a string holding a decimal, parsed at `scale`. Only the closing quote is
+    /// searched for: a decimal that parses is made of digits, signs, a point and `e`/`E`, so
+    /// the string was plain.
+    fn decimal(&mut self, scale: u32) -> Option<i64> {
+        let end = self.rest.iter().position(|&b| b == b'"')?;
+        let (text, rest) = self.rest.split_at_checked(end)?;
+        let value = parse_decimal(text, scale).ok()?;
+        self.rest = rest.get(1..)?;
+        Some(value)
+    }
+}
+
+/// One frame's scan: the cursor and what decoding needs besides the bytes.
+struct Scan<'r, 'f> {
+    registry: &'r InstrumentRegistry,
+    market: BinanceMarket,
+    c: Cursor<'f>,
+}
+
+impl<'r, 'f> Scan<'r, 'f> {
+    /// The data object, told apart by its first key, up to and including its closing brace.
+    fn data(&mut self, levels: &mut Vec<LevelUpdate>) -> Option<Decoded> {
+        if self.c.eat(br#"{"e":"depthUpdate","E":"#) {
+            self.depth(levels)
+        } else if self.c.eat(br#"{"e":"trade","E":"#) {
+            self.trade(false)
+        } else if self.c.eat(br#"{"e":"aggTrade","E":"#) {
+            self.trade(true)
+        } else if self.c.eat(br#"{"e":"bookTicker","u":"#) || self.c.eat(br#"{"u":"#) {
+            self.ticker()
+        } else {
+            None
+        }
+    }
+
+    /// The symbol string (its opening quote consumed), looked up under this market's venue.
+    fn instrument(&mut self) -> Option<&'r Instrument> {
+        let symbol = self.c.plain_string()?;
+        let registry = self.registry;
+        registry
+            .find(self.market.venue(), symbol)
+            .and_then(|id| registry.get(id))
+    }
+
+    fn depth(&mut self, levels: &mut Vec<LevelUpdate>) -> Option<Decoded> {
+        let c = &mut self.c;
+        c.uint()?;
+        if c.eat(br#","T":"#) {
+            c.uint()?;
+        }
+        c.expect(br#","s":""#)?;
+        let inst = self.instrument()?;
+        let c = &mut self.c;
+        c.expect(br#","U":"#)?;
+        let first_id = c.uint()?;
+        c.expect(br#","u":"#)?;
+        let last_id = c.uint()?;
+        let prev_last_id = if c.eat(br#","pu":"#) {
+            Some(c.uint()?)
+        } else if self.market == BinanceMarket::UsdmFutures {
+            // The tape path refuses it (`MissingField("pu")`).
+            return None;
+        } else {
+            None
+        };
+        c.expect(br#","b":["#)?;
+        push_levels(c, inst, Side::Buy, levels)?;
+        c.expect(br#","a":["#)?;
+        push_levels(c, inst, Side::Sell, levels)?;
+        c.expect(b"}")?;
+        Some(Decoded::Depth {
+            instrument: inst.id,
+            first_id,
+            last_id,
+            prev_last_id,
+        })
+    }
+
+    /// `trade` (id in `t`) or `aggTrade` (id in `a`, then the first and last trade ids).
+    fn trade(&mut self, aggregate: bool) -> Option<Decoded> {
+        let c = &mut self.c;
+        c.uint()?;
+        if c.eat(br#","T":"#) {
+            c.uint()?;
+        }
+        c.expect(br#","s":""#)?;
+        let inst = self.instrument()?;
+        let c = &mut self.c;
+        c.expect(if aggregate { br#","a":"# } else { br#","t":"# })?;
+        let trade_id = c.uint()?;
+        c.expect(br#","p":""#)?;
+        let px = c.decimal(inst.price_scale)?;
+        c.expect(br#","q":""#)?;
+        let qty = c.decimal(inst.qty_scale)?;
+        if aggregate {
+            c.expect(br#","f":"#)?;
+            c.uint()?;
+            c.expect(br#","l":"#)?;
+            c.uint()?;
+        }
+        if c.eat(br#","T":"#) {
+            c.uint()?;
+        }
+        if c.eat(br#","X":""#) {
+            c.plain_string()?;
+        }
+        c.expect(br#","m":"#)?;
+        let buyer_is_maker = c.bool()?;
+        if c.eat(br#","M":"#) {
+            c.bool()?;
+        }
+        c.expect(b"}")?;
+        Some(Decoded::Trade {
+            instrument: inst.id,
+            trade_id,
+            px: Px(px),
+            qty: Qty(qty),
+            aggressor: if buyer_is_maker {
+                Side::Sell
+            } else {
+                Side::Buy
+            },
+        })
+    }
+
+    /// A `bookTicker`, from the value of `u` on.
+    fn ticker(&mut self) -> Option<Decoded> {
+        let update_id = self.c.uint()?;
+        self.c.expect(br#","s":""#)?;
+        let inst = self.instrument()?;
+        let (ps, qs) = (inst.price_scale, inst.qty_scale);
+        let c = &mut self.c;
+        c.expect(br#","b":""#)?;
+        let bid_px = c.decimal(ps)?;
+        c.expect(br#","B":""#)?;
+        let bid_qty = c.decimal(qs)?;
+        c.expect(br#","a":""#)?;
+        let ask_px = c.decimal(ps)?;
+        c.expect(br#","A":""#)?;
+        let ask_qty = c.decimal(qs)?;
+        if c.eat(br#","T":"#) {
+            c.uint()?;
+        }
+        if c.eat(br#","E":"#) {
+            c.uint()?;
+        }
+        c.expect(b"}")?;
+        Some(Decoded::Ticker {
+            instrument: inst.id,
+            update_id,
+            bid: Level {
+                px: Px(bid_px),
+                qty: Qty(bid_qty),
+            },
+            ask: Level {
+                px: Px(ask_px),
+                qty: Qty(ask_qty),
+            },
+        })
+    }
+}
+
+/// The levels of one side, from just past its opening bracket to just past its closing one.
+fn push_levels(
+    c: &mut Cursor<'_>,
+    inst: &Instrument,
+    side: Side,
+    levels: &mut Vec<LevelUpdate>,
+) -> Option<()> {
+    if c.eat(b"]") {
+        return Some(());
+    }
+    loop {
+        c.expect(br#"[""#)?;
+        let px = c.decimal(inst.price_scale)?;
+        c.expect(br#",""#)?;
+        let qty = c.decimal(inst.qty_scale)?;
+        c.expect(b"]")?;
+        // The tape path refuses it (`TooManyLevels`); the check also keeps `push` from growing
+        // the preallocated vector.
+        if levels.len() >= MAX_LEVELS_PER_MESSAGE {
+            return None;
+        }
+        levels.push(LevelUpdate {
+            side,
+            px: Px(px),
+            qty: Qty(qty),
+        });
+        if c.eat(b"]") {
+            return Some(());
+        }
+        c.expect(b",")?;
+    }
+}
