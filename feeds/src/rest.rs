@@ -327,7 +327,8 @@ fn dechunk(mut data: &[u8], body: &mut Vec<u8>) -> Result<(), RestError> {
         if size == 0 {
             return Ok(());
         }
-        if body.len() + size > MAX_BODY_BYTES {
+        // Compared without adding: a hostile size near usize::MAX must not overflow.
+        if size > MAX_BODY_BYTES.saturating_sub(body.len()) {
             return Err(RestError::TooLarge);
         }
         let chunk = data.get(..size).ok_or(RestError::Protocol)?;
@@ -399,6 +400,29 @@ mod tests {
             parse_response(huge.as_bytes(), &mut body),
             Err(RestError::TooLarge)
         );
+    }
+
+    proptest::proptest! {
+        /// Hostile responses: any bytes after a plausible head never panic, and an accepted body
+        /// is never longer than the response.
+        #[test]
+        fn arbitrary_responses_never_panic(
+            head in proptest::sample::select(vec![
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "HTTP/1.1 200 OK\r\n\r\n",
+                "",
+            ]),
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        ) {
+            let mut raw = head.as_bytes().to_vec();
+            raw.extend_from_slice(&tail);
+            let mut body = Vec::new();
+            if parse_response(&raw, &mut body).is_ok() {
+                proptest::prop_assert!(body.len() <= raw.len());
+            }
+            let _ = response_complete(&raw);
+        }
     }
 
     #[test]
