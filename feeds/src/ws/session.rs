@@ -184,6 +184,8 @@ pub struct SessionCounters {
 
 pub struct WsSession {
     endpoint: Endpoint,
+    /// The request URL, built once: a reconnect formats nothing.
+    url: String,
     addrs: Vec<SocketAddr>,
     next_addr: usize,
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -217,8 +219,15 @@ impl WsSession {
                 "wss endpoint without a TLS configuration",
             ));
         }
+        let url = format!(
+            "{}://{}{}",
+            if endpoint.tls { "wss" } else { "ws" },
+            endpoint.host_header(),
+            endpoint.path
+        );
         Ok(WsSession {
             endpoint,
+            url,
             addrs,
             next_addr: 0,
             tls,
@@ -379,16 +388,10 @@ impl WsSession {
             }
             _ => Transport::Plain(sock),
         };
-        let url = format!(
-            "{}://{}{}",
-            if self.endpoint.tls { "wss" } else { "ws" },
-            self.endpoint.host_header(),
-            self.endpoint.path
-        );
         self.readable = true;
         let config =
             tungstenite::protocol::WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-        match tungstenite::client::client_with_config(url.as_str(), transport, Some(config)) {
+        match tungstenite::client::client_with_config(self.url.as_str(), transport, Some(config)) {
             Ok((ws, _)) => self.open(Box::new(ws), now, on_event),
             Err(HandshakeError::Interrupted(mid)) => {
                 self.state = State::Handshaking {
