@@ -12,14 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use pulse_engine::config::{LiveSourceConfig, SourceConfig};
-use pulse_engine::live_source::{build_feed, LiveRings};
 use pulse_feeds::binance::live::BinanceLiveFeed;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::Clock;
 use pulse_feeds::event::{BookState, MarketEvent};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::latency::LatencyProbe;
-use pulse_feeds::log::DistinctLog;
 use pulse_feeds::num::{parse_decimal, Nanos, Px, Qty, Side};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::venue::{Fault, Venue as LocalVenue, VenueConfig};
@@ -151,26 +148,12 @@ fn run_with(
         ..support::live_source(ws, rest)
     };
     let _ = SourceConfig::Live(live.clone());
-    let clock = quanta::Clock::new();
-    let (md_tx, md_rx) = rtrb::RingBuffer::new(if stall.is_some() { 4_096 } else { 65_536 });
-    let (control_tx, control_rx) = rtrb::RingBuffer::new(64);
-    let (top_tx, mut top_rx) = rtrb::RingBuffer::new(4_096);
-    let reg = registry();
-    let rings = LiveRings {
-        md: md_tx,
-        resync: Some(control_rx),
-        tap: None,
-    };
-    let mut feed = build_feed(
-        &live,
-        &reg,
-        rings,
-        LatencyProbe::new(clock.clone()),
-        DistinctLog::new("feed", None),
-    )
-    .expect("live feed builds");
-    let mut book = BookStage::new(1, 8192, md_rx, vec![top_tx], LatencyProbe::new(clock))
-        .with_control(control_tx);
+    let md_capacity = if stall.is_some() { 4_096 } else { 65_536 };
+    let support::LiveRig {
+        mut feed,
+        mut book,
+        tops: mut top_rx,
+    } = support::live_rig(&live, &registry(), md_capacity, true);
 
     let wall = Clock::live();
     let mut observed = Observed::default();
@@ -389,23 +372,11 @@ fn a_silent_depth_stream_trips_the_per_stream_watchdog() {
     let mut reg = registry();
     reg.add(Venue::Binance, "ETHUSDT", 2, 8, Px(1), Qty(1_000))
         .unwrap();
-    let clock = quanta::Clock::new();
-    let (md_tx, md_rx) = rtrb::RingBuffer::new(65_536);
-    let (top_tx, mut top_rx) = rtrb::RingBuffer::new(4_096);
-    let rings = LiveRings {
-        md: md_tx,
-        resync: None,
-        tap: None,
-    };
-    let mut feed = build_feed(
-        &live,
-        &reg,
-        rings,
-        LatencyProbe::new(clock.clone()),
-        DistinctLog::new("feed", None),
-    )
-    .unwrap();
-    let mut book = BookStage::new(2, 8192, md_rx, vec![top_tx], LatencyProbe::new(clock));
+    let support::LiveRig {
+        mut feed,
+        mut book,
+        tops: mut top_rx,
+    } = support::live_rig(&live, &reg, 65_536, false);
     let wall = Clock::live();
     let until = Instant::now() + Duration::from_millis(2_500);
     while Instant::now() < until {

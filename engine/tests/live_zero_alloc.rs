@@ -11,12 +11,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use pulse_engine::live_source::{build_feed, LiveRings};
-use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::Clock;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::latency::LatencyProbe;
-use pulse_feeds::log::DistinctLog;
 use pulse_feeds::num::{Px, Qty};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::venue::{Venue as LocalVenue, VenueConfig};
@@ -83,23 +79,11 @@ fn live_feed_allocations_per_frame_after_warm_up() {
     let mut reg = InstrumentRegistry::new();
     reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
         .unwrap();
-    let clock = quanta::Clock::new();
-    let (md_tx, md_rx) = rtrb::RingBuffer::new(65_536);
-    let (top_tx, mut top_rx) = rtrb::RingBuffer::new(4_096);
-    let rings = LiveRings {
-        md: md_tx,
-        resync: None,
-        tap: None,
-    };
-    let mut feed = build_feed(
-        &live,
-        &reg,
-        rings,
-        LatencyProbe::new(clock.clone()),
-        DistinctLog::new("feed", None),
-    )
-    .unwrap();
-    let mut book = BookStage::new(1, 8192, md_rx, vec![top_tx], LatencyProbe::new(clock));
+    let support::LiveRig {
+        mut feed,
+        mut book,
+        tops: mut top_rx,
+    } = support::live_rig(&live, &reg, 65_536, false);
     let wall = Clock::live();
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut measuring_from = None;

@@ -22,3 +22,51 @@ pub fn live_source(ws_url: String, rest_url: String) -> LiveSourceConfig {
         max_session_age: Nanos::from_millis(3_600_000),
     }
 }
+
+/// A live feed built from `live` exactly as `pulse run` builds it, feeding a book stage whose
+/// tops come out of `tops`; with `control`, crossed books ask the feed for a resync.
+pub struct LiveRig {
+    pub feed: pulse_feeds::binance::live::BinanceLiveFeed,
+    pub book: pulse_feeds::book_stage::BookStage,
+    pub tops: rtrb::Consumer<pulse_feeds::event::MarketEvent>,
+}
+
+pub fn live_rig(
+    live: &LiveSourceConfig,
+    registry: &pulse_feeds::instrument::InstrumentRegistry,
+    md_capacity: usize,
+    control: bool,
+) -> LiveRig {
+    use pulse_feeds::latency::LatencyProbe;
+    let clock = quanta::Clock::new();
+    let (md_tx, md_rx) = rtrb::RingBuffer::new(md_capacity);
+    let (control_tx, control_rx) = rtrb::RingBuffer::new(64);
+    let (top_tx, tops) = rtrb::RingBuffer::new(4_096);
+    let rings = pulse_engine::live_source::LiveRings {
+        md: md_tx,
+        resync: control.then_some(control_rx),
+        tap: None,
+    };
+    let log = pulse_feeds::log::DistinctLog::new("feed", None);
+    let feed = pulse_engine::live_source::build_feed(
+        live,
+        registry,
+        rings,
+        LatencyProbe::new(clock.clone()),
+        log,
+    )
+    .expect("live feed builds");
+    let book = pulse_feeds::book_stage::BookStage::new(
+        registry.len(),
+        8192,
+        md_rx,
+        vec![top_tx],
+        LatencyProbe::new(clock),
+    );
+    let book = if control {
+        book.with_control(control_tx)
+    } else {
+        book
+    };
+    LiveRig { feed, book, tops }
+}
