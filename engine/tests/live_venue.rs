@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use pulse_engine::config::{LiveSourceConfig, SourceConfig};
+use pulse_engine::config::LiveSourceConfig;
 use pulse_feeds::binance::live::BinanceLiveFeed;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::Clock;
@@ -147,7 +147,6 @@ fn run_with(
         no_data_timeout: Nanos::from_millis(no_data_timeout_ms),
         ..support::live_source(ws, rest)
     };
-    let _ = SourceConfig::Live(live.clone());
     let md_capacity = if stall.is_some() { 4_096 } else { 65_536 };
     let support::LiveRig {
         mut feed,
