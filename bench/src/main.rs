@@ -1,6 +1,8 @@
 //! `pulse-bench`: latency distributions of Pulse's building blocks and pipelines, each beside a
 //! baseline measured in the same run, so that the figure that matters is a ratio.
 
+mod baselines;
+mod parse;
 mod report;
 mod ring;
 
@@ -14,11 +16,13 @@ use clap::{Parser, ValueEnum};
 enum Scenario {
     /// One-way hop latency and throughput between two threads: rtrb, crossbeam, std mpsc.
     Ring,
+    /// Per-message decode latency of real Binance frames: Pulse, serde_json, sonic-rs, simd-json.
+    Parse,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Layout {
-    /// The two threads pinned to cores 0 and 1.
+    /// Threads pinned to cores 0 and 1 (a one-thread scenario: core 0).
     Pinned,
     /// Left to the scheduler.
     Unpinned,
@@ -49,15 +53,23 @@ fn main() -> ExitCode {
         Layout::Pinned if machine_cores >= 2 => [Some(0), Some(1)],
         _ => [None, None],
     };
-    let (name, results) = match cli.scenario {
-        Scenario::Ring => ("ring", ring::run(duration, cores)),
+    let (name, results, pinned) = match cli.scenario {
+        Scenario::Ring => ("ring", ring::run(duration, cores), &cores[..]),
+        // One thread, on the first core of the layout.
+        Scenario::Parse => match parse::run(duration, cores[0]) {
+            Ok(results) => ("parse", results, &cores[..1]),
+            Err(e) => {
+                eprintln!("pulse-bench parse: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     let layout = if cores[0].is_some() {
         "pinned"
     } else {
         "unpinned"
     };
-    let env = report::env(layout, machine_cores, &cores);
+    let env = report::env(layout, machine_cores, pinned);
     if let Some(dir) = &cli.hgrm {
         if let Err(e) = report::write_hgrm(dir, name, &results) {
             eprintln!("pulse-bench: cannot write {}: {e}", dir.display());

@@ -52,3 +52,38 @@ fn ring_prints_the_documented_json_object() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn parse_prints_the_documented_json_object() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pulse-bench"))
+        .args(["parse", "--json", "--duration", "0.05"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scenario"], "parse");
+    let results = v["results"].as_array().unwrap();
+    let cases: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| (r["case"].as_str().unwrap(), r["name"].as_str().unwrap()))
+        .collect();
+    let names = ["pulse", "serde_json", "sonic_rs", "simd_json_value"];
+    let expected: Vec<(&str, &str)> = ["depthUpdate", "bookTicker"]
+        .iter()
+        .flat_map(|case| names.map(|name| (*case, name)))
+        .collect();
+    assert_eq!(cases, expected);
+    for r in results {
+        assert_eq!(r["unit"], "ns");
+        assert!(field(r, "count") > 0, "{r}");
+        let ladder = ["p50", "p90", "p99", "p999", "p9999", "max"].map(|k| field(r, k));
+        assert!(ladder.windows(2).all(|w| w[0] <= w[1]), "{r}");
+        assert!(ladder[0] > 0, "{r}");
+    }
+    let env = &v["env"];
+    assert!(env["cpu"].is_string() && env["layout"].is_string(), "{env}");
+}
