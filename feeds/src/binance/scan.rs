@@ -177,14 +177,19 @@ impl<'r, 'f> Scan<'r, 'f> {
             .and_then(|id| registry.get(id))
     }
 
-    fn depth(&mut self, levels: &mut Vec<LevelUpdate>) -> Option<Decoded> {
-        let c = &mut self.c;
-        c.uint()?;
-        if c.eat(br#","T":"#) {
-            c.uint()?;
+    /// The head shared by `depthUpdate`, `trade` and `aggTrade`, from the value of `E` on: the
+    /// event time, an optional transaction time `T`, and the symbol.
+    fn event_head(&mut self) -> Option<&'r Instrument> {
+        self.c.uint()?;
+        if self.c.eat(br#","T":"#) {
+            self.c.uint()?;
         }
-        c.expect(br#","s":""#)?;
-        let inst = self.instrument()?;
+        self.c.expect(br#","s":""#)?;
+        self.instrument()
+    }
+
+    fn depth(&mut self, levels: &mut Vec<LevelUpdate>) -> Option<Decoded> {
+        let inst = self.event_head()?;
         let c = &mut self.c;
         c.expect(br#","U":"#)?;
         let first_id = c.uint()?;
@@ -213,13 +218,7 @@ impl<'r, 'f> Scan<'r, 'f> {
 
     /// `trade` (id in `t`) or `aggTrade` (id in `a`, then the first and last trade ids).
     fn trade(&mut self, aggregate: bool) -> Option<Decoded> {
-        let c = &mut self.c;
-        c.uint()?;
-        if c.eat(br#","T":"#) {
-            c.uint()?;
-        }
-        c.expect(br#","s":""#)?;
-        let inst = self.instrument()?;
+        let inst = self.event_head()?;
         let c = &mut self.c;
         c.expect(if aggregate { br#","a":"# } else { br#","t":"# })?;
         let trade_id = c.uint()?;
