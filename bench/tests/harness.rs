@@ -10,12 +10,12 @@ fn field(v: &serde_json::Value, key: &str) -> u64 {
         .unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
-#[test]
-fn ring_prints_the_documented_json_object() {
-    let dir = std::env::temp_dir().join(format!("pulse-bench-hgrm-{}", std::process::id()));
+/// Runs `pulse-bench ARGS --json` and returns its JSON object.
+fn run_json(args: &[&str], extra: &[&std::ffi::OsStr]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_pulse-bench"))
-        .args(["ring", "--json", "--duration", "0.05", "--hgrm"])
-        .arg(&dir)
+        .args(args)
+        .arg("--json")
+        .args(extra)
         .output()
         .unwrap();
     assert!(
@@ -23,7 +23,25 @@ fn ring_prints_the_documented_json_object() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A result in ns with at least `min_count` samples and percentiles in order, none zero.
+fn assert_distribution(r: &serde_json::Value, min_count: u64) {
+    assert_eq!(r["unit"], "ns");
+    assert!(field(r, "count") >= min_count, "{r}");
+    let ladder = ["p50", "p90", "p99", "p999", "p9999", "max"].map(|k| field(r, k));
+    assert!(ladder.windows(2).all(|w| w[0] <= w[1]), "{r}");
+    assert!(ladder[0] > 0, "{r}");
+}
+
+#[test]
+fn ring_prints_the_documented_json_object() {
+    let dir = std::env::temp_dir().join(format!("pulse-bench-hgrm-{}", std::process::id()));
+    let v = run_json(
+        &["ring", "--duration", "0.05"],
+        &[std::ffi::OsStr::new("--hgrm"), dir.as_os_str()],
+    );
     assert_eq!(v["scenario"], "ring");
     let names: Vec<&str> = v["results"]
         .as_array()
@@ -33,11 +51,7 @@ fn ring_prints_the_documented_json_object() {
         .collect();
     assert_eq!(names, ["pulse", "crossbeam", "std_mpsc"]);
     for r in v["results"].as_array().unwrap() {
-        assert_eq!(r["unit"], "ns");
-        assert!(field(r, "count") > 100, "{r}");
-        let ladder = ["p50", "p90", "p99", "p999", "p9999", "max"].map(|k| field(r, k));
-        assert!(ladder.windows(2).all(|w| w[0] <= w[1]), "{r}");
-        assert!(ladder[0] > 0, "{r}");
+        assert_distribution(r, 101);
         assert!(r["throughput_msgs_per_s"].as_f64().unwrap() > 0.0, "{r}");
     }
     let env = &v["env"];
@@ -55,16 +69,7 @@ fn ring_prints_the_documented_json_object() {
 
 #[test]
 fn parse_prints_the_documented_json_object() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulse-bench"))
-        .args(["parse", "--json", "--duration", "0.05"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_json(&["parse", "--duration", "0.05"], &[]);
     assert_eq!(v["scenario"], "parse");
     let results = v["results"].as_array().unwrap();
     let cases: Vec<(&str, &str)> = results
@@ -78,11 +83,7 @@ fn parse_prints_the_documented_json_object() {
         .collect();
     assert_eq!(cases, expected);
     for r in results {
-        assert_eq!(r["unit"], "ns");
-        assert!(field(r, "count") > 0, "{r}");
-        let ladder = ["p50", "p90", "p99", "p999", "p9999", "max"].map(|k| field(r, k));
-        assert!(ladder.windows(2).all(|w| w[0] <= w[1]), "{r}");
-        assert!(ladder[0] > 0, "{r}");
+        assert_distribution(r, 1);
     }
     let env = &v["env"];
     assert!(env["cpu"].is_string() && env["layout"].is_string(), "{env}");

@@ -83,10 +83,7 @@ fn temp_dir(name: &str) -> Dir {
 }
 
 fn registry() -> InstrumentRegistry {
-    let mut r = InstrumentRegistry::new();
-    r.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
-        .unwrap();
-    r
+    support::btcusdt()
 }
 
 #[derive(Debug, Default)]
@@ -363,10 +360,7 @@ fn a_silent_depth_stream_trips_the_per_stream_watchdog() {
         no_data_timeout: Nanos::from_millis(3_000),
         stream_timeout: Nanos::from_millis(600),
         reconnect_max: Nanos::from_millis(200),
-        ..support::live_source(
-            format!("ws://{}", venue.addr()),
-            format!("http://{}", venue.addr()),
-        )
+        ..support::loopback_source(venue.addr())
     };
     let mut reg = registry();
     reg.add(Venue::Binance, "ETHUSDT", 2, 8, Px(1), Qty(1_000))

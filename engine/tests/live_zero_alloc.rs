@@ -12,8 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pulse_feeds::clock::Clock;
-use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::num::{Px, Qty};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::venue::{Venue as LocalVenue, VenueConfig};
 
@@ -72,13 +70,8 @@ fn live_feed_allocations_per_frame_after_warm_up() {
     vc.ping_interval = Duration::ZERO;
     vc.wait_for_client = true;
     let venue = LocalVenue::start(vc).expect("venue starts");
-    let live = support::live_source(
-        format!("ws://{}", venue.addr()),
-        format!("http://{}", venue.addr()),
-    );
-    let mut reg = InstrumentRegistry::new();
-    reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
-        .unwrap();
+    let live = support::loopback_source(venue.addr());
+    let reg = support::btcusdt();
     let support::LiveRig {
         mut feed,
         mut book,

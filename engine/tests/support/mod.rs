@@ -23,6 +23,26 @@ pub fn live_source(ws_url: String, rest_url: String) -> LiveSourceConfig {
     }
 }
 
+/// [`live_source`] for a local venue at `addr`, over ws and http.
+pub fn loopback_source(addr: std::net::SocketAddr) -> LiveSourceConfig {
+    live_source(format!("ws://{addr}"), format!("http://{addr}"))
+}
+
+/// BTCUSDT on Binance spot at the wire's scales (price 2, quantity 8), lot 0.00001.
+pub fn btcusdt() -> pulse_feeds::instrument::InstrumentRegistry {
+    let mut r = pulse_feeds::instrument::InstrumentRegistry::new();
+    r.add(
+        Venue::Binance,
+        "BTCUSDT",
+        2,
+        8,
+        pulse_feeds::num::Px(1),
+        pulse_feeds::num::Qty(1_000),
+    )
+    .expect("a fresh registry takes BTCUSDT");
+    r
+}
+
 /// A live feed built from `live` exactly as `pulse run` builds it, feeding a book stage whose
 /// tops come out of `tops`; with `control`, crossed books ask the feed for a resync.
 pub struct LiveRig {
