@@ -159,3 +159,78 @@ pub enum MarketEvent {
     Book(BookTop),
     Trade(TradeEvent),
 }
+
+impl MarketEvent {
+    /// When the input behind this event was received: the time logic orders events by.
+    pub fn recv_ts(&self) -> Nanos {
+        match self {
+            MarketEvent::Book(top) => top.meta.recv_ts,
+            MarketEvent::Trade(trade) => trade.meta.recv_ts,
+        }
+    }
+}
+
+/// Applies market events from `ring` in order, at most `budget`, stopping before the first one
+/// received after `limit` (`None`: no limit). A stage that acts on an order first applies the
+/// market only up to the order's trigger this way, so a fast replay never decides or fills on
+/// the future. Returns how many were applied.
+pub fn drain_market_until(
+    ring: &mut rtrb::Consumer<MarketEvent>,
+    limit: Option<Nanos>,
+    budget: usize,
+    mut apply: impl FnMut(&MarketEvent),
+) -> usize {
+    let mut n = 0;
+    while n < budget {
+        match ring.peek() {
+            Ok(event) if limit.is_none_or(|t| event.recv_ts() <= t) => {}
+            _ => break,
+        }
+        if let Ok(event) = ring.pop() {
+            apply(&event);
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trade_at(ts: u64) -> MarketEvent {
+        MarketEvent::Trade(TradeEvent {
+            meta: EventMeta {
+                recv_ts: Nanos(ts),
+                ..EventMeta::default()
+            },
+            trade_id: ts,
+            px: Px(1),
+            qty: Qty(1),
+            aggressor: Side::Buy,
+        })
+    }
+
+    #[test]
+    fn draining_stops_at_the_limit_and_the_budget() {
+        let (mut tx, mut rx) = rtrb::RingBuffer::new(8);
+        for ts in [10, 20, 20, 30, 40] {
+            tx.push(trade_at(ts)).unwrap();
+        }
+        let mut seen = Vec::new();
+        let n = drain_market_until(&mut rx, Some(Nanos(20)), 8, |e| seen.push(e.recv_ts().0));
+        assert_eq!(
+            (n, seen.as_slice()),
+            (3, &[10, 20, 20][..]),
+            "later events wait"
+        );
+        let n = drain_market_until(&mut rx, None, 1, |e| seen.push(e.recv_ts().0));
+        assert_eq!(
+            (n, seen.last()),
+            (1, Some(&30)),
+            "the budget bounds one call"
+        );
+        assert_eq!(drain_market_until(&mut rx, Some(Nanos(39)), 8, |_| {}), 0);
+        assert_eq!(drain_market_until(&mut rx, None, 8, |_| {}), 1);
+    }
+}

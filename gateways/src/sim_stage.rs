@@ -6,7 +6,7 @@
 //! rings between threads, the venue may already have applied later events when the order
 //! arrives.)
 
-use pulse_feeds::event::MarketEvent;
+use pulse_feeds::event::{drain_market_until, MarketEvent};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
@@ -50,28 +50,10 @@ impl SimGatewayStage {
     }
 
     fn apply_market_until(&mut self, limit: Option<Nanos>, budget: usize) -> usize {
-        let mut n = 0;
-        while n < budget {
-            let due = match self.market.peek() {
-                Ok(event) => limit.is_none_or(|t| market_time(event) <= t),
-                Err(_) => false,
-            };
-            if !due {
-                break;
-            }
-            if let Ok(event) = self.market.pop() {
-                self.venue.on_market(&event);
-                n += 1;
-            }
-        }
-        n
-    }
-}
-
-fn market_time(event: &MarketEvent) -> Nanos {
-    match event {
-        MarketEvent::Book(top) => top.meta.recv_ts,
-        MarketEvent::Trade(trade) => trade.meta.recv_ts,
+        let venue = &mut self.venue;
+        drain_market_until(&mut self.market, limit, budget, |event| {
+            venue.on_market(event)
+        })
     }
 }
 

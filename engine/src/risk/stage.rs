@@ -5,7 +5,7 @@
 //! An intent is checked against the reference as of the market event it was decided on: market
 //! events later than the intent are applied only after it (no look-ahead on a fast replay).
 
-use pulse_feeds::event::MarketEvent;
+use pulse_feeds::event::{drain_market_until, MarketEvent};
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::num::{Nanos, Px};
@@ -94,28 +94,17 @@ impl RiskStage {
     }
 
     fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
-        let mut n = 0;
-        while n < EVENTS_PER_CALL {
-            let due = match self.market.peek() {
-                Ok(MarketEvent::Book(top)) => limit.is_none_or(|t| top.meta.recv_ts <= t),
-                Ok(MarketEvent::Trade(trade)) => limit.is_none_or(|t| trade.meta.recv_ts <= t),
-                Err(_) => false,
-            };
-            if !due {
-                break;
-            }
-            if let Ok(MarketEvent::Book(top)) = self.market.pop() {
-                self.checks.on_book(&top);
-                if let (Some(mark), Some(mid)) = (
-                    self.marks.get_mut(top.meta.instrument.0 as usize),
-                    top.mid(),
-                ) {
+        let (checks, marks) = (&mut self.checks, &mut self.marks);
+        drain_market_until(&mut self.market, limit, EVENTS_PER_CALL, |event| {
+            if let MarketEvent::Book(top) = event {
+                checks.on_book(top);
+                if let (Some(mark), Some(mid)) =
+                    (marks.get_mut(top.meta.instrument.0 as usize), top.mid())
+                {
                     *mark = Some(mid);
                 }
             }
-            n += 1;
-        }
-        n
+        })
     }
 
     fn on_intent(&mut self, intent: OrderIntent) {
