@@ -128,9 +128,9 @@ fn record(args: &RecordArgs) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("the writer thread failed"))??;
     for inst in cfg.instruments.iter() {
         let i = inst.id.0 as usize;
-        if let (Some(c), Some(sync)) = (book.counters(i), book_sync_counters(&book, i)) {
+        if let (Some(c), Some(state)) = (book.counters(i), book.state(i)) {
             eprintln!(
-                "pulse record: {}: {} book updates, ticker check {} ok / {} mismatch{sync}",
+                "pulse record: {}: {} book updates, ticker check {} ok / {} mismatch, book {state:?}",
                 inst.symbol, c.commits, c.ticker_ok, c.ticker_mismatch
             );
         }
@@ -143,10 +143,6 @@ fn record(args: &RecordArgs) -> anyhow::Result<()> {
         bail!("{tap_lost} messages could not be recorded (the writer fell behind)");
     }
     Ok(())
-}
-
-fn book_sync_counters(book: &BookStage, i: usize) -> Option<String> {
-    book.state(i).map(|s| format!(", book {s:?}"))
 }
 
 /// The writer thread: capture lines from tapped records; returns the number of lines written.
