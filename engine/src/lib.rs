@@ -3,13 +3,18 @@
 #![deny(unsafe_code)]
 
 pub mod config;
+pub mod decisions;
+pub mod health;
 pub mod intent;
+pub mod journal_cmd;
 pub mod live_source;
 pub mod pipeline;
 pub mod record_cmd;
 pub mod replay_cmd;
 pub mod risk;
 pub mod runtime;
+pub mod stats;
+pub mod stats_cmd;
 pub mod strategy;
 pub mod summary;
 pub mod venue_cmd;

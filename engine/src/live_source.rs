@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use pulse_feeds::binance::live::{stream_path, BinanceLiveFeed, LiveParts, Tap};
 use pulse_feeds::event::{MdEvent, ResyncRequest};
+use pulse_feeds::input_journal::InputJournal;
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
@@ -21,6 +22,7 @@ pub struct LiveRings {
     pub md: rtrb::Producer<MdEvent>,
     pub resync: Option<rtrb::Consumer<ResyncRequest>>,
     pub tap: Option<Tap>,
+    pub journal: Option<InputJournal>,
 }
 
 pub fn build_feed(
@@ -78,6 +80,7 @@ pub fn build_feed(
         probe,
         log,
         tap: rings.tap,
+        journal: rings.journal,
     })
     .map_err(anyhow::Error::msg)
 }

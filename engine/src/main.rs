@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pulse_engine::{config, record_cmd, replay_cmd, runtime, summary, venue_cmd};
+use pulse_engine::{
+    config, journal_cmd, record_cmd, replay_cmd, runtime, stats_cmd, summary, venue_cmd,
+};
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +25,8 @@ enum Command {
     Run {
         #[arg(long)]
         config: PathBuf,
+        #[command(flatten)]
+        overrides: runtime::Overrides,
     },
     /// Validate a config and exit: 0 if it would start, 1 with the offending key and line if not.
     CheckConfig {
@@ -35,8 +39,13 @@ enum Command {
     /// Serve a capture as a local Binance venue (ws/wss streams and REST depth on one port),
     /// with fault injection, until SIGINT/SIGTERM.
     Venue(venue_cmd::VenueArgs),
+    /// Read a journal directory: dump its records, verify its checksums, or count them.
+    Journal(journal_cmd::JournalArgs),
     /// Record a live venue session (every frame and REST snapshot) into a capture file.
     Record(record_cmd::RecordArgs),
+    /// Show a running engine's stats file (live, or --once, --json), or serve it as
+    /// Prometheus text with --prometheus ADDR.
+    Stats(stats_cmd::StatsArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +54,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay_cmd::run(&args),
         Command::Venue(args) => venue_cmd::run(&args),
         Command::Record(args) => record_cmd::run(&args),
+        Command::Stats(args) => stats_cmd::run(&args),
+        Command::Journal(args) => journal_cmd::run(&args),
         Command::CheckConfig { config: path } => match config::load(&path) {
             Ok(cfg) => {
                 println!(
@@ -60,9 +71,12 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Run { config: path } => {
+        Command::Run {
+            config: path,
+            overrides,
+        } => {
             let cfg = match config::load(&path) {
-                Ok(cfg) => cfg,
+                Ok(cfg) => overrides.apply(cfg),
                 Err(e) => {
                     eprintln!("{}: {e}", path.display());
                     return ExitCode::FAILURE;

@@ -11,19 +11,24 @@
 use anyhow::Context;
 use pulse_feeds::binance::live::BinanceLiveFeed;
 use pulse_feeds::book_stage::BookStage;
-use pulse_feeds::capture::CaptureReader;
 use pulse_feeds::clock::ReplayTime;
+use pulse_feeds::input_journal::{self, InputJournal};
 use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::latency::LatencyProbe;
+use pulse_feeds::latency::{self, LatencyCollector, SAMPLE_RING};
 use pulse_feeds::log::{DistinctLog, LogRecord};
+use pulse_feeds::metrics::MetricSink;
 use pulse_feeds::num::Nanos;
-use pulse_feeds::replay::CaptureFeed;
+use pulse_feeds::replay::{CaptureFeed, RecordedInput};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::sim::SimVenue;
 use pulse_gateways::sim_stage::SimGatewayStage;
+use pulse_journal::{Appender, JournalService};
 use rtrb::RingBuffer;
 
-use crate::config::{Config, GatewayConfig, SourceConfig, StageKind, StrategyConfig};
+use crate::config::{
+    Config, GatewayConfig, JournalConfig, SourceConfig, StageKind, StrategyConfig,
+};
+use crate::decisions::{self, OutputJournal};
 use crate::live_source::{build_feed, LiveRings};
 use crate::risk::checks::RiskChecks;
 use crate::risk::stage::{RiskRings, RiskStage};
@@ -57,17 +62,6 @@ impl HotStage {
             HotStage::Strategy(_) => StageKind::Strategy,
             HotStage::Risk(_) => StageKind::Risk,
             HotStage::Gateway(_) => StageKind::Gateway,
-        }
-    }
-
-    pub fn probe(&self) -> &LatencyProbe {
-        match self {
-            HotStage::Feed(s) => s.probe(),
-            HotStage::LiveFeed(s) => s.probe(),
-            HotStage::Book(s) => s.probe(),
-            HotStage::Strategy(s) => s.probe(),
-            HotStage::Risk(s) => s.probe(),
-            HotStage::Gateway(s) => s.probe(),
         }
     }
 
@@ -118,6 +112,10 @@ impl Stage for HotStage {
     fn on_close(&mut self) {
         self.inner().on_close()
     }
+
+    fn report(&self, out: MetricSink<'_>) {
+        self.inner_ref().report(out)
+    }
 }
 
 /// Everything `build` makes: the stages in pipeline order, and the handles the main thread keeps.
@@ -127,11 +125,39 @@ pub struct Pipeline {
     pub kill: KillSwitch,
     pub log: rtrb::Consumer<LogRecord>,
     pub instruments: InstrumentRegistry,
+    /// Each stage's latency samples, in pipeline order, named after the stage.
+    pub latency: Vec<(&'static str, LatencyCollector)>,
+    /// The background threads of the journal streams the stages write (none without a
+    /// `[journal]`): their faults drive health, and they make the last `msync` at the end.
+    pub journals: Vec<(&'static str, JournalService)>,
+}
+
+/// Opens one stream of the configured journal, recovering a torn tail left by a crash.
+pub fn open_stream(
+    cfg: &JournalConfig,
+    stream: &'static str,
+    services: &mut Vec<(&'static str, JournalService)>,
+) -> anyhow::Result<Appender> {
+    let mut options = pulse_journal::JournalConfig::new(cfg.dir.clone(), stream);
+    options.segment_bytes = cfg.segment_bytes;
+    let (appender, service) = Appender::open(options).with_context(|| {
+        format!(
+            "cannot open journal stream {stream} in {}",
+            cfg.dir.display()
+        )
+    })?;
+    services.push((stream, service));
+    Ok(appender)
 }
 
 pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     let rings = &cfg.rings;
-    let probe = || LatencyProbe::new(clock.clone());
+    let mut latency = Vec::with_capacity(5);
+    let mut probe = |stage: &'static str| {
+        let (probe, collector) = latency::channel(clock.clone(), SAMPLE_RING);
+        latency.push((stage, collector));
+        probe
+    };
     let instruments = cfg.instruments.clone();
     let (md_tx, md_rx) = RingBuffer::new(rings.market_data);
     let (book_strategy_tx, book_strategy_rx) = RingBuffer::new(rings.book_events);
@@ -145,35 +171,58 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     let (control_tx, control_rx) = RingBuffer::new(CONTROL_RING);
 
     let replay_time = ReplayTime::default();
+    let mut journals = Vec::new();
+    // Sessions are ordered by sequence; their timestamp is 0 so that replays write the same
+    // bytes (the wall-clock start of a run is in the events stream).
+    let input_journal = match &cfg.journal {
+        Some(j) => Some(
+            InputJournal::start(
+                open_stream(j, input_journal::STREAM, &mut journals)?,
+                Nanos(0),
+            )
+            .context("cannot start a session in the input journal")?,
+        ),
+        None => None,
+    };
+    let output_journal = match &cfg.journal {
+        Some(j) => Some(
+            OutputJournal::start(open_stream(j, decisions::STREAM, &mut journals)?, Nanos(0))
+                .context("cannot start a session in the output journal")?,
+        ),
+        None => None,
+    };
     let log = DistinctLog::new("feed", Some(log_tx));
     let feed = match &cfg.source {
         SourceConfig::Capture { path, speed_milli } => {
-            let reader = CaptureReader::open(path)
-                .with_context(|| format!("cannot open capture {}", path.display()))?;
-            HotStage::Feed(
-                CaptureFeed::new(
-                    reader,
-                    instruments.clone(),
-                    md_tx,
-                    replay_time.clone(),
-                    probe(),
-                    log,
-                )
-                .paced(*speed_milli)
-                .with_control(control_rx),
+            let input = RecordedInput::open(path)
+                .with_context(|| format!("cannot open recorded input {}", path.display()))?;
+            let feed = CaptureFeed::new(
+                input,
+                instruments.clone(),
+                md_tx,
+                replay_time.clone(),
+                probe("feed"),
+                log,
             )
+            .paced(*speed_milli)
+            .with_control(control_rx);
+            HotStage::Feed(match input_journal {
+                Some(journal) => feed.with_journal(journal),
+                None => feed,
+            })
         }
         SourceConfig::Live(live) => {
             let rings = LiveRings {
                 md: md_tx,
                 resync: Some(control_rx),
                 tap: None,
+                journal: input_journal,
             };
             HotStage::LiveFeed(Box::new(build_feed(
                 live,
                 &instruments,
                 rings,
-                probe(),
+                probe("feed"),
                 log,
             )?))
         }
@@ -183,7 +232,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         BOOK_LEVELS_PER_SIDE,
         md_rx,
         vec![book_strategy_tx, book_risk_tx, book_gateway_tx],
-        probe(),
+        probe("book"),
     )
     .with_control(control_tx);
     let StrategyConfig::BookImbalance(imbalance) = &cfg.strategy;
@@ -196,7 +245,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         book_strategy_rx,
         feedback_rx,
         intent_tx,
-        probe(),
+        probe("strategy"),
     );
     let kill = KillSwitch::new(cfg.risk.start_killed);
     let risk = RiskStage::new(
@@ -209,15 +258,19 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             orders_out: order_tx,
             feedback: feedback_tx,
         },
-        probe(),
+        probe("risk"),
     );
+    let risk = match output_journal {
+        Some(journal) => risk.with_journal(journal),
+        None => risk,
+    };
     let GatewayConfig::Sim(sim) = &cfg.gateway;
     let gateway = SimGatewayStage::new(
         SimVenue::new(instruments.len(), sim.taker_fee_ppm),
         book_gateway_rx,
         order_rx,
         report_tx,
-        probe(),
+        probe("gateway"),
     );
     Ok(Pipeline {
         stages: vec![
@@ -231,5 +284,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         kill,
         log: log_rx,
         instruments,
+        latency,
+        journals,
     })
 }

@@ -84,8 +84,9 @@ fn record(args: &RecordArgs) -> anyhow::Result<()> {
                 returns: ret_rx,
                 lost: 0,
             }),
+            journal: None,
         },
-        LatencyProbe::new(clock.clone()),
+        LatencyProbe::detached(clock.clone()),
         DistinctLog::new("feed", None),
     )?;
     let mut book = BookStage::new(
@@ -93,7 +94,7 @@ fn record(args: &RecordArgs) -> anyhow::Result<()> {
         BOOK_LEVELS_PER_SIDE,
         md_rx,
         vec![top_tx],
-        LatencyProbe::new(clock),
+        LatencyProbe::detached(clock),
     )
     .with_control(resync_tx);
     let wall = Clock::live();

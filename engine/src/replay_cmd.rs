@@ -21,19 +21,21 @@ use pulse_feeds::binance::codec::DecodeError;
 use pulse_feeds::binance::BinanceMarket;
 use pulse_feeds::book::Level;
 use pulse_feeds::book_stage::BookStage;
-use pulse_feeds::capture::{query_param, CaptureReader, SourceKind};
+use pulse_feeds::capture::{query_param, SourceKind};
 use pulse_feeds::clock::ReplayTime;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::num::{Decimal, Nanos, Px, Qty, Side};
-use pulse_feeds::replay::CaptureFeed;
+use pulse_feeds::replay::{CaptureFeed, RecordedInput};
 use pulse_feeds::stage::Stage;
 use rtrb::RingBuffer;
 use serde::Serialize;
 
+use crate::config::SourceConfig;
 use crate::pipeline::{BOOK_LEVELS_PER_SIDE, CONTROL_RING};
 use crate::runtime::print_log;
+use crate::runtime::Overrides;
 
 /// Binance's wire precision, used as both price and quantity scale for every instrument.
 ///
@@ -78,9 +80,23 @@ pub struct ReplayArgs {
     /// Also write the report as JSON to OUT.
     #[arg(long, value_name = "OUT")]
     pub report_json: Option<PathBuf>,
+    /// Replay through every stage of CONFIG (strategy, pre-trade risk, simulated venue), with
+    /// its `[source]` replaced by INPUT, and print the run's summary. Without it only the feed
+    /// and book run.
+    #[arg(long, value_name = "CONFIG", conflicts_with_all = ["verify", "report_json"])]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub overrides: Overrides,
 }
 
 pub fn run(args: &ReplayArgs) -> ExitCode {
+    if let Some(config) = &args.config {
+        return run_config(args, config);
+    }
+    if args.overrides.journal.is_some() || args.overrides.name.is_some() {
+        eprintln!("pulse replay: --journal and --name need --config (only a full replay decides)");
+        return ExitCode::from(2);
+    }
     let report = match replay(&args.input) {
         Ok(report) => report,
         Err(e) => {
@@ -117,6 +133,35 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         eprintln!("verify    FAILED {failure}");
     }
     ExitCode::FAILURE
+}
+
+/// A full replay: `pulse run` with the config's source replaced by the recorded input, unpaced,
+/// on recorded time. It publishes no shared stats file, so it can run beside a live engine of
+/// the same name.
+fn run_config(args: &ReplayArgs, config: &Path) -> ExitCode {
+    let mut cfg = match crate::config::load(config) {
+        Ok(cfg) => args.overrides.apply(cfg),
+        Err(e) => {
+            eprintln!("{}: {e}", config.display());
+            return ExitCode::from(2);
+        }
+    };
+    cfg.source = SourceConfig::Capture {
+        path: args.input.clone(),
+        speed_milli: 0,
+    };
+    cfg.metrics.stats = false;
+    cfg.metrics.prometheus_listen = None;
+    match crate::runtime::run(&cfg) {
+        Ok(outcome) => {
+            print!("{}", crate::summary::render(&cfg, &outcome));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pulse replay: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// Everything `pulse replay` reports, as written to `--report-json`.
@@ -178,7 +223,7 @@ pub struct Top {
 /// replay to count.
 pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
     let mut reader =
-        CaptureReader::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut registry = InstrumentRegistry::new();
     while let Some(record) = reader.next_record() {
         let record = match record {
@@ -237,7 +282,7 @@ fn market_data_symbol(payload: &[u8]) -> Option<String> {
 pub fn replay(path: &Path) -> anyhow::Result<Report> {
     let registry = scan_instruments(path)?;
     let reader =
-        CaptureReader::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let clock = quanta::Clock::new();
     let (md_tx, md_rx) = RingBuffer::new(MD_RING);
     let (out_tx, mut out_rx) = RingBuffer::new(OUT_RING);
@@ -248,7 +293,7 @@ pub fn replay(path: &Path) -> anyhow::Result<Report> {
         registry.clone(),
         md_tx,
         ReplayTime::default(),
-        LatencyProbe::new(clock.clone()),
+        LatencyProbe::detached(clock.clone()),
         DistinctLog::new("feed", Some(log_tx)),
     )
     .with_control(control_rx);
@@ -257,7 +302,7 @@ pub fn replay(path: &Path) -> anyhow::Result<Report> {
         BOOK_LEVELS_PER_SIDE,
         md_rx,
         vec![out_tx],
-        LatencyProbe::new(clock),
+        LatencyProbe::detached(clock),
     )
     .with_control(control_tx);
     loop {

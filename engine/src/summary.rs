@@ -168,15 +168,15 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
         "          {:<9} {:>8} {:>9} {:>9} {:>9} {:>10}",
         "stage", "count", "p50", "p99", "p99.9", "max"
     );
-    for stage in outcome.stages() {
-        let h = stage.probe().histogram();
+    for (stage, collector) in &outcome.latency {
+        let h = collector.histogram();
         if h.is_empty() {
             continue;
         }
         let _ = writeln!(
             s,
             "          {:<9} {:>8} {:>9} {:>9} {:>9} {:>10}",
-            pulse_feeds::stage::Stage::name(stage),
+            stage,
             h.len(),
             h.value_at_quantile(0.5),
             h.value_at_quantile(0.99),
@@ -187,7 +187,68 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
     if outcome.kill_engaged {
         let _ = writeln!(s, "kill      the kill switch was engaged during the run");
     }
+    render_operations(&mut s, cfg, outcome);
     s
+}
+
+/// Health, journal and stats: what operations needs to know about the run.
+fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
+    let moves: Vec<String> = outcome
+        .transitions
+        .iter()
+        .map(|t| format!("{} ({})", t.to, t.reason.name()))
+        .collect();
+    let _ = writeln!(
+        s,
+        "health    {} at the end; {} transition(s){}",
+        outcome.health,
+        moves.len(),
+        if moves.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", moves.join(" -> "))
+        }
+    );
+    if let Some(journal) = &cfg.journal {
+        let mut streams = Vec::new();
+        for stage in outcome.stages() {
+            let counters = match stage {
+                HotStage::Feed(f) => f.journal().map(|j| ("input", j.counters)),
+                HotStage::LiveFeed(f) => f.journal().map(|j| ("input", j.counters)),
+                HotStage::Risk(r) => r.journal().map(|j| ("output", j.counters)),
+                _ => None,
+            };
+            if let Some((name, c)) = counters {
+                let refused = if c.refused > 0 {
+                    format!(", {} REFUSED", c.refused)
+                } else {
+                    String::new()
+                };
+                streams.push(format!(
+                    "{name} {} records ({} bytes{refused})",
+                    c.records, c.bytes
+                ));
+            }
+        }
+        let synced: Vec<String> = outcome
+            .journals
+            .iter()
+            .map(|(name, r)| match r {
+                Ok(()) => format!("{name} synced"),
+                Err(e) => format!("{name} FAILED: {e:#}"),
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "journal   {}: {}; {}",
+            journal.dir.display(),
+            streams.join(", "),
+            synced.join(", ")
+        );
+    }
+    if let Some(path) = &outcome.stats_file {
+        let _ = writeln!(s, "stats     {} (removed at exit)", path.display());
+    }
 }
 
 fn render_syncs<'a>(

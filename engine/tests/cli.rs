@@ -103,6 +103,15 @@ fn stderr(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8")
 }
 
+/// Stderr without the health transitions every run reports: what is left is errors.
+fn errors(out: &Output) -> String {
+    stderr(out)
+        .lines()
+        .filter(|l| !l.starts_with("pulse: health "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 fn check_config(path: &Path) -> Output {
     pulse(&[
         "check-config",
@@ -111,8 +120,13 @@ fn check_config(path: &Path) -> Output {
     ])
 }
 
+/// Runs under a name of its own: tests run in parallel, and a name is one engine's stats file.
 fn run(config: &Path) -> Output {
-    pulse(&["run", "--config", config.to_str().expect("UTF-8 path")])
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("cli-{}-{n}", std::process::id());
+    let config = config.to_str().expect("UTF-8 path");
+    pulse(&["run", "--config", config, "--name", &name])
 }
 
 /// The 1-based number of the only line of `text` that starts with `start`.
@@ -292,7 +306,7 @@ fn run_refuses_a_capture_that_does_not_exist() {
     let err = stderr(&out);
     assert!(
         err.starts_with(&format!(
-            "pulse: cannot open capture {}: ",
+            "pulse: cannot open recorded input {}: ",
             capture.display()
         )),
         "{err}"
@@ -622,7 +636,7 @@ fn malformed_lines_are_counted_logged_once_and_skipped() {
     );
     let clean_out = run(&scratch.write("clean.toml", &scratch.config(&clean)));
     assert_eq!(clean_out.status.code(), Some(0), "{}", stderr(&clean_out));
-    assert_eq!(stderr(&clean_out), "");
+    assert_eq!(errors(&clean_out), "");
     let clean_summary = stdout(&clean_out);
     assert_input_line(&clean_summary, REAL_LINES, REAL_LINES, EVENTS_REAL);
     assert_eq!(summary_line(&clean_summary, "skipped "), "skipped   none");
@@ -636,13 +650,18 @@ fn malformed_lines_are_counted_logged_once_and_skipped() {
     assert!(first.iter().all(|&at| at > 1), "{first:?}");
     let path = scratch.write("dirty.cap", &capture);
     let out = run(&scratch.write("dirty.toml", &scratch.config(&path)));
-    let err = stderr(&out);
+    let err = errors(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 
     let summary = stdout(&out);
     assert!(
-        summary.starts_with("pulse demo: input ended after "),
+        summary.starts_with("pulse cli-")
+            && summary
+                .lines()
+                .next()
+                .unwrap()
+                .contains(": input ended after "),
         "{summary}"
     );
     assert_input_line(&summary, REAL_LINES + bad_total, REAL_LINES, EVENTS_REAL);
@@ -659,10 +678,15 @@ fn empty_capture_runs_to_an_empty_summary() {
     let capture = scratch.write("empty.cap", "");
     let out = run(&scratch.write("demo.toml", &scratch.config(&capture)));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stderr(&out), "");
+    assert_eq!(errors(&out), "");
     let summary = stdout(&out);
     assert!(
-        summary.starts_with("pulse demo: input ended after "),
+        summary.starts_with("pulse cli-")
+            && summary
+                .lines()
+                .next()
+                .unwrap()
+                .contains(": input ended after "),
         "{summary}"
     );
     assert_input_line(&summary, 0, 0, 0);
@@ -691,12 +715,17 @@ fn capture_of_only_bad_lines_is_counted_and_skipped() {
     assert_eq!(capture.lines().count(), bad_total);
     let path = scratch.write("bad.cap", &capture);
     let out = run(&scratch.write("demo.toml", &scratch.config(&path)));
-    let err = stderr(&out);
+    let err = errors(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let summary = stdout(&out);
     assert!(
-        summary.starts_with("pulse demo: input ended after "),
+        summary.starts_with("pulse cli-")
+            && summary
+                .lines()
+                .next()
+                .unwrap()
+                .contains(": input ended after "),
         "{summary}"
     );
     assert_input_line(&summary, bad_total, 0, 0);

@@ -8,11 +8,15 @@
 use std::path::Path;
 use std::process::Command;
 
+/// Runs under a name of its own: tests run in parallel, and a name is one engine's stats file.
 fn run(config: &str) -> String {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
         .args(["run", "--config"])
         .arg(root.join(config))
+        .args(["--name", &format!("layouts-{}-{n}", std::process::id())])
         .output()
         .unwrap();
     assert!(

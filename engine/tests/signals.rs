@@ -56,9 +56,12 @@ struct Run {
 
 /// Starts `pulse run`, sends `signals` at the given delays, and waits for it to exit.
 fn run_with_signals(config: &Path, signals: &[(Duration, &str)]) -> Run {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let child = Command::new(env!("CARGO_BIN_EXE_pulse"))
         .args(["run", "--config"])
         .arg(config)
+        .args(["--name", &format!("signals-{}-{n}", std::process::id())])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

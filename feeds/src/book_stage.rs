@@ -15,7 +15,8 @@ use crate::event::{
     BookState, BookTop, EventMeta, MarketEvent, MdEvent, ResyncRequest, TickerEvent,
 };
 use crate::latency::LatencyProbe;
-use crate::num::Nanos;
+use crate::metrics::{Metric, MetricLabel, MetricSink};
+use crate::num::{InstrumentId, Nanos};
 use crate::stage::Stage;
 
 /// Events drained per `do_work` call at most.
@@ -125,10 +126,6 @@ impl BookStage {
 
     pub fn state(&self, instrument: usize) -> Option<BookState> {
         self.books.get(instrument).map(|b| b.state)
-    }
-
-    pub fn probe(&self) -> &LatencyProbe {
-        &self.probe
     }
 
     fn publish(&mut self, event: MarketEvent) {
@@ -286,5 +283,29 @@ impl Stage for BookStage {
             work += 1;
         }
         work
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        for (i, b) in self.books.iter().enumerate() {
+            let label = MetricLabel::Instrument(InstrumentId(i as u16));
+            let c = &b.counters;
+            out(Metric::counter("book_updates", label, c.commits));
+            out(Metric::counter("book_crossed", label, c.crossed));
+            out(Metric::counter(
+                "book_ticker_checks",
+                label,
+                c.ticker_ok + c.ticker_mismatch,
+            ));
+            out(Metric::counter(
+                "book_ticker_mismatches",
+                label,
+                c.ticker_mismatch,
+            ));
+            out(Metric::gauge(
+                "stale",
+                label,
+                i64::from(b.state != BookState::Live),
+            ));
+        }
     }
 }

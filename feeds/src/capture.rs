@@ -169,6 +169,16 @@ pub fn parse_line(line: &[u8]) -> Result<CaptureRecord<'_>, LineError> {
         return Err(LineError::FieldCount);
     };
     let recv_ts = parse_u64(ts).ok_or(LineError::Timestamp)?;
+    parse_source(Nanos(recv_ts), source, payload)
+}
+
+/// A record from its receive time, its `source` field and its payload: the part of a line after
+/// the timestamp (also the layout of the journal's input records).
+pub fn parse_source<'a>(
+    recv_ts: Nanos,
+    source: &'a [u8],
+    payload: &'a [u8],
+) -> Result<CaptureRecord<'a>, LineError> {
     let colon = source
         .iter()
         .position(|&b| b == b':')
@@ -186,7 +196,7 @@ pub fn parse_line(line: &[u8]) -> Result<CaptureRecord<'_>, LineError> {
         return Err(LineError::Source);
     }
     Ok(CaptureRecord {
-        recv_ts: Nanos(recv_ts),
+        recv_ts,
         venue,
         kind,
         payload,

@@ -16,12 +16,14 @@ use std::io;
 use crate::binance::codec::DecodeError;
 use crate::binance::sync::DepthSync;
 use crate::binance::{BinanceAdapter, BinanceMarket};
-use crate::capture::{CaptureReader, LineError, SourceKind};
+use crate::capture::{CaptureReader, CaptureRecord, LineError, SourceKind};
 use crate::clock::ReplayTime;
 use crate::event::{EventMeta, MdEvent, ResyncRequest};
+use crate::input_journal::{InputJournal, JournalInput, Session};
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::latency::LatencyProbe;
 use crate::log::DistinctLog;
+use crate::metrics::{report_journal, report_sync, Metric, MetricLabel, MetricSink};
 use crate::num::Nanos;
 use crate::outbox::Outbox;
 use crate::stage::Stage;
@@ -84,8 +86,62 @@ enum Intake {
     Ended,
 }
 
+/// Where recorded input comes from: a capture file or a journal's input stream.
+pub enum RecordedInput {
+    Capture(CaptureReader),
+    Journal(JournalInput),
+}
+
+impl RecordedInput {
+    /// Opens `path`: a journal directory's input stream (its last session), or a capture file.
+    pub fn open(path: &std::path::Path) -> io::Result<RecordedInput> {
+        if path.is_dir() {
+            JournalInput::open(path, Session::Last)
+                .map(RecordedInput::Journal)
+                .map_err(io::Error::other)
+        } else {
+            CaptureReader::open(path).map(RecordedInput::Capture)
+        }
+    }
+
+    /// Lines read from a capture, messages from a journal.
+    pub fn position(&self) -> u64 {
+        match self {
+            RecordedInput::Capture(r) => r.line_no(),
+            RecordedInput::Journal(j) => j.records(),
+        }
+    }
+
+    pub fn current(&self) -> &[u8] {
+        match self {
+            RecordedInput::Capture(r) => r.current_line(),
+            RecordedInput::Journal(j) => j.current(),
+        }
+    }
+
+    pub fn hold(&mut self) {
+        match self {
+            RecordedInput::Capture(r) => r.hold(),
+            RecordedInput::Journal(j) => j.hold(),
+        }
+    }
+
+    /// As [`CaptureReader::next_record`].
+    #[allow(clippy::type_complexity)]
+    pub fn next_record(
+        &mut self,
+    ) -> Option<Result<CaptureRecord<'_>, Result<LineError, io::Error>>> {
+        match self {
+            RecordedInput::Capture(r) => r.next_record(),
+            RecordedInput::Journal(j) => j.next_record(),
+        }
+    }
+}
+
 pub struct CaptureFeed {
-    reader: CaptureReader,
+    reader: RecordedInput,
+    /// Every message read goes to the input journal first, when there is one.
+    journal: Option<InputJournal>,
     /// Boxed: two adapters inline (each with its codec's buffers) would make the feed by far
     /// the largest stage; one pointer per message is nothing next to decoding it.
     binance: Box<BinanceAdapter>,
@@ -104,7 +160,7 @@ pub struct CaptureFeed {
 
 impl CaptureFeed {
     pub fn new(
-        reader: CaptureReader,
+        reader: impl Into<RecordedInput>,
         registry: InstrumentRegistry,
         ring: rtrb::Producer<MdEvent>,
         replay_time: ReplayTime,
@@ -112,7 +168,8 @@ impl CaptureFeed {
         log: DistinctLog,
     ) -> CaptureFeed {
         CaptureFeed {
-            reader,
+            reader: reader.into(),
+            journal: None,
             binance_usdm: Box::new(BinanceAdapter::for_market(
                 BinanceMarket::UsdmFutures,
                 registry.clone(),
@@ -140,6 +197,16 @@ impl CaptureFeed {
             origin: None,
         });
         self
+    }
+
+    /// Journals every message read into `journal` before handing it on.
+    pub fn with_journal(mut self, journal: InputJournal) -> CaptureFeed {
+        self.journal = Some(journal);
+        self
+    }
+
+    pub fn journal(&self) -> Option<&InputJournal> {
+        self.journal.as_ref()
     }
 
     /// Takes the book stage's resync requests from `control`.
@@ -190,10 +257,6 @@ impl CaptureFeed {
         taken
     }
 
-    pub fn probe(&self) -> &LatencyProbe {
-        &self.probe
-    }
-
     pub fn log_lost(&self) -> u64 {
         self.log.lost
     }
@@ -201,14 +264,14 @@ impl CaptureFeed {
     /// Reads and stages one message, unless the next one is not due yet.
     fn read_one(&mut self, now: Nanos) -> Read {
         let ingress = self.probe.stamp();
-        let line = self.reader.line_no() + 1;
+        let line = self.reader.position() + 1;
         let record = match self.reader.next_record() {
             None => return Read::Ended,
             Some(Ok(record)) => record,
             Some(Err(Ok(kind))) => {
                 self.counters.lines += 1;
                 self.counters.bad_lines[line_error_index(kind)] += 1;
-                let excerpt = self.reader.current_line();
+                let excerpt = self.reader.current();
                 self.log.once(
                     line_error_index(kind) as u32,
                     kind.describe(),
@@ -236,6 +299,9 @@ impl CaptureFeed {
         }
         self.counters.lines += 1;
         self.replay_time.advance(record.recv_ts);
+        if let Some(journal) = &mut self.journal {
+            journal.message(record.recv_ts, record.venue, record.kind, record.payload);
+        }
         if record.kind == SourceKind::Send {
             self.counters.sends += 1;
             return Read::Message;
@@ -277,6 +343,18 @@ impl CaptureFeed {
         }
         self.probe.record_since(ingress);
         Read::Message
+    }
+}
+
+impl From<CaptureReader> for RecordedInput {
+    fn from(reader: CaptureReader) -> RecordedInput {
+        RecordedInput::Capture(reader)
+    }
+}
+
+impl From<JournalInput> for RecordedInput {
+    fn from(input: JournalInput) -> RecordedInput {
+        RecordedInput::Journal(input)
     }
 }
 
@@ -333,5 +411,26 @@ impl Stage for CaptureFeed {
 
     fn intake_done(&self) -> bool {
         self.intake != Intake::Open && self.outbox.is_drained()
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        let c = &self.counters;
+        out(Metric::counter(
+            "feed_messages",
+            MetricLabel::None,
+            c.messages,
+        ));
+        if let Some(journal) = &self.journal {
+            report_journal("input", &journal.counters, out);
+        }
+        let refused = c.bad_lines_total() + c.bad_frames_total() + c.unknown_venue;
+        out(Metric::counter(
+            "feed_bad_frames",
+            MetricLabel::None,
+            refused,
+        ));
+        for sync in self.syncs() {
+            report_sync(sync, out);
+        }
     }
 }

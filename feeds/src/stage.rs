@@ -4,6 +4,7 @@
 //! cores or reads the clock for its logic: `now` comes from the runner (the wall clock when live,
 //! the recorded time on replay). Modelled on Agrona's `Agent`.
 
+use crate::metrics::MetricSink;
 use crate::num::Nanos;
 
 pub trait Stage {
@@ -27,4 +28,9 @@ pub trait Stage {
 
     /// Called once on the runner thread after the last `do_work`: flush what is buffered.
     fn on_close(&mut self) {}
+
+    /// Reports the stage's counters and gauges, always the same metrics in the same order (the
+    /// runner registers them once at start-up and maps them to slots by position). Called by
+    /// the stage's own runner thread beside `do_work`; must not allocate.
+    fn report(&self, _out: MetricSink<'_>) {}
 }

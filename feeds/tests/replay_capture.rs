@@ -34,10 +34,10 @@ fn rebuilt_book_matches_every_checkable_venue_ticker() {
         registry,
         md_tx,
         ReplayTime::default(),
-        LatencyProbe::new(clock.clone()),
+        LatencyProbe::detached(clock.clone()),
         DistinctLog::new("feed", None),
     );
-    let mut book = BookStage::new(1, 8192, md_rx, vec![out_tx], LatencyProbe::new(clock));
+    let mut book = BookStage::new(1, 8192, md_rx, vec![out_tx], LatencyProbe::detached(clock));
     let (mut tops, mut trades, mut live_tops) = (0u64, 0u64, 0u64);
     loop {
         let work = feed.do_work(Nanos(0)) + book.do_work(Nanos(0));

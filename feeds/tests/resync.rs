@@ -59,11 +59,11 @@ fn a_crossed_book_resyncs_its_symbol_only() {
         registry,
         md_tx,
         ReplayTime::default(),
-        LatencyProbe::new(clock.clone()),
+        LatencyProbe::detached(clock.clone()),
         DistinctLog::new("feed", None),
     )
     .with_control(control_rx);
-    let mut book = BookStage::new(2, 64, md_rx, vec![out_tx], LatencyProbe::new(clock))
+    let mut book = BookStage::new(2, 64, md_rx, vec![out_tx], LatencyProbe::detached(clock))
         .with_control(control_tx);
     let mut tops: [Vec<(BookState, u64)>; 2] = [Vec::new(), Vec::new()];
     loop {
@@ -172,7 +172,7 @@ fn a_full_control_ring_keeps_the_book_crossed_and_retries_at_the_next_commit() {
     };
     control_tx.push(stranger).unwrap();
     let clock = quanta::Clock::new();
-    let mut book = BookStage::new(2, 8, md_rx, vec![out_tx], LatencyProbe::new(clock))
+    let mut book = BookStage::new(2, 8, md_rx, vec![out_tx], LatencyProbe::detached(clock))
         .with_control(control_tx);
     let mut run = |events: &[MdEvent], book: &mut BookStage| -> Vec<BookState> {
         for e in events {

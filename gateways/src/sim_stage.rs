@@ -8,6 +8,7 @@
 
 use pulse_feeds::event::{drain_market_until, MarketEvent};
 use pulse_feeds::latency::LatencyProbe;
+use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
 use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
 
@@ -45,10 +46,6 @@ impl SimGatewayStage {
         &self.venue
     }
 
-    pub fn probe(&self) -> &LatencyProbe {
-        &self.probe
-    }
-
     fn apply_market_until(&mut self, limit: Option<Nanos>, budget: usize) -> usize {
         let venue = &mut self.venue;
         drain_market_until(&mut self.market, limit, budget, |event| {
@@ -60,6 +57,22 @@ impl SimGatewayStage {
 impl Stage for SimGatewayStage {
     fn name(&self) -> &'static str {
         "gateway"
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        let c = &self.venue.counters;
+        out(Metric::counter("venue_orders", MetricLabel::None, c.orders));
+        out(Metric::counter("venue_fills", MetricLabel::None, c.fills));
+        out(Metric::counter(
+            "venue_expired",
+            MetricLabel::None,
+            c.expired,
+        ));
+        out(Metric::counter(
+            "venue_rejects",
+            MetricLabel::None,
+            c.rejects,
+        ));
     }
 
     fn do_work(&mut self, _now: Nanos) -> usize {

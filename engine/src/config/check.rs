@@ -19,6 +19,8 @@ use super::{
     StrategyConfig, ThreadConfig,
 };
 
+mod ops;
+
 pub(super) fn config(text: &str, base_dir: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     Checker { text, base_dir }.config(raw)
 }
@@ -92,7 +94,11 @@ impl Checker<'_> {
             taker_fee_ppm: self.fee("gateway.taker_fee_bps", &raw.gateway.taker_fee_bps)?,
             maker_fee_ppm: self.fee("gateway.maker_fee_bps", &raw.gateway.maker_fee_bps)?,
         });
+        let journal = self.journal(raw.journal.as_ref())?;
+        let metrics = self.metrics(&raw.metrics)?;
         Ok(Config {
+            journal,
+            metrics,
             engine: EngineConfig {
                 name: name.get_ref().clone(),
             },
@@ -287,7 +293,7 @@ impl Checker<'_> {
         Ok(SourceConfig::Live(live))
     }
 
-    fn path(&self, key: &str, value: &Spanned<String>) -> Result<PathBuf, ConfigError> {
+    pub(super) fn path(&self, key: &str, value: &Spanned<String>) -> Result<PathBuf, ConfigError> {
         if value.get_ref().is_empty() {
             return Err(self.err(key, value.span(), "must not be empty"));
         }

@@ -57,6 +57,9 @@ pub struct Config {
     pub risk: RiskConfig,
     pub strategy: StrategyConfig,
     pub gateway: GatewayConfig,
+    /// `None`: nothing is journaled.
+    pub journal: Option<JournalConfig>,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,6 +199,26 @@ pub struct InstrumentLimits {
     pub price_collar_bps: u32,
     /// How old the reference price for the collar may be.
     pub max_ref_age: Nanos,
+}
+
+/// Journal segment size unless `[journal] segment_mb` says otherwise.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalConfig {
+    /// Holds one subdirectory per stream: `input`, `output` and `events`.
+    pub dir: PathBuf,
+    pub segment_bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// Publish the shared-memory stats file (on by default).
+    pub stats: bool,
+    /// Where; `None` is `/dev/shm/pulse-<engine.name>.stats`.
+    pub stats_file: Option<PathBuf>,
+    /// Serve Prometheus text on `http://<addr>/metrics` from the metrics thread.
+    pub prometheus_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

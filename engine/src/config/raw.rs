@@ -23,6 +23,24 @@ pub(super) struct RawConfig {
     pub(super) risk: RawRisk,
     pub(super) strategy: RawStrategy,
     pub(super) gateway: RawGateway,
+    pub(super) journal: Option<RawJournal>,
+    #[serde(default)]
+    pub(super) metrics: RawMetrics,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJournal {
+    pub(super) dir: Spanned<String>,
+    pub(super) segment_mb: Option<Spanned<i64>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMetrics {
+    pub(super) stats: Option<bool>,
+    pub(super) stats_file: Option<Spanned<String>>,
+    pub(super) prometheus_listen: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -8,10 +8,12 @@
 use pulse_feeds::event::{drain_market_until, MarketEvent};
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::LatencyProbe;
-use pulse_feeds::num::{Nanos, Px};
+use pulse_feeds::metrics::{report_journal, Metric, MetricLabel, MetricSink};
+use pulse_feeds::num::{InstrumentId, Nanos, Px};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport, Order};
 
+use crate::decisions::OutputJournal;
 use crate::intent::{Feedback, OrderIntent};
 use crate::risk::checks::{Exposure, RiskChecks};
 use crate::risk::orders::{OrderState, OrderTable, WorkingOrder};
@@ -41,7 +43,10 @@ pub struct RiskStage {
     orders_out: rtrb::Producer<Order>,
     feedback: rtrb::Producer<Feedback>,
     next_client_id: u64,
+    /// Per instrument: (qty scale, notional scale), to report amounts in millionths.
+    scales: Vec<(u32, u32)>,
     probe: LatencyProbe,
+    journal: Option<OutputJournal>,
     pub counters: RiskCounters,
 }
 
@@ -71,9 +76,24 @@ impl RiskStage {
             orders_out: rings.orders_out,
             feedback: rings.feedback,
             next_client_id: 1,
+            scales: instruments
+                .iter()
+                .map(|i| (i.qty_scale, i.notional_scale()))
+                .collect(),
             probe,
+            journal: None,
             counters: RiskCounters::default(),
         }
+    }
+
+    /// Journals every intent, decision, order and report into `journal`.
+    pub fn with_journal(mut self, journal: OutputJournal) -> RiskStage {
+        self.journal = Some(journal);
+        self
+    }
+
+    pub fn journal(&self) -> Option<&OutputJournal> {
+        self.journal.as_ref()
     }
 
     pub fn positions(&self) -> &[Position] {
@@ -87,10 +107,6 @@ impl RiskStage {
 
     pub fn orders(&self) -> &OrderTable {
         &self.orders
-    }
-
-    pub fn probe(&self) -> &LatencyProbe {
-        &self.probe
     }
 
     fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
@@ -109,6 +125,7 @@ impl RiskStage {
 
     fn on_intent(&mut self, intent: OrderIntent) {
         self.counters.intents += 1;
+        let intent_no = self.journal.as_mut().map_or(0, |j| j.intent(&intent));
         let i = intent.instrument;
         let (working_buy, working_sell) = self.orders.working(i);
         let exposure = Exposure {
@@ -144,10 +161,19 @@ impl RiskStage {
                 return Err(RejectReason::TooManyOrders);
             }
             self.next_client_id += 1;
+            // Journaled before it is sent: a crash after the send never loses the order. The
+            // push cannot fail: the ring's room was checked above.
+            if let Some(journal) = &mut self.journal {
+                journal.decision(intent.meta.recv_ts, intent_no, Ok(order.client_id.0));
+                journal.order(&order);
+            }
             self.orders_out
                 .push(order)
                 .map_err(|_| RejectReason::RingFull)
         });
+        if let (Err(reason), Some(journal)) = (verdict, &mut self.journal) {
+            journal.decision(intent.meta.recv_ts, intent_no, Err(reason));
+        }
         match verdict {
             Ok(()) => self.counters.approved += 1,
             Err(reason) => {
@@ -163,6 +189,9 @@ impl RiskStage {
     }
 
     fn on_report(&mut self, report: ExecReport) {
+        if let Some(journal) = &mut self.journal {
+            journal.report(&report);
+        }
         self.orders.on_report(&report);
         if let ExecKind::Fill { px, qty, fee, .. } = report.kind {
             if let Some(p) = self.positions.get_mut(report.instrument.0 as usize) {
@@ -176,6 +205,61 @@ impl RiskStage {
 impl Stage for RiskStage {
     fn name(&self) -> &'static str {
         "risk"
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        let c = &self.counters;
+        out(Metric::counter(
+            "risk_intents",
+            MetricLabel::None,
+            c.intents,
+        ));
+        out(Metric::counter(
+            "risk_accepted",
+            MetricLabel::None,
+            c.approved,
+        ));
+        for reason in RejectReason::ALL {
+            let label = MetricLabel::Tag("reason", reason.name());
+            out(Metric::counter(
+                "risk_rejected",
+                label,
+                c.rejected[reason.index()],
+            ));
+        }
+        let o = &self.orders.counters;
+        out(Metric::counter("orders_sent", MetricLabel::None, o.sent));
+        out(Metric::counter("orders_acked", MetricLabel::None, o.acked));
+        out(Metric::counter(
+            "orders_illegal_transitions",
+            MetricLabel::None,
+            o.illegal_transitions,
+        ));
+        out(Metric::gauge(
+            "open_orders",
+            MetricLabel::None,
+            self.orders.open() as i64,
+        ));
+        if let Some(journal) = &self.journal {
+            report_journal("output", &journal.counters, out);
+        }
+        for (i, p) in self.positions.iter().enumerate() {
+            let label = MetricLabel::Instrument(InstrumentId(i as u16));
+            let unrealized = self.mark(i).map_or(0, |m| p.unrealized(m));
+            let (qty_scale, notional_scale) = self.scales.get(i).copied().unwrap_or_default();
+            out(Metric::counter("fills", label, p.fills));
+            let position = micros(i128::from(p.qty.0), qty_scale);
+            out(Metric::gauge("position_micro", label, position));
+            let realized = micros(p.realized, notional_scale);
+            out(Metric::gauge("realized_pnl_micro", label, realized));
+            let unrealized = micros(unrealized, notional_scale);
+            out(Metric::gauge("unrealized_pnl_micro", label, unrealized));
+            out(Metric::gauge(
+                "fees_micro",
+                label,
+                micros(p.fees, notional_scale),
+            ));
+        }
     }
 
     fn do_work(&mut self, _now: Nanos) -> usize {
@@ -199,4 +283,15 @@ impl Stage for RiskStage {
         }
         work + self.apply_market_until(None)
     }
+}
+
+/// A mantissa at `scale` decimals as millionths of its unit (truncated, saturated): monitoring
+/// gets one fixed unit for every amount, whatever the instrument's scales.
+fn micros(mantissa: i128, scale: u32) -> i64 {
+    let v = if scale >= 6 {
+        mantissa / 10i128.pow((scale - 6).min(38))
+    } else {
+        mantissa.saturating_mul(10i128.pow(6 - scale))
+    };
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }

@@ -3,6 +3,8 @@
 
 pub mod control;
 pub mod idle;
+pub mod monitor;
+pub mod publish;
 pub mod runner;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,10 +15,49 @@ use anyhow::{bail, Context};
 use pulse_feeds::clock::Clock;
 use pulse_feeds::log::LogRecord;
 
+use std::path::{Path, PathBuf};
+
+use pulse_feeds::latency::LatencyCollector;
+
 use crate::config::{Config, SourceConfig};
+use crate::health::{Health, Transition};
 use crate::pipeline::{self, HotStage};
+use crate::stats::{MetricsServer, StatsFile};
 use control::{Phase, RunControl};
+use monitor::{Monitor, MonitorParts};
+use publish::Publisher;
 use runner::{Finished, Runner};
+
+/// Command-line overrides of a config, for `pulse run` and `pulse replay --config`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Overrides {
+    /// Journal into DIR instead of the config's `[journal] dir` (64 MiB segments unless the
+    /// config says otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// Run under NAME instead of `[engine] name` (it names the stats file).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+impl Overrides {
+    pub fn apply(&self, mut cfg: Config) -> Config {
+        if let Some(dir) = &self.journal {
+            let segment_bytes = cfg
+                .journal
+                .as_ref()
+                .map_or(crate::config::DEFAULT_SEGMENT_BYTES, |j| j.segment_bytes);
+            cfg.journal = Some(crate::config::JournalConfig {
+                dir: dir.clone(),
+                segment_bytes,
+            });
+        }
+        if let Some(name) = &self.name {
+            cfg.engine.name = name.clone();
+        }
+        cfg
+    }
+}
 
 /// Why the run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +71,14 @@ pub struct RunOutcome {
     pub cause: StopCause,
     pub elapsed: Duration,
     pub kill_engaged: bool,
+    /// Each stage's latency histogram, in pipeline order.
+    pub latency: Vec<(&'static str, LatencyCollector)>,
+    pub transitions: Vec<Transition>,
+    pub health: Health,
+    /// Journal streams written, with the outcome of their final sync.
+    pub journals: Vec<(&'static str, anyhow::Result<()>)>,
+    /// Where the stats file was, if it was shared.
+    pub stats_file: Option<PathBuf>,
 }
 
 impl RunOutcome {
@@ -66,7 +115,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
     {
         pipeline.kill.engage();
     }
-    let runners = assign(cfg, std::mem::take(&mut pipeline.stages))?;
+    let mut runners = assign(cfg, std::mem::take(&mut pipeline.stages))?;
+    let mut monitor = start_monitor(cfg, &mut pipeline, &mut runners)?;
+    let stats_file = monitor.stats().path().map(Path::to_path_buf);
     let control = Arc::new(RunControl::new(runners.len()));
     let started = Instant::now();
     let mut handles = Vec::with_capacity(runners.len());
@@ -80,6 +131,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
     let mut kill_reported = false;
     loop {
         std::thread::sleep(TICK);
+        monitor.tick(false);
         while let Ok(record) = pipeline.log.pop() {
             print_log(&record);
         }
@@ -145,13 +197,22 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
         print_log(&record);
     }
     if panicked > 0 {
+        monitor.tick(true);
         bail!("{panicked} runner thread(s) failed; the run was stopped");
     }
+    // The stages (and their journal appenders) go back to the caller for the summary: the
+    // final sync covers every record they appended, and nothing appends after the join.
+    let report = monitor.finish(false);
     Ok(RunOutcome {
         runners: finished,
         cause: cause.unwrap_or(StopCause::Signal),
         elapsed,
         kill_engaged: pipeline.kill.is_engaged(),
+        latency: report.latency,
+        transitions: report.transitions,
+        health: report.health,
+        journals: report.journals,
+        stats_file,
     })
 }
 
@@ -176,12 +237,72 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
             stages: mine,
             core: thread.core,
             idle: thread.idle,
+            publisher: None,
         });
     }
     if let Some(left) = stages.iter().flatten().next() {
         bail!("stage {:?} is on no thread", left.kind());
     }
     Ok(runners)
+}
+
+/// Registers every stage's metrics in a new stats file, hands each runner the slots it writes,
+/// and sets up the metrics thread's work (latency, health, Prometheus, the events journal).
+fn start_monitor(
+    cfg: &Config,
+    pipeline: &mut pipeline::Pipeline,
+    runners: &mut [Runner],
+) -> anyhow::Result<Monitor> {
+    let mut descs = Vec::new();
+    let mut ranges = Vec::with_capacity(runners.len());
+    for runner in runners.iter() {
+        let mine = publish::describe(&runner.stages, &pipeline.instruments);
+        ranges.push(descs.len()..descs.len() + mine.len());
+        descs.extend(mine);
+    }
+    let stages: Vec<&str> = pipeline.latency.iter().map(|(name, _)| *name).collect();
+    let stats = if cfg.metrics.stats {
+        StatsFile::create(
+            &cfg.engine.name,
+            cfg.metrics.stats_file.as_deref(),
+            &descs,
+            &stages,
+        )?
+    } else {
+        StatsFile::anonymous(&descs, &stages)
+    };
+    for (runner, range) in runners.iter_mut().zip(ranges) {
+        let slots = range.map(|i| stats.metric(i)).collect();
+        runner.publisher = Some(Publisher::new(slots));
+    }
+    let server = match cfg.metrics.prometheus_listen {
+        Some(addr) => {
+            let server = MetricsServer::bind(addr)
+                .with_context(|| format!("cannot listen for Prometheus on {addr}"))?;
+            let addr = server.local_addr().context("Prometheus listener")?;
+            eprintln!("pulse: Prometheus metrics on http://{addr}/metrics");
+            Some(server)
+        }
+        None => None,
+    };
+    let mut journals = std::mem::take(&mut pipeline.journals);
+    let events = match &cfg.journal {
+        Some(j) => Some(pipeline::open_stream(
+            j,
+            monitor::EVENTS_STREAM,
+            &mut journals,
+        )?),
+        None => None,
+    };
+    Ok(Monitor::new(MonitorParts {
+        stats,
+        latency: std::mem::take(&mut pipeline.latency),
+        server,
+        events,
+        journals,
+        kill: pipeline.kill.clone(),
+        live_feed: matches!(cfg.source, SourceConfig::Live(_)),
+    }))
 }
 
 pub(crate) fn print_log(record: &LogRecord) {

@@ -12,12 +12,15 @@ use crate::config::IdleKind;
 use crate::pipeline::HotStage;
 use crate::runtime::control::{Phase, RunControl};
 use crate::runtime::idle::Idle;
+use crate::runtime::publish::Publisher;
 
 pub struct Runner {
     pub name: String,
     pub stages: Vec<HotStage>,
     pub core: Option<usize>,
     pub idle: IdleKind,
+    /// Copies the stages' counters into the stats file; `None` when nothing is published.
+    pub publisher: Option<Publisher>,
 }
 
 /// What a runner reports when it ends: its stages, handed back for the summary.
@@ -56,6 +59,9 @@ impl Runner {
             for stage in &mut self.stages {
                 work += stage.do_work(now);
             }
+            if let Some(publisher) = &mut self.publisher {
+                publisher.after_pass(&self.stages);
+            }
             if !progress.intake_done.load(Ordering::Relaxed)
                 && self.stages.iter().all(|s| s.intake_done())
             {
@@ -77,6 +83,9 @@ impl Runner {
         }
         for stage in &mut self.stages {
             stage.on_close();
+        }
+        if let Some(publisher) = &self.publisher {
+            publisher.publish(&self.stages);
         }
         Finished {
             name: self.name,

@@ -2,6 +2,7 @@
 
 use pulse_feeds::event::MarketEvent;
 use pulse_feeds::latency::LatencyProbe;
+use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
 use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
 
@@ -41,15 +42,27 @@ impl StrategyStage {
     pub fn strategy(&self) -> &ImbalanceTaker {
         &self.strategy
     }
-
-    pub fn probe(&self) -> &LatencyProbe {
-        &self.probe
-    }
 }
 
 impl Stage for StrategyStage {
     fn name(&self) -> &'static str {
         "strategy"
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        let c = &self.strategy.counters;
+        out(Metric::counter(
+            "strategy_signals",
+            MetricLabel::None,
+            c.signals,
+        ));
+        out(Metric::counter(
+            "strategy_intents",
+            MetricLabel::None,
+            c.intents,
+        ));
+        let ring = MetricLabel::Tag("ring", "intents");
+        out(Metric::counter("ring_full", ring, self.intents_ring_full));
     }
 
     fn do_work(&mut self, _now: Nanos) -> usize {

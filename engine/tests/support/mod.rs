@@ -66,13 +66,14 @@ pub fn live_rig(
         md: md_tx,
         resync: control.then_some(control_rx),
         tap: None,
+        journal: None,
     };
     let log = pulse_feeds::log::DistinctLog::new("feed", None);
     let feed = pulse_engine::live_source::build_feed(
         live,
         registry,
         rings,
-        LatencyProbe::new(clock.clone()),
+        LatencyProbe::detached(clock.clone()),
         log,
     )
     .expect("live feed builds");
@@ -81,7 +82,7 @@ pub fn live_rig(
         8192,
         md_rx,
         vec![top_tx],
-        LatencyProbe::new(clock),
+        LatencyProbe::detached(clock),
     );
     let book = if control {
         book.with_control(control_tx)

@@ -10,9 +10,11 @@
 use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::capture::SourceKind;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
+use crate::input_journal::InputJournal;
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::latency::LatencyProbe;
 use crate::log::DistinctLog;
+use crate::metrics::{report_journal, report_sync, Metric, MetricLabel, MetricSink};
 use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::rest::{retry_after, RestClient, RestWorker, SnapshotRequest};
@@ -106,6 +108,8 @@ struct FeedCore {
     probe: LatencyProbe,
     log: DistinctLog,
     tap: Option<Tap>,
+    journal: Option<InputJournal>,
+    venue: &'static str,
     instruments: usize,
     /// Per instrument: had events discarded by the current flush (preallocated, reused).
     affected: Vec<bool>,
@@ -154,6 +158,8 @@ pub struct LiveParts {
     pub probe: LatencyProbe,
     pub log: DistinctLog,
     pub tap: Option<Tap>,
+    /// Every frame and REST body is journaled here before it is decoded, when present.
+    pub journal: Option<InputJournal>,
 }
 
 impl BinanceLiveFeed {
@@ -186,6 +192,8 @@ impl BinanceLiveFeed {
                 probe: parts.probe,
                 log: parts.log,
                 tap: parts.tap,
+                journal: parts.journal,
+                venue: parts.venue.name(),
                 counters: LiveCounters::default(),
             },
             resync: parts.resync,
@@ -196,16 +204,16 @@ impl BinanceLiveFeed {
         })
     }
 
+    pub fn journal(&self) -> Option<&InputJournal> {
+        self.core.journal.as_ref()
+    }
+
     pub fn binance(&self) -> &BinanceAdapter {
         &self.core.binance
     }
 
     pub fn session(&self) -> &WsSession {
         &self.session
-    }
-
-    pub fn probe(&self) -> &LatencyProbe {
-        &self.core.probe
     }
 
     pub fn counters(&self) -> &LiveCounters {
@@ -237,6 +245,10 @@ impl BinanceLiveFeed {
                     let kind = SourceKind::Rest {
                         path: response.request.path(),
                     };
+                    if let Some(journal) = &mut self.core.journal {
+                        let venue = self.core.venue.as_bytes();
+                        journal.message(now, venue, kind, &response.body);
+                    }
                     if let Err(e) = self.core.binance.on_message(
                         kind,
                         &response.body,
@@ -388,6 +400,9 @@ impl FeedCore {
         if let Some(tap) = &mut self.tap {
             tap.record(now, None, frame);
         }
+        if let Some(journal) = &mut self.journal {
+            journal.message(now, self.venue.as_bytes(), SourceKind::Ws, frame);
+        }
         let meta = EventMeta {
             instrument: InstrumentId::default(),
             recv_ts: now,
@@ -481,5 +496,51 @@ impl Stage for BinanceLiveFeed {
     fn on_close(&mut self) {
         // Joins the REST worker thread (it stops after its current request).
         self.worker = None;
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        let c = &self.core.counters;
+        let k = &self.session.counters;
+        out(Metric::counter(
+            "feed_messages",
+            MetricLabel::None,
+            c.messages,
+        ));
+        let refused = c.bad_frames.iter().sum();
+        out(Metric::counter(
+            "feed_bad_frames",
+            MetricLabel::None,
+            refused,
+        ));
+        let ring = MetricLabel::Tag("ring", "market_data");
+        out(Metric::counter("ring_full", ring, c.ring_full));
+        out(Metric::counter(
+            "feed_snapshot_requests",
+            MetricLabel::None,
+            c.snapshot_requests,
+        ));
+        out(Metric::counter(
+            "feed_snapshot_failures",
+            MetricLabel::None,
+            c.snapshot_failures,
+        ));
+        out(Metric::counter(
+            "ws_connects",
+            MetricLabel::None,
+            k.connects,
+        ));
+        out(Metric::counter("ws_bytes", MetricLabel::None, k.bytes));
+        let connected = i64::from(k.opened > k.closed.iter().sum::<u64>());
+        out(Metric::gauge(
+            "feed_connected",
+            MetricLabel::None,
+            connected,
+        ));
+        if let Some(journal) = &self.core.journal {
+            report_journal("input", &journal.counters, out);
+        }
+        for sync in self.core.binance.syncs() {
+            report_sync(sync, out);
+        }
     }
 }

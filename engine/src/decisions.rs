@@ -1,0 +1,214 @@
+//! The journal's output stream: every decision, in the order the risk stage made it. Its writer
+//! is the risk stage, which sees each intent, decides on it, sends the order and takes the
+//! venue's reports back, so one thread writes the stream and its order is the order of events.
+//!
+//! Records carry no latency stamps and no wall-clock reading: the timestamp of each is the
+//! receive time of the market event it was decided on (recorded time on replay), so replaying
+//! the same input writes the same bytes.
+//!
+//! Payload layouts, little endian, fixed size per kind:
+//!
+//! ```text
+//! SESSION  (0x0001)  8 bytes   0 first sequence of the session u64
+//! INTENT   (0x0101) 32 bytes   0 intent number u64 (1, 2, ... per session)
+//!                              8 instrument u16 | 10 side u8 (0 buy, 1 sell) | 11 tif u8 (0 ioc)
+//!                             12 reserved u32
+//!                             16 limit price i64 (mantissa at the instrument's price scale)
+//!                             24 quantity i64 (mantissa at its quantity scale)
+//! DECISION (0x0102) 24 bytes   0 intent number u64
+//!                              8 verdict u8 (0 accepted, 1 rejected)
+//!                              9 reject reason u8 (RejectReason index; 255 when accepted)
+//!                             10 reserved [u8; 6]
+//!                             16 client order id u64 (0 when rejected)
+//! ORDER    (0x0103) 32 bytes   0 client order id u64
+//!                              8 instrument u16 | 10 side u8 | 11 tif u8 | 12 reserved u32
+//!                             16 limit price i64 | 24 quantity i64
+//! REPORT   (0x0104) 72 bytes   0 client order id u64
+//!                              8 instrument u16 | 10 side u8
+//!                             11 kind u8 (0 ack, 1 fill, 2 expired, 3 rejected)
+//!                             12 detail u8 (fill: 0 maker, 1 taker; rejected: VenueReject code)
+//!                             13 reserved [u8; 3]
+//!                             16 fill price i64 | 24 fill quantity i64
+//!                             32 fee i128 (at the notional scale)
+//!                             48 leaves quantity i64 | 56 venue trade id u64
+//!                             64 venue time u64 (ns)
+//! ```
+
+use pulse_feeds::metrics::JournalCounters;
+use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
+use pulse_gateways::order::{ExecKind, ExecReport, Liquidity, Order, TimeInForce, VenueReject};
+use pulse_journal::{AppendError, Appender};
+
+use crate::intent::OrderIntent;
+use crate::risk::RejectReason;
+
+/// Stream name of the output journal.
+pub const STREAM: &str = "output";
+
+pub mod kind {
+    pub const SESSION: u16 = 0x0001;
+    pub const INTENT: u16 = 0x0101;
+    pub const DECISION: u16 = 0x0102;
+    pub const ORDER: u16 = 0x0103;
+    pub const REPORT: u16 = 0x0104;
+}
+
+pub const INTENT_LEN: usize = 32;
+pub const DECISION_LEN: usize = 24;
+pub const ORDER_LEN: usize = 32;
+pub const REPORT_LEN: usize = 72;
+
+/// The risk stage's end of the output stream.
+pub struct OutputJournal {
+    appender: Appender,
+    intents: u64,
+    pub counters: JournalCounters,
+}
+
+impl OutputJournal {
+    /// Wraps an open appender and starts a session in it.
+    pub fn start(mut appender: Appender, at: Nanos) -> Result<OutputJournal, AppendError> {
+        let seq = appender.next_sequence();
+        appender.append(kind::SESSION, at.0, &seq.to_le_bytes())?;
+        Ok(OutputJournal {
+            appender,
+            intents: 0,
+            counters: JournalCounters::default(),
+        })
+    }
+
+    pub fn appender(&self) -> &Appender {
+        &self.appender
+    }
+
+    /// Journals an intent as received; returns its number for the decision record.
+    pub fn intent(&mut self, intent: &OrderIntent) -> u64 {
+        self.intents += 1;
+        let mut p = [0u8; INTENT_LEN];
+        put_u64(&mut p, 0, self.intents);
+        put_order_fields(
+            &mut p,
+            8,
+            intent.instrument,
+            intent.side,
+            intent.tif,
+            intent.px,
+            intent.qty,
+        );
+        self.write(kind::INTENT, intent.meta.recv_ts, &p);
+        self.intents
+    }
+
+    pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {
+        let mut p = [0u8; DECISION_LEN];
+        put_u64(&mut p, 0, intent_no);
+        match verdict {
+            Ok(client_id) => {
+                p[9] = u8::MAX;
+                put_u64(&mut p, 16, client_id);
+            }
+            Err(reason) => {
+                p[8] = 1;
+                p[9] = reason.index() as u8;
+            }
+        }
+        self.write(kind::DECISION, at, &p);
+    }
+
+    /// Journals an order before it is handed to the gateway.
+    pub fn order(&mut self, order: &Order) {
+        let mut p = [0u8; ORDER_LEN];
+        put_u64(&mut p, 0, order.client_id.0);
+        put_order_fields(
+            &mut p,
+            8,
+            order.instrument,
+            order.side,
+            order.tif,
+            order.px,
+            order.qty,
+        );
+        self.write(kind::ORDER, order.meta.recv_ts, &p);
+    }
+
+    pub fn report(&mut self, report: &ExecReport) {
+        let mut p = [0u8; REPORT_LEN];
+        put_u64(&mut p, 0, report.client_id.0);
+        p[8..10].copy_from_slice(&report.instrument.0.to_le_bytes());
+        p[10] = side_code(report.side);
+        let (code, detail, px, qty, fee, trade) = match report.kind {
+            ExecKind::Ack => (0, 0, 0, 0, 0, 0),
+            ExecKind::Fill {
+                px,
+                qty,
+                fee,
+                liquidity,
+                trade_id,
+            } => {
+                let l = match liquidity {
+                    Liquidity::Maker => 0,
+                    Liquidity::Taker => 1,
+                };
+                (1, l, px.0, qty.0, fee, trade_id)
+            }
+            ExecKind::Expired => (2, 0, 0, 0, 0, 0),
+            ExecKind::Rejected(why) => (3, venue_reject_code(why), 0, 0, 0, 0),
+        };
+        p[11] = code;
+        p[12] = detail;
+        p[16..24].copy_from_slice(&px.to_le_bytes());
+        p[24..32].copy_from_slice(&qty.to_le_bytes());
+        p[32..48].copy_from_slice(&fee.to_le_bytes());
+        p[48..56].copy_from_slice(&report.leaves.0.to_le_bytes());
+        put_u64(&mut p, 56, trade);
+        put_u64(&mut p, 64, report.ts.0);
+        self.write(kind::REPORT, report.meta.recv_ts, &p);
+    }
+
+    fn write(&mut self, kind: u16, at: Nanos, payload: &[u8]) {
+        match self.appender.append(kind, at.0, payload) {
+            Ok(_) => {
+                self.counters.records += 1;
+                self.counters.bytes += payload.len() as u64;
+            }
+            Err(_) => self.counters.refused += 1,
+        }
+    }
+}
+
+fn put_u64(p: &mut [u8], at: usize, v: u64) {
+    p[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put_order_fields(
+    p: &mut [u8],
+    at: usize,
+    instrument: InstrumentId,
+    side: Side,
+    tif: TimeInForce,
+    px: Px,
+    qty: Qty,
+) {
+    p[at..at + 2].copy_from_slice(&instrument.0.to_le_bytes());
+    p[at + 2] = side_code(side);
+    p[at + 3] = match tif {
+        TimeInForce::Ioc => 0,
+    };
+    p[at + 8..at + 16].copy_from_slice(&px.0.to_le_bytes());
+    p[at + 16..at + 24].copy_from_slice(&qty.0.to_le_bytes());
+}
+
+fn side_code(side: Side) -> u8 {
+    match side {
+        Side::Buy => 0,
+        Side::Sell => 1,
+    }
+}
+
+fn venue_reject_code(why: VenueReject) -> u8 {
+    match why {
+        VenueReject::NoMarket => 0,
+        VenueReject::UnknownInstrument => 1,
+        VenueReject::InvalidQuantity => 2,
+    }
+}

@@ -1,0 +1,27 @@
+//! Monitoring without touching the hot path: the shared-memory stats file (DESIGN.md, "Metrics
+//! and health"), modelled on Aeron's CnC file and counters as read by `AeronStat`.
+//!
+//! The engine creates `/dev/shm/pulse-<name>.stats` ([`StatsFile`]); each counter or gauge has
+//! one writer, which stores into its own cache line ([`MetricSlot`]); the metrics thread beats
+//! the heartbeat, sets the health and publishes per-stage latency percentiles under a seqlock.
+//! Monitors map the file read-only ([`StatsReader`]) and never block a writer: `pulse stats`
+//! shows it to people, [`prometheus::render`] and [`http::MetricsServer`] to machines.
+//!
+//! [`layout`] is the one place that knows the binary layout.
+
+mod exclusive;
+pub mod http;
+pub mod layout;
+pub mod liveness;
+pub mod prometheus;
+pub mod reader;
+mod region;
+pub mod snapshot;
+mod view;
+pub mod writer;
+
+pub use http::MetricsServer;
+pub use layout::{Health, MetricDesc, MetricKind};
+pub use reader::{default_path, AttachError, StatsReader};
+pub use snapshot::{MetricValue, StageLatency, StatsSnapshot};
+pub use writer::{LatencySummary, MetricSlot, StatsFile};

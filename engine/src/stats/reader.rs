@@ -1,0 +1,158 @@
+//! A monitor's side of the stats file: maps it read-only and takes snapshots, without any
+//! effect on the engine (Aeron's `CountersReader`, as used by `AeronStat`).
+#![allow(unsafe_code)]
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use memmap2::{Mmap, MmapOptions};
+
+use super::layout::{HEADER_LENGTH, HEARTBEAT_OFFSET, MAGIC};
+use super::liveness::{heartbeat_fresh, now_unix_ns, pid_alive};
+use super::snapshot::{Catalog, StatsSnapshot};
+use super::view::View;
+
+/// Where an engine named `name` keeps its stats file: `/dev/shm/pulse-<name>.stats`, or the
+/// temp directory on a system without `/dev/shm` (macOS), where the file is a disk file the
+/// page cache serves just the same.
+pub fn default_path(name: &str) -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    dir.join(format!("pulse-{name}.stats"))
+}
+
+/// Why a stats file cannot be read.
+#[derive(Debug)]
+pub enum AttachError {
+    NotFound {
+        path: PathBuf,
+    },
+    /// The file exists but its magic is not written yet: an engine is creating it right now,
+    /// or died doing so.
+    NotReady,
+    BadMagic {
+        found: u64,
+    },
+    LayoutVersion {
+        found: u32,
+        expected: u32,
+    },
+    Truncated {
+        expected: u64,
+        found: u64,
+    },
+    /// The header contradicts the layout its version promises.
+    Corrupt(String),
+    Io(io::Error),
+}
+
+impl fmt::Display for AttachError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttachError::NotFound { path } => {
+                write!(f, "no engine is running: {} does not exist", path.display())
+            }
+            AttachError::NotReady => f.write_str(
+                "the stats file is not initialized yet (an engine is starting, or died starting)",
+            ),
+            AttachError::BadMagic { found } => write!(
+                f,
+                "not a pulse stats file (magic {found:#018x}, expected {MAGIC:#018x})"
+            ),
+            AttachError::LayoutVersion { found, expected } => write!(
+                f,
+                "stats layout version {found}, this pulse reads {expected}: use the pulse binary \
+                 that matches the engine"
+            ),
+            AttachError::Truncated { expected, found } => write!(
+                f,
+                "stats file truncated: {found} bytes where its header needs {expected}"
+            ),
+            AttachError::Corrupt(why) => write!(f, "corrupt stats file: {why}"),
+            AttachError::Io(e) => write!(f, "cannot read stats file: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AttachError {}
+
+/// A read-only mapping of an engine's stats file. The file is opened `O_RDONLY` and mapped
+/// `PROT_READ`, so a monitor cannot write into the engine, by construction.
+pub struct StatsReader {
+    map: Mmap,
+    path: PathBuf,
+    catalog: Catalog,
+}
+
+impl StatsReader {
+    pub fn open(path: &Path) -> Result<StatsReader, AttachError> {
+        let file = File::open(path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => AttachError::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => AttachError::Io(e),
+        })?;
+        let len = file.metadata().map_err(AttachError::Io)?.len();
+        if len < HEADER_LENGTH as u64 {
+            // Also covers the empty file an engine has created but not sized yet.
+            return Err(AttachError::Truncated {
+                expected: HEADER_LENGTH as u64,
+                found: len,
+            });
+        }
+        // SAFETY: a read-only shared mapping of a file the engine changes while we read it,
+        // which is its purpose: every access goes through `View`, atomic loads only. The engine
+        // never truncates the file (a truncation by someone else would fault, as for any
+        // mapped file).
+        let map = unsafe { MmapOptions::new().map(&file) }.map_err(AttachError::Io)?;
+        let catalog = Catalog::read(&view_of(&map))?;
+        Ok(StatsReader {
+            map,
+            path: path.to_path_buf(),
+            catalog,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The instance name the engine registered.
+    pub fn name(&self) -> &str {
+        &self.catalog.name
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.catalog.pid
+    }
+
+    pub fn heartbeat_ns(&self) -> u64 {
+        self.view().u64(HEARTBEAT_OFFSET)
+    }
+
+    /// Every value now; each latency entry consistent (seqlock, bounded retries).
+    pub fn snapshot(&self) -> StatsSnapshot {
+        self.catalog.snapshot(&self.view())
+    }
+
+    /// The engine's pid exists and its heartbeat is at most a few seconds old.
+    pub fn engine_alive(&self) -> bool {
+        pid_alive(self.pid()) && heartbeat_fresh(self.heartbeat_ns(), now_unix_ns())
+    }
+
+    fn view(&self) -> View<'_> {
+        view_of(&self.map)
+    }
+}
+
+fn view_of(map: &Mmap) -> View<'_> {
+    // SAFETY: the view borrows the mapping, which is page-aligned and `len` long; the engine
+    // writes it only through atomics.
+    unsafe { View::new(map.as_ptr(), map.len()) }
+}

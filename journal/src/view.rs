@@ -1,0 +1,134 @@
+//! A read-only mapping of one segment file, read the way a live writer publishes it: commit
+//! words with atomic loads, record bytes only once a commit word covers them, and the unwritten
+//! rest with volatile loads. Every access is bounds-checked against the mapped length, so a
+//! hostile file (short, huge lengths, garbage) yields `None`, never an out-of-bounds read.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{fence, AtomicU32, Ordering};
+
+use memmap2::{MmapOptions, MmapRaw};
+
+use crate::descriptor::MAX_SEGMENT_BYTES;
+
+/// A read-only view of a segment file.
+pub(crate) struct SegmentView {
+    map: Option<MmapRaw>,
+    /// Bytes mapped: the file length, capped at the largest capacity (later bytes are never
+    /// part of a segment).
+    mapped: u64,
+    /// The file length when it was opened.
+    file_len: u64,
+}
+
+impl SegmentView {
+    pub(crate) fn open(path: &Path) -> io::Result<Self> {
+        let file = File::open(path)?;
+        let file_len = file.metadata()?.len();
+        let mapped = file_len.min(MAX_SEGMENT_BYTES);
+        let map = if mapped == 0 {
+            None
+        } else {
+            let len = usize::try_from(mapped).map_err(io::Error::other)?;
+            Some(MmapOptions::new().len(len).map_raw_read_only(&file)?)
+        };
+        Ok(SegmentView {
+            map,
+            mapped,
+            file_len,
+        })
+    }
+
+    pub(crate) fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
+    pub(crate) fn mapped(&self) -> u64 {
+        self.mapped
+    }
+
+    fn ptr_at(&self, off: u64, len: u64) -> Option<*const u8> {
+        let map = self.map.as_ref()?;
+        let end = off.checked_add(len)?;
+        if end > self.mapped {
+            return None;
+        }
+        // SAFETY: `off + len <= mapped`, the length of the mapping, so the result stays inside
+        // it (or one past its end when `len` is 0).
+        Some(unsafe { map.as_ptr().add(off as usize) })
+    }
+
+    /// The `u32` at `off` (4-aligned), loaded like a reader of a live journal: any bytes its
+    /// writer published before storing it are visible afterwards.
+    pub(crate) fn load_u32(&self, off: u64) -> Option<u32> {
+        if !off.is_multiple_of(4) {
+            return None;
+        }
+        let p = self.ptr_at(off, 4)?;
+        // SAFETY: `p` is in bounds for 4 bytes and 4-aligned (the mapping is page-aligned and
+        // `off` a multiple of 4). The mapping lives as long as `self`. The writer only stores
+        // this word atomically. A Relaxed atomic load of 4 bytes is allowed on read-only memory
+        // (std::sync::atomic, "Atomic accesses to read-only memory"); Acquire is not, hence the
+        // fence below.
+        let v = unsafe { AtomicU32::from_ptr(p.cast_mut().cast::<u32>()) }.load(Ordering::Relaxed);
+        let v = u32::from_le(v);
+        // Acquire fence after the Relaxed load: pairs with the writer's Release store of this
+        // word, so the bytes it covers are visible to the reads that follow.
+        fence(Ordering::Acquire);
+        Some(v)
+    }
+
+    /// The bytes `off..off + len`, if mapped.
+    ///
+    /// # Safety
+    ///
+    /// The range must be published and immutable while the slice lives: covered by a non-zero
+    /// commit word or activation word read with [`Self::load_u32`] before this call, in a
+    /// journal no recovery is rewriting meanwhile.
+    pub(crate) unsafe fn published(&self, off: u64, len: u64) -> Option<&[u8]> {
+        let p = self.ptr_at(off, len)?;
+        // SAFETY: `p..p + len` is inside the mapping, which outlives the borrow of `self`; the
+        // caller guarantees nothing writes these bytes while the slice lives.
+        Some(unsafe { std::slice::from_raw_parts(p, len as usize) })
+    }
+
+    /// The first and one-past-the-last non-zero byte in `from..to` (clamped to the mapping),
+    /// read with volatile loads: these bytes may be an unfinished append.
+    pub(crate) fn nonzero_span(&self, from: u64, to: u64) -> Option<(u64, u64)> {
+        let to = to.min(self.mapped);
+        if from >= to {
+            return None;
+        }
+        let base = self.ptr_at(from, to - from)?;
+        let mut first = None;
+        let mut last = 0;
+        let mut at = from;
+        let mut note = |start: u64, lo: u64, hi: u64| {
+            first.get_or_insert(start + lo);
+            last = start + hi;
+        };
+        while at < to {
+            let rel = (at - from) as usize;
+            if at.is_multiple_of(8) && to - at >= 8 {
+                // SAFETY: `at..at + 8` is inside `from..to`, inside the mapping, and 8-aligned
+                // (the mapping is page-aligned). Volatile: another process may be writing here.
+                let w = unsafe { base.add(rel).cast::<u64>().read_volatile() };
+                if w != 0 {
+                    let lo = u64::from(w.to_le().trailing_zeros() / 8);
+                    let hi = 8 - u64::from(w.to_le().leading_zeros() / 8);
+                    note(at, lo, hi);
+                }
+                at += 8;
+            } else {
+                // SAFETY: `at` is inside `from..to`, inside the mapping.
+                let b = unsafe { base.add(rel).read_volatile() };
+                if b != 0 {
+                    note(at, 0, 1);
+                }
+                at += 1;
+            }
+        }
+        first.map(|f| (f, last))
+    }
+}
