@@ -140,6 +140,9 @@ pub fn open_stream(
 ) -> anyhow::Result<Appender> {
     let mut options = pulse_journal::JournalConfig::new(cfg.dir.clone(), stream);
     options.segment_bytes = cfg.segment_bytes;
+    if stream == decisions::STREAM {
+        options.fail_io_at = cfg.fail_io_at;
+    }
     let (appender, service) = Appender::open(options).with_context(|| {
         format!(
             "cannot open journal stream {stream} in {}",

@@ -81,6 +81,7 @@ fn hot_stages_do_not_allocate_after_warm_up() {
     cfg.journal = Some(config::JournalConfig {
         dir: dir.clone(),
         segment_bytes: 4 << 20,
+        fail_io_at: None,
     });
     let tsc = quanta::Clock::new();
     let built = pipeline::build(&cfg, &tsc).expect("pipeline builds");
@@ -128,7 +129,11 @@ fn hot_stages_do_not_allocate_after_warm_up() {
     assert!(output > 1_000, "decisions journaled: {output}");
     let published = stats.snapshot();
     let messages = published.metrics.iter().find(|m| m.name == "feed_messages");
-    assert_eq!(messages.map(|m| m.value), Some(41_249), "counters published");
+    assert_eq!(
+        messages.map(|m| m.value),
+        Some(41_249),
+        "counters published"
+    );
     assert_eq!(
         allocations, 0,
         "{allocations} allocations over {lines} messages after warm-up"
@@ -138,6 +143,9 @@ fn hot_stages_do_not_allocate_after_warm_up() {
         service.shutdown().expect("the journal syncs");
     }
     let segments = std::fs::read_dir(dir.join("input")).unwrap().count();
-    assert!(segments >= 3, "the input stream rolled over: {segments} segments");
+    assert!(
+        segments >= 3,
+        "the input stream rolled over: {segments} segments"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -209,6 +209,8 @@ pub struct JournalConfig {
     /// Holds one subdirectory per stream: `input`, `output` and `events`.
     pub dir: PathBuf,
     pub segment_bytes: u64,
+    /// Fault drill: the output stream's Nth I/O operation fails (`--journal-fail-io-at`).
+    pub fail_io_at: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -38,6 +38,10 @@ pub struct Overrides {
     /// Run under NAME instead of `[engine] name` (it names the stats file).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Fault drill: the output journal's Nth I/O operation fails, as a full or failing disk
+    /// would; health must go Critical and trading stop.
+    #[arg(long, value_name = "N", hide = true, requires = "journal")]
+    pub journal_fail_io_at: Option<u64>,
 }
 
 impl Overrides {
@@ -50,6 +54,7 @@ impl Overrides {
             cfg.journal = Some(crate::config::JournalConfig {
                 dir: dir.clone(),
                 segment_bytes,
+                fail_io_at: self.journal_fail_io_at,
             });
         }
         if let Some(name) = &self.name {

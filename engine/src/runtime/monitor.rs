@@ -207,10 +207,14 @@ impl Monitor {
             .journals
             .into_iter()
             .map(|(name, service)| {
-                (
-                    name,
-                    service.shutdown().map(|_| ()).map_err(anyhow::Error::from),
-                )
+                let synced = match service.shutdown() {
+                    Ok(report) => match report.fault {
+                        None => Ok(()),
+                        Some(fault) => Err(anyhow::anyhow!("{fault}")),
+                    },
+                    Err(e) => Err(anyhow::Error::from(e)),
+                };
+                (name, synced)
             })
             .collect();
         MonitorReport {

@@ -39,6 +39,7 @@ impl Checker<'_> {
         Ok(Some(JournalConfig {
             dir,
             segment_bytes: segment_mb as u64 * 1024 * 1024,
+            fail_io_at: None,
         }))
     }
 
