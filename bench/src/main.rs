@@ -2,6 +2,8 @@
 //! baseline measured in the same run, so that the figure that matters is a ratio.
 
 mod baselines;
+mod journal;
+mod journal_record;
 mod parse;
 mod report;
 mod ring;
@@ -18,6 +20,8 @@ enum Scenario {
     Ring,
     /// Per-message decode latency of real Binance frames: Pulse, serde_json, sonic-rs, simd-json.
     Parse,
+    /// Per-append latency of a 96-byte record: Pulse's mmap journal, `File::write`.
+    Journal,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -60,6 +64,14 @@ fn main() -> ExitCode {
             Ok(results) => ("parse", results, &cores[..1]),
             Err(e) => {
                 eprintln!("pulse-bench parse: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+        // The appending thread on the first core, the journal's service thread on the second.
+        Scenario::Journal => match journal::run(duration, cores) {
+            Ok(results) => ("journal", results, &cores[..]),
+            Err(e) => {
+                eprintln!("pulse-bench journal: {e:#}");
                 return ExitCode::FAILURE;
             }
         },

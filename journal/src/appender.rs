@@ -2,7 +2,8 @@
 //! a CRC32C and two stores: no system call, no allocation. Segments come ready from the
 //! service thread through a ring; retired ones go back through another for their final `msync`.
 
-use std::fs;
+use std::fs::{self, File, OpenOptions};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use rtrb::{Consumer, Producer, RingBuffer};
 use crate::config::JournalConfig;
 use crate::descriptor::{
     align8, max_payload, segment_file_name, SegmentHeader, END_MARKER, END_MARKER_LEN, HEADER_LEN,
-    RECORD_HEADER_LEN, RESERVED_KIND_MIN,
+    LOCK_FILE, RECORD_HEADER_LEN, RESERVED_KIND_MIN,
 };
 use crate::error::{AppendError, JournalError};
 use crate::fault::{fault_of, IoBudget, JournalFault, Op};
@@ -51,9 +52,10 @@ pub struct AppenderCounters {
 /// Appends records to one stream. `Send`: move it to the thread that writes; one per stream.
 ///
 /// After a fault the appender keeps writing into the segment it has (and any already prepared
-/// one), so what was handed in stays visible to readers; it starts no new I/O, so once those
-/// are full appends fail with [`AppendError::NoSegment`]. The engine stops trading on
-/// [`Appender::fault`] (or on the service's [`crate::FaultFlag`]) anyway.
+/// one), so what was handed in stays visible to readers; it creates no new segment, so once
+/// those are full appends fail with [`AppendError::NoSegment`]. The engine stops trading on
+/// [`Appender::fault`] (or on the service's [`crate::FaultFlag`]) anyway. Nothing is retried:
+/// after a failed `msync` nobody `msync`s again.
 ///
 /// Close it (or drop it) before [`JournalService::shutdown`], which then `msync`s everything it
 /// committed.
@@ -71,6 +73,8 @@ pub struct Appender {
     stream: String,
     segment_bytes: u64,
     counters: AppenderCounters,
+    /// Held (`flock`) while the appender lives: a second writer of the stream is refused.
+    _lock: File,
 }
 
 impl Appender {
@@ -97,6 +101,7 @@ impl Appender {
         io.run(Op::CreateDir, &stream_dir, || {
             fs::create_dir_all(&stream_dir)
         })?;
+        let lock = lock_stream(&stream_dir, &io)?;
         let scan = scan_stream(&stream_dir, &cfg.stream, &mut |_| {})?;
         let recovery = recovery::apply(&scan, &io)?;
         let next_seq = scan.next_sequence;
@@ -149,6 +154,7 @@ impl Appender {
             stream: cfg.stream,
             segment_bytes: cfg.segment_bytes,
             counters: AppenderCounters::default(),
+            _lock: lock,
         };
         Ok((appender, service))
     }
@@ -217,7 +223,8 @@ impl Appender {
                 .write_record(self.offset, kind, sequence, timestamp, len, fill);
         }
         self.offset += span;
-        self.next_seq += 1;
+        // Wrapping: a hostile segment could start the sequence anywhere.
+        self.next_seq = self.next_seq.wrapping_add(1);
         self.counters.records += 1;
         self.counters.payload_bytes += len as u64;
         self.shared
@@ -324,15 +331,20 @@ impl Appender {
         }
     }
 
-    /// Retires a segment without the service: `msync`s it here and unmaps it.
+    /// Retires a segment without the service: `msync`s it here (unless an `msync` failed
+    /// before) and unmaps it.
     #[cold]
     fn retire_here(&mut self, rollover: Rollover) {
         self.counters.inline_retires += 1;
         let segment = rollover.retired;
+        if !self.shared.msync_allowed() {
+            return;
+        }
         let flushed = self.shared.io.run(Op::Msync, segment.path(), || {
             segment.flush(0, segment.capacity())
         });
         if let Err(e) = flushed {
+            self.shared.forbid_msync();
             if let Some(fault) = fault_of(&e) {
                 self.shared.fault.raise(fault);
             }
@@ -340,10 +352,41 @@ impl Appender {
     }
 }
 
+/// Takes the stream's writer lock, which the kernel releases when the process dies.
+fn lock_stream(stream_dir: &std::path::Path, io: &IoBudget) -> Result<File, JournalError> {
+    let path = stream_dir.join(LOCK_FILE);
+    let file = io.run(Op::OpenFile, &path, || {
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+    })?;
+    // SAFETY: a plain system call on an open descriptor; it reads no memory of ours.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(JournalError::InUse { path });
+    }
+    Ok(file)
+}
+
 impl Drop for Appender {
     fn drop(&mut self) {
         // Release: the service that sees the appender gone also sees its last commit.
         self.shared.appender_open.store(false, Ordering::Release);
         self.service.unpark();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn handles_move_between_threads() {
+        fn send<T: Send>() {}
+        fn shared<T: Send + Sync>() {}
+        send::<super::Appender>();
+        send::<crate::JournalService>();
+        send::<crate::JournalReader>();
+        shared::<crate::FaultFlag>();
     }
 }

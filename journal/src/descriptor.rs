@@ -2,8 +2,9 @@
 //! writer, the reader, recovery and the tools cannot disagree (Agrona's `RecordDescriptor`).
 //!
 //! A stream lives in `DIR/<stream>/` as segment files `<index:010>.seg` (`0000000000.seg`,
-//! `0000000001.seg`, ...). Every segment is pre-allocated to its full capacity; the file length
-//! equals the `capacity` field of its header. All integers are little endian.
+//! `0000000001.seg`, ...), beside the writer's lock file [`LOCK_FILE`]. Every segment is
+//! pre-allocated to its full capacity; the file length equals the `capacity` field of its
+//! header. All integers are little endian.
 //!
 //! # Segment header (the first [`HEADER_LEN`] bytes)
 //!
@@ -72,6 +73,9 @@
 //! [`RESERVED_KIND_MIN`] up are the journal's own.
 
 use crate::error::Reason;
+
+/// The file an appender holds `flock`ed in its stream directory: one writer per stream.
+pub const LOCK_FILE: &str = "writer.lock";
 
 /// "PULSEJNL": the first eight bytes of every segment.
 pub const MAGIC: [u8; 8] = *b"PULSEJNL";

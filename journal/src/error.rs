@@ -36,6 +36,12 @@ pub enum JournalError {
         /// What is wrong there.
         reason: Reason,
     },
+    /// Another appender holds the stream's writer lock.
+    #[error("{}: the stream already has a writer", path.display())]
+    InUse {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The journal's service thread panicked; its work (msync, segment preparation) stopped.
     #[error("the journal service thread panicked")]
     ServicePanicked,

@@ -100,7 +100,7 @@ impl JournalReader {
         };
         let offset = self.offset;
         self.offset += span;
-        self.expected = Some(sequence + 1);
+        self.expected = Some(sequence.wrapping_add(1));
         let current = self.current.as_ref().ok_or(JournalError::Corrupt {
             path: self.path(),
             segment: self.index,

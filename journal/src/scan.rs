@@ -274,7 +274,7 @@ pub(crate) fn scan_stream(
                     s.last = Some(pos);
                     s.records += 1;
                     s.payload_bytes += record.payload.len() as u64;
-                    s.next_sequence += 1;
+                    s.next_sequence = s.next_sequence.wrapping_add(1);
                     off += span;
                 }
                 Ok(Unit::End) => break None,

@@ -136,6 +136,7 @@ impl JournalService {
         let report = ServiceReport {
             synced_sequence,
             committed_sequence: self.shared.committed().0,
+            // Relaxed: monitoring figures; the join above ordered the worker's last updates.
             segments_prepared: self.shared.prepared.load(Ordering::Relaxed),
             msyncs: self.shared.msyncs.load(Ordering::Relaxed),
             io_ops: self.shared.io.ops(),
@@ -192,7 +193,6 @@ pub(crate) struct Worker {
     segment_bytes: u64,
     ready_target: usize,
     sync_interval: Duration,
-    msync_failed: bool,
     populate: bool,
     page: u64,
 }
@@ -219,7 +219,6 @@ impl Worker {
             segment_bytes: cfg.segment_bytes,
             ready_target: cfg.ready_segments,
             sync_interval: cfg.sync_interval,
-            msync_failed: false,
             populate: true,
             page: page_size(),
         }
@@ -245,8 +244,9 @@ impl Worker {
             if stopping {
                 return;
             }
-            self.prepare();
+            // The new active segment first: preparing the next one takes much longer.
             self.populate_ahead(pos);
+            self.prepare();
             thread::park_timeout(next_sync.saturating_duration_since(Instant::now()));
         }
     }
@@ -264,7 +264,7 @@ impl Worker {
             }
             Err(e) => {
                 self.fail(&e);
-                self.msync_failed = true;
+                self.shared.forbid_msync();
                 false
             }
         }
@@ -279,7 +279,7 @@ impl Worker {
     /// Final `msync` of each retired segment; the new active one is synced from now on.
     fn retire_rolled(&mut self) {
         while let Ok(rollover) = self.rollovers.pop() {
-            if !self.msync_failed {
+            if self.shared.msync_allowed() {
                 let from = if Arc::ptr_eq(&rollover.retired, &self.active) {
                     self.synced_to / self.page * self.page
                 } else {
@@ -300,7 +300,7 @@ impl Worker {
     /// `full` or when the writer was quiet since the last round) and publishes what is durable.
     fn sync(&mut self, seq: u64, pos: Packed, full: bool) {
         let active = Arc::clone(&self.active);
-        if self.msync_failed || !pos.is_in(active.index()) {
+        if !self.shared.msync_allowed() || !pos.is_in(active.index()) {
             return;
         }
         let end = pos.offset();

@@ -41,6 +41,9 @@ pub(crate) struct Shared {
     pub(crate) next_create: AtomicU64,
     pub(crate) appender_open: AtomicBool,
     pub(crate) stop: AtomicBool,
+    /// An `msync` failed: nobody `msync`s again, since a retry may report success for pages
+    /// the kernel already gave up on.
+    msync_failed: AtomicBool,
     synced_seq: AtomicU64,
     synced_pos: AtomicU64,
     pub(crate) prepared: AtomicU64,
@@ -57,6 +60,7 @@ impl Shared {
             next_create: AtomicU64::new(active + 1),
             appender_open: AtomicBool::new(true),
             stop: AtomicBool::new(false),
+            msync_failed: AtomicBool::new(false),
             synced_seq: AtomicU64::new(next_seq),
             synced_pos: AtomicU64::new(Packed::new(active, offset).0),
             prepared: AtomicU64::new(0),
@@ -84,6 +88,16 @@ impl Shared {
         // Relaxed: ordered after the Acquire above; a newer position is fine.
         let pos = Packed(self.committed_pos.load(Ordering::Relaxed));
         (seq, pos)
+    }
+
+    pub(crate) fn msync_allowed(&self) -> bool {
+        // Relaxed: the flag alone decides; the fault flag carries the error's details.
+        !self.msync_failed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn forbid_msync(&self) {
+        // Relaxed: see `msync_allowed`.
+        self.msync_failed.store(true, Ordering::Relaxed);
     }
 
     pub(crate) fn publish_synced(&self, seq: u64, pos: Packed) {

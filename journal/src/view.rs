@@ -132,3 +132,35 @@ impl SegmentView {
         first.map(|f| (f, last))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_and_bounds_are_exact() {
+        let dir = std::env::temp_dir().join(format!("pulse-journal-view-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("creates");
+        let path = dir.join("x");
+        let mut data = vec![0u8; 100];
+        data[13] = 1;
+        data[70] = 2;
+        data[99] = 3;
+        std::fs::write(&path, &data).expect("writes");
+        let view = SegmentView::open(&path).expect("maps");
+        assert_eq!(view.nonzero_span(0, 100), Some((13, 100)));
+        assert_eq!(view.nonzero_span(14, 99), Some((70, 71)));
+        assert_eq!(view.nonzero_span(71, 99), None);
+        assert_eq!(
+            view.nonzero_span(50, 1000),
+            Some((70, 100)),
+            "clamped to the file"
+        );
+        assert_eq!(view.load_u32(96), Some(3 << 24));
+        assert_eq!(view.load_u32(97), None, "misaligned");
+        assert_eq!(view.load_u32(100), None, "past the end");
+        // SAFETY: nothing writes the file while the slice lives.
+        assert_eq!(unsafe { view.published(98, 3) }, None);
+        std::fs::remove_dir_all(&dir).expect("removes");
+    }
+}

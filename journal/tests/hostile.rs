@@ -206,6 +206,22 @@ fn a_missing_middle_segment_is_corruption() {
 }
 
 #[test]
+fn a_second_writer_is_refused() {
+    let dir = temp_dir("second");
+    let (appender, service) = Appender::open(small_config(dir.path(), STREAM)).expect("opens");
+    match Appender::open(small_config(dir.path(), STREAM)) {
+        Err(JournalError::InUse { path }) => assert!(path.ends_with("input/writer.lock")),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("two writers of one stream"),
+    }
+    drop(appender);
+    service.shutdown().expect("stops");
+    let (appender, service) = Appender::open(small_config(dir.path(), STREAM)).expect("reopens");
+    drop(appender);
+    service.shutdown().expect("stops");
+}
+
+#[test]
 fn bad_names_and_missing_streams_are_errors() {
     let dir = temp_dir("names");
     assert!(matches!(
