@@ -2,6 +2,7 @@
 //! pre-trade risk, and the `pulse` command line.
 #![deny(unsafe_code)]
 
+pub mod agents;
 pub mod config;
 pub mod decisions;
 pub mod health;
