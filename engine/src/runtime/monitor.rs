@@ -39,7 +39,7 @@ pub struct Monitor {
     latency: Vec<(&'static str, LatencyCollector)>,
     health: HealthMonitor,
     started: Instant,
-    last_publish: Option<Instant>,
+    last_publish: Instant,
     server: Option<MetricsServer>,
     events: Option<Appender>,
     journals: Vec<(&'static str, JournalService)>,
@@ -87,7 +87,9 @@ impl Monitor {
             latency: parts.latency,
             health: HealthMonitor::new(HealthPolicy::default()),
             started: Instant::now(),
-            last_publish: None,
+            // The first publication waits a period: by then every runner has published its
+            // stages' counters once, so health never judges the slots' initial zeros.
+            last_publish: Instant::now(),
             server: parts.server,
             events,
             journals: parts.journals,
@@ -118,13 +120,10 @@ impl Monitor {
                 out.push_str(render);
             });
         }
-        if self
-            .last_publish
-            .is_some_and(|at| at.elapsed() < PUBLISH_EVERY)
-        {
+        if self.last_publish.elapsed() < PUBLISH_EVERY {
             return;
         }
-        self.last_publish = Some(Instant::now());
+        self.last_publish = Instant::now();
         self.publish(runner_failed);
     }
 
