@@ -21,21 +21,25 @@
 //! cargo bench -p pulse-bench --bench parse
 //! ```
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use pulse_feeds::binance::codec::{BinanceCodec, Decoded, LevelUpdate};
-use pulse_feeds::book::L2Book;
+use pulse_feeds::book::{BookSpec, L2Book};
 use pulse_feeds::capture::{CaptureReader, SourceKind};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{Px, Qty, Side};
 
 #[path = "../src/baselines.rs"]
 mod baselines;
+/// Only its `TreeBook` is used here; the rest serves the `book` benches.
+#[path = "../src/book_updates.rs"]
+#[allow(dead_code)]
+mod book_updates;
 
 use baselines::{Decoder, Pulse, SerdeJson, SimdJsonValue, SonicRs};
+use book_updates::TreeBook;
 
 const FRAMES: usize = 300;
 const BOOK_LEVELS: usize = 8192;
@@ -89,29 +93,8 @@ fn fixture() -> Fixture {
     }
 }
 
-/// A book as most trading code keeps one: an ordered map per side.
-#[derive(Clone, Default)]
-struct TreeBook {
-    bids: BTreeMap<i64, i64>,
-    asks: BTreeMap<i64, i64>,
-}
-
-impl TreeBook {
-    fn apply(&mut self, l: &LevelUpdate) {
-        let side = match l.side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        };
-        if l.qty.0 == 0 {
-            side.remove(&l.px.0);
-        } else {
-            side.insert(l.px.0, l.qty.0);
-        }
-    }
-}
-
 fn seeded_book(snapshot: &[LevelUpdate]) -> L2Book {
-    let mut book = L2Book::with_capacity(BOOK_LEVELS);
+    let mut book = L2Book::new(BookSpec::new(Px(1), BOOK_LEVELS));
     for l in snapshot {
         book.apply(l.side, l.px, l.qty);
     }

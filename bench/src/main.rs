@@ -2,6 +2,8 @@
 //! baseline measured in the same run, so that the figure that matters is a ratio.
 
 mod baselines;
+mod book;
+mod book_updates;
 mod journal;
 mod journal_record;
 mod parse;
@@ -22,6 +24,8 @@ enum Scenario {
     Parse,
     /// Per-append latency of a 96-byte record: Pulse's mmap journal, `File::write`.
     Journal,
+    /// Per-update latency of real depth updates: Pulse's tick-indexed L2Book, a BTreeMap book.
+    Book,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -64,6 +68,13 @@ fn main() -> ExitCode {
             Ok(results) => ("parse", results, &cores[..1]),
             Err(e) => {
                 eprintln!("pulse-bench parse: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Scenario::Book => match book::run(duration, cores[0]) {
+            Ok(results) => ("book", results, &cores[..1]),
+            Err(e) => {
+                eprintln!("pulse-bench book: {e:#}");
                 return ExitCode::FAILURE;
             }
         },

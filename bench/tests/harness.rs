@@ -35,6 +35,14 @@ fn assert_distribution(r: &serde_json::Value, min_count: u64) {
     assert!(ladder[0] > 0, "{r}");
 }
 
+/// Each result's (case, name), in order.
+fn cases(results: &[serde_json::Value]) -> Vec<(&str, &str)> {
+    results
+        .iter()
+        .map(|r| (r["case"].as_str().unwrap(), r["name"].as_str().unwrap()))
+        .collect()
+}
+
 #[test]
 fn ring_prints_the_documented_json_object() {
     let dir = std::env::temp_dir().join(format!("pulse-bench-hgrm-{}", std::process::id()));
@@ -72,10 +80,7 @@ fn parse_prints_the_documented_json_object() {
     let v = run_json(&["parse", "--duration", "0.05"], &[]);
     assert_eq!(v["scenario"], "parse");
     let results = v["results"].as_array().unwrap();
-    let cases: Vec<(&str, &str)> = results
-        .iter()
-        .map(|r| (r["case"].as_str().unwrap(), r["name"].as_str().unwrap()))
-        .collect();
+    let cases = cases(results);
     let names = ["pulse", "serde_json", "sonic_rs", "simd_json_value"];
     let expected: Vec<(&str, &str)> = ["depthUpdate", "bookTicker"]
         .iter()
@@ -87,4 +92,26 @@ fn parse_prints_the_documented_json_object() {
     }
     let env = &v["env"];
     assert!(env["cpu"].is_string() && env["layout"].is_string(), "{env}");
+}
+
+#[test]
+fn book_prints_the_documented_json_object() {
+    let v = run_json(&["book", "--duration", "0.05"], &[]);
+    assert_eq!(v["scenario"], "book");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(
+        cases(results),
+        [
+            ("apply", "pulse"),
+            ("apply", "btreemap"),
+            ("apply_read", "pulse"),
+            ("apply_read", "btreemap")
+        ]
+    );
+    // The capture's snapshot is followed by 124,073 level updates; every case times at least
+    // one whole pass over them.
+    for r in results {
+        assert_eq!(r["updates"], 124_073.0, "{r}");
+        assert_distribution(r, 124_073);
+    }
 }

@@ -8,6 +8,8 @@
 //! feed ◄─control─ book   (resync requests for crossed books)
 //! ```
 
+use std::path::Path;
+
 use anyhow::Context;
 use pulse_feeds::binance::live::BinanceLiveFeed;
 use pulse_feeds::book_stage::BookStage;
@@ -30,11 +32,14 @@ use crate::config::{
 };
 use crate::decisions::{self, OutputJournal};
 use crate::live_source::{build_feed, LiveRings};
+use crate::outside::{self, OutsideScores, SignalTail};
+use crate::policy::PolicyNetwork;
 use crate::risk::checks::RiskChecks;
 use crate::risk::stage::{RiskRings, RiskStage};
 use crate::risk::KillSwitch;
+use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
-use crate::strategy::stage::StrategyStage;
+use crate::strategy::stage::{Strategy, StrategyStage};
 
 /// Levels kept per side of each book: Binance snapshots hold up to 5,000.
 pub const BOOK_LEVELS_PER_SIDE: usize = 8192;
@@ -130,6 +135,66 @@ pub struct Pipeline {
     /// The background threads of the journal streams the stages write (none without a
     /// `[journal]`): their faults drive health, and they make the last `msync` at the end.
     pub journals: Vec<(&'static str, JournalService)>,
+    /// The live outside-signal reader, if one runs; it stops when dropped.
+    pub signal_tail: Option<SignalTail>,
+}
+
+/// The configured strategy, with its policy network loaded when it has one.
+pub fn build_strategy(
+    cfg: &StrategyConfig,
+    instruments: &InstrumentRegistry,
+    recorded: bool,
+    tail: &mut Option<SignalTail>,
+) -> anyhow::Result<Strategy> {
+    Ok(match cfg {
+        StrategyConfig::BookImbalance(imbalance) => {
+            let tick = instruments
+                .get(imbalance.instrument)
+                .context("strategy instrument is not configured")?
+                .tick;
+            Strategy::Imbalance(ImbalanceTaker::new(imbalance.clone(), tick))
+        }
+        StrategyConfig::Ensemble(settings) => {
+            let policy = match &settings.policy_file {
+                Some(path) => Some(PolicyNetwork::load(path).with_context(|| {
+                    format!("cannot load the policy network {}", path.display())
+                })?),
+                None => None,
+            };
+            let mut ensemble = EnsembleStrategy::new(&settings.strategy, policy)
+                .context("cannot build the ensemble strategy")?;
+            if let Some(path) = &settings.signal_file {
+                ensemble =
+                    ensemble.with_outside(outside_scores(path, instruments, recorded, tail)?);
+            }
+            Strategy::Ensemble(Box::new(ensemble))
+        }
+    })
+}
+
+/// Outside scores from `path`: all of them now for recorded input, tailed live otherwise.
+fn outside_scores(
+    path: &Path,
+    instruments: &InstrumentRegistry,
+    recorded: bool,
+    tail: &mut Option<SignalTail>,
+) -> anyhow::Result<OutsideScores> {
+    let context = || format!("cannot read the signal file {}", path.display());
+    if recorded {
+        let (scores, report) = outside::read_all(path, instruments).with_context(context)?;
+        if let Some((line, what)) = &report.first_bad {
+            eprintln!(
+                "pulse: {}: {} malformed line(s) skipped, the first at line {line} ({what})",
+                path.display(),
+                report.bad_lines
+            );
+        }
+        return Ok(OutsideScores::new(scores, None));
+    }
+    let (tx, rx) = RingBuffer::new(outside::PENDING);
+    *tail =
+        Some(SignalTail::spawn(path.to_path_buf(), instruments.clone(), tx).with_context(context)?);
+    Ok(OutsideScores::new(Vec::new(), Some(rx)))
 }
 
 /// Opens one stream of the configured journal, recovering a torn tail left by a crash.
@@ -175,6 +240,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
 
     let replay_time = ReplayTime::default();
     let mut journals = Vec::new();
+    let mut signal_tail = None;
     // Sessions are ordered by sequence; their timestamp is 0 so that replays write the same
     // bytes (the wall-clock start of a run is in the events stream).
     let input_journal = match &cfg.journal {
@@ -231,20 +297,20 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         }
     };
     let book = BookStage::new(
-        instruments.len(),
+        &instruments,
         BOOK_LEVELS_PER_SIDE,
         md_rx,
         vec![book_strategy_tx, book_risk_tx, book_gateway_tx],
         probe("book"),
     )
     .with_control(control_tx);
-    let StrategyConfig::BookImbalance(imbalance) = &cfg.strategy;
-    let tick = instruments
-        .get(imbalance.instrument)
-        .context("strategy instrument is not configured")?
-        .tick;
     let strategy = StrategyStage::new(
-        ImbalanceTaker::new(imbalance.clone(), tick),
+        build_strategy(
+            &cfg.strategy,
+            &instruments,
+            matches!(cfg.source, SourceConfig::Capture { .. }),
+            &mut signal_tail,
+        )?,
         book_strategy_rx,
         feedback_rx,
         intent_tx,
@@ -289,5 +355,6 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         instruments,
         latency,
         journals,
+        signal_tail,
     })
 }

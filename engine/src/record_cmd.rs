@@ -90,7 +90,7 @@ fn record(args: &RecordArgs) -> anyhow::Result<()> {
         DistinctLog::new("feed", None),
     )?;
     let mut book = BookStage::new(
-        cfg.instruments.len(),
+        &cfg.instruments,
         BOOK_LEVELS_PER_SIDE,
         md_rx,
         vec![top_tx],

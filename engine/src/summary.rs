@@ -10,10 +10,13 @@ use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::num::Decimal;
 use pulse_feeds::ws::session::CloseReason;
 
+use crate::agents::regime::Regime;
+use crate::agents::AgentKind;
 use crate::config::Config;
 use crate::pipeline::HotStage;
 use crate::risk::RejectReason;
 use crate::runtime::{RunOutcome, StopCause};
+use crate::strategy::stage::{Strategy, StrategyStage};
 
 const LINE_ERRORS: [LineError; 4] = [
     LineError::FieldCount,
@@ -140,14 +143,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     );
                 }
             }
-            HotStage::Strategy(st) => {
-                let c = &st.strategy().counters;
-                let _ = writeln!(
-                    s,
-                    "strategy  book-imbalance: {} book events, {} signals, {} intents ({} lost to a full ring)",
-                    c.book_events, c.signals, c.intents, st.intents_ring_full
-                );
-            }
+            HotStage::Strategy(st) => render_strategy(&mut s, st),
             HotStage::Risk(risk) => render_risk(&mut s, risk, instruments),
             HotStage::Gateway(gw) => {
                 let c = &gw.venue().counters;
@@ -266,6 +262,51 @@ fn render_syncs<'a>(
             "sync      {}: {} snapshot(s), {} diffs applied, {} dropped (covered by the snapshot), {} gaps, {} resyncs, last update id {}",
             inst.symbol, k.snapshots, k.applied, k.dropped, k.gaps, k.resyncs, k.last_update_id
         );
+    }
+}
+
+fn render_strategy(s: &mut String, st: &StrategyStage) {
+    match st.strategy() {
+        Strategy::Imbalance(t) => {
+            let c = &t.counters;
+            let _ = writeln!(
+                s,
+                "strategy  book-imbalance: {} book events, {} signals, {} intents ({} lost to a full ring)",
+                c.book_events, c.signals, c.intents, st.intents_ring_full
+            );
+        }
+        Strategy::Ensemble(e) => {
+            let c = &e.counters;
+            let _ = writeln!(
+                s,
+                "strategy  ensemble: {} book events, {} trades; {} decisions at or above the minimum confidence, {} below; {} intents ({} lost to a full ring)",
+                c.book_events, c.trades, c.decisions, c.below_confidence, c.intents, st.intents_ring_full
+            );
+            let agents: Vec<String> = AgentKind::ALL
+                .iter()
+                .map(|a| {
+                    let (_, scored, score) = e.meta().record(*a);
+                    format!(
+                        "{} {} (scored {scored}, {score:+.2} bps)",
+                        a.name(),
+                        c.signals[a.index()]
+                    )
+                })
+                .collect();
+            let _ = writeln!(s, "agents    signals: {}", agents.join(", "));
+            let regimes: Vec<String> = Regime::ALL
+                .iter()
+                .map(|r| format!("{} {}", r.name(), c.regimes[r.index()]))
+                .collect();
+            let _ = writeln!(s, "regime    book events in each: {}", regimes.join(", "));
+            if let Some(outside) = e.outside() {
+                let _ = writeln!(
+                    s,
+                    "outside   {} scores applied from the signal file ({} dropped, too many pending)",
+                    outside.applied, outside.overflow
+                );
+            }
+        }
     }
 }
 

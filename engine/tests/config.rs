@@ -126,7 +126,9 @@ fn demo_config_yields_the_expected_values() {
     );
     assert!(!cfg.risk.start_killed);
 
-    let StrategyConfig::BookImbalance(s) = &cfg.strategy;
+    let StrategyConfig::BookImbalance(s) = &cfg.strategy else {
+        panic!("the demo runs the book-imbalance strategy");
+    };
     assert_eq!(s.instrument, InstrumentId(0));
     assert_eq!((s.depth_levels, s.threshold_bps), (5, 3_000));
     assert_eq!(
@@ -639,5 +641,50 @@ fn live_source_refusals_name_key_and_line() {
         &capture,
         "source.ws_url",
         Some(line_starting(&capture, "ws_url")),
+    );
+}
+
+#[test]
+fn the_ensemble_config_sets_every_knob() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/ensemble.toml");
+    let cfg = config::load(&path).expect("configs/ensemble.toml is valid");
+    let StrategyConfig::Ensemble(e) = &cfg.strategy else {
+        panic!("configs/ensemble.toml runs the ensemble");
+    };
+    let s = &e.strategy;
+    assert_eq!(s.min_confidence, 0.6);
+    assert_eq!(
+        (s.taker.order_qty, s.taker.max_position),
+        (Qty(200_000), Qty(1_200_000))
+    );
+    assert_eq!((s.indicators.ema_period, s.indicators.macd.slow), (20, 26));
+    assert_eq!(s.indicators.profile.bucket_ticks, 100);
+    assert_eq!((s.regime.trend_bps, s.regime.vol_factor), (0.1, 0.1));
+    assert_eq!(s.meta.horizon, 50);
+    assert_eq!(s.meta.weights[2], [0.5, 0.6, 1.0, 1.5, 1.0], "sideways row");
+    assert_eq!(s.agents.aggressive.min_flow, 0.3);
+    assert_eq!(s.agents.contrarian.rsi_extreme, 70.0);
+    assert!(e
+        .policy_file
+        .as_ref()
+        .unwrap()
+        .ends_with("policy/example.policy"));
+    assert!(e
+        .signal_file
+        .as_ref()
+        .unwrap()
+        .ends_with("signals/btcusdt-sentiment.tsv"));
+    // Leaving a table out keeps its defaults.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("[strategy.meta]").unwrap();
+    let end = text.find("[strategy.agents.conservative]").unwrap();
+    let trimmed = format!("{}{}", &text[..start], &text[end..]);
+    let cfg = config::parse(&trimmed, path.parent().unwrap()).expect("defaults fill in");
+    let StrategyConfig::Ensemble(e) = &cfg.strategy else {
+        unreachable!()
+    };
+    assert_eq!(
+        e.strategy.meta.weights,
+        pulse_engine::agents::meta::MetaParams::default().weights
     );
 }

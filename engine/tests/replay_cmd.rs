@@ -233,6 +233,42 @@ fn spot_four_symbols_verify() {
     assert!(stdout.contains("verify    ok: 4 instrument(s), 26 venue ticker checks, all matched"));
 }
 
+/// The book lays its levels out by tick, which a capture does not state: the scan derives each
+/// instrument's from its prices at 8 decimals (BTCUSDT 0.01 on spot, 0.1 on USD-M; LRCBTC and
+/// BLZETH quote in units of the 8th decimal).
+#[test]
+fn scan_derives_each_instruments_tick_from_its_prices() {
+    let ticks = |capture: &str| -> Vec<(String, i64)> {
+        pulse_engine::replay_cmd::scan_instruments(&repo(&format!("data/{capture}")))
+            .expect("the capture scans")
+            .iter()
+            .map(|i| (i.symbol.clone(), i.tick.0))
+            .collect()
+    };
+    let named = |pairs: &[(&str, i64)]| -> Vec<(String, i64)> {
+        pairs.iter().map(|&(s, t)| (s.to_owned(), t)).collect()
+    };
+    assert_eq!(
+        ticks("binance_spot_btcusdt_2024-08-08.cap.gz"),
+        named(&[("BTCUSDT", 1_000_000)])
+    );
+    assert_eq!(
+        ticks("binance_usdm_btcusdt_2024-08-08.cap.gz"),
+        named(&[("BTCUSDT", 10_000_000)])
+    );
+    let mut four = ticks("binance_spot_4symbols_2021-10-12.cap");
+    four.sort();
+    assert_eq!(
+        four,
+        named(&[
+            ("BLZETH", 1),
+            ("LRCBTC", 1),
+            ("NKNUSDT", 1_000),
+            ("RUNEEUR", 100_000)
+        ])
+    );
+}
+
 /// The 4-symbol capture with `edit` applied to its lines.
 fn doctored(scratch: &Scratch, edit: impl Fn(Vec<String>) -> Vec<String>) -> PathBuf {
     let text = std::fs::read_to_string(repo("data/binance_spot_4symbols_2021-10-12.cap")).unwrap();

@@ -10,10 +10,11 @@
 //! `Crossed` (never traded on) until the feed resets it from a new snapshot. If the control ring
 //! is full, the request is retried at the next commit, and each failed try is counted.
 
-use crate::book::{Apply, L2Book, Level};
+use crate::book::{Apply, BookSpec, L2Book, Level};
 use crate::event::{
     BookState, BookTop, EventMeta, MarketEvent, MdEvent, ResyncRequest, TickerEvent,
 };
+use crate::instrument::InstrumentRegistry;
 use crate::latency::LatencyProbe;
 use crate::metrics::{Metric, MetricLabel, MetricSink};
 use crate::num::{InstrumentId, Nanos};
@@ -82,16 +83,19 @@ pub struct BookStage {
 }
 
 impl BookStage {
+    /// One book per instrument of `instruments`, in id order, each laid out on its
+    /// instrument's tick with at most `levels_per_side` levels per side.
     pub fn new(
-        instruments: usize,
+        instruments: &InstrumentRegistry,
         levels_per_side: usize,
         input: rtrb::Consumer<MdEvent>,
         outputs: Vec<rtrb::Producer<MarketEvent>>,
         probe: LatencyProbe,
     ) -> BookStage {
-        let books = (0..instruments)
-            .map(|_| InstrumentBook {
-                book: L2Book::with_capacity(levels_per_side),
+        let books = instruments
+            .iter()
+            .map(|instrument| InstrumentBook {
+                book: L2Book::new(BookSpec::new(instrument.tick, levels_per_side)),
                 state: BookState::Stale,
                 update_id: 0,
                 resync: Resync::NotNeeded,

@@ -31,13 +31,14 @@ fn rebuilt_book_matches_every_checkable_venue_ticker() {
     let (out_tx, mut out_rx) = rtrb::RingBuffer::new(1024);
     let mut feed = CaptureFeed::new(
         capture(),
-        registry,
+        registry.clone(),
         md_tx,
         ReplayTime::default(),
         LatencyProbe::detached(clock.clone()),
         DistinctLog::new("feed", None),
     );
-    let mut book = BookStage::new(1, 8192, md_rx, vec![out_tx], LatencyProbe::detached(clock));
+    let probe = LatencyProbe::detached(clock);
+    let mut book = BookStage::new(&registry, 8192, md_rx, vec![out_tx], probe);
     let (mut tops, mut trades, mut live_tops) = (0u64, 0u64, 0u64);
     loop {
         let work = feed.do_work(Nanos(0)) + book.do_work(Nanos(0));

@@ -41,14 +41,20 @@ fn lvl(px: i64, qty: i64) -> Level {
     }
 }
 
-#[test]
-fn a_crossed_book_resyncs_its_symbol_only() {
+/// A and B, both ticked at one mantissa unit.
+fn registry() -> InstrumentRegistry {
     let mut registry = InstrumentRegistry::new();
     for symbol in ["AAAUSDT", "BBBUSDT"] {
         registry
             .add(Venue::Binance, symbol, 2, 0, Px(1), Qty(1))
             .unwrap();
     }
+    registry
+}
+
+#[test]
+fn a_crossed_book_resyncs_its_symbol_only() {
+    let registry = registry();
     let reader = CaptureReader::from_reader(Box::new(Cursor::new(CAPTURE.as_bytes().to_vec())));
     let clock = quanta::Clock::new();
     let (md_tx, md_rx) = rtrb::RingBuffer::new(64);
@@ -56,15 +62,16 @@ fn a_crossed_book_resyncs_its_symbol_only() {
     let (control_tx, control_rx) = rtrb::RingBuffer::new(4);
     let mut feed = CaptureFeed::new(
         reader,
-        registry,
+        registry.clone(),
         md_tx,
         ReplayTime::default(),
         LatencyProbe::detached(clock.clone()),
         DistinctLog::new("feed", None),
     )
     .with_control(control_rx);
-    let mut book = BookStage::new(2, 64, md_rx, vec![out_tx], LatencyProbe::detached(clock))
-        .with_control(control_tx);
+    let probe = LatencyProbe::detached(clock);
+    let mut book =
+        BookStage::new(&registry, 64, md_rx, vec![out_tx], probe).with_control(control_tx);
     let mut tops: [Vec<(BookState, u64)>; 2] = [Vec::new(), Vec::new()];
     loop {
         let work = feed.do_work(Nanos(0)) + book.do_work(Nanos(0));
@@ -172,8 +179,9 @@ fn a_full_control_ring_keeps_the_book_crossed_and_retries_at_the_next_commit() {
     };
     control_tx.push(stranger).unwrap();
     let clock = quanta::Clock::new();
-    let mut book = BookStage::new(2, 8, md_rx, vec![out_tx], LatencyProbe::detached(clock))
-        .with_control(control_tx);
+    let probe = LatencyProbe::detached(clock);
+    let mut book =
+        BookStage::new(&registry(), 8, md_rx, vec![out_tx], probe).with_control(control_tx);
     let mut run = |events: &[MdEvent], book: &mut BookStage| -> Vec<BookState> {
         for e in events {
             md_tx.push(*e).unwrap();

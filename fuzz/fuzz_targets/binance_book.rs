@@ -1,9 +1,12 @@
 //! Codec, sync and book together. The input is capture lines (`recv_ts <TAB> source <TAB>
 //! payload`): each well-formed one goes through `BinanceAdapter::on_message` into an `Outbox`,
 //! the outbox drains into a ring, and the events are applied to one bounded `L2Book` per
-//! instrument, as the book stage does. Besides never panicking, the event stream must keep its
-//! contract: once a book is marked stale, nothing but a reset touches it again; between resets
-//! the committed update ids strictly increase; and a book never outgrows its capacity.
+//! instrument, as the book stage does, and to the `BTreeMap` reference book of the property
+//! tests. Besides never panicking, the event stream must keep its contract: once a book is marked
+//! stale, nothing but a reset touches it again; between resets the committed update ids strictly
+//! increase; and a book never outgrows its capacity. The book must equal the reference: the same
+//! outcome for every level, and at every commit the same levels on both sides, in order, and the
+//! same crossed state.
 //!
 //! The adapter (its sync state) and the books are new for every input, so a crash reproduces
 //! from its input alone; the outbox and the ring, empty after every input, are reused.
@@ -13,18 +16,26 @@ use std::cell::RefCell;
 
 use libfuzzer_sys::fuzz_target;
 use pulse_feeds::binance::BinanceAdapter;
-use pulse_feeds::book::L2Book;
+use pulse_feeds::book::{BookSpec, L2Book};
 use pulse_feeds::capture;
 use pulse_feeds::event::{EventMeta, MdEvent};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{Px, Qty, Side};
 use pulse_feeds::outbox::Outbox;
 
+#[path = "../../feeds/tests/support/book_reference.rs"]
+mod book_reference;
+
+use book_reference::Reference;
+
 /// Small enough that the real 1,000-level snapshot evicts and truncates.
 const LEVELS_PER_SIDE: usize = 256;
+/// 10.24 USDT at the registry's 0.01 tick, so that real prices move the window often.
+const WINDOW_TICKS: usize = 1024;
 
 struct Book {
     book: L2Book,
+    reference: Reference,
     /// After `BookStale`, until the next `BookReset`.
     stale: bool,
     /// The last committed update id since the last reset.
@@ -49,6 +60,7 @@ fn apply(books: &mut [Book], event: MdEvent) {
         MdEvent::BookReset { meta } => {
             let b = book_of(books, meta.instrument.0 as usize);
             b.book.clear();
+            b.reference.clear();
             b.stale = false;
             b.committed = None;
         }
@@ -60,7 +72,12 @@ fn apply(books: &mut [Book], event: MdEvent) {
         } => {
             let b = book_of(books, instrument.0 as usize);
             assert!(!b.stale, "a level for a stale book");
-            let _ = b.book.apply(side, px, qty);
+            let got = b.book.apply(side, px, qty);
+            assert_eq!(
+                got,
+                b.reference.apply(side, px.0, qty.0),
+                "{side:?} {px:?} {qty:?}"
+            );
             assert!(b.book.depth(side) <= LEVELS_PER_SIDE);
         }
         MdEvent::BookCommit { meta, update_id } => {
@@ -72,8 +89,16 @@ fn apply(books: &mut [Book], event: MdEvent) {
             b.committed = Some(update_id);
             for side in [Side::Buy, Side::Sell] {
                 assert!(b.book.depth(side) <= LEVELS_PER_SIDE);
+                let levels = b.reference.levels(side);
+                assert!(b.book.levels(side).eq(levels.iter().copied()), "{side:?}");
+                if let Some(best) = levels.first() {
+                    assert_eq!(
+                        b.book.qty_at(side, best.px),
+                        b.reference.qty_at(side, best.px.0)
+                    );
+                }
             }
-            let _ = b.book.is_crossed();
+            assert_eq!(b.book.is_crossed(), b.reference.crossed());
         }
         MdEvent::BookStale { meta, .. } => {
             book_of(books, meta.instrument.0 as usize).stale = true;
@@ -114,8 +139,13 @@ fn run(pipe: &mut Pipe, data: &[u8]) {
     let registry = registry();
     let mut books: Vec<Book> = registry
         .iter()
-        .map(|_| Book {
-            book: L2Book::with_capacity(LEVELS_PER_SIDE),
+        .map(|instrument| Book {
+            book: L2Book::new(BookSpec {
+                tick: instrument.tick,
+                window_ticks: WINDOW_TICKS,
+                levels_per_side: LEVELS_PER_SIDE,
+            }),
+            reference: Reference::new(LEVELS_PER_SIDE),
             stale: false,
             committed: None,
         })

@@ -73,7 +73,13 @@ mod tests {
 
     #[test]
     fn agreeing_confident_voices_pass() {
-        let signals = [s(Side::Buy, 0.5, 0.8), s(Side::Buy, 1.0, 0.7), None, None, None];
+        let signals = [
+            s(Side::Buy, 0.5, 0.8),
+            s(Side::Buy, 1.0, 0.7),
+            None,
+            None,
+            None,
+        ];
         let d = aggregate(&signals, &[1.0, 2.0, 1.0, 1.0, 1.0], 0.6).unwrap();
         assert_eq!(d.side, Side::Buy);
         assert!((d.confidence - (0.8 + 1.4) / 3.0).abs() < 1e-12);
@@ -83,10 +89,22 @@ mod tests {
 
     #[test]
     fn disagreement_and_low_confidence_are_dropped() {
-        let split = [s(Side::Buy, 1.0, 0.9), s(Side::Sell, 1.0, 0.9), None, None, None];
+        let split = [
+            s(Side::Buy, 1.0, 0.9),
+            s(Side::Sell, 1.0, 0.9),
+            None,
+            None,
+            None,
+        ];
         assert_eq!(aggregate(&split, &[1.0; AGENTS], 0.6), None);
         // 0.9 buy against 0.3 sell at equal weight: (0.9 - 0.3) / 2 = 0.3 < 0.6.
-        let lean = [s(Side::Buy, 1.0, 0.9), s(Side::Sell, 1.0, 0.3), None, None, None];
+        let lean = [
+            s(Side::Buy, 1.0, 0.9),
+            s(Side::Sell, 1.0, 0.3),
+            None,
+            None,
+            None,
+        ];
         assert_eq!(aggregate(&lean, &[1.0; AGENTS], 0.6), None);
         // ...but the seller's weight at 0.1: (0.9 - 0.03) / 1.1 = 0.79 passes.
         let d = aggregate(&lean, &[1.0, 0.1, 1.0, 1.0, 1.0], 0.6).unwrap();
@@ -98,7 +116,13 @@ mod tests {
 
     #[test]
     fn a_zero_weight_silences_an_agent() {
-        let signals = [s(Side::Sell, 1.0, 1.0), s(Side::Buy, 1.0, 0.7), None, None, None];
+        let signals = [
+            s(Side::Sell, 1.0, 1.0),
+            s(Side::Buy, 1.0, 0.7),
+            None,
+            None,
+            None,
+        ];
         let d = aggregate(&signals, &[0.0, 1.0, 1.0, 1.0, 1.0], 0.6).unwrap();
         assert_eq!((d.side, d.voices), (Side::Buy, 1));
     }

@@ -156,15 +156,25 @@ mod tests {
         let buy = Signal::new(Side::Buy, 1.0, 1.0);
         m.on_event(100.0);
         m.on_call(AgentKind::Aggressive, &buy, 100.0);
-        m.on_call(AgentKind::Contrarian, &Signal::new(Side::Sell, 1.0, 1.0), 100.0);
+        m.on_call(
+            AgentKind::Contrarian,
+            &Signal::new(Side::Sell, 1.0, 1.0),
+            100.0,
+        );
         assert_eq!(m.factor(AgentKind::Aggressive), 1.0, "not scored yet");
         m.on_event(100.05);
         m.on_event(100.05); // due: +5 bps for the buyer, -5 for the seller
         assert!((m.factor(AgentKind::Aggressive) - 2.0).abs() < 1e-9);
-        assert!((m.factor(AgentKind::Contrarian) - 0.25).abs() < 1e-9, "clamped");
+        assert!(
+            (m.factor(AgentKind::Contrarian) - 0.25).abs() < 1e-9,
+            "clamped"
+        );
         let w = m.weights(Regime::Sideways);
         assert!((w[AgentKind::Aggressive.index()] - 0.6 * 2.0).abs() < 1e-9);
-        assert!((w[AgentKind::Balanced.index()] - 1.0).abs() < 1e-12, "never called");
+        assert!(
+            (w[AgentKind::Balanced.index()] - 1.0).abs() < 1e-12,
+            "never called"
+        );
         // A second, losing call is smoothed in: 5 + 0.5 * (-10 - 5) = -2.5 bps.
         m.on_call(AgentKind::Aggressive, &buy, 100.05);
         m.on_event(100.05);
@@ -185,6 +195,9 @@ mod tests {
         m.on_event(110.0);
         let (calls, scored, score) = m.record(AgentKind::Balanced);
         assert_eq!((calls, scored), (2, 1));
-        assert!((score - 1000.0).abs() < 1e-9, "scored against the first call's mid");
+        assert!(
+            (score - 1000.0).abs() < 1e-9,
+            "scored against the first call's mid"
+        );
     }
 }

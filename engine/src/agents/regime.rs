@@ -42,9 +42,10 @@ pub struct RegimeParams {
 
 impl Default for RegimeParams {
     fn default() -> RegimeParams {
+        // Tuned on the bundled BTCUSDT capture (about a third of the book events trend).
         RegimeParams {
-            trend_bps: 0.5,
-            vol_factor: 0.5,
+            trend_bps: 0.1,
+            vol_factor: 0.1,
             exit_ratio: 0.5,
         }
     }
@@ -99,15 +100,27 @@ mod tests {
 
     #[test]
     fn trends_enter_past_the_threshold_and_leave_below_the_exit() {
-        let mut c = RegimeClassifier::new(RegimeParams::default());
+        let mut c = RegimeClassifier::new(RegimeParams {
+            trend_bps: 0.5,
+            vol_factor: 0.5,
+            exit_ratio: 0.5,
+        });
         // Threshold with 1 bp of volatility: 0.5 + 0.5 = 1.0; exit at 0.5.
         assert_eq!(c.update(&view(0.9, 1.0)), Regime::Sideways);
         assert_eq!(c.update(&view(1.0, 1.0)), Regime::Bull);
         assert_eq!(c.update(&view(0.6, 1.0)), Regime::Bull, "hysteresis");
         assert_eq!(c.update(&view(0.4, 1.0)), Regime::Sideways);
         assert_eq!(c.update(&view(-1.2, 1.0)), Regime::Bear);
-        assert_eq!(c.update(&view(-1.2, 3.0)), Regime::Bear, "still past the exit (1.0)");
-        assert_eq!(c.update(&view(-1.2, 6.0)), Regime::Sideways, "exit 1.75 in a storm");
+        assert_eq!(
+            c.update(&view(-1.2, 3.0)),
+            Regime::Bear,
+            "still past the exit (1.0)"
+        );
+        assert_eq!(
+            c.update(&view(-1.2, 6.0)),
+            Regime::Sideways,
+            "exit 1.75 in a storm"
+        );
         assert_eq!(c.update(&view(2.0, 0.0)), Regime::Bull);
         assert_eq!(c.update(&view(-0.5, 0.0)), Regime::Bear, "straight across");
     }

@@ -58,8 +58,8 @@ impl Default for AgentParams {
     fn default() -> AgentParams {
         AgentParams {
             conservative: Conservative {
-                min_trend_bps: 0.5,
-                max_vol_bps: 2.0,
+                min_trend_bps: 0.1,
+                max_vol_bps: 10.0,
                 rsi_low: 30.0,
                 rsi_high: 70.0,
             },
@@ -137,7 +137,7 @@ pub fn balanced(v: &MarketView, p: &Balanced) -> Option<Signal> {
         (v.trend_bps / p.trend_scale_bps).tanh(),
         v.imbalance,
         v.flow,
-        ((50.0 - v.rsi) / 50.0) * -1.0,
+        (v.rsi - 50.0) / 50.0,
         v.outside,
     ];
     let score = votes.iter().sum::<f64>() / votes.len() as f64;
@@ -178,7 +178,6 @@ mod tests {
     fn calm_uptrend() -> MarketView {
         MarketView {
             ready: true,
-            mid: 100.0,
             trend_bps: 1.0,
             macd_hist_bps: 0.2,
             rsi: 60.0,
@@ -193,7 +192,11 @@ mod tests {
 
     #[test]
     fn conservative_follows_a_calm_trend_and_counts_support() {
-        let p = AgentParams::default().conservative;
+        let p = Conservative {
+            min_trend_bps: 0.5,
+            max_vol_bps: 2.0,
+            ..AgentParams::default().conservative
+        };
         let s = conservative(&calm_uptrend(), &p).unwrap();
         assert_eq!(s.side, Side::Buy);
         assert!((s.confidence - (0.55 + 0.15 * 2.0)).abs() < 1e-12);
@@ -242,7 +245,10 @@ mod tests {
         let score: f64 = votes.iter().sum::<f64>() / 5.0;
         assert_eq!(s.side, Side::Buy);
         assert!((s.strength - score).abs() < 1e-12);
-        assert!((s.confidence - 0.8).abs() < 1e-12, "four of five votes agree");
+        assert!(
+            (s.confidence - 0.8).abs() < 1e-12,
+            "four of five votes agree"
+        );
         let flat = MarketView {
             trend_bps: 0.0,
             imbalance: 0.0,

@@ -5,8 +5,6 @@
 pub struct MarketView {
     /// Every indicator has enough samples.
     pub ready: bool,
-    /// Mid price in quote units (for performance tracking only).
-    pub mid: f64,
     /// Fast EMA above the slow one, in bps of the mid: the trend.
     pub trend_bps: f64,
     /// MACD histogram in bps of the mid: momentum.

@@ -4,22 +4,21 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::num::{parse_decimal, Decimal, DecimalError, Nanos, Px, Qty};
+use pulse_feeds::num::{parse_decimal, DecimalError, Nanos, Px, Qty};
 use pulse_feeds::ws::endpoint::Endpoint;
 use toml::Spanned;
 
 use super::error::line_of;
 use super::raw::{
-    DecimalText, GatewayKind, RawConfig, RawInstrument, RawRings, RawRuntime, RawSource,
-    RawStrategy, SourceKind, StrategyKind,
+    DecimalText, GatewayKind, RawConfig, RawInstrument, RawRings, RawRuntime, RawSource, SourceKind,
 };
 use super::{
-    Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, ImbalanceConfig, InstrumentLimits,
-    LiveSourceConfig, RingConfig, RiskConfig, RuntimeConfig, SimConfig, SourceConfig, StageKind,
-    StrategyConfig, ThreadConfig,
+    Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, InstrumentLimits, LiveSourceConfig,
+    RingConfig, RiskConfig, RuntimeConfig, SimConfig, SourceConfig, StageKind, ThreadConfig,
 };
 
 mod ops;
+mod strategy;
 
 pub(super) fn config(text: &str, base_dir: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     Checker { text, base_dir }.config(raw)
@@ -504,69 +503,9 @@ impl Checker<'_> {
         Ok((registry, limits))
     }
 
-    fn strategy(
-        &self,
-        raw: &RawStrategy,
-        instruments: &InstrumentRegistry,
-    ) -> Result<StrategyConfig, ConfigError> {
-        let StrategyKind::BookImbalance = raw.kind;
-        let symbol = raw.instrument.get_ref();
-        let mut matches = instruments
-            .iter()
-            .filter(|i| i.symbol.eq_ignore_ascii_case(symbol));
-        let inst = match (matches.next(), matches.next()) {
-            (Some(inst), None) => inst,
-            (found, _) => {
-                let message = match found {
-                    None => format!("`{symbol}` is not the symbol of any configured instrument"),
-                    Some(_) => format!("`{symbol}` is configured on more than one venue"),
-                };
-                return Err(self.err("strategy.instrument", raw.instrument.span(), message));
-            }
-        };
-        let order_qty = self.positive(
-            "strategy.order_qty",
-            &raw.order_qty,
-            inst.qty_scale,
-            "the lot size",
-        )?;
-        if order_qty % inst.lot.0 != 0 {
-            let message = format!(
-                "must be a whole number of lots (lot size {})",
-                Decimal::new(inst.lot.0, inst.qty_scale)
-            );
-            return Err(self.err("strategy.order_qty", raw.order_qty.span(), message));
-        }
-        Ok(StrategyConfig::BookImbalance(ImbalanceConfig {
-            instrument: inst.id,
-            depth_levels: self.int("strategy.depth_levels", &raw.depth_levels, 1, 10)? as usize,
-            threshold_bps: self.int("strategy.threshold_bps", &raw.threshold_bps, 1, 10_000)?
-                as u32,
-            order_qty: Qty(order_qty),
-            max_position: Qty(self.positive(
-                "strategy.max_position",
-                &raw.max_position,
-                inst.qty_scale,
-                "the lot size",
-            )?),
-            cooldown: Nanos::from_millis(self.int(
-                "strategy.cooldown_ms",
-                &raw.cooldown_ms,
-                0,
-                i64::MAX,
-            )? as u64),
-            slippage_ticks: self.int(
-                "strategy.slippage_ticks",
-                &raw.slippage_ticks,
-                0,
-                u32::MAX.into(),
-            )? as u32,
-        }))
-    }
-
     /// A decimal at `scale`, exactly, and greater than zero. `finer` names what the scale comes
     /// from, for the operator.
-    fn positive(
+    pub(super) fn positive(
         &self,
         key: &str,
         value: &Spanned<DecimalText>,
@@ -624,7 +563,13 @@ impl Checker<'_> {
     }
 
     /// An integer in `min..=max`; the common lower bounds get the operator's wording.
-    fn int(&self, key: &str, value: &Spanned<i64>, min: i64, max: i64) -> Result<i64, ConfigError> {
+    pub(super) fn int(
+        &self,
+        key: &str,
+        value: &Spanned<i64>,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ConfigError> {
         let v = *value.get_ref();
         if (min..=max).contains(&v) {
             return Ok(v);

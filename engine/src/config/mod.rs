@@ -230,9 +230,21 @@ pub struct RiskConfig {
     pub start_killed: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum StrategyConfig {
     BookImbalance(ImbalanceConfig),
+    /// Boxed: its knob tables make it several times the other's size.
+    Ensemble(Box<EnsembleSettings>),
+}
+
+/// `kind = "ensemble"`: the strategy's parameters and, optionally, the policy network's
+/// weights file (loaded when the pipeline is built).
+#[derive(Clone, Debug)]
+pub struct EnsembleSettings {
+    pub strategy: crate::strategy::ensemble::EnsembleConfig,
+    pub policy_file: Option<PathBuf>,
+    /// Outside scores per instrument ([`crate::outside`]).
+    pub signal_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

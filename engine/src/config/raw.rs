@@ -137,20 +137,41 @@ pub(super) struct RawRisk {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStrategy {
-    pub(super) kind: StrategyKind,
+    pub(super) kind: Spanned<StrategyKind>,
     pub(super) instrument: Spanned<String>,
-    pub(super) depth_levels: Spanned<i64>,
-    pub(super) threshold_bps: Spanned<i64>,
+    pub(super) depth_levels: Option<Spanned<i64>>,
+    pub(super) threshold_bps: Option<Spanned<i64>>,
     pub(super) order_qty: Spanned<DecimalText>,
     pub(super) max_position: Spanned<DecimalText>,
     pub(super) cooldown_ms: Spanned<i64>,
     pub(super) slippage_ticks: Spanned<i64>,
+    pub(super) min_confidence: Option<Spanned<DecimalText>>,
+    pub(super) policy_file: Option<Spanned<String>>,
+    pub(super) signal_file: Option<Spanned<String>>,
+    pub(super) indicators: Option<Spanned<Knobs>>,
+    pub(super) regime: Option<Spanned<Knobs>>,
+    pub(super) meta: Option<Spanned<Knobs>>,
+    pub(super) agents: Option<RawAgents>,
+}
+
+/// A table of named numbers, each a decimal string: the ensemble's knobs. Which names a table
+/// takes is checked against its defaults, so an unknown key is still an error.
+pub(super) type Knobs = std::collections::BTreeMap<String, Spanned<DecimalText>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAgents {
+    pub(super) conservative: Option<Spanned<Knobs>>,
+    pub(super) aggressive: Option<Spanned<Knobs>>,
+    pub(super) balanced: Option<Spanned<Knobs>>,
+    pub(super) contrarian: Option<Spanned<Knobs>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(super) enum StrategyKind {
     BookImbalance,
+    Ensemble,
 }
 
 #[derive(Deserialize)]

@@ -107,6 +107,7 @@ fn help(name: &str) -> &'static str {
         "stale" => "1 while the instrument's book is not live (stale or crossed)",
         "strategy_signals" => "Signals the strategy produced",
         "strategy_intents" => "Order intents sent to risk",
+        "agent_signals" => "Signals each trading agent gave the ensemble",
         "risk_intents" => "Intents checked by pre-trade risk",
         "risk_accepted" => "Intents approved and sent as orders",
         "risk_rejected" => "Intents refused, by reason",

@@ -7,11 +7,11 @@
 //! a time, and after each order the strategy waits `cooldown` of market time.
 
 use pulse_feeds::event::{BookState, BookTop};
-use pulse_feeds::num::{Nanos, Px, Qty, Side};
-use pulse_gateways::order::{ExecKind, TimeInForce};
+use pulse_feeds::num::{Px, Qty, Side};
 
 use crate::config::ImbalanceConfig;
 use crate::intent::{Feedback, OrderIntent};
+use crate::strategy::taker::{Taker, TakerParams};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StrategyCounters {
@@ -25,27 +25,29 @@ pub struct StrategyCounters {
 
 pub struct ImbalanceTaker {
     cfg: ImbalanceConfig,
-    tick: Px,
-    position: Qty,
-    working: bool,
-    last_order: Option<Nanos>,
+    taker: Taker,
     pub counters: StrategyCounters,
 }
 
 impl ImbalanceTaker {
     pub fn new(cfg: ImbalanceConfig, tick: Px) -> ImbalanceTaker {
+        let taker = Taker::new(TakerParams {
+            instrument: cfg.instrument,
+            tick,
+            order_qty: cfg.order_qty,
+            max_position: cfg.max_position,
+            cooldown: cfg.cooldown,
+            slippage_ticks: cfg.slippage_ticks,
+        });
         ImbalanceTaker {
             cfg,
-            tick,
-            position: Qty(0),
-            working: false,
-            last_order: None,
+            taker,
             counters: StrategyCounters::default(),
         }
     }
 
     pub fn position(&self) -> Qty {
-        self.position
+        self.taker.position()
     }
 
     /// The imbalance over the configured depth in basis points, `None` for an empty side.
@@ -74,58 +76,13 @@ impl ImbalanceTaker {
             return None;
         };
         self.counters.signals += 1;
-        let now = top.meta.recv_ts;
-        let cooling = self
-            .last_order
-            .is_some_and(|t| now.saturating_sub(t) < self.cfg.cooldown);
-        if self.working || cooling {
-            return None;
-        }
-        let slippage = self.tick.0 * self.cfg.slippage_ticks as i64;
-        let (qty, px) = match side {
-            Side::Buy => (
-                self.cfg
-                    .order_qty
-                    .0
-                    .min(self.cfg.max_position.0 - self.position.0),
-                Px(top.best_ask()?.px.0 + slippage),
-            ),
-            Side::Sell => (
-                self.cfg.order_qty.0.min(self.position.0),
-                Px(top.best_bid()?.px.0 - slippage),
-            ),
-        };
-        if qty <= 0 {
-            return None;
-        }
-        self.working = true;
-        self.last_order = Some(now);
+        let intent = self.taker.order(top, side, self.cfg.order_qty)?;
         self.counters.intents += 1;
-        Some(OrderIntent {
-            meta: top.meta,
-            instrument: self.cfg.instrument,
-            side,
-            px,
-            qty: Qty(qty),
-            tif: TimeInForce::Ioc,
-        })
+        Some(intent)
     }
 
     pub fn on_feedback(&mut self, feedback: &Feedback) {
-        match feedback {
-            Feedback::Rejected { instrument, .. } if *instrument == self.cfg.instrument => {
-                self.counters.rejected += 1;
-                self.working = false;
-            }
-            Feedback::Report(r) if r.instrument == self.cfg.instrument => {
-                if let ExecKind::Fill { qty, .. } = r.kind {
-                    self.position.0 += r.side.sign() * qty.0;
-                }
-                if r.leaves.0 == 0 {
-                    self.working = false;
-                }
-            }
-            _ => {}
-        }
+        self.taker.on_feedback(feedback);
+        self.counters.rejected = self.taker.rejected;
     }
 }

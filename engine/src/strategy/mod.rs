@@ -1,4 +1,6 @@
 //! Strategies: read market events, emit order intents. The strategy stage hosts one.
 
+pub mod ensemble;
 pub mod imbalance;
 pub mod stage;
+pub mod taker;

@@ -1,4 +1,5 @@
-//! The strategy stage: market events and feedback in, intents out.
+//! The strategy stage: market events and feedback in, intents out. It hosts one strategy from
+//! the closed set [`Strategy`].
 
 use pulse_feeds::event::MarketEvent;
 use pulse_feeds::latency::LatencyProbe;
@@ -6,13 +7,38 @@ use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
 use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
 
+use crate::agents::AgentKind;
 use crate::intent::{Feedback, OrderIntent};
+use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
 
 const EVENTS_PER_CALL: usize = 1024;
 
+pub enum Strategy {
+    Imbalance(ImbalanceTaker),
+    /// Boxed: indicator windows and the policy network make it far larger than the other.
+    Ensemble(Box<EnsembleStrategy>),
+}
+
+impl Strategy {
+    pub fn on_event(&mut self, event: &MarketEvent) -> Option<OrderIntent> {
+        match (self, event) {
+            (Strategy::Imbalance(s), MarketEvent::Book(top)) => s.on_book(top),
+            (Strategy::Imbalance(_), _) => None,
+            (Strategy::Ensemble(s), event) => s.on_event(event),
+        }
+    }
+
+    pub fn on_feedback(&mut self, feedback: &Feedback) {
+        match self {
+            Strategy::Imbalance(s) => s.on_feedback(feedback),
+            Strategy::Ensemble(s) => s.on_feedback(feedback),
+        }
+    }
+}
+
 pub struct StrategyStage {
-    strategy: ImbalanceTaker,
+    strategy: Strategy,
     market: rtrb::Consumer<MarketEvent>,
     feedback: rtrb::Consumer<Feedback>,
     intents: rtrb::Producer<OrderIntent>,
@@ -23,7 +49,7 @@ pub struct StrategyStage {
 
 impl StrategyStage {
     pub fn new(
-        strategy: ImbalanceTaker,
+        strategy: Strategy,
         market: rtrb::Consumer<MarketEvent>,
         feedback: rtrb::Consumer<Feedback>,
         intents: rtrb::Producer<OrderIntent>,
@@ -39,7 +65,7 @@ impl StrategyStage {
         }
     }
 
-    pub fn strategy(&self) -> &ImbalanceTaker {
+    pub fn strategy(&self) -> &Strategy {
         &self.strategy
     }
 }
@@ -50,17 +76,27 @@ impl Stage for StrategyStage {
     }
 
     fn report(&self, out: MetricSink<'_>) {
-        let c = &self.strategy.counters;
+        let (signals, intents) = match &self.strategy {
+            Strategy::Imbalance(s) => (s.counters.signals, s.counters.intents),
+            Strategy::Ensemble(s) => (s.counters.decisions, s.counters.intents),
+        };
         out(Metric::counter(
             "strategy_signals",
             MetricLabel::None,
-            c.signals,
+            signals,
         ));
         out(Metric::counter(
             "strategy_intents",
             MetricLabel::None,
-            c.intents,
+            intents,
         ));
+        if let Strategy::Ensemble(s) = &self.strategy {
+            for agent in AgentKind::ALL {
+                let label = MetricLabel::Tag("agent", agent.name());
+                let n = s.counters.signals[agent.index()];
+                out(Metric::counter("agent_signals", label, n));
+            }
+        }
         let ring = MetricLabel::Tag("ring", "intents");
         out(Metric::counter("ring_full", ring, self.intents_ring_full));
     }
@@ -76,10 +112,7 @@ impl Stage for StrategyStage {
                 break;
             };
             work += 1;
-            let MarketEvent::Book(top) = event else {
-                continue;
-            };
-            if let Some(intent) = self.strategy.on_book(&top) {
+            if let Some(intent) = self.strategy.on_event(&event) {
                 if self.intents.push(intent).is_err() {
                     self.intents_ring_full += 1;
                     self.strategy.on_feedback(&Feedback::Rejected {
@@ -88,7 +121,9 @@ impl Stage for StrategyStage {
                     });
                 }
             }
-            self.probe.record_since(top.meta.ingress);
+            if let MarketEvent::Book(top) = event {
+                self.probe.record_since(top.meta.ingress);
+            }
         }
         work
     }

@@ -78,7 +78,7 @@ pub fn live_rig(
     )
     .expect("live feed builds");
     let book = pulse_feeds::book_stage::BookStage::new(
-        registry.len(),
+        registry,
         8192,
         md_rx,
         vec![top_tx],

@@ -1,0 +1,104 @@
+//! The whole ensemble per market event (issue 5): indicators, the four rule agents, the policy
+//! network, the regime classifier, the meta-agent and the aggregator, as `configs/ensemble.toml`
+//! builds them (its outside-signal file included), beside the book-imbalance strategy of
+//! `configs/demo.toml` on the same events: the cheapest strategy Pulse has, the floor.
+//!
+//! The events are the bundled capture's, collected once through the real feed and book
+//! stages. An intent is answered at once with a rejection so that the strategies keep deciding
+//! (the cooldown still applies). Criterion times a pass over every event; then one pass per
+//! strategy prints the per-book-event distribution (TSC-stamped, each sample includes a clock
+//! read) with the ensemble's percentiles as ratios to the floor's.
+//!
+//! ```sh
+//! cargo bench -p pulse-bench --bench ensemble
+//! ```
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use hdrhistogram::Histogram;
+use pulse_engine::config;
+use pulse_engine::intent::Feedback;
+use pulse_engine::pipeline::build_strategy;
+use pulse_engine::risk::RejectReason;
+use pulse_engine::strategy::stage::Strategy;
+use pulse_feeds::event::MarketEvent;
+use report::Measured;
+
+#[path = "../src/market_events.rs"]
+mod market_events;
+#[path = "../src/report.rs"]
+#[allow(dead_code)]
+mod report;
+
+fn strategy(config_file: &str) -> Strategy {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../configs")
+        .join(config_file);
+    let cfg = config::load(&path).expect("the config loads");
+    build_strategy(&cfg.strategy, &cfg.instruments, true, &mut None).expect("the strategy builds")
+}
+
+/// One event through `s`; an intent is refused at once so that deciding goes on.
+fn step(s: &mut Strategy, event: &MarketEvent) -> bool {
+    let Some(intent) = s.on_event(event) else {
+        return false;
+    };
+    s.on_feedback(&Feedback::Rejected {
+        instrument: intent.instrument,
+        reason: RejectReason::KillSwitch,
+    });
+    true
+}
+
+fn per_event(c: &mut Criterion) {
+    let events = market_events::market_events();
+    let mut group = c.benchmark_group("strategy_per_event");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    for (name, file) in [
+        ("ensemble", "ensemble.toml"),
+        ("book_imbalance", "demo.toml"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || strategy(file),
+                |mut s| {
+                    let mut intents = 0u32;
+                    for event in &events {
+                        intents += u32::from(step(&mut s, black_box(event)));
+                    }
+                    intents
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+
+    let clock = quanta::Clock::new();
+    let mut results = Vec::new();
+    for (name, file) in [("pulse", "ensemble.toml"), ("book_imbalance", "demo.toml")] {
+        let mut s = strategy(file);
+        let mut h = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).unwrap();
+        for event in &events {
+            let start = clock.raw();
+            step(&mut s, event);
+            if let MarketEvent::Book(_) = event {
+                let _ = h.record(clock.delta_as_nanos(start, clock.raw()).max(1));
+            }
+        }
+        results.push(Measured {
+            name,
+            case: Some("per_book_event"),
+            histogram: h,
+            extra: Vec::new(),
+        });
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let env = report::env("single-thread", cores, &[]);
+    println!("{}", report::table("ensemble", &results, &env));
+}
+
+criterion_group!(benches, per_event);
+criterion_main!(benches);

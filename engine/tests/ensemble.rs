@@ -1,0 +1,202 @@
+//! The ensemble strategy over the real binary and the bundled capture: it trades, two runs
+//! decide identically (byte-identical output journals), a replay of a run's input journal
+//! decides the same, and its config is strict.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn pulse(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn output_records(dir: &Path) -> Vec<(u16, u64, u64, Vec<u8>)> {
+    let mut reader = pulse_journal::JournalReader::open(dir, "output").unwrap();
+    let mut all = Vec::new();
+    while let Some(r) = reader.next().unwrap() {
+        all.push((r.kind, r.sequence, r.timestamp, r.payload.to_vec()));
+    }
+    all
+}
+
+fn line<'a>(summary: &'a str, start: &str) -> &'a str {
+    summary.lines().find(|l| l.starts_with(start)).unwrap_or("")
+}
+
+#[test]
+fn the_ensemble_trades_and_decides_the_same_every_time() {
+    let dir = std::env::temp_dir().join(format!("pulse-ensemble-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = root().join("configs/ensemble.toml");
+    let config = config.to_str().unwrap();
+    let mut summaries = Vec::new();
+    for run in ["a", "b"] {
+        let journal = dir.join(run);
+        let out = pulse(&[
+            "run",
+            "--config",
+            config,
+            "--journal",
+            journal.to_str().unwrap(),
+            "--name",
+            &format!("ensemble-{}-{run}", std::process::id()),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        summaries.push(String::from_utf8(out.stdout).unwrap());
+    }
+    let a = &summaries[0];
+    let strategy = line(a, "strategy ");
+    assert!(
+        strategy.starts_with("strategy  ensemble: 3450 book events, 9757 trades;"),
+        "{a}"
+    );
+    let agents = line(a, "agents ");
+    for agent in [
+        "conservative",
+        "aggressive",
+        "balanced",
+        "contrarian",
+        "policy",
+    ] {
+        let n: u64 = agents
+            .split(&format!("{agent} "))
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(n > 0, "{agent} never signalled: {agents}");
+    }
+    let orders: u64 = line(a, "orders ")
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(orders > 50, "the ensemble must trade on the capture: {a}");
+    for start in [
+        "strategy ",
+        "agents ",
+        "regime ",
+        "risk ",
+        "orders ",
+        "position ",
+    ] {
+        assert_eq!(line(a, start), line(&summaries[1], start));
+    }
+    let first = output_records(&dir.join("a"));
+    assert!(
+        first == output_records(&dir.join("b")),
+        "two runs decided differently"
+    );
+
+    let replayed = dir.join("replayed");
+    let out = pulse(&[
+        "replay",
+        "--input",
+        dir.join("a").to_str().unwrap(),
+        "--config",
+        config,
+        "--journal",
+        replayed.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        first == output_records(&replayed),
+        "the replay decided differently"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ensemble_config_errors_name_the_key_and_line() {
+    let dir = std::env::temp_dir().join(format!("pulse-ensemble-cfg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(root().join("configs/ensemble.toml"))
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", root().display()))
+        .replace(
+            "policy/example.policy",
+            &format!("{}/configs/policy/example.policy", root().display()),
+        );
+    let check = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = pulse(&["check-config", "--config", path.to_str().unwrap()]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(check("ok.toml", &text).0, Some(0));
+    let line_of = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+
+    let typo = text.replace("min_flow = \"0.3\"", "min_flwo = \"0.3\"");
+    let (code, err) = check("typo.toml", &typo);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "line {}: strategy.agents.aggressive.min_flwo: unknown key, expected one of: min_macd_bps, min_flow",
+            line_of("min_flow")
+        )),
+        "{err}"
+    );
+    let range = text.replace("min_confidence = \"0.6\"", "min_confidence = \"1.5\"");
+    let (code, err) = check("range.toml", &range);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "line {}: strategy.min_confidence: must be from 0 to 1",
+            line_of("min_confidence")
+        )),
+        "{err}"
+    );
+    let float = text.replace("score_alpha = \"0.1\"", "score_alpha = 0.1");
+    assert_eq!(check("float.toml", &float).0, Some(1));
+    let mixed = text.replace(
+        "min_confidence = \"0.6\"",
+        "min_confidence = \"0.6\"\ndepth_levels = 5",
+    );
+    let (code, err) = check("mixed.toml", &mixed);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("strategy.depth_levels: applies to kind = \"book-imbalance\" only"),
+        "{err}"
+    );
+
+    // A missing weights file is found when the engine starts, and named.
+    let missing = text.replace(
+        &format!("{}/configs/policy/example.policy", root().display()),
+        "/nonexistent/x.policy",
+    );
+    let path = dir.join("missing.toml");
+    std::fs::write(&path, missing).unwrap();
+    let out = pulse(&[
+        "run",
+        "--config",
+        path.to_str().unwrap(),
+        "--name",
+        &format!("ens-missing-{}", std::process::id()),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("cannot load the policy network /nonexistent/x.policy"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Trains the policy agent's small network offline and writes a `pulse-policy v1` weights file.
+
+Plain Python 3 (3.8 or later), standard library only: it runs anywhere the repository does.
+The network is the one the engine evaluates (engine/src/policy): 16 features, normalized by the
+training set's mean and standard deviation, then hidden layers (relu or tanh), then three
+softmax outputs, buy, hold and sell. Training is per-sample SGD on the cross-entropy, with a
+fixed seed: the same data, options and seed write the same file, byte for byte.
+
+  # the shipped example, from a synthetic sample (about half a minute):
+  python3 scripts/train_policy.py --synthetic 5000 --out configs/policy/example.policy
+  # from features the engine exported:
+  python3 scripts/train_policy.py --csv features.csv --out my.policy --hidden 64,32
+  # the synthetic sample as CSV, to see the format:
+  python3 scripts/train_policy.py --synthetic 20 --write-csv sample.csv
+
+The CSV: a header row, then one row per decision, 17 comma-separated columns. The first 16 are
+the features in the order the engine feeds them to the network (the header names them; the
+names are copied into the weights file as a comment), as decimal numbers. The last column is
+named `label`: the sign of the mid-price return over the horizon after the decision, -1, 0 or
+1, which the network learns as sell, hold and buy.
+"""
+
+import argparse
+import csv
+import math
+import operator
+import random
+import sys
+
+FEATURES = 16
+MAX_WIDTH = 256
+MAX_HIDDEN_LAYERS = 4
+# Output order of the network; a label's class is its index here.
+CLASS_OF_LABEL = {1: 0, 0: 1, -1: 2}
+DIGITS = 9
+
+
+def fail(message):
+    print(f"train_policy: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def read_csv(path):
+    """Rows of (16 floats, class). Strict: every problem names its line."""
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None or len(header) != FEATURES + 1 or header[-1].strip() != "label":
+            fail(f"{path}: line 1 must be a header of {FEATURES} feature names and `label`")
+        rows = []
+        for row in reader:
+            line = reader.line_num
+            if len(row) != FEATURES + 1:
+                fail(f"{path}: line {line}: {len(row)} columns, expected {FEATURES + 1}")
+            try:
+                features = [float(v) for v in row[:FEATURES]]
+                label = int(row[FEATURES])
+            except ValueError as err:
+                fail(f"{path}: line {line}: {err}")
+            if not all(math.isfinite(v) for v in features):
+                fail(f"{path}: line {line}: a feature is NaN or infinite")
+            if label not in CLASS_OF_LABEL:
+                fail(f"{path}: line {line}: label {label}, expected -1, 0 or 1")
+            rows.append((features, CLASS_OF_LABEL[label]))
+    # Names go into a comment line of the weights file: one word each.
+    return ["_".join(h.split()) or f"f{i}" for i, h in enumerate(header[:FEATURES])], rows
+
+
+# Synthetic features: each drawn around its own mean at its own scale (as real features are,
+# which is what the normalization is for); the label follows a hidden rule with interactions
+# and noise, with a dead band that makes about a third of the rows hold.
+SYNTHETIC_SCALES = [(0.0, 1.0), (5.0, 2.0), (-3.0, 10.0), (50.0, 15.0), (0.0, 0.01),
+                    (100.0, 30.0), (0.0, 1.0), (0.5, 0.3), (2.0, 0.5), (0.0, 8.0),
+                    (0.0, 1.0), (1.0, 0.1), (0.0, 5.0), (-1.0, 1.0), (0.0, 1.0), (10.0, 3.0)]
+
+
+def synthetic(n, rng):
+    rows = []
+    for _ in range(n):
+        z = [rng.gauss(0.0, 1.0) for _ in range(FEATURES)]
+        features = [m + s * v for (m, s), v in zip(SYNTHETIC_SCALES, z)]
+        score = (0.9 * z[0] - 0.6 * z[2] + 0.5 * z[3] * z[5] + 0.6 * max(z[6], 0.0)
+                 - 0.4 * abs(z[9]) + 0.3 + rng.gauss(0.0, 0.3))
+        label = 1 if score > 0.45 else -1 if score < -0.45 else 0
+        rows.append((features, CLASS_OF_LABEL[label]))
+    return [f"f{i}" for i in range(FEATURES)], rows
+
+
+def write_csv(path, names, rows):
+    label_of_class = {c: l for l, c in CLASS_OF_LABEL.items()}
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(names + ["label"])
+        for features, cls in rows:
+            out.writerow([repr(v) for v in features] + [label_of_class[cls]])
+
+
+class Network:
+    """Layers of (rows of weights, biases, activation); the last is softmax."""
+
+    def __init__(self, widths, activation, rng):
+        self.layers = []
+        inputs = FEATURES
+        for k, width in enumerate(widths):
+            last = k == len(widths) - 1
+            act = "softmax" if last else activation
+            gain = 2.0 if act == "relu" else 1.0
+            sd = math.sqrt(gain / inputs)
+            rows = [[rng.gauss(0.0, sd) for _ in range(inputs)] for _ in range(width)]
+            self.layers.append((rows, [0.0] * width, act))
+            inputs = width
+
+    def forward(self, x):
+        """Every layer's output, the input first; the last is the probabilities."""
+        outs = [x]
+        for rows, biases, act in self.layers:
+            z = [b + sum(map(operator.mul, row, x)) for row, b in zip(rows, biases)]
+            if act == "relu":
+                x = [v if v > 0.0 else 0.0 for v in z]
+            elif act == "tanh":
+                x = [math.tanh(v) for v in z]
+            else:
+                top = max(z)
+                e = [math.exp(v - top) for v in z]
+                total = sum(e)
+                x = [v / total for v in e]
+            outs.append(x)
+        return outs
+
+    def step(self, x, cls, lr):
+        """One SGD step on the cross-entropy of one sample."""
+        outs = self.forward(x)
+        # Softmax with cross-entropy: the gradient at the logits is probs - one_hot.
+        grad = list(outs[-1])
+        grad[cls] -= 1.0
+        for k in range(len(self.layers) - 1, -1, -1):
+            rows, biases, act = self.layers[k]
+            inputs = outs[k]
+            if k > 0:
+                back = [0.0] * len(inputs)
+                for row, g in zip(rows, grad):
+                    if g != 0.0:
+                        back = [acc + w * g for acc, w in zip(back, row)]
+                below = self.layers[k - 1][2]
+                if below == "relu":
+                    back = [g if v > 0.0 else 0.0 for g, v in zip(back, inputs)]
+                else:
+                    back = [g * (1.0 - v * v) for g, v in zip(back, inputs)]
+            for j, g in enumerate(grad):
+                if g != 0.0:
+                    step = lr * g
+                    rows[j] = [w - step * v for w, v in zip(rows[j], inputs)]
+                    biases[j] -= step
+            if k > 0:
+                grad = back
+
+    def round(self):
+        """Rounds every weight to the digits the file keeps, so that the file is the network
+        that was evaluated."""
+        for rows, biases, _ in self.layers:
+            for row in rows:
+                row[:] = [rounded(w) for w in row]
+            biases[:] = [rounded(b) for b in biases]
+
+    def accuracy(self, rows):
+        if not rows:
+            return float("nan")
+        hits = 0
+        for x, cls in rows:
+            probs = self.forward(x)[-1]
+            hits += probs.index(max(probs)) == cls
+        return hits / len(rows)
+
+
+def rounded(v):
+    return float(format(v, f".{DIGITS}g"))
+
+
+def fmt(values):
+    return " ".join(repr(v) for v in values)
+
+
+def normalization(rows):
+    n = len(rows)
+    mean = [rounded(math.fsum(x[i] for x, _ in rows) / n) for i in range(FEATURES)]
+    std = []
+    for i in range(FEATURES):
+        var = math.fsum((x[i] - mean[i]) ** 2 for x, _ in rows) / n
+        std.append(rounded(math.sqrt(var)) if var > 0.0 else 1.0)
+    return mean, std
+
+
+def write_policy(path, net, mean, std, names, notes):
+    lines = ["pulse-policy v1"]
+    lines += [f"# {note}" for note in notes]
+    lines.append("# features: " + " ".join(names))
+    lines.append(f"input {FEATURES}")
+    for rows, _, act in net.layers:
+        lines.append(f"layer {len(rows)} {act}")
+    lines.append("normalize mean " + fmt(mean))
+    lines.append("normalize std " + fmt(std))
+    for k, (rows, biases, _) in enumerate(net.layers):
+        lines.append(f"weights {k}")
+        lines += [fmt(row) for row in rows]
+        lines.append(f"bias {k} " + fmt(biases))
+    lines.append("end")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def parse_hidden(text):
+    try:
+        widths = [int(w) for w in text.split(",")] if text else []
+    except ValueError:
+        fail(f"--hidden {text}: widths are whole numbers, e.g. 32,32")
+    if len(widths) > MAX_HIDDEN_LAYERS or not all(1 <= w <= MAX_WIDTH for w in widths):
+        fail(f"--hidden {text}: at most {MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH} units")
+    return widths
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--csv", help="training data: 16 feature columns and `label`")
+    source.add_argument("--synthetic", type=int, metavar="N", help="N synthetic rows instead")
+    ap.add_argument("--out", help="the weights file to write")
+    ap.add_argument("--write-csv", metavar="PATH", help="also write the data as CSV")
+    ap.add_argument("--hidden", default="32,32", help="hidden widths (default 32,32)")
+    ap.add_argument("--activation", choices=["relu", "tanh"], default="relu")
+    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--lr", type=float, default=0.02, help="learning rate at the start")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    if not args.out and not args.write_csv:
+        fail("nothing to do: give --out, --write-csv or both")
+    widths = parse_hidden(args.hidden) + [3]
+
+    rng = random.Random(args.seed)
+    if args.csv:
+        names, rows = read_csv(args.csv)
+        origin = f"--csv {args.csv}"
+    else:
+        if args.synthetic < 1:
+            fail("--synthetic wants a positive number of rows")
+        names, rows = synthetic(args.synthetic, rng)
+        origin = f"--synthetic {args.synthetic}"
+    if args.write_csv:
+        write_csv(args.write_csv, names, rows)
+    if not args.out:
+        return
+    if len(rows) < 10:
+        fail(f"{len(rows)} rows; training wants at least 10")
+
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    cut = len(rows) * 4 // 5
+    train = [rows[i] for i in order[:cut]]
+    held = [rows[i] for i in order[cut:]]
+    mean, std = normalization(train)
+
+    def normalized(data):
+        return [([(v - m) / s for v, m, s in zip(x, mean, std)], cls) for x, cls in data]
+
+    train, held = normalized(train), normalized(held)
+    net = Network(widths, args.activation, rng)
+    for epoch in range(args.epochs):
+        lr = args.lr / (1.0 + 0.2 * epoch)
+        rng.shuffle(train)
+        for x, cls in train:
+            net.step(x, cls, lr)
+        print(f"epoch {epoch + 1}/{args.epochs}: train accuracy {net.accuracy(train):.3f}",
+              file=sys.stderr)
+    net.round()
+    counts = [sum(1 for _, c in rows if c == k) for k in range(3)]
+    notes = [
+        f"written by scripts/train_policy.py {origin} --hidden {args.hidden} "
+        f"--activation {args.activation} --epochs {args.epochs} --lr {args.lr} "
+        f"--seed {args.seed}",
+        f"{len(rows)} rows (buy {counts[0]}, hold {counts[1]}, sell {counts[2]}): "
+        f"{len(train)} trained on, {len(held)} held out; accuracy "
+        f"{net.accuracy(train):.3f} trained, {net.accuracy(held):.3f} held out",
+    ]
+    write_policy(args.out, net, mean, std, names, notes)
+    print(f"wrote {args.out}: " + notes[1], file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
