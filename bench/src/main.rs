@@ -7,6 +7,7 @@ mod book_updates;
 mod journal;
 mod journal_record;
 mod parse;
+mod plot;
 mod report;
 mod ring;
 
@@ -46,6 +47,9 @@ struct Cli {
     /// Write HdrHistogram percentile files (.hgrm) into this directory.
     #[arg(long)]
     hgrm: Option<PathBuf>,
+    /// Draw every result's latency by percentile (log axes) into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
     /// Seconds of measurement per case (after warm-up).
     #[arg(long, default_value_t = 2.0)]
     duration: f64,
@@ -96,6 +100,12 @@ fn main() -> ExitCode {
     if let Some(dir) = &cli.hgrm {
         if let Err(e) = report::write_hgrm(dir, name, &results) {
             eprintln!("pulse-bench: cannot write {}: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Some(file) = &cli.plot {
+        if let Err(e) = std::fs::write(file, plot::svg(name, &results)) {
+            eprintln!("pulse-bench: cannot write {}: {e}", file.display());
             return ExitCode::FAILURE;
         }
     }

@@ -115,3 +115,48 @@ fn book_prints_the_documented_json_object() {
         assert_distribution(r, 124_073);
     }
 }
+
+#[test]
+fn plot_writes_one_curve_per_result_into_an_svg() {
+    let dir = std::env::temp_dir().join(format!("pulse-bench-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ring.svg");
+    let v = run_json(
+        &["ring", "--duration", "0.05"],
+        &[std::ffi::OsStr::new("--plot"), file.as_os_str()],
+    );
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{svg}"
+    );
+    assert!(svg.trim_end().ends_with("</svg>"));
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(svg.matches("<polyline").count(), results.len());
+    for r in results {
+        let name = r["name"].as_str().unwrap();
+        assert!(svg.contains(&format!("<title>{name}</title>")), "{name}");
+    }
+    // Every point lies inside the plot area.
+    for line in svg.lines().filter(|l| l.starts_with("<polyline")) {
+        let points = line
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let mut n = 0;
+        for p in points.split_whitespace() {
+            let (x, y) = p.split_once(',').unwrap();
+            let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+            assert!(
+                (80.0..=700.1).contains(&x) && (40.0..=500.1).contains(&y),
+                "{p}"
+            );
+            n += 1;
+        }
+        assert!(n >= 2, "a curve has points: {line}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
