@@ -226,6 +226,12 @@ fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
                 ));
             }
         }
+        if outcome.events_refused > 0 {
+            streams.push(format!(
+                "events {} transitions REFUSED",
+                outcome.events_refused
+            ));
+        }
         let synced: Vec<String> = outcome
             .journals
             .iter()

@@ -4,52 +4,21 @@
 //! in order: what the dead engine decided is an exact prefix of what the replay decides, because
 //! each input is journaled before it is acted on and logic reads only event time.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pulse_journal::JournalReader;
+mod common;
+
+use common::{demo_config, journal_records};
 
 const KILLS: u64 = 4;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Every record of a stream; none when the run died before creating it.
-fn records(dir: &Path, stream: &str) -> Vec<(u16, u64, u64, Vec<u8>)> {
-    if !dir.join(stream).exists() {
-        return Vec::new();
-    }
-    let mut reader = JournalReader::open(dir, stream).unwrap();
-    let mut all = Vec::new();
-    while let Some(r) = reader.next().unwrap() {
-        all.push((r.kind, r.sequence, r.timestamp, r.payload.to_vec()));
-    }
-    all
-}
 
 #[test]
 fn a_killed_run_replays_to_a_superset_of_what_it_decided() {
     let scratch = std::env::temp_dir().join(format!("pulse-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).unwrap();
-    let demo = std::fs::read_to_string(root().join("configs/demo.toml")).unwrap();
-    let capture = root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let text = demo
-        .replace(
-            "path = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"",
-            &format!(
-                "path = {:?}\nspeed = \"100\"",
-                capture.display().to_string()
-            ),
-        )
-        .replace(
-            "kill_switch_file = \"/tmp/pulse-demo.kill\"",
-            &format!("kill_switch_file = {:?}", scratch.join("never.kill")),
-        );
-    let config = scratch.join("demo.toml");
-    std::fs::write(&config, text).unwrap();
+    let config = demo_config(&scratch, Some("100"), &[]);
 
     let mut seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -111,7 +80,10 @@ fn a_killed_run_replays_to_a_superset_of_what_it_decided() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let (died, again) = (records(&journal, "output"), records(&replayed, "output"));
+        let (died, again) = (
+            journal_records(&journal, "output"),
+            journal_records(&replayed, "output"),
+        );
         assert!(
             died.len() <= again.len() && died[..] == again[..died.len()],
             "round {round} (killed after {after:?}): the dead run's {} output records are not \
@@ -121,7 +93,7 @@ fn a_killed_run_replays_to_a_superset_of_what_it_decided() {
         );
         println!(
             "round {round}: killed after {after:?}: {} input, {} output records, all replayed",
-            records(&journal, "input").len(),
+            journal_records(&journal, "input").len(),
             died.len()
         );
     }

@@ -2,27 +2,17 @@
 //! decide identically (byte-identical output journals), a replay of a run's input journal
 //! decides the same, and its config is strict.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+
+use common::{journal_records, repo_root};
 
 fn pulse(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pulse"))
         .args(args)
         .output()
         .unwrap()
-}
-
-fn output_records(dir: &Path) -> Vec<(u16, u64, u64, Vec<u8>)> {
-    let mut reader = pulse_journal::JournalReader::open(dir, "output").unwrap();
-    let mut all = Vec::new();
-    while let Some(r) = reader.next().unwrap() {
-        all.push((r.kind, r.sequence, r.timestamp, r.payload.to_vec()));
-    }
-    all
 }
 
 fn line<'a>(summary: &'a str, start: &str) -> &'a str {
@@ -33,7 +23,7 @@ fn line<'a>(summary: &'a str, start: &str) -> &'a str {
 fn the_ensemble_trades_and_decides_the_same_every_time() {
     let dir = std::env::temp_dir().join(format!("pulse-ensemble-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let config = root().join("configs/ensemble.toml");
+    let config = repo_root().join("configs/ensemble.toml");
     let config = config.to_str().unwrap();
     let mut summaries = Vec::new();
     for run in ["a", "b"] {
@@ -92,9 +82,9 @@ fn the_ensemble_trades_and_decides_the_same_every_time() {
     ] {
         assert_eq!(line(a, start), line(&summaries[1], start));
     }
-    let first = output_records(&dir.join("a"));
+    let first = journal_records(&dir.join("a"), "output");
     assert!(
-        first == output_records(&dir.join("b")),
+        first == journal_records(&dir.join("b"), "output"),
         "two runs decided differently"
     );
 
@@ -114,7 +104,7 @@ fn the_ensemble_trades_and_decides_the_same_every_time() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        first == output_records(&replayed),
+        first == journal_records(&replayed, "output"),
         "the replay decided differently"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -125,12 +115,12 @@ fn ensemble_config_errors_name_the_key_and_line() {
     let dir = std::env::temp_dir().join(format!("pulse-ensemble-cfg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let text = std::fs::read_to_string(root().join("configs/ensemble.toml"))
+    let text = std::fs::read_to_string(repo_root().join("configs/ensemble.toml"))
         .unwrap()
-        .replace("../data/", &format!("{}/data/", root().display()))
+        .replace("../data/", &format!("{}/data/", repo_root().display()))
         .replace(
             "policy/example.policy",
-            &format!("{}/configs/policy/example.policy", root().display()),
+            &format!("{}/configs/policy/example.policy", repo_root().display()),
         );
     let check = |name: &str, text: &str| {
         let path = dir.join(name);
@@ -179,7 +169,7 @@ fn ensemble_config_errors_name_the_key_and_line() {
 
     // A missing weights file is found when the engine starts, and named.
     let missing = text.replace(
-        &format!("{}/configs/policy/example.policy", root().display()),
+        &format!("{}/configs/policy/example.policy", repo_root().display()),
         "/nonexistent/x.policy",
     );
     let path = dir.join("missing.toml");

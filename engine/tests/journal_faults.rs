@@ -3,14 +3,13 @@
 //! engages, every later intent is refused for it, and the events stream records the
 //! transitions. Real binary, real files.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pulse_journal::JournalReader;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+
+use common::demo_config;
 
 #[test]
 fn a_journal_fault_makes_health_critical_and_stops_trading() {
@@ -18,22 +17,7 @@ fn a_journal_fault_makes_health_critical_and_stops_trading() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     // A hundred times recorded speed: about 3.6 s, so the fault lands while trading.
-    let demo = std::fs::read_to_string(root().join("configs/demo.toml")).unwrap();
-    let capture = root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let text = demo
-        .replace(
-            "path = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"",
-            &format!(
-                "path = {:?}\nspeed = \"100\"",
-                capture.display().to_string()
-            ),
-        )
-        .replace(
-            "kill_switch_file = \"/tmp/pulse-demo.kill\"",
-            &format!("kill_switch_file = {:?}", dir.join("never.kill")),
-        );
-    let config = dir.join("demo.toml");
-    std::fs::write(&config, text).unwrap();
+    let config = demo_config(&dir, Some("100"), &[]);
     let journal = dir.join("journal");
     let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
         .args(["run", "--config"])

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use pulse_journal::JournalReader;
+mod common;
+
+use common::{demo_config, journal_records, written_segments, RecordBytes};
 
 struct Scratch(PathBuf);
 
@@ -24,28 +26,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The demo with 4 MiB journal segments, so that each stream rolls over several times.
-fn config(scratch: &Scratch) -> PathBuf {
-    let demo = std::fs::read_to_string(root().join("configs/demo.toml")).unwrap();
-    let capture = root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let text =
-        demo.replace(
-            "path = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"",
-            &format!("path = {:?}", capture.display().to_string()),
-        )
-        .replace(
-            "kill_switch_file = \"/tmp/pulse-demo.kill\"",
-            &format!("kill_switch_file = {:?}", scratch.0.join("never.kill")),
-        ) + "\n[journal]\ndir = \"unused\"\nsegment_mb = 4\n";
-    let path = scratch.0.join("demo.toml");
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 fn pulse(args: &[&str]) -> Output {
@@ -86,36 +66,19 @@ fn replay(config: &Path, input: &Path, journal: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Every record of a stream: (kind, sequence, timestamp, payload).
-fn records(dir: &Path, stream: &str) -> Vec<(u16, u64, u64, Vec<u8>)> {
-    let mut reader = JournalReader::open(dir, stream).unwrap();
-    let mut all = Vec::new();
-    while let Some(r) = reader.next().unwrap() {
-        all.push((r.kind, r.sequence, r.timestamp, r.payload.to_vec()));
-    }
-    all
+/// The demo with 4 MiB journal segments, so that each stream rolls over several times.
+fn config(scratch: &Scratch) -> PathBuf {
+    demo_config(
+        &scratch.0,
+        None,
+        &[(
+            "[metrics]\n",
+            "[journal]\ndir = \"unused\"\nsegment_mb = 4\n\n[metrics]\n",
+        )],
+    )
 }
 
-/// The bytes of every segment file of a stream that holds records, in order.
-fn segment_bytes(dir: &Path, stream: &str) -> Vec<Vec<u8>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join(stream))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "seg"))
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let bytes = std::fs::read(&f).unwrap();
-        // A segment with no record yet (pre-allocated ahead) has only zeros after its header.
-        if bytes[64..].iter().any(|&b| b != 0) {
-            out.push(bytes);
-        }
-    }
-    out
-}
-
-fn kinds(records: &[(u16, u64, u64, Vec<u8>)], kind: u16) -> usize {
+fn kinds(records: &[RecordBytes], kind: u16) -> usize {
     records.iter().filter(|r| r.0 == kind).count()
 }
 
@@ -131,24 +94,24 @@ fn runs_and_replays_write_identical_output() {
     run(&config, &a, "jr-a");
     run(&config, &b, "jr-b");
 
-    let out_a = records(&a, "output");
+    let out_a = journal_records(&a, "output");
     // The demo decides: 386 intents, 272 orders, and a report or more per order.
     assert_eq!(kinds(&out_a, 0x0101), 386, "intents");
     assert_eq!(kinds(&out_a, 0x0102), 386, "decisions");
     assert_eq!(kinds(&out_a, 0x0103), 272, "orders");
     assert!(kinds(&out_a, 0x0104) >= 272, "reports");
-    let in_a = records(&a, "input");
+    let in_a = journal_records(&a, "input");
     assert_eq!(kinds(&in_a, 0x0010), 41_249, "every message of the capture");
     assert!(
-        segment_bytes(&a, "input").len() > 2,
+        written_segments(&a, "input").len() > 2,
         "the input stream rolled over"
     );
 
     assert!(
-        out_a == records(&b, "output"),
+        out_a == journal_records(&b, "output"),
         "two runs decided differently"
     );
-    assert!(segment_bytes(&a, "output") == segment_bytes(&b, "output"));
+    assert!(written_segments(&a, "output") == written_segments(&b, "output"));
 
     let summary = replay(&config, &a, &c);
     assert!(
@@ -156,12 +119,12 @@ fn runs_and_replays_write_identical_output() {
         "{summary}"
     );
     assert!(
-        out_a == records(&c, "output"),
+        out_a == journal_records(&c, "output"),
         "the replay decided differently"
     );
-    assert!(segment_bytes(&a, "output") == segment_bytes(&c, "output"));
+    assert!(written_segments(&a, "output") == written_segments(&c, "output"));
     assert!(
-        in_a == records(&c, "input"),
+        in_a == journal_records(&c, "input"),
         "the replay's input differs from what it read"
     );
 }
@@ -188,7 +151,7 @@ fn journal_tools_read_a_run() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), records(&j, "output").len());
+    assert_eq!(lines.len(), journal_records(&j, "output").len());
     let rejected: Vec<&serde_json::Value> = lines
         .iter()
         .filter(|l| l["kind"] == "decision" && l["verdict"] == "rejected")

@@ -3,42 +3,27 @@
 //! journals it, and `pulse replay` over that input journal with the same config writes an
 //! output stream identical to the live run's. Logic reads only event times, never the clock.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pulse_gateways::venue::{Venue as LocalVenue, VenueConfig};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-fn segments(dir: &Path) -> Vec<Vec<u8>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "seg"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| std::fs::read(f).unwrap())
-        .filter(|b| b[64..].iter().any(|&x| x != 0))
-        .collect()
-}
+use common::{repo_root, written_segments};
 
 #[test]
 fn a_live_run_replays_from_its_journal_to_identical_output() {
     let scratch = std::env::temp_dir().join(format!("pulse-live-jr-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).unwrap();
-    let mut vc = VenueConfig::new(root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz"));
+    let mut vc = VenueConfig::new(repo_root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz"));
     vc.speed_milli = 40_000;
     vc.wait_for_client = true;
     let venue = LocalVenue::start(vc).expect("venue starts");
     let addr = venue.addr();
 
-    let config = std::fs::read_to_string(root().join("configs/venue-local.toml"))
+    let config = std::fs::read_to_string(repo_root().join("configs/venue-local.toml"))
         .unwrap()
         .replace("ws://127.0.0.1:9443", &format!("ws://{addr}"))
         .replace("http://127.0.0.1:9443", &format!("http://{addr}"))
@@ -117,11 +102,11 @@ fn a_live_run_replays_from_its_journal_to_identical_output() {
         risk(&live_summary)
     );
     let (a, b) = (
-        segments(&live.join("output")),
-        segments(&replayed.join("output")),
+        written_segments(&live, "output"),
+        written_segments(&replayed, "output"),
     );
     assert!(!a.is_empty());
     assert!(a == b, "the replay decided differently from the live run");
-    assert!(segments(&live.join("input")) == segments(&replayed.join("input")));
+    assert!(written_segments(&live, "input") == written_segments(&replayed, "input"));
     let _ = std::fs::remove_dir_all(&scratch);
 }

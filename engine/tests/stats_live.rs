@@ -3,37 +3,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-/// The demo at recorded speed (it lasts minutes), serving Prometheus on a port of its choosing.
-fn config(dir: &Path) -> PathBuf {
-    let demo = std::fs::read_to_string(root().join("configs/demo.toml")).unwrap();
-    let capture = root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let text = demo
-        .replace(
-            "path = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"",
-            &format!("path = {:?}\nspeed = \"1\"", capture.display().to_string()),
-        )
-        .replace(
-            "kill_switch_file = \"/tmp/pulse-demo.kill\"",
-            &format!("kill_switch_file = {:?}", dir.join("never.kill")),
-        )
-        .replace(
-            "[metrics]\n",
-            "[metrics]\nprometheus_listen = \"127.0.0.1:0\"\n",
-        );
-    assert!(text.contains("prometheus_listen = \"127.0.0.1:0\""));
-    let path = dir.join("demo.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use common::demo_config;
 
 struct Engine {
     child: Child,
@@ -75,7 +51,16 @@ fn stats_and_prometheus_see_a_running_engine() {
     let name = format!("statslive-{}", std::process::id());
     let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))
         .args(["run", "--config"])
-        .arg(config(&dir))
+        // The demo at recorded speed (it lasts minutes), serving Prometheus on a port of its
+        // choosing.
+        .arg(demo_config(
+            &dir,
+            Some("1"),
+            &[(
+                "[metrics]\n",
+                "[metrics]\nprometheus_listen = \"127.0.0.1:0\"\n",
+            )],
+        ))
         .args(["--name", &name])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

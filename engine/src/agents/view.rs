@@ -13,8 +13,6 @@ pub struct MarketView {
     pub rsi: f64,
     /// Bollinger %B: 0 at the lower band, 1 at the upper.
     pub pct_b: f64,
-    /// Mid above VWAP, in bps.
-    pub vwap_dev_bps: f64,
     /// Book imbalance over the configured levels, -1 (all asks) to 1 (all bids).
     pub imbalance: f64,
     /// Micro-price above the mid, in bps.
@@ -23,8 +21,6 @@ pub struct MarketView {
     pub vol_bps: f64,
     /// Trade-flow imbalance, -1 (all sells) to 1 (all buys).
     pub flow: f64,
-    /// Spread in bps of the mid.
-    pub spread_bps: f64,
     /// An outside score for the instrument (sentiment, fundamentals), -1 to 1; 0 when none.
     pub outside: f64,
 }

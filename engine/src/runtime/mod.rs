@@ -80,6 +80,8 @@ pub struct RunOutcome {
     pub latency: Vec<(&'static str, LatencyCollector)>,
     pub transitions: Vec<Transition>,
     pub health: Health,
+    /// Health transitions the events journal refused (it had faulted).
+    pub events_refused: u64,
     /// Journal streams written, with the outcome of their final sync.
     pub journals: Vec<(&'static str, anyhow::Result<()>)>,
     /// Where the stats file was, if it was shared.
@@ -216,6 +218,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
         latency: report.latency,
         transitions: report.transitions,
         health: report.health,
+        events_refused: report.events_refused,
         journals: report.journals,
         stats_file,
     })

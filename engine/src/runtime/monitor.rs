@@ -48,7 +48,7 @@ pub struct Monitor {
     /// Every health transition of the run, in order.
     pub transitions: Vec<Transition>,
     /// Events-stream records refused by a faulted journal.
-    pub events_refused: u64,
+    events_refused: u64,
     render: String,
 }
 
@@ -57,6 +57,8 @@ pub struct MonitorReport {
     pub latency: Vec<(&'static str, LatencyCollector)>,
     pub transitions: Vec<Transition>,
     pub health: Health,
+    /// Events-stream records (health transitions) a faulted journal refused.
+    pub events_refused: u64,
     /// Journal streams and what their final sync said.
     pub journals: Vec<(&'static str, anyhow::Result<()>)>,
 }
@@ -220,6 +222,7 @@ impl Monitor {
             latency: self.latency,
             transitions: self.transitions,
             health: self.health.state(),
+            events_refused: self.events_refused,
             journals,
         }
     }

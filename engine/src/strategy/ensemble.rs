@@ -11,7 +11,7 @@ use pulse_feeds::num::Side;
 
 use crate::agents::aggregate::{aggregate, Decision};
 use crate::agents::meta::{MetaAgent, MetaParams};
-use crate::agents::regime::{Regime, RegimeClassifier, RegimeParams, REGIMES};
+use crate::agents::regime::{RegimeClassifier, RegimeParams, REGIMES};
 use crate::agents::rules::{self, AgentParams};
 use crate::agents::{AgentKind, MarketView, Signal, AGENTS};
 use crate::indicators::{Feature, IndicatorConfig, IndicatorSet, FEATURES};
@@ -37,7 +37,7 @@ pub struct EnsembleCounters {
     pub trades: u64,
     /// Signals per agent, in [`AgentKind::ALL`] order.
     pub signals: [u64; AGENTS],
-    /// Book events spent in each regime, in [`Regime::ALL`] order.
+    /// Book events spent in each regime, in [`crate::agents::regime::Regime::ALL`] order.
     pub regimes: [u64; REGIMES],
     /// Aggregated decisions at or above the minimum confidence.
     pub decisions: u64,
@@ -91,10 +91,6 @@ impl EnsembleStrategy {
 
     pub fn meta(&self) -> &MetaAgent {
         &self.meta
-    }
-
-    pub fn position(&self) -> pulse_feeds::num::Qty {
-        self.taker.position()
     }
 
     pub fn on_event(&mut self, event: &MarketEvent) -> Option<OrderIntent> {
@@ -170,11 +166,6 @@ impl EnsembleStrategy {
         self.taker.on_feedback(feedback);
         self.counters.rejected = self.taker.rejected;
     }
-
-    /// The regime the classifier is in now.
-    pub fn regime(&self) -> Regime {
-        self.regime.regime()
-    }
 }
 
 /// The agents' view of the feature vector (see [`Feature`] for each slot's meaning).
@@ -186,12 +177,10 @@ fn view(f: &[f64; FEATURES]) -> MarketView {
         macd_hist_bps: at(Feature::MacdHistogramBps),
         rsi: at(Feature::Rsi) * 100.0,
         pct_b: at(Feature::BollingerPercentB),
-        vwap_dev_bps: at(Feature::MidVsVwapBps),
         imbalance: at(Feature::BookImbalance),
         micro_dev_bps: at(Feature::MicroPriceOffsetBps),
         vol_bps: at(Feature::RealizedVolBps),
         flow: at(Feature::TradeFlowImbalance),
-        spread_bps: at(Feature::SpreadBps),
         outside: 0.0,
     }
 }

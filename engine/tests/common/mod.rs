@@ -1,0 +1,79 @@
+//! Shared by the tests that run the demo through the real binary and read its journal (a
+//! directory module, so cargo does not build it as a test). Each test binary uses part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use pulse_journal::JournalReader;
+
+/// One journal record: (kind, sequence, timestamp, payload).
+pub type RecordBytes = (u16, u64, u64, Vec<u8>);
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The demo config rewritten to run anywhere: the bundled capture by absolute path, replayed at
+/// `speed` (as recorded: "1"; `None` as fast as possible), and a kill file inside `dir` that
+/// never exists. `extra` pairs are further replacements, each of which must apply.
+pub fn demo_config(dir: &Path, speed: Option<&str>, extra: &[(&str, &str)]) -> PathBuf {
+    let demo = std::fs::read_to_string(repo_root().join("configs/demo.toml")).unwrap();
+    let capture = repo_root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
+    let source = match speed {
+        Some(speed) => format!(
+            "path = {:?}\nspeed = \"{speed}\"",
+            capture.display().to_string()
+        ),
+        None => format!("path = {:?}", capture.display().to_string()),
+    };
+    let mut text = replace_once(
+        &demo,
+        "path = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"",
+        &source,
+    );
+    text = replace_once(
+        &text,
+        "kill_switch_file = \"/tmp/pulse-demo.kill\"",
+        &format!("kill_switch_file = {:?}", dir.join("never.kill")),
+    );
+    for (from, to) in extra {
+        text = replace_once(&text, from, to);
+    }
+    let path = dir.join("demo.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once");
+    text.replacen(from, to, 1)
+}
+
+/// Every record of `stream` in the journal at `dir`; none when the stream was never created.
+pub fn journal_records(dir: &Path, stream: &str) -> Vec<RecordBytes> {
+    if !dir.join(stream).exists() {
+        return Vec::new();
+    }
+    let mut reader = JournalReader::open(dir, stream).unwrap();
+    let mut all = Vec::new();
+    while let Some(r) = reader.next().unwrap() {
+        all.push((r.kind, r.sequence, r.timestamp, r.payload.to_vec()));
+    }
+    all
+}
+
+/// The bytes of every segment file of a stream that holds a record, in order. A segment
+/// prepared ahead but never written has only zeros after its 64-byte header.
+pub fn written_segments(dir: &Path, stream: &str) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join(stream))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "seg"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .filter(|b| b[64..].iter().any(|&x| x != 0))
+        .collect()
+}
