@@ -19,7 +19,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use hdrhistogram::Histogram;
 use pulse_engine::config;
-use pulse_engine::intent::Feedback;
+use pulse_engine::intent::{Feedback, Intents};
 use pulse_engine::pipeline::build_strategy;
 use pulse_engine::risk::RejectReason;
 use pulse_engine::strategy::stage::Strategy;
@@ -42,14 +42,16 @@ fn strategy(config_file: &str) -> Strategy {
 
 /// One event through `s`; an intent is refused at once so that deciding goes on.
 fn step(s: &mut Strategy, event: &MarketEvent) -> bool {
-    let Some(intent) = s.on_event(event) else {
-        return false;
-    };
-    s.on_feedback(&Feedback::Rejected {
-        instrument: intent.instrument,
-        reason: RejectReason::KillSwitch,
-    });
-    true
+    let mut out = Intents::default();
+    s.on_event(event, &mut out);
+    for intent in out.iter() {
+        s.on_feedback(&Feedback::Rejected {
+            instrument: intent.instrument(),
+            tag: intent.tag(),
+            reason: RejectReason::KillSwitch,
+        });
+    }
+    !out.is_empty()
 }
 
 fn per_event(c: &mut Criterion) {

@@ -11,8 +11,9 @@
 //! ```text
 //! SESSION  (0x0001)  8 bytes   0 first sequence of the session u64
 //! INTENT   (0x0101) 32 bytes   0 intent number u64 (1, 2, ... per session)
-//!                              8 instrument u16 | 10 side u8 (0 buy, 1 sell) | 11 tif u8 (0 ioc)
-//!                             12 reserved u32
+//!                              8 instrument u16 | 10 side u8 (0 buy, 1 sell)
+//!                             11 tif u8 (0 ioc, 1 gtc, 2 post-only)
+//!                             12 strategy tag u32
 //!                             16 limit price i64 (mantissa at the instrument's price scale)
 //!                             24 quantity i64 (mantissa at its quantity scale)
 //! DECISION (0x0102) 24 bytes   0 intent number u64
@@ -20,26 +21,37 @@
 //!                              9 reject reason u8 (RejectReason index; 255 when accepted)
 //!                             10 reserved [u8; 6]
 //!                             16 client order id u64 (0 when rejected)
+//!                             (a cancel intent's decision carries the client id to cancel)
 //! ORDER    (0x0103) 32 bytes   0 client order id u64
 //!                              8 instrument u16 | 10 side u8 | 11 tif u8 | 12 reserved u32
 //!                             16 limit price i64 | 24 quantity i64
 //! REPORT   (0x0104) 72 bytes   0 client order id u64
 //!                              8 instrument u16 | 10 side u8
-//!                             11 kind u8 (0 ack, 1 fill, 2 expired, 3 rejected)
+//!                             11 kind u8 (0 ack, 1 fill, 2 expired, 3 rejected,
+//!                                         4 cancelled, 5 cancel rejected)
 //!                             12 detail u8 (fill: 0 maker, 1 taker; rejected: VenueReject code)
 //!                             13 reserved [u8; 3]
 //!                             16 fill price i64 | 24 fill quantity i64
 //!                             32 fee i128 (at the notional scale)
 //!                             48 leaves quantity i64 | 56 venue trade id u64
 //!                             64 venue time u64 (ns)
+//! CANCEL_INTENT (0x0105) 24 bytes  0 intent number u64 (numbered with the intents)
+//!                              8 instrument u16 | 10 reserved u16 | 12 strategy tag u32
+//!                             16 client order id to cancel u64
+//! CANCEL   (0x0106) 24 bytes   0 client order id u64
+//!                              8 instrument u16 | 10 side u8 | 11 reserved [u8; 5]
+//!                             16 reserved u64
 //! ```
+//!
+//! A cancel intent is followed by its DECISION; an accepted one by the CANCEL sent to the
+//! gateway, journaled before it is sent.
 
 use pulse_feeds::metrics::JournalCounters;
 use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
-use pulse_gateways::order::{ExecKind, ExecReport, Liquidity, Order, TimeInForce, VenueReject};
+use pulse_gateways::order::{CancelOrder, ExecKind, ExecReport, Liquidity, Order, TimeInForce};
 use pulse_journal::{AppendError, Appender};
 
-use crate::intent::OrderIntent;
+use crate::intent::{CancelIntent, OrderIntent};
 use crate::risk::RejectReason;
 
 /// Stream name of the output journal.
@@ -51,12 +63,16 @@ pub mod kind {
     pub const DECISION: u16 = 0x0102;
     pub const ORDER: u16 = 0x0103;
     pub const REPORT: u16 = 0x0104;
+    pub const CANCEL_INTENT: u16 = 0x0105;
+    pub const CANCEL: u16 = 0x0106;
 }
 
 pub const INTENT_LEN: usize = 32;
 pub const DECISION_LEN: usize = 24;
 pub const ORDER_LEN: usize = 32;
 pub const REPORT_LEN: usize = 72;
+pub const CANCEL_INTENT_LEN: usize = 24;
+pub const CANCEL_LEN: usize = 24;
 
 /// The risk stage's end of the output stream.
 pub struct OutputJournal {
@@ -95,8 +111,30 @@ impl OutputJournal {
             intent.px,
             intent.qty,
         );
+        p[12..16].copy_from_slice(&intent.tag.to_le_bytes());
         self.write(kind::INTENT, intent.meta.recv_ts, &p);
         self.intents
+    }
+
+    /// Journals a cancel intent as received; returns its number for the decision record.
+    pub fn cancel_intent(&mut self, cancel: &CancelIntent) -> u64 {
+        self.intents += 1;
+        let mut p = [0u8; CANCEL_INTENT_LEN];
+        put_u64(&mut p, 0, self.intents);
+        p[8..10].copy_from_slice(&cancel.instrument.0.to_le_bytes());
+        p[12..16].copy_from_slice(&cancel.tag.to_le_bytes());
+        put_u64(&mut p, 16, cancel.client_id.0);
+        self.write(kind::CANCEL_INTENT, cancel.meta.recv_ts, &p);
+        self.intents
+    }
+
+    /// Journals a cancel before it is handed to the gateway.
+    pub fn cancel(&mut self, cancel: &CancelOrder) {
+        let mut p = [0u8; CANCEL_LEN];
+        put_u64(&mut p, 0, cancel.client_id.0);
+        p[8..10].copy_from_slice(&cancel.instrument.0.to_le_bytes());
+        p[10] = side_code(cancel.side);
+        self.write(kind::CANCEL, cancel.meta.recv_ts, &p);
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {
@@ -152,7 +190,9 @@ impl OutputJournal {
                 (1, l, px.0, qty.0, fee, trade_id)
             }
             ExecKind::Expired => (2, 0, 0, 0, 0, 0),
-            ExecKind::Rejected(why) => (3, venue_reject_code(why), 0, 0, 0, 0),
+            ExecKind::Rejected(why) => (3, why.code(), 0, 0, 0, 0),
+            ExecKind::Cancelled => (4, 0, 0, 0, 0, 0),
+            ExecKind::CancelRejected => (5, 0, 0, 0, 0, 0),
         };
         p[11] = code;
         p[12] = detail;
@@ -193,6 +233,8 @@ fn put_order_fields(
     p[at + 2] = side_code(side);
     p[at + 3] = match tif {
         TimeInForce::Ioc => 0,
+        TimeInForce::Gtc => 1,
+        TimeInForce::PostOnly => 2,
     };
     p[at + 8..at + 16].copy_from_slice(&px.0.to_le_bytes());
     p[at + 16..at + 24].copy_from_slice(&qty.0.to_le_bytes());
@@ -202,13 +244,5 @@ fn side_code(side: Side) -> u8 {
     match side {
         Side::Buy => 0,
         Side::Sell => 1,
-    }
-}
-
-fn venue_reject_code(why: VenueReject) -> u8 {
-    match why {
-        VenueReject::NoMarket => 0,
-        VenueReject::UnknownInstrument => 1,
-        VenueReject::InvalidQuantity => 2,
     }
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use pulse_feeds::input_journal;
+use pulse_gateways::order::{TimeInForce, VenueReject};
 use pulse_journal::{JournalReader, Position};
 use serde_json::{json, Value};
 
@@ -140,6 +141,8 @@ pub fn kind_name(stream: &str, kind: u16) -> String {
         ("output", out_kind::DECISION) => "decision",
         ("output", out_kind::ORDER) => "order",
         ("output", out_kind::REPORT) => "report",
+        ("output", out_kind::CANCEL_INTENT) => "cancel_intent",
+        ("output", out_kind::CANCEL) => "cancel",
         (EVENTS_STREAM, event_kind::HEALTH) => "health",
         _ => return format!("kind_{kind:#06x}"),
     };
@@ -150,6 +153,18 @@ fn u64_at(p: &[u8], at: usize) -> u64 {
     p.get(at..at + 8)
         .and_then(|b| b.try_into().ok())
         .map_or(0, u64::from_le_bytes)
+}
+
+fn u32_at(p: &[u8], at: usize) -> u32 {
+    p.get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+fn tif(code: u8) -> &'static str {
+    [TimeInForce::Ioc, TimeInForce::Gtc, TimeInForce::PostOnly]
+        .get(code as usize)
+        .map_or("unknown", |t| t.name())
 }
 
 fn i64_at(p: &[u8], at: usize) -> i64 {
@@ -187,8 +202,21 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             "intent": u64_at(p, 0),
             "instrument": u16::from_le_bytes([p[8], p[9]]),
             "side": side(p[10]),
+            "tif": tif(p[11]),
+            "tag": u32_at(p, 12),
             "px": i64_at(p, 16),
             "qty": i64_at(p, 24),
+        }),
+        ("output", out_kind::CANCEL_INTENT) if fixed(decisions::CANCEL_INTENT_LEN) => json!({
+            "intent": u64_at(p, 0),
+            "instrument": u16::from_le_bytes([p[8], p[9]]),
+            "tag": u32_at(p, 12),
+            "cancel_client_id": u64_at(p, 16),
+        }),
+        ("output", out_kind::CANCEL) if fixed(decisions::CANCEL_LEN) => json!({
+            "client_id": u64_at(p, 0),
+            "instrument": u16::from_le_bytes([p[8], p[9]]),
+            "side": side(p[10]),
         }),
         ("output", out_kind::DECISION) if fixed(decisions::DECISION_LEN) => {
             if p[8] == 0 {
@@ -204,20 +232,37 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             "client_id": u64_at(p, 0),
             "instrument": u16::from_le_bytes([p[8], p[9]]),
             "side": side(p[10]),
+            "tif": tif(p[11]),
             "px": i64_at(p, 16),
             "qty": i64_at(p, 24),
         }),
         ("output", out_kind::REPORT) if fixed(decisions::REPORT_LEN) => {
-            let kind = ["ack", "fill", "expired", "rejected"]
-                .get(p[11] as usize)
-                .copied()
-                .unwrap_or("unknown");
+            let kind = [
+                "ack",
+                "fill",
+                "expired",
+                "rejected",
+                "cancelled",
+                "cancel_rejected",
+            ]
+            .get(p[11] as usize)
+            .copied()
+            .unwrap_or("unknown");
+            let detail = match p[11] {
+                1 if p[12] == 0 => "maker",
+                1 => "taker",
+                3 => VenueReject::ALL
+                    .get(p[12] as usize)
+                    .map_or("unknown", |r| r.name()),
+                _ => "",
+            };
             let fee = i128::from_le_bytes(p[32..48].try_into().unwrap_or([0; 16]));
             json!({
                 "client_id": u64_at(p, 0),
                 "instrument": u16::from_le_bytes([p[8], p[9]]),
                 "side": side(p[10]),
                 "report": kind,
+                "detail": detail,
                 "px": i64_at(p, 16),
                 "qty": i64_at(p, 24),
                 "fee": fee.to_string(),

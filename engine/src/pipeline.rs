@@ -22,7 +22,7 @@ use pulse_feeds::metrics::MetricSink;
 use pulse_feeds::num::Nanos;
 use pulse_feeds::replay::{CaptureFeed, RecordedInput};
 use pulse_feeds::stage::Stage;
-use pulse_gateways::sim::SimVenue;
+use pulse_gateways::sim::{Fees, SimVenue};
 use pulse_gateways::sim_stage::SimGatewayStage;
 use pulse_journal::{Appender, JournalService};
 use rtrb::RingBuffer;
@@ -39,6 +39,7 @@ use crate::risk::stage::{RiskRings, RiskStage};
 use crate::risk::KillSwitch;
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
+use crate::strategy::market_maker::MarketMaker;
 use crate::strategy::stage::{Strategy, StrategyStage};
 
 /// Levels kept per side of each book: Binance snapshots hold up to 5,000.
@@ -169,6 +170,7 @@ pub fn build_strategy(
             }
             Strategy::Ensemble(Box::new(ensemble))
         }
+        StrategyConfig::MarketMaker(mm) => Strategy::MarketMaker(Box::new(MarketMaker::new(*mm))),
     })
 }
 
@@ -335,7 +337,13 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     };
     let GatewayConfig::Sim(sim) = &cfg.gateway;
     let gateway = SimGatewayStage::new(
-        SimVenue::new(instruments.len(), sim.taker_fee_ppm),
+        SimVenue::new(
+            instruments.len(),
+            Fees {
+                maker_ppm: sim.maker_fee_ppm,
+                taker_ppm: sim.taker_fee_ppm,
+            },
+        ),
         book_gateway_rx,
         order_rx,
         report_tx,

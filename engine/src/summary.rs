@@ -149,8 +149,15 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 let c = &gw.venue().counters;
                 let _ = writeln!(
                     s,
-                    "venue     simulated: {} orders, {} fills, {} expired (IOC rest), {} rejected",
-                    c.orders, c.fills, c.expired, c.rejects
+                    "venue     simulated: {} orders, {} fills ({} maker), {} expired (IOC rest), {} rejected, {} cancelled ({} too late), {} resting at the end",
+                    c.orders,
+                    c.fills,
+                    c.maker_fills,
+                    c.expired,
+                    c.rejects,
+                    c.cancels,
+                    c.cancel_rejects,
+                    gw.venue().resting()
                 );
             }
         }
@@ -281,6 +288,20 @@ fn render_strategy(s: &mut String, st: &StrategyStage) {
                 c.book_events, c.signals, c.intents, st.intents_ring_full
             );
         }
+        Strategy::MarketMaker(m) => {
+            let c = &m.counters;
+            let _ = writeln!(
+                s,
+                "strategy  market-maker: {} book events; {} quotes, {} cancels ({} replaces, {} pulled on a stale book), {} inventory-capped, {} refused by risk ({} lost to a full ring)",
+                c.book_events, c.quotes, c.cancels, c.replaces, c.pulled_stale, c.inventory_capped, c.rejected, st.intents_ring_full
+            );
+            let _ = writeln!(
+                s,
+                "quotes    {} fills of our quotes, {} quotes working at the end",
+                c.fills,
+                m.working()
+            );
+        }
         Strategy::Ensemble(e) => {
             let c = &e.counters;
             let _ = writeln!(
@@ -341,8 +362,8 @@ fn render_risk(
     let o = &risk.orders().counters;
     let _ = writeln!(
         s,
-        "orders    {} sent, {} acked, {} filled, {} partially filled, {} expired, {} rejected by the venue, {} illegal transitions",
-        o.sent, o.acked, o.filled, o.partially_filled, o.expired, o.rejected_by_venue, o.illegal_transitions
+        "orders    {} sent, {} acked, {} filled, {} partially filled, {} expired, {} cancelled, {} rejected by the venue, {} illegal transitions; {} working at the end",
+        o.sent, o.acked, o.filled, o.partially_filled, o.expired, o.cancelled, o.rejected_by_venue, o.illegal_transitions, risk.orders().open()
     );
     for (p, inst) in risk.positions().iter().zip(instruments.iter()) {
         let ns = inst.notional_scale();

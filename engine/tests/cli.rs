@@ -699,9 +699,9 @@ fn empty_capture_runs_to_an_empty_summary() {
             "          final touch: bid -  ask -",
             "strategy  book-imbalance: 0 book events, 0 signals, 0 intents (0 lost to a full ring)",
             "risk      0 intents: 0 accepted, 0 rejected",
-            "orders    0 sent, 0 acked, 0 filled, 0 partially filled, 0 expired, 0 rejected by the venue, 0 illegal transitions",
+            "orders    0 sent, 0 acked, 0 filled, 0 partially filled, 0 expired, 0 cancelled, 0 rejected by the venue, 0 illegal transitions; 0 working at the end",
             "position  BTCUSDT: 0 fills, bought 0.00000000 sold 0.00000000, position 0.00000000 (avg -), realized 0.0000000000 unrealized 0.0000000000 fees 0.0000000000 => net 0.0000000000",
-            "venue     simulated: 0 orders, 0 fills, 0 expired (IOC rest), 0 rejected",
+            "venue     simulated: 0 orders, 0 fills (0 maker), 0 expired (IOC rest), 0 rejected, 0 cancelled (0 too late), 0 resting at the end",
         ]
     );
 }

@@ -2,49 +2,28 @@
 //! decide identically (byte-identical output journals), a replay of a run's input journal
 //! decides the same, and its config is strict.
 
-use std::process::{Command, Output};
-
 mod common;
 
-use common::{journal_records, repo_root};
-
-fn pulse(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn line<'a>(summary: &'a str, start: &str) -> &'a str {
-    summary.lines().find(|l| l.starts_with(start)).unwrap_or("")
-}
+use common::{check_config, line, pulse, repo_root, run_twice_and_replay};
 
 #[test]
 fn the_ensemble_trades_and_decides_the_same_every_time() {
     let dir = std::env::temp_dir().join(format!("pulse-ensemble-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let config = repo_root().join("configs/ensemble.toml");
-    let config = config.to_str().unwrap();
-    let mut summaries = Vec::new();
-    for run in ["a", "b"] {
-        let journal = dir.join(run);
-        let out = pulse(&[
-            "run",
-            "--config",
-            config,
-            "--journal",
-            journal.to_str().unwrap(),
-            "--name",
-            &format!("ensemble-{}-{run}", std::process::id()),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        summaries.push(String::from_utf8(out.stdout).unwrap());
-    }
-    let a = &summaries[0];
+    let (a, first) = run_twice_and_replay(
+        &repo_root().join("configs/ensemble.toml"),
+        &dir,
+        "ensemble",
+        &[
+            "strategy ",
+            "agents ",
+            "regime ",
+            "risk ",
+            "orders ",
+            "position ",
+        ],
+    );
+    let a = &a;
     let strategy = line(a, "strategy ");
     assert!(
         strategy.starts_with("strategy  ensemble: 3450 book events, 9757 trades;"),
@@ -72,41 +51,7 @@ fn the_ensemble_trades_and_decides_the_same_every_time() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!(orders > 50, "the ensemble must trade on the capture: {a}");
-    for start in [
-        "strategy ",
-        "agents ",
-        "regime ",
-        "risk ",
-        "orders ",
-        "position ",
-    ] {
-        assert_eq!(line(a, start), line(&summaries[1], start));
-    }
-    let first = journal_records(&dir.join("a"), "output");
-    assert!(
-        first == journal_records(&dir.join("b"), "output"),
-        "two runs decided differently"
-    );
-
-    let replayed = dir.join("replayed");
-    let out = pulse(&[
-        "replay",
-        "--input",
-        dir.join("a").to_str().unwrap(),
-        "--config",
-        config,
-        "--journal",
-        replayed.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        first == journal_records(&replayed, "output"),
-        "the replay decided differently"
-    );
+    assert!(!first.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -122,15 +67,7 @@ fn ensemble_config_errors_name_the_key_and_line() {
             "policy/example.policy",
             &format!("{}/configs/policy/example.policy", repo_root().display()),
         );
-    let check = |name: &str, text: &str| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        let out = pulse(&["check-config", "--config", path.to_str().unwrap()]);
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let check = |name: &str, text: &str| check_config(&dir, name, text);
     assert_eq!(check("ok.toml", &text).0, Some(0));
     let line_of = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
 

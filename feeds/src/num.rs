@@ -52,8 +52,12 @@ impl Side {
 impl Nanos {
     pub const ZERO: Nanos = Nanos(0);
 
-    pub fn from_millis(ms: u64) -> Nanos {
+    pub const fn from_millis(ms: u64) -> Nanos {
         Nanos(ms.saturating_mul(1_000_000))
+    }
+
+    pub fn saturating_add(self, other: Nanos) -> Nanos {
+        Nanos(self.0.saturating_add(other.0))
     }
 
     pub fn saturating_sub(self, other: Nanos) -> Nanos {

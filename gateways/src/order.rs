@@ -11,6 +11,25 @@ pub struct ClientOrderId(pub u64);
 pub enum TimeInForce {
     /// Fill what crosses now, cancel the rest.
     Ioc,
+    /// Fill what crosses now, rest the rest until filled or cancelled.
+    Gtc,
+    /// Rest only: refused if any of it would take liquidity on arrival (Binance `LIMIT_MAKER`).
+    PostOnly,
+}
+
+impl TimeInForce {
+    /// Whether what does not fill on arrival stays on the book.
+    pub fn rests(self) -> bool {
+        !matches!(self, TimeInForce::Ioc)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeInForce::Ioc => "ioc",
+            TimeInForce::Gtc => "gtc",
+            TimeInForce::PostOnly => "post_only",
+        }
+    }
 }
 
 /// An approved order on its way to a gateway.
@@ -27,6 +46,34 @@ pub struct Order {
     pub tif: TimeInForce,
 }
 
+/// An approved cancel of a working order on its way to a gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CancelOrder {
+    /// The market event the cancel was decided on.
+    pub meta: EventMeta,
+    /// The order to cancel.
+    pub client_id: ClientOrderId,
+    pub instrument: InstrumentId,
+    pub side: Side,
+}
+
+/// Risk → gateway: what the gateway is asked to do. Cancel-replace is a cancel followed by a
+/// new order, each approved on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Request {
+    New(Order),
+    Cancel(CancelOrder),
+}
+
+impl Request {
+    pub fn meta(&self) -> EventMeta {
+        match self {
+            Request::New(o) => o.meta,
+            Request::Cancel(c) => c.meta,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Liquidity {
     Maker,
@@ -40,6 +87,35 @@ pub enum VenueReject {
     NoMarket,
     UnknownInstrument,
     InvalidQuantity,
+    /// A post-only order would have taken liquidity on arrival.
+    WouldTake,
+    /// The venue holds as many resting orders as it accepts from us.
+    TooManyOrders,
+}
+
+impl VenueReject {
+    pub const ALL: [VenueReject; 5] = [
+        VenueReject::NoMarket,
+        VenueReject::UnknownInstrument,
+        VenueReject::InvalidQuantity,
+        VenueReject::WouldTake,
+        VenueReject::TooManyOrders,
+    ];
+
+    /// Stable code, as journaled.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            VenueReject::NoMarket => "no_market",
+            VenueReject::UnknownInstrument => "unknown_instrument",
+            VenueReject::InvalidQuantity => "invalid_quantity",
+            VenueReject::WouldTake => "would_take",
+            VenueReject::TooManyOrders => "too_many_orders",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +132,11 @@ pub enum ExecKind {
     /// The unfilled rest of an IOC order, cancelled.
     Expired,
     Rejected(VenueReject),
+    /// A resting order, cancelled on request.
+    Cancelled,
+    /// A cancel the venue could not carry out: the order is no longer working there (filled,
+    /// cancelled or never known). The order itself is unchanged by this report.
+    CancelRejected,
 }
 
 /// Gateway → engine.

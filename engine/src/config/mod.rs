@@ -235,6 +235,7 @@ pub enum StrategyConfig {
     BookImbalance(ImbalanceConfig),
     /// Boxed: its knob tables make it several times the other's size.
     Ensemble(Box<EnsembleSettings>),
+    MarketMaker(crate::strategy::market_maker::MarketMakerConfig),
 }
 
 /// `kind = "ensemble"`: the strategy's parameters and, optionally, the policy network's

@@ -144,7 +144,7 @@ pub(super) struct RawStrategy {
     pub(super) order_qty: Spanned<DecimalText>,
     pub(super) max_position: Spanned<DecimalText>,
     pub(super) cooldown_ms: Spanned<i64>,
-    pub(super) slippage_ticks: Spanned<i64>,
+    pub(super) slippage_ticks: Option<Spanned<i64>>,
     pub(super) min_confidence: Option<Spanned<DecimalText>>,
     pub(super) policy_file: Option<Spanned<String>>,
     pub(super) signal_file: Option<Spanned<String>>,
@@ -152,6 +152,8 @@ pub(super) struct RawStrategy {
     pub(super) regime: Option<Spanned<Knobs>>,
     pub(super) meta: Option<Spanned<Knobs>>,
     pub(super) agents: Option<RawAgents>,
+    /// The market maker's knobs.
+    pub(super) quotes: Option<Spanned<Knobs>>,
 }
 
 /// A table of named numbers, each a decimal string: the ensemble's knobs. Which names a table
@@ -172,6 +174,7 @@ pub(super) struct RawAgents {
 pub(super) enum StrategyKind {
     BookImbalance,
     Ensemble,
+    MarketMaker,
 }
 
 #[derive(Deserialize)]

@@ -187,6 +187,7 @@ mod tests {
             px: Px(px),
             qty: Qty(qty),
             tif: TimeInForce::Ioc,
+            tag: 0,
         }
     }
 

@@ -34,10 +34,12 @@ pub enum RejectReason {
     TooManyOrders,
     /// The ring to the next stage was full.
     RingFull,
+    /// A cancel for an order that is not working (already filled, cancelled or never sent).
+    UnknownOrder,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 14] = [
         RejectReason::KillSwitch,
         RejectReason::UnknownInstrument,
         RejectReason::NotPositive,
@@ -51,6 +53,7 @@ impl RejectReason {
         RejectReason::PriceCollar,
         RejectReason::TooManyOrders,
         RejectReason::RingFull,
+        RejectReason::UnknownOrder,
     ];
 
     pub fn index(self) -> usize {
@@ -72,6 +75,7 @@ impl RejectReason {
             RejectReason::PriceCollar => "price_collar",
             RejectReason::TooManyOrders => "too_many_orders",
             RejectReason::RingFull => "ring_full",
+            RejectReason::UnknownOrder => "unknown_order",
         }
     }
 }

@@ -11,6 +11,7 @@ pub enum OrderState {
     Acked,
     PartiallyFilled,
     Filled,
+    Cancelled,
     Rejected,
     Expired,
 }
@@ -19,7 +20,7 @@ impl OrderState {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            OrderState::Filled | OrderState::Rejected | OrderState::Expired
+            OrderState::Filled | OrderState::Cancelled | OrderState::Rejected | OrderState::Expired
         )
     }
 }
@@ -32,6 +33,8 @@ pub struct WorkingOrder {
     pub qty: Qty,
     pub leaves: Qty,
     pub state: OrderState,
+    /// A cancel was sent and not yet answered. The order's quantity still counts as working.
+    pub cancel_pending: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,6 +44,9 @@ pub struct OrderCounters {
     pub filled: u64,
     pub partially_filled: u64,
     pub expired: u64,
+    pub cancelled: u64,
+    /// Cancels the venue refused (the order was no longer working there).
+    pub cancel_rejected: u64,
     pub rejected_by_venue: u64,
     pub illegal_transitions: u64,
     pub unknown_order_reports: u64,
@@ -91,6 +97,30 @@ impl OrderTable {
             })
     }
 
+    /// The working order with this client id.
+    pub fn get(&self, client_id: ClientOrderId) -> Option<&WorkingOrder> {
+        self.slots
+            .iter()
+            .flatten()
+            .find(|o| o.client_id == client_id)
+    }
+
+    /// Marks a cancel as sent; `false` when no such order is working.
+    pub fn cancel_sent(&mut self, client_id: ClientOrderId) -> bool {
+        match self
+            .slots
+            .iter_mut()
+            .flatten()
+            .find(|o| o.client_id == client_id)
+        {
+            Some(order) => {
+                order.cancel_pending = true;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn open(&self) -> usize {
         self.slots.iter().flatten().count()
     }
@@ -108,6 +138,13 @@ impl OrderTable {
         let Some(order) = slot.as_mut() else {
             return Transition::UnknownOrder;
         };
+        if report.kind == ExecKind::CancelRejected {
+            // The venue no longer works the order: its own terminal report is on its way or
+            // already applied. The order's state is the venue's to tell.
+            order.cancel_pending = false;
+            self.counters.cancel_rejected += 1;
+            return Transition::Applied(order.state);
+        }
         let next = match (order.state, report.kind) {
             (OrderState::Sent, ExecKind::Ack) => OrderState::Acked,
             (OrderState::Sent, ExecKind::Rejected(_)) => OrderState::Rejected,
@@ -123,6 +160,11 @@ impl OrderTable {
             (OrderState::Acked | OrderState::PartiallyFilled, ExecKind::Expired) => {
                 OrderState::Expired
             }
+            (OrderState::Acked | OrderState::PartiallyFilled, ExecKind::Cancelled)
+                if order.cancel_pending =>
+            {
+                OrderState::Cancelled
+            }
             _ => {
                 self.counters.illegal_transitions += 1;
                 return Transition::Illegal;
@@ -137,6 +179,7 @@ impl OrderTable {
             OrderState::PartiallyFilled => self.counters.partially_filled += 1,
             OrderState::Filled => self.counters.filled += 1,
             OrderState::Expired => self.counters.expired += 1,
+            OrderState::Cancelled => self.counters.cancelled += 1,
             OrderState::Rejected => self.counters.rejected_by_venue += 1,
             OrderState::Sent => {}
         }
@@ -184,6 +227,7 @@ mod tests {
             qty: Qty(qty),
             leaves: Qty(qty),
             state: OrderState::Sent,
+            cancel_pending: false,
         }
     }
 
@@ -228,5 +272,48 @@ mod tests {
         assert_eq!(t.open(), 0);
         assert_eq!(t.counters.illegal_transitions, 2);
         assert_eq!(t.counters.unknown_order_reports, 1);
+    }
+
+    #[test]
+    fn cancel_needs_a_sent_cancel_and_a_refused_cancel_leaves_the_order_alone() {
+        let mut t = OrderTable::with_capacity(4);
+        t.insert(order(1, 5));
+        t.on_report(&report(1, ExecKind::Ack));
+        assert_eq!(
+            t.on_report(&report(1, ExecKind::Cancelled)),
+            Transition::Illegal,
+            "a cancel nobody asked for"
+        );
+        assert!(t.cancel_sent(ClientOrderId(1)));
+        assert!(!t.cancel_sent(ClientOrderId(9)));
+        assert!(t.get(ClientOrderId(1)).unwrap().cancel_pending);
+        // Filled before the cancel arrived: the venue refuses the cancel.
+        assert_eq!(
+            t.on_report(&report(1, fill(2))),
+            Transition::Applied(OrderState::PartiallyFilled)
+        );
+        assert_eq!(
+            t.on_report(&report(1, ExecKind::CancelRejected)),
+            Transition::Applied(OrderState::PartiallyFilled)
+        );
+        assert!(!t.get(ClientOrderId(1)).unwrap().cancel_pending);
+        assert!(t.cancel_sent(ClientOrderId(1)));
+        assert_eq!(
+            t.on_report(&report(1, ExecKind::Cancelled)),
+            Transition::Applied(OrderState::Cancelled)
+        );
+        assert_eq!(t.open(), 0);
+        assert_eq!(
+            (
+                t.counters.cancelled,
+                t.counters.cancel_rejected,
+                t.counters.illegal_transitions
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            t.on_report(&report(1, ExecKind::CancelRejected)),
+            Transition::UnknownOrder
+        );
     }
 }

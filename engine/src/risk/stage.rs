@@ -11,10 +11,10 @@ use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::metrics::{report_journal, Metric, MetricLabel, MetricSink};
 use pulse_feeds::num::{InstrumentId, Nanos, Px};
 use pulse_feeds::stage::Stage;
-use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport, Order};
+use pulse_gateways::order::{CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request};
 
 use crate::decisions::OutputJournal;
-use crate::intent::{Feedback, OrderIntent};
+use crate::intent::{CancelIntent, Feedback, Intent, OrderIntent};
 use crate::risk::checks::{Exposure, RiskChecks};
 use crate::risk::orders::{OrderState, OrderTable, WorkingOrder};
 use crate::risk::position::Position;
@@ -28,6 +28,8 @@ pub const MAX_OPEN_ORDERS: usize = 64;
 pub struct RiskCounters {
     pub intents: u64,
     pub approved: u64,
+    /// Of `intents`, cancels (approved ones are in `approved` too).
+    pub cancels: u64,
     /// By [`RejectReason::index`].
     pub rejected: [u64; RejectReason::ALL.len()],
 }
@@ -38,9 +40,9 @@ pub struct RiskStage {
     positions: Vec<Position>,
     marks: Vec<Option<Px>>,
     market: rtrb::Consumer<MarketEvent>,
-    intents: rtrb::Consumer<OrderIntent>,
+    intents: rtrb::Consumer<Intent>,
     reports: rtrb::Consumer<ExecReport>,
-    orders_out: rtrb::Producer<Order>,
+    orders_out: rtrb::Producer<Request>,
     feedback: rtrb::Producer<Feedback>,
     next_client_id: u64,
     /// Per instrument: (qty scale, notional scale), to report amounts in millionths.
@@ -52,9 +54,9 @@ pub struct RiskStage {
 
 pub struct RiskRings {
     pub market: rtrb::Consumer<MarketEvent>,
-    pub intents: rtrb::Consumer<OrderIntent>,
+    pub intents: rtrb::Consumer<Intent>,
     pub reports: rtrb::Consumer<ExecReport>,
-    pub orders_out: rtrb::Producer<Order>,
+    pub orders_out: rtrb::Producer<Request>,
     pub feedback: rtrb::Producer<Feedback>,
 }
 
@@ -156,6 +158,7 @@ impl RiskStage {
                 qty: order.qty,
                 leaves: order.qty,
                 state: OrderState::Sent,
+                cancel_pending: false,
             });
             if !tracked {
                 return Err(RejectReason::TooManyOrders);
@@ -168,24 +171,78 @@ impl RiskStage {
                 journal.order(&order);
             }
             self.orders_out
-                .push(order)
+                .push(Request::New(order))
+                .map(|()| order.client_id)
                 .map_err(|_| RejectReason::RingFull)
         });
         if let (Err(reason), Some(journal)) = (verdict, &mut self.journal) {
             journal.decision(intent.meta.recv_ts, intent_no, Err(reason));
         }
-        match verdict {
-            Ok(()) => self.counters.approved += 1,
-            Err(reason) => {
-                self.counters.rejected[reason.index()] += 1;
-                // Room for feedback was checked before the intent was taken.
-                let _ = self.feedback.push(Feedback::Rejected {
+        // Room for feedback was checked before the intent was taken.
+        let feedback = match verdict {
+            Ok(client_id) => {
+                self.counters.approved += 1;
+                Feedback::Accepted {
                     instrument: i,
-                    reason,
-                });
+                    tag: intent.tag,
+                    client_id,
+                }
+            }
+            Err(reason) => self.rejected(i, intent.tag, reason),
+        };
+        let _ = self.feedback.push(feedback);
+        self.probe.record_since(intent.meta.ingress);
+    }
+
+    /// A cancel passes no limit check: it only ever reduces exposure, and it goes out even with
+    /// the kill switch engaged. It must name an order that is working.
+    fn on_cancel(&mut self, cancel: CancelIntent) {
+        self.counters.intents += 1;
+        self.counters.cancels += 1;
+        let intent_no = self
+            .journal
+            .as_mut()
+            .map_or(0, |j| j.cancel_intent(&cancel));
+        let verdict = match self.orders.get(cancel.client_id) {
+            None => Err(RejectReason::UnknownOrder),
+            Some(o) if o.instrument != cancel.instrument => Err(RejectReason::UnknownOrder),
+            Some(_) if self.orders_out.slots() == 0 => Err(RejectReason::RingFull),
+            Some(o) => Ok(CancelOrder {
+                meta: cancel.meta,
+                client_id: o.client_id,
+                instrument: o.instrument,
+                side: o.side,
+            }),
+        };
+        if let Some(journal) = &mut self.journal {
+            let decided = verdict.map(|c| c.client_id.0);
+            journal.decision(cancel.meta.recv_ts, intent_no, decided);
+            if let Ok(c) = &verdict {
+                journal.cancel(c);
             }
         }
-        self.probe.record_since(intent.meta.ingress);
+        match verdict {
+            Ok(c) => {
+                self.orders.cancel_sent(c.client_id);
+                // Room was checked above.
+                let _ = self.orders_out.push(Request::Cancel(c));
+                self.counters.approved += 1;
+            }
+            Err(reason) => {
+                let feedback = self.rejected(cancel.instrument, cancel.tag, reason);
+                let _ = self.feedback.push(feedback);
+            }
+        }
+        self.probe.record_since(cancel.meta.ingress);
+    }
+
+    fn rejected(&mut self, instrument: InstrumentId, tag: u32, reason: RejectReason) -> Feedback {
+        self.counters.rejected[reason.index()] += 1;
+        Feedback::Rejected {
+            instrument,
+            tag,
+            reason,
+        }
     }
 
     fn on_report(&mut self, report: ExecReport) {
@@ -230,6 +287,11 @@ impl Stage for RiskStage {
         let o = &self.orders.counters;
         out(Metric::counter("orders_sent", MetricLabel::None, o.sent));
         out(Metric::counter("orders_acked", MetricLabel::None, o.acked));
+        out(Metric::counter(
+            "orders_cancelled",
+            MetricLabel::None,
+            o.cancelled,
+        ));
         out(Metric::counter(
             "orders_illegal_transitions",
             MetricLabel::None,
@@ -276,9 +338,12 @@ impl Stage for RiskStage {
             let Ok(intent) = self.intents.peek().copied() else {
                 break;
             };
-            work += self.apply_market_until(Some(intent.meta.recv_ts));
+            work += self.apply_market_until(Some(intent.meta().recv_ts));
             let _ = self.intents.pop();
-            self.on_intent(intent);
+            match intent {
+                Intent::New(new) => self.on_intent(new),
+                Intent::Cancel(cancel) => self.on_cancel(cancel),
+            }
             work += 1;
         }
         work + self.apply_market_until(None)

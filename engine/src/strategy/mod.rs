@@ -2,5 +2,6 @@
 
 pub mod ensemble;
 pub mod imbalance;
+pub mod market_maker;
 pub mod stage;
 pub mod taker;

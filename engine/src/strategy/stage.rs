@@ -8,9 +8,11 @@ use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
 
 use crate::agents::AgentKind;
-use crate::intent::{Feedback, OrderIntent};
+use crate::intent::{Feedback, Intent, Intents};
+use crate::risk::RejectReason;
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
+use crate::strategy::market_maker::MarketMaker;
 
 const EVENTS_PER_CALL: usize = 1024;
 
@@ -18,14 +20,24 @@ pub enum Strategy {
     Imbalance(ImbalanceTaker),
     /// Boxed: indicator windows and the policy network make it far larger than the other.
     Ensemble(Box<EnsembleStrategy>),
+    /// Boxed: its quote table makes it three times the taker's size.
+    MarketMaker(Box<MarketMaker>),
 }
 
 impl Strategy {
-    pub fn on_event(&mut self, event: &MarketEvent) -> Option<OrderIntent> {
-        match (self, event) {
+    /// Hands the strategy one market event; what it decides goes into `out`.
+    pub fn on_event(&mut self, event: &MarketEvent, out: &mut Intents) {
+        let single = match (self, event) {
             (Strategy::Imbalance(s), MarketEvent::Book(top)) => s.on_book(top),
             (Strategy::Imbalance(_), _) => None,
             (Strategy::Ensemble(s), event) => s.on_event(event),
+            (Strategy::MarketMaker(s), event) => {
+                s.on_event(event, out);
+                None
+            }
+        };
+        if let Some(intent) = single {
+            out.push(Intent::New(intent));
         }
     }
 
@@ -33,6 +45,7 @@ impl Strategy {
         match self {
             Strategy::Imbalance(s) => s.on_feedback(feedback),
             Strategy::Ensemble(s) => s.on_feedback(feedback),
+            Strategy::MarketMaker(s) => s.on_feedback(feedback),
         }
     }
 }
@@ -41,8 +54,10 @@ pub struct StrategyStage {
     strategy: Strategy,
     market: rtrb::Consumer<MarketEvent>,
     feedback: rtrb::Consumer<Feedback>,
-    intents: rtrb::Producer<OrderIntent>,
+    intents: rtrb::Producer<Intent>,
     probe: LatencyProbe,
+    /// What the strategy decided on the event in hand.
+    pending: Intents,
     /// Intents lost to a full ring towards risk: counted, and the strategy is told at once.
     pub intents_ring_full: u64,
 }
@@ -52,7 +67,7 @@ impl StrategyStage {
         strategy: Strategy,
         market: rtrb::Consumer<MarketEvent>,
         feedback: rtrb::Consumer<Feedback>,
-        intents: rtrb::Producer<OrderIntent>,
+        intents: rtrb::Producer<Intent>,
         probe: LatencyProbe,
     ) -> StrategyStage {
         StrategyStage {
@@ -61,6 +76,7 @@ impl StrategyStage {
             feedback,
             intents,
             probe,
+            pending: Intents::default(),
             intents_ring_full: 0,
         }
     }
@@ -79,6 +95,10 @@ impl Stage for StrategyStage {
         let (signals, intents) = match &self.strategy {
             Strategy::Imbalance(s) => (s.counters.signals, s.counters.intents),
             Strategy::Ensemble(s) => (s.counters.decisions, s.counters.intents),
+            Strategy::MarketMaker(s) => (
+                s.counters.quotes + s.counters.cancels,
+                s.counters.quotes + s.counters.cancels,
+            ),
         };
         out(Metric::counter(
             "strategy_signals",
@@ -112,12 +132,15 @@ impl Stage for StrategyStage {
                 break;
             };
             work += 1;
-            if let Some(intent) = self.strategy.on_event(&event) {
+            self.pending.clear();
+            self.strategy.on_event(&event, &mut self.pending);
+            for intent in self.pending.iter() {
                 if self.intents.push(intent).is_err() {
                     self.intents_ring_full += 1;
                     self.strategy.on_feedback(&Feedback::Rejected {
-                        instrument: intent.instrument,
-                        reason: crate::risk::RejectReason::RingFull,
+                        instrument: intent.instrument(),
+                        tag: intent.tag(),
+                        reason: RejectReason::RingFull,
                     });
                 }
             }

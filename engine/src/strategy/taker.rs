@@ -85,6 +85,8 @@ impl Taker {
             px,
             qty: Qty(qty),
             tif: TimeInForce::Ioc,
+            // One order works at a time: the verdict needs no tag to be matched.
+            tag: 0,
         })
     }
 

@@ -77,3 +77,86 @@ pub fn written_segments(dir: &Path, stream: &str) -> Vec<Vec<u8>> {
         .filter(|b| b[64..].iter().any(|&x| x != 0))
         .collect()
 }
+
+/// Runs the `pulse` binary with `args`.
+pub fn pulse(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The first line of `summary` that starts with `start`, or "".
+pub fn line<'a>(summary: &'a str, start: &str) -> &'a str {
+    summary.lines().find(|l| l.starts_with(start)).unwrap_or("")
+}
+
+/// Runs `config` twice, each journaling into `dir/a` and `dir/b`, then replays run a's input
+/// journal into `dir/replayed`. Asserts that the two runs' summary lines starting with each of
+/// `same_lines` agree and that all three output streams are identical record for record;
+/// returns run a's summary and output records.
+pub fn run_twice_and_replay(
+    config: &Path,
+    dir: &Path,
+    name: &str,
+    same_lines: &[&str],
+) -> (String, Vec<RecordBytes>) {
+    let config = config.to_str().unwrap();
+    let mut summaries = Vec::new();
+    for run in ["a", "b"] {
+        let out = pulse(&[
+            "run",
+            "--config",
+            config,
+            "--journal",
+            dir.join(run).to_str().unwrap(),
+            "--name",
+            &format!("{name}-{}-{run}", std::process::id()),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        summaries.push(String::from_utf8(out.stdout).unwrap());
+    }
+    for start in same_lines {
+        assert_eq!(line(&summaries[0], start), line(&summaries[1], start));
+    }
+    let records = journal_records(&dir.join("a"), "output");
+    assert!(
+        records == journal_records(&dir.join("b"), "output"),
+        "two runs decided differently"
+    );
+    let replayed = dir.join("replayed");
+    let out = pulse(&[
+        "replay",
+        "--input",
+        dir.join("a").to_str().unwrap(),
+        "--config",
+        config,
+        "--journal",
+        replayed.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        records == journal_records(&replayed, "output"),
+        "the replay decided differently"
+    );
+    (summaries.swap_remove(0), records)
+}
+
+/// `pulse check-config` on `text` written to `dir/name`: the exit code and stderr.
+pub fn check_config(dir: &Path, name: &str, text: &str) -> (Option<i32>, String) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let out = pulse(&["check-config", "--config", path.to_str().unwrap()]);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -18,10 +18,24 @@ use crate::agents::regime::RegimeParams;
 use crate::agents::rules::AgentParams;
 use crate::indicators::IndicatorConfig;
 use crate::strategy::ensemble::EnsembleConfig;
+use crate::strategy::market_maker::MarketMakerConfig;
 use crate::strategy::taker::TakerParams;
 
 /// Knob values are decimals with at most this many places, read exactly, then as `f64`.
 const KNOB_SCALE: u32 = 9;
+
+/// The keys of `[strategy]` only the ensemble takes.
+const ENSEMBLE_KEYS: [&str; 7] = [
+    "min_confidence",
+    "policy_file",
+    "signal_file",
+    "indicators",
+    "regime",
+    "meta",
+    "agents",
+];
+const MM_REFUSAL: &str =
+    "does not apply to kind = \"market-maker\" (its knobs are in [strategy.quotes])";
 
 /// One knob: its name, where its value goes, and the values it may take.
 enum Knob<'a> {
@@ -64,12 +78,19 @@ impl Checker<'_> {
             "the lot size",
         )?);
         let cooldown_ms = self.int("strategy.cooldown_ms", &raw.cooldown_ms, 0, i64::MAX)?;
-        let slippage_ticks = self.int(
-            "strategy.slippage_ticks",
-            &raw.slippage_ticks,
-            0,
-            u32::MAX.into(),
-        )? as u32;
+        if let StrategyKind::MarketMaker = raw.kind.get_ref() {
+            return self.market_maker(raw, inst, Qty(order_qty), max_position, cooldown_ms);
+        }
+        self.refuse_keys(raw, &["quotes"], "applies to kind = \"market-maker\" only")?;
+        let slippage = raw.slippage_ticks.as_ref().ok_or_else(|| {
+            self.err(
+                "strategy.slippage_ticks",
+                raw.kind.span(),
+                "is required for a taking strategy (book-imbalance, ensemble)",
+            )
+        })?;
+        let slippage_ticks =
+            self.int("strategy.slippage_ticks", slippage, 0, u32::MAX.into())? as u32;
         let taker = TakerParams {
             instrument: inst.id,
             tick: inst.tick,
@@ -80,8 +101,46 @@ impl Checker<'_> {
         };
         match raw.kind.get_ref() {
             StrategyKind::BookImbalance => self.imbalance(raw, taker),
-            StrategyKind::Ensemble => self.ensemble(raw, taker),
+            // The market maker was built above.
+            StrategyKind::Ensemble | StrategyKind::MarketMaker => self.ensemble(raw, taker),
         }
+    }
+
+    fn market_maker(
+        &self,
+        raw: &RawStrategy,
+        inst: &Instrument,
+        order_qty: Qty,
+        max_inventory: Qty,
+        cooldown_ms: i64,
+    ) -> Result<StrategyConfig, ConfigError> {
+        self.refuse_keys(
+            raw,
+            &["depth_levels", "threshold_bps", "slippage_ticks"],
+            MM_REFUSAL,
+        )?;
+        self.refuse_keys(raw, &ENSEMBLE_KEYS, MM_REFUSAL)?;
+        let (mut half_spread, mut skew, mut refresh) = (0usize, 1usize, 1usize);
+        self.knobs(
+            "strategy.quotes",
+            raw.quotes.as_ref(),
+            &mut [
+                Knob::Count("half_spread_ticks", &mut half_spread, 0..=100_000),
+                Knob::Count("skew_ticks", &mut skew, 0..=100_000),
+                Knob::Count("refresh_ticks", &mut refresh, 1..=100_000),
+            ],
+        )?;
+        Ok(StrategyConfig::MarketMaker(MarketMakerConfig {
+            instrument: inst.id,
+            tick: inst.tick,
+            lot: inst.lot,
+            order_qty,
+            max_inventory,
+            cooldown: Nanos::from_millis(cooldown_ms as u64),
+            half_spread_ticks: half_spread as u32,
+            skew_ticks: skew as u32,
+            refresh_ticks: refresh as u32,
+        }))
     }
 
     fn strategy_instrument<'r>(
@@ -110,24 +169,7 @@ impl Checker<'_> {
         raw: &RawStrategy,
         taker: TakerParams,
     ) -> Result<StrategyConfig, ConfigError> {
-        let ensemble_keys = [
-            (
-                "min_confidence",
-                raw.min_confidence.as_ref().map(Spanned::span),
-            ),
-            ("policy_file", raw.policy_file.as_ref().map(Spanned::span)),
-            ("signal_file", raw.signal_file.as_ref().map(Spanned::span)),
-            ("indicators", raw.indicators.as_ref().map(Spanned::span)),
-            ("regime", raw.regime.as_ref().map(Spanned::span)),
-            ("meta", raw.meta.as_ref().map(Spanned::span)),
-        ];
-        if let Some((key, Some(span))) = ensemble_keys.into_iter().find(|(_, s)| s.is_some()) {
-            return Err(self.err(
-                format!("strategy.{key}"),
-                span,
-                "applies to kind = \"ensemble\" only",
-            ));
-        }
+        self.refuse_keys(raw, &ENSEMBLE_KEYS, "applies to kind = \"ensemble\" only")?;
         let required = |key: &str, v: &Option<Spanned<i64>>| {
             v.clone().ok_or_else(|| {
                 self.err(
@@ -155,18 +197,11 @@ impl Checker<'_> {
         raw: &RawStrategy,
         taker: TakerParams,
     ) -> Result<StrategyConfig, ConfigError> {
-        for (key, v) in [
-            ("depth_levels", &raw.depth_levels),
-            ("threshold_bps", &raw.threshold_bps),
-        ] {
-            if let Some(v) = v {
-                return Err(self.err(
-                    format!("strategy.{key}"),
-                    v.span(),
-                    "applies to kind = \"book-imbalance\" only",
-                ));
-            }
-        }
+        self.refuse_keys(
+            raw,
+            &["depth_levels", "threshold_bps"],
+            "applies to kind = \"book-imbalance\" only",
+        )?;
         let min_confidence = match &raw.min_confidence {
             Some(v) => self.real("strategy.min_confidence", v, &(0.0..=1.0))?,
             None => DEFAULT_MIN_CONFIDENCE,
@@ -326,6 +361,35 @@ impl Checker<'_> {
             },
             policy_file,
         })))
+    }
+
+    /// The first of `keys` that `raw` sets is an error with `message`.
+    fn refuse_keys(
+        &self,
+        raw: &RawStrategy,
+        keys: &[&str],
+        message: &str,
+    ) -> Result<(), ConfigError> {
+        for key in keys {
+            let at = match *key {
+                "depth_levels" => raw.depth_levels.as_ref().map(Spanned::span),
+                "threshold_bps" => raw.threshold_bps.as_ref().map(Spanned::span),
+                "slippage_ticks" => raw.slippage_ticks.as_ref().map(Spanned::span),
+                "min_confidence" => raw.min_confidence.as_ref().map(Spanned::span),
+                "policy_file" => raw.policy_file.as_ref().map(Spanned::span),
+                "signal_file" => raw.signal_file.as_ref().map(Spanned::span),
+                "indicators" => raw.indicators.as_ref().map(Spanned::span),
+                "regime" => raw.regime.as_ref().map(Spanned::span),
+                "meta" => raw.meta.as_ref().map(Spanned::span),
+                "agents" => raw.agents.as_ref().map(|_| raw.kind.span()),
+                "quotes" => raw.quotes.as_ref().map(Spanned::span),
+                _ => None,
+            };
+            if let Some(at) = at {
+                return Err(self.err(format!("strategy.{key}"), at, message));
+            }
+        }
+        Ok(())
     }
 
     /// Applies the knobs a table names; a name no knob has is an error listing them.
