@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-5}
 cargo build --release --quiet -p pulse-engine
 for i in $(seq 1 "$runs"); do
-  for config in configs/demo.toml configs/pinned.toml; do
+  for config in configs/imbalance.toml configs/pinned.toml; do
     echo "== run $i: $config"
     target/release/pulse run --config "$config" | sed -n '/^  thread/p;/^latency/,$p'
   done

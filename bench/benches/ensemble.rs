@@ -1,7 +1,8 @@
 //! The whole ensemble per market event (issue 5): indicators, the four rule agents, the policy
-//! network, the regime classifier, the meta-agent and the aggregator, as `configs/ensemble.toml`
+//! network, the regime classifier, the meta-agent and the aggregator, as `configs/demo.toml`
 //! builds them (its outside-signal file included), beside the book-imbalance strategy of
-//! `configs/demo.toml` on the same events: the cheapest strategy Pulse has, the floor.
+//! `configs/imbalance.toml` on the same events: the cheapest strategy Pulse has, the floor;
+//! and the market maker of `configs/market-maker.toml` (micro-price, skew, cancel/replace).
 //!
 //! The events are the bundled capture's, collected once through the real feed and book
 //! stages. An intent is answered at once with a rejection so that the strategies keep deciding
@@ -19,11 +20,13 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use hdrhistogram::Histogram;
 use pulse_engine::config;
-use pulse_engine::intent::{Feedback, Intents};
+use pulse_engine::intent::{Feedback, Intent, Intents};
 use pulse_engine::pipeline::build_strategy;
 use pulse_engine::risk::RejectReason;
 use pulse_engine::strategy::stage::Strategy;
 use pulse_feeds::event::MarketEvent;
+use pulse_feeds::num::{Qty, Side};
+use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport};
 use report::Measured;
 
 #[path = "../src/market_events.rs"]
@@ -40,16 +43,36 @@ fn strategy(config_file: &str) -> Strategy {
     build_strategy(&cfg.strategy, &cfg.instruments, true, &mut None).expect("the strategy builds")
 }
 
-/// One event through `s`; an intent is refused at once so that deciding goes on.
+/// One event through `s`. A taker's intent is refused at once so that deciding goes on; the
+/// market maker's quotes are accepted (client id = tag) and its cancels confirmed at once, so
+/// that it keeps requoting as the book moves. No fills: the cost measured is deciding.
 fn step(s: &mut Strategy, event: &MarketEvent) -> bool {
     let mut out = Intents::default();
     s.on_event(event, &mut out);
+    let maker = matches!(s, Strategy::MarketMaker(_));
     for intent in out.iter() {
-        s.on_feedback(&Feedback::Rejected {
-            instrument: intent.instrument(),
-            tag: intent.tag(),
-            reason: RejectReason::KillSwitch,
-        });
+        let feedback = match intent {
+            Intent::New(n) if maker => Feedback::Accepted {
+                instrument: n.instrument,
+                tag: n.tag,
+                client_id: ClientOrderId(u64::from(n.tag)),
+            },
+            Intent::Cancel(c) if maker => Feedback::Report(ExecReport {
+                meta: c.meta,
+                client_id: c.client_id,
+                instrument: c.instrument,
+                side: Side::Buy,
+                kind: ExecKind::Cancelled,
+                leaves: Qty(0),
+                ts: c.meta.recv_ts,
+            }),
+            _ => Feedback::Rejected {
+                instrument: intent.instrument(),
+                tag: intent.tag(),
+                reason: RejectReason::KillSwitch,
+            },
+        };
+        s.on_feedback(&feedback);
     }
     !out.is_empty()
 }
@@ -59,8 +82,9 @@ fn per_event(c: &mut Criterion) {
     let mut group = c.benchmark_group("strategy_per_event");
     group.throughput(Throughput::Elements(events.len() as u64));
     for (name, file) in [
-        ("ensemble", "ensemble.toml"),
-        ("book_imbalance", "demo.toml"),
+        ("ensemble", "demo.toml"),
+        ("market_maker", "market-maker.toml"),
+        ("book_imbalance", "imbalance.toml"),
     ] {
         group.bench_function(name, |b| {
             b.iter_batched(
@@ -80,7 +104,11 @@ fn per_event(c: &mut Criterion) {
 
     let clock = quanta::Clock::new();
     let mut results = Vec::new();
-    for (name, file) in [("pulse", "ensemble.toml"), ("book_imbalance", "demo.toml")] {
+    for (name, file) in [
+        ("pulse", "demo.toml"),
+        ("market_maker", "market-maker.toml"),
+        ("book_imbalance", "imbalance.toml"),
+    ] {
         let mut s = strategy(file);
         let mut h = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).unwrap();
         for event in &events {

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 const REAL_LINES: usize = 3_000;
 
 const DEMO_SOURCE: &str = "\"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"";
-const DEMO_KILL_FILE: &str = "\"/tmp/pulse-demo.kill\"";
+const DEMO_KILL_FILE: &str = "\"/tmp/pulse-imbalance.kill\"";
 
 /// The `skipped` line for [`bad_kinds`], kinds in the summary's order.
 const SKIPPED_BAD_KINDS: &str = "skipped   \
@@ -79,7 +79,7 @@ fn repo_path(relative: &str) -> PathBuf {
 }
 
 fn demo() -> String {
-    let path = repo_path("configs/demo.toml");
+    let path = repo_path("configs/imbalance.toml");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -11,11 +11,11 @@ use pulse_feeds::instrument::Venue;
 use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty};
 
 fn demo_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/demo.toml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/imbalance.toml")
 }
 
 fn demo() -> String {
-    std::fs::read_to_string(demo_path()).expect("configs/demo.toml is readable")
+    std::fs::read_to_string(demo_path()).expect("configs/imbalance.toml is readable")
 }
 
 /// The demo with `from` (which must occur exactly once) replaced by `to`.
@@ -67,7 +67,7 @@ fn assert_refused(text: &str, key: &str, line: Option<usize>) -> String {
 #[test]
 fn demo_config_yields_the_expected_values() {
     let cfg = config::load(&demo_path()).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(cfg.engine.name, "demo");
+    assert_eq!(cfg.engine.name, "imbalance");
     let SourceConfig::Capture { path, .. } = &cfg.source else {
         panic!("a capture source")
     };
@@ -122,7 +122,7 @@ fn demo_config_yields_the_expected_values() {
 
     assert_eq!(
         cfg.risk.kill_switch_file,
-        Some(PathBuf::from("/tmp/pulse-demo.kill"))
+        Some(PathBuf::from("/tmp/pulse-imbalance.kill"))
     );
     assert!(!cfg.risk.start_killed);
 
@@ -144,7 +144,7 @@ fn demo_config_yields_the_expected_values() {
 
 #[test]
 fn relative_paths_resolve_against_the_config_directory() {
-    let text = demo_with("/tmp/pulse-demo.kill", "run/pulse.kill");
+    let text = demo_with("/tmp/pulse-imbalance.kill", "run/pulse.kill");
     let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap();
     let SourceConfig::Capture { path, .. } = &cfg.source else {
         panic!("a capture source")
@@ -410,6 +410,17 @@ fn ring_size_not_a_power_of_two() {
 
     let text = format!("{}\n[rings]\norders = 33554432\n", demo());
     assert_refused(&text, "rings.orders", Some(line_starting(&text, "orders")));
+
+    let text = format!("{}\n[rings]\nreports = 32\n", demo());
+    let message = assert_refused(
+        &text,
+        "rings.reports",
+        Some(line_starting(&text, "reports")),
+    );
+    assert_eq!(
+        message,
+        "must hold what one market event can fill on the simulated venue: at least 64"
+    );
 }
 
 const TWO_THREADS: &str = "[[runtime.threads]]\nname = \"md\"\nstages = [\"feed\", \"book\"]\n\
@@ -506,7 +517,7 @@ fn small_documents() {
 
 #[test]
 fn engine_name_is_file_name_safe() {
-    let text = demo_with("name = \"demo\"", "name = \"Demo!\"");
+    let text = demo_with("name = \"imbalance\"", "name = \"Demo!\"");
     assert_refused(
         &text,
         "engine.name",
@@ -646,10 +657,10 @@ fn live_source_refusals_name_key_and_line() {
 
 #[test]
 fn the_ensemble_config_sets_every_knob() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/ensemble.toml");
-    let cfg = config::load(&path).expect("configs/ensemble.toml is valid");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/demo.toml");
+    let cfg = config::load(&path).expect("configs/demo.toml is valid");
     let StrategyConfig::Ensemble(e) = &cfg.strategy else {
-        panic!("configs/ensemble.toml runs the ensemble");
+        panic!("configs/demo.toml runs the ensemble");
     };
     let s = &e.strategy;
     assert_eq!(s.min_confidence, 0.6);

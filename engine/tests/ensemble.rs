@@ -11,7 +11,7 @@ fn the_ensemble_trades_and_decides_the_same_every_time() {
     let dir = std::env::temp_dir().join(format!("pulse-ensemble-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (a, first) = run_twice_and_replay(
-        &repo_root().join("configs/ensemble.toml"),
+        &repo_root().join("configs/demo.toml"),
         &dir,
         "ensemble",
         &[
@@ -60,7 +60,7 @@ fn ensemble_config_errors_name_the_key_and_line() {
     let dir = std::env::temp_dir().join(format!("pulse-ensemble-cfg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let text = std::fs::read_to_string(repo_root().join("configs/ensemble.toml"))
+    let text = std::fs::read_to_string(repo_root().join("configs/demo.toml"))
         .unwrap()
         .replace("../data/", &format!("{}/data/", repo_root().display()))
         .replace(

@@ -48,7 +48,7 @@ fn line<'a>(summary: &'a str, prefix: &str) -> &'a str {
 
 #[test]
 fn single_thread_replay_is_deterministic() {
-    let (a, b) = (run("configs/demo.toml"), run("configs/demo.toml"));
+    let (a, b) = (run("configs/imbalance.toml"), run("configs/imbalance.toml"));
     assert!(line(&a, "orders").contains(" sent"), "{a}");
     assert_eq!(decisions(&a), decisions(&b));
     assert!(decisions(&a).len() >= 8, "{a}");
@@ -56,7 +56,7 @@ fn single_thread_replay_is_deterministic() {
 
 #[test]
 fn pinned_two_thread_layout_builds_the_same_book_and_drains() {
-    let single = run("configs/demo.toml");
+    let single = run("configs/imbalance.toml");
     let pinned = run("configs/pinned.toml");
     assert!(
         line(&pinned, "  thread md").contains("feed -> book"),

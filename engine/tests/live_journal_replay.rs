@@ -28,7 +28,7 @@ fn a_live_run_replays_from_its_journal_to_identical_output() {
         .replace("ws://127.0.0.1:9443", &format!("ws://{addr}"))
         .replace("http://127.0.0.1:9443", &format!("http://{addr}"))
         .replace(
-            "kill_switch_file = \"/tmp/pulse-demo.kill\"",
+            "kill_switch_file = \"/tmp/pulse-imbalance.kill\"",
             &format!("kill_switch_file = {:?}", scratch.join("never.kill")),
         );
     assert!(config.contains(&addr.to_string()));

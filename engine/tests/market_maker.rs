@@ -138,7 +138,7 @@ fn market_maker_config_errors_name_the_key_and_line() {
         "{err}"
     );
     // The quotes table belongs to the market maker alone.
-    let demo = std::fs::read_to_string(repo_root().join("configs/demo.toml"))
+    let demo = std::fs::read_to_string(repo_root().join("configs/imbalance.toml"))
         .unwrap()
         .replace("../data/", &format!("{}/data/", repo_root().display()));
     let start = text.find("[strategy.quotes]").unwrap();

@@ -20,7 +20,7 @@ fn record_then_replay_verify() {
     vc.ping_interval = Duration::from_millis(500);
     vc.wait_for_client = true;
     let venue = Venue::start(vc).unwrap();
-    let demo = std::fs::read_to_string(root.join("configs/demo.toml")).unwrap();
+    let demo = std::fs::read_to_string(root.join("configs/imbalance.toml")).unwrap();
     let capture_source = "kind = \"capture\"                # replay a capture file (the only kind for now)\npath = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"\n";
     assert!(demo.contains(capture_source));
     let live = demo.replace(

@@ -27,7 +27,7 @@ impl Drop for TempDir {
 /// The demo config with an absolute capture path, a replay speed and a kill file of its own.
 fn config(dir: &Path, speed: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let demo = std::fs::read_to_string(root.join("configs/demo.toml")).unwrap();
+    let demo = std::fs::read_to_string(root.join("configs/imbalance.toml")).unwrap();
     let capture = root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
     let kill = dir.join("kill");
     let text = demo
@@ -39,7 +39,7 @@ fn config(dir: &Path, speed: &str) -> PathBuf {
             ),
         )
         .replace(
-            "kill_switch_file = \"/tmp/pulse-demo.kill\"",
+            "kill_switch_file = \"/tmp/pulse-imbalance.kill\"",
             &format!("kill_switch_file = {:?}", kill.display().to_string()),
         );
     assert!(text.contains("speed = "), "the demo's source path moved");

@@ -75,14 +75,21 @@ fn feed_lines(stages: &[HotStage]) -> u64 {
 
 #[test]
 fn hot_stages_do_not_allocate_after_warm_up() {
+    steady_state_allocates_nothing("imbalance.toml");
+}
+
+/// The ensemble (the demo): indicators, the four rule agents, the policy network, the
+/// meta-agent and the aggregator on every book event.
+#[test]
+fn the_ensemble_does_not_allocate_after_warm_up() {
     steady_state_allocates_nothing("demo.toml");
 }
 
-/// The ensemble: indicators, the four rule agents, the policy network, the meta-agent and the
-/// aggregator on every book event.
+/// The market maker: quotes, cancels and replaces through risk, resting orders and maker fills
+/// in the simulated venue.
 #[test]
-fn the_ensemble_does_not_allocate_after_warm_up() {
-    steady_state_allocates_nothing("ensemble.toml");
+fn the_market_maker_does_not_allocate_after_warm_up() {
+    steady_state_allocates_nothing("market-maker.toml");
 }
 
 fn steady_state_allocates_nothing(config_file: &str) {

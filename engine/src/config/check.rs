@@ -391,13 +391,24 @@ impl Checker<'_> {
             )),
         };
         let d = RingConfig::default();
-        Ok(RingConfig {
+        let rings = RingConfig {
             market_data: ring("market_data", &raw.market_data, d.market_data)?,
             book_events: ring("book_events", &raw.book_events, d.book_events)?,
             intents: ring("intents", &raw.intents, d.intents)?,
             orders: ring("orders", &raw.orders, d.orders)?,
             reports: ring("reports", &raw.reports, d.reports)?,
-        })
+        };
+        // The simulated venue hands out a market event only while the ring has room for the
+        // fills it can give every resting order at once: a smaller ring would stall it.
+        let least = pulse_gateways::sim_stage::MIN_REPORTS_RING;
+        if let Some(v) = raw.reports.as_ref().filter(|_| rings.reports < least) {
+            return Err(self.err(
+                "rings.reports",
+                v.span(),
+                format!("must hold what one market event can fill on the simulated venue: at least {least}"),
+            ));
+        }
+        Ok(rings)
     }
 
     fn instruments(

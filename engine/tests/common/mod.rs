@@ -17,7 +17,7 @@ pub fn repo_root() -> PathBuf {
 /// `speed` (as recorded: "1"; `None` as fast as possible), and a kill file inside `dir` that
 /// never exists. `extra` pairs are further replacements, each of which must apply.
 pub fn demo_config(dir: &Path, speed: Option<&str>, extra: &[(&str, &str)]) -> PathBuf {
-    let demo = std::fs::read_to_string(repo_root().join("configs/demo.toml")).unwrap();
+    let demo = std::fs::read_to_string(repo_root().join("configs/imbalance.toml")).unwrap();
     let capture = repo_root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
     let source = match speed {
         Some(speed) => format!(
@@ -33,7 +33,7 @@ pub fn demo_config(dir: &Path, speed: Option<&str>, extra: &[(&str, &str)]) -> P
     );
     text = replace_once(
         &text,
-        "kill_switch_file = \"/tmp/pulse-demo.kill\"",
+        "kill_switch_file = \"/tmp/pulse-imbalance.kill\"",
         &format!("kill_switch_file = {:?}", dir.join("never.kill")),
     );
     for (from, to) in extra {
