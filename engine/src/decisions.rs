@@ -10,12 +10,14 @@
 //!
 //! ```text
 //! SESSION  (0x0001)  8 bytes   0 first sequence of the session u64
-//! INTENT   (0x0101) 32 bytes   0 intent number u64 (1, 2, ... per session)
+//! INTENT   (0x0101) 40 bytes   0 intent number u64 (1, 2, ... per session)
 //!                              8 instrument u16 | 10 side u8 (0 buy, 1 sell)
 //!                             11 tif u8 (0 ioc, 1 gtc, 2 post-only)
 //!                             12 strategy tag u32
 //!                             16 limit price i64 (mantissa at the instrument's price scale)
 //!                             24 quantity i64 (mantissa at its quantity scale)
+//!                             32 confidence u16 (bps) | 34 origin u8 (Origin::code)
+//!                             35 reserved u8 | 36 volatility u32 (bps)
 //! DECISION (0x0102) 24 bytes   0 intent number u64
 //!                              8 verdict u8 (0 accepted, 1 rejected)
 //!                              9 reject reason u8 (RejectReason index; 255 when accepted)
@@ -39,7 +41,8 @@
 //!                              8 instrument u16 | 10 reserved u16 | 12 strategy tag u32
 //!                             16 client order id to cancel u64
 //! CANCEL   (0x0106) 24 bytes   0 client order id u64
-//!                              8 instrument u16 | 10 side u8 | 11 reserved [u8; 5]
+//!                              8 instrument u16 | 10 side u8
+//!                             11 origin u8 (0 the strategy, 1 the kill switch) | 12 reserved [u8; 4]
 //!                             16 reserved u64
 //! ```
 //!
@@ -67,7 +70,7 @@ pub mod kind {
     pub const CANCEL: u16 = 0x0106;
 }
 
-pub const INTENT_LEN: usize = 32;
+pub const INTENT_LEN: usize = 40;
 pub const DECISION_LEN: usize = 24;
 pub const ORDER_LEN: usize = 32;
 pub const REPORT_LEN: usize = 72;
@@ -77,6 +80,8 @@ pub const CANCEL_LEN: usize = 24;
 /// The risk stage's end of the output stream.
 pub struct OutputJournal {
     appender: Appender,
+    /// The sequence of this run's session record.
+    session: u64,
     intents: u64,
     pub counters: JournalCounters,
 }
@@ -88,9 +93,16 @@ impl OutputJournal {
         appender.append(kind::SESSION, at.0, &seq.to_le_bytes())?;
         Ok(OutputJournal {
             appender,
+            session: seq,
             intents: 0,
             counters: JournalCounters::default(),
         })
+    }
+
+    /// The sequence of this run's session record: larger than any earlier run's in the same
+    /// journal, and the same for a replay into a fresh journal.
+    pub fn session(&self) -> u64 {
+        self.session
     }
 
     pub fn appender(&self) -> &Appender {
@@ -112,6 +124,9 @@ impl OutputJournal {
             intent.qty,
         );
         p[12..16].copy_from_slice(&intent.tag.to_le_bytes());
+        p[32..34].copy_from_slice(&intent.confidence_bps.to_le_bytes());
+        p[34] = intent.origin.code();
+        p[36..40].copy_from_slice(&intent.vol_bps.to_le_bytes());
         self.write(kind::INTENT, intent.meta.recv_ts, &p);
         self.intents
     }
@@ -128,12 +143,14 @@ impl OutputJournal {
         self.intents
     }
 
-    /// Journals a cancel before it is handed to the gateway.
-    pub fn cancel(&mut self, cancel: &CancelOrder) {
+    /// Journals a cancel before it is handed to the gateway; `by_kill` when the kill switch
+    /// sent it rather than the strategy.
+    pub fn cancel(&mut self, cancel: &CancelOrder, by_kill: bool) {
         let mut p = [0u8; CANCEL_LEN];
         put_u64(&mut p, 0, cancel.client_id.0);
         p[8..10].copy_from_slice(&cancel.instrument.0.to_le_bytes());
         p[10] = side_code(cancel.side);
+        p[11] = u8::from(by_kill);
         self.write(kind::CANCEL, cancel.meta.recv_ts, &p);
     }
 

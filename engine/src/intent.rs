@@ -4,6 +4,7 @@ use pulse_feeds::event::EventMeta;
 use pulse_feeds::num::{InstrumentId, Px, Qty, Side};
 use pulse_gateways::order::{ClientOrderId, ExecReport, TimeInForce};
 
+use crate::agents::AgentKind;
 use crate::risk::RejectReason;
 
 /// Strategy → risk: an order the strategy would like to send.
@@ -20,6 +21,49 @@ pub struct OrderIntent {
     /// The strategy's own reference, returned with the verdict ([`Feedback::Accepted`] or
     /// [`Feedback::Rejected`]) so it can tell which of its requests was decided.
     pub tag: u32,
+    /// How sure the signal behind it is, in bps (10,000 for a rule that simply fires).
+    pub confidence_bps: u16,
+    /// The market's realized volatility the strategy saw, in bps of price (0: unknown), for
+    /// volatility-based sizing.
+    pub vol_bps: u32,
+    /// Who decided it (drawdown restrictions let only some trade).
+    pub origin: Origin,
+}
+
+/// The decision-maker behind an intent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// A single rule: the book-imbalance taker, the market maker.
+    #[default]
+    Rule,
+    /// The ensemble, led by this agent (the largest weighted vote on the decided side).
+    Agent(AgentKind),
+}
+
+impl Origin {
+    /// Stable code, as journaled: 0 for a rule, 1 + the agent's index.
+    pub fn code(self) -> u8 {
+        match self {
+            Origin::Rule => 0,
+            Origin::Agent(a) => 1 + a.index() as u8,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Origin> {
+        match code {
+            0 => Some(Origin::Rule),
+            c => AgentKind::ALL
+                .get(usize::from(c) - 1)
+                .map(|a| Origin::Agent(*a)),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Rule => "rule",
+            Origin::Agent(a) => a.name(),
+        }
+    }
 }
 
 /// Strategy → risk: cancel one of the strategy's working orders.

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::decisions::{self, kind as out_kind};
 use crate::health::{Health, HealthReason};
+use crate::intent::Origin;
 use crate::risk::RejectReason;
 use crate::runtime::monitor::{event_kind, EVENTS_STREAM};
 
@@ -206,6 +207,9 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             "tag": u32_at(p, 12),
             "px": i64_at(p, 16),
             "qty": i64_at(p, 24),
+            "confidence_bps": u16::from_le_bytes([p[32], p[33]]),
+            "origin": Origin::from_code(p[34]).map_or("unknown", Origin::name),
+            "vol_bps": u32_at(p, 36),
         }),
         ("output", out_kind::CANCEL_INTENT) if fixed(decisions::CANCEL_INTENT_LEN) => json!({
             "intent": u64_at(p, 0),
@@ -217,6 +221,7 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             "client_id": u64_at(p, 0),
             "instrument": u16::from_le_bytes([p[8], p[9]]),
             "side": side(p[10]),
+            "by": if p[11] == 1 { "kill_switch" } else { "strategy" },
         }),
         ("output", out_kind::DECISION) if fixed(decisions::DECISION_LEN) => {
             if p[8] == 0 {

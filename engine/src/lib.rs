@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod config;
+pub mod control_cmd;
 pub mod decisions;
 pub mod health;
 pub mod indicators;

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use pulse_engine::risk::control::Command as Control;
 use pulse_engine::{
-    config, journal_cmd, record_cmd, replay_cmd, runtime, stats_cmd, summary, venue_cmd,
+    config, control_cmd, journal_cmd, record_cmd, replay_cmd, runtime, stats_cmd, summary,
+    venue_cmd,
 };
 
 #[derive(Parser)]
@@ -46,6 +48,14 @@ enum Command {
     /// Show a running engine's stats file (live, or --once, --json), or serve it as
     /// Prometheus text with --prometheus ADDR.
     Stats(stats_cmd::StatsArgs),
+    /// Engage a running engine's kill switch: no new order is approved, every open order is
+    /// cancelled, until `pulse rearm`.
+    Kill(control_cmd::ControlArgs),
+    /// Re-arm a running engine after `pulse kill` or `pulse reduce-only` (refused while its
+    /// health is critical).
+    Rearm(control_cmd::ControlArgs),
+    /// Put a running engine in reduce-only mode: only orders that reduce a position pass.
+    ReduceOnly(control_cmd::ControlArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +65,9 @@ fn main() -> ExitCode {
         Command::Venue(args) => venue_cmd::run(&args),
         Command::Record(args) => record_cmd::run(&args),
         Command::Stats(args) => stats_cmd::run(&args),
+        Command::Kill(args) => control_cmd::run(Control::Kill, &args),
+        Command::Rearm(args) => control_cmd::run(Control::Rearm, &args),
+        Command::ReduceOnly(args) => control_cmd::run(Control::ReduceOnly, &args),
         Command::Journal(args) => journal_cmd::run(&args),
         Command::CheckConfig { config: path } => match config::load(&path) {
             Ok(cfg) => {

@@ -49,7 +49,10 @@ const LOG_RING: usize = 256;
 /// dozen slots are plenty; a full ring is retried at the next commit, never lost silently.
 pub const CONTROL_RING: usize = 64;
 
-/// The closed set of hot-path stages.
+/// The closed set of hot-path stages. Each is built once and lives in its runner's list for
+/// the whole run, so the variants' differing sizes cost nothing but a little memory; boxing
+/// the big ones would add a pointer chase on every poll.
+#[allow(clippy::large_enum_variant)]
 pub enum HotStage {
     Feed(CaptureFeed),
     /// Boxed: the session and its buffers make it several times larger than the other stages.
@@ -319,8 +322,18 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         probe("strategy"),
     );
     let kill = KillSwitch::new(cfg.risk.start_killed);
+    // Client order ids must not repeat across restarts: with a journal, this run's session
+    // sequence numbers them (deterministic for a replay into a fresh journal); without one,
+    // the wall-clock second the engine started.
+    let client_epoch = match &output_journal {
+        Some(journal) => journal.session(),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs()),
+    };
     let risk = RiskStage::new(
-        RiskChecks::new(instruments.clone(), cfg.limits.clone(), kill.clone()),
+        RiskChecks::new(instruments.clone(), cfg.limits.clone(), cfg.risk.portfolio),
+        kill.clone(),
         &instruments,
         RiskRings {
             market: book_risk_rx,
@@ -330,6 +343,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             feedback: feedback_tx,
         },
         probe("risk"),
+        client_epoch,
     );
     let risk = match output_journal {
         Some(journal) => risk.with_journal(journal),

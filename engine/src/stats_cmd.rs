@@ -116,7 +116,7 @@ fn attach(args: &StatsArgs) -> Result<StatsReader, String> {
 }
 
 /// The one stats file in the default directory, when no name is given.
-fn discover() -> Result<(PathBuf, String), String> {
+pub(crate) fn discover() -> Result<(PathBuf, String), String> {
     let probe = default_path("x");
     let dir = probe.parent().unwrap_or(Path::new("/"));
     let mut names: Vec<String> = std::fs::read_dir(dir)

@@ -14,6 +14,7 @@ use crate::agents::regime::Regime;
 use crate::agents::AgentKind;
 use crate::config::Config;
 use crate::pipeline::HotStage;
+use crate::risk::account::ACCOUNT_SCALE;
 use crate::risk::RejectReason;
 use crate::runtime::{RunOutcome, StopCause};
 use crate::strategy::stage::{Strategy, StrategyStage};
@@ -365,10 +366,11 @@ fn render_risk(
         "orders    {} sent, {} acked, {} filled, {} partially filled, {} expired, {} cancelled, {} rejected by the venue, {} illegal transitions; {} working at the end",
         o.sent, o.acked, o.filled, o.partially_filled, o.expired, o.cancelled, o.rejected_by_venue, o.illegal_transitions, risk.orders().open()
     );
-    for (p, inst) in risk.positions().iter().zip(instruments.iter()) {
+    let a = risk.account();
+    for (acct, inst) in a.instruments().iter().zip(instruments.iter()) {
+        let p = &acct.position;
         let ns = inst.notional_scale();
-        let mark = risk.mark(inst.id.0 as usize);
-        let unrealized = mark.map_or(0, |m| p.unrealized(m));
+        let unrealized = acct.unrealized();
         let avg = p.avg_px().map_or("-".to_string(), |px| {
             Decimal::new(px.0, inst.price_scale).to_string()
         });
@@ -384,6 +386,26 @@ fn render_risk(
             Decimal::new(unrealized, ns),
             Decimal::new(p.fees, ns),
             Decimal::new(p.realized + unrealized - p.fees, ns),
+        );
+    }
+    let money = |x: i128| Decimal::new(x / 10i128.pow(ACCOUNT_SCALE - 2), 2);
+    let _ = writeln!(
+        s,
+        "account   equity {} of capital {}, high-water mark {}, drawdown {}.{:02}%, day {}, gross exposure {}; {} at the end",
+        money(a.equity()),
+        money(a.capital),
+        money(a.high_water_mark()),
+        a.drawdown_bps() / 100,
+        a.drawdown_bps() % 100,
+        money(a.day_pnl()),
+        money(a.gross_exposure()),
+        risk.mode().name(),
+    );
+    if c.kill_cancels + c.resized + o.duplicate_fills > 0 {
+        let _ = writeln!(
+            s,
+            "          {} orders cancelled by the kill switch, {} resized (sizing, drawdown), {} duplicate fills refused",
+            c.kill_cancels, c.resized, o.duplicate_fills
         );
     }
 }

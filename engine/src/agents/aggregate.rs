@@ -8,7 +8,7 @@
 
 use pulse_feeds::num::Side;
 
-use super::{Signal, AGENTS};
+use super::{AgentKind, Signal, AGENTS};
 
 /// The aggregator's threshold: DESIGN.md's default minimum confidence.
 pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.6;
@@ -22,6 +22,8 @@ pub struct Decision {
     pub strength: f64,
     /// Agents that spoke.
     pub voices: u32,
+    /// The agent with the largest weighted vote on the winning side (the first on a tie).
+    pub lead: Option<AgentKind>,
 }
 
 /// Combines `signals` (by agent index) under `weights`; `None` below `min_confidence`.
@@ -49,10 +51,15 @@ pub fn aggregate(
     }
     let side = if net > 0.0 { Side::Buy } else { Side::Sell };
     let (mut sum, mut wsum) = (0.0, 0.0);
-    for (signal, &w) in signals.iter().zip(weights) {
+    let mut lead: Option<(AgentKind, f64)> = None;
+    for ((signal, &w), agent) in signals.iter().zip(weights).zip(AgentKind::ALL) {
         if let Some(s) = signal.filter(|s| s.side == side) {
             sum += w * s.strength;
             wsum += w;
+            let vote = w * s.confidence;
+            if w > 0.0 && lead.is_none_or(|(_, best)| vote > best) {
+                lead = Some((agent, vote));
+            }
         }
     }
     Some(Decision {
@@ -60,6 +67,7 @@ pub fn aggregate(
         confidence,
         strength: if wsum > 0.0 { sum / wsum } else { 0.0 },
         voices,
+        lead: lead.map(|(agent, _)| agent),
     })
 }
 

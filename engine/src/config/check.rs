@@ -18,6 +18,7 @@ use super::{
 };
 
 mod ops;
+mod portfolio;
 mod strategy;
 
 pub(super) fn config(text: &str, base_dir: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
@@ -86,6 +87,7 @@ impl Checker<'_> {
         let risk = RiskConfig {
             kill_switch_file,
             start_killed: raw.risk.start_killed,
+            portfolio: self.portfolio(&raw.risk)?,
         };
         let strategy = self.strategy(&raw.strategy, &instruments)?;
         let GatewayKind::Sim = raw.gateway.kind;
@@ -550,7 +552,7 @@ impl Checker<'_> {
     }
 
     /// A decimal `>= 0` with at most `scale` decimals, as a mantissa at that scale.
-    fn non_negative(
+    pub(super) fn non_negative(
         &self,
         key: &str,
         value: &Spanned<DecimalText>,

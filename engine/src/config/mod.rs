@@ -228,6 +228,8 @@ pub struct RiskConfig {
     /// While this file exists, no order goes out.
     pub kill_switch_file: Option<PathBuf>,
     pub start_killed: bool,
+    /// The account and its limits (`capital` and the rest of `[risk]`).
+    pub portfolio: crate::risk::checks::PortfolioLimits,
 }
 
 #[derive(Clone, Debug)]

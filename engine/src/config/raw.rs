@@ -132,6 +132,39 @@ pub(super) struct RawRisk {
     pub(super) kill_switch_file: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) start_killed: bool,
+    pub(super) capital: Option<Spanned<DecimalText>>,
+    pub(super) max_gross_exposure: Option<Spanned<DecimalText>>,
+    pub(super) max_position_share_pct: Option<Spanned<DecimalText>>,
+    pub(super) max_open_orders: Option<Spanned<i64>>,
+    pub(super) max_messages: Option<Spanned<i64>>,
+    pub(super) throttle_window_ms: Option<Spanned<i64>>,
+    pub(super) duplicate_window_ms: Option<Spanned<i64>>,
+    pub(super) max_auto_fills: Option<Spanned<i64>>,
+    pub(super) daily_loss_limit: Option<Spanned<DecimalText>>,
+    pub(super) drawdown_halve_pct: Option<Spanned<DecimalText>>,
+    pub(super) drawdown_restrict_pct: Option<Spanned<DecimalText>>,
+    pub(super) drawdown_stop_pct: Option<Spanned<DecimalText>>,
+    pub(super) min_confidence: Option<Spanned<DecimalText>>,
+    pub(super) sizing: Option<RawSizing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSizing {
+    pub(super) mode: Spanned<SizingMode>,
+    pub(super) kelly_payoff: Option<Spanned<DecimalText>>,
+    pub(super) kelly_cap: Option<Spanned<DecimalText>>,
+    pub(super) fraction: Option<Spanned<DecimalText>>,
+    pub(super) stop_vols: Option<Spanned<DecimalText>>,
+    pub(super) min_vol_bps: Option<Spanned<DecimalText>>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum SizingMode {
+    Strategy,
+    Kelly,
+    FixedFractional,
 }
 
 #[derive(Deserialize)]

@@ -1,13 +1,85 @@
 //! The pre-trade check chain. Each check is O(1) integer arithmetic on state the risk stage
-//! owns; the first failure is the reason. Order: cheapest and most fundamental first.
+//! keeps up to date (the account's totals, the order table's per-instrument sums, fixed-size
+//! throttle and duplicate windows); the first failure is the reason. The order, cheapest and
+//! most fundamental first, is [`RejectReason::ALL`]'s:
+//!
+//! 1. kill switch; unknown instrument (an instrument without limits cannot trade);
+//!    non-positive price or quantity; lot and tick size; signal confidence;
+//! 2. the account's circuit breakers: drawdown at the stop level, drawdown at the restriction
+//!    level (only the conservative agent trades), the day's loss, the fill pause;
+//! 3. sizing ([`crate::risk::sizing`]) and, at the halving level of drawdown, half the size
+//!    (floored to the lot; nothing left is `DrawdownHalt`, a zero size `NotPositive`);
+//! 4. order quantity and notional; reduce-only; duplicate order; message throttle; open orders;
+//! 5. the instrument's position limit (working orders on the same side count as filled);
+//! 6. the book and its reference price (live, fresh) and the price collar around it;
+//! 7. the portfolio: the instrument's share of equity, gross exposure, committed capital.
+//!
+//! An order that only reduces the position it would leave (the worst case counting working
+//! orders on its side) passes the exposure checks of 5 and 7 whatever their limits: closing
+//! risk is never refused for having too much of it.
 
 use pulse_feeds::event::{BookState, BookTop};
 use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::num::{Nanos, Px, Qty, Side};
+use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
 
+use crate::agents::AgentKind;
 use crate::config::InstrumentLimits;
-use crate::intent::OrderIntent;
-use crate::risk::{KillSwitch, RejectReason};
+use crate::intent::{OrderIntent, Origin};
+use crate::risk::account::Account;
+use crate::risk::sizing::Sizing;
+use crate::risk::{RejectReason, TradingMode};
+
+/// The portfolio-wide limits, from `[risk]`. Money at the account scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortfolioLimits {
+    /// What the account holds at start; committed capital may not pass it.
+    pub capital: i128,
+    /// Sum over instruments of |position| at its mark.
+    pub max_gross_exposure: i128,
+    /// One instrument's position at its mark, as a share of equity, in bps (10% = 1000).
+    pub max_position_share_bps: u32,
+    pub max_open_orders: usize,
+    /// Messages (orders and cancels) per `throttle_window`.
+    pub max_messages: u32,
+    pub throttle_window: Nanos,
+    /// The same order again within this is a duplicate (as is one equal to a working order).
+    pub duplicate_window: Nanos,
+    /// Fills after which trading pauses until a re-arm.
+    pub max_auto_fills: u64,
+    /// The day's loss at which trading stops for the day.
+    pub daily_loss_limit: i128,
+    pub drawdown_halve_bps: u32,
+    pub drawdown_restrict_bps: u32,
+    pub drawdown_stop_bps: u32,
+    /// Signals less sure than this are refused, in bps.
+    pub min_confidence_bps: u16,
+    pub sizing: Sizing,
+}
+
+impl PortfolioLimits {
+    /// The defaults around a capital: gross exposure up to the capital, 10% of equity per
+    /// instrument, 32 open orders, 80 messages per 10 s (below Binance spot's 100 orders per
+    /// 10 s), duplicates within 100 ms, a pause after 10,000 fills, a daily loss of 5% of
+    /// capital, drawdown levels 5/10/15%, 60% minimum confidence, the strategy's own sizes.
+    pub fn with_capital(capital: i128) -> PortfolioLimits {
+        PortfolioLimits {
+            capital,
+            max_gross_exposure: capital,
+            max_position_share_bps: 1_000,
+            max_open_orders: 32,
+            max_messages: 80,
+            throttle_window: Nanos::from_millis(10_000),
+            duplicate_window: Nanos::from_millis(100),
+            max_auto_fills: 10_000,
+            daily_loss_limit: capital / 20,
+            drawdown_halve_bps: 500,
+            drawdown_restrict_bps: 1_000,
+            drawdown_stop_bps: 1_500,
+            min_confidence_bps: 6_000,
+            sizing: Sizing::Strategy,
+        }
+    }
+}
 
 /// The reference price risk keeps per instrument, from the book stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,7 +89,7 @@ pub struct Reference {
     pub state: BookState,
 }
 
-/// What the check needs to know of the account for this instrument.
+/// What the checks need to know of the account for this instrument.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Exposure {
     pub position: Qty,
@@ -25,18 +97,36 @@ pub struct Exposure {
     pub working_sell: Qty,
 }
 
+/// Everything besides the intent that a decision reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub exposure: Exposure,
+    /// Open orders, all instruments.
+    pub open_orders: usize,
+    pub account: &'a Account,
+    pub mode: TradingMode,
+    /// Fills since the last re-arm.
+    pub fills: u64,
+    /// The message throttle would refuse one more message now.
+    pub throttled: bool,
+    /// The same order is working or was sent within the duplicate window.
+    pub duplicate: bool,
+}
+
 pub struct RiskChecks {
     instruments: InstrumentRegistry,
     limits: Vec<InstrumentLimits>,
+    pub portfolio: PortfolioLimits,
     references: Vec<Reference>,
-    kill: KillSwitch,
+    /// The latest market time of any reference.
+    latest: Nanos,
 }
 
 impl RiskChecks {
     pub fn new(
         instruments: InstrumentRegistry,
         limits: Vec<InstrumentLimits>,
-        kill: KillSwitch,
+        portfolio: PortfolioLimits,
     ) -> RiskChecks {
         let references = vec![
             Reference {
@@ -49,12 +139,19 @@ impl RiskChecks {
         RiskChecks {
             instruments,
             limits,
+            portfolio,
             references,
-            kill,
+            latest: Nanos::ZERO,
         }
     }
 
+    /// The latest market time seen on any book.
+    pub fn latest_ts(&self) -> Nanos {
+        self.latest
+    }
+
     pub fn on_book(&mut self, top: &BookTop) {
+        self.latest = self.latest.max(top.meta.recv_ts);
         if let Some(r) = self.references.get_mut(top.meta.instrument.0 as usize) {
             *r = Reference {
                 mid: top.mid(),
@@ -68,8 +165,13 @@ impl RiskChecks {
         self.references.get(index).copied()
     }
 
-    pub fn check(&self, intent: &OrderIntent, exposure: Exposure) -> Result<(), RejectReason> {
-        if self.kill.is_engaged() {
+    pub fn limits(&self, instrument: InstrumentId) -> Option<&InstrumentLimits> {
+        self.limits.get(instrument.0 as usize)
+    }
+
+    /// The quantity to send for `intent`, or why nothing may be sent.
+    pub fn check(&self, intent: &OrderIntent, ctx: &Context<'_>) -> Result<Qty, RejectReason> {
+        if ctx.mode == TradingMode::Killed {
             return Err(RejectReason::KillSwitch);
         }
         let i = intent.instrument.0 as usize;
@@ -80,33 +182,89 @@ impl RiskChecks {
         ) else {
             return Err(RejectReason::UnknownInstrument);
         };
-        let (px, qty) = (intent.px.0, intent.qty.0);
-        if px <= 0 || qty <= 0 {
+        let p = &self.portfolio;
+        let (px, wanted) = (intent.px.0, intent.qty.0);
+        if px <= 0 || wanted <= 0 {
             return Err(RejectReason::NotPositive);
         }
-        if qty % inst.lot.0 != 0 {
+        if wanted % inst.lot.0 != 0 {
             return Err(RejectReason::LotSize);
         }
         if px % inst.tick.0 != 0 {
             return Err(RejectReason::TickSize);
         }
+        if intent.confidence_bps < p.min_confidence_bps {
+            return Err(RejectReason::LowConfidence);
+        }
+        let account = ctx.account;
+        let drawdown = account.drawdown_bps();
+        if drawdown >= i64::from(p.drawdown_stop_bps) {
+            return Err(RejectReason::DrawdownHalt);
+        }
+        if drawdown >= i64::from(p.drawdown_restrict_bps)
+            && intent.origin != Origin::Agent(AgentKind::Conservative)
+        {
+            return Err(RejectReason::DrawdownRestricted);
+        }
+        if account.day_pnl() <= -p.daily_loss_limit {
+            return Err(RejectReason::DailyLoss);
+        }
+        if ctx.fills >= p.max_auto_fills {
+            return Err(RejectReason::FillsPaused);
+        }
+        let sized = p.sizing.size(
+            account,
+            i,
+            intent.px,
+            intent.qty,
+            inst.lot,
+            intent.confidence_bps,
+            intent.vol_bps,
+        );
+        if sized.0 <= 0 {
+            return Err(RejectReason::NotPositive);
+        }
+        let qty = if drawdown >= i64::from(p.drawdown_halve_bps) {
+            let half = sized.0 / 2;
+            half - half % inst.lot.0
+        } else {
+            sized.0
+        };
+        if qty <= 0 {
+            return Err(RejectReason::DrawdownHalt);
+        }
         if qty > limits.max_order_qty.0 {
             return Err(RejectReason::MaxOrderQty);
         }
-        if inst.notional(intent.px, intent.qty) > limits.max_order_notional {
+        if inst.notional(intent.px, Qty(qty)) > limits.max_order_notional {
             return Err(RejectReason::MaxOrderNotional);
         }
-        let max = limits.max_position.0 as i128;
+        let e = ctx.exposure;
         let (pos, buys, sells) = (
-            exposure.position.0 as i128,
-            exposure.working_buy.0 as i128,
-            exposure.working_sell.0 as i128,
+            i128::from(e.position.0),
+            i128::from(e.working_buy.0),
+            i128::from(e.working_sell.0),
         );
-        let within = match intent.side {
-            Side::Buy => pos + buys + qty as i128 <= max,
-            Side::Sell => pos - sells - (qty as i128) >= -max,
+        // The position if this order and every working order on its side filled.
+        let after = match intent.side {
+            Side::Buy => pos + buys + i128::from(qty),
+            Side::Sell => pos - sells - i128::from(qty),
         };
-        if !within {
+        let reduces = after.abs() <= pos.abs() && after.signum() * pos.signum() >= 0;
+        if ctx.mode == TradingMode::ReduceOnly && !reduces {
+            return Err(RejectReason::ReduceOnly);
+        }
+        if ctx.duplicate {
+            return Err(RejectReason::Duplicate);
+        }
+        if ctx.throttled {
+            return Err(RejectReason::Throttle);
+        }
+        if ctx.open_orders >= p.max_open_orders {
+            return Err(RejectReason::TooManyOrders);
+        }
+        let max = i128::from(limits.max_position.0);
+        if !reduces && after.abs() > max {
             return Err(RejectReason::PositionLimit);
         }
         if reference.state != BookState::Live {
@@ -118,31 +276,54 @@ impl RiskChecks {
         if intent.meta.recv_ts.saturating_sub(reference.ts) > limits.max_ref_age || mid.0 <= 0 {
             return Err(RejectReason::ReferenceStale);
         }
-        let distance = (px as i128 - mid.0 as i128).abs() * 10_000;
-        if distance > limits.price_collar_bps as i128 * mid.0 as i128 {
+        let distance = (i128::from(px) - i128::from(mid.0)).abs() * 10_000;
+        if distance > i128::from(limits.price_collar_bps) * i128::from(mid.0) {
             return Err(RejectReason::PriceCollar);
         }
-        Ok(())
+        if !reduces {
+            let after_qty = Qty(after.clamp(-i128::from(i64::MAX), i128::from(i64::MAX)) as i64);
+            let exposure_after = account.notional(i, mid, after_qty);
+            let equity = account.equity().max(0);
+            if exposure_after * 10_000 > equity * i128::from(p.max_position_share_bps) {
+                return Err(RejectReason::PortfolioShare);
+            }
+            let gross = account.gross_exposure() - account.exposure(i) + exposure_after;
+            if gross > p.max_gross_exposure {
+                return Err(RejectReason::PortfolioLimit);
+            }
+            let committed = account.gross_exposure()
+                + account.working_notional()
+                + account.notional(i, intent.px, Qty(qty));
+            if committed > p.capital {
+                return Err(RejectReason::CapitalCap);
+            }
+        }
+        Ok(Qty(qty))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use crate::risk::account::ACCOUNT_SCALE;
     use pulse_feeds::book::Level;
     use pulse_feeds::event::EventMeta;
     use pulse_feeds::instrument::Venue;
-    use pulse_feeds::num::InstrumentId;
     use pulse_gateways::order::TimeInForce;
 
     const BTC: InstrumentId = InstrumentId(0);
+    const USDT: i128 = 10i128.pow(ACCOUNT_SCALE);
 
-    /// BTCUSDT-like: price scale 2 (tick 0.01), qty scale 8 (lot 0.00001 = 1000).
-    fn checks(kill: &KillSwitch) -> RiskChecks {
+    fn registry() -> InstrumentRegistry {
         let mut reg = InstrumentRegistry::new();
         reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
             .unwrap();
+        reg
+    }
+
+    /// BTCUSDT-like: price scale 2 (tick 0.01), qty scale 8 (lot 0.00001 = 1000); 10,000 USDT
+    /// of capital, the default portfolio limits; the book at 60,000.00 / 60,000.02.
+    fn checks() -> RiskChecks {
         let limits = InstrumentLimits {
             max_order_qty: Qty(200_000),
             max_order_notional: 150 * 10i128.pow(10),
@@ -150,9 +331,19 @@ mod tests {
             price_collar_bps: 50,
             max_ref_age: Nanos::from_millis(2_000),
         };
-        let mut c = RiskChecks::new(reg, vec![limits], kill.clone());
+        let mut c = RiskChecks::new(
+            registry(),
+            vec![limits],
+            PortfolioLimits::with_capital(10_000 * USDT),
+        );
         c.on_book(&book(6_000_000, 6_000_002, 1_000_000_000, BookState::Live));
         c
+    }
+
+    fn account() -> Account {
+        let mut a = Account::new(10_000 * USDT, &registry());
+        a.on_mark(0, Px(6_000_001), Nanos(1_000_000_000));
+        a
     }
 
     fn book(bid: i64, ask: i64, ts: u64, state: BookState) -> BookTop {
@@ -188,160 +379,360 @@ mod tests {
             qty: Qty(qty),
             tif: TimeInForce::Ioc,
             tag: 0,
+            confidence_bps: 10_000,
+            vol_bps: 0,
+            origin: Origin::Rule,
         }
     }
 
+    fn ctx(account: &Account) -> Context<'_> {
+        Context {
+            exposure: Exposure::default(),
+            open_orders: 0,
+            account,
+            mode: TradingMode::Armed,
+            fills: 0,
+            throttled: false,
+            duplicate: false,
+        }
+    }
+
+    const T: u64 = 1_500_000_000;
+
     #[test]
     fn each_limit_rejects_with_its_own_reason() {
-        let kill = KillSwitch::new(false);
-        let c = checks(&kill);
-        let flat = Exposure::default();
-        let t = 1_500_000_000;
-        let ok = intent(Side::Buy, 6_000_002, 100_000, t);
-        assert_eq!(c.check(&ok, flat), Ok(()));
-        let cases = [
+        let c = checks();
+        let a = account();
+        let ok = intent(Side::Buy, 6_000_002, 100_000, T);
+        assert_eq!(c.check(&ok, &ctx(&a)), Ok(Qty(100_000)));
+        let exposure = |position, working_buy, working_sell| Exposure {
+            position: Qty(position),
+            working_buy: Qty(working_buy),
+            working_sell: Qty(working_sell),
+        };
+        type Case<'a> = (OrderIntent, Context<'a>, RejectReason);
+        let base = ctx(&a);
+        let mut unknown = ok;
+        unknown.instrument = InstrumentId(7);
+        let cases: Vec<Case<'_>> = vec![
             (
-                intent(Side::Buy, 6_000_002, 0, t),
-                flat,
+                ok,
+                Context {
+                    mode: TradingMode::Killed,
+                    ..base
+                },
+                RejectReason::KillSwitch,
+            ),
+            (unknown, base, RejectReason::UnknownInstrument),
+            (
+                intent(Side::Buy, 6_000_002, 0, T),
+                base,
                 RejectReason::NotPositive,
             ),
             (
-                intent(Side::Buy, 0, 100_000, t),
-                flat,
+                intent(Side::Buy, 0, 100_000, T),
+                base,
                 RejectReason::NotPositive,
             ),
             (
-                intent(Side::Buy, 6_000_002, 100_500, t),
-                flat,
+                intent(Side::Buy, 6_000_002, 100_500, T),
+                base,
                 RejectReason::LotSize,
             ),
             (
-                intent(Side::Buy, 6_000_002, 300_000, t),
-                flat,
+                OrderIntent {
+                    confidence_bps: 5_999,
+                    ..ok
+                },
+                base,
+                RejectReason::LowConfidence,
+            ),
+            (
+                ok,
+                Context {
+                    fills: 10_000,
+                    ..base
+                },
+                RejectReason::FillsPaused,
+            ),
+            (
+                intent(Side::Buy, 6_000_002, 300_000, T),
+                base,
                 RejectReason::MaxOrderQty,
             ),
             // 0.002 BTC at 80,000 = 160 USDT > 150 (the collar would refuse it too, later).
             (
-                intent(Side::Buy, 8_000_000, 200_000, t),
-                flat,
+                intent(Side::Buy, 8_000_000, 200_000, T),
+                base,
                 RejectReason::MaxOrderNotional,
             ),
             (
-                intent(Side::Buy, 6_000_002, 200_000, t),
-                Exposure {
-                    position: Qty(700_000),
-                    working_buy: Qty(200_000),
-                    working_sell: Qty(0),
+                ok,
+                Context {
+                    mode: TradingMode::ReduceOnly,
+                    ..base
+                },
+                RejectReason::ReduceOnly,
+            ),
+            (
+                ok,
+                Context {
+                    duplicate: true,
+                    ..base
+                },
+                RejectReason::Duplicate,
+            ),
+            (
+                ok,
+                Context {
+                    throttled: true,
+                    ..base
+                },
+                RejectReason::Throttle,
+            ),
+            (
+                ok,
+                Context {
+                    open_orders: 32,
+                    ..base
+                },
+                RejectReason::TooManyOrders,
+            ),
+            (
+                intent(Side::Buy, 6_000_002, 200_000, T),
+                Context {
+                    exposure: exposure(700_000, 200_000, 0),
+                    ..base
                 },
                 RejectReason::PositionLimit,
             ),
             (
-                intent(Side::Sell, 6_000_000, 200_000, t),
-                Exposure {
-                    position: Qty(-900_000),
-                    working_buy: Qty(0),
-                    working_sell: Qty(0),
+                intent(Side::Sell, 6_000_000, 200_000, T),
+                Context {
+                    exposure: exposure(-900_000, 0, 0),
+                    ..base
                 },
                 RejectReason::PositionLimit,
             ),
             (
                 intent(Side::Buy, 6_000_002, 100_000, 3_000_000_001),
-                flat,
+                base,
                 RejectReason::ReferenceStale,
             ),
             // Mid 60000.01; 0.5% collar = 300.00005: 60300.02 is outside, 60300.01 inside.
             (
-                intent(Side::Buy, 6_030_002, 100_000, t),
-                flat,
+                intent(Side::Buy, 6_030_002, 100_000, T),
+                base,
                 RejectReason::PriceCollar,
             ),
             (
-                intent(Side::Sell, 5_969_999, 100_000, t),
-                flat,
+                intent(Side::Sell, 5_969_999, 100_000, T),
+                base,
                 RejectReason::PriceCollar,
             ),
         ];
-        for (intent, exposure, reason) in cases {
-            assert_eq!(
-                c.check(&intent, exposure),
-                Err(reason),
-                "{intent:?} {exposure:?}"
-            );
+        for (intent, ctx, reason) in cases {
+            assert_eq!(c.check(&intent, &ctx), Err(reason), "{intent:?} {ctx:?}");
         }
         assert_eq!(
-            c.check(&intent(Side::Buy, 6_030_001, 100_000, t), flat),
-            Ok(())
+            c.check(&intent(Side::Buy, 6_030_001, 100_000, T), &base),
+            Ok(Qty(100_000))
         );
         // Working sells do not use up buying room, and the limit is inclusive.
-        let room = Exposure {
-            position: Qty(800_000),
-            working_buy: Qty(0),
-            working_sell: Qty(500_000),
+        assert_eq!(
+            c.check(
+                &intent(Side::Buy, 6_000_002, 200_000, T),
+                &Context {
+                    exposure: exposure(800_000, 0, 500_000),
+                    ..base
+                }
+            ),
+            Ok(Qty(200_000)),
+            "0.01 BTC after the order: at the limit, which is inclusive"
+        );
+    }
+
+    /// The portfolio checks, each alone: the share of equity, gross exposure, capital.
+    #[test]
+    fn portfolio_limits_count_positions_and_working_orders() {
+        let mut c = checks();
+        c.limits[0].max_position = Qty(100_000_000);
+        let a = account();
+        let base = ctx(&a);
+        let buy = intent(Side::Buy, 6_000_002, 100_000, T);
+        // 0.016 BTC held + 0.001 = 0.017 at 60,000.01 = 1,020 USDT > 1,000 (10% of equity).
+        let held = |q| Context {
+            exposure: Exposure {
+                position: Qty(q),
+                ..Exposure::default()
+            },
+            ..base
         };
+        assert_eq!(c.check(&buy, &held(1_500_000)), Ok(Qty(100_000)));
         assert_eq!(
-            c.check(&intent(Side::Buy, 6_000_002, 200_000, t), room),
-            Ok(())
+            c.check(&buy, &held(1_600_000)),
+            Err(RejectReason::PortfolioShare)
         );
-        let mut unknown = ok;
-        unknown.instrument = InstrumentId(7);
+        // Selling out of it always passes.
+        let sell = intent(Side::Sell, 6_000_000, 100_000, T);
+        assert_eq!(c.check(&sell, &held(1_600_000)), Ok(Qty(100_000)));
+        // Gross exposure: other instruments' exposure is in the account's total.
+        c.portfolio.max_position_share_bps = 10_000;
+        c.portfolio.max_gross_exposure = 1_000 * USDT;
         assert_eq!(
-            c.check(&unknown, flat),
-            Err(RejectReason::UnknownInstrument)
+            c.check(&buy, &held(1_600_000)),
+            Err(RejectReason::PortfolioLimit)
         );
-        kill.engage();
-        assert_eq!(c.check(&ok, flat), Err(RejectReason::KillSwitch));
+        c.portfolio.max_gross_exposure = 100_000 * USDT;
+        // Capital: positions at their marks plus working orders plus this order.
+        let mut b = account();
+        b.set_working(0, 9_990 * 10i128.pow(10));
+        let committed = ctx(&b);
+        assert_eq!(c.check(&buy, &committed), Err(RejectReason::CapitalCap));
+        b.set_working(0, 9_930 * 10i128.pow(10));
+        assert_eq!(c.check(&buy, &ctx(&b)), Ok(Qty(100_000)));
+    }
+
+    /// Losses of exactly 5%, 10% and 15% from the high-water mark, made by a 1 BTC position
+    /// marked down: each level takes effect at its threshold and not a basis point before.
+    #[test]
+    fn circuit_breakers_take_effect_at_their_thresholds() {
+        let mut c = checks();
+        c.portfolio.max_gross_exposure = 1_000_000 * USDT;
+        c.portfolio.capital = 1_000_000 * USDT;
+        c.portfolio.daily_loss_limit = 1_000_000 * USDT;
+        c.limits[0].max_position = Qty(1_000_000_000);
+        let mut a = Account::new(10_000 * USDT, &registry());
+        a.on_mark(0, Px(1_000_000), Nanos(1));
+        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(100_000_000), 0);
+        let long = Exposure {
+            position: Qty(100_000_000),
+            ..Exposure::default()
+        };
+        let mut at = |mark: i64| {
+            a.on_mark(0, Px(mark), Nanos(2));
+            c.on_book(&book(mark - 1, mark + 1, T - 1, BookState::Live));
+            let sell = intent(Side::Sell, mark, 100_000, T);
+            let conservative = OrderIntent {
+                origin: Origin::Agent(AgentKind::Conservative),
+                ..sell
+            };
+            let ctx = Context {
+                exposure: long,
+                ..ctx(&a)
+            };
+            (
+                a.drawdown_bps(),
+                c.check(&sell, &ctx),
+                c.check(&conservative, &ctx),
+            )
+        };
+        let full = Ok(Qty(100_000));
+        let half = Ok(Qty(50_000));
+        assert_eq!(at(950_001), (499, full, full));
+        assert_eq!(at(950_000), (500, half, half));
+        assert_eq!(at(900_001), (999, half, half));
+        let restricted = Err(RejectReason::DrawdownRestricted);
+        assert_eq!(at(900_000), (1_000, restricted, half));
+        assert_eq!(at(850_001), (1_499, restricted, half));
+        let halt = Err(RejectReason::DrawdownHalt);
+        assert_eq!(at(850_000), (1_500, halt, halt));
+        // Recovering above a level lifts it.
+        assert_eq!(at(990_000), (100, full, full));
+    }
+
+    #[test]
+    fn the_day_loss_limit_and_one_lot_halved_stop_trading() {
+        let mut c = checks();
+        c.portfolio.daily_loss_limit = 100 * USDT;
+        c.portfolio.max_gross_exposure = 1_000_000 * USDT;
+        c.portfolio.capital = 1_000_000 * USDT;
+        c.portfolio.max_position_share_bps = 10_000;
+        c.limits[0].max_position = Qty(1_000_000_000);
+        let mut a = Account::new(10_000 * USDT, &registry());
+        a.on_mark(0, Px(1_000_000), Nanos(1));
+        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(100_000_000), 0);
+        a.on_mark(0, Px(990_001), Nanos(2));
+        c.on_book(&book(990_000, 990_002, T - 1, BookState::Live));
+        let buy = intent(Side::Buy, 990_002, 1_000, T);
+        assert_eq!(c.check(&buy, &ctx(&a)), Ok(Qty(1_000)));
+        a.on_mark(0, Px(990_000), Nanos(3));
+        assert_eq!(c.check(&buy, &ctx(&a)), Err(RejectReason::DailyLoss));
+        // One lot cannot be halved: at 5% drawdown it is refused.
+        c.portfolio.daily_loss_limit = 1_000_000 * USDT;
+        a.on_mark(0, Px(950_000), Nanos(4));
+        c.on_book(&book(949_999, 950_001, T - 1, BookState::Live));
+        let one_lot = intent(Side::Buy, 950_001, 1_000, T);
+        assert_eq!(c.check(&one_lot, &ctx(&a)), Err(RejectReason::DrawdownHalt));
+    }
+
+    #[test]
+    fn reduce_only_lets_through_what_reduces_and_nothing_that_flips() {
+        let c = checks();
+        let a = account();
+        let reduce_only = |position, working_sell| Context {
+            mode: TradingMode::ReduceOnly,
+            exposure: Exposure {
+                position: Qty(position),
+                working_buy: Qty(0),
+                working_sell: Qty(working_sell),
+            },
+            ..ctx(&a)
+        };
+        let sell = intent(Side::Sell, 6_000_000, 100_000, T);
+        assert_eq!(c.check(&sell, &reduce_only(300_000, 0)), Ok(Qty(100_000)));
+        assert_eq!(
+            c.check(&sell, &reduce_only(300_000, 200_000)),
+            Ok(Qty(100_000))
+        );
+        assert_eq!(
+            c.check(&sell, &reduce_only(300_000, 250_000)),
+            Err(RejectReason::ReduceOnly),
+            "with the working sells it would go short"
+        );
+        assert_eq!(
+            c.check(&sell, &reduce_only(0, 0)),
+            Err(RejectReason::ReduceOnly)
+        );
+    }
+
+    #[test]
+    fn sizing_shrinks_before_the_limits() {
+        let mut c = checks();
+        c.portfolio.sizing = Sizing::Kelly {
+            payoff_bps: 10_000,
+            cap_bps: 100,
+        };
+        let a = account();
+        // 1% of 10,000 USDT = 100 USDT at 60,000.02: 0.00166 BTC.
+        let mut i = intent(Side::Buy, 6_000_002, 200_000, T);
+        i.confidence_bps = 9_000;
+        assert_eq!(c.check(&i, &ctx(&a)), Ok(Qty(166_000)));
+        // No edge at 50% and even odds: nothing to trade.
+        i.confidence_bps = 6_000;
+        c.portfolio.min_confidence_bps = 0;
+        c.portfolio.sizing = Sizing::Kelly {
+            payoff_bps: 5_000,
+            cap_bps: 100,
+        };
+        assert_eq!(c.check(&i, &ctx(&a)), Err(RejectReason::NotPositive));
     }
 
     #[test]
     fn a_stale_or_crossed_book_blocks_orders() {
-        let kill = KillSwitch::new(false);
-        let mut c = checks(&kill);
-        let ok = intent(Side::Buy, 6_000_002, 100_000, 1_500_000_000);
+        let mut c = checks();
+        let a = account();
+        let ok = intent(Side::Buy, 6_000_002, 100_000, T);
         for state in [BookState::Stale, BookState::Crossed] {
             c.on_book(&book(6_000_000, 6_000_002, 1_000_000_000, state));
-            assert_eq!(
-                c.check(&ok, Exposure::default()),
-                Err(RejectReason::BookNotLive)
-            );
+            assert_eq!(c.check(&ok, &ctx(&a)), Err(RejectReason::BookNotLive));
         }
         c.on_book(&book(6_000_000, 6_000_002, 1_000_000_000, BookState::Live));
-        assert_eq!(c.check(&ok, Exposure::default()), Ok(()));
-        let mut tick = ok;
-        tick.px = Px(6_000_002);
+        assert_eq!(c.check(&ok, &ctx(&a)), Ok(Qty(100_000)));
         let mut reg = InstrumentRegistry::new();
         reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(10), Qty(1_000))
             .unwrap();
-        let coarse = RiskChecks::new(reg, c.limits.clone(), kill.clone());
-        assert_eq!(
-            coarse.check(&tick, Exposure::default()),
-            Err(RejectReason::TickSize)
-        );
-    }
-
-    proptest! {
-        /// Whatever the intent and exposure, an approval implies every limit holds.
-        #[test]
-        fn approved_intents_respect_every_limit(
-            buy in any::<bool>(), px in 5_900_000i64..6_100_000, lots in -2i64..400,
-            position in -1_200_000i64..1_200_000, working in 0i64..600_000, age_ms in 0u64..3_000,
-        ) {
-            let kill = KillSwitch::new(false);
-            let c = checks(&kill);
-            let side = if buy { Side::Buy } else { Side::Sell };
-            let qty = lots * 1_000;
-            let exposure = Exposure { position: Qty(position), working_buy: Qty(working), working_sell: Qty(working) };
-            let i = intent(side, px, qty, 1_000_000_000 + age_ms * 1_000_000);
-            if c.check(&i, exposure).is_ok() {
-                prop_assert!(qty > 0 && qty <= 200_000);
-                prop_assert!(px as i128 * qty as i128 <= 150 * 10i128.pow(10));
-                // Working orders on the same side count; a trade that reduces exposure is allowed.
-                match side {
-                    Side::Buy => prop_assert!(position + working + qty <= 1_000_000),
-                    Side::Sell => prop_assert!(position - working - qty >= -1_000_000),
-                }
-                prop_assert!(age_ms <= 2_000);
-                prop_assert!((px as i128 - 6_000_001).abs() * 10_000 <= 50 * 6_000_001);
-            }
-        }
+        let coarse = RiskChecks::new(reg, c.limits.clone(), c.portfolio);
+        assert_eq!(coarse.check(&ok, &ctx(&a)), Err(RejectReason::TickSize));
     }
 }

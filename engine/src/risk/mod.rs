@@ -1,15 +1,20 @@
 //! Pre-trade risk and order keeping: every intent passes every check before it becomes an
 //! order; fills come back here to positions and PnL.
 
+pub mod account;
 pub mod checks;
+pub mod control;
 pub mod orders;
 pub mod position;
+pub mod sizing;
 pub mod stage;
+pub mod throttle;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Why an intent was refused. Every rejection carries one and is counted by it.
+/// Why an intent was refused. Every rejection carries one and is counted by it. The checks run
+/// in the order of [`RejectReason::ALL`] (see [`checks`]); the first that fails is the reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RejectReason {
     KillSwitch,
@@ -20,8 +25,28 @@ pub enum RejectReason {
     LotSize,
     /// Price not a multiple of the tick size.
     TickSize,
+    /// The signal behind the intent is less sure than `min_confidence`.
+    LowConfidence,
+    /// Drawdown from the equity high-water mark at or past the stop level (default 15%), or
+    /// past the halving level with an order too small to halve.
+    DrawdownHalt,
+    /// Drawdown at or past the restriction level (default 10%): only the conservative agent
+    /// may trade.
+    DrawdownRestricted,
+    /// The day's loss reached the daily loss limit.
+    DailyLoss,
+    /// As many automatic fills as `max_auto_fills` since the last re-arm: paused.
+    FillsPaused,
     MaxOrderQty,
     MaxOrderNotional,
+    /// Reduce-only mode, and the order would not reduce the position.
+    ReduceOnly,
+    /// The same order (side, price, quantity) is working or was sent within the window.
+    Duplicate,
+    /// As many messages (orders and cancels) as the throttle allows in its window.
+    Throttle,
+    /// As many open orders as `max_open_orders` (or the order table's capacity).
+    TooManyOrders,
     /// Position plus working orders on that side would pass the limit.
     PositionLimit,
     /// The book is stale or crossed: no trading on it.
@@ -30,8 +55,12 @@ pub enum RejectReason {
     ReferenceStale,
     /// Limit price too far from the reference price.
     PriceCollar,
-    /// No room to track one more working order.
-    TooManyOrders,
+    /// The instrument's position would pass `max_position_share` of the portfolio's value.
+    PortfolioShare,
+    /// The portfolio's gross position exposure would pass `max_gross_exposure`.
+    PortfolioLimit,
+    /// Positions and working orders together would commit more than the capital.
+    CapitalCap,
     /// The ring to the next stage was full.
     RingFull,
     /// A cancel for an order that is not working (already filled, cancelled or never sent).
@@ -39,19 +68,30 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 14] = [
+    pub const ALL: [RejectReason; 25] = [
         RejectReason::KillSwitch,
         RejectReason::UnknownInstrument,
         RejectReason::NotPositive,
         RejectReason::LotSize,
         RejectReason::TickSize,
+        RejectReason::LowConfidence,
+        RejectReason::DrawdownHalt,
+        RejectReason::DrawdownRestricted,
+        RejectReason::DailyLoss,
+        RejectReason::FillsPaused,
         RejectReason::MaxOrderQty,
         RejectReason::MaxOrderNotional,
+        RejectReason::ReduceOnly,
+        RejectReason::Duplicate,
+        RejectReason::Throttle,
+        RejectReason::TooManyOrders,
         RejectReason::PositionLimit,
         RejectReason::BookNotLive,
         RejectReason::ReferenceStale,
         RejectReason::PriceCollar,
-        RejectReason::TooManyOrders,
+        RejectReason::PortfolioShare,
+        RejectReason::PortfolioLimit,
+        RejectReason::CapitalCap,
         RejectReason::RingFull,
         RejectReason::UnknownOrder,
     ];
@@ -67,40 +107,130 @@ impl RejectReason {
             RejectReason::NotPositive => "not_positive",
             RejectReason::LotSize => "lot_size",
             RejectReason::TickSize => "tick_size",
+            RejectReason::LowConfidence => "low_confidence",
+            RejectReason::DrawdownHalt => "drawdown_halt",
+            RejectReason::DrawdownRestricted => "drawdown_restricted",
+            RejectReason::DailyLoss => "daily_loss",
+            RejectReason::FillsPaused => "fills_paused",
             RejectReason::MaxOrderQty => "max_order_qty",
             RejectReason::MaxOrderNotional => "max_order_notional",
+            RejectReason::ReduceOnly => "reduce_only",
+            RejectReason::Duplicate => "duplicate",
+            RejectReason::Throttle => "throttle",
+            RejectReason::TooManyOrders => "too_many_orders",
             RejectReason::PositionLimit => "position_limit",
             RejectReason::BookNotLive => "book_not_live",
             RejectReason::ReferenceStale => "reference_stale",
             RejectReason::PriceCollar => "price_collar",
-            RejectReason::TooManyOrders => "too_many_orders",
+            RejectReason::PortfolioShare => "portfolio_share",
+            RejectReason::PortfolioLimit => "portfolio_limit",
+            RejectReason::CapitalCap => "capital_cap",
             RejectReason::RingFull => "ring_full",
             RejectReason::UnknownOrder => "unknown_order",
         }
     }
+
+    /// Whether this refusal is a limit doing its job (health counts these as risk breaches).
+    pub fn is_breach(self) -> bool {
+        matches!(
+            self,
+            RejectReason::MaxOrderQty
+                | RejectReason::MaxOrderNotional
+                | RejectReason::PositionLimit
+                | RejectReason::PriceCollar
+                | RejectReason::PortfolioShare
+                | RejectReason::PortfolioLimit
+                | RejectReason::CapitalCap
+                | RejectReason::DailyLoss
+                | RejectReason::DrawdownHalt
+                | RejectReason::DrawdownRestricted
+        )
+    }
 }
 
-/// The kill switch: once engaged, risk approves nothing. Strategies cannot reach it; it is
-/// engaged by the operator (signal, kill file) or at start by config.
+/// Trading modes an operator (or health) sets; strategies cannot reach them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TradingMode {
+    /// Every check applies; nothing else stands in the way.
+    Armed,
+    /// Only orders that reduce a position pass; cancels always do.
+    ReduceOnly,
+    /// Nothing new goes out, and every open order is cancelled.
+    Killed,
+}
+
+impl TradingMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            TradingMode::Armed => "armed",
+            TradingMode::ReduceOnly => "reduce_only",
+            TradingMode::Killed => "killed",
+        }
+    }
+}
+
+/// The kill switch: once engaged, risk approves nothing and cancels every open order; only an
+/// explicit re-arm resumes. Engaged by the operator (`pulse kill`, SIGUSR1, the kill file), by
+/// health Critical, or at start by config. Reduce-only is its softer state. Shared between
+/// the risk thread (which reads it before every decision) and the control side.
 #[derive(Clone, Debug, Default)]
-pub struct KillSwitch(Arc<AtomicBool>);
+pub struct KillSwitch {
+    /// Set by SIGUSR1 (`signal_hook` needs an `AtomicBool`) and by [`KillSwitch::engage`].
+    engaged: Arc<AtomicBool>,
+    /// 1: reduce-only (when not engaged).
+    reduce_only: Arc<AtomicBool>,
+    /// Bumped by every re-arm, so the risk stage can reset what a re-arm resets.
+    rearms: Arc<AtomicU64>,
+}
 
 impl KillSwitch {
     pub fn new(engaged: bool) -> KillSwitch {
-        KillSwitch(Arc::new(AtomicBool::new(engaged)))
+        let k = KillSwitch::default();
+        if engaged {
+            k.engage();
+        }
+        k
     }
 
     /// Release: the risk thread must see the flag promptly; nothing else is published with it.
     pub fn engage(&self) {
-        self.0.store(true, Ordering::Release);
+        self.engaged.store(true, Ordering::Release);
     }
 
     pub fn is_engaged(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.engaged.load(Ordering::Acquire)
+    }
+
+    /// Reduce-only from now on (a kill still overrides it).
+    pub fn reduce_only(&self) {
+        self.reduce_only.store(true, Ordering::Release);
+    }
+
+    /// Back to armed: clears the kill and reduce-only, and starts a new re-arm generation
+    /// (the risk stage resets its fill pause on it).
+    pub fn rearm(&self) {
+        self.reduce_only.store(false, Ordering::Release);
+        self.rearms.fetch_add(1, Ordering::AcqRel);
+        self.engaged.store(false, Ordering::Release);
+    }
+
+    pub fn mode(&self) -> TradingMode {
+        if self.is_engaged() {
+            TradingMode::Killed
+        } else if self.reduce_only.load(Ordering::Acquire) {
+            TradingMode::ReduceOnly
+        } else {
+            TradingMode::Armed
+        }
+    }
+
+    /// How many re-arms there have been.
+    pub fn rearms(&self) -> u64 {
+        self.rearms.load(Ordering::Acquire)
     }
 
     /// The flag itself, for `signal_hook::flag::register`.
     pub fn flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.0)
+        Arc::clone(&self.engaged)
     }
 }

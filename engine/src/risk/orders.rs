@@ -1,8 +1,13 @@
 //! Working orders: a fixed table (no allocation after start) keyed by client order id, with the
 //! lifecycle New → Sent → Acked → PartiallyFilled → Filled | Cancelled | Rejected | Expired.
 //! A report that does not fit the order's state is an illegal transition: refused and counted.
+//! A fill whose venue trade id was already applied is a duplicate: refused and counted, so a
+//! venue that sends a fill twice cannot move a position twice.
+//!
+//! Per instrument the table keeps the working quantity of each side and the working notional,
+//! updated with every change, so that the checks read them in O(1).
 
-use pulse_feeds::num::{InstrumentId, Qty, Side};
+use pulse_feeds::num::{InstrumentId, Px, Qty, Side};
 use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +35,7 @@ pub struct WorkingOrder {
     pub client_id: ClientOrderId,
     pub instrument: InstrumentId,
     pub side: Side,
+    pub px: Px,
     pub qty: Qty,
     pub leaves: Qty,
     pub state: OrderState,
@@ -50,10 +56,29 @@ pub struct OrderCounters {
     pub rejected_by_venue: u64,
     pub illegal_transitions: u64,
     pub unknown_order_reports: u64,
+    /// Fills whose (instrument, venue trade id) was already applied.
+    pub duplicate_fills: u64,
 }
+
+/// Working orders of one instrument, summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Working {
+    pub buy: Qty,
+    pub sell: Qty,
+    /// Sum of leaves times limit price, at the instrument's notional scale.
+    pub notional: i128,
+    pub orders: usize,
+}
+
+/// Venue trade ids remembered for de-duplication (the most recent fills, all instruments).
+pub const TRADE_IDS: usize = 256;
 
 pub struct OrderTable {
     slots: Vec<Option<WorkingOrder>>,
+    working: Vec<Working>,
+    /// Ring of the last [`TRADE_IDS`] fills' (instrument, trade id).
+    trade_ids: Vec<(InstrumentId, u64)>,
+    next_trade_slot: usize,
     pub counters: OrderCounters,
 }
 
@@ -63,12 +88,17 @@ pub enum Transition {
     Applied(OrderState),
     Illegal,
     UnknownOrder,
+    /// A fill already applied (same instrument and venue trade id).
+    DuplicateFill,
 }
 
 impl OrderTable {
-    pub fn with_capacity(max_open: usize) -> OrderTable {
+    pub fn with_capacity(max_open: usize, instruments: usize) -> OrderTable {
         OrderTable {
             slots: vec![None; max_open.max(1)],
+            working: vec![Working::default(); instruments],
+            trade_ids: vec![(InstrumentId(u16::MAX), 0); TRADE_IDS],
+            next_trade_slot: 0,
             counters: OrderCounters::default(),
         }
     }
@@ -79,22 +109,38 @@ impl OrderTable {
             Some(slot) => {
                 *slot = Some(order);
                 self.counters.sent += 1;
+                if let Some(w) = self.working.get_mut(order.instrument.0 as usize) {
+                    add_working(w, &order, 1);
+                }
                 true
             }
             None => false,
         }
     }
 
-    /// Working quantity per side for one instrument.
-    pub fn working(&self, instrument: InstrumentId) -> (Qty, Qty) {
-        self.slots
-            .iter()
-            .flatten()
-            .filter(|o| o.instrument == instrument)
-            .fold((Qty(0), Qty(0)), |(b, s), o| match o.side {
-                Side::Buy => (Qty(b.0 + o.leaves.0), s),
-                Side::Sell => (b, Qty(s.0 + o.leaves.0)),
-            })
+    /// The working orders of one instrument, summed.
+    pub fn working(&self, instrument: InstrumentId) -> Working {
+        self.working
+            .get(instrument.0 as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Whether an order equal to this one (instrument, side, price, quantity) is working and
+    /// not being cancelled.
+    pub fn has_working(&self, instrument: InstrumentId, side: Side, px: Px, qty: Qty) -> bool {
+        self.slots.iter().flatten().any(|o| {
+            !o.cancel_pending
+                && o.instrument == instrument
+                && o.side == side
+                && o.px == px
+                && o.qty == qty
+        })
+    }
+
+    /// Working orders with no cancel sent, in table order.
+    pub fn uncancelled(&self) -> impl Iterator<Item = &WorkingOrder> {
+        self.slots.iter().flatten().filter(|o| !o.cancel_pending)
     }
 
     /// The working order with this client id.
@@ -145,6 +191,13 @@ impl OrderTable {
             self.counters.cancel_rejected += 1;
             return Transition::Applied(order.state);
         }
+        if let ExecKind::Fill { trade_id, .. } = report.kind {
+            let key = (order.instrument, trade_id);
+            if self.trade_ids.contains(&key) {
+                self.counters.duplicate_fills += 1;
+                return Transition::DuplicateFill;
+            }
+        }
         let next = match (order.state, report.kind) {
             (OrderState::Sent, ExecKind::Ack) => OrderState::Acked,
             (OrderState::Sent, ExecKind::Rejected(_)) => OrderState::Rejected,
@@ -170,10 +223,20 @@ impl OrderTable {
                 return Transition::Illegal;
             }
         };
-        if let ExecKind::Fill { qty, .. } = report.kind {
+        let before = *order;
+        if let ExecKind::Fill { qty, trade_id, .. } = report.kind {
             order.leaves.0 -= qty.0;
+            self.trade_ids[self.next_trade_slot] = (order.instrument, trade_id);
+            self.next_trade_slot = (self.next_trade_slot + 1) % TRADE_IDS;
         }
         order.state = next;
+        let after = *order;
+        if let Some(w) = self.working.get_mut(order.instrument.0 as usize) {
+            add_working(w, &before, -1);
+            if !next.is_terminal() {
+                add_working(w, &after, 1);
+            }
+        }
         match next {
             OrderState::Acked => self.counters.acked += 1,
             OrderState::PartiallyFilled => self.counters.partially_filled += 1,
@@ -188,6 +251,17 @@ impl OrderTable {
         }
         Transition::Applied(next)
     }
+}
+
+/// Adds (`sign` 1) or takes away (-1) an order's leaves from its instrument's sums.
+fn add_working(w: &mut Working, order: &WorkingOrder, sign: i64) {
+    let leaves = sign * order.leaves.0;
+    match order.side {
+        Side::Buy => w.buy.0 += leaves,
+        Side::Sell => w.sell.0 += leaves,
+    }
+    w.notional += i128::from(leaves) * i128::from(order.px.0);
+    w.orders = w.orders.wrapping_add_signed(sign as isize);
 }
 
 #[cfg(test)]
@@ -209,13 +283,19 @@ mod tests {
         }
     }
 
+    /// A fill with a new venue trade id each time.
     fn fill(qty: i64) -> ExecKind {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        fill_id(qty, NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn fill_id(qty: i64, trade_id: u64) -> ExecKind {
         ExecKind::Fill {
             px: Px(10),
             qty: Qty(qty),
             fee: 0,
             liquidity: Liquidity::Taker,
-            trade_id: 1,
+            trade_id,
         }
     }
 
@@ -224,6 +304,7 @@ mod tests {
             client_id: ClientOrderId(id),
             instrument: InstrumentId(0),
             side: Side::Buy,
+            px: Px(7),
             qty: Qty(qty),
             leaves: Qty(qty),
             state: OrderState::Sent,
@@ -231,13 +312,18 @@ mod tests {
         }
     }
 
+    fn sums(t: &OrderTable) -> (i64, i64, i128, usize) {
+        let w = t.working(InstrumentId(0));
+        (w.buy.0, w.sell.0, w.notional, w.orders)
+    }
+
     #[test]
     fn lifecycle_and_illegal_transitions() {
-        let mut t = OrderTable::with_capacity(2);
+        let mut t = OrderTable::with_capacity(2, 1);
         assert!(t.insert(order(1, 5)));
         assert!(t.insert(order(2, 5)));
         assert!(!t.insert(order(3, 5)), "table is full");
-        assert_eq!(t.working(InstrumentId(0)), (Qty(10), Qty(0)));
+        assert_eq!(sums(&t), (10, 0, 70, 2));
         assert_eq!(
             t.on_report(&report(1, fill(1))),
             Transition::Illegal,
@@ -256,7 +342,7 @@ mod tests {
             Transition::Illegal,
             "overfill"
         );
-        assert_eq!(t.working(InstrumentId(0)), (Qty(8), Qty(0)));
+        assert_eq!(sums(&t), (8, 0, 56, 2));
         assert_eq!(
             t.on_report(&report(1, fill(3))),
             Transition::Applied(OrderState::Filled)
@@ -270,13 +356,43 @@ mod tests {
             Transition::Applied(OrderState::Rejected)
         );
         assert_eq!(t.open(), 0);
+        assert_eq!(sums(&t), (0, 0, 0, 0));
         assert_eq!(t.counters.illegal_transitions, 2);
         assert_eq!(t.counters.unknown_order_reports, 1);
     }
 
     #[test]
+    fn a_fill_seen_before_is_refused_even_on_another_order() {
+        let mut t = OrderTable::with_capacity(4, 1);
+        t.insert(order(1, 5));
+        t.insert(order(2, 5));
+        t.on_report(&report(1, ExecKind::Ack));
+        t.on_report(&report(2, ExecKind::Ack));
+        assert_eq!(
+            t.on_report(&report(1, fill_id(2, 900))),
+            Transition::Applied(OrderState::PartiallyFilled)
+        );
+        assert_eq!(
+            t.on_report(&report(1, fill_id(2, 900))),
+            Transition::DuplicateFill
+        );
+        assert_eq!(
+            t.on_report(&report(2, fill_id(1, 900))),
+            Transition::DuplicateFill
+        );
+        assert_eq!(t.get(ClientOrderId(1)).unwrap().leaves, Qty(3));
+        assert_eq!(t.counters.duplicate_fills, 2);
+        assert_eq!(sums(&t), (8, 0, 56, 2));
+        assert!(t.has_working(InstrumentId(0), Side::Buy, Px(7), Qty(5)));
+        t.cancel_sent(ClientOrderId(2));
+        t.cancel_sent(ClientOrderId(1));
+        assert!(!t.has_working(InstrumentId(0), Side::Buy, Px(7), Qty(5)));
+        assert_eq!(t.uncancelled().count(), 0);
+    }
+
+    #[test]
     fn cancel_needs_a_sent_cancel_and_a_refused_cancel_leaves_the_order_alone() {
-        let mut t = OrderTable::with_capacity(4);
+        let mut t = OrderTable::with_capacity(4, 1);
         t.insert(order(1, 5));
         t.on_report(&report(1, ExecKind::Ack));
         assert_eq!(

@@ -1,6 +1,10 @@
 //! The risk and orders stage: intents in, orders out; venue reports in, positions updated and
-//! feedback to the strategy out. It owns the reference prices, the working orders and the
-//! positions, so every check reads state only this thread writes.
+//! feedback to the strategy out. It owns the reference prices, the working orders, the account
+//! and the throttle windows, so every check reads state only this thread writes.
+//!
+//! The kill switch is read before every decision: once engaged, no new order is approved from
+//! that intent on, and every working order is cancelled on the same poll (as many as the ring
+//! to the gateway takes, the rest on the next).
 //!
 //! An intent is checked against the reference as of the market event it was decided on: market
 //! events later than the intent are applied only after it (no look-ahead on a fast replay).
@@ -15,14 +19,18 @@ use pulse_gateways::order::{CancelOrder, ClientOrderId, ExecKind, ExecReport, Or
 
 use crate::decisions::OutputJournal;
 use crate::intent::{CancelIntent, Feedback, Intent, OrderIntent};
-use crate::risk::checks::{Exposure, RiskChecks};
-use crate::risk::orders::{OrderState, OrderTable, WorkingOrder};
-use crate::risk::position::Position;
-use crate::risk::RejectReason;
+use crate::risk::account::Account;
+use crate::risk::checks::{Context, Exposure, RiskChecks};
+use crate::risk::orders::{OrderState, OrderTable, Transition, WorkingOrder};
+use crate::risk::throttle::{MessageThrottle, RecentOrders};
+use crate::risk::{KillSwitch, RejectReason, TradingMode};
 
 const EVENTS_PER_CALL: usize = 1024;
-/// Working orders tracked at once (all instruments).
+/// Working orders tracked at once (all instruments): `max_open_orders` may not exceed it.
 pub const MAX_OPEN_ORDERS: usize = 64;
+/// Client order ids are `epoch << CLIENT_ID_BITS | n`: unique across restarts as long as each
+/// run's epoch is larger than the last one's and a run sends fewer than 2^24 orders.
+pub const CLIENT_ID_BITS: u32 = 24;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RiskCounters {
@@ -32,13 +40,23 @@ pub struct RiskCounters {
     pub cancels: u64,
     /// By [`RejectReason::index`].
     pub rejected: [u64; RejectReason::ALL.len()],
+    /// Orders cancelled by the kill switch (not by a strategy).
+    pub kill_cancels: u64,
+    /// Approved orders whose quantity sizing or the drawdown halving made smaller.
+    pub resized: u64,
+    /// Fills since the last re-arm (the fill pause counts these).
+    pub fills_since_rearm: u64,
 }
 
 pub struct RiskStage {
     checks: RiskChecks,
     orders: OrderTable,
-    positions: Vec<Position>,
-    marks: Vec<Option<Px>>,
+    account: Account,
+    throttle: MessageThrottle,
+    recent: RecentOrders,
+    kill: KillSwitch,
+    /// The re-arm generation last seen: a new one resets the fill pause.
+    rearms: u64,
     market: rtrb::Consumer<MarketEvent>,
     intents: rtrb::Consumer<Intent>,
     reports: rtrb::Consumer<ExecReport>,
@@ -61,23 +79,30 @@ pub struct RiskRings {
 }
 
 impl RiskStage {
+    /// `client_epoch` numbers this run's client order ids (see [`CLIENT_ID_BITS`]).
     pub fn new(
         checks: RiskChecks,
+        kill: KillSwitch,
         instruments: &InstrumentRegistry,
         rings: RiskRings,
         probe: LatencyProbe,
+        client_epoch: u64,
     ) -> RiskStage {
+        let p = checks.portfolio;
         RiskStage {
+            account: Account::new(p.capital, instruments),
+            throttle: MessageThrottle::new(p.max_messages, p.throttle_window),
+            recent: RecentOrders::new(p.duplicate_window),
             checks,
-            orders: OrderTable::with_capacity(MAX_OPEN_ORDERS),
-            positions: vec![Position::default(); instruments.len()],
-            marks: vec![None; instruments.len()],
+            orders: OrderTable::with_capacity(MAX_OPEN_ORDERS, instruments.len()),
+            rearms: kill.rearms(),
+            kill,
             market: rings.market,
             intents: rings.intents,
             reports: rings.reports,
             orders_out: rings.orders_out,
             feedback: rings.feedback,
-            next_client_id: 1,
+            next_client_id: (client_epoch << CLIENT_ID_BITS) | 1,
             scales: instruments
                 .iter()
                 .map(|i| (i.qty_scale, i.notional_scale()))
@@ -98,28 +123,35 @@ impl RiskStage {
         self.journal.as_ref()
     }
 
-    pub fn positions(&self) -> &[Position] {
-        &self.positions
+    pub fn account(&self) -> &Account {
+        &self.account
     }
 
     /// The last mid price seen per instrument, the mark for unrealized PnL.
     pub fn mark(&self, instrument: usize) -> Option<Px> {
-        self.marks.get(instrument).copied().flatten()
+        self.account.instrument(instrument).and_then(|a| a.mark)
     }
 
     pub fn orders(&self) -> &OrderTable {
         &self.orders
     }
 
+    pub fn checks(&self) -> &RiskChecks {
+        &self.checks
+    }
+
+    /// The trading mode the kill switch is in now.
+    pub fn mode(&self) -> TradingMode {
+        self.kill.mode()
+    }
+
     fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
-        let (checks, marks) = (&mut self.checks, &mut self.marks);
+        let (checks, account) = (&mut self.checks, &mut self.account);
         drain_market_until(&mut self.market, limit, EVENTS_PER_CALL, |event| {
             if let MarketEvent::Book(top) = event {
                 checks.on_book(top);
-                if let (Some(mark), Some(mid)) =
-                    (marks.get_mut(top.meta.instrument.0 as usize), top.mid())
-                {
-                    *mark = Some(mid);
+                if let Some(mid) = top.mid() {
+                    account.on_mark(top.meta.instrument.0 as usize, mid, top.meta.recv_ts);
                 }
             }
         })
@@ -129,16 +161,28 @@ impl RiskStage {
         self.counters.intents += 1;
         let intent_no = self.journal.as_mut().map_or(0, |j| j.intent(&intent));
         let i = intent.instrument;
-        let (working_buy, working_sell) = self.orders.working(i);
-        let exposure = Exposure {
-            position: self
-                .positions
-                .get(i.0 as usize)
-                .map_or_else(Default::default, |p| p.qty),
-            working_buy,
-            working_sell,
+        let now = intent.meta.recv_ts;
+        let working = self.orders.working(i);
+        let ctx = Context {
+            exposure: Exposure {
+                position: self
+                    .account
+                    .instrument(i.0 as usize)
+                    .map_or_else(Default::default, |a| a.position.qty),
+                working_buy: working.buy,
+                working_sell: working.sell,
+            },
+            open_orders: self.orders.open(),
+            account: &self.account,
+            mode: self.kill.mode(),
+            fills: self.counters.fills_since_rearm,
+            throttled: self.throttle.is_full(now),
+            duplicate: self.recent.seen(i, intent.side, intent.px, intent.qty, now)
+                || self
+                    .orders
+                    .has_working(i, intent.side, intent.px, intent.qty),
         };
-        let verdict = self.checks.check(&intent, exposure).and_then(|()| {
+        let verdict = self.checks.check(&intent, &ctx).and_then(|qty| {
             if self.orders_out.slots() == 0 {
                 return Err(RejectReason::RingFull);
             }
@@ -148,13 +192,14 @@ impl RiskStage {
                 instrument: i,
                 side: intent.side,
                 px: intent.px,
-                qty: intent.qty,
+                qty,
                 tif: intent.tif,
             };
             let tracked = self.orders.insert(WorkingOrder {
                 client_id: order.client_id,
                 instrument: i,
                 side: order.side,
+                px: order.px,
                 qty: order.qty,
                 leaves: order.qty,
                 state: OrderState::Sent,
@@ -164,28 +209,35 @@ impl RiskStage {
                 return Err(RejectReason::TooManyOrders);
             }
             self.next_client_id += 1;
-            // Journaled before it is sent: a crash after the send never loses the order. The
-            // push cannot fail: the ring's room was checked above.
             if let Some(journal) = &mut self.journal {
-                journal.decision(intent.meta.recv_ts, intent_no, Ok(order.client_id.0));
+                // Journaled before it is sent: a crash after this line cannot lose the order.
+                journal.decision(now, intent_no, Ok(order.client_id.0));
                 journal.order(&order);
             }
             self.orders_out
                 .push(Request::New(order))
-                .map(|()| order.client_id)
+                .map(|()| order)
                 .map_err(|_| RejectReason::RingFull)
         });
         if let (Err(reason), Some(journal)) = (verdict, &mut self.journal) {
-            journal.decision(intent.meta.recv_ts, intent_no, Err(reason));
+            journal.decision(now, intent_no, Err(reason));
         }
         // Room for feedback was checked before the intent was taken.
         let feedback = match verdict {
-            Ok(client_id) => {
+            Ok(order) => {
                 self.counters.approved += 1;
+                if order.qty != intent.qty {
+                    self.counters.resized += 1;
+                }
+                self.throttle.record(now);
+                self.recent
+                    .record(i, order.side, intent.px, intent.qty, now);
+                self.account
+                    .set_working(i.0 as usize, self.orders.working(i).notional);
                 Feedback::Accepted {
                     instrument: i,
                     tag: intent.tag,
-                    client_id,
+                    client_id: order.client_id,
                 }
             }
             Err(reason) => self.rejected(i, intent.tag, reason),
@@ -195,7 +247,8 @@ impl RiskStage {
     }
 
     /// A cancel passes no limit check: it only ever reduces exposure, and it goes out even with
-    /// the kill switch engaged. It must name an order that is working.
+    /// the kill switch engaged. It must name an order that is working. It counts towards the
+    /// message throttle (so new orders feel it) but is never refused by it.
     fn on_cancel(&mut self, cancel: CancelIntent) {
         self.counters.intents += 1;
         self.counters.cancels += 1;
@@ -217,15 +270,10 @@ impl RiskStage {
         if let Some(journal) = &mut self.journal {
             let decided = verdict.map(|c| c.client_id.0);
             journal.decision(cancel.meta.recv_ts, intent_no, decided);
-            if let Ok(c) = &verdict {
-                journal.cancel(c);
-            }
         }
         match verdict {
             Ok(c) => {
-                self.orders.cancel_sent(c.client_id);
-                // Room was checked above.
-                let _ = self.orders_out.push(Request::Cancel(c));
+                self.send_cancel(c, false);
                 self.counters.approved += 1;
             }
             Err(reason) => {
@@ -234,6 +282,47 @@ impl RiskStage {
             }
         }
         self.probe.record_since(cancel.meta.ingress);
+    }
+
+    /// Journals and sends a cancel; the caller checked the ring has room.
+    fn send_cancel(&mut self, c: CancelOrder, by_kill: bool) {
+        if let Some(journal) = &mut self.journal {
+            journal.cancel(&c, by_kill);
+        }
+        self.orders.cancel_sent(c.client_id);
+        self.throttle.record(c.meta.recv_ts);
+        let _ = self.orders_out.push(Request::Cancel(c));
+    }
+
+    /// With the kill switch engaged, every working order without a cancel gets one (as many
+    /// as the ring takes now; the rest on the next poll). Returns how many were sent.
+    fn cancel_all(&mut self) -> usize {
+        let mut sent = 0;
+        while self.orders_out.slots() > 0 {
+            let Some(o) = self.orders.uncancelled().next().copied() else {
+                break;
+            };
+            // The cancel is decided at the latest market time risk has seen: the kill switch
+            // has no market event of its own.
+            let at = self.checks.latest_ts();
+            let meta = pulse_feeds::event::EventMeta {
+                instrument: o.instrument,
+                recv_ts: at,
+                ..Default::default()
+            };
+            self.send_cancel(
+                CancelOrder {
+                    meta,
+                    client_id: o.client_id,
+                    instrument: o.instrument,
+                    side: o.side,
+                },
+                true,
+            );
+            self.counters.kill_cancels += 1;
+            sent += 1;
+        }
+        sent
     }
 
     fn rejected(&mut self, instrument: InstrumentId, tag: u32, reason: RejectReason) -> Feedback {
@@ -249,13 +338,21 @@ impl RiskStage {
         if let Some(journal) = &mut self.journal {
             journal.report(&report);
         }
-        self.orders.on_report(&report);
-        if let ExecKind::Fill { px, qty, fee, .. } = report.kind {
-            if let Some(p) = self.positions.get_mut(report.instrument.0 as usize) {
-                p.apply_fill(report.side, px, qty, fee);
-            }
+        let transition = self.orders.on_report(&report);
+        let i = report.instrument.0 as usize;
+        // Only a fill the order table took moves the position: an illegal, unknown or
+        // duplicate one is counted there and goes no further.
+        if let (ExecKind::Fill { px, qty, fee, .. }, Transition::Applied(_)) =
+            (report.kind, transition)
+        {
+            self.account.on_fill(i, report.side, px, qty, fee);
+            self.counters.fills_since_rearm += 1;
         }
-        let _ = self.feedback.push(Feedback::Report(report));
+        self.account
+            .set_working(i, self.orders.working(report.instrument).notional);
+        if matches!(transition, Transition::Applied(_)) {
+            let _ = self.feedback.push(Feedback::Report(report));
+        }
     }
 }
 
@@ -305,9 +402,42 @@ impl Stage for RiskStage {
         if let Some(journal) = &self.journal {
             report_journal("output", &journal.counters, out);
         }
-        for (i, p) in self.positions.iter().enumerate() {
+        out(Metric::counter(
+            "orders_duplicate_fills",
+            MetricLabel::None,
+            o.duplicate_fills,
+        ));
+        out(Metric::counter(
+            "kill_cancels",
+            MetricLabel::None,
+            c.kill_cancels,
+        ));
+        let a = &self.account;
+        let scale = crate::risk::account::ACCOUNT_SCALE;
+        out(Metric::gauge(
+            "equity_micro",
+            MetricLabel::None,
+            micros(a.equity(), scale),
+        ));
+        out(Metric::gauge(
+            "drawdown_bps",
+            MetricLabel::None,
+            a.drawdown_bps(),
+        ));
+        out(Metric::gauge(
+            "gross_exposure_micro",
+            MetricLabel::None,
+            micros(a.gross_exposure(), scale),
+        ));
+        out(Metric::gauge(
+            "trading_mode",
+            MetricLabel::None,
+            self.kill.mode() as i64,
+        ));
+        for (i, acct) in a.instruments().iter().enumerate() {
+            let p = &acct.position;
             let label = MetricLabel::Instrument(InstrumentId(i as u16));
-            let unrealized = self.mark(i).map_or(0, |m| p.unrealized(m));
+            let unrealized = acct.unrealized();
             let (qty_scale, notional_scale) = self.scales.get(i).copied().unwrap_or_default();
             out(Metric::counter("fills", label, p.fills));
             let position = micros(i128::from(p.qty.0), qty_scale);
@@ -326,6 +456,11 @@ impl Stage for RiskStage {
 
     fn do_work(&mut self, _now: Nanos) -> usize {
         let mut work = 0;
+        let rearms = self.kill.rearms();
+        if rearms != self.rearms {
+            self.rearms = rearms;
+            self.counters.fills_since_rearm = 0;
+        }
         // Reports first: they free position room and working slots for the intents below.
         while work < EVENTS_PER_CALL && self.feedback.slots() > 0 {
             let Ok(report) = self.reports.pop() else {
@@ -346,7 +481,11 @@ impl Stage for RiskStage {
             }
             work += 1;
         }
-        work + self.apply_market_until(None)
+        work += self.apply_market_until(None);
+        if self.kill.mode() == TradingMode::Killed {
+            work += self.cancel_all();
+        }
+        work
     }
 }
 

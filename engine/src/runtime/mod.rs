@@ -22,6 +22,9 @@ use pulse_feeds::latency::LatencyCollector;
 use crate::config::{Config, SourceConfig};
 use crate::health::{Health, Transition};
 use crate::pipeline::{self, HotStage};
+use crate::risk::control::{control_path, Applied, ControlWatcher};
+use crate::risk::TradingMode;
+use crate::stats::reader::default_path;
 use crate::stats::{MetricsServer, StatsFile};
 use control::{Phase, RunControl};
 use monitor::{Monitor, MonitorParts};
@@ -125,6 +128,12 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
     let mut runners = assign(cfg, std::mem::take(&mut pipeline.stages))?;
     let mut monitor = start_monitor(cfg, &mut pipeline, &mut runners)?;
     let stats_file = monitor.stats().path().map(Path::to_path_buf);
+    let mut commands = ControlWatcher::new(control_path(
+        &cfg.metrics
+            .stats_file
+            .clone()
+            .unwrap_or_else(|| default_path(&cfg.engine.name)),
+    ));
     let control = Arc::new(RunControl::new(runners.len()));
     let started = Instant::now();
     let mut handles = Vec::with_capacity(runners.len());
@@ -135,7 +144,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
     let mut cause = None;
     let mut drain_mark: Option<(u64, Vec<u64>)> = None;
     let mut last_kill_check = Instant::now();
-    let mut kill_reported = false;
+    let mut mode = TradingMode::Armed;
     loop {
         std::thread::sleep(TICK);
         monitor.tick(false);
@@ -154,9 +163,25 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
                 }
             }
         }
-        if pipeline.kill.is_engaged() && !kill_reported {
-            kill_reported = true;
-            eprintln!("pulse: kill switch engaged: no new orders");
+        match commands.poll(&pipeline.kill, monitor.critical()) {
+            Some(Applied::Done(cmd, _)) => eprintln!("pulse: control: {}", cmd.name()),
+            Some(Applied::Refused(cmd, why)) => {
+                eprintln!("pulse: control: {} refused: {why}", cmd.name())
+            }
+            Some(Applied::Unknown(text)) => {
+                eprintln!("pulse: control: unknown command {text:?} ignored")
+            }
+            None => {}
+        }
+        let now_mode = pipeline.kill.mode();
+        if now_mode != mode {
+            let what = match now_mode {
+                TradingMode::Killed => "kill switch engaged: no new orders, open orders cancelled",
+                TradingMode::ReduceOnly => "reduce-only: only orders that reduce a position",
+                TradingMode::Armed => "re-armed: trading resumes",
+            };
+            eprintln!("pulse: {what}");
+            mode = now_mode;
         }
         match control.phase() {
             Phase::Running => {

@@ -17,14 +17,6 @@ use crate::stats::{LatencySummary, MetricsServer, StatsFile};
 /// How often percentiles, heartbeat and health are published.
 pub const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
-/// Rejections that mean a strategy tried to pass a limit (health: risk breach).
-const BREACHES: [RejectReason; 4] = [
-    RejectReason::MaxOrderQty,
-    RejectReason::MaxOrderNotional,
-    RejectReason::PositionLimit,
-    RejectReason::PriceCollar,
-];
-
 /// Record kinds of the events stream (operational, wall-clock: not part of replay).
 pub mod event_kind {
     /// A run begins. Payload: start time (unix ns) u64, pid u32, reserved u32.
@@ -103,6 +95,14 @@ impl Monitor {
         }
     }
 
+    /// Health is critical or worse (a re-arm must wait for its cause to be fixed).
+    pub fn critical(&self) -> bool {
+        matches!(
+            self.health.state(),
+            Health::Critical | Health::EmergencyStop
+        )
+    }
+
     pub fn stats(&self) -> &Arc<StatsFile> {
         &self.stats
     }
@@ -156,9 +156,11 @@ impl Monitor {
             .iter()
             .filter(|m| m.name == "risk_rejected")
             .filter(|m| {
-                m.label
-                    .as_ref()
-                    .is_some_and(|(_, v)| BREACHES.iter().any(|r| r.name() == v))
+                m.label.as_ref().is_some_and(|(_, v)| {
+                    RejectReason::ALL
+                        .iter()
+                        .any(|r| r.is_breach() && r.name() == v)
+                })
             })
             .map(|m| m.value.max(0) as u64)
             .sum();

@@ -15,7 +15,7 @@ use crate::agents::regime::{RegimeClassifier, RegimeParams, REGIMES};
 use crate::agents::rules::{self, AgentParams};
 use crate::agents::{AgentKind, MarketView, Signal, AGENTS};
 use crate::indicators::{Feature, IndicatorConfig, IndicatorSet, FEATURES};
-use crate::intent::{Feedback, OrderIntent};
+use crate::intent::{Feedback, OrderIntent, Origin};
 use crate::outside::OutsideScores;
 use crate::policy::{Action, PolicyNetwork};
 use crate::strategy::taker::{Taker, TakerParams};
@@ -130,14 +130,24 @@ impl EnsembleStrategy {
             }
         }
         let weights = self.meta.weights(regime);
-        let Some(Decision { side, .. }) = aggregate(&signals, &weights, self.min_confidence) else {
+        let Some(Decision {
+            side,
+            confidence,
+            lead,
+            ..
+        }) = aggregate(&signals, &weights, self.min_confidence)
+        else {
             if signals.iter().any(Option::is_some) {
                 self.counters.below_confidence += 1;
             }
             return None;
         };
         self.counters.decisions += 1;
-        let intent = self.taker.order(top, side, self.taker.order_qty())?;
+        let mut intent = self.taker.order(top, side, self.taker.order_qty())?;
+        // In [min_confidence, 1] by the aggregator; to the nearest bps.
+        intent.confidence_bps = (confidence * 10_000.0).round().clamp(0.0, 10_000.0) as u16;
+        intent.vol_bps = view.vol_bps.clamp(0.0, f64::from(u32::MAX)) as u32;
+        intent.origin = lead.map_or(Origin::Rule, Origin::Agent);
         self.counters.intents += 1;
         Some(intent)
     }

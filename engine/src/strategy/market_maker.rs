@@ -36,7 +36,7 @@ use pulse_feeds::event::{BookState, BookTop, EventMeta, MarketEvent};
 use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
 use pulse_gateways::order::{ClientOrderId, ExecKind, TimeInForce};
 
-use crate::intent::{CancelIntent, Feedback, Intent, Intents, OrderIntent};
+use crate::intent::{CancelIntent, Feedback, Intent, Intents, OrderIntent, Origin};
 use crate::risk::RejectReason;
 
 /// Quotes tracked at once, both sides: a live one per side and those being cancelled.
@@ -244,6 +244,9 @@ impl MarketMaker {
             qty: Qty(qty),
             tif: TimeInForce::PostOnly,
             tag,
+            confidence_bps: 10_000,
+            vol_bps: 0,
+            origin: Origin::Rule,
         };
         if !out.push(Intent::New(intent)) {
             return;

@@ -7,7 +7,7 @@ use pulse_feeds::event::BookTop;
 use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
 use pulse_gateways::order::{ExecKind, TimeInForce};
 
-use crate::intent::{Feedback, OrderIntent};
+use crate::intent::{Feedback, OrderIntent, Origin};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TakerParams {
@@ -87,6 +87,9 @@ impl Taker {
             tif: TimeInForce::Ioc,
             // One order works at a time: the verdict needs no tag to be matched.
             tag: 0,
+            confidence_bps: 10_000,
+            vol_bps: 0,
+            origin: Origin::Rule,
         })
     }
 

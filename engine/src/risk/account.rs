@@ -1,0 +1,262 @@
+//! The account: each instrument's position and PnL, and the portfolio's equity, high-water
+//! mark, drawdown, day's PnL, gross position exposure and committed capital, all kept up to
+//! date incrementally so that every check reads them in O(1).
+//!
+//! Money of one instrument is exact at its notional scale (price scale + quantity scale);
+//! portfolio totals are in the account currency at [`ACCOUNT_SCALE`] decimals, converted
+//! exactly when the notional scale is at most that (every bundled instrument), truncated
+//! otherwise. Every instrument is taken to be quoted in the account currency (USDT for the
+//! bundled captures); there is no FX conversion.
+
+use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::num::{Nanos, Px, Qty, Side};
+
+use crate::risk::position::Position;
+
+/// Decimals of every portfolio amount (capital, equity, exposure, limits).
+pub const ACCOUNT_SCALE: u32 = 12;
+const DAY_NS: u64 = 86_400 * 1_000_000_000;
+
+/// Converts one instrument's notional-scale amounts to the account scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Money {
+    mul: i128,
+    div: i128,
+}
+
+impl Money {
+    fn new(notional_scale: u32) -> Money {
+        if notional_scale <= ACCOUNT_SCALE {
+            Money {
+                mul: 10i128.pow(ACCOUNT_SCALE - notional_scale),
+                div: 1,
+            }
+        } else {
+            Money {
+                mul: 1,
+                div: 10i128.pow((notional_scale - ACCOUNT_SCALE).min(38)),
+            }
+        }
+    }
+
+    fn to_account(self, amount: i128) -> i128 {
+        amount.saturating_mul(self.mul) / self.div
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstrumentAccount {
+    pub position: Position,
+    /// The last mid price: the mark for unrealized PnL and the price of exposure.
+    pub mark: Option<Px>,
+    money: Money,
+    /// This instrument's part of each total, as last added to it.
+    pnl_term: i128,
+    exposure_term: i128,
+    working_term: i128,
+}
+
+impl InstrumentAccount {
+    /// Realized + unrealized - fees at the notional scale.
+    pub fn pnl(&self) -> i128 {
+        let p = &self.position;
+        p.realized + self.mark.map_or(0, |m| p.unrealized(m)) - p.fees
+    }
+
+    pub fn unrealized(&self) -> i128 {
+        self.mark.map_or(0, |m| self.position.unrealized(m))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// What the account holds at start, at the account scale.
+    pub capital: i128,
+    instruments: Vec<InstrumentAccount>,
+    pnl: i128,
+    gross_exposure: i128,
+    working_notional: i128,
+    hwm: i128,
+    /// Market day (UTC) and the equity it began with.
+    day: Option<u64>,
+    day_start: i128,
+}
+
+impl Account {
+    pub fn new(capital: i128, instruments: &InstrumentRegistry) -> Account {
+        Account {
+            capital,
+            instruments: instruments
+                .iter()
+                .map(|i| InstrumentAccount {
+                    position: Position::default(),
+                    mark: None,
+                    money: Money::new(i.notional_scale()),
+                    pnl_term: 0,
+                    exposure_term: 0,
+                    working_term: 0,
+                })
+                .collect(),
+            pnl: 0,
+            gross_exposure: 0,
+            working_notional: 0,
+            hwm: capital,
+            day: None,
+            day_start: capital,
+        }
+    }
+
+    pub fn instrument(&self, i: usize) -> Option<&InstrumentAccount> {
+        self.instruments.get(i)
+    }
+
+    pub fn instruments(&self) -> &[InstrumentAccount] {
+        &self.instruments
+    }
+
+    /// Capital plus every instrument's PnL (fees taken off, open positions at their marks).
+    pub fn equity(&self) -> i128 {
+        self.capital + self.pnl
+    }
+
+    /// The highest equity seen.
+    pub fn high_water_mark(&self) -> i128 {
+        self.hwm
+    }
+
+    /// Drawdown from the high-water mark in basis points (10000 when nothing is left).
+    pub fn drawdown_bps(&self) -> i64 {
+        if self.hwm <= 0 {
+            return 10_000;
+        }
+        ((self.hwm - self.equity()).max(0) * 10_000 / self.hwm).min(10_000) as i64
+    }
+
+    /// Equity now minus equity at the start of the market day.
+    pub fn day_pnl(&self) -> i128 {
+        self.equity() - self.day_start
+    }
+
+    /// Sum over instruments of |position| at its mark.
+    pub fn gross_exposure(&self) -> i128 {
+        self.gross_exposure
+    }
+
+    /// Sum over working orders of leaves at their limit price.
+    pub fn working_notional(&self) -> i128 {
+        self.working_notional
+    }
+
+    /// `px * qty` of instrument `i` at the account scale.
+    pub fn notional(&self, i: usize, px: Px, qty: Qty) -> i128 {
+        self.instruments.get(i).map_or(0, |a| {
+            a.money
+                .to_account(i128::from(px.0) * i128::from(qty.0).abs())
+        })
+    }
+
+    /// This instrument's current exposure term (|position| at its mark).
+    pub fn exposure(&self, i: usize) -> i128 {
+        self.instruments.get(i).map_or(0, |a| a.exposure_term)
+    }
+
+    pub fn on_fill(&mut self, i: usize, side: Side, px: Px, qty: Qty, fee: i128) {
+        if let Some(a) = self.instruments.get_mut(i) {
+            a.position.apply_fill(side, px, qty, fee);
+            self.refresh(i);
+        }
+    }
+
+    /// A new mid price for instrument `i` at market time `now`; a new market day starts its
+    /// day's PnL from the equity it begins with.
+    pub fn on_mark(&mut self, i: usize, mark: Px, now: Nanos) {
+        let Some(a) = self.instruments.get_mut(i) else {
+            return;
+        };
+        a.mark = Some(mark);
+        self.refresh(i);
+        let day = now.0 / DAY_NS;
+        if self.day != Some(day) {
+            self.day = Some(day);
+            self.day_start = self.equity();
+        }
+    }
+
+    /// Instrument `i`'s working orders now total `notional` (its notional scale).
+    pub fn set_working(&mut self, i: usize, notional: i128) {
+        if let Some(a) = self.instruments.get_mut(i) {
+            let term = a.money.to_account(notional);
+            self.working_notional += term - a.working_term;
+            a.working_term = term;
+        }
+    }
+
+    fn refresh(&mut self, i: usize) {
+        let Some(a) = self.instruments.get_mut(i) else {
+            return;
+        };
+        let pnl = a.money.to_account(a.pnl());
+        let exposure = a.mark.map_or(0, |m| {
+            a.money
+                .to_account(i128::from(a.position.qty.0).abs() * i128::from(m.0))
+        });
+        self.pnl += pnl - a.pnl_term;
+        self.gross_exposure += exposure - a.exposure_term;
+        a.pnl_term = pnl;
+        a.exposure_term = exposure;
+        self.hwm = self.hwm.max(self.equity());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulse_feeds::instrument::Venue;
+
+    /// BTCUSDT-like: notional scale 10, so account amounts are notional * 100.
+    fn account(capital_usdt: i128) -> Account {
+        let mut reg = InstrumentRegistry::new();
+        reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
+            .unwrap();
+        Account::new(capital_usdt * 10i128.pow(ACCOUNT_SCALE), &reg)
+    }
+
+    const USDT: i128 = 1_000_000_000_000;
+
+    #[test]
+    fn equity_drawdown_and_the_day_follow_fills_and_marks() {
+        let mut a = account(1_000);
+        a.on_mark(0, Px(1_000_000), Nanos(5));
+        // Buy 0.5 BTC at 10,000 with a 1 USDT fee: equity 999.
+        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(50_000_000), 10i128.pow(10));
+        assert_eq!(a.equity(), 999 * USDT);
+        assert_eq!(a.gross_exposure(), 5_000 * USDT);
+        assert_eq!(a.high_water_mark(), 1_000 * USDT);
+        assert_eq!(a.drawdown_bps(), 10);
+        // The mark rises 1%: +50 USDT, a new high-water mark.
+        a.on_mark(0, Px(1_010_000), Nanos(6));
+        assert_eq!(a.equity(), 1_049 * USDT);
+        assert_eq!(a.high_water_mark(), 1_049 * USDT);
+        assert_eq!(a.drawdown_bps(), 0);
+        assert_eq!(a.day_pnl(), 49 * USDT);
+        // It falls 20%: -1,010 from the high: drawdown 96.28%.
+        a.on_mark(0, Px(808_000), Nanos(7));
+        assert_eq!(a.equity(), 39 * USDT);
+        assert_eq!(a.drawdown_bps(), (1_010 * 10_000 / 1_049) as i64);
+        // The next day starts its PnL from there.
+        a.on_mark(0, Px(808_000), Nanos(DAY_NS + 1));
+        assert_eq!(a.day_pnl(), 0);
+        a.set_working(0, 123 * 10i128.pow(10));
+        a.set_working(0, 100 * 10i128.pow(10));
+        assert_eq!(a.working_notional(), 100 * USDT);
+        assert_eq!(a.notional(0, Px(1_000_000), Qty(-1_000_000)), 100 * USDT);
+    }
+
+    #[test]
+    fn finer_notional_scales_are_truncated_into_the_account_scale() {
+        let m = Money::new(16);
+        assert_eq!(m.to_account(123_456_789), 12_345);
+        assert_eq!(Money::new(12).to_account(7), 7);
+        assert_eq!(Money::new(0).to_account(7), 7 * USDT);
+    }
+}
