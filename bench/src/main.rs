@@ -10,6 +10,8 @@ mod parse;
 mod plot;
 mod report;
 mod ring;
+mod risk;
+mod risk_cases;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +29,9 @@ enum Scenario {
     Journal,
     /// Per-update latency of real depth updates: Pulse's tick-indexed L2Book, a BTreeMap book.
     Book,
+    /// Per-intent latency of the full pre-trade check chain, approve and reject paths, beside
+    /// the clock's own floor.
+    Risk,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -79,6 +84,13 @@ fn main() -> ExitCode {
             Ok(results) => ("book", results, &cores[..1]),
             Err(e) => {
                 eprintln!("pulse-bench book: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Scenario::Risk => match risk::run(duration, cores[0]) {
+            Ok(results) => ("risk", results, &cores[..1]),
+            Err(e) => {
+                eprintln!("pulse-bench risk: {e:#}");
                 return ExitCode::FAILURE;
             }
         },

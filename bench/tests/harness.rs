@@ -117,6 +117,25 @@ fn book_prints_the_documented_json_object() {
 }
 
 #[test]
+fn risk_prints_the_documented_json_object() {
+    let v = run_json(&["risk", "--duration", "0.05"], &[]);
+    assert_eq!(v["scenario"], "risk");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(
+        cases(results),
+        [
+            ("approve", "pulse"),
+            ("reject_first", "pulse"),
+            ("reject_last", "pulse"),
+            ("empty", "clock_floor")
+        ]
+    );
+    for r in results {
+        assert_distribution(r, 4_096);
+    }
+}
+
+#[test]
 fn plot_writes_one_curve_per_result_into_an_svg() {
     let dir = std::env::temp_dir().join(format!("pulse-bench-plot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

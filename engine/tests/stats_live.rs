@@ -1,7 +1,7 @@
 //! Monitoring a running engine from outside: `pulse stats --once --json` in another process and
 //! Prometheus text over loopback, while `pulse run` replays the demo at recorded speed.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::demo_config;
+use common::{demo_config, stderr_lines};
 
 struct Engine {
     child: Child,
@@ -66,13 +66,7 @@ fn stats_and_prometheus_see_a_running_engine() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = stderr_lines(&mut child);
     let engine = Engine { child, stderr: rx };
 
     // The engine says where Prometheus listens.

@@ -128,6 +128,15 @@ impl BookTop {
         }
     }
 
+    /// A book of one level a side: the touch.
+    pub fn with_touch(meta: EventMeta, state: BookState, bid: Level, ask: Level) -> BookTop {
+        let mut top = BookTop::empty(meta, state);
+        top.bids[0] = bid;
+        top.asks[0] = ask;
+        (top.bid_levels, top.ask_levels) = (1, 1);
+        top
+    }
+
     pub fn bids(&self) -> &[Level] {
         &self.bids[..self.bid_levels as usize]
     }

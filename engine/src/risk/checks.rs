@@ -352,18 +352,11 @@ mod tests {
             recv_ts: Nanos(ts),
             ..EventMeta::default()
         };
-        let mut top = BookTop::empty(meta, state);
-        top.bids[0] = Level {
-            px: Px(bid),
+        let level = |px| Level {
+            px: Px(px),
             qty: Qty(100_000_000),
         };
-        top.asks[0] = Level {
-            px: Px(ask),
-            qty: Qty(100_000_000),
-        };
-        top.bid_levels = 1;
-        top.ask_levels = 1;
-        top
+        BookTop::with_touch(meta, state, level(bid), level(ask))
     }
 
     fn intent(side: Side, px: i64, qty: i64, ts: u64) -> OrderIntent {

@@ -15,7 +15,7 @@
 
 use pulse_feeds::num::{Px, Qty};
 
-use crate::risk::account::Account;
+use crate::risk::account::{div, Account};
 
 /// Basis points: 10,000 = 1.
 pub const BPS: i128 = 10_000;
@@ -62,8 +62,8 @@ impl Sizing {
                 let p = i128::from(confidence_bps.min(10_000));
                 let b = i128::from(payoff_bps.max(1));
                 // f = p - (1 - p) / b, all in bps.
-                let f = (p - (BPS - p) * BPS / b).clamp(0, i128::from(cap_bps));
-                Some(equity * f / BPS)
+                let f = (p - div((BPS - p) * BPS, b)).clamp(0, i128::from(cap_bps));
+                Some(div(equity * f, BPS))
             }
             Sizing::FixedFractional {
                 fraction_bps,
@@ -73,7 +73,7 @@ impl Sizing {
                 let vol = i128::from(vol_bps.max(min_vol_bps).max(1));
                 let stop = i128::from(stop_vols_centi.max(1)) * vol;
                 // risk / (stop fraction): fraction * equity * 100 * BPS / (stop_centi * vol).
-                Some(equity * i128::from(fraction_bps) * 100 / stop)
+                Some(div(equity * i128::from(fraction_bps) * 100, stop))
             }
         }
     }
@@ -98,7 +98,7 @@ impl Sizing {
         if per_lot <= 0 || lot.0 <= 0 {
             return Qty(0);
         }
-        let lots = (notional / per_lot).min(i128::from(i64::MAX / lot.0)) as i64;
+        let lots = div(notional, per_lot).min(i128::from(i64::MAX / lot.0)) as i64;
         Qty(wanted.0.min(lots * lot.0))
     }
 }

@@ -408,18 +408,11 @@ mod tests {
             recv_ts: Nanos(ts),
             ..EventMeta::default()
         };
-        let mut top = BookTop::empty(meta, state);
-        top.bids[0] = Level {
-            px: Px(bid.0),
-            qty: Qty(bid.1),
+        let level = |(px, qty)| Level {
+            px: Px(px),
+            qty: Qty(qty),
         };
-        top.asks[0] = Level {
-            px: Px(ask.0),
-            qty: Qty(ask.1),
-        };
-        top.bid_levels = 1;
-        top.ask_levels = 1;
-        MarketEvent::Book(top)
+        MarketEvent::Book(BookTop::with_touch(meta, state, level(bid), level(ask)))
     }
 
     fn live(bid: (i64, i64), ask: (i64, i64), ts: u64) -> MarketEvent {

@@ -13,33 +13,50 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The demo config rewritten to run anywhere: the bundled capture by absolute path, replayed at
+/// The book-imbalance config (`configs/imbalance.toml`, whose figures these tests pin)
+/// rewritten to run anywhere: see [`repo_config`].
+pub fn demo_config(dir: &Path, speed: Option<&str>, extra: &[(&str, &str)]) -> PathBuf {
+    repo_config("imbalance.toml", dir, speed, extra)
+}
+
+/// `configs/<file>` rewritten to run anywhere: its capture by absolute path, replayed at
 /// `speed` (as recorded: "1"; `None` as fast as possible), and a kill file inside `dir` that
 /// never exists. `extra` pairs are further replacements, each of which must apply.
-pub fn demo_config(dir: &Path, speed: Option<&str>, extra: &[(&str, &str)]) -> PathBuf {
-    let demo = std::fs::read_to_string(repo_root().join("configs/imbalance.toml")).unwrap();
-    let capture = repo_root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let source = match speed {
-        Some(speed) => format!(
-            "path = {:?}\nspeed = \"{speed}\"",
-            capture.display().to_string()
-        ),
-        None => format!("path = {:?}", capture.display().to_string()),
+pub fn repo_config(file: &str, dir: &Path, speed: Option<&str>, extra: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(repo_root().join("configs").join(file)).unwrap();
+    let data = repo_root().join("data");
+    let line_starting = |text: &str, start: &str| {
+        let found: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with(start))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(found.len(), 1, "one line starting {start:?}");
+        found[0].clone()
     };
-    let mut text = replace_once(
-        &demo,
-        "path = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"",
-        &source,
-    );
+    let path_line = line_starting(&text, "path = \"../data/");
+    let capture = path_line
+        .trim_start_matches("path = \"../data/")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let capture = data.join(capture).display().to_string();
+    let source = match speed {
+        Some(speed) => format!("path = {capture:?}\nspeed = \"{speed}\""),
+        None => format!("path = {capture:?}"),
+    };
+    text = replace_once(&text, &path_line, &source);
+    let kill_line = line_starting(&text, "kill_switch_file = ");
     text = replace_once(
         &text,
-        "kill_switch_file = \"/tmp/pulse-imbalance.kill\"",
+        &kill_line,
         &format!("kill_switch_file = {:?}", dir.join("never.kill")),
     );
     for (from, to) in extra {
         text = replace_once(&text, from, to);
     }
-    let path = dir.join("demo.toml");
+    let path = dir.join(file);
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -159,4 +176,18 @@ pub fn check_config(dir: &Path, name: &str, text: &str) -> (Option<i32>, String)
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The lines a child writes to stderr, as they come, through a channel (the child must have
+/// been spawned with a piped stderr).
+pub fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().expect("a piped stderr");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
 }
