@@ -44,9 +44,14 @@
 //!                              8 instrument u16 | 10 side u8
 //!                             11 origin u8 (0 the strategy, 1 the kill switch) | 12 reserved [u8; 4]
 //!                             16 reserved u64
+//! ACCOUNT  (0x0107) 32 bytes   0 instrument u16 | 2 reserved [u8; 6]
+//!                              8 position i64 (quantity scale)
+//!                             16 cost basis i128 (notional scale)
 //! ```
 //!
-//! A cancel intent is followed by its DECISION; an accepted one by the CANCEL sent to the
+//! Each session begins, after its SESSION record, with one ACCOUNT record per instrument: the
+//! position reconciled with the venue at start. Orders the venue still held then follow as
+//! ORDER records. A cancel intent is followed by its DECISION; an accepted one by the CANCEL sent to the
 //! gateway, journaled before it is sent.
 
 use pulse_feeds::metrics::JournalCounters;
@@ -68,6 +73,7 @@ pub mod kind {
     pub const REPORT: u16 = 0x0104;
     pub const CANCEL_INTENT: u16 = 0x0105;
     pub const CANCEL: u16 = 0x0106;
+    pub const ACCOUNT: u16 = 0x0107;
 }
 
 pub const INTENT_LEN: usize = 40;
@@ -76,6 +82,7 @@ pub const ORDER_LEN: usize = 32;
 pub const REPORT_LEN: usize = 72;
 pub const CANCEL_INTENT_LEN: usize = 24;
 pub const CANCEL_LEN: usize = 24;
+pub const ACCOUNT_LEN: usize = 32;
 
 /// The risk stage's end of the output stream.
 pub struct OutputJournal {
@@ -152,6 +159,15 @@ impl OutputJournal {
         p[10] = side_code(cancel.side);
         p[11] = u8::from(by_kill);
         self.write(kind::CANCEL, cancel.meta.recv_ts, &p);
+    }
+
+    /// Journals an instrument's position as adopted at start.
+    pub fn account(&mut self, instrument: InstrumentId, qty: Qty, cost: i128) {
+        let mut p = [0u8; ACCOUNT_LEN];
+        p[0..2].copy_from_slice(&instrument.0.to_le_bytes());
+        p[8..16].copy_from_slice(&qty.0.to_le_bytes());
+        p[16..32].copy_from_slice(&cost.to_le_bytes());
+        self.write(kind::ACCOUNT, Nanos(0), &p);
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {

@@ -144,6 +144,7 @@ pub fn kind_name(stream: &str, kind: u16) -> String {
         ("output", out_kind::REPORT) => "report",
         ("output", out_kind::CANCEL_INTENT) => "cancel_intent",
         ("output", out_kind::CANCEL) => "cancel",
+        ("output", out_kind::ACCOUNT) => "account",
         (EVENTS_STREAM, event_kind::HEALTH) => "health",
         _ => return format!("kind_{kind:#06x}"),
     };
@@ -216,6 +217,11 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             "instrument": u16::from_le_bytes([p[8], p[9]]),
             "tag": u32_at(p, 12),
             "cancel_client_id": u64_at(p, 16),
+        }),
+        ("output", out_kind::ACCOUNT) if fixed(decisions::ACCOUNT_LEN) => json!({
+            "instrument": u16::from_le_bytes([p[0], p[1]]),
+            "position": i64_at(p, 8),
+            "cost": i128::from_le_bytes(p[16..32].try_into().unwrap_or([0; 16])).to_string(),
         }),
         ("output", out_kind::CANCEL) if fixed(decisions::CANCEL_LEN) => json!({
             "client_id": u64_at(p, 0),

@@ -35,6 +35,7 @@ use crate::live_source::{build_feed, LiveRings};
 use crate::outside::{self, OutsideScores, SignalTail};
 use crate::policy::PolicyNetwork;
 use crate::risk::checks::RiskChecks;
+use crate::risk::reconcile::{self, Reconciliation};
 use crate::risk::stage::{RiskRings, RiskStage};
 use crate::risk::KillSwitch;
 use crate::strategy::ensemble::EnsembleStrategy;
@@ -141,6 +142,8 @@ pub struct Pipeline {
     pub journals: Vec<(&'static str, JournalService)>,
     /// The live outside-signal reader, if one runs; it stops when dropped.
     pub signal_tail: Option<SignalTail>,
+    /// Startup reconciliation with the venue.
+    pub reconciliation: Reconciliation,
 }
 
 /// The configured strategy, with its policy network loaded when it has one.
@@ -258,6 +261,12 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         ),
         None => None,
     };
+    // What the account held when the journal's last session stopped: read before this run's
+    // session begins, for startup reconciliation.
+    let expected = match &cfg.journal {
+        Some(j) => reconcile::expected_from_journal(&j.dir, instruments.len())?,
+        None => None,
+    };
     let output_journal = match &cfg.journal {
         Some(j) => Some(
             OutputJournal::start(open_stream(j, decisions::STREAM, &mut journals)?, Nanos(0))
@@ -345,19 +354,28 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         probe("risk"),
         client_epoch,
     );
-    let risk = match output_journal {
+    let mut risk = match output_journal {
         Some(journal) => risk.with_journal(journal),
         None => risk,
     };
     let GatewayConfig::Sim(sim) = &cfg.gateway;
+    let venue = SimVenue::new(
+        instruments.len(),
+        Fees {
+            maker_ppm: sim.maker_fee_ppm,
+            taker_ppm: sim.taker_fee_ppm,
+        },
+    );
+    // Before any strategy runs: the venue's account becomes risk's, and a difference from the
+    // journal halts trading until an operator re-arms.
+    let account = venue.account();
+    let reconciliation = reconcile::reconcile(expected.as_ref(), &account);
+    risk.adopt(&account, expected.as_ref());
+    if reconciliation.halts() {
+        kill.engage();
+    }
     let gateway = SimGatewayStage::new(
-        SimVenue::new(
-            instruments.len(),
-            Fees {
-                maker_ppm: sim.maker_fee_ppm,
-                taker_ppm: sim.taker_fee_ppm,
-            },
-        ),
+        venue,
         book_gateway_rx,
         order_rx,
         report_tx,
@@ -378,5 +396,6 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         latency,
         journals,
         signal_tail,
+        reconciliation,
     })
 }

@@ -163,6 +163,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
             }
         }
     }
+    let _ = writeln!(s, "reconcile {}", outcome.reconciliation);
     let _ = writeln!(
         s,
         "latency   ns from ingress to the end of each stage (hdrhistogram)"

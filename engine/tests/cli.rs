@@ -641,7 +641,7 @@ fn malformed_lines_are_counted_logged_once_and_skipped() {
     assert_input_line(&clean_summary, REAL_LINES, REAL_LINES, EVENTS_REAL);
     assert_eq!(summary_line(&clean_summary, "skipped "), "skipped   none");
     assert_eq!(summary_line(&clean_summary, "sync "), SYNC_REAL);
-    assert_eq!(decisions(&clean_summary).len(), 9, "{clean_summary}");
+    assert_eq!(decisions(&clean_summary).len(), 10, "{clean_summary}");
 
     let kinds = bad_kinds();
     let bad_total: usize = kinds.iter().map(|k| k.lines.len()).sum();
@@ -703,6 +703,7 @@ fn empty_capture_runs_to_an_empty_summary() {
             "position  BTCUSDT: 0 fills, bought 0.00000000 sold 0.00000000, position 0.00000000 (avg -), realized 0.0000000000 unrealized 0.0000000000 fees 0.0000000000 => net 0.0000000000",
             "account   equity 10000.00 of capital 10000.00, high-water mark 10000.00, drawdown 0.00%, day 0.00, gross exposure 0.00; armed at the end",
             "venue     simulated: 0 orders, 0 fills (0 maker), 0 expired (IOC rest), 0 rejected, 0 cancelled (0 too late), 0 resting at the end",
+            "reconcile first session: venue flat, 0 open order(s)",
         ]
     );
 }

@@ -68,8 +68,25 @@ struct Resting {
     ahead: Option<i64>,
 }
 
+/// One of our orders resting on the venue, as the venue reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenOrder {
+    pub order: Order,
+    pub leaves: Qty,
+}
+
+/// What the venue holds for the account: its net position per instrument (by index) and the
+/// orders still working. What startup reconciliation compares the engine's books with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VenueAccount {
+    pub positions: Vec<Qty>,
+    pub open: Vec<OpenOrder>,
+}
+
 pub struct SimVenue {
     books: Vec<Option<BookTop>>,
+    /// Net filled quantity per instrument: the venue's side of the account.
+    positions: Vec<i64>,
     /// Fixed slots: no allocation after start.
     resting: Vec<Option<Resting>>,
     fees: Fees,
@@ -81,10 +98,27 @@ impl SimVenue {
     pub fn new(instruments: usize, fees: Fees) -> SimVenue {
         SimVenue {
             books: vec![None; instruments],
+            positions: vec![0; instruments],
             resting: vec![None; MAX_RESTING],
             fees,
             next_trade_id: 1,
             counters: SimCounters::default(),
+        }
+    }
+
+    /// The account as the venue sees it: positions and open orders.
+    pub fn account(&self) -> VenueAccount {
+        VenueAccount {
+            positions: self.positions.iter().map(|&q| Qty(q)).collect(),
+            open: self
+                .resting
+                .iter()
+                .flatten()
+                .map(|r| OpenOrder {
+                    order: r.order,
+                    leaves: Qty(r.leaves),
+                })
+                .collect(),
         }
     }
 
@@ -199,6 +233,9 @@ impl SimVenue {
                 self.fees.taker_ppm,
                 Liquidity::Taker,
             );
+            if let Some(p) = self.positions.get_mut(order.instrument.0 as usize) {
+                *p += order.side.sign() * take;
+            }
             emit(report(fill, Qty(leaves)));
         }
         if leaves == 0 {
@@ -327,6 +364,9 @@ impl SimVenue {
             return;
         };
         rest.leaves -= qty;
+        if let Some(p) = self.positions.get_mut(rest.order.instrument.0 as usize) {
+            *p += rest.order.side.sign() * qty;
+        }
         let kind = fill_kind(
             &mut self.next_trade_id,
             &mut self.counters,
@@ -728,6 +768,15 @@ mod tests {
             Some((Qty(2), Some(Qty(0))))
         );
         assert_eq!(v.resting(), 2);
+        // The venue's side of the account: 5 bought, two orders working (1 and 2 left).
+        let account = v.account();
+        assert_eq!(account.positions, [Qty(5)]);
+        let open: Vec<(u64, i64)> = account
+            .open
+            .iter()
+            .map(|o| (o.order.client_id.0, o.leaves.0))
+            .collect();
+        assert_eq!(open, [(2, 1), (3, 2)]);
     }
 
     #[test]

@@ -175,6 +175,16 @@ impl Account {
         self.instruments.get(i).map_or(0, |a| a.exposure_term)
     }
 
+    /// Takes a position as the venue reports it at start, with its cost basis (notional
+    /// scale): what the account holds before any fill of this run.
+    pub fn adopt(&mut self, i: usize, qty: Qty, cost: i128) {
+        if let Some(a) = self.instruments.get_mut(i) {
+            a.position.qty = qty;
+            a.position.cost = cost;
+            self.refresh(i);
+        }
+    }
+
     pub fn on_fill(&mut self, i: usize, side: Side, px: Px, qty: Qty, fee: i128) {
         if let Some(a) = self.instruments.get_mut(i) {
             a.position.apply_fill(side, px, qty, fee);

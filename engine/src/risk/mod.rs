@@ -6,6 +6,7 @@ pub mod checks;
 pub mod control;
 pub mod orders;
 pub mod position;
+pub mod reconcile;
 pub mod sizing;
 pub mod stage;
 pub mod throttle;

@@ -16,12 +16,14 @@ use pulse_feeds::metrics::{report_journal, Metric, MetricLabel, MetricSink};
 use pulse_feeds::num::{InstrumentId, Nanos, Px};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::order::{CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request};
+use pulse_gateways::sim::VenueAccount;
 
 use crate::decisions::OutputJournal;
 use crate::intent::{CancelIntent, Feedback, Intent, OrderIntent};
 use crate::risk::account::Account;
 use crate::risk::checks::{Context, Exposure, RiskChecks};
 use crate::risk::orders::{OrderState, OrderTable, Transition, WorkingOrder};
+use crate::risk::reconcile::Expected;
 use crate::risk::throttle::{MessageThrottle, RecentOrders};
 use crate::risk::{KillSwitch, RejectReason, TradingMode};
 
@@ -110,6 +112,51 @@ impl RiskStage {
             probe,
             journal: None,
             counters: RiskCounters::default(),
+        }
+    }
+
+    /// Startup reconciliation: takes the venue's positions and working orders as the account's,
+    /// and journals them (the session's ACCOUNT records, then ORDER records for the orders).
+    /// A position's cost basis comes from the journal when its quantity agrees with the
+    /// venue's, pro rata when it does not (zero without a journal position). Before any
+    /// intent: the strategies have not run yet.
+    pub fn adopt(&mut self, venue: &VenueAccount, expected: Option<&Expected>) {
+        for (i, &qty) in venue.positions.iter().enumerate() {
+            let journal = expected.and_then(|e| e.positions.get(i)).copied();
+            let cost = match journal {
+                Some(p) if p.qty == qty => p.cost,
+                Some(p) if p.qty.0 != 0 => p.cost * i128::from(qty.0) / i128::from(p.qty.0),
+                _ => 0,
+            };
+            self.account.adopt(i, qty, cost);
+            if let Some(journal) = &mut self.journal {
+                journal.account(InstrumentId(i as u16), qty, cost);
+            }
+        }
+        for o in &venue.open {
+            let order = o.order;
+            let tracked = self.orders.insert(WorkingOrder {
+                client_id: order.client_id,
+                instrument: order.instrument,
+                side: order.side,
+                px: order.px,
+                qty: o.leaves,
+                leaves: o.leaves,
+                state: OrderState::Acked,
+                cancel_pending: false,
+            });
+            if tracked {
+                self.next_client_id = self.next_client_id.max(order.client_id.0 + 1);
+                if let Some(journal) = &mut self.journal {
+                    journal.order(&Order {
+                        qty: o.leaves,
+                        ..order
+                    });
+                }
+            }
+            let i = order.instrument;
+            self.account
+                .set_working(i.0 as usize, self.orders.working(i).notional);
         }
     }
 

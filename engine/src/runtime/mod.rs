@@ -89,6 +89,8 @@ pub struct RunOutcome {
     pub journals: Vec<(&'static str, anyhow::Result<()>)>,
     /// Where the stats file was, if it was shared.
     pub stats_file: Option<PathBuf>,
+    /// Startup reconciliation with the venue, for the operator.
+    pub reconciliation: String,
 }
 
 impl RunOutcome {
@@ -124,6 +126,10 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
         .is_some_and(|p| p.exists())
     {
         pipeline.kill.engage();
+    }
+    let reconciliation = pipeline.reconciliation.describe(&pipeline.instruments);
+    if pipeline.reconciliation.halts() {
+        eprintln!("pulse: reconcile: {reconciliation}");
     }
     let mut runners = assign(cfg, std::mem::take(&mut pipeline.stages))?;
     let mut monitor = start_monitor(cfg, &mut pipeline, &mut runners)?;
@@ -246,6 +252,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
         events_refused: report.events_refused,
         journals: report.journals,
         stats_file,
+        reconciliation,
     })
 }
 
