@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 mod common;
 
-use common::{demo_config, journal_records, written_segments, RecordBytes};
+use common::{demo_config, journal_records, run_journaled, written_segments, RecordBytes};
 
 struct Scratch(PathBuf);
 
@@ -42,15 +42,7 @@ fn pulse(args: &[&str]) -> Output {
 }
 
 fn run(config: &Path, journal: &Path, name: &str) {
-    pulse(&[
-        "run",
-        "--config",
-        config.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-        "--name",
-        &format!("{name}-{}", std::process::id()),
-    ]);
+    run_journaled(config, journal, name);
 }
 
 fn replay(config: &Path, input: &Path, journal: &Path) -> String {

@@ -5,28 +5,7 @@
 
 mod common;
 
-use common::{journal_records, line, pulse, repo_config};
-
-fn run(config: &std::path::Path, journal: &std::path::Path, name: &str) -> (String, String) {
-    let out = pulse(&[
-        "run",
-        "--config",
-        config.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-        "--name",
-        &format!("{name}-{}", std::process::id()),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use common::{journal_records, line, repo_config, run_journaled as run};
 
 const ACCOUNT: u16 = 0x0107;
 

@@ -191,3 +191,26 @@ pub fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receive
     });
     rx
 }
+
+/// `pulse run --config CONFIG --journal JOURNAL --name NAME-<pid>`, which must succeed:
+/// its stdout (the summary) and stderr.
+pub fn run_journaled(config: &Path, journal: &Path, name: &str) -> (String, String) {
+    let out = pulse(&[
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--name",
+        &format!("{name}-{}", std::process::id()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
