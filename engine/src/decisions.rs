@@ -30,8 +30,10 @@
 //! REPORT   (0x0104) 72 bytes   0 client order id u64
 //!                              8 instrument u16 | 10 side u8
 //!                             11 kind u8 (0 ack, 1 fill, 2 expired, 3 rejected,
-//!                                         4 cancelled, 5 cancel rejected)
-//!                             12 detail u8 (fill: 0 maker, 1 taker; rejected: VenueReject code)
+//!                                         4 cancelled, 5 cancel rejected,
+//!                                         6 outcome unknown, 7 status)
+//!                             12 detail u8 (fill: 0 maker, 1 taker; rejected: VenueReject code;
+//!                                           status: 0 working, 1 done, 2 not found)
 //!                             13 reserved [u8; 3]
 //!                             16 fill price i64 | 24 fill quantity i64
 //!                             32 fee i128 (at the notional scale)
@@ -40,6 +42,7 @@
 //! CANCEL_INTENT (0x0105) 24 bytes  0 intent number u64 (numbered with the intents)
 //!                              8 instrument u16 | 10 reserved u16 | 12 strategy tag u32
 //!                             16 client order id to cancel u64
+//! QUERY    (0x0108) 24 bytes   as CANCEL (origin 0): the status of an order in doubt
 //! CANCEL   (0x0106) 24 bytes   0 client order id u64
 //!                              8 instrument u16 | 10 side u8
 //!                             11 origin u8 (0 the strategy, 1 the kill switch) | 12 reserved [u8; 4]
@@ -56,7 +59,9 @@
 
 use pulse_feeds::metrics::JournalCounters;
 use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
-use pulse_gateways::order::{CancelOrder, ExecKind, ExecReport, Liquidity, Order, TimeInForce};
+use pulse_gateways::order::{
+    CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, TimeInForce,
+};
 use pulse_journal::{AppendError, Appender};
 
 use crate::intent::{CancelIntent, OrderIntent};
@@ -74,6 +79,7 @@ pub mod kind {
     pub const CANCEL_INTENT: u16 = 0x0105;
     pub const CANCEL: u16 = 0x0106;
     pub const ACCOUNT: u16 = 0x0107;
+    pub const QUERY: u16 = 0x0108;
 }
 
 pub const INTENT_LEN: usize = 40;
@@ -161,6 +167,15 @@ impl OutputJournal {
         self.write(kind::CANCEL, cancel.meta.recv_ts, &p);
     }
 
+    /// Journals a query about an order in doubt before it is handed to the gateway.
+    pub fn query(&mut self, query: &CancelOrder) {
+        let mut p = [0u8; CANCEL_LEN];
+        put_u64(&mut p, 0, query.client_id.0);
+        p[8..10].copy_from_slice(&query.instrument.0.to_le_bytes());
+        p[10] = side_code(query.side);
+        self.write(kind::QUERY, query.meta.recv_ts, &p);
+    }
+
     /// Journals an instrument's position as adopted at start.
     pub fn account(&mut self, instrument: InstrumentId, qty: Qty, cost: i128) {
         let mut p = [0u8; ACCOUNT_LEN];
@@ -226,6 +241,8 @@ impl OutputJournal {
             ExecKind::Rejected(why) => (3, why.code(), 0, 0, 0, 0),
             ExecKind::Cancelled => (4, 0, 0, 0, 0, 0),
             ExecKind::CancelRejected => (5, 0, 0, 0, 0, 0),
+            ExecKind::OutcomeUnknown => (6, 0, 0, 0, 0, 0),
+            ExecKind::Status(status) => (7, status_code(status), 0, 0, 0, 0),
         };
         p[11] = code;
         p[12] = detail;
@@ -271,6 +288,14 @@ fn put_order_fields(
     };
     p[at + 8..at + 16].copy_from_slice(&px.0.to_le_bytes());
     p[at + 16..at + 24].copy_from_slice(&qty.0.to_le_bytes());
+}
+
+fn status_code(status: OrderStatus) -> u8 {
+    match status {
+        OrderStatus::Working => 0,
+        OrderStatus::Done => 1,
+        OrderStatus::NotFound => 2,
+    }
 }
 
 fn side_code(side: Side) -> u8 {

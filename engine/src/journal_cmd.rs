@@ -145,6 +145,7 @@ pub fn kind_name(stream: &str, kind: u16) -> String {
         ("output", out_kind::CANCEL_INTENT) => "cancel_intent",
         ("output", out_kind::CANCEL) => "cancel",
         ("output", out_kind::ACCOUNT) => "account",
+        ("output", out_kind::QUERY) => "query",
         (EVENTS_STREAM, event_kind::HEALTH) => "health",
         _ => return format!("kind_{kind:#06x}"),
     };
@@ -223,6 +224,11 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             "position": i64_at(p, 8),
             "cost": i128::from_le_bytes(p[16..32].try_into().unwrap_or([0; 16])).to_string(),
         }),
+        ("output", out_kind::QUERY) if fixed(decisions::CANCEL_LEN) => json!({
+            "client_id": u64_at(p, 0),
+            "instrument": u16::from_le_bytes([p[8], p[9]]),
+            "side": side(p[10]),
+        }),
         ("output", out_kind::CANCEL) if fixed(decisions::CANCEL_LEN) => json!({
             "client_id": u64_at(p, 0),
             "instrument": u16::from_le_bytes([p[8], p[9]]),
@@ -255,6 +261,8 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
                 "rejected",
                 "cancelled",
                 "cancel_rejected",
+                "outcome_unknown",
+                "status",
             ]
             .get(p[11] as usize)
             .copied()
@@ -265,6 +273,10 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
                 3 => VenueReject::ALL
                     .get(p[12] as usize)
                     .map_or("unknown", |r| r.name()),
+                7 => ["working", "done", "not_found"]
+                    .get(p[12] as usize)
+                    .copied()
+                    .unwrap_or("unknown"),
                 _ => "",
             };
             let fee = i128::from_le_bytes(p[32..48].try_into().unwrap_or([0; 16]));

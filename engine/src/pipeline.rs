@@ -365,7 +365,8 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             maker_ppm: sim.maker_fee_ppm,
             taker_ppm: sim.taker_fee_ppm,
         },
-    );
+    )
+    .with_lost_responses(sim.lose_response_every);
     // Before any strategy runs: the venue's account becomes risk's, and a difference from the
     // journal halts trading until an operator re-arms.
     let account = venue.account();

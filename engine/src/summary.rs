@@ -150,7 +150,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 let c = &gw.venue().counters;
                 let _ = writeln!(
                     s,
-                    "venue     simulated: {} orders, {} fills ({} maker), {} expired (IOC rest), {} rejected, {} cancelled ({} too late), {} resting at the end",
+                    "venue     simulated: {} orders, {} fills ({} maker), {} expired (IOC rest), {} rejected, {} cancelled ({} too late), {} resting at the end; position {}",
                     c.orders,
                     c.fills,
                     c.maker_fills,
@@ -158,8 +158,16 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     c.rejects,
                     c.cancels,
                     c.cancel_rejects,
-                    gw.venue().resting()
+                    gw.venue().resting(),
+                    venue_positions(&gw.venue().account().positions, instruments)
                 );
+                if c.dropped_responses > 0 {
+                    let _ = writeln!(
+                        s,
+                        "          fault drill: {} order responses lost, {} queries answered",
+                        c.dropped_responses, c.queries
+                    );
+                }
             }
         }
     }
@@ -402,6 +410,13 @@ fn render_risk(
         money(a.gross_exposure()),
         risk.mode().name(),
     );
+    if o.outcome_unknown > 0 {
+        let _ = writeln!(
+            s,
+            "          {} orders with an unknown outcome: {} queried ({} answered after their own reports), {} never reached the venue; none resent",
+            o.outcome_unknown, c.queries, o.late_status, o.not_found
+        );
+    }
     if c.kill_cancels + c.resized + o.duplicate_fills > 0 {
         let _ = writeln!(
             s,
@@ -409,4 +424,17 @@ fn render_risk(
             c.kill_cancels, c.resized, o.duplicate_fills
         );
     }
+}
+
+/// Each instrument's position at the venue, by symbol.
+fn venue_positions(
+    positions: &[pulse_feeds::num::Qty],
+    instruments: &InstrumentRegistry,
+) -> String {
+    let each: Vec<String> = instruments
+        .iter()
+        .zip(positions)
+        .map(|(inst, q)| format!("{} {}", inst.symbol, Decimal::new(q.0, inst.qty_scale)))
+        .collect();
+    each.join(", ")
 }

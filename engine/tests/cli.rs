@@ -702,7 +702,7 @@ fn empty_capture_runs_to_an_empty_summary() {
             "orders    0 sent, 0 acked, 0 filled, 0 partially filled, 0 expired, 0 cancelled, 0 rejected by the venue, 0 illegal transitions; 0 working at the end",
             "position  BTCUSDT: 0 fills, bought 0.00000000 sold 0.00000000, position 0.00000000 (avg -), realized 0.0000000000 unrealized 0.0000000000 fees 0.0000000000 => net 0.0000000000",
             "account   equity 10000.00 of capital 10000.00, high-water mark 10000.00, drawdown 0.00%, day 0.00, gross exposure 0.00; armed at the end",
-            "venue     simulated: 0 orders, 0 fills (0 maker), 0 expired (IOC rest), 0 rejected, 0 cancelled (0 too late), 0 resting at the end",
+            "venue     simulated: 0 orders, 0 fills (0 maker), 0 expired (IOC rest), 0 rejected, 0 cancelled (0 too late), 0 resting at the end; position BTCUSDT 0.00000000",
             "reconcile first session: venue flat, 0 open order(s)",
         ]
     );

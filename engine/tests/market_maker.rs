@@ -5,17 +5,7 @@
 
 mod common;
 
-use common::{check_config, line, repo_root, run_twice_and_replay, RecordBytes};
-
-/// The number right before `word` in `line` ("245 fills" -> 245 for "fills").
-fn count_before(line: &str, word: &str) -> u64 {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    words
-        .windows(2)
-        .find(|w| w[1].trim_matches(|c| c == ',' || c == '(' || c == ')' || c == ';') == word)
-        .and_then(|w| w[0].trim_start_matches('(').parse().ok())
-        .unwrap_or_else(|| panic!("no count before {word:?} in {line:?}"))
-}
+use common::{check_config, count_before, line, repo_root, run_twice_and_replay, RecordBytes};
 
 const ORDER: u16 = 0x0103;
 const REPORT: u16 = 0x0104;

@@ -46,7 +46,8 @@ pub struct Order {
     pub tif: TimeInForce,
 }
 
-/// An approved cancel of a working order on its way to a gateway.
+/// An approved cancel of a working order on its way to a gateway; the same reference asks
+/// for a working order's status ([`Request::Query`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CancelOrder {
     /// The market event the cancel was decided on.
@@ -63,13 +64,16 @@ pub struct CancelOrder {
 pub enum Request {
     New(Order),
     Cancel(CancelOrder),
+    /// What became of an order whose outcome is unknown: answered with [`ExecKind::Status`].
+    /// Never a resend: an order in doubt may be working.
+    Query(CancelOrder),
 }
 
 impl Request {
     pub fn meta(&self) -> EventMeta {
         match self {
             Request::New(o) => o.meta,
-            Request::Cancel(c) => c.meta,
+            Request::Cancel(c) | Request::Query(c) => c.meta,
         }
     }
 }
@@ -137,6 +141,22 @@ pub enum ExecKind {
     /// A cancel the venue could not carry out: the order is no longer working there (filled,
     /// cancelled or never known). The order itself is unchanged by this report.
     CancelRejected,
+    /// The gateway could not learn what became of a new order (a timeout, a 5xx, a dropped
+    /// connection): it may or may not be working. Risk queries it; nothing is resent.
+    OutcomeUnknown,
+    /// The venue's answer to a query; `leaves` is what it still works.
+    Status(OrderStatus),
+}
+
+/// What a venue says of an order it was asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Working, with the report's `leaves` left; its fills were reported on their own.
+    Working,
+    /// Done at the venue (filled, cancelled or expired); its fills were reported on their own.
+    Done,
+    /// The venue never had it: it did not arrive.
+    NotFound,
 }
 
 /// Gateway → engine.

@@ -31,7 +31,8 @@ use pulse_feeds::event::{BookState, BookTop, EventMeta, MarketEvent, TradeEvent,
 use pulse_feeds::num::{Px, Qty, Side};
 
 use crate::order::{
-    CancelOrder, ExecKind, ExecReport, Liquidity, Order, Request, TimeInForce, VenueReject,
+    CancelOrder, ClientOrderId, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request,
+    TimeInForce, VenueReject,
 };
 
 /// The most reports one request can produce: ack, one fill per visible level, expiry.
@@ -51,7 +52,13 @@ pub struct SimCounters {
     pub expired: u64,
     pub cancels: u64,
     pub cancel_rejects: u64,
+    /// New-order responses dropped by the fault drill (the orders themselves went in).
+    pub dropped_responses: u64,
+    pub queries: u64,
 }
+
+/// Orders the venue remembers having accepted, for queries about orders no longer resting.
+const KNOWN_ORDERS: usize = 4096;
 
 /// Maker and taker fees in parts per million of notional.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,6 +96,11 @@ pub struct SimVenue {
     positions: Vec<i64>,
     /// Fixed slots: no allocation after start.
     resting: Vec<Option<Resting>>,
+    /// Ring of the last [`KNOWN_ORDERS`] client ids accepted.
+    known: Vec<ClientOrderId>,
+    next_known: usize,
+    /// Fault drill: every Nth new order's response is lost (0: never).
+    drop_response_every: u64,
     fees: Fees,
     next_trade_id: u64,
     pub counters: SimCounters,
@@ -100,10 +112,21 @@ impl SimVenue {
             books: vec![None; instruments],
             positions: vec![0; instruments],
             resting: vec![None; MAX_RESTING],
+            known: vec![ClientOrderId(0); KNOWN_ORDERS],
+            next_known: 0,
+            drop_response_every: 0,
             fees,
             next_trade_id: 1,
             counters: SimCounters::default(),
         }
+    }
+
+    /// Fault drill: the response to every `n`th new order is lost (the order itself goes in
+    /// and trades as usual), as a timeout or a 5xx after the venue accepted it would lose it:
+    /// the gateway reports [`ExecKind::OutcomeUnknown`] instead of the ack or the rejection.
+    pub fn with_lost_responses(mut self, n: u64) -> SimVenue {
+        self.drop_response_every = n;
+        self
     }
 
     /// The account as the venue sees it: positions and open orders.
@@ -170,11 +193,43 @@ impl SimVenue {
         match request {
             Request::New(order) => self.place(order, emit),
             Request::Cancel(cancel) => self.cancel(cancel, emit),
+            Request::Query(query) => self.query(query, emit),
         }
+    }
+
+    /// Answers a query: working (with its leaves) while it rests, done once it has ended, not
+    /// found when it never arrived (or was rejected, which leaves nothing to query).
+    fn query(&mut self, query: &CancelOrder, mut emit: impl FnMut(ExecReport)) {
+        self.counters.queries += 1;
+        let id = query.client_id;
+        let resting = self
+            .resting
+            .iter()
+            .flatten()
+            .find(|r| r.order.client_id == id);
+        let (status, leaves) = match resting {
+            Some(r) => (OrderStatus::Working, r.leaves),
+            None if id.0 != 0 && self.known.contains(&id) => (OrderStatus::Done, 0),
+            None => (OrderStatus::NotFound, 0),
+        };
+        emit(ExecReport {
+            meta: query.meta,
+            client_id: id,
+            instrument: query.instrument,
+            side: query.side,
+            kind: ExecKind::Status(status),
+            leaves: Qty(leaves),
+            ts: query.meta.recv_ts,
+        });
     }
 
     fn place(&mut self, order: &Order, mut emit: impl FnMut(ExecReport)) {
         self.counters.orders += 1;
+        let lost = self.drop_response_every > 0
+            && self
+                .counters
+                .orders
+                .is_multiple_of(self.drop_response_every);
         let report = |kind, leaves| ExecReport {
             meta: order.meta,
             client_id: order.client_id,
@@ -201,12 +256,22 @@ impl SimVenue {
             }
             Some(Some(_)) => None,
         };
+        if lost {
+            self.counters.dropped_responses += 1;
+            emit(report(ExecKind::OutcomeUnknown, order.qty));
+        }
         if let Some(reason) = reject {
             self.counters.rejects += 1;
-            emit(report(ExecKind::Rejected(reason), Qty(0)));
+            if !lost {
+                emit(report(ExecKind::Rejected(reason), Qty(0)));
+            }
             return;
         }
-        emit(report(ExecKind::Ack, order.qty));
+        self.known[self.next_known] = order.client_id;
+        self.next_known = (self.next_known + 1) % KNOWN_ORDERS;
+        if !lost {
+            emit(report(ExecKind::Ack, order.qty));
+        }
         let Some(Some(top)) = self.books.get_mut(order.instrument.0 as usize) else {
             return;
         };
@@ -828,6 +893,46 @@ mod tests {
             market(&mut v, trade(Side::Sell, 80, 4, 53)),
             [(1, maker(80, 1, 1, 1), 1, 53)]
         );
+    }
+
+    #[test]
+    fn a_lost_response_hides_the_ack_not_the_order_and_a_query_finds_it() {
+        let mut v = venue_with_book().with_lost_responses(2);
+        let query = |v: &mut SimVenue, id| {
+            let mut out = Vec::new();
+            v.execute(
+                &Request::Query(CancelOrder {
+                    meta: EventMeta::default(),
+                    client_id: ClientOrderId(id),
+                    instrument: InstrumentId(0),
+                    side: Side::Buy,
+                }),
+                |r| out.push((r.kind, r.leaves.0)),
+            );
+            out
+        };
+        assert_eq!(run(&mut v, gtc(1, Side::Buy, 97, 3)), [(ExecKind::Ack, 3)]);
+        // The second order's ack is lost; it rests all the same.
+        assert_eq!(
+            run(&mut v, gtc(2, Side::Buy, 96, 4)),
+            [(ExecKind::OutcomeUnknown, 4)]
+        );
+        assert_eq!(v.resting(), 2);
+        assert_eq!(
+            query(&mut v, 2),
+            [(ExecKind::Status(OrderStatus::Working), 4)]
+        );
+        // An IOC whose response is lost still trades; asked after, it is done.
+        run(&mut v, order(3, Side::Buy, 100, 1));
+        let lost = run(&mut v, order(4, Side::Buy, 100, 1));
+        assert_eq!(lost[0], (ExecKind::OutcomeUnknown, 1));
+        assert!(matches!(lost[1].0, ExecKind::Fill { .. }));
+        assert_eq!(query(&mut v, 4), [(ExecKind::Status(OrderStatus::Done), 0)]);
+        assert_eq!(
+            query(&mut v, 99),
+            [(ExecKind::Status(OrderStatus::NotFound), 0)]
+        );
+        assert_eq!((v.counters.dropped_responses, v.counters.queries), (2, 3));
     }
 
     #[test]

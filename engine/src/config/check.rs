@@ -94,6 +94,10 @@ impl Checker<'_> {
         let gateway = GatewayConfig::Sim(SimConfig {
             taker_fee_ppm: self.fee("gateway.taker_fee_bps", &raw.gateway.taker_fee_bps)?,
             maker_fee_ppm: self.fee("gateway.maker_fee_bps", &raw.gateway.maker_fee_bps)?,
+            lose_response_every: match &raw.gateway.lose_response_every {
+                Some(v) => self.int("gateway.lose_response_every", v, 0, i64::MAX)? as u64,
+                None => 0,
+            },
         });
         let journal = self.journal(raw.journal.as_ref())?;
         let metrics = self.metrics(&raw.metrics)?;

@@ -271,4 +271,6 @@ pub enum GatewayConfig {
 pub struct SimConfig {
     pub taker_fee_ppm: i64,
     pub maker_fee_ppm: i64,
+    /// Fault drill: the response to every Nth new order is lost (0: never).
+    pub lose_response_every: u64,
 }

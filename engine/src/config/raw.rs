@@ -216,6 +216,7 @@ pub(super) struct RawGateway {
     pub(super) kind: GatewayKind,
     pub(super) taker_fee_bps: Spanned<DecimalText>,
     pub(super) maker_fee_bps: Spanned<DecimalText>,
+    pub(super) lose_response_every: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

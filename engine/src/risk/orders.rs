@@ -1,5 +1,8 @@
 //! Working orders: a fixed table (no allocation after start) keyed by client order id, with the
-//! lifecycle New → Sent → Acked → PartiallyFilled → Filled | Cancelled | Rejected | Expired.
+//! lifecycle New → Sent → Acked → PartiallyFilled → Filled | Cancelled | Rejected | Expired,
+//! and Sent → Unknown when the gateway could not learn the outcome: an order in doubt still
+//! counts as working (it may be) until the venue's answer to a query, or its own reports,
+//! settle it. It is never resent.
 //! A report that does not fit the order's state is an illegal transition: refused and counted.
 //! A fill whose venue trade id was already applied is a duplicate: refused and counted, so a
 //! venue that sends a fill twice cannot move a position twice.
@@ -8,11 +11,13 @@
 //! updated with every change, so that the checks read them in O(1).
 
 use pulse_feeds::num::{InstrumentId, Px, Qty, Side};
-use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport};
+use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport, OrderStatus};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderState {
     Sent,
+    /// The gateway lost the answer to the order: queried, never resent.
+    Unknown,
     Acked,
     PartiallyFilled,
     Filled,
@@ -41,6 +46,8 @@ pub struct WorkingOrder {
     pub state: OrderState,
     /// A cancel was sent and not yet answered. The order's quantity still counts as working.
     pub cancel_pending: bool,
+    /// Its outcome is unknown and a query has gone out.
+    pub queried: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,6 +65,12 @@ pub struct OrderCounters {
     pub unknown_order_reports: u64,
     /// Fills whose (instrument, venue trade id) was already applied.
     pub duplicate_fills: u64,
+    /// Orders whose outcome the gateway could not learn.
+    pub outcome_unknown: u64,
+    /// Of those, the ones the venue said it never had.
+    pub not_found: u64,
+    /// Query answers about orders already settled by their own reports.
+    pub late_status: u64,
 }
 
 /// Working orders of one instrument, summed.
@@ -138,6 +151,26 @@ impl OrderTable {
         })
     }
 
+    /// The first order in doubt that no query has gone out for yet.
+    pub fn unqueried(&self) -> Option<&WorkingOrder> {
+        self.slots
+            .iter()
+            .flatten()
+            .find(|o| o.state == OrderState::Unknown && !o.queried)
+    }
+
+    /// Marks a query as sent for an order in doubt.
+    pub fn query_sent(&mut self, client_id: ClientOrderId) {
+        if let Some(o) = self
+            .slots
+            .iter_mut()
+            .flatten()
+            .find(|o| o.client_id == client_id)
+        {
+            o.queried = true;
+        }
+    }
+
     /// Working orders with no cancel sent, in table order.
     pub fn uncancelled(&self) -> impl Iterator<Item = &WorkingOrder> {
         self.slots.iter().flatten().filter(|o| !o.cancel_pending)
@@ -178,7 +211,12 @@ impl OrderTable {
             .iter_mut()
             .find(|s| s.is_some_and(|o| o.client_id == report.client_id))
         else {
-            self.counters.unknown_order_reports += 1;
+            if matches!(report.kind, ExecKind::Status(_)) {
+                // The order's own reports settled it while the query was on its way.
+                self.counters.late_status += 1;
+            } else {
+                self.counters.unknown_order_reports += 1;
+            }
             return Transition::UnknownOrder;
         };
         let Some(order) = slot.as_mut() else {
@@ -198,26 +236,45 @@ impl OrderTable {
                 return Transition::DuplicateFill;
             }
         }
+        // What the order's own fills say it is, once the venue confirms it exists.
+        let live = if order.leaves == order.qty {
+            OrderState::Acked
+        } else {
+            OrderState::PartiallyFilled
+        };
         let next = match (order.state, report.kind) {
-            (OrderState::Sent, ExecKind::Ack) => OrderState::Acked,
-            (OrderState::Sent, ExecKind::Rejected(_)) => OrderState::Rejected,
-            (OrderState::Acked | OrderState::PartiallyFilled, ExecKind::Fill { qty, .. })
-                if qty.0 > 0 && qty.0 <= order.leaves.0 =>
-            {
+            (OrderState::Sent | OrderState::Unknown, ExecKind::Ack) => OrderState::Acked,
+            (OrderState::Sent | OrderState::Unknown, ExecKind::Rejected(_)) => OrderState::Rejected,
+            (OrderState::Sent, ExecKind::OutcomeUnknown) => OrderState::Unknown,
+            (OrderState::Unknown, ExecKind::Status(OrderStatus::Working)) => live,
+            (
+                OrderState::Acked | OrderState::PartiallyFilled,
+                ExecKind::Status(OrderStatus::Working),
+            ) => order.state,
+            // Ended at the venue without more fills reported: the rest went.
+            (OrderState::Unknown, ExecKind::Status(OrderStatus::Done)) => OrderState::Expired,
+            (OrderState::Unknown, ExecKind::Status(OrderStatus::NotFound)) => {
+                self.counters.not_found += 1;
+                OrderState::Rejected
+            }
+            (
+                OrderState::Acked | OrderState::PartiallyFilled | OrderState::Unknown,
+                ExecKind::Fill { qty, .. },
+            ) if qty.0 > 0 && qty.0 <= order.leaves.0 => {
                 if qty.0 == order.leaves.0 {
                     OrderState::Filled
                 } else {
                     OrderState::PartiallyFilled
                 }
             }
-            (OrderState::Acked | OrderState::PartiallyFilled, ExecKind::Expired) => {
-                OrderState::Expired
-            }
-            (OrderState::Acked | OrderState::PartiallyFilled, ExecKind::Cancelled)
-                if order.cancel_pending =>
-            {
-                OrderState::Cancelled
-            }
+            (
+                OrderState::Acked | OrderState::PartiallyFilled | OrderState::Unknown,
+                ExecKind::Expired,
+            ) => OrderState::Expired,
+            (
+                OrderState::Acked | OrderState::PartiallyFilled | OrderState::Unknown,
+                ExecKind::Cancelled,
+            ) if order.cancel_pending => OrderState::Cancelled,
             _ => {
                 self.counters.illegal_transitions += 1;
                 return Transition::Illegal;
@@ -237,14 +294,16 @@ impl OrderTable {
                 add_working(w, &after, 1);
             }
         }
-        match next {
-            OrderState::Acked => self.counters.acked += 1,
-            OrderState::PartiallyFilled => self.counters.partially_filled += 1,
-            OrderState::Filled => self.counters.filled += 1,
-            OrderState::Expired => self.counters.expired += 1,
-            OrderState::Cancelled => self.counters.cancelled += 1,
-            OrderState::Rejected => self.counters.rejected_by_venue += 1,
-            OrderState::Sent => {}
+        match (report.kind, next) {
+            (ExecKind::Status(_), _) => {}
+            (ExecKind::OutcomeUnknown, _) => self.counters.outcome_unknown += 1,
+            (_, OrderState::Acked) => self.counters.acked += 1,
+            (_, OrderState::PartiallyFilled) => self.counters.partially_filled += 1,
+            (_, OrderState::Filled) => self.counters.filled += 1,
+            (_, OrderState::Expired) => self.counters.expired += 1,
+            (_, OrderState::Cancelled) => self.counters.cancelled += 1,
+            (_, OrderState::Rejected) => self.counters.rejected_by_venue += 1,
+            (_, OrderState::Sent | OrderState::Unknown) => {}
         }
         if next.is_terminal() {
             *slot = None;
@@ -309,6 +368,7 @@ mod tests {
             leaves: Qty(qty),
             state: OrderState::Sent,
             cancel_pending: false,
+            queried: false,
         }
     }
 
@@ -359,6 +419,64 @@ mod tests {
         assert_eq!(sums(&t), (0, 0, 0, 0));
         assert_eq!(t.counters.illegal_transitions, 2);
         assert_eq!(t.counters.unknown_order_reports, 1);
+    }
+
+    #[test]
+    fn an_order_in_doubt_is_queried_once_and_settled_by_the_answer() {
+        let mut t = OrderTable::with_capacity(4, 1);
+        for id in 1..=3 {
+            t.insert(order(id, 5));
+            assert_eq!(
+                t.on_report(&report(id, ExecKind::OutcomeUnknown)),
+                Transition::Applied(OrderState::Unknown)
+            );
+        }
+        assert_eq!(
+            sums(&t),
+            (15, 0, 105, 3),
+            "orders in doubt still count as working"
+        );
+        assert_eq!(t.unqueried().map(|o| o.client_id), Some(ClientOrderId(1)));
+        t.query_sent(ClientOrderId(1));
+        assert_eq!(t.unqueried().map(|o| o.client_id), Some(ClientOrderId(2)));
+        // 1: working, with a fill of its own on the way.
+        assert_eq!(
+            t.on_report(&report(1, fill(2))),
+            Transition::Applied(OrderState::PartiallyFilled)
+        );
+        assert_eq!(
+            t.on_report(&report(1, ExecKind::Status(OrderStatus::Working))),
+            Transition::Applied(OrderState::PartiallyFilled)
+        );
+        // 2: working, untouched; 3: never arrived.
+        assert_eq!(
+            t.on_report(&report(2, ExecKind::Status(OrderStatus::Working))),
+            Transition::Applied(OrderState::Acked)
+        );
+        assert_eq!(
+            t.on_report(&report(3, ExecKind::Status(OrderStatus::NotFound))),
+            Transition::Applied(OrderState::Rejected)
+        );
+        // A second OutcomeUnknown is not a transition; a late status is counted apart.
+        assert_eq!(
+            t.on_report(&report(2, ExecKind::OutcomeUnknown)),
+            Transition::Illegal
+        );
+        assert_eq!(
+            t.on_report(&report(3, ExecKind::Status(OrderStatus::Done))),
+            Transition::UnknownOrder
+        );
+        let c = t.counters;
+        assert_eq!(
+            (
+                c.outcome_unknown,
+                c.not_found,
+                c.late_status,
+                c.unknown_order_reports
+            ),
+            (3, 1, 1, 0)
+        );
+        assert_eq!(t.open(), 2);
     }
 
     #[test]

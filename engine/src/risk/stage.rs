@@ -48,6 +48,8 @@ pub struct RiskCounters {
     pub resized: u64,
     /// Fills since the last re-arm (the fill pause counts these).
     pub fills_since_rearm: u64,
+    /// Queries sent about orders whose outcome was unknown.
+    pub queries: u64,
 }
 
 pub struct RiskStage {
@@ -59,6 +61,8 @@ pub struct RiskStage {
     kill: KillSwitch,
     /// The re-arm generation last seen: a new one resets the fill pause.
     rearms: u64,
+    /// Some order in doubt may still need its query.
+    doubt: bool,
     market: rtrb::Consumer<MarketEvent>,
     intents: rtrb::Consumer<Intent>,
     reports: rtrb::Consumer<ExecReport>,
@@ -98,6 +102,7 @@ impl RiskStage {
             checks,
             orders: OrderTable::with_capacity(MAX_OPEN_ORDERS, instruments.len()),
             rearms: kill.rearms(),
+            doubt: false,
             kill,
             market: rings.market,
             intents: rings.intents,
@@ -144,6 +149,7 @@ impl RiskStage {
                 leaves: o.leaves,
                 state: OrderState::Acked,
                 cancel_pending: false,
+                queried: false,
             });
             if tracked {
                 self.next_client_id = self.next_client_id.max(order.client_id.0 + 1);
@@ -251,6 +257,7 @@ impl RiskStage {
                 leaves: order.qty,
                 state: OrderState::Sent,
                 cancel_pending: false,
+                queried: false,
             });
             if !tracked {
                 return Err(RejectReason::TooManyOrders);
@@ -372,6 +379,36 @@ impl RiskStage {
         sent
     }
 
+    /// Asks the venue about every order in doubt that has no query out yet (as many as the
+    /// ring takes; the rest on the next poll). Never a resend: the order may be working.
+    fn query_doubtful(&mut self) -> usize {
+        let mut sent = 0;
+        while self.orders_out.slots() > 0 {
+            let Some(o) = self.orders.unqueried().copied() else {
+                self.doubt = false;
+                break;
+            };
+            let query = CancelOrder {
+                meta: pulse_feeds::event::EventMeta {
+                    instrument: o.instrument,
+                    recv_ts: self.checks.latest_ts(),
+                    ..Default::default()
+                },
+                client_id: o.client_id,
+                instrument: o.instrument,
+                side: o.side,
+            };
+            if let Some(journal) = &mut self.journal {
+                journal.query(&query);
+            }
+            self.orders.query_sent(o.client_id);
+            let _ = self.orders_out.push(Request::Query(query));
+            self.counters.queries += 1;
+            sent += 1;
+        }
+        sent
+    }
+
     fn rejected(&mut self, instrument: InstrumentId, tag: u32, reason: RejectReason) -> Feedback {
         self.counters.rejected[reason.index()] += 1;
         Feedback::Rejected {
@@ -386,6 +423,9 @@ impl RiskStage {
             journal.report(&report);
         }
         let transition = self.orders.on_report(&report);
+        if report.kind == ExecKind::OutcomeUnknown {
+            self.doubt = true;
+        }
         let i = report.instrument.0 as usize;
         // Only a fill the order table took moves the position: an illegal, unknown or
         // duplicate one is counted there and goes no further.
@@ -515,6 +555,9 @@ impl Stage for RiskStage {
             };
             self.on_report(report);
             work += 1;
+        }
+        if self.doubt {
+            work += self.query_doubtful();
         }
         while work < EVENTS_PER_CALL && self.feedback.slots() > 0 {
             let Ok(intent) = self.intents.peek().copied() else {
@@ -676,7 +719,7 @@ mod tests {
             .into_iter()
             .map(|req| match req {
                 Request::New(o) => o.client_id,
-                Request::Cancel(_) => panic!("no cancel yet"),
+                Request::Cancel(_) | Request::Query(_) => panic!("no cancel yet"),
             })
             .collect();
         // Client ids: epoch 7 in the high bits, then 1, 2, 3.
@@ -699,7 +742,7 @@ mod tests {
             .iter()
             .map(|req| match req {
                 Request::Cancel(c) => c.client_id,
-                Request::New(o) => panic!("an order went out after the kill: {o:?}"),
+                other => panic!("an order went out after the kill: {other:?}"),
             })
             .collect();
         assert_eq!(cancelled, sent);

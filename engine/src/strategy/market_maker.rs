@@ -34,7 +34,7 @@
 
 use pulse_feeds::event::{BookState, BookTop, EventMeta, MarketEvent};
 use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
-use pulse_gateways::order::{ClientOrderId, ExecKind, TimeInForce};
+use pulse_gateways::order::{ClientOrderId, ExecKind, OrderStatus, TimeInForce};
 
 use crate::intent::{CancelIntent, Feedback, Intent, Intents, OrderIntent, Origin};
 use crate::risk::RejectReason;
@@ -361,11 +361,18 @@ impl MarketMaker {
                             self.quotes[i] = None;
                         }
                     }
-                    ExecKind::Cancelled | ExecKind::Expired | ExecKind::Rejected(_) => {
+                    ExecKind::Cancelled
+                    | ExecKind::Expired
+                    | ExecKind::Rejected(_)
+                    | ExecKind::Status(OrderStatus::Done | OrderStatus::NotFound) => {
                         self.quotes[i] = None;
                     }
-                    // A refused cancel: the order's own final report settles it.
-                    ExecKind::Ack | ExecKind::CancelRejected => {}
+                    // A refused cancel: the order's own final report settles it. An order in
+                    // doubt stays a quote (it may be working) until risk's query settles it.
+                    ExecKind::Ack
+                    | ExecKind::CancelRejected
+                    | ExecKind::OutcomeUnknown
+                    | ExecKind::Status(OrderStatus::Working) => {}
                 }
             }
             _ => {}

@@ -214,3 +214,13 @@ pub fn run_journaled(config: &Path, journal: &Path, name: &str) -> (String, Stri
         String::from_utf8(out.stderr).unwrap(),
     )
 }
+
+/// The number right before `word` in a summary line ("245 fills," -> 245 for "fills").
+pub fn count_before(line: &str, word: &str) -> u64 {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words
+        .windows(2)
+        .find(|w| w[1].trim_matches(|c: char| !c.is_alphanumeric() && c != '_') == word)
+        .and_then(|w| w[0].trim_start_matches('(').parse().ok())
+        .unwrap_or_else(|| panic!("no count before {word:?} in {line:?}"))
+}
