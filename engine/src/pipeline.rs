@@ -381,7 +381,8 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         order_rx,
         report_tx,
         probe("gateway"),
-    );
+    )
+    .with_latency(sim.latency.clone());
     Ok(Pipeline {
         stages: vec![
             feed,

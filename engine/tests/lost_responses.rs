@@ -17,7 +17,17 @@ fn orders_in_doubt_are_queried_never_resent_and_change_no_decision() {
     let dir = std::env::temp_dir().join(format!("pulse-lost-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let clean = repo_config("market-maker.toml", &dir, None, &[]);
+    // Without latencies: the query's answer comes at once, so the decisions must match the
+    // clean run's exactly (with latency, an order in doubt stays in doubt a while longer).
+    let no_latency = [
+        (
+            "\nmarket_data_latency_file = ",
+            "\n# market_data_latency_file = ",
+        ),
+        ("\norder_latency_us = ", "\n# order_latency_us = "),
+        ("\ncancel_latency_us = ", "\n# cancel_latency_us = "),
+    ];
+    let clean = repo_config("market-maker.toml", &dir, None, &no_latency);
     let (expected, _) = run_journaled(&clean, &dir.join("clean"), "lost-a");
     let faulty = dir.join("faulty");
     std::fs::create_dir_all(&faulty).unwrap();
@@ -25,10 +35,15 @@ fn orders_in_doubt_are_queried_never_resent_and_change_no_decision() {
         "market-maker.toml",
         &faulty,
         None,
-        &[(
-            "maker_fee_bps = \"2\"",
-            "maker_fee_bps = \"2\"\nlose_response_every = 5",
-        )],
+        &[
+            no_latency[0],
+            no_latency[1],
+            no_latency[2],
+            (
+                "maker_fee_bps = \"2\"",
+                "maker_fee_bps = \"2\"\nlose_response_every = 5",
+            ),
+        ],
     );
     let (summary, _) = run_journaled(&drill, &dir.join("faulty-journal"), "lost-b");
 

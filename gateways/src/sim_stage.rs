@@ -1,10 +1,14 @@
 //! The simulated venue as a hot-path stage: market data and orders in, execution reports out.
 //!
-//! Orders are matched against the book as of the market event that triggered them: before an
-//! order executes, only market events no later than the order's trigger are applied. So a fast
-//! replay never lets an order see the future. (In the single-thread layout this is exact; with
-//! rings between threads, the venue may already have applied later events when the order
-//! arrives.)
+//! A request reaches the venue its latency after the market event that triggered it
+//! ([`crate::latency`]; zero unless configured): before it executes, exactly the market events
+//! up to that moment are applied, and none later. So a fast replay never lets an order see the
+//! future, and with latency an order meets the book, and the queue, as it would have found
+//! them on arrival. A request waits until a later market event, or the clock, shows that its
+//! moment has passed; when intake stops, waiting requests execute (the venue's time goes on).
+//! Requests keep their order: the session is one ordered connection. (In the single-thread
+//! layout this is exact; with rings between threads, the venue may already have applied later
+//! events when a request arrives.)
 
 use pulse_feeds::event::{drain_market_until, MarketEvent};
 use pulse_feeds::latency::LatencyProbe;
@@ -12,6 +16,7 @@ use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
 use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
 
+use crate::latency::{LatencyDraws, VenueLatency};
 use crate::order::{ExecReport, Request};
 use crate::sim::{SimVenue, MAX_REPORTS_PER_EVENT, MAX_REPORTS_PER_ORDER};
 
@@ -31,6 +36,13 @@ pub struct SimGatewayStage {
     requests: rtrb::Consumer<Request>,
     reports: rtrb::Producer<ExecReport>,
     probe: LatencyProbe,
+    latency: LatencyDraws,
+    /// When the request at the head of the ring reaches the venue, once drawn.
+    head_due: Option<Nanos>,
+    /// When the last request reached it: none overtakes another.
+    last_due: Nanos,
+    /// Intake stopped: waiting requests execute without waiting for time to pass.
+    draining: bool,
 }
 
 impl SimGatewayStage {
@@ -47,7 +59,17 @@ impl SimGatewayStage {
             requests,
             reports,
             probe,
+            latency: LatencyDraws::new(VenueLatency::default()),
+            head_due: None,
+            last_due: Nanos::ZERO,
+            draining: false,
         }
+    }
+
+    /// Requests reach the venue after these latencies.
+    pub fn with_latency(mut self, legs: VenueLatency) -> SimGatewayStage {
+        self.latency = LatencyDraws::new(legs);
+        self
     }
 
     pub fn venue(&self) -> &SimVenue {
@@ -101,30 +123,243 @@ impl Stage for SimGatewayStage {
         ));
     }
 
-    fn do_work(&mut self, _now: Nanos) -> usize {
+    fn stop_intake(&mut self) {
+        self.draining = true;
+    }
+
+    fn do_work(&mut self, now: Nanos) -> usize {
         let mut work = 0;
         while work < EVENTS_PER_CALL {
             let Ok(request) = self.requests.peek().copied() else {
                 break;
             };
             let meta = request.meta();
-            work += self.apply_market_until(Some(meta.recv_ts));
-            let caught_up = self
-                .market
-                .peek()
-                .map_or(true, |event| event.recv_ts() > meta.recv_ts);
-            if !caught_up || self.reports.slots() < MAX_REPORTS_PER_ORDER {
+            let due = match self.head_due {
+                Some(due) => due,
+                None => {
+                    let delay = match request {
+                        Request::New(_) => self.latency.order(),
+                        Request::Cancel(_) | Request::Query(_) => self.latency.cancel(),
+                    };
+                    let due = Nanos(meta.recv_ts.0.saturating_add(delay.0)).max(self.last_due);
+                    self.head_due = Some(due);
+                    due
+                }
+            };
+            work += self.apply_market_until(Some(due));
+            // Its moment has passed when a later event is in, or the clock is past it. Without
+            // latency the moment is the trigger itself, whose events are all in already.
+            let arrived = match self.market.peek() {
+                Ok(event) => event.recv_ts() > due,
+                Err(_) => due == meta.recv_ts || now >= due || self.draining,
+            };
+            if !arrived || self.reports.slots() < MAX_REPORTS_PER_ORDER {
                 return work;
             }
             let _ = self.requests.pop();
+            self.head_due = None;
+            self.last_due = due;
             let (venue, reports) = (&mut self.venue, &mut self.reports);
-            // Room for every report was checked above.
-            venue.execute(&request, |report| {
+            // Room for every report was checked above. Reports carry the venue's time.
+            venue.execute(&request, |mut report| {
+                report.ts = due;
                 let _ = reports.push(report);
             });
             self.probe.record_since(meta.ingress);
             work += 1;
         }
-        work + self.apply_market_until(None)
+        // Market events past a waiting request wait with it.
+        work + self.apply_market_until(self.head_due)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency::Latency;
+    use crate::order::{CancelOrder, ClientOrderId, ExecKind, Order, TimeInForce};
+    use crate::sim::Fees;
+    use pulse_feeds::book::Level;
+    use pulse_feeds::event::{BookState, BookTop, EventMeta, TradeEvent};
+    use pulse_feeds::num::{InstrumentId, Px, Qty, Side};
+
+    const MS: u64 = 1_000_000;
+
+    struct Rig {
+        stage: SimGatewayStage,
+        market: rtrb::Producer<MarketEvent>,
+        requests: rtrb::Producer<Request>,
+        reports: rtrb::Consumer<ExecReport>,
+    }
+
+    fn rig(order_ms: u64, cancel_ms: u64) -> Rig {
+        let (market, market_rx) = rtrb::RingBuffer::new(64);
+        let (requests, requests_rx) = rtrb::RingBuffer::new(64);
+        let (reports_tx, reports) = rtrb::RingBuffer::new(MIN_REPORTS_RING * 2);
+        let stage = SimGatewayStage::new(
+            SimVenue::new(1, Fees::default()),
+            market_rx,
+            requests_rx,
+            reports_tx,
+            LatencyProbe::detached(quanta::Clock::new()),
+        )
+        .with_latency(VenueLatency {
+            order: Latency::Fixed(Nanos(order_ms * MS)),
+            cancel: Latency::Fixed(Nanos(cancel_ms * MS)),
+            ..VenueLatency::default()
+        });
+        Rig {
+            stage,
+            market,
+            requests,
+            reports,
+        }
+    }
+
+    fn meta(ts: u64) -> EventMeta {
+        EventMeta {
+            recv_ts: Nanos(ts),
+            ..EventMeta::default()
+        }
+    }
+
+    fn book(ts: u64, bid: (i64, i64), ask: (i64, i64)) -> MarketEvent {
+        let level = |(px, qty)| Level {
+            px: Px(px),
+            qty: Qty(qty),
+        };
+        MarketEvent::Book(BookTop::with_touch(
+            meta(ts),
+            BookState::Live,
+            level(bid),
+            level(ask),
+        ))
+    }
+
+    fn order(id: u64, ts: u64, side: Side, px: i64, qty: i64, tif: TimeInForce) -> Request {
+        Request::New(Order {
+            meta: meta(ts),
+            client_id: ClientOrderId(id),
+            instrument: InstrumentId(0),
+            side,
+            px: Px(px),
+            qty: Qty(qty),
+            tif,
+        })
+    }
+
+    /// (client id, kind, report time) of everything reported so far.
+    fn reports(r: &mut Rig) -> Vec<(u64, ExecKind, u64)> {
+        std::iter::from_fn(|| r.reports.pop().ok())
+            .map(|x| (x.client_id.0, x.kind, x.ts.0))
+            .collect()
+    }
+
+    fn taken(out: &[(u64, ExecKind, u64)]) -> i64 {
+        out.iter()
+            .map(|(_, k, _)| match k {
+                ExecKind::Fill { qty, .. } => qty.0,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The ask at 100 is gone 1 ms after the order was decided: an order that takes 2 ms to
+    /// arrive finds it gone; without latency it takes it.
+    #[test]
+    fn an_order_meets_the_book_as_it_is_when_it_arrives() {
+        for (latency, filled) in [(0, 5), (2, 0)] {
+            let mut r = rig(latency, 0);
+            r.market.push(book(0, (99, 5), (100, 5))).unwrap();
+            r.requests
+                .push(order(1, 0, Side::Buy, 100, 5, TimeInForce::Ioc))
+                .unwrap();
+            r.market.push(book(MS, (99, 5), (101, 5))).unwrap();
+            r.stage.do_work(Nanos(0));
+            let out = reports(&mut r);
+            if latency > 0 {
+                // Its moment has not come: no later event, and the clock is still before it.
+                assert!(out.is_empty(), "{out:?}");
+                r.market.push(book(3 * MS, (99, 5), (101, 5))).unwrap();
+                r.stage.do_work(Nanos(0));
+            } else {
+                r.stage.do_work(Nanos(0));
+            }
+            let out = [out, reports(&mut r)].concat();
+            assert_eq!(taken(&out), filled, "latency {latency} ms: {out:?}");
+            assert!(out.iter().all(|(_, _, ts)| *ts == latency * MS), "{out:?}");
+        }
+    }
+
+    /// A resting order is hit 0.5 ms after its cancel was decided: a cancel that takes 1 ms
+    /// arrives too late.
+    #[test]
+    fn a_slow_cancel_can_arrive_after_the_fill() {
+        for (cancel_ms, outcome) in [(0, ExecKind::Cancelled), (1, ExecKind::CancelRejected)] {
+            let mut r = rig(0, cancel_ms);
+            r.market.push(book(0, (99, 5), (101, 5))).unwrap();
+            r.requests
+                .push(order(1, 0, Side::Buy, 100, 2, TimeInForce::Gtc))
+                .unwrap();
+            r.stage.do_work(Nanos(0));
+            r.requests
+                .push(Request::Cancel(CancelOrder {
+                    meta: meta(10 * MS),
+                    client_id: ClientOrderId(1),
+                    instrument: InstrumentId(0),
+                    side: Side::Buy,
+                }))
+                .unwrap();
+            r.market
+                .push(MarketEvent::Trade(TradeEvent {
+                    meta: meta(10 * MS + MS / 2),
+                    trade_id: 1,
+                    px: Px(99),
+                    qty: Qty(3),
+                    aggressor: Side::Sell,
+                }))
+                .unwrap();
+            r.market.push(book(20 * MS, (98, 5), (101, 5))).unwrap();
+            r.stage.do_work(Nanos(0));
+            let out = reports(&mut r);
+            assert_eq!(out.last().map(|(_, k, _)| *k), Some(outcome), "{out:?}");
+            assert_eq!(taken(&out), if cancel_ms == 0 { 0 } else { 2 });
+        }
+    }
+
+    /// Drawn latencies: the same seed gives the same reports; when intake stops, waiting
+    /// requests go in without waiting for the clock.
+    #[test]
+    fn recorded_latencies_repeat_with_the_seed_and_a_drain_flushes_waiting_requests() {
+        let run = |seed| {
+            let mut r = rig(0, 0);
+            r.stage = r.stage.with_latency(VenueLatency {
+                order: Latency::Recorded(vec![MS / 2, MS, 3 * MS]),
+                seed,
+                ..VenueLatency::default()
+            });
+            let mut out = Vec::new();
+            for i in 0..20u64 {
+                let ts = i * MS;
+                r.market
+                    .push(book(ts, (99, 5), (100 + (i % 3) as i64, 1)))
+                    .unwrap();
+                r.requests
+                    .push(order(i + 1, ts, Side::Buy, 101, 1, TimeInForce::Ioc))
+                    .unwrap();
+                r.stage.do_work(Nanos(0));
+                out.extend(reports(&mut r));
+            }
+            r.stage.stop_intake();
+            r.stage.do_work(Nanos(0));
+            out.extend(reports(&mut r));
+            out
+        };
+        let a = run(3);
+        assert_eq!(a, run(3));
+        assert_ne!(a, run(4));
+        // Every order got its ack and its final report.
+        let acks = a.iter().filter(|(_, k, _)| *k == ExecKind::Ack).count();
+        assert_eq!(acks, 20);
     }
 }

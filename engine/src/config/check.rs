@@ -98,6 +98,7 @@ impl Checker<'_> {
                 Some(v) => self.int("gateway.lose_response_every", v, 0, i64::MAX)? as u64,
                 None => 0,
             },
+            latency: self.latency(&raw.gateway)?,
         });
         let journal = self.journal(raw.journal.as_ref())?;
         let metrics = self.metrics(&raw.metrics)?;

@@ -273,4 +273,6 @@ pub struct SimConfig {
     pub maker_fee_ppm: i64,
     /// Fault drill: the response to every Nth new order is lost (0: never).
     pub lose_response_every: u64,
+    /// How long market data, new orders and cancels take (zero by default).
+    pub latency: pulse_gateways::latency::VenueLatency,
 }

@@ -217,6 +217,13 @@ pub(super) struct RawGateway {
     pub(super) taker_fee_bps: Spanned<DecimalText>,
     pub(super) maker_fee_bps: Spanned<DecimalText>,
     pub(super) lose_response_every: Option<Spanned<i64>>,
+    pub(super) market_data_latency_us: Option<Spanned<DecimalText>>,
+    pub(super) market_data_latency_file: Option<Spanned<String>>,
+    pub(super) order_latency_us: Option<Spanned<DecimalText>>,
+    pub(super) order_latency_file: Option<Spanned<String>>,
+    pub(super) cancel_latency_us: Option<Spanned<DecimalText>>,
+    pub(super) cancel_latency_file: Option<Spanned<String>>,
+    pub(super) latency_seed: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

@@ -47,6 +47,13 @@ pub fn repo_config(file: &str, dir: &Path, speed: Option<&str>, extra: &[(&str, 
         None => format!("path = {capture:?}"),
     };
     text = replace_once(&text, &path_line, &source);
+    // Other files the config names beside the capture (latency samples, signals, weights).
+    text = text
+        .replace("\"../data/", &format!("\"{}/", data.display()))
+        .replace(
+            "\"policy/",
+            &format!("\"{}/", repo_root().join("configs/policy").display()),
+        );
     let kill_line = line_starting(&text, "kill_switch_file = ");
     text = replace_once(
         &text,

@@ -1,10 +1,13 @@
-//! The operational tables: `[journal]` and `[metrics]`.
+//! The operational tables: `[journal]`, `[metrics]`, and `[gateway]`'s latencies.
 
 use std::net::SocketAddr;
 
 use toml::Spanned;
 
-use super::super::raw::{RawJournal, RawMetrics};
+use pulse_feeds::num::Nanos;
+use pulse_gateways::latency::{Latency, VenueLatency};
+
+use super::super::raw::{DecimalText, RawGateway, RawJournal, RawMetrics};
 use super::super::{ConfigError, JournalConfig, MetricsConfig, DEFAULT_SEGMENT_BYTES};
 use super::Checker;
 
@@ -13,6 +16,47 @@ use super::Checker;
 const SEGMENT_MB: std::ops::RangeInclusive<i64> = 4..=1024;
 
 impl Checker<'_> {
+    /// `[gateway]`'s latencies: each leg fixed (`<leg>_latency_us`, microseconds with up to 3
+    /// decimals) or drawn from a file of samples (`<leg>_latency_file`), not both.
+    pub(super) fn latency(&self, raw: &RawGateway) -> Result<VenueLatency, ConfigError> {
+        let leg = |name: &str,
+                   fixed: &Option<Spanned<DecimalText>>,
+                   file: &Option<Spanned<String>>|
+         -> Result<Latency, ConfigError> {
+            match (fixed, file) {
+                (Some(_), Some(f)) => Err(self.err(
+                    format!("gateway.{name}_latency_file"),
+                    f.span(),
+                    format!("give {name}_latency_us or {name}_latency_file, not both"),
+                )),
+                (Some(v), None) => {
+                    let key = format!("gateway.{name}_latency_us");
+                    let ns = self.non_negative(&key, v, 3, "a latency in microseconds")?;
+                    Ok(Latency::Fixed(Nanos(ns as u64)))
+                }
+                (None, Some(f)) => {
+                    let key = format!("gateway.{name}_latency_file");
+                    let path = self.path(&key, f)?;
+                    Latency::read(&path).map_err(|e| self.err(key, f.span(), e))
+                }
+                (None, None) => Ok(Latency::default()),
+            }
+        };
+        Ok(VenueLatency {
+            market_data: leg(
+                "market_data",
+                &raw.market_data_latency_us,
+                &raw.market_data_latency_file,
+            )?,
+            order: leg("order", &raw.order_latency_us, &raw.order_latency_file)?,
+            cancel: leg("cancel", &raw.cancel_latency_us, &raw.cancel_latency_file)?,
+            seed: match &raw.latency_seed {
+                Some(v) => self.int("gateway.latency_seed", v, 0, i64::MAX)? as u64,
+                None => 1,
+            },
+        })
+    }
+
     pub(super) fn journal(
         &self,
         raw: Option<&RawJournal>,
