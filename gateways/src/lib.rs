@@ -1,8 +1,11 @@
-//! Orders out: the order model, the simulated venue, and (later) venue order protocols.
+//! Orders out: the order model, the simulated venue, secrets and Binance request signing,
+//! and (later) venue order protocols.
 #![deny(unsafe_code)]
 
+pub mod binance;
 pub mod latency;
 pub mod order;
+pub mod secret;
 pub mod sim;
 pub mod sim_stage;
 pub mod venue;
