@@ -12,7 +12,7 @@
 //! SESSION  (0x0001)  8 bytes   0 first sequence of the session u64
 //! INTENT   (0x0101) 40 bytes   0 intent number u64 (1, 2, ... per session)
 //!                              8 instrument u16 | 10 side u8 (0 buy, 1 sell)
-//!                             11 tif u8 (0 ioc, 1 gtc, 2 post-only)
+//!                             11 tif u8 (0 ioc, 1 gtc, 2 post-only, 3 fok)
 //!                             12 strategy tag u32
 //!                             16 limit price i64 (mantissa at the instrument's price scale)
 //!                             24 quantity i64 (mantissa at its quantity scale)
@@ -285,6 +285,7 @@ fn put_order_fields(
         TimeInForce::Ioc => 0,
         TimeInForce::Gtc => 1,
         TimeInForce::PostOnly => 2,
+        TimeInForce::Fok => 3,
     };
     p[at + 8..at + 16].copy_from_slice(&px.0.to_le_bytes());
     p[at + 16..at + 24].copy_from_slice(&qty.0.to_le_bytes());

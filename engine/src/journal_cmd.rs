@@ -165,9 +165,14 @@ fn u32_at(p: &[u8], at: usize) -> u32 {
 }
 
 fn tif(code: u8) -> &'static str {
-    [TimeInForce::Ioc, TimeInForce::Gtc, TimeInForce::PostOnly]
-        .get(code as usize)
-        .map_or("unknown", |t| t.name())
+    [
+        TimeInForce::Ioc,
+        TimeInForce::Gtc,
+        TimeInForce::PostOnly,
+        TimeInForce::Fok,
+    ]
+    .get(code as usize)
+    .map_or("unknown", |t| t.name())
 }
 
 fn i64_at(p: &[u8], at: usize) -> i64 {

@@ -15,12 +15,14 @@ pub enum TimeInForce {
     Gtc,
     /// Rest only: refused if any of it would take liquidity on arrival (Binance `LIMIT_MAKER`).
     PostOnly,
+    /// Fill all of it now or none of it: expires whole when the book cannot fill it all.
+    Fok,
 }
 
 impl TimeInForce {
     /// Whether what does not fill on arrival stays on the book.
     pub fn rests(self) -> bool {
-        !matches!(self, TimeInForce::Ioc)
+        !matches!(self, TimeInForce::Ioc | TimeInForce::Fok)
     }
 
     pub fn name(self) -> &'static str {
@@ -28,6 +30,7 @@ impl TimeInForce {
             TimeInForce::Ioc => "ioc",
             TimeInForce::Gtc => "gtc",
             TimeInForce::PostOnly => "post_only",
+            TimeInForce::Fok => "fok",
         }
     }
 }

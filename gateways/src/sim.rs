@@ -275,6 +275,12 @@ impl SimVenue {
         let Some(Some(top)) = self.books.get_mut(order.instrument.0 as usize) else {
             return;
         };
+        if order.tif == TimeInForce::Fok && crossing(top, order.side, order.px) < order.qty.0 {
+            // Fill-or-kill against less than its quantity within its limit: expires whole.
+            self.counters.expired += 1;
+            emit(report(ExecKind::Expired, Qty(0)));
+            return;
+        }
         let (levels, count) = match order.side {
             Side::Buy => (&mut top.asks, top.ask_levels as usize),
             Side::Sell => (&mut top.bids, top.bid_levels as usize),
@@ -893,6 +899,31 @@ mod tests {
             market(&mut v, trade(Side::Sell, 80, 4, 53)),
             [(1, maker(80, 1, 1, 1), 1, 53)]
         );
+    }
+
+    #[test]
+    fn fill_or_kill_fills_all_within_its_limit_or_nothing() {
+        let mut v = venue_with_book(); // asks 100 x 5, 101 x 3, 103 x 10
+        let fok = |id, qty| Order {
+            tif: TimeInForce::Fok,
+            ..order(id, Side::Buy, 101, qty)
+        };
+        assert_eq!(
+            run(&mut v, fok(1, 9)),
+            [(ExecKind::Ack, 9), (ExecKind::Expired, 0)],
+            "8 within the limit: none of it"
+        );
+        assert_eq!(v.counters.fills, 0);
+        assert_eq!(
+            run(&mut v, fok(2, 8)),
+            [
+                (ExecKind::Ack, 8),
+                (fill(100, 5, 1, 1), 3),
+                (fill(101, 3, 1, 2), 0)
+            ]
+        );
+        assert_eq!(v.resting(), 0, "a fill-or-kill never rests");
+        assert_eq!(v.account().positions, [Qty(8)]);
     }
 
     #[test]
