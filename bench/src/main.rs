@@ -12,6 +12,7 @@ mod report;
 mod ring;
 mod risk;
 mod risk_cases;
+mod tick_to_trade;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ enum Scenario {
     /// Per-intent latency of the full pre-trade check chain, approve and reject paths, beside
     /// the clock's own floor.
     Risk,
+    /// Frame in memory to order executed, through every hot stage, single-thread and pinned
+    /// layouts, with each stage's share.
+    TickToTrade,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -84,6 +88,13 @@ fn main() -> ExitCode {
             Ok(results) => ("book", results, &cores[..1]),
             Err(e) => {
                 eprintln!("pulse-bench book: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Scenario::TickToTrade => match tick_to_trade::run(duration, cores[0].is_some()) {
+            Ok(results) => ("tick-to-trade", results, &cores[..]),
+            Err(e) => {
+                eprintln!("pulse-bench tick-to-trade: {e:#}");
                 return ExitCode::FAILURE;
             }
         },

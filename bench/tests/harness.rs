@@ -136,6 +136,32 @@ fn risk_prints_the_documented_json_object() {
 }
 
 #[test]
+fn tick_to_trade_prints_the_documented_json_object() {
+    let v = run_json(&["tick-to-trade", "--duration", "0.01"], &[]);
+    assert_eq!(v["scenario"], "tick-to-trade");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(
+        cases(results),
+        [("single-thread", "pulse"), ("pinned", "pulse")]
+    );
+    for r in results {
+        // One pass at least: the book-imbalance taker sends 272 orders on the capture in the
+        // single-thread layout (a few less or more with two threads, whose fills cross).
+        assert_distribution(r, 200);
+        // Stage by stage, each cumulative from the frame's arrival: never decreasing.
+        let p50: Vec<f64> = ["feed", "book", "strategy", "risk", "gateway"]
+            .iter()
+            .map(|s| r[format!("{s}_p50")].as_f64().unwrap())
+            .collect();
+        assert!(p50.windows(2).all(|w| w[0] <= w[1]), "{r}");
+        assert_eq!(
+            r["gateway_p50"].as_f64().unwrap(),
+            r["p50"].as_f64().unwrap()
+        );
+    }
+}
+
+#[test]
 fn plot_writes_one_curve_per_result_into_an_svg() {
     let dir = std::env::temp_dir().join(format!("pulse-bench-plot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

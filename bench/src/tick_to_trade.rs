@@ -1,0 +1,101 @@
+//! `tick-to-trade`: the whole hot path in-process, from a raw frame in memory to an order
+//! executed by the simulated venue, through every stage: feed (read and decode), book,
+//! strategy, risk, gateway. It runs the engine itself (`pulse_engine::runtime::run`) over the
+//! bundled BTCUSDT capture as fast as it goes, pass after pass until the duration is spent,
+//! and merges the stages' own latency histograms: each stage's time is counted from the moment
+//! the feed read the frame (a TSC stamp), so the rows are cumulative and the `gateway` row is
+//! tick-to-trade. Two cases: `single-thread` (`configs/imbalance.toml`, one unpinned thread,
+//! no ring hops) and `pinned` (`configs/pinned.toml`: market data on core 0, decisions and
+//! orders on core 1, joined by rings; left unpinned on a one-core machine).
+//!
+//! The strategy is the book-imbalance taker (272 orders a pass). The main distribution is
+//! the gateway's (frame in to order executed); each stage's p50 and p99 come as extra fields
+//! (`feed_p50`, ...), the attribution of those nanoseconds. The frames are replayed as fast
+//! as the engine reads them, so queueing inside a pass is included; a stream paced at a set
+//! rate (latency from intended send time) is still to come.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hdrhistogram::Histogram;
+use pulse_engine::config;
+use pulse_engine::runtime;
+
+use crate::report::Measured;
+
+const STAGES: [&str; 5] = ["feed", "book", "strategy", "risk", "gateway"];
+
+fn load(file: &str, pinned: bool) -> Result<config::Config> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../configs")
+        .join(file);
+    let mut cfg = config::load(&path).with_context(|| format!("cannot load {}", path.display()))?;
+    cfg.engine.name = format!("bench-t2t-{}", std::process::id());
+    cfg.metrics.stats = false;
+    cfg.metrics.prometheus_listen = None;
+    cfg.risk.kill_switch_file = None;
+    cfg.journal = None;
+    if !pinned {
+        for t in &mut cfg.runtime.threads {
+            t.core = None;
+        }
+    }
+    Ok(cfg)
+}
+
+/// Runs the engine on `cfg` pass after pass for `duration` (at least once); per stage, the
+/// merged histogram.
+fn passes(cfg: &config::Config, duration: Duration) -> Result<(Vec<Histogram<u64>>, u64)> {
+    let mut merged: Vec<Histogram<u64>> = STAGES
+        .iter()
+        .map(|_| Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds"))
+        .collect();
+    let end = Instant::now() + duration;
+    let mut runs = 0;
+    loop {
+        let outcome = runtime::run(cfg).context("the engine failed")?;
+        runs += 1;
+        for (name, collector) in &outcome.latency {
+            if let Some(i) = STAGES.iter().position(|s| s == name) {
+                merged[i]
+                    .add(collector.histogram())
+                    .context("histograms of different bounds")?;
+            }
+        }
+        if Instant::now() >= end {
+            return Ok((merged, runs));
+        }
+    }
+}
+
+pub fn run(duration: Duration, pinned: bool) -> Result<Vec<Measured>> {
+    let mut results = Vec::new();
+    for (case, file, pin) in [
+        ("single-thread", "imbalance.toml", false),
+        ("pinned", "pinned.toml", pinned),
+    ] {
+        let cfg = load(file, pin)?;
+        let (mut stages, runs) = passes(&cfg, duration)?;
+        let mut extra = vec![("passes", runs as f64)];
+        for (name, h) in STAGES.iter().zip(&stages) {
+            let (p50, p99): (&'static str, &'static str) = match *name {
+                "feed" => ("feed_p50", "feed_p99"),
+                "book" => ("book_p50", "book_p99"),
+                "strategy" => ("strategy_p50", "strategy_p99"),
+                "risk" => ("risk_p50", "risk_p99"),
+                _ => ("gateway_p50", "gateway_p99"),
+            };
+            extra.push((p50, h.value_at_quantile(0.5) as f64));
+            extra.push((p99, h.value_at_quantile(0.99) as f64));
+        }
+        let histogram = stages.pop().expect("five stages");
+        results.push(Measured {
+            name: "pulse",
+            case: Some(case),
+            histogram,
+            extra,
+        });
+    }
+    Ok(results)
+}
