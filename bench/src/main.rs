@@ -12,6 +12,7 @@ mod report;
 mod ring;
 mod risk;
 mod risk_cases;
+mod throughput;
 mod tick_to_trade;
 
 use std::path::PathBuf;
@@ -36,6 +37,9 @@ enum Scenario {
     /// Frame in memory to order executed, through every hot stage, single-thread and pinned
     /// layouts, with each stage's share.
     TickToTrade,
+    /// Sustained messages per second through one feed thread (the whole engine), beside
+    /// serde_json decoding alone.
+    Throughput,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,6 +99,13 @@ fn main() -> ExitCode {
             Ok(results) => ("tick-to-trade", results, &cores[..]),
             Err(e) => {
                 eprintln!("pulse-bench tick-to-trade: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Scenario::Throughput => match throughput::run(duration, cores[0]) {
+            Ok(results) => ("throughput", results, &cores[..1]),
+            Err(e) => {
+                eprintln!("pulse-bench throughput: {e:#}");
                 return ExitCode::FAILURE;
             }
         },

@@ -26,7 +26,9 @@ use crate::report::Measured;
 
 const STAGES: [&str; 5] = ["feed", "book", "strategy", "risk", "gateway"];
 
-fn load(file: &str, pinned: bool) -> Result<config::Config> {
+/// `configs/<file>` for a benchmark run: no stats file, no journal, no kill file, a name of
+/// its own; unpinned unless `pinned`.
+pub fn load(file: &str, pinned: bool) -> Result<config::Config> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../configs")
         .join(file);

@@ -162,6 +162,25 @@ fn tick_to_trade_prints_the_documented_json_object() {
 }
 
 #[test]
+fn throughput_prints_the_documented_json_object() {
+    let v = run_json(&["throughput", "--duration", "0.01"], &[]);
+    assert_eq!(v["scenario"], "throughput");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(
+        cases(results),
+        [("engine", "pulse"), ("decode_only", "serde_json")]
+    );
+    for r in results {
+        assert_distribution(r, 1);
+        // Rate and per-message cost describe the same passes.
+        let rate = r["msgs_per_s"].as_f64().unwrap();
+        let mean = r["mean"].as_f64().unwrap();
+        assert!(rate > 1_000.0, "{r}");
+        assert!((rate * mean / 1e9 - 1.0).abs() < 0.5, "{r}");
+    }
+}
+
+#[test]
 fn plot_writes_one_curve_per_result_into_an_svg() {
     let dir = std::env::temp_dir().join(format!("pulse-bench-plot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
