@@ -1,0 +1,96 @@
+//! `pulse-count CASE ITERATIONS`: runs one hot path ITERATIONS times with nothing else, for
+//! instruction counting under `valgrind --tool=callgrind` (`scripts/instructions.sh`). Two
+//! runs with different ITERATIONS give the cost of one iteration by difference, without the
+//! setup (loading the capture, building the book).
+//!
+//! Cases: `risk_approve` (the full check chain, every check passing), `book_apply` (one real
+//! depth level update applied to the tick-indexed book), `decode_depth` (one real
+//! `depthUpdate` frame decoded).
+
+use std::hint::black_box;
+use std::process::ExitCode;
+
+#[path = "../book_updates.rs"]
+#[allow(dead_code)]
+mod book_updates;
+#[path = "../risk_cases.rs"]
+#[allow(dead_code)]
+mod risk_cases;
+
+use book_updates::BenchBook;
+use pulse_engine::risk::TradingMode;
+use pulse_feeds::binance::codec::BinanceCodec;
+use pulse_feeds::capture::{CaptureReader, SourceKind};
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
+use pulse_feeds::num::{Px, Qty};
+
+fn depth_frames() -> Vec<Vec<u8>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
+    let Ok(mut reader) = CaptureReader::open(&path) else {
+        return Vec::new();
+    };
+    let mut frames = Vec::new();
+    while let Some(record) = reader.next_record() {
+        let Ok(record) = record else { continue };
+        if !matches!(record.kind, SourceKind::Rest { .. })
+            && record.payload.windows(11).any(|w| w == b"depthUpdate")
+        {
+            frames.push(record.payload.to_vec());
+        }
+    }
+    frames
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(case), Some(n)) = (
+        args.get(1),
+        args.get(2).and_then(|n| n.parse::<usize>().ok()),
+    ) else {
+        eprintln!("usage: pulse-count risk_approve|book_apply|decode_depth ITERATIONS");
+        return ExitCode::FAILURE;
+    };
+    match case.as_str() {
+        "risk_approve" => {
+            let cases = risk_cases::RiskCases::new();
+            if let Err(e) = cases.verify() {
+                eprintln!("pulse-count: {e}");
+                return ExitCode::FAILURE;
+            }
+            let ctx = cases.context(TradingMode::Armed);
+            for _ in 0..n {
+                let _ = black_box(cases.checks.check(black_box(&cases.approve), &ctx));
+            }
+        }
+        "book_apply" => {
+            let Ok(u) = book_updates::load() else {
+                eprintln!("pulse-count: cannot load the capture's book updates");
+                return ExitCode::FAILURE;
+            };
+            let mut book = book_updates::ladder(&u);
+            BenchBook::seed(&mut book, &u.snapshot);
+            for l in u.updates.iter().cycle().take(n) {
+                BenchBook::apply(&mut book, black_box(l));
+            }
+        }
+        "decode_depth" => {
+            let frames = depth_frames();
+            if frames.is_empty() {
+                eprintln!("pulse-count: no depthUpdate frame in the capture");
+                return ExitCode::FAILURE;
+            }
+            let mut registry = InstrumentRegistry::new();
+            let _ = registry.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1));
+            let mut codec = BinanceCodec::new();
+            for frame in frames.iter().cycle().take(n) {
+                let _ = black_box(codec.decode_ws(&registry, black_box(frame)));
+            }
+        }
+        other => {
+            eprintln!("pulse-count: unknown case {other}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
