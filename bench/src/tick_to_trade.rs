@@ -10,17 +10,25 @@
 //!
 //! The strategy is the book-imbalance taker (272 orders a pass). The main distribution is
 //! the gateway's (frame in to order executed); each stage's p50 and p99 come as extra fields
-//! (`feed_p50`, ...), the attribution of those nanoseconds. The frames are replayed as fast
-//! as the engine reads them, so queueing inside a pass is included; a stream paced at a set
-//! rate (latency from intended send time) is still to come.
+//! (`feed_p50`, ...), the attribution of those nanoseconds. In those two cases the frames are
+//! replayed as fast as the engine reads them, up to 1,024 per feed call, so a frame's latency
+//! includes the frames read with it.
+//!
+//! The third case, `paced`, is a synthetic stream at a set rate: the capture's frames one every
+//! 50 µs (20,000 a second), replayed as recorded, single thread, the strategy without its
+//! cooldown. Each frame's latency counts from when it was due, not from when the feed got to
+//! it, so an engine running behind shows its queue instead of hiding it (coordinated
+//! omission). This is the path of one frame at a time.
 
-use std::path::Path;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 use pulse_engine::config;
 use pulse_engine::runtime;
+use pulse_feeds::num::Nanos;
 
 use crate::report::Measured;
 
@@ -71,13 +79,47 @@ fn passes(cfg: &config::Config, duration: Duration) -> Result<(Vec<Histogram<u64
     }
 }
 
+/// Frames one every `interval` from the capture: the same messages, evenly spaced in time.
+fn paced_capture(dir: &Path, interval: Nanos) -> Result<PathBuf> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
+    let file = std::fs::File::open(&source)
+        .with_context(|| format!("cannot open {}", source.display()))?;
+    let lines = BufReader::new(flate2::read::GzDecoder::new(file)).lines();
+    let path = dir.join("paced.cap");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    let start = 1_700_000_000_000_000_000u64;
+    for (i, line) in lines.enumerate() {
+        let line = line?;
+        let Some((_, rest)) = line.split_once('\t') else {
+            continue;
+        };
+        writeln!(out, "{}\t{rest}", start + i as u64 * interval.0)?;
+    }
+    out.flush()?;
+    Ok(path)
+}
+
 pub fn run(duration: Duration, pinned: bool) -> Result<Vec<Measured>> {
     let mut results = Vec::new();
+    let dir = std::env::temp_dir().join(format!("pulse-bench-t2t-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let paced = paced_capture(&dir, Nanos(50_000))?;
     for (case, file, pin) in [
         ("single-thread", "imbalance.toml", false),
         ("pinned", "pinned.toml", pinned),
+        ("paced", "imbalance.toml", false),
     ] {
-        let cfg = load(file, pin)?;
+        let mut cfg = load(file, pin)?;
+        if case == "paced" {
+            cfg.source = config::SourceConfig::Capture {
+                path: paced.clone(),
+                speed_milli: 1_000,
+            };
+            if let config::StrategyConfig::BookImbalance(s) = &mut cfg.strategy {
+                s.cooldown = Nanos::ZERO;
+            }
+        }
         let (mut stages, runs) = passes(&cfg, duration)?;
         let mut extra = vec![("passes", runs as f64)];
         for (name, h) in STAGES.iter().zip(&stages) {
@@ -99,5 +141,6 @@ pub fn run(duration: Duration, pinned: bool) -> Result<Vec<Measured>> {
             extra,
         });
     }
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(results)
 }

@@ -29,6 +29,8 @@ pub const SAMPLE_RING: usize = 1 << 16;
 /// The stage's end: takes stamps and sends samples.
 pub struct LatencyProbe {
     clock: quanta::Clock,
+    /// Raw clock ticks per nanosecond, to date a stamp back ([`LatencyProbe::stamp_back`]).
+    ticks_per_ns: f64,
     samples: Option<rtrb::Producer<u64>>,
     /// Samples lost to a full ring, published for the collector (written only by this probe).
     dropped: Arc<AtomicU64>,
@@ -42,6 +44,17 @@ pub struct LatencyCollector {
     dropped: Arc<AtomicU64>,
 }
 
+/// The clock's raw ticks per nanosecond (its scaling is linear).
+fn ticks_per_ns(clock: &quanta::Clock) -> f64 {
+    const SPAN: u64 = 1 << 40;
+    let ns = clock.delta_as_nanos(0, SPAN);
+    if ns == 0 {
+        1.0
+    } else {
+        SPAN as f64 / ns as f64
+    }
+}
+
 /// A probe and the collector its samples go to, joined by a ring of `capacity` samples.
 pub fn channel(clock: quanta::Clock, capacity: usize) -> (LatencyProbe, LatencyCollector) {
     let (tx, rx) = rtrb::RingBuffer::new(capacity);
@@ -51,6 +64,7 @@ pub fn channel(clock: quanta::Clock, capacity: usize) -> (LatencyProbe, LatencyC
         .expect("static histogram bounds are valid");
     (
         LatencyProbe {
+            ticks_per_ns: ticks_per_ns(&clock),
             clock,
             samples: Some(tx),
             dropped: Arc::clone(&dropped),
@@ -69,6 +83,7 @@ impl LatencyProbe {
     /// measure latency. It still takes stamps.
     pub fn detached(clock: quanta::Clock) -> LatencyProbe {
         LatencyProbe {
+            ticks_per_ns: ticks_per_ns(&clock),
             clock,
             samples: None,
             dropped: Arc::new(AtomicU64::new(0)),
@@ -78,6 +93,14 @@ impl LatencyProbe {
     /// Takes an ingress stamp. Used only at the edge, where input enters the engine.
     pub fn stamp(&self) -> Stamp {
         Stamp(self.clock.raw())
+    }
+
+    /// A stamp `late` before now: for input that was due earlier than it was read (a paced
+    /// replay running behind), so its latency counts from when it should have arrived and a
+    /// slow engine cannot hide its own queue (coordinated omission).
+    pub fn stamp_back(&self, late: crate::num::Nanos) -> Stamp {
+        let ticks = (late.0 as f64 * self.ticks_per_ns) as u64;
+        Stamp(self.clock.raw().saturating_sub(ticks))
     }
 
     /// Sends the time from `ingress` until now to the collector.
@@ -120,5 +143,24 @@ impl LatencyCollector {
     pub fn dropped(&self) -> u64 {
         // Relaxed: see `LatencyProbe::record_since`.
         self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::num::Nanos;
+
+    #[test]
+    fn a_stamp_dated_back_counts_the_time_it_was_late() {
+        let (mut probe, mut collector) = channel(quanta::Clock::new(), 16);
+        probe.record_since(probe.stamp_back(Nanos(5_000_000)));
+        probe.record_since(probe.stamp());
+        collector.drain();
+        let h = collector.histogram();
+        assert_eq!(h.len(), 2);
+        // 5 ms late, plus whatever the two calls took (well under the 5 ms in any case).
+        assert!(h.max() >= 4_990_000 && h.max() < 50_000_000, "{}", h.max());
+        assert!(h.min() < 1_000_000, "{}", h.min());
     }
 }

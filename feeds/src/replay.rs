@@ -263,7 +263,7 @@ impl CaptureFeed {
 
     /// Reads and stages one message, unless the next one is not due yet.
     fn read_one(&mut self, now: Nanos) -> Read {
-        let ingress = self.probe.stamp();
+        let mut ingress = self.probe.stamp();
         let line = self.reader.position() + 1;
         let record = match self.reader.next_record() {
             None => return Read::Ended,
@@ -296,6 +296,9 @@ impl CaptureFeed {
                 self.reader.hold();
                 return Read::NotDue;
             }
+            // Read late: its latency counts from when it was due.
+            let late = (now.0 as u128 - due).min(u64::MAX as u128) as u64;
+            ingress = self.probe.stamp_back(Nanos(late));
         }
         self.counters.lines += 1;
         self.replay_time.advance(record.recv_ts);
