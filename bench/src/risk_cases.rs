@@ -71,7 +71,7 @@ impl RiskCases {
         // 9,720 USDT committed in working orders (notional scale 10): with the position at its
         // mark (185.06), a 0.001 BTC order (61.69) fits within the 10,000 of capital and a
         // 0.002 one (123.37) does not.
-        account.set_working(0, 9_720 * 10i128.pow(10));
+        account.set_working(0, 9_720 * 10i128.pow(10), Qty(200_000), Qty(0));
         let approve = OrderIntent {
             meta: EventMeta {
                 recv_ts: Nanos(NOW + 1_000_000),

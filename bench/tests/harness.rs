@@ -154,12 +154,18 @@ fn tick_to_trade_prints_the_documented_json_object() {
         // fewer when the whole capture is squeezed into two seconds of pacing.
         let least = if r["case"] == "paced" { 10 } else { 200 };
         assert_distribution(r, least);
-        // Stage by stage, each cumulative from the frame's arrival: never decreasing.
-        let p50: Vec<f64> = ["feed", "book", "strategy", "risk", "gateway"]
-            .iter()
-            .map(|s| r[format!("{s}_p50")].as_f64().unwrap())
-            .collect();
-        assert!(p50.windows(2).all(|w| w[0] <= w[1]), "{r}");
+        // Every stage reports its share. (Their p50s need not rise stage by stage: each row
+        // counts its own events, every message for the feed, accepted orders for the venue.)
+        for stage in ["feed", "book", "strategy", "risk", "gateway"] {
+            let p50 = r[format!("{stage}_p50")].as_f64().unwrap();
+            let p99 = r[format!("{stage}_p99")].as_f64().unwrap();
+            assert!(p50 > 0.0 && p50 <= p99, "{stage}: {r}");
+        }
+        // The first stage is cheaper than the whole path.
+        assert!(
+            r["feed_p50"].as_f64().unwrap() < r["p99"].as_f64().unwrap(),
+            "{r}"
+        );
         assert_eq!(
             r["gateway_p50"].as_f64().unwrap(),
             r["p50"].as_f64().unwrap()

@@ -95,6 +95,8 @@ struct Model {
     day: Option<u64>,
     day_start: i128,
     working_notional: [i128; 2],
+    /// Working (buy, sell) quantity per instrument.
+    working_qty: [(i64, i64); 2],
 }
 
 impl Model {
@@ -116,6 +118,16 @@ impl Model {
         self.marks[i].map_or(0, |m| {
             self.exposure_at(i, i128::from(self.positions[i].qty.0), m)
         })
+    }
+
+    /// The larger |position| either side's working orders would leave, at the mark.
+    fn worst(&self, i: usize) -> i128 {
+        let pos = i128::from(self.positions[i].qty.0);
+        let (buy, sell) = self.working_qty[i];
+        let qty = (pos + i128::from(buy))
+            .abs()
+            .max((pos - i128::from(sell)).abs());
+        self.marks[i].map_or(0, |m| self.exposure_at(i, qty, m))
     }
 
     fn drawdown_bps(&self) -> i64 {
@@ -209,6 +221,7 @@ fn random_state(rng: &mut Rng) -> State {
         day: None,
         day_start: capital,
         working_notional: [0; 2],
+        working_qty: [(0, 0); 2],
     };
     // History: marks and fills over one or two market days.
     let mut now = rng.below(DAY - 3_600_000_000_000);
@@ -258,8 +271,10 @@ fn random_state(rng: &mut Rng) -> State {
             *r = Some((top.mid().unwrap(), ts, state));
         }
         let working = rng.range(0, 50) as i128 * i128::from(s.px) * i128::from(s.lot);
-        account.set_working(i, working);
+        let (buy, sell) = (s.lot * rng.range(0, 800), s.lot * rng.range(0, 800));
+        account.set_working(i, working, Qty(buy), Qty(sell));
         model.working_notional[i] = to_account(&s, working);
+        model.working_qty[i] = (buy, sell);
     }
     State {
         checks,
@@ -498,11 +513,17 @@ fn model(st: &State, c: &Case) -> Result<Qty, RejectReason> {
         {
             return Err(R::PortfolioShare);
         }
-        let others: i128 = (0..2)
-            .filter(|&j| j != i)
-            .map(|j| st.model.exposure(j))
-            .sum();
-        if others + exposure_after > p.max_gross_exposure {
+        // Every instrument at the worse of its two sides, working orders filled; this one
+        // with the order.
+        let others: i128 = (0..2).filter(|&j| j != i).map(|j| st.model.worst(j)).sum();
+        let other_side = match it.side {
+            Side::Buy => pos - i128::from(c.exposure.working_sell.0),
+            Side::Sell => pos + i128::from(c.exposure.working_buy.0),
+        };
+        let worst_after = st
+            .model
+            .exposure_at(i, after.abs().max(other_side.abs()), mid);
+        if others + worst_after > p.max_gross_exposure {
             return Err(R::PortfolioLimit);
         }
         let gross: i128 = (0..2).map(|j| st.model.exposure(j)).sum();
@@ -567,6 +588,10 @@ fn run(states: u64, per_state: u64, seed: u64) -> [u64; RejectReason::ALL.len() 
             st.model.exposure(0) + st.model.exposure(1)
         );
         assert_eq!(st.account.day_pnl(), st.model.equity() - st.model.day_start);
+        assert_eq!(
+            st.account.gross_worst(),
+            st.model.worst(0) + st.model.worst(1)
+        );
         for _ in 0..per_state {
             let c = random_case(&mut rng, &st);
             let ctx = Context {

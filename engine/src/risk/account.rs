@@ -68,6 +68,11 @@ pub struct InstrumentAccount {
     pnl_term: i128,
     exposure_term: i128,
     working_term: i128,
+    /// Working quantity on each side.
+    working_buy: i64,
+    working_sell: i64,
+    /// The larger |position| if every working order of one side filled, at the mark.
+    worst_term: i128,
 }
 
 impl InstrumentAccount {
@@ -89,6 +94,8 @@ pub struct Account {
     instruments: Vec<InstrumentAccount>,
     pnl: i128,
     gross_exposure: i128,
+    /// Sum over instruments of their worst-case exposure (working orders filled).
+    gross_worst: i128,
     working_notional: i128,
     hwm: i128,
     /// Drawdown from `hwm` in bps, kept with every change of equity.
@@ -111,10 +118,14 @@ impl Account {
                     pnl_term: 0,
                     exposure_term: 0,
                     working_term: 0,
+                    working_buy: 0,
+                    working_sell: 0,
+                    worst_term: 0,
                 })
                 .collect(),
             pnl: 0,
             gross_exposure: 0,
+            gross_worst: 0,
             working_notional: 0,
             hwm: capital,
             drawdown_bps: if capital > 0 { 0 } else { 10_000 },
@@ -155,6 +166,17 @@ impl Account {
     /// Sum over instruments of |position| at its mark.
     pub fn gross_exposure(&self) -> i128 {
         self.gross_exposure
+    }
+
+    /// Sum over instruments of the larger |position| either side's working orders would leave
+    /// if they all filled, at the mark: gross exposure with working orders counted.
+    pub fn gross_worst(&self) -> i128 {
+        self.gross_worst
+    }
+
+    /// This instrument's part of [`Account::gross_worst`].
+    pub fn worst(&self, i: usize) -> i128 {
+        self.instruments.get(i).map_or(0, |a| a.worst_term)
     }
 
     /// Sum over working orders of leaves at their limit price.
@@ -207,12 +229,16 @@ impl Account {
         }
     }
 
-    /// Instrument `i`'s working orders now total `notional` (its notional scale).
-    pub fn set_working(&mut self, i: usize, notional: i128) {
+    /// Instrument `i`'s working orders now total `notional` (its notional scale), `buy` and
+    /// `sell` of quantity on each side.
+    pub fn set_working(&mut self, i: usize, notional: i128, buy: Qty, sell: Qty) {
         if let Some(a) = self.instruments.get_mut(i) {
             let term = a.money.to_account(notional);
             self.working_notional += term - a.working_term;
             a.working_term = term;
+            a.working_buy = buy.0;
+            a.working_sell = sell.0;
+            self.refresh(i);
         }
     }
 
@@ -225,10 +251,19 @@ impl Account {
             a.money
                 .to_account(i128::from(a.position.qty.0).abs() * i128::from(m.0))
         });
+        let pos = i128::from(a.position.qty.0);
+        let worst_qty = (pos + i128::from(a.working_buy))
+            .abs()
+            .max((pos - i128::from(a.working_sell)).abs());
+        let worst = a
+            .mark
+            .map_or(0, |m| a.money.to_account(worst_qty * i128::from(m.0)));
         self.pnl += pnl - a.pnl_term;
         self.gross_exposure += exposure - a.exposure_term;
+        self.gross_worst += worst - a.worst_term;
         a.pnl_term = pnl;
         a.exposure_term = exposure;
+        a.worst_term = worst;
         self.hwm = self.hwm.max(self.equity());
         self.drawdown_bps = if self.hwm <= 0 {
             10_000
@@ -276,9 +311,12 @@ mod tests {
         // The next day starts its PnL from there.
         a.on_mark(0, Px(808_000), Nanos(DAY_NS + 1));
         assert_eq!(a.day_pnl(), 0);
-        a.set_working(0, 123 * 10i128.pow(10));
-        a.set_working(0, 100 * 10i128.pow(10));
+        a.set_working(0, 123 * 10i128.pow(10), Qty(0), Qty(0));
+        a.set_working(0, 100 * 10i128.pow(10), Qty(20_000_000), Qty(90_000_000));
         assert_eq!(a.working_notional(), 100 * USDT);
+        // Long 0.5: the working buys make it 0.7, the sells -0.4; the worst is 0.7 at 8,080.
+        assert_eq!(a.gross_worst(), 5_656 * USDT);
+        assert_eq!(a.worst(0), a.gross_worst());
         assert_eq!(a.notional(0, Px(1_000_000), Qty(-1_000_000)), 100 * USDT);
     }
 

@@ -12,7 +12,8 @@
 //! 4. order quantity and notional; reduce-only; duplicate order; message throttle; open orders;
 //! 5. the instrument's position limit (working orders on the same side count as filled);
 //! 6. the book and its reference price (live, fresh) and the price collar around it;
-//! 7. the portfolio: the instrument's share of equity, gross exposure, committed capital.
+//! 7. the portfolio: the instrument's share of equity, gross exposure (every instrument at the
+//!    worse of its two sides, working orders filled), committed capital.
 //!
 //! An order that only reduces the position it would leave (the worst case counting working
 //! orders on its side) passes the exposure checks of 5 and 7 whatever their limits: closing
@@ -34,7 +35,8 @@ use crate::risk::{RejectReason, TradingMode};
 pub struct PortfolioLimits {
     /// What the account holds at start; committed capital may not pass it.
     pub capital: i128,
-    /// Sum over instruments of |position| at its mark.
+    /// Sum over instruments of |position| at its mark, each at the worse of its two sides
+    /// with its working orders filled.
     pub max_gross_exposure: i128,
     /// One instrument's position at its mark, as a share of equity, in bps (10% = 1000).
     pub max_position_share_bps: u32,
@@ -287,7 +289,18 @@ impl RiskChecks {
             if exposure_after * 10_000 > equity * i128::from(p.max_position_share_bps) {
                 return Err(RejectReason::PortfolioShare);
             }
-            let gross = account.gross_exposure() - account.exposure(i) + exposure_after;
+            // This instrument as its worst side leaves it with this order; the others as
+            // their worst sides would (working orders count everywhere).
+            let other_side = match intent.side {
+                Side::Buy => pos - sells,
+                Side::Sell => pos + buys,
+            };
+            let worst_after = account.notional(
+                i,
+                mid,
+                Qty(after.abs().max(other_side.abs()).min(i128::from(i64::MAX)) as i64),
+            );
+            let gross = account.gross_worst() - account.worst(i) + worst_after;
             if gross > p.max_gross_exposure {
                 return Err(RejectReason::PortfolioLimit);
             }
@@ -579,10 +592,10 @@ mod tests {
         c.portfolio.max_gross_exposure = 100_000 * USDT;
         // Capital: positions at their marks plus working orders plus this order.
         let mut b = account();
-        b.set_working(0, 9_990 * 10i128.pow(10));
+        b.set_working(0, 9_990 * 10i128.pow(10), Qty(0), Qty(0));
         let committed = ctx(&b);
         assert_eq!(c.check(&buy, &committed), Err(RejectReason::CapitalCap));
-        b.set_working(0, 9_930 * 10i128.pow(10));
+        b.set_working(0, 9_930 * 10i128.pow(10), Qty(0), Qty(0));
         assert_eq!(c.check(&buy, &ctx(&b)), Ok(Qty(100_000)));
     }
 

@@ -161,8 +161,7 @@ impl RiskStage {
                 }
             }
             let i = order.instrument;
-            self.account
-                .set_working(i.0 as usize, self.orders.working(i).notional);
+            self.set_working(i);
         }
     }
 
@@ -286,8 +285,7 @@ impl RiskStage {
                 self.throttle.record(now);
                 self.recent
                     .record(i, order.side, intent.px, intent.qty, now);
-                self.account
-                    .set_working(i.0 as usize, self.orders.working(i).notional);
+                self.set_working(i);
                 Feedback::Accepted {
                     instrument: i,
                     tag: intent.tag,
@@ -409,6 +407,13 @@ impl RiskStage {
         sent
     }
 
+    /// Tells the account what instrument `i` has working now.
+    fn set_working(&mut self, i: InstrumentId) {
+        let w = self.orders.working(i);
+        self.account
+            .set_working(i.0 as usize, w.notional, w.buy, w.sell);
+    }
+
     fn rejected(&mut self, instrument: InstrumentId, tag: u32, reason: RejectReason) -> Feedback {
         self.counters.rejected[reason.index()] += 1;
         Feedback::Rejected {
@@ -435,8 +440,7 @@ impl RiskStage {
             self.account.on_fill(i, report.side, px, qty, fee);
             self.counters.fills_since_rearm += 1;
         }
-        self.account
-            .set_working(i, self.orders.working(report.instrument).notional);
+        self.set_working(report.instrument);
         if matches!(transition, Transition::Applied(_)) {
             let _ = self.feedback.push(Feedback::Report(report));
         }
