@@ -4,6 +4,7 @@
 mod baselines;
 mod book;
 mod book_updates;
+mod capture_frames;
 mod journal;
 mod journal_record;
 mod parse;
@@ -78,52 +79,31 @@ fn main() -> ExitCode {
         Layout::Pinned if machine_cores >= 2 => [Some(0), Some(1)],
         _ => [None, None],
     };
+    // Each scenario with the cores it ran on: one-thread scenarios on the layout's first core.
     let (name, results, pinned) = match cli.scenario {
-        Scenario::Ring => ("ring", ring::run(duration, cores), &cores[..]),
-        // One thread, on the first core of the layout.
-        Scenario::Parse => match parse::run(duration, cores[0]) {
-            Ok(results) => ("parse", results, &cores[..1]),
-            Err(e) => {
-                eprintln!("pulse-bench parse: {e:#}");
-                return ExitCode::FAILURE;
-            }
-        },
-        Scenario::Book => match book::run(duration, cores[0]) {
-            Ok(results) => ("book", results, &cores[..1]),
-            Err(e) => {
-                eprintln!("pulse-bench book: {e:#}");
-                return ExitCode::FAILURE;
-            }
-        },
-        Scenario::TickToTrade => match tick_to_trade::run(duration, cores[0].is_some()) {
-            Ok(results) => ("tick-to-trade", results, &cores[..]),
-            Err(e) => {
-                eprintln!("pulse-bench tick-to-trade: {e:#}");
-                return ExitCode::FAILURE;
-            }
-        },
-        Scenario::Throughput => match throughput::run(duration, cores[0]) {
-            Ok(results) => ("throughput", results, &cores[..1]),
-            Err(e) => {
-                eprintln!("pulse-bench throughput: {e:#}");
-                return ExitCode::FAILURE;
-            }
-        },
-        Scenario::Risk => match risk::run(duration, cores[0]) {
-            Ok(results) => ("risk", results, &cores[..1]),
-            Err(e) => {
-                eprintln!("pulse-bench risk: {e:#}");
-                return ExitCode::FAILURE;
-            }
-        },
+        Scenario::Ring => ("ring", Ok(ring::run(duration, cores)), &cores[..]),
+        Scenario::Parse => ("parse", parse::run(duration, cores[0]), &cores[..1]),
+        Scenario::Book => ("book", book::run(duration, cores[0]), &cores[..1]),
+        Scenario::Risk => ("risk", risk::run(duration, cores[0]), &cores[..1]),
         // The appending thread on the first core, the journal's service thread on the second.
-        Scenario::Journal => match journal::run(duration, cores) {
-            Ok(results) => ("journal", results, &cores[..]),
-            Err(e) => {
-                eprintln!("pulse-bench journal: {e:#}");
-                return ExitCode::FAILURE;
-            }
-        },
+        Scenario::Journal => ("journal", journal::run(duration, cores), &cores[..]),
+        Scenario::TickToTrade => (
+            "tick-to-trade",
+            tick_to_trade::run(duration, cores[0].is_some()),
+            &cores[..],
+        ),
+        Scenario::Throughput => (
+            "throughput",
+            throughput::run(duration, cores[0]),
+            &cores[..1],
+        ),
+    };
+    let results = match results {
+        Ok(results) => results,
+        Err(e) => {
+            eprintln!("pulse-bench {name}: {e:#}");
+            return ExitCode::FAILURE;
+        }
     };
     let layout = if cores[0].is_some() {
         "pinned"

@@ -6,14 +6,12 @@
 //! more (no book, no strategy): the rate a serde-based handler could not pass. Each sample is
 //! one pass, as nanoseconds per message; `msgs_per_s` is the mean rate.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 use pulse_engine::pipeline::HotStage;
 use pulse_engine::runtime;
-use pulse_feeds::capture::{CaptureReader, SourceKind};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{Px, Qty};
 
@@ -59,17 +57,7 @@ fn engine(duration: Duration) -> Result<Measured> {
 fn serde_decode(duration: Duration) -> Result<Measured> {
     let mut registry = InstrumentRegistry::new();
     let _ = registry.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1));
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let mut reader =
-        CaptureReader::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let mut frames = Vec::new();
-    while let Some(record) = reader.next_record() {
-        let Ok(record) = record else { continue };
-        if !matches!(record.kind, SourceKind::Rest { .. }) {
-            frames.push(record.payload.to_vec());
-        }
-    }
+    let frames = crate::capture_frames::ws_frames()?;
     let mut decoder = SerdeJson::default();
     let mut h = histogram();
     let (mut messages, mut spent) = (0u64, Duration::ZERO);

@@ -32,7 +32,14 @@ use pulse_feeds::num::Nanos;
 
 use crate::report::Measured;
 
-const STAGES: [&str; 5] = ["feed", "book", "strategy", "risk", "gateway"];
+/// Each stage's name and the fields its p50 and p99 go in.
+const STAGES: [(&str, &str, &str); 5] = [
+    ("feed", "feed_p50", "feed_p99"),
+    ("book", "book_p50", "book_p99"),
+    ("strategy", "strategy_p50", "strategy_p99"),
+    ("risk", "risk_p50", "risk_p99"),
+    ("gateway", "gateway_p50", "gateway_p99"),
+];
 
 /// `configs/<file>` for a benchmark run: no stats file, no journal, no kill file, a name of
 /// its own; unpinned unless `pinned`.
@@ -67,7 +74,7 @@ fn passes(cfg: &config::Config, duration: Duration) -> Result<(Vec<Histogram<u64
         let outcome = runtime::run(cfg).context("the engine failed")?;
         runs += 1;
         for (name, collector) in &outcome.latency {
-            if let Some(i) = STAGES.iter().position(|s| s == name) {
+            if let Some(i) = STAGES.iter().position(|(s, ..)| s == name) {
                 merged[i]
                     .add(collector.histogram())
                     .context("histograms of different bounds")?;
@@ -122,16 +129,9 @@ pub fn run(duration: Duration, pinned: bool) -> Result<Vec<Measured>> {
         }
         let (mut stages, runs) = passes(&cfg, duration)?;
         let mut extra = vec![("passes", runs as f64)];
-        for (name, h) in STAGES.iter().zip(&stages) {
-            let (p50, p99): (&'static str, &'static str) = match *name {
-                "feed" => ("feed_p50", "feed_p99"),
-                "book" => ("book_p50", "book_p99"),
-                "strategy" => ("strategy_p50", "strategy_p99"),
-                "risk" => ("risk_p50", "risk_p99"),
-                _ => ("gateway_p50", "gateway_p99"),
-            };
-            extra.push((p50, h.value_at_quantile(0.5) as f64));
-            extra.push((p99, h.value_at_quantile(0.99) as f64));
+        for ((_, p50, p99), h) in STAGES.iter().zip(&stages) {
+            extra.push((*p50, h.value_at_quantile(0.5) as f64));
+            extra.push((*p99, h.value_at_quantile(0.99) as f64));
         }
         let histogram = stages.pop().expect("five stages");
         results.push(Measured {

@@ -266,6 +266,30 @@ impl OutputJournal {
     }
 }
 
+/// The little-endian `u64` at `at` of a record's payload; 0 where the payload is too short.
+/// Readers of the records above (`pulse journal dump`, reconciliation, tests) share these.
+pub fn u64_at(p: &[u8], at: usize) -> u64 {
+    p.get(at..at + 8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+pub fn i64_at(p: &[u8], at: usize) -> i64 {
+    u64_at(p, at) as i64
+}
+
+pub fn u32_at(p: &[u8], at: usize) -> u32 {
+    p.get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+pub fn i128_at(p: &[u8], at: usize) -> i128 {
+    p.get(at..at + 16)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, i128::from_le_bytes)
+}
+
 fn put_u64(p: &mut [u8], at: usize, v: u64) {
     p[at..at + 8].copy_from_slice(&v.to_le_bytes());
 }

@@ -14,7 +14,7 @@ use pulse_gateways::order::{TimeInForce, VenueReject};
 use pulse_journal::{JournalReader, Position};
 use serde_json::{json, Value};
 
-use crate::decisions::{self, kind as out_kind};
+use crate::decisions::{self, i128_at, i64_at, kind as out_kind, u32_at, u64_at};
 use crate::health::{Health, HealthReason};
 use crate::intent::Origin;
 use crate::risk::RejectReason;
@@ -152,18 +152,6 @@ pub fn kind_name(stream: &str, kind: u16) -> String {
     name.to_string()
 }
 
-fn u64_at(p: &[u8], at: usize) -> u64 {
-    p.get(at..at + 8)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
-}
-
-fn u32_at(p: &[u8], at: usize) -> u32 {
-    p.get(at..at + 4)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
-}
-
 fn tif(code: u8) -> &'static str {
     [
         TimeInForce::Ioc,
@@ -173,10 +161,6 @@ fn tif(code: u8) -> &'static str {
     ]
     .get(code as usize)
     .map_or("unknown", |t| t.name())
-}
-
-fn i64_at(p: &[u8], at: usize) -> i64 {
-    u64_at(p, at) as i64
 }
 
 fn side(code: u8) -> &'static str {
@@ -227,7 +211,7 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
         ("output", out_kind::ACCOUNT) if fixed(decisions::ACCOUNT_LEN) => json!({
             "instrument": u16::from_le_bytes([p[0], p[1]]),
             "position": i64_at(p, 8),
-            "cost": i128::from_le_bytes(p[16..32].try_into().unwrap_or([0; 16])).to_string(),
+            "cost": i128_at(p, 16).to_string(),
         }),
         ("output", out_kind::QUERY) if fixed(decisions::CANCEL_LEN) => json!({
             "client_id": u64_at(p, 0),
@@ -284,7 +268,7 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
                     .unwrap_or("unknown"),
                 _ => "",
             };
-            let fee = i128::from_le_bytes(p[32..48].try_into().unwrap_or([0; 16]));
+            let fee = i128_at(p, 32);
             json!({
                 "client_id": u64_at(p, 0),
                 "instrument": u16::from_le_bytes([p[8], p[9]]),

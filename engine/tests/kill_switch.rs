@@ -9,17 +9,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 
+use pulse_engine::decisions::kind::{CANCEL, DECISION, INTENT, ORDER, REPORT};
+use pulse_engine::decisions::u64_at;
+
 use common::{journal_records, pulse, repo_config, stderr_lines};
-
-const INTENT: u16 = 0x0101;
-const DECISION: u16 = 0x0102;
-const ORDER: u16 = 0x0103;
-const REPORT: u16 = 0x0104;
-const CANCEL: u16 = 0x0106;
-
-fn u64_at(p: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(p[at..at + 8].try_into().unwrap())
-}
 
 #[test]
 fn pulse_kill_cancels_every_open_order_and_refuses_until_rearmed() {
@@ -27,8 +20,8 @@ fn pulse_kill_cancels_every_open_order_and_refuses_until_rearmed() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let name = format!("kill-{}", std::process::id());
-    // The market maker at 20x recorded pace: about 18 s of capture time per second... enough
-    // for quotes to be resting when the command lands.
+    // The market maker at 20x recorded pace (the 6-minute capture in about 18 s): quotes are
+    // resting when the command lands.
     let config = repo_config("market-maker.toml", &dir, Some("20"), &[]);
     let journal = dir.join("journal");
     let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))

@@ -6,11 +6,9 @@
 
 mod common;
 
-use common::{count_before, journal_records, line, repo_config, run_journaled};
+use pulse_engine::decisions::kind::{ORDER, QUERY, REPORT};
 
-const ORDER: u16 = 0x0103;
-const REPORT: u16 = 0x0104;
-const QUERY: u16 = 0x0108;
+use common::{count_before, journal_records, line, repo_config, run_journaled};
 
 #[test]
 fn orders_in_doubt_are_queried_never_resent_and_change_no_decision() {

@@ -5,15 +5,10 @@
 
 mod common;
 
+use pulse_engine::decisions::i64_at;
+use pulse_engine::decisions::kind::{CANCEL, ORDER, REPORT};
+
 use common::{check_config, count_before, line, repo_root, run_twice_and_replay, RecordBytes};
-
-const ORDER: u16 = 0x0103;
-const REPORT: u16 = 0x0104;
-const CANCEL: u16 = 0x0106;
-
-fn i64_at(p: &[u8], at: usize) -> i64 {
-    i64::from_le_bytes(p[at..at + 8].try_into().unwrap())
-}
 
 /// Checks the decisions journal of a run: every order post-only, every fill maker, the
 /// position within `max` at every fill; returns (orders, cancels, fills).

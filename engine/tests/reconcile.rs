@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{journal_records, line, repo_config, run_journaled as run};
+use pulse_engine::decisions::kind::ACCOUNT;
 
-const ACCOUNT: u16 = 0x0107;
+use common::{journal_records, line, repo_config, run_journaled as run};
 
 #[test]
 fn a_flat_journal_reconciles_and_lost_orders_halt_trading() {

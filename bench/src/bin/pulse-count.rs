@@ -13,6 +13,8 @@ use std::process::ExitCode;
 #[path = "../book_updates.rs"]
 #[allow(dead_code)]
 mod book_updates;
+#[path = "../capture_frames.rs"]
+mod capture_frames;
 #[path = "../risk_cases.rs"]
 #[allow(dead_code)]
 mod risk_cases;
@@ -20,27 +22,8 @@ mod risk_cases;
 use book_updates::BenchBook;
 use pulse_engine::risk::TradingMode;
 use pulse_feeds::binance::codec::BinanceCodec;
-use pulse_feeds::capture::{CaptureReader, SourceKind};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{Px, Qty};
-
-fn depth_frames() -> Vec<Vec<u8>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let Ok(mut reader) = CaptureReader::open(&path) else {
-        return Vec::new();
-    };
-    let mut frames = Vec::new();
-    while let Some(record) = reader.next_record() {
-        let Ok(record) = record else { continue };
-        if !matches!(record.kind, SourceKind::Rest { .. })
-            && record.payload.windows(11).any(|w| w == b"depthUpdate")
-        {
-            frames.push(record.payload.to_vec());
-        }
-    }
-    frames
-}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -75,7 +58,14 @@ fn main() -> ExitCode {
             }
         }
         "decode_depth" => {
-            let frames = depth_frames();
+            let mut frames = match capture_frames::ws_frames() {
+                Ok(frames) => frames,
+                Err(e) => {
+                    eprintln!("pulse-count: {e:#}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            frames.retain(|f| f.windows(11).any(|w| w == b"depthUpdate"));
             if frames.is_empty() {
                 eprintln!("pulse-count: no depthUpdate frame in the capture");
                 return ExitCode::FAILURE;

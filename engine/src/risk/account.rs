@@ -184,17 +184,19 @@ impl Account {
         self.working_notional
     }
 
-    /// `px * qty` of instrument `i` at the account scale.
+    /// `px * |qty|` of instrument `i` at the account scale.
     pub fn notional(&self, i: usize, px: Px, qty: Qty) -> i128 {
-        self.instruments.get(i).map_or(0, |a| {
-            a.money
-                .to_account(i128::from(px.0) * i128::from(qty.0).abs())
-        })
+        self.notional_wide(i, px, i128::from(qty.0))
     }
 
-    /// This instrument's current exposure term (|position| at its mark).
-    pub fn exposure(&self, i: usize) -> i128 {
-        self.instruments.get(i).map_or(0, |a| a.exposure_term)
+    /// [`Account::notional`] of a quantity as wide as a position plus every working order;
+    /// past `i64::MAX` it counts as that (the product still fits `i128`, and every limit is
+    /// far below it).
+    pub fn notional_wide(&self, i: usize, px: Px, qty: i128) -> i128 {
+        let qty = qty.unsigned_abs().min(i64::MAX as u128) as i128;
+        self.instruments
+            .get(i)
+            .map_or(0, |a| a.money.to_account(i128::from(px.0) * qty))
     }
 
     /// Takes a position as the venue reports it at start, with its cost basis (notional
@@ -318,6 +320,10 @@ mod tests {
         assert_eq!(a.gross_worst(), 5_656 * USDT);
         assert_eq!(a.worst(0), a.gross_worst());
         assert_eq!(a.notional(0, Px(1_000_000), Qty(-1_000_000)), 100 * USDT);
+        assert_eq!(
+            a.notional_wide(0, Px(1_000_000), -(1i128 << 70)),
+            a.notional(0, Px(1_000_000), Qty(i64::MAX))
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@
 
 use pulse_feeds::event::{BookState, BookTop};
 use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
+use pulse_feeds::num::{Nanos, Px, Qty, Side};
 
 use crate::agents::AgentKind;
 use crate::config::InstrumentLimits;
@@ -167,10 +167,6 @@ impl RiskChecks {
         self.references.get(index).copied()
     }
 
-    pub fn limits(&self, instrument: InstrumentId) -> Option<&InstrumentLimits> {
-        self.limits.get(instrument.0 as usize)
-    }
-
     /// The quantity to send for `intent`, or why nothing may be sent.
     pub fn check(&self, intent: &OrderIntent, ctx: &Context<'_>) -> Result<Qty, RejectReason> {
         if ctx.mode == TradingMode::Killed {
@@ -283,8 +279,7 @@ impl RiskChecks {
             return Err(RejectReason::PriceCollar);
         }
         if !reduces {
-            let after_qty = Qty(after.clamp(-i128::from(i64::MAX), i128::from(i64::MAX)) as i64);
-            let exposure_after = account.notional(i, mid, after_qty);
+            let exposure_after = account.notional_wide(i, mid, after);
             let equity = account.equity().max(0);
             if exposure_after * 10_000 > equity * i128::from(p.max_position_share_bps) {
                 return Err(RejectReason::PortfolioShare);
@@ -295,11 +290,7 @@ impl RiskChecks {
                 Side::Buy => pos - sells,
                 Side::Sell => pos + buys,
             };
-            let worst_after = account.notional(
-                i,
-                mid,
-                Qty(after.abs().max(other_side.abs()).min(i128::from(i64::MAX)) as i64),
-            );
+            let worst_after = account.notional_wide(i, mid, after.abs().max(other_side.abs()));
             let gross = account.gross_worst() - account.worst(i) + worst_after;
             if gross > p.max_gross_exposure {
                 return Err(RejectReason::PortfolioLimit);
@@ -322,6 +313,7 @@ mod tests {
     use pulse_feeds::book::Level;
     use pulse_feeds::event::EventMeta;
     use pulse_feeds::instrument::Venue;
+    use pulse_feeds::num::InstrumentId;
     use pulse_gateways::order::TimeInForce;
 
     const BTC: InstrumentId = InstrumentId(0);
@@ -599,18 +591,25 @@ mod tests {
         assert_eq!(c.check(&buy, &ctx(&b)), Ok(Qty(100_000)));
     }
 
-    /// Losses of exactly 5%, 10% and 15% from the high-water mark, made by a 1 BTC position
-    /// marked down: each level takes effect at its threshold and not a basis point before.
-    #[test]
-    fn circuit_breakers_take_effect_at_their_thresholds() {
+    /// 10,000 USDT all in one BTC bought at 10,000.00 and marked there, with checks whose
+    /// exposure and capital limits leave room for it: the account the breaker tests mark down.
+    fn long_one_btc() -> (RiskChecks, Account) {
         let mut c = checks();
         c.portfolio.max_gross_exposure = 1_000_000 * USDT;
         c.portfolio.capital = 1_000_000 * USDT;
-        c.portfolio.daily_loss_limit = 1_000_000 * USDT;
         c.limits[0].max_position = Qty(1_000_000_000);
         let mut a = Account::new(10_000 * USDT, &registry());
         a.on_mark(0, Px(1_000_000), Nanos(1));
         a.on_fill(0, Side::Buy, Px(1_000_000), Qty(100_000_000), 0);
+        (c, a)
+    }
+
+    /// Losses of exactly 5%, 10% and 15% from the high-water mark, made by a 1 BTC position
+    /// marked down: each level takes effect at its threshold and not a basis point before.
+    #[test]
+    fn circuit_breakers_take_effect_at_their_thresholds() {
+        let (mut c, mut a) = long_one_btc();
+        c.portfolio.daily_loss_limit = 1_000_000 * USDT;
         let long = Exposure {
             position: Qty(100_000_000),
             ..Exposure::default()
@@ -649,15 +648,9 @@ mod tests {
 
     #[test]
     fn the_day_loss_limit_and_one_lot_halved_stop_trading() {
-        let mut c = checks();
+        let (mut c, mut a) = long_one_btc();
         c.portfolio.daily_loss_limit = 100 * USDT;
-        c.portfolio.max_gross_exposure = 1_000_000 * USDT;
-        c.portfolio.capital = 1_000_000 * USDT;
         c.portfolio.max_position_share_bps = 10_000;
-        c.limits[0].max_position = Qty(1_000_000_000);
-        let mut a = Account::new(10_000 * USDT, &registry());
-        a.on_mark(0, Px(1_000_000), Nanos(1));
-        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(100_000_000), 0);
         a.on_mark(0, Px(990_001), Nanos(2));
         c.on_book(&book(990_000, 990_002, T - 1, BookState::Live));
         let buy = intent(Side::Buy, 990_002, 1_000, T);

@@ -88,6 +88,8 @@ pub const TRADE_IDS: usize = 256;
 
 pub struct OrderTable {
     slots: Vec<Option<WorkingOrder>>,
+    /// Orders in `slots`, kept with every insert and removal: the open-orders check reads it.
+    open: usize,
     working: Vec<Working>,
     /// Ring of the last [`TRADE_IDS`] fills' (instrument, trade id).
     trade_ids: Vec<(InstrumentId, u64)>,
@@ -109,6 +111,7 @@ impl OrderTable {
     pub fn with_capacity(max_open: usize, instruments: usize) -> OrderTable {
         OrderTable {
             slots: vec![None; max_open.max(1)],
+            open: 0,
             working: vec![Working::default(); instruments],
             trade_ids: vec![(InstrumentId(u16::MAX), 0); TRADE_IDS],
             next_trade_slot: 0,
@@ -121,6 +124,7 @@ impl OrderTable {
         match self.slots.iter_mut().find(|s| s.is_none()) {
             Some(slot) => {
                 *slot = Some(order);
+                self.open += 1;
                 self.counters.sent += 1;
                 if let Some(w) = self.working.get_mut(order.instrument.0 as usize) {
                     add_working(w, &order, 1);
@@ -201,7 +205,7 @@ impl OrderTable {
     }
 
     pub fn open(&self) -> usize {
-        self.slots.iter().flatten().count()
+        self.open
     }
 
     /// Applies a venue report; terminal orders leave the table.
@@ -307,6 +311,7 @@ impl OrderTable {
         }
         if next.is_terminal() {
             *slot = None;
+            self.open -= 1;
         }
         Transition::Applied(next)
     }

@@ -11,7 +11,6 @@
 //! taken as it is.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -20,7 +19,7 @@ use pulse_feeds::num::{Decimal, Px, Qty, Side};
 use pulse_gateways::sim::VenueAccount;
 use pulse_journal::JournalReader;
 
-use crate::decisions::{self, kind};
+use crate::decisions::{self, i128_at, i64_at, kind, u64_at};
 use crate::risk::position::Position;
 
 /// The account as the journal left it.
@@ -44,11 +43,6 @@ pub fn expected_from_journal(dir: &Path, instruments: usize) -> anyhow::Result<O
         positions: vec![Position::default(); instruments],
         ..Expected::default()
     };
-    let i64_at = |p: &[u8], at: usize| {
-        p.get(at..at + 8)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, i64::from_le_bytes)
-    };
     while let Some(r) = reader.next().context("the output journal is unreadable")? {
         let p = r.payload;
         let instrument = |at: usize| {
@@ -63,7 +57,7 @@ pub fn expected_from_journal(dir: &Path, instruments: usize) -> anyhow::Result<O
             }
             kind::ACCOUNT if p.len() == decisions::ACCOUNT_LEN => {
                 if let Some(pos) = e.positions.get_mut(instrument(0)) {
-                    let cost = i128::from_le_bytes(p[16..32].try_into().unwrap_or([0; 16]));
+                    let cost = i128_at(p, 16);
                     *pos = Position {
                         qty: Qty(i64_at(p, 8)),
                         cost,
@@ -72,11 +66,11 @@ pub fn expected_from_journal(dir: &Path, instruments: usize) -> anyhow::Result<O
                 }
             }
             kind::ORDER if p.len() == decisions::ORDER_LEN => {
-                e.open.insert(i64_at(p, 0) as u64, i64_at(p, 24));
+                e.open.insert(u64_at(p, 0), i64_at(p, 24));
             }
             kind::REPORT if p.len() == decisions::REPORT_LEN => {
-                let id = i64_at(p, 0) as u64;
-                let fee = i128::from_le_bytes(p[32..48].try_into().unwrap_or([0; 16]));
+                let id = u64_at(p, 0);
+                let fee = i128_at(p, 32);
                 let leaves = i64_at(p, 48);
                 match p[11] {
                     // A fill: the position moves; the order ends with nothing left.
@@ -193,12 +187,6 @@ impl Reconciliation {
             )
         };
         format!("{versus}: venue {held}, {} open order(s)", self.venue_open)
-    }
-}
-
-impl fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
     }
 }
 

@@ -13,7 +13,7 @@ use pulse_feeds::event::{drain_market_until, MarketEvent};
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::metrics::{report_journal, Metric, MetricLabel, MetricSink};
-use pulse_feeds::num::{InstrumentId, Nanos, Px};
+use pulse_feeds::num::{InstrumentId, Nanos};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::order::{CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request};
 use pulse_gateways::sim::VenueAccount;
@@ -179,17 +179,8 @@ impl RiskStage {
         &self.account
     }
 
-    /// The last mid price seen per instrument, the mark for unrealized PnL.
-    pub fn mark(&self, instrument: usize) -> Option<Px> {
-        self.account.instrument(instrument).and_then(|a| a.mark)
-    }
-
     pub fn orders(&self) -> &OrderTable {
         &self.orders
-    }
-
-    pub fn checks(&self) -> &RiskChecks {
-        &self.checks
     }
 
     /// The trading mode the kill switch is in now.
@@ -604,7 +595,7 @@ mod tests {
     use pulse_feeds::book::Level;
     use pulse_feeds::event::{BookState, BookTop, EventMeta};
     use pulse_feeds::instrument::Venue;
-    use pulse_feeds::num::{Qty, Side};
+    use pulse_feeds::num::{Px, Qty, Side};
     use pulse_gateways::order::{Liquidity, TimeInForce};
 
     const BTC: InstrumentId = InstrumentId(0);

@@ -289,10 +289,7 @@ impl MarketMaker {
     }
 
     fn live(&self, side: Side) -> Option<&Quote> {
-        self.quotes
-            .iter()
-            .flatten()
-            .find(|q| q.side == side && !q.cancelling)
+        self.live_slot(side).and_then(|i| self.quotes[i].as_ref())
     }
 
     fn live_slot(&self, side: Side) -> Option<usize> {
