@@ -10,6 +10,7 @@ pub mod health;
 pub mod indicators;
 pub mod intent;
 pub mod journal_cmd;
+pub mod live_gateway;
 pub mod live_source;
 pub mod outside;
 pub mod pipeline;

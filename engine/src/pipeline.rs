@@ -23,6 +23,8 @@ use pulse_feeds::num::Nanos;
 use pulse_feeds::replay::{CaptureFeed, RecordedInput};
 use pulse_feeds::stage::Stage;
 use pulse_gateways::sim::{Fees, SimVenue};
+use pulse_gateways::binance::gateway::{BinanceGatewayStage, GatewayRings};
+use pulse_gateways::sim::VenueAccount;
 use pulse_gateways::sim_stage::SimGatewayStage;
 use pulse_journal::{Appender, JournalService};
 use rtrb::RingBuffer;
@@ -62,6 +64,8 @@ pub enum HotStage {
     Strategy(StrategyStage),
     Risk(RiskStage),
     Gateway(SimGatewayStage),
+    /// Boxed for the same reason as the live feed.
+    LiveGateway(Box<BinanceGatewayStage>),
 }
 
 impl HotStage {
@@ -71,7 +75,7 @@ impl HotStage {
             HotStage::Book(_) => StageKind::Book,
             HotStage::Strategy(_) => StageKind::Strategy,
             HotStage::Risk(_) => StageKind::Risk,
-            HotStage::Gateway(_) => StageKind::Gateway,
+            HotStage::Gateway(_) | HotStage::LiveGateway(_) => StageKind::Gateway,
         }
     }
 
@@ -83,6 +87,7 @@ impl HotStage {
             HotStage::Strategy(s) => s,
             HotStage::Risk(s) => s,
             HotStage::Gateway(s) => s,
+            HotStage::LiveGateway(s) => s.as_mut(),
         }
     }
 
@@ -94,6 +99,7 @@ impl HotStage {
             HotStage::Strategy(s) => s,
             HotStage::Risk(s) => s,
             HotStage::Gateway(s) => s,
+            HotStage::LiveGateway(s) => s.as_ref(),
         }
     }
 }
@@ -358,38 +364,57 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         Some(journal) => risk.with_journal(journal),
         None => risk,
     };
-    let GatewayConfig::Sim(sim) = &cfg.gateway;
-    let venue = SimVenue::new(
-        instruments.len(),
-        Fees {
-            maker_ppm: sim.maker_fee_ppm,
-            taker_ppm: sim.taker_fee_ppm,
-        },
-    )
-    .with_lost_responses(sim.lose_response_every);
     // Before any strategy runs: the venue's account becomes risk's, and a difference from the
     // journal halts trading until an operator re-arms.
-    let account = venue.account();
-    let reconciliation = reconcile::reconcile(expected.as_ref(), &account);
-    risk.adopt(&account, expected.as_ref());
-    if reconciliation.halts() {
-        kill.engage();
-    }
-    let gateway = SimGatewayStage::new(
-        venue,
-        book_gateway_rx,
-        order_rx,
-        report_tx,
-        probe("gateway"),
-    )
-    .with_latency(sim.latency.clone());
+    let adopt = |account: &VenueAccount, risk: &mut RiskStage| {
+        let reconciliation = reconcile::reconcile(expected.as_ref(), account);
+        risk.adopt(account, expected.as_ref());
+        if reconciliation.halts() {
+            kill.engage();
+        }
+        reconciliation
+    };
+    let (gateway, reconciliation) = match &cfg.gateway {
+        GatewayConfig::Sim(sim) => {
+            let venue = SimVenue::new(
+                instruments.len(),
+                Fees {
+                    maker_ppm: sim.maker_fee_ppm,
+                    taker_ppm: sim.taker_fee_ppm,
+                },
+            )
+            .with_lost_responses(sim.lose_response_every);
+            let reconciliation = adopt(&venue.account(), &mut risk);
+            let gateway = SimGatewayStage::new(
+                venue,
+                book_gateway_rx,
+                order_rx,
+                report_tx,
+                probe("gateway"),
+            )
+            .with_latency(sim.latency.clone());
+            (HotStage::Gateway(gateway), reconciliation)
+        }
+        GatewayConfig::Binance(binance) => {
+            let rings = GatewayRings {
+                market: book_gateway_rx,
+                requests: order_rx,
+                reports: report_tx,
+            };
+            let (mut gateway, account) =
+                crate::live_gateway::build(binance, &instruments, rings, probe("gateway"))?;
+            let reconciliation = adopt(&account, &mut risk);
+            gateway.adopt(&account.open);
+            (HotStage::LiveGateway(Box::new(gateway)), reconciliation)
+        }
+    };
     Ok(Pipeline {
         stages: vec![
             feed,
             HotStage::Book(book),
             HotStage::Strategy(strategy),
             HotStage::Risk(risk),
-            HotStage::Gateway(gateway),
+            gateway,
         ],
         replay_time,
         kill,

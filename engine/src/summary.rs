@@ -169,6 +169,30 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     );
                 }
             }
+            HotStage::LiveGateway(gw) => {
+                let c = &gw.counters;
+                let _ = writeln!(
+                    s,
+                    "gateway   binance ws-api: {} orders, {} cancels, {} status requests sent; {} responses, {} execution reports; {} orders working at the end",
+                    c.orders_sent,
+                    c.cancels_sent,
+                    c.status_sent,
+                    c.responses,
+                    c.stream_events,
+                    gw.tracked()
+                );
+                let _ = writeln!(
+                    s,
+                    "          refused before sending: {} unavailable, {} rate-limited; {} outcomes unknown ({} timeouts), {} fills reconciled, {} reconnects, {} malformed",
+                    c.refused_unavailable,
+                    c.refused_rate_limited,
+                    c.outcome_unknown,
+                    c.timeouts,
+                    c.reconciled_fills,
+                    c.reconnects,
+                    c.malformed
+                );
+            }
         }
     }
     let _ = writeln!(s, "reconcile {}", outcome.reconciliation);

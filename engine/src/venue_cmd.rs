@@ -16,7 +16,10 @@ use std::time::Duration;
 
 use clap::Args;
 use pulse_feeds::num::parse_decimal;
-use pulse_gateways::venue::{Fault, Venue, VenueConfig};
+use pulse_gateways::sim::Fees;
+use pulse_gateways::venue::{Fault, OrderApiConfig, OrderFault, Venue, VenueConfig};
+
+use crate::config::{GatewayConfig, SigningKey};
 
 #[derive(Args, Debug)]
 pub struct VenueArgs {
@@ -50,6 +53,60 @@ pub struct VenueArgs {
     /// Hold the capture until the first WebSocket client has connected and subscribed.
     #[arg(long)]
     pub wait_for_client: bool,
+    /// Also serve Binance's order API (`/ws-api/v3`: orders, cancels, status, account, the
+    /// user data stream) over the simulated venue, for the instruments and the API key of
+    /// this Pulse config's `binance` gateway (paper trading: `configs/paper.toml`).
+    #[arg(long, value_name = "CONFIG")]
+    pub orders_config: Option<PathBuf>,
+    /// Taker fee charged by the order API, in basis points (held as ppm).
+    #[arg(long = "taker-fee-bps", default_value = "10", value_parser = parse_bps)]
+    pub taker_fee_ppm: i64,
+    /// Maker fee charged by the order API, in basis points (held as ppm).
+    #[arg(long = "maker-fee-bps", default_value = "2", value_parser = parse_bps)]
+    pub maker_fee_ppm: i64,
+    /// A fault on the Nth order request (repeatable): order-reject@N, order-delay@N:MS,
+    /// order-drop@N, order-disconnect@N, order-429@N, order-5xx@N.
+    #[arg(long = "order-fault", value_name = "FAULT", requires = "orders_config")]
+    pub order_faults: Vec<OrderFault>,
+}
+
+/// Basis points with up to 2 decimals, as parts per million (a hundredth of a basis point is
+/// one part per million).
+fn parse_bps(text: &str) -> Result<i64, String> {
+    let bps = parse_decimal(text.as_bytes(), 2).map_err(|e| format!("`{text}`: {e}"))?;
+    if bps < 0 {
+        return Err(format!("`{text}`: a fee cannot be negative"));
+    }
+    Ok(bps)
+}
+
+/// The order API's setup from a Pulse config's instruments and `binance` gateway keys.
+pub fn order_api(
+    path: &std::path::Path,
+    taker_fee_ppm: i64,
+    maker_fee_ppm: i64,
+) -> anyhow::Result<OrderApiConfig> {
+    let cfg = crate::config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let GatewayConfig::Binance(gateway) = &cfg.gateway else {
+        anyhow::bail!(
+            "{}: the order API needs a config whose [gateway] is kind = \"binance\"",
+            path.display()
+        );
+    };
+    let SigningKey::Hmac(secret) = &gateway.signing else {
+        anyhow::bail!("the venue verifies HMAC signatures only: give the gateway a secret_env or secret_file");
+    };
+    let api_key = crate::live_gateway::read_secret(&gateway.api_key)?;
+    let secret = crate::live_gateway::read_secret(secret)?;
+    Ok(OrderApiConfig {
+        instruments: cfg.instruments.clone(),
+        api_key: api_key.expose().to_owned(),
+        secret: Arc::new(secret),
+        fees: Fees {
+            taker_ppm: taker_fee_ppm,
+            maker_ppm: maker_fee_ppm,
+        },
+    })
 }
 
 /// A speed as thousandths: `1` is 1000, `0.5` is 500, `0` is as fast as possible.
@@ -66,6 +123,16 @@ pub fn run(args: &VenueArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    let orders = match &args.orders_config {
+        Some(path) => match order_api(path, args.taker_fee_ppm, args.maker_fee_ppm) {
+            Ok(orders) => Some(orders),
+            Err(e) => {
+                eprintln!("pulse venue: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let cfg = VenueConfig {
         capture: args.capture.clone(),
         bind: args.listen,
@@ -75,6 +142,8 @@ pub fn run(args: &VenueArgs) -> ExitCode {
         ping_interval: Duration::from_millis(args.ping_interval_ms),
         pong_timeout: Duration::from_millis(args.pong_timeout_ms),
         wait_for_client: args.wait_for_client,
+        orders,
+        order_faults: args.order_faults.clone(),
     };
     let venue = match Venue::start(cfg) {
         Ok(venue) => venue,
@@ -142,6 +211,9 @@ fn print_banner(args: &VenueArgs, venue: &Venue) {
     println!("  streams  {ws}://{addr}/stream?streams=<symbol>@depth@100ms/<symbol>@trade (or /ws + SUBSCRIBE)");
     println!("  depth    {http}://{addr}/api/v3/depth?symbol=<SYMBOL>&limit=1000");
     println!("  books    {}", venue.symbols().join(" "));
+    if args.orders_config.is_some() {
+        println!("  orders   {ws}://{addr}/ws-api/v3 (order.place/cancel/status, account.status, user data stream)");
+    }
     if let Some(path) = &args.ca_out {
         println!("  CA       {}", path.display());
     }
@@ -161,6 +233,9 @@ fn print_banner(args: &VenueArgs, venue: &Venue) {
     };
     println!("  playing  {pace}{start}");
     for fault in &args.faults {
+        println!("  fault    {fault}");
+    }
+    for fault in &args.order_faults {
         println!("  fault    {fault}");
     }
     let _ = std::io::stdout().flush();

@@ -98,15 +98,24 @@ pub enum VenueReject {
     WouldTake,
     /// The venue holds as many resting orders as it accepts from us.
     TooManyOrders,
+    /// Refused by the venue for another reason (a filter, the account, the timestamp).
+    Refused,
+    /// Never sent: the gateway has no open, subscribed session to the venue.
+    Unavailable,
+    /// Never sent, or refused with 429: a request limit would be (or was) broken.
+    RateLimited,
 }
 
 impl VenueReject {
-    pub const ALL: [VenueReject; 5] = [
+    pub const ALL: [VenueReject; 8] = [
         VenueReject::NoMarket,
         VenueReject::UnknownInstrument,
         VenueReject::InvalidQuantity,
         VenueReject::WouldTake,
         VenueReject::TooManyOrders,
+        VenueReject::Refused,
+        VenueReject::Unavailable,
+        VenueReject::RateLimited,
     ];
 
     /// Stable code, as journaled.
@@ -121,6 +130,9 @@ impl VenueReject {
             VenueReject::InvalidQuantity => "invalid_quantity",
             VenueReject::WouldTake => "would_take",
             VenueReject::TooManyOrders => "too_many_orders",
+            VenueReject::Refused => "refused",
+            VenueReject::Unavailable => "unavailable",
+            VenueReject::RateLimited => "rate_limited",
         }
     }
 }

@@ -10,11 +10,11 @@ use toml::Spanned;
 
 use super::error::line_of;
 use super::raw::{
-    DecimalText, GatewayKind, RawConfig, RawInstrument, RawRings, RawRuntime, RawSource, SourceKind,
+    DecimalText, RawConfig, RawInstrument, RawRings, RawRuntime, RawSource, SourceKind,
 };
 use super::{
-    Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, InstrumentLimits, LiveSourceConfig,
-    RingConfig, RiskConfig, RuntimeConfig, SimConfig, SourceConfig, StageKind, ThreadConfig,
+    Config, ConfigError, EngineConfig, IdleKind, InstrumentLimits, LiveSourceConfig,
+    RingConfig, RiskConfig, RuntimeConfig, SourceConfig, StageKind, ThreadConfig,
 };
 
 mod ops;
@@ -90,16 +90,7 @@ impl Checker<'_> {
             portfolio: self.portfolio(&raw.risk)?,
         };
         let strategy = self.strategy(&raw.strategy, &instruments)?;
-        let GatewayKind::Sim = raw.gateway.kind;
-        let gateway = GatewayConfig::Sim(SimConfig {
-            taker_fee_ppm: self.fee("gateway.taker_fee_bps", &raw.gateway.taker_fee_bps)?,
-            maker_fee_ppm: self.fee("gateway.maker_fee_bps", &raw.gateway.maker_fee_bps)?,
-            lose_response_every: match &raw.gateway.lose_response_every {
-                Some(v) => self.int("gateway.lose_response_every", v, 0, i64::MAX)? as u64,
-                None => 0,
-            },
-            latency: self.latency(&raw.gateway)?,
-        });
+        let gateway = self.gateway(&raw.gateway)?;
         let journal = self.journal(raw.journal.as_ref())?;
         let metrics = self.metrics(&raw.metrics)?;
         Ok(Config {

@@ -264,6 +264,35 @@ pub struct ImbalanceConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GatewayConfig {
     Sim(SimConfig),
+    /// Binance spot's WebSocket API (or `pulse venue` speaking it).
+    Binance(BinanceGatewayConfig),
+}
+
+/// Where a secret is read from when the engine starts (never stored in the config).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    Env(String),
+    /// A file readable by its owner only.
+    File(PathBuf),
+}
+
+/// How requests are signed: an HMAC secret, or an Ed25519 private key (PKCS#8 PEM file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SigningKey {
+    Hmac(KeySource),
+    Ed25519(PathBuf),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BinanceGatewayConfig {
+    /// `wss://ws-api.binance.com:443/ws-api/v3`, or a local venue's `ws://.../ws-api/v3`.
+    pub ws_api_url: String,
+    pub ca_file: Option<PathBuf>,
+    pub api_key: KeySource,
+    pub signing: SigningKey,
+    pub recv_window_ms: u64,
+    /// A request unanswered this long is in doubt (a new order: outcome unknown).
+    pub response_timeout: Nanos,
 }
 
 /// Fees in parts per million of notional (1 bps = 100 ppm).

@@ -213,9 +213,9 @@ pub(super) enum StrategyKind {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawGateway {
-    pub(super) kind: GatewayKind,
-    pub(super) taker_fee_bps: Spanned<DecimalText>,
-    pub(super) maker_fee_bps: Spanned<DecimalText>,
+    pub(super) kind: Spanned<GatewayKind>,
+    pub(super) taker_fee_bps: Option<Spanned<DecimalText>>,
+    pub(super) maker_fee_bps: Option<Spanned<DecimalText>>,
     pub(super) lose_response_every: Option<Spanned<i64>>,
     pub(super) market_data_latency_us: Option<Spanned<DecimalText>>,
     pub(super) market_data_latency_file: Option<Spanned<String>>,
@@ -224,12 +224,22 @@ pub(super) struct RawGateway {
     pub(super) cancel_latency_us: Option<Spanned<DecimalText>>,
     pub(super) cancel_latency_file: Option<Spanned<String>>,
     pub(super) latency_seed: Option<Spanned<i64>>,
+    pub(super) ws_api_url: Option<Spanned<String>>,
+    pub(super) ca_file: Option<Spanned<String>>,
+    pub(super) api_key_env: Option<Spanned<String>>,
+    pub(super) api_key_file: Option<Spanned<String>>,
+    pub(super) secret_env: Option<Spanned<String>>,
+    pub(super) secret_file: Option<Spanned<String>>,
+    pub(super) ed25519_key_file: Option<Spanned<String>>,
+    pub(super) recv_window_ms: Option<Spanned<i64>>,
+    pub(super) response_timeout_ms: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(super) enum GatewayKind {
     Sim,
+    Binance,
 }
 
 /// A decimal as the operator wrote it: a TOML string or integer. A TOML float is refused

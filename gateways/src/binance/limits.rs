@@ -150,13 +150,41 @@ impl RateLimiter {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .and_then(|(_, v)| v.trim().parse::<u32>().ok())
         };
-        if let Some(w) = header("x-mbx-used-weight-1m") {
+        let secs = u64::from(header("retry-after").unwrap_or(60));
+        let until = Nanos(now.0.saturating_add(secs.saturating_mul(SECOND)));
+        self.apply(
+            status,
+            Counts {
+                weight: header("x-mbx-used-weight-1m"),
+                orders_10s: header("x-mbx-order-count-10s"),
+                orders_day: header("x-mbx-order-count-1d"),
+            },
+            until,
+        );
+    }
+
+    /// A WebSocket API response at `now`: its status, the counts of its `rateLimits`, and for
+    /// a 429 or 418 the `retryAfter` it gave (venue time; a minute from now when missing).
+    pub fn on_ws_response(
+        &mut self,
+        now: Nanos,
+        status: u16,
+        counts: Counts,
+        retry_after: Option<Nanos>,
+    ) {
+        self.roll(now);
+        let until = retry_after.unwrap_or(Nanos(now.0.saturating_add(60 * SECOND)));
+        self.apply(status, counts, until);
+    }
+
+    fn apply(&mut self, status: u16, counts: Counts, blocked_until: Nanos) {
+        if let Some(w) = counts.weight {
             self.weight = w;
         }
-        if let Some(n) = header("x-mbx-order-count-10s") {
+        if let Some(n) = counts.orders_10s {
             self.orders_10s = n;
         }
-        if let Some(n) = header("x-mbx-order-count-1d") {
+        if let Some(n) = counts.orders_day {
             self.orders_day = n;
         }
         if status == 429 || status == 418 {
@@ -165,11 +193,18 @@ impl RateLimiter {
             } else {
                 self.banned += 1;
             }
-            let secs = u64::from(header("retry-after").unwrap_or(60));
-            let until = Nanos(now.0.saturating_add(secs.saturating_mul(SECOND)));
+            let until = blocked_until;
             self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
         }
     }
+}
+
+/// The venue's own counts, as a response reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub weight: Option<u32>,
+    pub orders_10s: Option<u32>,
+    pub orders_day: Option<u32>,
 }
 
 #[cfg(test)]

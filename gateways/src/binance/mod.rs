@@ -1,6 +1,9 @@
-//! Binance spot order protocol pieces (issue 7, in progress): request signing, request limits,
-//! the venue's clock.
+//! Binance spot order protocol: request signing, request limits, the venue's clock, the
+//! zero-allocation JSON reader for responses, and the order gateway stage.
 
+pub mod account;
 pub mod clock;
+pub mod gateway;
+pub mod json;
 pub mod limits;
 pub mod sign;

@@ -52,24 +52,33 @@ impl Signer {
 
     /// The `signature` parameter for `payload`.
     pub fn sign(&self, payload: &str) -> String {
+        let mut out = String::with_capacity(SIGNATURE_CAPACITY);
+        self.sign_into(payload, &mut out);
+        out
+    }
+
+    /// Appends the signature of `payload` to `out`: no allocation when `out` has room for
+    /// [`SIGNATURE_CAPACITY`] more bytes (the order gateway's hot path).
+    pub fn sign_into(&self, payload: &str, out: &mut String) {
         match self {
             Signer::Hmac(secret) => {
                 // HMAC takes keys of any length: the error case cannot happen.
                 let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
-                    return String::new();
+                    return;
                 };
                 mac.update(payload.as_bytes());
-                let mut hex = String::with_capacity(64);
                 for byte in mac.finalize().into_bytes() {
-                    let _ = write!(hex, "{byte:02x}");
+                    let _ = write!(out, "{byte:02x}");
                 }
-                hex
             }
             Signer::Ed25519(key) => base64::engine::general_purpose::STANDARD
-                .encode(key.sign(payload.as_bytes()).to_bytes()),
+                .encode_string(key.sign(payload.as_bytes()).to_bytes(), out),
         }
     }
 }
+
+/// Room a signature needs: 64 hex digits (HMAC-SHA256), 88 base64 characters (Ed25519).
+pub const SIGNATURE_CAPACITY: usize = 88;
 
 /// The payload of `params`, in the order given (REST).
 pub fn payload(params: &[(&str, &str)]) -> String {

@@ -151,6 +151,94 @@ impl FaultPlan {
     }
 }
 
+/// A fault on one order request: the `at`-th `order.place` the venue receives (counted from 0
+/// over every connection and REST). Text form: `order-reject@N`, `order-delay@N:MS`,
+/// `order-drop@N`, `order-disconnect@N`, `order-429@N`, `order-5xx@N`.
+///
+/// ```
+/// use pulse_gateways::venue::OrderFault;
+/// let fault: OrderFault = "order-5xx@2".parse().unwrap();
+/// assert_eq!(fault, OrderFault::ServerError { at: 2 });
+/// assert_eq!(fault.to_string(), "order-5xx@2");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderFault {
+    /// Refused (-2010) without reaching the book.
+    Reject { at: u64 },
+    /// Held `ms` before it is carried out and answered.
+    Delay { at: u64, ms: u64 },
+    /// Carried out; the response is never sent.
+    DropResponse { at: u64 },
+    /// Carried out; then the connection is cut before the response (and the user data stream
+    /// with it).
+    Disconnect { at: u64 },
+    /// Refused with 429 (-1003) and a `retryAfter` one second out.
+    TooManyRequests { at: u64 },
+    /// Carried out, answered 503 (-1007, "execution status unknown"): the order is working.
+    ServerError { at: u64 },
+}
+
+impl OrderFault {
+    pub fn at(&self) -> u64 {
+        match *self {
+            OrderFault::Reject { at }
+            | OrderFault::Delay { at, .. }
+            | OrderFault::DropResponse { at }
+            | OrderFault::Disconnect { at }
+            | OrderFault::TooManyRequests { at }
+            | OrderFault::ServerError { at } => at,
+        }
+    }
+}
+
+impl FromStr for OrderFault {
+    type Err = FaultParseError;
+
+    fn from_str(text: &str) -> Result<OrderFault, FaultParseError> {
+        let bad = |why: &str| {
+            FaultParseError(format!(
+                "`{text}`: {why} (expected order-reject@N, order-delay@N:MS, order-drop@N, \
+                 order-disconnect@N, order-429@N or order-5xx@N)"
+            ))
+        };
+        let (kind, rest) = text.split_once('@').ok_or_else(|| bad("no `@`"))?;
+        let (at, ms) = match rest.split_once(':') {
+            Some((at, ms)) => (at, Some(ms)),
+            None => (rest, None),
+        };
+        let number = |digits: &str, what: &str| {
+            pulse_feeds::capture::parse_u64(digits.as_bytes())
+                .ok_or_else(|| bad(&format!("{what} is not a whole number")))
+        };
+        let at = number(at, "the order index")?;
+        let ms = ms.map(|ms| number(ms, "the duration")).transpose()?;
+        match (kind, ms) {
+            ("order-reject", None) => Ok(OrderFault::Reject { at }),
+            ("order-drop", None) => Ok(OrderFault::DropResponse { at }),
+            ("order-disconnect", None) => Ok(OrderFault::Disconnect { at }),
+            ("order-429", None) => Ok(OrderFault::TooManyRequests { at }),
+            ("order-5xx", None) => Ok(OrderFault::ServerError { at }),
+            ("order-delay", Some(ms)) => Ok(OrderFault::Delay { at, ms }),
+            ("order-delay", None) => Err(bad("needs a duration in milliseconds")),
+            (_, Some(_)) if kind.starts_with("order-") => Err(bad("takes no duration")),
+            _ => Err(bad("unknown order fault")),
+        }
+    }
+}
+
+impl fmt::Display for OrderFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            OrderFault::Reject { at } => write!(f, "order-reject@{at}"),
+            OrderFault::Delay { at, ms } => write!(f, "order-delay@{at}:{ms}"),
+            OrderFault::DropResponse { at } => write!(f, "order-drop@{at}"),
+            OrderFault::Disconnect { at } => write!(f, "order-disconnect@{at}"),
+            OrderFault::TooManyRequests { at } => write!(f, "order-429@{at}"),
+            OrderFault::ServerError { at } => write!(f, "order-5xx@{at}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +271,31 @@ mod tests {
             ("explode@5", "unknown fault"),
         ] {
             let err = text.parse::<Fault>().unwrap_err().to_string();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn order_faults_round_trip_and_refuse_bad_text() {
+        let faults = [
+            OrderFault::Reject { at: 1 },
+            OrderFault::Delay { at: 2, ms: 300 },
+            OrderFault::DropResponse { at: 3 },
+            OrderFault::Disconnect { at: 4 },
+            OrderFault::TooManyRequests { at: 5 },
+            OrderFault::ServerError { at: 6 },
+        ];
+        for fault in faults {
+            assert_eq!(fault.to_string().parse::<OrderFault>(), Ok(fault));
+        }
+        for (text, why) in [
+            ("order-drop", "no `@`"),
+            ("order-delay@1", "needs a duration"),
+            ("order-5xx@1:5", "takes no duration"),
+            ("order-explode@1", "unknown order fault"),
+            ("order-429@x", "order index"),
+        ] {
+            let err = text.parse::<OrderFault>().unwrap_err().to_string();
             assert!(err.contains(why), "{text}: {err}");
         }
     }

@@ -45,7 +45,12 @@ impl Market {
             }
             match step {
                 Step::Snapshot { symbol, book } => {
-                    shared.books().entry(symbol).or_insert(book);
+                    let body = book.depth_json(usize::MAX);
+                    let mut books = shared.books();
+                    if !books.contains_key(&symbol) {
+                        shared.with_exchange(|ex| ex.on_snapshot(&symbol, body.as_bytes()));
+                        books.insert(symbol, book);
+                    }
                 }
                 Step::Frame { frame, diff } => self.play(frame, diff, &mut pace, &shared),
             }
@@ -78,6 +83,8 @@ impl Market {
                 }
             }
         }
+        // The order side trades on every frame, sent or dropped: the market moved.
+        shared.with_exchange(|ex| ex.on_frame(frame.combined.as_bytes()));
         let index = frame.index;
         let frame = Arc::new(frame);
         if !faults.drop {

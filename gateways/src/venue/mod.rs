@@ -25,6 +25,7 @@
 
 mod book;
 mod control;
+mod exchange;
 mod fault;
 mod http;
 mod hub;
@@ -34,6 +35,7 @@ mod server;
 mod timeline;
 mod tls;
 mod ws;
+mod ws_api;
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -45,12 +47,14 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-pub use fault::{Fault, FaultParseError};
+pub use exchange::{split_symbol, OrderApiConfig};
+pub use fault::{Fault, FaultParseError, OrderFault};
 pub use timeline::TimelineStats;
 
 use book::TrueBook;
 use fault::FaultPlan;
 use hub::{Hub, Outgoing};
+use exchange::Exchange;
 use market::Market;
 use timeline::{Step, Timeline};
 
@@ -73,6 +77,10 @@ pub struct VenueConfig {
     pub pong_timeout: Duration,
     /// Hold the timeline until a WebSocket client has connected and subscribed.
     pub wait_for_client: bool,
+    /// Serve Binance's order API (`/ws-api/v3`) over the simulated venue.
+    pub orders: Option<OrderApiConfig>,
+    /// Faults on order requests (only with `orders`).
+    pub order_faults: Vec<OrderFault>,
 }
 
 impl VenueConfig {
@@ -87,6 +95,8 @@ impl VenueConfig {
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(60),
             wait_for_client: false,
+            orders: None,
+            order_faults: Vec::new(),
         }
     }
 }
@@ -131,6 +141,11 @@ pub(crate) struct Shared {
     pub ping_interval: Duration,
     pub pong_timeout: Duration,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The order side, when the venue serves the order API.
+    pub exchange: Option<Mutex<Exchange>>,
+    /// `order.place` requests received so far: the index order faults refer to.
+    pub order_requests: AtomicU64,
+    pub order_faults: HashMap<u64, OrderFault>,
 }
 
 impl Shared {
@@ -155,6 +170,14 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner()) = stats;
     }
 
+    /// Runs `f` on the order side, if the venue has one.
+    pub fn with_exchange(&self, f: impl FnOnce(&mut Exchange)) {
+        if let Some(exchange) = &self.exchange {
+            // A panic mid-request leaves the venue's state as far as it got; serve on.
+            f(&mut exchange.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    }
+
     pub fn capture_error(&self) -> MutexGuard<'_, Option<String>> {
         self.capture_error.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -175,9 +198,13 @@ impl Venue {
     pub fn start(cfg: VenueConfig) -> anyhow::Result<Venue> {
         let mut timeline = Timeline::open(&cfg.capture)?;
         let mut books = HashMap::new();
+        let mut exchange = cfg.orders.clone().map(Exchange::new);
         let first = loop {
             match timeline.next_step()? {
                 Some(Step::Snapshot { symbol, book }) => {
+                    if let (Some(ex), false) = (&mut exchange, books.contains_key(&symbol)) {
+                        ex.on_snapshot(&symbol, book.depth_json(usize::MAX).as_bytes());
+                    }
                     books.entry(symbol).or_insert(book);
                 }
                 Some(frame) => break frame,
@@ -209,6 +236,9 @@ impl Venue {
             ping_interval: cfg.ping_interval,
             pong_timeout: cfg.pong_timeout,
             tls: tls.as_ref().map(|t| Arc::clone(&t.config)),
+            exchange: exchange.map(Mutex::new),
+            order_requests: AtomicU64::new(0),
+            order_faults: cfg.order_faults.iter().map(|f| (f.at(), *f)).collect(),
         });
         let market = Market {
             timeline,
@@ -302,6 +332,24 @@ impl Venue {
             slow_clients_cut: self.shared.hub.slow_cut(),
             capture_error: self.shared.capture_error().clone(),
         }
+    }
+
+    /// The simulated account's net position per instrument (lots, in the order API's
+    /// instrument order) and its open orders: what the engine must agree with after
+    /// reconciliation. `None` without the order API.
+    pub fn account(&self) -> Option<(Vec<i64>, usize)> {
+        let mut out = None;
+        self.shared
+            .with_exchange(|ex| out = Some((ex.positions(), ex.open_count())));
+        out
+    }
+
+    /// Client order ids of every order the venue accepted, in arrival order: a duplicate in
+    /// it is an order placed twice.
+    pub fn placed_orders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.shared.with_exchange(|ex| out = ex.placed());
+        out
     }
 
     /// Stops the timeline, closes every connection and joins every thread.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rustls::{ServerConnection, StreamOwned};
 
 use super::http::{self, write_response, Conn, Response};
-use super::{rest, ws, Shared};
+use super::{rest, ws, ws_api, Shared};
 
 /// How often the non-blocking listener is polled.
 const ACCEPT_POLL: Duration = Duration::from_millis(2);
@@ -77,6 +77,9 @@ fn serve(tcp: TcpStream, shared: &Shared) {
             Err(_) => return,
         };
         if head.is_websocket_upgrade() {
+            if head.path().starts_with("/ws-api/") {
+                return ws_api::serve(conn, &head, buf, shared);
+            }
             return ws::serve(conn, &head, buf, shared);
         }
         // A body would be read as the next request: answer, then close.

@@ -46,34 +46,42 @@ enum End {
     Cut,
 }
 
-pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, shared: &Shared) {
-    let reject = |conn: &mut Conn, status, msg: &str| {
-        let body = format!("{{\"code\":-1000,\"msg\":\"{msg}\"}}");
-        let _ = write_response(conn, &Response::json(status, body), false);
-        conn.finish();
-    };
-    let Some(subs) = route(&head.target) else {
-        return reject(&mut conn, 404, "Unknown stream path.");
-    };
+/// Answers a request that cannot become a WebSocket with a Binance-style error, and closes.
+pub(crate) fn reject(conn: &mut Conn, status: u16, msg: &str) {
+    let body = format!("{{\"code\":-1000,\"msg\":\"{msg}\"}}");
+    let _ = write_response(conn, &Response::json(status, body), false);
+    conn.finish();
+}
+
+/// Checks the upgrade request and answers `101 Switching Protocols`; `false` if the request is
+/// not a valid WebSocket handshake (answered 400) or the answer could not be written.
+pub(crate) fn accept_upgrade(conn: &mut Conn, head: &RequestHead) -> bool {
     let key = head.header("sec-websocket-key");
     let (Some(key), true, "GET") = (
         key,
         head.header("sec-websocket-version") == Some("13"),
         head.method.as_str(),
     ) else {
-        return reject(&mut conn, 400, "Bad WebSocket handshake.");
+        reject(conn, 400, "Bad WebSocket handshake.");
+        return false;
     };
-    // Registered before the handshake completes: the client gets every frame from here on.
-    let client = shared.hub.register();
     let accept = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {}\r\n\r\n",
         derive_accept_key(key.as_bytes())
     );
-    if std::io::Write::write_all(&mut conn, accept.as_bytes())
-        .and_then(|()| std::io::Write::flush(&mut conn))
-        .is_err()
-    {
+    std::io::Write::write_all(conn, accept.as_bytes())
+        .and_then(|()| std::io::Write::flush(conn))
+        .is_ok()
+}
+
+pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, shared: &Shared) {
+    let Some(subs) = route(&head.target) else {
+        return reject(&mut conn, 404, "Unknown stream path.");
+    };
+    // Registered before the handshake completes: the client gets every frame from here on.
+    let client = shared.hub.register();
+    if !accept_upgrade(&mut conn, head) {
         return;
     }
     let _ = conn.tcp().set_write_timeout(Some(WRITE_SLICE));

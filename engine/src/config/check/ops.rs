@@ -7,8 +7,11 @@ use toml::Spanned;
 use pulse_feeds::num::Nanos;
 use pulse_gateways::latency::{Latency, VenueLatency};
 
-use super::super::raw::{DecimalText, RawGateway, RawJournal, RawMetrics};
-use super::super::{ConfigError, JournalConfig, MetricsConfig, DEFAULT_SEGMENT_BYTES};
+use super::super::raw::{DecimalText, GatewayKind, RawGateway, RawJournal, RawMetrics};
+use super::super::{
+    BinanceGatewayConfig, ConfigError, GatewayConfig, JournalConfig, KeySource, MetricsConfig,
+    SigningKey, SimConfig, DEFAULT_SEGMENT_BYTES,
+};
 use super::Checker;
 
 /// Segment sizes allowed, in MiB: a segment must hold the largest REST snapshot several times
@@ -16,6 +19,161 @@ use super::Checker;
 const SEGMENT_MB: std::ops::RangeInclusive<i64> = 4..=1024;
 
 impl Checker<'_> {
+    /// `[gateway]`: the simulated venue's fees, faults and latencies, or Binance's order API
+    /// with where its keys come from. Keys of the other kind are refused by name.
+    pub(super) fn gateway(&self, raw: &RawGateway) -> Result<GatewayConfig, ConfigError> {
+        let span = |v: &Option<Spanned<String>>| v.as_ref().map(Spanned::span);
+        let sim_keys = [
+            ("taker_fee_bps", raw.taker_fee_bps.as_ref().map(Spanned::span)),
+            ("maker_fee_bps", raw.maker_fee_bps.as_ref().map(Spanned::span)),
+            (
+                "lose_response_every",
+                raw.lose_response_every.as_ref().map(Spanned::span),
+            ),
+            (
+                "market_data_latency_us",
+                raw.market_data_latency_us.as_ref().map(Spanned::span),
+            ),
+            ("market_data_latency_file", span(&raw.market_data_latency_file)),
+            (
+                "order_latency_us",
+                raw.order_latency_us.as_ref().map(Spanned::span),
+            ),
+            ("order_latency_file", span(&raw.order_latency_file)),
+            (
+                "cancel_latency_us",
+                raw.cancel_latency_us.as_ref().map(Spanned::span),
+            ),
+            ("cancel_latency_file", span(&raw.cancel_latency_file)),
+            ("latency_seed", raw.latency_seed.as_ref().map(Spanned::span)),
+        ];
+        let binance_keys = [
+            ("ws_api_url", span(&raw.ws_api_url)),
+            ("ca_file", span(&raw.ca_file)),
+            ("api_key_env", span(&raw.api_key_env)),
+            ("api_key_file", span(&raw.api_key_file)),
+            ("secret_env", span(&raw.secret_env)),
+            ("secret_file", span(&raw.secret_file)),
+            ("ed25519_key_file", span(&raw.ed25519_key_file)),
+            (
+                "recv_window_ms",
+                raw.recv_window_ms.as_ref().map(Spanned::span),
+            ),
+            (
+                "response_timeout_ms",
+                raw.response_timeout_ms.as_ref().map(Spanned::span),
+            ),
+        ];
+        let (kind_name, foreign) = match raw.kind.get_ref() {
+            GatewayKind::Sim => ("sim", &binance_keys[..]),
+            GatewayKind::Binance => ("binance", &sim_keys[..]),
+        };
+        if let Some((name, Some(span))) = foreign.iter().find(|(_, span)| span.is_some()) {
+            return Err(self.err(
+                format!("gateway.{name}"),
+                span.clone(),
+                format!("not a key of a `{kind_name}` gateway"),
+            ));
+        }
+        if matches!(raw.kind.get_ref(), GatewayKind::Sim) {
+            let fee = |name: &str, v: &Option<Spanned<DecimalText>>| match v {
+                Some(v) => self.fee(&format!("gateway.{name}"), v),
+                None => Err(self.err(
+                    format!("gateway.{name}"),
+                    raw.kind.span(),
+                    "required for a `sim` gateway (basis points, e.g. \"10\")",
+                )),
+            };
+            return Ok(GatewayConfig::Sim(SimConfig {
+                taker_fee_ppm: fee("taker_fee_bps", &raw.taker_fee_bps)?,
+                maker_fee_ppm: fee("maker_fee_bps", &raw.maker_fee_bps)?,
+                lose_response_every: match &raw.lose_response_every {
+                    Some(v) => self.int("gateway.lose_response_every", v, 0, i64::MAX)? as u64,
+                    None => 0,
+                },
+                latency: self.latency(raw)?,
+            }));
+        }
+        let Some(url) = &raw.ws_api_url else {
+            return Err(self.err(
+                "gateway.ws_api_url",
+                raw.kind.span(),
+                "required for a `binance` gateway (wss://ws-api.binance.com:443/ws-api/v3)",
+            ));
+        };
+        pulse_feeds::ws::endpoint::Endpoint::parse(url.get_ref())
+            .map_err(|e| self.err("gateway.ws_api_url", url.span(), e))?;
+        let source = |name: &str,
+                      env: &Option<Spanned<String>>,
+                      file: &Option<Spanned<String>>|
+         -> Result<Option<KeySource>, ConfigError> {
+            match (env, file) {
+                (Some(_), Some(f)) => Err(self.err(
+                    format!("gateway.{name}_file"),
+                    f.span(),
+                    format!("give {name}_env or {name}_file, not both"),
+                )),
+                (Some(e), None) if e.get_ref().is_empty() => Err(self.err(
+                    format!("gateway.{name}_env"),
+                    e.span(),
+                    "must name an environment variable",
+                )),
+                (Some(e), None) => Ok(Some(KeySource::Env(e.get_ref().clone()))),
+                (None, Some(f)) => Ok(Some(KeySource::File(
+                    self.path(&format!("gateway.{name}_file"), f)?,
+                ))),
+                (None, None) => Ok(None),
+            }
+        };
+        let api_key = source("api_key", &raw.api_key_env, &raw.api_key_file)?.ok_or_else(|| {
+            self.err(
+                "gateway.api_key_env",
+                raw.kind.span(),
+                "a `binance` gateway needs api_key_env or api_key_file",
+            )
+        })?;
+        let hmac = source("secret", &raw.secret_env, &raw.secret_file)?;
+        let signing = match (hmac, &raw.ed25519_key_file) {
+            (Some(_), Some(f)) => {
+                return Err(self.err(
+                    "gateway.ed25519_key_file",
+                    f.span(),
+                    "give an HMAC secret (secret_env / secret_file) or ed25519_key_file, not both",
+                ))
+            }
+            (Some(hmac), None) => SigningKey::Hmac(hmac),
+            (None, Some(f)) => SigningKey::Ed25519(self.path("gateway.ed25519_key_file", f)?),
+            (None, None) => {
+                return Err(self.err(
+                    "gateway.secret_env",
+                    raw.kind.span(),
+                    "a `binance` gateway signs its requests: give secret_env, secret_file or \
+                     ed25519_key_file",
+                ))
+            }
+        };
+        Ok(GatewayConfig::Binance(BinanceGatewayConfig {
+            ws_api_url: url.get_ref().clone(),
+            ca_file: match &raw.ca_file {
+                Some(f) => Some(self.path("gateway.ca_file", f)?),
+                None => None,
+            },
+            api_key,
+            signing,
+            recv_window_ms: match &raw.recv_window_ms {
+                // Binance accepts up to 60,000 ms.
+                Some(v) => self.int("gateway.recv_window_ms", v, 1, 60_000)? as u64,
+                None => 5_000,
+            },
+            response_timeout: match &raw.response_timeout_ms {
+                Some(v) => Nanos::from_millis(
+                    self.int("gateway.response_timeout_ms", v, 1, 600_000)? as u64,
+                ),
+                None => Nanos::from_millis(5_000),
+            },
+        }))
+    }
+
     /// `[gateway]`'s latencies: each leg fixed (`<leg>_latency_us`, microseconds with up to 3
     /// decimals) or drawn from a file of samples (`<leg>_latency_file`), not both.
     pub(super) fn latency(&self, raw: &RawGateway) -> Result<VenueLatency, ConfigError> {

@@ -1,0 +1,1147 @@
+//! The Binance spot order gateway: a hot-path stage speaking Binance's WebSocket API
+//! (`order.place`, `order.cancel`, `order.status`) on one non-blocking session, with the user
+//! data stream subscribed on the same connection (`userDataStream.subscribe.signature`).
+//!
+//! **Where order events come from.** Execution reports on the user data stream are the one
+//! source of acks, fills, cancels and expiries; responses to requests only carry refusals and
+//! doubt. So an order is never reported twice because both its response and its stream event
+//! arrived, and a lost response loses nothing the stream still brings. Cumulative filled
+//! quantity (`z`) guards against double counting: a fill is reported only for quantity beyond
+//! what was already reported for that order.
+//!
+//! **Doubt.** A new order whose response is a 5xx or -1006/-1007, whose response does not come
+//! within `response_timeout`, or whose connection drops before it is answered is reported
+//! [`ExecKind::OutcomeUnknown`] (unless its stream event already settled it). Risk then asks
+//! for its status ([`Request::Query`]); the gateway answers with `order.status`: any fills the
+//! stream did not deliver, then [`ExecKind::Status`]. Nothing is ever resent.
+//!
+//! **Reconnects.** On every (re)connection the gateway syncs the venue's clock (`time`),
+//! subscribes the user data stream, and asks `order.status` of every order it tracks as
+//! working or in flight: fills and ends missed while the stream was down are reported then.
+//! Cancels and queries that were in flight are sent again (both are safe to repeat). New
+//! orders arriving while the session is down or unsubscribed are refused at once
+//! ([`VenueReject::Unavailable`]): they were never sent, so nothing is in doubt.
+//!
+//! **Limits.** Every request passes the [`RateLimiter`] first; a new order that would break a
+//! limit is refused ([`VenueReject::RateLimited`]), a cancel or query waits. A 429 blocks
+//! everything until its `retryAfter`.
+//!
+//! **Allocation.** Requests are built and signed into buffers reserved at start, and responses
+//! are read in place ([`super::json`]); the one allocation per request is tungstenite's owned
+//! message buffer.
+
+use std::fmt::Write as _;
+
+use pulse_feeds::event::MarketEvent;
+use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::latency::LatencyProbe;
+use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
+use pulse_feeds::num::{parse_decimal, Decimal, InstrumentId, Nanos, Px, Qty, Side};
+use pulse_feeds::stage::Stage;
+use pulse_feeds::ws::session::{SessionEvent, WsSession};
+
+use super::clock::VenueClock;
+use super::json::{self, Value};
+use super::limits::{Counts, RateLimiter};
+use super::sign::Signer;
+use crate::order::{
+    CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request,
+    TimeInForce, VenueReject,
+};
+use crate::secret::Secret;
+
+/// Orders tracked at once (working or in flight). A new order beyond it is refused.
+pub const MAX_TRACKED: usize = 256;
+/// Requests awaiting their response at once.
+const MAX_INFLIGHT: usize = 512;
+/// The most reports one received message can produce (a status answer: a fill, then the
+/// status).
+const REPORTS_PER_MESSAGE: usize = 2;
+/// Requests taken from the ring per `do_work`.
+const REQUESTS_PER_CALL: usize = 16;
+const REQUEST_BUFFER: usize = 1024;
+/// Responses and events are a few hundred bytes; an open-orders answer can be more.
+const INBOX_BUFFER: usize = 64 << 10;
+
+/// How the gateway runs.
+pub struct GatewaySettings {
+    pub api_key: Secret,
+    pub signer: Signer,
+    /// `recvWindow` sent with every signed request, ms.
+    pub recv_window_ms: u64,
+    /// A request unanswered this long is in doubt.
+    pub response_timeout: Nanos,
+    pub limiter: RateLimiter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OrderState {
+    /// Sent; no stream event or answer yet.
+    Sent,
+    /// The venue acknowledged it (stream `NEW` or a status answer): working.
+    Working,
+    /// Reported [`ExecKind::OutcomeUnknown`]: risk will query it.
+    InDoubt,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Tracked {
+    order: Order,
+    state: OrderState,
+    /// Filled quantity reported so far (lots).
+    filled: i64,
+    /// Quote notional of the reported fills (price × quantity mantissas).
+    quote: i128,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Place,
+    Cancel,
+    /// Risk's query: answered with a status report.
+    Query,
+    /// The gateway's own status check (reconnect, cancel in doubt): reports only changes.
+    Check,
+    Time,
+    Subscribe,
+}
+
+impl Kind {
+    fn tag(self) -> u8 {
+        match self {
+            Kind::Place => b'p',
+            Kind::Cancel => b'c',
+            Kind::Query => b'q',
+            Kind::Check => b'k',
+            Kind::Time => b't',
+            Kind::Subscribe => b's',
+        }
+    }
+
+    fn from_tag(tag: u8) -> Option<Kind> {
+        Some(match tag {
+            b'p' => Kind::Place,
+            b'c' => Kind::Cancel,
+            b'q' => Kind::Query,
+            b'k' => Kind::Check,
+            b't' => Kind::Time,
+            b's' => Kind::Subscribe,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Inflight {
+    kind: Kind,
+    /// The order concerned (0 for time and subscribe).
+    client_id: u64,
+    /// The request's sequence number, unique per session: its `id` is `{tag}{seq}`.
+    seq: u64,
+    sent: Nanos,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GatewayCounters {
+    pub requests: u64,
+    pub orders_sent: u64,
+    pub cancels_sent: u64,
+    pub status_sent: u64,
+    pub responses: u64,
+    pub stream_events: u64,
+    pub refused_unavailable: u64,
+    pub refused_rate_limited: u64,
+    pub outcome_unknown: u64,
+    pub timeouts: u64,
+    /// Fills learned from a status answer rather than the stream.
+    pub reconciled_fills: u64,
+    /// Stream events for orders the gateway does not track (another session's, or done).
+    pub foreign_events: u64,
+    /// Messages that did not parse or lacked a field the gateway needs.
+    pub malformed: u64,
+    pub reconnects: u64,
+}
+
+pub struct BinanceGatewayStage {
+    session: WsSession,
+    market: rtrb::Consumer<MarketEvent>,
+    requests: rtrb::Consumer<Request>,
+    reports: rtrb::Producer<ExecReport>,
+    probe: LatencyProbe,
+    instruments: InstrumentRegistry,
+    settings: GatewaySettings,
+    clock: VenueClock,
+    tracked: Vec<Option<Tracked>>,
+    inflight: Vec<Inflight>,
+    /// Cancels and queries waiting for the session or the limits, oldest first.
+    waiting: Vec<Request>,
+    /// The session is open, the clock synced and the user stream subscribed.
+    ready: bool,
+    opened: bool,
+    next_seq: u64,
+    out: String,
+    payload: String,
+    /// The message being handled, copied out of the session.
+    inbox: String,
+    draining: bool,
+    now: Nanos,
+    pub counters: GatewayCounters,
+}
+
+impl BinanceGatewayStage {
+    pub fn new(
+        session: WsSession,
+        instruments: InstrumentRegistry,
+        settings: GatewaySettings,
+        rings: GatewayRings,
+        probe: LatencyProbe,
+    ) -> BinanceGatewayStage {
+        BinanceGatewayStage {
+            session,
+            market: rings.market,
+            requests: rings.requests,
+            reports: rings.reports,
+            probe,
+            instruments,
+            settings,
+            clock: VenueClock::default(),
+            tracked: vec![None; MAX_TRACKED],
+            inflight: Vec::with_capacity(MAX_INFLIGHT),
+            waiting: Vec::with_capacity(MAX_INFLIGHT),
+            ready: false,
+            opened: false,
+            next_seq: 1,
+            out: String::with_capacity(REQUEST_BUFFER),
+            payload: String::with_capacity(REQUEST_BUFFER),
+            inbox: String::with_capacity(INBOX_BUFFER),
+            draining: false,
+            now: Nanos::ZERO,
+            counters: GatewayCounters::default(),
+        }
+    }
+
+    /// Tracks the orders the venue works for us at start (startup reconciliation), so that
+    /// their execution reports are recognised. Orders with another client's id are not ours.
+    pub fn adopt(&mut self, open: &[crate::sim::OpenOrder]) {
+        for o in open.iter().filter(|o| o.order.client_id.0 != 0) {
+            let Some(slot) = self.tracked.iter().position(Option::is_none) else {
+                return;
+            };
+            let filled = o.order.qty.0 - o.leaves.0;
+            self.tracked[slot] = Some(Tracked {
+                order: o.order,
+                state: OrderState::Working,
+                filled,
+                quote: i128::from(filled) * i128::from(o.order.px.0),
+            });
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready
+    }
+
+    /// Orders tracked now (working or in flight).
+    pub fn tracked(&self) -> usize {
+        self.tracked.iter().flatten().count()
+    }
+
+    fn emit(&mut self, order: &Order, kind: ExecKind, leaves: i64, ts: Nanos) {
+        let report = ExecReport {
+            meta: order.meta,
+            client_id: order.client_id,
+            instrument: order.instrument,
+            side: order.side,
+            kind,
+            leaves: Qty(leaves.max(0)),
+            ts,
+        };
+        // Room was checked before the message or request that led here was taken.
+        let _ = self.reports.push(report);
+    }
+
+    fn slot_of(&self, client_id: u64) -> Option<usize> {
+        self.tracked
+            .iter()
+            .position(|t| t.is_some_and(|t| t.order.client_id.0 == client_id))
+    }
+
+    // ---- requests out -------------------------------------------------------------------
+
+    /// Starts a request: `{"id":"<tag><seq>","method":"<method>","params":{` in `out`, and
+    /// an empty payload. Parameters follow with [`Self::param`], in name order.
+    fn begin(&mut self, kind: Kind, method: &str) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.out.clear();
+        self.payload.clear();
+        let _ = write!(
+            self.out,
+            "{{\"id\":\"{}{seq}\",\"method\":\"{method}\",\"params\":{{",
+            kind.tag() as char
+        );
+        seq
+    }
+
+    /// One parameter, in the payload (`name=value`, `&`-joined) and in the JSON. Values are
+    /// ASCII without quotes or escapes (symbols, decimals, enums, ids), so neither needs
+    /// encoding.
+    fn param(&mut self, name: &str, value: std::fmt::Arguments<'_>, quoted: bool) {
+        if !self.payload.is_empty() {
+            self.payload.push('&');
+            self.out.push(',');
+        }
+        let _ = write!(self.payload, "{name}={value}");
+        if quoted {
+            let _ = write!(self.out, "\"{name}\":\"{value}\"");
+        } else {
+            let _ = write!(self.out, "\"{name}\":{value}");
+        }
+    }
+
+    /// Signs the payload, closes the JSON and sends it.
+    fn finish_signed(&mut self, kind: Kind, client_id: u64, seq: u64) -> bool {
+        self.out.push_str(",\"signature\":\"");
+        self.settings.signer.sign_into(&self.payload, &mut self.out);
+        self.finish(kind, client_id, seq)
+    }
+
+    fn finish(&mut self, kind: Kind, client_id: u64, seq: u64) -> bool {
+        self.out.push_str(if kind == Kind::Time { "}}" } else { "\"}}" });
+        if !self.session.send_text(&self.out) {
+            return false;
+        }
+        self.counters.requests += 1;
+        if self.inflight.len() < MAX_INFLIGHT {
+            self.inflight.push(Inflight {
+                kind,
+                client_id,
+                seq,
+                sent: self.now,
+            });
+        }
+        true
+    }
+
+    fn signed_common(&mut self) -> (u64, u64) {
+        (
+            self.clock.timestamp_ms(self.now),
+            self.settings.recv_window_ms,
+        )
+    }
+
+    fn send_time(&mut self) -> bool {
+        let seq = self.begin(Kind::Time, "time");
+        self.finish(Kind::Time, 0, seq)
+    }
+
+    fn send_subscribe(&mut self) -> bool {
+        let (timestamp, _) = self.signed_common();
+        let seq = self.begin(Kind::Subscribe, "userDataStream.subscribe.signature");
+        let key = self.settings.api_key.expose();
+        // The key cannot hold a quote: it was checked when the gateway was built.
+        let _ = write!(self.payload, "apiKey={key}");
+        let _ = write!(self.out, "\"apiKey\":\"{key}\"");
+        self.param("timestamp", format_args!("{timestamp}"), false);
+        self.finish_signed(Kind::Subscribe, 0, seq)
+    }
+
+    fn symbol(&self, instrument: InstrumentId) -> Option<(&str, u32, u32)> {
+        self.instruments
+            .get(instrument)
+            .map(|i| (i.symbol.as_str(), i.price_scale, i.qty_scale))
+    }
+
+    fn send_place(&mut self, order: &Order) -> bool {
+        let Some((symbol, px_scale, qty_scale)) = self.symbol(order.instrument) else {
+            return false;
+        };
+        let mut sym = [0u8; 32];
+        let n = symbol.len().min(32);
+        sym[..n].copy_from_slice(&symbol.as_bytes()[..n]);
+        let (timestamp, window) = self.signed_common();
+        let seq = self.begin(Kind::Place, "order.place");
+        let key = self.settings.api_key.expose();
+        let _ = write!(self.payload, "apiKey={key}");
+        let _ = write!(self.out, "\"apiKey\":\"{key}\"");
+        let cid = order.client_id.0;
+        self.param("newClientOrderId", format_args!("{cid}"), true);
+        self.param("newOrderRespType", format_args!("ACK"), true);
+        let px = Decimal::new(order.px.0, px_scale);
+        let qty = Decimal::new(order.qty.0, qty_scale);
+        self.param("price", format_args!("{px}"), true);
+        self.param("quantity", format_args!("{qty}"), true);
+        self.param("recvWindow", format_args!("{window}"), false);
+        let side = if order.side == Side::Buy { "BUY" } else { "SELL" };
+        self.param("side", format_args!("{side}"), true);
+        let sym = std::str::from_utf8(&sym[..n]).unwrap_or("");
+        self.param("symbol", format_args!("{sym}"), true);
+        let tif = match order.tif {
+            TimeInForce::Gtc => Some("GTC"),
+            TimeInForce::Ioc => Some("IOC"),
+            TimeInForce::Fok => Some("FOK"),
+            TimeInForce::PostOnly => None,
+        };
+        if let Some(tif) = tif {
+            self.param("timeInForce", format_args!("{tif}"), true);
+        }
+        self.param("timestamp", format_args!("{timestamp}"), false);
+        let kind = if tif.is_some() { "LIMIT" } else { "LIMIT_MAKER" };
+        self.param("type", format_args!("{kind}"), true);
+        self.finish_signed(Kind::Place, cid, seq)
+    }
+
+    /// `order.cancel` or `order.status` of one order, by its client order id.
+    fn send_about(&mut self, kind: Kind, c: &CancelOrder) -> bool {
+        let Some((symbol, _, _)) = self.symbol(c.instrument) else {
+            return false;
+        };
+        let mut sym = [0u8; 32];
+        let n = symbol.len().min(32);
+        sym[..n].copy_from_slice(&symbol.as_bytes()[..n]);
+        let (timestamp, window) = self.signed_common();
+        let method = if kind == Kind::Cancel {
+            "order.cancel"
+        } else {
+            "order.status"
+        };
+        let seq = self.begin(kind, method);
+        let key = self.settings.api_key.expose();
+        let _ = write!(self.payload, "apiKey={key}");
+        let _ = write!(self.out, "\"apiKey\":\"{key}\"");
+        let cid = c.client_id.0;
+        self.param("origClientOrderId", format_args!("{cid}"), true);
+        self.param("recvWindow", format_args!("{window}"), false);
+        let sym = std::str::from_utf8(&sym[..n]).unwrap_or("");
+        self.param("symbol", format_args!("{sym}"), true);
+        self.param("timestamp", format_args!("{timestamp}"), false);
+        self.finish_signed(kind, cid, seq)
+    }
+
+    fn about(t: &Tracked) -> CancelOrder {
+        CancelOrder {
+            meta: t.order.meta,
+            client_id: t.order.client_id,
+            instrument: t.order.instrument,
+            side: t.order.side,
+        }
+    }
+
+    /// Takes requests from risk while the reports ring has room for what each may cause.
+    fn take_requests(&mut self) -> usize {
+        let mut n = 0;
+        // Waiting cancels and queries go first, in order.
+        while self.ready && !self.waiting.is_empty() {
+            let request = self.waiting[0];
+            if !self.try_send(&request) {
+                break;
+            }
+            self.waiting.remove(0);
+            n += 1;
+        }
+        while n < REQUESTS_PER_CALL && self.reports.slots() >= REPORTS_PER_MESSAGE {
+            let Ok(request) = self.requests.pop() else {
+                break;
+            };
+            n += 1;
+            match request {
+                Request::New(order) => self.place(&order),
+                Request::Cancel(_) | Request::Query(_) => {
+                    if !(self.ready && self.waiting.is_empty() && self.try_send(&request))
+                        && self.waiting.len() < MAX_INFLIGHT
+                    {
+                        self.waiting.push(request);
+                    }
+                }
+            }
+            self.probe.record_since(request.meta().ingress);
+        }
+        n
+    }
+
+    fn place(&mut self, order: &Order) {
+        let ts = self.now;
+        if !self.ready || self.draining {
+            self.counters.refused_unavailable += 1;
+            self.emit(order, ExecKind::Rejected(VenueReject::Unavailable), 0, ts);
+            return;
+        }
+        let Some(slot) = self.tracked.iter().position(Option::is_none) else {
+            self.emit(order, ExecKind::Rejected(VenueReject::TooManyOrders), 0, ts);
+            return;
+        };
+        let venue_now = Nanos(self.clock.timestamp_ms(self.now).saturating_mul(1_000_000));
+        if self.settings.limiter.check(venue_now, 1, true).is_err() {
+            self.counters.refused_rate_limited += 1;
+            self.emit(order, ExecKind::Rejected(VenueReject::RateLimited), 0, ts);
+            return;
+        }
+        if !self.send_place(order) {
+            self.counters.refused_unavailable += 1;
+            self.emit(order, ExecKind::Rejected(VenueReject::Unavailable), 0, ts);
+            return;
+        }
+        self.settings.limiter.sent(venue_now, 1, true);
+        self.counters.orders_sent += 1;
+        self.tracked[slot] = Some(Tracked {
+            order: *order,
+            state: OrderState::Sent,
+            filled: 0,
+            quote: 0,
+        });
+    }
+
+    /// Sends a cancel or query now if the limits allow; `false` to keep it waiting.
+    fn try_send(&mut self, request: &Request) -> bool {
+        let (kind, about, weight) = match request {
+            Request::Cancel(c) => (Kind::Cancel, c, 1),
+            Request::Query(c) => (Kind::Query, c, 4),
+            Request::New(_) => return true,
+        };
+        let venue_now = Nanos(self.clock.timestamp_ms(self.now).saturating_mul(1_000_000));
+        if self.settings.limiter.check(venue_now, weight, false).is_err() {
+            return false;
+        }
+        if !self.send_about(kind, about) {
+            return false;
+        }
+        self.settings.limiter.sent(venue_now, weight, false);
+        if kind == Kind::Cancel {
+            self.counters.cancels_sent += 1;
+        } else {
+            self.counters.status_sent += 1;
+        }
+        true
+    }
+
+    // ---- the session ----------------------------------------------------------------------
+
+    fn on_opened(&mut self) {
+        self.opened = true;
+        self.ready = false;
+        self.inflight.clear();
+        let _ = self.send_time();
+    }
+
+    /// The connection dropped: every unanswered request is settled the safe way.
+    fn on_closed(&mut self) {
+        if self.opened {
+            self.counters.reconnects += 1;
+        }
+        self.opened = false;
+        self.ready = false;
+        let ts = self.now;
+        while let Some(req) = self.inflight.pop() {
+            self.unanswered(req, ts);
+        }
+    }
+
+    /// A request that will never be answered (timeout, disconnect).
+    fn unanswered(&mut self, req: Inflight, ts: Nanos) {
+        let Some(slot) = self.slot_of(req.client_id) else {
+            return;
+        };
+        let Some(t) = self.tracked[slot] else {
+            return;
+        };
+        match req.kind {
+            Kind::Place => self.doubt(slot, ts),
+            // Repeat: a cancel of a cancelled order is refused harmlessly, a query is
+            // read-only. Both go once the session is back.
+            Kind::Cancel if self.waiting.len() < MAX_INFLIGHT => {
+                self.waiting.push(Request::Cancel(Self::about(&t)))
+            }
+            Kind::Query if self.waiting.len() < MAX_INFLIGHT => {
+                self.waiting.push(Request::Query(Self::about(&t)))
+            }
+            // A check is made again for every tracked order after the reconnect.
+            _ => {}
+        }
+    }
+
+    /// A new order's outcome is unknown: tell risk, which will query it.
+    fn doubt(&mut self, slot: usize, ts: Nanos) {
+        let Some(t) = &mut self.tracked[slot] else {
+            return;
+        };
+        if t.state != OrderState::Sent {
+            return;
+        }
+        t.state = OrderState::InDoubt;
+        let (order, leaves) = (t.order, t.order.qty.0 - t.filled);
+        self.counters.outcome_unknown += 1;
+        self.emit(&order, ExecKind::OutcomeUnknown, leaves, ts);
+    }
+
+    fn check_timeouts(&mut self) {
+        let timeout = self.settings.response_timeout;
+        let now = self.now;
+        let mut i = 0;
+        while i < self.inflight.len() {
+            let req = self.inflight[i];
+            if now.saturating_sub(req.sent) < timeout {
+                i += 1;
+                continue;
+            }
+            self.inflight.swap_remove(i);
+            self.counters.timeouts += 1;
+            match req.kind {
+                // No time answer or subscription: the session is not usable. Start over.
+                Kind::Time | Kind::Subscribe => {
+                    self.session.close(
+                        now,
+                        pulse_feeds::ws::session::CloseReason::Disconnected,
+                    );
+                    self.on_closed();
+                    return;
+                }
+                _ => self.unanswered(req, now),
+            }
+        }
+    }
+
+    // ---- messages in ----------------------------------------------------------------------
+
+    fn on_message(&mut self, msg: &[u8]) {
+        let mut id = None;
+        let mut status = None;
+        let mut result = None;
+        let mut error = None;
+        let mut event = None;
+        let mut rate_limits = None;
+        let walked = json::fields(msg, |k, v| match k {
+            b"id" => id = v.text(),
+            b"status" => status = v.u64(),
+            b"result" => result = Some(v),
+            b"error" => error = Some(v),
+            b"event" => event = Some(v),
+            b"rateLimits" => rate_limits = Some(v),
+            _ => {}
+        });
+        if walked.is_err() {
+            self.counters.malformed += 1;
+            return;
+        }
+        if let Some(Value::Object(event)) = event {
+            self.counters.stream_events += 1;
+            self.on_event(event);
+            return;
+        }
+        let Some(id) = id else {
+            self.counters.malformed += 1;
+            return;
+        };
+        self.counters.responses += 1;
+        let (Some((&tag, digits)), Some(status)) = (id.split_first(), status) else {
+            self.counters.malformed += 1;
+            return;
+        };
+        let (Some(kind), Some(seq)) = (Kind::from_tag(tag), Value::Atom(digits).u64()) else {
+            self.counters.malformed += 1;
+            return;
+        };
+        let Some(pos) = self
+            .inflight
+            .iter()
+            .position(|r| r.kind == kind && r.seq == seq)
+        else {
+            // Answered after its timeout: already settled.
+            return;
+        };
+        let req = self.inflight.swap_remove(pos);
+        self.on_limits(status as u16, rate_limits, error);
+        let code = error.and_then(|e| match e {
+            Value::Object(o) => json::field(o, b"code").ok().flatten().and_then(Value::i64),
+            _ => None,
+        });
+        match (req.kind, status, result) {
+            (Kind::Time, 200, Some(Value::Object(r))) => {
+                if let Some(ms) = json::field(r, b"serverTime").ok().flatten().and_then(Value::u64)
+                {
+                    self.clock.on_time(req.sent, self.now, ms);
+                }
+                let _ = self.send_subscribe();
+            }
+            (Kind::Subscribe, 200, _) => {
+                self.ready = true;
+                self.check_all();
+            }
+            (Kind::Subscribe | Kind::Time, _, _) => {
+                // Refused (a bad key or signature): nothing can trade. Retry later.
+                self.session
+                    .close(self.now, pulse_feeds::ws::session::CloseReason::Disconnected);
+                self.on_closed();
+            }
+            (Kind::Place, 200, _) => {}
+            (Kind::Place, _, _) => self.on_place_error(req, status, code),
+            (Kind::Cancel, 200, _) => {}
+            (Kind::Cancel, _, _) => self.on_cancel_error(req, status, code),
+            (Kind::Query | Kind::Check, 200, Some(Value::Object(r))) => {
+                self.on_status(req, Some(r))
+            }
+            (Kind::Query | Kind::Check, _, _) if code == Some(-2013) => self.on_status(req, None),
+            (Kind::Query | Kind::Check, _, _) => {
+                // Could not learn it now: ask again once the limits or the venue allow.
+                if let Some(t) = self.slot_of(req.client_id).and_then(|s| self.tracked[s]) {
+                    if self.waiting.len() < MAX_INFLIGHT {
+                        self.waiting.push(Request::Query(Self::about(&t)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_limits(&mut self, status: u16, rate_limits: Option<Value<'_>>, error: Option<Value<'_>>) {
+        let mut counts = Counts::default();
+        if let Some(Value::Array(limits)) = rate_limits {
+            let _ = json::elements(limits, |v| {
+                let Value::Object(o) = v else { return };
+                let (mut kind, mut interval, mut num, mut count) = (None, None, None, None);
+                let _ = json::fields(o, |k, v| match k {
+                    b"rateLimitType" => kind = v.text(),
+                    b"interval" => interval = v.text(),
+                    b"intervalNum" => num = v.u64(),
+                    b"count" => count = v.u64().and_then(|c| u32::try_from(c).ok()),
+                    _ => {}
+                });
+                match (kind, interval, num) {
+                    (Some(b"REQUEST_WEIGHT"), Some(b"MINUTE"), Some(1)) => counts.weight = count,
+                    (Some(b"ORDERS"), Some(b"SECOND"), Some(10)) => counts.orders_10s = count,
+                    (Some(b"ORDERS"), Some(b"DAY"), Some(1)) => counts.orders_day = count,
+                    _ => {}
+                }
+            });
+        }
+        let retry_after = error.and_then(|e| match e {
+            Value::Object(o) => match json::field(o, b"data").ok().flatten() {
+                Some(Value::Object(d)) => json::field(d, b"retryAfter")
+                    .ok()
+                    .flatten()
+                    .and_then(Value::u64)
+                    .map(|ms| Nanos(ms.saturating_mul(1_000_000))),
+                _ => None,
+            },
+            _ => None,
+        });
+        let venue_now = Nanos(self.clock.timestamp_ms(self.now).saturating_mul(1_000_000));
+        self.settings
+            .limiter
+            .on_ws_response(venue_now, status, counts, retry_after);
+    }
+
+    fn on_place_error(&mut self, req: Inflight, status: u64, code: Option<i64>) {
+        let Some(slot) = self.slot_of(req.client_id) else {
+            return;
+        };
+        let ts = self.now;
+        // 5xx, -1006 (unexpected response), -1007 (timeout): the order may be working.
+        if status >= 500 || matches!(code, Some(-1006 | -1007)) {
+            self.doubt(slot, ts);
+            return;
+        }
+        let Some(t) = self.tracked[slot] else { return };
+        if t.state != OrderState::Sent {
+            // The stream already settled it; an error now is about something else.
+            return;
+        }
+        let reason = match (status, code) {
+            (429 | 418, _) => VenueReject::RateLimited,
+            (_, Some(-1121)) => VenueReject::UnknownInstrument,
+            (_, Some(-1013 | -1100 | -1111)) => VenueReject::InvalidQuantity,
+            (_, Some(-1015)) => VenueReject::TooManyOrders,
+            (_, Some(-2010)) if t.order.tif == TimeInForce::PostOnly => VenueReject::WouldTake,
+            _ => VenueReject::Refused,
+        };
+        if reason == VenueReject::RateLimited {
+            self.counters.refused_rate_limited += 1;
+        }
+        self.tracked[slot] = None;
+        self.emit(&t.order, ExecKind::Rejected(reason), 0, ts);
+    }
+
+    fn on_cancel_error(&mut self, req: Inflight, status: u64, code: Option<i64>) {
+        let Some(slot) = self.slot_of(req.client_id) else {
+            return;
+        };
+        let Some(t) = self.tracked[slot] else { return };
+        if status >= 500 || status == 429 || matches!(code, Some(-1006 | -1007)) {
+            // Did it go through? Its status says; the stream may say first.
+            if self.waiting.len() < MAX_INFLIGHT {
+                self.waiting.push(Request::Query(Self::about(&t)));
+            }
+            return;
+        }
+        // -2011: the venue no longer works the order (filled, cancelled, never there).
+        self.emit(&t.order, ExecKind::CancelRejected, t.order.qty.0 - t.filled, self.now);
+    }
+
+    /// Asks the status of every tracked order (after a (re)connect).
+    fn check_all(&mut self) {
+        for slot in 0..self.tracked.len() {
+            let Some(t) = self.tracked[slot] else { continue };
+            if t.state == OrderState::InDoubt {
+                // Risk queries those itself.
+                continue;
+            }
+            let about = Self::about(&t);
+            if self.send_about(Kind::Check, &about) {
+                self.counters.status_sent += 1;
+            }
+        }
+    }
+
+    /// A status answer (`None`: the venue does not know the order).
+    fn on_status(&mut self, req: Inflight, result: Option<&[u8]>) {
+        let Some(slot) = self.slot_of(req.client_id) else {
+            return;
+        };
+        let Some(t) = self.tracked[slot] else { return };
+        let ts = self.now;
+        let Some(r) = result else {
+            // Never arrived: nothing works, nothing filled.
+            self.tracked[slot] = None;
+            if req.kind == Kind::Query {
+                self.emit(&t.order, ExecKind::Status(OrderStatus::NotFound), 0, ts);
+            } else if t.state == OrderState::Sent {
+                self.emit(&t.order, ExecKind::Rejected(VenueReject::Refused), 0, ts);
+            }
+            return;
+        };
+        let Some(spec) = self.instruments.get(t.order.instrument) else {
+            return;
+        };
+        let (px_scale, qty_scale) = (spec.price_scale, spec.qty_scale);
+        let (mut executed, mut quote, mut status) = (None, None, None);
+        if json::fields(r, |k, v| match k {
+            b"executedQty" => executed = v.text().and_then(|t| parse_decimal(t, qty_scale).ok()),
+            b"cummulativeQuoteQty" => {
+                quote = v
+                    .text()
+                    .and_then(|t| parse_decimal(t, px_scale + qty_scale).ok())
+            }
+            b"status" => status = v.text(),
+            _ => {}
+        })
+        .is_err()
+        {
+            self.counters.malformed += 1;
+            return;
+        }
+        let (Some(executed), Some(status)) = (executed, status) else {
+            self.counters.malformed += 1;
+            return;
+        };
+        let quote = i128::from(quote.unwrap_or(0));
+        let working = matches!(status, b"NEW" | b"PARTIALLY_FILLED" | b"PENDING_NEW");
+        if working && t.state == OrderState::Sent && req.kind == Kind::Check {
+            self.acked(slot, ts);
+        }
+        self.fill_up_to(slot, executed, quote, ts);
+        let Some(t) = self.tracked[slot] else { return };
+        let leaves = t.order.qty.0 - t.filled;
+        if req.kind == Kind::Query {
+            let answer = if working {
+                OrderStatus::Working
+            } else {
+                OrderStatus::Done
+            };
+            if let Some(t) = &mut self.tracked[slot] {
+                t.state = OrderState::Working;
+            }
+            self.emit(&t.order, ExecKind::Status(answer), if working { leaves } else { 0 }, ts);
+            if !working {
+                self.tracked[slot] = None;
+            }
+            return;
+        }
+        if !working {
+            // Ended while we were not listening.
+            self.tracked[slot] = None;
+            if leaves > 0 {
+                let kind = if status == b"CANCELED" {
+                    ExecKind::Cancelled
+                } else {
+                    ExecKind::Expired
+                };
+                self.emit(&t.order, kind, 0, ts);
+            }
+        }
+    }
+
+    fn acked(&mut self, slot: usize, ts: Nanos) {
+        if let Some(t) = &mut self.tracked[slot] {
+            t.state = OrderState::Working;
+            let (order, leaves) = (t.order, t.order.qty.0 - t.filled);
+            self.emit(&order, ExecKind::Ack, leaves, ts);
+        }
+    }
+
+    /// Reports the fill that brings the order's reported quantity up to `executed` (cumulative),
+    /// at the average price of the quote difference, if anything is missing. The fee of a
+    /// reconciled fill is not known from a status answer: reported as zero.
+    fn fill_up_to(&mut self, slot: usize, executed: i64, quote: i128, ts: Nanos) {
+        let Some(t) = &mut self.tracked[slot] else { return };
+        let missing = executed - t.filled;
+        if missing <= 0 {
+            return;
+        }
+        let quote_missing = quote - t.quote;
+        let px = Px((quote_missing / i128::from(missing)) as i64);
+        t.filled = executed;
+        t.quote = quote;
+        let (order, leaves) = (t.order, t.order.qty.0 - executed);
+        self.counters.reconciled_fills += 1;
+        let fill = ExecKind::Fill {
+            px,
+            qty: Qty(missing),
+            fee: 0,
+            liquidity: Liquidity::Taker,
+            trade_id: 0,
+        };
+        self.emit(&order, fill, leaves, ts);
+        if leaves <= 0 {
+            self.tracked[slot] = None;
+        }
+    }
+
+    /// An `executionReport`.
+    fn on_event(&mut self, e: &[u8]) {
+        let mut f = EventFields::default();
+        if json::fields(e, |k, v| f.take(k, v)).is_err() || f.kind != Some(b"executionReport") {
+            if f.kind.is_none() {
+                self.counters.malformed += 1;
+            }
+            return;
+        }
+        // A cancel's report names the cancel request in `c` and the order in `C`.
+        let id = match (f.exec_type, f.orig_client) {
+            (Some(b"CANCELED"), Some(orig)) if !orig.is_empty() => Some(orig),
+            _ => f.client,
+        };
+        let Some(cid) = id.and_then(|c| Value::Atom(c).u64()) else {
+            self.counters.foreign_events += 1;
+            return;
+        };
+        let Some(slot) = self.slot_of(cid) else {
+            self.counters.foreign_events += 1;
+            return;
+        };
+        let Some(t) = self.tracked[slot] else { return };
+        let Some(spec) = self.instruments.get(t.order.instrument) else {
+            return;
+        };
+        let (px_scale, qty_scale) = (spec.price_scale, spec.qty_scale);
+        let (_, quote_asset) = split_quote(&spec.symbol);
+        // A fee in another asset (BNB) is not in this instrument's notional: reported as 0.
+        let fee_in_quote = f.fee_asset == Some(quote_asset.as_bytes());
+        let ts = Nanos(f.time_ms.unwrap_or(0).saturating_mul(1_000_000));
+        let dec = |v: Option<&[u8]>, scale| v.and_then(|t| parse_decimal(t, scale).ok());
+        match f.exec_type {
+            Some(b"NEW") => {
+                if t.state != OrderState::Working {
+                    self.acked(slot, ts);
+                }
+            }
+            Some(b"TRADE") => {
+                if t.state == OrderState::Sent {
+                    // Trading means it arrived: its ack came first on the stream, or was lost.
+                    self.acked(slot, ts);
+                }
+                let (Some(qty), Some(px), Some(cum)) = (
+                    dec(f.last_qty, qty_scale),
+                    dec(f.last_px, px_scale),
+                    dec(f.cum_qty, qty_scale),
+                ) else {
+                    self.counters.malformed += 1;
+                    return;
+                };
+                let Some(t) = &mut self.tracked[slot] else { return };
+                if cum <= t.filled {
+                    // Already reported (by a status answer, or twice on the stream).
+                    return;
+                }
+                // Report only what is new: a reconciled fill may have covered part of it.
+                let new = qty.min(cum - t.filled);
+                t.filled = cum;
+                t.quote += i128::from(px) * i128::from(new);
+                let fee = if fee_in_quote {
+                    dec(f.fee, px_scale + qty_scale).map_or(0, i128::from)
+                } else {
+                    0
+                };
+                let (order, leaves) = (t.order, t.order.qty.0 - cum);
+                let fill = ExecKind::Fill {
+                    px: Px(px),
+                    qty: Qty(new),
+                    fee,
+                    liquidity: if f.maker == Some(true) {
+                        Liquidity::Maker
+                    } else {
+                        Liquidity::Taker
+                    },
+                    trade_id: f.trade_id.unwrap_or(0),
+                };
+                self.emit(&order, fill, leaves, ts);
+                if leaves <= 0 {
+                    self.tracked[slot] = None;
+                }
+            }
+            Some(b"CANCELED" | b"EXPIRED" | b"TRADE_PREVENTION" | b"REJECTED") => {
+                self.tracked[slot] = None;
+                let kind = match f.exec_type {
+                    Some(b"CANCELED") => ExecKind::Cancelled,
+                    Some(b"REJECTED") => ExecKind::Rejected(VenueReject::Refused),
+                    _ => ExecKind::Expired,
+                };
+                if t.state == OrderState::Sent && kind != ExecKind::Rejected(VenueReject::Refused)
+                {
+                    self.emit(&t.order, ExecKind::Ack, t.order.qty.0 - t.filled, ts);
+                }
+                self.emit(&t.order, kind, 0, ts);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The fields of an `executionReport` the gateway reads.
+#[derive(Default)]
+struct EventFields<'a> {
+    kind: Option<&'a [u8]>,
+    client: Option<&'a [u8]>,
+    orig_client: Option<&'a [u8]>,
+    exec_type: Option<&'a [u8]>,
+    last_qty: Option<&'a [u8]>,
+    last_px: Option<&'a [u8]>,
+    cum_qty: Option<&'a [u8]>,
+    fee: Option<&'a [u8]>,
+    fee_asset: Option<&'a [u8]>,
+    trade_id: Option<u64>,
+    maker: Option<bool>,
+    time_ms: Option<u64>,
+}
+
+impl<'a> EventFields<'a> {
+    fn take(&mut self, k: &[u8], v: Value<'a>) {
+        match k {
+            b"e" => self.kind = v.text(),
+            b"c" => self.client = v.text(),
+            b"C" => self.orig_client = v.text(),
+            b"x" => self.exec_type = v.text(),
+            b"l" => self.last_qty = v.text(),
+            b"L" => self.last_px = v.text(),
+            b"z" => self.cum_qty = v.text(),
+            b"n" => self.fee = v.text(),
+            b"N" => self.fee_asset = v.text(),
+            b"t" => self.trade_id = v.u64(),
+            b"m" => self.maker = v.bool(),
+            b"T" => self.time_ms = v.u64(),
+            _ => {}
+        }
+    }
+}
+
+/// The quote asset of a symbol (see [`crate::venue::split_symbol`]).
+fn split_quote(symbol: &str) -> (&str, &str) {
+    crate::venue::split_symbol(symbol)
+}
+
+/// The rings a gateway stage works between.
+pub struct GatewayRings {
+    /// Book events: drained, unused (the venue has the market).
+    pub market: rtrb::Consumer<MarketEvent>,
+    pub requests: rtrb::Consumer<Request>,
+    pub reports: rtrb::Producer<ExecReport>,
+}
+
+impl Stage for BinanceGatewayStage {
+    fn name(&self) -> &'static str {
+        "gateway"
+    }
+
+    fn do_work(&mut self, now: Nanos) -> usize {
+        self.now = now;
+        let mut work = 0;
+        // The venue has its own market: keep the ring from filling.
+        while self.market.pop().is_ok() {
+            work += 1;
+        }
+        {
+            // Polled while draining too: answers to what was sent still come in.
+            if self.reports.slots() >= REPORTS_PER_MESSAGE {
+                let mut inbox = std::mem::take(&mut self.inbox);
+                inbox.clear();
+                let mut incoming = None;
+                work += self.session.poll(now, |event| match event {
+                    SessionEvent::Opened => incoming = Some(Incoming::Opened),
+                    SessionEvent::Closed(_) => incoming = Some(Incoming::Closed),
+                    SessionEvent::Frame(bytes) => {
+                        // Copied out of the session's buffer into one reserved at start.
+                        if let Ok(text) = std::str::from_utf8(bytes) {
+                            inbox.push_str(text);
+                            incoming = Some(Incoming::Frame);
+                        }
+                    }
+                });
+                match incoming {
+                    Some(Incoming::Opened) => self.on_opened(),
+                    Some(Incoming::Closed) => self.on_closed(),
+                    Some(Incoming::Frame) => self.on_message(inbox.as_bytes()),
+                    None => {}
+                }
+                self.inbox = inbox;
+            }
+            work += self.take_requests();
+            self.check_timeouts();
+        }
+        work
+    }
+
+    fn stop_intake(&mut self) {
+        self.draining = true;
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        let c = &self.counters;
+        let counters = [
+            ("gateway_requests", c.requests),
+            ("gateway_orders_sent", c.orders_sent),
+            ("gateway_cancels_sent", c.cancels_sent),
+            ("gateway_status_sent", c.status_sent),
+            ("gateway_responses", c.responses),
+            ("gateway_stream_events", c.stream_events),
+            ("gateway_refused_unavailable", c.refused_unavailable),
+            ("gateway_refused_rate_limited", c.refused_rate_limited),
+            ("gateway_outcome_unknown", c.outcome_unknown),
+            ("gateway_timeouts", c.timeouts),
+            ("gateway_reconciled_fills", c.reconciled_fills),
+            ("gateway_foreign_events", c.foreign_events),
+            ("gateway_malformed", c.malformed),
+            ("gateway_reconnects", c.reconnects),
+        ];
+        for (name, value) in counters {
+            out(Metric::counter(name, MetricLabel::None, value));
+        }
+        out(Metric::gauge(
+            "gateway_tracked_orders",
+            MetricLabel::None,
+            self.tracked() as i64,
+        ));
+        out(Metric::gauge(
+            "gateway_ready",
+            MetricLabel::None,
+            i64::from(self.ready),
+        ));
+        out(Metric::gauge(
+            "gateway_clock_offset_us",
+            MetricLabel::None,
+            self.clock.offset() / 1_000,
+        ));
+    }
+}
+
+enum Incoming {
+    Opened,
+    Closed,
+    Frame,
+}

@@ -1,0 +1,728 @@
+//! The venue's order side: Binance's spot order API semantics over the simulated venue.
+//!
+//! The market thread hands every snapshot and frame it plays to [`Exchange::on_snapshot`] and
+//! [`Exchange::on_frame`]; they go through Pulse's own Binance decoder and book stage (the same
+//! code as the engine's feed) into a [`SimVenue`], which matches orders against the venue's
+//! true book with queue position and fees. Connections call [`Exchange::request`] with a
+//! method and its parameters (the WebSocket API's names; REST maps onto them) and get the
+//! result or the error Binance would give; every order change also becomes an
+//! `executionReport` for the user data stream subscribers.
+//!
+//! Venue time is the wall clock: the book events carry the moment they were applied, and so do
+//! the reports, so `transactTime` is comparable with the client's clock, as Binance's is.
+//! Requests must be signed with the configured HMAC key and inside `recvWindow`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::mpsc::Sender;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pulse_feeds::binance::BinanceAdapter;
+use pulse_feeds::book_stage::BookStage;
+use pulse_feeds::capture::SourceKind;
+use pulse_feeds::event::{EventMeta, MarketEvent, MdEvent};
+use pulse_feeds::instrument::{InstrumentRegistry, Venue as VenueId};
+use pulse_feeds::latency::{self, Stamp, SAMPLE_RING};
+use pulse_feeds::num::{parse_decimal, Decimal, InstrumentId, Nanos, Px, Qty, Side};
+use pulse_feeds::outbox::Outbox;
+use pulse_feeds::stage::Stage;
+use serde_json::{json, Map, Value};
+
+use crate::binance::sign::{payload_sorted, Signer};
+use crate::order::{
+    CancelOrder, ClientOrderId, ExecKind, ExecReport, Liquidity, Order, Request,
+    TimeInForce,
+};
+use crate::secret::Secret;
+use crate::sim::{Fees, SimVenue};
+
+/// Levels per side of the venue's matching books.
+const BOOK_LEVELS: usize = 8192;
+/// Binance's default and largest `recvWindow`, ms.
+const DEFAULT_RECV_WINDOW: u64 = 5_000;
+const MAX_RECV_WINDOW: u64 = 60_000;
+
+/// What the order side needs to know: the instruments it trades, the key it accepts, fees.
+#[derive(Clone, Debug)]
+pub struct OrderApiConfig {
+    pub instruments: InstrumentRegistry,
+    /// The API key clients send (`apiKey` / `X-MBX-APIKEY`).
+    pub api_key: String,
+    /// The HMAC secret requests are signed with.
+    pub secret: std::sync::Arc<Secret>,
+    pub fees: Fees,
+}
+
+/// A failed request: HTTP status, Binance error code and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: i64,
+    pub msg: &'static str,
+}
+
+impl ApiError {
+    const fn new(status: u16, code: i64, msg: &'static str) -> ApiError {
+        ApiError { status, code, msg }
+    }
+}
+
+const BAD_SIGNATURE: ApiError =
+    ApiError::new(400, -1022, "Signature for this request is not valid.");
+const BAD_KEY: ApiError = ApiError::new(401, -2015, "Invalid API-key, IP, or permissions for action.");
+const OUTSIDE_WINDOW: ApiError = ApiError::new(
+    400,
+    -1021,
+    "Timestamp for this request is outside of the recvWindow.",
+);
+const UNKNOWN_ORDER: ApiError = ApiError::new(400, -2011, "Unknown order sent.");
+const NO_SUCH_ORDER: ApiError = ApiError::new(400, -2013, "Order does not exist.");
+const DUPLICATE_ORDER: ApiError = ApiError::new(400, -2010, "Duplicate order sent.");
+const BAD_SYMBOL: ApiError = ApiError::new(400, -1121, "Invalid symbol.");
+const BAD_PARAM: ApiError = ApiError::new(
+    400,
+    -1102,
+    "A mandatory parameter was not sent, was empty/null, or malformed.",
+);
+const UNKNOWN_METHOD: ApiError = ApiError::new(400, -1000, "Unknown method.");
+
+/// One order as the venue keeps it.
+#[derive(Clone, Debug)]
+struct VenueOrder {
+    client: String,
+    order_id: u64,
+    instrument: InstrumentId,
+    side: Side,
+    px: Px,
+    qty: Qty,
+    tif: TimeInForce,
+    executed: i64,
+    /// Sum of price × quantity filled, at notional scale.
+    quote: i128,
+    status: &'static str,
+    time_ms: u64,
+    update_ms: u64,
+}
+
+/// An account's holding of one asset, at the instrument's scale.
+#[derive(Clone, Copy, Debug, Default)]
+struct Holding {
+    base: i64,
+    quote: i128,
+}
+
+pub(crate) struct Exchange {
+    cfg: OrderApiConfig,
+    signer: Signer,
+    adapter: BinanceAdapter,
+    outbox: Outbox,
+    md: rtrb::Producer<MdEvent>,
+    book: BookStage,
+    tops: rtrb::Consumer<MarketEvent>,
+    sim: SimVenue,
+    orders: HashMap<u64, VenueOrder>,
+    by_client: HashMap<String, u64>,
+    next_order_id: u64,
+    holdings: Vec<Holding>,
+    subscribers: Vec<Sender<String>>,
+    /// Request weight used in the current minute, and orders in the current 10 s (fixed
+    /// windows of venue time, as Binance counts them): (window start, count).
+    weight_used: (u64, u32),
+    orders_10s: (u64, u32),
+    /// Reports of the request being handled, and of market events, waiting to be applied.
+    pending: Vec<ExecReport>,
+}
+
+pub(crate) fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Exchange {
+    pub fn new(cfg: OrderApiConfig) -> Exchange {
+        let (md, md_rx) = rtrb::RingBuffer::new(1 << 16);
+        let (tops_tx, tops) = rtrb::RingBuffer::new(1 << 16);
+        let (probe, _) = latency::channel(quanta::Clock::new(), SAMPLE_RING);
+        let book = BookStage::new(&cfg.instruments, BOOK_LEVELS, md_rx, vec![tops_tx], probe);
+        let n = cfg.instruments.len();
+        Exchange {
+            signer: Signer::hmac(Secret::new(cfg.secret.expose().to_owned())),
+            adapter: BinanceAdapter::new(cfg.instruments.clone()),
+            outbox: Outbox::with_capacity(BinanceAdapter::outbox_capacity()),
+            md,
+            book,
+            tops,
+            sim: SimVenue::new(n, cfg.fees),
+            orders: HashMap::new(),
+            by_client: HashMap::new(),
+            next_order_id: 1,
+            holdings: vec![Holding::default(); n],
+            subscribers: Vec::new(),
+            weight_used: (0, 0),
+            orders_10s: (0, 0),
+            pending: Vec::new(),
+            cfg,
+        }
+    }
+
+    fn meta(&self) -> EventMeta {
+        EventMeta {
+            instrument: InstrumentId(0),
+            recv_ts: Nanos(now_nanos()),
+            ingress: Stamp(0),
+        }
+    }
+
+    /// A symbol's book became known: its depth as a REST snapshot body.
+    pub fn on_snapshot(&mut self, symbol: &str, body: &[u8]) {
+        let mut path = String::from("/api/v3/depth?symbol=");
+        path.push_str(symbol);
+        let meta = self.meta();
+        let _ = self.adapter.on_message(
+            SourceKind::Rest {
+                path: path.as_bytes(),
+            },
+            body,
+            meta,
+            &mut self.outbox,
+        );
+        self.pump();
+    }
+
+    /// A played frame (`{"stream":...,"data":...}`).
+    pub fn on_frame(&mut self, combined: &[u8]) {
+        let meta = self.meta();
+        let _ = self
+            .adapter
+            .on_message(SourceKind::Ws, combined, meta, &mut self.outbox);
+        self.pump();
+    }
+
+    /// Moves decoded events through the book into the matching engine.
+    fn pump(&mut self) {
+        loop {
+            let moved = self.outbox.drain_into(&mut self.md);
+            let worked = self.book.do_work(Nanos(now_nanos()));
+            let mut applied = 0;
+            while let Ok(event) = self.tops.pop() {
+                let pending = &mut self.pending;
+                self.sim.on_market(&event, |r| pending.push(r));
+                applied += 1;
+            }
+            self.apply_pending();
+            if moved == 0 && worked == 0 && applied == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Counts a request of `weight` (an order when `order`); the weight used this minute and
+    /// the orders of these 10 seconds, as `rateLimits` report them.
+    pub fn count(&mut self, weight: u32, order: bool) -> (u32, u32) {
+        let secs = now_nanos() / 1_000_000_000;
+        let bump = |window: &mut (u64, u32), start: u64, by: u32| {
+            if window.0 != start {
+                *window = (start, 0);
+            }
+            window.1 = window.1.saturating_add(by);
+            window.1
+        };
+        let used = bump(&mut self.weight_used, secs / 60, weight);
+        let orders = bump(&mut self.orders_10s, secs / 10, u32::from(order));
+        (used, orders)
+    }
+
+    pub fn subscribe(&mut self, tx: Sender<String>) {
+        self.subscribers.push(tx);
+    }
+
+    /// Handles one request; the result object, or the error.
+    pub fn request(&mut self, method: &str, params: &Map<String, Value>) -> Result<Value, ApiError> {
+        match method {
+            "ping" => return Ok(json!({})),
+            "time" => return Ok(json!({ "serverTime": now_nanos() / 1_000_000 })),
+            _ => {}
+        }
+        self.authenticate(params)?;
+        match method {
+            "order.place" => self.place(params),
+            "order.cancel" => self.cancel(params),
+            "order.status" => self.status(params),
+            "openOrders.status" => Ok(self.open_orders(params)),
+            "account.status" => Ok(self.account()),
+            "userDataStream.subscribe.signature" => Ok(json!({ "subscriptionId": 0 })),
+            _ => Err(UNKNOWN_METHOD),
+        }
+    }
+
+    /// Key, signature over the sorted parameters, and the time window.
+    fn authenticate(&self, params: &Map<String, Value>) -> Result<(), ApiError> {
+        if params.get("apiKey").and_then(Value::as_str) != Some(self.cfg.api_key.as_str()) {
+            return Err(BAD_KEY);
+        }
+        let Some(signature) = params.get("signature").and_then(Value::as_str) else {
+            return Err(BAD_SIGNATURE);
+        };
+        let texts: Vec<(&str, String)> = params
+            .iter()
+            .filter(|(k, _)| k.as_str() != "signature")
+            .map(|(k, v)| (k.as_str(), text(v)))
+            .collect();
+        let pairs: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if !constant_time_eq(
+            self.signer.sign(&payload_sorted(&pairs)).as_bytes(),
+            signature.as_bytes(),
+        ) {
+            return Err(BAD_SIGNATURE);
+        }
+        let timestamp = number(params, "timestamp").ok_or(BAD_PARAM)?;
+        let window = number(params, "recvWindow").unwrap_or(DEFAULT_RECV_WINDOW);
+        if window > MAX_RECV_WINDOW {
+            return Err(BAD_PARAM);
+        }
+        let now = now_nanos() / 1_000_000;
+        if timestamp > now + 1_000 || now.saturating_sub(timestamp) > window {
+            return Err(OUTSIDE_WINDOW);
+        }
+        Ok(())
+    }
+
+    fn instrument(&self, params: &Map<String, Value>) -> Result<InstrumentId, ApiError> {
+        let symbol = params
+            .get("symbol")
+            .and_then(Value::as_str)
+            .ok_or(BAD_PARAM)?;
+        self.cfg
+            .instruments
+            .find(VenueId::Binance, symbol.as_bytes())
+            .ok_or(BAD_SYMBOL)
+    }
+
+    fn place(&mut self, params: &Map<String, Value>) -> Result<Value, ApiError> {
+        let instrument = self.instrument(params)?;
+        let spec = self
+            .cfg
+            .instruments
+            .get(instrument)
+            .cloned()
+            .ok_or(BAD_SYMBOL)?;
+        let side = match params.get("side").and_then(Value::as_str) {
+            Some("BUY") => Side::Buy,
+            Some("SELL") => Side::Sell,
+            _ => return Err(ApiError::new(400, -1102, "Invalid side.")),
+        };
+        let tif = match (
+            params.get("type").and_then(Value::as_str),
+            params.get("timeInForce").and_then(Value::as_str),
+        ) {
+            (Some("LIMIT"), Some("GTC")) => TimeInForce::Gtc,
+            (Some("LIMIT"), Some("IOC")) => TimeInForce::Ioc,
+            (Some("LIMIT"), Some("FOK")) => TimeInForce::Fok,
+            (Some("LIMIT_MAKER"), None) => TimeInForce::PostOnly,
+            _ => {
+                return Err(ApiError::new(
+                    400,
+                    -1116,
+                    "Invalid orderType or timeInForce (LIMIT with GTC/IOC/FOK, or LIMIT_MAKER).",
+                ))
+            }
+        };
+        let decimal = |name: &str, scale: u32| {
+            params
+                .get(name)
+                .map(text)
+                .and_then(|t| parse_decimal(t.as_bytes(), scale).ok())
+                .filter(|&v| v > 0)
+                .ok_or(ApiError::new(400, -1100, "Illegal characters or value in a decimal parameter."))
+        };
+        let px = Px(decimal("price", spec.price_scale)?);
+        let qty = Qty(decimal("quantity", spec.qty_scale)?);
+        if px.0 % spec.tick.0.max(1) != 0 {
+            return Err(ApiError::new(400, -1013, "Filter failure: PRICE_FILTER"));
+        }
+        if qty.0 % spec.lot.0.max(1) != 0 {
+            return Err(ApiError::new(400, -1013, "Filter failure: LOT_SIZE"));
+        }
+        let order_id = self.next_order_id;
+        let client = match params.get("newClientOrderId").and_then(Value::as_str) {
+            Some(c) if !c.is_empty() && c.len() <= 36 => c.to_owned(),
+            Some(_) => return Err(BAD_PARAM),
+            None => {
+                let mut c = String::from("venue-");
+                let _ = write!(c, "{order_id}");
+                c
+            }
+        };
+        // Binance refuses a client order id that is still open.
+        if let Some(existing) = self.by_client.get(&client).and_then(|id| self.orders.get(id)) {
+            if matches!(existing.status, "NEW" | "PARTIALLY_FILLED") {
+                return Err(DUPLICATE_ORDER);
+            }
+        }
+        self.next_order_id += 1;
+        let now = now_nanos();
+        let meta = EventMeta {
+            instrument,
+            recv_ts: Nanos(now),
+            ingress: Stamp(0),
+        };
+        self.orders.insert(
+            order_id,
+            VenueOrder {
+                client: client.clone(),
+                order_id,
+                instrument,
+                side,
+                px,
+                qty,
+                tif,
+                executed: 0,
+                quote: 0,
+                status: "PENDING",
+                time_ms: now / 1_000_000,
+                update_ms: now / 1_000_000,
+            },
+        );
+        self.by_client.insert(client, order_id);
+        let order = Order {
+            meta,
+            client_id: ClientOrderId(order_id),
+            instrument,
+            side,
+            px,
+            qty,
+            tif,
+        };
+        let pending = &mut self.pending;
+        self.sim.execute(&Request::New(order), |r| pending.push(r));
+        let rejected = self
+            .pending
+            .iter()
+            .find_map(|r| match r.kind {
+                ExecKind::Rejected(reason) => Some(reason),
+                _ => None,
+            });
+        if let Some(reason) = rejected {
+            self.pending.clear();
+            let id = self.orders.remove(&order_id).map(|o| o.client);
+            if let Some(client) = id {
+                self.by_client.remove(&client);
+            }
+            return Err(match reason {
+                crate::order::VenueReject::WouldTake => ApiError::new(
+                    400,
+                    -2010,
+                    "Order would immediately match and take.",
+                ),
+                crate::order::VenueReject::TooManyOrders => {
+                    ApiError::new(400, -1015, "Too many new orders.")
+                }
+                _ => ApiError::new(400, -2010, "Order rejected: no market for the symbol."),
+            });
+        }
+        self.apply_pending();
+        Ok(self.order_json(order_id))
+    }
+
+    fn find(&self, params: &Map<String, Value>) -> Option<u64> {
+        if let Some(id) = number(params, "orderId") {
+            return self.orders.contains_key(&id).then_some(id);
+        }
+        let client = params.get("origClientOrderId").and_then(Value::as_str)?;
+        self.by_client.get(client).copied()
+    }
+
+    fn cancel(&mut self, params: &Map<String, Value>) -> Result<Value, ApiError> {
+        let instrument = self.instrument(params)?;
+        let Some(order_id) = self.find(params) else {
+            return Err(UNKNOWN_ORDER);
+        };
+        let Some(o) = self.orders.get(&order_id) else {
+            return Err(UNKNOWN_ORDER);
+        };
+        if o.instrument != instrument {
+            return Err(UNKNOWN_ORDER);
+        }
+        let cancel = CancelOrder {
+            meta: EventMeta {
+                instrument,
+                recv_ts: Nanos(now_nanos()),
+                ingress: Stamp(0),
+            },
+            client_id: ClientOrderId(order_id),
+            instrument,
+            side: o.side,
+        };
+        let pending = &mut self.pending;
+        self.sim.execute(&Request::Cancel(cancel), |r| pending.push(r));
+        if self
+            .pending
+            .iter()
+            .any(|r| r.kind == ExecKind::CancelRejected)
+        {
+            self.pending.clear();
+            return Err(UNKNOWN_ORDER);
+        }
+        self.apply_pending();
+        Ok(self.order_json(order_id))
+    }
+
+    fn status(&mut self, params: &Map<String, Value>) -> Result<Value, ApiError> {
+        let instrument = self.instrument(params)?;
+        match self.find(params) {
+            Some(id) if self.orders.get(&id).is_some_and(|o| o.instrument == instrument) => {
+                Ok(self.order_json(id))
+            }
+            _ => Err(NO_SUCH_ORDER),
+        }
+    }
+
+    fn open_orders(&self, params: &Map<String, Value>) -> Value {
+        let only = self.instrument(params).ok();
+        let mut ids: Vec<u64> = self
+            .orders
+            .values()
+            .filter(|o| matches!(o.status, "NEW" | "PARTIALLY_FILLED"))
+            .filter(|o| only.is_none_or(|i| i == o.instrument))
+            .map(|o| o.order_id)
+            .collect();
+        ids.sort_unstable();
+        Value::Array(ids.into_iter().map(|id| self.order_json(id)).collect())
+    }
+
+    /// Balances: each instrument's base asset holds its net position, its quote asset the cash
+    /// paid and received (fees included). The simulated account may go short.
+    fn account(&self) -> Value {
+        let mut balances: Vec<(String, i128, u32)> = Vec::new();
+        for (i, spec) in self.cfg.instruments.iter().enumerate() {
+            let (base, quote) = split_symbol(&spec.symbol);
+            let h = self.holdings[i];
+            add_balance(&mut balances, base, h.base.into(), spec.qty_scale);
+            add_balance(&mut balances, quote, h.quote, spec.notional_scale());
+        }
+        let balances: Vec<Value> = balances
+            .into_iter()
+            .map(|(asset, amount, scale)| {
+                json!({
+                    "asset": asset,
+                    "free": Decimal::new(amount, scale).to_string(),
+                    "locked": "0",
+                })
+            })
+            .collect();
+        json!({
+            "makerCommission": self.cfg.fees.maker_ppm / 100,
+            "takerCommission": self.cfg.fees.taker_ppm / 100,
+            "canTrade": true,
+            "accountType": "SPOT",
+            "balances": balances,
+        })
+    }
+
+    /// Applies the reports gathered so far to the orders and holdings, and tells subscribers.
+    fn apply_pending(&mut self) {
+        for report in std::mem::take(&mut self.pending) {
+            let Some(o) = self.orders.get_mut(&report.client_id.0) else {
+                continue;
+            };
+            let spec = self.cfg.instruments.get(o.instrument).cloned();
+            let ms = report.ts.0 / 1_000_000;
+            o.update_ms = ms;
+            let mut last = None;
+            let (exec_type, status) = match report.kind {
+                ExecKind::Ack => ("NEW", "NEW"),
+                ExecKind::Fill {
+                    px,
+                    qty,
+                    fee,
+                    liquidity,
+                    trade_id,
+                } => {
+                    o.executed += qty.0;
+                    o.quote += px.0 as i128 * qty.0 as i128;
+                    if let Some(h) = self.holdings.get_mut(o.instrument.0 as usize) {
+                        h.base += o.side.sign() * qty.0;
+                        h.quote -= i128::from(o.side.sign()) * px.0 as i128 * qty.0 as i128 + fee;
+                    }
+                    last = Some((px, qty, fee, liquidity, trade_id));
+                    let done = o.executed >= o.qty.0;
+                    ("TRADE", if done { "FILLED" } else { "PARTIALLY_FILLED" })
+                }
+                ExecKind::Expired => ("EXPIRED", "EXPIRED"),
+                ExecKind::Cancelled => ("CANCELED", "CANCELED"),
+                ExecKind::Rejected(_) => ("REJECTED", "REJECTED"),
+                ExecKind::CancelRejected | ExecKind::OutcomeUnknown | ExecKind::Status(_) => {
+                    continue
+                }
+            };
+            o.status = status;
+            let Some(spec) = spec else { continue };
+            let mut event = json!({
+                "e": "executionReport",
+                "E": ms,
+                "s": spec.symbol,
+                "c": o.client,
+                "S": if o.side == Side::Buy { "BUY" } else { "SELL" },
+                "o": if o.tif == TimeInForce::PostOnly { "LIMIT_MAKER" } else { "LIMIT" },
+                "f": tif_name(o.tif),
+                "q": Decimal::new(o.qty.0, spec.qty_scale).to_string(),
+                "p": Decimal::new(o.px.0, spec.price_scale).to_string(),
+                "C": "",
+                "x": exec_type,
+                "X": status,
+                "r": "NONE",
+                "i": o.order_id,
+                "l": "0",
+                "z": Decimal::new(o.executed, spec.qty_scale).to_string(),
+                "L": "0",
+                "n": "0",
+                "N": Value::Null,
+                "T": ms,
+                "t": -1,
+                "w": matches!(status, "NEW" | "PARTIALLY_FILLED"),
+                "m": false,
+                "O": o.time_ms,
+                "Z": Decimal::new(o.quote, spec.notional_scale()).to_string(),
+            });
+            if let (Some((px, qty, fee, liquidity, trade_id)), Some(map)) =
+                (last, event.as_object_mut())
+            {
+                let (_, quote) = split_symbol(&spec.symbol);
+                map.insert("l".into(), Decimal::new(qty.0, spec.qty_scale).to_string().into());
+                map.insert(
+                    "L".into(),
+                    Decimal::new(px.0, spec.price_scale).to_string().into(),
+                );
+                map.insert(
+                    "n".into(),
+                    Decimal::new(fee, spec.notional_scale()).to_string().into(),
+                );
+                map.insert("N".into(), quote.into());
+                map.insert("t".into(), trade_id.into());
+                map.insert("m".into(), (liquidity == Liquidity::Maker).into());
+            }
+            let text = json!({ "subscriptionId": 0, "event": event }).to_string();
+            self.subscribers.retain(|tx| tx.send(text.clone()).is_ok());
+        }
+    }
+
+    /// An order as Binance's order endpoints show it.
+    fn order_json(&self, order_id: u64) -> Value {
+        let Some(o) = self.orders.get(&order_id) else {
+            return Value::Null;
+        };
+        let Some(spec) = self.cfg.instruments.get(o.instrument) else {
+            return Value::Null;
+        };
+        json!({
+            "symbol": spec.symbol,
+            "orderId": o.order_id,
+            "orderListId": -1,
+            "clientOrderId": o.client,
+            "transactTime": o.update_ms,
+            "time": o.time_ms,
+            "updateTime": o.update_ms,
+            "price": Decimal::new(o.px.0, spec.price_scale).to_string(),
+            "origQty": Decimal::new(o.qty.0, spec.qty_scale).to_string(),
+            "executedQty": Decimal::new(o.executed, spec.qty_scale).to_string(),
+            "cummulativeQuoteQty": Decimal::new(o.quote, spec.notional_scale()).to_string(),
+            "status": o.status,
+            "timeInForce": tif_name(o.tif),
+            "type": if o.tif == TimeInForce::PostOnly { "LIMIT_MAKER" } else { "LIMIT" },
+            "side": if o.side == Side::Buy { "BUY" } else { "SELL" },
+            "isWorking": matches!(o.status, "NEW" | "PARTIALLY_FILLED"),
+        })
+    }
+
+    /// Net position per instrument (lots) and the orders still working, as the engine's
+    /// reconciliation compares them.
+    pub fn positions(&self) -> Vec<i64> {
+        self.holdings.iter().map(|h| h.base).collect()
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.orders
+            .values()
+            .filter(|o| matches!(o.status, "NEW" | "PARTIALLY_FILLED"))
+            .count()
+    }
+
+    /// Orders accepted so far, by client order id: how many times each id was placed.
+    pub fn placed(&self) -> Vec<String> {
+        let mut ids: Vec<(u64, String)> = self
+            .orders
+            .values()
+            .map(|o| (o.order_id, o.client.clone()))
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+fn tif_name(tif: TimeInForce) -> &'static str {
+    match tif {
+        TimeInForce::Ioc => "IOC",
+        TimeInForce::Fok => "FOK",
+        TimeInForce::Gtc | TimeInForce::PostOnly => "GTC",
+    }
+}
+
+/// A parameter as the text it was signed as: strings as they are, numbers and booleans as
+/// written in JSON.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn number(params: &Map<String, Value>, name: &str) -> Option<u64> {
+    match params.get(name)? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Quote assets Binance spot lists, longest first so that `FDUSD` wins over `USD`.
+const QUOTES: [&str; 9] = [
+    "FDUSD", "USDT", "USDC", "TUSD", "BUSD", "BTC", "ETH", "BNB", "EUR",
+];
+
+/// `BTCUSDT` → (`BTC`, `USDT`); an unknown quote leaves the symbol as the base.
+pub fn split_symbol(symbol: &str) -> (&str, &str) {
+    for quote in QUOTES {
+        if let Some(base) = symbol.strip_suffix(quote) {
+            if !base.is_empty() {
+                return (base, quote);
+            }
+        }
+    }
+    (symbol, "")
+}
+
+fn add_balance(balances: &mut Vec<(String, i128, u32)>, asset: &str, amount: i128, scale: u32) {
+    if asset.is_empty() {
+        return;
+    }
+    match balances.iter_mut().find(|(a, _, _)| a == asset) {
+        Some((_, total, s)) => {
+            // Same asset at two scales: bring both to the finer one.
+            let (fine, coarse) = ((*s).max(scale), (*s).min(scale));
+            let factor = 10i128.pow(fine - coarse);
+            let (mine, theirs) = if *s >= scale {
+                (*total, amount * factor)
+            } else {
+                (*total * factor, amount)
+            };
+            *total = mine + theirs;
+            *s = fine;
+        }
+        None => balances.push((asset.to_owned(), amount, scale)),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
