@@ -94,7 +94,9 @@ pub fn order_api(
         );
     };
     let SigningKey::Hmac(secret) = &gateway.signing else {
-        anyhow::bail!("the venue verifies HMAC signatures only: give the gateway a secret_env or secret_file");
+        anyhow::bail!(
+            "the venue verifies HMAC signatures only: give the gateway a secret_env or secret_file"
+        );
     };
     let api_key = crate::live_gateway::read_secret(&gateway.api_key)?;
     let secret = crate::live_gateway::read_secret(secret)?;

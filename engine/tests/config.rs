@@ -138,7 +138,9 @@ fn demo_config_yields_the_expected_values() {
     assert_eq!(s.cooldown, Nanos(500_000_000));
     assert_eq!(s.slippage_ticks, 2);
 
-    let GatewayConfig::Sim(sim) = &cfg.gateway;
+    let GatewayConfig::Sim(sim) = &cfg.gateway else {
+        panic!("a simulated gateway");
+    };
     assert_eq!((sim.taker_fee_ppm, sim.maker_fee_ppm), (1_000, 200));
 }
 
@@ -188,7 +190,9 @@ fn decimals_may_be_integers_and_fees_take_two_decimals() {
         .replacen("maker_fee_bps = \"2\"", "maker_fee_bps = \"0.25\"", 1);
     let cfg = config::parse(&text, Path::new(".")).unwrap();
     assert_eq!(cfg.limits[0].max_order_notional, 150 * 10i128.pow(10));
-    let GatewayConfig::Sim(sim) = &cfg.gateway;
+    let GatewayConfig::Sim(sim) = &cfg.gateway else {
+        panic!("a simulated gateway");
+    };
     assert_eq!((sim.taker_fee_ppm, sim.maker_fee_ppm), (750, 25));
 }
 

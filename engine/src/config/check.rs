@@ -13,8 +13,8 @@ use super::raw::{
     DecimalText, RawConfig, RawInstrument, RawRings, RawRuntime, RawSource, SourceKind,
 };
 use super::{
-    Config, ConfigError, EngineConfig, IdleKind, InstrumentLimits, LiveSourceConfig,
-    RingConfig, RiskConfig, RuntimeConfig, SourceConfig, StageKind, ThreadConfig,
+    Config, ConfigError, EngineConfig, IdleKind, InstrumentLimits, LiveSourceConfig, RingConfig,
+    RiskConfig, RuntimeConfig, SourceConfig, StageKind, ThreadConfig,
 };
 
 mod ops;

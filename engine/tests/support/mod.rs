@@ -1,4 +1,5 @@
 //! Shared by the live-feed tests (a directory module, so cargo does not build it as a test).
+#![allow(dead_code)]
 
 use pulse_engine::config::LiveSourceConfig;
 use pulse_feeds::instrument::Venue;

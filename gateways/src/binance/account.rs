@@ -148,8 +148,10 @@ impl<'a> BlockingApi<'a> {
                     (k.clone(), text)
                 })
                 .collect();
-            let pairs: Vec<(&str, &str)> =
-                texts.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let pairs: Vec<(&str, &str)> = texts
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             params.insert(
                 "signature".into(),
                 self.signer.sign(&payload_sorted(&pairs)).into(),
@@ -222,7 +224,10 @@ pub fn fetch_account(
             for field in ["free", "locked"] {
                 let text = b.get(field).and_then(Value::as_str).unwrap_or("0");
                 let amount = parse_decimal(text.as_bytes(), spec.qty_scale).map_err(|_| {
-                    format!("account.status: the {base} balance {field} is not a decimal at scale {}", spec.qty_scale)
+                    format!(
+                        "account.status: the {base} balance {field} is not a decimal at scale {}",
+                        spec.qty_scale
+                    )
                 })?;
                 total += amount;
             }

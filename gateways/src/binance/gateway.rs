@@ -45,8 +45,8 @@ use super::json::{self, Value};
 use super::limits::{Counts, RateLimiter};
 use super::sign::Signer;
 use crate::order::{
-    CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request,
-    TimeInForce, VenueReject,
+    CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request, TimeInForce,
+    VenueReject,
 };
 use crate::secret::Secret;
 
@@ -307,7 +307,8 @@ impl BinanceGatewayStage {
     }
 
     fn finish(&mut self, kind: Kind, client_id: u64, seq: u64) -> bool {
-        self.out.push_str(if kind == Kind::Time { "}}" } else { "\"}}" });
+        self.out
+            .push_str(if kind == Kind::Time { "}}" } else { "\"}}" });
         if !self.session.send_text(&self.out) {
             return false;
         }
@@ -372,7 +373,11 @@ impl BinanceGatewayStage {
         self.param("price", format_args!("{px}"), true);
         self.param("quantity", format_args!("{qty}"), true);
         self.param("recvWindow", format_args!("{window}"), false);
-        let side = if order.side == Side::Buy { "BUY" } else { "SELL" };
+        let side = if order.side == Side::Buy {
+            "BUY"
+        } else {
+            "SELL"
+        };
         self.param("side", format_args!("{side}"), true);
         let sym = std::str::from_utf8(&sym[..n]).unwrap_or("");
         self.param("symbol", format_args!("{sym}"), true);
@@ -386,7 +391,11 @@ impl BinanceGatewayStage {
             self.param("timeInForce", format_args!("{tif}"), true);
         }
         self.param("timestamp", format_args!("{timestamp}"), false);
-        let kind = if tif.is_some() { "LIMIT" } else { "LIMIT_MAKER" };
+        let kind = if tif.is_some() {
+            "LIMIT"
+        } else {
+            "LIMIT_MAKER"
+        };
         self.param("type", format_args!("{kind}"), true);
         self.finish_signed(Kind::Place, cid, seq)
     }
@@ -454,7 +463,11 @@ impl BinanceGatewayStage {
                     }
                 }
             }
-            self.probe.record_since(request.meta().ingress);
+            // Latency from the market event to the order leaving: new orders only (a query's
+            // meta is its order's, from long before).
+            if let Request::New(order) = request {
+                self.probe.record_since(order.meta.ingress);
+            }
         }
         n
     }
@@ -499,7 +512,12 @@ impl BinanceGatewayStage {
             Request::New(_) => return true,
         };
         let venue_now = Nanos(self.clock.timestamp_ms(self.now).saturating_mul(1_000_000));
-        if self.settings.limiter.check(venue_now, weight, false).is_err() {
+        if self
+            .settings
+            .limiter
+            .check(venue_now, weight, false)
+            .is_err()
+        {
             return false;
         }
         if !self.send_about(kind, about) {
@@ -588,10 +606,8 @@ impl BinanceGatewayStage {
             match req.kind {
                 // No time answer or subscription: the session is not usable. Start over.
                 Kind::Time | Kind::Subscribe => {
-                    self.session.close(
-                        now,
-                        pulse_feeds::ws::session::CloseReason::Disconnected,
-                    );
+                    self.session
+                        .close(now, pulse_feeds::ws::session::CloseReason::Disconnected);
                     self.on_closed();
                     return;
                 }
@@ -656,7 +672,10 @@ impl BinanceGatewayStage {
         });
         match (req.kind, status, result) {
             (Kind::Time, 200, Some(Value::Object(r))) => {
-                if let Some(ms) = json::field(r, b"serverTime").ok().flatten().and_then(Value::u64)
+                if let Some(ms) = json::field(r, b"serverTime")
+                    .ok()
+                    .flatten()
+                    .and_then(Value::u64)
                 {
                     self.clock.on_time(req.sent, self.now, ms);
                 }
@@ -668,8 +687,10 @@ impl BinanceGatewayStage {
             }
             (Kind::Subscribe | Kind::Time, _, _) => {
                 // Refused (a bad key or signature): nothing can trade. Retry later.
-                self.session
-                    .close(self.now, pulse_feeds::ws::session::CloseReason::Disconnected);
+                self.session.close(
+                    self.now,
+                    pulse_feeds::ws::session::CloseReason::Disconnected,
+                );
                 self.on_closed();
             }
             (Kind::Place, 200, _) => {}
@@ -772,13 +793,20 @@ impl BinanceGatewayStage {
             return;
         }
         // -2011: the venue no longer works the order (filled, cancelled, never there).
-        self.emit(&t.order, ExecKind::CancelRejected, t.order.qty.0 - t.filled, self.now);
+        self.emit(
+            &t.order,
+            ExecKind::CancelRejected,
+            t.order.qty.0 - t.filled,
+            self.now,
+        );
     }
 
     /// Asks the status of every tracked order (after a (re)connect).
     fn check_all(&mut self) {
         for slot in 0..self.tracked.len() {
-            let Some(t) = self.tracked[slot] else { continue };
+            let Some(t) = self.tracked[slot] else {
+                continue;
+            };
             if t.state == OrderState::InDoubt {
                 // Risk queries those itself.
                 continue;
@@ -848,7 +876,12 @@ impl BinanceGatewayStage {
             if let Some(t) = &mut self.tracked[slot] {
                 t.state = OrderState::Working;
             }
-            self.emit(&t.order, ExecKind::Status(answer), if working { leaves } else { 0 }, ts);
+            self.emit(
+                &t.order,
+                ExecKind::Status(answer),
+                if working { leaves } else { 0 },
+                ts,
+            );
             if !working {
                 self.tracked[slot] = None;
             }
@@ -880,7 +913,9 @@ impl BinanceGatewayStage {
     /// at the average price of the quote difference, if anything is missing. The fee of a
     /// reconciled fill is not known from a status answer: reported as zero.
     fn fill_up_to(&mut self, slot: usize, executed: i64, quote: i128, ts: Nanos) {
-        let Some(t) = &mut self.tracked[slot] else { return };
+        let Some(t) = &mut self.tracked[slot] else {
+            return;
+        };
         let missing = executed - t.filled;
         if missing <= 0 {
             return;
@@ -937,11 +972,7 @@ impl BinanceGatewayStage {
         let ts = Nanos(f.time_ms.unwrap_or(0).saturating_mul(1_000_000));
         let dec = |v: Option<&[u8]>, scale| v.and_then(|t| parse_decimal(t, scale).ok());
         match f.exec_type {
-            Some(b"NEW") => {
-                if t.state != OrderState::Working {
-                    self.acked(slot, ts);
-                }
-            }
+            Some(b"NEW") if t.state != OrderState::Working => self.acked(slot, ts),
             Some(b"TRADE") => {
                 if t.state == OrderState::Sent {
                     // Trading means it arrived: its ack came first on the stream, or was lost.
@@ -955,7 +986,9 @@ impl BinanceGatewayStage {
                     self.counters.malformed += 1;
                     return;
                 };
-                let Some(t) = &mut self.tracked[slot] else { return };
+                let Some(t) = &mut self.tracked[slot] else {
+                    return;
+                };
                 if cum <= t.filled {
                     // Already reported (by a status answer, or twice on the stream).
                     return;
@@ -993,8 +1026,7 @@ impl BinanceGatewayStage {
                     Some(b"REJECTED") => ExecKind::Rejected(VenueReject::Refused),
                     _ => ExecKind::Expired,
                 };
-                if t.state == OrderState::Sent && kind != ExecKind::Rejected(VenueReject::Refused)
-                {
+                if t.state == OrderState::Sent && kind != ExecKind::Rejected(VenueReject::Refused) {
                     self.emit(&t.order, ExecKind::Ack, t.order.qty.0 - t.filled, ts);
                 }
                 self.emit(&t.order, kind, 0, ts);

@@ -158,10 +158,7 @@ fn value_at(s: &[u8], i: usize) -> Result<(Value<'_>, usize), Malformed> {
 }
 
 /// Calls `f` with each member of the object `s` (the whole text of one object), in order.
-pub fn fields<'a>(
-    s: &'a [u8],
-    mut f: impl FnMut(&'a [u8], Value<'a>),
-) -> Result<(), Malformed> {
+pub fn fields<'a>(s: &'a [u8], mut f: impl FnMut(&'a [u8], Value<'a>)) -> Result<(), Malformed> {
     let mut i = skip_ws(s, 0);
     if s.get(i) != Some(&b'{') {
         return Err(Malformed);
@@ -234,10 +231,16 @@ mod tests {
             "fills":[{"price":"0.1","qty":"1"}],"isWorking":true},
             "rateLimits":[{"rateLimitType":"ORDERS","count":3}]}"#;
         let mut keys = Vec::new();
-        fields(msg, |k, _| keys.push(String::from_utf8_lossy(k).into_owned())).unwrap();
+        fields(msg, |k, _| {
+            keys.push(String::from_utf8_lossy(k).into_owned())
+        })
+        .unwrap();
         assert_eq!(keys, ["id", "status", "result", "rateLimits"]);
         assert_eq!(field(msg, b"id").unwrap(), Some(Value::Str(b"p17")));
-        assert_eq!(field(msg, b"status").unwrap().and_then(Value::u64), Some(200));
+        assert_eq!(
+            field(msg, b"status").unwrap().and_then(Value::u64),
+            Some(200)
+        );
         let Some(Value::Object(result)) = field(msg, b"result").unwrap() else {
             panic!("result is an object");
         };

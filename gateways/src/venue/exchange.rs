@@ -30,8 +30,7 @@ use serde_json::{json, Map, Value};
 
 use crate::binance::sign::{payload_sorted, Signer};
 use crate::order::{
-    CancelOrder, ClientOrderId, ExecKind, ExecReport, Liquidity, Order, Request,
-    TimeInForce,
+    CancelOrder, ClientOrderId, ExecKind, ExecReport, Liquidity, Order, Request, TimeInForce,
 };
 use crate::secret::Secret;
 use crate::sim::{Fees, SimVenue};
@@ -69,7 +68,11 @@ impl ApiError {
 
 const BAD_SIGNATURE: ApiError =
     ApiError::new(400, -1022, "Signature for this request is not valid.");
-const BAD_KEY: ApiError = ApiError::new(401, -2015, "Invalid API-key, IP, or permissions for action.");
+const BAD_KEY: ApiError = ApiError::new(
+    401,
+    -2015,
+    "Invalid API-key, IP, or permissions for action.",
+);
 const OUTSIDE_WINDOW: ApiError = ApiError::new(
     400,
     -1021,
@@ -238,7 +241,11 @@ impl Exchange {
     }
 
     /// Handles one request; the result object, or the error.
-    pub fn request(&mut self, method: &str, params: &Map<String, Value>) -> Result<Value, ApiError> {
+    pub fn request(
+        &mut self,
+        method: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
         match method {
             "ping" => return Ok(json!({})),
             "time" => return Ok(json!({ "serverTime": now_nanos() / 1_000_000 })),
@@ -312,29 +319,32 @@ impl Exchange {
             Some("SELL") => Side::Sell,
             _ => return Err(ApiError::new(400, -1102, "Invalid side.")),
         };
-        let tif = match (
-            params.get("type").and_then(Value::as_str),
-            params.get("timeInForce").and_then(Value::as_str),
-        ) {
-            (Some("LIMIT"), Some("GTC")) => TimeInForce::Gtc,
-            (Some("LIMIT"), Some("IOC")) => TimeInForce::Ioc,
-            (Some("LIMIT"), Some("FOK")) => TimeInForce::Fok,
-            (Some("LIMIT_MAKER"), None) => TimeInForce::PostOnly,
-            _ => {
-                return Err(ApiError::new(
+        let tif =
+            match (
+                params.get("type").and_then(Value::as_str),
+                params.get("timeInForce").and_then(Value::as_str),
+            ) {
+                (Some("LIMIT"), Some("GTC")) => TimeInForce::Gtc,
+                (Some("LIMIT"), Some("IOC")) => TimeInForce::Ioc,
+                (Some("LIMIT"), Some("FOK")) => TimeInForce::Fok,
+                (Some("LIMIT_MAKER"), None) => TimeInForce::PostOnly,
+                _ => return Err(ApiError::new(
                     400,
                     -1116,
                     "Invalid orderType or timeInForce (LIMIT with GTC/IOC/FOK, or LIMIT_MAKER).",
-                ))
-            }
-        };
+                )),
+            };
         let decimal = |name: &str, scale: u32| {
             params
                 .get(name)
                 .map(text)
                 .and_then(|t| parse_decimal(t.as_bytes(), scale).ok())
                 .filter(|&v| v > 0)
-                .ok_or(ApiError::new(400, -1100, "Illegal characters or value in a decimal parameter."))
+                .ok_or(ApiError::new(
+                    400,
+                    -1100,
+                    "Illegal characters or value in a decimal parameter.",
+                ))
         };
         let px = Px(decimal("price", spec.price_scale)?);
         let qty = Qty(decimal("quantity", spec.qty_scale)?);
@@ -355,7 +365,11 @@ impl Exchange {
             }
         };
         // Binance refuses a client order id that is still open.
-        if let Some(existing) = self.by_client.get(&client).and_then(|id| self.orders.get(id)) {
+        if let Some(existing) = self
+            .by_client
+            .get(&client)
+            .and_then(|id| self.orders.get(id))
+        {
             if matches!(existing.status, "NEW" | "PARTIALLY_FILLED") {
                 return Err(DUPLICATE_ORDER);
             }
@@ -396,13 +410,10 @@ impl Exchange {
         };
         let pending = &mut self.pending;
         self.sim.execute(&Request::New(order), |r| pending.push(r));
-        let rejected = self
-            .pending
-            .iter()
-            .find_map(|r| match r.kind {
-                ExecKind::Rejected(reason) => Some(reason),
-                _ => None,
-            });
+        let rejected = self.pending.iter().find_map(|r| match r.kind {
+            ExecKind::Rejected(reason) => Some(reason),
+            _ => None,
+        });
         if let Some(reason) = rejected {
             self.pending.clear();
             let id = self.orders.remove(&order_id).map(|o| o.client);
@@ -410,11 +421,9 @@ impl Exchange {
                 self.by_client.remove(&client);
             }
             return Err(match reason {
-                crate::order::VenueReject::WouldTake => ApiError::new(
-                    400,
-                    -2010,
-                    "Order would immediately match and take.",
-                ),
+                crate::order::VenueReject::WouldTake => {
+                    ApiError::new(400, -2010, "Order would immediately match and take.")
+                }
                 crate::order::VenueReject::TooManyOrders => {
                     ApiError::new(400, -1015, "Too many new orders.")
                 }
@@ -455,7 +464,8 @@ impl Exchange {
             side: o.side,
         };
         let pending = &mut self.pending;
-        self.sim.execute(&Request::Cancel(cancel), |r| pending.push(r));
+        self.sim
+            .execute(&Request::Cancel(cancel), |r| pending.push(r));
         if self
             .pending
             .iter()
@@ -471,7 +481,12 @@ impl Exchange {
     fn status(&mut self, params: &Map<String, Value>) -> Result<Value, ApiError> {
         let instrument = self.instrument(params)?;
         match self.find(params) {
-            Some(id) if self.orders.get(&id).is_some_and(|o| o.instrument == instrument) => {
+            Some(id)
+                if self
+                    .orders
+                    .get(&id)
+                    .is_some_and(|o| o.instrument == instrument) =>
+            {
                 Ok(self.order_json(id))
             }
             _ => Err(NO_SUCH_ORDER),
@@ -589,7 +604,10 @@ impl Exchange {
                 (last, event.as_object_mut())
             {
                 let (_, quote) = split_symbol(&spec.symbol);
-                map.insert("l".into(), Decimal::new(qty.0, spec.qty_scale).to_string().into());
+                map.insert(
+                    "l".into(),
+                    Decimal::new(qty.0, spec.qty_scale).to_string().into(),
+                );
                 map.insert(
                     "L".into(),
                     Decimal::new(px.0, spec.price_scale).to_string().into(),

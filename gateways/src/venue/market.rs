@@ -45,11 +45,13 @@ impl Market {
             }
             match step {
                 Step::Snapshot { symbol, book } => {
+                    // Only a symbol's first snapshot counts: the venue keeps its own book.
                     let body = book.depth_json(usize::MAX);
-                    let mut books = shared.books();
-                    if !books.contains_key(&symbol) {
-                        shared.with_exchange(|ex| ex.on_snapshot(&symbol, body.as_bytes()));
-                        books.insert(symbol, book);
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        shared.books().entry(symbol)
+                    {
+                        shared.with_exchange(|ex| ex.on_snapshot(slot.key(), body.as_bytes()));
+                        slot.insert(book);
                     }
                 }
                 Step::Frame { frame, diff } => self.play(frame, diff, &mut pace, &shared),

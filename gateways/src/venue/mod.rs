@@ -52,9 +52,9 @@ pub use fault::{Fault, FaultParseError, OrderFault};
 pub use timeline::TimelineStats;
 
 use book::TrueBook;
+use exchange::Exchange;
 use fault::FaultPlan;
 use hub::{Hub, Outgoing};
-use exchange::Exchange;
 use market::Market;
 use timeline::{Step, Timeline};
 

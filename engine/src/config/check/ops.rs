@@ -24,8 +24,14 @@ impl Checker<'_> {
     pub(super) fn gateway(&self, raw: &RawGateway) -> Result<GatewayConfig, ConfigError> {
         let span = |v: &Option<Spanned<String>>| v.as_ref().map(Spanned::span);
         let sim_keys = [
-            ("taker_fee_bps", raw.taker_fee_bps.as_ref().map(Spanned::span)),
-            ("maker_fee_bps", raw.maker_fee_bps.as_ref().map(Spanned::span)),
+            (
+                "taker_fee_bps",
+                raw.taker_fee_bps.as_ref().map(Spanned::span),
+            ),
+            (
+                "maker_fee_bps",
+                raw.maker_fee_bps.as_ref().map(Spanned::span),
+            ),
             (
                 "lose_response_every",
                 raw.lose_response_every.as_ref().map(Spanned::span),
@@ -34,7 +40,10 @@ impl Checker<'_> {
                 "market_data_latency_us",
                 raw.market_data_latency_us.as_ref().map(Spanned::span),
             ),
-            ("market_data_latency_file", span(&raw.market_data_latency_file)),
+            (
+                "market_data_latency_file",
+                span(&raw.market_data_latency_file),
+            ),
             (
                 "order_latency_us",
                 raw.order_latency_us.as_ref().map(Spanned::span),
@@ -133,25 +142,24 @@ impl Checker<'_> {
             )
         })?;
         let hmac = source("secret", &raw.secret_env, &raw.secret_file)?;
-        let signing = match (hmac, &raw.ed25519_key_file) {
-            (Some(_), Some(f)) => {
-                return Err(self.err(
+        let signing =
+            match (hmac, &raw.ed25519_key_file) {
+                (Some(_), Some(f)) => return Err(self.err(
                     "gateway.ed25519_key_file",
                     f.span(),
                     "give an HMAC secret (secret_env / secret_file) or ed25519_key_file, not both",
-                ))
-            }
-            (Some(hmac), None) => SigningKey::Hmac(hmac),
-            (None, Some(f)) => SigningKey::Ed25519(self.path("gateway.ed25519_key_file", f)?),
-            (None, None) => {
-                return Err(self.err(
-                    "gateway.secret_env",
-                    raw.kind.span(),
-                    "a `binance` gateway signs its requests: give secret_env, secret_file or \
+                )),
+                (Some(hmac), None) => SigningKey::Hmac(hmac),
+                (None, Some(f)) => SigningKey::Ed25519(self.path("gateway.ed25519_key_file", f)?),
+                (None, None) => {
+                    return Err(self.err(
+                        "gateway.secret_env",
+                        raw.kind.span(),
+                        "a `binance` gateway signs its requests: give secret_env, secret_file or \
                      ed25519_key_file",
-                ))
-            }
-        };
+                    ))
+                }
+            };
         Ok(GatewayConfig::Binance(BinanceGatewayConfig {
             ws_api_url: url.get_ref().clone(),
             ca_file: match &raw.ca_file {
@@ -166,9 +174,11 @@ impl Checker<'_> {
                 None => 5_000,
             },
             response_timeout: match &raw.response_timeout_ms {
-                Some(v) => Nanos::from_millis(
-                    self.int("gateway.response_timeout_ms", v, 1, 600_000)? as u64,
-                ),
+                Some(v) => {
+                    Nanos::from_millis(
+                        self.int("gateway.response_timeout_ms", v, 1, 600_000)? as u64
+                    )
+                }
                 None => Nanos::from_millis(5_000),
             },
         }))
