@@ -310,6 +310,7 @@ fn put_order_fields(
         TimeInForce::Gtc => 1,
         TimeInForce::PostOnly => 2,
         TimeInForce::Fok => 3,
+        TimeInForce::Market => 4,
     };
     p[at + 8..at + 16].copy_from_slice(&px.0.to_le_bytes());
     p[at + 16..at + 24].copy_from_slice(&qty.0.to_le_bytes());

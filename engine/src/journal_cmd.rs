@@ -158,6 +158,7 @@ fn tif(code: u8) -> &'static str {
         TimeInForce::Gtc,
         TimeInForce::PostOnly,
         TimeInForce::Fok,
+        TimeInForce::Market,
     ]
     .get(code as usize)
     .map_or("unknown", |t| t.name())

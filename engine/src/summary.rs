@@ -173,9 +173,10 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 let c = &gw.counters;
                 let _ = writeln!(
                     s,
-                    "gateway   binance ws-api: {} orders, {} cancels, {} status requests sent; {} responses, {} execution reports; {} orders working at the end",
+                    "gateway   binance ws-api: {} orders, {} cancels, {} cancel-replaces, {} status requests sent; {} responses, {} execution reports; {} orders working at the end",
                     c.orders_sent,
                     c.cancels_sent,
+                    c.replaces_sent,
                     c.status_sent,
                     c.responses,
                     c.stream_events,

@@ -17,12 +17,19 @@ pub enum TimeInForce {
     PostOnly,
     /// Fill all of it now or none of it: expires whole when the book cannot fill it all.
     Fok,
+    /// A market order (Binance `MARKET`): takes what the visible book offers now at any
+    /// price, the rest expires. Its `px` is the price risk checked it at (notional, collar);
+    /// the venue ignores it.
+    Market,
 }
 
 impl TimeInForce {
     /// Whether what does not fill on arrival stays on the book.
     pub fn rests(self) -> bool {
-        !matches!(self, TimeInForce::Ioc | TimeInForce::Fok)
+        !matches!(
+            self,
+            TimeInForce::Ioc | TimeInForce::Fok | TimeInForce::Market
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -31,6 +38,7 @@ impl TimeInForce {
             TimeInForce::Gtc => "gtc",
             TimeInForce::PostOnly => "post_only",
             TimeInForce::Fok => "fok",
+            TimeInForce::Market => "market",
         }
     }
 }

@@ -287,7 +287,9 @@ impl SimVenue {
         };
         let mut leaves = order.qty.0;
         for level in levels[..count].iter_mut() {
-            if leaves == 0 || !crosses(order.side, order.px, level.px) {
+            let in_limit =
+                order.tif == TimeInForce::Market || crosses(order.side, order.px, level.px);
+            if leaves == 0 || !in_limit {
                 break;
             }
             let take = leaves.min(level.qty.0);
@@ -629,6 +631,29 @@ mod tests {
                 ..SimCounters::default()
             }
         );
+    }
+
+    #[test]
+    fn a_market_order_takes_every_visible_level_whatever_its_price_says() {
+        let mut v = venue_with_book();
+        // The asks are 5 @ 100, 3 @ 101, 10 @ 103: 20 at market takes all 18, 2 expire. Its
+        // px (1, far below the book) is risk's business, not the venue's.
+        let market = Order {
+            tif: TimeInForce::Market,
+            ..order(1, Side::Buy, 1, 20)
+        };
+        let out = run(&mut v, market);
+        let filled: Vec<(i64, i64)> = out
+            .iter()
+            .filter_map(|(k, _)| match k {
+                ExecKind::Fill { px, qty, .. } => Some((px.0, qty.0)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(filled, [(100, 5), (101, 3), (103, 10)]);
+        assert_eq!(out.last(), Some(&(ExecKind::Expired, 0)));
+        assert_eq!(v.account().positions[0], Qty(18));
+        assert_eq!(v.resting(), 0, "a market order never rests");
     }
 
     #[test]

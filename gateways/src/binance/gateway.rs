@@ -98,6 +98,8 @@ struct Tracked {
 enum Kind {
     Place,
     Cancel,
+    /// `order.cancelReplace`: a cancel and the new order that replaces it, atomically.
+    Replace,
     /// Risk's query: answered with a status report.
     Query,
     /// The gateway's own status check (reconnect, cancel in doubt): reports only changes.
@@ -111,6 +113,7 @@ impl Kind {
         match self {
             Kind::Place => b'p',
             Kind::Cancel => b'c',
+            Kind::Replace => b'r',
             Kind::Query => b'q',
             Kind::Check => b'k',
             Kind::Time => b't',
@@ -122,6 +125,7 @@ impl Kind {
         Some(match tag {
             b'p' => Kind::Place,
             b'c' => Kind::Cancel,
+            b'r' => Kind::Replace,
             b'q' => Kind::Query,
             b'k' => Kind::Check,
             b't' => Kind::Time,
@@ -134,8 +138,10 @@ impl Kind {
 #[derive(Clone, Copy, Debug)]
 struct Inflight {
     kind: Kind,
-    /// The order concerned (0 for time and subscribe).
+    /// The order concerned (0 for time and subscribe; a replace's new order).
     client_id: u64,
+    /// A replace's cancelled order.
+    replaced: u64,
     /// The request's sequence number, unique per session: its `id` is `{tag}{seq}`.
     seq: u64,
     sent: Nanos,
@@ -146,6 +152,9 @@ pub struct GatewayCounters {
     pub requests: u64,
     pub orders_sent: u64,
     pub cancels_sent: u64,
+    /// Cancel-replaces sent (a cancel followed by a new order on the same side, in one
+    /// request); counted in neither `orders_sent` nor `cancels_sent`.
+    pub replaces_sent: u64,
     pub status_sent: u64,
     pub responses: u64,
     pub stream_events: u64,
@@ -179,6 +188,8 @@ pub struct BinanceGatewayStage {
     ready: bool,
     opened: bool,
     next_seq: u64,
+    /// While a cancel-replace is being sent: the order it cancels.
+    replacing: u64,
     out: String,
     payload: String,
     /// The message being handled, copied out of the session.
@@ -211,6 +222,7 @@ impl BinanceGatewayStage {
             ready: false,
             opened: false,
             next_seq: 1,
+            replacing: 0,
             out: String::with_capacity(REQUEST_BUFFER),
             payload: String::with_capacity(REQUEST_BUFFER),
             inbox: String::with_capacity(INBOX_BUFFER),
@@ -317,6 +329,7 @@ impl BinanceGatewayStage {
             self.inflight.push(Inflight {
                 kind,
                 client_id,
+                replaced: self.replacing,
                 seq,
                 sent: self.now,
             });
@@ -353,7 +366,9 @@ impl BinanceGatewayStage {
             .map(|i| (i.symbol.as_str(), i.price_scale, i.qty_scale))
     }
 
-    fn send_place(&mut self, order: &Order) -> bool {
+    /// `order.place`, or with `replacing` `order.cancelReplace` (`STOP_ON_FAILURE`) of that
+    /// working order by this one.
+    fn send_order(&mut self, order: &Order, replacing: Option<&CancelOrder>) -> bool {
         let Some((symbol, px_scale, qty_scale)) = self.symbol(order.instrument) else {
             return false;
         };
@@ -361,16 +376,27 @@ impl BinanceGatewayStage {
         let n = symbol.len().min(32);
         sym[..n].copy_from_slice(&symbol.as_bytes()[..n]);
         let (timestamp, window) = self.signed_common();
-        let seq = self.begin(Kind::Place, "order.place");
+        let (kind, method) = match replacing {
+            Some(_) => (Kind::Replace, "order.cancelReplace"),
+            None => (Kind::Place, "order.place"),
+        };
+        let seq = self.begin(kind, method);
         let key = self.settings.api_key.expose();
         let _ = write!(self.payload, "apiKey={key}");
         let _ = write!(self.out, "\"apiKey\":\"{key}\"");
+        if let Some(old) = replacing {
+            let old = old.client_id.0;
+            self.param("cancelOrigClientOrderId", format_args!("{old}"), true);
+            self.param("cancelReplaceMode", format_args!("STOP_ON_FAILURE"), true);
+        }
         let cid = order.client_id.0;
         self.param("newClientOrderId", format_args!("{cid}"), true);
         self.param("newOrderRespType", format_args!("ACK"), true);
         let px = Decimal::new(order.px.0, px_scale);
         let qty = Decimal::new(order.qty.0, qty_scale);
-        self.param("price", format_args!("{px}"), true);
+        if order.tif != TimeInForce::Market {
+            self.param("price", format_args!("{px}"), true);
+        }
         self.param("quantity", format_args!("{qty}"), true);
         self.param("recvWindow", format_args!("{window}"), false);
         let side = if order.side == Side::Buy {
@@ -385,19 +411,30 @@ impl BinanceGatewayStage {
             TimeInForce::Gtc => Some("GTC"),
             TimeInForce::Ioc => Some("IOC"),
             TimeInForce::Fok => Some("FOK"),
-            TimeInForce::PostOnly => None,
+            TimeInForce::PostOnly | TimeInForce::Market => None,
         };
         if let Some(tif) = tif {
             self.param("timeInForce", format_args!("{tif}"), true);
         }
         self.param("timestamp", format_args!("{timestamp}"), false);
-        let kind = if tif.is_some() {
-            "LIMIT"
-        } else {
-            "LIMIT_MAKER"
+        let kind = match order.tif {
+            TimeInForce::PostOnly => "LIMIT_MAKER",
+            TimeInForce::Market => "MARKET",
+            _ => "LIMIT",
         };
         self.param("type", format_args!("{kind}"), true);
-        self.finish_signed(Kind::Place, cid, seq)
+        self.replacing = replacing.map_or(0, |c| c.client_id.0);
+        let sent = self.finish_signed(
+            if replacing.is_some() {
+                Kind::Replace
+            } else {
+                Kind::Place
+            },
+            cid,
+            seq,
+        );
+        self.replacing = 0;
+        sent
     }
 
     /// `order.cancel` or `order.status` of one order, by its client order id.
@@ -454,7 +491,15 @@ impl BinanceGatewayStage {
             };
             n += 1;
             match request {
-                Request::New(order) => self.place(&order),
+                Request::New(order) => self.place(&order, None),
+                // A cancel followed by a new order on the same side is a quote being moved:
+                // one atomic cancel-replace instead of two requests.
+                Request::Cancel(cancel) if self.replaceable(&cancel) => {
+                    if let Ok(Request::New(order)) = self.requests.pop() {
+                        self.place(&order, Some(&cancel));
+                        self.probe.record_since(order.meta.ingress);
+                    }
+                }
                 Request::Cancel(_) | Request::Query(_) => {
                     if !(self.ready && self.waiting.is_empty() && self.try_send(&request))
                         && self.waiting.len() < MAX_INFLIGHT
@@ -472,36 +517,72 @@ impl BinanceGatewayStage {
         n
     }
 
-    fn place(&mut self, order: &Order) {
+    /// Whether `cancel` and the request after it can go as one cancel-replace.
+    fn replaceable(&self, cancel: &CancelOrder) -> bool {
+        if !self.ready || self.draining || !self.waiting.is_empty() {
+            return false;
+        }
+        let tracked = self
+            .slot_of(cancel.client_id.0)
+            .and_then(|s| self.tracked[s])
+            .is_some_and(|t| t.state == OrderState::Working);
+        tracked
+            && matches!(
+                self.requests.peek(),
+                Ok(Request::New(next))
+                    if next.instrument == cancel.instrument && next.side == cancel.side
+            )
+    }
+
+    /// Sends a new order, or with `replacing` a cancel-replace of that order by this one.
+    fn place(&mut self, order: &Order, replacing: Option<&CancelOrder>) {
         let ts = self.now;
+        let refused = |gw: &mut Self, reason| {
+            gw.emit(order, ExecKind::Rejected(reason), 0, ts);
+            // The cancel still has to go, on its own.
+            if let Some(cancel) = replacing {
+                gw.wait(Request::Cancel(*cancel));
+            }
+        };
         if !self.ready || self.draining {
             self.counters.refused_unavailable += 1;
-            self.emit(order, ExecKind::Rejected(VenueReject::Unavailable), 0, ts);
-            return;
+            return refused(self, VenueReject::Unavailable);
         }
         let Some(slot) = self.tracked.iter().position(Option::is_none) else {
-            self.emit(order, ExecKind::Rejected(VenueReject::TooManyOrders), 0, ts);
-            return;
+            return refused(self, VenueReject::TooManyOrders);
         };
         let venue_now = Nanos(self.clock.timestamp_ms(self.now).saturating_mul(1_000_000));
         if self.settings.limiter.check(venue_now, 1, true).is_err() {
             self.counters.refused_rate_limited += 1;
-            self.emit(order, ExecKind::Rejected(VenueReject::RateLimited), 0, ts);
-            return;
+            return refused(self, VenueReject::RateLimited);
         }
-        if !self.send_place(order) {
+        if !self.send_order(order, replacing) {
             self.counters.refused_unavailable += 1;
             self.emit(order, ExecKind::Rejected(VenueReject::Unavailable), 0, ts);
+            if let Some(cancel) = replacing {
+                self.wait(Request::Cancel(*cancel));
+            }
             return;
         }
         self.settings.limiter.sent(venue_now, 1, true);
-        self.counters.orders_sent += 1;
+        if replacing.is_some() {
+            self.counters.replaces_sent += 1;
+        } else {
+            self.counters.orders_sent += 1;
+        }
         self.tracked[slot] = Some(Tracked {
             order: *order,
             state: OrderState::Sent,
             filled: 0,
             quote: 0,
         });
+    }
+
+    /// Queues a cancel or query to go when the session and the limits allow.
+    fn wait(&mut self, request: Request) {
+        if self.waiting.len() < MAX_INFLIGHT {
+            self.waiting.push(request);
+        }
     }
 
     /// Sends a cancel or query now if the limits allow; `false` to keep it waiting.
@@ -564,6 +645,14 @@ impl BinanceGatewayStage {
         };
         match req.kind {
             Kind::Place => self.doubt(slot, ts),
+            // The new order is in doubt; the replaced one is checked (now, or after the
+            // reconnect with every tracked order).
+            Kind::Replace => {
+                self.doubt(slot, ts);
+                if self.opened {
+                    self.check(req.replaced);
+                }
+            }
             // Repeat: a cancel of a cancelled order is refused harmlessly, a query is
             // read-only. Both go once the session is back.
             Kind::Cancel if self.waiting.len() < MAX_INFLIGHT => {
@@ -697,6 +786,8 @@ impl BinanceGatewayStage {
             (Kind::Place, _, _) => self.on_place_error(req, status, code),
             (Kind::Cancel, 200, _) => {}
             (Kind::Cancel, _, _) => self.on_cancel_error(req, status, code),
+            (Kind::Replace, 200, _) => {}
+            (Kind::Replace, _, _) => self.on_replace_error(req, status, code),
             (Kind::Query | Kind::Check, 200, Some(Value::Object(r))) => {
                 self.on_status(req, Some(r))
             }
@@ -704,9 +795,7 @@ impl BinanceGatewayStage {
             (Kind::Query | Kind::Check, _, _) => {
                 // Could not learn it now: ask again once the limits or the venue allow.
                 if let Some(t) = self.slot_of(req.client_id).and_then(|s| self.tracked[s]) {
-                    if self.waiting.len() < MAX_INFLIGHT {
-                        self.waiting.push(Request::Query(Self::about(&t)));
-                    }
+                    self.wait(Request::Query(Self::about(&t)));
                 }
             }
         }
@@ -785,12 +874,13 @@ impl BinanceGatewayStage {
             return;
         };
         let Some(t) = self.tracked[slot] else { return };
-        if status >= 500 || status == 429 || matches!(code, Some(-1006 | -1007)) {
+        if status == 429 || status == 418 {
+            // Not carried out: it goes again once the venue lets us.
+            return self.wait(Request::Cancel(Self::about(&t)));
+        }
+        if status >= 500 || matches!(code, Some(-1006 | -1007)) {
             // Did it go through? Its status says; the stream may say first.
-            if self.waiting.len() < MAX_INFLIGHT {
-                self.waiting.push(Request::Query(Self::about(&t)));
-            }
-            return;
+            return self.check(req.client_id);
         }
         // -2011: the venue no longer works the order (filled, cancelled, never there).
         self.emit(
@@ -799,6 +889,64 @@ impl BinanceGatewayStage {
             t.order.qty.0 - t.filled,
             self.now,
         );
+    }
+
+    /// A refused or failed cancel-replace.
+    fn on_replace_error(&mut self, req: Inflight, status: u64, code: Option<i64>) {
+        let old = self
+            .slot_of(req.replaced)
+            .and_then(|s| self.tracked[s])
+            .map(|t| Self::about(&t));
+        if status >= 500 || matches!(code, Some(-1006 | -1007)) {
+            // Either part may have happened.
+            if let Some(slot) = self.slot_of(req.client_id) {
+                self.doubt(slot, self.now);
+            }
+            return self.check(req.replaced);
+        }
+        let Some(slot) = self.slot_of(req.client_id) else {
+            return;
+        };
+        let Some(new) = self.tracked[slot] else {
+            return;
+        };
+        let reason = match (status, code) {
+            (429 | 418, _) => VenueReject::RateLimited,
+            (_, Some(-2010)) if new.order.tif == TimeInForce::PostOnly => VenueReject::WouldTake,
+            _ => VenueReject::Refused,
+        };
+        if new.state == OrderState::Sent {
+            self.tracked[slot] = None;
+            self.emit(&new.order, ExecKind::Rejected(reason), 0, self.now);
+        }
+        let Some(old) = old else { return };
+        match code {
+            // The cancel failed (the order is no longer working); the new one was not tried.
+            Some(-2022) => {
+                if let Some(t) = self.slot_of(req.replaced).and_then(|s| self.tracked[s]) {
+                    self.emit(
+                        &t.order,
+                        ExecKind::CancelRejected,
+                        t.order.qty.0 - t.filled,
+                        self.now,
+                    );
+                }
+            }
+            // Cancelled, the new order refused: the stream reports the cancel.
+            Some(-2021) => {}
+            // Refused whole (a limit, a parameter): the cancel goes again on its own.
+            _ => self.wait(Request::Cancel(old)),
+        }
+    }
+
+    /// The gateway's own status request for a tracked order (not risk's query).
+    fn check(&mut self, client_id: u64) {
+        let Some(t) = self.slot_of(client_id).and_then(|s| self.tracked[s]) else {
+            return;
+        };
+        if self.send_about(Kind::Check, &Self::about(&t)) {
+            self.counters.status_sent += 1;
+        }
     }
 
     /// Asks the status of every tracked order (after a (re)connect).
@@ -1139,6 +1287,7 @@ impl Stage for BinanceGatewayStage {
             ("gateway_requests", c.requests),
             ("gateway_orders_sent", c.orders_sent),
             ("gateway_cancels_sent", c.cancels_sent),
+            ("gateway_replaces_sent", c.replaces_sent),
             ("gateway_status_sent", c.status_sent),
             ("gateway_responses", c.responses),
             ("gateway_stream_events", c.stream_events),

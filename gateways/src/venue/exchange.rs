@@ -240,21 +240,50 @@ impl Exchange {
         self.subscribers.push(tx);
     }
 
-    /// Handles one request; the result object, or the error.
+    /// Handles one WebSocket API request; the result object, or the error.
     pub fn request(
         &mut self,
         method: &str,
         params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        self.handle(method, params, true)
+    }
+
+    /// Handles a REST request whose signature the caller verified over the raw parameters
+    /// ([`Exchange::verify_rest_signature`]): the key and the time window are still checked.
+    pub fn request_verified(
+        &mut self,
+        method: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        self.handle(method, params, false)
+    }
+
+    /// A REST signature: HMAC of the query string and body exactly as sent (`totalParams`,
+    /// without the `signature` parameter itself).
+    pub fn verify_rest_signature(&self, total_params: &str, signature: &str) -> bool {
+        constant_time_eq(
+            self.signer.sign(total_params).as_bytes(),
+            signature.as_bytes(),
+        )
+    }
+
+    fn handle(
+        &mut self,
+        method: &str,
+        params: &Map<String, Value>,
+        check_signature: bool,
     ) -> Result<Value, ApiError> {
         match method {
             "ping" => return Ok(json!({})),
             "time" => return Ok(json!({ "serverTime": now_nanos() / 1_000_000 })),
             _ => {}
         }
-        self.authenticate(params)?;
+        self.authenticate(params, check_signature)?;
         match method {
             "order.place" => self.place(params),
             "order.cancel" => self.cancel(params),
+            "order.cancelReplace" => self.cancel_replace(params),
             "order.status" => self.status(params),
             "openOrders.status" => Ok(self.open_orders(params)),
             "account.status" => Ok(self.account()),
@@ -263,25 +292,31 @@ impl Exchange {
         }
     }
 
-    /// Key, signature over the sorted parameters, and the time window.
-    fn authenticate(&self, params: &Map<String, Value>) -> Result<(), ApiError> {
+    /// Key, signature over the sorted parameters (WebSocket API), and the time window.
+    fn authenticate(
+        &self,
+        params: &Map<String, Value>,
+        check_signature: bool,
+    ) -> Result<(), ApiError> {
         if params.get("apiKey").and_then(Value::as_str) != Some(self.cfg.api_key.as_str()) {
             return Err(BAD_KEY);
         }
-        let Some(signature) = params.get("signature").and_then(Value::as_str) else {
-            return Err(BAD_SIGNATURE);
-        };
-        let texts: Vec<(&str, String)> = params
-            .iter()
-            .filter(|(k, _)| k.as_str() != "signature")
-            .map(|(k, v)| (k.as_str(), text(v)))
-            .collect();
-        let pairs: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        if !constant_time_eq(
-            self.signer.sign(&payload_sorted(&pairs)).as_bytes(),
-            signature.as_bytes(),
-        ) {
-            return Err(BAD_SIGNATURE);
+        if check_signature {
+            let Some(signature) = params.get("signature").and_then(Value::as_str) else {
+                return Err(BAD_SIGNATURE);
+            };
+            let texts: Vec<(&str, String)> = params
+                .iter()
+                .filter(|(k, _)| k.as_str() != "signature")
+                .map(|(k, v)| (k.as_str(), text(v)))
+                .collect();
+            let pairs: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            if !constant_time_eq(
+                self.signer.sign(&payload_sorted(&pairs)).as_bytes(),
+                signature.as_bytes(),
+            ) {
+                return Err(BAD_SIGNATURE);
+            }
         }
         let timestamp = number(params, "timestamp").ok_or(BAD_PARAM)?;
         let window = number(params, "recvWindow").unwrap_or(DEFAULT_RECV_WINDOW);
@@ -319,21 +354,21 @@ impl Exchange {
             Some("SELL") => Side::Sell,
             _ => return Err(ApiError::new(400, -1102, "Invalid side.")),
         };
-        let tif =
-            match (
-                params.get("type").and_then(Value::as_str),
-                params.get("timeInForce").and_then(Value::as_str),
-            ) {
-                (Some("LIMIT"), Some("GTC")) => TimeInForce::Gtc,
-                (Some("LIMIT"), Some("IOC")) => TimeInForce::Ioc,
-                (Some("LIMIT"), Some("FOK")) => TimeInForce::Fok,
-                (Some("LIMIT_MAKER"), None) => TimeInForce::PostOnly,
-                _ => return Err(ApiError::new(
-                    400,
-                    -1116,
-                    "Invalid orderType or timeInForce (LIMIT with GTC/IOC/FOK, or LIMIT_MAKER).",
-                )),
-            };
+        let tif = match (
+            params.get("type").and_then(Value::as_str),
+            params.get("timeInForce").and_then(Value::as_str),
+        ) {
+            (Some("LIMIT"), Some("GTC")) => TimeInForce::Gtc,
+            (Some("LIMIT"), Some("IOC")) => TimeInForce::Ioc,
+            (Some("LIMIT"), Some("FOK")) => TimeInForce::Fok,
+            (Some("LIMIT_MAKER"), None) => TimeInForce::PostOnly,
+            (Some("MARKET"), None) => TimeInForce::Market,
+            _ => return Err(ApiError::new(
+                400,
+                -1116,
+                "Invalid orderType or timeInForce (LIMIT with GTC/IOC/FOK, LIMIT_MAKER or MARKET).",
+            )),
+        };
         let decimal = |name: &str, scale: u32| {
             params
                 .get(name)
@@ -346,7 +381,19 @@ impl Exchange {
                     "Illegal characters or value in a decimal parameter.",
                 ))
         };
-        let px = Px(decimal("price", spec.price_scale)?);
+        // A market order has no price (Binance refuses one): it takes the book at any price.
+        let px = if tif == TimeInForce::Market {
+            if params.contains_key("price") {
+                return Err(ApiError::new(
+                    400,
+                    -1106,
+                    "Parameter 'price' sent when not required.",
+                ));
+            }
+            Px(0)
+        } else {
+            Px(decimal("price", spec.price_scale)?)
+        };
         let qty = Qty(decimal("quantity", spec.qty_scale)?);
         if px.0 % spec.tick.0.max(1) != 0 {
             return Err(ApiError::new(400, -1013, "Filter failure: PRICE_FILTER"));
@@ -478,6 +525,47 @@ impl Exchange {
         Ok(self.order_json(order_id))
     }
 
+    /// `order.cancelReplace` in Binance's `STOP_ON_FAILURE` mode: the cancel first; only if it
+    /// succeeds, the new order. Both happen under one lock: nothing trades in between.
+    fn cancel_replace(&mut self, params: &Map<String, Value>) -> Result<Value, ApiError> {
+        if params.get("cancelReplaceMode").and_then(Value::as_str) != Some("STOP_ON_FAILURE") {
+            return Err(ApiError::new(
+                400,
+                -1102,
+                "cancelReplaceMode must be STOP_ON_FAILURE here.",
+            ));
+        }
+        let mut cancel = Map::new();
+        cancel.insert(
+            "symbol".into(),
+            params.get("symbol").cloned().unwrap_or(Value::Null),
+        );
+        if let Some(id) = params.get("cancelOrigClientOrderId") {
+            cancel.insert("origClientOrderId".into(), id.clone());
+        }
+        if let Some(id) = params.get("cancelOrderId") {
+            cancel.insert("orderId".into(), id.clone());
+        }
+        let cancelled = self.cancel(&cancel).map_err(|_| {
+            ApiError::new(
+                400,
+                -2022,
+                "Order cancel-replace failed: the cancel failed, the new order was not attempted.",
+            )
+        })?;
+        let placed = self.place(params).map_err(|e| ApiError {
+            code: -2021,
+            msg: "Order cancel-replace partially failed: cancelled, the new order was refused.",
+            ..e
+        })?;
+        Ok(json!({
+            "cancelResult": "SUCCESS",
+            "newOrderResult": "SUCCESS",
+            "cancelResponse": cancelled,
+            "newOrderResponse": placed,
+        }))
+    }
+
     fn status(&mut self, params: &Map<String, Value>) -> Result<Value, ApiError> {
         let instrument = self.instrument(params)?;
         match self.find(params) {
@@ -579,7 +667,7 @@ impl Exchange {
                 "s": spec.symbol,
                 "c": o.client,
                 "S": if o.side == Side::Buy { "BUY" } else { "SELL" },
-                "o": if o.tif == TimeInForce::PostOnly { "LIMIT_MAKER" } else { "LIMIT" },
+                "o": order_type(o.tif),
                 "f": tif_name(o.tif),
                 "q": Decimal::new(o.qty.0, spec.qty_scale).to_string(),
                 "p": Decimal::new(o.px.0, spec.price_scale).to_string(),
@@ -647,7 +735,7 @@ impl Exchange {
             "cummulativeQuoteQty": Decimal::new(o.quote, spec.notional_scale()).to_string(),
             "status": o.status,
             "timeInForce": tif_name(o.tif),
-            "type": if o.tif == TimeInForce::PostOnly { "LIMIT_MAKER" } else { "LIMIT" },
+            "type": order_type(o.tif),
             "side": if o.side == Side::Buy { "BUY" } else { "SELL" },
             "isWorking": matches!(o.status, "NEW" | "PARTIALLY_FILLED"),
         })
@@ -682,7 +770,15 @@ fn tif_name(tif: TimeInForce) -> &'static str {
     match tif {
         TimeInForce::Ioc => "IOC",
         TimeInForce::Fok => "FOK",
-        TimeInForce::Gtc | TimeInForce::PostOnly => "GTC",
+        TimeInForce::Gtc | TimeInForce::PostOnly | TimeInForce::Market => "GTC",
+    }
+}
+
+fn order_type(tif: TimeInForce) -> &'static str {
+    match tif {
+        TimeInForce::PostOnly => "LIMIT_MAKER",
+        TimeInForce::Market => "MARKET",
+        _ => "LIMIT",
     }
 }
 

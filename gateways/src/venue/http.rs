@@ -1,5 +1,5 @@
 //! The byte stream of one connection (plain or TLS) and the little HTTP/1.1 the venue needs:
-//! request heads, and responses with a `Content-Length`.
+//! request heads, bodies framed by `Content-Length`, and responses with a `Content-Length`.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -11,6 +11,9 @@ use rustls::{ServerConnection, StreamOwned};
 
 /// A request head larger than this is refused.
 const MAX_HEAD_BYTES: usize = 16 << 10;
+/// A request body larger than this is refused: Binance's signed requests are a few hundred
+/// bytes, and the venue reads a body whole before answering.
+pub(crate) const MAX_BODY_BYTES: usize = 64 << 10;
 
 /// One accepted connection, after TLS if the venue speaks it.
 pub(crate) enum Conn {
@@ -137,6 +140,36 @@ impl RequestHead {
     pub fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("")
     }
+
+    /// The query as sent, without the `?` (empty without one).
+    pub fn query(&self) -> &str {
+        self.target.split_once('?').map_or("", |(_, q)| q)
+    }
+
+    /// The body's length by `Content-Length`, 0 without one. Refused (with the reason) when the
+    /// end of the body cannot be known: a malformed or conflicting length, or a
+    /// `Transfer-Encoding` (chunked bodies are not supported); the connection must close then.
+    pub fn content_length(&self) -> Result<usize, &'static str> {
+        if self.header("transfer-encoding").is_some() {
+            return Err("Transfer-Encoding is not supported; send a Content-Length.");
+        }
+        let mut length = None;
+        for (_, value) in self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        {
+            let n = Some(value.as_str())
+                .filter(|v| !v.is_empty() && v.len() <= 19 && v.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|v| v.parse::<usize>().ok())
+                .ok_or("Malformed Content-Length.")?;
+            if length.is_some_and(|l| l != n) {
+                return Err("Conflicting Content-Length headers.");
+            }
+            length = Some(n);
+        }
+        Ok(length.unwrap_or(0))
+    }
 }
 
 /// Parses a request head (through its blank line).
@@ -211,10 +244,40 @@ pub(crate) fn read_head(
     }
 }
 
+/// Reads a body of `length` bytes, taking first what `buf` already holds; bytes after it stay in
+/// `buf` (a pipelined next request). `Ok(None)`: the peer closed, `stop` was set, or the body did
+/// not arrive within `idle`. The socket must have a read timeout, as for [`read_head`].
+pub(crate) fn read_body(
+    conn: &mut Conn,
+    buf: &mut Vec<u8>,
+    length: usize,
+    stop: &AtomicBool,
+    idle: Duration,
+) -> io::Result<Option<Vec<u8>>> {
+    let since = Instant::now();
+    let mut chunk = [0u8; 4096];
+    while buf.len() < length {
+        // Acquire: see a stop request made by another thread promptly.
+        if stop.load(Ordering::Acquire) || since.elapsed() > idle {
+            return Ok(None);
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) => return Ok(None),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if is_retry(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(buf.drain(..length).collect()))
+}
+
 /// A response with a JSON body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Response {
     pub status: u16,
+    /// Headers besides `Content-Type`, `Content-Length` and `Connection`
+    /// (`X-MBX-USED-WEIGHT-1M`, `Retry-After`).
+    pub headers: Vec<(&'static str, String)>,
     pub body: String,
 }
 
@@ -222,8 +285,14 @@ impl Response {
     pub fn json(status: u16, body: impl Into<String>) -> Response {
         Response {
             status,
+            headers: Vec::new(),
             body: body.into(),
         }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl ToString) -> Response {
+        self.headers.push((name, value.to_string()));
+        self
     }
 }
 
@@ -235,17 +304,28 @@ pub(crate) fn write_response(
     let reason = match response.status {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
         _ => "Error",
     };
-    let head = format!(
+    let mut head = format!(
         "HTTP/1.1 {} {reason}\r\nContent-Type: application/json;charset=UTF-8\r\n\
-         Content-Length: {}\r\nConnection: {}\r\n\r\n",
+         Content-Length: {}\r\nConnection: {}\r\n",
         response.status,
         response.body.len(),
         if keep_alive { "keep-alive" } else { "close" }
     );
+    for (name, value) in &response.headers {
+        head.push_str(name);
+        head.push_str(": ");
+        head.push_str(value);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(response.body.as_bytes());
     conn.write_all(&bytes)?;
@@ -276,6 +356,46 @@ mod tests {
         assert!(!plain.is_websocket_upgrade() && !plain.keep_alive() && plain.http10);
         let close = parse_head(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
         assert!(!close.keep_alive());
+    }
+
+    #[test]
+    fn queries_and_body_lengths_are_read_from_the_head() {
+        let post = parse_head(
+            b"POST /api/v3/order?symbol=BTCUSDT&side=BUY HTTP/1.1\r\ncontent-length: 42\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(post.query(), "symbol=BTCUSDT&side=BUY");
+        assert_eq!(post.content_length(), Ok(42));
+        let bare = parse_head(b"GET /api/v3/time HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!((bare.query(), bare.content_length()), ("", Ok(0)));
+        let same = parse_head(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n");
+        assert_eq!(same.unwrap().content_length(), Ok(3));
+        for (bad, why) in [
+            (
+                &b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"[..],
+                "Malformed",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
+                "Malformed",
+            ),
+            (b"POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", "Malformed"),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                "Malformed",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+                "Conflicting",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "Transfer-Encoding",
+            ),
+        ] {
+            let err = parse_head(bad).unwrap().content_length().unwrap_err();
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod http;
 mod hub;
 mod market;
 mod rest;
+mod rest_orders;
 mod server;
 mod timeline;
 mod tls;

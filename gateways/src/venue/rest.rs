@@ -1,23 +1,52 @@
 //! The REST side: `GET /api/v3/depth` from the true book at that instant, with Binance's error
-//! bodies; `/api/v3/ping` and `/api/v3/time` for health checks.
+//! bodies; `/api/v3/ping` and `/api/v3/time` for health checks; and, with an order side,
+//! Binance's signed order endpoints ([`super::rest_orders`]) and the request weight header on
+//! every response, REST and WebSocket API counting against the same minute as on Binance.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pulse_feeds::capture::{parse_u64, query_param};
+use serde_json::json;
 
 use super::book::TrueBook;
 use super::http::{RequestHead, Response};
+use super::{rest_orders, Shared};
 
 /// Levels a side when the request names no limit (Binance's default).
 const DEFAULT_LIMIT: usize = 100;
 /// Binance truncates larger limits to this.
 const MAX_LIMIT: usize = 5000;
 
+/// Binance's header with the request weight used in the current minute.
+pub(crate) const USED_WEIGHT: &str = "X-MBX-USED-WEIGHT-1M";
+
+/// What a connection does after a REST request.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Answer(Response),
+    /// Close without answering (an order fault).
+    Cut,
+}
+
+/// One REST request with its body (read whole by the server).
+pub(crate) fn serve(head: &RequestHead, body: &[u8], shared: &Shared) -> Outcome {
+    let Some(exchange) = &shared.exchange else {
+        return Outcome::Answer(respond(head, &shared.books));
+    };
+    if rest_orders::serves(head.path()) {
+        return rest_orders::serve(head, body, exchange, shared);
+    }
+    let response = respond(head, &shared.books);
+    let mut used = 0;
+    shared.with_exchange(|ex| used = ex.count(weight(head), false).0);
+    Outcome::Answer(response.with_header(USED_WEIGHT, used))
+}
+
 pub(crate) fn respond(head: &RequestHead, books: &Mutex<HashMap<String, TrueBook>>) -> Response {
     if head.method != "GET" {
-        return error(405, -1000, "Only GET is supported by this venue.");
+        return error(405, -1000, "Only GET is supported on this path.");
     }
     match head.path() {
         "/api/v3/depth" => depth(head.target.as_bytes(), books),
@@ -70,9 +99,22 @@ fn depth(target: &[u8], books: &Mutex<HashMap<String, TrueBook>>) -> Response {
     }
 }
 
+/// Request weights Binance publishes for the public endpoints: the depth's grows with `limit`.
+fn weight(head: &RequestHead) -> u32 {
+    if head.path() != "/api/v3/depth" {
+        return 1;
+    }
+    match query_param(head.target.as_bytes(), b"limit").and_then(parse_u64) {
+        None | Some(0..=100) => 5,
+        Some(101..=500) => 25,
+        Some(501..=1000) => 50,
+        Some(_) => 250,
+    }
+}
+
 /// Binance's error body: `{"code":-1121,"msg":"Invalid symbol."}`.
-fn error(status: u16, code: i32, msg: &str) -> Response {
-    Response::json(status, format!("{{\"code\":{code},\"msg\":\"{msg}\"}}"))
+pub(crate) fn error(status: u16, code: i64, msg: &str) -> Response {
+    Response::json(status, json!({ "code": code, "msg": msg }).to_string())
 }
 
 #[cfg(test)]
@@ -124,5 +166,20 @@ mod tests {
             r#"{"code":-1121,"msg":"Invalid symbol."}"#
         );
         assert_eq!(get("/api/v3/ping", &books), Response::json(200, "{}"));
+        let post = parse_head(b"POST /api/v3/depth HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!(respond(&post, &books).status, 405);
+    }
+
+    #[test]
+    fn depth_weighs_by_limit_as_on_binance() {
+        let weight_of = |target: &str| {
+            weight(&parse_head(format!("GET {target} HTTP/1.1\r\n\r\n").as_bytes()).unwrap())
+        };
+        assert_eq!(weight_of("/api/v3/depth?symbol=BTCUSDT"), 5);
+        assert_eq!(weight_of("/api/v3/depth?symbol=BTCUSDT&limit=100"), 5);
+        assert_eq!(weight_of("/api/v3/depth?symbol=BTCUSDT&limit=101"), 25);
+        assert_eq!(weight_of("/api/v3/depth?symbol=BTCUSDT&limit=1000"), 50);
+        assert_eq!(weight_of("/api/v3/depth?symbol=BTCUSDT&limit=5000"), 250);
+        assert_eq!(weight_of("/api/v3/time"), 1);
     }
 }

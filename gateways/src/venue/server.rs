@@ -1,5 +1,6 @@
 //! Accepting connections: one thread each. A request with `Upgrade: websocket` becomes a
-//! WebSocket session; anything else is REST on the same port, with keep-alive.
+//! WebSocket session; anything else is REST on the same port, with keep-alive: a body is read
+//! whole by its `Content-Length`, so the next request starts right after it.
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -9,7 +10,8 @@ use std::time::Duration;
 use rustls::{ServerConnection, StreamOwned};
 
 use super::http::{self, write_response, Conn, Response};
-use super::{rest, ws, ws_api, Shared};
+use super::rest::{self, Outcome};
+use super::{ws, ws_api, Shared};
 
 /// How often the non-blocking listener is polled.
 const ACCEPT_POLL: Duration = Duration::from_millis(2);
@@ -82,19 +84,38 @@ fn serve(tcp: TcpStream, shared: &Shared) {
             }
             return ws::serve(conn, &head, buf, shared);
         }
-        // A body would be read as the next request: answer, then close.
-        let has_body = head
-            .header("content-length")
-            .is_some_and(|n| n.trim() != "0")
-            || head.header("transfer-encoding").is_some();
-        let keep_alive = head.keep_alive() && !has_body;
-        let response = rest::respond(&head, &shared.books);
-        if write_response(&mut conn, &response, keep_alive).is_err() {
-            return;
+        let length = match head.content_length() {
+            Ok(n) if n <= http::MAX_BODY_BYTES => n,
+            Ok(_) => return refuse(conn, "Request body too large: 64 KiB at most.", shared),
+            Err(why) => return refuse(conn, why, shared),
+        };
+        let body = match http::read_body(&mut conn, &mut buf, length, &shared.stop, IDLE) {
+            Ok(Some(body)) => body,
+            Ok(None) => break,
+            Err(_) => return,
+        };
+        let keep_alive = head.keep_alive();
+        match rest::serve(&head, &body, shared) {
+            Outcome::Answer(response) => {
+                if write_response(&mut conn, &response, keep_alive).is_err() {
+                    return;
+                }
+            }
+            Outcome::Cut => return conn.cut(&shared.stop),
         }
         if !keep_alive {
             break;
         }
     }
     conn.finish();
+}
+
+/// Answers a request whose body cannot be framed (where the next request would start is
+/// unknown) and closes, reading what the client still sends so that the close does not reset
+/// the connection before it has read the answer.
+fn refuse(mut conn: Conn, why: &str, shared: &Shared) {
+    if write_response(&mut conn, &rest::error(400, -1000, why), false).is_ok() {
+        conn.finish();
+        conn.cut(&shared.stop);
+    }
 }

@@ -160,7 +160,8 @@ impl ApiSession<'_> {
         let Some(exchange) = &self.shared.exchange else {
             return Reply::Nothing;
         };
-        let fault = if method == "order.place" {
+        let places = matches!(method, "order.place" | "order.cancelReplace");
+        let fault = if places {
             // Relaxed: an index, not a synchronisation point.
             let index = self.shared.order_requests.fetch_add(1, Ordering::Relaxed);
             self.shared.order_faults.get(&index).copied()
@@ -189,7 +190,7 @@ impl ApiSession<'_> {
             _ => {}
         }
         let mut ex = exchange.lock().unwrap_or_else(|e| e.into_inner());
-        let limits = ex.count(weight(method), method == "order.place");
+        let limits = ex.count(weight(method), places);
         let outcome = ex.request(method, params);
         if method == "userDataStream.subscribe.signature" && outcome.is_ok() {
             ex.subscribe(self.events.0.clone());
