@@ -16,6 +16,7 @@ use pulse_feeds::ws::session::{SessionTimers, WsSession};
 use pulse_gateways::binance::account::{fetch_account, BlockingApi};
 use pulse_gateways::binance::gateway::{BinanceGatewayStage, GatewayRings, GatewaySettings};
 use pulse_gateways::binance::limits::{Limits, RateLimiter};
+use pulse_gateways::binance::rest::RestFallback;
 use pulse_gateways::binance::sign::Signer;
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::VenueAccount;
@@ -101,12 +102,29 @@ pub fn build(
     let seed = std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15;
     let session = WsSession::new(endpoint, addrs, tls, timers, seed)
         .context("the gateway's WebSocket session")?;
+    let rest = match &cfg.rest_url {
+        Some(url) => {
+            let base = Endpoint::parse(url).map_err(|e| anyhow!(e))?;
+            let rest_tls = if base.tls {
+                Some(tls_config(cfg.ca_file.as_deref()).context("TLS configuration")?)
+            } else {
+                None
+            };
+            let timeout = Duration::from_nanos(cfg.response_timeout.0);
+            Some(
+                RestFallback::spawn(base, rest_tls, &api_key, timeout)
+                    .context("the gateway's REST fallback thread")?,
+            )
+        }
+        None => None,
+    };
     let settings = GatewaySettings {
         api_key,
         signer,
         recv_window_ms: cfg.recv_window_ms,
         response_timeout: cfg.response_timeout,
         limiter: RateLimiter::new(Limits::default()),
+        rest,
     };
     Ok((
         BinanceGatewayStage::new(session, instruments.clone(), settings, rings, probe),

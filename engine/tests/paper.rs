@@ -74,21 +74,9 @@ fn paper_config(dir: &Path, port: u16, strategy: Option<&str>) -> PathBuf {
         assert_eq!(text.matches(from).count(), 1, "{from:?} occurs once");
         *text = text.replacen(from, to, 1);
     };
-    swap(
-        &mut text,
-        "127.0.0.1:9443\"\nrest",
-        &format!("127.0.0.1:{port}\"\nrest"),
-    );
-    swap(
-        &mut text,
-        "http://127.0.0.1:9443",
-        &format!("http://127.0.0.1:{port}"),
-    );
-    swap(
-        &mut text,
-        "ws://127.0.0.1:9443/ws-api/v3",
-        &format!("ws://127.0.0.1:{port}/ws-api/v3"),
-    );
+    // The feed's streams and REST, the gateway's WebSocket API and REST fallback.
+    assert_eq!(text.matches("127.0.0.1:9443").count(), 4);
+    text = text.replace("127.0.0.1:9443", &format!("127.0.0.1:{port}"));
     swap(&mut text, "cooldown_ms = 500", "cooldown_ms = 20");
     swap(
         &mut text,

@@ -192,6 +192,22 @@ pub fn get(
     timeout: Duration,
     body: &mut Vec<u8>,
 ) -> Result<(), RestError> {
+    let mut raw = Vec::with_capacity(1 << 16);
+    request(endpoint, tls, b"GET", path, b"", timeout, &mut raw)?;
+    parse_response(&raw, body)
+}
+
+/// One blocking request, `Connection: close`: `method target`, with `headers` (complete
+/// `Name: value\r\n` lines) added. The whole response (head and body) is left in `raw`.
+pub fn request(
+    endpoint: &Endpoint,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    method: &[u8],
+    target: &[u8],
+    headers: &[u8],
+    timeout: Duration,
+    raw: &mut Vec<u8>,
+) -> Result<(), RestError> {
     let addrs = endpoint.resolve().map_err(|_| RestError::Connect)?;
     let sock = addrs
         .iter()
@@ -209,17 +225,18 @@ pub fn get(
         (true, None) => return Err(RestError::Tls),
         (false, _) => Conn::Plain(sock),
     };
-    let mut request = Vec::with_capacity(256);
-    request.extend_from_slice(b"GET ");
-    request.extend_from_slice(path);
-    request.extend_from_slice(b" HTTP/1.1\r\nHost: ");
-    request.extend_from_slice(endpoint.host_header().as_bytes());
-    request.extend_from_slice(
-        b"\r\nUser-Agent: pulse\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-    );
-    conn.write_all(&request).map_err(|e| io_error(&e))?;
+    let mut head = Vec::with_capacity(256 + target.len() + headers.len());
+    head.extend_from_slice(method);
+    head.push(b' ');
+    head.extend_from_slice(target);
+    head.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    head.extend_from_slice(endpoint.host_header().as_bytes());
+    head.extend_from_slice(b"\r\nUser-Agent: pulse\r\nAccept: application/json\r\n");
+    head.extend_from_slice(headers);
+    head.extend_from_slice(b"Connection: close\r\n\r\n");
+    conn.write_all(&head).map_err(|e| io_error(&e))?;
     conn.flush().map_err(|e| io_error(&e))?;
-    let mut raw = Vec::with_capacity(1 << 16);
+    raw.clear();
     let mut chunk = [0u8; 16 << 10];
     loop {
         match conn.read(&mut chunk) {
@@ -229,7 +246,7 @@ pub fn get(
                     return Err(RestError::TooLarge);
                 }
                 raw.extend_from_slice(&chunk[..n]);
-                if response_complete(&raw) {
+                if response_complete(raw) {
                     break;
                 }
             }
@@ -239,7 +256,24 @@ pub fn get(
             Err(e) => return Err(io_error(&e)),
         }
     }
-    parse_response(&raw, body)
+    Ok(())
+}
+
+/// The status and the head (status line and headers) of a raw response.
+pub fn status_and_head(raw: &[u8]) -> Option<(u16, &[u8])> {
+    let head = &raw[..find(raw, b"\r\n\r\n")?];
+    let status = head
+        .split(|&b| b == b'\n')
+        .next()?
+        .split(|&b| b == b' ')
+        .nth(1)
+        .and_then(|s| std::str::from_utf8(s).ok()?.parse().ok())?;
+    Some((status, head))
+}
+
+/// The value of a header in a response head (case-insensitive name), trimmed.
+pub fn header_value<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    header(head, name)
 }
 
 fn io_error(e: &io::Error) -> RestError {

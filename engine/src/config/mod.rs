@@ -287,6 +287,9 @@ pub enum SigningKey {
 pub struct BinanceGatewayConfig {
     /// `wss://ws-api.binance.com:443/ws-api/v3`, or a local venue's `ws://.../ws-api/v3`.
     pub ws_api_url: String,
+    /// `https://api.binance.com`: the REST fallback for cancels and queries while the
+    /// WebSocket API session is down (none without it).
+    pub rest_url: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub api_key: KeySource,
     pub signing: SigningKey,

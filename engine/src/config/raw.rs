@@ -225,6 +225,7 @@ pub(super) struct RawGateway {
     pub(super) cancel_latency_file: Option<Spanned<String>>,
     pub(super) latency_seed: Option<Spanned<i64>>,
     pub(super) ws_api_url: Option<Spanned<String>>,
+    pub(super) rest_url: Option<Spanned<String>>,
     pub(super) ca_file: Option<Spanned<String>>,
     pub(super) api_key_env: Option<Spanned<String>>,
     pub(super) api_key_file: Option<Spanned<String>>,

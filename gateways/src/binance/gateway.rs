@@ -43,6 +43,7 @@ use pulse_feeds::ws::session::{SessionEvent, WsSession};
 use super::clock::VenueClock;
 use super::json::{self, Value};
 use super::limits::{Counts, RateLimiter};
+use super::rest::{RestCall, RestFallback, RestLink, RestMethod};
 use super::sign::Signer;
 use crate::order::{
     CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request, TimeInForce,
@@ -72,6 +73,8 @@ pub struct GatewaySettings {
     /// A request unanswered this long is in doubt.
     pub response_timeout: Nanos,
     pub limiter: RateLimiter,
+    /// The REST fallback for cancels and queries while the session is down.
+    pub rest: Option<(RestFallback, RestLink)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +145,8 @@ struct Inflight {
     client_id: u64,
     /// A replace's cancelled order.
     replaced: u64,
+    /// Sent over the REST fallback: not settled by the session closing or opening.
+    rest: bool,
     /// The request's sequence number, unique per session: its `id` is `{tag}{seq}`.
     seq: u64,
     sent: Nanos,
@@ -169,6 +174,10 @@ pub struct GatewayCounters {
     /// Messages that did not parse or lacked a field the gateway needs.
     pub malformed: u64,
     pub reconnects: u64,
+    /// Cancels and queries sent over the REST fallback.
+    pub rest_sent: u64,
+    /// REST calls that got no response at all.
+    pub rest_failures: u64,
 }
 
 pub struct BinanceGatewayStage {
@@ -195,6 +204,8 @@ pub struct BinanceGatewayStage {
     /// The message being handled, copied out of the session.
     inbox: String,
     draining: bool,
+    /// No REST call before this: the last one got no response.
+    rest_retry_at: Nanos,
     now: Nanos,
     pub counters: GatewayCounters,
 }
@@ -227,6 +238,7 @@ impl BinanceGatewayStage {
             payload: String::with_capacity(REQUEST_BUFFER),
             inbox: String::with_capacity(INBOX_BUFFER),
             draining: false,
+            rest_retry_at: Nanos::ZERO,
             now: Nanos::ZERO,
             counters: GatewayCounters::default(),
         }
@@ -330,6 +342,7 @@ impl BinanceGatewayStage {
                 kind,
                 client_id,
                 replaced: self.replacing,
+                rest: false,
                 seq,
                 sent: self.now,
             });
@@ -476,10 +489,16 @@ impl BinanceGatewayStage {
     /// Takes requests from risk while the reports ring has room for what each may cause.
     fn take_requests(&mut self) -> usize {
         let mut n = 0;
-        // Waiting cancels and queries go first, in order.
-        while self.ready && !self.waiting.is_empty() {
+        // Waiting cancels and queries go first, in order: over the session when it is up,
+        // over REST when it is not.
+        while !self.waiting.is_empty() {
             let request = self.waiting[0];
-            if !self.try_send(&request) {
+            let sent = if self.ready {
+                self.try_send(&request)
+            } else {
+                self.try_send_rest(&request)
+            };
+            if !sent {
                 break;
             }
             self.waiting.remove(0);
@@ -613,12 +632,129 @@ impl BinanceGatewayStage {
         true
     }
 
+    /// Sends a waiting cancel or query over the REST fallback; `false` to keep it waiting
+    /// (no fallback, the limits, or the last REST call failed moments ago).
+    fn try_send_rest(&mut self, request: &Request) -> bool {
+        let (kind, about, weight, method) = match request {
+            Request::Cancel(c) => (Kind::Cancel, c, 1, RestMethod::Delete),
+            Request::Query(c) => (Kind::Query, c, 4, RestMethod::Get),
+            Request::New(_) => return true,
+        };
+        if self.settings.rest.is_none() || self.now < self.rest_retry_at {
+            return false;
+        }
+        let venue_now = Nanos(self.clock.timestamp_ms(self.now).saturating_mul(1_000_000));
+        if self
+            .settings
+            .limiter
+            .check(venue_now, weight, false)
+            .is_err()
+        {
+            return false;
+        }
+        let Some((symbol, _, _)) = self.symbol(about.instrument) else {
+            return true;
+        };
+        let mut sym = [0u8; 32];
+        let n = symbol.len().min(32);
+        sym[..n].copy_from_slice(&symbol.as_bytes()[..n]);
+        let sym = std::str::from_utf8(&sym[..n]).unwrap_or("");
+        let (timestamp, window) = self.signed_common();
+        let cid = about.client_id.0;
+        // REST signs the query string exactly as sent.
+        self.payload.clear();
+        let _ = write!(
+            self.payload,
+            "symbol={sym}&origClientOrderId={cid}&recvWindow={window}&timestamp={timestamp}"
+        );
+        self.out.clear();
+        let _ = write!(self.out, "/api/v3/order?{}&signature=", self.payload);
+        self.settings.signer.sign_into(&self.payload, &mut self.out);
+        let seq = self.next_seq;
+        let Some(call) = RestCall::new(kind.tag(), cid, seq, method, self.out.as_bytes()) else {
+            return true;
+        };
+        let Some((_, link)) = &mut self.settings.rest else {
+            return false;
+        };
+        if link.calls.push(call).is_err() || self.inflight.len() >= MAX_INFLIGHT {
+            return false;
+        }
+        self.next_seq += 1;
+        self.inflight.push(Inflight {
+            kind,
+            client_id: cid,
+            replaced: 0,
+            rest: true,
+            seq,
+            sent: self.now,
+        });
+        self.settings.limiter.sent(venue_now, weight, false);
+        self.counters.rest_sent += 1;
+        true
+    }
+
+    /// Answers from the REST worker.
+    fn take_rest_replies(&mut self) -> usize {
+        let mut n = 0;
+        while self.reports.slots() >= REPORTS_PER_MESSAGE {
+            let Some((_, link)) = &mut self.settings.rest else {
+                break;
+            };
+            let Ok(reply) = link.replies.pop() else {
+                break;
+            };
+            n += 1;
+            let Some(pos) = self
+                .inflight
+                .iter()
+                .position(|r| r.rest && r.kind.tag() == reply.tag && r.seq == reply.seq)
+            else {
+                continue;
+            };
+            let req = self.inflight.swap_remove(pos);
+            if reply.status == 0 {
+                // No answer at all: the venue is unreachable over REST too. Try again later.
+                self.counters.rest_failures += 1;
+                self.rest_retry_at = self.now.saturating_add(Nanos::from_millis(1_000));
+                self.unanswered(req, self.now);
+                continue;
+            }
+            let venue_now = Nanos(self.clock.timestamp_ms(self.now).saturating_mul(1_000_000));
+            let counts = Counts {
+                weight: reply.weight,
+                orders_10s: reply.orders_10s,
+                orders_day: None,
+            };
+            let retry = reply
+                .retry_after_s
+                .map(|s| venue_now.saturating_add(Nanos(u64::from(s) * 1_000_000_000)));
+            self.settings
+                .limiter
+                .on_ws_response(venue_now, reply.status, counts, retry);
+            let body = reply.body();
+            let (result, code) = if reply.status == 200 {
+                (Some(body), None)
+            } else {
+                let code = json::field(body, b"code")
+                    .ok()
+                    .flatten()
+                    .and_then(Value::i64);
+                (None, code)
+            };
+            self.on_answer(req, u64::from(reply.status), result, code);
+        }
+        n
+    }
+
     // ---- the session ----------------------------------------------------------------------
 
     fn on_opened(&mut self) {
         self.opened = true;
         self.ready = false;
-        self.inflight.clear();
+        // Anything still in flight on the session was settled when it closed; REST calls
+        // are answered on their own.
+        self.inflight.retain(|r| r.rest);
         let _ = self.send_time();
     }
 
@@ -630,7 +766,13 @@ impl BinanceGatewayStage {
         self.opened = false;
         self.ready = false;
         let ts = self.now;
-        while let Some(req) = self.inflight.pop() {
+        let mut i = 0;
+        while i < self.inflight.len() {
+            if self.inflight[i].rest {
+                i += 1;
+                continue;
+            }
+            let req = self.inflight.swap_remove(i);
             self.unanswered(req, ts);
         }
     }
@@ -759,8 +901,27 @@ impl BinanceGatewayStage {
             Value::Object(o) => json::field(o, b"code").ok().flatten().and_then(Value::i64),
             _ => None,
         });
+        let result = match result {
+            Some(Value::Object(r)) => Some(r),
+            _ => None,
+        };
+        self.on_answer(req, status, result, code);
+    }
+
+    /// An answer to one of our requests, over the session or REST: its status, its result
+    /// object on success, the venue's error code otherwise.
+    fn on_answer(&mut self, req: Inflight, status: u64, result: Option<&[u8]>, code: Option<i64>) {
         match (req.kind, status, result) {
-            (Kind::Time, 200, Some(Value::Object(r))) => {
+            // Over REST, a cancel answers with the order as it ended: fills the stream (down)
+            // did not bring, and the end, reported like a status check's.
+            (Kind::Cancel, 200, Some(r)) if req.rest => {
+                let check = Inflight {
+                    kind: Kind::Check,
+                    ..req
+                };
+                self.on_status(check, Some(r))
+            }
+            (Kind::Time, 200, Some(r)) => {
                 if let Some(ms) = json::field(r, b"serverTime")
                     .ok()
                     .flatten()
@@ -788,9 +949,7 @@ impl BinanceGatewayStage {
             (Kind::Cancel, _, _) => self.on_cancel_error(req, status, code),
             (Kind::Replace, 200, _) => {}
             (Kind::Replace, _, _) => self.on_replace_error(req, status, code),
-            (Kind::Query | Kind::Check, 200, Some(Value::Object(r))) => {
-                self.on_status(req, Some(r))
-            }
+            (Kind::Query | Kind::Check, 200, Some(r)) => self.on_status(req, Some(r)),
             (Kind::Query | Kind::Check, _, _) if code == Some(-2013) => self.on_status(req, None),
             (Kind::Query | Kind::Check, _, _) => {
                 // Could not learn it now: ask again once the limits or the venue allow.
@@ -1271,6 +1430,7 @@ impl Stage for BinanceGatewayStage {
                 }
                 self.inbox = inbox;
             }
+            work += self.take_rest_replies();
             work += self.take_requests();
             self.check_timeouts();
         }
@@ -1299,6 +1459,8 @@ impl Stage for BinanceGatewayStage {
             ("gateway_foreign_events", c.foreign_events),
             ("gateway_malformed", c.malformed),
             ("gateway_reconnects", c.reconnects),
+            ("gateway_rest_sent", c.rest_sent),
+            ("gateway_rest_failures", c.rest_failures),
         ];
         for (name, value) in counters {
             out(Metric::counter(name, MetricLabel::None, value));

@@ -6,4 +6,5 @@ pub mod clock;
 pub mod gateway;
 pub mod json;
 pub mod limits;
+pub mod rest;
 pub mod sign;

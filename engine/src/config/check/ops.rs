@@ -58,6 +58,7 @@ impl Checker<'_> {
         ];
         let binance_keys = [
             ("ws_api_url", span(&raw.ws_api_url)),
+            ("rest_url", span(&raw.rest_url)),
             ("ca_file", span(&raw.ca_file)),
             ("api_key_env", span(&raw.api_key_env)),
             ("api_key_file", span(&raw.api_key_file)),
@@ -160,8 +161,24 @@ impl Checker<'_> {
                     ))
                 }
             };
+        let rest_url = match &raw.rest_url {
+            Some(rest) => {
+                let endpoint = pulse_feeds::ws::endpoint::Endpoint::parse(rest.get_ref())
+                    .map_err(|e| self.err("gateway.rest_url", rest.span(), e))?;
+                if !endpoint.path.is_empty() && endpoint.path != "/" {
+                    return Err(self.err(
+                        "gateway.rest_url",
+                        rest.span(),
+                        "give the host only (https://api.binance.com): Pulse adds /api/v3/order",
+                    ));
+                }
+                Some(rest.get_ref().trim_end_matches('/').to_owned())
+            }
+            None => None,
+        };
         Ok(GatewayConfig::Binance(BinanceGatewayConfig {
             ws_api_url: url.get_ref().clone(),
+            rest_url,
             ca_file: match &raw.ca_file {
                 Some(f) => Some(self.path("gateway.ca_file", f)?),
                 None => None,
