@@ -259,6 +259,16 @@ impl Exchange {
         self.handle(method, params, false)
     }
 
+    /// Whether `api_key` is the key this venue accepts (checked first, as Binance does: a
+    /// wrong key is -2015 whatever its signature).
+    pub fn check_key(&self, api_key: Option<&str>) -> Result<(), ApiError> {
+        if api_key == Some(self.cfg.api_key.as_str()) {
+            Ok(())
+        } else {
+            Err(BAD_KEY)
+        }
+    }
+
     /// A REST signature: HMAC of the query string and body exactly as sent (`totalParams`,
     /// without the `signature` parameter itself).
     pub fn verify_rest_signature(&self, total_params: &str, signature: &str) -> bool {
@@ -763,6 +773,17 @@ impl Exchange {
             .collect();
         ids.sort_unstable();
         ids.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+/// Binance's request weight of each method (REST endpoints weigh the same as their WebSocket
+/// API methods).
+pub(crate) fn weight(method: &str) -> u32 {
+    match method {
+        "order.status" => 4,
+        "openOrders.status" => 6,
+        "account.status" => 20,
+        _ => 1,
     }
 }
 

@@ -5,6 +5,11 @@
 //! Pulse's live feed connects to it exactly as to Binance; integration tests then compare the
 //! book Pulse rebuilt with the venue's true book ([`Venue::book`]) after each fault.
 //!
+//! With an order side ([`VenueConfig::orders`]) it also speaks Binance's order API over the
+//! simulated venue: the WebSocket API (`/ws-api/v3`, with the user data stream) and the REST
+//! order endpoints (`/api/v3/order`, `/api/v3/order/cancelReplace`, `/api/v3/openOrders`,
+//! `/api/v3/account`), with order faults ([`OrderFault`]).
+//!
 //! It is a test tool beside the engine, not the hot path: plain blocking threads, one market
 //! thread (the timeline, the books, the faults) and one thread per connection.
 //!
@@ -78,7 +83,8 @@ pub struct VenueConfig {
     pub pong_timeout: Duration,
     /// Hold the timeline until a WebSocket client has connected and subscribed.
     pub wait_for_client: bool,
-    /// Serve Binance's order API (`/ws-api/v3`) over the simulated venue.
+    /// Serve Binance's order API over the simulated venue: the WebSocket API (`/ws-api/v3`)
+    /// and the REST order endpoints.
     pub orders: Option<OrderApiConfig>,
     /// Faults on order requests (only with `orders`).
     pub order_faults: Vec<OrderFault>,

@@ -44,18 +44,20 @@ pub(crate) fn serve(head: &RequestHead, body: &[u8], shared: &Shared) -> Outcome
     Outcome::Answer(response.with_header(USED_WEIGHT, used))
 }
 
+/// The public endpoints; any other path is unknown (404), whatever the method.
 pub(crate) fn respond(head: &RequestHead, books: &Mutex<HashMap<String, TrueBook>>) -> Response {
-    if head.method != "GET" {
-        return error(405, -1000, "Only GET is supported on this path.");
-    }
+    let get = head.method == "GET";
     match head.path() {
-        "/api/v3/depth" => depth(head.target.as_bytes(), books),
-        "/api/v3/ping" => Response::json(200, "{}"),
-        "/api/v3/time" => {
+        "/api/v3/depth" if get => depth(head.target.as_bytes(), books),
+        "/api/v3/ping" if get => Response::json(200, "{}"),
+        "/api/v3/time" if get => {
             let ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis());
             Response::json(200, format!("{{\"serverTime\":{ms}}}"))
+        }
+        "/api/v3/depth" | "/api/v3/ping" | "/api/v3/time" => {
+            error(405, -1000, "Only GET is supported on this path.")
         }
         _ => error(404, -1000, "Unknown path."),
     }
@@ -168,6 +170,8 @@ mod tests {
         assert_eq!(get("/api/v3/ping", &books), Response::json(200, "{}"));
         let post = parse_head(b"POST /api/v3/depth HTTP/1.1\r\n\r\n").unwrap();
         assert_eq!(respond(&post, &books).status, 405);
+        let elsewhere = parse_head(b"POST /api/v3/order HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!(respond(&elsewhere, &books).status, 404);
     }
 
     #[test]

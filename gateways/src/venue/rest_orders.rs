@@ -1,5 +1,6 @@
 //! Binance's signed REST order endpoints over the venue's order side: `POST`, `DELETE` and
-//! `GET /api/v3/order`, `GET /api/v3/openOrders` and `GET /api/v3/account`.
+//! `GET /api/v3/order`, `POST /api/v3/order/cancelReplace`, `GET /api/v3/openOrders` and
+//! `GET /api/v3/account`.
 //!
 //! Each maps onto the WebSocket API method of the same meaning ([`Exchange::request_verified`]),
 //! so both APIs share one set of order semantics. Only the signature differs: a REST request is
@@ -8,9 +9,9 @@
 //! the signature is checked here, over the raw text, before the decoded parameters reach the
 //! exchange; the key comes from the `X-MBX-APIKEY` header rather than a parameter.
 //!
-//! Order faults apply to `POST /api/v3/order`, counted with the WebSocket API's `order.place`
-//! requests: over HTTP, a dropped response and a disconnect both close the connection
-//! unanswered.
+//! Order faults apply to the requests that place an order (`POST /api/v3/order` and
+//! `.../cancelReplace`), counted with the WebSocket API's: over HTTP, a dropped response and a
+//! disconnect both close the connection unanswered.
 
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::exchange::{ApiError, Exchange};
+use super::exchange::{weight, ApiError, Exchange};
 use super::fault::OrderFault;
 use super::http::{RequestHead, Response};
 use super::rest::{self, Outcome, USED_WEIGHT};
@@ -52,20 +53,22 @@ const BAD_CONTENT_TYPE: ApiError = ApiError {
 pub(crate) fn serves(path: &str) -> bool {
     matches!(
         path,
-        "/api/v3/order" | "/api/v3/openOrders" | "/api/v3/account"
+        "/api/v3/order" | "/api/v3/order/cancelReplace" | "/api/v3/openOrders" | "/api/v3/account"
     )
 }
 
 /// The WebSocket API method a REST request maps onto, and Binance's request weight for it.
 fn endpoint(head: &RequestHead) -> Option<(&'static str, u32)> {
-    Some(match (head.method.as_str(), head.path()) {
-        ("POST", "/api/v3/order") => ("order.place", 1),
-        ("DELETE", "/api/v3/order") => ("order.cancel", 1),
-        ("GET", "/api/v3/order") => ("order.status", 4),
-        ("GET", "/api/v3/openOrders") => ("openOrders.status", 6),
-        ("GET", "/api/v3/account") => ("account.status", 20),
+    let method = match (head.method.as_str(), head.path()) {
+        ("POST", "/api/v3/order") => "order.place",
+        ("DELETE", "/api/v3/order") => "order.cancel",
+        ("POST", "/api/v3/order/cancelReplace") => "order.cancelReplace",
+        ("GET", "/api/v3/order") => "order.status",
+        ("GET", "/api/v3/openOrders") => "openOrders.status",
+        ("GET", "/api/v3/account") => "account.status",
         _ => return None,
-    })
+    };
+    Some((method, weight(method)))
 }
 
 /// One request to an order endpoint ([`serves`]), its body read whole.
@@ -81,7 +84,7 @@ pub(crate) fn serve(
         let response = rest::error(405, -1000, "Method not allowed on this path.");
         return Outcome::Answer(response.with_header(USED_WEIGHT, used));
     };
-    let places = method == "order.place";
+    let places = matches!(method, "order.place" | "order.cancelReplace");
     let fault = if places {
         // Relaxed: an index, not a synchronisation point.
         let index = shared.order_requests.fetch_add(1, Ordering::Relaxed);
@@ -119,6 +122,7 @@ pub(crate) fn serve(
     let mut ex = lock();
     let limits = ex.count(weight, places);
     let outcome = request.and_then(|request| {
+        ex.check_key(request.params.get("apiKey").and_then(|k| k.as_str()))?;
         if !ex.verify_rest_signature(&request.total_params, &request.signature) {
             return Err(BAD_SIGNATURE);
         }
@@ -361,6 +365,10 @@ mod tests {
         for (line, expected) in [
             ("POST /api/v3/order", Some(("order.place", 1))),
             ("DELETE /api/v3/order?orderId=1", Some(("order.cancel", 1))),
+            (
+                "POST /api/v3/order/cancelReplace",
+                Some(("order.cancelReplace", 1)),
+            ),
             ("GET /api/v3/order", Some(("order.status", 4))),
             ("GET /api/v3/openOrders", Some(("openOrders.status", 6))),
             ("GET /api/v3/account", Some(("account.status", 20))),

@@ -16,7 +16,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tungstenite::{Bytes, Message, WebSocket};
 
-use super::exchange::{now_nanos, ApiError};
+use super::exchange::{now_nanos, weight, ApiError};
 use super::fault::OrderFault;
 use super::http::{is_retry, Conn, RequestHead};
 use super::{ws, Shared};
@@ -25,16 +25,6 @@ const READ_POLL: Duration = Duration::from_millis(1);
 const WRITE_SLICE: Duration = Duration::from_millis(50);
 /// Requests are small; anything larger is refused by tungstenite and ends the session.
 const MAX_CLIENT_MESSAGE: usize = 64 << 10;
-
-/// Request weights Binance publishes for these methods.
-fn weight(method: &str) -> u32 {
-    match method {
-        "order.status" => 4,
-        "openOrders.status" => 6,
-        "account.status" => 20,
-        _ => 1,
-    }
-}
 
 pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, shared: &Shared) {
     if shared.exchange.is_none() {
