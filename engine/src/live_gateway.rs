@@ -5,6 +5,8 @@
 //! No error here quotes a key: [`Secret`]'s messages name the variable or file only, and the
 //! venue's refusals are reported by code and message.
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
@@ -63,6 +65,7 @@ pub fn build(
     instruments: &InstrumentRegistry,
     rings: GatewayRings,
     probe: LatencyProbe,
+    halt: Option<Arc<AtomicBool>>,
 ) -> anyhow::Result<(BinanceGatewayStage, VenueAccount)> {
     let (api_key, signer) = credentials(cfg)?;
     let endpoint = Endpoint::parse(&cfg.ws_api_url).map_err(|e| anyhow!(e))?;
@@ -125,6 +128,7 @@ pub fn build(
         response_timeout: cfg.response_timeout,
         limiter: RateLimiter::new(Limits::default()),
         rest,
+        halt,
     };
     Ok((
         BinanceGatewayStage::new(session, instruments.clone(), settings, rings, probe),

@@ -401,10 +401,15 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
                 requests: order_rx,
                 reports: report_tx,
             };
-            let (mut gateway, account) =
-                crate::live_gateway::build(binance, &instruments, rings, probe("gateway"))?;
+            let (mut gateway, account) = crate::live_gateway::build(
+                binance,
+                &instruments,
+                rings,
+                probe("gateway"),
+                Some(kill.flag()),
+            )?;
             let reconciliation = adopt(&account, &mut risk);
-            gateway.adopt(&account.open);
+            gateway.adopt(&account);
             (HotStage::LiveGateway(Box::new(gateway)), reconciliation)
         }
     };

@@ -113,7 +113,7 @@ fn gateway_allocations_per_order_after_warm_up() {
         reports: reports_tx,
     };
     let (mut gateway, _account) =
-        pulse_engine::live_gateway::build(&cfg, &support::btcusdt(), rings, probe).unwrap();
+        pulse_engine::live_gateway::build(&cfg, &support::btcusdt(), rings, probe, None).unwrap();
     let wall = Clock::live();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !gateway.is_ready() {

@@ -31,6 +31,8 @@
 //! message buffer.
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use pulse_feeds::event::MarketEvent;
 use pulse_feeds::instrument::InstrumentRegistry;
@@ -75,6 +77,9 @@ pub struct GatewaySettings {
     pub limiter: RateLimiter,
     /// The REST fallback for cancels and queries while the session is down.
     pub rest: Option<(RestFallback, RestLink)>,
+    /// Raised when the venue's balances disagree with the positions the gateway reported
+    /// (after a reconnect): the engine's kill switch, so that an operator looks first.
+    pub halt: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +112,8 @@ enum Kind {
     Query,
     /// The gateway's own status check (reconnect, cancel in doubt): reports only changes.
     Check,
+    /// `account.status`: balances, compared with the positions reported.
+    Account,
     Time,
     Subscribe,
 }
@@ -119,6 +126,7 @@ impl Kind {
             Kind::Replace => b'r',
             Kind::Query => b'q',
             Kind::Check => b'k',
+            Kind::Account => b'a',
             Kind::Time => b't',
             Kind::Subscribe => b's',
         }
@@ -131,6 +139,7 @@ impl Kind {
             b'r' => Kind::Replace,
             b'q' => Kind::Query,
             b'k' => Kind::Check,
+            b'a' => Kind::Account,
             b't' => Kind::Time,
             b's' => Kind::Subscribe,
             _ => return None,
@@ -174,6 +183,9 @@ pub struct GatewayCounters {
     /// Messages that did not parse or lacked a field the gateway needs.
     pub malformed: u64,
     pub reconnects: u64,
+    /// Balance checks (after each subscription) that found the venue's holdings different
+    /// from the positions reported, twice in a row: trading halted.
+    pub balance_mismatches: u64,
     /// Cancels and queries sent over the REST fallback.
     pub rest_sent: u64,
     /// REST calls that got no response at all.
@@ -206,6 +218,11 @@ pub struct BinanceGatewayStage {
     draining: bool,
     /// No REST call before this: the last one got no response.
     rest_retry_at: Nanos,
+    /// Net position per instrument as reported to risk (lots): the adopted account plus every
+    /// fill since.
+    positions: Vec<i64>,
+    /// A balance check disagreed once: look again at this time before halting.
+    recheck_at: Option<Nanos>,
     now: Nanos,
     pub counters: GatewayCounters,
 }
@@ -218,6 +235,7 @@ impl BinanceGatewayStage {
         rings: GatewayRings,
         probe: LatencyProbe,
     ) -> BinanceGatewayStage {
+        let instrument_count = instruments.len();
         BinanceGatewayStage {
             session,
             market: rings.market,
@@ -239,15 +257,21 @@ impl BinanceGatewayStage {
             inbox: String::with_capacity(INBOX_BUFFER),
             draining: false,
             rest_retry_at: Nanos::ZERO,
+            positions: vec![0; instrument_count],
+            recheck_at: None,
             now: Nanos::ZERO,
             counters: GatewayCounters::default(),
         }
     }
 
-    /// Tracks the orders the venue works for us at start (startup reconciliation), so that
-    /// their execution reports are recognised. Orders with another client's id are not ours.
-    pub fn adopt(&mut self, open: &[crate::sim::OpenOrder]) {
-        for o in open.iter().filter(|o| o.order.client_id.0 != 0) {
+    /// Takes the account the venue reported at start (startup reconciliation): its positions,
+    /// and the orders it works for us, so that their execution reports are recognised.
+    /// Orders with another client's id are not ours.
+    pub fn adopt(&mut self, account: &crate::sim::VenueAccount) {
+        for (p, q) in self.positions.iter_mut().zip(&account.positions) {
+            *p = q.0;
+        }
+        for o in account.open.iter().filter(|o| o.order.client_id.0 != 0) {
             let Some(slot) = self.tracked.iter().position(Option::is_none) else {
                 return;
             };
@@ -271,6 +295,11 @@ impl BinanceGatewayStage {
     }
 
     fn emit(&mut self, order: &Order, kind: ExecKind, leaves: i64, ts: Nanos) {
+        if let ExecKind::Fill { qty, .. } = kind {
+            if let Some(p) = self.positions.get_mut(order.instrument.0 as usize) {
+                *p += order.side.sign() * qty.0;
+            }
+        }
         let report = ExecReport {
             meta: order.meta,
             client_id: order.client_id,
@@ -371,6 +400,76 @@ impl BinanceGatewayStage {
         let _ = write!(self.out, "\"apiKey\":\"{key}\"");
         self.param("timestamp", format_args!("{timestamp}"), false);
         self.finish_signed(Kind::Subscribe, 0, seq)
+    }
+
+    /// `account.status`, to compare balances with the positions reported.
+    fn send_account(&mut self) -> bool {
+        let (timestamp, window) = self.signed_common();
+        let seq = self.begin(Kind::Account, "account.status");
+        let key = self.settings.api_key.expose();
+        let _ = write!(self.payload, "apiKey={key}");
+        let _ = write!(self.out, "\"apiKey\":\"{key}\"");
+        self.param("recvWindow", format_args!("{window}"), false);
+        self.param("timestamp", format_args!("{timestamp}"), false);
+        self.finish_signed(Kind::Account, 0, seq)
+    }
+
+    /// The balances answer: each instrument's base asset (free plus locked) against the
+    /// position reported. A difference is looked at again half a second later (a fill's
+    /// report may still be on its way); if it is still there, trading halts.
+    fn on_account(&mut self, result: &[u8]) {
+        let mut mismatch = false;
+        for i in 0..self.instruments.len() {
+            let Some(spec) = self.instruments.get(InstrumentId(i as u16)) else {
+                continue;
+            };
+            let (base, _) = split_quote(&spec.symbol);
+            let scale = spec.qty_scale;
+            let mut held = 0i64;
+            let walked = json::fields(result, |k, v| {
+                if k != b"balances" {
+                    return;
+                }
+                let Value::Array(balances) = v else { return };
+                let _ = json::elements(balances, |b| {
+                    let Value::Object(b) = b else { return };
+                    let (mut asset, mut free, mut locked) = (None, 0, 0);
+                    let amount = |v: Value<'_>| {
+                        v.text()
+                            .and_then(|t| parse_decimal(t, scale).ok())
+                            .unwrap_or(0)
+                    };
+                    let _ = json::fields(b, |k, v| match k {
+                        b"asset" => asset = v.text(),
+                        b"free" => free = amount(v),
+                        b"locked" => locked = amount(v),
+                        _ => {}
+                    });
+                    if asset == Some(base.as_bytes()) {
+                        held += free + locked;
+                    }
+                });
+            });
+            if walked.is_err() {
+                self.counters.malformed += 1;
+                return;
+            }
+            mismatch |= self.positions.get(i).is_some_and(|&p| p != held);
+        }
+        match (mismatch, self.recheck_at) {
+            (false, _) => self.recheck_at = None,
+            (true, None) => {
+                self.recheck_at = Some(self.now.saturating_add(Nanos::from_millis(500)))
+            }
+            (true, Some(_)) => {
+                self.recheck_at = None;
+                self.counters.balance_mismatches += 1;
+                if let Some(halt) = &self.settings.halt {
+                    // Release: the risk stage reads the kill switch with Acquire.
+                    halt.store(true, Ordering::Release);
+                }
+            }
+        }
     }
 
     fn symbol(&self, instrument: InstrumentId) -> Option<(&str, u32, u32)> {
@@ -752,6 +851,7 @@ impl BinanceGatewayStage {
     fn on_opened(&mut self) {
         self.opened = true;
         self.ready = false;
+        self.recheck_at = None;
         // Anything still in flight on the session was settled when it closed; REST calls
         // are answered on their own.
         self.inflight.retain(|r| r.rest);
@@ -934,7 +1034,11 @@ impl BinanceGatewayStage {
             (Kind::Subscribe, 200, _) => {
                 self.ready = true;
                 self.check_all();
+                // After the status checks: their fills are reported before the balances come.
+                let _ = self.send_account();
             }
+            (Kind::Account, 200, Some(r)) => self.on_account(r),
+            (Kind::Account, _, _) => {}
             (Kind::Subscribe | Kind::Time, _, _) => {
                 // Refused (a bad key or signature): nothing can trade. Retry later.
                 self.session.close(
@@ -1430,6 +1534,11 @@ impl Stage for BinanceGatewayStage {
                 }
                 self.inbox = inbox;
             }
+            if self.ready && self.recheck_at.is_some_and(|at| now >= at) {
+                // Sent once: the answer halts or clears.
+                self.recheck_at = Some(Nanos(u64::MAX));
+                let _ = self.send_account();
+            }
             work += self.take_rest_replies();
             work += self.take_requests();
             self.check_timeouts();
@@ -1459,6 +1568,7 @@ impl Stage for BinanceGatewayStage {
             ("gateway_foreign_events", c.foreign_events),
             ("gateway_malformed", c.malformed),
             ("gateway_reconnects", c.reconnects),
+            ("gateway_balance_mismatches", c.balance_mismatches),
             ("gateway_rest_sent", c.rest_sent),
             ("gateway_rest_failures", c.rest_failures),
         ];
