@@ -11,8 +11,11 @@
 //! The strategy is the book-imbalance taker (272 orders a pass). The main distribution is
 //! the gateway's (frame in to order executed); each stage's p50 and p99 come as extra fields
 //! (`feed_p50`, ...), the attribution of those nanoseconds. In those two cases the frames are
-//! replayed as fast as the engine reads them, up to 1,024 per feed call, so a frame's latency
-//! includes the frames read with it.
+//! replayed as fast as the engine reads them, one per feed call, so each frame crosses every
+//! stage before the next is read. The rows count different populations: the book row every
+//! commit and trade, the strategy row every book update, the risk and gateway rows only the
+//! frames that led to an order (mostly large depth diffs, whose decoding and applying
+//! dominate).
 //!
 //! The third case, `paced`, is a synthetic stream at a set rate: the capture's frames one every
 //! 50 µs (20,000 a second), replayed as recorded, single thread, the strategy without its

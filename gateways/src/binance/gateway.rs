@@ -63,6 +63,9 @@ const REPORTS_PER_MESSAGE: usize = 2;
 /// Requests taken from the ring per `do_work`.
 const REQUESTS_PER_CALL: usize = 16;
 const REQUEST_BUFFER: usize = 1024;
+/// How often the venue's clock is sampled again while the session is up: the offset drifts
+/// (ours and theirs), and a request must land inside `recvWindow` of their clock.
+const CLOCK_RESYNC: Nanos = Nanos(60_000_000_000);
 /// Responses and events are a few hundred bytes; an open-orders answer can be more.
 const INBOX_BUFFER: usize = 64 << 10;
 
@@ -223,6 +226,8 @@ pub struct BinanceGatewayStage {
     positions: Vec<i64>,
     /// A balance check disagreed once: look again at this time before halting.
     recheck_at: Option<Nanos>,
+    /// When the clock was last sampled.
+    clock_synced_at: Nanos,
     now: Nanos,
     pub counters: GatewayCounters,
 }
@@ -259,6 +264,7 @@ impl BinanceGatewayStage {
             rest_retry_at: Nanos::ZERO,
             positions: vec![0; instrument_count],
             recheck_at: None,
+            clock_synced_at: Nanos::ZERO,
             now: Nanos::ZERO,
             counters: GatewayCounters::default(),
         }
@@ -935,6 +941,8 @@ impl BinanceGatewayStage {
             self.inflight.swap_remove(i);
             self.counters.timeouts += 1;
             match req.kind {
+                // A later clock sample may go unanswered: the last offset stands.
+                Kind::Time if self.ready => {}
                 // No time answer or subscription: the session is not usable. Start over.
                 Kind::Time | Kind::Subscribe => {
                     self.session
@@ -1029,7 +1037,12 @@ impl BinanceGatewayStage {
                 {
                     self.clock.on_time(req.sent, self.now, ms);
                 }
-                let _ = self.send_subscribe();
+                self.clock_synced_at = self.now;
+                // The first sample of a session leads to the subscription; later ones only
+                // refresh the offset.
+                if !self.ready {
+                    let _ = self.send_subscribe();
+                }
             }
             (Kind::Subscribe, 200, _) => {
                 self.ready = true;
@@ -1039,6 +1052,7 @@ impl BinanceGatewayStage {
             }
             (Kind::Account, 200, Some(r)) => self.on_account(r),
             (Kind::Account, _, _) => {}
+            (Kind::Time, _, _) if self.ready => {}
             (Kind::Subscribe | Kind::Time, _, _) => {
                 // Refused (a bad key or signature): nothing can trade. Retry later.
                 self.session.close(
@@ -1533,6 +1547,10 @@ impl Stage for BinanceGatewayStage {
                     None => {}
                 }
                 self.inbox = inbox;
+            }
+            if self.ready && now.saturating_sub(self.clock_synced_at) >= CLOCK_RESYNC {
+                self.clock_synced_at = now;
+                let _ = self.send_time();
             }
             if self.ready && self.recheck_at.is_some_and(|at| now >= at) {
                 // Sent once: the answer halts or clears.
