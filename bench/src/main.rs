@@ -15,6 +15,7 @@ mod risk;
 mod risk_cases;
 mod throughput;
 mod tick_to_trade;
+mod wire;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Scenario {
     /// Sustained messages per second through one feed thread (the whole engine), beside
     /// serde_json decoding alone.
     Throughput,
+    /// `pulse venue` writes a frame over loopback, Pulse decides and writes an order back;
+    /// measured at the venue, beside a WebSocket echo over the same loopback (the floor).
+    WireToWire,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -97,6 +101,8 @@ fn main() -> ExitCode {
             throughput::run(duration, cores[0]),
             &cores[..1],
         ),
+        // The engine's single thread and the venue's threads are left to the scheduler.
+        Scenario::WireToWire => ("wire-to-wire", wire::run(duration, cores[1]), &cores[1..]),
     };
     let results = match results {
         Ok(results) => results,

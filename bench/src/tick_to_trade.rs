@@ -89,8 +89,9 @@ fn passes(cfg: &config::Config, duration: Duration) -> Result<(Vec<Histogram<u64
     }
 }
 
-/// Frames one every `interval` from the capture: the same messages, evenly spaced in time.
-fn paced_capture(dir: &Path, interval: Nanos) -> Result<PathBuf> {
+/// Frames one every `interval` from the capture (its first `lines`, or all): the same
+/// messages, evenly spaced in time.
+pub fn paced_capture(dir: &Path, interval: Nanos, limit: Option<usize>) -> Result<PathBuf> {
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
     let file = std::fs::File::open(&source)
@@ -99,7 +100,7 @@ fn paced_capture(dir: &Path, interval: Nanos) -> Result<PathBuf> {
     let path = dir.join("paced.cap");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
     let start = 1_700_000_000_000_000_000u64;
-    for (i, line) in lines.enumerate() {
+    for (i, line) in lines.take(limit.unwrap_or(usize::MAX)).enumerate() {
         let line = line?;
         let Some((_, rest)) = line.split_once('\t') else {
             continue;
@@ -114,7 +115,7 @@ pub fn run(duration: Duration, pinned: bool) -> Result<Vec<Measured>> {
     let mut results = Vec::new();
     let dir = std::env::temp_dir().join(format!("pulse-bench-t2t-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let paced = paced_capture(&dir, Nanos(50_000))?;
+    let paced = paced_capture(&dir, Nanos(50_000), None)?;
     for (case, file, pin) in [
         ("single-thread", "imbalance.toml", false),
         ("pinned", "pinned.toml", pinned),

@@ -17,7 +17,7 @@ use pulse_feeds::ws::endpoint::{tls_config, Endpoint};
 use pulse_feeds::ws::session::{SessionTimers, WsSession};
 use pulse_gateways::binance::account::{fetch_account, BlockingApi};
 use pulse_gateways::binance::gateway::{BinanceGatewayStage, GatewayRings, GatewaySettings};
-use pulse_gateways::binance::limits::{Limits, RateLimiter};
+use pulse_gateways::binance::limits::RateLimiter;
 use pulse_gateways::binance::rest::RestFallback;
 use pulse_gateways::binance::sign::Signer;
 use pulse_gateways::secret::Secret;
@@ -126,7 +126,7 @@ pub fn build(
         signer,
         recv_window_ms: cfg.recv_window_ms,
         response_timeout: cfg.response_timeout,
-        limiter: RateLimiter::new(Limits::default()),
+        limiter: RateLimiter::new(cfg.limits),
         rest,
         halt,
     };

@@ -146,6 +146,7 @@ pub fn run(args: &VenueArgs) -> ExitCode {
         wait_for_client: args.wait_for_client,
         orders,
         order_faults: args.order_faults.clone(),
+        measure_wire: None,
     };
     let venue = match Venue::start(cfg) {
         Ok(venue) => venue,

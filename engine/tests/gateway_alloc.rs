@@ -102,6 +102,7 @@ fn gateway_allocations_per_order_after_warm_up() {
         signing: SigningKey::Hmac(KeySource::File(write_key("secret", "alloc-secret"))),
         recv_window_ms: 5_000,
         response_timeout: Nanos::from_millis(5_000),
+        limits: Default::default(),
     };
     let (_md_tx, market) = rtrb::RingBuffer::new(16);
     let (mut orders, requests) = rtrb::RingBuffer::new(64);

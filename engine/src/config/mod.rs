@@ -296,6 +296,8 @@ pub struct BinanceGatewayConfig {
     pub recv_window_ms: u64,
     /// A request unanswered this long is in doubt (a new order: outcome unknown).
     pub response_timeout: Nanos,
+    /// The account's request limits (Binance's defaults unless the account has others).
+    pub limits: pulse_gateways::binance::limits::Limits,
 }
 
 /// Fees in parts per million of notional (1 bps = 100 ppm).

@@ -234,6 +234,9 @@ pub(super) struct RawGateway {
     pub(super) ed25519_key_file: Option<Spanned<String>>,
     pub(super) recv_window_ms: Option<Spanned<i64>>,
     pub(super) response_timeout_ms: Option<Spanned<i64>>,
+    pub(super) weight_per_minute: Option<Spanned<i64>>,
+    pub(super) orders_per_10s: Option<Spanned<i64>>,
+    pub(super) orders_per_day: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

@@ -103,6 +103,12 @@ const TICK: Duration = Duration::from_millis(1);
 const KILL_FILE_EVERY: Duration = Duration::from_millis(100);
 
 pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
+    run_until(cfg, Arc::new(AtomicBool::new(false)))
+}
+
+/// [`run`], also stopped (as by SIGINT: intake stops, the rings drain) when `stop` is set:
+/// for tools that run the engine in-process against a live source.
+pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutcome> {
     let tsc = quanta::Clock::new();
     let mut pipeline = pipeline::build(cfg, &tsc)?;
     // Unpaced replay runs on recorded time; a paced replay needs the wall clock to pace by.
@@ -110,7 +116,6 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
         SourceConfig::Capture { speed_milli: 0, .. } => Clock::Replay(pipeline.replay_time.clone()),
         SourceConfig::Capture { .. } | SourceConfig::Live(_) => Clock::live(),
     };
-    let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install signal handler")?;

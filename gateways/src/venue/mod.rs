@@ -40,6 +40,7 @@ mod rest_orders;
 mod server;
 mod timeline;
 mod tls;
+mod wire;
 mod ws;
 mod ws_api;
 
@@ -56,6 +57,7 @@ use anyhow::{bail, Context};
 pub use exchange::{split_symbol, OrderApiConfig};
 pub use fault::{Fault, FaultParseError, OrderFault};
 pub use timeline::TimelineStats;
+pub use wire::{WireReply, WireSamples};
 
 use book::TrueBook;
 use exchange::Exchange;
@@ -88,6 +90,9 @@ pub struct VenueConfig {
     pub orders: Option<OrderApiConfig>,
     /// Faults on order requests (only with `orders`).
     pub order_faults: Vec<OrderFault>,
+    /// Measure wire-to-wire: replies (orders, echo pings) arriving within this window after the
+    /// last frame written are recorded against it ([`Venue::wire_samples`]).
+    pub measure_wire: Option<Duration>,
 }
 
 impl VenueConfig {
@@ -104,6 +109,7 @@ impl VenueConfig {
             wait_for_client: false,
             orders: None,
             order_faults: Vec::new(),
+            measure_wire: None,
         }
     }
 }
@@ -153,6 +159,7 @@ pub(crate) struct Shared {
     /// `order.place` requests received so far: the index order faults refer to.
     pub order_requests: AtomicU64,
     pub order_faults: HashMap<u64, OrderFault>,
+    pub wire: Option<wire::WireClock>,
 }
 
 impl Shared {
@@ -246,6 +253,7 @@ impl Venue {
             exchange: exchange.map(Mutex::new),
             order_requests: AtomicU64::new(0),
             order_faults: cfg.order_faults.iter().map(|f| (f.at(), *f)).collect(),
+            wire: cfg.measure_wire.map(wire::WireClock::new),
         });
         let market = Market {
             timeline,
@@ -349,6 +357,16 @@ impl Venue {
         self.shared
             .with_exchange(|ex| out = Some((ex.positions(), ex.open_count())));
         out
+    }
+
+    /// The wire-to-wire latencies recorded since the last call (empty unless
+    /// [`VenueConfig::measure_wire`]).
+    pub fn wire_samples(&self) -> WireSamples {
+        self.shared
+            .wire
+            .as_ref()
+            .map(wire::WireClock::take)
+            .unwrap_or_default()
     }
 
     /// Client order ids of every order the venue accepted, in arrival order: a duplicate in

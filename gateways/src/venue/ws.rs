@@ -100,6 +100,7 @@ pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, share
         next_ping: (!shared.ping_interval.is_zero()).then(|| now + shared.ping_interval),
         pings_sent: 0,
         pending_pings: VecDeque::new(),
+        wrote_frame: false,
     };
     if !session.subs.streams.is_empty() {
         shared.hub.mark_subscribed();
@@ -174,6 +175,8 @@ struct Session<'a> {
     pings_sent: u64,
     /// Pings not answered yet, oldest first: payload and when it went out.
     pending_pings: VecDeque<(Bytes, Instant)>,
+    /// A frame was queued since the last complete flush (for wire-to-wire measurement).
+    wrote_frame: bool,
 }
 
 impl Session<'_> {
@@ -200,6 +203,12 @@ impl Session<'_> {
             }
         }
         self.flush()?;
+        if self.wrote_frame && !self.backlogged {
+            self.wrote_frame = false;
+            if let Some(wire) = &self.shared.wire {
+                wire.frame_written();
+            }
+        }
         self.ping()?;
         self.read_incoming()
     }
@@ -221,6 +230,7 @@ impl Session<'_> {
                     if self.subs.wants(&frame.stream) {
                         let text = self.text_of(&frame);
                         self.queue(Message::Text(text))?;
+                        self.wrote_frame = true;
                     }
                 }
                 Outgoing::Garbage(frame) => {

@@ -19,6 +19,7 @@ use tungstenite::{Bytes, Message, WebSocket};
 use super::exchange::{now_nanos, weight, ApiError};
 use super::fault::OrderFault;
 use super::http::{is_retry, Conn, RequestHead};
+use super::wire::WireReply;
 use super::{ws, Shared};
 
 const READ_POLL: Duration = Duration::from_millis(1);
@@ -129,6 +130,7 @@ impl ApiSession<'_> {
     }
 
     fn handle(&mut self, text: &str) -> Reply {
+        let read_at = self.shared.wire.as_ref().map(|w| w.stamp());
         let Ok(Value::Object(request)) = serde_json::from_str::<Value>(text) else {
             return Reply::Send(error_reply(
                 &Value::Null,
@@ -142,6 +144,13 @@ impl ApiSession<'_> {
         };
         let id = request.get("id").cloned().unwrap_or(Value::Null);
         let method = request.get("method").and_then(Value::as_str).unwrap_or("");
+        if let (Some(wire), Some(at)) = (&self.shared.wire, read_at) {
+            match method {
+                "order.place" | "order.cancelReplace" => wire.reply(WireReply::Order, at),
+                "ping" => wire.reply(WireReply::Echo, at),
+                _ => {}
+            }
+        }
         let empty = Map::new();
         let params = request
             .get("params")

@@ -73,6 +73,18 @@ impl Checker<'_> {
                 "response_timeout_ms",
                 raw.response_timeout_ms.as_ref().map(Spanned::span),
             ),
+            (
+                "weight_per_minute",
+                raw.weight_per_minute.as_ref().map(Spanned::span),
+            ),
+            (
+                "orders_per_10s",
+                raw.orders_per_10s.as_ref().map(Spanned::span),
+            ),
+            (
+                "orders_per_day",
+                raw.orders_per_day.as_ref().map(Spanned::span),
+            ),
         ];
         let (kind_name, foreign) = match raw.kind.get_ref() {
             GatewayKind::Sim => ("sim", &binance_keys[..]),
@@ -176,7 +188,22 @@ impl Checker<'_> {
             }
             None => None,
         };
+        let mut limits = pulse_gateways::binance::limits::Limits::default();
+        let limit = |key: &str, v: &Option<Spanned<i64>>, default: u32| match v {
+            Some(v) => Ok(self.int(&format!("gateway.{key}"), v, 1, i64::from(u32::MAX))? as u32),
+            None => Ok::<u32, ConfigError>(default),
+        };
+        limits.weight_per_minute = limit(
+            "weight_per_minute",
+            &raw.weight_per_minute,
+            limits.weight_per_minute,
+        )?;
+        limits.orders_per_10s =
+            limit("orders_per_10s", &raw.orders_per_10s, limits.orders_per_10s)?;
+        limits.orders_per_day =
+            limit("orders_per_day", &raw.orders_per_day, limits.orders_per_day)?;
         Ok(GatewayConfig::Binance(BinanceGatewayConfig {
+            limits,
             ws_api_url: url.get_ref().clone(),
             rest_url,
             ca_file: match &raw.ca_file {
