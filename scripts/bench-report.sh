@@ -13,7 +13,7 @@ out=${2:-reports/$(date -u +%Y-%m-%d)}
 mkdir -p "$out"
 cargo build --release --quiet -p pulse-bench
 scripts/host-tuning.sh > "$out/host.txt" 2>&1 || true
-for scenario in ring parse book risk journal tick-to-trade throughput; do
+for scenario in ring parse book risk journal tick-to-trade throughput wire-to-wire; do
   echo "== $scenario" >&2
   target/release/pulse-bench "$scenario" --duration "$duration" --json \
     --plot "$out/$scenario.svg" --hgrm "$out/hgrm" > "$out/$scenario.json" 2> "$out/$scenario.log"
