@@ -69,8 +69,12 @@ struct InstrumentBook {
     state: BookState,
     update_id: u64,
     resync: Resync,
+    /// Tickers ahead of the book, oldest first: a ring of `pending_len` from `pending_head`.
+    /// Binance's `bookTicker` update ids only grow, so the oldest is always the next due and a
+    /// commit looks at the front alone instead of every slot.
     pending: [Option<TickerEvent>; PENDING_TICKERS],
-    next_pending: usize,
+    pending_head: usize,
+    pending_len: usize,
     counters: BookCounters,
 }
 
@@ -100,7 +104,8 @@ impl BookStage {
                 update_id: 0,
                 resync: Resync::NotNeeded,
                 pending: [None; PENDING_TICKERS],
-                next_pending: 0,
+                pending_head: 0,
+                pending_len: 0,
                 counters: BookCounters::default(),
             })
             .collect();
@@ -240,20 +245,30 @@ impl InstrumentBook {
         if ticker.update_id == self.update_id && self.state != BookState::Stale {
             self.check(ticker);
         } else if ticker.update_id > self.update_id {
-            self.pending[self.next_pending % PENDING_TICKERS] = Some(ticker);
-            self.next_pending = self.next_pending.wrapping_add(1);
+            if self.pending_len == PENDING_TICKERS {
+                // Full: the oldest goes, as it would have been overwritten.
+                self.pending_head = (self.pending_head + 1) % PENDING_TICKERS;
+                self.pending_len -= 1;
+            }
+            self.pending[(self.pending_head + self.pending_len) % PENDING_TICKERS] = Some(ticker);
+            self.pending_len += 1;
         }
     }
 
+    /// At a commit: checks the pending tickers of this update id, drops the older ones.
     fn check_pending_tickers(&mut self) {
-        for i in 0..PENDING_TICKERS {
-            match self.pending[i] {
-                Some(t) if t.update_id == self.update_id => {
-                    self.pending[i] = None;
-                    self.check(t);
-                }
-                Some(t) if t.update_id < self.update_id => self.pending[i] = None,
-                _ => {}
+        while self.pending_len > 0 {
+            let Some(t) = self.pending[self.pending_head] else {
+                break;
+            };
+            if t.update_id > self.update_id {
+                break;
+            }
+            self.pending[self.pending_head] = None;
+            self.pending_head = (self.pending_head + 1) % PENDING_TICKERS;
+            self.pending_len -= 1;
+            if t.update_id == self.update_id {
+                self.check(t);
             }
         }
     }

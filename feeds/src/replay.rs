@@ -263,7 +263,6 @@ impl CaptureFeed {
 
     /// Reads and stages one message, unless the next one is not due yet.
     fn read_one(&mut self, now: Nanos) -> Read {
-        let mut ingress = self.probe.stamp();
         let line = self.reader.position() + 1;
         let record = match self.reader.next_record() {
             None => return Read::Ended,
@@ -288,6 +287,10 @@ impl CaptureFeed {
                 return Read::Ended;
             }
         };
+        // Ingress is when the raw message is in memory, as a live feed's is when the socket
+        // read returns: reading and inflating the capture file is the replay's own cost, not
+        // the engine's.
+        let mut ingress = self.probe.stamp();
         if let Some(pace) = &mut self.pace {
             let (now0, rec0) = *pace.origin.get_or_insert((now, record.recv_ts));
             let recorded = record.recv_ts.saturating_sub(rec0).0 as u128;
