@@ -5,6 +5,7 @@ mod baselines;
 mod book;
 mod book_updates;
 mod capture_frames;
+mod depth_frame;
 mod journal;
 mod journal_record;
 mod parse;
@@ -37,7 +38,7 @@ enum Scenario {
     /// the clock's own floor.
     Risk,
     /// Frame in memory to order executed, through every hot stage, single-thread and pinned
-    /// layouts, with each stage's share.
+    /// layouts, paced, and one depth frame's own path stage by stage.
     TickToTrade,
     /// Sustained messages per second through one feed thread (the whole engine), beside
     /// serde_json decoding alone.

@@ -22,6 +22,9 @@
 //! cooldown. Each frame's latency counts from when it was due, not from when the feed got to
 //! it, so an engine running behind shows its queue instead of hiding it (coordinated
 //! omission). This is the path of one frame at a time.
+//!
+//! The fourth case, `depth-frame` ([`crate::depth_frame`]), attributes one `depthUpdate`
+//! frame's path: every stage timed on the same frames, from the raw frame in memory.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -146,5 +149,6 @@ pub fn run(duration: Duration, pinned: bool) -> Result<Vec<Measured>> {
         });
     }
     let _ = std::fs::remove_dir_all(&dir);
+    results.push(crate::depth_frame::run(duration)?);
     Ok(results)
 }

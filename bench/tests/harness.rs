@@ -145,10 +145,22 @@ fn tick_to_trade_prints_the_documented_json_object() {
         [
             ("single-thread", "pulse"),
             ("pinned", "pulse"),
-            ("paced", "pulse")
+            ("paced", "pulse"),
+            ("depth-frame", "pulse")
         ]
     );
-    for r in results {
+    // One depth frame's own path: every stage measured on the same frames, so the cumulative
+    // p50s rise stage by stage and end at the whole pass's.
+    let depth = &results[3];
+    assert_distribution(depth, 1_000);
+    let cumulative: Vec<f64> = ["feed", "book", "strategy", "risk", "gateway"]
+        .iter()
+        .map(|s| depth[format!("{s}_p50")].as_f64().unwrap())
+        .collect();
+    assert!(cumulative.windows(2).all(|w| w[0] <= w[1]), "{depth}");
+    assert_eq!(cumulative[4], depth["p50"].as_f64().unwrap());
+    assert!(depth["orders"].as_f64().unwrap() > 0.0, "{depth}");
+    for r in &results[..3] {
         // One pass at least: the book-imbalance taker sends 272 orders on the capture in the
         // single-thread layout; with two threads the count depends on how the threads
         // interleave (fills and book updates cross), seen from 196 to about 280 on a busy
