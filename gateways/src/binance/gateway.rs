@@ -46,7 +46,7 @@ use super::clock::VenueClock;
 use super::json::{self, Value};
 use super::limits::{Counts, RateLimiter};
 use super::rest::{RestCall, RestFallback, RestLink, RestMethod};
-use super::sign::Signer;
+use super::sign::{percent_encode, Signer, SIGNATURE_CAPACITY};
 use crate::order::{
     CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request, TimeInForce,
     VenueReject,
@@ -218,6 +218,8 @@ pub struct BinanceGatewayStage {
     payload: String,
     /// The message being handled, copied out of the session.
     inbox: String,
+    /// A REST call's signature, before it is percent-encoded into the query.
+    signature: String,
     draining: bool,
     /// No REST call before this: the last one got no response.
     rest_retry_at: Nanos,
@@ -260,6 +262,7 @@ impl BinanceGatewayStage {
             out: String::with_capacity(REQUEST_BUFFER),
             payload: String::with_capacity(REQUEST_BUFFER),
             inbox: String::with_capacity(INBOX_BUFFER),
+            signature: String::with_capacity(SIGNATURE_CAPACITY),
             draining: false,
             rest_retry_at: Nanos::ZERO,
             positions: vec![0; instrument_count],
@@ -774,7 +777,13 @@ impl BinanceGatewayStage {
         );
         self.out.clear();
         let _ = write!(self.out, "/api/v3/order?{}&signature=", self.payload);
-        self.settings.signer.sign_into(&self.payload, &mut self.out);
+        // In a query string the signature is percent-encoded (an Ed25519 signature is base64:
+        // `+`, `/` and `=`; an HMAC one is hex and passes unchanged).
+        self.signature.clear();
+        self.settings
+            .signer
+            .sign_into(&self.payload, &mut self.signature);
+        percent_encode(&self.signature, &mut self.out);
         let seq = self.next_seq;
         let Some(call) = RestCall::new(kind.tag(), cid, seq, method, self.out.as_bytes()) else {
             return true;
