@@ -1400,9 +1400,13 @@ impl BinanceGatewayStage {
             return;
         };
         let (px_scale, qty_scale) = (spec.price_scale, spec.qty_scale);
-        let (_, quote_asset) = split_quote(&spec.symbol);
-        // A fee in another asset (BNB) is not in this instrument's notional: reported as 0.
+        let (base_asset, quote_asset) = split_quote(&spec.symbol);
+        // Binance charges a fee in the quote asset, in the base asset (a buy without BNB) or in
+        // BNB. A quote fee is reported as it is; a base fee at the fill's price, and the
+        // holdings the balance check expects shrink by it; a BNB fee is not in this
+        // instrument's notional: reported as 0.
         let fee_in_quote = f.fee_asset == Some(quote_asset.as_bytes());
+        let fee_in_base = f.fee_asset == Some(base_asset.as_bytes());
         let ts = Nanos(f.time_ms.unwrap_or(0).saturating_mul(1_000_000));
         let dec = |v: Option<&[u8]>, scale| v.and_then(|t| parse_decimal(t, scale).ok());
         match f.exec_type {
@@ -1431,10 +1435,15 @@ impl BinanceGatewayStage {
                 let new = qty.min(cum - t.filled);
                 t.filled = cum;
                 t.quote += i128::from(px) * i128::from(new);
+                let base_fee = if fee_in_base {
+                    dec(f.fee, qty_scale).unwrap_or(0)
+                } else {
+                    0
+                };
                 let fee = if fee_in_quote {
                     dec(f.fee, px_scale + qty_scale).map_or(0, i128::from)
                 } else {
-                    0
+                    i128::from(base_fee) * i128::from(px)
                 };
                 let (order, leaves) = (t.order, t.order.qty.0 - cum);
                 let fill = ExecKind::Fill {
@@ -1449,6 +1458,9 @@ impl BinanceGatewayStage {
                     trade_id: f.trade_id.unwrap_or(0),
                 };
                 self.emit(&order, fill, leaves, ts);
+                if let Some(p) = self.positions.get_mut(order.instrument.0 as usize) {
+                    *p -= base_fee;
+                }
                 if leaves <= 0 {
                     self.tracked[slot] = None;
                 }
@@ -1624,4 +1636,132 @@ enum Incoming {
     Opened,
     Closed,
     Frame,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{OpenOrder, VenueAccount};
+    use pulse_feeds::event::EventMeta;
+    use pulse_feeds::instrument::Venue;
+    use pulse_feeds::ws::endpoint::Endpoint;
+    use pulse_feeds::ws::session::SessionTimers;
+
+    /// A stage whose session is never polled (its port is never dialled here), tracking one
+    /// working buy of 0.002 BTC (client id 5), with the reports ring to read.
+    fn stage() -> (BinanceGatewayStage, rtrb::Consumer<ExecReport>) {
+        let mut instruments = InstrumentRegistry::new();
+        instruments
+            .add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
+            .unwrap();
+        let endpoint = Endpoint::parse("ws://127.0.0.1:9/ws-api/v3").unwrap();
+        let addrs = endpoint.resolve().unwrap();
+        let session = WsSession::new(endpoint, addrs, None, SessionTimers::default(), 1).unwrap();
+        let (_md, market) = rtrb::RingBuffer::new(4);
+        let (_orders, requests) = rtrb::RingBuffer::new(4);
+        let (reports_tx, reports) = rtrb::RingBuffer::new(64);
+        let mut gw = BinanceGatewayStage::new(
+            session,
+            instruments,
+            GatewaySettings {
+                api_key: Secret::new("k".into()),
+                signer: Signer::hmac(Secret::new("s".into())),
+                recv_window_ms: 5_000,
+                response_timeout: Nanos::from_millis(1_000),
+                limiter: RateLimiter::new(super::super::limits::Limits::default()),
+                rest: None,
+                halt: None,
+            },
+            GatewayRings {
+                market,
+                requests,
+                reports: reports_tx,
+            },
+            LatencyProbe::detached(quanta::Clock::new()),
+        );
+        let order = Order {
+            meta: EventMeta::default(),
+            client_id: crate::order::ClientOrderId(5),
+            instrument: InstrumentId(0),
+            side: Side::Buy,
+            px: Px(6_000_000),
+            qty: Qty(200_000),
+            tif: TimeInForce::Gtc,
+        };
+        gw.adopt(&VenueAccount {
+            positions: vec![Qty(0)],
+            open: vec![OpenOrder {
+                order,
+                leaves: order.qty,
+            }],
+        });
+        (gw, reports)
+    }
+
+    fn trade(cum: &str, fee: &str, fee_asset: &str) -> String {
+        format!(
+            r#"{{"subscriptionId":0,"event":{{"e":"executionReport","s":"BTCUSDT","c":"5",
+            "C":"","x":"TRADE","X":"PARTIALLY_FILLED","l":"0.00100000","L":"60000.00",
+            "z":"{cum}","n":"{fee}","N":"{fee_asset}","t":9,"m":true,"T":1700000000000}}}}"#
+        )
+    }
+
+    #[test]
+    fn execution_reports_become_fills_once_with_fees_in_quote_or_base_asset() {
+        let (mut gw, mut reports) = stage();
+        // A fill with its fee in USDT: 0.06 USDT at notional scale 10.
+        gw.on_message(trade("0.00100000", "0.06000000", "USDT").as_bytes());
+        let r = reports.pop().unwrap();
+        assert_eq!(
+            r.kind,
+            ExecKind::Fill {
+                px: Px(6_000_000),
+                qty: Qty(100_000),
+                fee: 600_000_000,
+                liquidity: Liquidity::Maker,
+                trade_id: 9,
+            }
+        );
+        assert_eq!(
+            (r.leaves, r.ts),
+            (Qty(100_000), Nanos(1_700_000_000_000_000_000))
+        );
+        // The same report again (a duplicate on the stream): nothing new.
+        gw.on_message(trade("0.00100000", "0.06000000", "USDT").as_bytes());
+        assert!(reports.pop().is_err());
+        // The second fill pays 0.000001 BTC: reported at the fill's price, 0.06 USDT, and the
+        // holdings the balance check expects are 0.002 BTC less the fee.
+        gw.on_message(trade("0.00200000", "0.00000100", "BTC").as_bytes());
+        let r = reports.pop().unwrap();
+        assert!(
+            matches!(
+                r.kind,
+                ExecKind::Fill {
+                    fee: 600_000_000,
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+        assert_eq!(r.leaves, Qty(0));
+        assert_eq!(gw.positions[0], 200_000 - 100);
+        assert_eq!(gw.tracked(), 0, "filled: no longer tracked");
+    }
+
+    #[test]
+    fn malformed_and_foreign_messages_are_counted_not_reported() {
+        let (mut gw, mut reports) = stage();
+        gw.on_message(b"{\"subscriptionId\":0,\"event\":{\"e\":\"executionReport\"");
+        gw.on_message(br#"{"id":"p1","status":200}"#);
+        gw.on_message(
+            trade("0.00100000", "0", "USDT")
+                .replace("\"c\":\"5\"", "\"c\":\"web-123\"")
+                .as_bytes(),
+        );
+        assert!(reports.pop().is_err());
+        assert_eq!(gw.counters.malformed, 1);
+        assert_eq!(gw.counters.foreign_events, 1);
+        // An answer to nothing in flight (p1 was never sent) is dropped.
+        assert_eq!(gw.counters.responses, 1);
+    }
 }
