@@ -53,16 +53,17 @@ pub struct VenueArgs {
     /// Hold the capture until the first WebSocket client has connected and subscribed.
     #[arg(long)]
     pub wait_for_client: bool,
-    /// Also serve Binance's order API (`/ws-api/v3`: orders, cancels, status, account, the
-    /// user data stream) over the simulated venue, for the instruments and the API key of
-    /// this Pulse config's `binance` gateway (paper trading: `configs/paper.toml`).
+    /// Also serve Binance's order API over the simulated venue (the WebSocket API at
+    /// `/ws-api/v3` with the user data stream, and the REST order endpoints), for the
+    /// instruments and the API key of this Pulse config's `binance` gateway (paper trading:
+    /// `configs/paper.toml`).
     #[arg(long, value_name = "CONFIG")]
     pub orders_config: Option<PathBuf>,
     /// Taker fee charged by the order API, in basis points (held as ppm).
-    #[arg(long = "taker-fee-bps", default_value = "10", value_parser = parse_bps)]
+    #[arg(long = "taker-fee-bps", value_name = "BPS", default_value = "10", value_parser = parse_bps)]
     pub taker_fee_ppm: i64,
     /// Maker fee charged by the order API, in basis points (held as ppm).
-    #[arg(long = "maker-fee-bps", default_value = "2", value_parser = parse_bps)]
+    #[arg(long = "maker-fee-bps", value_name = "BPS", default_value = "2", value_parser = parse_bps)]
     pub maker_fee_ppm: i64,
     /// A fault on the Nth order request (repeatable): order-reject@N, order-delay@N:MS,
     /// order-drop@N, order-disconnect@N, order-429@N, order-5xx@N.
