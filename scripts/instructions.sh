@@ -27,7 +27,7 @@ count() { # case iterations -> total instructions
 status=0
 results=()
 printf '%-14s %12s %12s %8s\n' case per_op baseline change
-for case in risk_approve book_apply decode_depth; do
+for case in risk_approve book_apply decode_depth sign_order; do
   one=$(count "$case" "$n")
   two=$(count "$case" $((2 * n)))
   per_op=$(( (two - one) / n ))

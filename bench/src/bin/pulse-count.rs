@@ -5,7 +5,8 @@
 //!
 //! Cases: `risk_approve` (the full check chain, every check passing), `book_apply` (one real
 //! depth level update applied to the tick-indexed book), `decode_depth` (one real
-//! `depthUpdate` frame decoded).
+//! `depthUpdate` frame decoded), `sign_order` (an `order.place` request's payload signed with
+//! HMAC-SHA256 into a reserved buffer, as the Binance gateway signs every order).
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ use pulse_engine::risk::TradingMode;
 use pulse_feeds::binance::codec::BinanceCodec;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{Px, Qty};
+use pulse_gateways::binance::sign::{Signer, SIGNATURE_CAPACITY};
+use pulse_gateways::secret::Secret;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -31,7 +34,7 @@ fn main() -> ExitCode {
         args.get(1),
         args.get(2).and_then(|n| n.parse::<usize>().ok()),
     ) else {
-        eprintln!("usage: pulse-count risk_approve|book_apply|decode_depth ITERATIONS");
+        eprintln!("usage: pulse-count risk_approve|book_apply|decode_depth|sign_order ITERATIONS");
         return ExitCode::FAILURE;
     };
     match case.as_str() {
@@ -75,6 +78,23 @@ fn main() -> ExitCode {
             let mut codec = BinanceCodec::new();
             for frame in frames.iter().cycle().take(n) {
                 let _ = black_box(codec.decode_ws(&registry, black_box(frame)));
+            }
+        }
+        "sign_order" => {
+            // The sorted parameters of a typical order, as the gateway writes them.
+            const PAYLOAD: &str =
+                "apiKey=vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A\
+                &newClientOrderId=28147497671065601&newOrderRespType=ACK&price=61686.02\
+                &quantity=0.00200000&recvWindow=5000&side=BUY&symbol=BTCUSDT&timeInForce=IOC\
+                &timestamp=1723075200123&type=LIMIT";
+            let signer = Signer::hmac(Secret::new(
+                "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j".into(),
+            ));
+            let mut out = String::with_capacity(SIGNATURE_CAPACITY);
+            for _ in 0..n {
+                out.clear();
+                signer.sign_into(black_box(PAYLOAD), &mut out);
+                black_box(&out);
             }
         }
         other => {

@@ -67,8 +67,12 @@ impl Signer {
                     return;
                 };
                 mac.update(payload.as_bytes());
+                // Lowercase hex by table: `write!` per byte costs more than the digest's last
+                // block (`scripts/instructions.sh`, case sign_order).
+                const HEX: &[u8; 16] = b"0123456789abcdef";
                 for byte in mac.finalize().into_bytes() {
-                    let _ = write!(out, "{byte:02x}");
+                    out.push(HEX[usize::from(byte >> 4)] as char);
+                    out.push(HEX[usize::from(byte & 0x0f)] as char);
                 }
             }
             Signer::Ed25519(key) => base64::engine::general_purpose::STANDARD
