@@ -3,7 +3,7 @@
 //! ```text
 //! feed ─md─► book ─┬─► strategy ─intents─► risk ─orders─► gateway
 //!                  ├──────────────────────► risk ◄─reports─┘
-//!                  └────────────────────────────────────► gateway
+//!                  └────────────────────────────────────► gateway (simulated venue only)
 //!                     strategy ◄─feedback─ risk
 //! feed ◄─control─ book   (resync requests for crossed books)
 //! ```
@@ -244,7 +244,15 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     let (md_tx, md_rx) = RingBuffer::new(rings.market_data);
     let (book_strategy_tx, book_strategy_rx) = RingBuffer::new(rings.book_events);
     let (book_risk_tx, book_risk_rx) = RingBuffer::new(rings.book_events);
-    let (book_gateway_tx, book_gateway_rx) = RingBuffer::new(rings.book_events);
+    // Only the simulated venue matches against Pulse's book; a real venue keeps its own, so a
+    // live gateway gets no copy of every book event.
+    let (book_gateway_tx, book_gateway_rx) = match cfg.gateway {
+        GatewayConfig::Sim(_) => {
+            let (tx, rx) = RingBuffer::new(rings.book_events);
+            (Some(tx), Some(rx))
+        }
+        GatewayConfig::Binance(_) => (None, None),
+    };
     let (intent_tx, intent_rx) = RingBuffer::new(rings.intents);
     let (order_tx, order_rx) = RingBuffer::new(rings.orders);
     let (report_tx, report_rx) = RingBuffer::new(rings.reports);
@@ -320,7 +328,10 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         &instruments,
         BOOK_LEVELS_PER_SIDE,
         md_rx,
-        vec![book_strategy_tx, book_risk_tx, book_gateway_tx],
+        [Some(book_strategy_tx), Some(book_risk_tx), book_gateway_tx]
+            .into_iter()
+            .flatten()
+            .collect(),
         probe("book"),
     )
     .with_control(control_tx);
@@ -387,7 +398,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             let reconciliation = adopt(&venue.account(), &mut risk);
             let gateway = SimGatewayStage::new(
                 venue,
-                book_gateway_rx,
+                book_gateway_rx.context("the simulated venue's book ring")?,
                 order_rx,
                 report_tx,
                 probe("gateway"),
@@ -397,7 +408,6 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         }
         GatewayConfig::Binance(binance) => {
             let rings = GatewayRings {
-                market: book_gateway_rx,
                 requests: order_rx,
                 reports: report_tx,
             };

@@ -6,10 +6,7 @@
 //! Its own test binary with one test, so nothing else allocates meanwhile (the venue's threads
 //! do allocate, so only this thread's allocations are counted).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pulse_engine::config::{BinanceGatewayConfig, KeySource, SigningKey};
@@ -24,51 +21,8 @@ use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::Fees;
 use pulse_gateways::venue::{OrderApiConfig, Venue as LocalVenue, VenueConfig};
 
+mod counting;
 mod support;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every method forwards to the system allocator with the caller's own arguments, so
-// the `GlobalAlloc` contract is the system allocator's; the counter has no effect on memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same layout the caller gave us, which `GlobalAlloc::alloc` requires be valid.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: as in `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: `ptr` was allocated by `System` with `layout` (every allocation goes there).
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn gateway_allocations_per_order_after_warm_up() {
@@ -104,12 +58,10 @@ fn gateway_allocations_per_order_after_warm_up() {
         response_timeout: Nanos::from_millis(5_000),
         limits: Default::default(),
     };
-    let (_md_tx, market) = rtrb::RingBuffer::new(16);
     let (mut orders, requests) = rtrb::RingBuffer::new(64);
     let (reports_tx, mut reports) = rtrb::RingBuffer::new(1024);
     let (probe, _collector) = latency::channel(quanta::Clock::new(), latency::SAMPLE_RING);
     let rings = GatewayRings {
-        market,
         requests,
         reports: reports_tx,
     };
@@ -162,12 +114,11 @@ fn gateway_allocations_per_order_after_warm_up() {
         one_order(&mut gateway);
     }
     const MEASURED: u64 = 60;
-    COUNTING.with(|c| c.set(true));
-    for _ in 0..MEASURED {
-        one_order(&mut gateway);
-    }
-    COUNTING.with(|c| c.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let ((), allocations) = counting::measure(|| {
+        for _ in 0..MEASURED {
+            one_order(&mut gateway);
+        }
+    });
     println!(
         "{allocations} allocations over {MEASURED} orders ({:.2} per order: request, response, \
          two execution reports)",

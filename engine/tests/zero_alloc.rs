@@ -8,8 +8,6 @@
 //! their runner does. Only this thread's allocations count: the journal's service thread
 //! creates segment files beside it, off the hot path, and may allocate.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 use std::path::Path;
 
@@ -21,50 +19,7 @@ use pulse_engine::stats::StatsFile;
 use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
 
-struct Counting;
-
-thread_local! {
-    /// Set on a measuring thread only. Const-initialized: touching it never allocates.
-    static MEASURED: Cell<bool> = const { Cell::new(false) };
-    /// This thread's allocations while measured (each test measures on its own thread).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count() {
-    if MEASURED.with(Cell::get) {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-    }
-}
-
-// SAFETY: every method forwards to the system allocator with the caller's own arguments, so
-// the `GlobalAlloc` contract is the system allocator's; the counter has no effect on memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same layout the caller gave us, which `GlobalAlloc::alloc` requires be valid.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: as in `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: `ptr` was allocated by `System` with `layout` (every allocation goes there).
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+mod counting;
 
 fn feed_lines(stages: &[HotStage]) -> u64 {
     match &stages[0] {
@@ -126,12 +81,10 @@ fn steady_state_allocates_nothing(config_file: &str) {
     while feed_lines(&stages) < 2_000 {
         pass(&mut stages);
     }
-    let before = ALLOCATIONS.with(Cell::get);
     let lines_before = feed_lines(&stages);
-    MEASURED.with(|m| m.set(true));
-    while pass(&mut stages) > 0 || !stages.iter().all(|s| s.intake_done()) {}
-    MEASURED.with(|m| m.set(false));
-    let allocations = ALLOCATIONS.with(Cell::get) - before;
+    let ((), allocations) = counting::measure(|| {
+        while pass(&mut stages) > 0 || !stages.iter().all(|s| s.intake_done()) {}
+    });
     let lines = feed_lines(&stages) - lines_before;
 
     let (orders, book_updates) = stages.iter().fold((0, 0), |(o, b), s| match s {
@@ -184,26 +137,24 @@ fn policy_inference_does_not_allocate() {
     let mut state = 1u64;
     let mut features = [0.0; 16];
     let mut actions = [0u64; 3];
-    let before = ALLOCATIONS.with(Cell::get);
-    MEASURED.with(|m| m.set(true));
-    for n in 0..100_000u64 {
-        for f in features.iter_mut() {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *f = ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 20.0;
+    let ((), allocations) = counting::measure(|| {
+        for n in 0..100_000u64 {
+            for f in features.iter_mut() {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                *f = ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 20.0;
+            }
+            if n % 1000 == 1 {
+                features[(n % 16) as usize] = f64::NAN;
+            }
+            if n % 1000 == 2 {
+                features[0] = 1e300;
+            }
+            let out: PolicyOutput = network.infer(black_box(&features));
+            actions[out.action as usize] += 1;
         }
-        if n % 1000 == 1 {
-            features[(n % 16) as usize] = f64::NAN;
-        }
-        if n % 1000 == 2 {
-            features[0] = 1e300;
-        }
-        let out: PolicyOutput = network.infer(black_box(&features));
-        actions[out.action as usize] += 1;
-    }
-    MEASURED.with(|m| m.set(false));
-    let allocations = ALLOCATIONS.with(Cell::get) - before;
+    });
     assert_eq!(allocations, 0, "{allocations} allocations in 100,000 calls");
     assert!(
         network.non_finite >= 100,

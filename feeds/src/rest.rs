@@ -154,9 +154,36 @@ impl Drop for RestWorker {
     }
 }
 
-enum Conn {
+/// A blocking connection to an endpoint: plain TCP or TLS over TCP.
+pub enum Conn {
     Plain(TcpStream),
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+/// Connects to `endpoint` (TLS when it says so, with `tls`), with `timeout` on the connect
+/// and on every read and write; Nagle off.
+pub fn connect(
+    endpoint: &Endpoint,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+) -> Result<Conn, RestError> {
+    let addrs = endpoint.resolve().map_err(|_| RestError::Connect)?;
+    let sock = addrs
+        .iter()
+        .find_map(|a| TcpStream::connect_timeout(a, timeout).ok())
+        .ok_or(RestError::Connect)?;
+    let _ = sock.set_read_timeout(Some(timeout));
+    let _ = sock.set_write_timeout(Some(timeout));
+    let _ = sock.set_nodelay(true);
+    match (endpoint.tls, tls) {
+        (true, Some(config)) => {
+            let name = endpoint.server_name().map_err(|_| RestError::Tls)?;
+            let c = ClientConnection::new(Arc::clone(config), name).map_err(|_| RestError::Tls)?;
+            Ok(Conn::Tls(Box::new(StreamOwned::new(c, sock))))
+        }
+        (true, None) => Err(RestError::Tls),
+        (false, _) => Ok(Conn::Plain(sock)),
+    }
 }
 
 impl Read for Conn {
@@ -208,23 +235,7 @@ pub fn request(
     timeout: Duration,
     raw: &mut Vec<u8>,
 ) -> Result<(), RestError> {
-    let addrs = endpoint.resolve().map_err(|_| RestError::Connect)?;
-    let sock = addrs
-        .iter()
-        .find_map(|a| TcpStream::connect_timeout(a, timeout).ok())
-        .ok_or(RestError::Connect)?;
-    let _ = sock.set_read_timeout(Some(timeout));
-    let _ = sock.set_write_timeout(Some(timeout));
-    let _ = sock.set_nodelay(true);
-    let mut conn = match (endpoint.tls, tls) {
-        (true, Some(config)) => {
-            let name = endpoint.server_name().map_err(|_| RestError::Tls)?;
-            let c = ClientConnection::new(Arc::clone(config), name).map_err(|_| RestError::Tls)?;
-            Conn::Tls(Box::new(StreamOwned::new(c, sock)))
-        }
-        (true, None) => return Err(RestError::Tls),
-        (false, _) => Conn::Plain(sock),
-    };
+    let mut conn = connect(endpoint, tls, timeout)?;
     let mut head = Vec::with_capacity(256 + target.len() + headers.len());
     head.extend_from_slice(method);
     head.push(b' ');

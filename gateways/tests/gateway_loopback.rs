@@ -92,7 +92,6 @@ fn gateway(ws_url: &str, rest_url: Option<&str>, halt: Option<Arc<AtomicBool>>) 
         )
         .unwrap()
     });
-    let (_md, market) = rtrb::RingBuffer::new(4);
     let (requests, requests_rx) = rtrb::RingBuffer::new(16);
     let (reports_tx, reports) = rtrb::RingBuffer::new(64);
     let (probe, _collector) = latency::channel(quanta::Clock::new(), latency::SAMPLE_RING);
@@ -109,7 +108,6 @@ fn gateway(ws_url: &str, rest_url: Option<&str>, halt: Option<Arc<AtomicBool>>) 
             halt,
         },
         GatewayRings {
-            market,
             requests: requests_rx,
             reports: reports_tx,
         },

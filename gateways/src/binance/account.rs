@@ -3,16 +3,14 @@
 //! reconciliation. Positions are the base asset's balance (free plus locked) of each
 //! configured instrument: on a spot account the holdings are the position.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pulse_feeds::event::EventMeta;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Px, Qty, Side};
+use pulse_feeds::rest::{connect, Conn};
 use pulse_feeds::ws::endpoint::Endpoint;
-use rustls::{ClientConnection, StreamOwned};
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
@@ -22,37 +20,6 @@ use crate::secret::Secret;
 use crate::sim::{OpenOrder, VenueAccount};
 use crate::venue::split_symbol;
 
-/// The stream under the blocking session.
-enum Stream {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
-}
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.write(buf),
-            Stream::Tls(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Stream::Plain(s) => s.flush(),
-            Stream::Tls(s) => s.flush(),
-        }
-    }
-}
-
 fn wall_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -61,7 +28,7 @@ fn wall_ms() -> i64 {
 
 /// A blocking client of the WebSocket API, for startup.
 pub struct BlockingApi<'a> {
-    ws: WebSocket<Stream>,
+    ws: WebSocket<Conn>,
     api_key: &'a Secret,
     signer: &'a Signer,
     recv_window_ms: u64,
@@ -82,29 +49,8 @@ impl<'a> BlockingApi<'a> {
         timeout: Duration,
     ) -> Result<BlockingApi<'a>, String> {
         let endpoint = Endpoint::parse(url)?;
-        let addrs = endpoint
-            .resolve()
-            .map_err(|e| format!("cannot resolve {}: {e}", endpoint.host))?;
-        let addr = addrs
-            .first()
-            .ok_or_else(|| format!("{} resolves to no address", endpoint.host))?;
-        let tcp = TcpStream::connect_timeout(addr, timeout)
-            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-        let _ = tcp.set_nodelay(true);
-        tcp.set_read_timeout(Some(timeout))
-            .and_then(|()| tcp.set_write_timeout(Some(timeout)))
-            .map_err(|e| format!("socket: {e}"))?;
-        let stream = match (endpoint.tls, tls) {
-            (false, _) => Stream::Plain(tcp),
-            (true, Some(config)) => {
-                let name = endpoint
-                    .server_name()
-                    .map_err(|e| format!("TLS server name: {e}"))?;
-                let conn = ClientConnection::new(config, name).map_err(|e| format!("TLS: {e}"))?;
-                Stream::Tls(Box::new(StreamOwned::new(conn, tcp)))
-            }
-            (true, None) => return Err("wss:// needs a TLS configuration".into()),
-        };
+        let stream = connect(&endpoint, tls.as_ref(), timeout)
+            .map_err(|e| format!("cannot connect to {}: {e:?}", endpoint.host_header()))?;
         let (ws, _) = tungstenite::client::client(url, stream)
             .map_err(|e| format!("WebSocket handshake with {url} failed: {e}"))?;
         let mut api = BlockingApi {

@@ -34,7 +34,6 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use pulse_feeds::event::MarketEvent;
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
@@ -52,6 +51,7 @@ use crate::order::{
     VenueReject,
 };
 use crate::secret::Secret;
+use crate::venue::split_symbol;
 
 /// Orders tracked at once (working or in flight). A new order beyond it is refused.
 pub const MAX_TRACKED: usize = 256;
@@ -197,14 +197,13 @@ pub struct GatewayCounters {
 
 pub struct BinanceGatewayStage {
     session: WsSession,
-    market: rtrb::Consumer<MarketEvent>,
     requests: rtrb::Consumer<Request>,
     reports: rtrb::Producer<ExecReport>,
     probe: LatencyProbe,
     instruments: InstrumentRegistry,
     settings: GatewaySettings,
     clock: VenueClock,
-    tracked: Vec<Option<Tracked>>,
+    tracked: OrderSlots,
     inflight: Vec<Inflight>,
     /// Cancels and queries waiting for the session or the limits, oldest first.
     waiting: Vec<Request>,
@@ -212,14 +211,10 @@ pub struct BinanceGatewayStage {
     ready: bool,
     opened: bool,
     next_seq: u64,
-    /// While a cancel-replace is being sent: the order it cancels.
-    replacing: u64,
-    out: String,
-    payload: String,
+    /// The request being written and signed.
+    writer: RequestWriter,
     /// The message being handled, copied out of the session.
     inbox: String,
-    /// A REST call's signature, before it is percent-encoded into the query.
-    signature: String,
     draining: bool,
     /// No REST call before this: the last one got no response.
     rest_retry_at: Nanos,
@@ -245,24 +240,20 @@ impl BinanceGatewayStage {
         let instrument_count = instruments.len();
         BinanceGatewayStage {
             session,
-            market: rings.market,
             requests: rings.requests,
             reports: rings.reports,
             probe,
             instruments,
             settings,
             clock: VenueClock::default(),
-            tracked: vec![None; MAX_TRACKED],
+            tracked: OrderSlots::new(),
             inflight: Vec::with_capacity(MAX_INFLIGHT),
             waiting: Vec::with_capacity(MAX_INFLIGHT),
             ready: false,
             opened: false,
             next_seq: 1,
-            replacing: 0,
-            out: String::with_capacity(REQUEST_BUFFER),
-            payload: String::with_capacity(REQUEST_BUFFER),
+            writer: RequestWriter::new(),
             inbox: String::with_capacity(INBOX_BUFFER),
-            signature: String::with_capacity(SIGNATURE_CAPACITY),
             draining: false,
             rest_retry_at: Nanos::ZERO,
             positions: vec![0; instrument_count],
@@ -281,16 +272,16 @@ impl BinanceGatewayStage {
             *p = q.0;
         }
         for o in account.open.iter().filter(|o| o.order.client_id.0 != 0) {
-            let Some(slot) = self.tracked.iter().position(Option::is_none) else {
-                return;
-            };
             let filled = o.order.qty.0 - o.leaves.0;
-            self.tracked[slot] = Some(Tracked {
+            let adopted = self.tracked.insert(Tracked {
                 order: o.order,
                 state: OrderState::Working,
                 filled,
                 quote: i128::from(filled) * i128::from(o.order.px.0),
             });
+            if adopted.is_none() {
+                return;
+            }
         }
     }
 
@@ -300,7 +291,7 @@ impl BinanceGatewayStage {
 
     /// Orders tracked now (working or in flight).
     pub fn tracked(&self) -> usize {
-        self.tracked.iter().flatten().count()
+        self.tracked.len()
     }
 
     fn emit(&mut self, order: &Order, kind: ExecKind, leaves: i64, ts: Nanos) {
@@ -323,55 +314,37 @@ impl BinanceGatewayStage {
     }
 
     fn slot_of(&self, client_id: u64) -> Option<usize> {
-        self.tracked
-            .iter()
-            .position(|t| t.is_some_and(|t| t.order.client_id.0 == client_id))
+        self.tracked.find(client_id)
     }
 
     // ---- requests out -------------------------------------------------------------------
 
-    /// Starts a request: `{"id":"<tag><seq>","method":"<method>","params":{` in `out`, and
-    /// an empty payload. Parameters follow with [`Self::param`], in name order.
-    fn begin(&mut self, kind: Kind, method: &str) -> u64 {
+    /// The next request's sequence number: its `id` is `{tag}{seq}`.
+    fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.out.clear();
-        self.payload.clear();
-        let _ = write!(
-            self.out,
-            "{{\"id\":\"{}{seq}\",\"method\":\"{method}\",\"params\":{{",
-            kind.tag() as char
-        );
         seq
     }
 
-    /// One parameter, in the payload (`name=value`, `&`-joined) and in the JSON. Values are
-    /// ASCII without quotes or escapes (symbols, decimals, enums, ids), so neither needs
-    /// encoding.
-    fn param(&mut self, name: &str, value: std::fmt::Arguments<'_>, quoted: bool) {
-        if !self.payload.is_empty() {
-            self.payload.push('&');
-            self.out.push(',');
-        }
-        let _ = write!(self.payload, "{name}={value}");
-        if quoted {
-            let _ = write!(self.out, "\"{name}\":\"{value}\"");
-        } else {
-            let _ = write!(self.out, "\"{name}\":{value}");
-        }
+    /// Starts a signed request with its API key; the other parameters follow with
+    /// [`RequestWriter::param`], in name order.
+    fn begin_signed(&mut self, kind: Kind, method: &str) -> u64 {
+        let seq = self.take_seq();
+        self.writer
+            .begin(kind, seq, method, Some(self.settings.api_key.expose()));
+        seq
     }
 
-    /// Signs the payload, closes the JSON and sends it.
-    fn finish_signed(&mut self, kind: Kind, client_id: u64, seq: u64) -> bool {
-        self.out.push_str(",\"signature\":\"");
-        self.settings.signer.sign_into(&self.payload, &mut self.out);
-        self.finish(kind, client_id, seq)
+    /// Signs the request, sends it and keeps it in flight; `replaced` is a cancel-replace's
+    /// cancelled order (0 otherwise).
+    fn finish_signed(&mut self, kind: Kind, client_id: u64, replaced: u64, seq: u64) -> bool {
+        self.writer.sign(&self.settings.signer);
+        self.finish(kind, client_id, replaced, seq)
     }
 
-    fn finish(&mut self, kind: Kind, client_id: u64, seq: u64) -> bool {
-        self.out
-            .push_str(if kind == Kind::Time { "}}" } else { "\"}}" });
-        if !self.session.send_text(&self.out) {
+    fn finish(&mut self, kind: Kind, client_id: u64, replaced: u64, seq: u64) -> bool {
+        self.writer.close();
+        if !self.session.send_text(&self.writer.out) {
             return false;
         }
         self.counters.requests += 1;
@@ -379,7 +352,7 @@ impl BinanceGatewayStage {
             self.inflight.push(Inflight {
                 kind,
                 client_id,
-                replaced: self.replacing,
+                replaced,
                 rest: false,
                 seq,
                 sent: self.now,
@@ -396,31 +369,28 @@ impl BinanceGatewayStage {
     }
 
     fn send_time(&mut self) -> bool {
-        let seq = self.begin(Kind::Time, "time");
-        self.finish(Kind::Time, 0, seq)
+        let seq = self.take_seq();
+        self.writer.begin(Kind::Time, seq, "time", None);
+        self.finish(Kind::Time, 0, 0, seq)
     }
 
     fn send_subscribe(&mut self) -> bool {
         let (timestamp, _) = self.signed_common();
-        let seq = self.begin(Kind::Subscribe, "userDataStream.subscribe.signature");
-        let key = self.settings.api_key.expose();
-        // The key cannot hold a quote: it was checked when the gateway was built.
-        let _ = write!(self.payload, "apiKey={key}");
-        let _ = write!(self.out, "\"apiKey\":\"{key}\"");
-        self.param("timestamp", format_args!("{timestamp}"), false);
-        self.finish_signed(Kind::Subscribe, 0, seq)
+        let seq = self.begin_signed(Kind::Subscribe, "userDataStream.subscribe.signature");
+        self.writer
+            .param("timestamp", format_args!("{timestamp}"), false);
+        self.finish_signed(Kind::Subscribe, 0, 0, seq)
     }
 
     /// `account.status`, to compare balances with the positions reported.
     fn send_account(&mut self) -> bool {
         let (timestamp, window) = self.signed_common();
-        let seq = self.begin(Kind::Account, "account.status");
-        let key = self.settings.api_key.expose();
-        let _ = write!(self.payload, "apiKey={key}");
-        let _ = write!(self.out, "\"apiKey\":\"{key}\"");
-        self.param("recvWindow", format_args!("{window}"), false);
-        self.param("timestamp", format_args!("{timestamp}"), false);
-        self.finish_signed(Kind::Account, 0, seq)
+        let seq = self.begin_signed(Kind::Account, "account.status");
+        self.writer
+            .param("recvWindow", format_args!("{window}"), false);
+        self.writer
+            .param("timestamp", format_args!("{timestamp}"), false);
+        self.finish_signed(Kind::Account, 0, 0, seq)
     }
 
     /// The balances answer: each instrument's base asset (free plus locked) against the
@@ -432,7 +402,7 @@ impl BinanceGatewayStage {
             let Some(spec) = self.instruments.get(InstrumentId(i as u16)) else {
                 continue;
             };
-            let (base, _) = split_quote(&spec.symbol);
+            let (base, _) = split_symbol(&spec.symbol);
             let scale = spec.qty_scale;
             let mut held = 0i64;
             let walked = json::fields(result, |k, v| {
@@ -481,53 +451,42 @@ impl BinanceGatewayStage {
         }
     }
 
-    fn symbol(&self, instrument: InstrumentId) -> Option<(&str, u32, u32)> {
-        self.instruments
-            .get(instrument)
-            .map(|i| (i.symbol.as_str(), i.price_scale, i.qty_scale))
-    }
-
     /// `order.place`, or with `replacing` `order.cancelReplace` (`STOP_ON_FAILURE`) of that
     /// working order by this one.
     fn send_order(&mut self, order: &Order, replacing: Option<&CancelOrder>) -> bool {
-        let Some((symbol, px_scale, qty_scale)) = self.symbol(order.instrument) else {
-            return false;
-        };
-        let mut sym = [0u8; 32];
-        let n = symbol.len().min(32);
-        sym[..n].copy_from_slice(&symbol.as_bytes()[..n]);
         let (timestamp, window) = self.signed_common();
         let (kind, method) = match replacing {
             Some(_) => (Kind::Replace, "order.cancelReplace"),
             None => (Kind::Place, "order.place"),
         };
-        let seq = self.begin(kind, method);
-        let key = self.settings.api_key.expose();
-        let _ = write!(self.payload, "apiKey={key}");
-        let _ = write!(self.out, "\"apiKey\":\"{key}\"");
-        if let Some(old) = replacing {
-            let old = old.client_id.0;
-            self.param("cancelOrigClientOrderId", format_args!("{old}"), true);
-            self.param("cancelReplaceMode", format_args!("STOP_ON_FAILURE"), true);
+        let seq = self.take_seq();
+        let Some(spec) = self.instruments.get(order.instrument) else {
+            return false;
+        };
+        let w = &mut self.writer;
+        w.begin(kind, seq, method, Some(self.settings.api_key.expose()));
+        let replaced = replacing.map_or(0, |c| c.client_id.0);
+        if replacing.is_some() {
+            w.param("cancelOrigClientOrderId", format_args!("{replaced}"), true);
+            w.param("cancelReplaceMode", format_args!("STOP_ON_FAILURE"), true);
         }
         let cid = order.client_id.0;
-        self.param("newClientOrderId", format_args!("{cid}"), true);
-        self.param("newOrderRespType", format_args!("ACK"), true);
-        let px = Decimal::new(order.px.0, px_scale);
-        let qty = Decimal::new(order.qty.0, qty_scale);
+        w.param("newClientOrderId", format_args!("{cid}"), true);
+        w.param("newOrderRespType", format_args!("ACK"), true);
         if order.tif != TimeInForce::Market {
-            self.param("price", format_args!("{px}"), true);
+            let px = Decimal::new(order.px.0, spec.price_scale);
+            w.param("price", format_args!("{px}"), true);
         }
-        self.param("quantity", format_args!("{qty}"), true);
-        self.param("recvWindow", format_args!("{window}"), false);
+        let qty = Decimal::new(order.qty.0, spec.qty_scale);
+        w.param("quantity", format_args!("{qty}"), true);
+        w.param("recvWindow", format_args!("{window}"), false);
         let side = if order.side == Side::Buy {
             "BUY"
         } else {
             "SELL"
         };
-        self.param("side", format_args!("{side}"), true);
-        let sym = std::str::from_utf8(&sym[..n]).unwrap_or("");
-        self.param("symbol", format_args!("{sym}"), true);
+        w.param("side", format_args!("{side}"), true);
+        w.param("symbol", format_args!("{}", spec.symbol), true);
         let tif = match order.tif {
             TimeInForce::Gtc => Some("GTC"),
             TimeInForce::Ioc => Some("IOC"),
@@ -535,54 +494,38 @@ impl BinanceGatewayStage {
             TimeInForce::PostOnly | TimeInForce::Market => None,
         };
         if let Some(tif) = tif {
-            self.param("timeInForce", format_args!("{tif}"), true);
+            w.param("timeInForce", format_args!("{tif}"), true);
         }
-        self.param("timestamp", format_args!("{timestamp}"), false);
-        let kind = match order.tif {
+        w.param("timestamp", format_args!("{timestamp}"), false);
+        let order_type = match order.tif {
             TimeInForce::PostOnly => "LIMIT_MAKER",
             TimeInForce::Market => "MARKET",
             _ => "LIMIT",
         };
-        self.param("type", format_args!("{kind}"), true);
-        self.replacing = replacing.map_or(0, |c| c.client_id.0);
-        let sent = self.finish_signed(
-            if replacing.is_some() {
-                Kind::Replace
-            } else {
-                Kind::Place
-            },
-            cid,
-            seq,
-        );
-        self.replacing = 0;
-        sent
+        w.param("type", format_args!("{order_type}"), true);
+        self.finish_signed(kind, cid, replaced, seq)
     }
 
     /// `order.cancel` or `order.status` of one order, by its client order id.
     fn send_about(&mut self, kind: Kind, c: &CancelOrder) -> bool {
-        let Some((symbol, _, _)) = self.symbol(c.instrument) else {
-            return false;
-        };
-        let mut sym = [0u8; 32];
-        let n = symbol.len().min(32);
-        sym[..n].copy_from_slice(&symbol.as_bytes()[..n]);
         let (timestamp, window) = self.signed_common();
         let method = if kind == Kind::Cancel {
             "order.cancel"
         } else {
             "order.status"
         };
-        let seq = self.begin(kind, method);
-        let key = self.settings.api_key.expose();
-        let _ = write!(self.payload, "apiKey={key}");
-        let _ = write!(self.out, "\"apiKey\":\"{key}\"");
+        let seq = self.take_seq();
+        let Some(spec) = self.instruments.get(c.instrument) else {
+            return false;
+        };
+        let w = &mut self.writer;
+        w.begin(kind, seq, method, Some(self.settings.api_key.expose()));
         let cid = c.client_id.0;
-        self.param("origClientOrderId", format_args!("{cid}"), true);
-        self.param("recvWindow", format_args!("{window}"), false);
-        let sym = std::str::from_utf8(&sym[..n]).unwrap_or("");
-        self.param("symbol", format_args!("{sym}"), true);
-        self.param("timestamp", format_args!("{timestamp}"), false);
-        self.finish_signed(kind, cid, seq)
+        w.param("origClientOrderId", format_args!("{cid}"), true);
+        w.param("recvWindow", format_args!("{window}"), false);
+        w.param("symbol", format_args!("{}", spec.symbol), true);
+        w.param("timestamp", format_args!("{timestamp}"), false);
+        self.finish_signed(kind, cid, 0, seq)
     }
 
     fn about(t: &Tracked) -> CancelOrder {
@@ -651,7 +594,7 @@ impl BinanceGatewayStage {
         }
         let tracked = self
             .slot_of(cancel.client_id.0)
-            .and_then(|s| self.tracked[s])
+            .and_then(|s| self.tracked.get(s))
             .is_some_and(|t| t.state == OrderState::Working);
         tracked
             && matches!(
@@ -675,9 +618,13 @@ impl BinanceGatewayStage {
             self.counters.refused_unavailable += 1;
             return refused(self, VenueReject::Unavailable);
         }
-        let Some(slot) = self.tracked.iter().position(Option::is_none) else {
+        if self.tracked.is_full() {
             return refused(self, VenueReject::TooManyOrders);
-        };
+        }
+        if order.client_id.0 == 0 {
+            // Risk numbers orders from 1: an id 0 could never be matched to its reports.
+            return refused(self, VenueReject::Refused);
+        }
         let venue_now = Nanos(self.clock.timestamp_ms(self.now).saturating_mul(1_000_000));
         if self.settings.limiter.check(venue_now, 1, true).is_err() {
             self.counters.refused_rate_limited += 1;
@@ -697,7 +644,8 @@ impl BinanceGatewayStage {
         } else {
             self.counters.orders_sent += 1;
         }
-        self.tracked[slot] = Some(Tracked {
+        // Room was checked above.
+        let _ = self.tracked.insert(Tracked {
             order: *order,
             state: OrderState::Sent,
             filled: 0,
@@ -760,32 +708,21 @@ impl BinanceGatewayStage {
         {
             return false;
         }
-        let Some((symbol, _, _)) = self.symbol(about.instrument) else {
+        let (timestamp, window) = self.signed_common();
+        let Some(spec) = self.instruments.get(about.instrument) else {
             return true;
         };
-        let mut sym = [0u8; 32];
-        let n = symbol.len().min(32);
-        sym[..n].copy_from_slice(&symbol.as_bytes()[..n]);
-        let sym = std::str::from_utf8(&sym[..n]).unwrap_or("");
-        let (timestamp, window) = self.signed_common();
         let cid = about.client_id.0;
-        // REST signs the query string exactly as sent.
-        self.payload.clear();
-        let _ = write!(
-            self.payload,
-            "symbol={sym}&origClientOrderId={cid}&recvWindow={window}&timestamp={timestamp}"
+        self.writer.rest_query(
+            &self.settings.signer,
+            format_args!(
+                "symbol={}&origClientOrderId={cid}&recvWindow={window}&timestamp={timestamp}",
+                spec.symbol
+            ),
         );
-        self.out.clear();
-        let _ = write!(self.out, "/api/v3/order?{}&signature=", self.payload);
-        // In a query string the signature is percent-encoded (an Ed25519 signature is base64:
-        // `+`, `/` and `=`; an HMAC one is hex and passes unchanged).
-        self.signature.clear();
-        self.settings
-            .signer
-            .sign_into(&self.payload, &mut self.signature);
-        percent_encode(&self.signature, &mut self.out);
         let seq = self.next_seq;
-        let Some(call) = RestCall::new(kind.tag(), cid, seq, method, self.out.as_bytes()) else {
+        let Some(call) = RestCall::new(kind.tag(), cid, seq, method, self.writer.out.as_bytes())
+        else {
             return true;
         };
         let Some((_, link)) = &mut self.settings.rest else {
@@ -897,7 +834,7 @@ impl BinanceGatewayStage {
         let Some(slot) = self.slot_of(req.client_id) else {
             return;
         };
-        let Some(t) = self.tracked[slot] else {
+        let Some(t) = self.tracked.get(slot) else {
             return;
         };
         match req.kind {
@@ -925,7 +862,7 @@ impl BinanceGatewayStage {
 
     /// A new order's outcome is unknown: tell risk, which will query it.
     fn doubt(&mut self, slot: usize, ts: Nanos) {
-        let Some(t) = &mut self.tracked[slot] else {
+        let Some(t) = self.tracked.get_mut(slot) else {
             return;
         };
         if t.state != OrderState::Sent {
@@ -1080,7 +1017,10 @@ impl BinanceGatewayStage {
             (Kind::Query | Kind::Check, _, _) if code == Some(-2013) => self.on_status(req, None),
             (Kind::Query | Kind::Check, _, _) => {
                 // Could not learn it now: ask again once the limits or the venue allow.
-                if let Some(t) = self.slot_of(req.client_id).and_then(|s| self.tracked[s]) {
+                if let Some(t) = self
+                    .slot_of(req.client_id)
+                    .and_then(|s| self.tracked.get(s))
+                {
                     self.wait(Request::Query(Self::about(&t)));
                 }
             }
@@ -1135,7 +1075,9 @@ impl BinanceGatewayStage {
             self.doubt(slot, ts);
             return;
         }
-        let Some(t) = self.tracked[slot] else { return };
+        let Some(t) = self.tracked.get(slot) else {
+            return;
+        };
         if t.state != OrderState::Sent {
             // The stream already settled it; an error now is about something else.
             return;
@@ -1151,7 +1093,7 @@ impl BinanceGatewayStage {
         if reason == VenueReject::RateLimited {
             self.counters.refused_rate_limited += 1;
         }
-        self.tracked[slot] = None;
+        self.tracked.remove(slot);
         self.emit(&t.order, ExecKind::Rejected(reason), 0, ts);
     }
 
@@ -1159,7 +1101,9 @@ impl BinanceGatewayStage {
         let Some(slot) = self.slot_of(req.client_id) else {
             return;
         };
-        let Some(t) = self.tracked[slot] else { return };
+        let Some(t) = self.tracked.get(slot) else {
+            return;
+        };
         if status == 429 || status == 418 {
             // Not carried out: it goes again once the venue lets us.
             return self.wait(Request::Cancel(Self::about(&t)));
@@ -1181,7 +1125,7 @@ impl BinanceGatewayStage {
     fn on_replace_error(&mut self, req: Inflight, status: u64, code: Option<i64>) {
         let old = self
             .slot_of(req.replaced)
-            .and_then(|s| self.tracked[s])
+            .and_then(|s| self.tracked.get(s))
             .map(|t| Self::about(&t));
         if status >= 500 || matches!(code, Some(-1006 | -1007)) {
             // Either part may have happened.
@@ -1193,7 +1137,7 @@ impl BinanceGatewayStage {
         let Some(slot) = self.slot_of(req.client_id) else {
             return;
         };
-        let Some(new) = self.tracked[slot] else {
+        let Some(new) = self.tracked.get(slot) else {
             return;
         };
         let reason = match (status, code) {
@@ -1202,14 +1146,14 @@ impl BinanceGatewayStage {
             _ => VenueReject::Refused,
         };
         if new.state == OrderState::Sent {
-            self.tracked[slot] = None;
+            self.tracked.remove(slot);
             self.emit(&new.order, ExecKind::Rejected(reason), 0, self.now);
         }
         let Some(old) = old else { return };
         match code {
             // The cancel failed (the order is no longer working); the new one was not tried.
             Some(-2022) => {
-                if let Some(t) = self.slot_of(req.replaced).and_then(|s| self.tracked[s]) {
+                if let Some(t) = self.slot_of(req.replaced).and_then(|s| self.tracked.get(s)) {
                     self.emit(
                         &t.order,
                         ExecKind::CancelRejected,
@@ -1227,7 +1171,7 @@ impl BinanceGatewayStage {
 
     /// The gateway's own status request for a tracked order (not risk's query).
     fn check(&mut self, client_id: u64) {
-        let Some(t) = self.slot_of(client_id).and_then(|s| self.tracked[s]) else {
+        let Some(t) = self.slot_of(client_id).and_then(|s| self.tracked.get(s)) else {
             return;
         };
         if self.send_about(Kind::Check, &Self::about(&t)) {
@@ -1237,8 +1181,8 @@ impl BinanceGatewayStage {
 
     /// Asks the status of every tracked order (after a (re)connect).
     fn check_all(&mut self) {
-        for slot in 0..self.tracked.len() {
-            let Some(t) = self.tracked[slot] else {
+        for slot in 0..MAX_TRACKED {
+            let Some(t) = self.tracked.get(slot) else {
                 continue;
             };
             if t.state == OrderState::InDoubt {
@@ -1257,11 +1201,13 @@ impl BinanceGatewayStage {
         let Some(slot) = self.slot_of(req.client_id) else {
             return;
         };
-        let Some(t) = self.tracked[slot] else { return };
+        let Some(t) = self.tracked.get(slot) else {
+            return;
+        };
         let ts = self.now;
         let Some(r) = result else {
             // Never arrived: nothing works, nothing filled.
-            self.tracked[slot] = None;
+            self.tracked.remove(slot);
             if req.kind == Kind::Query {
                 self.emit(&t.order, ExecKind::Status(OrderStatus::NotFound), 0, ts);
             } else if t.state == OrderState::Sent {
@@ -1299,7 +1245,9 @@ impl BinanceGatewayStage {
             self.acked(slot, ts);
         }
         self.fill_up_to(slot, executed, quote, ts);
-        let Some(t) = self.tracked[slot] else { return };
+        let Some(t) = self.tracked.get(slot) else {
+            return;
+        };
         let leaves = t.order.qty.0 - t.filled;
         if req.kind == Kind::Query {
             let answer = if working {
@@ -1307,7 +1255,7 @@ impl BinanceGatewayStage {
             } else {
                 OrderStatus::Done
             };
-            if let Some(t) = &mut self.tracked[slot] {
+            if let Some(t) = self.tracked.get_mut(slot) {
                 t.state = OrderState::Working;
             }
             self.emit(
@@ -1317,13 +1265,13 @@ impl BinanceGatewayStage {
                 ts,
             );
             if !working {
-                self.tracked[slot] = None;
+                self.tracked.remove(slot);
             }
             return;
         }
         if !working {
             // Ended while we were not listening.
-            self.tracked[slot] = None;
+            self.tracked.remove(slot);
             if leaves > 0 {
                 let kind = if status == b"CANCELED" {
                     ExecKind::Cancelled
@@ -1336,7 +1284,7 @@ impl BinanceGatewayStage {
     }
 
     fn acked(&mut self, slot: usize, ts: Nanos) {
-        if let Some(t) = &mut self.tracked[slot] {
+        if let Some(t) = self.tracked.get_mut(slot) {
             t.state = OrderState::Working;
             let (order, leaves) = (t.order, t.order.qty.0 - t.filled);
             self.emit(&order, ExecKind::Ack, leaves, ts);
@@ -1347,7 +1295,7 @@ impl BinanceGatewayStage {
     /// at the average price of the quote difference, if anything is missing. The fee of a
     /// reconciled fill is not known from a status answer: reported as zero.
     fn fill_up_to(&mut self, slot: usize, executed: i64, quote: i128, ts: Nanos) {
-        let Some(t) = &mut self.tracked[slot] else {
+        let Some(t) = self.tracked.get_mut(slot) else {
             return;
         };
         let missing = executed - t.filled;
@@ -1369,7 +1317,7 @@ impl BinanceGatewayStage {
         };
         self.emit(&order, fill, leaves, ts);
         if leaves <= 0 {
-            self.tracked[slot] = None;
+            self.tracked.remove(slot);
         }
     }
 
@@ -1395,12 +1343,14 @@ impl BinanceGatewayStage {
             self.counters.foreign_events += 1;
             return;
         };
-        let Some(t) = self.tracked[slot] else { return };
+        let Some(t) = self.tracked.get(slot) else {
+            return;
+        };
         let Some(spec) = self.instruments.get(t.order.instrument) else {
             return;
         };
         let (px_scale, qty_scale) = (spec.price_scale, spec.qty_scale);
-        let (base_asset, quote_asset) = split_quote(&spec.symbol);
+        let (base_asset, quote_asset) = split_symbol(&spec.symbol);
         // Binance charges a fee in the quote asset, in the base asset (a buy without BNB) or in
         // BNB. A quote fee is reported as it is; a base fee at the fill's price, and the
         // holdings the balance check expects shrink by it; a BNB fee is not in this
@@ -1424,7 +1374,7 @@ impl BinanceGatewayStage {
                     self.counters.malformed += 1;
                     return;
                 };
-                let Some(t) = &mut self.tracked[slot] else {
+                let Some(t) = self.tracked.get_mut(slot) else {
                     return;
                 };
                 if cum <= t.filled {
@@ -1462,11 +1412,11 @@ impl BinanceGatewayStage {
                     *p -= base_fee;
                 }
                 if leaves <= 0 {
-                    self.tracked[slot] = None;
+                    self.tracked.remove(slot);
                 }
             }
             Some(b"CANCELED" | b"EXPIRED" | b"TRADE_PREVENTION" | b"REJECTED") => {
-                self.tracked[slot] = None;
+                self.tracked.remove(slot);
                 let kind = match f.exec_type {
                     Some(b"CANCELED") => ExecKind::Cancelled,
                     Some(b"REJECTED") => ExecKind::Rejected(VenueReject::Refused),
@@ -1479,6 +1429,147 @@ impl BinanceGatewayStage {
             }
             _ => {}
         }
+    }
+}
+
+/// The orders the gateway tracks, in fixed slots, with their client ids in a dense array of
+/// their own: every message looks its order up by id, and scanning 256 ids (2 KiB) costs far
+/// less than scanning 256 whole orders.
+struct OrderSlots {
+    slots: Vec<Option<Tracked>>,
+    /// The client id in each slot; 0 for a free one (0 is never one of ours).
+    ids: Vec<u64>,
+    len: usize,
+}
+
+impl OrderSlots {
+    fn new() -> OrderSlots {
+        OrderSlots {
+            slots: vec![None; MAX_TRACKED],
+            ids: vec![0; MAX_TRACKED],
+            len: 0,
+        }
+    }
+
+    fn find(&self, client_id: u64) -> Option<usize> {
+        if client_id == 0 {
+            return None;
+        }
+        self.ids.iter().position(|&id| id == client_id)
+    }
+
+    fn get(&self, slot: usize) -> Option<Tracked> {
+        self.slots.get(slot).copied().flatten()
+    }
+
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Tracked> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == MAX_TRACKED
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The slot `t` went into; `None` when every slot is taken (or for client id 0, which
+    /// marks a free slot).
+    fn insert(&mut self, t: Tracked) -> Option<usize> {
+        if t.order.client_id.0 == 0 {
+            return None;
+        }
+        let slot = self.ids.iter().position(|&id| id == 0)?;
+        self.ids[slot] = t.order.client_id.0;
+        self.slots[slot] = Some(t);
+        self.len += 1;
+        Some(slot)
+    }
+
+    fn remove(&mut self, slot: usize) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            if s.take().is_some() {
+                self.ids[slot] = 0;
+                self.len -= 1;
+            }
+        }
+    }
+}
+
+/// A request written into buffers reserved at start: the JSON text sent (`out`) and the
+/// payload that is signed (`payload`: `name=value` pairs joined by `&`, in name order).
+struct RequestWriter {
+    out: String,
+    payload: String,
+    /// A REST call's signature, before it is percent-encoded into the query.
+    signature: String,
+}
+
+impl RequestWriter {
+    fn new() -> RequestWriter {
+        RequestWriter {
+            out: String::with_capacity(REQUEST_BUFFER),
+            payload: String::with_capacity(REQUEST_BUFFER),
+            signature: String::with_capacity(SIGNATURE_CAPACITY),
+        }
+    }
+
+    /// `{"id":"<tag><seq>","method":"<method>","params":{`, then the API key of a signed
+    /// request (the first parameter in name order).
+    fn begin(&mut self, kind: Kind, seq: u64, method: &str, api_key: Option<&str>) {
+        self.out.clear();
+        self.payload.clear();
+        let _ = write!(
+            self.out,
+            "{{\"id\":\"{}{seq}\",\"method\":\"{method}\",\"params\":{{",
+            kind.tag() as char
+        );
+        if let Some(key) = api_key {
+            // The key cannot hold a quote: it was checked when the gateway was built.
+            self.param("apiKey", format_args!("{key}"), true);
+        }
+    }
+
+    /// One parameter, in the payload and in the JSON. Values are ASCII without quotes or
+    /// escapes (symbols, decimals, enums, ids, the key), so neither needs encoding.
+    fn param(&mut self, name: &str, value: std::fmt::Arguments<'_>, quoted: bool) {
+        if !self.payload.is_empty() {
+            self.payload.push('&');
+            self.out.push(',');
+        }
+        let _ = write!(self.payload, "{name}={value}");
+        if quoted {
+            let _ = write!(self.out, "\"{name}\":\"{value}\"");
+        } else {
+            let _ = write!(self.out, "\"{name}\":{value}");
+        }
+    }
+
+    /// The signature of the payload, as the last parameter.
+    fn sign(&mut self, signer: &Signer) {
+        let sep = if self.payload.is_empty() { "" } else { "," };
+        let _ = write!(self.out, "{sep}\"signature\":\"");
+        signer.sign_into(&self.payload, &mut self.out);
+        self.out.push('"');
+    }
+
+    /// Closes the parameters and the request.
+    fn close(&mut self) {
+        self.out.push_str("}}");
+    }
+
+    /// A REST target, `/api/v3/order?<query>&signature=<signature>`: REST signs the query
+    /// string exactly as sent, and the signature goes percent-encoded (an Ed25519 signature is
+    /// base64: `+`, `/` and `=`; an HMAC one is hex and passes unchanged).
+    fn rest_query(&mut self, signer: &Signer, query: std::fmt::Arguments<'_>) {
+        self.payload.clear();
+        let _ = write!(self.payload, "{query}");
+        self.out.clear();
+        let _ = write!(self.out, "/api/v3/order?{}&signature=", self.payload);
+        self.signature.clear();
+        signer.sign_into(&self.payload, &mut self.signature);
+        percent_encode(&self.signature, &mut self.out);
     }
 }
 
@@ -1519,15 +1610,8 @@ impl<'a> EventFields<'a> {
     }
 }
 
-/// The quote asset of a symbol (see [`crate::venue::split_symbol`]).
-fn split_quote(symbol: &str) -> (&str, &str) {
-    crate::venue::split_symbol(symbol)
-}
-
 /// The rings a gateway stage works between.
 pub struct GatewayRings {
-    /// Book events: drained, unused (the venue has the market).
-    pub market: rtrb::Consumer<MarketEvent>,
     pub requests: rtrb::Consumer<Request>,
     pub reports: rtrb::Producer<ExecReport>,
 }
@@ -1540,10 +1624,6 @@ impl Stage for BinanceGatewayStage {
     fn do_work(&mut self, now: Nanos) -> usize {
         self.now = now;
         let mut work = 0;
-        // The venue has its own market: keep the ring from filling.
-        while self.market.pop().is_ok() {
-            work += 1;
-        }
         {
             // Polled while draining too: answers to what was sent still come in.
             if self.reports.slots() >= REPORTS_PER_MESSAGE {
@@ -1657,7 +1737,6 @@ mod tests {
         let endpoint = Endpoint::parse("ws://127.0.0.1:9/ws-api/v3").unwrap();
         let addrs = endpoint.resolve().unwrap();
         let session = WsSession::new(endpoint, addrs, None, SessionTimers::default(), 1).unwrap();
-        let (_md, market) = rtrb::RingBuffer::new(4);
         let (_orders, requests) = rtrb::RingBuffer::new(4);
         let (reports_tx, reports) = rtrb::RingBuffer::new(64);
         let mut gw = BinanceGatewayStage::new(
@@ -1673,7 +1752,6 @@ mod tests {
                 halt: None,
             },
             GatewayRings {
-                market,
                 requests,
                 reports: reports_tx,
             },
@@ -1746,6 +1824,50 @@ mod tests {
         assert_eq!(r.leaves, Qty(0));
         assert_eq!(gw.positions[0], 200_000 - 100);
         assert_eq!(gw.tracked(), 0, "filled: no longer tracked");
+    }
+
+    /// What the writer sends is JSON whose parameters, sorted and signed as Binance's
+    /// WebSocket API signs them, give the signature it carries.
+    #[test]
+    fn a_written_request_is_json_signed_over_its_sorted_parameters() {
+        let signer = Signer::hmac(Secret::new("s3cret".into()));
+        let mut w = RequestWriter::new();
+        w.begin(Kind::Place, 42, "order.place", Some("key-1"));
+        w.param("newClientOrderId", format_args!("{}", 7), true);
+        w.param(
+            "price",
+            format_args!("{}", Decimal::new(6_168_602, 2)),
+            true,
+        );
+        w.param("recvWindow", format_args!("{}", 5_000), false);
+        w.param("symbol", format_args!("BTCUSDT"), true);
+        w.param("timestamp", format_args!("{}", 1_700_000_000_000u64), false);
+        w.sign(&signer);
+        w.close();
+        let v: serde_json::Value = serde_json::from_str(&w.out).unwrap();
+        assert_eq!(v["id"], "p42");
+        assert_eq!(v["method"], "order.place");
+        let params = v["params"].as_object().unwrap();
+        assert_eq!(params["price"], "61686.02");
+        assert_eq!(params["recvWindow"], 5_000);
+        let texts: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k.as_str() != "signature")
+            .map(|(k, v)| (k.clone(), v.as_str().map_or(v.to_string(), str::to_owned)))
+            .collect();
+        let pairs: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(pairs.len(), 6);
+        assert_eq!(
+            params["signature"],
+            signer.sign(&super::super::sign::payload_sorted(&pairs))
+        );
+        // A time request: no parameters, no signature.
+        w.begin(Kind::Time, 43, "time", None);
+        w.close();
+        assert_eq!(w.out, r#"{"id":"t43","method":"time","params":{}}"#);
     }
 
     #[test]

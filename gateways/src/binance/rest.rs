@@ -131,6 +131,7 @@ impl RestFallback {
             .name("pulse-rest-orders".into())
             .spawn(move || {
                 let mut raw = Vec::with_capacity(16 << 10);
+                let mut body = Vec::with_capacity(MAX_BODY);
                 // Acquire: pairs with the Release in `drop`.
                 while !stop_flag.load(Ordering::Acquire) {
                     let Ok(call) = calls.pop() else {
@@ -150,7 +151,7 @@ impl RestFallback {
                         timeout,
                         &mut raw,
                     );
-                    let reply = reply_of(&call, result, &raw);
+                    let reply = reply_of(&call, result, &raw, &mut body);
                     // The gateway drains replies every pass: wait rather than lose one.
                     let mut pending = reply;
                     loop {
@@ -180,7 +181,13 @@ impl RestFallback {
     }
 }
 
-fn reply_of(call: &RestCall, result: Result<(), RestError>, raw: &[u8]) -> RestReply {
+/// The reply to `call` from its raw response; `body` is scratch, reused call after call.
+fn reply_of(
+    call: &RestCall,
+    result: Result<(), RestError>,
+    raw: &[u8],
+    body: &mut Vec<u8>,
+) -> RestReply {
     let mut reply = RestReply {
         tag: call.tag,
         client_id: call.client_id,
@@ -209,8 +216,7 @@ fn reply_of(call: &RestCall, result: Result<(), RestError>, raw: &[u8]) -> RestR
     reply.retry_after_s = number(b"retry-after");
     // The body by Content-Length or to the end (the venue and Binance send one or the other
     // for these small answers; a chunked one is dechunked by `parse_response`).
-    let mut body = Vec::new();
-    let _ = pulse_feeds::rest::parse_response(raw, &mut body);
+    let _ = pulse_feeds::rest::parse_response(raw, body);
     let n = body.len().min(MAX_BODY);
     reply.body[..n].copy_from_slice(&body[..n]);
     reply.body_len = n as u16;

@@ -117,17 +117,15 @@ pub fn percent_encode(text: &str, out: &mut String) {
     }
 }
 
+/// Binance's documented HMAC example (rest-api.md, "SIGNED Endpoint Examples for POST
+/// /api/v3/order - HMAC Keys"): its key, its secret and its parameters, for the tests that
+/// reproduce its signatures.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
-    use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
+pub(crate) mod binance_doc {
+    pub const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+    pub const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
-    /// Binance's documented HMAC example (rest-api.md, "SIGNED Endpoint Examples for POST
-    /// /api/v3/order - HMAC Keys"): its key, its parameters, its two signatures.
-    const DOC_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-
-    fn doc_params(symbol: &str) -> Vec<(&str, &str)> {
+    pub fn params(symbol: &str) -> Vec<(&str, &str)> {
         vec![
             ("symbol", symbol),
             ("side", "BUY"),
@@ -139,6 +137,14 @@ mod tests {
             ("timestamp", "1499827319559"),
         ]
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binance_doc::{params as doc_params, SECRET as DOC_SECRET};
+    use super::*;
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 
     #[test]
     fn hmac_signatures_match_binances_documented_examples() {

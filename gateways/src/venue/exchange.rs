@@ -35,6 +35,8 @@ use crate::order::{
 use crate::secret::Secret;
 use crate::sim::{Fees, SimVenue};
 
+use super::book::TrueBook;
+
 /// Levels per side of the venue's matching books.
 const BOOK_LEVELS: usize = 8192;
 /// Binance's default and largest `recvWindow`, ms.
@@ -66,7 +68,7 @@ impl ApiError {
     }
 }
 
-const BAD_SIGNATURE: ApiError =
+pub(crate) const BAD_SIGNATURE: ApiError =
     ApiError::new(400, -1022, "Signature for this request is not valid.");
 const BAD_KEY: ApiError = ApiError::new(
     401,
@@ -177,8 +179,9 @@ impl Exchange {
         }
     }
 
-    /// A symbol's book became known: its depth as a REST snapshot body.
-    pub fn on_snapshot(&mut self, symbol: &str, body: &[u8]) {
+    /// A symbol's book became known: handed to the decoder as the REST snapshot of it.
+    pub fn on_snapshot(&mut self, symbol: &str, book: &TrueBook) {
+        let body = book.depth_json(usize::MAX);
         let mut path = String::from("/api/v3/depth?symbol=");
         path.push_str(symbol);
         let meta = self.meta();
@@ -186,7 +189,7 @@ impl Exchange {
             SourceKind::Rest {
                 path: path.as_bytes(),
             },
-            body,
+            body.as_bytes(),
             meta,
             &mut self.outbox,
         );

@@ -6,6 +6,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use super::exchange::ApiError;
+
 /// One fault at one timeline index. Every fault applies to every client connected at that
 /// moment. Text form (CLI): `close@500`, `drop@120`, `delay@300:2000`, `duplicate@50`,
 /// `malformed@70`, `silence@400:5000` (indices, then milliseconds).
@@ -71,17 +73,7 @@ impl FromStr for Fault {
                  malformed@N or silence@N:MS)"
             ))
         };
-        let (kind, rest) = text.split_once('@').ok_or_else(|| bad("no `@`"))?;
-        let (at, ms) = match rest.split_once(':') {
-            Some((at, ms)) => (at, Some(ms)),
-            None => (rest, None),
-        };
-        let number = |digits: &str, what: &str| {
-            pulse_feeds::capture::parse_u64(digits.as_bytes())
-                .ok_or_else(|| bad(&format!("{what} is not a whole number")))
-        };
-        let at = number(at, "the frame index")?;
-        let ms = ms.map(|ms| number(ms, "the duration")).transpose()?;
+        let (kind, at, ms) = split_fault(text, "the frame index", &bad)?;
         match (kind, ms) {
             ("close", None) => Ok(Fault::Close { at }),
             ("drop", None) => Ok(Fault::Drop { at }),
@@ -109,6 +101,27 @@ impl fmt::Display for Fault {
             Fault::Silence { at, ms } => write!(f, "silence@{at}:{ms}"),
         }
     }
+}
+
+/// `kind@N` or `kind@N:MS` into the kind, the index and the duration, both whole numbers;
+/// `bad` words the error for the fault's own family.
+fn split_fault<'a>(
+    text: &'a str,
+    index: &str,
+    bad: &dyn Fn(&str) -> FaultParseError,
+) -> Result<(&'a str, u64, Option<u64>), FaultParseError> {
+    let (kind, rest) = text.split_once('@').ok_or_else(|| bad("no `@`"))?;
+    let (at, ms) = match rest.split_once(':') {
+        Some((at, ms)) => (at, Some(ms)),
+        None => (rest, None),
+    };
+    let number = |digits: &str, what: &str| {
+        pulse_feeds::capture::parse_u64(digits.as_bytes())
+            .ok_or_else(|| bad(&format!("{what} is not a whole number")))
+    };
+    let at = number(at, index)?;
+    let ms = ms.map(|ms| number(ms, "the duration")).transpose()?;
+    Ok((kind, at, ms))
 }
 
 /// Everything that happens at one index, merged. Applied in this order: delay, then the
@@ -191,6 +204,40 @@ impl OrderFault {
     }
 }
 
+impl OrderFault {
+    /// What happens before the request is carried out: a delay is slept here; a 429 or a
+    /// reject is the answer instead of carrying it out.
+    pub(crate) fn before(&self) -> Option<ApiError> {
+        match *self {
+            OrderFault::TooManyRequests { .. } => Some(ApiError {
+                status: 429,
+                code: -1003,
+                msg: "Too many requests; current limit is 50 orders per 10 SECOND.",
+            }),
+            OrderFault::Reject { .. } => Some(ApiError {
+                status: 400,
+                code: -2010,
+                msg: "Order rejected by the venue.",
+            }),
+            OrderFault::Delay { ms, .. } => {
+                std::thread::sleep(Duration::from_millis(ms));
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The error answered after the request was carried out: a 5xx, the order working.
+    pub(crate) fn error_after(&self) -> Option<ApiError> {
+        matches!(self, OrderFault::ServerError { .. }).then_some(ApiError {
+            status: 503,
+            code: -1007,
+            msg: "Timeout waiting for response from backend server. Send status unknown; \
+                  execution status unknown.",
+        })
+    }
+}
+
 impl FromStr for OrderFault {
     type Err = FaultParseError;
 
@@ -201,17 +248,7 @@ impl FromStr for OrderFault {
                  order-disconnect@N, order-429@N or order-5xx@N)"
             ))
         };
-        let (kind, rest) = text.split_once('@').ok_or_else(|| bad("no `@`"))?;
-        let (at, ms) = match rest.split_once(':') {
-            Some((at, ms)) => (at, Some(ms)),
-            None => (rest, None),
-        };
-        let number = |digits: &str, what: &str| {
-            pulse_feeds::capture::parse_u64(digits.as_bytes())
-                .ok_or_else(|| bad(&format!("{what} is not a whole number")))
-        };
-        let at = number(at, "the order index")?;
-        let ms = ms.map(|ms| number(ms, "the duration")).transpose()?;
+        let (kind, at, ms) = split_fault(text, "the order index", &bad)?;
         match (kind, ms) {
             ("order-reject", None) => Ok(OrderFault::Reject { at }),
             ("order-drop", None) => Ok(OrderFault::DropResponse { at }),

@@ -217,7 +217,6 @@ pub(crate) fn read_head(
     idle: Duration,
 ) -> io::Result<Option<RequestHead>> {
     let since = Instant::now();
-    let mut chunk = [0u8; 4096];
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = parse_head(&buf[..end + 4])
@@ -231,16 +230,34 @@ pub(crate) fn read_head(
                 "request head too large",
             ));
         }
-        // Acquire: see a stop request made by another thread promptly.
-        if stop.load(Ordering::Acquire) || since.elapsed() > idle {
+        if !read_more(conn, buf, stop, since, idle)? {
             return Ok(None);
         }
-        match conn.read(&mut chunk) {
-            Ok(0) => return Ok(None),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if is_retry(&e) => {}
-            Err(e) => return Err(e),
+    }
+}
+
+/// One read into `buf`; `false` when the peer closed, `stop` was set or `idle` has passed
+/// since `since` (a read timing out is not an end: the caller loops).
+fn read_more(
+    conn: &mut Conn,
+    buf: &mut Vec<u8>,
+    stop: &AtomicBool,
+    since: Instant,
+    idle: Duration,
+) -> io::Result<bool> {
+    // Acquire: see a stop request made by another thread promptly.
+    if stop.load(Ordering::Acquire) || since.elapsed() > idle {
+        return Ok(false);
+    }
+    let mut chunk = [0u8; 4096];
+    match conn.read(&mut chunk) {
+        Ok(0) => Ok(false),
+        Ok(n) => {
+            buf.extend_from_slice(&chunk[..n]);
+            Ok(true)
         }
+        Err(e) if is_retry(&e) => Ok(true),
+        Err(e) => Err(e),
     }
 }
 
@@ -255,17 +272,9 @@ pub(crate) fn read_body(
     idle: Duration,
 ) -> io::Result<Option<Vec<u8>>> {
     let since = Instant::now();
-    let mut chunk = [0u8; 4096];
     while buf.len() < length {
-        // Acquire: see a stop request made by another thread promptly.
-        if stop.load(Ordering::Acquire) || since.elapsed() > idle {
+        if !read_more(conn, buf, stop, since, idle)? {
             return Ok(None);
-        }
-        match conn.read(&mut chunk) {
-            Ok(0) => return Ok(None),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if is_retry(&e) => {}
-            Err(e) => return Err(e),
         }
     }
     Ok(Some(buf.drain(..length).collect()))

@@ -46,11 +46,10 @@ impl Market {
             match step {
                 Step::Snapshot { symbol, book } => {
                     // Only a symbol's first snapshot counts: the venue keeps its own book.
-                    let body = book.depth_json(usize::MAX);
                     if let std::collections::hash_map::Entry::Vacant(slot) =
                         shared.books().entry(symbol)
                     {
-                        shared.with_exchange(|ex| ex.on_snapshot(slot.key(), body.as_bytes()));
+                        shared.with_exchange(|ex| ex.on_snapshot(slot.key(), &book));
                         slot.insert(book);
                     }
                 }

@@ -184,6 +184,17 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner()) = stats;
     }
 
+    /// The fault on this request, if it places an order (`order.place`, a cancel-replace):
+    /// order-placing requests are counted over every connection and protocol.
+    pub fn order_fault(&self, places: bool) -> Option<OrderFault> {
+        if !places {
+            return None;
+        }
+        // Relaxed: an index, not a synchronisation point.
+        let index = self.order_requests.fetch_add(1, Ordering::Relaxed);
+        self.order_faults.get(&index).copied()
+    }
+
     /// Runs `f` on the order side, if the venue has one.
     pub fn with_exchange(&self, f: impl FnOnce(&mut Exchange)) {
         if let Some(exchange) = &self.exchange {
@@ -217,7 +228,7 @@ impl Venue {
             match timeline.next_step()? {
                 Some(Step::Snapshot { symbol, book }) => {
                     if let (Some(ex), false) = (&mut exchange, books.contains_key(&symbol)) {
-                        ex.on_snapshot(&symbol, book.depth_json(usize::MAX).as_bytes());
+                        ex.on_snapshot(&symbol, &book);
                     }
                     books.entry(symbol).or_insert(book);
                 }

@@ -13,13 +13,11 @@
 //! `.../cancelReplace`), counted with the WebSocket API's: over HTTP, a dropped response and a
 //! disconnect both close the connection unanswered.
 
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::exchange::{weight, ApiError, Exchange};
+use super::exchange::{weight, ApiError, Exchange, BAD_SIGNATURE};
 use super::fault::OrderFault;
 use super::http::{RequestHead, Response};
 use super::rest::{self, Outcome, USED_WEIGHT};
@@ -28,11 +26,6 @@ use super::Shared;
 /// Binance's header with the orders placed in the current 10 seconds.
 const ORDER_COUNT: &str = "X-MBX-ORDER-COUNT-10S";
 
-const BAD_SIGNATURE: ApiError = ApiError {
-    status: 400,
-    code: -1022,
-    msg: "Signature for this request is not valid.",
-};
 const ILLEGAL_CHARS: ApiError = ApiError {
     status: 400,
     code: -1100,
@@ -85,31 +78,8 @@ pub(crate) fn serve(
         return Outcome::Answer(response.with_header(USED_WEIGHT, used));
     };
     let places = matches!(method, "order.place" | "order.cancelReplace");
-    let fault = if places {
-        // Relaxed: an index, not a synchronisation point.
-        let index = shared.order_requests.fetch_add(1, Ordering::Relaxed);
-        shared.order_faults.get(&index).copied()
-    } else {
-        None
-    };
-    let refused = match fault {
-        Some(OrderFault::TooManyRequests { .. }) => Some(ApiError {
-            status: 429,
-            code: -1003,
-            msg: "Too many requests; current limit is 50 orders per 10 SECOND.",
-        }),
-        Some(OrderFault::Reject { .. }) => Some(ApiError {
-            status: 400,
-            code: -2010,
-            msg: "Order rejected by the venue.",
-        }),
-        Some(OrderFault::Delay { ms, .. }) => {
-            std::thread::sleep(Duration::from_millis(ms));
-            None
-        }
-        _ => None,
-    };
-    if let Some(error) = refused {
+    let fault = shared.order_fault(places);
+    if let Some(error) = fault.and_then(|f| f.before()) {
         // Refused before the book: the weight counts, the order does not.
         let limits = lock().count(weight, false);
         let mut response = with_limits(error_response(&error), limits, places);
@@ -129,18 +99,16 @@ pub(crate) fn serve(
         ex.request_verified(method, &request.params)
     });
     drop(ex);
-    let response = match (fault, outcome) {
-        (Some(OrderFault::DropResponse { .. } | OrderFault::Disconnect { .. }), _) => {
-            return Outcome::Cut
-        }
-        (Some(OrderFault::ServerError { .. }), _) => error_response(&ApiError {
-            status: 503,
-            code: -1007,
-            msg: "Timeout waiting for response from backend server. Send status unknown; \
-                  execution status unknown.",
-        }),
-        (_, Ok(result)) => Response::json(200, result.to_string()),
-        (_, Err(error)) => error_response(&error),
+    if matches!(
+        fault,
+        Some(OrderFault::DropResponse { .. } | OrderFault::Disconnect { .. })
+    ) {
+        return Outcome::Cut;
+    }
+    let response = match (fault.and_then(|f| f.error_after()), outcome) {
+        (Some(error), _) => error_response(&error),
+        (None, Ok(result)) => Response::json(200, result.to_string()),
+        (None, Err(error)) => error_response(&error),
     };
     Outcome::Answer(with_limits(response, limits, places))
 }
@@ -264,8 +232,7 @@ mod tests {
     use crate::secret::Secret;
 
     /// The key and secret of Binance's `rest-api.md` signing examples.
-    const DOC_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
-    const DOC_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+    use crate::binance::sign::binance_doc::{self, KEY as DOC_KEY, SECRET as DOC_SECRET};
 
     fn head(text: &str) -> RequestHead {
         parse_head(text.as_bytes()).unwrap()
@@ -293,20 +260,11 @@ mod tests {
         );
         let signer = Signer::hmac(Secret::new(DOC_SECRET.to_owned()));
         assert_eq!(signer.sign(&signed.total_params), signed.signature);
-        let expected: Map<String, Value> = [
-            ("symbol", "LTCBTC"),
-            ("side", "BUY"),
-            ("type", "LIMIT"),
-            ("timeInForce", "GTC"),
-            ("quantity", "1"),
-            ("price", "0.1"),
-            ("recvWindow", "5000"),
-            ("timestamp", "1499827319559"),
-            ("apiKey", DOC_KEY),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
-        .collect();
+        let expected: Map<String, Value> = binance_doc::params("LTCBTC")
+            .into_iter()
+            .chain([("apiKey", DOC_KEY)])
+            .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+            .collect();
         assert_eq!(signed.params, expected);
     }
 

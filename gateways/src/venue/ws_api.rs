@@ -7,7 +7,6 @@
 //! One blocking thread per connection: it reads with a 1 ms timeout, so user data events wait
 //! at most about that long behind a quiet client.
 
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -160,33 +159,10 @@ impl ApiSession<'_> {
             return Reply::Nothing;
         };
         let places = matches!(method, "order.place" | "order.cancelReplace");
-        let fault = if places {
-            // Relaxed: an index, not a synchronisation point.
-            let index = self.shared.order_requests.fetch_add(1, Ordering::Relaxed);
-            self.shared.order_faults.get(&index).copied()
-        } else {
-            None
-        };
-        match fault {
-            Some(OrderFault::TooManyRequests { .. }) => {
-                let retry = now_nanos() / 1_000_000 + 1_000;
-                let error = ApiError {
-                    status: 429,
-                    code: -1003,
-                    msg: "Too many requests; current limit is 50 orders per 10 SECOND.",
-                };
-                return Reply::Send(error_reply(&id, &error, Some(retry)));
-            }
-            Some(OrderFault::Reject { .. }) => {
-                let error = ApiError {
-                    status: 400,
-                    code: -2010,
-                    msg: "Order rejected by the venue.",
-                };
-                return Reply::Send(error_reply(&id, &error, None));
-            }
-            Some(OrderFault::Delay { ms, .. }) => std::thread::sleep(Duration::from_millis(ms)),
-            _ => {}
+        let fault = self.shared.order_fault(places);
+        if let Some(error) = fault.and_then(|f| f.before()) {
+            let retry = (error.status == 429).then(|| now_nanos() / 1_000_000 + 1_000);
+            return Reply::Send(error_reply(&id, &error, retry));
         }
         let mut ex = exchange.lock().unwrap_or_else(|e| e.into_inner());
         let limits = ex.count(weight(method), places);
@@ -198,16 +174,10 @@ impl ApiSession<'_> {
         match fault {
             Some(OrderFault::DropResponse { .. }) => return Reply::Nothing,
             Some(OrderFault::Disconnect { .. }) => return Reply::Cut,
-            Some(OrderFault::ServerError { .. }) => {
-                let error = ApiError {
-                    status: 503,
-                    code: -1007,
-                    msg: "Timeout waiting for response from backend server. Send status \
-                          unknown; execution status unknown.",
-                };
-                return Reply::Send(error_reply(&id, &error, None));
-            }
             _ => {}
+        }
+        if let Some(error) = fault.and_then(|f| f.error_after()) {
+            return Reply::Send(error_reply(&id, &error, None));
         }
         let rate_limits = json!([
             {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
