@@ -8,9 +8,12 @@
 //! is measured on that same frame. The capture is inflated to a plain file first, so that reading
 //! a line is a memory copy, not gzip: the path starts from the raw frame in memory.
 //!
-//! The distribution is the whole pass (feed, book, strategy, risk, venue) for every depth frame,
-//! an order or not; `*_p50` are cumulative from the pass's start; `order_p50`/`order_p99` are
-//! the passes that ended in an order executed at the simulated venue.
+//! Each sample starts at the frame's ingress stamp, taken by the feed once the line is in memory
+//! (where a live feed stamps a frame when the socket read returns), and ends when the venue
+//! stage is done: decode, sync, book, strategy, risk and the simulated venue, an order or not.
+//! `*_p50` are cumulative from ingress; `read_p50` is the time before it, reading the capture
+//! line (the replay's own cost, reported so that nothing is hidden); `order_p50`/`order_p99`
+//! are the frames that ended in an order executed at the simulated venue.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -53,8 +56,9 @@ pub fn run(duration: Duration) -> Result<Measured> {
         speed_milli: 0,
     };
     let clock = quanta::Clock::new();
-    // Whole pass, and the cumulative time at the end of each of the five stages.
+    // Whole pass from ingress, and the cumulative time at the end of each of the five stages.
     let mut whole = hist()?;
+    let mut read = hist()?;
     let mut orders = hist()?;
     let mut stages: Vec<Histogram<u64>> = (0..5).map(|_| hist()).collect::<Result<_>>()?;
     let end = Instant::now() + duration;
@@ -78,10 +82,15 @@ pub fn run(duration: Duration) -> Result<Measured> {
             if feed_events(&p.stages[0]) - staged_before < 2 {
                 continue;
             }
+            let ingress = match &p.stages[0] {
+                HotStage::Feed(feed) => feed.last_ingress().0,
+                _ => t[0],
+            };
+            read.record(clock.delta_as_nanos(t[0], ingress).max(1))?;
             for (i, h) in stages.iter_mut().enumerate() {
-                h.record(clock.delta_as_nanos(t[0], t[i + 1]).max(1))?;
+                h.record(clock.delta_as_nanos(ingress, t[i + 1]).max(1))?;
             }
-            let pass = clock.delta_as_nanos(t[0], t[5]).max(1);
+            let pass = clock.delta_as_nanos(ingress, t[5]).max(1);
             whole.record(pass)?;
             if venue_orders(&p.stages[4]) > orders_before {
                 orders.record(pass)?;
@@ -99,7 +108,10 @@ pub fn run(duration: Duration) -> Result<Measured> {
         "risk_p50",
         "gateway_p50",
     ];
-    let mut extra: Vec<(&'static str, f64)> = vec![("passes", passes as f64)];
+    let mut extra: Vec<(&'static str, f64)> = vec![
+        ("passes", passes as f64),
+        ("read_p50", read.value_at_quantile(0.5) as f64),
+    ];
     for (name, h) in names.iter().zip(&stages) {
         extra.push((name, h.value_at_quantile(0.5) as f64));
     }

@@ -74,6 +74,9 @@ struct Cli {
     duration: f64,
     #[arg(long, value_enum, default_value_t = Layout::Pinned)]
     layout: Layout,
+    /// Run only this case of `tick-to-trade` (single-thread, pinned, paced, depth-frame).
+    #[arg(long)]
+    case: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -94,7 +97,7 @@ fn main() -> ExitCode {
         Scenario::Journal => ("journal", journal::run(duration, cores), &cores[..]),
         Scenario::TickToTrade => (
             "tick-to-trade",
-            tick_to_trade::run(duration, cores[0].is_some()),
+            tick_to_trade::run(duration, cores[0].is_some(), cli.case.as_deref()),
             &cores[..],
         ),
         Scenario::Throughput => (

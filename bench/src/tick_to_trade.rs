@@ -114,18 +114,30 @@ pub fn paced_capture(dir: &Path, interval: Nanos, limit: Option<usize>) -> Resul
     Ok(path)
 }
 
-pub fn run(duration: Duration, pinned: bool) -> Result<Vec<Measured>> {
+/// Every case, or only `only`.
+pub fn run(duration: Duration, pinned: bool, only: Option<&str>) -> Result<Vec<Measured>> {
+    const CASES: [&str; 4] = ["single-thread", "pinned", "paced", "depth-frame"];
+    if let Some(case) = only.filter(|c| !CASES.contains(c)) {
+        anyhow::bail!("no case {case:?}: the cases are {}", CASES.join(", "));
+    }
+    let wanted = |case: &str| only.is_none_or(|c| c == case);
     let mut results = Vec::new();
     let dir = std::env::temp_dir().join(format!("pulse-bench-t2t-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let paced = paced_capture(&dir, Nanos(50_000), None)?;
+    let paced = match wanted("paced") {
+        true => Some(paced_capture(&dir, Nanos(50_000), None)?),
+        false => None,
+    };
     for (case, file, pin) in [
         ("single-thread", "imbalance.toml", false),
         ("pinned", "pinned.toml", pinned),
         ("paced", "imbalance.toml", false),
     ] {
+        if !wanted(case) {
+            continue;
+        }
         let mut cfg = load(file, pin)?;
-        if case == "paced" {
+        if let (true, Some(paced)) = (case == "paced", &paced) {
             cfg.source = config::SourceConfig::Capture {
                 path: paced.clone(),
                 speed_milli: 1_000,
@@ -149,6 +161,8 @@ pub fn run(duration: Duration, pinned: bool) -> Result<Vec<Measured>> {
         });
     }
     let _ = std::fs::remove_dir_all(&dir);
-    results.push(crate::depth_frame::run(duration)?);
+    if wanted("depth-frame") {
+        results.push(crate::depth_frame::run(duration)?);
+    }
     Ok(results)
 }

@@ -12,7 +12,7 @@
 
 use crate::book::{Apply, BookSpec, L2Book, Level};
 use crate::event::{
-    BookState, BookTop, EventMeta, MarketEvent, MdEvent, ResyncRequest, TickerEvent,
+    BookState, BookTop, EventMeta, LevelBatch, MarketEvent, MdEvent, ResyncRequest, TickerEvent,
 };
 use crate::instrument::InstrumentRegistry;
 use crate::latency::LatencyProbe;
@@ -80,6 +80,12 @@ struct InstrumentBook {
 
 pub struct BookStage {
     input: rtrb::Consumer<MdEvent>,
+    core: Books,
+}
+
+/// Everything but the input ring, so that events are applied where they lie in the ring,
+/// borrowed from it rather than copied out one by one.
+struct Books {
     outputs: Vec<rtrb::Producer<MarketEvent>>,
     control: Option<rtrb::Producer<ResyncRequest>>,
     books: Vec<InstrumentBook>,
@@ -111,32 +117,36 @@ impl BookStage {
             .collect();
         BookStage {
             input,
-            outputs,
-            control: None,
-            books,
-            probe,
+            core: Books {
+                outputs,
+                control: None,
+                books,
+                probe,
+            },
         }
     }
 
     /// Sends resync requests for crossed books to the feed on `control`. Without it a crossed
     /// book stays `Crossed` and every commit counts a failed request.
     pub fn with_control(mut self, control: rtrb::Producer<ResyncRequest>) -> BookStage {
-        self.control = Some(control);
+        self.core.control = Some(control);
         self
     }
 
     pub fn counters(&self, instrument: usize) -> Option<&BookCounters> {
-        self.books.get(instrument).map(|b| &b.counters)
+        self.core.books.get(instrument).map(|b| &b.counters)
     }
 
     pub fn book(&self, instrument: usize) -> Option<&L2Book> {
-        self.books.get(instrument).map(|b| &b.book)
+        self.core.books.get(instrument).map(|b| &b.book)
     }
 
     pub fn state(&self, instrument: usize) -> Option<BookState> {
-        self.books.get(instrument).map(|b| b.state)
+        self.core.books.get(instrument).map(|b| b.state)
     }
+}
 
+impl Books {
     fn publish(&mut self, event: MarketEvent) {
         for out in &mut self.outputs {
             // Room was checked before the input event was taken.
@@ -144,24 +154,24 @@ impl BookStage {
         }
     }
 
-    fn on_event(&mut self, event: MdEvent) {
-        match event {
-            MdEvent::Level {
-                instrument,
-                side,
-                px,
-                qty,
-            } => {
-                let Some(b) = self.books.get_mut(instrument.0 as usize) else {
+    fn on_event(&mut self, event: &MdEvent) {
+        match *event {
+            MdEvent::Levels { .. } => {
+                let Some(batch) = LevelBatch::of(event) else {
                     return;
                 };
-                b.counters.levels += 1;
-                match b.book.apply(side, px, qty) {
-                    Apply::Inserted | Apply::Updated | Apply::Removed => {}
-                    Apply::RemovedAbsent => b.counters.removed_absent += 1,
-                    Apply::Evicted => b.counters.evicted += 1,
-                    Apply::Truncated => b.counters.truncated += 1,
-                    Apply::Invalid => b.counters.invalid += 1,
+                let Some(b) = self.books.get_mut(batch.instrument.0 as usize) else {
+                    return;
+                };
+                b.counters.levels += batch.len() as u64;
+                for (side, px, qty) in batch.iter() {
+                    match b.book.apply(side, px, qty) {
+                        Apply::Inserted | Apply::Updated | Apply::Removed => {}
+                        Apply::RemovedAbsent => b.counters.removed_absent += 1,
+                        Apply::Evicted => b.counters.evicted += 1,
+                        Apply::Truncated => b.counters.truncated += 1,
+                        Apply::Invalid => b.counters.invalid += 1,
+                    }
                 }
             }
             MdEvent::BookReset { meta } => {
@@ -289,23 +299,27 @@ impl Stage for BookStage {
     }
 
     fn do_work(&mut self, _now: Nanos) -> usize {
-        let mut work = 0;
-        while work < EVENTS_PER_CALL {
-            // Backpressure: take an event only when every consumer can take what it produces.
-            if self.outputs.iter().any(|o| o.slots() == 0) {
-                break;
-            }
-            let Ok(event) = self.input.pop() else {
-                break;
-            };
-            self.on_event(event);
-            work += 1;
+        // Backpressure: an event makes at most one event per output, so take no more than every
+        // output has room for.
+        let room = self.core.outputs.iter().map(|o| o.slots()).min();
+        let n = self
+            .input
+            .slots()
+            .min(room.unwrap_or(usize::MAX))
+            .min(EVENTS_PER_CALL);
+        let Ok(chunk) = self.input.read_chunk(n) else {
+            return 0;
+        };
+        let (first, second) = chunk.as_slices();
+        for event in first.iter().chain(second) {
+            self.core.on_event(event);
         }
-        work
+        chunk.commit_all();
+        n
     }
 
     fn report(&self, out: MetricSink<'_>) {
-        for (i, b) in self.books.iter().enumerate() {
+        for (i, b) in self.core.books.iter().enumerate() {
             let label = MetricLabel::Instrument(InstrumentId(i as u16));
             let c = &b.counters;
             out(Metric::counter("book_updates", label, c.commits));

@@ -49,12 +49,16 @@ pub enum MdEvent {
     BookReset {
         meta: EventMeta,
     },
-    /// Set one level; a zero quantity removes it.
-    Level {
+    /// Set up to [`LEVELS_PER_EVENT`] levels, in order; a zero quantity removes one. Built
+    /// and read through [`LevelBatch`]; the fields are flat so that the tag shares their
+    /// first word and the slot stays the ticker's size.
+    Levels {
         instrument: InstrumentId,
-        side: Side,
-        px: Px,
-        qty: Qty,
+        len: u8,
+        /// Bit `i` set: level `i` is an ask.
+        asks: u8,
+        px: [Px; LEVELS_PER_EVENT],
+        qty: [Qty; LEVELS_PER_EVENT],
     },
     /// The levels since the last commit form a consistent book as of `update_id`.
     BookCommit {
@@ -69,6 +73,113 @@ pub enum MdEvent {
     Trade(TradeEvent),
     /// The venue's own best bid/ask as of `update_id`: a check on the rebuilt book.
     Ticker(TickerEvent),
+}
+
+/// Levels one [`MdEvent::Levels`] carries at most: four fill the slot the largest event (a
+/// ticker) needs anyway, so a depth diff crosses the ring in a quarter of the events a level
+/// each would take, at no cost in slot size.
+pub const LEVELS_PER_EVENT: usize = 4;
+
+/// Up to [`LEVELS_PER_EVENT`] price levels of one instrument's book, in the venue's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelBatch {
+    pub instrument: InstrumentId,
+    len: u8,
+    /// Bit `i` set: level `i` is an ask.
+    asks: u8,
+    px: [Px; LEVELS_PER_EVENT],
+    qty: [Qty; LEVELS_PER_EVENT],
+}
+
+impl LevelBatch {
+    pub fn new(instrument: InstrumentId) -> LevelBatch {
+        LevelBatch {
+            instrument,
+            len: 0,
+            asks: 0,
+            px: [Px(0); LEVELS_PER_EVENT],
+            qty: [Qty(0); LEVELS_PER_EVENT],
+        }
+    }
+
+    /// Adds a level; `false` (and nothing added) when the batch is full.
+    #[must_use]
+    pub fn push(&mut self, side: Side, px: Px, qty: Qty) -> bool {
+        let i = self.len as usize;
+        if i == LEVELS_PER_EVENT {
+            return false;
+        }
+        self.px[i] = px;
+        self.qty[i] = qty;
+        self.asks |= u8::from(side == Side::Sell) << i;
+        self.len += 1;
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Level `i` (below [`LevelBatch::len`]): side, price, quantity.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<(Side, Px, Qty)> {
+        if i >= self.len() {
+            return None;
+        }
+        let side = if self.asks & (1 << i) != 0 {
+            Side::Sell
+        } else {
+            Side::Buy
+        };
+        Some((side, self.px[i], self.qty[i]))
+    }
+
+    /// The levels in order.
+    pub fn iter(&self) -> impl Iterator<Item = (Side, Px, Qty)> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Events needed for `levels` levels.
+    pub fn events_for(levels: usize) -> usize {
+        levels.div_ceil(LEVELS_PER_EVENT)
+    }
+
+    /// The event that carries this batch.
+    pub fn event(self) -> MdEvent {
+        MdEvent::Levels {
+            instrument: self.instrument,
+            len: self.len,
+            asks: self.asks,
+            px: self.px,
+            qty: self.qty,
+        }
+    }
+
+    /// The batch an event carries, if it is one. A length above [`LEVELS_PER_EVENT`] (the
+    /// fields are public) is taken as the maximum.
+    #[inline]
+    pub fn of(event: &MdEvent) -> Option<LevelBatch> {
+        match *event {
+            MdEvent::Levels {
+                instrument,
+                len,
+                asks,
+                px,
+                qty,
+            } => Some(LevelBatch {
+                instrument,
+                len: len.min(LEVELS_PER_EVENT as u8),
+                asks,
+                px,
+                qty,
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,6 +329,42 @@ mod tests {
             qty: Qty(1),
             aggressor: Side::Buy,
         })
+    }
+
+    #[test]
+    fn a_level_batch_keeps_order_and_sides_and_fits_the_ticker_slot() {
+        let mut batch = LevelBatch::new(InstrumentId(3));
+        assert!(batch.is_empty());
+        let levels = [
+            (Side::Sell, Px(11), Qty(0)),
+            (Side::Buy, Px(10), Qty(2)),
+            (Side::Sell, Px(12), Qty(5)),
+            (Side::Buy, Px(9), Qty(1)),
+        ];
+        for (side, px, qty) in levels {
+            assert!(batch.push(side, px, qty));
+        }
+        assert!(!batch.push(Side::Buy, Px(8), Qty(1)), "a fifth level");
+        assert_eq!(batch.iter().collect::<Vec<_>>(), levels);
+        let event = batch.event();
+        assert_eq!(
+            LevelBatch::of(&event),
+            Some(batch),
+            "through the ring and back"
+        );
+        assert_eq!(
+            LevelBatch::of(&MdEvent::BookReset {
+                meta: EventMeta::default()
+            }),
+            None
+        );
+        assert_eq!(batch.get(4), None);
+        assert_eq!([0, 1, 4, 5, 9].map(LevelBatch::events_for), [0, 1, 1, 2, 3]);
+        // Four levels cost no slot size: the ticker sets it.
+        assert_eq!(
+            std::mem::size_of::<MdEvent>(),
+            std::mem::size_of::<TickerEvent>() + 8
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::clock::ReplayTime;
 use crate::event::{EventMeta, MdEvent, ResyncRequest};
 use crate::input_journal::{InputJournal, JournalInput, Session};
 use crate::instrument::{InstrumentRegistry, Venue};
-use crate::latency::LatencyProbe;
+use crate::latency::{LatencyProbe, Stamp};
 use crate::log::DistinctLog;
 use crate::metrics::{report_journal, report_sync, Metric, MetricLabel, MetricSink};
 use crate::num::Nanos;
@@ -154,6 +154,8 @@ pub struct CaptureFeed {
     log: DistinctLog,
     intake: Intake,
     pace: Option<Pace>,
+    /// The ingress stamp of the last message read.
+    last_ingress: Stamp,
     pub counters: FeedCounters,
     pub io_error: Option<io::Error>,
 }
@@ -183,6 +185,7 @@ impl CaptureFeed {
             log,
             intake: Intake::Open,
             pace: None,
+            last_ingress: Stamp::default(),
             counters: FeedCounters::default(),
             io_error: None,
         }
@@ -257,6 +260,12 @@ impl CaptureFeed {
         taken
     }
 
+    /// The ingress stamp of the last message read: when its raw bytes were in memory. A
+    /// harness driving the stages itself times a frame's path from here (`pulse-bench`).
+    pub fn last_ingress(&self) -> Stamp {
+        self.last_ingress
+    }
+
     pub fn log_lost(&self) -> u64 {
         self.log.lost
     }
@@ -304,6 +313,7 @@ impl CaptureFeed {
             ingress = self.probe.stamp_back(Nanos(late));
         }
         self.counters.lines += 1;
+        self.last_ingress = ingress;
         self.replay_time.advance(record.recv_ts);
         if let Some(journal) = &mut self.journal {
             journal.message(record.recv_ts, record.venue, record.kind, record.payload);

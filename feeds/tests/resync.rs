@@ -8,7 +8,7 @@ use pulse_feeds::book::Level;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::capture::CaptureReader;
 use pulse_feeds::clock::ReplayTime;
-use pulse_feeds::event::{BookState, EventMeta, MarketEvent, MdEvent, ResyncRequest};
+use pulse_feeds::event::{BookState, EventMeta, LevelBatch, MarketEvent, MdEvent, ResyncRequest};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
@@ -152,13 +152,11 @@ fn meta(instrument: InstrumentId) -> EventMeta {
     }
 }
 
+/// One level, in a batch of its own.
 fn level(side: Side, px: i64, qty: i64) -> MdEvent {
-    MdEvent::Level {
-        instrument: A,
-        side,
-        px: Px(px),
-        qty: Qty(qty),
-    }
+    let mut batch = LevelBatch::new(A);
+    assert!(batch.push(side, Px(px), Qty(qty)));
+    batch.event()
 }
 
 fn commit(update_id: u64) -> MdEvent {

@@ -431,7 +431,7 @@ impl FeedCore {
 
 fn event_instrument(event: &MdEvent) -> Option<InstrumentId> {
     match event {
-        MdEvent::Level { instrument, .. } => Some(*instrument),
+        MdEvent::Levels { instrument, .. } => Some(*instrument),
         MdEvent::BookReset { meta }
         | MdEvent::BookCommit { meta, .. }
         | MdEvent::BookStale { meta, .. } => Some(meta.instrument),

@@ -25,7 +25,7 @@
 
 use crate::binance::codec::LevelUpdate;
 use crate::binance::BinanceMarket;
-use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
+use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason, LEVELS_PER_EVENT};
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
 
@@ -188,13 +188,13 @@ impl DepthSync {
                 return;
             }
         }
-        if out.remaining() < levels.len() + 3 {
+        if out.remaining() < LevelBatch::events_for(levels.len()) + 3 {
             self.go_stale(meta, StaleReason::RingFull, out);
             return;
         }
         let instrument = self.instrument;
         let staged = out.push(MdEvent::BookReset { meta })
-            && levels.iter().all(|l| out.push(level_event(instrument, l)))
+            && stage_levels(instrument, levels, out)
             && out.push(MdEvent::BookCommit {
                 meta,
                 update_id: last_update_id,
@@ -331,12 +331,12 @@ impl DepthSync {
                 false
             }
             Verdict::Apply => {
-                if out.remaining() < levels.len() + 2 {
+                if out.remaining() < LevelBatch::events_for(levels.len()) + 2 {
                     self.go_stale(meta, StaleReason::RingFull, out);
                     return false;
                 }
                 let instrument = self.instrument;
-                let staged = levels.iter().all(|l| out.push(level_event(instrument, l)))
+                let staged = stage_levels(instrument, levels, out)
                     && out.push(MdEvent::BookCommit {
                         meta,
                         update_id: diff.last_id,
@@ -397,13 +397,15 @@ impl DepthSync {
     }
 }
 
-fn level_event(instrument: InstrumentId, l: &LevelUpdate) -> MdEvent {
-    MdEvent::Level {
-        instrument,
-        side: l.side,
-        px: l.px,
-        qty: l.qty,
-    }
+/// Stages `levels` in [`LevelBatch`]es; `false` if the outbox ran out of room.
+fn stage_levels(instrument: InstrumentId, levels: &[LevelUpdate], out: &mut Outbox) -> bool {
+    levels.chunks(LEVELS_PER_EVENT).all(|chunk| {
+        let mut batch = LevelBatch::new(instrument);
+        for l in chunk {
+            let _ = batch.push(l.side, l.px, l.qty);
+        }
+        out.push(batch.event())
+    })
 }
 
 #[cfg(test)]

@@ -91,14 +91,16 @@ impl Harness {
                     assert_eq!(meta.instrument, ID);
                     Ev::Reset
                 }
-                MdEvent::Level {
-                    instrument,
-                    side,
-                    px,
-                    qty,
-                } => {
-                    assert_eq!(instrument, ID);
-                    Ev::Level(side, px.0, qty.0)
+                MdEvent::Levels { .. } => {
+                    let batch = LevelBatch::of(&event).expect("a batch");
+                    assert_eq!(batch.instrument, ID);
+                    assert!(!batch.is_empty());
+                    events.extend(
+                        batch
+                            .iter()
+                            .map(|(side, px, qty)| Ev::Level(side, px.0, qty.0)),
+                    );
+                    continue;
                 }
                 MdEvent::BookCommit { meta, update_id } => {
                     assert_eq!(meta.instrument, ID);
