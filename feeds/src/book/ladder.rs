@@ -216,10 +216,20 @@ impl Ladder {
         }
     }
 
+    /// The key of a price on the tick grid; `None` off the grid. A tick of one mantissa unit
+    /// (a price scale equal to the tick's decimals, the usual layout) skips the division, a
+    /// 64-bit divide per level otherwise.
+    #[inline]
+    fn grid_key(&self, px: Px) -> Option<i64> {
+        if self.tick == 1 {
+            return Some(self.sign * px.0);
+        }
+        (px.0 % self.tick == 0).then(|| self.sign * (px.0 / self.tick))
+    }
+
     /// `px > 0`.
     fn find(&self, px: Px) -> Spot {
-        if px.0 % self.tick == 0 {
-            let key = self.sign * (px.0 / self.tick);
+        if let Some(key) = self.grid_key(px) {
             if self.offset(key) < self.width() {
                 let slot = self.slot(key);
                 return Spot::Window { key, slot };
@@ -409,7 +419,10 @@ impl Ladder {
             return Err("overflow out of order".into());
         }
         for l in &self.overflow {
-            if l.px.0 % self.tick == 0 && self.offset(self.sign * (l.px.0 / self.tick)) < width {
+            if self
+                .grid_key(l.px)
+                .is_some_and(|key| self.offset(key) < width)
+            {
                 return Err(format!("{l:?} belongs in the window"));
             }
         }

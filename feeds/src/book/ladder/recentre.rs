@@ -106,8 +106,8 @@ impl Ladder {
         let mut kept = first;
         for i in first..end {
             let level = self.overflow[i];
-            if level.px.0 % self.tick == 0 {
-                let slot = self.slot(self.sign * (level.px.0 / self.tick));
+            if let Some(key) = self.grid_key(level.px) {
+                let slot = self.slot(key);
                 self.qty[slot] = level.qty.0;
                 self.occupied.set(slot);
                 self.in_window += 1;
