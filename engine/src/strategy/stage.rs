@@ -1,7 +1,7 @@
 //! The strategy stage: market events and feedback in, intents out. It hosts one strategy from
 //! the closed set [`Strategy`].
 
-use pulse_feeds::event::MarketEvent;
+use pulse_feeds::event::{consume_one, MarketEvent};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
 use pulse_feeds::num::Nanos;
@@ -128,12 +128,13 @@ impl Stage for StrategyStage {
             work += 1;
         }
         while work < EVENTS_PER_CALL {
-            let Ok(event) = self.market.pop() else {
+            // Read where it lies in the ring (a book top is a few hundred bytes), then freed.
+            let Ok(event) = self.market.peek() else {
                 break;
             };
             work += 1;
             self.pending.clear();
-            self.strategy.on_event(&event, &mut self.pending);
+            self.strategy.on_event(event, &mut self.pending);
             for intent in self.pending.iter() {
                 if self.intents.push(intent).is_err() {
                     self.intents_ring_full += 1;
@@ -147,6 +148,7 @@ impl Stage for StrategyStage {
             if let MarketEvent::Book(top) = event {
                 self.probe.record_since(top.meta.ingress);
             }
+            consume_one(&mut self.market);
         }
         work
     }

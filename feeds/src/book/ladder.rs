@@ -9,6 +9,7 @@
 //! moves only the levels that leave or enter it, never the ones it keeps.
 
 mod recentre;
+mod top_cache;
 
 use super::occupancy::Occupancy;
 use super::{Apply, Level};
@@ -40,7 +41,16 @@ pub(super) struct Ladder {
     /// capacity is the whole side's bound, so re-centring can always move every level into it.
     overflow: Vec<Level>,
     bound: usize,
+    /// The best levels, best first: always exactly the side's first `min(CACHED, len)` levels,
+    /// kept up to date by every change (see [`top_cache`]), so that reading the top of the book
+    /// at every commit is a copy rather than a walk of the window's bits.
+    cache: [Level; CACHED],
+    cached: usize,
 }
+
+/// Levels a side keeps ready, best first: the depth of a published book top
+/// ([`TOP_DEPTH`](crate::event::TOP_DEPTH)).
+pub(super) const CACHED: usize = crate::event::TOP_DEPTH;
 
 impl Ladder {
     /// `tick >= 1`, `width` a power of two of at least 256, `bound >= 1`.
@@ -55,6 +65,8 @@ impl Ladder {
             best: None,
             overflow: Vec::with_capacity(bound),
             bound,
+            cache: [Level::default(); CACHED],
+            cached: 0,
         }
     }
 
@@ -64,6 +76,7 @@ impl Ladder {
         self.in_window = 0;
         self.best = None;
         self.overflow.clear();
+        self.cached = 0;
     }
 
     pub(super) fn len(&self) -> usize {
@@ -78,12 +91,20 @@ impl Ladder {
             (_, 0) => {
                 self.remove(spot);
                 self.settle();
+                self.cache_removed(px);
                 Apply::Removed
             }
-            (0, _) if self.len() >= self.bound => self.evict_for(px, qty),
+            (0, _) if self.len() >= self.bound => {
+                let outcome = self.evict_for(px, qty);
+                if outcome == Apply::Evicted {
+                    self.cache_refill();
+                }
+                outcome
+            }
             (0, qty) => {
                 self.insert(spot, px, qty);
                 self.settle();
+                self.cache_inserted(Level { px, qty: Qty(qty) });
                 Apply::Inserted
             }
             (_, qty) => {
@@ -92,6 +113,7 @@ impl Ladder {
                     Spot::Overflow(Ok(i)) => self.overflow[i].qty = Qty(qty),
                     Spot::Overflow(Err(_)) => {}
                 }
+                self.cache_updated(px, Qty(qty));
                 Apply::Updated
             }
         }
@@ -133,6 +155,16 @@ impl Ladder {
     /// the usual case (the overflow holds what lies beyond the window), so that nothing is
     /// merged level by level.
     pub(super) fn top(&self, out: &mut [Level]) -> usize {
+        if out.len() <= CACHED {
+            let n = out.len().min(self.cached);
+            out[..n].copy_from_slice(&self.cache[..n]);
+            return n;
+        }
+        self.walk_top(out)
+    }
+
+    /// [`Ladder::top`] without the cache.
+    fn walk_top(&self, out: &mut [Level]) -> usize {
         let low = self.lo as i128 * self.tick as i128;
         if self
             .overflow
@@ -425,6 +457,15 @@ impl Ladder {
             {
                 return Err(format!("{l:?} belongs in the window"));
             }
+        }
+        let mut walked = [Level::default(); CACHED];
+        let n = self.walk_top(&mut walked);
+        if self.cache[..self.cached] != walked[..n] {
+            return Err(format!(
+                "cached top {:?}, walked {:?}",
+                &self.cache[..self.cached],
+                &walked[..n]
+            ));
         }
         if self.lo % 64 != 0 || self.len() > self.bound {
             return Err(format!(
