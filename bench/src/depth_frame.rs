@@ -11,11 +11,12 @@
 //! Each sample starts at the frame's ingress stamp, taken by the feed once the line is in memory
 //! (where a live feed stamps a frame when the socket read returns), and ends when the venue
 //! stage is done: decode, sync, book, strategy, risk and the simulated venue, an order or not.
-//! The stages are timed on every other message, and the distribution is taken on the others,
-//! read only at both ends, so that it does not carry the attribution's clock reads (about 10 ns
-//! each here). `*_p50` are cumulative from ingress; `read_p50` is the time before it, reading the capture
-//! line (the replay's own cost, reported so that nothing is hidden); `order_p50`/`order_p99`
-//! are the frames that ended in an order executed at the simulated venue.
+//! The stages are timed on every other message (`attributed` depth frames), and the
+//! distribution is taken on the others, read only at both ends, so that it does not carry the
+//! attribution's four clock reads. `*_p50` are cumulative from ingress; `read_p50` is the time
+//! before it, reading the capture line (the replay's own cost, reported so that nothing is
+//! hidden); `order_p50`/`order_p99` are the frames that ended in an order executed at the
+//! simulated venue.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -125,6 +126,7 @@ pub fn run(duration: Duration) -> Result<Measured> {
     let mut extra: Vec<(&'static str, f64)> = vec![
         ("passes", passes as f64),
         ("read_p50", read.value_at_quantile(0.5) as f64),
+        ("attributed", stages[0].len() as f64),
     ];
     for (name, h) in names.iter().zip(&stages) {
         extra.push((name, h.value_at_quantile(0.5) as f64));
