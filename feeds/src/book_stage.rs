@@ -157,14 +157,14 @@ impl Books {
     fn on_event(&mut self, event: &MdEvent) {
         match *event {
             MdEvent::Levels { .. } => {
-                let Some(batch) = LevelBatch::of(event) else {
+                let Some((instrument, n, levels)) = LevelBatch::read(event) else {
                     return;
                 };
-                let Some(b) = self.books.get_mut(batch.instrument.0 as usize) else {
+                let Some(b) = self.books.get_mut(instrument.0 as usize) else {
                     return;
                 };
-                b.counters.levels += batch.len() as u64;
-                for (side, px, qty) in batch.iter() {
+                b.counters.levels += n as u64;
+                for (side, px, qty) in levels {
                     match b.book.apply(side, px, qty) {
                         Apply::Inserted | Apply::Updated | Apply::Removed => {}
                         Apply::RemovedAbsent => b.counters.removed_absent += 1,

@@ -130,12 +130,7 @@ impl LevelBatch {
         if i >= self.len() {
             return None;
         }
-        let side = if self.asks & (1 << i) != 0 {
-            Side::Sell
-        } else {
-            Side::Buy
-        };
-        Some((side, self.px[i], self.qty[i]))
+        Some((side_of(self.asks, i), self.px[i], self.qty[i]))
     }
 
     /// The levels in order.
@@ -159,6 +154,35 @@ impl LevelBatch {
         }
     }
 
+    /// The instrument, the count and the levels of a batch event, read where the event lies
+    /// (the book stage reads them in the ring). A length above [`LEVELS_PER_EVENT`] is taken
+    /// as the maximum.
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    pub fn read(
+        event: &MdEvent,
+    ) -> Option<(
+        InstrumentId,
+        usize,
+        impl Iterator<Item = (Side, Px, Qty)> + '_,
+    )> {
+        match event {
+            MdEvent::Levels {
+                instrument,
+                len,
+                asks,
+                px,
+                qty,
+            } => {
+                let n = (*len as usize).min(LEVELS_PER_EVENT);
+                let asks = *asks;
+                let level = move |i: usize| (side_of(asks, i), px[i], qty[i]);
+                Some((*instrument, n, (0..n).map(level)))
+            }
+            _ => None,
+        }
+    }
+
     /// The batch an event carries, if it is one. A length above [`LEVELS_PER_EVENT`] (the
     /// fields are public) is taken as the maximum.
     #[inline]
@@ -179,6 +203,16 @@ impl LevelBatch {
             }),
             _ => None,
         }
+    }
+}
+
+/// The side of level `i` of a batch whose asks are the bits `asks`.
+#[inline]
+fn side_of(asks: u8, i: usize) -> Side {
+    if asks & (1 << i) != 0 {
+        Side::Sell
+    } else {
+        Side::Buy
     }
 }
 

@@ -84,6 +84,7 @@ impl Ladder {
     }
 
     /// `px > 0`, `qty >= 0` (the book checks both).
+    #[inline]
     pub(super) fn apply(&mut self, px: Px, qty: Qty) -> Apply {
         let spot = self.find(px);
         match (self.held(spot), qty.0) {
