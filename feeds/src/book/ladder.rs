@@ -87,6 +87,11 @@ impl Ladder {
     #[inline]
     pub(super) fn apply(&mut self, px: Px, qty: Qty) -> Apply {
         let spot = self.find(px);
+        if let Spot::Window { key, slot } = spot {
+            if let Some(outcome) = self.apply_in_window(key, slot, px, qty.0) {
+                return outcome;
+            }
+        }
         match (self.held(spot), qty.0) {
             (0, 0) => Apply::RemovedAbsent,
             (_, 0) => {
@@ -118,6 +123,41 @@ impl Ladder {
                 Apply::Updated
             }
         }
+    }
+
+    /// The common case, a level inside the window, with as few branches as the outcome allows:
+    /// whether a level is set, changed or deleted is the venue's choice and no predictor learns
+    /// it, so the slot, its bit, the count and the outcome are computed rather than branched
+    /// on. `None` (nothing done) for the two cases the general path handles: a new level on a
+    /// full side (eviction) and the deletion of the best level (a scan for the next one).
+    #[inline]
+    fn apply_in_window(&mut self, key: i64, slot: usize, px: Px, qty: i64) -> Option<Apply> {
+        let held = self.qty[slot];
+        let (was, now) = (held != 0, qty != 0);
+        if (!was && now && self.len() >= self.bound) || (was && !now && self.best == Some(key)) {
+            return None;
+        }
+        self.qty[slot] = qty;
+        self.occupied.assign(slot, now);
+        self.in_window = self.in_window + usize::from(now) - usize::from(was);
+        let outcome = [
+            [Apply::RemovedAbsent, Apply::Inserted],
+            [Apply::Removed, Apply::Updated],
+        ][usize::from(was)][usize::from(now)];
+        if now && self.best < Some(key) {
+            // A new best: the window may have to follow it.
+            self.best = Some(key);
+            self.settle();
+        }
+        if !self.below_cache(px) {
+            match outcome {
+                Apply::Inserted => self.cache_inserted(Level { px, qty: Qty(qty) }),
+                Apply::Updated => self.cache_updated(px, Qty(qty)),
+                Apply::Removed => self.cache_removed(px),
+                _ => {}
+            }
+        }
+        Some(outcome)
     }
 
     pub(super) fn qty_at(&self, px: Px) -> Qty {

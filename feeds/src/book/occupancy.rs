@@ -37,6 +37,19 @@ impl Occupancy {
         }
     }
 
+    /// Sets (`on`) or unsets the slot's bit, and its word's summary bit to match, without a
+    /// branch on `on`.
+    #[inline]
+    pub(super) fn assign(&mut self, slot: usize, on: bool) {
+        let word = slot / 64;
+        let bit = 1u64 << (slot % 64);
+        let bits = (self.words[word] & !bit) | (bit & u64::from(on).wrapping_neg());
+        self.words[word] = bits;
+        let summary_bit = 1u64 << (word % 64);
+        let summary = &mut self.summary[word / 64];
+        *summary = (*summary & !summary_bit) | (summary_bit & u64::from(bits != 0).wrapping_neg());
+    }
+
     /// The bits of slots `64 * word..64 * word + 64`.
     #[inline]
     pub(super) fn word(&self, word: usize) -> u64 {
@@ -156,6 +169,15 @@ mod tests {
         assert!(o.summary_agrees());
         o.unset(0);
         assert_eq!(o.summary, [0b1110]);
+        assert!(o.summary_agrees());
+        // Branch-free assignment: the same bits and summary as set and unset.
+        o.assign(0, true);
+        o.assign(64, false);
+        assert_eq!(o.summary, [0b1101]);
+        assert_eq!((o.word(0), o.word(1)), (1, 0));
+        o.assign(0, true);
+        o.assign(5, false);
+        assert_eq!(o.word(0), 1, "assigning a bit its value changes nothing");
         assert!(o.summary_agrees());
     }
 

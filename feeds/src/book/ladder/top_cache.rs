@@ -11,14 +11,20 @@ use super::{Ladder, Level, CACHED};
 use crate::num::{Px, Qty};
 
 impl Ladder {
+    /// Whether `px` ranks below a full cache: no change at `px` touches it.
+    #[inline]
+    pub(super) fn below_cache(&self, px: Px) -> bool {
+        self.cached == CACHED && self.rank(px) < self.rank(self.cache[CACHED - 1].px)
+    }
+
     /// Where `px` is in the cache (`Ok`) or would go (`Err`): `Err(CACHED)` when it ranks below
     /// a full cache.
     #[inline]
     fn cache_pos(&self, px: Px) -> Result<usize, usize> {
-        let rank = self.rank(px);
-        if self.cached == CACHED && rank < self.rank(self.cache[CACHED - 1].px) {
+        if self.below_cache(px) {
             return Err(CACHED);
         }
+        let rank = self.rank(px);
         for (i, level) in self.cache[..self.cached].iter().enumerate() {
             let r = self.rank(level.px);
             if r <= rank {
