@@ -6,7 +6,10 @@
 //! Cases: `risk_approve` (the full check chain, every check passing), `book_apply` (one real
 //! depth level update applied to the tick-indexed book), `decode_depth` (one real
 //! `depthUpdate` frame decoded), `sign_order` (an `order.place` request's payload signed with
-//! HMAC-SHA256 into a reserved buffer, as the Binance gateway signs every order).
+//! HMAC-SHA256 into a reserved buffer, as the Binance gateway signs every order), `depth_frame`
+//! (one real `depthUpdate` frame from the raw bytes through every hot stage as `pulse run`
+//! builds them, `configs/imbalance.toml`: decode, sync, book, strategy, risk, simulated venue;
+//! the capture's snapshot and depth diffs alone, replayed pass after pass).
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -34,7 +37,9 @@ fn main() -> ExitCode {
         args.get(1),
         args.get(2).and_then(|n| n.parse::<usize>().ok()),
     ) else {
-        eprintln!("usage: pulse-count risk_approve|book_apply|decode_depth|sign_order ITERATIONS");
+        eprintln!(
+            "usage: pulse-count risk_approve|book_apply|decode_depth|sign_order|depth_frame ITERATIONS"
+        );
         return ExitCode::FAILURE;
     };
     match case.as_str() {
@@ -97,10 +102,69 @@ fn main() -> ExitCode {
                 black_box(&out);
             }
         }
+        "depth_frame" => {
+            if let Err(e) = depth_frames(n) {
+                eprintln!("pulse-count: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
         other => {
             eprintln!("pulse-count: unknown case {other}");
             return ExitCode::FAILURE;
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `n` messages of a capture of the bundled one's snapshot and depth diffs, each through every
+/// stage of the engine on this thread, pass after pass (a fresh pipeline each pass).
+fn depth_frames(n: usize) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use pulse_engine::config::{self, SourceConfig};
+    use pulse_engine::pipeline;
+    use pulse_feeds::capture::{CaptureReader, SourceKind};
+    use pulse_feeds::stage::Stage as _;
+    use std::io::Write as _;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut reader =
+        CaptureReader::open(&root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz"))?;
+    let dir = std::env::temp_dir().join(format!("pulse-count-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("depth.cap");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    while let Some(record) = reader.next_record() {
+        let record = record.map_err(|e| anyhow::anyhow!("reading the capture: {e:?}"))?;
+        let depth = record.payload.windows(11).any(|w| w == b"depthUpdate");
+        if matches!(record.kind, SourceKind::Rest { .. }) || depth {
+            out.write_all(reader.current_line())?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    drop(out);
+    let mut cfg = config::load(&root.join("configs/imbalance.toml"))?;
+    cfg.engine.name = format!("count-{}", std::process::id());
+    cfg.metrics.stats = false;
+    cfg.metrics.prometheus_listen = None;
+    cfg.risk.kill_switch_file = None;
+    cfg.journal = None;
+    cfg.source = SourceConfig::Capture {
+        path,
+        speed_milli: 0,
+    };
+    let clock = quanta::Clock::new();
+    let mut done = 0;
+    while done < n {
+        let mut p = pipeline::build(&cfg, &clock).context("cannot build the pipeline")?;
+        while done < n && !p.stages[0].intake_done() {
+            let now = p.replay_time.get();
+            for stage in p.stages.iter_mut() {
+                stage.do_work(now);
+            }
+            done += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
