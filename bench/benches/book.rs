@@ -5,7 +5,8 @@
 //! - `btreemap`: an ordered map per side, what most trading code keeps.
 //!
 //! `book/apply` times the updates alone; `book/apply_read` adds what a strategy reads after each
-//! update: the best bid and ask and ten levels a side. Both books start every iteration from the
+//! update: the best bid and ask and ten levels a side; `book/diff_read` reads once per diff, as
+//! the book stage does at each commit. Both books start every iteration from the
 //! snapshot (seeded untimed) and are checked against each other after every update first.
 //! The updates, the map book and the check are shared with `pulse-bench book`.
 //!
@@ -59,6 +60,36 @@ fn bench<B: BenchBook>(
     group.finish();
 }
 
+/// Every diff applied whole, then read once: the book stage's work per commit.
+fn bench_diffs<B: BenchBook>(c: &mut Criterion, u: &BookUpdates, name: &str, new: impl Fn() -> B) {
+    let mut group = c.benchmark_group("book/diff_read");
+    group.throughput(Throughput::Elements(u.diffs.len() as u64));
+    group.bench_function(name, |b| {
+        b.iter_batched_ref(
+            || {
+                let mut book = new();
+                book.seed(&u.snapshot);
+                book
+            },
+            |book| {
+                let mut out = Read::default();
+                let mut rest = &u.updates[..];
+                for &n in &u.diffs {
+                    let (diff, tail) = rest.split_at(n.min(rest.len()));
+                    rest = tail;
+                    for l in diff {
+                        book.apply(black_box(l));
+                    }
+                    book.read(&mut out);
+                    black_box(&out);
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 fn book(c: &mut Criterion) {
     let u = book_updates::load().expect("the bundled capture has depth updates");
     book_updates::check_agreement(&u).expect("the books agree");
@@ -66,6 +97,8 @@ fn book(c: &mut Criterion) {
         bench(c, &u, "pulse", read, || book_updates::ladder(&u));
         bench(c, &u, "btreemap", read, TreeBook::default);
     }
+    bench_diffs(c, &u, "pulse", || book_updates::ladder(&u));
+    bench_diffs(c, &u, "btreemap", TreeBook::default);
 }
 
 criterion_group!(benches, book);

@@ -3,9 +3,12 @@
 //! laid out as the book stage lays it out, beside a `BTreeMap` book (both in `book_updates`,
 //! shared with the criterion bench `book`). Two cases: the update alone (`apply`), and the update
 //! followed by what a strategy reads after it, the best bid and ask and ten levels a side
-//! (`apply_read`). The two books are checked against each other after every update before
-//! anything is timed. One thread; each update is timed on its own with `quanta`'s raw counter,
-//! and every pass over the updates starts again from the snapshot (re-seeded untimed).
+//! (`apply_read`); and, as the book stage works, a whole depth diff applied and then read
+//! (`diff`: 16 levels at the median), where the clock's own cost (`clock_floor`, about 10 ns
+//! here, in every sample) no longer dwarfs a level's. The two books are checked against each
+//! other after every update before anything is timed. One thread; each update (or diff) is
+//! timed on its own with `quanta`'s raw counter, and every pass over the updates starts again
+//! from the snapshot (re-seeded untimed).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -38,6 +41,61 @@ fn measure(
             return histogram;
         }
     }
+}
+
+/// Applies the diffs pass after pass for `duration` (at least one pass), timing each diff with
+/// the read after it.
+fn measure_diffs(
+    book: &mut impl BenchBook,
+    u: &BookUpdates,
+    duration: Duration,
+    clock: &quanta::Clock,
+) -> Histogram<u64> {
+    let mut histogram = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+    let mut out = Read::default();
+    let mut pass = |histogram: Option<&mut Histogram<u64>>| {
+        book.seed(&u.snapshot);
+        let mut histogram = histogram;
+        let mut rest = &u.updates[..];
+        for &n in &u.diffs {
+            let (diff, tail) = rest.split_at(n.min(rest.len()));
+            rest = tail;
+            let start = clock.raw();
+            for l in diff {
+                book.apply(black_box(l));
+            }
+            book.read(&mut out);
+            black_box(&out);
+            let ns = clock.delta_as_nanos(start, clock.raw());
+            if let Some(h) = histogram.as_deref_mut() {
+                let _ = h.record(ns.max(1));
+            }
+        }
+    };
+    for _ in 0..WARMUP_PASSES {
+        pass(None);
+    }
+    let end = Instant::now() + duration;
+    loop {
+        pass(Some(&mut histogram));
+        if Instant::now() >= end {
+            return histogram;
+        }
+    }
+}
+
+/// Two clock reads around nothing: the floor every sample here carries.
+fn clock_floor(duration: Duration, clock: &quanta::Clock) -> Histogram<u64> {
+    let mut histogram = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+    let end = Instant::now() + duration;
+    while Instant::now() < end {
+        for _ in 0..10_000 {
+            let start = clock.raw();
+            black_box(());
+            let _ = histogram.record(clock.delta_as_nanos(start, clock.raw()).max(1));
+        }
+    }
+    histogram
 }
 
 /// One pass from the snapshot: each update (and, with `read`, the reads after it) timed alone.
@@ -89,5 +147,26 @@ pub fn run(duration: Duration, core: Option<usize>) -> Result<Vec<Measured>> {
             extra: vec![("updates", updates)],
         });
     }
+    let diffs = u.diffs.len() as f64;
+    let histogram = measure_diffs(&mut book_updates::ladder(&u), &u, duration, &clock);
+    results.push(Measured {
+        name: "pulse",
+        case: Some("diff"),
+        histogram,
+        extra: vec![("diffs", diffs)],
+    });
+    let histogram = measure_diffs(&mut TreeBook::default(), &u, duration, &clock);
+    results.push(Measured {
+        name: "btreemap",
+        case: Some("diff"),
+        histogram,
+        extra: vec![("diffs", diffs)],
+    });
+    results.push(Measured {
+        name: "clock_floor",
+        case: Some("empty"),
+        histogram: clock_floor(duration, &clock),
+        extra: Vec::new(),
+    });
     Ok(results)
 }

@@ -38,6 +38,8 @@ pub struct BookUpdates {
     pub snapshot: Vec<LevelUpdate>,
     /// The levels of every diff after the snapshot, in order.
     pub updates: Vec<LevelUpdate>,
+    /// How many of `updates` each diff holds, in order.
+    pub diffs: Vec<usize>,
 }
 
 pub fn load() -> Result<BookUpdates> {
@@ -77,11 +79,13 @@ pub fn load() -> Result<BookUpdates> {
     }
     let (synced_at, snapshot) = snapshot.unwrap_or_default();
     // Diffs the snapshot already holds are skipped, as the sync does.
-    let updates: Vec<LevelUpdate> = diffs
+    let diffs: Vec<Vec<LevelUpdate>> = diffs
         .into_iter()
         .filter(|(last_id, _)| *last_id > synced_at)
-        .flat_map(|(_, levels)| levels)
+        .map(|(_, levels)| levels)
         .collect();
+    let lengths = diffs.iter().map(Vec::len).collect();
+    let updates: Vec<LevelUpdate> = diffs.into_iter().flatten().collect();
     if snapshot.is_empty() || updates.is_empty() {
         bail!("{} holds no snapshot with diffs after it", path.display());
     }
@@ -89,6 +93,7 @@ pub fn load() -> Result<BookUpdates> {
         tick,
         snapshot,
         updates,
+        diffs: lengths,
     })
 }
 

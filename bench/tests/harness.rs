@@ -105,15 +105,23 @@ fn book_prints_the_documented_json_object() {
             ("apply", "pulse"),
             ("apply", "btreemap"),
             ("apply_read", "pulse"),
-            ("apply_read", "btreemap")
+            ("apply_read", "btreemap"),
+            ("diff", "pulse"),
+            ("diff", "btreemap"),
+            ("empty", "clock_floor")
         ]
     );
-    // The capture's snapshot is followed by 124,073 level updates; every case times at least
-    // one whole pass over them.
-    for r in results {
+    // The capture's snapshot is followed by 124,073 level updates in 3,449 diffs; every case
+    // times at least one whole pass over them.
+    for r in &results[..4] {
         assert_eq!(r["updates"], 124_073.0, "{r}");
         assert_distribution(r, 124_073);
     }
+    for r in &results[4..6] {
+        assert_eq!(r["diffs"], 3_449.0, "{r}");
+        assert_distribution(r, 3_449);
+    }
+    assert_distribution(&results[6], 1_000);
 }
 
 #[test]

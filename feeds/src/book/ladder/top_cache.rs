@@ -106,8 +106,15 @@ impl Ladder {
             }
         };
         let window = window.map(|key| self.level_at(key));
-        let below = self.overflow.partition_point(|l| self.rank(l.px) < rank);
-        let overflow = below.checked_sub(1).map(|i| self.overflow[i]);
+        // The overflow's best ranks below `rank` as a rule (it holds what lies beyond the
+        // window): then it is the candidate, without a search.
+        let overflow = match self.overflow.last() {
+            Some(best) if self.rank(best.px) < rank => Some(*best),
+            _ => {
+                let below = self.overflow.partition_point(|l| self.rank(l.px) < rank);
+                below.checked_sub(1).map(|i| self.overflow[i])
+            }
+        };
         self.better(window, overflow)
     }
 }
