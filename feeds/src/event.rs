@@ -42,7 +42,7 @@ pub struct ResyncRequest {
 }
 
 /// Feed → book: venue-neutral book operations plus trades and venue tickers. A book batch is
-/// `BookReset?`, then `Level`s, then `BookCommit`; the book publishes only at a commit.
+/// `BookReset?`, then `Levels` batches, then `BookCommit`; the book publishes only at a commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MdEvent {
     /// Clear the book: a snapshot follows.
