@@ -5,8 +5,9 @@
 //! with one occupancy bit per tick beside it (the layout of hftbacktest's
 //! `ROIVectorMarketDepth`). Inside the window, setting, deleting and reading a level is an index,
 //! and the best price is tracked, so [`L2Book::best`] is O(1); when the best level is deleted,
-//! the next one is found by scanning the bits downwards, 64 ticks per word, and [`L2Book::top`]
-//! walks the bits the same way.
+//! the next one is found by scanning the bits downwards, 64 ticks per word. Each side also keeps
+//! its ten best levels as they change, so [`L2Book::top`] (a commit's top of book) is a copy;
+//! deeper reads walk the bits the same way.
 //!
 //! Unlike a fixed region of interest, nothing outside the window is lost: levels beyond it, and
 //! prices that are not a multiple of the tick (the venue's data is authoritative, even when it

@@ -191,10 +191,8 @@ impl Ladder {
         }
     }
 
-    /// Copies the best `out.len()` levels into `out` and returns how many: `levels()`, but with
-    /// the window walked in a tight loop when no overflow level ranks inside the window's range,
-    /// the usual case (the overflow holds what lies beyond the window), so that nothing is
-    /// merged level by level.
+    /// Copies the best `out.len()` levels into `out` and returns how many: from the cache of
+    /// the best [`CACHED`] levels when that is enough, else walked ([`Ladder::walk_top`]).
     pub(super) fn top(&self, out: &mut [Level]) -> usize {
         if out.len() <= CACHED {
             let n = out.len().min(self.cached);
@@ -204,7 +202,9 @@ impl Ladder {
         self.walk_top(out)
     }
 
-    /// [`Ladder::top`] without the cache.
+    /// [`Ladder::top`] without the cache: `levels()`, but with the window walked in a tight loop
+    /// when no overflow level ranks inside the window's range, the usual case (the overflow
+    /// holds what lies beyond the window), so that nothing is merged level by level.
     fn walk_top(&self, out: &mut [Level]) -> usize {
         let low = self.lo as i128 * self.tick as i128;
         if self
