@@ -23,6 +23,13 @@ mod book_updates;
 
 use book_updates::{BenchBook, BookUpdates, Read, TreeBook};
 
+/// A fresh book holding the snapshot: each iteration's untimed setup.
+fn seeded<B: BenchBook>(u: &BookUpdates, new: &impl Fn() -> B) -> B {
+    let mut book = new();
+    book.seed(&u.snapshot);
+    book
+}
+
 fn bench<B: BenchBook>(
     c: &mut Criterion,
     u: &BookUpdates,
@@ -39,11 +46,7 @@ fn bench<B: BenchBook>(
     group.throughput(Throughput::Elements(u.updates.len() as u64));
     group.bench_function(name, |b| {
         b.iter_batched_ref(
-            || {
-                let mut book = new();
-                book.seed(&u.snapshot);
-                book
-            },
+            || seeded(u, &new),
             |book| {
                 let mut out = Read::default();
                 for l in &u.updates {
@@ -66,11 +69,7 @@ fn bench_diffs<B: BenchBook>(c: &mut Criterion, u: &BookUpdates, name: &str, new
     group.throughput(Throughput::Elements(u.diffs.len() as u64));
     group.bench_function(name, |b| {
         b.iter_batched_ref(
-            || {
-                let mut book = new();
-                book.seed(&u.snapshot);
-                book
-            },
+            || seeded(u, &new),
             |book| {
                 let mut out = Read::default();
                 let mut rest = &u.updates[..];

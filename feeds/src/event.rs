@@ -183,26 +183,14 @@ impl LevelBatch {
         }
     }
 
-    /// The batch an event carries, if it is one. A length above [`LEVELS_PER_EVENT`] (the
-    /// fields are public) is taken as the maximum.
-    #[inline]
+    /// The batch an event carries, if it is one (a copy: [`LevelBatch::read`] reads in place).
     pub fn of(event: &MdEvent) -> Option<LevelBatch> {
-        match *event {
-            MdEvent::Levels {
-                instrument,
-                len,
-                asks,
-                px,
-                qty,
-            } => Some(LevelBatch {
-                instrument,
-                len: len.min(LEVELS_PER_EVENT as u8),
-                asks,
-                px,
-                qty,
-            }),
-            _ => None,
+        let (instrument, _, levels) = LevelBatch::read(event)?;
+        let mut batch = LevelBatch::new(instrument);
+        for (side, px, qty) in levels {
+            let _ = batch.push(side, px, qty);
         }
+        Some(batch)
     }
 }
 
