@@ -23,34 +23,30 @@ mod book_updates;
 
 use book_updates::{BenchBook, BookUpdates, Read, TreeBook};
 
-/// A fresh book holding the snapshot: each iteration's untimed setup.
-fn seeded<B: BenchBook>(u: &BookUpdates, new: &impl Fn() -> B) -> B {
-    let mut book = new();
-    book.seed(&u.snapshot);
-    book
-}
-
+/// `group` over the whole capture: each unit (a level, or with `per_diff` a diff) applied, and
+/// with `read` the reads after it.
 fn bench<B: BenchBook>(
     c: &mut Criterion,
     u: &BookUpdates,
+    (group, per_diff, read): (&str, bool, bool),
     name: &str,
-    read: bool,
     new: impl Fn() -> B,
 ) {
-    let group_name = if read {
-        "book/apply_read"
-    } else {
-        "book/apply"
-    };
-    let mut group = c.benchmark_group(group_name);
-    group.throughput(Throughput::Elements(u.updates.len() as u64));
+    let mut group = c.benchmark_group(group);
+    group.throughput(Throughput::Elements(u.units(per_diff).count() as u64));
     group.bench_function(name, |b| {
         b.iter_batched_ref(
-            || seeded(u, &new),
+            || {
+                let mut book = new();
+                book.seed(&u.snapshot);
+                book
+            },
             |book| {
                 let mut out = Read::default();
-                for l in &u.updates {
-                    book.apply(black_box(l));
+                for unit in u.units(per_diff) {
+                    for l in unit {
+                        book.apply(black_box(l));
+                    }
                     if read {
                         book.read(&mut out);
                         black_box(&out);
@@ -63,41 +59,17 @@ fn bench<B: BenchBook>(
     group.finish();
 }
 
-/// Every diff applied whole, then read once: the book stage's work per commit.
-fn bench_diffs<B: BenchBook>(c: &mut Criterion, u: &BookUpdates, name: &str, new: impl Fn() -> B) {
-    let mut group = c.benchmark_group("book/diff_read");
-    group.throughput(Throughput::Elements(u.diffs.len() as u64));
-    group.bench_function(name, |b| {
-        b.iter_batched_ref(
-            || seeded(u, &new),
-            |book| {
-                let mut out = Read::default();
-                let mut rest = &u.updates[..];
-                for &n in &u.diffs {
-                    let (diff, tail) = rest.split_at(n.min(rest.len()));
-                    rest = tail;
-                    for l in diff {
-                        book.apply(black_box(l));
-                    }
-                    book.read(&mut out);
-                    black_box(&out);
-                }
-            },
-            BatchSize::LargeInput,
-        )
-    });
-    group.finish();
-}
-
 fn book(c: &mut Criterion) {
     let u = book_updates::load().expect("the bundled capture has depth updates");
     book_updates::check_agreement(&u).expect("the books agree");
-    for read in [false, true] {
-        bench(c, &u, "pulse", read, || book_updates::ladder(&u));
-        bench(c, &u, "btreemap", read, TreeBook::default);
+    for mode in [
+        ("book/apply", false, false),
+        ("book/apply_read", false, true),
+        ("book/diff_read", true, true),
+    ] {
+        bench(c, &u, mode, "pulse", || book_updates::ladder(&u));
+        bench(c, &u, mode, "btreemap", TreeBook::default);
     }
-    bench_diffs(c, &u, "pulse", || book_updates::ladder(&u));
-    bench_diffs(c, &u, "btreemap", TreeBook::default);
 }
 
 criterion_group!(benches, book);

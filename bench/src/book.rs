@@ -18,100 +18,59 @@ use hdrhistogram::Histogram;
 
 use crate::book_updates::{self, BenchBook, BookUpdates, Read, TreeBook};
 use crate::report::Measured;
+use crate::sample;
 
 /// Untimed passes over the updates before each measurement.
 const WARMUP_PASSES: usize = 3;
 
-/// Applies the updates pass after pass for `duration` (at least one pass), timing each.
+/// What one sample times.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    /// One level update.
+    Update,
+    /// One level update and the reads after it.
+    UpdateRead,
+    /// A whole diff's levels and the reads after them, as the book stage works per commit.
+    Diff,
+}
+
+/// Applies the updates pass after pass for `duration` (at least one pass), timing each unit.
 fn measure(
     book: &mut impl BenchBook,
     u: &BookUpdates,
-    read: bool,
+    unit: Unit,
     duration: Duration,
     clock: &quanta::Clock,
 ) -> Histogram<u64> {
     let mut histogram = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
     for _ in 0..WARMUP_PASSES {
-        pass(book, u, read, clock, None);
+        pass(book, u, unit, clock, None);
     }
     let end = Instant::now() + duration;
     loop {
-        pass(book, u, read, clock, Some(&mut histogram));
+        pass(book, u, unit, clock, Some(&mut histogram));
         if Instant::now() >= end {
             return histogram;
         }
     }
 }
 
-/// Applies the diffs pass after pass for `duration` (at least one pass), timing each diff with
-/// the read after it.
-fn measure_diffs(
-    book: &mut impl BenchBook,
-    u: &BookUpdates,
-    duration: Duration,
-    clock: &quanta::Clock,
-) -> Histogram<u64> {
-    let mut histogram = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
-    let mut out = Read::default();
-    let mut pass = |histogram: Option<&mut Histogram<u64>>| {
-        book.seed(&u.snapshot);
-        let mut histogram = histogram;
-        let mut rest = &u.updates[..];
-        for &n in &u.diffs {
-            let (diff, tail) = rest.split_at(n.min(rest.len()));
-            rest = tail;
-            let start = clock.raw();
-            for l in diff {
-                book.apply(black_box(l));
-            }
-            book.read(&mut out);
-            black_box(&out);
-            let ns = clock.delta_as_nanos(start, clock.raw());
-            if let Some(h) = histogram.as_deref_mut() {
-                let _ = h.record(ns.max(1));
-            }
-        }
-    };
-    for _ in 0..WARMUP_PASSES {
-        pass(None);
-    }
-    let end = Instant::now() + duration;
-    loop {
-        pass(Some(&mut histogram));
-        if Instant::now() >= end {
-            return histogram;
-        }
-    }
-}
-
-/// Two clock reads around nothing: the floor every sample here carries.
-fn clock_floor(duration: Duration, clock: &quanta::Clock) -> Histogram<u64> {
-    let mut histogram = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
-    let end = Instant::now() + duration;
-    while Instant::now() < end {
-        for _ in 0..10_000 {
-            let start = clock.raw();
-            black_box(());
-            let _ = histogram.record(clock.delta_as_nanos(start, clock.raw()).max(1));
-        }
-    }
-    histogram
-}
-
-/// One pass from the snapshot: each update (and, with `read`, the reads after it) timed alone.
+/// One pass from the snapshot, each unit timed alone.
 fn pass(
     book: &mut impl BenchBook,
     u: &BookUpdates,
-    read: bool,
+    unit: Unit,
     clock: &quanta::Clock,
     mut histogram: Option<&mut Histogram<u64>>,
 ) {
     let mut out = Read::default();
     book.seed(&u.snapshot);
-    for l in &u.updates {
+    for timed in u.units(unit == Unit::Diff) {
         let start = clock.raw();
-        book.apply(black_box(l));
-        if read {
+        for l in timed {
+            book.apply(black_box(l));
+        }
+        if unit != Unit::Update {
             book.read(&mut out);
             black_box(&out);
         }
@@ -131,42 +90,27 @@ pub fn run(duration: Duration, core: Option<usize>) -> Result<Vec<Measured>> {
     let clock = quanta::Clock::new();
     let updates = u.updates.len() as f64;
     let mut results = Vec::new();
-    for (case, read) in [("apply", false), ("apply_read", true)] {
-        let histogram = measure(&mut book_updates::ladder(&u), &u, read, duration, &clock);
+    let diffs = u.diffs.len() as f64;
+    for (case, unit, count) in [
+        ("apply", Unit::Update, ("updates", updates)),
+        ("apply_read", Unit::UpdateRead, ("updates", updates)),
+        ("diff", Unit::Diff, ("diffs", diffs)),
+    ] {
+        let histogram = measure(&mut book_updates::ladder(&u), &u, unit, duration, &clock);
         results.push(Measured {
             name: "pulse",
             case: Some(case),
             histogram,
-            extra: vec![("updates", updates)],
+            extra: vec![count],
         });
-        let histogram = measure(&mut TreeBook::default(), &u, read, duration, &clock);
+        let histogram = measure(&mut TreeBook::default(), &u, unit, duration, &clock);
         results.push(Measured {
             name: "btreemap",
             case: Some(case),
             histogram,
-            extra: vec![("updates", updates)],
+            extra: vec![count],
         });
     }
-    let diffs = u.diffs.len() as f64;
-    let histogram = measure_diffs(&mut book_updates::ladder(&u), &u, duration, &clock);
-    results.push(Measured {
-        name: "pulse",
-        case: Some("diff"),
-        histogram,
-        extra: vec![("diffs", diffs)],
-    });
-    let histogram = measure_diffs(&mut TreeBook::default(), &u, duration, &clock);
-    results.push(Measured {
-        name: "btreemap",
-        case: Some("diff"),
-        histogram,
-        extra: vec![("diffs", diffs)],
-    });
-    results.push(Measured {
-        name: "clock_floor",
-        case: Some("empty"),
-        histogram: clock_floor(duration, &clock),
-        extra: Vec::new(),
-    });
+    results.push(sample::clock_floor(duration, &clock));
     Ok(results)
 }

@@ -42,6 +42,37 @@ pub struct BookUpdates {
     pub diffs: Vec<usize>,
 }
 
+impl BookUpdates {
+    /// The updates in the units a sample times: one level each, or (`per_diff`) one diff each.
+    pub fn units(&self, per_diff: bool) -> Units<'_> {
+        Units {
+            rest: &self.updates,
+            diffs: per_diff.then(|| self.diffs.iter()),
+        }
+    }
+}
+
+/// See [`BookUpdates::units`].
+pub struct Units<'a> {
+    rest: &'a [LevelUpdate],
+    diffs: Option<std::slice::Iter<'a, usize>>,
+}
+
+impl<'a> Iterator for Units<'a> {
+    type Item = &'a [LevelUpdate];
+
+    fn next(&mut self) -> Option<&'a [LevelUpdate]> {
+        let n = match &mut self.diffs {
+            Some(diffs) => *diffs.next()?,
+            None if self.rest.is_empty() => return None,
+            None => 1,
+        };
+        let (unit, rest) = self.rest.split_at(n.min(self.rest.len()));
+        self.rest = rest;
+        Some(unit)
+    }
+}
+
 pub fn load() -> Result<BookUpdates> {
     let tick = Px(1);
     let mut registry = InstrumentRegistry::new();

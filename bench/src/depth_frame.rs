@@ -18,8 +18,6 @@
 //! hidden); `order_p50`/`order_p99` are the frames that ended in an order executed at the
 //! simulated venue.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -29,21 +27,6 @@ use pulse_feeds::stage::Stage;
 
 use crate::report::Measured;
 
-/// The bundled capture, inflated.
-fn plain_capture(dir: &Path) -> Result<PathBuf> {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let file = std::fs::File::open(&source)
-        .with_context(|| format!("cannot open {}", source.display()))?;
-    let path = dir.join("plain.cap");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    for line in BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
-        writeln!(out, "{}", line?)?;
-    }
-    out.flush()?;
-    Ok(path)
-}
-
 fn hist() -> Result<Histogram<u64>> {
     Ok(Histogram::new_with_bounds(1, 60_000_000_000, 3)?)
 }
@@ -52,8 +35,8 @@ fn hist() -> Result<Histogram<u64>> {
 pub fn run(duration: Duration) -> Result<Measured> {
     let dir = std::env::temp_dir().join(format!("pulse-bench-depth-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let capture = plain_capture(&dir)?;
-    let mut cfg = crate::tick_to_trade::load("imbalance.toml", false)?;
+    let capture = crate::bundled::rewrite_capture(&dir, "plain.cap", |_, line| Some(line.into()))?;
+    let mut cfg = crate::bundled::config("imbalance.toml", false)?;
     cfg.source = pulse_engine::config::SourceConfig::Capture {
         path: capture,
         speed_milli: 0,

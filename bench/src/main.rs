@@ -4,6 +4,7 @@
 mod baselines;
 mod book;
 mod book_updates;
+mod bundled;
 mod capture_frames;
 mod depth_frame;
 mod journal;
@@ -14,6 +15,7 @@ mod report;
 mod ring;
 mod risk;
 mod risk_cases;
+mod sample;
 mod throughput;
 mod tick_to_trade;
 mod wire;
@@ -81,6 +83,10 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.case.is_some() && cli.scenario != Scenario::TickToTrade {
+        eprintln!("pulse-bench: --case selects a case of tick-to-trade only");
+        return ExitCode::FAILURE;
+    }
     let duration = Duration::from_secs_f64(cli.duration.max(0.01));
     let machine_cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cores = match cli.layout {

@@ -5,35 +5,16 @@
 //! the floor every sample here includes.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
-use hdrhistogram::Histogram;
 use pulse_engine::intent::OrderIntent;
 use pulse_engine::risk::checks::Context;
 use pulse_engine::risk::TradingMode;
 
 use crate::report::Measured;
 use crate::risk_cases::RiskCases;
-
-/// Calls between two looks at the time left.
-const BATCH: usize = 4_096;
-
-fn measure(duration: Duration, clock: &quanta::Clock, mut once: impl FnMut()) -> Histogram<u64> {
-    let mut h = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
-    for _ in 0..BATCH * 16 {
-        once();
-    }
-    let end = Instant::now() + duration;
-    while Instant::now() < end {
-        for _ in 0..BATCH {
-            let start = clock.raw();
-            once();
-            let _ = h.record(clock.delta_as_nanos(start, clock.raw()).max(1));
-        }
-    }
-    h
-}
+use crate::sample;
 
 pub fn run(duration: Duration, core: Option<usize>) -> Result<Vec<Measured>> {
     if let Some(id) = core {
@@ -51,7 +32,7 @@ pub fn run(duration: Duration, core: Option<usize>) -> Result<Vec<Measured>> {
     ];
     let mut results = Vec::new();
     for (case, intent, ctx) in runs {
-        let histogram = measure(duration, &clock, || {
+        let histogram = sample::each(duration, &clock, || {
             let _ = black_box(cases.checks.check(black_box(intent), black_box(ctx)));
         });
         results.push(Measured {
@@ -61,11 +42,6 @@ pub fn run(duration: Duration, core: Option<usize>) -> Result<Vec<Measured>> {
             extra: Vec::new(),
         });
     }
-    results.push(Measured {
-        name: "clock_floor",
-        case: Some("empty"),
-        histogram: measure(duration, &clock, || black_box(())),
-        extra: Vec::new(),
-    });
+    results.push(sample::clock_floor(duration, &clock));
     Ok(results)
 }

@@ -23,7 +23,7 @@ fn histogram() -> Histogram<u64> {
 }
 
 fn engine(duration: Duration) -> Result<Measured> {
-    let cfg = crate::tick_to_trade::load("imbalance.toml", false)?;
+    let cfg = crate::bundled::config("imbalance.toml", false)?;
     let mut h = histogram();
     let (mut messages, mut spent) = (0u64, Duration::ZERO);
     let end = Instant::now() + duration;

@@ -26,7 +26,6 @@
 //! The fourth case, `depth-frame` ([`crate::depth_frame`]), attributes one `depthUpdate`
 //! frame's path: every stage timed on the same frames, from the raw frame in memory.
 
-use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -46,26 +45,6 @@ const STAGES: [(&str, &str, &str); 5] = [
     ("risk", "risk_p50", "risk_p99"),
     ("gateway", "gateway_p50", "gateway_p99"),
 ];
-
-/// `configs/<file>` for a benchmark run: no stats file, no journal, no kill file, a name of
-/// its own; unpinned unless `pinned`.
-pub fn load(file: &str, pinned: bool) -> Result<config::Config> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../configs")
-        .join(file);
-    let mut cfg = config::load(&path).with_context(|| format!("cannot load {}", path.display()))?;
-    cfg.engine.name = format!("bench-t2t-{}", std::process::id());
-    cfg.metrics.stats = false;
-    cfg.metrics.prometheus_listen = None;
-    cfg.risk.kill_switch_file = None;
-    cfg.journal = None;
-    if !pinned {
-        for t in &mut cfg.runtime.threads {
-            t.core = None;
-        }
-    }
-    Ok(cfg)
-}
 
 /// Runs the engine on `cfg` pass after pass for `duration` (at least once); per stage, the
 /// merged histogram.
@@ -95,23 +74,12 @@ fn passes(cfg: &config::Config, duration: Duration) -> Result<(Vec<Histogram<u64
 /// Frames one every `interval` from the capture (its first `lines`, or all): the same
 /// messages, evenly spaced in time.
 pub fn paced_capture(dir: &Path, interval: Nanos, limit: Option<usize>) -> Result<PathBuf> {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data/binance_spot_btcusdt_2024-08-08.cap.gz");
-    let file = std::fs::File::open(&source)
-        .with_context(|| format!("cannot open {}", source.display()))?;
-    let lines = BufReader::new(flate2::read::GzDecoder::new(file)).lines();
-    let path = dir.join("paced.cap");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
     let start = 1_700_000_000_000_000_000u64;
-    for (i, line) in lines.take(limit.unwrap_or(usize::MAX)).enumerate() {
-        let line = line?;
-        let Some((_, rest)) = line.split_once('\t') else {
-            continue;
-        };
-        writeln!(out, "{}\t{rest}", start + i as u64 * interval.0)?;
-    }
-    out.flush()?;
-    Ok(path)
+    let limit = limit.unwrap_or(usize::MAX);
+    crate::bundled::rewrite_capture(dir, "paced.cap", |i, line| {
+        let (_, rest) = line.split_once('\t').filter(|_| i < limit)?;
+        Some(format!("{}\t{rest}", start + i as u64 * interval.0))
+    })
 }
 
 /// Every case, or only `only`.
@@ -136,7 +104,7 @@ pub fn run(duration: Duration, pinned: bool, only: Option<&str>) -> Result<Vec<M
         if !wanted(case) {
             continue;
         }
-        let mut cfg = load(file, pin)?;
+        let mut cfg = crate::bundled::config(file, pin)?;
         if let (true, Some(paced)) = (case == "paced", &paced) {
             cfg.source = config::SourceConfig::Capture {
                 path: paced.clone(),

@@ -293,3 +293,31 @@ fn plot_writes_one_curve_per_result_into_an_svg() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn case_runs_one_tick_to_trade_case_and_is_refused_elsewhere() {
+    let v = run_json(
+        &[
+            "tick-to-trade",
+            "--case",
+            "depth-frame",
+            "--duration",
+            "0.01",
+        ],
+        &[],
+    );
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(cases(results), [("depth-frame", "pulse")]);
+    for args in [
+        &["tick-to-trade", "--case", "fastest"][..],
+        &["ring", "--case", "depth-frame"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_pulse-bench"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} ran");
+        assert!(err.contains("case"), "{args:?}: {err}");
+    }
+}

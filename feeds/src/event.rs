@@ -116,28 +116,6 @@ impl LevelBatch {
         true
     }
 
-    pub fn len(&self) -> usize {
-        self.len as usize
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Level `i` (below [`LevelBatch::len`]): side, price, quantity.
-    #[inline]
-    pub fn get(&self, i: usize) -> Option<(Side, Px, Qty)> {
-        if i >= self.len() {
-            return None;
-        }
-        Some((side_of(self.asks, i), self.px[i], self.qty[i]))
-    }
-
-    /// The levels in order.
-    pub fn iter(&self) -> impl Iterator<Item = (Side, Px, Qty)> + '_ {
-        (0..self.len()).filter_map(|i| self.get(i))
-    }
-
     /// Events needed for `levels` levels.
     pub fn events_for(levels: usize) -> usize {
         levels.div_ceil(LEVELS_PER_EVENT)
@@ -181,16 +159,6 @@ impl LevelBatch {
             }
             _ => None,
         }
-    }
-
-    /// The batch an event carries, if it is one (a copy: [`LevelBatch::read`] reads in place).
-    pub fn of(event: &MdEvent) -> Option<LevelBatch> {
-        let (instrument, _, levels) = LevelBatch::read(event)?;
-        let mut batch = LevelBatch::new(instrument);
-        for (side, px, qty) in levels {
-            let _ = batch.push(side, px, qty);
-        }
-        Some(batch)
     }
 }
 
@@ -338,7 +306,7 @@ pub fn drain_market_until(
 
 /// Frees the slot at the front of `ring` without copying its value out.
 #[inline]
-pub fn consume_one<T>(ring: &mut rtrb::Consumer<T>) {
+fn consume_one<T>(ring: &mut rtrb::Consumer<T>) {
     if let Ok(chunk) = ring.read_chunk(1) {
         chunk.commit_all();
     }
@@ -364,31 +332,31 @@ mod tests {
     #[test]
     fn a_level_batch_keeps_order_and_sides_and_fits_the_ticker_slot() {
         let mut batch = LevelBatch::new(InstrumentId(3));
-        assert!(batch.is_empty());
         let levels = [
             (Side::Sell, Px(11), Qty(0)),
             (Side::Buy, Px(10), Qty(2)),
             (Side::Sell, Px(12), Qty(5)),
             (Side::Buy, Px(9), Qty(1)),
         ];
+        let event = batch.event();
+        let (_, n, read) = LevelBatch::read(&event).expect("a batch");
+        assert_eq!((n, read.count()), (0, 0), "empty");
         for (side, px, qty) in levels {
             assert!(batch.push(side, px, qty));
         }
         assert!(!batch.push(Side::Buy, Px(8), Qty(1)), "a fifth level");
-        assert_eq!(batch.iter().collect::<Vec<_>>(), levels);
         let event = batch.event();
+        let (instrument, n, read) = LevelBatch::read(&event).expect("a batch");
+        assert_eq!((instrument, n), (InstrumentId(3), 4));
         assert_eq!(
-            LevelBatch::of(&event),
-            Some(batch),
-            "through the ring and back"
+            read.collect::<Vec<_>>(),
+            levels,
+            "through the ring, in order"
         );
-        assert_eq!(
-            LevelBatch::of(&MdEvent::BookReset {
-                meta: EventMeta::default()
-            }),
-            None
-        );
-        assert_eq!(batch.get(4), None);
+        let reset = MdEvent::BookReset {
+            meta: EventMeta::default(),
+        };
+        assert!(LevelBatch::read(&reset).is_none());
         assert_eq!([0, 1, 4, 5, 9].map(LevelBatch::events_for), [0, 1, 1, 2, 3]);
         // Four levels cost no slot size: the ticker sets it.
         assert_eq!(

@@ -17,6 +17,8 @@ use std::process::ExitCode;
 #[path = "../book_updates.rs"]
 #[allow(dead_code)]
 mod book_updates;
+#[path = "../bundled.rs"]
+mod bundled;
 #[path = "../capture_frames.rs"]
 mod capture_frames;
 #[path = "../risk_cases.rs"]
@@ -120,35 +122,19 @@ fn main() -> ExitCode {
 /// stage of the engine on this thread, pass after pass (a fresh pipeline each pass).
 fn depth_frames(n: usize) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    use pulse_engine::config::{self, SourceConfig};
+    use pulse_engine::config::SourceConfig;
     use pulse_engine::pipeline;
-    use pulse_feeds::capture::{CaptureReader, SourceKind};
     use pulse_feeds::stage::Stage as _;
-    use std::io::Write as _;
 
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut reader =
-        CaptureReader::open(&root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz"))?;
     let dir = std::env::temp_dir().join(format!("pulse-count-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join("depth.cap");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    while let Some(record) = reader.next_record() {
-        let record = record.map_err(|e| anyhow::anyhow!("reading the capture: {e:?}"))?;
-        let depth = record.payload.windows(11).any(|w| w == b"depthUpdate");
-        if matches!(record.kind, SourceKind::Rest { .. }) || depth {
-            out.write_all(reader.current_line())?;
-            out.write_all(b"\n")?;
-        }
-    }
-    out.flush()?;
-    drop(out);
-    let mut cfg = config::load(&root.join("configs/imbalance.toml"))?;
-    cfg.engine.name = format!("count-{}", std::process::id());
-    cfg.metrics.stats = false;
-    cfg.metrics.prometheus_listen = None;
-    cfg.risk.kill_switch_file = None;
-    cfg.journal = None;
+    // The REST snapshot and the depth diffs: their source is `binance:rest:..` or the payload
+    // names the event.
+    let path = bundled::rewrite_capture(&dir, "depth.cap", |_, line| {
+        let snapshot = line.split('\t').nth(1)?.starts_with("binance:rest");
+        (snapshot || line.contains("\"e\":\"depthUpdate\"")).then(|| line.into())
+    })?;
+    let mut cfg = bundled::config("imbalance.toml", false)?;
     cfg.source = SourceConfig::Capture {
         path,
         speed_milli: 0,

@@ -1,7 +1,7 @@
 //! The strategy stage: market events and feedback in, intents out. It hosts one strategy from
 //! the closed set [`Strategy`].
 
-use pulse_feeds::event::{consume_one, MarketEvent};
+use pulse_feeds::event::{drain_market_until, MarketEvent};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
 use pulse_feeds::num::Nanos;
@@ -127,29 +127,28 @@ impl Stage for StrategyStage {
             self.strategy.on_feedback(&feedback);
             work += 1;
         }
-        while work < EVENTS_PER_CALL {
-            // Read where it lies in the ring (a book top is a few hundred bytes), then freed.
-            let Ok(event) = self.market.peek() else {
-                break;
-            };
-            work += 1;
-            self.pending.clear();
-            self.strategy.on_event(event, &mut self.pending);
-            for intent in self.pending.iter() {
-                if self.intents.push(intent).is_err() {
-                    self.intents_ring_full += 1;
-                    self.strategy.on_feedback(&Feedback::Rejected {
-                        instrument: intent.instrument(),
-                        tag: intent.tag(),
-                        reason: RejectReason::RingFull,
-                    });
+        work += drain_market_until(
+            &mut self.market,
+            None,
+            EVENTS_PER_CALL.saturating_sub(work),
+            |event| {
+                self.pending.clear();
+                self.strategy.on_event(event, &mut self.pending);
+                for intent in self.pending.iter() {
+                    if self.intents.push(intent).is_err() {
+                        self.intents_ring_full += 1;
+                        self.strategy.on_feedback(&Feedback::Rejected {
+                            instrument: intent.instrument(),
+                            tag: intent.tag(),
+                            reason: RejectReason::RingFull,
+                        });
+                    }
                 }
-            }
-            if let MarketEvent::Book(top) = event {
-                self.probe.record_since(top.meta.ingress);
-            }
-            consume_one(&mut self.market);
-        }
+                if let MarketEvent::Book(top) = event {
+                    self.probe.record_since(top.meta.ingress);
+                }
+            },
+        );
         work
     }
 }

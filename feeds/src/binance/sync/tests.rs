@@ -92,14 +92,10 @@ impl Harness {
                     Ev::Reset
                 }
                 MdEvent::Levels { .. } => {
-                    let batch = LevelBatch::of(&event).expect("a batch");
-                    assert_eq!(batch.instrument, ID);
-                    assert!(!batch.is_empty());
-                    events.extend(
-                        batch
-                            .iter()
-                            .map(|(side, px, qty)| Ev::Level(side, px.0, qty.0)),
-                    );
+                    let (instrument, n, levels) = LevelBatch::read(&event).expect("a batch");
+                    assert_eq!(instrument, ID);
+                    assert!(n > 0);
+                    events.extend(levels.map(|(side, px, qty)| Ev::Level(side, px.0, qty.0)));
                     continue;
                 }
                 MdEvent::BookCommit { meta, update_id } => {

@@ -1,7 +1,8 @@
 //! The side's best [`CACHED`] levels, kept as they change. Publishing the top of the book at
 //! every commit would otherwise walk the window's occupancy bits from the touch down, word by
 //! word, with a branch per level that the predictor cannot learn (the book is sparse near the
-//! touch): about 90 ns for ten levels a side on the bundled capture, against a copy now.
+//! touch): about 100 ns for ten levels a side on the bundled capture (a temporary TSC probe,
+//! its own reads included), against a copy now.
 //!
 //! Each change costs one comparison when it lands below the cached levels (most of a diff's
 //! levels do), a scan of at most ten prices otherwise. A removal inside the cache pulls the next
