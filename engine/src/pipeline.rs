@@ -6,6 +6,7 @@
 //!                  └────────────────────────────────────► gateway (simulated venue only)
 //!                     strategy ◄─feedback─ risk
 //! feed ◄─control─ book   (resync requests for crossed books)
+//! feed ◄─ready─── gateway (a live feed connects once the live order session is first ready)
 //! ```
 
 use std::path::Path;
@@ -289,7 +290,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         None => None,
     };
     let log = DistinctLog::new("feed", Some(log_tx));
-    let feed = match &cfg.source {
+    let mut feed = match &cfg.source {
         SourceConfig::Capture { path, speed_milli } => {
             let input = RecordedInput::open(path)
                 .with_context(|| format!("cannot open recorded input {}", path.display()))?;
@@ -420,6 +421,14 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             )?;
             let reconciliation = adopt(&account, &mut risk);
             gateway.adopt(&account);
+            // No market data before the order session is up: an order decided on it could
+            // not be sent.
+            feed = match feed {
+                HotStage::LiveFeed(live) => {
+                    HotStage::LiveFeed(Box::new(live.with_start_gate(gateway.ready_signal())))
+                }
+                other => other,
+            };
             (HotStage::LiveGateway(Box::new(gateway)), reconciliation)
         }
     };

@@ -147,6 +147,7 @@ pub fn run(args: &VenueArgs) -> ExitCode {
         wait_for_client: args.wait_for_client,
         orders,
         order_faults: args.order_faults.clone(),
+        subscribe_delay: Duration::ZERO,
         measure_wire: None,
     };
     let venue = match Venue::start(cfg) {

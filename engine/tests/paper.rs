@@ -112,7 +112,12 @@ pub fn paper_run(
     keys: &Keys,
     strategy: Option<&str>,
 ) -> PaperRun {
-    let dir = temp_dir(name);
+    paper_run_on(paper_venue(faults, keys), name, keys, strategy)
+}
+
+/// The venue of [`paper_run`]: the bundled capture at 50x, waiting for the engine, serving
+/// orders with `keys` and `faults`.
+fn paper_venue(faults: Vec<OrderFault>, keys: &Keys) -> VenueConfig {
     let mut vc = VenueConfig::new(repo_root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz"));
     vc.speed_milli = 50_000;
     vc.ping_interval = Duration::from_millis(500);
@@ -127,6 +132,12 @@ pub fn paper_run(
         },
     });
     vc.order_faults = faults;
+    vc
+}
+
+/// [`paper_run`] against the venue `vc`.
+fn paper_run_on(vc: VenueConfig, name: &str, keys: &Keys, strategy: Option<&str>) -> PaperRun {
+    let dir = temp_dir(name);
     let venue = Venue::start(vc).expect("venue starts");
     let config = paper_config(&dir.0, venue.addr().port(), strategy);
     let engine_name = format!("paper-{name}-{}", std::process::id());
@@ -291,6 +302,28 @@ fn a_5xx_with_the_order_placed_is_resolved_by_query_not_resent() {
         "{}",
         run.summary
     );
+}
+
+/// The venue logs the order session in slowly: the market data, which the venue plays from the
+/// first subscription, must wait for it. Before, the feed subscribed at once and the first
+/// orders were decided while the order session was not ready: refused, never sent ("1
+/// rejected by the venue", "1 unavailable", one order fewer placed than sent). On a loaded
+/// machine this happened by itself, one run of this file in four.
+#[test]
+fn no_order_is_decided_before_the_order_session_is_ready() {
+    let keys = Keys::plain();
+    let mut vc = paper_venue(Vec::new(), &keys);
+    // Well inside the test's 1 s response timeout, well beyond the ~0.1 s the first order
+    // takes on an idle machine.
+    vc.subscribe_delay = Duration::from_millis(400);
+    let run = paper_run_on(vc, "slow-login", &keys, None);
+    let (sent, placed) = assert_consistent(&run);
+    let s = &run.summary;
+    assert_eq!(placed, sent, "{s}");
+    let orders = line(s, "orders ");
+    assert_eq!(count_before(orders, "acked"), sent, "{s}");
+    assert_eq!(count_before(orders, "rejected"), 0, "{s}");
+    assert!(s.contains("refused before sending: 0 unavailable"), "{s}");
 }
 
 /// The response is lost but the user data stream is not: its execution reports settle the

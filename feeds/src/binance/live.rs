@@ -6,6 +6,12 @@
 //! older than the buffered diffs is asked for again. A disconnect marks every symbol stale
 //! until it has resynced. A full ring towards the book cannot wait on a live socket: the events
 //! that did not fit are discarded, and their symbols marked stale and resynced.
+//!
+//! With a live order gateway the session does not connect before the gateway's first ready
+//! ([`BinanceLiveFeed::with_start_gate`]): until then health says the feed is disconnected.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::capture::SourceKind;
@@ -98,6 +104,8 @@ pub struct BinanceLiveFeed {
     worker: Option<RestWorker>,
     snapshots: Vec<SnapshotState>,
     intake: Intake,
+    /// Intake waits until this is raised (the order gateway is ready), then drops it.
+    start_gate: Option<Arc<AtomicBool>>,
 }
 
 /// Everything a received frame touches, apart from the session that delivers it.
@@ -201,7 +209,29 @@ impl BinanceLiveFeed {
             worker: Some(worker),
             snapshots,
             intake: Intake::Open,
+            start_gate: None,
         })
+    }
+
+    /// Connects nothing until `gate` is raised: with a live order gateway, market data waits
+    /// for its session, so that no order is decided before one can be sent.
+    pub fn with_start_gate(mut self, gate: Arc<AtomicBool>) -> BinanceLiveFeed {
+        self.start_gate = Some(gate);
+        self
+    }
+
+    /// Whether intake still waits for its start gate. An open gate is dropped: the steady
+    /// state reads no atomic.
+    fn held(&mut self) -> bool {
+        let Some(gate) = &self.start_gate else {
+            return false;
+        };
+        // Acquire: pairs with the Release of the stage raising the gate.
+        if gate.load(Ordering::Acquire) {
+            self.start_gate = None;
+            return false;
+        }
+        true
     }
 
     pub fn journal(&self) -> Option<&InputJournal> {
@@ -462,7 +492,7 @@ impl Stage for BinanceLiveFeed {
             }
         }
         work += self.on_snapshot_responses(now);
-        if self.intake == Intake::Stopped || !self.core.outbox.is_drained() {
+        if self.intake == Intake::Stopped || !self.core.outbox.is_drained() || self.held() {
             return work + self.core.flush(now);
         }
         let mut reconnected = false;

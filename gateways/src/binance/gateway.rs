@@ -20,7 +20,9 @@
 //! working or in flight: fills and ends missed while the stream was down are reported then.
 //! Cancels and queries that were in flight are sent again (both are safe to repeat). New
 //! orders arriving while the session is down or unsubscribed are refused at once
-//! ([`VenueReject::Unavailable`]): they were never sent, so nothing is in doubt.
+//! ([`VenueReject::Unavailable`]): they were never sent, so nothing is in doubt. At start
+//! there are none: the live feed takes no market data before the session is first ready
+//! ([`BinanceGatewayStage::ready_signal`]).
 //!
 //! **Limits.** Every request passes the [`RateLimiter`] first; a new order that would break a
 //! limit is refused ([`VenueReject::RateLimited`]), a cancel or query waits. A 429 blocks
@@ -209,6 +211,9 @@ pub struct BinanceGatewayStage {
     waiting: Vec<Request>,
     /// The session is open, the clock synced and the user stream subscribed.
     ready: bool,
+    /// Raised the first time `ready` is, never lowered: what market data waits for at start
+    /// (see [`BinanceGatewayStage::ready_signal`]).
+    ready_once: Arc<AtomicBool>,
     opened: bool,
     next_seq: u64,
     /// The request being written and signed.
@@ -250,6 +255,7 @@ impl BinanceGatewayStage {
             inflight: Vec::with_capacity(MAX_INFLIGHT),
             waiting: Vec::with_capacity(MAX_INFLIGHT),
             ready: false,
+            ready_once: Arc::new(AtomicBool::new(false)),
             opened: false,
             next_seq: 1,
             writer: RequestWriter::new(),
@@ -287,6 +293,13 @@ impl BinanceGatewayStage {
 
     pub fn is_ready(&self) -> bool {
         self.ready
+    }
+
+    /// A flag raised the first time the gateway can send orders (session open, clock synced,
+    /// user data stream subscribed). The live feed holds its intake until then: an order
+    /// decided on market data that arrived first would be refused, unsent, as unavailable.
+    pub fn ready_signal(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.ready_once)
     }
 
     /// Orders tracked now (working or in flight).
@@ -992,6 +1005,8 @@ impl BinanceGatewayStage {
             }
             (Kind::Subscribe, 200, _) => {
                 self.ready = true;
+                // Release: the feed's Acquire load then sees a gateway that takes orders.
+                self.ready_once.store(true, Ordering::Release);
                 self.check_all();
                 // After the status checks: their fills are reported before the balances come.
                 let _ = self.send_account();

@@ -90,6 +90,9 @@ pub struct VenueConfig {
     pub orders: Option<OrderApiConfig>,
     /// Faults on order requests (only with `orders`).
     pub order_faults: Vec<OrderFault>,
+    /// Hold the answer to every user data stream subscription this long: a venue slow to
+    /// log an order session in (only with `orders`).
+    pub subscribe_delay: Duration,
     /// Measure wire-to-wire: replies (orders, echo pings) arriving within this window after the
     /// last frame written are recorded against it ([`Venue::wire_samples`]).
     pub measure_wire: Option<Duration>,
@@ -109,6 +112,7 @@ impl VenueConfig {
             wait_for_client: false,
             orders: None,
             order_faults: Vec::new(),
+            subscribe_delay: Duration::ZERO,
             measure_wire: None,
         }
     }
@@ -159,6 +163,7 @@ pub(crate) struct Shared {
     /// `order.place` requests received so far: the index order faults refer to.
     pub order_requests: AtomicU64,
     pub order_faults: HashMap<u64, OrderFault>,
+    pub subscribe_delay: Duration,
     pub wire: Option<wire::WireClock>,
 }
 
@@ -264,6 +269,7 @@ impl Venue {
             exchange: exchange.map(Mutex::new),
             order_requests: AtomicU64::new(0),
             order_faults: cfg.order_faults.iter().map(|f| (f.at(), *f)).collect(),
+            subscribe_delay: cfg.subscribe_delay,
             wire: cfg.measure_wire.map(wire::WireClock::new),
         });
         let market = Market {

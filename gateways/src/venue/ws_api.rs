@@ -158,6 +158,9 @@ impl ApiSession<'_> {
         let Some(exchange) = &self.shared.exchange else {
             return Reply::Nothing;
         };
+        if method == "userDataStream.subscribe.signature" {
+            std::thread::sleep(self.shared.subscribe_delay);
+        }
         let places = matches!(method, "order.place" | "order.cancelReplace");
         let fault = self.shared.order_fault(places);
         if let Some(error) = fault.and_then(|f| f.before()) {
