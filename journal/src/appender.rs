@@ -2,8 +2,9 @@
 //! a CRC32C and two stores: no system call, no allocation. Segments come ready from the
 //! service thread through a ring; retired ones go back through another for their final `msync`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -19,8 +20,8 @@ use crate::descriptor::{
 use crate::error::{AppendError, JournalError};
 use crate::fault::{fault_of, IoBudget, JournalFault, Op};
 use crate::recovery;
-use crate::scan::{scan_stream, Tail};
-use crate::segment::Segment;
+use crate::scan::{scan_stream, ProblemKind, Tail};
+use crate::segment::{private_dir, Segment, PRIVATE_FILE};
 use crate::service::{JournalService, Rollover, Worker};
 use crate::shared::Shared;
 
@@ -78,9 +79,13 @@ pub struct Appender {
 }
 
 impl Appender {
-    /// Opens the stream for appending: creates its directory, recovers it (keeps the longest
-    /// valid prefix, zeroes what follows, removes later segments: see [`crate::recover`]),
-    /// continues its sequence, and starts the service thread.
+    /// Opens the stream for appending: creates its directory (mode 0700), cuts a torn tail (the
+    /// last append of the last segment, written back in part by a crash: see
+    /// [`crate::ProblemKind::TornTail`]) and removes prepared segments never used, continues
+    /// its sequence, and starts the service thread.
+    ///
+    /// Any other damage is [`JournalError::Corrupt`], naming the segment file and offset, and
+    /// no byte of the stream is changed: [`crate::recover`] moves the damaged rest aside.
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
@@ -98,12 +103,18 @@ impl Appender {
         cfg.validate()?;
         let stream_dir = cfg.stream_dir();
         let io = IoBudget::new(cfg.fail_io_at);
-        io.run(Op::CreateDir, &stream_dir, || {
-            fs::create_dir_all(&stream_dir)
-        })?;
+        io.run(Op::CreateDir, &stream_dir, || private_dir(&stream_dir))?;
         let lock = lock_stream(&stream_dir, &io)?;
         let scan = scan_stream(&stream_dir, &cfg.stream, &mut |_| {})?;
-        let recovery = recovery::apply(&scan, &io)?;
+        if let Some(p) = scan.problem.filter(|p| p.kind == ProblemKind::Corruption) {
+            return Err(JournalError::Corrupt {
+                path: stream_dir.join(segment_file_name(p.at.segment)),
+                segment: p.at.segment,
+                offset: p.at.offset,
+                reason: p.reason,
+            });
+        }
+        let recovery = recovery::apply(&scan, &io, recovery::Mode::CutTornTail)?;
         let next_seq = scan.next_sequence;
         let fresh = |index: u64| -> Result<(Segment, u64), JournalError> {
             let segment = Segment::create(&stream_dir, index, cfg.segment_bytes, &io)?;
@@ -360,6 +371,7 @@ fn lock_stream(stream_dir: &std::path::Path, io: &IoBudget) -> Result<File, Jour
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(PRIVATE_FILE)
             .open(&path)
     })?;
     // SAFETY: a plain system call on an open descriptor; it reads no memory of ours.

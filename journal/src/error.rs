@@ -188,6 +188,12 @@ pub enum Reason {
     /// Non-zero bytes in a record's padding.
     #[error("non-zero padding")]
     NonZeroPadding,
+    /// A zero commit word with a committed record after it: damage, not an unfinished append.
+    #[error("zero commit word before the committed record at offset {next_record}")]
+    ZeroCommitWord {
+        /// Offset of the committed record that follows.
+        next_record: u64,
+    },
     /// Non-zero bytes where nothing was ever written.
     #[error("non-zero bytes where nothing was written, up to offset {until}")]
     Garbage {
