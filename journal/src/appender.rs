@@ -12,7 +12,7 @@ use std::thread::Thread;
 
 use rtrb::{Consumer, Producer, RingBuffer};
 
-use crate::config::JournalConfig;
+use crate::config::{JournalConfig, SyncMode};
 use crate::descriptor::{
     align8, max_payload, segment_file_name, SegmentHeader, END_MARKER, END_MARKER_LEN, HEADER_LEN,
     LOCK_FILE, RECORD_HEADER_LEN, RESERVED_KIND_MIN,
@@ -73,6 +73,7 @@ pub struct Appender {
     stream_dir: PathBuf,
     stream: String,
     segment_bytes: u64,
+    sync: SyncMode,
     counters: AppenderCounters,
     /// Held (`flock`) while the appender lives: a second writer of the stream is refused.
     _lock: File,
@@ -164,6 +165,7 @@ impl Appender {
             stream_dir,
             stream: cfg.stream,
             segment_bytes: cfg.segment_bytes,
+            sync: cfg.sync,
             counters: AppenderCounters::default(),
             _lock: lock,
         };
@@ -241,6 +243,30 @@ impl Appender {
         self.shared
             .publish_commit(self.active.index(), self.offset, self.next_seq);
         Ok(sequence)
+    }
+
+    /// With [`SyncMode::Order`], returns once record `sequence` (and every one before it) is
+    /// `msync`ed; with any other mode at once. The service thread does the `msync`: this thread
+    /// only wakes it (a futex wake when it is parked, which never blocks) and spins on the
+    /// durable sequence it publishes, so it makes no blocking system call. Fails with
+    /// [`AppendError::NotDurable`] when the journal faults (or its service stops) first; a
+    /// disk that never answers keeps it spinning, as it would keep an `fdatasync` waiting.
+    #[inline]
+    pub fn make_durable(&self, sequence: u64) -> Result<(), AppendError> {
+        if self.sync != SyncMode::Order {
+            return Ok(());
+        }
+        self.service.unpark();
+        loop {
+            if self.shared.durable() > sequence {
+                return Ok(());
+            }
+            // Acquire pairs with `JournalService::stop`'s Release.
+            if self.shared.fault.is_set() || self.shared.stop.load(Ordering::Acquire) {
+                return Err(AppendError::NotDurable);
+            }
+            std::hint::spin_loop();
+        }
     }
 
     /// The sequence the next record will get.

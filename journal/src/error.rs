@@ -74,6 +74,10 @@ pub enum AppendError {
     /// The record needs a new segment and none could be had: the journal is faulted.
     #[error("no segment to roll over into (the journal is faulted)")]
     NoSegment,
+    /// The record was appended but could not be made durable: the journal is faulted (or its
+    /// service stopped) before its `msync`.
+    #[error("the record could not be made durable (the journal is faulted)")]
+    NotDurable,
 }
 
 /// Where in a stream: a segment index and a byte offset in its file.

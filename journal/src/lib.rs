@@ -52,7 +52,7 @@ mod verify;
 mod view;
 
 pub use appender::{Appender, AppenderCounters};
-pub use config::JournalConfig;
+pub use config::{JournalConfig, SyncMode};
 pub use error::{AppendError, JournalError, Location, Reason};
 pub use fault::{FaultFlag, JournalFault, Op};
 pub use reader::JournalReader;
