@@ -266,3 +266,29 @@ fn with_sync_order_a_journal_fault_sends_no_order_without_its_record() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sync_is_none_batch_or_order() {
+    let dir = temp("sync");
+    let demo = std::fs::read_to_string(common::repo_root().join("configs/demo.toml")).unwrap();
+    for (value, ok) in [
+        ("none", true),
+        ("batch", true),
+        ("order", true),
+        ("always", false),
+    ] {
+        let text = demo.replace(
+            "# [journal] ",
+            &format!("[journal]\ndir = \"/tmp/x\"\nsync = \"{value}\"\n# "),
+        );
+        let (code, stderr) = common::check_config(&dir, "sync.toml", &text);
+        assert_eq!(code == Some(0), ok, "sync = {value:?}: {stderr}");
+        if !ok {
+            assert!(
+                stderr.contains("none") && stderr.contains("order"),
+                "{stderr}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
