@@ -4,6 +4,10 @@
 //! thread, each append timed on its own with `quanta`'s raw counter; the journal's service
 //! thread runs on the layout's other core.
 //!
+//! `pulse_sync_order` is the same append followed by `make_durable` with `SyncMode::Order`:
+//! what `[journal] sync = "order"` adds to each order (the service thread's `msync` of the
+//! record's page, waited for by spinning). `pulse` is `sync = "none"`, where it returns at once.
+//!
 //! Both write into the system's temporary directory, in batches of `BATCH` records (two
 //! journal segments: one roll-over into a segment the service prepared), each into a fresh
 //! journal or file that is removed afterwards, so a run does not fill the disk. Opening,
@@ -17,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
-use pulse_journal::{Appender, JournalConfig, JournalService};
+use pulse_journal::{Appender, JournalConfig, JournalService, SyncMode};
 
 use crate::journal_record::{record, PAYLOAD, RECORD};
 use crate::report::Measured;
@@ -55,11 +59,15 @@ fn timed(
 /// A fresh journal with its segments prepared, opened on a helper thread on `service_core`:
 /// the service thread inherits its creator's affinity, and must not share the measuring core
 /// (in production it runs on a housekeeping core).
-fn open_journal(dir: &Path, service_core: Option<usize>) -> Result<(Appender, JournalService)> {
+fn open_journal(
+    dir: &Path,
+    service_core: Option<usize>,
+    sync: SyncMode,
+) -> Result<(Appender, JournalService)> {
     std::thread::scope(|s| {
         s.spawn(|| {
             pin(service_core);
-            open_here(dir)
+            open_here(dir, sync)
         })
         .join()
     })
@@ -72,10 +80,11 @@ fn pin(core: Option<usize>) {
     }
 }
 
-fn open_here(dir: &Path) -> Result<(Appender, JournalService)> {
+fn open_here(dir: &Path, sync: SyncMode) -> Result<(Appender, JournalService)> {
     let _ = fs::remove_dir_all(dir);
     let mut cfg = JournalConfig::new(dir, "bench");
     cfg.segment_bytes = SEGMENT_BYTES;
+    cfg.sync = sync;
     let (appender, service) = Appender::open(cfg).context("opening the bench journal")?;
     let deadline = Instant::now() + Duration::from_secs(30);
     while service.status().segments_prepared < 2 {
@@ -99,7 +108,7 @@ fn pulse(
     let end = Instant::now() + duration;
     let mut first = true;
     while first || Instant::now() < end {
-        let (mut appender, service) = open_journal(&dir, service_core)?;
+        let (mut appender, service) = open_journal(&dir, service_core, SyncMode::None)?;
         let mut append = |i: u64| -> Result<()> {
             black_box(appender.append(1, i, black_box(&payload))?);
             Ok(())
@@ -123,6 +132,41 @@ fn pulse(
             ("rollovers", rollovers as f64),
             ("sync_fallbacks", fallbacks as f64),
         ],
+    })
+}
+
+/// Append and `make_durable` with `SyncMode::Order`, in one journal, for `duration`: each
+/// call waits for an `msync`, so far fewer records than a segment holds.
+fn pulse_sync_order(
+    duration: Duration,
+    clock: &quanta::Clock,
+    service_core: Option<usize>,
+) -> Result<Measured> {
+    let dir = scratch("order");
+    let payload = [0x5Au8; PAYLOAD];
+    let mut h = histogram();
+    let (mut appender, service) = open_journal(&dir, service_core, SyncMode::Order)?;
+    let mut append = |i: u64| -> Result<()> {
+        let seq = appender.append(1, i, black_box(&payload))?;
+        appender.make_durable(seq)?;
+        Ok(())
+    };
+    timed(clock, 100, &mut histogram(), &mut append)?;
+    let end = Instant::now() + duration;
+    let mut i = 0;
+    while Instant::now() < end {
+        timed(clock, 100, &mut h, |k| append(i + k))?;
+        i += 100;
+    }
+    let msyncs = service.status().msyncs;
+    drop(appender);
+    service.shutdown().context("stopping the bench journal")?;
+    let _ = fs::remove_dir_all(&dir);
+    Ok(Measured {
+        name: "pulse_sync_order",
+        case: None,
+        histogram: h,
+        extra: vec![("msyncs", msyncs as f64)],
     })
 }
 
@@ -162,6 +206,7 @@ pub fn run(duration: Duration, cores: [Option<usize>; 2]) -> Result<Vec<Measured
     let clock = quanta::Clock::new();
     Ok(vec![
         pulse(duration, &clock, cores[1])?,
+        pulse_sync_order(duration, &clock, cores[1])?,
         file_write(duration, &clock)?,
     ])
 }

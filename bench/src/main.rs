@@ -32,7 +32,8 @@ enum Scenario {
     Ring,
     /// Per-message decode latency of real Binance frames: Pulse, serde_json, sonic-rs, simd-json.
     Parse,
-    /// Per-append latency of a 96-byte record: Pulse's mmap journal, `File::write`.
+    /// Per-append latency of a 96-byte record: Pulse's mmap journal (sync "none" and
+    /// "order"), `File::write`.
     Journal,
     /// Per-update latency of real depth updates: Pulse's tick-indexed L2Book, a BTreeMap book.
     Book,

@@ -140,7 +140,7 @@ impl OutputJournal {
         p[32..34].copy_from_slice(&intent.confidence_bps.to_le_bytes());
         p[34] = intent.origin.code();
         p[36..40].copy_from_slice(&intent.vol_bps.to_le_bytes());
-        self.write(kind::INTENT, intent.meta.recv_ts, &p);
+        let _ = self.write(kind::INTENT, intent.meta.recv_ts, &p);
         self.intents
     }
 
@@ -152,7 +152,7 @@ impl OutputJournal {
         p[8..10].copy_from_slice(&cancel.instrument.0.to_le_bytes());
         p[12..16].copy_from_slice(&cancel.tag.to_le_bytes());
         put_u64(&mut p, 16, cancel.client_id.0);
-        self.write(kind::CANCEL_INTENT, cancel.meta.recv_ts, &p);
+        let _ = self.write(kind::CANCEL_INTENT, cancel.meta.recv_ts, &p);
         self.intents
     }
 
@@ -164,7 +164,7 @@ impl OutputJournal {
         p[8..10].copy_from_slice(&cancel.instrument.0.to_le_bytes());
         p[10] = side_code(cancel.side);
         p[11] = u8::from(by_kill);
-        self.write(kind::CANCEL, cancel.meta.recv_ts, &p);
+        let _ = self.write(kind::CANCEL, cancel.meta.recv_ts, &p);
     }
 
     /// Journals a query about an order in doubt before it is handed to the gateway.
@@ -173,7 +173,7 @@ impl OutputJournal {
         put_u64(&mut p, 0, query.client_id.0);
         p[8..10].copy_from_slice(&query.instrument.0.to_le_bytes());
         p[10] = side_code(query.side);
-        self.write(kind::QUERY, query.meta.recv_ts, &p);
+        let _ = self.write(kind::QUERY, query.meta.recv_ts, &p);
     }
 
     /// Journals an instrument's position as adopted at start.
@@ -182,7 +182,7 @@ impl OutputJournal {
         p[0..2].copy_from_slice(&instrument.0.to_le_bytes());
         p[8..16].copy_from_slice(&qty.0.to_le_bytes());
         p[16..32].copy_from_slice(&cost.to_le_bytes());
-        self.write(kind::ACCOUNT, Nanos(0), &p);
+        let _ = self.write(kind::ACCOUNT, Nanos(0), &p);
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {
@@ -198,11 +198,25 @@ impl OutputJournal {
                 p[9] = reason.index() as u8;
             }
         }
-        self.write(kind::DECISION, at, &p);
+        let _ = self.write(kind::DECISION, at, &p);
     }
 
-    /// Journals an order before it is handed to the gateway.
-    pub fn order(&mut self, order: &Order) {
+    /// Journals an accepted intent's decision and its order before the order is handed to the
+    /// gateway. An error means the order must not be sent: the journal is faulted (nothing is
+    /// written then), or the ORDER record could not be appended or made durable.
+    pub fn accept(&mut self, at: Nanos, intent_no: u64, order: &Order) -> Result<(), AppendError> {
+        if self.appender.fault().is_some() {
+            self.counters.refused += 1;
+            return Err(AppendError::NotDurable);
+        }
+        self.decision(at, intent_no, Ok(order.client_id.0));
+        self.order(order)
+    }
+
+    /// Journals an order and, with `[journal] sync = "order"`, waits until the service thread
+    /// has made its record durable. An error means its record is not in the journal (or not on
+    /// disk).
+    pub fn order(&mut self, order: &Order) -> Result<(), AppendError> {
         let mut p = [0u8; ORDER_LEN];
         put_u64(&mut p, 0, order.client_id.0);
         put_order_fields(
@@ -214,7 +228,10 @@ impl OutputJournal {
             order.px,
             order.qty,
         );
-        self.write(kind::ORDER, order.meta.recv_ts, &p);
+        let seq = self.write(kind::ORDER, order.meta.recv_ts, &p)?;
+        self.appender.make_durable(seq).inspect_err(|_| {
+            self.counters.refused += 1;
+        })
     }
 
     pub fn report(&mut self, report: &ExecReport) {
@@ -252,17 +269,22 @@ impl OutputJournal {
         p[48..56].copy_from_slice(&report.leaves.0.to_le_bytes());
         put_u64(&mut p, 56, trade);
         put_u64(&mut p, 64, report.ts.0);
-        self.write(kind::REPORT, report.meta.recv_ts, &p);
+        let _ = self.write(kind::REPORT, report.meta.recv_ts, &p);
     }
 
-    fn write(&mut self, kind: u16, at: Nanos, payload: &[u8]) {
-        match self.appender.append(kind, at.0, payload) {
+    /// Appends a record and returns its sequence; a refusal is counted (and the appender's
+    /// fault drives health to Critical). Only an order's refusal stops what it records:
+    /// decisions, reports and the cancels and queries that only reduce exposure go on.
+    fn write(&mut self, kind: u16, at: Nanos, payload: &[u8]) -> Result<u64, AppendError> {
+        let appended = self.appender.append(kind, at.0, payload);
+        match appended {
             Ok(_) => {
                 self.counters.records += 1;
                 self.counters.bytes += payload.len() as u64;
             }
             Err(_) => self.counters.refused += 1,
         }
+        appended
     }
 }
 

@@ -1,5 +1,5 @@
 //! `pulse journal dump | verify | stats DIR`: read a journal directory (live or finished)
-//! without changing it.
+//! without changing it; `pulse journal recover DIR` repairs a damaged one.
 //!
 //! `dump` prints one line per record, `--json` one JSON object per line, with the payload
 //! decoded for the kinds Pulse writes (input messages as text, decisions as fields).
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use pulse_feeds::input_journal;
 use pulse_gateways::order::{TimeInForce, VenueReject};
-use pulse_journal::{JournalReader, Position};
+use pulse_journal::{JournalReader, Position, ProblemKind};
 use serde_json::{json, Value};
 
 use crate::decisions::{self, i128_at, i64_at, kind as out_kind, u32_at, u64_at};
@@ -38,9 +38,22 @@ pub enum JournalCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Check every record's checksum and the sequence: exit 0 when the journal is whole (a
-    /// torn tail after a crash is reported and fails), 1 when not.
+    /// Check every record's checksum and the sequence: exit 0 when the journal is whole, 1
+    /// when not. A torn tail (the last append of a crash, cut by the next open) is told apart
+    /// from corruption (damage anywhere else, which the engine refuses to open).
     Verify { dir: PathBuf },
+    /// Show what would be cut from a damaged stream (segment, offset, records kept, bytes set
+    /// aside); with --apply keep the longest valid prefix and move the rest to side files
+    /// `<segment>.damaged-<n>` beside the segments. Nothing is deleted.
+    Recover {
+        dir: PathBuf,
+        /// input, output or events; every stream when absent.
+        #[arg(long)]
+        stream: Option<String>,
+        /// Carry it out; without it nothing is written.
+        #[arg(long)]
+        apply: bool,
+    },
     /// Per stream: segments, records, bytes, first and last sequence and time, records by kind.
     Stats { dir: PathBuf },
 }
@@ -50,6 +63,8 @@ pub fn run(args: &JournalArgs) -> ExitCode {
         JournalCommand::Dump { dir, stream, json } => dump(dir, stream.as_deref(), *json),
         JournalCommand::Verify { dir } => verify(dir),
         JournalCommand::Stats { dir } => stats(dir).map(|()| true),
+        JournalCommand::Recover { dir, stream, apply } => streams(dir, stream.as_deref())
+            .and_then(|all| crate::journal_recover::recover(dir, &all, *apply)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -314,8 +329,14 @@ fn verify(dir: &Path) -> anyhow::Result<bool> {
             ),
             (Some(problem), false) => {
                 whole = false;
+                let consequence = match problem.kind {
+                    ProblemKind::TornTail => "the next open cuts this unfinished last append",
+                    ProblemKind::Corruption => {
+                        "the engine refuses to open it; `pulse journal recover` sets the rest aside"
+                    }
+                };
                 println!(
-                    "{stream}: FAILED after {} valid records: {problem}",
+                    "{stream}: FAILED after {} valid records: {problem} ({consequence})",
                     report.records
                 );
             }

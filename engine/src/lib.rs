@@ -10,6 +10,7 @@ pub mod health;
 pub mod indicators;
 pub mod intent;
 pub mod journal_cmd;
+mod journal_recover;
 pub mod live_gateway;
 pub mod live_source;
 pub mod outside;

@@ -41,6 +41,7 @@ use crate::risk::checks::RiskChecks;
 use crate::risk::reconcile::{self, Reconciliation};
 use crate::risk::stage::{RiskRings, RiskStage};
 use crate::risk::KillSwitch;
+use crate::runtime::monitor;
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
 use crate::strategy::market_maker::MarketMaker;
@@ -147,6 +148,9 @@ pub struct Pipeline {
     /// The background threads of the journal streams the stages write (none without a
     /// `[journal]`): their faults drive health, and they make the last `msync` at the end.
     pub journals: Vec<(&'static str, JournalService)>,
+    /// The events stream's appender, opened with the others (none without a `[journal]`):
+    /// the monitor writes it.
+    pub events: Option<Appender>,
     /// The live outside-signal reader, if one runs; it stops when dropped.
     pub signal_tail: Option<SignalTail>,
     /// Startup reconciliation with the venue.
@@ -212,8 +216,28 @@ fn outside_scores(
     Ok(OutsideScores::new(Vec::new(), Some(rx)))
 }
 
-/// Opens one stream of the configured journal, recovering a torn tail left by a crash.
-pub fn open_stream(
+/// The appenders of the three streams, each opened and checked before anything is appended
+/// to any: a corrupt stream stops start-up without a SESSION record in the others.
+struct Streams {
+    input: Appender,
+    output: Appender,
+    events: Appender,
+}
+
+fn open_streams(
+    cfg: &JournalConfig,
+    services: &mut Vec<(&'static str, JournalService)>,
+) -> anyhow::Result<Streams> {
+    Ok(Streams {
+        input: open_stream(cfg, input_journal::STREAM, services)?,
+        output: open_stream(cfg, decisions::STREAM, services)?,
+        events: open_stream(cfg, monitor::EVENTS_STREAM, services)?,
+    })
+}
+
+/// Opens one stream of the configured journal, cutting a torn tail left by a crash; a
+/// corrupt stream is an error naming the segment and offset (`pulse journal recover`).
+fn open_stream(
     cfg: &JournalConfig,
     stream: &'static str,
     services: &mut Vec<(&'static str, JournalService)>,
@@ -222,10 +246,12 @@ pub fn open_stream(
     options.segment_bytes = cfg.segment_bytes;
     if stream == decisions::STREAM {
         options.fail_io_at = cfg.fail_io_at;
+        options.sync = cfg.sync;
     }
     let (appender, service) = Appender::open(options).with_context(|| {
         format!(
-            "cannot open journal stream {stream} in {}",
+            "cannot open journal stream {stream} in {} (`pulse journal verify` describes it; \
+             `pulse journal recover` sets damage aside)",
             cfg.dir.display()
         )
     })?;
@@ -266,13 +292,18 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     let mut signal_tail = None;
     // Sessions are ordered by sequence; their timestamp is 0 so that replays write the same
     // bytes (the wall-clock start of a run is in the events stream).
-    let input_journal = match &cfg.journal {
-        Some(j) => Some(
-            InputJournal::start(
-                open_stream(j, input_journal::STREAM, &mut journals)?,
-                Nanos(0),
-            )
-            .context("cannot start a session in the input journal")?,
+    let streams = match &cfg.journal {
+        Some(j) => Some(open_streams(j, &mut journals)?),
+        None => None,
+    };
+    let (input, output, events) = match streams {
+        Some(s) => (Some(s.input), Some(s.output), Some(s.events)),
+        None => (None, None, None),
+    };
+    let input_journal = match input {
+        Some(appender) => Some(
+            InputJournal::start(appender, Nanos(0))
+                .context("cannot start a session in the input journal")?,
         ),
         None => None,
     };
@@ -282,9 +313,9 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         Some(j) => reconcile::expected_from_journal(&j.dir, instruments.len())?,
         None => None,
     };
-    let output_journal = match &cfg.journal {
-        Some(j) => Some(
-            OutputJournal::start(open_stream(j, decisions::STREAM, &mut journals)?, Nanos(0))
+    let output_journal = match output {
+        Some(appender) => Some(
+            OutputJournal::start(appender, Nanos(0))
                 .context("cannot start a session in the output journal")?,
         ),
         None => None,
@@ -446,6 +477,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         instruments,
         latency,
         journals,
+        events,
         signal_tail,
         reconciliation,
     })

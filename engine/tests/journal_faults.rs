@@ -3,13 +3,11 @@
 //! engages, every later intent is refused for it, and the events stream records the
 //! transitions. Real binary, real files.
 
-use std::process::Command;
-
 use pulse_journal::JournalReader;
 
 mod common;
 
-use common::demo_config;
+use common::{demo_config, run_with_journal};
 
 #[test]
 fn a_journal_fault_makes_health_critical_and_stops_trading() {
@@ -19,15 +17,7 @@ fn a_journal_fault_makes_health_critical_and_stops_trading() {
     // A hundred times recorded speed: about 3.6 s, so the fault lands while trading.
     let config = demo_config(&dir, Some("100"), &[]);
     let journal = dir.join("journal");
-    let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .arg("--journal")
-        .arg(&journal)
-        .args(["--journal-fail-io-at", "30"])
-        .args(["--name", &format!("jfault-{}", std::process::id())])
-        .output()
-        .unwrap();
+    let out = run_with_journal(&config, &journal, "jfault", Some(30));
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),

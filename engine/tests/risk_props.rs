@@ -623,7 +623,10 @@ fn a_million_random_intents_match_the_model_and_no_approval_breaks_a_limit() {
     // Every reason the checks can give came up, and so did approvals: the generator reaches
     // every branch, so the agreement above means something.
     for reason in RejectReason::ALL {
-        if matches!(reason, RejectReason::RingFull | RejectReason::UnknownOrder) {
+        if matches!(
+            reason,
+            RejectReason::RingFull | RejectReason::UnknownOrder | RejectReason::JournalFailed
+        ) {
             continue; // the stage's, not the checks'
         }
         assert!(seen[reason.index()] > 0, "{} never came up", reason.name());

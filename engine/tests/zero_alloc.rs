@@ -60,6 +60,7 @@ fn steady_state_allocates_nothing(config_file: &str) {
     cfg.journal = Some(config::JournalConfig {
         dir: dir.clone(),
         segment_bytes: 4 << 20,
+        sync: Default::default(),
         fail_io_at: None,
     });
     let tsc = quanta::Clock::new();

@@ -2,8 +2,9 @@
 //! a CRC32C and two stores: no system call, no allocation. Segments come ready from the
 //! service thread through a ring; retired ones go back through another for their final `msync`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::thread::Thread;
 
 use rtrb::{Consumer, Producer, RingBuffer};
 
-use crate::config::JournalConfig;
+use crate::config::{JournalConfig, SyncMode};
 use crate::descriptor::{
     align8, max_payload, segment_file_name, SegmentHeader, END_MARKER, END_MARKER_LEN, HEADER_LEN,
     LOCK_FILE, RECORD_HEADER_LEN, RESERVED_KIND_MIN,
@@ -19,8 +20,8 @@ use crate::descriptor::{
 use crate::error::{AppendError, JournalError};
 use crate::fault::{fault_of, IoBudget, JournalFault, Op};
 use crate::recovery;
-use crate::scan::{scan_stream, Tail};
-use crate::segment::Segment;
+use crate::scan::{scan_stream, ProblemKind, Tail};
+use crate::segment::{private_dir, Segment, PRIVATE_FILE};
 use crate::service::{JournalService, Rollover, Worker};
 use crate::shared::Shared;
 
@@ -72,15 +73,20 @@ pub struct Appender {
     stream_dir: PathBuf,
     stream: String,
     segment_bytes: u64,
+    sync: SyncMode,
     counters: AppenderCounters,
     /// Held (`flock`) while the appender lives: a second writer of the stream is refused.
     _lock: File,
 }
 
 impl Appender {
-    /// Opens the stream for appending: creates its directory, recovers it (keeps the longest
-    /// valid prefix, zeroes what follows, removes later segments: see [`crate::recover`]),
-    /// continues its sequence, and starts the service thread.
+    /// Opens the stream for appending: creates its directory (mode 0700), cuts a torn tail (the
+    /// last append of the last segment, written back in part by a crash: see
+    /// [`crate::ProblemKind::TornTail`]) and removes prepared segments never used, continues
+    /// its sequence, and starts the service thread.
+    ///
+    /// Any other damage is [`JournalError::Corrupt`], naming the segment file and offset, and
+    /// no byte of the stream is changed: [`crate::recover`] moves the damaged rest aside.
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
@@ -98,12 +104,18 @@ impl Appender {
         cfg.validate()?;
         let stream_dir = cfg.stream_dir();
         let io = IoBudget::new(cfg.fail_io_at);
-        io.run(Op::CreateDir, &stream_dir, || {
-            fs::create_dir_all(&stream_dir)
-        })?;
+        io.run(Op::CreateDir, &stream_dir, || private_dir(&stream_dir))?;
         let lock = lock_stream(&stream_dir, &io)?;
         let scan = scan_stream(&stream_dir, &cfg.stream, &mut |_| {})?;
-        let recovery = recovery::apply(&scan, &io)?;
+        if let Some(p) = scan.problem.filter(|p| p.kind == ProblemKind::Corruption) {
+            return Err(JournalError::Corrupt {
+                path: stream_dir.join(segment_file_name(p.at.segment)),
+                segment: p.at.segment,
+                offset: p.at.offset,
+                reason: p.reason,
+            });
+        }
+        let recovery = recovery::apply(&scan, &io, recovery::Mode::CutTornTail)?;
         let next_seq = scan.next_sequence;
         let fresh = |index: u64| -> Result<(Segment, u64), JournalError> {
             let segment = Segment::create(&stream_dir, index, cfg.segment_bytes, &io)?;
@@ -153,6 +165,7 @@ impl Appender {
             stream_dir,
             stream: cfg.stream,
             segment_bytes: cfg.segment_bytes,
+            sync: cfg.sync,
             counters: AppenderCounters::default(),
             _lock: lock,
         };
@@ -230,6 +243,30 @@ impl Appender {
         self.shared
             .publish_commit(self.active.index(), self.offset, self.next_seq);
         Ok(sequence)
+    }
+
+    /// With [`SyncMode::Order`], returns once record `sequence` (and every one before it) is
+    /// `msync`ed; with any other mode at once. The service thread does the `msync`: this thread
+    /// only wakes it (a futex wake when it is parked, which never blocks) and spins on the
+    /// durable sequence it publishes, so it makes no blocking system call. Fails with
+    /// [`AppendError::NotDurable`] when the journal faults (or its service stops) first; a
+    /// disk that never answers keeps it spinning, as it would keep an `fdatasync` waiting.
+    #[inline]
+    pub fn make_durable(&self, sequence: u64) -> Result<(), AppendError> {
+        if self.sync != SyncMode::Order {
+            return Ok(());
+        }
+        self.service.unpark();
+        loop {
+            if self.shared.durable() > sequence {
+                return Ok(());
+            }
+            // Acquire pairs with `JournalService::stop`'s Release.
+            if self.shared.fault.is_set() || self.shared.stop.load(Ordering::Acquire) {
+                return Err(AppendError::NotDurable);
+            }
+            std::hint::spin_loop();
+        }
     }
 
     /// The sequence the next record will get.
@@ -360,6 +397,7 @@ fn lock_stream(stream_dir: &std::path::Path, io: &IoBudget) -> Result<File, Jour
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(PRIVATE_FILE)
             .open(&path)
     })?;
     // SAFETY: a plain system call on an open descriptor; it reads no memory of ours.

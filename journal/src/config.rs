@@ -25,9 +25,32 @@ pub struct JournalConfig {
     pub ready_segments: usize,
     /// How often the service `msync`s what has been written. Default 50 ms.
     pub sync_interval: Duration,
+    /// When a record counts as written: see [`SyncMode`]. Default [`SyncMode::None`].
+    pub sync: SyncMode,
     /// Fault injection for tests and drills: the Nth I/O operation (counted from 1 across the
     /// opening thread, the appender and the service) fails with an injected error.
     pub fail_io_at: Option<u64>,
+}
+
+/// How durable a record is when the writer goes on. Every mode survives the writer's process
+/// dying (the bytes are in the kernel's page cache the moment `append` returns); they differ in
+/// what a kernel crash or a power cut can take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SyncMode {
+    /// Nothing waits for the disk. The service `msync`s the whole pages written every
+    /// `sync_interval` in the background, the page being written once the writer pauses; a
+    /// kernel crash or power cut loses what the kernel had not written back yet (usually the
+    /// last interval or so; not bounded).
+    #[default]
+    None,
+    /// As `None`, but every `sync_interval` the service `msync`s everything committed, the page
+    /// being written included: a kernel crash or power cut loses at most the records of the
+    /// last interval plus one `msync`. The writer's next store into a synced page may fault.
+    Batch,
+    /// As `Batch`, and [`crate::Appender::make_durable`] waits until a record is `msync`ed by
+    /// the service (woken for it) before returning: what it returned for survives a power cut,
+    /// on a disk that honours flushes.
+    Order,
 }
 
 /// Most segments the service may keep ahead: each one is a pre-faulted file.
@@ -48,6 +71,7 @@ impl JournalConfig {
             segment_bytes: 64 << 20,
             ready_segments: 2,
             sync_interval: Duration::from_millis(50),
+            sync: SyncMode::None,
             fail_io_at: None,
         }
     }

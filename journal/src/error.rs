@@ -74,6 +74,10 @@ pub enum AppendError {
     /// The record needs a new segment and none could be had: the journal is faulted.
     #[error("no segment to roll over into (the journal is faulted)")]
     NoSegment,
+    /// The record was appended but could not be made durable: the journal is faulted (or its
+    /// service stopped) before its `msync`.
+    #[error("the record could not be made durable (the journal is faulted)")]
+    NotDurable,
 }
 
 /// Where in a stream: a segment index and a byte offset in its file.
@@ -188,6 +192,12 @@ pub enum Reason {
     /// Non-zero bytes in a record's padding.
     #[error("non-zero padding")]
     NonZeroPadding,
+    /// A zero commit word with a committed record after it: damage, not an unfinished append.
+    #[error("zero commit word before the committed record at offset {next_record}")]
+    ZeroCommitWord {
+        /// Offset of the committed record that follows.
+        next_record: u64,
+    },
     /// Non-zero bytes where nothing was ever written.
     #[error("non-zero bytes where nothing was written, up to offset {until}")]
     Garbage {

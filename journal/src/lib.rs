@@ -2,13 +2,13 @@
 //! one hot-path thread with no system call and no allocation per append, and read back (or
 //! tailed live) by anyone.
 //!
-//! - [`Appender`]: the single writer of a stream. [`Appender::open`] recovers the stream (cuts
-//!   a torn tail) and starts a [`JournalService`] thread that prepares segments ahead
+//! - [`Appender`]: the single writer of a stream. [`Appender::open`] cuts a torn tail, refuses
+//!   a corrupt stream (changing no byte), and starts a [`JournalService`] thread that prepares segments ahead
 //!   (`posix_fallocate`, so a full disk is an error there, never a SIGBUS), pre-faults them,
 //!   `msync`s what was written and retires full segments.
 //! - [`JournalReader`]: reads a stream in order, following roll-overs; for dumps and tailing.
-//! - [`verify`], [`recover`], [`stats`], [`streams`]: the tools behind
-//!   `pulse journal verify | stats`.
+//! - [`verify`], [`recover`], [`recovery_plan`], [`stats`], [`streams`]: the tools behind
+//!   `pulse journal verify | recover | stats`.
 //! - [`descriptor`]: the on-disk format, with its field diagrams.
 //!
 //! A failed I/O operation raises a sticky [`JournalFault`] (see [`FaultFlag`]) and is never
@@ -52,12 +52,12 @@ mod verify;
 mod view;
 
 pub use appender::{Appender, AppenderCounters};
-pub use config::JournalConfig;
+pub use config::{JournalConfig, SyncMode};
 pub use error::{AppendError, JournalError, Location, Reason};
 pub use fault::{FaultFlag, JournalFault, Op};
 pub use reader::JournalReader;
 pub use record::Record;
-pub use recovery::{recover, RecoveryReport};
+pub use recovery::{recover, recovery_plan, Moved, RecoveryReport};
 pub use scan::{Position, Problem, ProblemKind};
 pub use service::{JournalService, ServiceReport, ServiceStatus};
 pub use verify::{stats, streams, verify, StreamStats, VerifyReport};

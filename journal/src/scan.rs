@@ -10,11 +10,19 @@
 //! at the first invalid unit. What follows it must be zero, except an unfinished append: up to
 //! one largest record's span of bytes right after a zero commit word in the last segment, which
 //! a writer killed mid-append leaves (its append never returned, so nobody was told of it).
+//!
+//! Only one problem is a torn tail, which `Appender::open` may cut: a committed record at the
+//! end of the valid prefix of the last segment holding data whose checksum fails, followed by
+//! nothing but zeros (the pages of a last append that a kernel crash or a power cut wrote back
+//! only in part). Anything else (a bad record with records after it, a bad header, a gap, a
+//! wrong file length, bytes after an end marker) is corruption: it is reported and kept.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::descriptor::{max_record_span, parse_segment_file_name, END_MARKER_LEN, HEADER_LEN};
+use crate::descriptor::{
+    align8, max_record_span, parse_segment_file_name, END_MARKER_LEN, HEADER_LEN, RECORD_ALIGN,
+};
 use crate::error::{JournalError, Location, Reason};
 use crate::fault::Op;
 use crate::record::{read_header, read_unit, HeaderState, Record, Unit};
@@ -23,10 +31,10 @@ use crate::view::SegmentView;
 /// Whether a problem looks like the end of a crash or like damage to data that was complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProblemKind {
-    /// Nothing valid follows the problem: a torn tail (lost pages after a power cut, or
-    /// garbage after the end).
+    /// The last record of the last segment fails its checksum and only zeros follow: an append
+    /// whose pages a crash wrote back in part. The next open cuts it.
     TornTail,
-    /// Valid segments follow the problem: the stream was damaged in the middle.
+    /// Any other damage: the stream is refused for writing until `recover` moves it aside.
     Corruption,
 }
 
@@ -134,12 +142,12 @@ pub(crate) struct StreamScan {
 
 impl StreamScan {
     fn note(&mut self, at: Location, reason: Reason) {
+        self.note_kind(ProblemKind::Corruption, at, reason);
+    }
+
+    fn note_kind(&mut self, kind: ProblemKind, at: Location, reason: Reason) {
         if self.problem.is_none_or(|p| at < p.at) {
-            self.problem = Some(Problem {
-                kind: ProblemKind::TornTail,
-                at,
-                reason,
-            });
+            self.problem = Some(Problem { kind, at, reason });
         }
     }
 
@@ -304,11 +312,24 @@ pub(crate) fn scan_stream(
         let garbage = view.nonzero_span(off, capacity);
         match (bad, garbage) {
             (Some(reason), _) => {
-                s.note(loc(file.index, off), reason);
+                let kind = if torn_record(&view, off, capacity, reason) {
+                    ProblemKind::TornTail
+                } else {
+                    ProblemKind::Corruption
+                };
+                s.note_kind(kind, loc(file.index, off), reason);
                 s.discarded_at = Some(loc(file.index, off));
             }
             (None, Some((_, until))) if until <= off + max_record_span(capacity) => {
-                s.pending = Some(loc(file.index, off));
+                let next = s.next_sequence.wrapping_add(1);
+                if let Some(at) = committed_after(&view, file.index, off, until, capacity, next) {
+                    s.note(
+                        loc(file.index, off),
+                        Reason::ZeroCommitWord { next_record: at },
+                    );
+                } else {
+                    s.pending = Some(loc(file.index, off));
+                }
                 s.discarded_at = Some(loc(file.index, off));
             }
             (None, Some((from, until))) => {
@@ -325,6 +346,41 @@ pub(crate) fn scan_stream(
         }
     }
     Ok(s)
+}
+
+/// Whether the invalid record at `off` is a torn last append: its length is plausible (so its
+/// commit word, written last with one aligned store, is whole), its checksum fails, and nothing
+/// but zeros follows the span it claims.
+fn torn_record(view: &SegmentView, off: u64, capacity: u64, reason: Reason) -> bool {
+    let Reason::Checksum { .. } = reason else {
+        return false;
+    };
+    let Some(len) = view.load_u32(off) else {
+        return false;
+    };
+    view.nonzero_span(off + align8(u64::from(len)), capacity)
+        .is_none()
+}
+
+/// The offset of a committed record with sequence `next` after a zero commit word at `off`, if
+/// any: then the zero word is damage to a record that had been committed, not an unfinished
+/// append (a writer never writes past the record it has not committed yet).
+fn committed_after(
+    view: &SegmentView,
+    segment: u64,
+    off: u64,
+    until: u64,
+    capacity: u64,
+    next: u64,
+) -> Option<u64> {
+    (off + RECORD_ALIGN..until)
+        .step_by(RECORD_ALIGN as usize)
+        .find(|&at| {
+            matches!(
+                read_unit(view, segment, at, capacity, next),
+                Ok(Unit::Record { .. } | Unit::End)
+            )
+        })
 }
 
 fn loc(segment: u64, offset: u64) -> Location {

@@ -2,9 +2,10 @@
 //! here, never a SIGBUS later), mapped and pre-faulted before the writer sees it; then written
 //! through raw pointers by its single writer while the service `msync`s what was committed.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -42,6 +43,7 @@ impl Segment {
                 .read(true)
                 .write(true)
                 .create_new(true)
+                .mode(PRIVATE_FILE)
                 .open(&path)
         })?;
         io.run(Op::Allocate, &path, || allocate(&file, capacity))?;
@@ -222,6 +224,25 @@ fn allocate(file: &File, capacity: u64) -> io::Result<()> {
 fn map_writable(file: &File, capacity: u64) -> io::Result<MmapRaw> {
     let len = usize::try_from(capacity).map_err(io::Error::other)?;
     MmapOptions::new().len(len).map_raw(file)
+}
+
+/// Mode of every file the journal creates: orders, fills and positions are the owner's alone.
+pub(crate) const PRIVATE_FILE: u32 = 0o600;
+/// Mode of the directories it creates.
+const PRIVATE_DIR: u32 = 0o700;
+
+/// Creates `dir` and its missing parents with mode 0700, and takes group and other access away
+/// from `dir` itself if it already existed (a stream directory from an older version).
+pub(crate) fn private_dir(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(PRIVATE_DIR)
+        .create(dir)?;
+    let mode = fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode & PRIVATE_DIR))?;
+    }
+    Ok(())
 }
 
 /// Makes the creation or removal of files in `dir` durable.

@@ -2,7 +2,8 @@
 //! prepared ahead (create, `posix_fallocate`, map, touch every page), `msync`s what was
 //! committed every `sync_interval`, gives retired segments their final `msync` and unmaps them,
 //! and keeps the pages ahead of the writer mapped writable. It parks between rounds; the
-//! appender unparks it at roll-over.
+//! appender unparks it at roll-over and, with [`SyncMode::Order`], when it waits for a record
+//! to be durable (then the service goes round without parking until it caught up).
 //!
 //! The periodic `msync` stops at the last whole page while the writer is busy: `msync`
 //! write-protects the pages it cleans, and the writer's next store into a cleaned page would
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use rtrb::{Consumer, Producer};
 
-use crate::config::JournalConfig;
+use crate::config::{JournalConfig, SyncMode};
 use crate::error::JournalError;
 use crate::fault::{fault_of, FaultFlag, JournalFault, Op};
 use crate::recovery::RecoveryReport;
@@ -193,6 +194,7 @@ pub(crate) struct Worker {
     segment_bytes: u64,
     ready_target: usize,
     sync_interval: Duration,
+    mode: SyncMode,
     populate: bool,
     page: u64,
 }
@@ -219,6 +221,7 @@ impl Worker {
             segment_bytes: cfg.segment_bytes,
             ready_target: cfg.ready_segments,
             sync_interval: cfg.sync_interval,
+            mode: cfg.sync,
             populate: true,
             page: page_size(),
         }
@@ -237,9 +240,15 @@ impl Worker {
             let (seq, pos) = self.shared.committed();
             self.retire_rolled();
             let now = Instant::now();
-            if stopping || closed || now >= next_sync {
-                self.sync(seq, pos, stopping || closed);
-                next_sync = now + self.sync_interval;
+            let due = now >= next_sync;
+            // `Order`: a writer may be spinning in `make_durable` for what was committed.
+            let wanted = self.mode == SyncMode::Order && seq != self.shared.durable();
+            if stopping || closed || due || wanted {
+                let full = stopping || closed || wanted || self.mode != SyncMode::None;
+                self.sync(seq, pos, full);
+                if due {
+                    next_sync = now + self.sync_interval;
+                }
             }
             if stopping {
                 return;
@@ -247,7 +256,12 @@ impl Worker {
             // The new active segment first: preparing the next one takes much longer.
             self.populate_ahead(pos);
             self.prepare();
-            thread::park_timeout(next_sync.saturating_duration_since(Instant::now()));
+            let behind = self.mode == SyncMode::Order
+                && self.shared.committed().0 != self.shared.durable()
+                && self.shared.msync_allowed();
+            if !behind {
+                thread::park_timeout(next_sync.saturating_duration_since(Instant::now()));
+            }
         }
     }
 
@@ -286,7 +300,12 @@ impl Worker {
                     0
                 };
                 let retired = &rollover.retired;
-                self.flush(retired, from, retired.capacity());
+                if self.flush(retired, from, retired.capacity()) {
+                    // Every record before the new segment is on disk.
+                    let durable = rollover.first_sequence.max(self.shared.durable());
+                    self.shared
+                        .publish_synced(durable, Packed::new(rollover.active.index(), 0));
+                }
             }
             self.active = rollover.active;
             self.active_first = rollover.first_sequence;

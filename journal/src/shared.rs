@@ -101,9 +101,18 @@ impl Shared {
     }
 
     pub(crate) fn publish_synced(&self, seq: u64, pos: Packed) {
-        // Relaxed: status figures for monitoring, each meaningful alone.
-        self.synced_seq.store(seq, Ordering::Relaxed);
+        // Relaxed: a status figure for monitoring.
         self.synced_pos.store(pos.0, Ordering::Relaxed);
+        // Release: pairs with `durable`'s Acquire; a waiter that sees the sequence is told
+        // after the `msync` that made it so returned.
+        self.synced_seq.store(seq, Ordering::Release);
+    }
+
+    /// Every record below this sequence is `msync`ed: what `make_durable` spins on.
+    #[inline]
+    pub(crate) fn durable(&self) -> u64 {
+        // Acquire pairs with `publish_synced`'s Release.
+        self.synced_seq.load(Ordering::Acquire)
     }
 
     pub(crate) fn synced(&self) -> (u64, u64) {

@@ -3,8 +3,9 @@
 //! rest with volatile loads. Every access is bounds-checked against the mapped length, so a
 //! hostile file (short, huge lengths, garbage) yields `None`, never an out-of-bounds read.
 
-use std::fs::File;
+use std::fs::{FileType, OpenOptions};
 use std::io;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 
@@ -23,9 +24,22 @@ pub(crate) struct SegmentView {
 }
 
 impl SegmentView {
+    /// Maps `path`, which must be a regular file. It is opened with `O_NONBLOCK` and checked
+    /// with `fstat` before anything is read: a FIFO (or device) named like a segment is refused
+    /// rather than waited on.
     pub(crate) fn open(path: &Path) -> io::Result<Self> {
-        let file = File::open(path)?;
-        let file_len = file.metadata()?.len();
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        let meta = file.metadata()?;
+        if !meta.file_type().is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("not a regular file ({})", file_kind(&meta.file_type())),
+            ));
+        }
+        let file_len = meta.len();
         let mapped = file_len.min(MAX_SEGMENT_BYTES);
         let map = if mapped == 0 {
             None
@@ -130,6 +144,21 @@ impl SegmentView {
             }
         }
         first.map(|f| (f, last))
+    }
+}
+
+/// What a file that is not a regular one is, for the error.
+fn file_kind(t: &FileType) -> &'static str {
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a plain file"
     }
 }
 

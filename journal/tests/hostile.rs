@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{read_all, small_config, temp_dir};
+use common::{hundred_byte_records, read_all, small_config, temp_dir};
 use pulse_journal::descriptor::{HEADER_LEN, LENGTH_OFFSET};
 use pulse_journal::{
     recover, stats, verify, Appender, JournalError, JournalReader, Location, ProblemKind, Reason,
@@ -15,15 +15,8 @@ use pulse_journal::{
 
 const STREAM: &str = "input";
 
-/// A stream of `n` records of 100 bytes in 64 KiB segments; returns the first segment's path.
 fn journal(dir: &Path, n: u64) -> PathBuf {
-    let (mut appender, service) = Appender::open(small_config(dir, STREAM)).expect("opens");
-    for i in 0..n {
-        appender.append(1, i, &[i as u8; 100]).expect("appends");
-    }
-    drop(appender);
-    service.shutdown().expect("stops");
-    dir.join(STREAM).join("0000000000.seg")
+    hundred_byte_records(dir, STREAM, n)
 }
 
 fn patch(path: &Path, at: u64, bytes: &[u8]) {
@@ -79,7 +72,8 @@ fn a_huge_length_is_refused_not_followed() {
     assert_eq!(p.reason, Reason::LengthTooLarge(u32::MAX));
     assert_eq!(
         (p.at.offset, p.kind, v.records),
-        (third, ProblemKind::TornTail, 2)
+        (third, ProblemKind::Corruption, 2),
+        "valid records follow it: damage, not a torn tail"
     );
     match reader_error(dir.path()) {
         JournalError::Corrupt { offset, reason, .. } => {
@@ -174,9 +168,14 @@ fn short_and_stray_files_are_handled() {
         reader_error(dir.path()),
         JournalError::Corrupt { .. }
     ));
-    // Recovery removes it and the stream starts afresh.
+    // Recovery moves it aside and the stream starts afresh.
     let r = recover(dir.path(), STREAM).expect("recovers");
-    assert_eq!(r.removed_segments, vec![0]);
+    assert_eq!(r.moved.len(), 1, "{r:?}");
+    assert_eq!((r.moved[0].segment, r.moved[0].bytes), (0, 10));
+    assert_eq!(
+        fs::read(stream.join("0000000000.seg.damaged-1")).expect("set aside"),
+        b"0123456789"
+    );
     let (mut appender, service) = Appender::open(small_config(dir.path(), STREAM)).expect("opens");
     assert_eq!(appender.append(1, 0, b"fresh"), Ok(0));
     drop(appender);
@@ -201,7 +200,12 @@ fn a_missing_middle_segment_is_corruption() {
     );
     assert_eq!(v.records, read_all(dir.path(), STREAM).len() as u64);
     let r = recover(dir.path(), STREAM).expect("recovers");
-    assert!(r.removed_segments.contains(&2), "{r:?}");
+    assert!(r.moved.iter().any(|m| m.segment == 2), "{r:?}");
+    assert!(dir
+        .path()
+        .join(STREAM)
+        .join("0000000002.seg.damaged-1")
+        .exists());
     assert!(verify(dir.path(), STREAM).expect("verify runs").passed());
 }
 

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{InstrumentId, Nanos, Qty};
+use pulse_journal::SyncMode;
 use serde::Deserialize;
 
 pub use error::ConfigError;
@@ -209,6 +210,10 @@ pub struct JournalConfig {
     /// Holds one subdirectory per stream: `input`, `output` and `events`.
     pub dir: PathBuf,
     pub segment_bytes: u64,
+    /// When an ORDER record of the output stream counts as written (`sync`): in the page
+    /// cache (`none`, the default), `msync`ed every 50 ms (`batch`), or `msync`ed before the
+    /// order is sent (`order`). See [`SyncMode`] for what each survives.
+    pub sync: SyncMode,
     /// Fault drill: the output stream's Nth I/O operation fails (`--journal-fail-io-at`).
     pub fail_io_at: Option<u64>,
 }

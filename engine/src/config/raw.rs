@@ -33,6 +33,17 @@ pub(super) struct RawConfig {
 pub(super) struct RawJournal {
     pub(super) dir: Spanned<String>,
     pub(super) segment_mb: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) sync: RawSync,
+}
+
+#[derive(Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum RawSync {
+    #[default]
+    None,
+    Batch,
+    Order,
 }
 
 #[derive(Default, Deserialize)]

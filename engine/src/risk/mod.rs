@@ -66,10 +66,13 @@ pub enum RejectReason {
     RingFull,
     /// A cancel for an order that is not working (already filled, cancelled or never sent).
     UnknownOrder,
+    /// The order's ORDER record could not be appended to the output journal (or, with
+    /// `[journal] sync = "order"`, made durable): it is not sent.
+    JournalFailed,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 25] = [
+    pub const ALL: [RejectReason; 26] = [
         RejectReason::KillSwitch,
         RejectReason::UnknownInstrument,
         RejectReason::NotPositive,
@@ -95,6 +98,7 @@ impl RejectReason {
         RejectReason::CapitalCap,
         RejectReason::RingFull,
         RejectReason::UnknownOrder,
+        RejectReason::JournalFailed,
     ];
 
     pub fn index(self) -> usize {
@@ -128,6 +132,7 @@ impl RejectReason {
             RejectReason::CapitalCap => "capital_cap",
             RejectReason::RingFull => "ring_full",
             RejectReason::UnknownOrder => "unknown_order",
+            RejectReason::JournalFailed => "journal_failed",
         }
     }
 

@@ -119,6 +119,11 @@ impl OrderTable {
         }
     }
 
+    /// Whether [`OrderTable::insert`] would find a free slot.
+    pub fn has_room(&self) -> bool {
+        self.open < self.slots.len()
+    }
+
     /// Records a new order as sent; `false` if the table is full.
     pub fn insert(&mut self, order: WorkingOrder) -> bool {
         match self.slots.iter_mut().find(|s| s.is_none()) {

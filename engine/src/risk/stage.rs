@@ -154,7 +154,8 @@ impl RiskStage {
             if tracked {
                 self.next_client_id = self.next_client_id.max(order.client_id.0 + 1);
                 if let Some(journal) = &mut self.journal {
-                    journal.order(&Order {
+                    // Already at the venue: journaled for the record, not sent.
+                    let _ = journal.order(&Order {
                         qty: o.leaves,
                         ..order
                     });
@@ -229,6 +230,9 @@ impl RiskStage {
             if self.orders_out.slots() == 0 {
                 return Err(RejectReason::RingFull);
             }
+            if !self.orders.has_room() {
+                return Err(RejectReason::TooManyOrders);
+            }
             let order = Order {
                 meta: intent.meta,
                 client_id: ClientOrderId(self.next_client_id),
@@ -238,6 +242,15 @@ impl RiskStage {
                 qty,
                 tif: intent.tif,
             };
+            self.next_client_id += 1;
+            if let Some(journal) = &mut self.journal {
+                // Journaled before it is sent (durable first with `sync = "order"`): a crash
+                // after this line cannot lose the order, and one that could not be journaled
+                // is not sent.
+                journal
+                    .accept(now, intent_no, &order)
+                    .map_err(|_| RejectReason::JournalFailed)?;
+            }
             let tracked = self.orders.insert(WorkingOrder {
                 client_id: order.client_id,
                 instrument: i,
@@ -249,15 +262,7 @@ impl RiskStage {
                 cancel_pending: false,
                 queried: false,
             });
-            if !tracked {
-                return Err(RejectReason::TooManyOrders);
-            }
-            self.next_client_id += 1;
-            if let Some(journal) = &mut self.journal {
-                // Journaled before it is sent: a crash after this line cannot lose the order.
-                journal.decision(now, intent_no, Ok(order.client_id.0));
-                journal.order(&order);
-            }
+            debug_assert!(tracked, "room was checked above");
             self.orders_out
                 .push(Request::New(order))
                 .map(|()| order)

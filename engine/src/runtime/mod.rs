@@ -50,13 +50,14 @@ pub struct Overrides {
 impl Overrides {
     pub fn apply(&self, mut cfg: Config) -> Config {
         if let Some(dir) = &self.journal {
-            let segment_bytes = cfg
-                .journal
-                .as_ref()
-                .map_or(crate::config::DEFAULT_SEGMENT_BYTES, |j| j.segment_bytes);
+            let (segment_bytes, sync) = cfg.journal.as_ref().map_or(
+                (crate::config::DEFAULT_SEGMENT_BYTES, Default::default()),
+                |j| (j.segment_bytes, j.sync),
+            );
             cfg.journal = Some(crate::config::JournalConfig {
                 dir: dir.clone(),
                 segment_bytes,
+                sync,
                 fail_io_at: self.journal_fail_io_at,
             });
         }
@@ -330,15 +331,8 @@ fn start_monitor(
         }
         None => None,
     };
-    let mut journals = std::mem::take(&mut pipeline.journals);
-    let events = match &cfg.journal {
-        Some(j) => Some(pipeline::open_stream(
-            j,
-            monitor::EVENTS_STREAM,
-            &mut journals,
-        )?),
-        None => None,
-    };
+    let journals = std::mem::take(&mut pipeline.journals);
+    let events = pipeline.events.take();
     Ok(Monitor::new(MonitorParts {
         stats,
         latency: std::mem::take(&mut pipeline.latency),

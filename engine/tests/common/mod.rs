@@ -199,18 +199,30 @@ pub fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receive
     rx
 }
 
+/// `pulse run --config CONFIG --journal JOURNAL --name NAME-<pid>`, with the fault drill
+/// `--journal-fail-io-at N` when `fail_io_at` is given.
+pub fn run_with_journal(
+    config: &Path,
+    journal: &Path,
+    name: &str,
+    fail_io_at: Option<u64>,
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"));
+    cmd.args(["run", "--config"])
+        .arg(config)
+        .arg("--journal")
+        .arg(journal)
+        .args(["--name", &format!("{name}-{}", std::process::id())]);
+    if let Some(n) = fail_io_at {
+        cmd.args(["--journal-fail-io-at", &n.to_string()]);
+    }
+    cmd.output().unwrap()
+}
+
 /// `pulse run --config CONFIG --journal JOURNAL --name NAME-<pid>`, which must succeed:
 /// its stdout (the summary) and stderr.
 pub fn run_journaled(config: &Path, journal: &Path, name: &str) -> (String, String) {
-    let out = pulse(&[
-        "run",
-        "--config",
-        config.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-        "--name",
-        &format!("{name}-{}", std::process::id()),
-    ]);
+    let out = run_with_journal(config, journal, name, None);
     assert!(
         out.status.success(),
         "{}",

@@ -3,10 +3,10 @@
 // Each test crate uses its own subset of these helpers.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pulse_journal::{JournalConfig, JournalReader};
+use pulse_journal::{Appender, JournalConfig, JournalReader};
 
 /// A directory under the system's temporary directory, removed when dropped.
 pub fn temp_dir(tag: &str) -> tempfile::TempDir {
@@ -72,4 +72,16 @@ pub fn read_all(dir: &Path, stream: &str) -> Vec<Owned> {
         });
     }
     out
+}
+
+/// A stream of `n` records of 100 bytes (136 with header and padding) in 64 KiB segments;
+/// returns the first segment's path.
+pub fn hundred_byte_records(dir: &Path, stream: &str, n: u64) -> PathBuf {
+    let (mut appender, service) = Appender::open(small_config(dir, stream)).expect("opens");
+    for i in 0..n {
+        appender.append(1, i, &[i as u8; 100]).expect("appends");
+    }
+    drop(appender);
+    service.shutdown().expect("stops");
+    dir.join(stream).join("0000000000.seg")
 }

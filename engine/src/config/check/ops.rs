@@ -6,8 +6,9 @@ use toml::Spanned;
 
 use pulse_feeds::num::Nanos;
 use pulse_gateways::latency::{Latency, VenueLatency};
+use pulse_journal::SyncMode;
 
-use super::super::raw::{DecimalText, GatewayKind, RawGateway, RawJournal, RawMetrics};
+use super::super::raw::{DecimalText, GatewayKind, RawGateway, RawJournal, RawMetrics, RawSync};
 use super::super::{
     BinanceGatewayConfig, ConfigError, GatewayConfig, JournalConfig, KeySource, MetricsConfig,
     SigningKey, SimConfig, DEFAULT_SEGMENT_BYTES,
@@ -295,6 +296,11 @@ impl Checker<'_> {
         Ok(Some(JournalConfig {
             dir,
             segment_bytes: segment_mb as u64 * 1024 * 1024,
+            sync: match raw.sync {
+                RawSync::None => SyncMode::None,
+                RawSync::Batch => SyncMode::Batch,
+                RawSync::Order => SyncMode::Order,
+            },
             fail_io_at: None,
         }))
     }
