@@ -98,7 +98,13 @@ fn main() -> ExitCode {
             match runtime::run(&cfg) {
                 Ok(outcome) => {
                     print!("{}", summary::render(&cfg, &outcome));
-                    ExitCode::SUCCESS
+                    match outcome.input_error() {
+                        Some(e) => {
+                            eprintln!("pulse: the run ended before its input did: {e}");
+                            ExitCode::FAILURE
+                        }
+                        None => ExitCode::SUCCESS,
+                    }
                 }
                 Err(e) => {
                     eprintln!("pulse: {e:#}");
