@@ -20,6 +20,7 @@ pub mod record_cmd;
 pub mod replay_cmd;
 pub mod risk;
 pub mod runtime;
+pub mod secrets;
 pub mod stats;
 pub mod stats_cmd;
 pub mod strategy;

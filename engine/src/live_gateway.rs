@@ -23,7 +23,8 @@ use pulse_gateways::binance::sign::Signer;
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::VenueAccount;
 
-use crate::config::{BinanceGatewayConfig, KeySource, SigningKey};
+use crate::config::{BinanceGatewayConfig, Config, GatewayConfig, KeySource, SigningKey};
+use crate::secrets::{self, TakenSecret};
 
 /// How long the startup session may take, and a connect on the hot path.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,9 +32,36 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn read_secret(source: &KeySource) -> anyhow::Result<Secret> {
     match source {
         KeySource::Env(name) => Secret::from_env(name),
-        KeySource::File(path) => Secret::from_file(path),
+        KeySource::File(path) => Secret::from_file(path, secrets::euid()),
+        KeySource::Taken(taken) => Ok(taken.copy()),
     }
     .map_err(|e| anyhow!(e))
+}
+
+/// For `pulse run` with a real gateway, while the process still has one thread (in `main`,
+/// right after the config is loaded): marks the process non-dumpable for the whole run (the
+/// gateway holds its keys until the end), then reads every secret the config takes from the
+/// environment, wipes the variable's value and removes it, and keeps the secret in the config
+/// instead.
+pub fn take_env_secrets(cfg: &mut Config) -> anyhow::Result<()> {
+    let GatewayConfig::Binance(gateway) = &mut cfg.gateway else {
+        return Ok(());
+    };
+    secrets::forbid_dumps().map_err(|e| anyhow!(e))?;
+    let take = |source: &mut KeySource, what: &str| -> anyhow::Result<()> {
+        if let KeySource::Env(name) = source {
+            let secret = secrets::take_env(name)
+                .map_err(|e| anyhow!(e))
+                .with_context(|| format!("the gateway's {what}"))?;
+            *source = KeySource::Taken(TakenSecret::new(name.clone(), secret));
+        }
+        Ok(())
+    };
+    take(&mut gateway.api_key, "API key")?;
+    if let SigningKey::Hmac(source) = &mut gateway.signing {
+        take(source, "HMAC secret")?;
+    }
+    Ok(())
 }
 
 /// The API key and the signer the config names.
@@ -52,7 +80,7 @@ pub fn credentials(cfg: &BinanceGatewayConfig) -> anyhow::Result<(Secret, Signer
             Signer::hmac(read_secret(source).context("the gateway's HMAC secret")?)
         }
         SigningKey::Ed25519(path) => {
-            let pem = Secret::from_file(path).map_err(|e| anyhow!(e))?;
+            let pem = Secret::from_file(path, secrets::euid()).map_err(|e| anyhow!(e))?;
             Signer::ed25519_pem(&pem).map_err(|e| anyhow!(e))?
         }
     };

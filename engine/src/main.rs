@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pulse_engine::risk::control::Command as Control;
 use pulse_engine::{
-    config, control_cmd, journal_cmd, record_cmd, replay_cmd, runtime, stats_cmd, summary,
-    venue_cmd,
+    config, control_cmd, journal_cmd, live_gateway, record_cmd, replay_cmd, runtime, stats_cmd,
+    summary, venue_cmd,
 };
 
 #[derive(Parser)]
@@ -88,17 +88,28 @@ fn main() -> ExitCode {
             config: path,
             overrides,
         } => {
-            let cfg = match config::load(&path) {
+            let mut cfg = match config::load(&path) {
                 Ok(cfg) => overrides.apply(cfg),
                 Err(e) => {
                     eprintln!("{}: {e}", path.display());
                     return ExitCode::FAILURE;
                 }
             };
+            // Before any thread starts: the environment may only change while there is one.
+            if let Err(e) = live_gateway::take_env_secrets(&mut cfg) {
+                eprintln!("pulse: {e:#}");
+                return ExitCode::FAILURE;
+            }
             match runtime::run(&cfg) {
                 Ok(outcome) => {
                     print!("{}", summary::render(&cfg, &outcome));
-                    ExitCode::SUCCESS
+                    match outcome.input_error() {
+                        Some(e) => {
+                            eprintln!("pulse: the run ended before its input did: {e}");
+                            ExitCode::FAILURE
+                        }
+                        None => ExitCode::SUCCESS,
+                    }
                 }
                 Err(e) => {
                     eprintln!("pulse: {e:#}");

@@ -9,10 +9,13 @@
 //! With recorded input the whole file is read at start-up (it cannot be behind the replay);
 //! live, a reader thread tails the file for appended lines and passes them to the strategy
 //! through an SPSC ring. Scores cross the ring as integers (millionths). A malformed line is
-//! counted and the first one reported; it never stops the engine.
+//! counted and the first one reported; it never stops the engine. A line longer than
+//! [`lines::MAX_LINE_BYTES`] is dropped and counted without being held in memory.
+
+mod lines;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,6 +24,8 @@ use std::time::Duration;
 
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::num::{parse_decimal, InstrumentId, Nanos};
+
+use lines::{BoundedLines, Next};
 
 /// Scores a strategy holds waiting for their time (more wait in the ring or the file).
 pub const PENDING: usize = 1024;
@@ -48,6 +53,9 @@ pub enum LineError {
     Timestamp,
     UnknownSymbol,
     Score,
+    /// Longer than [`lines::MAX_LINE_BYTES`]: dropped unread.
+    TooLong,
+    NotUtf8,
 }
 
 /// Parses one line; `Ok(None)` for a blank line or a comment.
@@ -87,6 +95,8 @@ pub fn parse_line(
 pub struct ReadReport {
     pub scores: u64,
     pub bad_lines: u64,
+    /// Of the bad lines, those longer than [`lines::MAX_LINE_BYTES`].
+    pub too_long: u64,
     /// The first bad line: its number and what was wrong.
     pub first_bad: Option<(u64, String)>,
 }
@@ -98,23 +108,44 @@ pub fn read_all(
 ) -> io::Result<(Vec<OutsideScore>, ReadReport)> {
     let mut scores = Vec::new();
     let mut report = ReadReport::default();
-    for (n, line) in BufReader::new(File::open(path)?).lines().enumerate() {
-        take(&line?, n as u64 + 1, instruments, &mut report, |s| {
-            scores.push(s)
-        });
+    let mut lines = BoundedLines::new(BufReader::new(File::open(path)?));
+    let mut number = 0;
+    loop {
+        number += 1;
+        let ended = match lines.next()? {
+            Next::End => true,
+            next => {
+                take(next, number, instruments, &mut report, |s| scores.push(s));
+                false
+            }
+        };
+        if ended {
+            take(lines.last(), number, instruments, &mut report, |s| {
+                scores.push(s)
+            });
+            break;
+        }
     }
     scores.sort_by_key(|s| s.at);
     Ok((scores, report))
 }
 
 fn take(
-    line: &str,
+    next: Next<'_>,
     number: u64,
     instruments: &InstrumentRegistry,
     report: &mut ReadReport,
     mut out: impl FnMut(OutsideScore),
 ) {
-    match parse_line(line, instruments) {
+    let parsed = match next {
+        Next::End => return,
+        Next::TooLong => Err(LineError::TooLong),
+        Next::Line(bytes) => match std::str::from_utf8(bytes) {
+            Ok(line) => parse_line(line, instruments),
+            Err(_) => Err(LineError::NotUtf8),
+        },
+    };
+    match parsed {
         Ok(Some(score)) => {
             report.scores += 1;
             out(score);
@@ -122,6 +153,7 @@ fn take(
         Ok(None) => {}
         Err(e) => {
             report.bad_lines += 1;
+            report.too_long += u64::from(e == LineError::TooLong);
             report.first_bad.get_or_insert((number, format!("{e:?}")));
         }
     }
@@ -141,7 +173,7 @@ impl SignalTail {
         instruments: InstrumentRegistry,
         mut ring: rtrb::Producer<OutsideScore>,
     ) -> io::Result<SignalTail> {
-        let mut reader = BufReader::new(File::open(&path)?);
+        let mut lines = BoundedLines::new(BufReader::new(File::open(&path)?));
         let stop = Arc::new(AtomicBool::new(false));
         let lost = Arc::new(AtomicU64::new(0));
         let (stop2, lost2) = (Arc::clone(&stop), Arc::clone(&lost));
@@ -149,22 +181,20 @@ impl SignalTail {
             .name("pulse-signals".into())
             .spawn(move || {
                 let mut report = ReadReport::default();
-                let (mut line, mut number) = (String::new(), 0u64);
+                let mut number = 0u64;
                 // Relaxed: a stop request needs no data published with it.
                 while !stop2.load(Ordering::Relaxed) {
-                    match reader.read_line(&mut line) {
-                        Ok(0) => std::thread::sleep(POLL),
-                        Ok(_) if !line.ends_with('\n') => {} // a partial line: wait for the rest
-                        Ok(_) => {
+                    match lines.next() {
+                        // The end for now; a partial line waits for the rest.
+                        Ok(Next::End) | Err(_) => std::thread::sleep(POLL),
+                        Ok(next) => {
                             number += 1;
-                            take(&line, number, &instruments, &mut report, |s| {
+                            take(next, number, &instruments, &mut report, |s| {
                                 if ring.push(s).is_err() {
                                     lost2.fetch_add(1, Ordering::Relaxed);
                                 }
                             });
-                            line.clear();
                         }
-                        Err(_) => std::thread::sleep(POLL),
                     }
                 }
                 report
@@ -338,6 +368,38 @@ mod tests {
         let report = tail.stop();
         assert_eq!((report.scores, report.bad_lines), (2, 1));
         assert_eq!(report.first_bad.map(|b| b.0), Some(2));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_tail_drops_and_counts_an_over_long_line() {
+        let dir = std::env::temp_dir().join(format!("pulse-outside-long-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("scores.tsv");
+        // 4 MiB without a newline: the old reader held all of it.
+        let mut text = vec![b'9'; 4 << 20];
+        text.extend_from_slice(b"\n3\tBTCUSDT\t0.25\n");
+        std::fs::write(&path, &text).unwrap();
+        let (tx, rx) = rtrb::RingBuffer::new(16);
+        let tail = SignalTail::spawn(path.clone(), registry(), tx).unwrap();
+        let mut scores = OutsideScores::new(Vec::new(), Some(rx));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while scores.at(InstrumentId(0), Nanos(3)) != 0.25 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the line after it never arrived"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let report = tail.stop();
+        assert_eq!(
+            (report.scores, report.bad_lines, report.too_long),
+            (1, 1, 1)
+        );
+        assert_eq!(report.first_bad, Some((1, "TooLong".to_owned())));
+        let (all, report) = read_all(&path, &registry()).unwrap();
+        assert_eq!((all.len(), report.too_long), (1, 1));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

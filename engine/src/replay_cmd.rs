@@ -157,7 +157,13 @@ fn run_config(args: &ReplayArgs, config: &Path) -> ExitCode {
     match crate::runtime::run(&cfg) {
         Ok(outcome) => {
             print!("{}", crate::summary::render(&cfg, &outcome));
-            ExitCode::SUCCESS
+            match outcome.input_error() {
+                Some(e) => {
+                    eprintln!("pulse replay: reading {}: {e}", args.input.display());
+                    ExitCode::from(2)
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("pulse replay: {e:#}");

@@ -87,11 +87,13 @@ fn paper_config(dir: &Path, port: u16, strategy: Option<&str>) -> PathBuf {
     );
     swap(
         &mut text,
-        "[metrics]\n",
-        &format!(
-            "[runtime]\nidle = \"backoff\"\n\n[journal]\ndir = {:?}\n\n[metrics]\n",
-            dir.join("journal")
-        ),
+        "[journal]",
+        "[runtime]\nidle = \"backoff\"\n\n[journal]",
+    );
+    swap(
+        &mut text,
+        "dir = \"/tmp/pulse-paper/journal\"",
+        &format!("dir = {:?}", dir.join("journal")),
     );
     if let Some(strategy) = strategy {
         let start = text.find("[strategy]").unwrap();

@@ -292,7 +292,12 @@ impl CaptureFeed {
             Some(Err(Err(e))) => {
                 self.log
                     .once(63, "capture read failed; replay ends here", "", line, &[]);
-                self.io_error = Some(e);
+                // The reason and where, for the run to report and fail on: a backtest that
+                // silently ends early would look like a complete one.
+                self.io_error = Some(io::Error::new(
+                    e.kind(),
+                    format!("{e} at line {line}; the rest of the input cannot be read"),
+                ));
                 return Read::Ended;
             }
         };

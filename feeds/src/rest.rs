@@ -7,19 +7,24 @@
 //!
 //! The HTTP client is deliberately minimal: one `GET` per connection (`Connection: close`),
 //! status line, headers, and a body by `Content-Length`, chunked encoding, or end of stream,
-//! capped at [`MAX_BODY_BYTES`].
+//! capped at [`MAX_BODY_BYTES`]. The whole request, connect to last byte, has one deadline: a
+//! server that trickles bytes cannot hold the worker past it.
+
+mod response;
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::{ClientConnection, StreamOwned};
 
 use crate::num::{InstrumentId, Nanos};
 use crate::ws::endpoint::Endpoint;
+
+pub use response::{read_response, ResponseScan, MAX_HEAD_BYTES};
 
 /// Largest response accepted: a 5,000-level snapshot is about 330 KB.
 pub const MAX_BODY_BYTES: usize = 16 << 20;
@@ -64,6 +69,8 @@ pub enum RestError {
     TooLarge,
     /// A status other than 200 (429 and 418 are Binance's rate-limit answers).
     Status(u16),
+    /// The whole response did not arrive within the request's timeout.
+    Deadline,
 }
 
 /// Worker → feed.
@@ -186,6 +193,15 @@ pub fn connect(
     }
 }
 
+impl Conn {
+    fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.set_read_timeout(Some(timeout)),
+            Conn::Tls(s) => s.sock.set_read_timeout(Some(timeout)),
+        }
+    }
+}
+
 impl Read for Conn {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
@@ -226,6 +242,7 @@ pub fn get(
 
 /// One blocking request, `Connection: close`: `method target`, with `headers` (complete
 /// `Name: value\r\n` lines) added. The whole response (head and body) is left in `raw`.
+/// `timeout` bounds the whole request, from the connect to the response's last byte.
 pub fn request(
     endpoint: &Endpoint,
     tls: Option<&Arc<rustls::ClientConfig>>,
@@ -235,6 +252,7 @@ pub fn request(
     timeout: Duration,
     raw: &mut Vec<u8>,
 ) -> Result<(), RestError> {
+    let deadline = Instant::now() + timeout;
     let mut conn = connect(endpoint, tls, timeout)?;
     let mut head = Vec::with_capacity(256 + target.len() + headers.len());
     head.extend_from_slice(method);
@@ -247,27 +265,7 @@ pub fn request(
     head.extend_from_slice(b"Connection: close\r\n\r\n");
     conn.write_all(&head).map_err(|e| io_error(&e))?;
     conn.flush().map_err(|e| io_error(&e))?;
-    raw.clear();
-    let mut chunk = [0u8; 16 << 10];
-    loop {
-        match conn.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => {
-                if raw.len() + n > MAX_BODY_BYTES + 64 * 1024 {
-                    return Err(RestError::TooLarge);
-                }
-                raw.extend_from_slice(&chunk[..n]);
-                if response_complete(raw) {
-                    break;
-                }
-            }
-            // A server that closes without TLS close_notify after a complete response is common.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(&e)),
-        }
-    }
-    Ok(())
+    read_response(&mut conn, deadline, raw).map(drop)
 }
 
 /// The status and the head (status line and headers) of a raw response.
@@ -292,24 +290,6 @@ fn io_error(e: &io::Error) -> RestError {
         io::ErrorKind::InvalidData => RestError::Tls,
         _ => RestError::Io,
     }
-}
-
-/// `true` once headers and a `Content-Length` body (or a chunked body's last chunk) are in.
-fn response_complete(raw: &[u8]) -> bool {
-    let Some(head_end) = find(raw, b"\r\n\r\n") else {
-        return false;
-    };
-    let head = &raw[..head_end];
-    let body = &raw[head_end + 4..];
-    if let Some(len) = header(head, b"content-length")
-        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<usize>().ok())
-    {
-        return body.len() >= len;
-    }
-    if header(head, b"transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case(b"chunked")) {
-        return body.ends_with(b"0\r\n\r\n");
-    }
-    false
 }
 
 /// Parses a complete HTTP/1.1 response into `body` (status must be 200).
@@ -413,7 +393,7 @@ mod tests {
         assert_eq!(parse_response(raw, &mut body), Ok(()));
         assert_eq!(body, b"{\"a\":\"b c\"}\r\n");
         let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n5;ext=1\r\n:1}  \r\n0\r\n\r\n";
-        assert!(response_complete(raw));
+        assert_eq!(ResponseScan::default().complete(raw), Ok(true));
         assert_eq!(parse_response(raw, &mut body), Ok(()));
         assert_eq!(body, b"{\"a\":1}  ");
         let raw =
@@ -466,7 +446,7 @@ mod tests {
             if parse_response(&raw, &mut body).is_ok() {
                 proptest::prop_assert!(body.len() <= raw.len());
             }
-            let _ = response_complete(&raw);
+            let _ = ResponseScan::default().complete(&raw);
         }
     }
 

@@ -9,17 +9,17 @@ use pulse_feeds::ws::endpoint::Endpoint;
 use toml::Spanned;
 
 use super::error::line_of;
-use super::raw::{
-    DecimalText, RawConfig, RawInstrument, RawRings, RawRuntime, RawSource, SourceKind,
-};
+use super::raw::{DecimalText, RawConfig, RawInstrument, RawRuntime, RawSource, SourceKind};
 use super::{
-    Config, ConfigError, EngineConfig, IdleKind, InstrumentLimits, LiveSourceConfig, RingConfig,
+    Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, InstrumentLimits, LiveSourceConfig,
     RiskConfig, RuntimeConfig, SourceConfig, StageKind, ThreadConfig,
 };
 
 mod ops;
 mod portfolio;
+mod rings;
 mod strategy;
+mod symbol;
 
 pub(super) fn config(text: &str, base_dir: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     Checker { text, base_dir }.config(raw)
@@ -61,7 +61,7 @@ impl Checker<'_> {
         }
         let source = self.source(&raw.source)?;
         let runtime = self.runtime(raw.runtime)?;
-        let rings = self.rings(&raw.rings)?;
+        let rings = self.rings(&raw.rings, raw.gateway.kind.get_ref())?;
         if let SourceConfig::Live(live) = &source {
             // A snapshot is applied as one batch of events; a ring that cannot hold one would
             // discard every snapshot and never sync.
@@ -92,6 +92,15 @@ impl Checker<'_> {
         let strategy = self.strategy(&raw.strategy, &instruments)?;
         let gateway = self.gateway(&raw.gateway)?;
         let journal = self.journal(raw.journal.as_ref())?;
+        if journal.is_none() && matches!(gateway, GatewayConfig::Binance(_)) {
+            // Without a journal a restart has nothing to reconcile the venue's account against.
+            return Err(self.err(
+                "journal",
+                raw.gateway.kind.span(),
+                "required when the gateway is not the simulated venue: add [journal] dir = \"...\" \
+                 so that a restart can reconcile against what this session did",
+            ));
+        }
         let metrics = self.metrics(&raw.metrics)?;
         Ok(Config {
             journal,
@@ -373,42 +382,6 @@ impl Checker<'_> {
         Ok(RuntimeConfig { threads })
     }
 
-    fn rings(&self, raw: &RawRings) -> Result<RingConfig, ConfigError> {
-        let ring = |name: &str, value: &Option<Spanned<i64>>, default: usize| match value {
-            None => Ok(default),
-            Some(v)
-                if (2..=1 << 24).contains(v.get_ref())
-                    && (*v.get_ref() as u64).is_power_of_two() =>
-            {
-                Ok(*v.get_ref() as usize)
-            }
-            Some(v) => Err(self.err(
-                format!("rings.{name}"),
-                v.span(),
-                "must be a power of two from 2 to 16777216",
-            )),
-        };
-        let d = RingConfig::default();
-        let rings = RingConfig {
-            market_data: ring("market_data", &raw.market_data, d.market_data)?,
-            book_events: ring("book_events", &raw.book_events, d.book_events)?,
-            intents: ring("intents", &raw.intents, d.intents)?,
-            orders: ring("orders", &raw.orders, d.orders)?,
-            reports: ring("reports", &raw.reports, d.reports)?,
-        };
-        // The simulated venue hands out a market event only while the ring has room for the
-        // fills it can give every resting order at once: a smaller ring would stall it.
-        let least = pulse_gateways::sim_stage::MIN_REPORTS_RING;
-        if let Some(v) = raw.reports.as_ref().filter(|_| rings.reports < least) {
-            return Err(self.err(
-                "rings.reports",
-                v.span(),
-                format!("must hold what one market event can fill on the simulated venue: at least {least}"),
-            ));
-        }
-        Ok(rings)
-    }
-
     fn instruments(
         &self,
         raw: &Spanned<Vec<RawInstrument>>,
@@ -433,13 +406,7 @@ impl Checker<'_> {
                 )
             })?;
             let symbol = inst.symbol.get_ref();
-            if symbol.is_empty() {
-                return Err(self.err(
-                    format!("{key}.symbol"),
-                    inst.symbol.span(),
-                    "must not be empty",
-                ));
-            }
+            self.symbol(&format!("{key}.symbol"), &inst.symbol)?;
             // Scales are set apart from tick and lot: Binance's BTCUSDT book carries quantities
             // with 8 decimals although orders must be whole lots of 0.00001.
             let max_scale = i64::from(pulse_feeds::num::MAX_SCALE);

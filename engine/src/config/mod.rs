@@ -279,6 +279,9 @@ pub enum KeySource {
     Env(String),
     /// A file readable by its owner only.
     File(PathBuf),
+    /// An environment variable `pulse run` has already read and removed, before any thread
+    /// started ([`crate::live_gateway::take_env_secrets`]).
+    Taken(crate::secrets::TakenSecret),
 }
 
 /// How requests are signed: an HMAC secret, or an Ed25519 private key (PKCS#8 PEM file).

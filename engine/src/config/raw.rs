@@ -113,6 +113,7 @@ pub(super) struct RawRings {
     pub(super) intents: Option<Spanned<i64>>,
     pub(super) orders: Option<Spanned<i64>>,
     pub(super) reports: Option<Spanned<i64>>,
+    pub(super) max_memory_mb: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -250,7 +251,7 @@ pub(super) struct RawGateway {
     pub(super) orders_per_day: Option<Spanned<i64>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Copy, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(super) enum GatewayKind {
     Sim,

@@ -98,6 +98,15 @@ impl RunOutcome {
     pub fn stages(&self) -> impl Iterator<Item = &HotStage> {
         self.runners.iter().flat_map(|r| r.stages.iter())
     }
+
+    /// Why recorded input could not be read to its end (a truncated `.cap.gz`, an I/O error):
+    /// the run then covered only part of its input and must not pass for a complete one.
+    pub fn input_error(&self) -> Option<&std::io::Error> {
+        self.stages().find_map(|s| match s {
+            HotStage::Feed(feed) => feed.io_error.as_ref(),
+            _ => None,
+        })
+    }
 }
 
 const TICK: Duration = Duration::from_millis(1);

@@ -68,6 +68,18 @@ impl Endpoint {
         Ok(addrs)
     }
 
+    /// The host is this machine by name or address (`localhost`, 127.0.0.0/8, `::1`), so
+    /// nothing sent to it crosses a network: the one case where a plain scheme is not clear text
+    /// on a wire. Decided from the text, not by resolving: a name that merely resolves to a
+    /// loopback address today is not trusted.
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     pub fn server_name(&self) -> io::Result<ServerName<'static>> {
         ServerName::try_from(self.host.clone())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
@@ -163,6 +175,25 @@ mod tests {
             "ws://h:99999/",
         ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback_is_decided_by_the_host_as_written() {
+        for (url, loopback) in [
+            ("ws://127.0.0.1:9001/ws-api/v3", true),
+            ("ws://127.8.9.10/", true),
+            ("http://[::1]:8080", true),
+            ("ws://LocalHost:1/", true),
+            ("ws://10.0.0.5/", false),
+            ("http://api.binance.com", false),
+            ("ws://localhost.example.com/", false),
+        ] {
+            assert_eq!(
+                Endpoint::parse(url).unwrap().is_loopback(),
+                loopback,
+                "{url}"
+            );
         }
     }
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use toml::Spanned;
 
 use pulse_feeds::num::Nanos;
+use pulse_feeds::ws::endpoint::Endpoint;
 use pulse_gateways::latency::{Latency, VenueLatency};
 use pulse_journal::SyncMode;
 
@@ -124,8 +125,7 @@ impl Checker<'_> {
                 "required for a `binance` gateway (wss://ws-api.binance.com:443/ws-api/v3)",
             ));
         };
-        pulse_feeds::ws::endpoint::Endpoint::parse(url.get_ref())
-            .map_err(|e| self.err("gateway.ws_api_url", url.span(), e))?;
+        self.order_endpoint("gateway.ws_api_url", url, "wss")?;
         let source = |name: &str,
                       env: &Option<Spanned<String>>,
                       file: &Option<Spanned<String>>|
@@ -176,8 +176,7 @@ impl Checker<'_> {
             };
         let rest_url = match &raw.rest_url {
             Some(rest) => {
-                let endpoint = pulse_feeds::ws::endpoint::Endpoint::parse(rest.get_ref())
-                    .map_err(|e| self.err("gateway.rest_url", rest.span(), e))?;
+                let endpoint = self.order_endpoint("gateway.rest_url", rest, "https")?;
                 if !endpoint.path.is_empty() && endpoint.path != "/" {
                     return Err(self.err(
                         "gateway.rest_url",
@@ -227,6 +226,29 @@ impl Checker<'_> {
                 None => Nanos::from_millis(5_000),
             },
         }))
+    }
+
+    /// An order endpoint: the API key and signed requests go to it, so a plain scheme (`ws://`,
+    /// `http://`) is refused unless the host is this machine (a local test venue).
+    fn order_endpoint(
+        &self,
+        key: &str,
+        url: &Spanned<String>,
+        secure: &str,
+    ) -> Result<Endpoint, ConfigError> {
+        let endpoint = Endpoint::parse(url.get_ref()).map_err(|e| self.err(key, url.span(), e))?;
+        if !endpoint.tls && !endpoint.is_loopback() {
+            return Err(self.err(
+                key,
+                url.span(),
+                format!(
+                    "a plain scheme would send the API key and signed requests in clear text to \
+                     {}: use {secure}:// (plain is allowed for a loopback host only)",
+                    endpoint.host
+                ),
+            ));
+        }
+        Ok(endpoint)
     }
 
     /// `[gateway]`'s latencies: each leg fixed (`<leg>_latency_us`, microseconds with up to 3
