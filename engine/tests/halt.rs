@@ -191,6 +191,26 @@ fn a_mismatch_halts_every_restart_until_an_operator_rearms() {
         "{third}"
     );
     assert!(last_session(&journal).iter().all(|r| r.0 != ORDER));
+    // A replay of that session starts from the state it started from, and decides the same.
+    let replayed = dir.join("replayed");
+    let out = pulse(&[
+        "replay",
+        "--input",
+        journal.to_str().unwrap(),
+        "--config",
+        maker.to_str().unwrap(),
+        "--journal",
+        replayed.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let decided = |records: Vec<RecordBytes>| -> Vec<(u16, u64, Vec<u8>)> {
+        records
+            .into_iter()
+            .filter(|r| r.0 != SESSION)
+            .map(|(kind, _, ts, p)| (kind, ts, p))
+            .collect()
+    };
+    assert!(decided(last_session(&journal)) == decided(last_session(&replayed)));
 
     // The operator re-arms the fourth: it trades, and the journal says who and when.
     let paced = repo_config("market-maker.toml", &dir, Some("20"), &[]);
