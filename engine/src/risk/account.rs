@@ -371,6 +371,31 @@ mod tests {
     }
 
     #[test]
+    fn a_restored_account_continues_the_last_sessions_equity_and_day() {
+        let mut a = account(1_000);
+        // An earlier session realized -120 USDT after a high of 1,050.
+        a.restore(1_050 * USDT, -120 * USDT, Some(3), 990 * USDT);
+        assert_eq!(a.equity(), 880 * USDT);
+        assert_eq!(a.realized(), -120 * USDT);
+        assert_eq!(a.drawdown_bps(), 1_619);
+        // The same UTC day: its PnL still counts from the equity it began with.
+        a.on_mark(0, Px(1_000_000), Nanos(3 * DAY_NS + 5));
+        assert_eq!(a.day_pnl(), -110 * USDT);
+        // Fills of this session add to what was realized before.
+        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(10_000_000), 10i128.pow(10));
+        assert_eq!(a.realized(), -121 * USDT);
+        // The next day starts afresh.
+        a.on_mark(0, Px(1_000_000), Nanos(4 * DAY_NS));
+        assert_eq!((a.day(), a.day_pnl()), (Some(4), 0));
+        assert_eq!(a.high_water_mark(), 1_050 * USDT);
+        // A restart on another day does not keep the old day's start.
+        let mut b = account(1_000);
+        b.restore(1_050 * USDT, -120 * USDT, Some(3), 990 * USDT);
+        b.on_mark(0, Px(1_000_000), Nanos(9 * DAY_NS));
+        assert_eq!(b.day_pnl(), 0);
+    }
+
+    #[test]
     fn division_takes_the_short_way_with_the_same_result() {
         for (a, b) in [
             (7, 2),

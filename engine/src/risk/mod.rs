@@ -299,3 +299,35 @@ impl KillSwitch {
         Arc::clone(&self.venue)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kill_switch_keeps_its_first_reason_until_a_rearm() {
+        let k = KillSwitch::new(false);
+        assert_eq!((k.mode(), k.reason()), (TradingMode::Armed, None));
+        k.signal_flag().store(true, Ordering::Release);
+        assert_eq!(k.reason(), Some(HaltReason::Signal));
+        k.engage(HaltReason::KillFile);
+        k.engage(HaltReason::HealthCritical);
+        assert_eq!(k.reason(), Some(HaltReason::KillFile));
+        let by = Rearm {
+            uid: 1000,
+            at_unix_ns: 7,
+        };
+        k.rearm(by);
+        assert_eq!((k.mode(), k.reason()), (TradingMode::Armed, None));
+        assert_eq!((k.rearms(), k.last_rearm()), (1, by));
+        k.venue_flag().store(true, Ordering::Release);
+        assert_eq!(
+            (k.mode(), k.reason()),
+            (TradingMode::Killed, Some(HaltReason::VenueBalance))
+        );
+        assert_eq!(
+            KillSwitch::new(true).reason(),
+            Some(HaltReason::StartKilled)
+        );
+    }
+}
