@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use pulse_feeds::latency::LatencyCollector;
 
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, GatewayConfig, SourceConfig};
 use crate::health::{Health, Transition};
 use crate::pipeline::{self, HotStage};
 use crate::risk::control::{control_path, Applied, ControlWatcher};
@@ -132,13 +132,16 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     {
         pipeline.kill.engage(HaltReason::KillFile);
     }
+    // A backtest against the simulated venue has no money to protect across restarts; a real
+    // venue without a journal is told what it gives up.
+    let real_venue = !matches!(cfg.gateway, GatewayConfig::Sim(_));
     match (&pipeline.restored, &cfg.journal) {
         (Some(state), _) => eprintln!("pulse: restored from the journal: {}", state.describe()),
-        (None, Some(_)) => {}
-        (None, None) => eprintln!(
+        (None, None) if real_venue => eprintln!(
             "pulse: no [journal]: a halt, the drawdown breaker and the day's PnL will not \
              survive a restart"
         ),
+        (None, _) => {}
     }
     let reconciliation = pipeline.reconciliation.describe(&pipeline.instruments);
     if pipeline.reconciliation.halts() {
