@@ -50,7 +50,27 @@
 //! ACCOUNT  (0x0107) 32 bytes   0 instrument u16 | 2 reserved [u8; 6]
 //!                              8 position i64 (quantity scale)
 //!                             16 cost basis i128 (notional scale)
+//! RISK_STATE (0x0109) 88 bytes 0 cause u8 (0 session start, 1 mode, 2 breaker, 3 fill,
+//!                                         4 new day, 5 high-water mark, 6 re-arm)
+//!                              1 mode u8 (0 armed, 1 reduce-only, 2 killed)
+//!                              2 halt reason u8 (0 none, 1 operator, 2 signal, 3 kill file,
+//!                                4 health critical, 5 reconciliation mismatch,
+//!                                6 start_killed, 7 venue balance)
+//!                              3 breaker level u8 (0 clear, 1 halve, 2 conservative only, 3 stop)
+//!                              4 re-arm: sender's uid u32 | 8 re-arm: wall time u64 (unix ns)
+//!                                (both 0 unless the cause is a re-arm)
+//!                             16 high-water mark i128 | 32 realized PnL minus fees i128,
+//!                                over every session (both at the account scale)
+//!                             48 equity the market day began with i128 (account scale)
+//!                             64 market day u64 (UTC days since 1970 of market time;
+//!                                u64::MAX before the first market event)
+//!                             72 equity i128 (account scale)
 //! ```
+//!
+//! RISK_STATE is the risk stage's state that survives a restart ([`crate::risk::state`]): one
+//! record with the state each session starts from (before any decision), then one whenever
+//! the mode, the breaker level, the market day or the realized PnL changes, or the high-water
+//! mark rises by a basis point; the next session restores the last one.
 //!
 //! Each session begins, after its SESSION record, with one ACCOUNT record per instrument: the
 //! position reconciled with the venue at start. Orders the venue still held then follow as
@@ -65,6 +85,7 @@ use pulse_gateways::order::{
 use pulse_journal::{AppendError, Appender};
 
 use crate::intent::{CancelIntent, OrderIntent};
+use crate::risk::state::RISK_STATE_LEN;
 use crate::risk::RejectReason;
 
 /// Stream name of the output journal.
@@ -80,6 +101,7 @@ pub mod kind {
     pub const CANCEL: u16 = 0x0106;
     pub const ACCOUNT: u16 = 0x0107;
     pub const QUERY: u16 = 0x0108;
+    pub const RISK_STATE: u16 = 0x0109;
 }
 
 pub const INTENT_LEN: usize = 40;
@@ -183,6 +205,11 @@ impl OutputJournal {
         p[8..16].copy_from_slice(&qty.0.to_le_bytes());
         p[16..32].copy_from_slice(&cost.to_le_bytes());
         let _ = self.write(kind::ACCOUNT, Nanos(0), &p);
+    }
+
+    /// Journals the risk state (a [`crate::risk::state::RiskState`] payload).
+    pub fn risk_state(&mut self, at: Nanos, payload: &[u8; RISK_STATE_LEN]) {
+        self.write(kind::RISK_STATE, at, payload);
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 use crate::decisions::{self, i128_at, i64_at, kind as out_kind, u32_at, u64_at};
 use crate::health::{Health, HealthReason};
 use crate::intent::Origin;
-use crate::risk::RejectReason;
+use crate::risk::state::RiskState;
+use crate::risk::{HaltReason, RejectReason};
 use crate::runtime::monitor::{event_kind, EVENTS_STREAM};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -161,6 +162,7 @@ pub fn kind_name(stream: &str, kind: u16) -> String {
         ("output", out_kind::CANCEL) => "cancel",
         ("output", out_kind::ACCOUNT) => "account",
         ("output", out_kind::QUERY) => "query",
+        ("output", out_kind::RISK_STATE) => "risk_state",
         (EVENTS_STREAM, event_kind::HEALTH) => "health",
         _ => return format!("kind_{kind:#06x}"),
     };
@@ -229,6 +231,22 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             "position": i64_at(p, 8),
             "cost": i128_at(p, 16).to_string(),
         }),
+        ("output", out_kind::RISK_STATE) => match RiskState::decode(p) {
+            Some((s, cause, rearm)) => json!({
+                "cause": cause.name(),
+                "mode": s.mode.name(),
+                "reason": s.reason.map_or("none", HaltReason::name),
+                "breaker": s.level.name(),
+                "rearm_uid": rearm.map(|r| r.uid),
+                "rearm_unix_ns": rearm.map(|r| r.at_unix_ns),
+                "hwm": s.hwm.to_string(),
+                "realized": s.realized.to_string(),
+                "day": s.day,
+                "day_start": s.day_start.to_string(),
+                "equity": s.equity.to_string(),
+            }),
+            None => json!({ "len": p.len() }),
+        },
         ("output", out_kind::QUERY) if fixed(decisions::CANCEL_LEN) => json!({
             "client_id": u64_at(p, 0),
             "instrument": u16::from_le_bytes([p[8], p[9]]),

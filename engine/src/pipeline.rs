@@ -39,8 +39,10 @@ use crate::outside::{self, OutsideScores, SignalTail};
 use crate::policy::PolicyNetwork;
 use crate::risk::checks::RiskChecks;
 use crate::risk::reconcile::{self, Reconciliation};
+use crate::risk::restore;
 use crate::risk::stage::{RiskRings, RiskStage};
-use crate::risk::KillSwitch;
+use crate::risk::state::RiskState;
+use crate::risk::{HaltReason, KillSwitch};
 use crate::runtime::monitor;
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
@@ -155,6 +157,8 @@ pub struct Pipeline {
     pub signal_tail: Option<SignalTail>,
     /// Startup reconciliation with the venue.
     pub reconciliation: Reconciliation,
+    /// The risk state restored from the journal, if any.
+    pub restored: Option<RiskState>,
 }
 
 /// The configured strategy, with its policy network loaded when it has one.
@@ -313,6 +317,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         Some(j) => reconcile::expected_from_journal(&j.dir, instruments.len())?,
         None => None,
     };
+    let restored = restore_point(cfg)?;
     let output_journal = match output {
         Some(appender) => Some(
             OutputJournal::start(appender, Nanos(0))
@@ -407,13 +412,16 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         Some(journal) => risk.with_journal(journal),
         None => risk,
     };
+    if let Some(state) = &restored {
+        risk.restore(state);
+    }
     // Before any strategy runs: the venue's account becomes risk's, and a difference from the
     // journal halts trading until an operator re-arms.
     let adopt = |account: &VenueAccount, risk: &mut RiskStage| {
         let reconciliation = reconcile::reconcile(expected.as_ref(), account);
         risk.adopt(account, expected.as_ref());
         if reconciliation.halts() {
-            kill.engage();
+            kill.engage(HaltReason::ReconcileMismatch);
         }
         reconciliation
     };
@@ -448,7 +456,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
                 &instruments,
                 rings,
                 probe("gateway"),
-                Some(kill.flag()),
+                Some(kill.venue_flag()),
             )?;
             let reconciliation = adopt(&account, &mut risk);
             gateway.adopt(&account);
@@ -480,5 +488,18 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         events,
         signal_tail,
         reconciliation,
+        restored,
+    })
+}
+
+/// The risk state this run starts from ([`restore`]): a replay of a journal directory's input
+/// starts where that recorded session started; any other run where its own journal ended.
+fn restore_point(cfg: &Config) -> anyhow::Result<Option<RiskState>> {
+    Ok(match (&cfg.source, &cfg.journal) {
+        (SourceConfig::Capture { path, .. }, _) if path.is_dir() => {
+            restore::read(path)?.session_start
+        }
+        (_, Some(j)) => restore::read(&j.dir)?.last,
+        (_, None) => None,
     })
 }

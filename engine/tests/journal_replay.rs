@@ -91,6 +91,8 @@ fn runs_and_replays_write_identical_output() {
     assert_eq!(kinds(&out_a, 0x0101), 386, "intents");
     assert_eq!(kinds(&out_a, 0x0102), 386, "decisions");
     assert_eq!(kinds(&out_a, 0x0103), 272, "orders");
+    // The risk state: where the session starts, the new market day, and every fill.
+    assert_eq!(kinds(&out_a, 0x0109), 2 + 273, "risk states");
     assert!(kinds(&out_a, 0x0104) >= 272, "reports");
     let in_a = journal_records(&a, "input");
     assert_eq!(kinds(&in_a, 0x0010), 41_249, "every message of the capture");

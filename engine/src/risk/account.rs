@@ -73,6 +73,8 @@ pub struct InstrumentAccount {
     working_sell: i64,
     /// The larger |position| if every working order of one side filled, at the mark.
     worst_term: i128,
+    /// Realized PnL minus fees, at the account scale.
+    realized_term: i128,
 }
 
 impl InstrumentAccount {
@@ -92,6 +94,10 @@ pub struct Account {
     /// What the account holds at start, at the account scale.
     pub capital: i128,
     instruments: Vec<InstrumentAccount>,
+    /// Realized PnL minus fees of earlier sessions, restored from the journal.
+    carried: i128,
+    /// Sum of the instruments' realized terms.
+    realized: i128,
     pnl: i128,
     gross_exposure: i128,
     /// Sum over instruments of their worst-case exposure (working orders filled).
@@ -121,8 +127,11 @@ impl Account {
                     working_buy: 0,
                     working_sell: 0,
                     worst_term: 0,
+                    realized_term: 0,
                 })
                 .collect(),
+            carried: 0,
+            realized: 0,
             pnl: 0,
             gross_exposure: 0,
             gross_worst: 0,
@@ -142,9 +151,36 @@ impl Account {
         &self.instruments
     }
 
-    /// Capital plus every instrument's PnL (fees taken off, open positions at their marks).
+    /// Capital plus every instrument's PnL (fees taken off, open positions at their marks),
+    /// plus what earlier sessions realized.
     pub fn equity(&self) -> i128 {
-        self.capital + self.pnl
+        self.capital + self.carried + self.pnl
+    }
+
+    /// Realized PnL minus fees over every session so far (open positions not counted).
+    pub fn realized(&self) -> i128 {
+        self.carried + self.realized
+    }
+
+    /// The UTC market day the day's PnL counts from (`None` before the first mark).
+    pub fn day(&self) -> Option<u64> {
+        self.day
+    }
+
+    /// The equity the market day began with.
+    pub fn day_start(&self) -> i128 {
+        self.day_start
+    }
+
+    /// Takes up where an earlier session left off: its high-water mark, its realized PnL, and
+    /// its market day with the equity that day began with (kept only if this session's first
+    /// mark falls on the same UTC day). Before any fill of this session.
+    pub fn restore(&mut self, hwm: i128, realized: i128, day: Option<u64>, day_start: i128) {
+        self.carried = realized - self.realized;
+        self.hwm = hwm;
+        self.day = day;
+        self.day_start = day_start;
+        self.follow_equity();
     }
 
     /// The highest equity seen.
@@ -249,6 +285,7 @@ impl Account {
             return;
         };
         let pnl = a.money.to_account(a.pnl());
+        let realized = a.money.to_account(a.position.realized - a.position.fees);
         let exposure = a.mark.map_or(0, |m| {
             a.money
                 .to_account(i128::from(a.position.qty.0).abs() * i128::from(m.0))
@@ -261,11 +298,18 @@ impl Account {
             .mark
             .map_or(0, |m| a.money.to_account(worst_qty * i128::from(m.0)));
         self.pnl += pnl - a.pnl_term;
+        self.realized += realized - a.realized_term;
+        a.realized_term = realized;
         self.gross_exposure += exposure - a.exposure_term;
         self.gross_worst += worst - a.worst_term;
         a.pnl_term = pnl;
         a.exposure_term = exposure;
         a.worst_term = worst;
+        self.follow_equity();
+    }
+
+    /// A new equity: the high-water mark and the drawdown from it follow.
+    fn follow_equity(&mut self) {
         self.hwm = self.hwm.max(self.equity());
         self.drawdown_bps = if self.hwm <= 0 {
             10_000
@@ -324,6 +368,31 @@ mod tests {
             a.notional_wide(0, Px(1_000_000), -(1i128 << 70)),
             a.notional(0, Px(1_000_000), Qty(i64::MAX))
         );
+    }
+
+    #[test]
+    fn a_restored_account_continues_the_last_sessions_equity_and_day() {
+        let mut a = account(1_000);
+        // An earlier session realized -120 USDT after a high of 1,050.
+        a.restore(1_050 * USDT, -120 * USDT, Some(3), 990 * USDT);
+        assert_eq!(a.equity(), 880 * USDT);
+        assert_eq!(a.realized(), -120 * USDT);
+        assert_eq!(a.drawdown_bps(), 1_619);
+        // The same UTC day: its PnL still counts from the equity it began with.
+        a.on_mark(0, Px(1_000_000), Nanos(3 * DAY_NS + 5));
+        assert_eq!(a.day_pnl(), -110 * USDT);
+        // Fills of this session add to what was realized before.
+        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(10_000_000), 10i128.pow(10));
+        assert_eq!(a.realized(), -121 * USDT);
+        // The next day starts afresh.
+        a.on_mark(0, Px(1_000_000), Nanos(4 * DAY_NS));
+        assert_eq!((a.day(), a.day_pnl()), (Some(4), 0));
+        assert_eq!(a.high_water_mark(), 1_050 * USDT);
+        // A restart on another day does not keep the old day's start.
+        let mut b = account(1_000);
+        b.restore(1_050 * USDT, -120 * USDT, Some(3), 990 * USDT);
+        b.on_mark(0, Px(1_000_000), Nanos(9 * DAY_NS));
+        assert_eq!(b.day_pnl(), 0);
     }
 
     #[test]

@@ -8,10 +8,12 @@
 //! Nothing here touches the hot path; the risk thread sees the new mode on its next decision.
 
 use std::io::Write as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::risk::{KillSwitch, TradingMode};
+use crate::risk::{HaltReason, KillSwitch, Rearm, TradingMode};
+use crate::stats::liveness::now_unix_ns;
 
 /// How often the engine looks for a command.
 pub const POLL_EVERY: Duration = Duration::from_millis(10);
@@ -90,6 +92,8 @@ impl ControlWatcher {
             return None;
         }
         self.last_poll = Some(Instant::now());
+        // The sender of a re-arm, as journaled: the owner of the file its CLI wrote.
+        let sender = std::fs::symlink_metadata(&self.path).ok()?.uid();
         let text = std::fs::read_to_string(&self.path).ok()?;
         let _ = std::fs::remove_file(&self.path);
         Some(match Command::parse(&text) {
@@ -99,8 +103,11 @@ impl ControlWatcher {
             ),
             Some(cmd) => {
                 match cmd {
-                    Command::Kill => kill.engage(),
-                    Command::Rearm => kill.rearm(),
+                    Command::Kill => kill.engage(HaltReason::Operator),
+                    Command::Rearm => kill.rearm(Rearm {
+                        uid: sender,
+                        at_unix_ns: now_unix_ns(),
+                    }),
                     Command::ReduceOnly => kill.reduce_only(),
                 }
                 Applied::Done(cmd, kill.mode())
@@ -173,6 +180,10 @@ mod tests {
         send(&path, Command::Rearm).unwrap();
         assert_eq!(kill.mode(), TradingMode::Armed);
         assert_eq!(kill.rearms(), 1);
+        // The re-arm names its sender: the owner of the file (this test's user).
+        let me = std::fs::metadata(&dir).unwrap().uid();
+        assert_eq!(kill.last_rearm().uid, me);
+        assert!(kill.last_rearm().at_unix_ns > 0);
         assert_eq!(
             engine.join().unwrap(),
             [
@@ -182,7 +193,7 @@ mod tests {
             ]
         );
         // Critical health refuses a re-arm; garbage is reported, not applied.
-        kill.engage();
+        kill.engage(HaltReason::Operator);
         std::fs::write(&path, "rearm\n").unwrap();
         assert!(matches!(
             w.poll(&kill, true),

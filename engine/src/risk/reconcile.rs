@@ -2,7 +2,9 @@
 //! (positions, working orders) and risk takes it as the truth; what the journal says the
 //! account held when the last session stopped is compared with it, and any difference
 //! (a fill the engine never saw, an order lost or left behind) halts trading: the kill switch
-//! is engaged until an operator has looked and runs `pulse rearm`.
+//! is engaged until an operator has looked and runs `pulse rearm`. The halt is journaled
+//! ([`crate::risk::state`]), so it holds across restarts too: the next session agrees with
+//! the journal (this one adopted the venue's view) and still starts halted.
 //!
 //! The journal's view comes from its output stream alone: each session starts with the
 //! positions it adopted (ACCOUNT records) and the orders the venue still held (ORDER records);

@@ -24,6 +24,7 @@ use crate::risk::account::Account;
 use crate::risk::checks::{Context, Exposure, RiskChecks};
 use crate::risk::orders::{OrderState, OrderTable, Transition, WorkingOrder};
 use crate::risk::reconcile::Expected;
+use crate::risk::state::{Cause, RiskState, StateWatch};
 use crate::risk::throttle::{MessageThrottle, RecentOrders};
 use crate::risk::{KillSwitch, RejectReason, TradingMode};
 
@@ -73,6 +74,8 @@ pub struct RiskStage {
     scales: Vec<(u32, u32)>,
     probe: LatencyProbe,
     journal: Option<OutputJournal>,
+    /// What of the risk state was journaled last.
+    state: StateWatch,
     pub counters: RiskCounters,
 }
 
@@ -116,6 +119,7 @@ impl RiskStage {
                 .collect(),
             probe,
             journal: None,
+            state: StateWatch::default(),
             counters: RiskCounters::default(),
         }
     }
@@ -184,6 +188,32 @@ impl RiskStage {
         &self.orders
     }
 
+    /// Starts from the state an earlier session journaled last: its halt (lifted only by
+    /// `pulse rearm`), its reduce-only, its high-water mark, realized PnL and market day (the
+    /// breaker level follows from them). Before any intent.
+    pub fn restore(&mut self, s: &RiskState) {
+        self.account.restore(s.hwm, s.realized, s.day, s.day_start);
+        match (s.mode, s.reason) {
+            (TradingMode::Killed, Some(reason)) => self.kill.engage(reason),
+            (TradingMode::Killed, None) => self.kill.engage(crate::risk::HaltReason::Operator),
+            (TradingMode::ReduceOnly, _) => self.kill.reduce_only(),
+            (TradingMode::Armed, _) => {}
+        }
+    }
+
+    /// Journals the risk state if it changed (or `forced`), at market time `at`.
+    fn observe(&mut self, at: Nanos, forced: Option<(Cause, Option<crate::risk::Rearm>)>) {
+        let limits = &self.checks.portfolio;
+        self.state.observe(
+            &mut self.journal,
+            &self.account,
+            &self.kill,
+            limits,
+            at,
+            forced,
+        );
+    }
+
     /// The trading mode the kill switch is in now.
     pub fn mode(&self) -> TradingMode {
         self.kill.mode()
@@ -191,11 +221,14 @@ impl RiskStage {
 
     fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
         let (checks, account) = (&mut self.checks, &mut self.account);
+        let (state, journal, kill) = (&mut self.state, &mut self.journal, &self.kill);
         drain_market_until(&mut self.market, limit, EVENTS_PER_CALL, |event| {
             if let MarketEvent::Book(top) = event {
                 checks.on_book(top);
                 if let Some(mid) = top.mid() {
-                    account.on_mark(top.meta.instrument.0 as usize, mid, top.meta.recv_ts);
+                    let at = top.meta.recv_ts;
+                    account.on_mark(top.meta.instrument.0 as usize, mid, at);
+                    state.observe(journal, account, kill, &checks.portfolio, at, None);
                 }
             }
         })
@@ -206,6 +239,8 @@ impl RiskStage {
         let intent_no = self.journal.as_mut().map_or(0, |j| j.intent(&intent));
         let i = intent.instrument;
         let now = intent.meta.recv_ts;
+        // The mode this decision reads is journaled before it.
+        self.observe(now, None);
         let working = self.orders.working(i);
         let ctx = Context {
             exposure: Exposure {
@@ -435,6 +470,7 @@ impl RiskStage {
         {
             self.account.on_fill(i, report.side, px, qty, fee);
             self.counters.fills_since_rearm += 1;
+            self.observe(report.meta.recv_ts, None);
         }
         self.set_working(report.instrument);
         if matches!(transition, Transition::Applied(_)) {
@@ -541,13 +577,22 @@ impl Stage for RiskStage {
         }
     }
 
+    /// The state this session starts from, journaled before any decision.
+    fn on_start(&mut self) {
+        self.observe(self.checks.latest_ts(), Some((Cause::Start, None)));
+    }
+
     fn do_work(&mut self, _now: Nanos) -> usize {
         let mut work = 0;
         let rearms = self.kill.rearms();
         if rearms != self.rearms {
             self.rearms = rearms;
             self.counters.fills_since_rearm = 0;
+            let rearm = Some((Cause::Rearm, Some(self.kill.last_rearm())));
+            self.observe(self.checks.latest_ts(), rearm);
         }
+        // A kill or reduce-only from outside is journaled when this thread first sees it.
+        self.observe(self.checks.latest_ts(), None);
         // Reports first: they free position room and working slots for the intents below.
         while work < EVENTS_PER_CALL && self.feedback.slots() > 0 {
             let Ok(report) = self.reports.pop() else {
@@ -733,7 +778,7 @@ mod tests {
         assert_eq!(r.risk.orders().open(), 3);
 
         // Engaged between two polls; an intent is waiting.
-        r.kill.engage();
+        r.kill.engage(crate::risk::HaltReason::Operator);
         r.intents.push(intent(Side::Buy, 5_990_300, 3_000)).unwrap();
         r.risk.do_work(Nanos(0));
         let out = drain(&mut r.orders);
@@ -765,7 +810,10 @@ mod tests {
         assert_eq!(r.risk.orders().counters.cancelled, 3);
 
         // Only an explicit re-arm resumes.
-        r.kill.rearm();
+        r.kill.rearm(crate::risk::Rearm {
+            uid: 0,
+            at_unix_ns: 0,
+        });
         r.intents.push(intent(Side::Buy, 5_990_400, 4_000)).unwrap();
         r.risk.do_work(Nanos(0));
         assert!(matches!(drain(&mut r.orders)[..], [Request::New(_)]));
@@ -819,7 +867,10 @@ mod tests {
                 ..
             }]
         ));
-        r.kill.rearm();
+        r.kill.rearm(crate::risk::Rearm {
+            uid: 0,
+            at_unix_ns: 0,
+        });
         r.intents
             .push(intent(Side::Sell, 6_000_000, 3_001))
             .unwrap();

@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 
 use pulse_feeds::latency::LatencyCollector;
 
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, GatewayConfig, SourceConfig};
 use crate::health::{Health, Transition};
 use crate::pipeline::{self, HotStage};
 use crate::risk::control::{control_path, Applied, ControlWatcher};
-use crate::risk::TradingMode;
+use crate::risk::{HaltReason, TradingMode};
 use crate::stats::reader::default_path;
 use crate::stats::{MetricsServer, StatsFile};
 use control::{Phase, RunControl};
@@ -130,7 +130,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install signal handler")?;
     }
-    signal_hook::flag::register(signal_hook::consts::SIGUSR1, pipeline.kill.flag())
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, pipeline.kill.signal_flag())
         .context("cannot install SIGUSR1 handler")?;
 
     // A kill file present at start blocks the very first order.
@@ -140,7 +140,18 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
         .as_ref()
         .is_some_and(|p| p.exists())
     {
-        pipeline.kill.engage();
+        pipeline.kill.engage(HaltReason::KillFile);
+    }
+    // A backtest against the simulated venue has no money to protect across restarts; a real
+    // venue without a journal is told what it gives up.
+    let real_venue = !matches!(cfg.gateway, GatewayConfig::Sim(_));
+    match (&pipeline.restored, &cfg.journal) {
+        (Some(state), _) => eprintln!("pulse: restored from the journal: {}", state.describe()),
+        (None, None) if real_venue => eprintln!(
+            "pulse: no [journal]: a halt, the drawdown breaker and the day's PnL will not \
+             survive a restart"
+        ),
+        (None, _) => {}
     }
     let reconciliation = pipeline.reconciliation.describe(&pipeline.instruments);
     if pipeline.reconciliation.halts() {
@@ -180,7 +191,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
             if last_kill_check.elapsed() >= KILL_FILE_EVERY {
                 last_kill_check = Instant::now();
                 if path.exists() {
-                    pipeline.kill.engage();
+                    pipeline.kill.engage(HaltReason::KillFile);
                 }
             }
         }

@@ -9,7 +9,7 @@ use pulse_feeds::latency::LatencyCollector;
 use pulse_journal::{Appender, JournalService};
 
 use crate::health::{Health, HealthInputs, HealthMonitor, HealthPolicy, Transition};
-use crate::risk::{KillSwitch, RejectReason};
+use crate::risk::{HaltReason, KillSwitch, RejectReason};
 use crate::stats::liveness::now_unix_ns;
 use crate::stats::snapshot::StatsSnapshot;
 use crate::stats::{LatencySummary, MetricsServer, StatsFile};
@@ -184,7 +184,7 @@ impl Monitor {
         self.stats.set_health(t.to);
         if t.to == Health::Critical {
             // Critical trips the kill switch: nothing new goes out until an operator acts.
-            self.kill.engage();
+            self.kill.engage(HaltReason::HealthCritical);
         }
         eprintln!("pulse: health {} -> {} ({})", t.from, t.to, t.reason.name());
         if let Some(events) = &mut self.events {
