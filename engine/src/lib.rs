@@ -18,6 +18,7 @@ pub mod policy;
 pub mod record_cmd;
 pub mod replay_cmd;
 pub mod risk;
+pub mod run_dir;
 pub mod runtime;
 pub mod stats;
 pub mod stats_cmd;

@@ -140,7 +140,7 @@ pub fn paper_run(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stats_path = format!("/dev/shm/pulse-{engine_name}.stats");
+    let stats_path = pulse_engine::run_dir::default_dir().join(format!("{engine_name}.stats"));
     let mut stats = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while !venue.finished() {
