@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{demo_config, pulse, stderr_lines};
+use common::{demo_config, pulse, stderr_lines, succeeded};
 
 /// Another local user.
 const NOBODY: u32 = 65534;
@@ -122,15 +122,6 @@ impl Engine {
     }
 }
 
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn only_the_operator_steers_the_engine_and_nothing_planted_blocks_or_redirects_it() {
     let scratch = Scratch::new("steer");
@@ -156,7 +147,7 @@ fn only_the_operator_steers_the_engine_and_nothing_planted_blocks_or_redirects_i
 
     // The operator's commands find the one live engine without --name, past the stray files.
     let run_arg = run.to_str().unwrap();
-    let taken = ok(&pulse(&["rearm", "--run-dir", run_arg]));
+    let taken = succeeded(&pulse(&["rearm", "--run-dir", run_arg]));
     assert!(
         taken.contains("pulse rearm: taken by the engine"),
         "{taken}"
@@ -168,13 +159,13 @@ fn only_the_operator_steers_the_engine_and_nothing_planted_blocks_or_redirects_i
     let precious = scratch.0.join("precious");
     std::fs::write(&precious, "precious\n").unwrap();
     symlink(&precious, &control).unwrap();
-    ok(&pulse(&["kill", "--run-dir", run_arg, "--name", &name]));
+    succeeded(&pulse(&["kill", "--run-dir", run_arg, "--name", &name]));
     engine.wait_for("kill switch engaged");
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious\n");
     // A FIFO would have blocked the engine's read forever: it is refused without a read.
     mkfifo(&control);
     engine.wait_for("is a FIFO, not a regular file: removed unread");
-    ok(&pulse(&["rearm", "--run-dir", run_arg]));
+    succeeded(&pulse(&["rearm", "--run-dir", run_arg]));
     engine.wait_for("re-armed");
 
     // SIGINT still stops the run: the main thread never blocked.

@@ -3,9 +3,11 @@
 //! terminal escaped, never raw.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
+mod common;
+
+use common::{pulse, succeeded};
 use pulse_engine::stats::{MetricDesc, StatsFile};
 
 /// Placeholders the file is created with, and what is planted over them (same byte lengths).
@@ -38,20 +40,6 @@ fn planted_file(dir: &std::path::Path) -> (PathBuf, Arc<StatsFile>) {
     (path, file)
 }
 
-fn pulse_stats(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .arg("stats")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn names_from_a_planted_stats_file_are_printed_escaped() {
     let dir = std::env::temp_dir().join(format!("pulse-stats-names-{}", std::process::id()));
@@ -60,7 +48,7 @@ fn names_from_a_planted_stats_file_are_printed_escaped() {
     let (path, _file) = planted_file(&dir);
     let path = path.to_str().unwrap();
 
-    let text = pulse_stats(&["--file", path, "--once"]);
+    let text = succeeded(&pulse(&["stats", "--file", path, "--once"]));
     for raw in ['\x1b', '\x07', '\u{9b}', '\u{202e}'] {
         assert!(
             !text.contains(raw),
@@ -79,7 +67,7 @@ fn names_from_a_planted_stats_file_are_printed_escaped() {
     assert!(text.contains("  \\u{202e}\\u{1b}[Kab "), "{text}");
 
     // JSON escapes control characters itself: the names come back exactly.
-    let json = pulse_stats(&["--file", path, "--once", "--json"]);
+    let json = succeeded(&pulse(&["stats", "--file", path, "--once", "--json"]));
     assert!(!json.contains('\x1b'), "{json:?}");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["name"], PLANTED[0].1);

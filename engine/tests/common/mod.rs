@@ -105,6 +105,16 @@ pub fn pulse(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The stdout of a `pulse` run that must have succeeded (else its stderr is the failure).
+pub fn succeeded(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The first line of `summary` that starts with `start`, or "".
 pub fn line<'a>(summary: &'a str, start: &str) -> &'a str {
     summary.lines().find(|l| l.starts_with(start)).unwrap_or("")
