@@ -449,4 +449,35 @@ mod tests {
         assert_eq!(nanos(1_000), "1.0µs");
         assert_eq!(nanos(3_450_000), "3.45ms");
     }
+
+    #[test]
+    fn discovery_counts_only_live_engines_files_of_ours() {
+        let base = std::env::temp_dir().join(format!("pulse-discover-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let dir = RunDir::create(&base.join("run")).unwrap();
+        let live = |name: &str| {
+            let f = crate::stats::StatsFile::create(name, &dir.stats_file(name), &[], &["feed"])
+                .unwrap();
+            f.heartbeat(crate::stats::liveness::now_unix_ns());
+            f
+        };
+        std::fs::write(dir.path().join("stray.stats"), "garbage").unwrap();
+        std::fs::write(dir.path().join("x.control"), "").unwrap();
+        let err = discover(&dir).unwrap_err();
+        assert!(err.starts_with("no engine is running"), "{err}");
+        let a = live("a");
+        // A file whose engine stopped beating is not a running engine.
+        let hung = live("h");
+        hung.heartbeat(1);
+        assert_eq!(discover(&dir).unwrap(), (dir.stats_file("a"), "a".into()));
+        let b = live("b");
+        let err = discover(&dir).unwrap_err();
+        assert_eq!(
+            err,
+            "several engines are running (a, b): choose one with --name"
+        );
+        drop((a, b, hung));
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }
