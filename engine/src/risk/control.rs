@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::risk::{KillSwitch, TradingMode};
-use crate::run_dir::{read_owned, write_new, Refusal};
+use crate::run_dir::{read_owned, write_new, Owned, Refusal};
 use crate::stats::liveness::now_unix_ns;
 
 /// How often the engine looks for a command.
@@ -112,24 +112,28 @@ impl ControlWatcher {
             return None;
         }
         self.last_poll = Some(Instant::now());
-        let read = read_owned(&self.path, MAX_COMMAND_BYTES);
-        if !matches!(read, Ok(None)) {
-            let _ = std::fs::remove_file(&self.path);
-        }
-        let owned = match read {
+        let owned = match read_owned(&self.path, MAX_COMMAND_BYTES) {
             Ok(owned) => owned?,
             Err(refusal) => {
+                let _ = std::fs::remove_file(&self.path);
                 self.ignored += 1;
                 let first = !std::mem::replace(&mut self.reported[refusal.kind()], true);
                 return first.then_some(Applied::Ignored(refusal));
             }
         };
+        let applied = self.apply(&owned, kill, critical);
+        // Removed only now: the CLI takes the file's disappearance for "applied".
+        let _ = std::fs::remove_file(&self.path);
+        Some(applied)
+    }
+
+    fn apply(&self, owned: &Owned, kill: &KillSwitch, critical: bool) -> Applied {
         let by = Issued {
             uid: owned.uid,
             unix_ns: now_unix_ns(),
         };
         let text = String::from_utf8_lossy(&owned.bytes);
-        Some(match Command::parse(&text) {
+        match Command::parse(&text) {
             Some(Command::Rearm) if critical => Applied::Refused(
                 Command::Rearm,
                 "health is critical: the cause must be fixed first".into(),
@@ -144,7 +148,7 @@ impl ControlWatcher {
                 Applied::Done(cmd, kill.mode(), by)
             }
             None => Applied::Unknown(text.trim().chars().take(40).collect(), by),
-        })
+        }
     }
 }
 
