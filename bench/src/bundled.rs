@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use pulse_engine::config;
 
-/// `configs/<file>` for a benchmark run: no stats file, no journal, no kill file, a name of
-/// its own; unpinned unless `pinned`.
+/// `configs/<file>` for a benchmark run: no stats file, no journal, only the run directory's
+/// kill file (which nothing creates), a name of its own; unpinned unless `pinned`.
 pub fn config(file: &str, pinned: bool) -> Result<config::Config> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../configs")

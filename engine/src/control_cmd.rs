@@ -7,34 +7,26 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::risk::control::{self, Command};
-use crate::stats::reader::default_path;
+use crate::run_dir::{self, RunDir};
 
 #[derive(Args, Debug)]
 pub struct ControlArgs {
-    /// The engine's instance name (`[engine] name`). Without it or --stats-file, the one
-    /// engine running on this host.
-    #[arg(long, conflicts_with = "stats_file")]
+    /// The engine's instance name (`[engine] name`). Without it, the one engine running in
+    /// the run directory.
+    #[arg(long)]
     pub name: Option<String>,
-    /// The engine's stats file, when `[metrics] stats_file` moved it; the command goes to the
-    /// `.control` file beside it.
-    #[arg(long, value_name = "PATH")]
-    pub stats_file: Option<PathBuf>,
+    /// The engine's run directory (`[engine] run_dir`), when its config moved it.
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
 }
 
 pub fn run(cmd: Command, args: &ControlArgs) -> ExitCode {
-    let stats = match (&args.stats_file, &args.name) {
-        (Some(file), _) => file.clone(),
-        (None, Some(name)) => default_path(name),
-        (None, None) => match crate::stats_cmd::discover() {
-            Ok((path, _)) => path,
-            Err(e) => {
-                eprintln!("pulse {}: {e}", cmd.name());
-                return ExitCode::FAILURE;
-            }
-        },
-    };
-    match control::send(&control::control_path(&stats), cmd) {
-        Ok(()) => {
+    let sent = target(args).and_then(|(dir, name)| {
+        control::send(&dir.control_file(&name), cmd)?;
+        Ok(dir.stats_file(&name))
+    });
+    match sent {
+        Ok(stats) => {
             println!(
                 "pulse {}: taken by the engine ({})",
                 cmd.name(),
@@ -47,4 +39,17 @@ pub fn run(cmd: Command, args: &ControlArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The verified run directory and the engine's name.
+fn target(args: &ControlArgs) -> Result<(RunDir, String), String> {
+    let dir = RunDir::open(&args.run_dir.clone().unwrap_or_else(run_dir::default_dir))?;
+    let name = match &args.name {
+        Some(name) => {
+            crate::stats::check_instance_name(name)?;
+            name.clone()
+        }
+        None => crate::stats_cmd::discover(&dir)?.1,
+    };
+    Ok((dir, name))
 }

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod record_cmd;
 pub mod replay_cmd;
 pub mod risk;
+pub mod run_dir;
 pub mod runtime;
 pub mod secrets;
 pub mod stats;

@@ -1,9 +1,11 @@
-//! `pulse stats [--name NAME | --file PATH] [--once] [--json] [--interval-ms N]
-//! [--prometheus ADDR]`: a running engine's stats file, read without disturbing it.
+//! `pulse stats [--name NAME | --file PATH] [--run-dir DIR] [--once] [--json]
+//! [--interval-ms N] [--prometheus ADDR]`: a running engine's stats file, read without
+//! disturbing it.
 //!
 //! By default a live view redrawn every interval until Ctrl-C: counters with their rate,
 //! gauges, stale instruments and per-stage latency. `--once` prints one snapshot (`--json`: as
-//! one JSON object); `--prometheus ADDR` serves `/metrics` from the file instead.
+//! one JSON object); `--prometheus ADDR` serves `/metrics` from the file instead. Every name
+//! read from the file is printed escaped (`\u{1b}`): a file is data, never terminal control.
 //!
 //! Exit status: 0 after Ctrl-C or a printed snapshot; 1 when there is no engine to read (no
 //! file, a dead pid, a file from another layout version) or the engine stops during the view.
@@ -12,25 +14,30 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::run_dir::{self, euid, RunDir};
 use crate::stats::liveness::pid_alive;
-use crate::stats::{default_path, prometheus, AttachError, MetricKind, MetricsServer};
+use crate::stats::{check_instance_name, prometheus, AttachError, MetricKind, MetricsServer};
 use crate::stats::{StatsReader, StatsSnapshot};
 
 #[derive(clap::Args, Debug)]
 pub struct StatsArgs {
-    /// The engine's instance name (`[engine] name`): reads /dev/shm/pulse-NAME.stats. Without
-    /// it or --file, the one engine running on this host.
+    /// The engine's instance name (`[engine] name`): reads NAME.stats in the run directory.
+    /// Without it or --file, the one engine running in the run directory.
     #[arg(long, conflicts_with = "file")]
     pub name: Option<String>,
-    /// A stats file at another path.
+    /// A stats file at another path (`[metrics] stats_file`).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
+    /// The engine's run directory (`[engine] run_dir`), when its config moved it.
+    #[arg(long, value_name = "DIR", conflicts_with = "file")]
+    pub run_dir: Option<PathBuf>,
     /// Print one snapshot and exit.
     #[arg(long)]
     pub once: bool,
@@ -86,10 +93,18 @@ fn run_checked(args: &StatsArgs) -> Result<(), String> {
 fn attach(args: &StatsArgs) -> Result<StatsReader, String> {
     let (path, name) = match (&args.file, &args.name) {
         (Some(file), _) => (file.clone(), None),
-        (None, Some(name)) => (default_path(name), Some(name.clone())),
-        (None, None) => {
-            let (path, name) = discover()?;
-            (path, Some(name))
+        (None, name) => {
+            let dir = RunDir::open(&args.run_dir.clone().unwrap_or_else(run_dir::default_dir))?;
+            match name {
+                Some(name) => {
+                    check_instance_name(name)?;
+                    (dir.stats_file(name), Some(name.clone()))
+                }
+                None => {
+                    let (path, name) = discover(&dir)?;
+                    (path, Some(name))
+                }
+            }
         }
     };
     let reader = match (StatsReader::open(&path), name) {
@@ -109,38 +124,47 @@ fn attach(args: &StatsArgs) -> Result<StatsReader, String> {
              replaces it)",
             reader.pid(),
             path.display(),
-            reader.name()
+            shown(reader.name())
         ));
     }
     Ok(reader)
 }
 
-/// The one stats file in the default directory, when no name is given.
-pub(crate) fn discover() -> Result<(PathBuf, String), String> {
-    let probe = default_path("x");
-    let dir = probe.parent().unwrap_or(Path::new("/"));
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+/// The one live engine in the run directory, when no name is given: only regular files of
+/// ours named `<name>.stats` whose engine is alive count, so a stale, foreign or stray file
+/// changes nothing.
+pub(crate) fn discover(dir: &RunDir) -> Result<(PathBuf, String), String> {
+    let shown_dir = dir.path().display();
+    let mut live: Vec<(PathBuf, String)> = std::fs::read_dir(dir.path())
+        .map_err(|e| format!("cannot list {shown_dir}: {e}"))?
         .filter_map(|entry| {
-            let file = entry.ok()?.file_name().into_string().ok()?;
-            Some(
-                file.strip_prefix("pulse-")?
-                    .strip_suffix(".stats")?
-                    .to_string(),
-            )
+            let entry = entry.ok()?;
+            let file = entry.file_name().into_string().ok()?;
+            let name = file.strip_suffix(".stats")?;
+            check_instance_name(name).ok()?;
+            let meta = entry.metadata().ok()?;
+            if !meta.is_file() || meta.uid() != euid() {
+                return None;
+            }
+            let reader = StatsReader::open(&entry.path()).ok()?;
+            reader
+                .engine_alive()
+                .then(|| (entry.path(), name.to_string()))
         })
         .collect();
-    names.sort();
-    match names.as_slice() {
+    live.sort();
+    match live.as_slice() {
         [] => Err(format!(
-            "no engine is running (no pulse-*.stats in {})",
-            dir.display()
+            "no engine is running (no live <name>.stats in {shown_dir})"
         )),
-        [name] => Ok((default_path(name), name.clone())),
-        _ => Err(format!(
-            "several engines are running ({}): choose one with --name",
-            names.join(", ")
-        )),
+        [one] => Ok(one.clone()),
+        _ => {
+            let names: Vec<&str> = live.iter().map(|(_, name)| name.as_str()).collect();
+            Err(format!(
+                "several engines are running ({}): choose one with --name",
+                names.join(", ")
+            ))
+        }
     }
 }
 
@@ -175,7 +199,7 @@ fn serve(reader: &StatsReader, addr: SocketAddr, stop: &AtomicBool) -> Result<()
     println!(
         "serving http://{local}/metrics from {} (engine {}, pid {}) until Ctrl-C",
         reader.path().display(),
-        reader.name(),
+        shown(reader.name()),
         reader.pid()
     );
     // Relaxed: the flag carries no data, only "stop soon".
@@ -198,7 +222,7 @@ pub fn render_text(snap: &StatsSnapshot, previous: Option<&StatsSnapshot>) -> St
     let _ = writeln!(
         out,
         "pulse {}  pid {}  up {}  health {}  heartbeat {:.1} s ago{}",
-        snap.name,
+        shown(&snap.name),
         snap.pid,
         duration(snap.taken_ns.saturating_sub(snap.start_time_ns)),
         health,
@@ -217,8 +241,8 @@ pub fn render_text(snap: &StatsSnapshot, previous: Option<&StatsSnapshot>) -> St
         snap.taken_ns.saturating_sub(p.taken_ns) as f64 / 1e9
     });
     let series = |m: &crate::stats::MetricValue| match &m.label {
-        Some((k, v)) => format!("{}{{{k}=\"{v}\"}}", m.name),
-        None => m.name.clone(),
+        Some((k, v)) => format!("{}{{{}=\"{}\"}}", shown(&m.name), shown(k), shown(v)),
+        None => shown(&m.name),
     };
     let width = snap
         .metrics
@@ -258,11 +282,11 @@ pub fn render_text(snap: &StatsSnapshot, previous: Option<&StatsSnapshot>) -> St
     {
         let _ = writeln!(out, "  {:<width$}{:>14}", series(m), m.value);
     }
-    let stale: Vec<&str> = snap
+    let stale: Vec<String> = snap
         .metrics
         .iter()
         .filter(|m| is_stale(m) && m.value != 0)
-        .filter_map(|m| m.label.as_ref().map(|(_, v)| v.as_str()))
+        .filter_map(|m| m.label.as_ref().map(|(_, v)| shown(v)))
         .collect();
     if snap.metrics.iter().any(|m| is_stale(&m)) {
         let listed = if stale.is_empty() {
@@ -280,13 +304,13 @@ pub fn render_text(snap: &StatsSnapshot, previous: Option<&StatsSnapshot>) -> St
         );
         for s in &snap.latencies {
             if !s.consistent {
-                let _ = writeln!(out, "  {:<16}(being written)", s.stage);
+                let _ = writeln!(out, "  {:<16}(being written)", shown(&s.stage));
                 continue;
             }
             let _ = writeln!(
                 out,
                 "  {:<16}{:>12}{:>10}{:>10}{:>10}{:>10}{:>10}",
-                s.stage,
+                shown(&s.stage),
                 s.count,
                 nanos(s.p50),
                 nanos(s.p99),
@@ -297,6 +321,12 @@ pub fn render_text(snap: &StatsSnapshot, previous: Option<&StatsSnapshot>) -> St
         }
     }
     out
+}
+
+/// A name from the stats file as it may be printed: control characters and anything else
+/// unprintable escaped (`\u{1b}`), so a planted file cannot drive the terminal.
+fn shown(name: &str) -> String {
+    name.escape_debug().to_string()
 }
 
 /// `850ns`, `1.2µs`, `3.45ms`, `1.20s`.
@@ -418,5 +448,36 @@ mod tests {
         assert_eq!(nanos(999), "999ns");
         assert_eq!(nanos(1_000), "1.0µs");
         assert_eq!(nanos(3_450_000), "3.45ms");
+    }
+
+    #[test]
+    fn discovery_counts_only_live_engines_files_of_ours() {
+        let base = std::env::temp_dir().join(format!("pulse-discover-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let dir = RunDir::create(&base.join("run")).unwrap();
+        let live = |name: &str| {
+            let f = crate::stats::StatsFile::create(name, &dir.stats_file(name), &[], &["feed"])
+                .unwrap();
+            f.heartbeat(crate::stats::liveness::now_unix_ns());
+            f
+        };
+        std::fs::write(dir.path().join("stray.stats"), "garbage").unwrap();
+        std::fs::write(dir.path().join("x.control"), "").unwrap();
+        let err = discover(&dir).unwrap_err();
+        assert!(err.starts_with("no engine is running"), "{err}");
+        let a = live("a");
+        // A file whose engine stopped beating is not a running engine.
+        let hung = live("h");
+        hung.heartbeat(1);
+        assert_eq!(discover(&dir).unwrap(), (dir.stats_file("a"), "a".into()));
+        let b = live("b");
+        let err = discover(&dir).unwrap_err();
+        assert_eq!(
+            err,
+            "several engines are running (a, b): choose one with --name"
+        );
+        drop((a, b, hung));
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

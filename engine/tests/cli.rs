@@ -9,7 +9,6 @@ use std::sync::OnceLock;
 const REAL_LINES: usize = 3_000;
 
 const DEMO_SOURCE: &str = "\"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"";
-const DEMO_KILL_FILE: &str = "\"/tmp/pulse-imbalance.kill\"";
 
 /// The `skipped` line for [`bad_kinds`], kinds in the summary's order.
 const SKIPPED_BAD_KINDS: &str = "skipped   \
@@ -57,14 +56,9 @@ impl Scratch {
         path
     }
 
-    /// The demo config replaying `capture`, its kill file inside this folder (never present).
+    /// The demo config replaying `capture` (its kill file the run directory's, never present).
     fn config(&self, capture: &Path) -> String {
-        let kill = self.path("never.kill");
-        replace_once(
-            &replace_once(&demo(), DEMO_SOURCE, &format!("{:?}", capture.display())),
-            DEMO_KILL_FILE,
-            &format!("{:?}", kill.display()),
-        )
+        replace_once(&demo(), DEMO_SOURCE, &format!("{:?}", capture.display()))
     }
 }
 
@@ -210,7 +204,7 @@ fn check_config_refuses_an_unknown_key() {
         &text,
         "engine.colour",
         line,
-        "unknown key, expected `name`",
+        "unknown key, expected `name` or `run_dir`",
     );
 }
 

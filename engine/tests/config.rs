@@ -120,10 +120,8 @@ fn demo_config_yields_the_expected_values() {
     assert_eq!(limits.price_collar_bps, 50);
     assert_eq!(limits.max_ref_age, Nanos(2_000_000_000));
 
-    assert_eq!(
-        cfg.risk.kill_switch_file,
-        Some(PathBuf::from("/tmp/pulse-imbalance.kill"))
-    );
+    assert_eq!(cfg.risk.kill_switch_file, None, "the run directory's");
+    assert_eq!(cfg.engine.run_dir, pulse_engine::run_dir::default_dir());
     assert!(!cfg.risk.start_killed);
 
     let StrategyConfig::BookImbalance(s) = &cfg.strategy else {
@@ -146,7 +144,11 @@ fn demo_config_yields_the_expected_values() {
 
 #[test]
 fn relative_paths_resolve_against_the_config_directory() {
-    let text = demo_with("/tmp/pulse-imbalance.kill", "run/pulse.kill");
+    let text = demo_with(
+        "[risk]\n",
+        "[risk]\nkill_switch_file = \"run/pulse.kill\"\n",
+    )
+    .replacen("[engine]\n", "[engine]\nrun_dir = \"run\"\n", 1);
     let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap();
     let SourceConfig::Capture { path, .. } = &cfg.source else {
         panic!("a capture source")
@@ -159,6 +161,7 @@ fn relative_paths_resolve_against_the_config_directory() {
         cfg.risk.kill_switch_file,
         Some(PathBuf::from("/etc/pulse/run/pulse.kill"))
     );
+    assert_eq!(cfg.engine.run_dir, Path::new("/etc/pulse/run"));
 }
 
 #[test]

@@ -47,7 +47,9 @@ fn a_killed_run_replays_to_a_superset_of_what_it_decided() {
         std::thread::sleep(after);
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let _ = std::fs::remove_file(pulse_engine::stats::default_path(&name));
+        let _ = std::fs::remove_file(
+            pulse_engine::run_dir::default_dir().join(format!("{name}.stats")),
+        );
 
         let verify = Command::new(env!("CARGO_BIN_EXE_pulse"))
             .args(["journal", "verify"])

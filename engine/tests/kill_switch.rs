@@ -4,6 +4,7 @@
 //! exactly the orders that were open, and between the kill and the re-arm nothing is approved.
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::DirBuilderExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -135,12 +136,34 @@ fn pulse_kill_cancels_every_open_order_and_refuses_until_rearmed() {
 
 #[test]
 fn control_commands_without_an_engine_fail_clearly() {
+    let dir = std::env::temp_dir().join(format!("pulse-nobody-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = dir.join("run");
+    std::fs::DirBuilder::new().mode(0o700).create(&run).unwrap();
     let name = format!("nobody-{}", std::process::id());
-    let out = pulse(&["reduce-only", "--name", &name]);
+    let out = pulse(&[
+        "reduce-only",
+        "--name",
+        &name,
+        "--run-dir",
+        run.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("pulse reduce-only: no engine took the command within 3 s"),
         "{err}"
     );
+    let absent = dir.join("absent");
+    let out = pulse(&["kill", "--run-dir", absent.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "pulse kill: no engine is running: run directory {} does not exist\n",
+            absent.display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

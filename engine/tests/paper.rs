@@ -153,7 +153,7 @@ fn paper_run_on(vc: VenueConfig, name: &str, keys: &Keys, strategy: Option<&str>
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stats_path = format!("/dev/shm/pulse-{engine_name}.stats");
+    let stats_path = pulse_engine::run_dir::default_dir().join(format!("{engine_name}.stats"));
     let mut stats = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while !venue.finished() {

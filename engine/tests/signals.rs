@@ -39,8 +39,11 @@ fn config(dir: &Path, speed: &str) -> PathBuf {
             ),
         )
         .replace(
-            "kill_switch_file = \"/tmp/pulse-imbalance.kill\"",
-            &format!("kill_switch_file = {:?}", kill.display().to_string()),
+            "[risk]\n",
+            &format!(
+                "[risk]\nkill_switch_file = {:?}\n",
+                kill.display().to_string()
+            ),
         );
     assert!(text.contains("speed = "), "the demo's source path moved");
     let path = dir.join("pulse.toml");

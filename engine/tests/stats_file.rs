@@ -4,7 +4,7 @@
 use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,7 +91,7 @@ fn dead_pid() -> u32 {
 fn values_written_by_two_threads_read_back_exactly_through_a_read_only_mapping() {
     let dir = TempDir::new("exact");
     let path = dir.file("pulse-exact.stats");
-    let file = StatsFile::create("exact", Some(&path), &descs(), &STAGES).unwrap();
+    let file = StatsFile::create("exact", &path, &descs(), &STAGES).unwrap();
     assert_eq!(file.path(), Some(path.as_path()));
     assert_eq!(
         fs::metadata(&path).unwrap().permissions().mode() & 0o777,
@@ -199,8 +199,8 @@ fn values_written_by_two_threads_read_back_exactly_through_a_read_only_mapping()
 fn a_live_engine_keeps_its_name_and_a_dead_ones_file_is_replaced() {
     let dir = TempDir::new("exclusive");
     let path = dir.file("pulse-excl.stats");
-    let first = StatsFile::create("excl", Some(&path), &descs(), &STAGES).unwrap();
-    let again = StatsFile::create("excl", Some(&path), &descs(), &STAGES);
+    let first = StatsFile::create("excl", &path, &descs(), &STAGES).unwrap();
+    let again = StatsFile::create("excl", &path, &descs(), &STAGES);
     let msg = format!("{:#}", again.err().expect("a live name is refused"));
     assert_eq!(
         msg,
@@ -212,13 +212,13 @@ fn a_live_engine_keeps_its_name_and_a_dead_ones_file_is_replaced() {
 
     // Alive but silent: a hung engine or a reused pid; left alone, with the reason.
     first.heartbeat(1);
-    let hung = StatsFile::create("excl", Some(&path), &descs(), &STAGES);
+    let hung = StatsFile::create("excl", &path, &descs(), &STAGES);
     let msg = format!("{:#}", hung.err().expect("a hung engine's file is kept"));
     assert!(msg.contains("is alive but has not beaten"), "{msg}");
 
     // A crashed engine: its pid is gone, so its file is replaced.
     patch(&path, PID_OFFSET, &dead_pid().to_le_bytes());
-    let second = StatsFile::create("excl", Some(&path), &[], &["feed"]).unwrap();
+    let second = StatsFile::create("excl", &path, &[], &["feed"]).unwrap();
     let reader = StatsReader::open(&path).unwrap();
     assert_eq!(reader.pid(), std::process::id());
     assert!(reader.snapshot().metrics.is_empty());
@@ -235,7 +235,7 @@ fn a_live_engine_keeps_its_name_and_a_dead_ones_file_is_replaced() {
 fn a_seqlock_reader_never_sees_a_torn_latency_entry() {
     let dir = TempDir::new("seqlock");
     let path = dir.file("pulse-seq.stats");
-    let file = StatsFile::create("seq", Some(&path), &[], &STAGES).unwrap();
+    let file = StatsFile::create("seq", &path, &[], &STAGES).unwrap();
     let reader = StatsReader::open(&path).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
@@ -292,7 +292,7 @@ fn files_this_pulse_cannot_read_are_refused_with_the_reason() {
     );
 
     let path = dir.file("pulse-ver.stats");
-    let _file = StatsFile::create("ver", Some(&path), &descs(), &STAGES).unwrap();
+    let _file = StatsFile::create("ver", &path, &descs(), &STAGES).unwrap();
     patch(&path, LAYOUT_VERSION_OFFSET, &99u32.to_le_bytes());
     let err = StatsReader::open(&path).err().unwrap();
     assert!(
@@ -632,7 +632,7 @@ fn pulse_stats(args: &[&str]) -> std::process::Output {
 fn pulse_stats_once_json_prints_the_exact_values() {
     let dir = TempDir::new("cli-json");
     let path = dir.file("pulse-cli.stats");
-    let file = StatsFile::create("cli", Some(&path), &descs(), &STAGES).unwrap();
+    let file = StatsFile::create("cli", &path, &descs(), &STAGES).unwrap();
     let values = [987_654_321, 4, -5, 1];
     for (i, v) in values.into_iter().enumerate() {
         file.metric(i).set(v);
@@ -692,16 +692,24 @@ fn pulse_stats_explains_why_it_cannot_attach() {
     );
 
     let name = format!("no-such-engine-{}", std::process::id());
-    let out = pulse_stats(&["--name", &name, "--once"]);
+    let run = dir.file("run");
+    fs::DirBuilder::new().mode(0o700).create(&run).unwrap();
+    let out = pulse_stats(&[
+        "--name",
+        &name,
+        "--run-dir",
+        run.to_str().unwrap(),
+        "--once",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let expected = format!(
         "pulse stats: no engine named {name} is running (no {})\n",
-        pulse_engine::stats::default_path(&name).display()
+        run.join(format!("{name}.stats")).display()
     );
     assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
 
     let path = dir.file("pulse-old.stats");
-    let _file = StatsFile::create("old", Some(&path), &descs(), &STAGES).unwrap();
+    let _file = StatsFile::create("old", &path, &descs(), &STAGES).unwrap();
     patch(&path, LAYOUT_VERSION_OFFSET, &7u32.to_le_bytes());
     let out = pulse_stats(&["--file", path.to_str().unwrap(), "--once", "--json"]);
     assert_eq!(out.status.code(), Some(1));
@@ -734,7 +742,7 @@ fn pulse_stats_explains_why_it_cannot_attach() {
 fn pulse_stats_serves_prometheus_until_interrupted() {
     let dir = TempDir::new("cli-prom");
     let path = dir.file("pulse-prom.stats");
-    let file = StatsFile::create("prom", Some(&path), &descs(), &STAGES).unwrap();
+    let file = StatsFile::create("prom", &path, &descs(), &STAGES).unwrap();
     file.metric(0).set(31_337);
     let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))
         .args(["stats", "--file", path.to_str().unwrap()])

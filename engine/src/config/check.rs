@@ -107,6 +107,10 @@ impl Checker<'_> {
             metrics,
             engine: EngineConfig {
                 name: name.get_ref().clone(),
+                run_dir: match &raw.engine.run_dir {
+                    Some(dir) => self.path("engine.run_dir", dir)?,
+                    None => crate::run_dir::default_dir(),
+                },
             },
             source,
             runtime,

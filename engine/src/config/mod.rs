@@ -9,6 +9,7 @@
 
 mod check;
 mod error;
+mod private_paths;
 mod raw;
 
 use std::path::{Path, PathBuf};
@@ -28,7 +29,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         line: None,
         message: format!("cannot read {}: {e}", path.display()),
     })?;
-    parse(&text, path.parent().unwrap_or(Path::new("")))
+    let cfg = parse(&text, path.parent().unwrap_or(Path::new("")))?;
+    private_paths::check(&cfg)?;
+    Ok(cfg)
 }
 
 /// Validates config text; relative paths inside it resolve against `base_dir`.
@@ -38,7 +41,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// let text = "[engine]\nname = \"demo\"\ncolour = \"red\"\n";
 /// let err = pulse_engine::config::parse(text, Path::new(".")).unwrap_err();
 /// assert_eq!((err.key.as_str(), err.line), ("engine.colour", Some(3)));
-/// assert_eq!(err.to_string(), "line 3: engine.colour: unknown key, expected `name`");
+/// assert_eq!(
+///     err.to_string(),
+///     "line 3: engine.colour: unknown key, expected `name` or `run_dir`"
+/// );
 /// ```
 pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
     let raw: raw::RawConfig = toml::from_str(text).map_err(|e| error::toml_error(text, &e))?;
@@ -67,6 +73,9 @@ pub struct Config {
 pub struct EngineConfig {
     /// `[a-z0-9_-]{1,32}`: it names files (stats, journal), so it stays file-name safe.
     pub name: String,
+    /// The private directory of the stats, control and default kill files
+    /// ([`crate::run_dir`]); `[engine] run_dir`, else [`crate::run_dir::default_dir`].
+    pub run_dir: PathBuf,
 }
 
 /// Where market data comes from.
@@ -222,7 +231,8 @@ pub struct JournalConfig {
 pub struct MetricsConfig {
     /// Publish the shared-memory stats file (on by default).
     pub stats: bool,
-    /// Where; `None` is `/dev/shm/pulse-<engine.name>.stats`.
+    /// Where; `None` is `<engine.run_dir>/<engine.name>.stats`. Elsewhere, its directory must
+    /// be one no other user can write (checked by [`load`]).
     pub stats_file: Option<PathBuf>,
     /// Serve Prometheus text on `http://<addr>/metrics` from the metrics thread.
     pub prometheus_listen: Option<std::net::SocketAddr>,
@@ -230,7 +240,8 @@ pub struct MetricsConfig {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RiskConfig {
-    /// While this file exists, no order goes out.
+    /// While this file exists, no order goes out; `None` is `<engine.run_dir>/<engine.name>.kill`.
+    /// Elsewhere, its directory must be one no other user can write (checked by [`load`]).
     pub kill_switch_file: Option<PathBuf>,
     pub start_killed: bool,
     /// The account and its limits (`capital` and the rest of `[risk]`).

@@ -58,6 +58,7 @@ pub(super) struct RawMetrics {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawEngine {
     pub(super) name: Spanned<String>,
+    pub(super) run_dir: Option<Spanned<String>>,
 }
 
 /// `kind` selects the variant. With one variant per table the kind's keys live in the same

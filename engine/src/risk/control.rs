@@ -1,24 +1,28 @@
 //! Operator control of a running engine: `pulse kill`, `pulse rearm` and `pulse reduce-only`.
 //!
-//! The command goes through a small file beside the engine's stats file
-//! (`/dev/shm/pulse-<name>.control`): the CLI writes it whole (a temporary file renamed into
-//! place, so the engine never reads half a command), the engine's coordinator thread picks it
+//! The command goes through a small file in the engine's run directory
+//! (`<run_dir>/<name>.control`, see [`crate::run_dir`]): the CLI writes it whole (a new file of
+//! an unpredictable name renamed into place, so the engine never reads half a command and
+//! nothing planted at the path is written through), the engine's coordinator thread picks it
 //! up within [`POLL_EVERY`], applies it to the [`KillSwitch`] the risk stage reads before every
 //! decision, and removes the file: its disappearance is the acknowledgement the CLI waits for.
+//! The engine reads only a small regular file of its own user (or root) and never blocks on
+//! it: anything else there is removed unread, counted and reported once per kind.
 //! Nothing here touches the hot path; the risk thread sees the new mode on its next decision.
 
-use std::io::Write as _;
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::risk::{HaltReason, KillSwitch, Rearm, TradingMode};
+use crate::run_dir::{read_owned, write_new, Owned, Refusal};
 use crate::stats::liveness::now_unix_ns;
 
 /// How often the engine looks for a command.
 pub const POLL_EVERY: Duration = Duration::from_millis(10);
 /// How long the CLI waits for the engine to take a command.
 pub const ACK_TIMEOUT: Duration = Duration::from_secs(3);
+/// A command file larger than this is not a command.
+const MAX_COMMAND_BYTES: u64 = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
@@ -49,26 +53,35 @@ impl Command {
     }
 }
 
-/// The control file of the engine whose stats file is `stats_file`.
-pub fn control_path(stats_file: &Path) -> PathBuf {
-    stats_file.with_extension("control")
+/// Who gave a command and when the engine took it: for the journal and the operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Issued {
+    /// The uid that owns the command file: the engine's own user, or root.
+    pub uid: u32,
+    /// The engine's wall clock when it took the command, ns since the Unix epoch.
+    pub unix_ns: u64,
 }
 
-/// What applying a command did.
+/// What a poll found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Applied {
     /// The mode it left the engine in.
-    Done(Command, TradingMode),
+    Done(Command, TradingMode, Issued),
     /// Refused, with the reason (a re-arm while health is critical).
-    Refused(Command, String),
+    Refused(Command, String, Issued),
     /// The file held something else.
-    Unknown(String),
+    Unknown(String, Issued),
+    /// Something that is not a command file of ours was at the path: removed unread. Returned
+    /// for the first of each kind only; [`ControlWatcher::ignored`] counts them all.
+    Ignored(Refusal),
 }
 
 /// The engine's end: looks for a command, applies it, removes the file.
 pub struct ControlWatcher {
     path: PathBuf,
     last_poll: Option<Instant>,
+    ignored: u64,
+    reported: [bool; Refusal::KINDS],
 }
 
 impl ControlWatcher {
@@ -78,11 +91,18 @@ impl ControlWatcher {
         ControlWatcher {
             path,
             last_poll: None,
+            ignored: 0,
+            reported: [false; Refusal::KINDS],
         }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many planted files (FIFOs, symlinks, foreign or oversized files) were refused.
+    pub fn ignored(&self) -> u64 {
+        self.ignored
     }
 
     /// At most every [`POLL_EVERY`]: applies a waiting command to `kill`. A re-arm is refused
@@ -92,46 +112,56 @@ impl ControlWatcher {
             return None;
         }
         self.last_poll = Some(Instant::now());
-        // The sender of a re-arm, as journaled: the owner of the file its CLI wrote.
-        let sender = std::fs::symlink_metadata(&self.path).ok()?.uid();
-        let text = std::fs::read_to_string(&self.path).ok()?;
+        let owned = match read_owned(&self.path, MAX_COMMAND_BYTES) {
+            Ok(owned) => owned?,
+            Err(refusal) => {
+                let _ = std::fs::remove_file(&self.path);
+                self.ignored += 1;
+                let first = !std::mem::replace(&mut self.reported[refusal.kind()], true);
+                return first.then_some(Applied::Ignored(refusal));
+            }
+        };
+        let applied = self.apply(&owned, kill, critical);
+        // Removed only now: the CLI takes the file's disappearance for "applied".
         let _ = std::fs::remove_file(&self.path);
-        Some(match Command::parse(&text) {
+        Some(applied)
+    }
+
+    fn apply(&self, owned: &Owned, kill: &KillSwitch, critical: bool) -> Applied {
+        let by = Issued {
+            uid: owned.uid,
+            unix_ns: now_unix_ns(),
+        };
+        let text = String::from_utf8_lossy(&owned.bytes);
+        match Command::parse(&text) {
             Some(Command::Rearm) if critical => Applied::Refused(
                 Command::Rearm,
                 "health is critical: the cause must be fixed first".into(),
+                by,
             ),
             Some(cmd) => {
                 match cmd {
                     Command::Kill => kill.engage(HaltReason::Operator),
+                    // The sender, as journaled: the uid that owns the command file.
                     Command::Rearm => kill.rearm(Rearm {
-                        uid: sender,
-                        at_unix_ns: now_unix_ns(),
+                        uid: by.uid,
+                        at_unix_ns: by.unix_ns,
                     }),
                     Command::ReduceOnly => kill.reduce_only(),
                 }
-                Applied::Done(cmd, kill.mode())
+                Applied::Done(cmd, kill.mode(), by)
             }
-            None => Applied::Unknown(text.trim().chars().take(40).collect()),
-        })
+            None => Applied::Unknown(text.trim().chars().take(40).collect(), by),
+        }
     }
 }
 
 /// The CLI's end: writes `cmd` for the engine watching `path` and waits until it is taken.
 pub fn send(path: &Path, cmd: Command) -> Result<(), String> {
-    let tmp = path.with_extension(format!("control.{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(cmd.name().as_bytes())?;
-        f.write_all(b"\n")?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })?;
+    write_new(path, format!("{}\n", cmd.name()).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let started = Instant::now();
-    while path.exists() {
+    while std::fs::symlink_metadata(path).is_ok() {
         if started.elapsed() > ACK_TIMEOUT {
             let _ = std::fs::remove_file(path);
             return Err(format!(
@@ -148,6 +178,15 @@ pub fn send(path: &Path, cmd: Command) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run_dir::euid;
+
+    /// What a poll did, without the time.
+    fn done(a: Applied) -> (Command, TradingMode, u32) {
+        match a {
+            Applied::Done(cmd, mode, by) => (cmd, mode, by.uid),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn a_command_is_applied_once_and_acknowledged_by_removal() {
@@ -166,13 +205,14 @@ mod tests {
                 let started = Instant::now();
                 while seen.len() < 3 && started.elapsed() < Duration::from_secs(10) {
                     if let Some(a) = w.poll(&kill, false) {
-                        seen.push(a);
+                        seen.push(done(a));
                     }
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 seen
             })
         };
+        let before = now_unix_ns();
         send(&path, Command::ReduceOnly).unwrap();
         assert_eq!(kill.mode(), TradingMode::ReduceOnly);
         send(&path, Command::Kill).unwrap();
@@ -187,29 +227,55 @@ mod tests {
         assert_eq!(
             engine.join().unwrap(),
             [
-                Applied::Done(Command::ReduceOnly, TradingMode::ReduceOnly),
-                Applied::Done(Command::Kill, TradingMode::Killed),
-                Applied::Done(Command::Rearm, TradingMode::Armed),
+                (Command::ReduceOnly, TradingMode::ReduceOnly, euid()),
+                (Command::Kill, TradingMode::Killed, euid()),
+                (Command::Rearm, TradingMode::Armed, euid()),
             ]
         );
-        // Critical health refuses a re-arm; garbage is reported, not applied.
+        // Critical health refuses a re-arm; garbage is reported, not applied; both say who.
         kill.engage(HaltReason::Operator);
-        std::fs::write(&path, "rearm\n").unwrap();
-        assert!(matches!(
-            w.poll(&kill, true),
-            Some(Applied::Refused(Command::Rearm, _))
-        ));
+        write_new(&path, b"rearm\n").unwrap();
+        let Some(Applied::Refused(Command::Rearm, _, by)) = w.poll(&kill, true) else {
+            panic!("a re-arm while critical is refused");
+        };
+        assert_eq!(by.uid, euid());
+        assert!(by.unix_ns >= before && by.unix_ns <= now_unix_ns());
         assert_eq!(kill.mode(), TradingMode::Killed);
         std::thread::sleep(POLL_EVERY);
-        std::fs::write(&path, "sell everything\n").unwrap();
-        assert_eq!(
+        write_new(&path, b"sell everything\n").unwrap();
+        assert!(matches!(
             w.poll(&kill, false),
-            Some(Applied::Unknown("sell everything".into()))
-        );
+            Some(Applied::Unknown(text, _)) if text == "sell everything"
+        ));
         // Nobody watching: the CLI gives up and cleans up.
         let err = send(&dir.join("nobody.control"), Command::Kill).unwrap_err();
         assert!(err.contains("no engine took the command"), "{err}");
         assert!(!dir.join("nobody.control").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_planted_file_is_removed_unread_and_reported_once_per_kind() {
+        let dir = std::env::temp_dir().join(format!("pulse-planted-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("e.control");
+        let mut w = ControlWatcher::new(path.clone());
+        let kill = KillSwitch::new(false);
+        kill.engage(HaltReason::Operator);
+        let target = dir.join("target");
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            std::fs::write(&target, "rearm\n").unwrap();
+            std::os::unix::fs::symlink(&target, &path).unwrap();
+            std::thread::sleep(POLL_EVERY);
+            seen.push(w.poll(&kill, false));
+            assert!(std::fs::symlink_metadata(&path).is_err(), "removed");
+        }
+        assert_eq!(seen, [Some(Applied::Ignored(Refusal::Symlink)), None]);
+        assert_eq!(w.ignored(), 2);
+        assert_eq!(kill.mode(), TradingMode::Killed, "never applied");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "rearm\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,5 +1,6 @@
 //! Runs a pipeline on runner threads and steers it from the main thread: operator signals, the
-//! kill file, the distinct-error log, and a clean drain when input ends or a stop is asked for.
+//! kill file and control commands in the run directory, the distinct-error log, and a clean
+//! drain when input ends or a stop is asked for.
 
 pub mod control;
 pub mod idle;
@@ -22,9 +23,9 @@ use pulse_feeds::latency::LatencyCollector;
 use crate::config::{Config, GatewayConfig, SourceConfig};
 use crate::health::{Health, Transition};
 use crate::pipeline::{self, HotStage};
-use crate::risk::control::{control_path, Applied, ControlWatcher};
+use crate::risk::control::{Applied, ControlWatcher};
 use crate::risk::{HaltReason, TradingMode};
-use crate::stats::reader::default_path;
+use crate::run_dir::RunDir;
 use crate::stats::{MetricsServer, StatsFile};
 use control::{Phase, RunControl};
 use monitor::{Monitor, MonitorParts};
@@ -41,6 +42,9 @@ pub struct Overrides {
     /// Run under NAME instead of `[engine] name` (it names the stats file).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Keep the stats, control and default kill files in DIR instead of `[engine] run_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
     /// Fault drill: the output journal's Nth I/O operation fails, as a full or failing disk
     /// would; health must go Critical and trading stop.
     #[arg(long, value_name = "N", hide = true, requires = "journal")]
@@ -63,6 +67,9 @@ impl Overrides {
         }
         if let Some(name) = &self.name {
             cfg.engine.name = name.clone();
+        }
+        if let Some(dir) = &self.run_dir {
+            cfg.engine.run_dir = dir.clone();
         }
         cfg
     }
@@ -119,6 +126,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<RunOutcome> {
 /// [`run`], also stopped (as by SIGINT: intake stops, the rings drain) when `stop` is set:
 /// for tools that run the engine in-process against a live source.
 pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutcome> {
+    let run_dir = RunDir::create(&cfg.engine.run_dir).map_err(anyhow::Error::msg)?;
     let tsc = quanta::Clock::new();
     let mut pipeline = pipeline::build(cfg, &tsc)?;
     // Unpaced replay runs on recorded time; a paced replay needs the wall clock to pace by.
@@ -133,13 +141,15 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     signal_hook::flag::register(signal_hook::consts::SIGUSR1, pipeline.kill.signal_flag())
         .context("cannot install SIGUSR1 handler")?;
 
-    // A kill file present at start blocks the very first order.
-    if cfg
+    // A kill file present at start blocks the very first order. Anything at the path counts,
+    // a dangling symlink too: it is only ever looked at, never opened.
+    let kill_file = cfg
         .risk
         .kill_switch_file
-        .as_ref()
-        .is_some_and(|p| p.exists())
-    {
+        .clone()
+        .unwrap_or_else(|| run_dir.kill_file(&cfg.engine.name));
+    let kill_file_present = || std::fs::symlink_metadata(&kill_file).is_ok();
+    if kill_file_present() {
         pipeline.kill.engage(HaltReason::KillFile);
     }
     // A backtest against the simulated venue has no money to protect across restarts; a real
@@ -158,14 +168,9 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
         eprintln!("pulse: reconcile: {reconciliation}");
     }
     let mut runners = assign(cfg, std::mem::take(&mut pipeline.stages))?;
-    let mut monitor = start_monitor(cfg, &mut pipeline, &mut runners)?;
+    let mut monitor = start_monitor(cfg, &run_dir, &mut pipeline, &mut runners)?;
     let stats_file = monitor.stats().path().map(Path::to_path_buf);
-    let mut commands = ControlWatcher::new(control_path(
-        &cfg.metrics
-            .stats_file
-            .clone()
-            .unwrap_or_else(|| default_path(&cfg.engine.name)),
-    ));
+    let mut commands = ControlWatcher::new(run_dir.control_file(&cfg.engine.name));
     let control = Arc::new(RunControl::new(runners.len()));
     let started = Instant::now();
     let mut handles = Vec::with_capacity(runners.len());
@@ -187,22 +192,33 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
             control.set_phase(Phase::Stopped);
             break;
         }
-        if let Some(path) = &cfg.risk.kill_switch_file {
-            if last_kill_check.elapsed() >= KILL_FILE_EVERY {
-                last_kill_check = Instant::now();
-                if path.exists() {
-                    pipeline.kill.engage(HaltReason::KillFile);
-                }
+        if last_kill_check.elapsed() >= KILL_FILE_EVERY {
+            last_kill_check = Instant::now();
+            if kill_file_present() {
+                pipeline.kill.engage(HaltReason::KillFile);
             }
         }
         match commands.poll(&pipeline.kill, monitor.critical()) {
-            Some(Applied::Done(cmd, _)) => eprintln!("pulse: control: {}", cmd.name()),
-            Some(Applied::Refused(cmd, why)) => {
-                eprintln!("pulse: control: {} refused: {why}", cmd.name())
+            Some(Applied::Done(cmd, _, by)) => {
+                eprintln!("pulse: control: {} (uid {})", cmd.name(), by.uid)
             }
-            Some(Applied::Unknown(text)) => {
-                eprintln!("pulse: control: unknown command {text:?} ignored")
+            Some(Applied::Refused(cmd, why, by)) => {
+                eprintln!(
+                    "pulse: control: {} (uid {}) refused: {why}",
+                    cmd.name(),
+                    by.uid
+                )
             }
+            Some(Applied::Unknown(text, by)) => {
+                eprintln!(
+                    "pulse: control: unknown command {text:?} (uid {}) ignored",
+                    by.uid
+                )
+            }
+            Some(Applied::Ignored(why)) => eprintln!(
+                "pulse: control: {} is {why}: removed unread (further ones are only counted)",
+                commands.path().display()
+            ),
             None => {}
         }
         let now_mode = pipeline.kill.mode();
@@ -249,6 +265,13 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
         }
     }
     let elapsed = started.elapsed();
+    if commands.ignored() > 0 {
+        eprintln!(
+            "pulse: control: {} planted file(s) at {} refused unread",
+            commands.ignored(),
+            commands.path().display()
+        );
+    }
     let mut finished = Vec::with_capacity(handles.len());
     let mut panicked = 0;
     for handle in handles {
@@ -316,6 +339,7 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
 /// and sets up the metrics thread's work (latency, health, Prometheus, the events journal).
 fn start_monitor(
     cfg: &Config,
+    run_dir: &RunDir,
     pipeline: &mut pipeline::Pipeline,
     runners: &mut [Runner],
 ) -> anyhow::Result<Monitor> {
@@ -328,12 +352,11 @@ fn start_monitor(
     }
     let stages: Vec<&str> = pipeline.latency.iter().map(|(name, _)| *name).collect();
     let stats = if cfg.metrics.stats {
-        StatsFile::create(
-            &cfg.engine.name,
-            cfg.metrics.stats_file.as_deref(),
-            &descs,
-            &stages,
-        )?
+        let path = match &cfg.metrics.stats_file {
+            Some(path) => path.clone(),
+            None => run_dir.stats_file(&cfg.engine.name),
+        };
+        StatsFile::create(&cfg.engine.name, &path, &descs, &stages)?
     } else {
         StatsFile::anonymous(&descs, &stages)
     };

@@ -1,7 +1,7 @@
 //! Monitoring without touching the hot path: the shared-memory stats file (DESIGN.md, "Metrics
 //! and health"), modelled on Aeron's CnC file and counters as read by `AeronStat`.
 //!
-//! The engine creates `/dev/shm/pulse-<name>.stats` ([`StatsFile`]); each counter or gauge has
+//! The engine creates `<run_dir>/<name>.stats` (see [`crate::run_dir`]) ([`StatsFile`]); each counter or gauge has
 //! one writer, which stores into its own cache line ([`MetricSlot`]); the metrics thread beats
 //! the heartbeat, sets the health and publishes per-stage latency percentiles under a seqlock.
 //! Monitors map the file read-only ([`StatsReader`]) and never block a writer: `pulse stats`
@@ -20,8 +20,9 @@ pub mod snapshot;
 mod view;
 pub mod writer;
 
+pub(crate) use exclusive::check_instance_name;
 pub use http::MetricsServer;
 pub use layout::{Health, MetricDesc, MetricKind};
-pub use reader::{default_path, AttachError, StatsReader};
+pub use reader::{AttachError, StatsReader};
 pub use snapshot::{MetricValue, StageLatency, StatsSnapshot};
 pub use writer::{LatencySummary, MetricSlot, StatsFile};

@@ -3,8 +3,9 @@
 #![allow(unsafe_code)]
 
 use std::fmt;
-use std::fs::File;
+use std::fs::OpenOptions;
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use memmap2::{Mmap, MmapOptions};
@@ -13,19 +14,6 @@ use super::layout::{HEADER_LENGTH, HEARTBEAT_OFFSET, MAGIC};
 use super::liveness::{heartbeat_fresh, now_unix_ns, pid_alive};
 use super::snapshot::{Catalog, StatsSnapshot};
 use super::view::View;
-
-/// Where an engine named `name` keeps its stats file: `/dev/shm/pulse-<name>.stats`, or the
-/// temp directory on a system without `/dev/shm` (macOS), where the file is a disk file the
-/// page cache serves just the same.
-pub fn default_path(name: &str) -> PathBuf {
-    let shm = Path::new("/dev/shm");
-    let dir = if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    };
-    dir.join(format!("pulse-{name}.stats"))
-}
 
 /// Why a stats file cannot be read.
 #[derive(Debug)]
@@ -92,13 +80,25 @@ pub struct StatsReader {
 
 impl StatsReader {
     pub fn open(path: &Path) -> Result<StatsReader, AttachError> {
-        let file = File::open(path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => AttachError::NotFound {
-                path: path.to_path_buf(),
-            },
-            _ => AttachError::Io(e),
-        })?;
-        let len = file.metadata().map_err(AttachError::Io)?.len();
+        // Non-blocking: a FIFO planted at the path must not hang a monitor.
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => AttachError::NotFound {
+                    path: path.to_path_buf(),
+                },
+                _ => AttachError::Io(e),
+            })?;
+        let meta = file.metadata().map_err(AttachError::Io)?;
+        if !meta.is_file() {
+            return Err(AttachError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            )));
+        }
+        let len = meta.len();
         if len < HEADER_LENGTH as u64 {
             // Also covers the empty file an engine has created but not sized yet.
             return Err(AttachError::Truncated {

@@ -14,7 +14,6 @@ use memmap2::MmapMut;
 use super::exclusive::{check_instance_name, create_mapped, FileId};
 use super::layout::*;
 use super::liveness::now_unix_ns;
-use super::reader::default_path;
 use super::region::Region;
 use super::snapshot::{Catalog, StatsSnapshot};
 
@@ -125,8 +124,8 @@ impl LatencySummary {
 }
 
 impl StatsFile {
-    /// Creates the stats file at `path`, or at [`default_path`]`(name)`
-    /// (`/dev/shm/pulse-<name>.stats`), exclusively (`O_CREAT|O_EXCL`) and with mode 0600.
+    /// Creates the stats file at `path` (the engine's is `<run_dir>/<name>.stats`, see
+    /// [`crate::run_dir`]), exclusively (`O_CREAT|O_EXCL`) and with mode 0600.
     ///
     /// If the file exists: when its pid is alive and its heartbeat fresh, another engine of this
     /// name is running and this fails ("an engine named demo is already running (pid N)"); when
@@ -138,16 +137,18 @@ impl StatsFile {
     /// slot `i`, stage `j` of `stages` latency entry `j`.
     pub fn create(
         name: &str,
-        path: Option<&Path>,
+        path: &Path,
         metrics: &[MetricDesc],
         stages: &[&str],
     ) -> anyhow::Result<Arc<StatsFile>> {
         check_instance_name(name).map_err(anyhow::Error::msg)?;
         check_tables(metrics, stages).map_err(anyhow::Error::msg)?;
-        let path = path.map_or_else(|| default_path(name), Path::to_path_buf);
         let length = TableGeometry::new(metrics.len(), stages.len()).file_length;
-        let (map, id) = create_mapped(name, &path, length)?;
-        let shared = SharedFile { path, id };
+        let (map, id) = create_mapped(name, path, length)?;
+        let shared = SharedFile {
+            path: path.to_path_buf(),
+            id,
+        };
         Ok(Arc::new(StatsFile::init(
             map,
             name,

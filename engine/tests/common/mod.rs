@@ -20,8 +20,9 @@ pub fn demo_config(dir: &Path, speed: Option<&str>, extra: &[(&str, &str)]) -> P
 }
 
 /// `configs/<file>` rewritten to run anywhere: its capture by absolute path, replayed at
-/// `speed` (as recorded: "1"; `None` as fast as possible), and a kill file inside `dir` that
-/// never exists. `extra` pairs are further replacements, each of which must apply.
+/// `speed` (as recorded: "1"; `None` as fast as possible). Its kill file is the default one in
+/// the run directory, which no test creates. `extra` pairs are further replacements, each of
+/// which must apply.
 pub fn repo_config(file: &str, dir: &Path, speed: Option<&str>, extra: &[(&str, &str)]) -> PathBuf {
     let mut text = std::fs::read_to_string(repo_root().join("configs").join(file)).unwrap();
     let data = repo_root().join("data");
@@ -54,12 +55,6 @@ pub fn repo_config(file: &str, dir: &Path, speed: Option<&str>, extra: &[(&str, 
             "\"policy/",
             &format!("\"{}/", repo_root().join("configs/policy").display()),
         );
-    let kill_line = line_starting(&text, "kill_switch_file = ");
-    text = replace_once(
-        &text,
-        &kill_line,
-        &format!("kill_switch_file = {:?}", dir.join("never.kill")),
-    );
     for (from, to) in extra {
         text = replace_once(&text, from, to);
     }
@@ -108,6 +103,16 @@ pub fn pulse(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// The stdout of a `pulse` run that must have succeeded (else its stderr is the failure).
+pub fn succeeded(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The first line of `summary` that starts with `start`, or "".
