@@ -209,7 +209,7 @@ impl OutputJournal {
 
     /// Journals the risk state (a [`crate::risk::state::RiskState`] payload).
     pub fn risk_state(&mut self, at: Nanos, payload: &[u8; RISK_STATE_LEN]) {
-        self.write(kind::RISK_STATE, at, payload);
+        let _ = self.write(kind::RISK_STATE, at, payload);
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {

@@ -128,7 +128,8 @@ fn a_kill_outlives_sigkill_and_the_restart_sends_nothing() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let _ = std::fs::remove_file(pulse_engine::stats::default_path(&name));
+    let _ =
+        std::fs::remove_file(pulse_engine::run_dir::default_dir().join(format!("{name}.stats")));
 
     // The operator's own config, which trades (272 orders when armed).
     let trading = repo_config("imbalance.toml", &dir, None, &[]);
