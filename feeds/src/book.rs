@@ -37,12 +37,7 @@ mod tests;
 use crate::num::{Px, Qty, Side};
 use ladder::Ladder;
 
-/// One price level: the total quantity resting at a price.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Level {
-    pub px: Px,
-    pub qty: Qty,
-}
+pub use crate::event::Level;
 
 /// What [`L2Book::apply`] did. Every case is a normal outcome the caller may count; none of them
 /// leaves the book inconsistent.

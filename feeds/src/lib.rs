@@ -2,20 +2,16 @@
 //! trait every hot-path component implements, capture files, venue codecs and L2 book building.
 #![deny(unsafe_code)]
 
+// The core vocabulary lives in `pulse-core`; re-exported so `pulse_feeds::num` and the like keep
+// reading as before.
+pub use pulse_core::{clock, event, instrument, latency, log, metrics, num, stage};
+
 pub mod binance;
 pub mod book;
 pub mod book_stage;
 pub mod capture;
-pub mod clock;
-pub mod event;
 pub mod input_journal;
-pub mod instrument;
-pub mod latency;
-pub mod log;
-pub mod metrics;
-pub mod num;
 pub mod outbox;
 pub mod replay;
 pub mod rest;
-pub mod stage;
 pub mod ws;

@@ -14,6 +14,7 @@
 use std::io;
 
 use crate::binance::codec::DecodeError;
+use crate::binance::sync::report_sync;
 use crate::binance::sync::DepthSync;
 use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::capture::{CaptureReader, CaptureRecord, LineError, SourceKind};
@@ -23,7 +24,7 @@ use crate::input_journal::{InputJournal, JournalInput, Session};
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::latency::{LatencyProbe, Stamp};
 use crate::log::DistinctLog;
-use crate::metrics::{report_journal, report_sync, Metric, MetricLabel, MetricSink};
+use crate::metrics::{report_journal, Metric, MetricLabel, MetricSink};
 use crate::num::Nanos;
 use crate::outbox::Outbox;
 use crate::stage::Stage;

@@ -13,6 +13,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::binance::sync::report_sync;
 use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::capture::SourceKind;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
@@ -20,7 +21,7 @@ use crate::input_journal::InputJournal;
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::latency::LatencyProbe;
 use crate::log::DistinctLog;
-use crate::metrics::{report_journal, report_sync, Metric, MetricLabel, MetricSink};
+use crate::metrics::{report_journal, Metric, MetricLabel, MetricSink};
 use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::rest::{retry_after, RestClient, RestWorker, SnapshotRequest};

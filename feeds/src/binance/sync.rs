@@ -410,3 +410,30 @@ fn stage_levels(instrument: InstrumentId, levels: &[LevelUpdate], out: &mut Outb
 
 #[cfg(test)]
 mod tests;
+
+/// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
+pub fn report_sync(sync: &DepthSync, out: crate::metrics::MetricSink<'_>) {
+    let label = crate::metrics::MetricLabel::Instrument(sync.instrument());
+    let k = &sync.counters;
+    out(crate::metrics::Metric::counter(
+        "book_diffs_applied",
+        label,
+        k.applied,
+    ));
+    out(crate::metrics::Metric::counter(
+        "book_diffs_dropped",
+        label,
+        k.dropped,
+    ));
+    out(crate::metrics::Metric::counter("book_gaps", label, k.gaps));
+    out(crate::metrics::Metric::counter(
+        "book_resyncs",
+        label,
+        k.resyncs,
+    ));
+    out(crate::metrics::Metric::counter(
+        "book_snapshots",
+        label,
+        k.snapshots,
+    ));
+}

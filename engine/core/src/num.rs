@@ -105,7 +105,7 @@ pub fn pow10(exp: u32) -> Option<i64> {
 /// or into exponent form, which takes the general path.
 ///
 /// ```
-/// use pulse_feeds::num::{parse_decimal, DecimalError};
+/// use pulse_core::num::{parse_decimal, DecimalError};
 /// assert_eq!(parse_decimal(b"27123.45000000", 2), Ok(2_712_345));
 /// assert_eq!(parse_decimal(b"5.325e-05", 8), Ok(5_325));
 /// assert_eq!(parse_decimal(b"27123.451", 2), Err(DecimalError::TooPrecise));

@@ -34,17 +34,6 @@ pub fn report_journal(stream: &'static str, c: &JournalCounters, out: MetricSink
     out(Metric::counter("journal_refused", label, c.refused));
 }
 
-/// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
-pub fn report_sync(sync: &crate::binance::sync::DepthSync, out: MetricSink<'_>) {
-    let label = MetricLabel::Instrument(sync.instrument());
-    let k = &sync.counters;
-    out(Metric::counter("book_diffs_applied", label, k.applied));
-    out(Metric::counter("book_diffs_dropped", label, k.dropped));
-    out(Metric::counter("book_gaps", label, k.gaps));
-    out(Metric::counter("book_resyncs", label, k.resyncs));
-    out(Metric::counter("book_snapshots", label, k.snapshots));
-}
-
 /// The one label a metric may carry. Instruments are resolved to their symbol at registration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetricLabel {

@@ -1,9 +1,15 @@
 //! Events that cross rings. Fixed-size `Copy` types of integers: no heap, no strings, no floats.
 //! Every event carries its ingress stamp so latency can be attributed per stage.
 
-use crate::book::Level;
 use crate::latency::Stamp;
 use crate::num::{InstrumentId, Nanos, Px, Qty, Side};
+
+/// One price level: the total quantity resting at a price.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Level {
+    pub px: Px,
+    pub qty: Qty,
+}
 
 /// Where and when an input entered the engine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
