@@ -2,13 +2,14 @@
 //! pre-trade risk, and the `pulse` command line.
 #![deny(unsafe_code)]
 
+pub use pulse_core::intent;
+
 pub mod agents;
 pub mod config;
 pub mod control_cmd;
 pub mod decisions;
 pub mod health;
 pub mod indicators;
-pub mod intent;
 pub mod journal_cmd;
 mod journal_recover;
 pub mod live_gateway;

@@ -2,9 +2,10 @@
 //! and (later) venue order protocols.
 #![deny(unsafe_code)]
 
+pub use pulse_core::order;
+
 pub mod binance;
 pub mod latency;
-pub mod order;
 pub mod secret;
 pub mod sim;
 pub mod sim_stage;

@@ -7,8 +7,10 @@
 pub mod clock;
 pub mod event;
 pub mod instrument;
+pub mod intent;
 pub mod latency;
 pub mod log;
 pub mod metrics;
 pub mod num;
+pub mod order;
 pub mod stage;

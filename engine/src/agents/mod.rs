@@ -56,39 +56,4 @@ fn unit(x: f64) -> f64 {
     }
 }
 
-/// The agents of the ensemble, in a fixed order (weights and performance are indexed by it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AgentKind {
-    Conservative,
-    Aggressive,
-    Balanced,
-    Contrarian,
-    /// The policy network ([`crate::policy`]).
-    Policy,
-}
-
-pub const AGENTS: usize = 5;
-
-impl AgentKind {
-    pub const ALL: [AgentKind; AGENTS] = [
-        AgentKind::Conservative,
-        AgentKind::Aggressive,
-        AgentKind::Balanced,
-        AgentKind::Contrarian,
-        AgentKind::Policy,
-    ];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            AgentKind::Conservative => "conservative",
-            AgentKind::Aggressive => "aggressive",
-            AgentKind::Balanced => "balanced",
-            AgentKind::Contrarian => "contrarian",
-            AgentKind::Policy => "policy",
-        }
-    }
-}
+pub use pulse_core::intent::{AgentKind, AGENTS};

@@ -1,7 +1,7 @@
 //! The order model shared by risk and the gateways: what leaves the engine and what comes back.
 
-use pulse_feeds::event::EventMeta;
-use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
+use crate::event::EventMeta;
+use crate::num::{InstrumentId, Nanos, Px, Qty, Side};
 
 /// Deterministic client order id: unique within a run, assigned by the order keeper.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,0 +1,342 @@
+//! What strategies ask for, and what risk tells them back.
+
+use crate::event::EventMeta;
+use crate::num::{InstrumentId, Px, Qty, Side};
+use crate::order::{ClientOrderId, ExecReport, TimeInForce};
+
+/// Strategy → risk: an order the strategy would like to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderIntent {
+    /// The market event this decision was made on.
+    pub meta: EventMeta,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    /// Limit price.
+    pub px: Px,
+    pub qty: Qty,
+    pub tif: TimeInForce,
+    /// The strategy's own reference, returned with the verdict ([`Feedback::Accepted`] or
+    /// [`Feedback::Rejected`]) so it can tell which of its requests was decided.
+    pub tag: u32,
+    /// How sure the signal behind it is, in bps (10,000 for a rule that simply fires).
+    pub confidence_bps: u16,
+    /// The market's realized volatility the strategy saw, in bps of price (0: unknown), for
+    /// volatility-based sizing.
+    pub vol_bps: u32,
+    /// Who decided it (drawdown restrictions let only some trade).
+    pub origin: Origin,
+}
+
+/// The decision-maker behind an intent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// A single rule: the book-imbalance taker, the market maker.
+    #[default]
+    Rule,
+    /// The ensemble, led by this agent (the largest weighted vote on the decided side).
+    Agent(AgentKind),
+}
+
+impl Origin {
+    /// Stable code, as journaled: 0 for a rule, 1 + the agent's index.
+    pub fn code(self) -> u8 {
+        match self {
+            Origin::Rule => 0,
+            Origin::Agent(a) => 1 + a.index() as u8,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Origin> {
+        match code {
+            0 => Some(Origin::Rule),
+            c => AgentKind::ALL
+                .get(usize::from(c) - 1)
+                .map(|a| Origin::Agent(*a)),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Rule => "rule",
+            Origin::Agent(a) => a.name(),
+        }
+    }
+}
+
+/// Strategy → risk: cancel one of the strategy's working orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CancelIntent {
+    pub meta: EventMeta,
+    pub instrument: InstrumentId,
+    pub client_id: ClientOrderId,
+    pub tag: u32,
+}
+
+/// Strategy → risk, on the intents ring. A cancel-replace is a cancel followed by a new order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    New(OrderIntent),
+    Cancel(CancelIntent),
+}
+
+impl Intent {
+    pub fn meta(&self) -> EventMeta {
+        match self {
+            Intent::New(i) => i.meta,
+            Intent::Cancel(c) => c.meta,
+        }
+    }
+
+    pub fn instrument(&self) -> InstrumentId {
+        match self {
+            Intent::New(i) => i.instrument,
+            Intent::Cancel(c) => c.instrument,
+        }
+    }
+
+    pub fn tag(&self) -> u32 {
+        match self {
+            Intent::New(i) => i.tag,
+            Intent::Cancel(c) => c.tag,
+        }
+    }
+}
+
+/// Risk → strategy: verdicts on intents, and the venue's reports on approved orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feedback {
+    /// A new order was approved and sent under `client_id`. Always arrives before any report
+    /// on that order.
+    Accepted {
+        instrument: InstrumentId,
+        tag: u32,
+        client_id: ClientOrderId,
+    },
+    Report(ExecReport),
+    Rejected {
+        instrument: InstrumentId,
+        tag: u32,
+        reason: RejectReason,
+    },
+}
+
+/// The most intents a strategy may emit for one market event: a cancel-replace on each side
+/// of a two-sided quote.
+pub const MAX_INTENTS_PER_EVENT: usize = 4;
+
+/// What a strategy emits for one market event: a fixed-capacity list, so that emitting never
+/// allocates. Filled by the strategy, drained by the strategy stage onto the intents ring.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Intents {
+    items: [Option<Intent>; MAX_INTENTS_PER_EVENT],
+    len: usize,
+}
+
+impl Intents {
+    /// Adds an intent; `false` (and nothing added) when the list is full, which a strategy
+    /// treats like a refusal.
+    pub fn push(&mut self, intent: Intent) -> bool {
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                *slot = Some(intent);
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn room(&self) -> usize {
+        MAX_INTENTS_PER_EVENT - self.len
+    }
+
+    /// The intents in the order they were pushed.
+    pub fn iter(&self) -> impl Iterator<Item = Intent> + '_ {
+        self.items[..self.len].iter().flatten().copied()
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// The agents of the ensemble, in a fixed order (weights and performance are indexed by it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentKind {
+    Conservative,
+    Aggressive,
+    Balanced,
+    Contrarian,
+    /// The policy network (the strategy crate's `policy`).
+    Policy,
+}
+
+pub const AGENTS: usize = 5;
+
+impl AgentKind {
+    pub const ALL: [AgentKind; AGENTS] = [
+        AgentKind::Conservative,
+        AgentKind::Aggressive,
+        AgentKind::Balanced,
+        AgentKind::Contrarian,
+        AgentKind::Policy,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentKind::Conservative => "conservative",
+            AgentKind::Aggressive => "aggressive",
+            AgentKind::Balanced => "balanced",
+            AgentKind::Contrarian => "contrarian",
+            AgentKind::Policy => "policy",
+        }
+    }
+}
+
+/// Why an intent was refused. Every rejection carries one and is counted by it. The checks run
+/// in the order of [`RejectReason::ALL`] (see the risk crate's `checks`); the first that fails is the reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    KillSwitch,
+    UnknownInstrument,
+    /// Zero or negative quantity or price.
+    NotPositive,
+    /// Quantity not a multiple of the lot size.
+    LotSize,
+    /// Price not a multiple of the tick size.
+    TickSize,
+    /// The signal behind the intent is less sure than `min_confidence`.
+    LowConfidence,
+    /// Drawdown from the equity high-water mark at or past the stop level (default 15%), or
+    /// past the halving level with an order too small to halve.
+    DrawdownHalt,
+    /// Drawdown at or past the restriction level (default 10%): only the conservative agent
+    /// may trade.
+    DrawdownRestricted,
+    /// The day's loss reached the daily loss limit.
+    DailyLoss,
+    /// As many automatic fills as `max_auto_fills` since the last re-arm: paused.
+    FillsPaused,
+    MaxOrderQty,
+    MaxOrderNotional,
+    /// Reduce-only mode, and the order would not reduce the position.
+    ReduceOnly,
+    /// The same order (side, price, quantity) is working or was sent within the window.
+    Duplicate,
+    /// As many messages (orders and cancels) as the throttle allows in its window.
+    Throttle,
+    /// As many open orders as `max_open_orders` (or the order table's capacity).
+    TooManyOrders,
+    /// Position plus working orders on that side would pass the limit.
+    PositionLimit,
+    /// The book is stale or crossed: no trading on it.
+    BookNotLive,
+    /// No reference price, or one older than `max_ref_age`.
+    ReferenceStale,
+    /// Limit price too far from the reference price.
+    PriceCollar,
+    /// The instrument's position would pass `max_position_share` of the portfolio's value.
+    PortfolioShare,
+    /// The portfolio's gross position exposure would pass `max_gross_exposure`.
+    PortfolioLimit,
+    /// Positions and working orders together would commit more than the capital.
+    CapitalCap,
+    /// The ring to the next stage was full.
+    RingFull,
+    /// A cancel for an order that is not working (already filled, cancelled or never sent).
+    UnknownOrder,
+    /// The order's ORDER record could not be appended to the output journal (or, with
+    /// `[journal] sync = "order"`, made durable): it is not sent.
+    JournalFailed,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 26] = [
+        RejectReason::KillSwitch,
+        RejectReason::UnknownInstrument,
+        RejectReason::NotPositive,
+        RejectReason::LotSize,
+        RejectReason::TickSize,
+        RejectReason::LowConfidence,
+        RejectReason::DrawdownHalt,
+        RejectReason::DrawdownRestricted,
+        RejectReason::DailyLoss,
+        RejectReason::FillsPaused,
+        RejectReason::MaxOrderQty,
+        RejectReason::MaxOrderNotional,
+        RejectReason::ReduceOnly,
+        RejectReason::Duplicate,
+        RejectReason::Throttle,
+        RejectReason::TooManyOrders,
+        RejectReason::PositionLimit,
+        RejectReason::BookNotLive,
+        RejectReason::ReferenceStale,
+        RejectReason::PriceCollar,
+        RejectReason::PortfolioShare,
+        RejectReason::PortfolioLimit,
+        RejectReason::CapitalCap,
+        RejectReason::RingFull,
+        RejectReason::UnknownOrder,
+        RejectReason::JournalFailed,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectReason::KillSwitch => "kill_switch",
+            RejectReason::UnknownInstrument => "unknown_instrument",
+            RejectReason::NotPositive => "not_positive",
+            RejectReason::LotSize => "lot_size",
+            RejectReason::TickSize => "tick_size",
+            RejectReason::LowConfidence => "low_confidence",
+            RejectReason::DrawdownHalt => "drawdown_halt",
+            RejectReason::DrawdownRestricted => "drawdown_restricted",
+            RejectReason::DailyLoss => "daily_loss",
+            RejectReason::FillsPaused => "fills_paused",
+            RejectReason::MaxOrderQty => "max_order_qty",
+            RejectReason::MaxOrderNotional => "max_order_notional",
+            RejectReason::ReduceOnly => "reduce_only",
+            RejectReason::Duplicate => "duplicate",
+            RejectReason::Throttle => "throttle",
+            RejectReason::TooManyOrders => "too_many_orders",
+            RejectReason::PositionLimit => "position_limit",
+            RejectReason::BookNotLive => "book_not_live",
+            RejectReason::ReferenceStale => "reference_stale",
+            RejectReason::PriceCollar => "price_collar",
+            RejectReason::PortfolioShare => "portfolio_share",
+            RejectReason::PortfolioLimit => "portfolio_limit",
+            RejectReason::CapitalCap => "capital_cap",
+            RejectReason::RingFull => "ring_full",
+            RejectReason::UnknownOrder => "unknown_order",
+            RejectReason::JournalFailed => "journal_failed",
+        }
+    }
+
+    /// Whether this refusal is a limit doing its job (health counts these as risk breaches).
+    pub fn is_breach(self) -> bool {
+        matches!(
+            self,
+            RejectReason::MaxOrderQty
+                | RejectReason::MaxOrderNotional
+                | RejectReason::PositionLimit
+                | RejectReason::PriceCollar
+                | RejectReason::PortfolioShare
+                | RejectReason::PortfolioLimit
+                | RejectReason::CapitalCap
+                | RejectReason::DailyLoss
+                | RejectReason::DrawdownHalt
+                | RejectReason::DrawdownRestricted
+        )
+    }
+}
