@@ -59,8 +59,8 @@ fn ballots() -> Vec<Ballot> {
                 let w = 2.0 * rng.unit();
                 b.weights[i] = w;
                 b.fixed_weights[i] = I32F32::from_num(w);
-                if rng.next() % 4 != 0 {
-                    let side = if rng.next() % 2 == 0 {
+                if !rng.next().is_multiple_of(4) {
+                    let side = if rng.next().is_multiple_of(2) {
                         Side::Buy
                     } else {
                         Side::Sell
