@@ -26,6 +26,7 @@
 use crate::binance::codec::LevelUpdate;
 use crate::binance::BinanceMarket;
 use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason, LEVELS_PER_EVENT};
+use crate::metrics::{Metric, MetricLabel, MetricSink};
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
 
@@ -408,32 +409,16 @@ fn stage_levels(instrument: InstrumentId, levels: &[LevelUpdate], out: &mut Outb
     })
 }
 
+/// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
+pub fn report_sync(sync: &DepthSync, out: MetricSink<'_>) {
+    let label = MetricLabel::Instrument(sync.instrument());
+    let k = &sync.counters;
+    out(Metric::counter("book_diffs_applied", label, k.applied));
+    out(Metric::counter("book_diffs_dropped", label, k.dropped));
+    out(Metric::counter("book_gaps", label, k.gaps));
+    out(Metric::counter("book_resyncs", label, k.resyncs));
+    out(Metric::counter("book_snapshots", label, k.snapshots));
+}
+
 #[cfg(test)]
 mod tests;
-
-/// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
-pub fn report_sync(sync: &DepthSync, out: crate::metrics::MetricSink<'_>) {
-    let label = crate::metrics::MetricLabel::Instrument(sync.instrument());
-    let k = &sync.counters;
-    out(crate::metrics::Metric::counter(
-        "book_diffs_applied",
-        label,
-        k.applied,
-    ));
-    out(crate::metrics::Metric::counter(
-        "book_diffs_dropped",
-        label,
-        k.dropped,
-    ));
-    out(crate::metrics::Metric::counter("book_gaps", label, k.gaps));
-    out(crate::metrics::Metric::counter(
-        "book_resyncs",
-        label,
-        k.resyncs,
-    ));
-    out(crate::metrics::Metric::counter(
-        "book_snapshots",
-        label,
-        k.snapshots,
-    ));
-}
