@@ -3,11 +3,11 @@
 #![deny(unsafe_code)]
 
 pub use pulse_core::intent;
+pub use pulse_risk::decisions;
 
 pub mod agents;
 pub mod config;
 pub mod control_cmd;
-pub mod decisions;
 pub mod health;
 pub mod indicators;
 pub mod journal_cmd;
