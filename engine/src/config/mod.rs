@@ -124,6 +124,23 @@ pub struct LiveSourceConfig {
 pub struct RuntimeConfig {
     /// Every stage appears in exactly one thread.
     pub threads: Vec<ThreadConfig>,
+    /// What a stage that fails (panics) on a runner thread does to the run.
+    pub on_stage_failure: StageFailurePolicy,
+    /// Fault drill (`--fail-stage STAGE:N`): that stage panics in its Nth `do_work`.
+    pub fail_stage: Option<(StageKind, u64)>,
+}
+
+/// `[runtime] on_stage_failure`: a failed stage is always counted (`stage_failures`) and takes
+/// health to Critical (which engages the kill switch); then the run stops or goes on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageFailurePolicy {
+    /// End the run cleanly: every stage closes, journals are synced, the summary is printed,
+    /// and `pulse` exits non-zero.
+    #[default]
+    Stop,
+    /// Go on calling the failed stage (as Agrona's `AgentRunner` does), counting each failure.
+    Continue,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
