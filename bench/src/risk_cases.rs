@@ -10,7 +10,8 @@
 use pulse_engine::config::InstrumentLimits;
 use pulse_engine::intent::{OrderIntent, Origin};
 use pulse_engine::risk::account::{Account, ACCOUNT_SCALE};
-use pulse_engine::risk::checks::{Context, Exposure, PortfolioLimits, RiskChecks};
+use pulse_engine::risk::checks::{Context, Exposure, RiskChecks};
+use pulse_engine::risk::limits::PortfolioLimits;
 use pulse_engine::risk::sizing::Sizing;
 use pulse_engine::risk::{RejectReason, TradingMode};
 use pulse_feeds::book::Level;

@@ -3,12 +3,13 @@
 #![deny(unsafe_code)]
 
 pub use pulse_core::intent;
+pub use pulse_risk::decisions;
+pub use pulse_stats as stats;
+pub use pulse_stats::health;
 
 pub mod agents;
 pub mod config;
 pub mod control_cmd;
-pub mod decisions;
-pub mod health;
 pub mod indicators;
 pub mod journal_cmd;
 mod journal_recover;
@@ -23,7 +24,6 @@ pub mod risk;
 pub mod run_dir;
 pub mod runtime;
 pub mod secrets;
-pub mod stats;
 pub mod stats_cmd;
 pub mod strategy;
 pub mod summary;

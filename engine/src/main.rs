@@ -103,6 +103,13 @@ fn main() -> ExitCode {
             match runtime::run(&cfg) {
                 Ok(outcome) => {
                     print!("{}", summary::render(&cfg, &outcome));
+                    if outcome.cause == runtime::StopCause::StageFailure {
+                        eprintln!(
+                            "pulse: the run was stopped because a stage failed \
+                             ([runtime] on_stage_failure = \"stop\")"
+                        );
+                        return ExitCode::FAILURE;
+                    }
                     match outcome.input_error() {
                         Some(e) => {
                             eprintln!("pulse: the run ended before its input did: {e}");

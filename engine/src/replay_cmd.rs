@@ -157,6 +157,10 @@ fn run_config(args: &ReplayArgs, config: &Path) -> ExitCode {
     match crate::runtime::run(&cfg) {
         Ok(outcome) => {
             print!("{}", crate::summary::render(&cfg, &outcome));
+            if outcome.cause == crate::runtime::StopCause::StageFailure {
+                eprintln!("pulse replay: the run was stopped because a stage failed");
+                return ExitCode::from(2);
+            }
             match outcome.input_error() {
                 Some(e) => {
                     eprintln!("pulse replay: reading {}: {e}", args.input.display());

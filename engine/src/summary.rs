@@ -33,8 +33,12 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
     let cause = match outcome.cause {
         StopCause::InputEnded => "input ended",
         StopCause::Signal => "stopped by signal",
+        StopCause::StageFailure => "stopped: a stage failed",
     };
     let _ = writeln!(s, "pulse {}: {cause} after {:.3} s", cfg.engine.name, secs);
+    for (stage, n) in &outcome.stage_failures {
+        let _ = writeln!(s, "  stage {stage} failed {n} time(s) (stage_failures)");
+    }
     for r in &outcome.runners {
         let names: Vec<&str> = r
             .stages

@@ -66,16 +66,16 @@ fn steady_state_allocates_nothing(config_file: &str) {
     let tsc = quanta::Clock::new();
     let built = pipeline::build(&cfg, &tsc).expect("pipeline builds");
     let mut stages = built.stages;
-    let descs = publish::describe(&stages, &built.instruments);
+    let (descs, counts) = publish::describe(&stages, &built.instruments);
     let stats = StatsFile::anonymous(&descs, &[]);
-    let publisher = Publisher::new((0..descs.len()).map(|i| stats.metric(i)).collect());
+    let publisher = Publisher::new((0..descs.len()).map(|i| stats.metric(i)).collect(), counts);
 
     let pass = |stages: &mut Vec<HotStage>| {
         let work = stages
             .iter_mut()
             .map(|s| s.do_work(Nanos(0)))
             .sum::<usize>();
-        publisher.publish(stages);
+        publisher.publish(stages, |_| {});
         work
     };
     // Warm-up: the snapshot arrives at line 8; 2,000 lines see every message kind many times.

@@ -34,6 +34,7 @@ use crate::order::{
     CancelOrder, ClientOrderId, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request,
     TimeInForce, VenueReject,
 };
+pub use crate::order::{OpenOrder, VenueAccount};
 
 /// The most reports one request can produce: ack, one fill per visible level, expiry.
 pub const MAX_REPORTS_PER_ORDER: usize = TOP_DEPTH + 2;
@@ -73,21 +74,6 @@ struct Resting {
     leaves: i64,
     /// Quantity ahead of ours at our price; `None` while the price is beyond the visible depth.
     ahead: Option<i64>,
-}
-
-/// One of our orders resting on the venue, as the venue reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OpenOrder {
-    pub order: Order,
-    pub leaves: Qty,
-}
-
-/// What the venue holds for the account: its net position per instrument (by index) and the
-/// orders still working. What startup reconciliation compares the engine's books with.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct VenueAccount {
-    pub positions: Vec<Qty>,
-    pub open: Vec<OpenOrder>,
 }
 
 pub struct SimVenue {

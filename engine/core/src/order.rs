@@ -196,3 +196,18 @@ pub struct ExecReport {
     /// Venue time of the report.
     pub ts: Nanos,
 }
+
+/// One of our orders resting on the venue, as the venue reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenOrder {
+    pub order: Order,
+    pub leaves: Qty,
+}
+
+/// What the venue holds for the account: its net position per instrument (by index) and the
+/// orders still working. What startup reconciliation compares the engine's books with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VenueAccount {
+    pub positions: Vec<Qty>,
+    pub open: Vec<OpenOrder>,
+}

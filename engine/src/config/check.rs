@@ -312,6 +312,7 @@ impl Checker<'_> {
 
     fn runtime(&self, raw: RawRuntime) -> Result<RuntimeConfig, ConfigError> {
         let idle = raw.idle.unwrap_or(IdleKind::BusySpin);
+        let on_stage_failure = raw.on_stage_failure.unwrap_or_default();
         let Some(raw_threads) = raw.threads else {
             let hot = ThreadConfig {
                 name: "hot".to_owned(),
@@ -319,7 +320,11 @@ impl Checker<'_> {
                 core: None,
                 idle,
             };
-            return Ok(RuntimeConfig { threads: vec![hot] });
+            return Ok(RuntimeConfig {
+                threads: vec![hot],
+                on_stage_failure,
+                fail_stage: None,
+            });
         };
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut runner: [Option<usize>; StageKind::ALL.len()] = [None; StageKind::ALL.len()];
@@ -383,7 +388,11 @@ impl Checker<'_> {
             let message = format!("stage `{}` is not run by any thread", stage.name());
             return Err(self.err("runtime.threads", raw_threads.span(), message));
         }
-        Ok(RuntimeConfig { threads })
+        Ok(RuntimeConfig {
+            threads,
+            on_stage_failure,
+            fail_stage: None,
+        })
     }
 
     fn instruments(

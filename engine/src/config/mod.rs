@@ -20,6 +20,7 @@ use pulse_journal::SyncMode;
 use serde::Deserialize;
 
 pub use error::ConfigError;
+pub use pulse_risk::limits::{InstrumentLimits, PortfolioLimits};
 
 /// Reads and validates the config file at `path`; relative paths inside it resolve against the
 /// file's directory, so a config works from any working directory.
@@ -123,6 +124,23 @@ pub struct LiveSourceConfig {
 pub struct RuntimeConfig {
     /// Every stage appears in exactly one thread.
     pub threads: Vec<ThreadConfig>,
+    /// What a stage that fails (panics) on a runner thread does to the run.
+    pub on_stage_failure: StageFailurePolicy,
+    /// Fault drill (`--fail-stage STAGE:N`): that stage panics in its Nth `do_work`.
+    pub fail_stage: Option<(StageKind, u64)>,
+}
+
+/// `[runtime] on_stage_failure`: a failed stage is always counted (`stage_failures`) and takes
+/// health to Critical (which engages the kill switch); then the run stops or goes on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageFailurePolicy {
+    /// End the run cleanly: every stage closes, journals are synced, the summary is printed,
+    /// and `pulse` exits non-zero.
+    #[default]
+    Stop,
+    /// Go on calling the failed stage (as Agrona's `AgentRunner` does), counting each failure.
+    Continue,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,18 +217,6 @@ impl Default for RingConfig {
     }
 }
 
-/// Pre-trade limits of one instrument. An instrument cannot be configured without them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstrumentLimits {
-    pub max_order_qty: Qty,
-    /// Mantissa at the instrument's notional scale (`price_scale + qty_scale`).
-    pub max_order_notional: i128,
-    pub max_position: Qty,
-    pub price_collar_bps: u32,
-    /// How old the reference price for the collar may be.
-    pub max_ref_age: Nanos,
-}
-
 /// Journal segment size unless `[journal] segment_mb` says otherwise.
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
 
@@ -245,7 +251,7 @@ pub struct RiskConfig {
     pub kill_switch_file: Option<PathBuf>,
     pub start_killed: bool,
     /// The account and its limits (`capital` and the rest of `[risk]`).
-    pub portfolio: crate::risk::checks::PortfolioLimits,
+    pub portfolio: PortfolioLimits,
 }
 
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{IdleKind, StageKind};
+use super::{IdleKind, StageFailurePolicy, StageKind};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,6 +94,7 @@ pub(super) enum SourceKind {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRuntime {
     pub(super) idle: Option<IdleKind>,
+    pub(super) on_stage_failure: Option<StageFailurePolicy>,
     pub(super) threads: Option<Spanned<Vec<RawThread>>>,
 }
 

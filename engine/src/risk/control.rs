@@ -13,9 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::risk::{HaltReason, KillSwitch, Rearm, TradingMode};
 use crate::run_dir::{read_owned, write_new, Owned, Refusal};
 use crate::stats::liveness::now_unix_ns;
+use pulse_risk::{HaltReason, KillSwitch, Rearm, TradingMode};
 
 /// How often the engine looks for a command.
 pub const POLL_EVERY: Duration = Duration::from_millis(10);

@@ -22,6 +22,8 @@ pub struct RunnerProgress {
     pub work: AtomicU64,
     /// Every stage on the runner reports its outside input finished.
     pub intake_done: AtomicBool,
+    /// Failures of each of the runner's stages, in its polling order.
+    pub failures: Vec<AtomicU64>,
 }
 
 pub struct RunControl {
@@ -30,14 +32,17 @@ pub struct RunControl {
 }
 
 impl RunControl {
-    pub fn new(runners: usize) -> RunControl {
+    /// One runner per entry, each with that many stages.
+    pub fn new(stages_per_runner: &[usize]) -> RunControl {
         RunControl {
             phase: AtomicU8::new(Phase::Running as u8),
-            runners: (0..runners)
-                .map(|_| RunnerProgress {
+            runners: stages_per_runner
+                .iter()
+                .map(|&stages| RunnerProgress {
                     passes: AtomicU64::new(0),
                     work: AtomicU64::new(0),
                     intake_done: AtomicBool::new(false),
+                    failures: (0..stages).map(|_| AtomicU64::new(0)).collect(),
                 })
                 .collect(),
         }

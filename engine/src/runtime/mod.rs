@@ -3,6 +3,7 @@
 //! drain when input ends or a stop is asked for.
 
 pub mod control;
+pub mod failure;
 pub mod idle;
 pub mod monitor;
 pub mod publish;
@@ -20,14 +21,15 @@ use std::path::{Path, PathBuf};
 
 use pulse_feeds::latency::LatencyCollector;
 
-use crate::config::{Config, GatewayConfig, SourceConfig};
+use crate::config::{Config, GatewayConfig, SourceConfig, StageFailurePolicy, StageKind};
 use crate::health::{Health, Transition};
 use crate::pipeline::{self, HotStage};
 use crate::risk::control::{Applied, ControlWatcher};
 use crate::risk::{HaltReason, TradingMode};
 use crate::run_dir::RunDir;
-use crate::stats::{MetricsServer, StatsFile};
+use crate::stats::{MetricDesc, MetricsServer, StatsFile};
 use control::{Phase, RunControl};
+use failure::FailureWatch;
 use monitor::{Monitor, MonitorParts};
 use publish::Publisher;
 use runner::{Finished, Runner};
@@ -49,6 +51,24 @@ pub struct Overrides {
     /// would; health must go Critical and trading stop.
     #[arg(long, value_name = "N", hide = true, requires = "journal")]
     pub journal_fail_io_at: Option<u64>,
+    /// Fault drill: STAGE (feed, book, strategy, risk, gateway) panics in its Nth `do_work`,
+    /// as a bug would; `[runtime] on_stage_failure` decides what follows.
+    #[arg(long, value_name = "STAGE:N", hide = true, value_parser = parse_fail_stage)]
+    pub fail_stage: Option<(StageKind, u64)>,
+}
+
+fn parse_fail_stage(text: &str) -> Result<(StageKind, u64), String> {
+    let (stage, n) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not STAGE:N"))?;
+    let kind = StageKind::ALL
+        .into_iter()
+        .find(|k| k.name() == stage)
+        .ok_or_else(|| format!("no stage {stage:?}"))?;
+    match n.parse::<u64>() {
+        Ok(n) if n > 0 => Ok((kind, n)),
+        _ => Err(format!("N in {text:?} must be a whole number from 1")),
+    }
 }
 
 impl Overrides {
@@ -65,6 +85,9 @@ impl Overrides {
                 fail_io_at: self.journal_fail_io_at,
             });
         }
+        if self.fail_stage.is_some() {
+            cfg.runtime.fail_stage = self.fail_stage;
+        }
         if let Some(name) = &self.name {
             cfg.engine.name = name.clone();
         }
@@ -80,6 +103,8 @@ impl Overrides {
 pub enum StopCause {
     InputEnded,
     Signal,
+    /// A stage failed and `[runtime] on_stage_failure` is `"stop"`.
+    StageFailure,
 }
 
 pub struct RunOutcome {
@@ -99,6 +124,8 @@ pub struct RunOutcome {
     pub stats_file: Option<PathBuf>,
     /// Startup reconciliation with the venue, for the operator.
     pub reconciliation: String,
+    /// Stages that failed (panicked) on their runner, with how many times.
+    pub stage_failures: Vec<(&'static str, u64)>,
 }
 
 impl RunOutcome {
@@ -171,7 +198,13 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let mut monitor = start_monitor(cfg, &run_dir, &mut pipeline, &mut runners)?;
     let stats_file = monitor.stats().path().map(Path::to_path_buf);
     let mut commands = ControlWatcher::new(run_dir.control_file(&cfg.engine.name));
-    let control = Arc::new(RunControl::new(runners.len()));
+    let layout: Vec<usize> = runners.iter().map(|r| r.stages.len()).collect();
+    let stage_names: Vec<Vec<&'static str>> = runners
+        .iter()
+        .map(|r| r.stages.iter().map(|s| s.kind().name()).collect())
+        .collect();
+    let control = Arc::new(RunControl::new(&layout));
+    let mut failures = FailureWatch::new(stage_names);
     let started = Instant::now();
     let mut handles = Vec::with_capacity(runners.len());
     for (i, runner) in runners.into_iter().enumerate() {
@@ -184,9 +217,19 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let mut mode = TradingMode::Armed;
     loop {
         std::thread::sleep(TICK);
-        monitor.tick(false);
         while let Ok(record) = pipeline.log.pop() {
             print_log(&record);
+        }
+        let failed = failures.scan(&control);
+        monitor.tick(failed);
+        if failed
+            && cfg.runtime.on_stage_failure == StageFailurePolicy::Stop
+            && control.phase() != Phase::Stopped
+        {
+            eprintln!("pulse: on_stage_failure = \"stop\": stopping the run");
+            cause = Some(StopCause::StageFailure);
+            control.set_phase(Phase::Stopped);
+            break;
         }
         if handles.iter().any(|h| h.is_finished()) && control.phase() != Phase::Stopped {
             control.set_phase(Phase::Stopped);
@@ -283,13 +326,14 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     while let Ok(record) = pipeline.log.pop() {
         print_log(&record);
     }
+    let failed = failures.scan(&control);
     if panicked > 0 {
         monitor.tick(true);
         bail!("{panicked} runner thread(s) failed; the run was stopped");
     }
     // The stages (and their journal appenders) go back to the caller for the summary: the
     // final sync covers every record they appended, and nothing appends after the join.
-    let report = monitor.finish(false);
+    let report = monitor.finish(failed);
     Ok(RunOutcome {
         runners: finished,
         cause: cause.unwrap_or(StopCause::Signal),
@@ -302,6 +346,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
         journals: report.journals,
         stats_file,
         reconciliation,
+        stage_failures: failures.totals(),
     })
 }
 
@@ -321,12 +366,18 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
                 })?;
             mine.push(stage);
         }
+        let drill = cfg.runtime.fail_stage.and_then(|(kind, n)| {
+            let at = mine.iter().position(|s| s.kind() == kind)?;
+            Some(failure::Drill::new(at, n))
+        });
         runners.push(Runner {
             name: thread.name.clone(),
+            failures: failure::StageFailures::new(mine.len(), Vec::new()),
             stages: mine,
             core: thread.core,
             idle: thread.idle,
             publisher: None,
+            drill,
         });
     }
     if let Some(left) = stages.iter().flatten().next() {
@@ -346,9 +397,15 @@ fn start_monitor(
     let mut descs = Vec::new();
     let mut ranges = Vec::with_capacity(runners.len());
     for runner in runners.iter() {
-        let mine = publish::describe(&runner.stages, &pipeline.instruments);
-        ranges.push(descs.len()..descs.len() + mine.len());
+        let (mine, counts) = publish::describe(&runner.stages, &pipeline.instruments);
+        let reports = descs.len()..descs.len() + mine.len();
         descs.extend(mine);
+        let failures = descs.len()..descs.len() + runner.stages.len();
+        descs.extend(runner.stages.iter().map(|s| {
+            MetricDesc::counter("stage_failures", failure::HELP)
+                .with_label("stage", s.kind().name())
+        }));
+        ranges.push((reports, counts, failures));
     }
     let stages: Vec<&str> = pipeline.latency.iter().map(|(name, _)| *name).collect();
     let stats = if cfg.metrics.stats {
@@ -360,9 +417,11 @@ fn start_monitor(
     } else {
         StatsFile::anonymous(&descs, &stages)
     };
-    for (runner, range) in runners.iter_mut().zip(ranges) {
-        let slots = range.map(|i| stats.metric(i)).collect();
-        runner.publisher = Some(Publisher::new(slots));
+    for (runner, (reports, counts, failures)) in runners.iter_mut().zip(ranges) {
+        let slots = reports.map(|i| stats.metric(i)).collect();
+        runner.publisher = Some(Publisher::new(slots, counts));
+        let slots = failures.map(|i| stats.metric(i)).collect();
+        runner.failures = failure::StageFailures::new(runner.stages.len(), slots);
     }
     let server = match cfg.metrics.prometheus_listen {
         Some(addr) => {

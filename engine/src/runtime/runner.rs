@@ -11,6 +11,7 @@ use pulse_feeds::stage::Stage;
 use crate::config::IdleKind;
 use crate::pipeline::HotStage;
 use crate::runtime::control::{Phase, RunControl};
+use crate::runtime::failure::{guarded, Drill, StageFailures};
 use crate::runtime::idle::Idle;
 use crate::runtime::publish::Publisher;
 
@@ -21,6 +22,10 @@ pub struct Runner {
     pub idle: IdleKind,
     /// Copies the stages' counters into the stats file; `None` when nothing is published.
     pub publisher: Option<Publisher>,
+    /// Counts the stages' failures (panics caught here).
+    pub failures: StageFailures,
+    /// Fault drill: one stage panics in its Nth `do_work`.
+    pub drill: Option<Drill>,
 }
 
 /// What a runner reports when it ends: its stages, handed back for the summary.
@@ -49,18 +54,31 @@ impl Runner {
             .filter(|&core| core_affinity::set_for_current(core_affinity::CoreId { id: core }));
         let progress = &control.runners[index];
         let mut idle = Idle::new(self.idle);
-        for stage in &mut self.stages {
-            stage.on_start();
+        let shared = &progress.failures;
+        for (i, stage) in self.stages.iter_mut().enumerate() {
+            if guarded(|| stage.on_start()).is_none() {
+                self.failures.record(i, shared);
+            }
         }
         let mut intake_stopped = false;
         loop {
             let now = clock.now();
             let mut work = 0;
-            for stage in &mut self.stages {
-                work += stage.do_work(now);
+            for (i, stage) in self.stages.iter_mut().enumerate() {
+                let drilled = self.drill.as_mut().is_some_and(|d| d.fires(i));
+                match guarded(|| {
+                    if drilled {
+                        drill_failure(stage.name());
+                    }
+                    stage.do_work(now)
+                }) {
+                    Some(done) => work += done,
+                    None => self.failures.record(i, shared),
+                }
             }
             if let Some(publisher) = &mut self.publisher {
-                publisher.after_pass(&self.stages);
+                let failures = &mut self.failures;
+                publisher.after_pass(&self.stages, |i| failures.record(i, shared));
             }
             if !progress.intake_done.load(Ordering::Relaxed)
                 && self.stages.iter().all(|s| s.intake_done())
@@ -81,11 +99,14 @@ impl Runner {
             }
             idle.idle(work);
         }
-        for stage in &mut self.stages {
-            stage.on_close();
+        for (i, stage) in self.stages.iter_mut().enumerate() {
+            if guarded(|| stage.on_close()).is_none() {
+                self.failures.record(i, shared);
+            }
         }
         if let Some(publisher) = &self.publisher {
-            publisher.publish(&self.stages);
+            let failures = &mut self.failures;
+            publisher.publish(&self.stages, |i| failures.record(i, shared));
         }
         Finished {
             name: self.name,
@@ -93,4 +114,11 @@ impl Runner {
             pinned,
         }
     }
+}
+
+/// The drill's failure, as a bug in the stage would fail.
+#[cold]
+#[inline(never)]
+fn drill_failure(stage: &str) -> ! {
+    panic!("fault drill: stage {stage} fails (--fail-stage)")
 }

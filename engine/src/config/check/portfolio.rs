@@ -9,7 +9,7 @@ use super::super::raw::{DecimalText, RawRisk, RawSizing, SizingMode};
 use super::super::ConfigError;
 use super::Checker;
 use crate::risk::account::ACCOUNT_SCALE;
-use crate::risk::checks::PortfolioLimits;
+use crate::risk::limits::PortfolioLimits;
 use crate::risk::sizing::Sizing;
 use crate::risk::stage::MAX_OPEN_ORDERS;
 

@@ -10,9 +10,10 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use memmap2::{MmapMut, MmapOptions};
 
+use super::attach::AttachError;
 use super::layout::INSTANCE_NAME_LENGTH;
 use super::liveness::{heartbeat_fresh, now_unix_ns, pid_alive};
-use super::reader::{AttachError, StatsReader};
+use super::reader::StatsReader;
 
 /// The file's identity (device, inode), to tell it from a successor at the same path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! position releases cost in proportion (average-cost method); the integer division there is
 //! the only rounding, at one unit of the notional scale.
 
-use pulse_feeds::num::{Px, Qty, Side};
+use pulse_core::num::{Px, Qty, Side};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Position {

@@ -8,10 +8,10 @@
 //! otherwise. Every instrument is taken to be quoted in the account currency (USDT for the
 //! bundled captures); there is no FX conversion.
 
-use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::num::{Nanos, Px, Qty, Side};
+use pulse_core::instrument::InstrumentRegistry;
+use pulse_core::num::{Nanos, Px, Qty, Side};
 
-use crate::risk::position::Position;
+use crate::position::Position;
 
 /// Decimals of every portfolio amount (capital, equity, exposure, limits).
 pub const ACCOUNT_SCALE: u32 = 12;
@@ -322,7 +322,7 @@ impl Account {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pulse_feeds::instrument::Venue;
+    use pulse_core::instrument::Venue;
 
     /// BTCUSDT-like: notional scale 10, so account amounts are notional * 100.
     fn account(capital_usdt: i128) -> Account {

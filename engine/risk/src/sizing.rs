@@ -13,9 +13,9 @@
 //!   fraction of price, from the intent) floored at `min_vol_bps` so that a quiet market does
 //!   not size to infinity.
 
-use pulse_feeds::num::{Px, Qty};
+use pulse_core::num::{Px, Qty};
 
-use crate::risk::account::{div, Account};
+use crate::account::{div, Account};
 
 /// Basis points: 10,000 = 1.
 pub const BPS: i128 = 10_000;
@@ -106,8 +106,8 @@ impl Sizing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::account::ACCOUNT_SCALE;
-    use pulse_feeds::instrument::{InstrumentRegistry, Venue};
+    use crate::account::ACCOUNT_SCALE;
+    use pulse_core::instrument::{InstrumentRegistry, Venue};
 
     const USDT: i128 = 1_000_000_000_000;
 

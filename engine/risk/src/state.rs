@@ -2,65 +2,17 @@
 //! level, the high-water mark, the PnL brought from earlier sessions and the market day with
 //! the equity it began with. The risk stage, its single owner, journals it as a RISK_STATE
 //! record of the output stream whenever it changes (see [`crate::decisions`] for the layout),
-//! and the next session starts from the last such record ([`crate::risk::restore`]): a halt,
+//! and the next session starts from the last such record (`restore.rs`): a halt,
 //! a breaker and the day's loss survive a restart; only an operator's `pulse rearm` lifts a
 //! halt, and the re-arm is journaled with its sender's uid and time.
 
-use pulse_feeds::num::Nanos;
+use pulse_core::num::Nanos;
 
-use crate::decisions::{i128_at, u32_at, u64_at, OutputJournal};
-use crate::risk::account::Account;
-use crate::risk::checks::PortfolioLimits;
-use crate::risk::{KillSwitch, Rearm, TradingMode};
-
-/// Why the kill switch is engaged. Codes are journaled: never renumber.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HaltReason {
-    /// `pulse kill`.
-    Operator = 1,
-    /// SIGUSR1.
-    Signal = 2,
-    KillFile = 3,
-    HealthCritical = 4,
-    /// Startup reconciliation found the journal and the venue disagreeing.
-    ReconcileMismatch = 5,
-    /// `start_killed = true`.
-    StartKilled = 6,
-    /// The live gateway found the venue's balances disagreeing with the positions.
-    VenueBalance = 7,
-}
-
-impl HaltReason {
-    const ALL: [HaltReason; 7] = [
-        HaltReason::Operator,
-        HaltReason::Signal,
-        HaltReason::KillFile,
-        HaltReason::HealthCritical,
-        HaltReason::ReconcileMismatch,
-        HaltReason::StartKilled,
-        HaltReason::VenueBalance,
-    ];
-
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-
-    pub fn from_code(code: u8) -> Option<HaltReason> {
-        HaltReason::ALL.into_iter().find(|r| r.code() == code)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            HaltReason::Operator => "operator",
-            HaltReason::Signal => "signal",
-            HaltReason::KillFile => "kill_file",
-            HaltReason::HealthCritical => "health_critical",
-            HaltReason::ReconcileMismatch => "reconcile_mismatch",
-            HaltReason::StartKilled => "start_killed",
-            HaltReason::VenueBalance => "venue_balance",
-        }
-    }
-}
+use crate::account::Account;
+use crate::decisions::{i128_at, u32_at, u64_at, OutputJournal, RISK_STATE_LEN};
+use crate::halt::HaltReason;
+use crate::kill::{KillSwitch, Rearm, TradingMode};
+use crate::limits::PortfolioLimits;
 
 /// How far the drawdown breaker has tripped, from the configured levels (5/10/15% by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -255,8 +207,6 @@ impl RiskState {
         format!("{mode}, breaker {}", self.level.name())
     }
 }
-
-pub const RISK_STATE_LEN: usize = 88;
 
 /// The risk stage's memory of what it journaled last, so that it journals only changes.
 #[derive(Clone, Copy, Debug, Default)]

@@ -9,24 +9,27 @@
 //! An intent is checked against the reference as of the market event it was decided on: market
 //! events later than the intent are applied only after it (no look-ahead on a fast replay).
 
-use pulse_feeds::event::{drain_market_until, MarketEvent};
-use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::latency::LatencyProbe;
-use pulse_feeds::metrics::{report_journal, Metric, MetricLabel, MetricSink};
-use pulse_feeds::num::{InstrumentId, Nanos};
-use pulse_feeds::stage::Stage;
-use pulse_gateways::order::{CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request};
-use pulse_gateways::sim::VenueAccount;
+use pulse_core::event::{drain_market_until, MarketEvent};
+use pulse_core::instrument::InstrumentRegistry;
+use pulse_core::latency::LatencyProbe;
+use pulse_core::metrics::MetricSink;
+use pulse_core::num::{InstrumentId, Nanos};
+use pulse_core::order::VenueAccount;
+use pulse_core::order::{CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request};
+use pulse_core::stage::Stage;
 
+use crate::account::Account;
+use crate::checks::{Context, Exposure, RiskChecks};
 use crate::decisions::OutputJournal;
-use crate::intent::{CancelIntent, Feedback, Intent, OrderIntent};
-use crate::risk::account::Account;
-use crate::risk::checks::{Context, Exposure, RiskChecks};
-use crate::risk::orders::{OrderState, OrderTable, Transition, WorkingOrder};
-use crate::risk::reconcile::Expected;
-use crate::risk::state::{Cause, RiskState, StateWatch};
-use crate::risk::throttle::{MessageThrottle, RecentOrders};
-use crate::risk::{KillSwitch, RejectReason, TradingMode};
+use crate::kill::{KillSwitch, TradingMode};
+use crate::orders::{OrderState, OrderTable, Transition, WorkingOrder};
+use crate::reconcile::Expected;
+pub use crate::report::RiskCounters;
+use crate::report::RiskReport;
+use crate::state::{Cause, RiskState, StateWatch};
+use crate::throttle::{MessageThrottle, RecentOrders};
+use pulse_core::intent::RejectReason;
+use pulse_core::intent::{CancelIntent, Feedback, Intent, OrderIntent};
 
 const EVENTS_PER_CALL: usize = 1024;
 /// Working orders tracked at once (all instruments): `max_open_orders` may not exceed it.
@@ -34,24 +37,6 @@ pub const MAX_OPEN_ORDERS: usize = 64;
 /// Client order ids are `epoch << CLIENT_ID_BITS | n`: unique across restarts as long as each
 /// run's epoch is larger than the last one's and a run sends fewer than 2^24 orders.
 pub const CLIENT_ID_BITS: u32 = 24;
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RiskCounters {
-    pub intents: u64,
-    pub approved: u64,
-    /// Of `intents`, cancels (approved ones are in `approved` too).
-    pub cancels: u64,
-    /// By [`RejectReason::index`].
-    pub rejected: [u64; RejectReason::ALL.len()],
-    /// Orders cancelled by the kill switch (not by a strategy).
-    pub kill_cancels: u64,
-    /// Approved orders whose quantity sizing or the drawdown halving made smaller.
-    pub resized: u64,
-    /// Fills since the last re-arm (the fill pause counts these).
-    pub fills_since_rearm: u64,
-    /// Queries sent about orders whose outcome was unknown.
-    pub queries: u64,
-}
 
 pub struct RiskStage {
     checks: RiskChecks,
@@ -195,14 +180,14 @@ impl RiskStage {
         self.account.restore(s.hwm, s.realized, s.day, s.day_start);
         match (s.mode, s.reason) {
             (TradingMode::Killed, Some(reason)) => self.kill.engage(reason),
-            (TradingMode::Killed, None) => self.kill.engage(crate::risk::HaltReason::Operator),
+            (TradingMode::Killed, None) => self.kill.engage(crate::halt::HaltReason::Operator),
             (TradingMode::ReduceOnly, _) => self.kill.reduce_only(),
             (TradingMode::Armed, _) => {}
         }
     }
 
     /// Journals the risk state if it changed (or `forced`), at market time `at`.
-    fn observe(&mut self, at: Nanos, forced: Option<(Cause, Option<crate::risk::Rearm>)>) {
+    fn observe(&mut self, at: Nanos, forced: Option<(Cause, Option<crate::kill::Rearm>)>) {
         let limits = &self.checks.portfolio;
         self.state.observe(
             &mut self.journal,
@@ -388,7 +373,7 @@ impl RiskStage {
             // The cancel is decided at the latest market time risk has seen: the kill switch
             // has no market event of its own.
             let at = self.checks.latest_ts();
-            let meta = pulse_feeds::event::EventMeta {
+            let meta = pulse_core::event::EventMeta {
                 instrument: o.instrument,
                 recv_ts: at,
                 ..Default::default()
@@ -418,7 +403,7 @@ impl RiskStage {
                 break;
             };
             let query = CancelOrder {
-                meta: pulse_feeds::event::EventMeta {
+                meta: pulse_core::event::EventMeta {
                     instrument: o.instrument,
                     recv_ts: self.checks.latest_ts(),
                     ..Default::default()
@@ -485,96 +470,15 @@ impl Stage for RiskStage {
     }
 
     fn report(&self, out: MetricSink<'_>) {
-        let c = &self.counters;
-        out(Metric::counter(
-            "risk_intents",
-            MetricLabel::None,
-            c.intents,
-        ));
-        out(Metric::counter(
-            "risk_accepted",
-            MetricLabel::None,
-            c.approved,
-        ));
-        for reason in RejectReason::ALL {
-            let label = MetricLabel::Tag("reason", reason.name());
-            out(Metric::counter(
-                "risk_rejected",
-                label,
-                c.rejected[reason.index()],
-            ));
+        RiskReport {
+            counters: &self.counters,
+            orders: &self.orders,
+            journal: self.journal.as_ref(),
+            account: &self.account,
+            mode: self.kill.mode(),
+            scales: &self.scales,
         }
-        let o = &self.orders.counters;
-        out(Metric::counter("orders_sent", MetricLabel::None, o.sent));
-        out(Metric::counter("orders_acked", MetricLabel::None, o.acked));
-        out(Metric::counter(
-            "orders_cancelled",
-            MetricLabel::None,
-            o.cancelled,
-        ));
-        out(Metric::counter(
-            "orders_illegal_transitions",
-            MetricLabel::None,
-            o.illegal_transitions,
-        ));
-        out(Metric::gauge(
-            "open_orders",
-            MetricLabel::None,
-            self.orders.open() as i64,
-        ));
-        if let Some(journal) = &self.journal {
-            report_journal("output", &journal.counters, out);
-        }
-        out(Metric::counter(
-            "orders_duplicate_fills",
-            MetricLabel::None,
-            o.duplicate_fills,
-        ));
-        out(Metric::counter(
-            "kill_cancels",
-            MetricLabel::None,
-            c.kill_cancels,
-        ));
-        let a = &self.account;
-        let scale = crate::risk::account::ACCOUNT_SCALE;
-        out(Metric::gauge(
-            "equity_micro",
-            MetricLabel::None,
-            micros(a.equity(), scale),
-        ));
-        out(Metric::gauge(
-            "drawdown_bps",
-            MetricLabel::None,
-            a.drawdown_bps(),
-        ));
-        out(Metric::gauge(
-            "gross_exposure_micro",
-            MetricLabel::None,
-            micros(a.gross_exposure(), scale),
-        ));
-        out(Metric::gauge(
-            "trading_mode",
-            MetricLabel::None,
-            self.kill.mode() as i64,
-        ));
-        for (i, acct) in a.instruments().iter().enumerate() {
-            let p = &acct.position;
-            let label = MetricLabel::Instrument(InstrumentId(i as u16));
-            let unrealized = acct.unrealized();
-            let (qty_scale, notional_scale) = self.scales.get(i).copied().unwrap_or_default();
-            out(Metric::counter("fills", label, p.fills));
-            let position = micros(i128::from(p.qty.0), qty_scale);
-            out(Metric::gauge("position_micro", label, position));
-            let realized = micros(p.realized, notional_scale);
-            out(Metric::gauge("realized_pnl_micro", label, realized));
-            let unrealized = micros(unrealized, notional_scale);
-            out(Metric::gauge("unrealized_pnl_micro", label, unrealized));
-            out(Metric::gauge(
-                "fees_micro",
-                label,
-                micros(p.fees, notional_scale),
-            ));
-        }
+        .emit(out);
     }
 
     /// The state this session starts from, journaled before any decision.
@@ -624,260 +528,5 @@ impl Stage for RiskStage {
     }
 }
 
-/// A mantissa at `scale` decimals as millionths of its unit (truncated, saturated): monitoring
-/// gets one fixed unit for every amount, whatever the instrument's scales.
-fn micros(mantissa: i128, scale: u32) -> i64 {
-    let v = if scale >= 6 {
-        mantissa / 10i128.pow((scale - 6).min(38))
-    } else {
-        mantissa.saturating_mul(10i128.pow(6 - scale))
-    };
-    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::InstrumentLimits;
-    use crate::intent::Origin;
-    use crate::risk::account::ACCOUNT_SCALE;
-    use crate::risk::checks::PortfolioLimits;
-    use pulse_feeds::book::Level;
-    use pulse_feeds::event::{BookState, BookTop, EventMeta};
-    use pulse_feeds::instrument::Venue;
-    use pulse_feeds::num::{Px, Qty, Side};
-    use pulse_gateways::order::{Liquidity, TimeInForce};
-
-    const BTC: InstrumentId = InstrumentId(0);
-
-    struct Rig {
-        risk: RiskStage,
-        kill: KillSwitch,
-        market: rtrb::Producer<MarketEvent>,
-        intents: rtrb::Producer<Intent>,
-        reports: rtrb::Producer<ExecReport>,
-        orders: rtrb::Consumer<Request>,
-        feedback: rtrb::Consumer<Feedback>,
-    }
-
-    fn rig(max_auto_fills: u64) -> Rig {
-        let mut reg = InstrumentRegistry::new();
-        reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
-            .unwrap();
-        let limits = InstrumentLimits {
-            max_order_qty: Qty(1_000_000),
-            max_order_notional: 10_000 * 10i128.pow(10),
-            max_position: Qty(10_000_000),
-            price_collar_bps: 100,
-            max_ref_age: Nanos::from_millis(60_000),
-        };
-        let mut portfolio = PortfolioLimits::with_capital(100_000 * 10i128.pow(ACCOUNT_SCALE));
-        portfolio.max_auto_fills = max_auto_fills;
-        let kill = KillSwitch::new(false);
-        let (market, market_rx) = rtrb::RingBuffer::new(64);
-        let (intents, intents_rx) = rtrb::RingBuffer::new(64);
-        let (reports, reports_rx) = rtrb::RingBuffer::new(64);
-        let (orders_tx, orders) = rtrb::RingBuffer::new(64);
-        let (feedback_tx, feedback) = rtrb::RingBuffer::new(64);
-        let risk = RiskStage::new(
-            RiskChecks::new(reg.clone(), vec![limits], portfolio),
-            kill.clone(),
-            &reg,
-            RiskRings {
-                market: market_rx,
-                intents: intents_rx,
-                reports: reports_rx,
-                orders_out: orders_tx,
-                feedback: feedback_tx,
-            },
-            LatencyProbe::detached(quanta::Clock::new()),
-            7,
-        );
-        let mut rig = Rig {
-            risk,
-            kill,
-            market,
-            intents,
-            reports,
-            orders,
-            feedback,
-        };
-        let meta = EventMeta {
-            instrument: BTC,
-            recv_ts: Nanos(1_000),
-            ..EventMeta::default()
-        };
-        let level = |px| Level {
-            px: Px(px),
-            qty: Qty(1),
-        };
-        let top = BookTop::with_touch(meta, BookState::Live, level(6_000_000), level(6_000_002));
-        rig.market.push(MarketEvent::Book(top)).unwrap();
-        rig
-    }
-
-    fn intent(side: Side, px: i64, ts: u64) -> Intent {
-        Intent::New(OrderIntent {
-            meta: EventMeta {
-                instrument: BTC,
-                recv_ts: Nanos(ts),
-                ..EventMeta::default()
-            },
-            instrument: BTC,
-            side,
-            px: Px(px),
-            qty: Qty(10_000),
-            tif: TimeInForce::Gtc,
-            tag: ts as u32,
-            confidence_bps: 10_000,
-            vol_bps: 0,
-            origin: Origin::Rule,
-        })
-    }
-
-    fn report(id: ClientOrderId, kind: ExecKind, leaves: i64) -> ExecReport {
-        ExecReport {
-            meta: EventMeta::default(),
-            client_id: id,
-            instrument: BTC,
-            side: Side::Buy,
-            kind,
-            leaves: Qty(leaves),
-            ts: Nanos(0),
-        }
-    }
-
-    fn drain<T>(c: &mut rtrb::Consumer<T>) -> Vec<T> {
-        std::iter::from_fn(|| c.pop().ok()).collect()
-    }
-
-    #[test]
-    fn the_kill_switch_refuses_and_cancels_everything_within_one_poll() {
-        let mut r = rig(10_000);
-        for (n, px) in [5_990_000, 5_990_100, 5_990_200].into_iter().enumerate() {
-            r.intents
-                .push(intent(Side::Buy, px, 2_000 + n as u64))
-                .unwrap();
-        }
-        r.risk.do_work(Nanos(0));
-        let sent: Vec<ClientOrderId> = drain(&mut r.orders)
-            .into_iter()
-            .map(|req| match req {
-                Request::New(o) => o.client_id,
-                Request::Cancel(_) | Request::Query(_) => panic!("no cancel yet"),
-            })
-            .collect();
-        // Client ids: epoch 7 in the high bits, then 1, 2, 3.
-        assert_eq!(sent[0], ClientOrderId((7 << CLIENT_ID_BITS) | 1));
-        assert_eq!(sent.len(), 3);
-        for id in &sent {
-            r.reports.push(report(*id, ExecKind::Ack, 10_000)).unwrap();
-        }
-        r.risk.do_work(Nanos(0));
-        drain(&mut r.feedback);
-        assert_eq!(r.risk.orders().open(), 3);
-
-        // Engaged between two polls; an intent is waiting.
-        r.kill.engage(crate::risk::HaltReason::Operator);
-        r.intents.push(intent(Side::Buy, 5_990_300, 3_000)).unwrap();
-        r.risk.do_work(Nanos(0));
-        let out = drain(&mut r.orders);
-        assert_eq!(out.len(), 3, "{out:?}");
-        let cancelled: Vec<ClientOrderId> = out
-            .iter()
-            .map(|req| match req {
-                Request::Cancel(c) => c.client_id,
-                other => panic!("an order went out after the kill: {other:?}"),
-            })
-            .collect();
-        assert_eq!(cancelled, sent);
-        assert!(matches!(
-            drain(&mut r.feedback)[..],
-            [Feedback::Rejected {
-                reason: RejectReason::KillSwitch,
-                ..
-            }]
-        ));
-        assert_eq!(r.risk.counters.kill_cancels, 3);
-        // Nothing is cancelled twice on the next poll.
-        r.risk.do_work(Nanos(0));
-        assert!(drain(&mut r.orders).is_empty());
-        for id in &sent {
-            r.reports.push(report(*id, ExecKind::Cancelled, 0)).unwrap();
-        }
-        r.risk.do_work(Nanos(0));
-        assert_eq!(r.risk.orders().open(), 0);
-        assert_eq!(r.risk.orders().counters.cancelled, 3);
-
-        // Only an explicit re-arm resumes.
-        r.kill.rearm(crate::risk::Rearm {
-            uid: 0,
-            at_unix_ns: 0,
-        });
-        r.intents.push(intent(Side::Buy, 5_990_400, 4_000)).unwrap();
-        r.risk.do_work(Nanos(0));
-        assert!(matches!(drain(&mut r.orders)[..], [Request::New(_)]));
-    }
-
-    #[test]
-    fn duplicate_fills_move_nothing_and_the_fill_pause_lasts_until_a_rearm() {
-        let mut r = rig(2);
-        r.intents.push(intent(Side::Buy, 6_000_002, 2_000)).unwrap();
-        r.risk.do_work(Nanos(0));
-        let Some(Request::New(order)) = drain(&mut r.orders).pop() else {
-            panic!("no order");
-        };
-        let fill = |trade_id, qty, leaves| {
-            report(
-                order.client_id,
-                ExecKind::Fill {
-                    px: Px(6_000_002),
-                    qty: Qty(qty),
-                    fee: 0,
-                    liquidity: Liquidity::Taker,
-                    trade_id,
-                },
-                leaves,
-            )
-        };
-        r.reports
-            .push(report(order.client_id, ExecKind::Ack, 10_000))
-            .unwrap();
-        r.reports.push(fill(41, 4_000, 6_000)).unwrap();
-        r.reports.push(fill(41, 4_000, 6_000)).unwrap();
-        r.reports.push(fill(42, 6_000, 0)).unwrap();
-        r.risk.do_work(Nanos(0));
-        let position = r.risk.account().instrument(0).unwrap().position;
-        assert_eq!((position.qty, position.fills), (Qty(10_000), 2));
-        assert_eq!(r.risk.orders().counters.duplicate_fills, 1);
-        let reports = drain(&mut r.feedback)
-            .into_iter()
-            .filter(|f| matches!(f, Feedback::Report(_)))
-            .count();
-        assert_eq!(reports, 3, "the duplicate does not reach the strategy");
-        // Two fills: paused.
-        r.intents
-            .push(intent(Side::Sell, 6_000_000, 3_000))
-            .unwrap();
-        r.risk.do_work(Nanos(0));
-        assert!(matches!(
-            drain(&mut r.feedback)[..],
-            [Feedback::Rejected {
-                reason: RejectReason::FillsPaused,
-                ..
-            }]
-        ));
-        r.kill.rearm(crate::risk::Rearm {
-            uid: 0,
-            at_unix_ns: 0,
-        });
-        r.intents
-            .push(intent(Side::Sell, 6_000_000, 3_001))
-            .unwrap();
-        r.risk.do_work(Nanos(0));
-        assert!(matches!(
-            drain(&mut r.feedback)[..],
-            [Feedback::Accepted { .. }]
-        ));
-    }
-}
+mod tests;

@@ -3,7 +3,7 @@
 //! account held when the last session stopped is compared with it, and any difference
 //! (a fill the engine never saw, an order lost or left behind) halts trading: the kill switch
 //! is engaged until an operator has looked and runs `pulse rearm`. The halt is journaled
-//! ([`crate::risk::state`]), so it holds across restarts too: the next session agrees with
+//! ([`crate::state`]), so it holds across restarts too: the next session agrees with
 //! the journal (this one adopted the venue's view) and still starts halted.
 //!
 //! The journal's view comes from its output stream alone: each session starts with the
@@ -16,13 +16,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
-use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::num::{Decimal, Px, Qty, Side};
-use pulse_gateways::sim::VenueAccount;
+use pulse_core::instrument::InstrumentRegistry;
+use pulse_core::num::{Decimal, Px, Qty, Side};
+use pulse_core::order::VenueAccount;
 use pulse_journal::JournalReader;
 
 use crate::decisions::{self, i128_at, i64_at, kind, u64_at};
-use crate::risk::position::Position;
+use crate::position::Position;
 
 /// The account as the journal left it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -237,10 +237,10 @@ pub fn reconcile(expected: Option<&Expected>, venue: &VenueAccount) -> Reconcili
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pulse_feeds::event::EventMeta;
-    use pulse_feeds::num::InstrumentId;
-    use pulse_gateways::order::{ClientOrderId, Order, TimeInForce};
-    use pulse_gateways::sim::OpenOrder;
+    use pulse_core::event::EventMeta;
+    use pulse_core::num::InstrumentId;
+    use pulse_core::order::OpenOrder;
+    use pulse_core::order::{ClientOrderId, Order, TimeInForce};
 
     fn open(id: u64, leaves: i64) -> OpenOrder {
         OpenOrder {

@@ -7,9 +7,9 @@ use std::thread;
 
 use serde::Serialize;
 
+use super::attach::AttachError;
 use super::layout::*;
 use super::liveness::{heartbeat_fresh, now_unix_ns, pid_alive};
-use super::reader::AttachError;
 use super::view::View;
 
 /// Seqlock read attempts per latency entry: the first ones spin (the writer needs a few dozen

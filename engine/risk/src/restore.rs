@@ -1,5 +1,5 @@
 //! Where a session's risk state comes from at start: the RISK_STATE records of an output
-//! stream ([`crate::risk::state`]).
+//! stream ([`crate::state`]).
 //!
 //! `pulse run` continues from the last record of the journal it opens, whatever session wrote
 //! it. A replay of a journal directory (`pulse replay --input DIR --config`) decides again what
@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use pulse_journal::JournalReader;
 
 use crate::decisions::{self, kind};
-use crate::risk::state::{Cause, RiskState};
+use crate::state::{Cause, RiskState};
 
 /// The risk states an output stream holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The message throttle and the duplicate-order guard: fixed-size windows over market time,
 //! allocated at start, O(1) (or a fixed small scan) per decision.
 
-use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
+use pulse_core::num::{InstrumentId, Nanos, Px, Qty, Side};
 
 /// At most `max` messages in any `window` of market time: a ring of the last `max` send times.
 pub struct MessageThrottle {

@@ -10,8 +10,8 @@
 //! Per instrument the table keeps the working quantity of each side and the working notional,
 //! updated with every change, so that the checks read them in O(1).
 
-use pulse_feeds::num::{InstrumentId, Px, Qty, Side};
-use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport, OrderStatus};
+use pulse_core::num::{InstrumentId, Px, Qty, Side};
+use pulse_core::order::{ClientOrderId, ExecKind, ExecReport, OrderStatus};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderState {
@@ -336,9 +336,9 @@ fn add_working(w: &mut Working, order: &WorkingOrder, sign: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pulse_feeds::event::EventMeta;
-    use pulse_feeds::num::{Nanos, Px};
-    use pulse_gateways::order::{Liquidity, VenueReject};
+    use pulse_core::event::EventMeta;
+    use pulse_core::num::{Nanos, Px};
+    use pulse_core::order::{Liquidity, VenueReject};
 
     fn report(id: u64, kind: ExecKind) -> ExecReport {
         ExecReport {

@@ -67,7 +67,7 @@
 //!                             72 equity i128 (account scale)
 //! ```
 //!
-//! RISK_STATE is the risk stage's state that survives a restart ([`crate::risk::state`]): one
+//! RISK_STATE is the risk stage's state that survives a restart (`state.rs`): one
 //! record with the state each session starts from (before any decision), then one whenever
 //! the mode, the breaker level, the market day or the realized PnL changes, or the high-water
 //! mark rises by a basis point; the next session restores the last one.
@@ -77,16 +77,13 @@
 //! ORDER records. A cancel intent is followed by its DECISION; an accepted one by the CANCEL sent to the
 //! gateway, journaled before it is sent.
 
-use pulse_feeds::metrics::JournalCounters;
-use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
-use pulse_gateways::order::{
+use pulse_core::intent::{CancelIntent, OrderIntent, RejectReason};
+use pulse_core::metrics::JournalCounters;
+use pulse_core::num::{InstrumentId, Nanos, Px, Qty, Side};
+use pulse_core::order::{
     CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, TimeInForce,
 };
 use pulse_journal::{AppendError, Appender};
-
-use crate::intent::{CancelIntent, OrderIntent};
-use crate::risk::state::RISK_STATE_LEN;
-use crate::risk::RejectReason;
 
 /// Stream name of the output journal.
 pub const STREAM: &str = "output";
@@ -111,6 +108,8 @@ pub const REPORT_LEN: usize = 72;
 pub const CANCEL_INTENT_LEN: usize = 24;
 pub const CANCEL_LEN: usize = 24;
 pub const ACCOUNT_LEN: usize = 32;
+/// A RISK_STATE payload (`RiskState::encode` in `state.rs`).
+pub const RISK_STATE_LEN: usize = 88;
 
 /// The risk stage's end of the output stream.
 pub struct OutputJournal {
@@ -207,7 +206,7 @@ impl OutputJournal {
         let _ = self.write(kind::ACCOUNT, Nanos(0), &p);
     }
 
-    /// Journals the risk state (a [`crate::risk::state::RiskState`] payload).
+    /// Journals the risk state (a `RiskState` payload, see `state.rs`).
     pub fn risk_state(&mut self, at: Nanos, payload: &[u8; RISK_STATE_LEN]) {
         let _ = self.write(kind::RISK_STATE, at, payload);
     }

@@ -20,7 +20,7 @@
 
 use std::time::Duration;
 
-pub use crate::stats::layout::Health;
+pub use crate::layout::Health;
 
 /// What the monitor reads each tick. Counters are totals since start.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,255 @@
+//! The pre-trade check chain. Each check is O(1) integer arithmetic on state the risk stage
+//! keeps up to date (the account's totals, the order table's per-instrument sums, fixed-size
+//! throttle and duplicate windows); the first failure is the reason. The order, cheapest and
+//! most fundamental first, is [`RejectReason::ALL`]'s:
+//!
+//! 1. kill switch; unknown instrument (an instrument without limits cannot trade);
+//!    non-positive price or quantity; lot and tick size; signal confidence;
+//! 2. the account's circuit breakers: drawdown at the stop level, drawdown at the restriction
+//!    level (only the conservative agent trades), the day's loss, the fill pause;
+//! 3. sizing ([`crate::sizing`]) and, at the halving level of drawdown, half the size
+//!    (floored to the lot; nothing left is `DrawdownHalt`, a zero size `NotPositive`);
+//! 4. order quantity and notional; reduce-only; duplicate order; message throttle; open orders;
+//! 5. the instrument's position limit (working orders on the same side count as filled);
+//! 6. the book and its reference price (live, fresh) and the price collar around it;
+//! 7. the portfolio: the instrument's share of equity, gross exposure (every instrument at the
+//!    worse of its two sides, working orders filled), committed capital.
+//!
+//! An order that only reduces the position it would leave (the worst case counting working
+//! orders on its side) passes the exposure checks of 5 and 7 whatever their limits: closing
+//! risk is never refused for having too much of it.
+
+use pulse_core::event::{BookState, BookTop};
+use pulse_core::instrument::InstrumentRegistry;
+use pulse_core::intent::{AgentKind, OrderIntent, Origin, RejectReason};
+use pulse_core::num::{Nanos, Px, Qty, Side};
+
+use crate::account::Account;
+use crate::kill::TradingMode;
+use crate::limits::{InstrumentLimits, PortfolioLimits};
+
+/// The reference price risk keeps per instrument, from the book stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub mid: Option<Px>,
+    pub ts: Nanos,
+    pub state: BookState,
+}
+
+/// What the checks need to know of the account for this instrument.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Exposure {
+    pub position: Qty,
+    pub working_buy: Qty,
+    pub working_sell: Qty,
+}
+
+/// Everything besides the intent that a decision reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub exposure: Exposure,
+    /// Open orders, all instruments.
+    pub open_orders: usize,
+    pub account: &'a Account,
+    pub mode: TradingMode,
+    /// Fills since the last re-arm.
+    pub fills: u64,
+    /// The message throttle would refuse one more message now.
+    pub throttled: bool,
+    /// The same order is working or was sent within the duplicate window.
+    pub duplicate: bool,
+}
+
+pub struct RiskChecks {
+    instruments: InstrumentRegistry,
+    limits: Vec<InstrumentLimits>,
+    pub portfolio: PortfolioLimits,
+    references: Vec<Reference>,
+    /// The latest market time of any reference.
+    latest: Nanos,
+}
+
+impl RiskChecks {
+    pub fn new(
+        instruments: InstrumentRegistry,
+        limits: Vec<InstrumentLimits>,
+        portfolio: PortfolioLimits,
+    ) -> RiskChecks {
+        let references = vec![
+            Reference {
+                mid: None,
+                ts: Nanos::ZERO,
+                state: BookState::Stale,
+            };
+            instruments.len()
+        ];
+        RiskChecks {
+            instruments,
+            limits,
+            portfolio,
+            references,
+            latest: Nanos::ZERO,
+        }
+    }
+
+    /// The latest market time seen on any book.
+    pub fn latest_ts(&self) -> Nanos {
+        self.latest
+    }
+
+    pub fn on_book(&mut self, top: &BookTop) {
+        self.latest = self.latest.max(top.meta.recv_ts);
+        if let Some(r) = self.references.get_mut(top.meta.instrument.0 as usize) {
+            *r = Reference {
+                mid: top.mid(),
+                ts: top.meta.recv_ts,
+                state: top.state,
+            };
+        }
+    }
+
+    pub fn reference(&self, index: usize) -> Option<Reference> {
+        self.references.get(index).copied()
+    }
+
+    /// The quantity to send for `intent`, or why nothing may be sent.
+    pub fn check(&self, intent: &OrderIntent, ctx: &Context<'_>) -> Result<Qty, RejectReason> {
+        if ctx.mode == TradingMode::Killed {
+            return Err(RejectReason::KillSwitch);
+        }
+        let i = intent.instrument.0 as usize;
+        let (Some(inst), Some(limits), Some(reference)) = (
+            self.instruments.get(intent.instrument),
+            self.limits.get(i),
+            self.references.get(i),
+        ) else {
+            return Err(RejectReason::UnknownInstrument);
+        };
+        let p = &self.portfolio;
+        let (px, wanted) = (intent.px.0, intent.qty.0);
+        if px <= 0 || wanted <= 0 {
+            return Err(RejectReason::NotPositive);
+        }
+        if wanted % inst.lot.0 != 0 {
+            return Err(RejectReason::LotSize);
+        }
+        if px % inst.tick.0 != 0 {
+            return Err(RejectReason::TickSize);
+        }
+        if intent.confidence_bps < p.min_confidence_bps {
+            return Err(RejectReason::LowConfidence);
+        }
+        let account = ctx.account;
+        let drawdown = account.drawdown_bps();
+        if drawdown >= i64::from(p.drawdown_stop_bps) {
+            return Err(RejectReason::DrawdownHalt);
+        }
+        if drawdown >= i64::from(p.drawdown_restrict_bps)
+            && intent.origin != Origin::Agent(AgentKind::Conservative)
+        {
+            return Err(RejectReason::DrawdownRestricted);
+        }
+        if account.day_pnl() <= -p.daily_loss_limit {
+            return Err(RejectReason::DailyLoss);
+        }
+        if ctx.fills >= p.max_auto_fills {
+            return Err(RejectReason::FillsPaused);
+        }
+        let sized = p.sizing.size(
+            account,
+            i,
+            intent.px,
+            intent.qty,
+            inst.lot,
+            intent.confidence_bps,
+            intent.vol_bps,
+        );
+        if sized.0 <= 0 {
+            return Err(RejectReason::NotPositive);
+        }
+        let qty = if drawdown >= i64::from(p.drawdown_halve_bps) {
+            let half = sized.0 / 2;
+            half - half % inst.lot.0
+        } else {
+            sized.0
+        };
+        if qty <= 0 {
+            return Err(RejectReason::DrawdownHalt);
+        }
+        if qty > limits.max_order_qty.0 {
+            return Err(RejectReason::MaxOrderQty);
+        }
+        if inst.notional(intent.px, Qty(qty)) > limits.max_order_notional {
+            return Err(RejectReason::MaxOrderNotional);
+        }
+        let e = ctx.exposure;
+        let (pos, buys, sells) = (
+            i128::from(e.position.0),
+            i128::from(e.working_buy.0),
+            i128::from(e.working_sell.0),
+        );
+        // The position if this order and every working order on its side filled.
+        let after = match intent.side {
+            Side::Buy => pos + buys + i128::from(qty),
+            Side::Sell => pos - sells - i128::from(qty),
+        };
+        let reduces = after.abs() <= pos.abs() && after.signum() * pos.signum() >= 0;
+        if ctx.mode == TradingMode::ReduceOnly && !reduces {
+            return Err(RejectReason::ReduceOnly);
+        }
+        if ctx.duplicate {
+            return Err(RejectReason::Duplicate);
+        }
+        if ctx.throttled {
+            return Err(RejectReason::Throttle);
+        }
+        if ctx.open_orders >= p.max_open_orders {
+            return Err(RejectReason::TooManyOrders);
+        }
+        let max = i128::from(limits.max_position.0);
+        if !reduces && after.abs() > max {
+            return Err(RejectReason::PositionLimit);
+        }
+        if reference.state != BookState::Live {
+            return Err(RejectReason::BookNotLive);
+        }
+        let Some(mid) = reference.mid else {
+            return Err(RejectReason::ReferenceStale);
+        };
+        if intent.meta.recv_ts.saturating_sub(reference.ts) > limits.max_ref_age || mid.0 <= 0 {
+            return Err(RejectReason::ReferenceStale);
+        }
+        let distance = (i128::from(px) - i128::from(mid.0)).abs() * 10_000;
+        if distance > i128::from(limits.price_collar_bps) * i128::from(mid.0) {
+            return Err(RejectReason::PriceCollar);
+        }
+        if !reduces {
+            let exposure_after = account.notional_wide(i, mid, after);
+            let equity = account.equity().max(0);
+            if exposure_after * 10_000 > equity * i128::from(p.max_position_share_bps) {
+                return Err(RejectReason::PortfolioShare);
+            }
+            // This instrument as its worst side leaves it with this order; the others as
+            // their worst sides would (working orders count everywhere).
+            let other_side = match intent.side {
+                Side::Buy => pos - sells,
+                Side::Sell => pos + buys,
+            };
+            let worst_after = account.notional_wide(i, mid, after.abs().max(other_side.abs()));
+            let gross = account.gross_worst() - account.worst(i) + worst_after;
+            if gross > p.max_gross_exposure {
+                return Err(RejectReason::PortfolioLimit);
+            }
+            let committed = account.gross_exposure()
+                + account.working_notional()
+                + account.notional(i, intent.px, Qty(qty));
+            if committed > p.capital {
+                return Err(RejectReason::CapitalCap);
+            }
+        }
+        Ok(Qty(qty))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+//! The kill switch and the trading modes it sets: what an operator (or health) steers and no
+//! strategy can reach.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+use crate::halt::HaltReason;
+
+/// Trading modes an operator (or health) sets; strategies cannot reach them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TradingMode {
+    /// Every check applies; nothing else stands in the way.
+    Armed,
+    /// Only orders that reduce a position pass; cancels always do.
+    ReduceOnly,
+    /// Nothing new goes out, and every open order is cancelled.
+    Killed,
+}
+
+impl TradingMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            TradingMode::Armed => "armed",
+            TradingMode::ReduceOnly => "reduce_only",
+            TradingMode::Killed => "killed",
+        }
+    }
+}
+
+/// The kill switch: once engaged, risk approves nothing and cancels every open order; only an
+/// explicit re-arm resumes. Engaged by the operator (`pulse kill`, SIGUSR1, the kill file), by
+/// health Critical, by the live gateway's balance check, by a reconciliation mismatch, or at
+/// start by config or by the halt a previous session journaled. Reduce-only is its softer
+/// state. Shared between the risk thread (which reads it before every decision and journals
+/// every change of it) and the control side.
+#[derive(Clone, Debug, Default)]
+pub struct KillSwitch {
+    /// Set by [`KillSwitch::engage`], with the reason in `reason`.
+    engaged: Arc<AtomicBool>,
+    /// Set by SIGUSR1 (`signal_hook` needs an `AtomicBool` of its own, so the signal is its
+    /// own reason).
+    signalled: Arc<AtomicBool>,
+    /// Set by the live gateway when the venue's balances disagree with the positions.
+    venue: Arc<AtomicBool>,
+    /// [`HaltReason::code`] of the first engage since the last re-arm; 0 when none.
+    reason: Arc<AtomicU8>,
+    /// 1: reduce-only (when not engaged).
+    reduce_only: Arc<AtomicBool>,
+    /// Bumped by every re-arm, so the risk stage can reset what a re-arm resets and journal it.
+    rearms: Arc<AtomicU64>,
+    /// Who re-armed last (uid) and when (unix ns): written before `rearms` is bumped.
+    rearm_uid: Arc<AtomicU32>,
+    rearm_at: Arc<AtomicU64>,
+}
+
+/// An operator's re-arm: who sent it and when (wall clock), as the risk stage journals it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rearm {
+    pub uid: u32,
+    pub at_unix_ns: u64,
+}
+
+impl KillSwitch {
+    pub fn new(start_killed: bool) -> KillSwitch {
+        let k = KillSwitch::default();
+        if start_killed {
+            k.engage(HaltReason::StartKilled);
+        }
+        k
+    }
+
+    /// Engages for `reason`; the first reason since the last re-arm is the one reported.
+    /// Release: the risk thread must see the flag (and the reason before it) promptly.
+    pub fn engage(&self, reason: HaltReason) {
+        let _ = self
+            .reason
+            .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire);
+        self.engaged.store(true, Ordering::Release);
+    }
+
+    pub fn is_engaged(&self) -> bool {
+        self.engaged.load(Ordering::Acquire)
+            || self.signalled.load(Ordering::Acquire)
+            || self.venue.load(Ordering::Acquire)
+    }
+
+    /// Why it is engaged (`None` when it is not): an explicit engage's reason, else the signal
+    /// or the venue's balance check, whichever flag is set.
+    pub fn reason(&self) -> Option<HaltReason> {
+        if !self.is_engaged() {
+            return None;
+        }
+        HaltReason::from_code(self.reason.load(Ordering::Acquire)).or_else(|| {
+            Some(if self.signalled.load(Ordering::Acquire) {
+                HaltReason::Signal
+            } else {
+                HaltReason::VenueBalance
+            })
+        })
+    }
+
+    /// Reduce-only from now on (a kill still overrides it).
+    pub fn reduce_only(&self) {
+        self.reduce_only.store(true, Ordering::Release);
+    }
+
+    /// Back to armed on an operator's word: clears every kill and reduce-only, and starts a
+    /// new re-arm generation (the risk stage resets its fill pause on it and journals who and
+    /// when). Two re-arms within one risk poll are journaled once, as the later one.
+    pub fn rearm(&self, by: Rearm) {
+        self.rearm_uid.store(by.uid, Ordering::Relaxed);
+        self.rearm_at.store(by.at_unix_ns, Ordering::Relaxed);
+        self.reduce_only.store(false, Ordering::Release);
+        self.reason.store(0, Ordering::Release);
+        self.signalled.store(false, Ordering::Release);
+        self.venue.store(false, Ordering::Release);
+        self.engaged.store(false, Ordering::Release);
+        // AcqRel: a reader that sees the new generation also sees who and when above.
+        self.rearms.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn mode(&self) -> TradingMode {
+        if self.is_engaged() {
+            TradingMode::Killed
+        } else if self.reduce_only.load(Ordering::Acquire) {
+            TradingMode::ReduceOnly
+        } else {
+            TradingMode::Armed
+        }
+    }
+
+    /// How many re-arms there have been.
+    pub fn rearms(&self) -> u64 {
+        self.rearms.load(Ordering::Acquire)
+    }
+
+    /// The last re-arm's sender and time.
+    pub fn last_rearm(&self) -> Rearm {
+        Rearm {
+            uid: self.rearm_uid.load(Ordering::Relaxed),
+            at_unix_ns: self.rearm_at.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The SIGUSR1 flag, for `signal_hook::flag::register`.
+    pub fn signal_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.signalled)
+    }
+
+    /// The live gateway's flag, set when the venue's balances disagree with the positions.
+    pub fn venue_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.venue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kill_switch_keeps_its_first_reason_until_a_rearm() {
+        let k = KillSwitch::new(false);
+        assert_eq!((k.mode(), k.reason()), (TradingMode::Armed, None));
+        k.signal_flag().store(true, Ordering::Release);
+        assert_eq!(k.reason(), Some(HaltReason::Signal));
+        k.engage(HaltReason::KillFile);
+        k.engage(HaltReason::HealthCritical);
+        assert_eq!(k.reason(), Some(HaltReason::KillFile));
+        let by = Rearm {
+            uid: 1000,
+            at_unix_ns: 7,
+        };
+        k.rearm(by);
+        assert_eq!((k.mode(), k.reason()), (TradingMode::Armed, None));
+        assert_eq!((k.rearms(), k.last_rearm()), (1, by));
+        k.venue_flag().store(true, Ordering::Release);
+        assert_eq!(
+            (k.mode(), k.reason()),
+            (TradingMode::Killed, Some(HaltReason::VenueBalance))
+        );
+        assert_eq!(
+            KillSwitch::new(true).reason(),
+            Some(HaltReason::StartKilled)
+        );
+    }
+}
