@@ -3,20 +3,22 @@
 #![deny(unsafe_code)]
 
 pub use pulse_core::intent;
+pub use pulse_strategy::{agents, indicators, outside, policy};
 
-pub mod agents;
+/// The built-in strategies and the strategy stage ([`pulse_strategy`]).
+pub mod strategy {
+    pub use pulse_strategy::{ensemble, imbalance, market_maker, stage, taker};
+}
+
 pub mod config;
 pub mod control_cmd;
 pub mod decisions;
 pub mod health;
-pub mod indicators;
 pub mod journal_cmd;
 mod journal_recover;
 pub mod live_gateway;
 pub mod live_source;
-pub mod outside;
 pub mod pipeline;
-pub mod policy;
 pub mod record_cmd;
 pub mod replay_cmd;
 pub mod risk;
@@ -25,6 +27,5 @@ pub mod runtime;
 pub mod secrets;
 pub mod stats;
 pub mod stats_cmd;
-pub mod strategy;
 pub mod summary;
 pub mod venue_cmd;

@@ -15,11 +15,12 @@ mod raw;
 use std::path::{Path, PathBuf};
 
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::num::{InstrumentId, Nanos, Qty};
+use pulse_feeds::num::{Nanos, Qty};
 use pulse_journal::SyncMode;
 use serde::Deserialize;
 
 pub use error::ConfigError;
+pub use pulse_strategy::imbalance::ImbalanceConfig;
 
 /// Reads and validates the config file at `path`; relative paths inside it resolve against the
 /// file's directory, so a config works from any working directory.
@@ -253,28 +254,17 @@ pub enum StrategyConfig {
     BookImbalance(ImbalanceConfig),
     /// Boxed: its knob tables make it several times the other's size.
     Ensemble(Box<EnsembleSettings>),
-    MarketMaker(crate::strategy::market_maker::MarketMakerConfig),
+    MarketMaker(pulse_strategy::market_maker::MarketMakerConfig),
 }
 
 /// `kind = "ensemble"`: the strategy's parameters and, optionally, the policy network's
 /// weights file (loaded when the pipeline is built).
 #[derive(Clone, Debug)]
 pub struct EnsembleSettings {
-    pub strategy: crate::strategy::ensemble::EnsembleConfig,
+    pub strategy: pulse_strategy::ensemble::EnsembleConfig,
     pub policy_file: Option<PathBuf>,
     /// Outside scores per instrument ([`crate::outside`]).
     pub signal_file: Option<PathBuf>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImbalanceConfig {
-    pub instrument: InstrumentId,
-    pub depth_levels: usize,
-    pub threshold_bps: u32,
-    pub order_qty: Qty,
-    pub max_position: Qty,
-    pub cooldown: Nanos,
-    pub slippage_ticks: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
