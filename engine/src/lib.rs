@@ -7,7 +7,8 @@ pub use pulse_strategy::{agents, indicators, outside, policy};
 
 /// The built-in strategies and the strategy stage ([`pulse_strategy`]).
 pub mod strategy {
-    pub use pulse_strategy::{ensemble, imbalance, market_maker, stage, taker};
+    pub use pulse_strategy::{builtin, ensemble, imbalance, market_maker, stage, taker};
+    pub use pulse_strategy::{BuiltinStrategy, Strategy, StrategyStage};
 }
 
 pub mod config;

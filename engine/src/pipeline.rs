@@ -47,7 +47,8 @@ use crate::runtime::monitor;
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
 use crate::strategy::market_maker::MarketMaker;
-use crate::strategy::stage::{Strategy, StrategyStage};
+use crate::strategy::stage::StrategyStage;
+use crate::strategy::BuiltinStrategy;
 
 /// Levels kept per side of each book: Binance snapshots hold up to 5,000.
 pub const BOOK_LEVELS_PER_SIDE: usize = 8192;
@@ -167,14 +168,14 @@ pub fn build_strategy(
     instruments: &InstrumentRegistry,
     recorded: bool,
     tail: &mut Option<SignalTail>,
-) -> anyhow::Result<Strategy> {
+) -> anyhow::Result<BuiltinStrategy> {
     Ok(match cfg {
         StrategyConfig::BookImbalance(imbalance) => {
             let tick = instruments
                 .get(imbalance.instrument)
                 .context("strategy instrument is not configured")?
                 .tick;
-            Strategy::Imbalance(ImbalanceTaker::new(imbalance.clone(), tick))
+            BuiltinStrategy::Imbalance(ImbalanceTaker::new(imbalance.clone(), tick))
         }
         StrategyConfig::Ensemble(settings) => {
             let policy = match &settings.policy_file {
@@ -189,9 +190,11 @@ pub fn build_strategy(
                 ensemble =
                     ensemble.with_outside(outside_scores(path, instruments, recorded, tail)?);
             }
-            Strategy::Ensemble(Box::new(ensemble))
+            BuiltinStrategy::Ensemble(Box::new(ensemble))
         }
-        StrategyConfig::MarketMaker(mm) => Strategy::MarketMaker(Box::new(MarketMaker::new(*mm))),
+        StrategyConfig::MarketMaker(mm) => {
+            BuiltinStrategy::MarketMaker(Box::new(MarketMaker::new(*mm)))
+        }
     })
 }
 

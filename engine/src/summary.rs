@@ -17,7 +17,8 @@ use crate::pipeline::HotStage;
 use crate::risk::account::ACCOUNT_SCALE;
 use crate::risk::RejectReason;
 use crate::runtime::{RunOutcome, StopCause};
-use crate::strategy::stage::{Strategy, StrategyStage};
+use crate::strategy::stage::StrategyStage;
+use crate::strategy::BuiltinStrategy;
 
 const LINE_ERRORS: [LineError; 4] = [
     LineError::FieldCount,
@@ -315,7 +316,7 @@ fn render_syncs<'a>(
 
 fn render_strategy(s: &mut String, st: &StrategyStage) {
     match st.strategy() {
-        Strategy::Imbalance(t) => {
+        BuiltinStrategy::Imbalance(t) => {
             let c = &t.counters;
             let _ = writeln!(
                 s,
@@ -323,7 +324,7 @@ fn render_strategy(s: &mut String, st: &StrategyStage) {
                 c.book_events, c.signals, c.intents, st.intents_ring_full
             );
         }
-        Strategy::MarketMaker(m) => {
+        BuiltinStrategy::MarketMaker(m) => {
             let c = &m.counters;
             let _ = writeln!(
                 s,
@@ -337,7 +338,7 @@ fn render_strategy(s: &mut String, st: &StrategyStage) {
                 m.working()
             );
         }
-        Strategy::Ensemble(e) => {
+        BuiltinStrategy::Ensemble(e) => {
             let c = &e.counters;
             let _ = writeln!(
                 s,

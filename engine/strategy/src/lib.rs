@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agents;
+pub mod builtin;
 pub mod ensemble;
 pub mod imbalance;
 pub mod indicators;
@@ -10,4 +11,9 @@ pub mod market_maker;
 pub mod outside;
 pub mod policy;
 pub mod stage;
+pub mod strategy;
 pub mod taker;
+
+pub use builtin::BuiltinStrategy;
+pub use stage::StrategyStage;
+pub use strategy::Strategy;
