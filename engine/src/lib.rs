@@ -11,6 +11,7 @@ pub mod strategy {
     pub use pulse_strategy::{BuiltinStrategy, Strategy, StrategyStage};
 }
 
+pub mod cli;
 pub mod config;
 pub mod control_cmd;
 pub mod decisions;
@@ -29,4 +30,5 @@ pub mod secrets;
 pub mod stats;
 pub mod stats_cmd;
 pub mod summary;
+pub mod user_strategy;
 pub mod venue_cmd;

@@ -12,7 +12,7 @@ use pulse_feeds::ws::session::CloseReason;
 
 use crate::agents::regime::Regime;
 use crate::agents::AgentKind;
-use crate::config::Config;
+use crate::config::{Config, StrategyConfig};
 use crate::pipeline::HotStage;
 use crate::risk::account::ACCOUNT_SCALE;
 use crate::risk::RejectReason;
@@ -146,6 +146,11 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 }
             }
             HotStage::Strategy(st) => render_strategy(&mut s, st),
+            HotStage::UserStrategy(_) => {
+                if let StrategyConfig::User(user) = &cfg.strategy {
+                    let _ = writeln!(s, "strategy  {} (user strategy)", user.spec.kind);
+                }
+            }
             HotStage::Risk(risk) => render_risk(&mut s, risk, instruments),
             HotStage::Gateway(gw) => {
                 let c = &gw.venue().counters;

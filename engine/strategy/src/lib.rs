@@ -9,11 +9,14 @@ pub mod imbalance;
 pub mod indicators;
 pub mod market_maker;
 pub mod outside;
+pub mod params;
 pub mod policy;
 pub mod stage;
 pub mod strategy;
 pub mod taker;
+pub mod user;
 
 pub use builtin::BuiltinStrategy;
 pub use stage::StrategyStage;
 pub use strategy::Strategy;
+pub use user::{StrategyContext, UserStrategy};
