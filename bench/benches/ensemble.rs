@@ -23,7 +23,7 @@ use pulse_engine::config;
 use pulse_engine::intent::{Feedback, Intent, Intents};
 use pulse_engine::pipeline::build_strategy;
 use pulse_engine::risk::RejectReason;
-use pulse_engine::strategy::stage::Strategy;
+use pulse_engine::strategy::{BuiltinStrategy, Strategy as _};
 use pulse_feeds::event::MarketEvent;
 use pulse_feeds::num::{Qty, Side};
 use pulse_gateways::order::{ClientOrderId, ExecKind, ExecReport};
@@ -35,7 +35,7 @@ mod market_events;
 #[allow(dead_code)]
 mod report;
 
-fn strategy(config_file: &str) -> Strategy {
+fn strategy(config_file: &str) -> BuiltinStrategy {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../configs")
         .join(config_file);
@@ -46,10 +46,10 @@ fn strategy(config_file: &str) -> Strategy {
 /// One event through `s`. A taker's intent is refused at once so that deciding goes on; the
 /// market maker's quotes are accepted (client id = tag) and its cancels confirmed at once, so
 /// that it keeps requoting as the book moves. No fills: the cost measured is deciding.
-fn step(s: &mut Strategy, event: &MarketEvent) -> bool {
+fn step(s: &mut BuiltinStrategy, event: &MarketEvent) -> bool {
     let mut out = Intents::default();
-    s.on_event(event, &mut out);
-    let maker = matches!(s, Strategy::MarketMaker(_));
+    s.on_market(event, &mut out);
+    let maker = matches!(s, BuiltinStrategy::MarketMaker(_));
     for intent in out.iter() {
         let feedback = match intent {
             Intent::New(n) if maker => Feedback::Accepted {
@@ -72,7 +72,7 @@ fn step(s: &mut Strategy, event: &MarketEvent) -> bool {
                 reason: RejectReason::KillSwitch,
             },
         };
-        s.on_feedback(&feedback);
+        s.on_feedback(&feedback, &mut Intents::default());
     }
     !out.is_empty()
 }

@@ -4,7 +4,7 @@
 //!
 //! - `pulse_policy_network`: `PolicyNetwork::infer`: flat input-major weights, two activation
 //!   buffers allocated at load, no allocation per call; probabilities, action and confidence.
-//! - `naive_vec_of_vecs`: the textbook version (`engine/src/policy/naive.rs`, the unit tests'
+//! - `naive_vec_of_vecs`: the textbook version (`engine/strategy/src/policy/naive.rs`, the unit tests'
 //!   reference): a `Vec<Vec<f64>>` per layer, a new `Vec` per layer per call; probabilities.
 //!
 //! Both give the same probabilities (checked on every input before timing). The inputs are
@@ -25,7 +25,7 @@ use pulse_engine::policy::{parse, PolicyNetwork, FEATURES};
 // The names `naive.rs` takes from its parent module.
 use pulse_engine::policy::{Activation, PolicyWeights};
 
-#[path = "../../engine/src/policy/naive.rs"]
+#[path = "../../engine/strategy/src/policy/naive.rs"]
 mod naive;
 
 use naive::NaivePolicy;

@@ -6,18 +6,22 @@ pub use pulse_core::intent;
 pub use pulse_risk::decisions;
 pub use pulse_stats as stats;
 pub use pulse_stats::health;
+pub use pulse_strategy::{agents, indicators, outside, policy};
 
-pub mod agents;
+/// The built-in strategies and the strategy stage ([`pulse_strategy`]).
+pub mod strategy {
+    pub use pulse_strategy::{builtin, ensemble, imbalance, market_maker, stage, taker};
+    pub use pulse_strategy::{BuiltinStrategy, Strategy, StrategyStage};
+}
+
+pub mod cli;
 pub mod config;
 pub mod control_cmd;
-pub mod indicators;
 pub mod journal_cmd;
 mod journal_recover;
 pub mod live_gateway;
 pub mod live_source;
-pub mod outside;
 pub mod pipeline;
-pub mod policy;
 pub mod record_cmd;
 pub mod replay_cmd;
 pub mod risk;
@@ -25,6 +29,6 @@ pub mod run_dir;
 pub mod runtime;
 pub mod secrets;
 pub mod stats_cmd;
-pub mod strategy;
 pub mod summary;
+pub mod user_strategy;
 pub mod venue_cmd;

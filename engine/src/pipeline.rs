@@ -47,7 +47,9 @@ use crate::runtime::monitor;
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
 use crate::strategy::market_maker::MarketMaker;
-use crate::strategy::stage::{Strategy, StrategyStage};
+use crate::strategy::stage::StrategyStage;
+use crate::strategy::BuiltinStrategy;
+use crate::user_strategy::StrategyRings;
 
 /// Levels kept per side of each book: Binance snapshots hold up to 5,000.
 pub const BOOK_LEVELS_PER_SIDE: usize = 8192;
@@ -66,6 +68,8 @@ pub enum HotStage {
     LiveFeed(Box<BinanceLiveFeed>),
     Book(BookStage),
     Strategy(StrategyStage),
+    /// A strategy from outside Pulse: boxed once, static calls per event inside.
+    UserStrategy(Box<dyn Stage + Send>),
     Risk(RiskStage),
     Gateway(SimGatewayStage),
     /// Boxed for the same reason as the live feed.
@@ -77,7 +81,7 @@ impl HotStage {
         match self {
             HotStage::Feed(_) | HotStage::LiveFeed(_) => StageKind::Feed,
             HotStage::Book(_) => StageKind::Book,
-            HotStage::Strategy(_) => StageKind::Strategy,
+            HotStage::Strategy(_) | HotStage::UserStrategy(_) => StageKind::Strategy,
             HotStage::Risk(_) => StageKind::Risk,
             HotStage::Gateway(_) | HotStage::LiveGateway(_) => StageKind::Gateway,
         }
@@ -89,6 +93,7 @@ impl HotStage {
             HotStage::LiveFeed(s) => s.as_mut(),
             HotStage::Book(s) => s,
             HotStage::Strategy(s) => s,
+            HotStage::UserStrategy(s) => s.as_mut(),
             HotStage::Risk(s) => s,
             HotStage::Gateway(s) => s,
             HotStage::LiveGateway(s) => s.as_mut(),
@@ -101,6 +106,7 @@ impl HotStage {
             HotStage::LiveFeed(s) => s.as_ref(),
             HotStage::Book(s) => s,
             HotStage::Strategy(s) => s,
+            HotStage::UserStrategy(s) => s.as_ref(),
             HotStage::Risk(s) => s,
             HotStage::Gateway(s) => s,
             HotStage::LiveGateway(s) => s.as_ref(),
@@ -167,14 +173,14 @@ pub fn build_strategy(
     instruments: &InstrumentRegistry,
     recorded: bool,
     tail: &mut Option<SignalTail>,
-) -> anyhow::Result<Strategy> {
+) -> anyhow::Result<BuiltinStrategy> {
     Ok(match cfg {
         StrategyConfig::BookImbalance(imbalance) => {
             let tick = instruments
                 .get(imbalance.instrument)
                 .context("strategy instrument is not configured")?
                 .tick;
-            Strategy::Imbalance(ImbalanceTaker::new(imbalance.clone(), tick))
+            BuiltinStrategy::Imbalance(ImbalanceTaker::new(imbalance.clone(), tick))
         }
         StrategyConfig::Ensemble(settings) => {
             let policy = match &settings.policy_file {
@@ -189,9 +195,14 @@ pub fn build_strategy(
                 ensemble =
                     ensemble.with_outside(outside_scores(path, instruments, recorded, tail)?);
             }
-            Strategy::Ensemble(Box::new(ensemble))
+            BuiltinStrategy::Ensemble(Box::new(ensemble))
         }
-        StrategyConfig::MarketMaker(mm) => Strategy::MarketMaker(Box::new(MarketMaker::new(*mm))),
+        StrategyConfig::MarketMaker(mm) => {
+            BuiltinStrategy::MarketMaker(Box::new(MarketMaker::new(*mm)))
+        }
+        StrategyConfig::User(user) => {
+            anyhow::bail!("{} is not a built-in strategy", user.spec.kind)
+        }
     })
 }
 
@@ -372,18 +383,29 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         probe("book"),
     )
     .with_control(control_tx);
-    let strategy = StrategyStage::new(
-        build_strategy(
-            &cfg.strategy,
-            &instruments,
-            matches!(cfg.source, SourceConfig::Capture { .. }),
-            &mut signal_tail,
-        )?,
-        book_strategy_rx,
-        feedback_rx,
-        intent_tx,
-        probe("strategy"),
-    );
+    let strategy = match &cfg.strategy {
+        StrategyConfig::User(user) => {
+            let rings = StrategyRings {
+                market: book_strategy_rx,
+                feedback: feedback_rx,
+                intents: intent_tx,
+                probe: probe("strategy"),
+            };
+            HotStage::UserStrategy((user.spec.build)(user, rings)?)
+        }
+        _ => HotStage::Strategy(StrategyStage::new(
+            build_strategy(
+                &cfg.strategy,
+                &instruments,
+                matches!(cfg.source, SourceConfig::Capture { .. }),
+                &mut signal_tail,
+            )?,
+            book_strategy_rx,
+            feedback_rx,
+            intent_tx,
+            probe("strategy"),
+        )),
+    };
     let kill = KillSwitch::new(cfg.risk.start_killed);
     // Client order ids must not repeat across restarts: with a journal, this run's session
     // sequence numbers them (deterministic for a replay into a fresh journal); without one,
@@ -475,7 +497,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         stages: vec![
             feed,
             HotStage::Book(book),
-            HotStage::Strategy(strategy),
+            strategy,
             HotStage::Risk(risk),
             gateway,
         ],

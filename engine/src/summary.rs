@@ -12,12 +12,13 @@ use pulse_feeds::ws::session::CloseReason;
 
 use crate::agents::regime::Regime;
 use crate::agents::AgentKind;
-use crate::config::Config;
+use crate::config::{Config, StrategyConfig};
 use crate::pipeline::HotStage;
 use crate::risk::account::ACCOUNT_SCALE;
 use crate::risk::RejectReason;
 use crate::runtime::{RunOutcome, StopCause};
-use crate::strategy::stage::{Strategy, StrategyStage};
+use crate::strategy::stage::StrategyStage;
+use crate::strategy::BuiltinStrategy;
 
 const LINE_ERRORS: [LineError; 4] = [
     LineError::FieldCount,
@@ -149,6 +150,11 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 }
             }
             HotStage::Strategy(st) => render_strategy(&mut s, st),
+            HotStage::UserStrategy(_) => {
+                if let StrategyConfig::User(user) = &cfg.strategy {
+                    let _ = writeln!(s, "strategy  {} (user strategy)", user.spec.kind);
+                }
+            }
             HotStage::Risk(risk) => render_risk(&mut s, risk, instruments),
             HotStage::Gateway(gw) => {
                 let c = &gw.venue().counters;
@@ -319,7 +325,7 @@ fn render_syncs<'a>(
 
 fn render_strategy(s: &mut String, st: &StrategyStage) {
     match st.strategy() {
-        Strategy::Imbalance(t) => {
+        BuiltinStrategy::Imbalance(t) => {
             let c = &t.counters;
             let _ = writeln!(
                 s,
@@ -327,7 +333,7 @@ fn render_strategy(s: &mut String, st: &StrategyStage) {
                 c.book_events, c.signals, c.intents, st.intents_ring_full
             );
         }
-        Strategy::MarketMaker(m) => {
+        BuiltinStrategy::MarketMaker(m) => {
             let c = &m.counters;
             let _ = writeln!(
                 s,
@@ -341,7 +347,7 @@ fn render_strategy(s: &mut String, st: &StrategyStage) {
                 m.working()
             );
         }
-        Strategy::Ensemble(e) => {
+        BuiltinStrategy::Ensemble(e) => {
             let c = &e.counters;
             let _ = writeln!(
                 s,

@@ -14,6 +14,7 @@ use super::{
     Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, InstrumentLimits, LiveSourceConfig,
     RiskConfig, RuntimeConfig, SourceConfig, StageKind, ThreadConfig,
 };
+use crate::user_strategy::UserSpec;
 
 mod ops;
 mod portfolio;
@@ -21,14 +22,26 @@ mod rings;
 mod strategy;
 mod symbol;
 
-pub(super) fn config(text: &str, base_dir: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
-    Checker { text, base_dir }.config(raw)
+pub(super) fn config(
+    text: &str,
+    base_dir: &Path,
+    raw: RawConfig,
+    user: Option<UserSpec>,
+) -> Result<Config, ConfigError> {
+    Checker {
+        text,
+        base_dir,
+        user,
+    }
+    .config(raw)
 }
 
 /// Each error carries the key and the line of the offending value.
 struct Checker<'a> {
     text: &'a str,
     base_dir: &'a Path,
+    /// The strategy `kind = "user"` names, if the command line has one.
+    user: Option<UserSpec>,
 }
 
 impl Checker<'_> {

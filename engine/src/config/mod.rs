@@ -15,22 +15,30 @@ mod raw;
 use std::path::{Path, PathBuf};
 
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::num::{InstrumentId, Nanos, Qty};
+use pulse_feeds::num::Nanos;
 use pulse_journal::SyncMode;
 use serde::Deserialize;
 
+use crate::user_strategy::UserSpec;
 pub use error::ConfigError;
 pub use pulse_risk::limits::{InstrumentLimits, PortfolioLimits};
+pub use pulse_strategy::imbalance::ImbalanceConfig;
 
 /// Reads and validates the config file at `path`; relative paths inside it resolve against the
 /// file's directory, so a config works from any working directory.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_with(path, None)
+}
+
+/// [`load`] for a command line built with a user strategy: `kind = "user"` selects it, and its
+/// declared parameters check `[strategy.params]`.
+pub fn load_with(path: &Path, user: Option<UserSpec>) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         key: String::new(),
         line: None,
         message: format!("cannot read {}: {e}", path.display()),
     })?;
-    let cfg = parse(&text, path.parent().unwrap_or(Path::new("")))?;
+    let cfg = parse_with(&text, path.parent().unwrap_or(Path::new("")), user)?;
     private_paths::check(&cfg)?;
     Ok(cfg)
 }
@@ -48,8 +56,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// );
 /// ```
 pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+    parse_with(text, base_dir, None)
+}
+
+/// [`parse`] with the user strategy `kind = "user"` selects, if any.
+pub fn parse_with(
+    text: &str,
+    base_dir: &Path,
+    user: Option<UserSpec>,
+) -> Result<Config, ConfigError> {
     let raw: raw::RawConfig = toml::from_str(text).map_err(|e| error::toml_error(text, &e))?;
-    check::config(text, base_dir, raw)
+    check::config(text, base_dir, raw, user)
 }
 
 /// The whole validated configuration.
@@ -259,28 +276,19 @@ pub enum StrategyConfig {
     BookImbalance(ImbalanceConfig),
     /// Boxed: its knob tables make it several times the other's size.
     Ensemble(Box<EnsembleSettings>),
-    MarketMaker(crate::strategy::market_maker::MarketMakerConfig),
+    MarketMaker(pulse_strategy::market_maker::MarketMakerConfig),
+    /// `kind = "user"`: the strategy the command line was built with.
+    User(crate::user_strategy::UserSettings),
 }
 
 /// `kind = "ensemble"`: the strategy's parameters and, optionally, the policy network's
 /// weights file (loaded when the pipeline is built).
 #[derive(Clone, Debug)]
 pub struct EnsembleSettings {
-    pub strategy: crate::strategy::ensemble::EnsembleConfig,
+    pub strategy: pulse_strategy::ensemble::EnsembleConfig,
     pub policy_file: Option<PathBuf>,
     /// Outside scores per instrument ([`crate::outside`]).
     pub signal_file: Option<PathBuf>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImbalanceConfig {
-    pub instrument: InstrumentId,
-    pub depth_levels: usize,
-    pub threshold_bps: u32,
-    pub order_qty: Qty,
-    pub max_position: Qty,
-    pub cooldown: Nanos,
-    pub slippage_ticks: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -201,6 +201,8 @@ pub(super) struct RawStrategy {
     pub(super) agents: Option<RawAgents>,
     /// The market maker's knobs.
     pub(super) quotes: Option<Spanned<Knobs>>,
+    /// A user strategy's declared parameters.
+    pub(super) params: Option<Spanned<Knobs>>,
 }
 
 /// A table of named numbers, each a decimal string: the ensemble's knobs. Which names a table
@@ -222,6 +224,7 @@ pub(super) enum StrategyKind {
     BookImbalance,
     Ensemble,
     MarketMaker,
+    User,
 }
 
 #[derive(Deserialize)]

@@ -20,6 +20,9 @@ use crate::indicators::IndicatorConfig;
 use crate::strategy::ensemble::EnsembleConfig;
 use crate::strategy::market_maker::MarketMakerConfig;
 use crate::strategy::taker::TakerParams;
+use crate::user_strategy::UserSettings;
+use pulse_strategy::params::Params;
+use pulse_strategy::StrategyContext;
 
 /// Knob values are decimals with at most this many places, read exactly, then as `f64`.
 const KNOB_SCALE: u32 = 9;
@@ -81,6 +84,18 @@ impl Checker<'_> {
         if let StrategyKind::MarketMaker = raw.kind.get_ref() {
             return self.market_maker(raw, inst, Qty(order_qty), max_position, cooldown_ms);
         }
+        let cooldown = Nanos::from_millis(cooldown_ms as u64);
+        if let StrategyKind::User = raw.kind.get_ref() {
+            let context = StrategyContext {
+                instrument: inst.id,
+                tick: inst.tick,
+                order_qty: Qty(order_qty),
+                max_position,
+                cooldown,
+            };
+            return self.user(raw, context);
+        }
+        self.refuse_keys(raw, &["params"], "applies to kind = \"user\" only")?;
         self.refuse_keys(raw, &["quotes"], "applies to kind = \"market-maker\" only")?;
         let slippage = raw.slippage_ticks.as_ref().ok_or_else(|| {
             self.err(
@@ -96,13 +111,15 @@ impl Checker<'_> {
             tick: inst.tick,
             order_qty: Qty(order_qty),
             max_position,
-            cooldown: Nanos::from_millis(cooldown_ms as u64),
+            cooldown,
             slippage_ticks,
         };
         match raw.kind.get_ref() {
             StrategyKind::BookImbalance => self.imbalance(raw, taker),
-            // The market maker was built above.
-            StrategyKind::Ensemble | StrategyKind::MarketMaker => self.ensemble(raw, taker),
+            // The market maker and a user strategy were built above.
+            StrategyKind::Ensemble | StrategyKind::MarketMaker | StrategyKind::User => {
+                self.ensemble(raw, taker)
+            }
         }
     }
 
@@ -363,6 +380,43 @@ impl Checker<'_> {
         })))
     }
 
+    /// `kind = "user"`: the command line's strategy, its `[strategy.params]` checked against
+    /// the parameters it declares.
+    fn user(
+        &self,
+        raw: &RawStrategy,
+        context: StrategyContext,
+    ) -> Result<StrategyConfig, ConfigError> {
+        let Some(spec) = self.user else {
+            let message = "names no strategy: this `pulse` was built without a user strategy";
+            return Err(self.err("strategy.kind", raw.kind.span(), message));
+        };
+        let mut builtin_keys: Vec<&str> = ENSEMBLE_KEYS.to_vec();
+        builtin_keys.extend(["depth_levels", "threshold_bps", "slippage_ticks", "quotes"]);
+        let refusal = "does not apply to kind = \"user\" (its knobs are in [strategy.params])";
+        self.refuse_keys(raw, &builtin_keys, refusal)?;
+        let given = raw.params.as_ref().map(Spanned::get_ref);
+        let pairs = given.into_iter().flatten();
+        let params = Params::resolve(
+            spec.params,
+            pairs
+                .clone()
+                .map(|(k, v)| (k.as_str(), v.get_ref().0.as_str())),
+        )
+        .map_err(|e| {
+            let span = pairs
+                .clone()
+                .find(|(k, _)| **k == e.name)
+                .map_or(raw.kind.span(), |(_, v)| v.span());
+            self.err(format!("strategy.params.{}", e.name), span, e.message)
+        })?;
+        Ok(StrategyConfig::User(UserSettings {
+            spec,
+            context,
+            params,
+        }))
+    }
+
     /// The first of `keys` that `raw` sets is an error with `message`.
     fn refuse_keys(
         &self,
@@ -383,6 +437,7 @@ impl Checker<'_> {
                 "meta" => raw.meta.as_ref().map(Spanned::span),
                 "agents" => raw.agents.as_ref().map(|_| raw.kind.span()),
                 "quotes" => raw.quotes.as_ref().map(Spanned::span),
+                "params" => raw.params.as_ref().map(Spanned::span),
                 _ => None,
             };
             if let Some(at) = at {

@@ -1,0 +1,141 @@
+//! The `pulse` command line: run the engine, or check a config without running it. A library
+//! entry point so that a program with its own strategy gets the same commands
+//! ([`main_with`]).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::risk::control::Command as Control;
+use crate::user_strategy::UserSpec;
+use crate::{
+    config, control_cmd, journal_cmd, live_gateway, record_cmd, replay_cmd, runtime, stats_cmd,
+    summary, venue_cmd,
+};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "pulse",
+    version,
+    about = "Pulse: a low-latency trading engine for crypto venues"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine as the config says, until its input ends or SIGINT/SIGTERM.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+        #[command(flatten)]
+        overrides: runtime::Overrides,
+    },
+    /// Validate a config and exit: 0 if it would start, 1 with the offending key and line if not.
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Replay a capture through the feed and book stages (no config needed) and report each
+    /// instrument's book sync; `--verify` checks the books against the venue's own tickers.
+    Replay(replay_cmd::ReplayArgs),
+    /// Serve a capture as a local Binance venue (ws/wss streams and REST depth on one port),
+    /// with fault injection, until SIGINT/SIGTERM.
+    Venue(venue_cmd::VenueArgs),
+    /// Read a journal directory: dump its records, verify its checksums, or count them.
+    Journal(journal_cmd::JournalArgs),
+    /// Record a live venue session (every frame and REST snapshot) into a capture file.
+    Record(record_cmd::RecordArgs),
+    /// Show a running engine's stats file (live, or --once, --json), or serve it as
+    /// Prometheus text with --prometheus ADDR.
+    Stats(stats_cmd::StatsArgs),
+    /// Engage a running engine's kill switch: no new order is approved, every open order is
+    /// cancelled, until `pulse rearm`.
+    Kill(control_cmd::ControlArgs),
+    /// Re-arm a running engine after `pulse kill` or `pulse reduce-only` (refused while its
+    /// health is critical).
+    Rearm(control_cmd::ControlArgs),
+    /// Put a running engine in reduce-only mode: only orders that reduce a position pass.
+    ReduceOnly(control_cmd::ControlArgs),
+}
+
+/// `pulse` with the built-in strategies only.
+pub fn main() -> ExitCode {
+    run(None)
+}
+
+/// `pulse` with `S` as the strategy `kind = "user"` selects.
+pub fn main_with<S: pulse_strategy::UserStrategy>() -> ExitCode {
+    run(Some(UserSpec::of::<S>()))
+}
+
+fn run(user: Option<UserSpec>) -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Replay(args) => replay_cmd::run(&args),
+        Command::Venue(args) => venue_cmd::run(&args),
+        Command::Record(args) => record_cmd::run(&args),
+        Command::Stats(args) => stats_cmd::run(&args),
+        Command::Kill(args) => control_cmd::run(Control::Kill, &args),
+        Command::Rearm(args) => control_cmd::run(Control::Rearm, &args),
+        Command::ReduceOnly(args) => control_cmd::run(Control::ReduceOnly, &args),
+        Command::Journal(args) => journal_cmd::run(&args),
+        Command::CheckConfig { config: path } => match config::load_with(&path, user) {
+            Ok(cfg) => {
+                println!(
+                    "{}: ok ({} instrument(s), {} thread(s))",
+                    path.display(),
+                    cfg.instruments.len(),
+                    cfg.runtime.threads.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run {
+            config: path,
+            overrides,
+        } => {
+            let mut cfg = match config::load_with(&path, user) {
+                Ok(cfg) => overrides.apply(cfg),
+                Err(e) => {
+                    eprintln!("{}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            // Before any thread starts: the environment may only change while there is one.
+            if let Err(e) = live_gateway::take_env_secrets(&mut cfg) {
+                eprintln!("pulse: {e:#}");
+                return ExitCode::FAILURE;
+            }
+            match runtime::run(&cfg) {
+                Ok(outcome) => {
+                    print!("{}", summary::render(&cfg, &outcome));
+                    if outcome.cause == runtime::StopCause::StageFailure {
+                        eprintln!(
+                            "pulse: the run was stopped because a stage failed \
+                             ([runtime] on_stage_failure = \"stop\")"
+                        );
+                        return ExitCode::FAILURE;
+                    }
+                    match outcome.input_error() {
+                        Some(e) => {
+                            eprintln!("pulse: the run ended before its input did: {e}");
+                            ExitCode::FAILURE
+                        }
+                        None => ExitCode::SUCCESS,
+                    }
+                }
+                Err(e) => {
+                    eprintln!("pulse: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

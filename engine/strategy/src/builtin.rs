@@ -1,0 +1,82 @@
+//! The built-in strategies as one closed set: an enum whose dispatch is a `match`, itself a
+//! [`Strategy`] like any other.
+
+use pulse_core::event::MarketEvent;
+use pulse_core::intent::{AgentKind, Feedback, Intent, Intents};
+use pulse_core::metrics::{Metric, MetricLabel, MetricSink};
+
+use crate::ensemble::EnsembleStrategy;
+use crate::imbalance::ImbalanceTaker;
+use crate::market_maker::MarketMaker;
+use crate::strategy::Strategy;
+
+pub enum BuiltinStrategy {
+    Imbalance(ImbalanceTaker),
+    /// Boxed: indicator windows and the policy network make it far larger than the other.
+    Ensemble(Box<EnsembleStrategy>),
+    /// Boxed: its quote table makes it three times the taker's size.
+    MarketMaker(Box<MarketMaker>),
+}
+
+impl Strategy for BuiltinStrategy {
+    fn name(&self) -> &'static str {
+        match self {
+            BuiltinStrategy::Imbalance(_) => "book-imbalance",
+            BuiltinStrategy::Ensemble(_) => "ensemble",
+            BuiltinStrategy::MarketMaker(_) => "market-maker",
+        }
+    }
+
+    #[inline]
+    fn on_market(&mut self, event: &MarketEvent, out: &mut Intents) {
+        let single = match (self, event) {
+            (BuiltinStrategy::Imbalance(s), MarketEvent::Book(top)) => s.on_book(top),
+            (BuiltinStrategy::Imbalance(_), _) => None,
+            (BuiltinStrategy::Ensemble(s), event) => s.on_event(event),
+            (BuiltinStrategy::MarketMaker(s), event) => {
+                s.on_event(event, out);
+                None
+            }
+        };
+        if let Some(intent) = single {
+            out.push(Intent::New(intent));
+        }
+    }
+
+    #[inline]
+    fn on_feedback(&mut self, feedback: &Feedback, _out: &mut Intents) {
+        match self {
+            BuiltinStrategy::Imbalance(s) => s.on_feedback(feedback),
+            BuiltinStrategy::Ensemble(s) => s.on_feedback(feedback),
+            BuiltinStrategy::MarketMaker(s) => s.on_feedback(feedback),
+        }
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        let (signals, intents) = match self {
+            BuiltinStrategy::Imbalance(s) => (s.counters.signals, s.counters.intents),
+            BuiltinStrategy::Ensemble(s) => (s.counters.decisions, s.counters.intents),
+            BuiltinStrategy::MarketMaker(s) => (
+                s.counters.quotes + s.counters.cancels,
+                s.counters.quotes + s.counters.cancels,
+            ),
+        };
+        out(Metric::counter(
+            "strategy_signals",
+            MetricLabel::None,
+            signals,
+        ));
+        out(Metric::counter(
+            "strategy_intents",
+            MetricLabel::None,
+            intents,
+        ));
+        if let BuiltinStrategy::Ensemble(s) = self {
+            for agent in AgentKind::ALL {
+                let label = MetricLabel::Tag("agent", agent.name());
+                let n = s.counters.signals[agent.index()];
+                out(Metric::counter("agent_signals", label, n));
+            }
+        }
+    }
+}

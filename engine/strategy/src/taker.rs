@@ -1,0 +1,118 @@
+//! Turning a decided side into an order: what every taking strategy shares. One order works at
+//! a time; after each order the strategy waits `cooldown` of market time; buys stop at
+//! `max_position` and sells at what is held (spot: no short selling); the limit price crosses
+//! the touch by `slippage_ticks` so that the IOC order takes what is there.
+
+use pulse_core::event::BookTop;
+use pulse_core::num::{InstrumentId, Nanos, Px, Qty, Side};
+use pulse_core::order::{ExecKind, TimeInForce};
+
+use pulse_core::intent::{Feedback, OrderIntent, Origin};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TakerParams {
+    pub instrument: InstrumentId,
+    pub tick: Px,
+    pub order_qty: Qty,
+    pub max_position: Qty,
+    pub cooldown: Nanos,
+    pub slippage_ticks: u32,
+}
+
+pub struct Taker {
+    params: TakerParams,
+    position: Qty,
+    working: bool,
+    last_order: Option<Nanos>,
+    /// Intents refused by risk (by reason in the risk counters).
+    pub rejected: u64,
+}
+
+impl Taker {
+    pub fn new(params: TakerParams) -> Taker {
+        Taker {
+            params,
+            position: Qty(0),
+            working: false,
+            last_order: None,
+            rejected: 0,
+        }
+    }
+
+    pub fn instrument(&self) -> InstrumentId {
+        self.params.instrument
+    }
+
+    pub fn position(&self) -> Qty {
+        self.position
+    }
+
+    /// Whether an order may go out at this event (none working, cooldown over).
+    pub fn ready(&self, now: Nanos) -> bool {
+        let cooling = self
+            .last_order
+            .is_some_and(|t| now.saturating_sub(t) < self.params.cooldown);
+        !self.working && !cooling
+    }
+
+    /// An IOC order of up to `qty` on `side` at the touch, or `None` when none may go out.
+    pub fn order(&mut self, top: &BookTop, side: Side, qty: Qty) -> Option<OrderIntent> {
+        let now = top.meta.recv_ts;
+        if !self.ready(now) {
+            return None;
+        }
+        let p = &self.params;
+        let slippage = p.tick.0 * i64::from(p.slippage_ticks);
+        let (qty, px) = match side {
+            Side::Buy => (
+                qty.0.min(p.max_position.0 - self.position.0),
+                Px(top.best_ask()?.px.0 + slippage),
+            ),
+            Side::Sell => (
+                qty.0.min(self.position.0),
+                Px(top.best_bid()?.px.0 - slippage),
+            ),
+        };
+        if qty <= 0 {
+            return None;
+        }
+        self.working = true;
+        self.last_order = Some(now);
+        Some(OrderIntent {
+            meta: top.meta,
+            instrument: p.instrument,
+            side,
+            px,
+            qty: Qty(qty),
+            tif: TimeInForce::Ioc,
+            // One order works at a time: the verdict needs no tag to be matched.
+            tag: 0,
+            confidence_bps: 10_000,
+            vol_bps: 0,
+            origin: Origin::Rule,
+        })
+    }
+
+    /// The configured order size.
+    pub fn order_qty(&self) -> Qty {
+        self.params.order_qty
+    }
+
+    pub fn on_feedback(&mut self, feedback: &Feedback) {
+        match feedback {
+            Feedback::Rejected { instrument, .. } if *instrument == self.params.instrument => {
+                self.rejected += 1;
+                self.working = false;
+            }
+            Feedback::Report(r) if r.instrument == self.params.instrument => {
+                if let ExecKind::Fill { qty, .. } = r.kind {
+                    self.position.0 += r.side.sign() * qty.0;
+                }
+                if r.leaves.0 == 0 {
+                    self.working = false;
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! A user strategy in one file: micro-price momentum. When the book's micro-price (the mid
+//! tilted towards the thinner side) runs ahead of its own moving average by `threshold_bps`,
+//! take liquidity in that direction; sell what is held when it falls behind.
+//!
+//! ```text
+//! cargo run --release --example my_strategy -- run --config configs/my-strategy.toml
+//! ```
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use pulse_core::event::{BookState, MarketEvent};
+use pulse_core::intent::{Feedback, Intent, Intents};
+use pulse_core::metrics::{Metric, MetricLabel, MetricSink};
+use pulse_core::num::Side;
+use pulse_strategy::indicators::{Ema, MicroPrice};
+use pulse_strategy::params::{ParamDecl, ParamType, Params};
+use pulse_strategy::taker::{Taker, TakerParams};
+use pulse_strategy::{Strategy, StrategyContext, UserStrategy};
+
+struct MicroMomentum {
+    taker: Taker,
+    micro: MicroPrice,
+    average: Ema,
+    threshold_bps: f64,
+    intents: u64,
+}
+
+impl Strategy for MicroMomentum {
+    fn name(&self) -> &'static str {
+        Self::KIND
+    }
+
+    fn on_market(&mut self, event: &MarketEvent, out: &mut Intents) {
+        let MarketEvent::Book(top) = event else {
+            return;
+        };
+        if top.meta.instrument != self.taker.instrument() || top.state != BookState::Live {
+            return;
+        }
+        let (Some(bid), Some(ask)) = (top.bids().first(), top.asks().first()) else {
+            return;
+        };
+        self.micro.update(*bid, *ask);
+        let micro = self.micro.value();
+        let average = self.average.update(micro);
+        if !self.average.is_ready() || average <= 0.0 {
+            return;
+        }
+        let lead_bps = (micro - average) / average * 10_000.0;
+        let side = if lead_bps >= self.threshold_bps {
+            Side::Buy
+        } else if lead_bps <= -self.threshold_bps {
+            Side::Sell
+        } else {
+            return;
+        };
+        let qty = self.taker.order_qty();
+        if let Some(order) = self.taker.order(top, side, qty) {
+            self.intents += 1;
+            out.push(Intent::New(order));
+        }
+    }
+
+    fn on_feedback(&mut self, feedback: &Feedback, _out: &mut Intents) {
+        self.taker.on_feedback(feedback);
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        out(Metric::counter(
+            "strategy_intents",
+            MetricLabel::None,
+            self.intents,
+        ));
+    }
+}
+
+impl UserStrategy for MicroMomentum {
+    const KIND: &'static str = "micro-momentum";
+    const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl {
+            name: "average_events",
+            kind: ParamType::Int,
+            min: 1.0,
+            max: 100_000.0,
+            default: 200.0,
+            help: "book events the micro-price's moving average spans",
+        },
+        ParamDecl {
+            name: "threshold_bps",
+            kind: ParamType::Decimal,
+            min: 0.01,
+            max: 1_000.0,
+            default: 1.0,
+            help: "how far the micro-price must lead its average, in basis points",
+        },
+        ParamDecl {
+            name: "slippage_ticks",
+            kind: ParamType::Int,
+            min: 0.0,
+            max: 1_000.0,
+            default: 2.0,
+            help: "cross the touch by this many ticks (orders are IOC)",
+        },
+    ];
+
+    fn build(ctx: &StrategyContext, params: &Params) -> anyhow::Result<MicroMomentum> {
+        let param = |name| {
+            params
+                .get(name)
+                .ok_or_else(|| anyhow::anyhow!("undeclared parameter {name}"))
+        };
+        Ok(MicroMomentum {
+            taker: Taker::new(TakerParams {
+                instrument: ctx.instrument,
+                tick: ctx.tick,
+                order_qty: ctx.order_qty,
+                max_position: ctx.max_position,
+                cooldown: ctx.cooldown,
+                slippage_ticks: param("slippage_ticks")? as u32,
+            }),
+            micro: MicroPrice::default(),
+            average: Ema::new(param("average_events")? as usize),
+            threshold_bps: param("threshold_bps")?,
+            intents: 0,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    pulse_engine::cli::main_with::<MicroMomentum>()
+}
