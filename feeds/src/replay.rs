@@ -222,7 +222,8 @@ impl CaptureFeed {
     }
 
     /// Adds a venue market's adapter beside the built-in ones: lines of its source go to it.
-    /// An adapter for a source already served replaces nothing: the first one added serves it.
+    /// For the instruments it owns, the adapter added last answers resync requests and sync
+    /// counters; a source already served keeps its first adapter.
     pub fn with_adapter(mut self, adapter: impl MarketAdapter + 'static) -> CaptureFeed {
         self.add_adapter(Box::new(adapter));
         self
@@ -240,16 +241,22 @@ impl CaptureFeed {
         self.adapters.iter().map(|a| &**a)
     }
 
-    /// The sync counters of `instrument`, from the adapter that owns it.
+    /// The index of the adapter that keeps `instrument`'s book: of those that own it, the
+    /// one added last (an added venue's adapter overrides a built-in one).
+    fn owner(&self, instrument: InstrumentId) -> Option<usize> {
+        owner(&self.adapters, instrument)
+    }
+
+    /// The sync counters of `instrument`, from the adapter that keeps its book.
     pub fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
-        self.adapters
-            .iter()
-            .find_map(|a| a.sync_counters(instrument))
+        self.adapters[self.owner(instrument)?].sync_counters(instrument)
     }
 
     /// Every instrument's sync counters, adapter by adapter, each in registry order.
     pub fn syncs(&self) -> impl Iterator<Item = (InstrumentId, &SyncCounters)> {
-        self.adapters.iter().flat_map(|a| adapter_syncs(&**a))
+        self.adapters.iter().enumerate().flat_map(move |(n, a)| {
+            adapter_syncs(&**a).filter(move |&(id, _)| self.owner(id) == Some(n))
+        })
     }
 
     /// Hands the book stage's resync requests to the adapters. Only with an empty outbox, so
@@ -269,12 +276,8 @@ impl CaptureFeed {
                 recv_ts: self.replay_time.get(),
                 ingress: self.probe.stamp(),
             };
-            if let Some(adapter) = self
-                .adapters
-                .iter_mut()
-                .find(|a| a.owns(request.instrument))
-            {
-                adapter.on_resync_request(request, meta, &mut self.outbox);
+            if let Some(n) = owner(&self.adapters, request.instrument) {
+                self.adapters[n].on_resync_request(request, meta, &mut self.outbox);
             }
         }
         self.counters.resync_requests += taken as u64;
@@ -392,6 +395,10 @@ impl From<JournalInput> for RecordedInput {
     fn from(input: JournalInput) -> RecordedInput {
         RecordedInput::Journal(input)
     }
+}
+
+fn owner(adapters: &[Box<dyn MarketAdapter>], instrument: InstrumentId) -> Option<usize> {
+    adapters.iter().rposition(|a| a.owns(instrument))
 }
 
 fn line_error_index(kind: LineError) -> usize {
