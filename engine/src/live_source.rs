@@ -9,7 +9,7 @@ use pulse_feeds::binance::live::{BinanceLiveFeed, LiveParts, Tap};
 use pulse_feeds::binance::{BinanceAdapter, BinanceMarket};
 use pulse_feeds::event::{MdEvent, ResyncRequest};
 use pulse_feeds::input_journal::InputJournal;
-use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::rest::RestWorker;
@@ -47,8 +47,10 @@ pub fn build_feed(
             live.venue.name()
         );
     }
-    let Some(market) = BinanceMarket::from_venue(live.venue) else {
-        bail!("{} has no live market-data adapter", live.venue.name());
+    // One arm per venue: its adapter (a new venue adds its folder in pulse-feeds and an arm).
+    let market = match live.venue {
+        Venue::Binance => BinanceMarket::Spot,
+        Venue::BinanceUsdm => BinanceMarket::UsdmFutures,
     };
     let adapter =
         BinanceAdapter::for_market(market, registry.clone()).with_depth_stream(&live.depth_stream);
