@@ -149,6 +149,8 @@ pub struct CaptureFeed {
     /// its codec's buffers) would make the feed by far the largest stage; one indirect call
     /// per message is nothing next to decoding it.
     adapters: Vec<Box<dyn MarketAdapter>>,
+    /// By adapter: its capture source, read once so that routing a line calls no adapter.
+    sources: Vec<&'static [u8]>,
     outbox: Outbox,
     ring: rtrb::Producer<MdEvent>,
     control: Option<rtrb::Consumer<ResyncRequest>>,
@@ -177,6 +179,7 @@ impl CaptureFeed {
             journal: None,
             outbox: Outbox::with_capacity(0),
             adapters: Vec::new(),
+            sources: Vec::new(),
             ring,
             control: None,
             replay_time,
@@ -233,6 +236,7 @@ impl CaptureFeed {
         if adapter.outbox_capacity() > self.outbox.remaining() {
             self.outbox = Outbox::with_capacity(adapter.outbox_capacity());
         }
+        self.sources.push(adapter.source().as_bytes());
         self.adapters.push(adapter);
     }
 
@@ -352,9 +356,10 @@ impl CaptureFeed {
             return Read::Message;
         }
         let Some(adapter) = self
-            .adapters
-            .iter_mut()
-            .find(|a| a.source().as_bytes() == record.venue)
+            .sources
+            .iter()
+            .position(|&s| s == record.venue)
+            .and_then(|n| self.adapters.get_mut(n))
         else {
             self.counters.unknown_venue += 1;
             self.log.once(
