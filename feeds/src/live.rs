@@ -253,7 +253,8 @@ impl<A: MarketAdapter> LiveFeed<A> {
                     }
                     if let Some(s) = self.snapshots.get_mut(i) {
                         // Still not synced: the snapshot was older than the buffered diffs, or did
-                        // not bridge them. Ask again shortly (Binance's step 4: "go back to 3").
+                        // not bridge them. Ask again shortly (the venue's procedure: Binance's
+                        // step 4, "go back to 3").
                         s.attempts = if self
                             .core
                             .adapter
