@@ -1,5 +1,5 @@
 //! The market-data adapter: what a venue folder gives the generic feeds (the capture feed in
-//! [`replay`](crate::replay), the live feed in [`live`](crate::live)).
+//! `replay.rs`, the live feed in `live.rs`).
 //!
 //! One adapter serves one market of one venue (Binance spot and Binance USD-M are two): it owns
 //! the capture source of that market (`binance` for `binance:ws` and `binance:rest:...` lines),

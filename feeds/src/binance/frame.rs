@@ -1,5 +1,5 @@
-//! What the Binance codec makes of a frame: shared by the tape decoder ([`codec`](super::codec))
-//! and the fixed-layout scanner ([`scan`](super::scan)), so neither depends on the other's types.
+//! What the Binance codec makes of a frame: shared by the tape decoder (`codec.rs`) and the
+//! fixed-layout scanner (`scan.rs`), so that the scanner needs nothing of the codec's.
 
 use crate::book::Level;
 use crate::num::{InstrumentId, Px, Qty, Side};

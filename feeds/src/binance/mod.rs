@@ -1,7 +1,7 @@
 //! Binance spot and USD-M market data, a venue as a folder: the frame types ([`frame`]), the
 //! codec (bytes -> exact integers, [`codec`] with its fixed-layout fast path [`scan`]), the book
 //! sync rules ([`sync`]), the live session details ([`session`]) and the [`adapter`] that joins
-//! them behind [`MarketAdapter`](crate::venue::MarketAdapter).
+//! them behind the venue-neutral `MarketAdapter` (`venue.rs`).
 
 pub mod adapter;
 pub mod codec;

@@ -1,5 +1,5 @@
 //! A fixed-layout scanner for the frames Binance actually sends: the fast path of
-//! [`BinanceCodec::decode_ws`](crate::binance::codec::BinanceCodec::decode_ws).
+//! `BinanceCodec::decode_ws` (`codec.rs`).
 //!
 //! Binance writes its market data with one serializer, so every `depthUpdate`, `bookTicker`,
 //! `trade` and `aggTrade` frame has the same keys in the same order, no whitespace and no escapes.
