@@ -5,13 +5,15 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use pulse_feeds::binance::live::{stream_path, BinanceLiveFeed, LiveParts, Tap};
+use pulse_feeds::binance::live::{BinanceLiveFeed, LiveParts, Tap};
+use pulse_feeds::binance::{BinanceAdapter, BinanceMarket};
 use pulse_feeds::event::{MdEvent, ResyncRequest};
 use pulse_feeds::input_journal::InputJournal;
-use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::rest::RestWorker;
+use pulse_feeds::venue::MarketAdapter;
 use pulse_feeds::ws::endpoint::{tls_config, Endpoint};
 use pulse_feeds::ws::session::{SessionTimers, WsSession};
 
@@ -45,7 +47,14 @@ pub fn build_feed(
             live.venue.name()
         );
     }
-    let path = stream_path(registry, live.venue, &live.depth_stream);
+    // One arm per venue: its adapter (a new venue adds its folder in pulse-feeds and an arm).
+    let market = match live.venue {
+        Venue::Binance => BinanceMarket::Spot,
+        Venue::BinanceUsdm => BinanceMarket::UsdmFutures,
+    };
+    let adapter =
+        BinanceAdapter::for_market(market, registry.clone()).with_depth_stream(&live.depth_stream);
+    let path = adapter.stream_path();
     let ws = Endpoint::parse(&format!("{}{path}", live.ws_url)).map_err(anyhow::Error::msg)?;
     let rest = Endpoint::parse(&live.rest_url).map_err(anyhow::Error::msg)?;
     let tls = if ws.tls || rest.tls {
@@ -69,8 +78,7 @@ pub fn build_feed(
     let timeout = Duration::from_nanos(live.connect_timeout.0.max(1_000_000_000));
     let rest = RestWorker::spawn(rest, tls, timeout).context("REST worker thread")?;
     BinanceLiveFeed::new(LiveParts {
-        venue: live.venue,
-        registry: registry.clone(),
+        adapter,
         session,
         rest,
         snapshot_limit: live.snapshot_limit,

@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use pulse_feeds::binance::live::{Tap, TapRecord};
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::Clock;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::stage::Stage;
+use pulse_feeds::tap::{Tap, TapRecord};
 
 use crate::config::{self, SourceConfig};
 use crate::live_source::{build_feed, LiveRings};

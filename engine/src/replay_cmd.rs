@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pulse_feeds::binance::codec::DecodeError;
 use pulse_feeds::binance::BinanceMarket;
 use pulse_feeds::book::Level;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::capture::{query_param, SourceKind};
 use pulse_feeds::clock::ReplayTime;
+use pulse_feeds::decode_error::DecodeError;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
@@ -407,8 +407,7 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
         .iter()
         .map(|inst| {
             let i = inst.id.0 as usize;
-            let sync = feed.syncs().find(|s| s.instrument() == inst.id);
-            let s = sync.map(|s| s.counters).unwrap_or_default();
+            let s = feed.sync_counters(inst.id).copied().unwrap_or_default();
             let b = book.counters(i).copied().unwrap_or_default();
             let side = |side: Side| -> Vec<[String; 2]> {
                 let mut levels = [Level::default(); REPORT_DEPTH];

@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-use pulse_feeds::binance::codec::DecodeError;
-use pulse_feeds::binance::sync::DepthSync;
 use pulse_feeds::capture::LineError;
+use pulse_feeds::decode_error::DecodeError;
 use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::num::Decimal;
+use pulse_feeds::num::{Decimal, InstrumentId};
+use pulse_feeds::sync_counters::SyncCounters;
 use pulse_feeds::ws::session::CloseReason;
 
 use crate::agents::regime::Regime;
@@ -119,7 +119,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     c.ring_full,
                     c.crossed_resyncs
                 );
-                render_syncs(&mut s, feed.binance().syncs().iter(), instruments);
+                render_syncs(&mut s, feed.syncs(), instruments);
             }
             HotStage::Book(book) => {
                 for inst in instruments.iter() {
@@ -307,14 +307,13 @@ fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
 
 fn render_syncs<'a>(
     s: &mut String,
-    syncs: impl Iterator<Item = &'a DepthSync>,
+    syncs: impl Iterator<Item = (InstrumentId, &'a SyncCounters)>,
     instruments: &InstrumentRegistry,
 ) {
-    for sync in syncs {
-        let Some(inst) = instruments.get(sync.instrument()) else {
+    for (id, k) in syncs {
+        let Some(inst) = instruments.get(id) else {
             continue;
         };
-        let k = &sync.counters;
         let _ = writeln!(
             s,
             "sync      {}: {} snapshot(s), {} diffs applied, {} dropped (covered by the snapshot), {} gaps, {} resyncs, last update id {}",

@@ -182,7 +182,7 @@ fn run_with(
         }
         if venue.finished() {
             let truth = venue.book("BTCUSDT", 100).expect("the venue knows BTCUSDT");
-            let ours = feed.binance().syncs()[0].counters.last_update_id;
+            let ours = feed.adapter().syncs()[0].counters.last_update_id;
             if ours == truth.last_update_id && book.state(0) == Some(BookState::Live) && work == 0 {
                 assert_same_book(&book, &truth);
                 break;
@@ -191,7 +191,7 @@ fn run_with(
         assert!(
             Instant::now() < deadline,
             "no convergence: {observed:?}, sync {:?}",
-            feed.binance().syncs()[0].counters
+            feed.adapter().syncs()[0].counters
         );
         if work == 0 {
             std::thread::sleep(Duration::from_micros(50));
@@ -237,7 +237,7 @@ fn assert_same_book(book: &BookStage, truth: &pulse_gateways::venue::VenueBook) 
 #[test]
 fn no_fault_syncs_once_and_matches_the_venue() {
     let out = run("clean", vec![], false, 3_000);
-    let sync = out.feed.binance().syncs()[0].counters;
+    let sync = out.feed.adapter().syncs()[0].counters;
     assert_eq!((sync.snapshots, sync.gaps, sync.resyncs), (1, 0, 0));
     assert_eq!(out.observed.stale_after_live, 0);
     assert!(
@@ -252,7 +252,7 @@ fn no_fault_syncs_once_and_matches_the_venue() {
 fn a_dropped_frame_is_a_gap_then_a_resync() {
     let at = depth_frame_at_or_after(1500);
     let out = run("drop", vec![Fault::Drop { at }], false, 3_000);
-    let sync = out.feed.binance().syncs()[0].counters;
+    let sync = out.feed.adapter().syncs()[0].counters;
     assert!(sync.gaps >= 1, "{sync:?}");
     assert!(sync.resyncs >= 1, "{sync:?}");
     assert!(
@@ -273,7 +273,7 @@ fn a_closed_connection_reconnects_and_resyncs() {
         "{:?}",
         out.observed
     );
-    assert!(out.feed.binance().syncs()[0].counters.snapshots >= 2);
+    assert!(out.feed.adapter().syncs()[0].counters.snapshots >= 2);
 }
 
 #[test]
@@ -307,7 +307,7 @@ fn duplicate_malformed_and_delay_lose_nothing() {
         "delay@2000:300".parse().unwrap(),
     ];
     let out = run("benign", faults, false, 3_000);
-    let sync = out.feed.binance().syncs()[0].counters;
+    let sync = out.feed.adapter().syncs()[0].counters;
     assert_eq!((sync.gaps, sync.resyncs), (0, 0), "{sync:?}");
     assert_eq!(out.observed.stale_after_live, 0);
     assert!(
@@ -324,7 +324,7 @@ fn duplicate_malformed_and_delay_lose_nothing() {
 fn over_wss_with_a_dropped_frame() {
     let at = depth_frame_at_or_after(2500);
     let out = run("wss", vec![Fault::Drop { at }], true, 3_000);
-    let sync = out.feed.binance().syncs()[0].counters;
+    let sync = out.feed.adapter().syncs()[0].counters;
     assert!(sync.gaps >= 1 && sync.resyncs >= 1, "{sync:?}");
     assert_eq!(out.book.counters(0).unwrap().ticker_mismatch, 0);
 }
@@ -337,7 +337,7 @@ fn a_stalled_book_fills_the_ring_and_only_resyncs() {
         c.ring_full >= 1,
         "the 4,096-slot ring must have filled: {c:?}"
     );
-    let sync = out.feed.binance().syncs()[0].counters;
+    let sync = out.feed.adapter().syncs()[0].counters;
     assert!(sync.resyncs >= 1, "{sync:?}");
     assert!(
         out.observed.stale_after_live >= 1 && out.observed.live_after_stale >= 1,
@@ -391,7 +391,7 @@ fn a_silent_depth_stream_trips_the_per_stream_watchdog() {
     );
     assert!(k.opened >= 3, "{k:?}");
     assert!(
-        feed.binance().syncs()[0].counters.diffs > 100,
+        feed.adapter().syncs()[0].counters.diffs > 100,
         "BTCUSDT kept flowing"
     );
     feed.on_close();

@@ -1,33 +1,35 @@
 //! The feed stage for recorded input: reads a capture file, hands each message to its venue
 //! adapter and pushes the resulting events to the book ring.
 //!
-//! Lines are routed by the venue in their source: `binance:` to the spot adapter,
-//! `binance-usdm:` to the USD-M futures one.
+//! Lines are routed by the venue in their source (`binance:ws` to the adapter whose
+//! [`MarketAdapter::source`] is `binance`), resync requests by the venue of their instrument
+//! (the adapter that [`MarketAdapter::owns`] it). The built-in venues come from
+//! [`venues::builtin`](crate::venues::builtin); [`CaptureFeed::with_adapter`] adds others.
 //!
 //! Replay applies backpressure rather than loss: a message's events wait in the outbox until
 //! the ring has room, and no new line is read meanwhile. So a replay is an exact re-run and
-//! never needs the full-ring resync a live feed does ([`BinanceAdapter::force_resync`]). It does
+//! never needs the full-ring resync a live feed does ([`MarketAdapter::force_resync`]). It does
 //! take the book stage's resync requests (a crossed book) from the control ring: that book goes
 //! stale and waits for the next snapshot of its instrument in the capture. Malformed lines and
 //! frames are counted per kind, logged once per kind, and skipped.
 
 use std::io;
 
-use crate::binance::codec::DecodeError;
-use crate::binance::sync::report_sync;
-use crate::binance::sync::DepthSync;
-use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::capture::{CaptureReader, CaptureRecord, LineError, SourceKind};
 use crate::clock::ReplayTime;
+use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest};
 use crate::input_journal::{InputJournal, JournalInput, Session};
-use crate::instrument::{InstrumentRegistry, Venue};
+use crate::instrument::InstrumentRegistry;
 use crate::latency::{LatencyProbe, Stamp};
 use crate::log::DistinctLog;
 use crate::metrics::{report_journal, Metric, MetricLabel, MetricSink};
-use crate::num::Nanos;
+use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::stage::Stage;
+use crate::sync_counters::SyncCounters;
+use crate::venue::{adapter_syncs, MarketAdapter};
+use crate::venues;
 
 /// Messages read per `do_work` call: one, so each message crosses every stage of a single-thread
 /// layout before the next is read (batching here would add queueing to the measured latency).
@@ -143,10 +145,12 @@ pub struct CaptureFeed {
     reader: RecordedInput,
     /// Every message read goes to the input journal first, when there is one.
     journal: Option<InputJournal>,
-    /// Boxed: two adapters inline (each with its codec's buffers) would make the feed by far
-    /// the largest stage; one pointer per message is nothing next to decoding it.
-    binance: Box<BinanceAdapter>,
-    binance_usdm: Box<BinanceAdapter>,
+    /// Every venue market's adapter, built-in ones first. Boxed: adapters inline (each with
+    /// its codec's buffers) would make the feed by far the largest stage; one indirect call
+    /// per message is nothing next to decoding it.
+    adapters: Vec<Box<dyn MarketAdapter>>,
+    /// By adapter: its capture source, read once so that routing a line calls no adapter.
+    sources: Vec<&'static [u8]>,
     outbox: Outbox,
     ring: rtrb::Producer<MdEvent>,
     control: Option<rtrb::Consumer<ResyncRequest>>,
@@ -170,15 +174,12 @@ impl CaptureFeed {
         probe: LatencyProbe,
         log: DistinctLog,
     ) -> CaptureFeed {
-        CaptureFeed {
+        let mut feed = CaptureFeed {
             reader: reader.into(),
             journal: None,
-            binance_usdm: Box::new(BinanceAdapter::for_market(
-                BinanceMarket::UsdmFutures,
-                registry.clone(),
-            )),
-            binance: Box::new(BinanceAdapter::new(registry)),
-            outbox: Outbox::with_capacity(BinanceAdapter::outbox_capacity()),
+            outbox: Outbox::with_capacity(0),
+            adapters: Vec::new(),
+            sources: Vec::new(),
             ring,
             control: None,
             replay_time,
@@ -189,7 +190,11 @@ impl CaptureFeed {
             last_ingress: Stamp::default(),
             counters: FeedCounters::default(),
             io_error: None,
+        };
+        for adapter in venues::builtin(&registry) {
+            feed.add_adapter(adapter);
         }
+        feed
     }
 
     /// Paces the replay at `speed_milli` thousandths of recorded time (1000 = as recorded);
@@ -219,18 +224,43 @@ impl CaptureFeed {
         self
     }
 
-    /// The spot adapter.
-    pub fn binance(&self) -> &BinanceAdapter {
-        &self.binance
+    /// Adds a venue market's adapter beside the built-in ones: lines of its source go to it.
+    /// For the instruments it owns, the adapter added last answers resync requests and sync
+    /// counters; a source already served keeps its first adapter.
+    pub fn with_adapter(mut self, adapter: impl MarketAdapter + 'static) -> CaptureFeed {
+        self.add_adapter(Box::new(adapter));
+        self
     }
 
-    pub fn binance_usdm(&self) -> &BinanceAdapter {
-        &self.binance_usdm
+    fn add_adapter(&mut self, adapter: Box<dyn MarketAdapter>) {
+        if adapter.outbox_capacity() > self.outbox.remaining() {
+            self.outbox = Outbox::with_capacity(adapter.outbox_capacity());
+        }
+        self.sources.push(adapter.source().as_bytes());
+        self.adapters.push(adapter);
     }
 
-    /// Every instrument's sync, spot then USD-M futures.
-    pub fn syncs(&self) -> impl Iterator<Item = &DepthSync> {
-        self.binance.syncs().iter().chain(self.binance_usdm.syncs())
+    /// The adapters, built-in ones first.
+    pub fn adapters(&self) -> impl Iterator<Item = &dyn MarketAdapter> {
+        self.adapters.iter().map(|a| &**a)
+    }
+
+    /// The index of the adapter that keeps `instrument`'s book: of those that own it, the
+    /// one added last (an added venue's adapter overrides a built-in one).
+    fn owner(&self, instrument: InstrumentId) -> Option<usize> {
+        owner(&self.adapters, instrument)
+    }
+
+    /// The sync counters of `instrument`, from the adapter that keeps its book.
+    pub fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
+        self.adapters[self.owner(instrument)?].sync_counters(instrument)
+    }
+
+    /// Every instrument's sync counters, adapter by adapter, each in registry order.
+    pub fn syncs(&self) -> impl Iterator<Item = (InstrumentId, &SyncCounters)> {
+        self.adapters.iter().enumerate().flat_map(move |(n, a)| {
+            adapter_syncs(&**a).filter(move |&(id, _)| self.owner(id) == Some(n))
+        })
     }
 
     /// Hands the book stage's resync requests to the adapters. Only with an empty outbox, so
@@ -250,12 +280,9 @@ impl CaptureFeed {
                 recv_ts: self.replay_time.get(),
                 ingress: self.probe.stamp(),
             };
-            let adapter = if self.binance.sync(request.instrument).is_some() {
-                &mut *self.binance
-            } else {
-                &mut *self.binance_usdm
-            };
-            adapter.on_resync_request(request, meta, &mut self.outbox);
+            if let Some(n) = owner(&self.adapters, request.instrument) {
+                self.adapters[n].on_resync_request(request, meta, &mut self.outbox);
+            }
         }
         self.counters.resync_requests += taken as u64;
         taken
@@ -328,7 +355,11 @@ impl CaptureFeed {
             self.counters.sends += 1;
             return Read::Message;
         }
-        let Some(market) = Venue::from_name_bytes(record.venue).and_then(BinanceMarket::from_venue)
+        let Some(adapter) = self
+            .sources
+            .iter()
+            .position(|&s| s == record.venue)
+            .and_then(|n| self.adapters.get_mut(n))
         else {
             self.counters.unknown_venue += 1;
             self.log.once(
@@ -345,23 +376,14 @@ impl CaptureFeed {
             recv_ts: record.recv_ts,
             ingress,
         };
-        let adapter = match market {
-            BinanceMarket::Spot => &mut *self.binance,
-            BinanceMarket::UsdmFutures => &mut *self.binance_usdm,
-        };
-        match adapter.on_message(record.kind, record.payload, meta, &mut self.outbox) {
-            Ok(()) => self.counters.messages += 1,
-            Err(e) => {
-                let code = e.code();
-                self.counters.bad_frames[code] += 1;
-                self.log.once(
-                    16 + code as u32,
-                    DecodeError::describe_code(code),
-                    e.field(),
-                    line,
-                    record.payload,
-                );
-            }
+        match adapter.on_frame(record.kind, record.payload, meta, &mut self.outbox) {
+            Ok(_) => self.counters.messages += 1,
+            Err(e) => e.count_and_log(
+                &mut self.counters.bad_frames,
+                &mut self.log,
+                line,
+                record.payload,
+            ),
         }
         self.probe.record_since(ingress);
         Read::Message
@@ -378,6 +400,10 @@ impl From<JournalInput> for RecordedInput {
     fn from(input: JournalInput) -> RecordedInput {
         RecordedInput::Journal(input)
     }
+}
+
+fn owner(adapters: &[Box<dyn MarketAdapter>], instrument: InstrumentId) -> Option<usize> {
+    adapters.iter().rposition(|a| a.owns(instrument))
 }
 
 fn line_error_index(kind: LineError) -> usize {
@@ -451,8 +477,8 @@ impl Stage for CaptureFeed {
             MetricLabel::None,
             refused,
         ));
-        for sync in self.syncs() {
-            report_sync(sync, out);
+        for adapter in &self.adapters {
+            adapter.report(out);
         }
     }
 }

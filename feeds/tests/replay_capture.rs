@@ -58,7 +58,7 @@ fn rebuilt_book_matches_every_checkable_venue_ticker() {
             break;
         }
     }
-    let sync = feed.binance().syncs()[0].counters;
+    let sync = *feed.syncs().next().unwrap().1;
     let bc = *book.counters(0).unwrap();
     assert_eq!(feed.counters.messages, 41_249);
     assert_eq!(

@@ -97,7 +97,7 @@ fn a_crossed_book_resyncs_its_symbol_only() {
             (BookState::Live, 103)
         ]
     );
-    let a = feed.binance().sync(A).unwrap().counters;
+    let a = *feed.sync_counters(A).unwrap();
     assert_eq!(
         (
             a.snapshots,
@@ -133,7 +133,7 @@ fn a_crossed_book_resyncs_its_symbol_only() {
             (BookState::Live, 203)
         ]
     );
-    let b = feed.binance().sync(B).unwrap().counters;
+    let b = *feed.sync_counters(B).unwrap();
     assert_eq!(
         (b.snapshots, b.resyncs, b.resync_requests, b.applied, b.gaps),
         (1, 0, 0, 3, 0)

@@ -195,7 +195,7 @@ impl Checker<'_> {
                 )
             })
         };
-        if kind == SourceKind::Capture {
+        let Some(venue) = kind.live_venue() else {
             return Ok(SourceConfig::Capture {
                 path: self.path("source.path", required(raw.path.as_ref(), "path")?)?,
                 speed_milli: match &raw.speed {
@@ -205,7 +205,7 @@ impl Checker<'_> {
                     None => 0,
                 },
             });
-        }
+        };
         let url = |value: &Spanned<String>,
                    name: &str,
                    schemes: [&str; 2]|
@@ -266,11 +266,7 @@ impl Checker<'_> {
             None => "depth@100ms".to_string(),
         };
         let live = LiveSourceConfig {
-            venue: if kind == SourceKind::Binance {
-                Venue::Binance
-            } else {
-                Venue::BinanceUsdm
-            },
+            venue,
             ws_url: url(
                 required(raw.ws_url.as_ref(), "ws_url")?,
                 "ws_url",

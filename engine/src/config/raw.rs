@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use pulse_feeds::instrument::Venue;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
@@ -88,6 +89,17 @@ pub(super) enum SourceKind {
     Capture,
     Binance,
     BinanceUsdm,
+}
+
+impl SourceKind {
+    /// The venue of a live source; `None` for a capture. One arm per venue with a live feed.
+    pub(super) fn live_venue(self) -> Option<Venue> {
+        match self {
+            SourceKind::Capture => None,
+            SourceKind::Binance => Some(Venue::Binance),
+            SourceKind::BinanceUsdm => Some(Venue::BinanceUsdm),
+        }
+    }
 }
 
 #[derive(Default, Deserialize)]

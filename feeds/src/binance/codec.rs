@@ -17,110 +17,13 @@ use simd_json::prelude::*;
 use simd_json::tape::{Tape, Value};
 use simd_json::{Buffers, INPUT_PADDING};
 
-use crate::binance::{scan, BinanceMarket};
+pub use crate::binance::frame::{Decoded, LevelUpdate, MAX_LEVELS_PER_MESSAGE};
+use crate::binance::market::BinanceMarket;
+use crate::binance::scan;
 use crate::book::Level;
+pub use crate::decode_error::DecodeError;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
-use crate::num::{parse_decimal, DecimalError, InstrumentId, Px, Qty, Side};
-
-/// The most price levels one message may carry (both sides together). Binance's largest
-/// snapshot is 5,000 a side; anything above is refused as hostile.
-pub const MAX_LEVELS_PER_MESSAGE: usize = 10_000;
-
-/// One decoded price level of a depth diff or snapshot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LevelUpdate {
-    pub side: Side,
-    pub px: Px,
-    pub qty: Qty,
-}
-
-/// What a frame was. Depth levels are in [`BinanceCodec::levels`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decoded {
-    Depth {
-        instrument: InstrumentId,
-        first_id: u64,
-        last_id: u64,
-        /// Futures only: the previous event's final update id.
-        prev_last_id: Option<u64>,
-    },
-    Snapshot {
-        instrument: InstrumentId,
-        last_update_id: u64,
-    },
-    Trade {
-        instrument: InstrumentId,
-        trade_id: u64,
-        px: Px,
-        qty: Qty,
-        aggressor: Side,
-    },
-    Ticker {
-        instrument: InstrumentId,
-        update_id: u64,
-        bid: Level,
-        ask: Level,
-    },
-    /// A well-formed frame that carries no market data (a subscription reply).
-    Control,
-}
-
-/// Why a frame was refused. Small and `Copy`: counted per kind on the hot path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DecodeError {
-    Json,
-    NotAnObject,
-    UnknownEvent,
-    MissingField(&'static str),
-    WrongType(&'static str),
-    Decimal(&'static str, DecimalError),
-    UnknownSymbol,
-    TooManyLevels,
-}
-
-impl DecodeError {
-    /// A stable index per kind (field names aside), for counters and the distinct-error log.
-    pub fn code(self) -> usize {
-        match self {
-            DecodeError::Json => 0,
-            DecodeError::NotAnObject => 1,
-            DecodeError::UnknownEvent => 2,
-            DecodeError::MissingField(_) => 3,
-            DecodeError::WrongType(_) => 4,
-            DecodeError::Decimal(..) => 5,
-            DecodeError::UnknownSymbol => 6,
-            DecodeError::TooManyLevels => 7,
-        }
-    }
-
-    pub const KINDS: usize = 8;
-
-    /// The field the error is about, if any.
-    pub fn field(self) -> &'static str {
-        match self {
-            DecodeError::MissingField(f)
-            | DecodeError::WrongType(f)
-            | DecodeError::Decimal(f, _) => f,
-            _ => "",
-        }
-    }
-
-    pub fn describe_code(code: usize) -> &'static str {
-        [
-            "frame with invalid JSON",
-            "frame that is not a JSON object",
-            "frame with an unknown event type",
-            "frame with a missing field",
-            "frame with a field of the wrong type",
-            "frame with a decimal that does not fit the instrument's scale",
-            "frame for a symbol that is not configured",
-            "frame with more price levels than allowed",
-        ]
-        .get(code)
-        .copied()
-        .unwrap_or("unknown")
-    }
-}
+use crate::num::{parse_decimal, Px, Qty, Side};
 
 pub struct BinanceCodec {
     market: BinanceMarket,

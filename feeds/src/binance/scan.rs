@@ -1,5 +1,5 @@
 //! A fixed-layout scanner for the frames Binance actually sends: the fast path of
-//! [`BinanceCodec::decode_ws`](crate::binance::codec::BinanceCodec::decode_ws).
+//! `BinanceCodec::decode_ws` (`codec.rs`).
 //!
 //! Binance writes its market data with one serializer, so every `depthUpdate`, `bookTicker`,
 //! `trade` and `aggTrade` frame has the same keys in the same order, no whitespace and no escapes.
@@ -30,8 +30,8 @@
 //! [`MAX_LEVELS_PER_MESSAGE`]) and never panics: the frame is consumed through slice methods
 //! that check their bounds, never by indexing.
 
-use crate::binance::codec::{Decoded, LevelUpdate, MAX_LEVELS_PER_MESSAGE};
-use crate::binance::BinanceMarket;
+use crate::binance::frame::{Decoded, LevelUpdate, MAX_LEVELS_PER_MESSAGE};
+use crate::binance::market::BinanceMarket;
 use crate::book::Level;
 use crate::instrument::{Instrument, InstrumentRegistry};
 use crate::num::{parse_decimal, pow10, Px, Qty, Side, MAX_SCALE};

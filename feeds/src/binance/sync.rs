@@ -23,12 +23,13 @@
 //!
 //! The output is venue-neutral [`MdEvent`]s staged in an [`Outbox`].
 
-use crate::binance::codec::LevelUpdate;
-use crate::binance::BinanceMarket;
+use crate::binance::frame::LevelUpdate;
+use crate::binance::market::BinanceMarket;
 use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason, LEVELS_PER_EVENT};
 use crate::metrics::{Metric, MetricLabel, MetricSink};
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
+pub use crate::sync_counters::SyncCounters;
 
 /// Pre-sync buffer bounds: about 30 s of BTCUSDT `depth@100ms`.
 pub const PRESYNC_DIFFS: usize = 512;
@@ -54,41 +55,6 @@ struct BufferedDiff {
     prev_last_id: Option<u64>,
     start: usize,
     end: usize,
-}
-
-/// Per-instrument counts, read by the summary and the replay report.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SyncCounters {
-    /// Messages decoded for this instrument: diffs, snapshots, trades and tickers.
-    pub messages: u64,
-    /// Diffs received, whatever became of them (the live feed's per-stream watchdog reads it).
-    pub diffs: u64,
-    /// Diffs applied to the book.
-    pub applied: u64,
-    /// Diffs discarded as already covered by the snapshot (spot `u <= lastUpdateId`, futures
-    /// `u < lastUpdateId`).
-    pub dropped: u64,
-    /// Diffs after the bridge that end at or before the book's id: received twice.
-    pub duplicates: u64,
-    /// Diffs that broke continuity (or did not bridge the snapshot): the book went stale.
-    pub gaps: u64,
-    /// Snapshots applied (the first sync included).
-    pub snapshots: u64,
-    /// Snapshots applied after the book had been synced and gone stale.
-    pub resyncs: u64,
-    /// Snapshots ignored because they were older than the first buffered diff.
-    pub stale_snapshots: u64,
-    /// Snapshots ignored because the book was in sync already.
-    pub redundant_snapshots: u64,
-    /// Resync requests (a crossed book) that marked the book stale.
-    pub resync_requests: u64,
-    /// Resync requests ignored: the book was already awaiting a snapshot, or had been rebuilt
-    /// since the crossed commit.
-    pub outdated_requests: u64,
-    /// Pre-sync buffer overflows.
-    pub overflows: u64,
-    /// The id of the last diff or snapshot applied.
-    pub last_update_id: u64,
 }
 
 pub struct DepthSync {

@@ -1,0 +1,51 @@
+//! Per-instrument book sync counts: what every venue's sync rules report (messages, diffs
+//! applied and dropped, gaps, snapshots, resyncs), read by the summary, the replay report and
+//! the metrics, whichever venue keeps the book.
+
+use crate::metrics::{Metric, MetricLabel, MetricSink};
+use crate::num::InstrumentId;
+
+/// Per-instrument counts, read by the summary and the replay report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncCounters {
+    /// Messages decoded for this instrument: diffs, snapshots, trades and tickers.
+    pub messages: u64,
+    /// Diffs received, whatever became of them (the live feed's per-stream watchdog reads it).
+    pub diffs: u64,
+    /// Diffs applied to the book.
+    pub applied: u64,
+    /// Diffs discarded as already covered by the snapshot (spot `u <= lastUpdateId`, futures
+    /// `u < lastUpdateId`).
+    pub dropped: u64,
+    /// Diffs after the bridge that end at or before the book's id: received twice.
+    pub duplicates: u64,
+    /// Diffs that broke continuity (or did not bridge the snapshot): the book went stale.
+    pub gaps: u64,
+    /// Snapshots applied (the first sync included).
+    pub snapshots: u64,
+    /// Snapshots applied after the book had been synced and gone stale.
+    pub resyncs: u64,
+    /// Snapshots ignored because they were older than the first buffered diff.
+    pub stale_snapshots: u64,
+    /// Snapshots ignored because the book was in sync already.
+    pub redundant_snapshots: u64,
+    /// Resync requests (a crossed book) that marked the book stale.
+    pub resync_requests: u64,
+    /// Resync requests ignored: the book was already awaiting a snapshot, or had been rebuilt
+    /// since the crossed commit.
+    pub outdated_requests: u64,
+    /// Pre-sync buffer overflows.
+    pub overflows: u64,
+    /// The id of the last diff or snapshot applied.
+    pub last_update_id: u64,
+}
+
+/// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
+pub fn report_sync(instrument: InstrumentId, k: &SyncCounters, out: MetricSink<'_>) {
+    let label = MetricLabel::Instrument(instrument);
+    out(Metric::counter("book_diffs_applied", label, k.applied));
+    out(Metric::counter("book_diffs_dropped", label, k.dropped));
+    out(Metric::counter("book_gaps", label, k.gaps));
+    out(Metric::counter("book_resyncs", label, k.resyncs));
+    out(Metric::counter("book_snapshots", label, k.snapshots));
+}

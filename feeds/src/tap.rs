@@ -1,0 +1,43 @@
+//! The recording tap of a live feed: raw frames and REST bodies, copied into pooled buffers
+//! for a writer thread (`pulse record`).
+
+use crate::num::Nanos;
+use crate::rest::SnapshotRequest;
+
+/// Recording tap: raw frames and REST bodies, copied into pooled buffers for a writer thread.
+pub struct Tap {
+    pub records: rtrb::Producer<TapRecord>,
+    pub returns: rtrb::Consumer<Vec<u8>>,
+    /// Records lost because the writer fell behind.
+    pub lost: u64,
+}
+
+pub struct TapRecord {
+    pub recv_ts: Nanos,
+    /// `None` for a WebSocket frame, the request for a REST body.
+    pub rest: Option<SnapshotRequest>,
+    pub bytes: Vec<u8>,
+}
+
+impl Tap {
+    pub(crate) fn record(&mut self, recv_ts: Nanos, rest: Option<SnapshotRequest>, bytes: &[u8]) {
+        if self.records.slots() == 0 {
+            self.lost += 1;
+            return;
+        }
+        let mut buf = self.returns.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(bytes);
+        if self
+            .records
+            .push(TapRecord {
+                recv_ts,
+                rest,
+                bytes: buf,
+            })
+            .is_err()
+        {
+            self.lost += 1;
+        }
+    }
+}
