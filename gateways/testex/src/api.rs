@@ -2,7 +2,21 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_gateways::secret::Secret;
+use pulse_gateways::sim::Fees;
 use serde_json::{Map, Value};
+
+/// What the order side needs to know: the instruments it trades, the key it accepts, fees.
+#[derive(Clone, Debug)]
+pub struct OrderApiConfig {
+    pub instruments: InstrumentRegistry,
+    /// The API key clients send (`apiKey` / `X-MBX-APIKEY`).
+    pub api_key: String,
+    /// The HMAC secret requests are signed with.
+    pub secret: std::sync::Arc<Secret>,
+    pub fees: Fees,
+}
 
 /// A failed request: HTTP status, Binance error code and message.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use pulse_feeds::binance::BinanceAdapter;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::capture::SourceKind;
 use pulse_feeds::event::{EventMeta, MarketEvent, MdEvent};
-use pulse_feeds::instrument::{InstrumentRegistry, Venue as VenueId};
+use pulse_feeds::instrument::Venue as VenueId;
 use pulse_feeds::latency::{self, Stamp, SAMPLE_RING};
 use pulse_feeds::num::{parse_decimal, InstrumentId, Nanos, Px, Qty, Side};
 use pulse_feeds::outbox::Outbox;
@@ -32,11 +32,12 @@ use pulse_gateways::order::{
     CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request, TimeInForce,
 };
 use pulse_gateways::secret::Secret;
-use pulse_gateways::sim::{Fees, SimVenue};
+use pulse_gateways::sim::SimVenue;
 
 use crate::api::{
-    constant_time_eq, now_nanos, number, text, ApiError, BAD_KEY, BAD_PARAM, BAD_SIGNATURE,
-    BAD_SYMBOL, DUPLICATE_ORDER, NO_SUCH_ORDER, OUTSIDE_WINDOW, UNKNOWN_METHOD, UNKNOWN_ORDER,
+    constant_time_eq, now_nanos, number, text, ApiError, OrderApiConfig, BAD_KEY, BAD_PARAM,
+    BAD_SIGNATURE, BAD_SYMBOL, DUPLICATE_ORDER, NO_SUCH_ORDER, OUTSIDE_WINDOW, UNKNOWN_METHOD,
+    UNKNOWN_ORDER,
 };
 use crate::book::TrueBook;
 use crate::views::{account_json, execution_report, order_json, Holding, VenueOrder};
@@ -46,17 +47,6 @@ const BOOK_LEVELS: usize = 8192;
 /// Binance's default and largest `recvWindow`, ms.
 const DEFAULT_RECV_WINDOW: u64 = 5_000;
 const MAX_RECV_WINDOW: u64 = 60_000;
-
-/// What the order side needs to know: the instruments it trades, the key it accepts, fees.
-#[derive(Clone, Debug)]
-pub struct OrderApiConfig {
-    pub instruments: InstrumentRegistry,
-    /// The API key clients send (`apiKey` / `X-MBX-APIKEY`).
-    pub api_key: String,
-    /// The HMAC secret requests are signed with.
-    pub secret: std::sync::Arc<Secret>,
-    pub fees: Fees,
-}
 
 pub(crate) struct Exchange {
     cfg: OrderApiConfig,

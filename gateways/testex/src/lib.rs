@@ -62,7 +62,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-pub use exchange::OrderApiConfig;
+pub use api::OrderApiConfig;
 pub use fault::{Fault, FaultParseError, OrderFault};
 pub use timeline::TimelineStats;
 pub use wire::{WireReply, WireSamples};
