@@ -31,7 +31,7 @@ use pulse_feeds::ws::endpoint::Endpoint;
 use pulse_feeds::ws::session::{SessionEvent, SessionTimers, WsSession};
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::Fees;
-use pulse_gateways::venue::{OrderApiConfig, Venue, VenueConfig, WireSamples};
+use pulse_testex::{OrderApiConfig, Venue, VenueConfig, WireSamples};
 
 use crate::report::Measured;
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::Args;
 use pulse_feeds::num::parse_decimal;
 use pulse_gateways::sim::Fees;
-use pulse_gateways::venue::{Fault, OrderApiConfig, OrderFault, Venue, VenueConfig};
+use pulse_testex::{Fault, OrderApiConfig, OrderFault, Venue, VenueConfig};
 
 use crate::config::{GatewayConfig, SigningKey};
 

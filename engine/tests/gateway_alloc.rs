@@ -19,7 +19,7 @@ use pulse_gateways::binance::gateway::GatewayRings;
 use pulse_gateways::order::{ClientOrderId, ExecKind, Order, Request, TimeInForce};
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::Fees;
-use pulse_gateways::venue::{OrderApiConfig, Venue as LocalVenue, VenueConfig};
+use pulse_testex::{OrderApiConfig, Venue as LocalVenue, VenueConfig};
 
 mod counting;
 mod support;

@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pulse_gateways::venue::{Venue as LocalVenue, VenueConfig};
+use pulse_testex::{Venue as LocalVenue, VenueConfig};
 
 mod common;
 

@@ -19,7 +19,7 @@ use pulse_feeds::event::{BookState, MarketEvent};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Nanos, Px, Qty, Side};
 use pulse_feeds::stage::Stage;
-use pulse_gateways::venue::{Fault, Venue as LocalVenue, VenueConfig};
+use pulse_testex::{Fault, Venue as LocalVenue, VenueConfig};
 
 mod support;
 
@@ -212,7 +212,7 @@ fn run_with(
 }
 
 /// The top 100 levels of both sides, parsed from the venue's strings, equal the rebuilt book.
-fn assert_same_book(book: &BookStage, truth: &pulse_gateways::venue::VenueBook) {
+fn assert_same_book(book: &BookStage, truth: &pulse_testex::VenueBook) {
     let ours = book.book(0).expect("book 0");
     for (side, venue_side) in [(Side::Buy, &truth.bids), (Side::Sell, &truth.asks)] {
         let expected: Vec<(i64, i64)> = venue_side

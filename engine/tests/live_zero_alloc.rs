@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use pulse_feeds::clock::Clock;
 use pulse_feeds::stage::Stage;
-use pulse_gateways::venue::{Venue as LocalVenue, VenueConfig};
+use pulse_testex::{Venue as LocalVenue, VenueConfig};
 
 mod counting;
 mod support;

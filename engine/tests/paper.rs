@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use pulse_feeds::num::parse_decimal;
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::Fees;
-use pulse_gateways::venue::{OrderApiConfig, OrderFault, Venue, VenueConfig};
+use pulse_testex::{OrderApiConfig, OrderFault, Venue, VenueConfig};
 
 mod common;
 mod support;

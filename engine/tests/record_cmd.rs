@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use pulse_gateways::venue::{Venue, VenueConfig};
+use pulse_testex::{Venue, VenueConfig};
 
 #[test]
 fn record_then_replay_verify() {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::Fees;
-use pulse_gateways::venue::{OrderApiConfig, Venue, VenueConfig};
+use pulse_testex::{OrderApiConfig, Venue, VenueConfig};
 
 use common::repo_root;
 

@@ -9,4 +9,3 @@ pub mod latency;
 pub mod secret;
 pub mod sim;
 pub mod sim_stage;
-pub mod venue;

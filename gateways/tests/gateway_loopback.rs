@@ -31,7 +31,7 @@ use pulse_gateways::order::{
 };
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::{Fees, OpenOrder, VenueAccount};
-use pulse_gateways::venue::{OrderApiConfig, OrderFault, Venue, VenueConfig};
+use pulse_testex::{OrderApiConfig, OrderFault, Venue, VenueConfig};
 use serde_json::json;
 
 const KEY: &str = "fallback-key";

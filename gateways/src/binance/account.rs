@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
 use super::sign::{payload_sorted, Signer};
+use super::symbol::split_symbol;
 use crate::order::{ClientOrderId, Order, TimeInForce};
 use crate::secret::Secret;
 use crate::sim::{OpenOrder, VenueAccount};
-use crate::venue::split_symbol;
 
 fn wall_ms() -> i64 {
     SystemTime::now()

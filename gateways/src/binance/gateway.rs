@@ -48,12 +48,12 @@ use super::json::{self, Value};
 use super::limits::{Counts, RateLimiter};
 use super::rest::{RestCall, RestFallback, RestLink, RestMethod};
 use super::sign::{percent_encode, Signer, SIGNATURE_CAPACITY};
+use super::symbol::split_symbol;
 use crate::order::{
     CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request, TimeInForce,
     VenueReject,
 };
 use crate::secret::Secret;
-use crate::venue::split_symbol;
 
 /// Orders tracked at once (working or in flight). A new order beyond it is refused.
 pub const MAX_TRACKED: usize = 256;

@@ -8,3 +8,4 @@ pub mod json;
 pub mod limits;
 pub mod rest;
 pub mod sign;
+pub mod symbol;

@@ -119,9 +119,9 @@ pub fn percent_encode(text: &str, out: &mut String) {
 
 /// Binance's documented HMAC example (rest-api.md, "SIGNED Endpoint Examples for POST
 /// /api/v3/order - HMAC Keys"): its key, its secret and its parameters, for the tests that
-/// reproduce its signatures.
-#[cfg(test)]
-pub(crate) mod binance_doc {
+/// reproduce its signatures (here and in the test exchange's).
+#[doc(hidden)]
+pub mod binance_doc {
     pub const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
     pub const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 

@@ -13,8 +13,12 @@
 //! It is a test tool beside the engine, not the hot path: plain blocking threads, one market
 //! thread (the timeline, the books, the faults) and one thread per connection.
 //!
+//! This crate is the back end of `pulse venue` and a dev-dependency of the tests that need a
+//! venue. No production crate (feeds, gateways, risk, strategy) depends on it, and none may:
+//! it carries `rcgen` and a second implementation of the venue's side of the protocol.
+//!
 //! ```no_run
-//! use pulse_gateways::venue::{Fault, Venue, VenueConfig};
+//! use pulse_testex::{Fault, Venue, VenueConfig};
 //!
 //! let venue = Venue::start(VenueConfig {
 //!     speed_milli: 0,
@@ -27,7 +31,9 @@
 //! venue.stop();
 //! # Ok::<(), anyhow::Error>(())
 //! ```
+#![forbid(unsafe_code)]
 
+mod api;
 mod book;
 mod control;
 mod exchange;
@@ -38,8 +44,10 @@ mod market;
 mod rest;
 mod rest_orders;
 mod server;
+mod shared;
 mod timeline;
 mod tls;
+mod views;
 mod wire;
 mod ws;
 mod ws_api;
@@ -48,22 +56,22 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-pub use exchange::{split_symbol, OrderApiConfig};
+pub use api::OrderApiConfig;
 pub use fault::{Fault, FaultParseError, OrderFault};
 pub use timeline::TimelineStats;
 pub use wire::{WireReply, WireSamples};
 
-use book::TrueBook;
 use exchange::Exchange;
 use fault::FaultPlan;
-use hub::{Hub, Outgoing};
+use hub::Hub;
 use market::Market;
+use shared::Shared;
 use timeline::{Step, Timeline};
 
 /// How a venue runs.
@@ -143,74 +151,6 @@ pub struct VenueStats {
     pub slow_clients_cut: u64,
     /// Why the capture stopped early, if reading it failed.
     pub capture_error: Option<String>,
-}
-
-/// State shared by the market thread, the acceptor and the connections.
-pub(crate) struct Shared {
-    pub stop: AtomicBool,
-    pub books: Mutex<HashMap<String, TrueBook>>,
-    pub hub: Hub,
-    pub frames_played: AtomicU64,
-    pub finished: AtomicBool,
-    pub capture_gaps: AtomicU64,
-    timeline_stats: Mutex<TimelineStats>,
-    capture_error: Mutex<Option<String>>,
-    pub ping_interval: Duration,
-    pub pong_timeout: Duration,
-    pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// The order side, when the venue serves the order API.
-    pub exchange: Option<Mutex<Exchange>>,
-    /// `order.place` requests received so far: the index order faults refer to.
-    pub order_requests: AtomicU64,
-    pub order_faults: HashMap<u64, OrderFault>,
-    pub subscribe_delay: Duration,
-    pub wire: Option<wire::WireClock>,
-}
-
-impl Shared {
-    pub fn stopping(&self) -> bool {
-        // Acquire: pairs with the Release in `Venue::shutdown`.
-        self.stop.load(Ordering::Acquire)
-    }
-
-    pub fn books(&self) -> MutexGuard<'_, HashMap<String, TrueBook>> {
-        // A panic while holding the lock leaves each book whole (levels change one at a time).
-        self.books.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn dispatch(&self, item: Outgoing) {
-        self.hub.dispatch(&item, &self.stop);
-    }
-
-    pub fn publish_timeline_stats(&self, stats: TimelineStats) {
-        *self
-            .timeline_stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = stats;
-    }
-
-    /// The fault on this request, if it places an order (`order.place`, a cancel-replace):
-    /// order-placing requests are counted over every connection and protocol.
-    pub fn order_fault(&self, places: bool) -> Option<OrderFault> {
-        if !places {
-            return None;
-        }
-        // Relaxed: an index, not a synchronisation point.
-        let index = self.order_requests.fetch_add(1, Ordering::Relaxed);
-        self.order_faults.get(&index).copied()
-    }
-
-    /// Runs `f` on the order side, if the venue has one.
-    pub fn with_exchange(&self, f: impl FnOnce(&mut Exchange)) {
-        if let Some(exchange) = &self.exchange {
-            // A panic mid-request leaves the venue's state as far as it got; serve on.
-            f(&mut exchange.lock().unwrap_or_else(|e| e.into_inner()));
-        }
-    }
-
-    pub fn capture_error(&self) -> MutexGuard<'_, Option<String>> {
-        self.capture_error.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 /// A running venue. Dropping it stops it, as [`Venue::stop`] does.

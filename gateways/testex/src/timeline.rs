@@ -16,7 +16,7 @@ use anyhow::Context;
 use pulse_feeds::capture::{query_param, CaptureReader, SourceKind};
 use tungstenite::{Bytes, Utf8Bytes};
 
-use super::book::{DepthDiff, TrueBook};
+use crate::book::{DepthDiff, TrueBook};
 
 /// Diffs kept per symbol while waiting for its snapshot: the last ones are the ones that matter.
 const MAX_PENDING_DIFFS: usize = 10_000;

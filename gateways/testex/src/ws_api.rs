@@ -15,11 +15,12 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tungstenite::{Bytes, Message, WebSocket};
 
-use super::exchange::{now_nanos, weight, ApiError};
-use super::fault::OrderFault;
-use super::http::{is_retry, Conn, RequestHead};
-use super::wire::WireReply;
-use super::{ws, Shared};
+use crate::api::{now_nanos, weight, ApiError};
+use crate::fault::OrderFault;
+use crate::http::{is_retry, Conn, RequestHead};
+use crate::shared::Shared;
+use crate::wire::WireReply;
+use crate::ws;
 
 const READ_POLL: Duration = Duration::from_millis(1);
 const WRITE_SLICE: Duration = Duration::from_millis(50);

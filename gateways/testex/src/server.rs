@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use rustls::{ServerConnection, StreamOwned};
 
-use super::http::{self, write_response, Conn, Response};
-use super::rest::{self, Outcome};
-use super::{ws, ws_api, Shared};
+use crate::http::{self, write_response, Conn, RequestHead, Response};
+use crate::rest::{self, Outcome};
+use crate::shared::Shared;
+use crate::{rest_orders, ws, ws_api};
 
 /// How often the non-blocking listener is polled.
 const ACCEPT_POLL: Duration = Duration::from_millis(2);
@@ -95,7 +96,7 @@ fn serve(tcp: TcpStream, shared: &Shared) {
             Err(_) => return,
         };
         let keep_alive = head.keep_alive();
-        match rest::serve(&head, &body, shared) {
+        match serve_rest(&head, &body, shared) {
             Outcome::Answer(response) => {
                 if write_response(&mut conn, &response, keep_alive).is_err() {
                     return;
@@ -108,6 +109,20 @@ fn serve(tcp: TcpStream, shared: &Shared) {
         }
     }
     conn.finish();
+}
+
+/// One REST request with its body (read whole by the server).
+fn serve_rest(head: &RequestHead, body: &[u8], shared: &Shared) -> Outcome {
+    let Some(exchange) = &shared.exchange else {
+        return Outcome::Answer(rest::respond(head, &shared.books));
+    };
+    if rest_orders::serves(head.path()) {
+        return rest_orders::serve(head, body, exchange, shared);
+    }
+    let response = rest::respond(head, &shared.books);
+    let mut used = 0;
+    shared.with_exchange(|ex| used = ex.count(rest::weight(head), false).0);
+    Outcome::Answer(response.with_header(rest::USED_WEIGHT, used))
 }
 
 /// Answers a request whose body cannot be framed (where the next request would start is

@@ -5,11 +5,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::book::{Applied, DepthDiff};
-use super::fault::FaultPlan;
-use super::hub::Outgoing;
-use super::timeline::{Frame, Step, Timeline};
-use super::Shared;
+use crate::book::{Applied, DepthDiff};
+use crate::fault::FaultPlan;
+use crate::hub::Outgoing;
+use crate::shared::Shared;
+use crate::timeline::{Frame, Step, Timeline};
 
 /// Longest single sleep, so that a stop request is seen promptly.
 const SLEEP_SLICE: Duration = Duration::from_millis(10);

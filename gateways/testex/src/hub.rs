@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::timeline::Frame;
+use crate::timeline::Frame;
 
 /// Queue capacity when the market waits for clients: small, so it stays close to them.
 const QUEUE_BACKPRESSURE: usize = 256;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use pulse_gateways::venue::{Fault, Venue, VenueConfig};
+use pulse_testex::{Fault, Venue, VenueConfig};
 use serde_json::Value;
 use tungstenite::protocol::frame::coding::CloseCode;
 use venue_support::{
@@ -215,7 +215,7 @@ fn rest_answers_like_binance_with_keep_alive() {
         (400, r#"{"code":-1121,"msg":"Invalid symbol."}"#.to_string())
     );
     let mut conn = TestStream::Plain(TcpStream::connect(addr).unwrap());
-    let render = |book: pulse_gateways::venue::VenueBook| {
+    let render = |book: pulse_testex::VenueBook| {
         let side = |levels: Vec<(String, String)>| {
             levels
                 .into_iter()

@@ -24,7 +24,8 @@ use tungstenite::{Message, WebSocket};
 pub const READ_LIMIT: Duration = Duration::from_secs(10);
 
 pub fn capture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/binance_spot_btcusdt_2024-08-08.cap.gz")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/binance_spot_btcusdt_2024-08-08.cap.gz")
 }
 
 /// One frame of the timeline as the capture recorded it.

@@ -16,11 +16,11 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tungstenite::{Bytes, Message, Utf8Bytes, WebSocket};
 
-use super::control::Subscriptions;
-use super::http::{is_retry, write_response, Conn, RequestHead, Response};
-use super::hub::{Client, Outgoing};
-use super::timeline::Frame;
-use super::Shared;
+use crate::control::Subscriptions;
+use crate::http::{is_retry, write_response, Conn, RequestHead, Response};
+use crate::hub::{Client, Outgoing};
+use crate::shared::Shared;
+use crate::timeline::Frame;
 
 /// Longest wait on the queue: how late a client's message (a pong, a subscribe) may be read.
 const POLL: Duration = Duration::from_millis(5);

@@ -15,7 +15,7 @@ use pulse_feeds::num::{Px, Qty};
 use pulse_gateways::binance::sign::{payload, Signer};
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::Fees;
-use pulse_gateways::venue::{OrderApiConfig, OrderFault, Venue, VenueConfig};
+use pulse_testex::{OrderApiConfig, OrderFault, Venue, VenueConfig};
 use serde_json::Value;
 use venue_support::{capture, READ_LIMIT};
 

@@ -15,106 +15,38 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::mpsc::Sender;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use pulse_feeds::binance::BinanceAdapter;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::capture::SourceKind;
 use pulse_feeds::event::{EventMeta, MarketEvent, MdEvent};
-use pulse_feeds::instrument::{InstrumentRegistry, Venue as VenueId};
+use pulse_feeds::instrument::Venue as VenueId;
 use pulse_feeds::latency::{self, Stamp, SAMPLE_RING};
-use pulse_feeds::num::{parse_decimal, Decimal, InstrumentId, Nanos, Px, Qty, Side};
+use pulse_feeds::num::{parse_decimal, InstrumentId, Nanos, Px, Qty, Side};
 use pulse_feeds::outbox::Outbox;
 use pulse_feeds::stage::Stage;
 use serde_json::{json, Map, Value};
 
-use crate::binance::sign::{payload_sorted, Signer};
-use crate::order::{
-    CancelOrder, ClientOrderId, ExecKind, ExecReport, Liquidity, Order, Request, TimeInForce,
+use pulse_gateways::binance::sign::{payload_sorted, Signer};
+use pulse_gateways::order::{
+    CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request, TimeInForce,
 };
-use crate::secret::Secret;
-use crate::sim::{Fees, SimVenue};
+use pulse_gateways::secret::Secret;
+use pulse_gateways::sim::SimVenue;
 
-use super::book::TrueBook;
+use crate::api::{
+    constant_time_eq, now_nanos, number, text, ApiError, OrderApiConfig, BAD_KEY, BAD_PARAM,
+    BAD_SIGNATURE, BAD_SYMBOL, DUPLICATE_ORDER, NO_SUCH_ORDER, OUTSIDE_WINDOW, UNKNOWN_METHOD,
+    UNKNOWN_ORDER,
+};
+use crate::book::TrueBook;
+use crate::views::{account_json, execution_report, order_json, Holding, VenueOrder};
 
 /// Levels per side of the venue's matching books.
 const BOOK_LEVELS: usize = 8192;
 /// Binance's default and largest `recvWindow`, ms.
 const DEFAULT_RECV_WINDOW: u64 = 5_000;
 const MAX_RECV_WINDOW: u64 = 60_000;
-
-/// What the order side needs to know: the instruments it trades, the key it accepts, fees.
-#[derive(Clone, Debug)]
-pub struct OrderApiConfig {
-    pub instruments: InstrumentRegistry,
-    /// The API key clients send (`apiKey` / `X-MBX-APIKEY`).
-    pub api_key: String,
-    /// The HMAC secret requests are signed with.
-    pub secret: std::sync::Arc<Secret>,
-    pub fees: Fees,
-}
-
-/// A failed request: HTTP status, Binance error code and message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiError {
-    pub status: u16,
-    pub code: i64,
-    pub msg: &'static str,
-}
-
-impl ApiError {
-    const fn new(status: u16, code: i64, msg: &'static str) -> ApiError {
-        ApiError { status, code, msg }
-    }
-}
-
-pub(crate) const BAD_SIGNATURE: ApiError =
-    ApiError::new(400, -1022, "Signature for this request is not valid.");
-const BAD_KEY: ApiError = ApiError::new(
-    401,
-    -2015,
-    "Invalid API-key, IP, or permissions for action.",
-);
-const OUTSIDE_WINDOW: ApiError = ApiError::new(
-    400,
-    -1021,
-    "Timestamp for this request is outside of the recvWindow.",
-);
-const UNKNOWN_ORDER: ApiError = ApiError::new(400, -2011, "Unknown order sent.");
-const NO_SUCH_ORDER: ApiError = ApiError::new(400, -2013, "Order does not exist.");
-const DUPLICATE_ORDER: ApiError = ApiError::new(400, -2010, "Duplicate order sent.");
-const BAD_SYMBOL: ApiError = ApiError::new(400, -1121, "Invalid symbol.");
-const BAD_PARAM: ApiError = ApiError::new(
-    400,
-    -1102,
-    "A mandatory parameter was not sent, was empty/null, or malformed.",
-);
-const UNKNOWN_METHOD: ApiError = ApiError::new(400, -1000, "Unknown method.");
-
-/// One order as the venue keeps it.
-#[derive(Clone, Debug)]
-struct VenueOrder {
-    client: String,
-    order_id: u64,
-    instrument: InstrumentId,
-    side: Side,
-    px: Px,
-    qty: Qty,
-    tif: TimeInForce,
-    executed: i64,
-    /// Sum of price × quantity filled, at notional scale.
-    quote: i128,
-    status: &'static str,
-    time_ms: u64,
-    update_ms: u64,
-}
-
-/// An account's holding of one asset, at the instrument's scale.
-#[derive(Clone, Copy, Debug, Default)]
-struct Holding {
-    base: i64,
-    quote: i128,
-}
 
 pub(crate) struct Exchange {
     cfg: OrderApiConfig,
@@ -136,12 +68,6 @@ pub(crate) struct Exchange {
     orders_10s: (u64, u32),
     /// Reports of the request being handled, and of market events, waiting to be applied.
     pending: Vec<ExecReport>,
-}
-
-pub(crate) fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 impl Exchange {
@@ -481,10 +407,10 @@ impl Exchange {
                 self.by_client.remove(&client);
             }
             return Err(match reason {
-                crate::order::VenueReject::WouldTake => {
+                pulse_gateways::order::VenueReject::WouldTake => {
                     ApiError::new(400, -2010, "Order would immediately match and take.")
                 }
-                crate::order::VenueReject::TooManyOrders => {
+                pulse_gateways::order::VenueReject::TooManyOrders => {
                     ApiError::new(400, -1015, "Too many new orders.")
                 }
                 _ => ApiError::new(400, -2010, "Order rejected: no market for the symbol."),
@@ -607,35 +533,6 @@ impl Exchange {
         Value::Array(ids.into_iter().map(|id| self.order_json(id)).collect())
     }
 
-    /// Balances: each instrument's base asset holds its net position, its quote asset the cash
-    /// paid and received (fees included). The simulated account may go short.
-    fn account(&self) -> Value {
-        let mut balances: Vec<(String, i128, u32)> = Vec::new();
-        for (i, spec) in self.cfg.instruments.iter().enumerate() {
-            let (base, quote) = split_symbol(&spec.symbol);
-            let h = self.holdings[i];
-            add_balance(&mut balances, base, h.base.into(), spec.qty_scale);
-            add_balance(&mut balances, quote, h.quote, spec.notional_scale());
-        }
-        let balances: Vec<Value> = balances
-            .into_iter()
-            .map(|(asset, amount, scale)| {
-                json!({
-                    "asset": asset,
-                    "free": Decimal::new(amount, scale).to_string(),
-                    "locked": "0",
-                })
-            })
-            .collect();
-        json!({
-            "makerCommission": self.cfg.fees.maker_ppm / 100,
-            "takerCommission": self.cfg.fees.taker_ppm / 100,
-            "canTrade": true,
-            "accountType": "SPOT",
-            "balances": balances,
-        })
-    }
-
     /// Applies the reports gathered so far to the orders and holdings, and tells subscribers.
     fn apply_pending(&mut self) {
         for report in std::mem::take(&mut self.pending) {
@@ -674,53 +571,7 @@ impl Exchange {
             };
             o.status = status;
             let Some(spec) = spec else { continue };
-            let mut event = json!({
-                "e": "executionReport",
-                "E": ms,
-                "s": spec.symbol,
-                "c": o.client,
-                "S": if o.side == Side::Buy { "BUY" } else { "SELL" },
-                "o": order_type(o.tif),
-                "f": tif_name(o.tif),
-                "q": Decimal::new(o.qty.0, spec.qty_scale).to_string(),
-                "p": Decimal::new(o.px.0, spec.price_scale).to_string(),
-                "C": "",
-                "x": exec_type,
-                "X": status,
-                "r": "NONE",
-                "i": o.order_id,
-                "l": "0",
-                "z": Decimal::new(o.executed, spec.qty_scale).to_string(),
-                "L": "0",
-                "n": "0",
-                "N": Value::Null,
-                "T": ms,
-                "t": -1,
-                "w": matches!(status, "NEW" | "PARTIALLY_FILLED"),
-                "m": false,
-                "O": o.time_ms,
-                "Z": Decimal::new(o.quote, spec.notional_scale()).to_string(),
-            });
-            if let (Some((px, qty, fee, liquidity, trade_id)), Some(map)) =
-                (last, event.as_object_mut())
-            {
-                let (_, quote) = split_symbol(&spec.symbol);
-                map.insert(
-                    "l".into(),
-                    Decimal::new(qty.0, spec.qty_scale).to_string().into(),
-                );
-                map.insert(
-                    "L".into(),
-                    Decimal::new(px.0, spec.price_scale).to_string().into(),
-                );
-                map.insert(
-                    "n".into(),
-                    Decimal::new(fee, spec.notional_scale()).to_string().into(),
-                );
-                map.insert("N".into(), quote.into());
-                map.insert("t".into(), trade_id.into());
-                map.insert("m".into(), (liquidity == Liquidity::Maker).into());
-            }
+            let event = execution_report(o, &spec, exec_type, status, last);
             let text = json!({ "subscriptionId": 0, "event": event }).to_string();
             self.subscribers.retain(|tx| tx.send(text.clone()).is_ok());
         }
@@ -731,27 +582,16 @@ impl Exchange {
         let Some(o) = self.orders.get(&order_id) else {
             return Value::Null;
         };
-        let Some(spec) = self.cfg.instruments.get(o.instrument) else {
-            return Value::Null;
-        };
-        json!({
-            "symbol": spec.symbol,
-            "orderId": o.order_id,
-            "orderListId": -1,
-            "clientOrderId": o.client,
-            "transactTime": o.update_ms,
-            "time": o.time_ms,
-            "updateTime": o.update_ms,
-            "price": Decimal::new(o.px.0, spec.price_scale).to_string(),
-            "origQty": Decimal::new(o.qty.0, spec.qty_scale).to_string(),
-            "executedQty": Decimal::new(o.executed, spec.qty_scale).to_string(),
-            "cummulativeQuoteQty": Decimal::new(o.quote, spec.notional_scale()).to_string(),
-            "status": o.status,
-            "timeInForce": tif_name(o.tif),
-            "type": order_type(o.tif),
-            "side": if o.side == Side::Buy { "BUY" } else { "SELL" },
-            "isWorking": matches!(o.status, "NEW" | "PARTIALLY_FILLED"),
-        })
+        self.cfg
+            .instruments
+            .get(o.instrument)
+            .map_or(Value::Null, |spec| order_json(o, spec))
+    }
+
+    /// Balances: each instrument's base asset holds its net position, its quote asset the cash
+    /// paid and received (fees included). The simulated account may go short.
+    fn account(&self) -> Value {
+        account_json(&self.cfg.instruments, &self.holdings, &self.cfg.fees)
     }
 
     /// Net position per instrument (lots) and the orders still working, as the engine's
@@ -777,90 +617,4 @@ impl Exchange {
         ids.sort_unstable();
         ids.into_iter().map(|(_, c)| c).collect()
     }
-}
-
-/// Binance's request weight of each method (REST endpoints weigh the same as their WebSocket
-/// API methods).
-pub(crate) fn weight(method: &str) -> u32 {
-    match method {
-        "order.status" => 4,
-        "openOrders.status" => 6,
-        "account.status" => 20,
-        _ => 1,
-    }
-}
-
-fn tif_name(tif: TimeInForce) -> &'static str {
-    match tif {
-        TimeInForce::Ioc => "IOC",
-        TimeInForce::Fok => "FOK",
-        TimeInForce::Gtc | TimeInForce::PostOnly | TimeInForce::Market => "GTC",
-    }
-}
-
-fn order_type(tif: TimeInForce) -> &'static str {
-    match tif {
-        TimeInForce::PostOnly => "LIMIT_MAKER",
-        TimeInForce::Market => "MARKET",
-        _ => "LIMIT",
-    }
-}
-
-/// A parameter as the text it was signed as: strings as they are, numbers and booleans as
-/// written in JSON.
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn number(params: &Map<String, Value>, name: &str) -> Option<u64> {
-    match params.get(name)? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-/// Quote assets Binance spot lists, longest first so that `FDUSD` wins over `USD`.
-const QUOTES: [&str; 9] = [
-    "FDUSD", "USDT", "USDC", "TUSD", "BUSD", "BTC", "ETH", "BNB", "EUR",
-];
-
-/// `BTCUSDT` → (`BTC`, `USDT`); an unknown quote leaves the symbol as the base.
-pub fn split_symbol(symbol: &str) -> (&str, &str) {
-    for quote in QUOTES {
-        if let Some(base) = symbol.strip_suffix(quote) {
-            if !base.is_empty() {
-                return (base, quote);
-            }
-        }
-    }
-    (symbol, "")
-}
-
-fn add_balance(balances: &mut Vec<(String, i128, u32)>, asset: &str, amount: i128, scale: u32) {
-    if asset.is_empty() {
-        return;
-    }
-    match balances.iter_mut().find(|(a, _, _)| a == asset) {
-        Some((_, total, s)) => {
-            // Same asset at two scales: bring both to the finer one.
-            let (fine, coarse) = ((*s).max(scale), (*s).min(scale));
-            let factor = 10i128.pow(fine - coarse);
-            let (mine, theirs) = if *s >= scale {
-                (*total, amount * factor)
-            } else {
-                (*total * factor, amount)
-            };
-            *total = mine + theirs;
-            *s = fine;
-        }
-        None => balances.push((asset.to_owned(), amount, scale)),
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

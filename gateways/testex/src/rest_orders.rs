@@ -17,11 +17,12 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use super::exchange::{weight, ApiError, Exchange, BAD_SIGNATURE};
-use super::fault::OrderFault;
-use super::http::{RequestHead, Response};
-use super::rest::{self, Outcome, USED_WEIGHT};
-use super::Shared;
+use crate::api::{weight, ApiError, BAD_SIGNATURE};
+use crate::exchange::Exchange;
+use crate::fault::OrderFault;
+use crate::http::{RequestHead, Response};
+use crate::rest::{self, Outcome, USED_WEIGHT};
+use crate::shared::Shared;
 
 /// Binance's header with the orders placed in the current 10 seconds.
 const ORDER_COUNT: &str = "X-MBX-ORDER-COUNT-10S";
@@ -226,13 +227,13 @@ fn decode(text: &str) -> Result<String, ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::http::parse_head;
     use super::*;
-    use crate::binance::sign::Signer;
-    use crate::secret::Secret;
+    use crate::http::parse_head;
+    use pulse_gateways::binance::sign::Signer;
+    use pulse_gateways::secret::Secret;
 
     /// The key and secret of Binance's `rest-api.md` signing examples.
-    use crate::binance::sign::binance_doc::{self, KEY as DOC_KEY, SECRET as DOC_SECRET};
+    use pulse_gateways::binance::sign::binance_doc::{self, KEY as DOC_KEY, SECRET as DOC_SECRET};
 
     fn head(text: &str) -> RequestHead {
         parse_head(text.as_bytes()).unwrap()

@@ -1,19 +1,19 @@
 //! Faults the venue injects, keyed by the index of a timeline frame (the streamed WebSocket
-//! frames of the capture, counted from 0; see [`super::timeline`]).
+//! frames of the capture, counted from 0; see [`crate::timeline`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::exchange::ApiError;
+use crate::api::ApiError;
 
 /// One fault at one timeline index. Every fault applies to every client connected at that
 /// moment. Text form (CLI): `close@500`, `drop@120`, `delay@300:2000`, `duplicate@50`,
 /// `malformed@70`, `silence@400:5000` (indices, then milliseconds).
 ///
 /// ```
-/// use pulse_gateways::venue::Fault;
+/// use pulse_testex::Fault;
 /// let fault: Fault = "delay@300:2000".parse().unwrap();
 /// assert_eq!(fault, Fault::Delay { at: 300, ms: 2000 });
 /// assert_eq!(fault.to_string(), "delay@300:2000");
@@ -169,7 +169,7 @@ impl FaultPlan {
 /// `order-drop@N`, `order-disconnect@N`, `order-429@N`, `order-5xx@N`.
 ///
 /// ```
-/// use pulse_gateways::venue::OrderFault;
+/// use pulse_testex::OrderFault;
 /// let fault: OrderFault = "order-5xx@2".parse().unwrap();
 /// assert_eq!(fault, OrderFault::ServerError { at: 2 });
 /// assert_eq!(fault.to_string(), "order-5xx@2");

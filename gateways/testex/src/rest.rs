@@ -1,7 +1,7 @@
 //! The REST side: `GET /api/v3/depth` from the true book at that instant, with Binance's error
 //! bodies; `/api/v3/ping` and `/api/v3/time` for health checks; and, with an order side,
-//! Binance's signed order endpoints ([`super::rest_orders`]) and the request weight header on
-//! every response, REST and WebSocket API counting against the same minute as on Binance.
+//! Binance's signed order endpoints ([`crate::rest_orders`], routed by the server) and the
+//! request weight header on every response, REST and WebSocket API counting against the same minute as on Binance.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,9 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pulse_feeds::capture::{parse_u64, query_param};
 use serde_json::json;
 
-use super::book::TrueBook;
-use super::http::{RequestHead, Response};
-use super::{rest_orders, Shared};
+use crate::book::TrueBook;
+use crate::http::{RequestHead, Response};
 
 /// Levels a side when the request names no limit (Binance's default).
 const DEFAULT_LIMIT: usize = 100;
@@ -28,20 +27,6 @@ pub(crate) enum Outcome {
     Answer(Response),
     /// Close without answering (an order fault).
     Cut,
-}
-
-/// One REST request with its body (read whole by the server).
-pub(crate) fn serve(head: &RequestHead, body: &[u8], shared: &Shared) -> Outcome {
-    let Some(exchange) = &shared.exchange else {
-        return Outcome::Answer(respond(head, &shared.books));
-    };
-    if rest_orders::serves(head.path()) {
-        return rest_orders::serve(head, body, exchange, shared);
-    }
-    let response = respond(head, &shared.books);
-    let mut used = 0;
-    shared.with_exchange(|ex| used = ex.count(weight(head), false).0);
-    Outcome::Answer(response.with_header(USED_WEIGHT, used))
 }
 
 /// The public endpoints; any other path is unknown (404), whatever the method.
@@ -102,7 +87,7 @@ fn depth(target: &[u8], books: &Mutex<HashMap<String, TrueBook>>) -> Response {
 }
 
 /// Request weights Binance publishes for the public endpoints: the depth's grows with `limit`.
-fn weight(head: &RequestHead) -> u32 {
+pub(crate) fn weight(head: &RequestHead) -> u32 {
     if head.path() != "/api/v3/depth" {
         return 1;
     }
@@ -121,8 +106,8 @@ pub(crate) fn error(status: u16, code: i64, msg: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::super::http::parse_head;
     use super::*;
+    use crate::http::parse_head;
 
     fn get(target: &str, books: &Mutex<HashMap<String, TrueBook>>) -> Response {
         let head = parse_head(format!("GET {target} HTTP/1.1\r\n\r\n").as_bytes()).unwrap();
