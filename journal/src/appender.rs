@@ -18,7 +18,8 @@ use crate::descriptor::{
     LOCK_FILE, RECORD_HEADER_LEN, RESERVED_KIND_MIN,
 };
 use crate::error::{AppendError, JournalError};
-use crate::fault::{fault_of, IoBudget, JournalFault, Op};
+use crate::fault::{fault_of, IoBudget, JournalFault};
+use crate::op::Op;
 use crate::recovery;
 use crate::scan::{scan_stream, ProblemKind, Tail};
 use crate::segment::{private_dir, Segment, PRIVATE_FILE};

@@ -5,7 +5,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::fault::Op;
+use crate::op::Op;
 
 /// An error of opening, reading, verifying or recovering a journal.
 #[derive(Debug, thiserror::Error)]

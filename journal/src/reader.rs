@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::descriptor::{segment_file_name, HEADER_LEN, RECORD_HEADER_LEN};
 use crate::error::{JournalError, Reason};
-use crate::fault::Op;
+use crate::op::Op;
 use crate::record::{read_header, read_unit, HeaderState, Record, Unit};
 use crate::recovery::check_stream;
 use crate::scan::list_segments;

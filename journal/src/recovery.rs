@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use crate::descriptor::{segment_file_name, valid_stream_name};
 use crate::error::{JournalError, Location};
-use crate::fault::{IoBudget, Op};
+use crate::fault::IoBudget;
+use crate::op::Op;
 use crate::scan::{scan_stream, Problem, StreamScan};
 use crate::segment::{sync_dir, PRIVATE_FILE};
 use crate::view::SegmentView;

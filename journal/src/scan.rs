@@ -24,7 +24,7 @@ use crate::descriptor::{
     align8, max_record_span, parse_segment_file_name, END_MARKER_LEN, HEADER_LEN, RECORD_ALIGN,
 };
 use crate::error::{JournalError, Location, Reason};
-use crate::fault::Op;
+use crate::op::Op;
 use crate::record::{read_header, read_unit, HeaderState, Record, Unit};
 use crate::view::SegmentView;
 

@@ -16,7 +16,8 @@ use crate::descriptor::{
     LENGTH_OFFSET, RECORD_HEADER_LEN, SEQUENCE_OFFSET, TIMESTAMP_OFFSET, TYPE_OFFSET,
 };
 use crate::error::JournalError;
-use crate::fault::{IoBudget, Op};
+use crate::fault::IoBudget;
+use crate::op::Op;
 
 /// One mapped segment file. Shared (`Arc`) between the appender, which writes it, and the
 /// service, which `msync`s it and unmaps it after roll-over.

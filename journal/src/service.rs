@@ -20,7 +20,8 @@ use rtrb::{Consumer, Producer};
 
 use crate::config::{JournalConfig, SyncMode};
 use crate::error::JournalError;
-use crate::fault::{fault_of, FaultFlag, JournalFault, Op};
+use crate::fault::{fault_of, FaultFlag, JournalFault};
+use crate::op::Op;
 use crate::recovery::RecoveryReport;
 use crate::segment::{page_size, Segment};
 use crate::shared::{Packed, Shared};

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::descriptor::valid_stream_name;
 use crate::error::{JournalError, Location};
-use crate::fault::Op;
+use crate::op::Op;
 use crate::recovery::check_stream;
 use crate::scan::{scan_stream, Position, Problem};
 
