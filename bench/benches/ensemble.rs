@@ -13,6 +13,7 @@
 //! ```sh
 //! cargo bench -p pulse-bench --bench ensemble
 //! ```
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::path::Path;

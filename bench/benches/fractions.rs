@@ -8,6 +8,7 @@
 //! ```sh
 //! cargo bench -p pulse-bench --bench fractions
 //! ```
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 

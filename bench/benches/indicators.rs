@@ -21,6 +21,7 @@
 //! ```sh
 //! cargo bench -p pulse-bench --bench indicators
 //! ```
+#![forbid(unsafe_code)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::hint::black_box;

@@ -13,6 +13,7 @@
 //! ```sh
 //! cargo bench -p pulse-bench --bench journal
 //! ```
+#![forbid(unsafe_code)]
 
 use std::fs::{self, File};
 use std::hint::black_box;

@@ -10,6 +10,7 @@
 //! ```sh
 //! cargo bench -p pulse-bench --bench latency_sample
 //! ```
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 

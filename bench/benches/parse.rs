@@ -20,6 +20,7 @@
 //! ```sh
 //! cargo bench -p pulse-bench --bench parse
 //! ```
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::path::Path;

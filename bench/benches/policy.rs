@@ -15,6 +15,7 @@
 //! ```sh
 //! cargo bench -p pulse-bench --bench policy
 //! ```
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::path::Path;

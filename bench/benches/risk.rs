@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo bench -p pulse-bench --bench risk
 //! ```
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 

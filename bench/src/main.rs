@@ -1,5 +1,6 @@
 //! `pulse-bench`: latency distributions of Pulse's building blocks and pipelines, each beside a
 //! baseline measured in the same run, so that the figure that matters is a ratio.
+#![forbid(unsafe_code)]
 
 mod baselines;
 mod book;

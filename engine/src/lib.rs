@@ -1,5 +1,8 @@
 //! The Pulse runtime: config, the hot-path stages joined by rings, runner threads, strategies,
 //! pre-trade risk, and the `pulse` command line.
+//!
+//! `unsafe` is denied here and allowed only in `secrets` (`geteuid`, wiping a variable inside
+//! the environment block, `prctl(PR_SET_DUMPABLE)`), with a `// SAFETY:` on each block.
 #![deny(unsafe_code)]
 
 pub use pulse_core::intent;

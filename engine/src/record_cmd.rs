@@ -109,6 +109,7 @@ fn record(args: &RecordArgs) -> anyhow::Result<()> {
         let now = wall.now();
         let work = feed.do_work(now) + book.do_work(now);
         while top_rx.pop().is_ok() {}
+        // Relaxed: the signal flag publishes no data; it is polled every pass.
         let done = stop.load(Ordering::Relaxed) || limit.is_some_and(|l| started.elapsed() >= l);
         if done {
             feed.stop_intake();

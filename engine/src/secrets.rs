@@ -45,9 +45,9 @@ impl fmt::Debug for TakenSecret {
     }
 }
 
-/// The engine's effective uid: the owner a key file must have.
+/// The engine's effective uid: the owner a key file must have, and of what the engine creates.
 pub fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
+    // SAFETY: geteuid has no preconditions, cannot fail and touches no memory of ours.
     unsafe { libc::geteuid() }
 }
 

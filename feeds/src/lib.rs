@@ -1,6 +1,6 @@
 //! Market data in: the primitive vocabulary (exact decimals, instruments, timestamps), the stage
 //! trait every hot-path component implements, capture files, venue codecs and L2 book building.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 // The core vocabulary lives in `pulse-core`; re-exported so `pulse_feeds::num` and the like keep
 // reading as before.

@@ -110,6 +110,7 @@ impl RestWorker {
             .name("pulse-rest".into())
             .spawn(move || {
                 let mut resp_tx = resp_tx;
+                // Acquire: pairs with the Release in `drop` (Relaxed would do: the join publishes).
                 while !stop_flag.load(Ordering::Acquire) {
                     let Ok(request) = req_rx.pop() else {
                         std::thread::sleep(Duration::from_millis(1));
@@ -128,6 +129,7 @@ impl RestWorker {
                         match resp_tx.push(response) {
                             Ok(()) => break,
                             Err(rtrb::PushError::Full(back)) => {
+                                // Acquire: as above; a full ring must not outlive `drop`.
                                 if stop_flag.load(Ordering::Acquire) {
                                     return;
                                 }
@@ -154,6 +156,7 @@ impl RestWorker {
 
 impl Drop for RestWorker {
     fn drop(&mut self) {
+        // Release: the worker polls with Acquire; the join below is the real synchronization.
         self.stop.store(true, Ordering::Release);
         if let Some(h) = self.handle.take() {
             let _ = h.join();

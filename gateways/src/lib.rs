@@ -1,6 +1,6 @@
 //! Orders out: the order model, the simulated venue, secrets and Binance request signing,
 //! and (later) venue order protocols.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub use pulse_core::order;
 

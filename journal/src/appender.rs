@@ -1,6 +1,7 @@
 //! The single writer of a stream. An append is a bounds check, a copy into the mapped segment,
 //! a CRC32C and two stores: no system call, no allocation. Segments come ready from the
 //! service thread through a ring; retired ones go back through another for their final `msync`.
+#![allow(unsafe_code)]
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;

@@ -1,6 +1,7 @@
 //! Reading a stream in order, from its first segment, while it may still be written: a zero
 //! commit word means "nothing yet, call again"; an end marker leads to the next segment file,
 //! waited for until it exists and is activated. Segments are mapped read-only.
+#![allow(unsafe_code)]
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Reading a segment's header, and one unit at an offset of a segment (a record, the end
 //! marker, or nothing yet), fully validated. The reader, `verify`, `recover` and `stats` all go
 //! through here, so they agree on what a valid segment and record are.
+#![allow(unsafe_code)]
 
 use crate::descriptor::{
     align8, get_u16, get_u32, get_u64, max_payload, record_crc, SegmentHeader, CRC_OFFSET,

@@ -1,6 +1,7 @@
 //! A writable segment: created, allocated with `posix_fallocate` (so a full disk is an error
 //! here, never a SIGBUS later), mapped and pre-faulted before the writer sees it; then written
 //! through raw pointers by its single writer while the service `msync`s what was committed.
+#![allow(unsafe_code)]
 
 use std::fs::{self, File, OpenOptions};
 use std::io;

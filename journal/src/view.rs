@@ -2,6 +2,7 @@
 //! words with atomic loads, record bytes only once a commit word covers them, and the unwritten
 //! rest with volatile loads. Every access is bounds-checked against the mapped length, so a
 //! hostile file (short, huge lengths, garbage) yields `None`, never an out-of-bounds read.
+#![allow(unsafe_code)]
 
 use std::fs::{FileType, OpenOptions};
 use std::io;

@@ -10,6 +10,7 @@
 //! (one real `depthUpdate` frame from the raw bytes through every hot stage as `pulse run`
 //! builds them, `configs/imbalance.toml`: decode, sync, book, strategy, risk, simulated venue;
 //! the capture's snapshot and depth diffs alone, replayed pass after pass).
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::process::ExitCode;

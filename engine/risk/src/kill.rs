@@ -72,13 +72,18 @@ impl KillSwitch {
     /// Engages for `reason`; the first reason since the last re-arm is the one reported.
     /// Release: the risk thread must see the flag (and the reason before it) promptly.
     pub fn engage(&self, reason: HaltReason) {
+        // AcqRel/Acquire: only the first reason since a re-arm sticks; the Release store of
+        // `engaged` below already publishes it, so Relaxed would do here too.
         let _ = self
             .reason
             .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire);
+        // Release: whoever sees `engaged` (Acquire, `is_engaged`) also sees the reason above.
         self.engaged.store(true, Ordering::Release);
     }
 
     pub fn is_engaged(&self) -> bool {
+        // Acquire (all three): pairs with the Release of `engage` and the signal/venue setters,
+        // so a reader that sees a flag also sees the reason stored before it.
         self.engaged.load(Ordering::Acquire)
             || self.signalled.load(Ordering::Acquire)
             || self.venue.load(Ordering::Acquire)
@@ -90,7 +95,9 @@ impl KillSwitch {
         if !self.is_engaged() {
             return None;
         }
+        // Acquire: pairs with the reason's compare-exchange in `engage` (and its reset on re-arm).
         HaltReason::from_code(self.reason.load(Ordering::Acquire)).or_else(|| {
+            // Acquire: pairs with the store of the SIGUSR1 handler (`signal_hook`).
             Some(if self.signalled.load(Ordering::Acquire) {
                 HaltReason::Signal
             } else {
@@ -101,6 +108,7 @@ impl KillSwitch {
 
     /// Reduce-only from now on (a kill still overrides it).
     pub fn reduce_only(&self) {
+        // Release: pairs with `mode`'s Acquire load; nothing else is published with it.
         self.reduce_only.store(true, Ordering::Release);
     }
 
@@ -108,8 +116,11 @@ impl KillSwitch {
     /// new re-arm generation (the risk stage resets its fill pause on it and journals who and
     /// when). Two re-arms within one risk poll are journaled once, as the later one.
     pub fn rearm(&self, by: Rearm) {
+        // Relaxed (both): published by the AcqRel increment of `rearms` below.
         self.rearm_uid.store(by.uid, Ordering::Relaxed);
         self.rearm_at.store(by.at_unix_ns, Ordering::Relaxed);
+        // Release (all five): pair with the Acquire loads of `is_engaged`, `reason` and `mode`;
+        // `engaged` is cleared last, so a reader that sees it clear sees the reason cleared too.
         self.reduce_only.store(false, Ordering::Release);
         self.reason.store(0, Ordering::Release);
         self.signalled.store(false, Ordering::Release);
@@ -123,6 +134,7 @@ impl KillSwitch {
         if self.is_engaged() {
             TradingMode::Killed
         } else if self.reduce_only.load(Ordering::Acquire) {
+            // Acquire above: pairs with the Release stores of `reduce_only` and `rearm`.
             TradingMode::ReduceOnly
         } else {
             TradingMode::Armed
@@ -131,11 +143,13 @@ impl KillSwitch {
 
     /// How many re-arms there have been.
     pub fn rearms(&self) -> u64 {
+        // Acquire: pairs with `rearm`'s AcqRel increment, so `last_rearm` then reads its who/when.
         self.rearms.load(Ordering::Acquire)
     }
 
     /// The last re-arm's sender and time.
     pub fn last_rearm(&self) -> Rearm {
+        // Relaxed (both): read after `rearms` (Acquire), which orders them behind their re-arm.
         Rearm {
             uid: self.rearm_uid.load(Ordering::Relaxed),
             at_unix_ns: self.rearm_at.load(Ordering::Relaxed),

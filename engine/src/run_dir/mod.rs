@@ -7,7 +7,6 @@
 //! engine's effective uid, that no one else can enter; every directory above it must be owned
 //! by root or by us and be writable by no one else unless sticky, so nobody can swap it.
 //! Commands and monitors verify it the same way before they use anything in it.
-#![allow(unsafe_code)]
 
 use std::fs::{self, DirBuilder};
 use std::io::ErrorKind;
@@ -25,10 +24,7 @@ const FOREIGN_WRITE: u32 = 0o022;
 const STICKY: u32 = 0o1000;
 
 /// The effective uid, which owns what the engine creates.
-pub fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions, cannot fail and touches no memory of ours.
-    unsafe { libc::geteuid() }
-}
+pub use crate::secrets::euid;
 
 /// Where the run directory is unless `[engine] run_dir` or `--run-dir` says otherwise.
 pub fn default_dir() -> PathBuf {

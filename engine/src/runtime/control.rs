@@ -59,12 +59,14 @@ impl RunControl {
     }
 
     pub fn set_phase(&self, phase: Phase) {
+        // Release: publishes what the coordinator did before to the runners' Acquire in `phase`.
         self.phase.store(phase as u8, Ordering::Release);
     }
 
     pub fn all_intake_done(&self) -> bool {
         self.runners
             .iter()
+            // Acquire: pairs with the runner's Release store once its stages' intake is done.
             .all(|r| r.intake_done.load(Ordering::Acquire))
     }
 
@@ -74,11 +76,13 @@ impl RunControl {
         let work = self
             .runners
             .iter()
+            // SeqCst: see above (stronger than needed: each counter is monotonic on its own).
             .map(|r| r.work.load(Ordering::SeqCst))
             .sum();
         let passes = self
             .runners
             .iter()
+            // SeqCst: as for `work` above.
             .map(|r| r.passes.load(Ordering::SeqCst))
             .collect();
         (work, passes)

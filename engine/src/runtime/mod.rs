@@ -276,6 +276,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
         }
         match control.phase() {
             Phase::Running => {
+                // Relaxed: the signal flag publishes no data; it is polled every tick.
                 if stop.load(Ordering::Relaxed) {
                     eprintln!("pulse: stop requested: stopping intake, draining");
                     cause = Some(StopCause::Signal);

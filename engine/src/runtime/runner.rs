@@ -80,9 +80,11 @@ impl Runner {
                 let failures = &mut self.failures;
                 publisher.after_pass(&self.stages, |i| failures.record(i, shared));
             }
+            // Relaxed: only this runner writes the flag; the load just skips the check once set.
             if !progress.intake_done.load(Ordering::Relaxed)
                 && self.stages.iter().all(|s| s.intake_done())
             {
+                // Release: pairs with the coordinator's Acquire in `RunControl::all_intake_done`.
                 progress.intake_done.store(true, Ordering::Release);
             }
             match control.phase() {
@@ -92,6 +94,8 @@ impl Runner {
                         self.stages.iter_mut().for_each(|s| s.stop_intake());
                         intake_stopped = true;
                     }
+                    // SeqCst (both): ordered with the coordinator's SeqCst snapshots (draining
+                    // only, so its cost is off the running hot path).
                     progress.work.fetch_add(work as u64, Ordering::SeqCst);
                     progress.passes.fetch_add(1, Ordering::SeqCst);
                 }

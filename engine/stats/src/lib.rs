@@ -11,7 +11,9 @@
 //! the metrics thread drives from what the stages report.
 //!
 //! `unsafe` is denied here and allowed only in the modules that map, address and check the
-//! shared memory (each says so at its top, and each block carries its `// SAFETY:`).
+//! shared memory: `region` and `view` (atomics at offsets of the mapping), `writer` and
+//! `exclusive` (creating and mapping the file), `reader` (mapping it read-only) and `liveness`
+//! (`kill(pid, 0)`). Each says so at its top, and each block carries its `// SAFETY:`.
 #![deny(unsafe_code)]
 
 mod attach;

@@ -191,6 +191,7 @@ impl SignalTail {
                             number += 1;
                             take(next, number, &instruments, &mut report, |s| {
                                 if ring.push(s).is_err() {
+                                    // Relaxed: a count read once after the thread is joined.
                                     lost2.fetch_add(1, Ordering::Relaxed);
                                 }
                             });
@@ -208,6 +209,7 @@ impl SignalTail {
 
     /// Stops the thread and returns what it read.
     pub fn stop(mut self) -> ReadReport {
+        // Relaxed: publishes nothing; the join below is the synchronization.
         self.stop.store(true, Ordering::Relaxed);
         self.thread
             .take()
@@ -218,6 +220,7 @@ impl SignalTail {
 
 impl Drop for SignalTail {
     fn drop(&mut self) {
+        // Relaxed: publishes nothing; the join below is the synchronization.
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();

@@ -15,10 +15,12 @@ impl ReplayTime {
     /// Relaxed: the value is a monotonic timestamp read for timers, and the events themselves
     /// carry their own times; nothing else is published through it.
     pub fn advance(&self, to: Nanos) {
+        // Relaxed: see above; fetch_max keeps it monotonic without ordering anything else.
         self.0.fetch_max(to.0, Ordering::Relaxed);
     }
 
     pub fn get(&self) -> Nanos {
+        // Relaxed: a timestamp for timers; no other data is read on its strength.
         Nanos(self.0.load(Ordering::Relaxed))
     }
 }

@@ -158,6 +158,7 @@ impl RestFallback {
                         match replies.push(pending) {
                             Ok(()) => break,
                             Err(rtrb::PushError::Full(back)) => {
+                                // Acquire: as above; a full ring must not outlive `drop`.
                                 if stop_flag.load(Ordering::Acquire) {
                                     return;
                                 }

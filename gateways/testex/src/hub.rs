@@ -104,6 +104,7 @@ impl Hub {
     }
 
     pub fn has_subscriber(&self) -> bool {
+        // Acquire: pairs with `mark_subscribed`, so the registered subscriber is visible.
         self.subscribed.load(Ordering::Acquire)
     }
 
