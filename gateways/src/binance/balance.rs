@@ -6,7 +6,6 @@ use pulse_feeds::num::{parse_decimal, InstrumentId, Nanos};
 
 use super::gateway::BinanceGatewayStage;
 use super::json::{self, Value};
-use super::symbol::split_symbol;
 
 impl BinanceGatewayStage {
     /// The balances answer: each instrument's base asset (free plus locked) against the
@@ -18,7 +17,11 @@ impl BinanceGatewayStage {
             let Some(spec) = self.instruments.get(InstrumentId(i as u16)) else {
                 continue;
             };
-            let (base, _) = split_symbol(&spec.symbol);
+            if spec.base.is_empty() {
+                // No base asset configured: nothing to compare.
+                continue;
+            }
+            let base = spec.base.as_str();
             let scale = spec.qty_scale;
             let mut held = 0i64;
             let walked = json::fields(result, |k, v| {

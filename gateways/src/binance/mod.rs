@@ -17,7 +17,6 @@ pub mod rest;
 pub mod sign;
 mod stage;
 mod stream;
-pub mod symbol;
 #[cfg(test)]
 mod tests;
 mod wire;

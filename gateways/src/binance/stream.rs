@@ -4,7 +4,6 @@ use pulse_feeds::num::{parse_decimal, Nanos, Px, Qty};
 
 use super::gateway::BinanceGatewayStage;
 use super::json::{self, Value};
-use super::symbol::split_symbol;
 use crate::order::{ExecKind, Liquidity, VenueReject};
 use crate::tracker::{NewFill, OrderState};
 
@@ -38,13 +37,14 @@ impl BinanceGatewayStage {
             return;
         };
         let (px_scale, qty_scale) = (spec.price_scale, spec.qty_scale);
-        let (base_asset, quote_asset) = split_symbol(&spec.symbol);
         // Binance charges a fee in the quote asset, in the base asset (a buy without BNB) or in
         // BNB. A quote fee is reported as it is; a base fee at the fill's price, and the
         // holdings the balance check expects shrink by it; a BNB fee is not in this
-        // instrument's notional: reported as 0.
-        let fee_in_quote = f.fee_asset == Some(quote_asset.as_bytes());
-        let fee_in_base = f.fee_asset == Some(base_asset.as_bytes());
+        // instrument's notional: reported as 0. So is a fee of an instrument whose assets the
+        // config does not name.
+        let is_asset = |asset: &str| !asset.is_empty() && f.fee_asset == Some(asset.as_bytes());
+        let fee_in_quote = is_asset(&spec.quote);
+        let fee_in_base = is_asset(&spec.base);
         let ts = Nanos(f.time_ms.unwrap_or(0).saturating_mul(1_000_000));
         let dec = |v: Option<&[u8]>, scale| v.and_then(|t| parse_decimal(t, scale).ok());
         match f.exec_type {

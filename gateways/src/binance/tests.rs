@@ -22,9 +22,10 @@ use pulse_feeds::ws::session::SessionTimers;
 /// working buy of 0.002 BTC (client id 5), with the reports ring to read.
 fn stage() -> (BinanceGatewayStage, rtrb::Consumer<ExecReport>) {
     let mut instruments = InstrumentRegistry::new();
-    instruments
+    let btc = instruments
         .add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
         .unwrap();
+    instruments.set_assets(btc, "BTC", "USDT");
     let endpoint = Endpoint::parse("ws://127.0.0.1:9/ws-api/v3").unwrap();
     let addrs = endpoint.resolve().unwrap();
     let session = WsSession::new(endpoint, addrs, None, SessionTimers::default(), 1).unwrap();
