@@ -32,7 +32,7 @@ use pulse_feeds::num::{Px, Qty, Side};
 
 use crate::order::{
     CancelOrder, ClientOrderId, ExecKind, ExecReport, Liquidity, Order, OrderStatus, Request,
-    TimeInForce, VenueReject,
+    TimeInForce, TradeId, VenueReject,
 };
 pub use crate::order::{OpenOrder, VenueAccount};
 
@@ -509,7 +509,7 @@ fn fill_kind(
         qty: Qty(qty),
         fee: fee_on(px.0 as i128 * qty as i128, fee_ppm),
         liquidity,
-        trade_id,
+        trade_id: TradeId::from_u64(trade_id),
     }
 }
 

@@ -4,7 +4,7 @@ use pulse_feeds::num::{parse_decimal, Nanos, Px, Qty};
 
 use super::gateway::BinanceGatewayStage;
 use super::json::{self, Value};
-use crate::order::{ExecKind, Liquidity, VenueReject};
+use crate::order::{ExecKind, Liquidity, TradeId, VenueReject};
 use crate::tracker::{NewFill, OrderState};
 
 impl BinanceGatewayStage {
@@ -91,7 +91,8 @@ impl BinanceGatewayStage {
                     } else {
                         Liquidity::Taker
                     },
-                    trade_id: f.trade_id.unwrap_or(0),
+                    // Binance's trade ids are numbers.
+                    trade_id: TradeId::from_u64(f.trade_id.unwrap_or(0)),
                 };
                 self.orders.emit(&order, fill, leaves, ts);
                 if let Some(p) = self

@@ -89,7 +89,7 @@ fn execution_reports_become_fills_once_with_fees_in_quote_or_base_asset() {
             qty: Qty(100_000),
             fee: 600_000_000,
             liquidity: Liquidity::Maker,
-            trade_id: 9,
+            trade_id: 9.into(),
         }
     );
     assert_eq!(

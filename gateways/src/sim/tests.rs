@@ -57,7 +57,7 @@ fn fill(px: i64, qty: i64, fee: i128, trade_id: u64) -> ExecKind {
         qty: Qty(qty),
         fee,
         liquidity: Liquidity::Taker,
-        trade_id,
+        trade_id: trade_id.into(),
     }
 }
 
@@ -212,7 +212,7 @@ fn maker(px: i64, qty: i64, fee: i128, trade_id: u64) -> ExecKind {
         qty: Qty(qty),
         fee,
         liquidity: Liquidity::Maker,
-        trade_id,
+        trade_id: trade_id.into(),
     }
 }
 

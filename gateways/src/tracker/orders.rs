@@ -6,7 +6,7 @@ use pulse_feeds::num::{Nanos, Px, Qty};
 
 use super::reports::Reports;
 use super::slots::{OrderSlots, OrderState, Tracked};
-use crate::order::{ExecKind, Liquidity, OpenOrder, Order, Request};
+use crate::order::{ExecKind, Liquidity, OpenOrder, Order, Request, TradeId};
 
 /// Cancels and queries that wait for the session or the limits, at most.
 const MAX_WAITING: usize = super::inflight::MAX_INFLIGHT;
@@ -172,7 +172,7 @@ impl OrderTracker {
             qty: Qty(missing),
             fee: 0,
             liquidity: Liquidity::Taker,
-            trade_id: 0,
+            trade_id: TradeId::NONE,
         };
         self.reports.emit(&order, fill, leaves, ts);
         if leaves <= 0 {
