@@ -5,8 +5,9 @@ use std::fmt;
 
 /// One trade's id as its venue names it. Numeric ids (Binance's) are kept as the number;
 /// any other id as its bytes, up to [`TradeId::CAPACITY`]. `Copy`, compared and hashed by
-/// value, so risk recognises a fill reported twice the same way for every venue. [`TradeId::NONE`] is a
-/// fill without an id (one learned from a status answer); the number 0 is the same id.
+/// value, so risk recognises a fill reported twice the same way for every venue.
+/// [`TradeId::NONE`] is a fill without an id (one learned from a status answer); the number 0
+/// is the same id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TradeId {
     /// The id when it is a number; 0 for a text id.
