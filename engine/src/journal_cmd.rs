@@ -276,7 +276,9 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             "px": i64_at(p, 16),
             "qty": i64_at(p, 24),
         }),
-        ("output", out_kind::REPORT) if fixed(decisions::REPORT_LEN) => {
+        ("output", out_kind::REPORT)
+            if fixed(decisions::REPORT_LEN) || fixed(decisions::REPORT_TEXT_ID_LEN) =>
+        {
             let kind = [
                 "ack",
                 "fill",
@@ -313,7 +315,7 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
                 "qty": i64_at(p, 24),
                 "fee": fee.to_string(),
                 "leaves": i64_at(p, 48),
-                "trade_id": u64_at(p, 56),
+                "trade_id": trade_id(p),
                 "venue_ts": u64_at(p, 64),
             })
         }
@@ -397,4 +399,16 @@ fn stats(dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A REPORT's venue trade id: the number, or (form 1) the text after the fixed fields.
+fn trade_id(p: &[u8]) -> serde_json::Value {
+    if p[13] != 1 {
+        return u64_at(p, 56).into();
+    }
+    let len = usize::from(p[decisions::REPORT_LEN]);
+    let text = p.get(decisions::REPORT_LEN + 1..decisions::REPORT_LEN + 1 + len);
+    String::from_utf8_lossy(text.unwrap_or_default())
+        .into_owned()
+        .into()
 }

@@ -706,3 +706,37 @@ fn the_ensemble_config_sets_every_knob() {
         pulse_engine::agents::meta::MetaParams::default().weights
     );
 }
+
+/// Base and quote assets: named in config, never guessed from the symbol. A live gateway
+/// reads balances and fees by asset, so it needs them; the simulated venue does not.
+#[test]
+fn instrument_assets_are_configured_and_required_by_a_live_gateway() {
+    let live = std::fs::read_to_string(repo_root_path().join("configs/paper.toml"))
+        .expect("configs/paper.toml is readable");
+    let cfg = config::parse(&live, Path::new("/etc/pulse")).expect("the live config parses");
+    let spec = cfg.instruments.get(InstrumentId(0)).unwrap();
+    assert_eq!((spec.base.as_str(), spec.quote.as_str()), ("BTC", "USDT"));
+
+    let without = live.replacen("base = \"BTC\"\nquote = \"USDT\"\n", "", 1);
+    let line = line_starting(&without, "symbol = ");
+    let message = assert_refused(&without, "instruments[0].base", Some(line));
+    assert!(
+        message.starts_with("required with a live gateway"),
+        "{message}"
+    );
+    let no_quote = live.replacen("quote = \"USDT\"\n", "", 1);
+    let line = line_starting(&no_quote, "base = ");
+    assert_refused(&no_quote, "instruments[0].quote", Some(line));
+    let lower = live.replacen("base = \"BTC\"", "base = \"btc\"", 1);
+    let line = line_starting(&lower, "base = ");
+    assert_refused(&lower, "instruments[0].base", Some(line));
+
+    // The simulated venue trades without them.
+    let sim = demo_with("base = \"BTC\"\nquote = \"USDT\"\n", "");
+    let cfg = config::parse(&sim, Path::new("/etc/pulse")).expect("the demo parses");
+    assert_eq!(cfg.instruments.get(InstrumentId(0)).unwrap().base, "");
+}
+
+fn repo_root_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}

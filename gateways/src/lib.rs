@@ -9,3 +9,4 @@ pub mod latency;
 pub mod secret;
 pub mod sim;
 pub mod sim_stage;
+mod tracker;

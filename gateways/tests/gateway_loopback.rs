@@ -39,8 +39,10 @@ const SECRET: &str = "fallback-secret";
 
 fn btcusdt() -> InstrumentRegistry {
     let mut r = InstrumentRegistry::new();
-    r.add(VenueId::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
+    let id = r
+        .add(VenueId::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
         .unwrap();
+    r.set_assets(id, "BTC", "USDT");
     r
 }
 

@@ -34,11 +34,17 @@
 //!                                         6 outcome unknown, 7 status)
 //!                             12 detail u8 (fill: 0 maker, 1 taker; rejected: VenueReject code;
 //!                                           status: 0 working, 1 done, 2 not found)
-//!                             13 reserved [u8; 3]
+//!                             13 trade id form u8 (0 a number, at 56; 1 text, at 72)
+//!                             14 reserved [u8; 2]
 //!                             16 fill price i64 | 24 fill quantity i64
 //!                             32 fee i128 (at the notional scale)
-//!                             48 leaves quantity i64 | 56 venue trade id u64
+//!                             48 leaves quantity i64
+//!                             56 venue trade id u64 (a number; 0 none, or a text id)
 //!                             64 venue time u64 (ns)
+//!          (form 1) 121 bytes  the 72 above, then 72 text id length u8 (1 to 48)
+//!                             73 text id [u8; 48] (printable ASCII, zero padded)
+//!                             (every venue id that is a number keeps the 72-byte form:
+//!                             Binance's, and any canonical decimal that fits a u64)
 //! CANCEL_INTENT (0x0105) 24 bytes  0 intent number u64 (numbered with the intents)
 //!                              8 instrument u16 | 10 reserved u16 | 12 strategy tag u32
 //!                             16 client order id to cancel u64
@@ -81,7 +87,7 @@ use pulse_core::intent::{CancelIntent, OrderIntent, RejectReason};
 use pulse_core::metrics::JournalCounters;
 use pulse_core::num::{InstrumentId, Nanos, Px, Qty, Side};
 use pulse_core::order::{
-    CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, TimeInForce,
+    CancelOrder, ExecKind, ExecReport, Liquidity, Order, OrderStatus, TimeInForce, TradeId,
 };
 use pulse_journal::{AppendError, Appender};
 
@@ -105,6 +111,8 @@ pub const INTENT_LEN: usize = 40;
 pub const DECISION_LEN: usize = 24;
 pub const ORDER_LEN: usize = 32;
 pub const REPORT_LEN: usize = 72;
+/// A REPORT whose venue trade id is text (form 1): a string or a UUID.
+pub const REPORT_TEXT_ID_LEN: usize = REPORT_LEN + 1 + TradeId::CAPACITY;
 pub const CANCEL_INTENT_LEN: usize = 24;
 pub const CANCEL_LEN: usize = 24;
 pub const ACCOUNT_LEN: usize = 32;
@@ -261,41 +269,8 @@ impl OutputJournal {
     }
 
     pub fn report(&mut self, report: &ExecReport) {
-        let mut p = [0u8; REPORT_LEN];
-        put_u64(&mut p, 0, report.client_id.0);
-        p[8..10].copy_from_slice(&report.instrument.0.to_le_bytes());
-        p[10] = side_code(report.side);
-        let (code, detail, px, qty, fee, trade) = match report.kind {
-            ExecKind::Ack => (0, 0, 0, 0, 0, 0),
-            ExecKind::Fill {
-                px,
-                qty,
-                fee,
-                liquidity,
-                trade_id,
-            } => {
-                let l = match liquidity {
-                    Liquidity::Maker => 0,
-                    Liquidity::Taker => 1,
-                };
-                (1, l, px.0, qty.0, fee, trade_id)
-            }
-            ExecKind::Expired => (2, 0, 0, 0, 0, 0),
-            ExecKind::Rejected(why) => (3, why.code(), 0, 0, 0, 0),
-            ExecKind::Cancelled => (4, 0, 0, 0, 0, 0),
-            ExecKind::CancelRejected => (5, 0, 0, 0, 0, 0),
-            ExecKind::OutcomeUnknown => (6, 0, 0, 0, 0, 0),
-            ExecKind::Status(status) => (7, status_code(status), 0, 0, 0, 0),
-        };
-        p[11] = code;
-        p[12] = detail;
-        p[16..24].copy_from_slice(&px.to_le_bytes());
-        p[24..32].copy_from_slice(&qty.to_le_bytes());
-        p[32..48].copy_from_slice(&fee.to_le_bytes());
-        p[48..56].copy_from_slice(&report.leaves.0.to_le_bytes());
-        put_u64(&mut p, 56, trade);
-        put_u64(&mut p, 64, report.ts.0);
-        let _ = self.write(kind::REPORT, report.meta.recv_ts, &p);
+        let (p, len) = report_payload(report);
+        let _ = self.write(kind::REPORT, report.meta.recv_ts, &p[..len]);
     }
 
     /// Appends a record and returns its sequence; a refusal is counted (and the appender's
@@ -312,6 +287,58 @@ impl OutputJournal {
         }
         appended
     }
+}
+
+/// A REPORT's payload and its length: [`REPORT_LEN`] bytes for a numeric trade id,
+/// [`REPORT_TEXT_ID_LEN`] for a text one.
+fn report_payload(report: &ExecReport) -> ([u8; REPORT_TEXT_ID_LEN], usize) {
+    let mut p = [0u8; REPORT_TEXT_ID_LEN];
+    put_u64(&mut p, 0, report.client_id.0);
+    p[8..10].copy_from_slice(&report.instrument.0.to_le_bytes());
+    p[10] = side_code(report.side);
+    let (code, detail, px, qty, fee, trade) = match report.kind {
+        ExecKind::Ack => (0, 0, 0, 0, 0, TradeId::NONE),
+        ExecKind::Fill {
+            px,
+            qty,
+            fee,
+            liquidity,
+            trade_id,
+        } => {
+            let l = match liquidity {
+                Liquidity::Maker => 0,
+                Liquidity::Taker => 1,
+            };
+            (1, l, px.0, qty.0, fee, trade_id)
+        }
+        ExecKind::Expired => (2, 0, 0, 0, 0, TradeId::NONE),
+        ExecKind::Rejected(why) => (3, why.code(), 0, 0, 0, TradeId::NONE),
+        ExecKind::Cancelled => (4, 0, 0, 0, 0, TradeId::NONE),
+        ExecKind::CancelRejected => (5, 0, 0, 0, 0, TradeId::NONE),
+        ExecKind::OutcomeUnknown => (6, 0, 0, 0, 0, TradeId::NONE),
+        ExecKind::Status(status) => (7, status_code(status), 0, 0, 0, TradeId::NONE),
+    };
+    p[11] = code;
+    p[12] = detail;
+    p[16..24].copy_from_slice(&px.to_le_bytes());
+    p[24..32].copy_from_slice(&qty.to_le_bytes());
+    p[32..48].copy_from_slice(&fee.to_le_bytes());
+    p[48..56].copy_from_slice(&report.leaves.0.to_le_bytes());
+    let len = match trade.number() {
+        Some(number) => {
+            put_u64(&mut p, 56, number);
+            REPORT_LEN
+        }
+        None => {
+            let text = trade.text();
+            p[13] = 1;
+            p[REPORT_LEN] = text.len() as u8;
+            p[REPORT_LEN + 1..REPORT_LEN + 1 + text.len()].copy_from_slice(text);
+            REPORT_TEXT_ID_LEN
+        }
+    };
+    put_u64(&mut p, 64, report.ts.0);
+    (p, len)
 }
 
 /// The little-endian `u64` at `at` of a record's payload; 0 where the payload is too short.
@@ -376,5 +403,46 @@ fn side_code(side: Side) -> u8 {
     match side {
         Side::Buy => 0,
         Side::Sell => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pulse_core::event::EventMeta;
+    use pulse_core::order::ClientOrderId;
+
+    use super::*;
+
+    fn fill(trade_id: TradeId) -> ExecReport {
+        ExecReport {
+            meta: EventMeta::default(),
+            client_id: ClientOrderId(3),
+            instrument: InstrumentId(0),
+            side: Side::Buy,
+            kind: ExecKind::Fill {
+                px: Px(100),
+                qty: Qty(2),
+                fee: 5,
+                liquidity: Liquidity::Maker,
+                trade_id,
+            },
+            leaves: Qty(0),
+            ts: Nanos(9),
+        }
+    }
+
+    #[test]
+    fn a_numeric_trade_id_keeps_the_72_byte_record_and_a_text_one_follows_it() {
+        let (p, len) = report_payload(&fill(TradeId::from_u64(77)));
+        assert_eq!((len, p[13], u64_at(&p, 56)), (REPORT_LEN, 0, 77));
+        let uuid = b"3f2b8c1e-9d4a-4e6b-8f0a-1c2d3e4f5a6b";
+        let (t, len) = report_payload(&fill(TradeId::parse(uuid).unwrap()));
+        assert_eq!((len, t[13], u64_at(&t, 56)), (REPORT_TEXT_ID_LEN, 1, 0));
+        assert_eq!(usize::from(t[REPORT_LEN]), uuid.len());
+        assert_eq!(&t[REPORT_LEN + 1..REPORT_LEN + 1 + uuid.len()], uuid);
+        // Everything else is where the numeric form has it.
+        assert_eq!(t[..13], p[..13]);
+        assert_eq!(t[14..56], p[14..56]);
+        assert_eq!(t[64..REPORT_LEN], p[64..REPORT_LEN]);
     }
 }

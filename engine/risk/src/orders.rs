@@ -11,7 +11,7 @@
 //! updated with every change, so that the checks read them in O(1).
 
 use pulse_core::num::{InstrumentId, Px, Qty, Side};
-use pulse_core::order::{ClientOrderId, ExecKind, ExecReport, OrderStatus};
+use pulse_core::order::{ClientOrderId, ExecKind, ExecReport, OrderStatus, TradeId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderState {
@@ -92,7 +92,7 @@ pub struct OrderTable {
     open: usize,
     working: Vec<Working>,
     /// Ring of the last [`TRADE_IDS`] fills' (instrument, trade id).
-    trade_ids: Vec<(InstrumentId, u64)>,
+    trade_ids: Vec<(InstrumentId, TradeId)>,
     next_trade_slot: usize,
     pub counters: OrderCounters,
 }
@@ -113,7 +113,7 @@ impl OrderTable {
             slots: vec![None; max_open.max(1)],
             open: 0,
             working: vec![Working::default(); instruments],
-            trade_ids: vec![(InstrumentId(u16::MAX), 0); TRADE_IDS],
+            trade_ids: vec![(InstrumentId(u16::MAX), TradeId::NONE); TRADE_IDS],
             next_trade_slot: 0,
             counters: OrderCounters::default(),
         }
@@ -364,7 +364,7 @@ mod tests {
             qty: Qty(qty),
             fee: 0,
             liquidity: Liquidity::Taker,
-            trade_id,
+            trade_id: trade_id.into(),
         }
     }
 

@@ -70,7 +70,12 @@ pub fn expected_from_journal(dir: &Path, instruments: usize) -> anyhow::Result<O
             kind::ORDER if p.len() == decisions::ORDER_LEN => {
                 e.open.insert(u64_at(p, 0), i64_at(p, 24));
             }
-            kind::REPORT if p.len() == decisions::REPORT_LEN => {
+            kind::REPORT
+                if matches!(
+                    p.len(),
+                    decisions::REPORT_LEN | decisions::REPORT_TEXT_ID_LEN
+                ) =>
+            {
                 let id = u64_at(p, 0);
                 let fee = i128_at(p, 32);
                 let leaves = i64_at(p, 48);

@@ -9,7 +9,9 @@ use pulse_feeds::ws::endpoint::Endpoint;
 use toml::Spanned;
 
 use super::error::line_of;
-use super::raw::{DecimalText, RawConfig, RawInstrument, RawRuntime, RawSource, SourceKind};
+use super::raw::{
+    DecimalText, GatewayKind, RawConfig, RawInstrument, RawRuntime, RawSource, SourceKind,
+};
 use super::{
     Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, InstrumentLimits, LiveSourceConfig,
     RiskConfig, RuntimeConfig, SourceConfig, StageKind, ThreadConfig,
@@ -92,7 +94,8 @@ impl Checker<'_> {
                 ));
             }
         }
-        let (instruments, limits) = self.instruments(&raw.instruments)?;
+        let live_gateway = matches!(raw.gateway.kind.get_ref(), GatewayKind::Binance);
+        let (instruments, limits) = self.instruments(&raw.instruments, live_gateway)?;
         let kill_switch_file = match &raw.risk.kill_switch_file {
             Some(file) => Some(self.path("risk.kill_switch_file", file)?),
             None => None,
@@ -407,6 +410,7 @@ impl Checker<'_> {
     fn instruments(
         &self,
         raw: &Spanned<Vec<RawInstrument>>,
+        live_gateway: bool,
     ) -> Result<(InstrumentRegistry, Vec<InstrumentLimits>), ConfigError> {
         if raw.get_ref().is_empty() {
             return Err(self.err(
@@ -487,7 +491,8 @@ impl Checker<'_> {
                     i64::MAX,
                 )? as u64),
             });
-            registry
+            let assets = self.assets(&key, inst, live_gateway)?;
+            let id = registry
                 .add(venue, symbol, price_scale, qty_scale, Px(tick), Qty(lot))
                 .map_err(|first| {
                     let message = format!(
@@ -497,6 +502,9 @@ impl Checker<'_> {
                     );
                     self.err(format!("{key}.symbol"), inst.symbol.span(), message)
                 })?;
+            if let Some((base, quote)) = assets {
+                registry.set_assets(id, base, quote);
+            }
         }
         Ok((registry, limits))
     }

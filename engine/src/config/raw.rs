@@ -139,6 +139,10 @@ pub(super) struct RawInstrument {
     pub(super) qty_scale: Spanned<i64>,
     pub(super) tick_size: Spanned<DecimalText>,
     pub(super) lot_size: Spanned<DecimalText>,
+    /// The base and quote assets (`BTC`, `USDT`): required when a live gateway trades the
+    /// instrument, which reads balances and fees by asset.
+    pub(super) base: Option<Spanned<String>>,
+    pub(super) quote: Option<Spanned<String>>,
     pub(super) risk: RawLimits,
 }
 

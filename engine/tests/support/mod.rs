@@ -29,18 +29,21 @@ pub fn loopback_source(addr: std::net::SocketAddr) -> LiveSourceConfig {
     live_source(format!("ws://{addr}"), format!("http://{addr}"))
 }
 
-/// BTCUSDT on Binance spot at the wire's scales (price 2, quantity 8), lot 0.00001.
+/// BTCUSDT (BTC in USDT) on Binance spot at the wire's scales (price 2, quantity 8), lot
+/// 0.00001.
 pub fn btcusdt() -> pulse_feeds::instrument::InstrumentRegistry {
     let mut r = pulse_feeds::instrument::InstrumentRegistry::new();
-    r.add(
-        Venue::Binance,
-        "BTCUSDT",
-        2,
-        8,
-        pulse_feeds::num::Px(1),
-        pulse_feeds::num::Qty(1_000),
-    )
-    .expect("a fresh registry takes BTCUSDT");
+    let id = r
+        .add(
+            Venue::Binance,
+            "BTCUSDT",
+            2,
+            8,
+            pulse_feeds::num::Px(1),
+            pulse_feeds::num::Qty(1_000),
+        )
+        .expect("a fresh registry takes BTCUSDT");
+    r.set_assets(id, "BTC", "USDT");
     r
 }
 

@@ -46,6 +46,12 @@ pub struct Instrument {
     pub qty_scale: u32,
     pub tick: Px,
     pub lot: Qty,
+    /// The asset bought and sold (`BTC` of Binance's `BTCUSDT`), as the venue's balances and
+    /// fees name it; empty when not configured. Never guessed from the symbol: a symbol does
+    /// not say where its base ends (`BTCUSDT`, `1000SATSFDUSD`).
+    pub base: String,
+    /// The asset prices are in (`USDT`); empty when not configured.
+    pub quote: String,
 }
 
 impl Instrument {
@@ -100,8 +106,18 @@ impl InstrumentRegistry {
             qty_scale,
             tick,
             lot,
+            base: String::new(),
+            quote: String::new(),
         });
         Ok(id)
+    }
+
+    /// Names an instrument's base and quote assets (config's `base` and `quote`).
+    pub fn set_assets(&mut self, id: InstrumentId, base: &str, quote: &str) {
+        if let Some(i) = self.instruments.get_mut(id.0 as usize) {
+            i.base = base.to_owned();
+            i.quote = quote.to_owned();
+        }
     }
 
     /// Looks an instrument up by the symbol bytes a venue sends, case-insensitively (Binance

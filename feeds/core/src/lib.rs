@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod num;
 pub mod order;
 pub mod stage;
+pub mod trade_id;

@@ -2,6 +2,7 @@
 
 use crate::event::EventMeta;
 use crate::num::{InstrumentId, Nanos, Px, Qty, Side};
+pub use crate::trade_id::{TradeId, TradeIdError};
 
 /// Deterministic client order id: unique within a run, assigned by the order keeper.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -154,7 +155,8 @@ pub enum ExecKind {
         /// Fee charged, at the instrument's notional scale (price scale + quantity scale).
         fee: i128,
         liquidity: Liquidity,
-        trade_id: u64,
+        /// The venue's id of the trade ([`TradeId::NONE`] when unknown).
+        trade_id: TradeId,
     },
     /// The unfilled rest of an IOC order, cancelled.
     Expired,

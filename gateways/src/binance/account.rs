@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
 use super::sign::{payload_sorted, Signer};
-use super::symbol::split_symbol;
 use crate::order::{ClientOrderId, Order, TimeInForce};
 use crate::secret::Secret;
 use crate::sim::{OpenOrder, VenueAccount};
@@ -161,7 +160,13 @@ pub fn fetch_account(
         .ok_or("account.status: no balances")?;
     let mut positions = Vec::with_capacity(instruments.len());
     for spec in instruments.iter() {
-        let (base, _) = split_symbol(&spec.symbol);
+        let base = spec.base.as_str();
+        if base.is_empty() {
+            return Err(format!(
+                "{}: no base asset configured, so no balance to read its position from",
+                spec.symbol
+            ));
+        }
         let mut total = 0i64;
         for b in balances {
             if b.get("asset").and_then(Value::as_str) != Some(base) {

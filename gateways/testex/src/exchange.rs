@@ -558,7 +558,8 @@ impl Exchange {
                         h.base += o.side.sign() * qty.0;
                         h.quote -= i128::from(o.side.sign()) * px.0 as i128 * qty.0 as i128 + fee;
                     }
-                    last = Some((px, qty, fee, liquidity, trade_id));
+                    // The simulated venue numbers its trades, as Binance does.
+                    last = Some((px, qty, fee, liquidity, trade_id.number().unwrap_or(0)));
                     let done = o.executed >= o.qty.0;
                     ("TRADE", if done { "FILLED" } else { "PARTIALLY_FILLED" })
                 }

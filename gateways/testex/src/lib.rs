@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod assets;
 mod book;
 mod control;
 mod exchange;

@@ -1,9 +1,9 @@
 //! How the venue shows its orders and account: Binance's order objects, `executionReport`s and
 //! account balances, built from the venue's own records.
 
+use crate::assets::assets;
 use pulse_feeds::instrument::{Instrument, InstrumentRegistry};
 use pulse_feeds::num::{Decimal, InstrumentId, Px, Qty, Side};
-use pulse_gateways::binance::symbol::split_symbol;
 use pulse_gateways::order::{Liquidity, TimeInForce};
 use pulse_gateways::sim::Fees;
 use serde_json::{json, Value};
@@ -95,7 +95,7 @@ pub(crate) fn execution_report(
         "Z": Decimal::new(o.quote, spec.notional_scale()).to_string(),
     });
     if let (Some((px, qty, fee, liquidity, trade_id)), Some(map)) = (last, event.as_object_mut()) {
-        let (_, quote) = split_symbol(&spec.symbol);
+        let (_, quote) = assets(spec);
         map.insert(
             "l".into(),
             Decimal::new(qty.0, spec.qty_scale).to_string().into(),
@@ -124,7 +124,7 @@ pub(crate) fn account_json(
 ) -> Value {
     let mut balances: Vec<(String, i128, u32)> = Vec::new();
     for (i, spec) in instruments.iter().enumerate() {
-        let (base, quote) = split_symbol(&spec.symbol);
+        let (base, quote) = assets(spec);
         let h = holdings[i];
         add_balance(&mut balances, base, h.base.into(), spec.qty_scale);
         add_balance(&mut balances, quote, h.quote, spec.notional_scale());

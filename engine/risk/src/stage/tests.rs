@@ -188,7 +188,7 @@ fn duplicate_fills_move_nothing_and_the_fill_pause_lasts_until_a_rearm() {
     let Some(Request::New(order)) = drain(&mut r.orders).pop() else {
         panic!("no order");
     };
-    let fill = |trade_id, qty, leaves| {
+    let fill = |trade_id: u64, qty, leaves| {
         report(
             order.client_id,
             ExecKind::Fill {
@@ -196,7 +196,7 @@ fn duplicate_fills_move_nothing_and_the_fill_pause_lasts_until_a_rearm() {
                 qty: Qty(qty),
                 fee: 0,
                 liquidity: Liquidity::Taker,
-                trade_id,
+                trade_id: trade_id.into(),
             },
             leaves,
         )

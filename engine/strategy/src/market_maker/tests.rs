@@ -78,7 +78,7 @@ fn fill(client: u64, side: Side, qty: i64, leaves: i64) -> Feedback {
             qty: Qty(qty),
             fee: 0,
             liquidity: Liquidity::Maker,
-            trade_id: 1,
+            trade_id: 1.into(),
         },
         leaves: Qty(leaves),
         ts: Nanos(0),
