@@ -12,8 +12,9 @@ use std::process::ExitCode;
 
 use pulse_core::event::{BookState, MarketEvent};
 use pulse_core::intent::{Feedback, Intent, Intents};
-use pulse_core::metrics::{Metric, MetricLabel, MetricSink};
+use pulse_core::metrics::{MetricLabel, MetricSink, Report};
 use pulse_core::num::Side;
+use pulse_strategy::counters::StrategyCounter;
 use pulse_strategy::indicators::{Ema, MicroPrice};
 use pulse_strategy::params::{ParamDecl, ParamType, Params};
 use pulse_strategy::taker::{Taker, TakerParams};
@@ -68,11 +69,7 @@ impl Strategy for MicroMomentum {
     }
 
     fn report(&self, out: MetricSink<'_>) {
-        out(Metric::counter(
-            "strategy_intents",
-            MetricLabel::None,
-            self.intents,
-        ));
+        out(StrategyCounter::Intents.count(MetricLabel::None, self.intents));
     }
 }
 

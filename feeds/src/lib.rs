@@ -10,6 +10,7 @@ pub mod binance;
 pub mod book;
 pub mod book_stage;
 pub mod capture;
+pub mod counters;
 pub mod decode_error;
 pub mod input_journal;
 pub mod live;

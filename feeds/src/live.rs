@@ -16,12 +16,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::capture::SourceKind;
+use crate::counters::FeedCounter;
 use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
 use crate::input_journal::InputJournal;
 use crate::latency::LatencyProbe;
 use crate::log::DistinctLog;
-use crate::metrics::{report_journal, Metric, MetricLabel, MetricSink};
+use crate::metrics::{report_journal, MetricLabel, MetricSink, Report};
 use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::rest::{retry_after, RestClient, RestWorker, SnapshotRequest};
@@ -30,6 +31,7 @@ use crate::sync_counters::SyncCounters;
 pub use crate::tap::{Tap, TapRecord};
 use crate::venue::{adapter_syncs, FrameVerdict, Keepalive, MarketAdapter};
 use crate::ws::session::{CloseReason, SessionEvent, WsSession};
+use pulse_core::counters::CoreCounter;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LiveCounters {
@@ -520,41 +522,17 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
     fn report(&self, out: MetricSink<'_>) {
         let c = &self.core.counters;
         let k = &self.session.counters;
-        out(Metric::counter(
-            "feed_messages",
-            MetricLabel::None,
-            c.messages,
-        ));
+        out(FeedCounter::Messages.count(MetricLabel::None, c.messages));
         let refused = c.bad_frames.iter().sum();
-        out(Metric::counter(
-            "feed_bad_frames",
-            MetricLabel::None,
-            refused,
-        ));
+        out(FeedCounter::BadFrames.count(MetricLabel::None, refused));
         let ring = MetricLabel::Tag("ring", "market_data");
-        out(Metric::counter("ring_full", ring, c.ring_full));
-        out(Metric::counter(
-            "feed_snapshot_requests",
-            MetricLabel::None,
-            c.snapshot_requests,
-        ));
-        out(Metric::counter(
-            "feed_snapshot_failures",
-            MetricLabel::None,
-            c.snapshot_failures,
-        ));
-        out(Metric::counter(
-            "ws_connects",
-            MetricLabel::None,
-            k.connects,
-        ));
-        out(Metric::counter("ws_bytes", MetricLabel::None, k.bytes));
+        out(CoreCounter::RingFull.count(ring, c.ring_full));
+        out(FeedCounter::SnapshotRequests.count(MetricLabel::None, c.snapshot_requests));
+        out(FeedCounter::SnapshotFailures.count(MetricLabel::None, c.snapshot_failures));
+        out(FeedCounter::WsConnects.count(MetricLabel::None, k.connects));
+        out(FeedCounter::WsBytes.count(MetricLabel::None, k.bytes));
         let connected = i64::from(k.opened > k.closed.iter().sum::<u64>());
-        out(Metric::gauge(
-            "feed_connected",
-            MetricLabel::None,
-            connected,
-        ));
+        out(FeedCounter::Connected.gauge(MetricLabel::None, connected));
         if let Some(journal) = &self.core.journal {
             report_journal("input", &journal.counters, out);
         }

@@ -17,13 +17,14 @@ use std::io;
 
 use crate::capture::{CaptureReader, CaptureRecord, LineError, SourceKind};
 use crate::clock::ReplayTime;
+use crate::counters::FeedCounter;
 use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest};
 use crate::input_journal::{InputJournal, JournalInput, Session};
 use crate::instrument::InstrumentRegistry;
 use crate::latency::{LatencyProbe, Stamp};
 use crate::log::DistinctLog;
-use crate::metrics::{report_journal, Metric, MetricLabel, MetricSink};
+use crate::metrics::{report_journal, MetricLabel, MetricSink, Report};
 use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::stage::Stage;
@@ -463,20 +464,12 @@ impl Stage for CaptureFeed {
 
     fn report(&self, out: MetricSink<'_>) {
         let c = &self.counters;
-        out(Metric::counter(
-            "feed_messages",
-            MetricLabel::None,
-            c.messages,
-        ));
+        out(FeedCounter::Messages.count(MetricLabel::None, c.messages));
         if let Some(journal) = &self.journal {
             report_journal("input", &journal.counters, out);
         }
         let refused = c.bad_lines_total() + c.bad_frames_total() + c.unknown_venue;
-        out(Metric::counter(
-            "feed_bad_frames",
-            MetricLabel::None,
-            refused,
-        ));
+        out(FeedCounter::BadFrames.count(MetricLabel::None, refused));
         for adapter in &self.adapters {
             adapter.report(out);
         }
