@@ -12,6 +12,7 @@ pub mod book_stage;
 pub mod capture;
 pub mod counters;
 pub mod decode_error;
+pub mod errors;
 pub mod input_journal;
 pub mod live;
 pub mod outbox;

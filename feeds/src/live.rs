@@ -18,6 +18,7 @@ use std::sync::Arc;
 use crate::capture::SourceKind;
 use crate::counters::FeedCounter;
 use crate::decode_error::DecodeError;
+use crate::errors::FeedError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
 use crate::input_journal::InputJournal;
 use crate::latency::LatencyProbe;
@@ -86,7 +87,7 @@ struct FeedCore<A: MarketAdapter> {
     outbox: Outbox,
     ring: rtrb::Producer<MdEvent>,
     probe: LatencyProbe,
-    log: DistinctLog,
+    log: DistinctLog<FeedError>,
     tap: Option<Tap>,
     journal: Option<InputJournal>,
     venue: &'static str,
@@ -109,7 +110,7 @@ pub struct LiveParts<A: MarketAdapter> {
     pub ring: rtrb::Producer<MdEvent>,
     pub resync: Option<rtrb::Consumer<ResyncRequest>>,
     pub probe: LatencyProbe,
-    pub log: DistinctLog,
+    pub log: DistinctLog<FeedError>,
     pub tap: Option<Tap>,
     /// Every frame and REST body is journaled here before it is decoded, when present.
     pub journal: Option<InputJournal>,
@@ -205,6 +206,11 @@ impl<A: MarketAdapter> LiveFeed<A> {
         &self.session
     }
 
+    /// Every kind of error the feed met: how often, first and last seen.
+    pub fn errors(&self) -> &DistinctLog<FeedError> {
+        &self.core.log
+    }
+
     pub fn counters(&self) -> &LiveCounters {
         &self.core.counters
     }
@@ -246,8 +252,8 @@ impl<A: MarketAdapter> LiveFeed<A> {
                     ) {
                         self.core.counters.snapshot_failures += 1;
                         self.core.log.once(
-                            40,
-                            "snapshot body refused",
+                            FeedError::SnapshotRefused,
+                            now,
                             e.field(),
                             0,
                             &response.body,
@@ -271,13 +277,9 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 }
                 Err(_) => {
                     self.core.counters.snapshot_failures += 1;
-                    self.core.log.once(
-                        41,
-                        "snapshot request failed; retrying with back-off",
-                        "",
-                        0,
-                        &[],
-                    );
+                    self.core
+                        .log
+                        .once(FeedError::SnapshotFailed, now, "", 0, &[]);
                     if let Some(s) = self.snapshots.get_mut(i) {
                         s.attempts += 1;
                         s.retry_at = retry_after(now, s.attempts);
@@ -431,7 +433,7 @@ impl<A: MarketAdapter> FeedCore<A> {
                     self.reconnect = true;
                 }
             }
-            Err(e) => e.count_and_log(&mut self.counters.bad_frames, &mut self.log, 0, frame),
+            Err(e) => e.count_and_log(&mut self.counters.bad_frames, &mut self.log, now, 0, frame),
         }
         self.probe.record_since(ingress);
     }
