@@ -20,11 +20,19 @@ use pulse_strategy::params::{ParamDecl, ParamType, Params};
 use pulse_strategy::taker::{Taker, TakerParams};
 use pulse_strategy::{Strategy, StrategyContext, UserStrategy};
 
+pulse_core::counters! {
+    /// The strategy's own counters: declared here, registered by the engine like any other.
+    enum MomentumCounter {
+        Signals => counter("momentum_signals", "Micro-price leads past the threshold, either way"),
+    }
+}
+
 struct MicroMomentum {
     taker: Taker,
     micro: MicroPrice,
     average: Ema,
     threshold_bps: f64,
+    signals: u64,
     intents: u64,
 }
 
@@ -57,6 +65,7 @@ impl Strategy for MicroMomentum {
         } else {
             return;
         };
+        self.signals += 1;
         let qty = self.taker.order_qty();
         if let Some(order) = self.taker.order(top, side, qty) {
             self.intents += 1;
@@ -69,6 +78,7 @@ impl Strategy for MicroMomentum {
     }
 
     fn report(&self, out: MetricSink<'_>) {
+        out(MomentumCounter::Signals.count(MetricLabel::None, self.signals));
         out(StrategyCounter::Intents.count(MetricLabel::None, self.intents));
     }
 }
@@ -120,6 +130,7 @@ impl UserStrategy for MicroMomentum {
             micro: MicroPrice::default(),
             average: Ema::new(param("average_events")? as usize),
             threshold_bps: param("threshold_bps")?,
+            signals: 0,
             intents: 0,
         })
     }
