@@ -12,18 +12,27 @@ use std::process::ExitCode;
 
 use pulse_core::event::{BookState, MarketEvent};
 use pulse_core::intent::{Feedback, Intent, Intents};
-use pulse_core::metrics::{Metric, MetricLabel, MetricSink};
+use pulse_core::metrics::{MetricLabel, MetricSink, Report};
 use pulse_core::num::Side;
+use pulse_strategy::counters::StrategyCounter;
 use pulse_strategy::indicators::{Ema, MicroPrice};
 use pulse_strategy::params::{ParamDecl, ParamType, Params};
 use pulse_strategy::taker::{Taker, TakerParams};
 use pulse_strategy::{Strategy, StrategyContext, UserStrategy};
+
+pulse_core::counters! {
+    /// The strategy's own counters: declared here, registered by the engine like any other.
+    enum MomentumCounter {
+        Signals => counter("momentum_signals", "Micro-price leads past the threshold, either way"),
+    }
+}
 
 struct MicroMomentum {
     taker: Taker,
     micro: MicroPrice,
     average: Ema,
     threshold_bps: f64,
+    signals: u64,
     intents: u64,
 }
 
@@ -56,6 +65,7 @@ impl Strategy for MicroMomentum {
         } else {
             return;
         };
+        self.signals += 1;
         let qty = self.taker.order_qty();
         if let Some(order) = self.taker.order(top, side, qty) {
             self.intents += 1;
@@ -68,11 +78,8 @@ impl Strategy for MicroMomentum {
     }
 
     fn report(&self, out: MetricSink<'_>) {
-        out(Metric::counter(
-            "strategy_intents",
-            MetricLabel::None,
-            self.intents,
-        ));
+        out(MomentumCounter::Signals.count(MetricLabel::None, self.signals));
+        out(StrategyCounter::Intents.count(MetricLabel::None, self.intents));
     }
 }
 
@@ -123,6 +130,7 @@ impl UserStrategy for MicroMomentum {
             micro: MicroPrice::default(),
             average: Ema::new(param("average_events")? as usize),
             threshold_bps: param("threshold_bps")?,
+            signals: 0,
             intents: 0,
         })
     }

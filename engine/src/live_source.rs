@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use pulse_feeds::binance::live::{BinanceLiveFeed, LiveParts, Tap};
 use pulse_feeds::binance::{BinanceAdapter, BinanceMarket};
+use pulse_feeds::errors::FeedError;
 use pulse_feeds::event::{MdEvent, ResyncRequest};
 use pulse_feeds::input_journal::InputJournal;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
@@ -32,7 +33,7 @@ pub fn build_feed(
     registry: &InstrumentRegistry,
     rings: LiveRings,
     probe: LatencyProbe,
-    log: DistinctLog,
+    log: DistinctLog<FeedError>,
 ) -> anyhow::Result<BinanceLiveFeed> {
     let venue_instruments = registry.iter().filter(|i| i.venue == live.venue).count();
     if venue_instruments == 0 {

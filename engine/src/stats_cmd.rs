@@ -21,6 +21,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pulse_core::counters::CounterId;
+use pulse_feeds::counters::BookCounter;
+
 use crate::run_dir::{self, euid, RunDir};
 use crate::stats::liveness::pid_alive;
 use crate::stats::{check_instance_name, prometheus, AttachError, MetricKind, MetricsServer};
@@ -273,7 +276,8 @@ pub fn render_text(snap: &StatsSnapshot, previous: Option<&StatsSnapshot>) -> St
     }
     let _ = writeln!(out, "gauges");
     let is_stale = |m: &&crate::stats::MetricValue| {
-        m.name == "stale" && m.label.as_ref().is_some_and(|(k, _)| k == "instrument")
+        m.name == BookCounter::Stale.descriptor().name
+            && m.label.as_ref().is_some_and(|(k, _)| k == "instrument")
     };
     for m in snap
         .metrics

@@ -5,8 +5,10 @@ use std::fmt::Write as _;
 
 use pulse_feeds::capture::LineError;
 use pulse_feeds::decode_error::DecodeError;
+use pulse_feeds::errors::FeedError;
 use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::num::{Decimal, InstrumentId};
+use pulse_feeds::log::{DistinctLog, ErrorKind};
+use pulse_feeds::num::{Decimal, InstrumentId, Nanos};
 use pulse_feeds::sync_counters::SyncCounters;
 use pulse_feeds::ws::session::CloseReason;
 
@@ -83,6 +85,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     bad.join("; ")
                 };
                 let _ = writeln!(s, "skipped   {skipped}");
+                render_errors(&mut s, feed.errors());
                 render_syncs(&mut s, feed.syncs(), instruments);
             }
             HotStage::LiveFeed(feed) => {
@@ -119,6 +122,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     c.ring_full,
                     c.crossed_resyncs
                 );
+                render_errors(&mut s, feed.errors());
                 render_syncs(&mut s, feed.syncs(), instruments);
             }
             HotStage::Book(book) => {
@@ -302,6 +306,27 @@ fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
     }
     if let Some(path) = &outcome.stats_file {
         let _ = writeln!(s, "stats     {} (removed at exit)", path.display());
+    }
+}
+
+/// The feed's distinct errors, each with its count and when first and last seen (UTC
+/// seconds); no line when there were none.
+fn render_errors(s: &mut String, log: &DistinctLog<FeedError>) {
+    let secs = |t: Nanos| t.0 as f64 / 1e9;
+    let seen: Vec<String> = log
+        .seen()
+        .map(|(kind, k)| {
+            format!(
+                "{} x {} (first {:.3}, last {:.3})",
+                k.count,
+                kind.key(),
+                secs(k.first),
+                secs(k.last)
+            )
+        })
+        .collect();
+    if !seen.is_empty() {
+        let _ = writeln!(s, "errors    {}", seen.join("; "));
     }
 }
 

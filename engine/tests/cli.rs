@@ -636,6 +636,7 @@ fn malformed_lines_are_counted_logged_once_and_skipped() {
     let clean_summary = stdout(&clean_out);
     assert_input_line(&clean_summary, REAL_LINES, REAL_LINES, EVENTS_REAL);
     assert_eq!(summary_line(&clean_summary, "skipped "), "skipped   none");
+    assert!(!clean_summary.contains("\nerrors "), "{clean_summary}");
     assert_eq!(summary_line(&clean_summary, "sync "), SYNC_REAL);
     assert_eq!(decisions(&clean_summary).len(), 10, "{clean_summary}");
 
@@ -662,6 +663,12 @@ fn malformed_lines_are_counted_logged_once_and_skipped() {
     );
     assert_input_line(&summary, REAL_LINES + bad_total, REAL_LINES, EVENTS_REAL);
     assert_eq!(summary_line(&summary, "skipped "), SKIPPED_BAD_KINDS);
+    let errors = summary_line(&summary, "errors ");
+    assert!(
+        errors.starts_with("errors    3 x line_field_count (first ")
+            && errors.contains("x frame_json"),
+        "{errors}"
+    );
     assert_eq!(summary_line(&summary, "sync "), SYNC_REAL);
     assert_eq!(summary_line(&summary, "book "), BOOK_REAL);
     assert_eq!(decisions(&summary), decisions(&clean_summary));

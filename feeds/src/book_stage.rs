@@ -11,12 +11,13 @@
 //! is full, the request is retried at the next commit, and each failed try is counted.
 
 use crate::book::{Apply, BookSpec, L2Book, Level};
+use crate::counters::BookCounter;
 use crate::event::{
     BookState, BookTop, EventMeta, LevelBatch, MarketEvent, MdEvent, ResyncRequest, TickerEvent,
 };
 use crate::instrument::InstrumentRegistry;
 use crate::latency::LatencyProbe;
-use crate::metrics::{Metric, MetricLabel, MetricSink};
+use crate::metrics::{MetricLabel, MetricSink, Report};
 use crate::num::{InstrumentId, Nanos};
 use crate::stage::Stage;
 
@@ -322,23 +323,11 @@ impl Stage for BookStage {
         for (i, b) in self.core.books.iter().enumerate() {
             let label = MetricLabel::Instrument(InstrumentId(i as u16));
             let c = &b.counters;
-            out(Metric::counter("book_updates", label, c.commits));
-            out(Metric::counter("book_crossed", label, c.crossed));
-            out(Metric::counter(
-                "book_ticker_checks",
-                label,
-                c.ticker_ok + c.ticker_mismatch,
-            ));
-            out(Metric::counter(
-                "book_ticker_mismatches",
-                label,
-                c.ticker_mismatch,
-            ));
-            out(Metric::gauge(
-                "stale",
-                label,
-                i64::from(b.state != BookState::Live),
-            ));
+            out(BookCounter::Updates.count(label, c.commits));
+            out(BookCounter::Crossed.count(label, c.crossed));
+            out(BookCounter::TickerChecks.count(label, c.ticker_ok + c.ticker_mismatch));
+            out(BookCounter::TickerMismatches.count(label, c.ticker_mismatch));
+            out(BookCounter::Stale.gauge(label, i64::from(b.state != BookState::Live)));
         }
     }
 }

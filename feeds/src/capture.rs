@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
+use crate::errors::FeedError;
+use crate::log::ErrorKind;
 use crate::num::Nanos;
 
 /// Lines longer than this are skipped as hostile: a REST snapshot of 5,000 levels a side is
@@ -49,13 +51,18 @@ pub enum LineError {
 }
 
 impl LineError {
-    pub fn describe(self) -> &'static str {
+    /// The kind the feed's distinct-error log counts this error as.
+    pub fn kind(self) -> FeedError {
         match self {
-            LineError::FieldCount => "capture line without three tab-separated fields",
-            LineError::Timestamp => "capture line with a malformed receive timestamp",
-            LineError::Source => "capture line with an unknown source",
-            LineError::TooLong => "capture line longer than the limit",
+            LineError::FieldCount => FeedError::LineFieldCount,
+            LineError::Timestamp => FeedError::LineTimestamp,
+            LineError::Source => FeedError::LineSource,
+            LineError::TooLong => FeedError::LineTooLong,
         }
+    }
+
+    pub fn describe(self) -> &'static str {
+        self.kind().what()
     }
 }
 

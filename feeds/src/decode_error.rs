@@ -1,8 +1,9 @@
 //! Why a venue's frame was refused: the same kinds for every venue's codec, so that the feeds
 //! count them per kind and the replay report names them with stable keys.
 
-use crate::log::DistinctLog;
-use crate::num::DecimalError;
+use crate::errors::FeedError;
+use crate::log::{DistinctLog, ErrorKind};
+use crate::num::{DecimalError, Nanos};
 
 /// Why a frame was refused. Small and `Copy`: counted per kind on the hot path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +33,7 @@ impl DecodeError {
         }
     }
 
-    pub const KINDS: usize = 8;
+    pub const KINDS: usize = FeedError::FRAME.len();
 
     /// The field the error is about, if any.
     pub fn field(self) -> &'static str {
@@ -44,41 +45,60 @@ impl DecodeError {
         }
     }
 
+    /// The kind the feed's distinct-error log counts this error as.
+    pub fn kind(self) -> FeedError {
+        match self {
+            DecodeError::Json => FeedError::FrameJson,
+            DecodeError::NotAnObject => FeedError::FrameNotAnObject,
+            DecodeError::UnknownEvent => FeedError::FrameUnknownEvent,
+            DecodeError::MissingField(_) => FeedError::FrameMissingField,
+            DecodeError::WrongType(_) => FeedError::FrameWrongType,
+            DecodeError::Decimal(..) => FeedError::FrameDecimal,
+            DecodeError::UnknownSymbol => FeedError::FrameUnknownSymbol,
+            DecodeError::TooManyLevels => FeedError::FrameTooManyLevels,
+        }
+    }
+
     pub fn describe_code(code: usize) -> &'static str {
-        [
-            "frame with invalid JSON",
-            "frame that is not a JSON object",
-            "frame with an unknown event type",
-            "frame with a missing field",
-            "frame with a field of the wrong type",
-            "frame with a decimal that does not fit the instrument's scale",
-            "frame for a symbol that is not configured",
-            "frame with more price levels than allowed",
-        ]
-        .get(code)
-        .copied()
-        .unwrap_or("unknown")
+        FeedError::FRAME.get(code).map_or("unknown", |k| k.what())
     }
 }
 
 impl DecodeError {
-    /// Counts a refused frame in `bad_frames` and logs its kind once, with where (`line`, 0 on
-    /// a live session) and an excerpt of `frame`.
+    /// Counts a refused frame in `bad_frames` and in `log` at `now`, and logs its kind once,
+    /// with where (`line`, 0 on a live session) and an excerpt of `frame`.
     pub fn count_and_log(
         self,
         bad_frames: &mut [u64; DecodeError::KINDS],
-        log: &mut DistinctLog,
+        log: &mut DistinctLog<FeedError>,
+        now: Nanos,
         line: u64,
         frame: &[u8],
     ) {
-        let code = self.code();
-        bad_frames[code] += 1;
-        log.once(
-            16 + code as u32,
-            DecodeError::describe_code(code),
-            self.field(),
-            line,
-            frame,
-        );
+        bad_frames[self.code()] += 1;
+        log.once(self.kind(), now, self.field(), line, frame);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_code_counts_as_its_own_frame_kind() {
+        let all = [
+            DecodeError::Json,
+            DecodeError::NotAnObject,
+            DecodeError::UnknownEvent,
+            DecodeError::MissingField("p"),
+            DecodeError::WrongType("q"),
+            DecodeError::Decimal("p", DecimalError::TooPrecise),
+            DecodeError::UnknownSymbol,
+            DecodeError::TooManyLevels,
+        ];
+        for e in all {
+            assert_eq!(FeedError::FRAME[e.code()], e.kind(), "{e:?}");
+            assert_eq!(DecodeError::describe_code(e.code()), e.kind().what());
+        }
     }
 }

@@ -16,12 +16,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::capture::SourceKind;
+use crate::counters::FeedCounter;
 use crate::decode_error::DecodeError;
+use crate::errors::FeedError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
 use crate::input_journal::InputJournal;
 use crate::latency::LatencyProbe;
 use crate::log::DistinctLog;
-use crate::metrics::{report_journal, Metric, MetricLabel, MetricSink};
+use crate::metrics::{report_journal, MetricLabel, MetricSink, Report};
 use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::rest::{retry_after, RestClient, RestWorker, SnapshotRequest};
@@ -30,6 +32,7 @@ use crate::sync_counters::SyncCounters;
 pub use crate::tap::{Tap, TapRecord};
 use crate::venue::{adapter_syncs, FrameVerdict, Keepalive, MarketAdapter};
 use crate::ws::session::{CloseReason, SessionEvent, WsSession};
+use pulse_core::counters::CoreCounter;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LiveCounters {
@@ -84,7 +87,7 @@ struct FeedCore<A: MarketAdapter> {
     outbox: Outbox,
     ring: rtrb::Producer<MdEvent>,
     probe: LatencyProbe,
-    log: DistinctLog,
+    log: DistinctLog<FeedError>,
     tap: Option<Tap>,
     journal: Option<InputJournal>,
     venue: &'static str,
@@ -107,7 +110,7 @@ pub struct LiveParts<A: MarketAdapter> {
     pub ring: rtrb::Producer<MdEvent>,
     pub resync: Option<rtrb::Consumer<ResyncRequest>>,
     pub probe: LatencyProbe,
-    pub log: DistinctLog,
+    pub log: DistinctLog<FeedError>,
     pub tap: Option<Tap>,
     /// Every frame and REST body is journaled here before it is decoded, when present.
     pub journal: Option<InputJournal>,
@@ -203,6 +206,11 @@ impl<A: MarketAdapter> LiveFeed<A> {
         &self.session
     }
 
+    /// Every kind of error the feed met: how often, first and last seen.
+    pub fn errors(&self) -> &DistinctLog<FeedError> {
+        &self.core.log
+    }
+
     pub fn counters(&self) -> &LiveCounters {
         &self.core.counters
     }
@@ -244,8 +252,8 @@ impl<A: MarketAdapter> LiveFeed<A> {
                     ) {
                         self.core.counters.snapshot_failures += 1;
                         self.core.log.once(
-                            40,
-                            "snapshot body refused",
+                            FeedError::SnapshotRefused,
+                            now,
                             e.field(),
                             0,
                             &response.body,
@@ -269,13 +277,9 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 }
                 Err(_) => {
                     self.core.counters.snapshot_failures += 1;
-                    self.core.log.once(
-                        41,
-                        "snapshot request failed; retrying with back-off",
-                        "",
-                        0,
-                        &[],
-                    );
+                    self.core
+                        .log
+                        .once(FeedError::SnapshotFailed, now, "", 0, &[]);
                     if let Some(s) = self.snapshots.get_mut(i) {
                         s.attempts += 1;
                         s.retry_at = retry_after(now, s.attempts);
@@ -429,7 +433,7 @@ impl<A: MarketAdapter> FeedCore<A> {
                     self.reconnect = true;
                 }
             }
-            Err(e) => e.count_and_log(&mut self.counters.bad_frames, &mut self.log, 0, frame),
+            Err(e) => e.count_and_log(&mut self.counters.bad_frames, &mut self.log, now, 0, frame),
         }
         self.probe.record_since(ingress);
     }
@@ -520,41 +524,17 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
     fn report(&self, out: MetricSink<'_>) {
         let c = &self.core.counters;
         let k = &self.session.counters;
-        out(Metric::counter(
-            "feed_messages",
-            MetricLabel::None,
-            c.messages,
-        ));
+        out(FeedCounter::Messages.count(MetricLabel::None, c.messages));
         let refused = c.bad_frames.iter().sum();
-        out(Metric::counter(
-            "feed_bad_frames",
-            MetricLabel::None,
-            refused,
-        ));
+        out(FeedCounter::BadFrames.count(MetricLabel::None, refused));
         let ring = MetricLabel::Tag("ring", "market_data");
-        out(Metric::counter("ring_full", ring, c.ring_full));
-        out(Metric::counter(
-            "feed_snapshot_requests",
-            MetricLabel::None,
-            c.snapshot_requests,
-        ));
-        out(Metric::counter(
-            "feed_snapshot_failures",
-            MetricLabel::None,
-            c.snapshot_failures,
-        ));
-        out(Metric::counter(
-            "ws_connects",
-            MetricLabel::None,
-            k.connects,
-        ));
-        out(Metric::counter("ws_bytes", MetricLabel::None, k.bytes));
+        out(CoreCounter::RingFull.count(ring, c.ring_full));
+        out(FeedCounter::SnapshotRequests.count(MetricLabel::None, c.snapshot_requests));
+        out(FeedCounter::SnapshotFailures.count(MetricLabel::None, c.snapshot_failures));
+        out(FeedCounter::WsConnects.count(MetricLabel::None, k.connects));
+        out(FeedCounter::WsBytes.count(MetricLabel::None, k.bytes));
         let connected = i64::from(k.opened > k.closed.iter().sum::<u64>());
-        out(Metric::gauge(
-            "feed_connected",
-            MetricLabel::None,
-            connected,
-        ));
+        out(FeedCounter::Connected.gauge(MetricLabel::None, connected));
         if let Some(journal) = &self.core.journal {
             report_journal("input", &journal.counters, out);
         }

@@ -17,13 +17,15 @@ use std::io;
 
 use crate::capture::{CaptureReader, CaptureRecord, LineError, SourceKind};
 use crate::clock::ReplayTime;
+use crate::counters::FeedCounter;
 use crate::decode_error::DecodeError;
+use crate::errors::FeedError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest};
 use crate::input_journal::{InputJournal, JournalInput, Session};
 use crate::instrument::InstrumentRegistry;
 use crate::latency::{LatencyProbe, Stamp};
 use crate::log::DistinctLog;
-use crate::metrics::{report_journal, Metric, MetricLabel, MetricSink};
+use crate::metrics::{report_journal, MetricLabel, MetricSink, Report};
 use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::stage::Stage;
@@ -156,7 +158,7 @@ pub struct CaptureFeed {
     control: Option<rtrb::Consumer<ResyncRequest>>,
     replay_time: ReplayTime,
     probe: LatencyProbe,
-    log: DistinctLog,
+    log: DistinctLog<FeedError>,
     intake: Intake,
     pace: Option<Pace>,
     /// The ingress stamp of the last message read.
@@ -172,7 +174,7 @@ impl CaptureFeed {
         ring: rtrb::Producer<MdEvent>,
         replay_time: ReplayTime,
         probe: LatencyProbe,
-        log: DistinctLog,
+        log: DistinctLog<FeedError>,
     ) -> CaptureFeed {
         let mut feed = CaptureFeed {
             reader: reader.into(),
@@ -294,6 +296,11 @@ impl CaptureFeed {
         self.last_ingress
     }
 
+    /// Every kind of error the feed met: how often, first and last seen.
+    pub fn errors(&self) -> &DistinctLog<FeedError> {
+        &self.log
+    }
+
     pub fn log_lost(&self) -> u64 {
         self.log.lost
     }
@@ -308,18 +315,11 @@ impl CaptureFeed {
                 self.counters.lines += 1;
                 self.counters.bad_lines[line_error_index(kind)] += 1;
                 let excerpt = self.reader.current();
-                self.log.once(
-                    line_error_index(kind) as u32,
-                    kind.describe(),
-                    "",
-                    line,
-                    excerpt,
-                );
+                self.log.once(kind.kind(), now, "", line, excerpt);
                 return Read::Message;
             }
             Some(Err(Err(e))) => {
-                self.log
-                    .once(63, "capture read failed; replay ends here", "", line, &[]);
+                self.log.once(FeedError::ReadFailed, now, "", line, &[]);
                 // The reason and where, for the run to report and fail on: a backtest that
                 // silently ends early would look like a complete one.
                 self.io_error = Some(io::Error::new(
@@ -362,13 +362,8 @@ impl CaptureFeed {
             .and_then(|n| self.adapters.get_mut(n))
         else {
             self.counters.unknown_venue += 1;
-            self.log.once(
-                8,
-                "capture line from a venue with no adapter",
-                "",
-                line,
-                record.venue,
-            );
+            self.log
+                .once(FeedError::NoAdapter, now, "", line, record.venue);
             return Read::Message;
         };
         let meta = EventMeta {
@@ -381,6 +376,7 @@ impl CaptureFeed {
             Err(e) => e.count_and_log(
                 &mut self.counters.bad_frames,
                 &mut self.log,
+                now,
                 line,
                 record.payload,
             ),
@@ -463,20 +459,12 @@ impl Stage for CaptureFeed {
 
     fn report(&self, out: MetricSink<'_>) {
         let c = &self.counters;
-        out(Metric::counter(
-            "feed_messages",
-            MetricLabel::None,
-            c.messages,
-        ));
+        out(FeedCounter::Messages.count(MetricLabel::None, c.messages));
         if let Some(journal) = &self.journal {
             report_journal("input", &journal.counters, out);
         }
         let refused = c.bad_lines_total() + c.bad_frames_total() + c.unknown_venue;
-        out(Metric::counter(
-            "feed_bad_frames",
-            MetricLabel::None,
-            refused,
-        ));
+        out(FeedCounter::BadFrames.count(MetricLabel::None, refused));
         for adapter in &self.adapters {
             adapter.report(out);
         }

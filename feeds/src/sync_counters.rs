@@ -2,7 +2,8 @@
 //! applied and dropped, gaps, snapshots, resyncs), read by the summary, the replay report and
 //! the metrics, whichever venue keeps the book.
 
-use crate::metrics::{Metric, MetricLabel, MetricSink};
+use crate::counters::BookCounter;
+use crate::metrics::{MetricLabel, MetricSink, Report};
 use crate::num::InstrumentId;
 
 /// Per-instrument counts, read by the summary and the replay report.
@@ -43,9 +44,9 @@ pub struct SyncCounters {
 /// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
 pub fn report_sync(instrument: InstrumentId, k: &SyncCounters, out: MetricSink<'_>) {
     let label = MetricLabel::Instrument(instrument);
-    out(Metric::counter("book_diffs_applied", label, k.applied));
-    out(Metric::counter("book_diffs_dropped", label, k.dropped));
-    out(Metric::counter("book_gaps", label, k.gaps));
-    out(Metric::counter("book_resyncs", label, k.resyncs));
-    out(Metric::counter("book_snapshots", label, k.snapshots));
+    out(BookCounter::DiffsApplied.count(label, k.applied));
+    out(BookCounter::DiffsDropped.count(label, k.dropped));
+    out(BookCounter::Gaps.count(label, k.gaps));
+    out(BookCounter::Resyncs.count(label, k.resyncs));
+    out(BookCounter::Snapshots.count(label, k.snapshots));
 }

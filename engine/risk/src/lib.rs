@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod checks;
+pub mod counters;
 pub mod decisions;
 pub mod halt;
 pub mod kill;

@@ -2,10 +2,11 @@
 //! journal's, and the account's gauges, every amount in millionths of its unit.
 
 use pulse_core::intent::RejectReason;
-use pulse_core::metrics::{report_journal, Metric, MetricLabel, MetricSink};
+use pulse_core::metrics::{report_journal, MetricLabel, MetricSink, Report};
 use pulse_core::num::InstrumentId;
 
 use crate::account::{Account, ACCOUNT_SCALE};
+use crate::counters::RiskCounter;
 use crate::decisions::OutputJournal;
 use crate::kill::TradingMode;
 use crate::orders::OrderTable;
@@ -42,94 +43,43 @@ pub(crate) struct RiskReport<'a> {
 impl RiskReport<'_> {
     pub(crate) fn emit(&self, out: MetricSink<'_>) {
         let c = self.counters;
-        out(Metric::counter(
-            "risk_intents",
-            MetricLabel::None,
-            c.intents,
-        ));
-        out(Metric::counter(
-            "risk_accepted",
-            MetricLabel::None,
-            c.approved,
-        ));
+        out(RiskCounter::Intents.count(MetricLabel::None, c.intents));
+        out(RiskCounter::Accepted.count(MetricLabel::None, c.approved));
         for reason in RejectReason::ALL {
             let label = MetricLabel::Tag("reason", reason.name());
-            out(Metric::counter(
-                "risk_rejected",
-                label,
-                c.rejected[reason.index()],
-            ));
+            out(RiskCounter::Rejected.count(label, c.rejected[reason.index()]));
         }
         let o = &self.orders.counters;
-        out(Metric::counter("orders_sent", MetricLabel::None, o.sent));
-        out(Metric::counter("orders_acked", MetricLabel::None, o.acked));
-        out(Metric::counter(
-            "orders_cancelled",
-            MetricLabel::None,
-            o.cancelled,
-        ));
-        out(Metric::counter(
-            "orders_illegal_transitions",
-            MetricLabel::None,
-            o.illegal_transitions,
-        ));
-        out(Metric::gauge(
-            "open_orders",
-            MetricLabel::None,
-            self.orders.open() as i64,
-        ));
+        out(RiskCounter::OrdersSent.count(MetricLabel::None, o.sent));
+        out(RiskCounter::OrdersAcked.count(MetricLabel::None, o.acked));
+        out(RiskCounter::OrdersCancelled.count(MetricLabel::None, o.cancelled));
+        out(RiskCounter::OrdersIllegalTransitions.count(MetricLabel::None, o.illegal_transitions));
+        out(RiskCounter::OpenOrders.gauge(MetricLabel::None, self.orders.open() as i64));
         if let Some(journal) = self.journal {
             report_journal("output", &journal.counters, out);
         }
-        out(Metric::counter(
-            "orders_duplicate_fills",
-            MetricLabel::None,
-            o.duplicate_fills,
-        ));
-        out(Metric::counter(
-            "kill_cancels",
-            MetricLabel::None,
-            c.kill_cancels,
-        ));
+        out(RiskCounter::OrdersDuplicateFills.count(MetricLabel::None, o.duplicate_fills));
+        out(RiskCounter::KillCancels.count(MetricLabel::None, c.kill_cancels));
         let a = self.account;
         let scale = ACCOUNT_SCALE;
-        out(Metric::gauge(
-            "equity_micro",
-            MetricLabel::None,
-            micros(a.equity(), scale),
-        ));
-        out(Metric::gauge(
-            "drawdown_bps",
-            MetricLabel::None,
-            a.drawdown_bps(),
-        ));
-        out(Metric::gauge(
-            "gross_exposure_micro",
-            MetricLabel::None,
-            micros(a.gross_exposure(), scale),
-        ));
-        out(Metric::gauge(
-            "trading_mode",
-            MetricLabel::None,
-            self.mode as i64,
-        ));
+        out(RiskCounter::EquityMicro.gauge(MetricLabel::None, micros(a.equity(), scale)));
+        out(RiskCounter::DrawdownBps.gauge(MetricLabel::None, a.drawdown_bps()));
+        out(RiskCounter::GrossExposureMicro
+            .gauge(MetricLabel::None, micros(a.gross_exposure(), scale)));
+        out(RiskCounter::TradingMode.gauge(MetricLabel::None, self.mode as i64));
         for (i, acct) in a.instruments().iter().enumerate() {
             let p = &acct.position;
             let label = MetricLabel::Instrument(InstrumentId(i as u16));
             let unrealized = acct.unrealized();
             let (qty_scale, notional_scale) = self.scales.get(i).copied().unwrap_or_default();
-            out(Metric::counter("fills", label, p.fills));
+            out(RiskCounter::Fills.count(label, p.fills));
             let position = micros(i128::from(p.qty.0), qty_scale);
-            out(Metric::gauge("position_micro", label, position));
+            out(RiskCounter::PositionMicro.gauge(label, position));
             let realized = micros(p.realized, notional_scale);
-            out(Metric::gauge("realized_pnl_micro", label, realized));
+            out(RiskCounter::RealizedPnlMicro.gauge(label, realized));
             let unrealized = micros(unrealized, notional_scale);
-            out(Metric::gauge("unrealized_pnl_micro", label, unrealized));
-            out(Metric::gauge(
-                "fees_micro",
-                label,
-                micros(p.fees, notional_scale),
-            ));
+            out(RiskCounter::UnrealizedPnlMicro.gauge(label, unrealized));
+            out(RiskCounter::FeesMicro.gauge(label, micros(p.fees, notional_scale)));
         }
     }
 }

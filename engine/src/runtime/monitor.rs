@@ -5,8 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pulse_core::counters::{CoreCounter, CounterDescriptor, CounterId};
+use pulse_feeds::counters::{BookCounter, FeedCounter};
 use pulse_feeds::latency::LatencyCollector;
 use pulse_journal::{Appender, JournalService};
+use pulse_risk::counters::RiskCounter;
 
 use crate::health::{Health, HealthInputs, HealthMonitor, HealthPolicy, Transition};
 use crate::risk::{HaltReason, KillSwitch, RejectReason};
@@ -144,17 +147,17 @@ impl Monitor {
     }
 
     fn inputs(&self, snap: &StatsSnapshot, runner_failed: bool) -> HealthInputs {
-        let sum = |name: &str| -> u64 {
+        let sum = |desc: &CounterDescriptor| -> u64 {
             snap.metrics
                 .iter()
-                .filter(|m| m.name == name)
+                .filter(|m| m.name == desc.name)
                 .map(|m| m.value.max(0) as u64)
                 .sum()
         };
         let breaches = snap
             .metrics
             .iter()
-            .filter(|m| m.name == "risk_rejected")
+            .filter(|m| m.name == RiskCounter::Rejected.descriptor().name)
             .filter(|m| {
                 m.label.as_ref().is_some_and(|(_, v)| {
                     RejectReason::ALL
@@ -165,18 +168,20 @@ impl Monitor {
             .map(|m| m.value.max(0) as u64)
             .sum();
         HealthInputs {
-            stale: sum("stale"),
-            resyncs: sum("book_resyncs"),
-            ring_full: sum("ring_full"),
+            stale: sum(BookCounter::Stale.descriptor()),
+            resyncs: sum(BookCounter::Resyncs.descriptor()),
+            ring_full: sum(CoreCounter::RingFull.descriptor()),
             breaches,
-            feed_connected: self.live_feed.then(|| sum("feed_connected") > 0),
+            feed_connected: self
+                .live_feed
+                .then(|| sum(FeedCounter::Connected.descriptor()) > 0),
             journal_fault: self
                 .journals
                 .iter()
                 .any(|(_, j)| j.status().fault.is_some()),
             runner_failed,
             kill_engaged: self.kill.is_engaged(),
-            open_orders: sum("open_orders"),
+            open_orders: sum(RiskCounter::OpenOrders.descriptor()),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use pulse_core::counters::CounterDescriptor;
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::metrics::{Metric, MetricKind, MetricLabel};
 use pulse_feeds::stage::Stage;
@@ -33,10 +34,10 @@ pub fn describe(
 }
 
 fn desc(m: &Metric, instruments: &InstrumentRegistry) -> MetricDesc {
-    let help = help(m.name);
-    let d = match m.kind {
-        MetricKind::Counter => MetricDesc::counter(m.name, help),
-        MetricKind::Gauge => MetricDesc::gauge(m.name, help),
+    let CounterDescriptor { name, kind, help } = *m.desc;
+    let d = match kind {
+        MetricKind::Counter => MetricDesc::counter(name, help),
+        MetricKind::Gauge => MetricDesc::gauge(name, help),
     };
     match m.label {
         MetricLabel::None => d,
@@ -101,52 +102,5 @@ impl Publisher {
             }
             base += self.counts.get(s).copied().unwrap_or(0);
         }
-    }
-}
-
-/// `# HELP` text of the metrics stages report; the stats file holds 88 bytes of it.
-fn help(name: &str) -> &'static str {
-    match name {
-        "feed_messages" => "Messages decoded and handed to the book",
-        "feed_bad_frames" => "Input refused: malformed lines or frames, unknown venues",
-        "feed_snapshot_requests" => "REST depth snapshots requested",
-        "feed_snapshot_failures" => "REST depth snapshot requests that failed",
-        "feed_connected" => "1 while the market data WebSocket is open",
-        "ws_connects" => "WebSocket connection attempts",
-        "ws_bytes" => "Bytes received on the market data WebSocket",
-        "ring_full" => "Events that found a ring full (market data resynced, intents refused)",
-        "book_diffs_applied" => "Depth diffs applied to the book",
-        "book_diffs_dropped" => "Depth diffs dropped as covered by the snapshot",
-        "book_gaps" => "Gaps in the depth diff sequence",
-        "book_resyncs" => "Book resyncs from a new snapshot",
-        "book_snapshots" => "Depth snapshots applied",
-        "book_updates" => "Book commits published downstream",
-        "book_crossed" => "Commits that left the book crossed",
-        "book_ticker_checks" => "Books checked against the venue's own best bid and ask",
-        "book_ticker_mismatches" => "Books that disagreed with the venue's best bid and ask",
-        "stale" => "1 while the instrument's book is not live (stale or crossed)",
-        "strategy_signals" => "Signals the strategy produced",
-        "strategy_intents" => "Order intents sent to risk",
-        "agent_signals" => "Signals each trading agent gave the ensemble",
-        "risk_intents" => "Intents checked by pre-trade risk",
-        "risk_accepted" => "Intents approved and sent as orders",
-        "risk_rejected" => "Intents refused, by reason",
-        "orders_sent" => "Orders sent to the gateway",
-        "orders_acked" => "Orders acknowledged by the venue",
-        "orders_illegal_transitions" => "Venue reports refused as illegal order state changes",
-        "open_orders" => "Orders working at the venue",
-        "fills" => "Fills received",
-        "position_micro" => "Position in millionths of the base asset",
-        "realized_pnl_micro" => "Realized PnL in millionths of the quote asset",
-        "unrealized_pnl_micro" => "Unrealized PnL at the mid, in millionths of the quote asset",
-        "fees_micro" => "Fees paid in millionths of the quote asset",
-        "venue_orders" => "Orders the simulated venue received",
-        "venue_fills" => "Fills the simulated venue made",
-        "venue_expired" => "IOC remainders the simulated venue expired",
-        "venue_rejects" => "Orders the simulated venue rejected",
-        "journal_records" => "Records appended to the journal, by stream",
-        "journal_bytes" => "Payload bytes appended to the journal, by stream",
-        "journal_refused" => "Records the journal refused, by stream",
-        _ => "",
     }
 }

@@ -3,8 +3,9 @@
 
 use pulse_core::event::MarketEvent;
 use pulse_core::intent::{AgentKind, Feedback, Intent, Intents};
-use pulse_core::metrics::{Metric, MetricLabel, MetricSink};
+use pulse_core::metrics::{MetricLabel, MetricSink, Report};
 
+use crate::counters::StrategyCounter;
 use crate::ensemble::EnsembleStrategy;
 use crate::imbalance::ImbalanceTaker;
 use crate::market_maker::MarketMaker;
@@ -61,21 +62,13 @@ impl Strategy for BuiltinStrategy {
                 s.counters.quotes + s.counters.cancels,
             ),
         };
-        out(Metric::counter(
-            "strategy_signals",
-            MetricLabel::None,
-            signals,
-        ));
-        out(Metric::counter(
-            "strategy_intents",
-            MetricLabel::None,
-            intents,
-        ));
+        out(StrategyCounter::Signals.count(MetricLabel::None, signals));
+        out(StrategyCounter::Intents.count(MetricLabel::None, intents));
         if let BuiltinStrategy::Ensemble(s) = self {
             for agent in AgentKind::ALL {
                 let label = MetricLabel::Tag("agent", agent.name());
                 let n = s.counters.signals[agent.index()];
-                out(Metric::counter("agent_signals", label, n));
+                out(StrategyCounter::AgentSignals.count(label, n));
             }
         }
     }

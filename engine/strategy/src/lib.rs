@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod builtin;
+pub mod counters;
 pub mod ensemble;
 pub mod imbalance;
 pub mod indicators;

@@ -1,10 +1,11 @@
 //! The strategy stage: market events and feedback in, intents out. It is generic over the
 //! [`Strategy`] it hosts, so each event costs a static call, never a virtual one.
 
+use pulse_core::counters::CoreCounter;
 use pulse_core::event::{drain_market_until, MarketEvent};
 use pulse_core::intent::{Feedback, Intent, Intents, RejectReason};
 use pulse_core::latency::LatencyProbe;
-use pulse_core::metrics::{Metric, MetricLabel, MetricSink};
+use pulse_core::metrics::{MetricLabel, MetricSink, Report};
 use pulse_core::num::Nanos;
 use pulse_core::stage::Stage;
 
@@ -60,7 +61,7 @@ impl<S: Strategy> Stage for StrategyStage<S> {
     fn report(&self, out: MetricSink<'_>) {
         self.strategy.report(&mut *out);
         let ring = MetricLabel::Tag("ring", "intents");
-        out(Metric::counter("ring_full", ring, self.intents_ring_full));
+        out(CoreCounter::RingFull.count(ring, self.intents_ring_full));
     }
 
     fn do_work(&mut self, now: Nanos) -> usize {

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod counters;
 pub mod event;
 pub mod instrument;
 pub mod intent;

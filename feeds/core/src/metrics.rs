@@ -6,15 +6,10 @@
 //! at start-up, in the same order every time. So every slot has exactly one writer (the
 //! runner thread of the stage that owns the count), and reporting allocates nothing.
 
+use crate::counters::{CoreCounter, CounterDescriptor, CounterId};
 use crate::num::InstrumentId;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MetricKind {
-    /// Only ever grows (exported as `pulse_<name>_total`).
-    Counter,
-    /// Goes up and down (a position, a count of stale books).
-    Gauge,
-}
+pub use crate::counters::MetricKind;
 
 /// What a journal stream's writer counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,9 +24,9 @@ pub struct JournalCounters {
 /// Reports a journal stream's counters (the stage that owns its appender reports them).
 pub fn report_journal(stream: &'static str, c: &JournalCounters, out: MetricSink<'_>) {
     let label = MetricLabel::Tag("stream", stream);
-    out(Metric::counter("journal_records", label, c.records));
-    out(Metric::counter("journal_bytes", label, c.bytes));
-    out(Metric::counter("journal_refused", label, c.refused));
+    out(CoreCounter::JournalRecords.count(label, c.records));
+    out(CoreCounter::JournalBytes.count(label, c.bytes));
+    out(CoreCounter::JournalRefused.count(label, c.refused));
 }
 
 /// The one label a metric may carry. Instruments are resolved to their symbol at registration.
@@ -46,32 +41,52 @@ pub enum MetricLabel {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Metric {
-    /// Stable snake_case name, without the `pulse_` prefix or the `_total` suffix.
-    pub name: &'static str,
-    pub kind: MetricKind,
+    /// Its name, kind and help text.
+    pub desc: &'static CounterDescriptor,
     pub label: MetricLabel,
     pub value: i64,
 }
 
 impl Metric {
-    pub fn counter(name: &'static str, label: MetricLabel, value: u64) -> Metric {
+    /// A counter's value (saturating at `i64::MAX`).
+    pub fn counter(desc: &'static CounterDescriptor, label: MetricLabel, value: u64) -> Metric {
+        debug_assert_eq!(desc.kind, MetricKind::Counter, "{} is a gauge", desc.name);
         Metric {
-            name,
-            kind: MetricKind::Counter,
+            desc,
             label,
             value: value.min(i64::MAX as u64) as i64,
         }
     }
 
-    pub fn gauge(name: &'static str, label: MetricLabel, value: i64) -> Metric {
-        Metric {
-            name,
-            kind: MetricKind::Gauge,
-            label,
-            value,
-        }
+    /// A gauge's value.
+    pub fn gauge(desc: &'static CounterDescriptor, label: MetricLabel, value: i64) -> Metric {
+        debug_assert_eq!(desc.kind, MetricKind::Gauge, "{} is a counter", desc.name);
+        Metric { desc, label, value }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.desc.name
+    }
+
+    pub fn kind(&self) -> MetricKind {
+        self.desc.kind
     }
 }
+
+/// Builds a [`Metric`] from a counter id: `out(BookCounter::Gaps.count(label, n))`.
+pub trait Report: CounterId {
+    /// The value of a counter.
+    fn count(self, label: MetricLabel, value: u64) -> Metric {
+        Metric::counter(self.descriptor(), label, value)
+    }
+
+    /// The value of a gauge.
+    fn gauge(self, label: MetricLabel, value: i64) -> Metric {
+        Metric::gauge(self.descriptor(), label, value)
+    }
+}
+
+impl<C: CounterId> Report for C {}
 
 /// Where [`crate::stage::Stage::report`] puts its metrics.
 pub type MetricSink<'a> = &'a mut dyn FnMut(Metric);

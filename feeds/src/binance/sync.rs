@@ -26,7 +26,7 @@
 use crate::binance::frame::LevelUpdate;
 use crate::binance::market::BinanceMarket;
 use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason, LEVELS_PER_EVENT};
-use crate::metrics::{Metric, MetricLabel, MetricSink};
+use crate::metrics::MetricSink;
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
 pub use crate::sync_counters::SyncCounters;
@@ -377,13 +377,7 @@ fn stage_levels(instrument: InstrumentId, levels: &[LevelUpdate], out: &mut Outb
 
 /// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
 pub fn report_sync(sync: &DepthSync, out: MetricSink<'_>) {
-    let label = MetricLabel::Instrument(sync.instrument());
-    let k = &sync.counters;
-    out(Metric::counter("book_diffs_applied", label, k.applied));
-    out(Metric::counter("book_diffs_dropped", label, k.dropped));
-    out(Metric::counter("book_gaps", label, k.gaps));
-    out(Metric::counter("book_resyncs", label, k.resyncs));
-    out(Metric::counter("book_snapshots", label, k.snapshots));
+    crate::sync_counters::report_sync(sync.instrument(), &sync.counters, out);
 }
 
 #[cfg(test)]

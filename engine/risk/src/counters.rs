@@ -1,0 +1,42 @@
+//! What the risk stage counts: its checks, the order table, the account's gauges (see
+//! [`pulse_core::counters`]). The output journal's counters are the core's.
+
+pulse_core::counters! {
+    /// The risk stage's counters and gauges, every amount in millionths of its unit.
+    pub enum RiskCounter {
+        Intents => counter("risk_intents", "Intents checked by pre-trade risk"),
+        Accepted => counter("risk_accepted", "Intents approved and sent as orders"),
+        Rejected => counter("risk_rejected", "Intents refused, by reason"),
+        OrdersSent => counter("orders_sent", "Orders sent to the gateway"),
+        OrdersAcked => counter("orders_acked", "Orders acknowledged by the venue"),
+        OrdersCancelled => counter("orders_cancelled", "Orders the venue reported cancelled"),
+        OrdersIllegalTransitions => counter(
+            "orders_illegal_transitions",
+            "Venue reports refused as illegal order state changes"
+        ),
+        OpenOrders => gauge("open_orders", "Orders working at the venue"),
+        OrdersDuplicateFills => counter(
+            "orders_duplicate_fills",
+            "Fills whose venue trade id was already applied, ignored"
+        ),
+        KillCancels => counter("kill_cancels", "Orders cancelled by the kill switch"),
+        EquityMicro => gauge("equity_micro", "Account equity in millionths of the quote asset"),
+        DrawdownBps => gauge("drawdown_bps", "Drawdown from the equity high-water mark, in bps"),
+        GrossExposureMicro => gauge(
+            "gross_exposure_micro",
+            "Gross exposure at the marks, in millionths of the quote asset"
+        ),
+        TradingMode => gauge("trading_mode", "Trading mode: 0 armed, 1 reduce-only, 2 killed"),
+        Fills => counter("fills", "Fills received"),
+        PositionMicro => gauge("position_micro", "Position in millionths of the base asset"),
+        RealizedPnlMicro => gauge(
+            "realized_pnl_micro",
+            "Realized PnL in millionths of the quote asset"
+        ),
+        UnrealizedPnlMicro => gauge(
+            "unrealized_pnl_micro",
+            "Unrealized PnL at the mid, in millionths of the quote asset"
+        ),
+        FeesMicro => gauge("fees_micro", "Fees paid in millionths of the quote asset"),
+    }
+}
