@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use pulse_core::counters::{descriptors, CoreCounter, CounterDescriptor};
 use pulse_engine::stats::layout::{METRIC_HELP_LENGTH, METRIC_NAME_LENGTH};
 use pulse_feeds::counters::{BookCounter, FeedCounter};
+use pulse_gateways::counters::{GatewayCounter, SimCounter};
 use pulse_risk::counters::RiskCounter;
 use pulse_strategy::counters::StrategyCounter;
 
@@ -17,13 +18,15 @@ fn every_descriptor() -> Vec<(&'static str, &'static CounterDescriptor)> {
     all.extend(descriptors::<BookCounter>().map(|d| ("BookCounter", d)));
     all.extend(descriptors::<StrategyCounter>().map(|d| ("StrategyCounter", d)));
     all.extend(descriptors::<RiskCounter>().map(|d| ("RiskCounter", d)));
+    all.extend(descriptors::<SimCounter>().map(|d| ("SimCounter", d)));
+    all.extend(descriptors::<GatewayCounter>().map(|d| ("GatewayCounter", d)));
     all
 }
 
 #[test]
 fn every_counter_name_is_declared_once_with_help_that_fits() {
     let all = every_descriptor();
-    assert!(all.len() > 30, "{} descriptors", all.len());
+    assert!(all.len() > 60, "{} descriptors", all.len());
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for (owner, d) in all {
         if let Some(first) = seen.insert(d.name, owner) {

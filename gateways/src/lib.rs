@@ -5,6 +5,7 @@
 pub use pulse_core::order;
 
 pub mod binance;
+pub mod counters;
 pub mod latency;
 pub mod secret;
 pub mod sim;

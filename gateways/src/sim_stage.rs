@@ -12,10 +12,11 @@
 
 use pulse_feeds::event::{drain_market_until, MarketEvent};
 use pulse_feeds::latency::LatencyProbe;
-use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
+use pulse_feeds::metrics::{MetricLabel, MetricSink, Report};
 use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
 
+use crate::counters::SimCounter;
 use crate::latency::{LatencyDraws, VenueLatency};
 use crate::order::{ExecReport, Request};
 use crate::sim::{SimVenue, MAX_REPORTS_PER_EVENT, MAX_REPORTS_PER_ORDER};
@@ -105,22 +106,18 @@ impl Stage for SimGatewayStage {
     fn report(&self, out: MetricSink<'_>) {
         let c = &self.venue.counters;
         let counters = [
-            ("venue_orders", c.orders),
-            ("venue_fills", c.fills),
-            ("venue_maker_fills", c.maker_fills),
-            ("venue_expired", c.expired),
-            ("venue_rejects", c.rejects),
-            ("venue_cancels", c.cancels),
-            ("venue_cancel_rejects", c.cancel_rejects),
+            (SimCounter::Orders, c.orders),
+            (SimCounter::Fills, c.fills),
+            (SimCounter::MakerFills, c.maker_fills),
+            (SimCounter::Expired, c.expired),
+            (SimCounter::Rejects, c.rejects),
+            (SimCounter::Cancels, c.cancels),
+            (SimCounter::CancelRejects, c.cancel_rejects),
         ];
-        for (name, value) in counters {
-            out(Metric::counter(name, MetricLabel::None, value));
+        for (id, value) in counters {
+            out(id.count(MetricLabel::None, value));
         }
-        out(Metric::gauge(
-            "venue_resting",
-            MetricLabel::None,
-            self.venue.resting() as i64,
-        ));
+        out(SimCounter::Resting.gauge(MetricLabel::None, self.venue.resting() as i64));
     }
 
     fn stop_intake(&mut self) {

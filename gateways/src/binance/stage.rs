@@ -1,12 +1,13 @@
 //! The gateway as a pipeline stage: one `do_work` polls the session, answers from the REST
 //! fallback and requests from risk, and settles what timed out.
 
-use pulse_feeds::metrics::{Metric, MetricLabel, MetricSink};
+use pulse_feeds::metrics::{MetricLabel, MetricSink, Report};
 use pulse_feeds::num::Nanos;
 use pulse_feeds::stage::Stage;
 use pulse_feeds::ws::session::SessionEvent;
 
 use super::gateway::{BinanceGatewayStage, REPORTS_PER_MESSAGE};
+use crate::counters::GatewayCounter;
 
 /// How often the venue's clock is sampled again while the session is up: the offset drifts
 /// (ours and theirs), and a request must land inside `recvWindow` of their clock.
@@ -68,43 +69,31 @@ impl Stage for BinanceGatewayStage {
     fn report(&self, out: MetricSink<'_>) {
         let c = &self.counters;
         let counters = [
-            ("gateway_requests", c.requests),
-            ("gateway_orders_sent", c.orders_sent),
-            ("gateway_cancels_sent", c.cancels_sent),
-            ("gateway_replaces_sent", c.replaces_sent),
-            ("gateway_status_sent", c.status_sent),
-            ("gateway_responses", c.responses),
-            ("gateway_stream_events", c.stream_events),
-            ("gateway_refused_unavailable", c.refused_unavailable),
-            ("gateway_refused_rate_limited", c.refused_rate_limited),
-            ("gateway_outcome_unknown", c.outcome_unknown),
-            ("gateway_timeouts", c.timeouts),
-            ("gateway_reconciled_fills", c.reconciled_fills),
-            ("gateway_foreign_events", c.foreign_events),
-            ("gateway_malformed", c.malformed),
-            ("gateway_reconnects", c.reconnects),
-            ("gateway_balance_mismatches", c.balance_mismatches),
-            ("gateway_rest_sent", c.rest_sent),
-            ("gateway_rest_failures", c.rest_failures),
+            (GatewayCounter::Requests, c.requests),
+            (GatewayCounter::OrdersSent, c.orders_sent),
+            (GatewayCounter::CancelsSent, c.cancels_sent),
+            (GatewayCounter::ReplacesSent, c.replaces_sent),
+            (GatewayCounter::StatusSent, c.status_sent),
+            (GatewayCounter::Responses, c.responses),
+            (GatewayCounter::StreamEvents, c.stream_events),
+            (GatewayCounter::RefusedUnavailable, c.refused_unavailable),
+            (GatewayCounter::RefusedRateLimited, c.refused_rate_limited),
+            (GatewayCounter::OutcomeUnknown, c.outcome_unknown),
+            (GatewayCounter::Timeouts, c.timeouts),
+            (GatewayCounter::ReconciledFills, c.reconciled_fills),
+            (GatewayCounter::ForeignEvents, c.foreign_events),
+            (GatewayCounter::Malformed, c.malformed),
+            (GatewayCounter::Reconnects, c.reconnects),
+            (GatewayCounter::BalanceMismatches, c.balance_mismatches),
+            (GatewayCounter::RestSent, c.rest_sent),
+            (GatewayCounter::RestFailures, c.rest_failures),
         ];
-        for (name, value) in counters {
-            out(Metric::counter(name, MetricLabel::None, value));
+        for (id, value) in counters {
+            out(id.count(MetricLabel::None, value));
         }
-        out(Metric::gauge(
-            "gateway_tracked_orders",
-            MetricLabel::None,
-            self.tracked() as i64,
-        ));
-        out(Metric::gauge(
-            "gateway_ready",
-            MetricLabel::None,
-            i64::from(self.ready),
-        ));
-        out(Metric::gauge(
-            "gateway_clock_offset_us",
-            MetricLabel::None,
-            self.clock.offset() / 1_000,
-        ));
+        out(GatewayCounter::TrackedOrders.gauge(MetricLabel::None, self.tracked() as i64));
+        out(GatewayCounter::Ready.gauge(MetricLabel::None, i64::from(self.ready)));
+        out(GatewayCounter::ClockOffsetUs.gauge(MetricLabel::None, self.clock.offset() / 1_000));
     }
 }
 
