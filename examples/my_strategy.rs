@@ -16,7 +16,7 @@ use pulse_core::metrics::{MetricLabel, MetricSink, Report};
 use pulse_core::num::Side;
 use pulse_strategy::counters::StrategyCounter;
 use pulse_strategy::indicators::{Ema, MicroPrice};
-use pulse_strategy::params::{ParamDecl, ParamType, Params};
+use pulse_strategy::params::{ParamDecl, Params};
 use pulse_strategy::taker::{Taker, TakerParams};
 use pulse_strategy::{Strategy, StrategyContext, UserStrategy};
 
@@ -86,30 +86,27 @@ impl Strategy for MicroMomentum {
 impl UserStrategy for MicroMomentum {
     const KIND: &'static str = "micro-momentum";
     const PARAMS: &'static [ParamDecl] = &[
-        ParamDecl {
-            name: "average_events",
-            kind: ParamType::Int,
-            min: 1.0,
-            max: 100_000.0,
-            default: 200.0,
-            help: "book events the micro-price's moving average spans",
-        },
-        ParamDecl {
-            name: "threshold_bps",
-            kind: ParamType::Decimal,
-            min: 0.01,
-            max: 1_000.0,
-            default: 1.0,
-            help: "how far the micro-price must lead its average, in basis points",
-        },
-        ParamDecl {
-            name: "slippage_ticks",
-            kind: ParamType::Int,
-            min: 0.0,
-            max: 1_000.0,
-            default: 2.0,
-            help: "cross the touch by this many ticks (orders are IOC)",
-        },
+        ParamDecl::int(
+            "average_events",
+            1.0,
+            100_000.0,
+            200.0,
+            "book events the micro-price's moving average spans",
+        ),
+        ParamDecl::decimal(
+            "threshold_bps",
+            0.01,
+            1_000.0,
+            1.0,
+            "how far the micro-price must lead its average, in basis points",
+        ),
+        ParamDecl::int(
+            "slippage_ticks",
+            0.0,
+            1_000.0,
+            2.0,
+            "cross the touch by this many ticks (orders are IOC)",
+        ),
     ];
 
     fn build(ctx: &StrategyContext, params: &Params) -> anyhow::Result<MicroMomentum> {

@@ -38,6 +38,9 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// List every strategy kind with its parameters (key, type, range, default, help): the
+    /// declarations the config check reads.
+    Strategies,
     /// Replay a capture through the feed and book stages (no config needed) and report each
     /// instrument's book sync; `--verify` checks the books against the venue's own tickers.
     Replay(replay_cmd::ReplayArgs),
@@ -74,6 +77,10 @@ pub fn main_with<S: pulse_strategy::UserStrategy>() -> ExitCode {
 fn run(user: Option<UserSpec>) -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Strategies => {
+            print!("{}", strategies(user));
+            ExitCode::SUCCESS
+        }
         Command::Replay(args) => replay_cmd::run(&args),
         Command::Venue(args) => venue_cmd::run(&args),
         Command::Record(args) => record_cmd::run(&args),
@@ -138,4 +145,19 @@ fn run(user: Option<UserSpec>) -> ExitCode {
             }
         }
     }
+}
+
+/// What `pulse strategies` prints: each built-in kind, then the user strategy, if any.
+fn strategies(user: Option<UserSpec>) -> String {
+    let builtins = pulse_strategy::builtin::BUILTIN_KINDS.iter();
+    let mut out: Vec<String> = builtins.map(|d| d.describe()).collect();
+    if let Some(spec) = user {
+        let table = pulse_strategy::params::ParamTable {
+            key: "params",
+            params: spec.params,
+        };
+        let help = format!("`{}`, the strategy this program was built with", spec.kind);
+        out.push(pulse_strategy::params::describe("user", &help, &[table]));
+    }
+    out.join("\n")
 }

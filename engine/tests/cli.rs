@@ -745,3 +745,76 @@ fn capture_of_only_bad_lines_is_counted_and_skipped() {
     );
     assert_logged_once_per_kind(&err, &capture, &kinds, &first);
 }
+
+#[test]
+fn strategies_lists_every_kind_with_its_declared_parameters() {
+    let out = pulse(&["strategies"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for kind in ["book-imbalance: ", "ensemble: ", "market-maker: "] {
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with(kind)).count(),
+            1,
+            "{text}"
+        );
+    }
+    let words = |start: &str| -> Vec<String> {
+        let line = text.lines().find(|l| l.trim_start().starts_with(start));
+        let line = line.unwrap_or_else(|| panic!("no line for {start}:\n{text}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    // Key, type, range, default, help.
+    assert_eq!(
+        words("strategy.quotes.refresh_ticks ").join(" "),
+        "strategy.quotes.refresh_ticks int 1 to 100000 1 requote a side when its target moves this far"
+    );
+    assert_eq!(
+        words("strategy.depth_levels ")[..6].join(" "),
+        "strategy.depth_levels int 1 to 10 required"
+    );
+    assert_eq!(
+        words("strategy.meta.min_factor ")[..6].join(" "),
+        "strategy.meta.min_factor decimal 0 to 100 0.25"
+    );
+}
+
+#[test]
+fn check_config_accepts_the_bundled_configs() {
+    for name in [
+        "binance-live.toml",
+        "demo.toml",
+        "imbalance.toml",
+        "market-maker.toml",
+        "paper.toml",
+        "pinned.toml",
+        "venue-local.toml",
+    ] {
+        let out = check_config(&repo_path(&format!("configs/{name}")));
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn check_config_names_an_out_of_range_strategy_parameter() {
+    let scratch = Scratch::new("check_config_names_an_out_of_range_strategy_parameter");
+    let text = std::fs::read_to_string(repo_path("configs/market-maker.toml")).unwrap();
+    let text = replace_once(&text, "skew_ticks = \"2\"", "skew_ticks = \"100001\"");
+    let text = text.replace("\"../data/", &format!("\"{}/", repo_path("data").display()));
+    assert_refused(
+        &scratch,
+        &text,
+        "strategy.quotes.skew_ticks",
+        line_starting(&text, "skew_ticks"),
+        "must be a whole number from 0 to 100000",
+    );
+    let text = std::fs::read_to_string(repo_path("configs/imbalance.toml")).unwrap();
+    let text = replace_once(&text, "depth_levels = 5 ", "depth_levels = 11 ");
+    let text = text.replace("\"../data/", &format!("\"{}/", repo_path("data").display()));
+    assert_refused(
+        &scratch,
+        &text,
+        "strategy.depth_levels",
+        line_starting(&text, "depth_levels"),
+        "must be a whole number from 1 to 10",
+    );
+}

@@ -4,17 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn run(journal: &Path) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let _ = std::fs::remove_dir_all(journal);
-    // `cargo test` builds the examples beside the test binaries' `deps` directory.
+/// The example's binary: `cargo test` builds the examples beside the test binaries' `deps`
+/// directory.
+fn example() -> PathBuf {
     let deps = std::env::current_exe()
         .unwrap()
         .parent()
         .unwrap()
         .to_path_buf();
-    let exe: PathBuf = deps.parent().unwrap().join("examples").join("my_strategy");
-    let out = Command::new(exe)
+    deps.parent().unwrap().join("examples").join("my_strategy")
+}
+
+fn run(journal: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let _ = std::fs::remove_dir_all(journal);
+    let out = Command::new(example())
         .current_dir(&root)
         .args(["run", "--config", "configs/my-strategy.toml", "--journal"])
         .arg(journal)
@@ -58,4 +62,31 @@ fn the_example_trades_and_is_deterministic() {
     assert_eq!(position(&first), position(&second));
     assert!(tmp.join("a").join("output").is_dir(), "no output journal");
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn strategies_lists_the_user_kind_with_its_declared_parameters() {
+    let out = Command::new(example())
+        .arg("strategies")
+        .output()
+        .expect("run the example");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\nuser: `micro-momentum`"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("strategy.params.threshold_bps "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        words[..6],
+        [
+            "strategy.params.threshold_bps",
+            "decimal",
+            "0.01",
+            "to",
+            "1000",
+            "1"
+        ]
+    );
 }

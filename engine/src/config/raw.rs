@@ -221,8 +221,8 @@ pub(super) struct RawStrategy {
     pub(super) params: Option<Spanned<Knobs>>,
 }
 
-/// A table of named numbers, each a decimal string: the ensemble's knobs. Which names a table
-/// takes is checked against its defaults, so an unknown key is still an error.
+/// A table of named numbers, each a decimal string: a strategy's knobs. Which names a table
+/// takes is checked against the strategy's declaration, so an unknown key is still an error.
 pub(super) type Knobs = std::collections::BTreeMap<String, Spanned<DecimalText>>;
 
 #[derive(Deserialize)]

@@ -6,10 +6,18 @@ use pulse_core::intent::{AgentKind, Feedback, Intent, Intents};
 use pulse_core::metrics::{MetricLabel, MetricSink, Report};
 
 use crate::counters::StrategyCounter;
-use crate::ensemble::EnsembleStrategy;
-use crate::imbalance::ImbalanceTaker;
-use crate::market_maker::MarketMaker;
+use crate::ensemble::{EnsembleConfig, EnsembleStrategy};
+use crate::imbalance::{ImbalanceConfig, ImbalanceTaker};
+use crate::market_maker::{MarketMaker, MarketMakerConfig};
+use crate::params::StrategyDecl;
 use crate::strategy::Strategy;
+
+/// Every built-in `kind` and its knobs, in the order `pulse strategies` lists them.
+pub const BUILTIN_KINDS: &[StrategyDecl] = &[
+    ImbalanceConfig::DECL,
+    EnsembleConfig::DECL,
+    MarketMakerConfig::DECL,
+];
 
 pub enum BuiltinStrategy {
     Imbalance(ImbalanceTaker),

@@ -9,15 +9,17 @@
 use pulse_core::event::{BookState, BookTop, MarketEvent};
 use pulse_core::num::Side;
 
-use crate::agents::aggregate::{aggregate, Decision};
+use crate::agents::aggregate::{aggregate, Decision, DEFAULT_MIN_CONFIDENCE};
 use crate::agents::meta::{MetaAgent, MetaParams};
 use crate::agents::regime::{RegimeClassifier, RegimeParams, REGIMES};
 use crate::agents::rules::{self, AgentParams};
 use crate::agents::{AgentKind, MarketView, Signal, AGENTS};
 use crate::indicators::{Feature, IndicatorConfig, IndicatorSet, FEATURES};
 use crate::outside::OutsideScores;
+use crate::params::{ParamDecl, ParamTable, StrategyDecl, StrategyParams};
 use crate::policy::{Action, PolicyNetwork};
-use crate::taker::{Taker, TakerParams};
+use crate::taker::{Taker, TakerParams, SLIPPAGE_TICKS};
+use crate::user::StrategyContext;
 use pulse_core::intent::{Feedback, OrderIntent, Origin};
 
 #[derive(Clone, Debug)]
@@ -29,6 +31,74 @@ pub struct EnsembleConfig {
     pub agents: AgentParams,
     pub regime: RegimeParams,
     pub meta: MetaParams,
+}
+
+impl EnsembleConfig {
+    /// `kind = "ensemble"`: its knobs in `[strategy]` and in one table per part.
+    pub const DECL: StrategyDecl = StrategyDecl {
+        kind: "ensemble",
+        help: "indicators, four rule agents and the policy network, weighed by regime",
+        tables: &[
+            ParamTable {
+                key: "",
+                params: &[
+                    SLIPPAGE_TICKS,
+                    ParamDecl::decimal(
+                        "min_confidence",
+                        0.0,
+                        1.0,
+                        DEFAULT_MIN_CONFIDENCE,
+                        "the aggregated confidence an order needs",
+                    ),
+                ],
+            },
+            ParamTable {
+                key: "indicators",
+                params: IndicatorConfig::PARAMS,
+            },
+            ParamTable {
+                key: "regime",
+                params: RegimeParams::PARAMS,
+            },
+            ParamTable {
+                key: "meta",
+                params: MetaParams::PARAMS,
+            },
+            ParamTable {
+                key: "agents.conservative",
+                params: rules::Conservative::PARAMS,
+            },
+            ParamTable {
+                key: "agents.aggressive",
+                params: rules::Aggressive::PARAMS,
+            },
+            ParamTable {
+                key: "agents.balanced",
+                params: rules::Balanced::PARAMS,
+            },
+            ParamTable {
+                key: "agents.contrarian",
+                params: rules::Contrarian::PARAMS,
+            },
+        ],
+    };
+
+    pub fn from_params(ctx: &StrategyContext, params: &StrategyParams) -> EnsembleConfig {
+        let top = params.table("");
+        EnsembleConfig {
+            taker: TakerParams::from_params(ctx, top),
+            min_confidence: top.value("min_confidence"),
+            indicators: IndicatorConfig::from_params(params.table("indicators")),
+            agents: AgentParams {
+                conservative: rules::Conservative::from_params(params.table("agents.conservative")),
+                aggressive: rules::Aggressive::from_params(params.table("agents.aggressive")),
+                balanced: rules::Balanced::from_params(params.table("agents.balanced")),
+                contrarian: rules::Contrarian::from_params(params.table("agents.contrarian")),
+            },
+            regime: RegimeParams::from_params(params.table("regime")),
+            meta: MetaParams::from_params(params.table("meta")),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -9,7 +9,9 @@
 use pulse_core::event::{BookState, BookTop};
 use pulse_core::num::{InstrumentId, Nanos, Px, Qty, Side};
 
-use crate::taker::{Taker, TakerParams};
+use crate::params::{ParamDecl, ParamTable, StrategyDecl, StrategyParams};
+use crate::taker::{Taker, TakerParams, SLIPPAGE_TICKS};
+use crate::user::StrategyContext;
 use pulse_core::intent::{Feedback, OrderIntent};
 
 /// `kind = "book_imbalance"`: the taker's parameters.
@@ -22,6 +24,49 @@ pub struct ImbalanceConfig {
     pub max_position: Qty,
     pub cooldown: Nanos,
     pub slippage_ticks: u32,
+}
+
+impl ImbalanceConfig {
+    /// `kind = "book-imbalance"`: its knobs, all in `[strategy]` and all required.
+    pub const DECL: StrategyDecl = StrategyDecl {
+        kind: "book-imbalance",
+        help: "take liquidity in the direction the resting book leans",
+        tables: &[ParamTable {
+            key: "",
+            params: &[
+                SLIPPAGE_TICKS,
+                ParamDecl::int(
+                    "depth_levels",
+                    1.0,
+                    10.0,
+                    1.0,
+                    "book levels per side in the imbalance",
+                )
+                .required(),
+                ParamDecl::int(
+                    "threshold_bps",
+                    1.0,
+                    10_000.0,
+                    1.0,
+                    "trade when the imbalance reaches this, in bps",
+                )
+                .required(),
+            ],
+        }],
+    };
+
+    pub fn from_params(ctx: &StrategyContext, params: &StrategyParams) -> ImbalanceConfig {
+        let p = params.table("");
+        ImbalanceConfig {
+            instrument: ctx.instrument,
+            depth_levels: p.count("depth_levels"),
+            threshold_bps: p.count("threshold_bps") as u32,
+            order_qty: ctx.order_qty,
+            max_position: ctx.max_position,
+            cooldown: ctx.cooldown,
+            slippage_ticks: p.count(SLIPPAGE_TICKS.name) as u32,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -37,6 +37,9 @@ use pulse_core::num::{InstrumentId, Nanos, Px, Qty, Side};
 use pulse_core::order::{ClientOrderId, ExecKind, OrderStatus, TimeInForce};
 
 use pulse_core::intent::RejectReason;
+
+use crate::params::{ParamDecl, ParamTable, StrategyDecl, StrategyParams};
+use crate::user::StrategyContext;
 use pulse_core::intent::{CancelIntent, Feedback, Intent, Intents, OrderIntent, Origin};
 
 /// Quotes tracked at once, both sides: a live one per side and those being cancelled.
@@ -64,6 +67,56 @@ pub struct MarketMakerConfig {
     pub skew_ticks: u32,
     /// Requote a side when its target is this many ticks from the working quote.
     pub refresh_ticks: u32,
+}
+
+impl MarketMakerConfig {
+    /// `kind = "market-maker"`: its knobs, in `[strategy.quotes]`.
+    pub const DECL: StrategyDecl = StrategyDecl {
+        kind: "market-maker",
+        help: "a two-sided post-only quote around the micro-price, skewed by inventory",
+        tables: &[ParamTable {
+            key: "quotes",
+            params: &[
+                ParamDecl::int(
+                    "half_spread_ticks",
+                    0.0,
+                    100_000.0,
+                    0.0,
+                    "each quote's distance from the reservation price",
+                ),
+                ParamDecl::int(
+                    "skew_ticks",
+                    0.0,
+                    100_000.0,
+                    1.0,
+                    "how far full inventory moves the reservation price",
+                ),
+                ParamDecl::int(
+                    "refresh_ticks",
+                    1.0,
+                    100_000.0,
+                    1.0,
+                    "requote a side when its target moves this far",
+                ),
+            ],
+        }],
+    };
+
+    /// `lot`: the instrument's lot size.
+    pub fn from_params(ctx: &StrategyContext, lot: Qty, params: &StrategyParams) -> Self {
+        let p = params.table("quotes");
+        MarketMakerConfig {
+            instrument: ctx.instrument,
+            tick: ctx.tick,
+            lot,
+            order_qty: ctx.order_qty,
+            max_inventory: ctx.max_position,
+            cooldown: ctx.cooldown,
+            half_spread_ticks: p.count("half_spread_ticks") as u32,
+            skew_ticks: p.count("skew_ticks") as u32,
+            refresh_ticks: p.count("refresh_ticks") as u32,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -9,6 +9,9 @@ use pulse_core::order::{ExecKind, TimeInForce};
 
 use pulse_core::intent::{Feedback, OrderIntent, Origin};
 
+use crate::params::{ParamDecl, Params};
+use crate::user::StrategyContext;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TakerParams {
     pub instrument: InstrumentId,
@@ -17,6 +20,30 @@ pub struct TakerParams {
     pub max_position: Qty,
     pub cooldown: Nanos,
     pub slippage_ticks: u32,
+}
+
+/// `slippage_ticks`: every taking strategy's knob in `[strategy]`.
+pub const SLIPPAGE_TICKS: ParamDecl = ParamDecl::int(
+    "slippage_ticks",
+    0.0,
+    u32::MAX as f64,
+    0.0,
+    "cross the touch by this many ticks (orders are IOC)",
+)
+.required();
+
+impl TakerParams {
+    /// The `[strategy]` context and the declared [`SLIPPAGE_TICKS`] in `params`.
+    pub fn from_params(ctx: &StrategyContext, params: &Params) -> TakerParams {
+        TakerParams {
+            instrument: ctx.instrument,
+            tick: ctx.tick,
+            order_qty: ctx.order_qty,
+            max_position: ctx.max_position,
+            cooldown: ctx.cooldown,
+            slippage_ticks: params.count(SLIPPAGE_TICKS.name) as u32,
+        }
+    }
 }
 
 pub struct Taker {

@@ -1,31 +1,24 @@
-//! `[strategy]`: the book-imbalance taker or the ensemble, and the ensemble's knob tables
-//! (`[strategy.indicators]`, `[strategy.regime]`, `[strategy.meta]`,
-//! `[strategy.agents.<agent>]`). Every knob has a default; a table names only what it changes,
-//! and a name no knob has is an error listing the ones it does.
+//! `[strategy]`: the common keys (instrument, order size, position cap, cooldown), then the
+//! kind's knobs, each checked against the declaration the strategy itself makes
+//! ([`StrategyDecl`]: name, type, range, default). Every knob has a default unless declared
+//! required; a table names only what it changes, and a name no knob has is an error listing
+//! the ones it does.
 
-use std::ops::RangeInclusive;
+use std::ops::Range;
 
 use pulse_feeds::instrument::{Instrument, InstrumentRegistry};
-use pulse_feeds::num::{parse_decimal, Decimal, Nanos, Qty};
+use pulse_feeds::num::{Decimal, Nanos, Qty};
+use pulse_strategy::ensemble::EnsembleConfig;
+use pulse_strategy::imbalance::ImbalanceConfig;
+use pulse_strategy::market_maker::MarketMakerConfig;
+use pulse_strategy::params::{ParamTable, Params, StrategyDecl, StrategyParams};
+use pulse_strategy::StrategyContext;
 use toml::Spanned;
 
-use super::super::raw::{DecimalText, Knobs, RawStrategy, StrategyKind};
-use super::super::{ConfigError, EnsembleSettings, ImbalanceConfig, StrategyConfig};
+use super::super::raw::{Knobs, RawStrategy, StrategyKind};
+use super::super::{ConfigError, EnsembleSettings, StrategyConfig};
 use super::Checker;
-use crate::agents::aggregate::DEFAULT_MIN_CONFIDENCE;
-use crate::agents::meta::MetaParams;
-use crate::agents::regime::RegimeParams;
-use crate::agents::rules::AgentParams;
-use crate::indicators::IndicatorConfig;
-use crate::strategy::ensemble::EnsembleConfig;
-use crate::strategy::market_maker::MarketMakerConfig;
-use crate::strategy::taker::TakerParams;
 use crate::user_strategy::UserSettings;
-use pulse_strategy::params::Params;
-use pulse_strategy::StrategyContext;
-
-/// Knob values are decimals with at most this many places, read exactly, then as `f64`.
-const KNOB_SCALE: u32 = 9;
 
 /// The keys of `[strategy]` only the ensemble takes.
 const ENSEMBLE_KEYS: [&str; 7] = [
@@ -40,19 +33,8 @@ const ENSEMBLE_KEYS: [&str; 7] = [
 const MM_REFUSAL: &str =
     "does not apply to kind = \"market-maker\" (its knobs are in [strategy.quotes])";
 
-/// One knob: its name, where its value goes, and the values it may take.
-enum Knob<'a> {
-    Real(&'static str, &'a mut f64, RangeInclusive<f64>),
-    Count(&'static str, &'a mut usize, RangeInclusive<usize>),
-}
-
-impl Knob<'_> {
-    fn name(&self) -> &'static str {
-        match self {
-            Knob::Real(n, ..) | Knob::Count(n, ..) => n,
-        }
-    }
-}
+/// A knob as the file gives it: its name, its value as written, and where.
+type Given<'r> = (&'r str, String, Range<usize>);
 
 impl Checker<'_> {
     pub(super) fn strategy(
@@ -81,83 +63,49 @@ impl Checker<'_> {
             "the lot size",
         )?);
         let cooldown_ms = self.int("strategy.cooldown_ms", &raw.cooldown_ms, 0, i64::MAX)?;
-        if let StrategyKind::MarketMaker = raw.kind.get_ref() {
-            return self.market_maker(raw, inst, Qty(order_qty), max_position, cooldown_ms);
-        }
-        let cooldown = Nanos::from_millis(cooldown_ms as u64);
-        if let StrategyKind::User = raw.kind.get_ref() {
-            let context = StrategyContext {
-                instrument: inst.id,
-                tick: inst.tick,
-                order_qty: Qty(order_qty),
-                max_position,
-                cooldown,
-            };
-            return self.user(raw, context);
-        }
-        self.refuse_keys(raw, &["params"], "applies to kind = \"user\" only")?;
-        self.refuse_keys(raw, &["quotes"], "applies to kind = \"market-maker\" only")?;
-        let slippage = raw.slippage_ticks.as_ref().ok_or_else(|| {
-            self.err(
-                "strategy.slippage_ticks",
-                raw.kind.span(),
-                "is required for a taking strategy (book-imbalance, ensemble)",
-            )
-        })?;
-        let slippage_ticks =
-            self.int("strategy.slippage_ticks", slippage, 0, u32::MAX.into())? as u32;
-        let taker = TakerParams {
+        let ctx = StrategyContext {
             instrument: inst.id,
             tick: inst.tick,
             order_qty: Qty(order_qty),
             max_position,
-            cooldown,
-            slippage_ticks,
+            cooldown: Nanos::from_millis(cooldown_ms as u64),
         };
         match raw.kind.get_ref() {
-            StrategyKind::BookImbalance => self.imbalance(raw, taker),
-            // The market maker and a user strategy were built above.
-            StrategyKind::Ensemble | StrategyKind::MarketMaker | StrategyKind::User => {
-                self.ensemble(raw, taker)
+            StrategyKind::MarketMaker => {
+                self.refuse_keys(
+                    raw,
+                    &["depth_levels", "threshold_bps", "slippage_ticks", "params"],
+                    MM_REFUSAL,
+                )?;
+                self.refuse_keys(raw, &ENSEMBLE_KEYS, MM_REFUSAL)?;
+                let params = self.declared(raw, &MarketMakerConfig::DECL)?;
+                let mm = MarketMakerConfig::from_params(&ctx, inst.lot, &params);
+                Ok(StrategyConfig::MarketMaker(mm))
+            }
+            StrategyKind::User => self.user(raw, ctx),
+            StrategyKind::BookImbalance => {
+                self.refuse_taker_keys(raw)?;
+                self.refuse_keys(raw, &ENSEMBLE_KEYS, "applies to kind = \"ensemble\" only")?;
+                let params = self.declared(raw, &ImbalanceConfig::DECL)?;
+                let imbalance = ImbalanceConfig::from_params(&ctx, &params);
+                Ok(StrategyConfig::BookImbalance(imbalance))
+            }
+            StrategyKind::Ensemble => {
+                self.refuse_taker_keys(raw)?;
+                self.refuse_keys(
+                    raw,
+                    &["depth_levels", "threshold_bps"],
+                    "applies to kind = \"book-imbalance\" only",
+                )?;
+                self.ensemble(raw, &ctx)
             }
         }
     }
 
-    fn market_maker(
-        &self,
-        raw: &RawStrategy,
-        inst: &Instrument,
-        order_qty: Qty,
-        max_inventory: Qty,
-        cooldown_ms: i64,
-    ) -> Result<StrategyConfig, ConfigError> {
-        self.refuse_keys(
-            raw,
-            &["depth_levels", "threshold_bps", "slippage_ticks"],
-            MM_REFUSAL,
-        )?;
-        self.refuse_keys(raw, &ENSEMBLE_KEYS, MM_REFUSAL)?;
-        let (mut half_spread, mut skew, mut refresh) = (0usize, 1usize, 1usize);
-        self.knobs(
-            "strategy.quotes",
-            raw.quotes.as_ref(),
-            &mut [
-                Knob::Count("half_spread_ticks", &mut half_spread, 0..=100_000),
-                Knob::Count("skew_ticks", &mut skew, 0..=100_000),
-                Knob::Count("refresh_ticks", &mut refresh, 1..=100_000),
-            ],
-        )?;
-        Ok(StrategyConfig::MarketMaker(MarketMakerConfig {
-            instrument: inst.id,
-            tick: inst.tick,
-            lot: inst.lot,
-            order_qty,
-            max_inventory,
-            cooldown: Nanos::from_millis(cooldown_ms as u64),
-            half_spread_ticks: half_spread as u32,
-            skew_ticks: skew as u32,
-            refresh_ticks: refresh as u32,
-        }))
+    /// What a taking strategy (book-imbalance, ensemble) never takes.
+    fn refuse_taker_keys(&self, raw: &RawStrategy) -> Result<(), ConfigError> {
+        self.refuse_keys(raw, &["params"], "applies to kind = \"user\" only")?;
+        self.refuse_keys(raw, &["quotes"], "applies to kind = \"market-maker\" only")
     }
 
     fn strategy_instrument<'r>(
@@ -181,182 +129,23 @@ impl Checker<'_> {
         }
     }
 
-    fn imbalance(
-        &self,
-        raw: &RawStrategy,
-        taker: TakerParams,
-    ) -> Result<StrategyConfig, ConfigError> {
-        self.refuse_keys(raw, &ENSEMBLE_KEYS, "applies to kind = \"ensemble\" only")?;
-        let required = |key: &str, v: &Option<Spanned<i64>>| {
-            v.clone().ok_or_else(|| {
-                self.err(
-                    format!("strategy.{key}"),
-                    raw.kind.span(),
-                    "is required for kind = \"book-imbalance\"",
-                )
-            })
-        };
-        let depth = required("depth_levels", &raw.depth_levels)?;
-        let threshold = required("threshold_bps", &raw.threshold_bps)?;
-        Ok(StrategyConfig::BookImbalance(ImbalanceConfig {
-            instrument: taker.instrument,
-            depth_levels: self.int("strategy.depth_levels", &depth, 1, 10)? as usize,
-            threshold_bps: self.int("strategy.threshold_bps", &threshold, 1, 10_000)? as u32,
-            order_qty: taker.order_qty,
-            max_position: taker.max_position,
-            cooldown: taker.cooldown,
-            slippage_ticks: taker.slippage_ticks,
-        }))
-    }
-
     fn ensemble(
         &self,
         raw: &RawStrategy,
-        taker: TakerParams,
+        ctx: &StrategyContext,
     ) -> Result<StrategyConfig, ConfigError> {
-        self.refuse_keys(
-            raw,
-            &["depth_levels", "threshold_bps"],
-            "applies to kind = \"book-imbalance\" only",
-        )?;
-        let min_confidence = match &raw.min_confidence {
-            Some(v) => self.real("strategy.min_confidence", v, &(0.0..=1.0))?,
-            None => DEFAULT_MIN_CONFIDENCE,
-        };
-        let mut indicators = IndicatorConfig::default();
-        let mut regime = RegimeParams::default();
-        let mut meta = MetaParams::default();
-        let mut agents = AgentParams::default();
-        let mut bucket_ticks = indicators.profile.bucket_ticks as usize;
-        {
-            let i = &mut indicators;
-            let w = 1..=crate::indicators::MAX_WINDOW;
-            self.knobs(
-                "strategy.indicators",
-                raw.indicators.as_ref(),
-                &mut [
-                    Knob::Count("ema_period", &mut i.ema_period, w.clone()),
-                    Knob::Count("macd_fast", &mut i.macd.fast, w.clone()),
-                    Knob::Count("macd_slow", &mut i.macd.slow, w.clone()),
-                    Knob::Count("macd_signal", &mut i.macd.signal, w.clone()),
-                    Knob::Count("rsi_period", &mut i.rsi_period, w.clone()),
-                    Knob::Count("bollinger_n", &mut i.bollinger.n, w.clone()),
-                    Knob::Real("bollinger_k", &mut i.bollinger.k, 0.1..=10.0),
-                    Knob::Count("vwap_window", &mut i.vwap_window, 0..=*w.end()),
-                    Knob::Count(
-                        "profile_buckets",
-                        &mut i.profile.buckets,
-                        1..=crate::indicators::MAX_BUCKETS,
-                    ),
-                    Knob::Count(
-                        "imbalance_levels",
-                        &mut i.imbalance_levels,
-                        1..=pulse_feeds::event::TOP_DEPTH,
-                    ),
-                    Knob::Count("vol_window", &mut i.vol_window, w.clone()),
-                    Knob::Count("flow_window", &mut i.flow_window, w),
-                    Knob::Count("profile_bucket_ticks", &mut bucket_ticks, 1..=1_000_000),
-                ],
-            )?;
-        }
-        indicators.profile.bucket_ticks = bucket_ticks as u32;
-        if let Err(e) = indicators.validate() {
+        let params = self.declared(raw, &EnsembleConfig::DECL)?;
+        let strategy = EnsembleConfig::from_params(ctx, &params);
+        if let Err(e) = strategy.indicators.validate() {
             let span = raw
                 .indicators
                 .as_ref()
                 .map_or(raw.kind.span(), Spanned::span);
             return Err(self.err("strategy.indicators", span, format!("{e:#}")));
         }
-        self.knobs(
-            "strategy.regime",
-            raw.regime.as_ref(),
-            &mut [
-                Knob::Real("trend_bps", &mut regime.trend_bps, 0.0..=10_000.0),
-                Knob::Real("vol_factor", &mut regime.vol_factor, 0.0..=100.0),
-                Knob::Real("exit_ratio", &mut regime.exit_ratio, 0.0..=1.0),
-            ],
-        )?;
-        let mut horizon = meta.horizon as usize;
-        let [bull, bear, sideways] = &mut meta.weights;
-        let [b0, b1, b2, b3, b4] = bull;
-        let [e0, e1, e2, e3, e4] = bear;
-        let [s0, s1, s2, s3, s4] = sideways;
-        let weight = 0.0..=100.0;
-        self.knobs(
-            "strategy.meta",
-            raw.meta.as_ref(),
-            &mut [
-                Knob::Count("horizon", &mut horizon, 1..=1_000_000),
-                Knob::Real("score_alpha", &mut meta.score_alpha, 0.0..=1.0),
-                Knob::Real(
-                    "score_scale_bps",
-                    &mut meta.score_scale_bps,
-                    0.001..=10_000.0,
-                ),
-                Knob::Real("min_factor", &mut meta.min_factor, 0.0..=100.0),
-                Knob::Real("max_factor", &mut meta.max_factor, 0.0..=100.0),
-                Knob::Real("bull_conservative", b0, weight.clone()),
-                Knob::Real("bull_aggressive", b1, weight.clone()),
-                Knob::Real("bull_balanced", b2, weight.clone()),
-                Knob::Real("bull_contrarian", b3, weight.clone()),
-                Knob::Real("bull_policy", b4, weight.clone()),
-                Knob::Real("bear_conservative", e0, weight.clone()),
-                Knob::Real("bear_aggressive", e1, weight.clone()),
-                Knob::Real("bear_balanced", e2, weight.clone()),
-                Knob::Real("bear_contrarian", e3, weight.clone()),
-                Knob::Real("bear_policy", e4, weight.clone()),
-                Knob::Real("sideways_conservative", s0, weight.clone()),
-                Knob::Real("sideways_aggressive", s1, weight.clone()),
-                Knob::Real("sideways_balanced", s2, weight.clone()),
-                Knob::Real("sideways_contrarian", s3, weight.clone()),
-                Knob::Real("sideways_policy", s4, weight),
-            ],
-        )?;
-        meta.horizon = horizon as u32;
-        if meta.min_factor > meta.max_factor {
+        if strategy.meta.min_factor > strategy.meta.max_factor {
             let span = raw.meta.as_ref().map_or(raw.kind.span(), Spanned::span);
             return Err(self.err("strategy.meta", span, "min_factor is above max_factor"));
-        }
-        if let Some(a) = &raw.agents {
-            let bps = 0.0..=10_000.0;
-            let c = &mut agents.conservative;
-            self.knobs(
-                "strategy.agents.conservative",
-                a.conservative.as_ref(),
-                &mut [
-                    Knob::Real("min_trend_bps", &mut c.min_trend_bps, bps.clone()),
-                    Knob::Real("max_vol_bps", &mut c.max_vol_bps, bps.clone()),
-                    Knob::Real("rsi_low", &mut c.rsi_low, 0.0..=100.0),
-                    Knob::Real("rsi_high", &mut c.rsi_high, 0.0..=100.0),
-                ],
-            )?;
-            let g = &mut agents.aggressive;
-            self.knobs(
-                "strategy.agents.aggressive",
-                a.aggressive.as_ref(),
-                &mut [
-                    Knob::Real("min_macd_bps", &mut g.min_macd_bps, bps.clone()),
-                    Knob::Real("min_flow", &mut g.min_flow, 0.0..=1.0),
-                ],
-            )?;
-            let b = &mut agents.balanced;
-            self.knobs(
-                "strategy.agents.balanced",
-                a.balanced.as_ref(),
-                &mut [
-                    Knob::Real("trend_scale_bps", &mut b.trend_scale_bps, 0.001..=10_000.0),
-                    Knob::Real("min_score", &mut b.min_score, 0.0..=1.0),
-                ],
-            )?;
-            self.knobs(
-                "strategy.agents.contrarian",
-                a.contrarian.as_ref(),
-                &mut [Knob::Real(
-                    "rsi_extreme",
-                    &mut agents.contrarian.rsi_extreme,
-                    50.0..=100.0,
-                )],
-            )?;
         }
         let policy_file = match &raw.policy_file {
             Some(file) => Some(self.path("strategy.policy_file", file)?),
@@ -368,14 +157,7 @@ impl Checker<'_> {
         };
         Ok(StrategyConfig::Ensemble(Box::new(EnsembleSettings {
             signal_file,
-            strategy: EnsembleConfig {
-                taker,
-                min_confidence,
-                indicators,
-                agents,
-                regime,
-                meta,
-            },
+            strategy,
             policy_file,
         })))
     }
@@ -395,26 +177,54 @@ impl Checker<'_> {
         builtin_keys.extend(["depth_levels", "threshold_bps", "slippage_ticks", "quotes"]);
         let refusal = "does not apply to kind = \"user\" (its knobs are in [strategy.params])";
         self.refuse_keys(raw, &builtin_keys, refusal)?;
-        let given = raw.params.as_ref().map(Spanned::get_ref);
-        let pairs = given.into_iter().flatten();
-        let params = Params::resolve(
-            spec.params,
-            pairs
-                .clone()
-                .map(|(k, v)| (k.as_str(), v.get_ref().0.as_str())),
-        )
-        .map_err(|e| {
-            let span = pairs
-                .clone()
-                .find(|(k, _)| **k == e.name)
-                .map_or(raw.kind.span(), |(_, v)| v.span());
-            self.err(format!("strategy.params.{}", e.name), span, e.message)
-        })?;
+        let table = ParamTable {
+            key: "params",
+            params: spec.params,
+        };
+        let params = self.table(raw, "user", &table)?;
         Ok(StrategyConfig::User(UserSettings {
             spec,
             context,
             params,
         }))
+    }
+
+    /// Every table `decl` declares, resolved from the file.
+    fn declared(
+        &self,
+        raw: &RawStrategy,
+        decl: &StrategyDecl,
+    ) -> Result<StrategyParams, ConfigError> {
+        let mut params = StrategyParams::default();
+        for table in decl.tables {
+            params.push(table.key, self.table(raw, decl.kind, table)?);
+        }
+        Ok(params)
+    }
+
+    /// One declared table: its defaults, overridden by what the file gives; an error names
+    /// the key (`strategy.<table>.<name>`) and the line of its value (of `kind` for a
+    /// required knob the file lacks).
+    fn table(
+        &self,
+        raw: &RawStrategy,
+        kind: &str,
+        table: &ParamTable,
+    ) -> Result<Params, ConfigError> {
+        let given = given(raw, table.key);
+        let pairs = given.iter().map(|(name, text, _)| (*name, text.as_str()));
+        Params::resolve(table.params, pairs).map_err(|e| {
+            let key = table.path(&e.name);
+            if e.missing {
+                let message = format!("is required for kind = \"{kind}\"");
+                return self.err(key, raw.kind.span(), message);
+            }
+            let span = given
+                .iter()
+                .find(|(name, ..)| *name == e.name)
+                .map_or(raw.kind.span(), |(.., span)| span.clone());
+            self.err(key, span, e.message)
+        })
     }
 
     /// The first of `keys` that `raw` sets is an error with `message`.
@@ -446,78 +256,45 @@ impl Checker<'_> {
         }
         Ok(())
     }
+}
 
-    /// Applies the knobs a table names; a name no knob has is an error listing them.
-    fn knobs(
-        &self,
-        table: &str,
-        raw: Option<&Spanned<Knobs>>,
-        knobs: &mut [Knob<'_>],
-    ) -> Result<(), ConfigError> {
-        let Some(raw) = raw else {
-            return Ok(());
-        };
-        for (name, value) in raw.get_ref() {
-            let key = format!("{table}.{name}");
-            match knobs.iter_mut().find(|k| k.name() == name) {
-                Some(Knob::Real(_, slot, range)) => **slot = self.real(&key, value, range)?,
-                Some(Knob::Count(_, slot, range)) => **slot = self.count(&key, value, range)?,
-                None => {
-                    let known: Vec<&str> = knobs.iter().map(Knob::name).collect();
-                    return Err(self.err(
-                        key,
-                        value.span(),
-                        format!("unknown key, expected one of: {}", known.join(", ")),
-                    ));
-                }
-            }
-        }
-        Ok(())
+/// The knobs the file gives in table `key` (`""`: the numeric keys of `[strategy]` itself).
+fn given<'r>(raw: &'r RawStrategy, key: &str) -> Vec<Given<'r>> {
+    if key.is_empty() {
+        let ints = [
+            ("depth_levels", &raw.depth_levels),
+            ("threshold_bps", &raw.threshold_bps),
+            ("slippage_ticks", &raw.slippage_ticks),
+        ];
+        let ints = ints.into_iter().filter_map(|(name, v)| {
+            v.as_ref()
+                .map(|v| (name, v.get_ref().to_string(), v.span()))
+        });
+        let decimals = [("min_confidence", &raw.min_confidence)];
+        let decimals = decimals
+            .into_iter()
+            .filter_map(|(name, v)| v.as_ref().map(|v| (name, v.get_ref().0.clone(), v.span())));
+        return ints.chain(decimals).collect();
     }
+    let table = knobs(raw, key).map(Spanned::get_ref).into_iter().flatten();
+    table
+        .map(|(name, v)| (name.as_str(), v.get_ref().0.clone(), v.span()))
+        .collect()
+}
 
-    fn real(
-        &self,
-        key: &str,
-        value: &Spanned<DecimalText>,
-        range: &RangeInclusive<f64>,
-    ) -> Result<f64, ConfigError> {
-        let text = &value.get_ref().0;
-        let mantissa = parse_decimal(text.as_bytes(), KNOB_SCALE).map_err(|_| {
-            self.err(
-                key,
-                value.span(),
-                format!("`{text}` is not a decimal with at most {KNOB_SCALE} places"),
-            )
-        })?;
-        let v = mantissa as f64 / 10f64.powi(KNOB_SCALE as i32);
-        if !range.contains(&v) {
-            return Err(self.err(
-                key,
-                value.span(),
-                format!("must be from {} to {}", range.start(), range.end()),
-            ));
-        }
-        Ok(v)
-    }
-
-    fn count(
-        &self,
-        key: &str,
-        value: &Spanned<DecimalText>,
-        range: &RangeInclusive<usize>,
-    ) -> Result<usize, ConfigError> {
-        let text = &value.get_ref().0;
-        match text.parse::<usize>() {
-            Ok(v) if range.contains(&v) => Ok(v),
-            _ => Err(self.err(
-                key,
-                value.span(),
-                format!(
-                    "must be a whole number from {} to {}, written as a string",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        }
+/// The table of knobs `[strategy.<key>]`, if the file has it.
+fn knobs<'r>(raw: &'r RawStrategy, key: &str) -> Option<&'r Spanned<Knobs>> {
+    let agents = raw.agents.as_ref();
+    match key {
+        "indicators" => raw.indicators.as_ref(),
+        "regime" => raw.regime.as_ref(),
+        "meta" => raw.meta.as_ref(),
+        "quotes" => raw.quotes.as_ref(),
+        "params" => raw.params.as_ref(),
+        "agents.conservative" => agents.and_then(|a| a.conservative.as_ref()),
+        "agents.aggressive" => agents.and_then(|a| a.aggressive.as_ref()),
+        "agents.balanced" => agents.and_then(|a| a.balanced.as_ref()),
+        "agents.contrarian" => agents.and_then(|a| a.contrarian.as_ref()),
+        _ => None,
     }
 }

@@ -10,6 +10,7 @@
 
 use super::regime::{Regime, REGIMES};
 use super::signal::Signal;
+use crate::params::{ParamDecl, Params};
 use pulse_core::intent::{AgentKind, AGENTS};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,21 +27,90 @@ pub struct MetaParams {
     pub max_factor: f64,
 }
 
-impl Default for MetaParams {
-    fn default() -> MetaParams {
-        MetaParams {
-            //        conservative aggressive balanced contrarian policy
-            weights: [
-                [1.5, 1.2, 1.0, 0.3, 1.0], // bull
-                [1.5, 1.2, 1.0, 0.3, 1.0], // bear
-                [0.5, 0.6, 1.0, 1.5, 1.0], // sideways
-            ],
-            horizon: 50,
-            score_alpha: 0.1,
-            score_scale_bps: 5.0,
-            min_factor: 0.25,
-            max_factor: 2.0,
+/// A base weight: `<regime>_<agent>` in `[strategy.meta]`.
+const fn weight(name: &'static str, default: f64) -> ParamDecl {
+    ParamDecl::decimal(
+        name,
+        0.0,
+        100.0,
+        default,
+        "an agent's base weight in a regime",
+    )
+}
+
+impl MetaParams {
+    /// `[strategy.meta]`. The base weights: an agent that suits trends (conservative,
+    /// aggressive) weighs more in bull and bear markets, the contrarian in a sideways one.
+    pub const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl::int(
+            "horizon",
+            1.0,
+            1_000_000.0,
+            50.0,
+            "book events after which a call is scored",
+        ),
+        ParamDecl::decimal("score_alpha", 0.0, 1.0, 0.1, "smoothing of the score EMA"),
+        ParamDecl::decimal(
+            "score_scale_bps",
+            0.001,
+            10_000.0,
+            5.0,
+            "a score of this many bps doubles a weight",
+        ),
+        ParamDecl::decimal(
+            "min_factor",
+            0.0,
+            100.0,
+            0.25,
+            "lowest score factor on a weight",
+        ),
+        ParamDecl::decimal(
+            "max_factor",
+            0.0,
+            100.0,
+            2.0,
+            "highest score factor on a weight",
+        ),
+        weight("bull_conservative", 1.5),
+        weight("bull_aggressive", 1.2),
+        weight("bull_balanced", 1.0),
+        weight("bull_contrarian", 0.3),
+        weight("bull_policy", 1.0),
+        weight("bear_conservative", 1.5),
+        weight("bear_aggressive", 1.2),
+        weight("bear_balanced", 1.0),
+        weight("bear_contrarian", 0.3),
+        weight("bear_policy", 1.0),
+        weight("sideways_conservative", 0.5),
+        weight("sideways_aggressive", 0.6),
+        weight("sideways_balanced", 1.0),
+        weight("sideways_contrarian", 1.5),
+        weight("sideways_policy", 1.0),
+    ];
+
+    pub fn from_params(p: &Params) -> MetaParams {
+        let mut weights = [[0.0; AGENTS]; REGIMES];
+        for regime in Regime::ALL {
+            for agent in AgentKind::ALL {
+                let name = format!("{}_{}", regime.name(), agent.name());
+                weights[regime.index()][agent.index()] = p.value(&name);
+            }
         }
+        MetaParams {
+            weights,
+            horizon: p.count("horizon") as u32,
+            score_alpha: p.value("score_alpha"),
+            score_scale_bps: p.value("score_scale_bps"),
+            min_factor: p.value("min_factor"),
+            max_factor: p.value("max_factor"),
+        }
+    }
+}
+
+impl Default for MetaParams {
+    /// The declared defaults.
+    fn default() -> MetaParams {
+        MetaParams::from_params(&Params::defaults(MetaParams::PARAMS))
     }
 }
 

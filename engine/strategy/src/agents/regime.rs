@@ -3,6 +3,7 @@
 //! weights do not flap on noise.
 
 use super::view::MarketView;
+use crate::params::{ParamDecl, Params};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Regime {
@@ -40,14 +41,40 @@ pub struct RegimeParams {
     pub exit_ratio: f64,
 }
 
-impl Default for RegimeParams {
-    fn default() -> RegimeParams {
-        // Tuned on the bundled BTCUSDT capture (about a third of the book events trend).
+impl RegimeParams {
+    /// `[strategy.regime]`. Defaults tuned on the bundled BTCUSDT capture (about a third of
+    /// the book events trend).
+    pub const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl::decimal("trend_bps", 0.0, 10_000.0, 0.1, "trend threshold, in bps"),
+        ParamDecl::decimal(
+            "vol_factor",
+            0.0,
+            100.0,
+            0.1,
+            "bps of threshold per bp of volatility",
+        ),
+        ParamDecl::decimal(
+            "exit_ratio",
+            0.0,
+            1.0,
+            0.5,
+            "leave a trend below this share of the threshold",
+        ),
+    ];
+
+    pub fn from_params(p: &Params) -> RegimeParams {
         RegimeParams {
-            trend_bps: 0.1,
-            vol_factor: 0.1,
-            exit_ratio: 0.5,
+            trend_bps: p.value("trend_bps"),
+            vol_factor: p.value("vol_factor"),
+            exit_ratio: p.value("exit_ratio"),
         }
+    }
+}
+
+impl Default for RegimeParams {
+    /// The declared defaults.
+    fn default() -> RegimeParams {
+        RegimeParams::from_params(&Params::defaults(RegimeParams::PARAMS))
     }
 }
 

@@ -12,6 +12,7 @@ use pulse_core::num::Side;
 
 use super::signal::Signal;
 use super::view::MarketView;
+use crate::params::{ParamDecl, Params};
 
 /// Every agent's thresholds; the defaults suit a liquid pair sampled on every book change.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,24 +56,116 @@ pub struct Contrarian {
     pub rsi_extreme: f64,
 }
 
+impl Conservative {
+    /// `[strategy.agents.conservative]`.
+    pub const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl::decimal(
+            "min_trend_bps",
+            0.0,
+            10_000.0,
+            0.1,
+            "smallest |trend| to act on, bps",
+        ),
+        ParamDecl::decimal(
+            "max_vol_bps",
+            0.0,
+            10_000.0,
+            10.0,
+            "largest volatility to act in, bps",
+        ),
+        ParamDecl::decimal("rsi_low", 0.0, 100.0, 30.0, "RSI must be above this"),
+        ParamDecl::decimal("rsi_high", 0.0, 100.0, 70.0, "RSI must be below this"),
+    ];
+
+    pub fn from_params(p: &Params) -> Conservative {
+        Conservative {
+            min_trend_bps: p.value("min_trend_bps"),
+            max_vol_bps: p.value("max_vol_bps"),
+            rsi_low: p.value("rsi_low"),
+            rsi_high: p.value("rsi_high"),
+        }
+    }
+}
+
+impl Aggressive {
+    /// `[strategy.agents.aggressive]`.
+    pub const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl::decimal(
+            "min_macd_bps",
+            0.0,
+            10_000.0,
+            0.05,
+            "smallest |MACD histogram| to act on, bps",
+        ),
+        ParamDecl::decimal(
+            "min_flow",
+            0.0,
+            1.0,
+            0.3,
+            "smallest |trade-flow imbalance| to act on",
+        ),
+    ];
+
+    pub fn from_params(p: &Params) -> Aggressive {
+        Aggressive {
+            min_macd_bps: p.value("min_macd_bps"),
+            min_flow: p.value("min_flow"),
+        }
+    }
+}
+
+impl Balanced {
+    /// `[strategy.agents.balanced]`.
+    pub const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl::decimal(
+            "trend_scale_bps",
+            0.001,
+            10_000.0,
+            1.0,
+            "a trend of this many bps is a full-strength vote",
+        ),
+        ParamDecl::decimal(
+            "min_score",
+            0.0,
+            1.0,
+            0.35,
+            "smallest |blended score| to act on",
+        ),
+    ];
+
+    pub fn from_params(p: &Params) -> Balanced {
+        Balanced {
+            trend_scale_bps: p.value("trend_scale_bps"),
+            min_score: p.value("min_score"),
+        }
+    }
+}
+
+impl Contrarian {
+    /// `[strategy.agents.contrarian]`.
+    pub const PARAMS: &'static [ParamDecl] = &[ParamDecl::decimal(
+        "rsi_extreme",
+        50.0,
+        100.0,
+        70.0,
+        "sell above this RSI, buy below 100 minus it",
+    )];
+
+    pub fn from_params(p: &Params) -> Contrarian {
+        Contrarian {
+            rsi_extreme: p.value("rsi_extreme"),
+        }
+    }
+}
+
 impl Default for AgentParams {
+    /// The declared defaults.
     fn default() -> AgentParams {
         AgentParams {
-            conservative: Conservative {
-                min_trend_bps: 0.1,
-                max_vol_bps: 10.0,
-                rsi_low: 30.0,
-                rsi_high: 70.0,
-            },
-            aggressive: Aggressive {
-                min_macd_bps: 0.05,
-                min_flow: 0.3,
-            },
-            balanced: Balanced {
-                trend_scale_bps: 1.0,
-                min_score: 0.35,
-            },
-            contrarian: Contrarian { rsi_extreme: 70.0 },
+            conservative: Conservative::from_params(&Params::defaults(Conservative::PARAMS)),
+            aggressive: Aggressive::from_params(&Params::defaults(Aggressive::PARAMS)),
+            balanced: Balanced::from_params(&Params::defaults(Balanced::PARAMS)),
+            contrarian: Contrarian::from_params(&Params::defaults(Contrarian::PARAMS)),
         }
     }
 }

@@ -4,6 +4,8 @@
 use anyhow::{bail, ensure};
 use pulse_core::event::TOP_DEPTH;
 
+use crate::params::{ParamDecl, Params};
+
 /// The longest window or period accepted. Every window is allocated at construction; this
 /// bounds that memory, and keeps the Bollinger sums exact for any window whose values span
 /// less than `2^64 / n` mantissa units (see [`Bollinger`](super::Bollinger)).
@@ -62,26 +64,116 @@ pub struct ProfileConfig {
     pub bucket_ticks: u32,
 }
 
-impl Default for IndicatorConfig {
-    fn default() -> IndicatorConfig {
+const W: f64 = MAX_WINDOW as f64;
+
+impl IndicatorConfig {
+    /// `[strategy.indicators]`: every knob, its range and default.
+    pub const PARAMS: &'static [ParamDecl] = &[
+        ParamDecl::int("ema_period", 1.0, W, 20.0, "EMA of the mid, in book events"),
+        ParamDecl::int("macd_fast", 1.0, W, 12.0, "MACD's fast EMA, in book events"),
+        ParamDecl::int("macd_slow", 1.0, W, 26.0, "MACD's slow EMA, in book events"),
+        ParamDecl::int(
+            "macd_signal",
+            1.0,
+            W,
+            9.0,
+            "MACD's signal EMA, in book events",
+        ),
+        ParamDecl::int(
+            "rsi_period",
+            1.0,
+            W,
+            14.0,
+            "Wilder RSI of the mid, in book events",
+        ),
+        ParamDecl::int(
+            "bollinger_n",
+            1.0,
+            W,
+            20.0,
+            "Bollinger window, in book events",
+        ),
+        ParamDecl::decimal(
+            "bollinger_k",
+            0.1,
+            10.0,
+            2.0,
+            "Bollinger band distance, in sigmas",
+        ),
+        ParamDecl::int(
+            "vwap_window",
+            0.0,
+            W,
+            1_000.0,
+            "VWAP over this many trades (0: session)",
+        ),
+        ParamDecl::int(
+            "profile_buckets",
+            1.0,
+            MAX_BUCKETS as f64,
+            128.0,
+            "volume-profile buckets",
+        ),
+        ParamDecl::int(
+            "imbalance_levels",
+            1.0,
+            TOP_DEPTH as f64,
+            5.0,
+            "book levels per side in the imbalance",
+        ),
+        ParamDecl::int(
+            "vol_window",
+            1.0,
+            W,
+            100.0,
+            "realized volatility over this many returns",
+        ),
+        ParamDecl::int(
+            "flow_window",
+            1.0,
+            W,
+            100.0,
+            "trade-flow imbalance over this many trades",
+        ),
+        ParamDecl::int(
+            "profile_bucket_ticks",
+            1.0,
+            1_000_000.0,
+            100.0,
+            "volume-profile bucket width, in ticks",
+        ),
+    ];
+
+    /// The settings `params` (resolved against [`IndicatorConfig::PARAMS`]) give.
+    pub fn from_params(p: &Params) -> IndicatorConfig {
         IndicatorConfig {
-            ema_period: 20,
+            ema_period: p.count("ema_period"),
             macd: MacdConfig {
-                fast: 12,
-                slow: 26,
-                signal: 9,
+                fast: p.count("macd_fast"),
+                slow: p.count("macd_slow"),
+                signal: p.count("macd_signal"),
             },
-            rsi_period: 14,
-            bollinger: BollingerConfig { n: 20, k: 2.0 },
-            vwap_window: 1_000,
+            rsi_period: p.count("rsi_period"),
+            bollinger: BollingerConfig {
+                n: p.count("bollinger_n"),
+                k: p.value("bollinger_k"),
+            },
+            vwap_window: p.count("vwap_window"),
             profile: ProfileConfig {
-                buckets: 128,
-                bucket_ticks: 100,
+                buckets: p.count("profile_buckets"),
+                bucket_ticks: p.count("profile_bucket_ticks") as u32,
             },
-            imbalance_levels: 5,
-            vol_window: 100,
-            flow_window: 100,
+            imbalance_levels: p.count("imbalance_levels"),
+            vol_window: p.count("vol_window"),
+            flow_window: p.count("flow_window"),
         }
+    }
+}
+
+impl Default for IndicatorConfig {
+    /// The declared defaults.
+    fn default() -> IndicatorConfig {
+        IndicatorConfig::from_params(&Params::defaults(IndicatorConfig::PARAMS))
     }
 }
 
