@@ -22,15 +22,13 @@ use pulse_feeds::capture::SourceKind;
 use pulse_feeds::event::{EventMeta, MarketEvent, MdEvent};
 use pulse_feeds::instrument::Venue as VenueId;
 use pulse_feeds::latency::{self, Stamp, SAMPLE_RING};
-use pulse_feeds::num::{parse_decimal, InstrumentId, Nanos, Px, Qty, Side};
+use pulse_feeds::num::{InstrumentId, Nanos};
 use pulse_feeds::outbox::Outbox;
 use pulse_feeds::stage::Stage;
 use serde_json::{json, Map, Value};
 
 use pulse_gateways::binance::sign::{payload_sorted, Signer};
-use pulse_gateways::order::{
-    CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request, TimeInForce,
-};
+use pulse_gateways::order::{CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request};
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::SimVenue;
 
@@ -40,6 +38,7 @@ use crate::api::{
     UNKNOWN_ORDER,
 };
 use crate::book::TrueBook;
+use crate::order_terms::order_terms;
 use crate::views::{account_json, execution_report, order_json, Holding, VenueOrder};
 
 /// Levels per side of the venue's matching books.
@@ -288,58 +287,7 @@ impl Exchange {
             .get(instrument)
             .cloned()
             .ok_or(BAD_SYMBOL)?;
-        let side = match params.get("side").and_then(Value::as_str) {
-            Some("BUY") => Side::Buy,
-            Some("SELL") => Side::Sell,
-            _ => return Err(ApiError::new(400, -1102, "Invalid side.")),
-        };
-        let tif = match (
-            params.get("type").and_then(Value::as_str),
-            params.get("timeInForce").and_then(Value::as_str),
-        ) {
-            (Some("LIMIT"), Some("GTC")) => TimeInForce::Gtc,
-            (Some("LIMIT"), Some("IOC")) => TimeInForce::Ioc,
-            (Some("LIMIT"), Some("FOK")) => TimeInForce::Fok,
-            (Some("LIMIT_MAKER"), None) => TimeInForce::PostOnly,
-            (Some("MARKET"), None) => TimeInForce::Market,
-            _ => return Err(ApiError::new(
-                400,
-                -1116,
-                "Invalid orderType or timeInForce (LIMIT with GTC/IOC/FOK, LIMIT_MAKER or MARKET).",
-            )),
-        };
-        let decimal = |name: &str, scale: u32| {
-            params
-                .get(name)
-                .map(text)
-                .and_then(|t| parse_decimal(t.as_bytes(), scale).ok())
-                .filter(|&v| v > 0)
-                .ok_or(ApiError::new(
-                    400,
-                    -1100,
-                    "Illegal characters or value in a decimal parameter.",
-                ))
-        };
-        // A market order has no price (Binance refuses one): it takes the book at any price.
-        let px = if tif == TimeInForce::Market {
-            if params.contains_key("price") {
-                return Err(ApiError::new(
-                    400,
-                    -1106,
-                    "Parameter 'price' sent when not required.",
-                ));
-            }
-            Px(0)
-        } else {
-            Px(decimal("price", spec.price_scale)?)
-        };
-        let qty = Qty(decimal("quantity", spec.qty_scale)?);
-        if px.0 % spec.tick.0.max(1) != 0 {
-            return Err(ApiError::new(400, -1013, "Filter failure: PRICE_FILTER"));
-        }
-        if qty.0 % spec.lot.0.max(1) != 0 {
-            return Err(ApiError::new(400, -1013, "Filter failure: LOT_SIZE"));
-        }
+        let (side, tif, px, qty) = order_terms(params, &spec)?;
         let order_id = self.next_order_id;
         let client = match params.get("newClientOrderId").and_then(Value::as_str) {
             Some(c) if !c.is_empty() && c.len() <= 36 => c.to_owned(),

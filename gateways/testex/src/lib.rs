@@ -42,6 +42,7 @@ mod fault;
 mod http;
 mod hub;
 mod market;
+mod order_terms;
 mod rest;
 mod rest_orders;
 mod server;
