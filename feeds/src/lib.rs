@@ -11,6 +11,7 @@ pub mod book;
 pub mod book_stage;
 pub mod capture;
 pub mod decode_error;
+pub mod feed_scope;
 pub mod input_journal;
 pub mod live;
 pub mod outbox;

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use crate::capture::SourceKind;
 use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
+use crate::feed_scope::FeedScope;
 use crate::input_journal::InputJournal;
 use crate::latency::LatencyProbe;
 use crate::log::DistinctLog;
@@ -76,6 +77,9 @@ pub struct LiveFeed<A: MarketAdapter> {
     subscriptions: Vec<String>,
     /// The adapter's keepalive, and when it was last sent.
     keepalive: Option<(Keepalive, Nanos)>,
+    /// Its metrics' labels when it is one of several feeds (its adapter keeps its venue's
+    /// books only, so the scope serves every instrument).
+    scope: FeedScope,
 }
 
 /// Everything a received frame touches, apart from the session that delivers it.
@@ -161,7 +165,14 @@ impl<A: MarketAdapter> LiveFeed<A> {
             start_gate: None,
             subscriptions,
             keepalive,
+            scope: FeedScope::default(),
         })
+    }
+
+    /// One feed of several: labels its metrics as `scope` says.
+    pub fn scoped(mut self, scope: FeedScope) -> LiveFeed<A> {
+        self.scope = scope;
+        self
     }
 
     /// Connects nothing until `gate` is raised: with a live order gateway, market data waits
@@ -518,6 +529,8 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
     }
 
     fn report(&self, out: MetricSink<'_>) {
+        let mut scoped = |m| self.scope.relabel(m).into_iter().for_each(&mut *out);
+        let out: MetricSink<'_> = &mut scoped;
         let c = &self.core.counters;
         let k = &self.session.counters;
         out(Metric::counter(

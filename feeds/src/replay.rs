@@ -19,6 +19,7 @@ use crate::capture::{CaptureReader, CaptureRecord, LineError, SourceKind};
 use crate::clock::ReplayTime;
 use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest};
+use crate::feed_scope::FeedScope;
 use crate::input_journal::{InputJournal, JournalInput, Session};
 use crate::instrument::InstrumentRegistry;
 use crate::latency::{LatencyProbe, Stamp};
@@ -161,6 +162,8 @@ pub struct CaptureFeed {
     pace: Option<Pace>,
     /// The ingress stamp of the last message read.
     last_ingress: Stamp,
+    /// The books this feed keeps and its metrics' labels, when it is one of several.
+    scope: FeedScope,
     pub counters: FeedCounters,
     pub io_error: Option<io::Error>,
 }
@@ -188,6 +191,7 @@ impl CaptureFeed {
             intake: Intake::Open,
             pace: None,
             last_ingress: Stamp::default(),
+            scope: FeedScope::default(),
             counters: FeedCounters::default(),
             io_error: None,
         };
@@ -214,6 +218,13 @@ impl CaptureFeed {
         self
     }
 
+    /// One feed of several: keeps the books `scope` serves only (routes no resync request to
+    /// the others, reports none of their sync counters) and labels its metrics.
+    pub fn scoped(mut self, scope: FeedScope) -> CaptureFeed {
+        self.scope = scope;
+        self
+    }
+
     pub fn journal(&self) -> Option<&InputJournal> {
         self.journal.as_ref()
     }
@@ -229,6 +240,12 @@ impl CaptureFeed {
     /// counters; a source already served keeps its first adapter.
     pub fn with_adapter(mut self, adapter: impl MarketAdapter + 'static) -> CaptureFeed {
         self.add_adapter(Box::new(adapter));
+        self
+    }
+
+    /// [`CaptureFeed::with_adapter`] for an adapter made at run time (an added venue's).
+    pub fn with_boxed_adapter(mut self, adapter: Box<dyn MarketAdapter>) -> CaptureFeed {
+        self.add_adapter(adapter);
         self
     }
 
@@ -248,7 +265,10 @@ impl CaptureFeed {
     /// The index of the adapter that keeps `instrument`'s book: of those that own it, the
     /// one added last (an added venue's adapter overrides a built-in one).
     fn owner(&self, instrument: InstrumentId) -> Option<usize> {
-        owner(&self.adapters, instrument)
+        self.scope
+            .serves(instrument)
+            .then(|| owner(&self.adapters, instrument))
+            .flatten()
     }
 
     /// The sync counters of `instrument`, from the adapter that keeps its book.
@@ -280,7 +300,11 @@ impl CaptureFeed {
                 recv_ts: self.replay_time.get(),
                 ingress: self.probe.stamp(),
             };
-            if let Some(n) = owner(&self.adapters, request.instrument) {
+            let served = self.scope.serves(request.instrument);
+            if let Some(n) = served
+                .then(|| owner(&self.adapters, request.instrument))
+                .flatten()
+            {
                 self.adapters[n].on_resync_request(request, meta, &mut self.outbox);
             }
         }
@@ -462,6 +486,8 @@ impl Stage for CaptureFeed {
     }
 
     fn report(&self, out: MetricSink<'_>) {
+        let mut scoped = |m| self.scope.relabel(m).into_iter().for_each(&mut *out);
+        let out: MetricSink<'_> = &mut scoped;
         let c = &self.counters;
         out(Metric::counter(
             "feed_messages",

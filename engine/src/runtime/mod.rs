@@ -157,9 +157,11 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let tsc = quanta::Clock::new();
     let mut pipeline = pipeline::build(cfg, &tsc)?;
     // Unpaced replay runs on recorded time; a paced replay needs the wall clock to pace by.
-    let clock = match cfg.source {
-        SourceConfig::Capture { speed_milli: 0, .. } => Clock::Replay(pipeline.replay_time.clone()),
-        SourceConfig::Capture { .. } | SourceConfig::Live(_) => Clock::live(),
+    let unpaced = |s: &SourceConfig| matches!(s, SourceConfig::Capture { speed_milli: 0, .. });
+    let clock = if cfg.all_sources().all(unpaced) {
+        Clock::Replay(pipeline.replay_time.clone())
+    } else {
+        Clock::live()
     };
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -357,14 +359,17 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
     for thread in &cfg.runtime.threads {
         let mut mine = Vec::with_capacity(thread.stages.len());
         for kind in &thread.stages {
-            let stage = stages
-                .iter_mut()
-                .find(|s| s.as_ref().is_some_and(|s| s.kind() == *kind))
-                .and_then(Option::take)
-                .with_context(|| {
-                    format!("stage {kind:?} is not available for thread {}", thread.name)
-                })?;
-            mine.push(stage);
+            // Every stage of the kind: one, but a feed per source with `[[sources]]`.
+            let before = mine.len();
+            mine.extend(
+                stages
+                    .iter_mut()
+                    .filter(|s| s.as_ref().is_some_and(|s| s.kind() == *kind))
+                    .filter_map(Option::take),
+            );
+            if mine.len() == before {
+                bail!("stage {kind:?} is not available for thread {}", thread.name);
+            }
         }
         let drill = cfg.runtime.fail_stage.and_then(|(kind, n)| {
             let at = mine.iter().position(|s| s.kind() == kind)?;
@@ -442,7 +447,9 @@ fn start_monitor(
         events,
         journals,
         kill: pipeline.kill.clone(),
-        live_feed: matches!(cfg.source, SourceConfig::Live(_)),
+        live_feed: cfg
+            .all_sources()
+            .any(|s| matches!(s, SourceConfig::Live(_))),
     }))
 }
 
