@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use pulse_feeds::capture::LineError;
 use pulse_feeds::decode_error::DecodeError;
+use pulse_feeds::feed_scope::FeedScope;
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::num::{Decimal, InstrumentId};
 use pulse_feeds::sync_counters::SyncCounters;
@@ -54,6 +55,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
     for stage in outcome.stages() {
         match stage {
             HotStage::Feed(feed) => {
+                render_source(&mut s, feed.scope());
                 let c = &feed.counters;
                 let _ = writeln!(
                     s,
@@ -86,6 +88,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 render_syncs(&mut s, feed.syncs(), instruments);
             }
             HotStage::LiveFeed(feed) => {
+                render_source(&mut s, feed.scope());
                 let c = feed.counters();
                 let k = &feed.session().counters;
                 let closes: Vec<String> = CloseReason::ALL
@@ -261,8 +264,8 @@ fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
         let mut streams = Vec::new();
         for stage in outcome.stages() {
             let counters = match stage {
-                HotStage::Feed(f) => f.journal().map(|j| ("input", j.counters)),
-                HotStage::LiveFeed(f) => f.journal().map(|j| ("input", j.counters)),
+                HotStage::Feed(f) => f.journal().map(|j| (f.scope().stream(), j.counters)),
+                HotStage::LiveFeed(f) => f.journal().map(|j| (f.scope().stream(), j.counters)),
                 HotStage::Risk(r) => r.journal().map(|j| ("output", j.counters)),
                 _ => None,
             };
@@ -302,6 +305,13 @@ fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
     }
     if let Some(path) = &outcome.stats_file {
         let _ = writeln!(s, "stats     {} (removed at exit)", path.display());
+    }
+}
+
+/// With several sources, the name of the one whose feed the next lines describe.
+fn render_source(s: &mut String, scope: &FeedScope) {
+    if let Some(name) = scope.name() {
+        let _ = writeln!(s, "source    {name}");
     }
 }
 

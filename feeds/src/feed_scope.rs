@@ -38,6 +38,16 @@ impl FeedScope {
         }
     }
 
+    /// The source's name; `None` for the only feed of a process.
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
+    }
+
+    /// The input journal stream the feed writes.
+    pub fn stream(&self) -> &'static str {
+        self.stream.unwrap_or("input")
+    }
+
     pub fn serves(&self, instrument: InstrumentId) -> bool {
         self.serves.is_empty() || self.serves.get(instrument.0 as usize) == Some(&true)
     }

@@ -200,6 +200,11 @@ impl<A: MarketAdapter> LiveFeed<A> {
         self.core.journal.as_ref()
     }
 
+    /// The books this feed keeps and the names it reports under.
+    pub fn scope(&self) -> &FeedScope {
+        &self.scope
+    }
+
     /// The venue adapter, with its books' sync state.
     pub fn adapter(&self) -> &A {
         &self.core.adapter

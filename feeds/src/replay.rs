@@ -229,6 +229,11 @@ impl CaptureFeed {
         self.journal.as_ref()
     }
 
+    /// The books this feed keeps and the names it reports under.
+    pub fn scope(&self) -> &FeedScope {
+        &self.scope
+    }
+
     /// Takes the book stage's resync requests from `control`.
     pub fn with_control(mut self, control: rtrb::Consumer<ResyncRequest>) -> CaptureFeed {
         self.control = Some(control);
@@ -503,8 +508,13 @@ impl Stage for CaptureFeed {
             MetricLabel::None,
             refused,
         ));
-        for adapter in &self.adapters {
-            adapter.report(out);
+        // An instrument's metrics come from the adapter that keeps its book only: an added
+        // venue's adapter may own an instrument a built-in one also claims.
+        for (n, adapter) in self.adapters.iter().enumerate() {
+            adapter.report(&mut |m: Metric| match m.label {
+                MetricLabel::Instrument(id) if self.owner(id) != Some(n) => {}
+                _ => out(m),
+            });
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::pipeline::{self, HotStage};
 use crate::risk::control::{Applied, ControlWatcher};
 use crate::risk::{HaltReason, TradingMode};
 use crate::run_dir::RunDir;
+use crate::source_feeds::FEED_STAGES;
 use crate::stats::{MetricDesc, MetricsServer, StatsFile};
 use control::{Phase, RunControl};
 use failure::FailureWatch;
@@ -201,10 +202,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let stats_file = monitor.stats().path().map(Path::to_path_buf);
     let mut commands = ControlWatcher::new(run_dir.control_file(&cfg.engine.name));
     let layout: Vec<usize> = runners.iter().map(|r| r.stages.len()).collect();
-    let stage_names: Vec<Vec<&'static str>> = runners
-        .iter()
-        .map(|r| r.stages.iter().map(|s| s.kind().name()).collect())
-        .collect();
+    let stage_names = stage_labels(&runners);
     let control = Arc::new(RunControl::new(&layout));
     let mut failures = FailureWatch::new(stage_names);
     let started = Instant::now();
@@ -391,6 +389,24 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
     Ok(runners)
 }
 
+/// By runner, its stages' names as failures are reported: the kind's, the feeds of several
+/// sources told apart as their latency stages are (`feed`, `feed-1`, ... in source order).
+fn stage_labels(runners: &[Runner]) -> Vec<Vec<&'static str>> {
+    let mut feeds = FEED_STAGES.iter();
+    runners
+        .iter()
+        .map(|r| {
+            r.stages
+                .iter()
+                .map(|s| match s.kind() {
+                    StageKind::Feed => feeds.next().copied().unwrap_or("feed"),
+                    kind => kind.name(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Registers every stage's metrics in a new stats file, hands each runner the slots it writes,
 /// and sets up the metrics thread's work (latency, health, Prometheus, the events journal).
 fn start_monitor(
@@ -401,14 +417,13 @@ fn start_monitor(
 ) -> anyhow::Result<Monitor> {
     let mut descs = Vec::new();
     let mut ranges = Vec::with_capacity(runners.len());
-    for runner in runners.iter() {
+    for (runner, labels) in runners.iter().zip(stage_labels(runners)) {
         let (mine, counts) = publish::describe(&runner.stages, &pipeline.instruments);
         let reports = descs.len()..descs.len() + mine.len();
         descs.extend(mine);
         let failures = descs.len()..descs.len() + runner.stages.len();
-        descs.extend(runner.stages.iter().map(|s| {
-            MetricDesc::counter("stage_failures", failure::HELP)
-                .with_label("stage", s.kind().name())
+        descs.extend(labels.into_iter().map(|label| {
+            MetricDesc::counter("stage_failures", failure::HELP).with_label("stage", label)
         }));
         ranges.push((reports, counts, failures));
     }
