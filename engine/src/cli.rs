@@ -109,7 +109,7 @@ where
         }
     };
     match cli.command {
-        Command::Replay(args) => replay_cmd::run(&args),
+        Command::Replay(args) => replay_cmd::run(&args, user, venues),
         Command::Venue(args) => venue_cmd::run(&args),
         Command::Record(args) => record_cmd::run(&args),
         Command::Stats(args) => stats_cmd::run(&args),

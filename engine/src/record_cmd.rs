@@ -26,7 +26,7 @@ use crate::pipeline::BOOK_LEVELS_PER_SIDE;
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
-    /// A config whose [source] is a live venue; its instruments are recorded.
+    /// A config whose `[source]` is a live venue; its instruments are recorded.
     #[arg(long)]
     pub config: PathBuf,
     /// The capture file to write (gzip when it ends in .gz); must not exist.

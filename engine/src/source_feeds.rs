@@ -68,7 +68,8 @@ pub fn build_source_feed(
     });
     Ok(match source {
         SourceConfig::Capture { path, speed_milli } => {
-            let input = RecordedInput::open(path)
+            // A journal directory replays this source's own stream.
+            let input = RecordedInput::open_stream(path, INPUT_STREAMS[n])
                 .with_context(|| format!("cannot open recorded input {}", path.display()))?;
             let mut feed = CaptureFeed::new(
                 input,

@@ -26,7 +26,7 @@ mod common;
 #[path = "../../feeds/tests/support/fake_venue.rs"]
 mod fake_venue;
 
-use common::{journal_records, pulse, repo_root, RecordBytes};
+use common::{journal_records, pulse, repo_root, RecordBytes, TempDir};
 use fake_venue::FakeAdapter;
 
 const BTCUSDT: InstrumentId = InstrumentId(0);
@@ -133,6 +133,7 @@ maker_fee_bps = "2"
 
 [journal]
 dir = {journal:?}
+segment_mb = 4
 
 [metrics]
 stats = false
@@ -152,13 +153,6 @@ fn journaled(journal: &Path, stream: &str) -> Vec<RecordBytes> {
     let mut records = journal_records(journal, stream);
     records.retain(|r| r.0 == MESSAGE);
     records
-}
-
-fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pulse-fake-venue-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn venues() -> Venues {
@@ -203,7 +197,7 @@ fn sync(outcome: &RunOutcome, instrument: InstrumentId) -> SyncCounters {
 
 #[test]
 fn a_fake_venue_runs_beside_binance_from_one_config() {
-    let dir = tempdir("run");
+    let dir = TempDir::new(&format!("fake-venue-run-{}", std::process::id()));
     let path = write_config(&dir, &format!("fakevenue-{}", std::process::id()));
     let cfg = config::load_with_venues(&path, None, &venues()).unwrap_or_else(|e| panic!("{e}"));
     let outcome = runtime::run(&cfg).unwrap();
@@ -297,7 +291,6 @@ fn a_fake_venue_runs_beside_binance_from_one_config() {
         "the fake frames are journaled as received"
     );
     assert!(!journal_records(&journal, "output").is_empty());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The same config through the command line: a program that adds the venue checks and runs it
@@ -305,7 +298,7 @@ fn a_fake_venue_runs_beside_binance_from_one_config() {
 /// process's arguments); `pulse` itself, without the venue, refuses it by key.
 #[test]
 fn the_command_line_with_added_venues_runs_the_config() {
-    let dir = tempdir("cli");
+    let dir = TempDir::new(&format!("fake-venue-cli-{}", std::process::id()));
     let path = write_config(&dir, &format!("fakecli-{}", std::process::id()));
     let path_arg = path.to_str().unwrap();
     let check = ["pulse", "check-config", "--config", path_arg];
@@ -324,6 +317,44 @@ fn the_command_line_with_added_venues_runs_the_config() {
 
     let run = ["pulse", "run", "--config", path_arg];
     assert_eq!(cli::run_args(run, None, &venues()), ExitCode::SUCCESS);
-    assert_eq!(journaled(&dir.join("journal"), "input-1").len(), 10);
-    let _ = std::fs::remove_dir_all(&dir);
+    let journal = dir.join("journal");
+    assert_eq!(journaled(&journal, "input-1").len(), 10);
+
+    // `pulse replay` of that journal: each source replays its own input stream, and the
+    // decisions come out as they went in.
+    let again = dir.join("again");
+    let (journal_arg, again_arg) = (journal.to_str().unwrap(), again.to_str().unwrap());
+    let replay = [
+        "pulse",
+        "replay",
+        "--input",
+        journal_arg,
+        "--config",
+        path_arg,
+        "--journal",
+        again_arg,
+    ];
+    assert_eq!(cli::run_args(replay, None, &venues()), ExitCode::SUCCESS);
+    assert_eq!(journaled(&again, "input").len(), 41_249);
+    assert_eq!(journaled(&again, "input-1"), journaled(&journal, "input-1"));
+    let output = journal_records(&journal, "output");
+    let replayed = journal_records(&again, "output");
+    assert!(!output.is_empty());
+    assert!(
+        replayed == output,
+        "the replay decided otherwise: {} records, not {}",
+        replayed.len(),
+        output.len()
+    );
+    // A capture file cannot stand for two sources.
+    let fake_capture = dir.join("fake.cap");
+    let capture = [
+        "pulse",
+        "replay",
+        "--input",
+        fake_capture.to_str().unwrap(),
+        "--config",
+        path_arg,
+    ];
+    assert_eq!(cli::run_args(capture, None, &venues()), ExitCode::from(2));
 }

@@ -99,8 +99,14 @@ pub enum RecordedInput {
 impl RecordedInput {
     /// Opens `path`: a journal directory's input stream (its last session), or a capture file.
     pub fn open(path: &std::path::Path) -> io::Result<RecordedInput> {
+        RecordedInput::open_stream(path, crate::input_journal::STREAM)
+    }
+
+    /// [`RecordedInput::open`], reading the input stream `stream` of a journal directory (the
+    /// one a source of several wrote: `input-1` for the second).
+    pub fn open_stream(path: &std::path::Path, stream: &str) -> io::Result<RecordedInput> {
         if path.is_dir() {
-            JournalInput::open(path, Session::Last)
+            JournalInput::open_stream(path, stream, Session::Last)
                 .map(RecordedInput::Journal)
                 .map_err(io::Error::other)
         } else {
