@@ -9,8 +9,9 @@ use pulse_feeds::input_journal::InputJournal;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::replay::{CaptureFeed, RecordedInput};
+use pulse_feeds::venue::MarketAdapter;
 
-use crate::config::{Config, SourceConfig, MAX_SOURCES};
+use crate::config::{Config, FeedSpec, SourceConfig, MAX_SOURCES};
 use crate::hot_stage::HotStage;
 use crate::live_source::{build_feed, LiveRings};
 
@@ -42,6 +43,22 @@ pub fn feed_of(cfg: &Config) -> Vec<u8> {
         }
     }
     of
+}
+
+/// The adapter of the added venue a capture source names (`venue = "..."`), over the
+/// instruments it feeds; `None` for a source of the built-in venues.
+pub fn added_adapter(
+    cfg: &Config,
+    spec: &FeedSpec,
+) -> anyhow::Result<Option<Box<dyn MarketAdapter>>> {
+    let Some(name) = spec.venue.as_deref() else {
+        return Ok(None);
+    };
+    let factory = cfg
+        .venues
+        .get(name)
+        .with_context(|| format!("venue {name} was not added to this program"))?;
+    Ok(Some(factory(&cfg.instruments, &spec.instruments)))
 }
 
 /// The feed stage of source `n`: a capture feed or a live one, scoped to the instruments
@@ -81,13 +98,10 @@ pub fn build_source_feed(
             )
             .paced(*speed_milli)
             .with_control(rings.control);
-            if let Some(name) = spec.and_then(|s| s.venue.as_deref()) {
-                let factory = cfg
-                    .venues
-                    .get(name)
-                    .with_context(|| format!("venue {name} was not added to this program"))?;
-                let ids = spec.map_or(&[][..], |s| &s.instruments[..]);
-                feed = feed.with_boxed_adapter(factory(&cfg.instruments, ids));
+            if let Some(spec) = spec {
+                if let Some(adapter) = added_adapter(cfg, spec)? {
+                    feed = feed.with_boxed_adapter(adapter);
+                }
             }
             if let Some(scope) = scope {
                 feed = feed.scoped(scope);

@@ -358,3 +358,48 @@ fn the_command_line_with_added_venues_runs_the_config() {
     ];
     assert_eq!(cli::run_args(capture, None, &venues()), ExitCode::from(2));
 }
+
+/// `pulse replay` of the feed and book alone takes the config's instruments, at the config's
+/// scales, and the venue its sources add: the fake capture replays through the fake adapter,
+/// the Binance one at 2 price decimals rather than Binance's wire precision (8).
+#[test]
+fn replay_takes_instruments_and_venues_from_the_config() {
+    let dir = TempDir::new(&format!("fake-venue-replay-{}", std::process::id()));
+    let config = write_config(&dir, "fakereplay");
+    let json = dir.join("report.json");
+    // `pulse replay ARGS --report-json`, read back.
+    let report = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["pulse", "replay", "--report-json", json.to_str().unwrap()];
+        all.extend(args);
+        assert_eq!(cli::run_args(all, None, &venues()), ExitCode::SUCCESS);
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+    };
+    let (fake_capture, binance_capture) = (dir.join("fake.cap"), binance_capture());
+    let fake_input = ["--input", fake_capture.to_str().unwrap()];
+    let with_config = ["--instruments-from", config.to_str().unwrap()];
+
+    let fake = report(&[fake_input, with_config].concat());
+    assert_eq!(fake["input"]["messages"], 10);
+    assert_eq!(fake["input"]["unknown_venue"], 0);
+    let row = &fake["instruments"][1];
+    assert_eq!(row["symbol"], "FAKEUSD");
+    let count = |key: &str| row[key].as_u64().unwrap();
+    assert_eq!(
+        ["snapshots", "applied", "gaps", "resyncs", "crossed"].map(count),
+        [3, 5, 1, 2, 1]
+    );
+    assert_eq!(row["top"]["bids"][0], serde_json::json!(["50.00", "1"]));
+    assert_eq!(row["top"]["asks"][0], serde_json::json!(["50.90", "2"]));
+
+    let binance_input = ["--input", binance_capture.to_str().unwrap()];
+    let binance = report(&[binance_input, with_config].concat());
+    let row = &binance["instruments"][0];
+    assert_eq!(row["symbol"], "BTCUSDT");
+    assert_eq!(row["applied"], 3_449);
+    assert_eq!(row["top"]["bids"][0][0], "61685.99");
+
+    // Without the config, the fake venue's lines have no adapter: counted, not replayed.
+    let scanned = report(&fake_input);
+    assert_eq!(scanned["input"]["unknown_venue"], 10);
+    assert_eq!(scanned["instruments"], serde_json::json!([]));
+}

@@ -1,8 +1,10 @@
-//! `pulse replay --input FILE [--verify] [--report-json OUT]`: a capture through the real feed
-//! and book stages, with no config, and a per-instrument report of what the book sync did and
-//! whether the rebuilt books agree with the venue's own `bookTicker`s.
+//! `pulse replay --input FILE [--verify] [--report-json OUT] [--instruments-from CONFIG]`: a
+//! capture through the real feed and book stages, and a per-instrument report of what the book
+//! sync did and whether the rebuilt books agree with the venue's own `bookTicker`s.
 //!
-//! The capture is scanned once beforehand (cold) for the instruments it holds; then the
+//! The instruments come from CONFIG (its scales, and the venues its sources add), or else
+//! from a scan of the capture (cold, once beforehand: Binance's markets at their wire
+//! precision, [`scan`]); lines of a venue neither knows are counted. Then the
 //! [`CaptureFeed`] and [`BookStage`] run inline on this thread, as fast as they go, joined by
 //! their rings exactly as in `pulse run` (the control ring included, so a crossed book resyncs
 //! from the capture's next snapshot of that symbol).
@@ -30,10 +32,11 @@ use pulse_feeds::stage::Stage;
 use rtrb::RingBuffer;
 use serde::Serialize;
 
-use crate::config::{SourceConfig, Venues};
+use crate::config::{Config, SourceConfig, Venues};
 use crate::pipeline::{BOOK_LEVELS_PER_SIDE, CONTROL_RING};
 use crate::runtime::print_log;
 use crate::runtime::Overrides;
+use crate::source_feeds::added_adapter;
 use crate::user_strategy::UserSpec;
 
 mod scan;
@@ -73,6 +76,11 @@ pub struct ReplayArgs {
     /// print the run's summary. Without it only the feed and book run.
     #[arg(long, value_name = "CONFIG", conflicts_with_all = ["verify", "report_json"])]
     pub config: Option<PathBuf>,
+    /// Replay the feed and book with CONFIG's instruments (venue, symbol, scales, tick) instead
+    /// of those a scan of the capture finds (Binance's markets only, at their wire precision),
+    /// and with the venues its sources add (`venue = "..."`) for their lines.
+    #[arg(long, value_name = "CONFIG", conflicts_with = "config")]
+    pub instruments_from: Option<PathBuf>,
     #[command(flatten)]
     pub overrides: Overrides,
 }
@@ -87,7 +95,17 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
         eprintln!("pulse replay: --journal and --name need --config (only a full replay decides)");
         return ExitCode::from(2);
     }
-    let report = match replay(&args.input) {
+    let cfg = match &args.instruments_from {
+        Some(path) => match crate::config::load_with_venues(path, user, venues) {
+            Ok(cfg) => Some(cfg),
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let report = match replay_with(&args.input, cfg.as_ref()) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("pulse replay: {e:#}");
@@ -237,7 +255,16 @@ pub struct Top {
 
 /// Scans, then replays `path` through the feed and book stages inline and gathers the report.
 pub fn replay(path: &Path) -> anyhow::Result<Report> {
-    let registry = scan_instruments(path)?;
+    replay_with(path, None)
+}
+
+/// [`replay`] with the instruments of `cfg`, if given, and the adapters of the venues its
+/// sources add; else those the scan finds.
+pub fn replay_with(path: &Path, cfg: Option<&Config>) -> anyhow::Result<Report> {
+    let registry = match cfg {
+        Some(cfg) => cfg.instruments.clone(),
+        None => scan_instruments(path)?,
+    };
     let reader =
         RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let clock = quanta::Clock::new();
@@ -254,6 +281,13 @@ pub fn replay(path: &Path) -> anyhow::Result<Report> {
         DistinctLog::new("feed", Some(log_tx)),
     )
     .with_control(control_rx);
+    if let Some(cfg) = cfg {
+        for spec in &cfg.feeds {
+            if let Some(adapter) = added_adapter(cfg, spec)? {
+                feed = feed.with_boxed_adapter(adapter);
+            }
+        }
+    }
     let mut book = BookStage::new(
         &registry,
         BOOK_LEVELS_PER_SIDE,
