@@ -4,7 +4,7 @@
 //!
 //! The instruments come from CONFIG (its scales, and the venues its sources add), or else
 //! from a scan of the capture (cold, once beforehand: Binance's markets at their wire
-//! precision, [`scan`]); lines of a venue neither knows are counted. Then the
+//! precision, [`scan_instruments`]); lines of a venue neither knows are counted. Then the
 //! [`CaptureFeed`] and [`BookStage`] run inline on this thread, as fast as they go, joined by
 //! their rings exactly as in `pulse run` (the control ring included, so a crossed book resyncs
 //! from the capture's next snapshot of that symbol).
