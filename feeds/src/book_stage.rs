@@ -20,7 +20,8 @@ use crate::metrics::{Metric, MetricLabel, MetricSink};
 use crate::num::{InstrumentId, Nanos};
 use crate::stage::Stage;
 
-/// Events drained per `do_work` call at most.
+/// Events drained per `do_work` call at most from each feed's ring: a budget of its own, so
+/// that a busy feed never starves the ones drained after it.
 const EVENTS_PER_CALL: usize = 1024;
 /// Tickers remembered per instrument while their diff is still on its way.
 const PENDING_TICKERS: usize = 64;
@@ -142,7 +143,7 @@ impl BookStage {
     }
 
     /// Takes the events of one more feed from `input` (drained after the rings before it, in
-    /// the order they were added) and sends the resync requests of its books to `control`.
+    /// the order they were added, each with a budget of its own per call) and sends the resync requests of its books to `control`.
     /// `feed_of` gives, by instrument, the feed that keeps its book: 0 is the first (the ring
     /// given to [`BookStage::new`] and [`BookStage::with_control`]), 1 the first added here.
     pub fn with_feed(
@@ -344,7 +345,7 @@ impl Stage for BookStage {
     fn do_work(&mut self, _now: Nanos) -> usize {
         let mut work = drain(&mut self.input, &mut self.core, EVENTS_PER_CALL);
         for input in &mut self.more_inputs {
-            work += drain(input, &mut self.core, EVENTS_PER_CALL - work);
+            work += drain(input, &mut self.core, EVENTS_PER_CALL);
         }
         work
     }
