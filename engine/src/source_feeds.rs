@@ -11,7 +11,7 @@ use pulse_feeds::log::DistinctLog;
 use pulse_feeds::replay::{CaptureFeed, RecordedInput};
 use pulse_feeds::venue::MarketAdapter;
 
-use crate::config::{Config, FeedSpec, SourceConfig, MAX_SOURCES};
+use crate::config::{Config, FeedSpec, SourceConfig, StageKind, MAX_SOURCES};
 use crate::hot_stage::HotStage;
 use crate::live_source::{build_feed, LiveRings};
 
@@ -24,6 +24,19 @@ pub const INPUT_STREAMS: [&str; MAX_SOURCES] = [
 pub const FEED_STAGES: [&str; MAX_SOURCES] = [
     "feed", "feed-1", "feed-2", "feed-3", "feed-4", "feed-5", "feed-6", "feed-7",
 ];
+
+/// The names of `stages` (every runner's, in order) as failures and the summary report them:
+/// the kind's, the feeds of several sources told apart as their latency stages are (`feed`,
+/// `feed-1`, ... in source order).
+pub fn stage_labels<'a>(
+    stages: impl Iterator<Item = &'a HotStage> + 'a,
+) -> impl Iterator<Item = &'static str> + 'a {
+    let mut feeds = FEED_STAGES.iter();
+    stages.map(move |s| match s.kind() {
+        StageKind::Feed => feeds.next().copied().unwrap_or("feed"),
+        kind => kind.name(),
+    })
+}
 
 /// The rings and journal one feed is joined to.
 pub struct FeedRings {

@@ -18,6 +18,7 @@ use crate::pipeline::HotStage;
 use crate::risk::account::ACCOUNT_SCALE;
 use crate::risk::RejectReason;
 use crate::runtime::{RunOutcome, StopCause};
+use crate::source_feeds::stage_labels;
 use crate::strategy::stage::StrategyStage;
 use crate::strategy::BuiltinStrategy;
 
@@ -41,12 +42,9 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
     for (stage, n) in &outcome.stage_failures {
         let _ = writeln!(s, "  stage {stage} failed {n} time(s) (stage_failures)");
     }
+    let mut labels = stage_labels(outcome.stages());
     for r in &outcome.runners {
-        let names: Vec<&str> = r
-            .stages
-            .iter()
-            .map(|st| pulse_feeds::stage::Stage::name(st))
-            .collect();
+        let names: Vec<&str> = labels.by_ref().take(r.stages.len()).collect();
         let pin = r
             .pinned
             .map_or("unpinned".to_string(), |c| format!("pinned to core {c}"));

@@ -204,6 +204,14 @@ fn a_fake_venue_runs_beside_binance_from_one_config() {
     let summary = pulse_engine::summary::render(&cfg, &outcome);
     assert_eq!(outcome.cause, StopCause::InputEnded, "{summary}");
     assert!(outcome.input_error().is_none(), "{summary}");
+    assert!(
+        summary.contains("unpinned: feed -> feed-1 -> book -> strategy -> risk -> gateway"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("\nsource    binance\n") && summary.contains("\nsource    fake\n"),
+        "{summary}"
+    );
     assert_eq!(
         outcome
             .stages()

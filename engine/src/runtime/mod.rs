@@ -27,7 +27,7 @@ use crate::pipeline::{self, HotStage};
 use crate::risk::control::{Applied, ControlWatcher};
 use crate::risk::{HaltReason, TradingMode};
 use crate::run_dir::RunDir;
-use crate::source_feeds::FEED_STAGES;
+use crate::source_feeds::stage_labels;
 use crate::stats::{MetricDesc, MetricsServer, StatsFile};
 use control::{Phase, RunControl};
 use failure::FailureWatch;
@@ -202,7 +202,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let stats_file = monitor.stats().path().map(Path::to_path_buf);
     let mut commands = ControlWatcher::new(run_dir.control_file(&cfg.engine.name));
     let layout: Vec<usize> = runners.iter().map(|r| r.stages.len()).collect();
-    let stage_names = stage_labels(&runners);
+    let stage_names = runner_labels(&runners);
     let control = Arc::new(RunControl::new(&layout));
     let mut failures = FailureWatch::new(stage_names);
     let started = Instant::now();
@@ -389,21 +389,12 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
     Ok(runners)
 }
 
-/// By runner, its stages' names as failures are reported: the kind's, the feeds of several
-/// sources told apart as their latency stages are (`feed`, `feed-1`, ... in source order).
-fn stage_labels(runners: &[Runner]) -> Vec<Vec<&'static str>> {
-    let mut feeds = FEED_STAGES.iter();
+/// By runner, its stages' names as failures are reported ([`stage_labels`]).
+fn runner_labels(runners: &[Runner]) -> Vec<Vec<&'static str>> {
+    let mut labels = stage_labels(runners.iter().flat_map(|r| &r.stages));
     runners
         .iter()
-        .map(|r| {
-            r.stages
-                .iter()
-                .map(|s| match s.kind() {
-                    StageKind::Feed => feeds.next().copied().unwrap_or("feed"),
-                    kind => kind.name(),
-                })
-                .collect()
-        })
+        .map(|r| labels.by_ref().take(r.stages.len()).collect())
         .collect()
 }
 
@@ -417,7 +408,7 @@ fn start_monitor(
 ) -> anyhow::Result<Monitor> {
     let mut descs = Vec::new();
     let mut ranges = Vec::with_capacity(runners.len());
-    for (runner, labels) in runners.iter().zip(stage_labels(runners)) {
+    for (runner, labels) in runners.iter().zip(runner_labels(runners)) {
         let (mine, counts) = publish::describe(&runner.stages, &pipeline.instruments);
         let reports = descs.len()..descs.len() + mine.len();
         descs.extend(mine);
