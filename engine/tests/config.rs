@@ -918,3 +918,52 @@ fn source_names() {
         "another source is named `spot`: give each source its own `name`"
     );
 }
+
+#[test]
+fn a_live_source_per_venue() {
+    let live = |kind: &str, extra: &str| {
+        format!(
+            "[[sources]]\nkind = \"{kind}\"\nws_url = \"wss://example.com\"\n\
+             rest_url = \"https://example.com\"\n{extra}\n"
+        )
+    };
+    let text = with_sources(&(live("binance", "") + &live("binance-usdm", "")));
+    let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap_or_else(|e| panic!("{e}"));
+    let venues: Vec<Venue> = cfg
+        .all_sources()
+        .map(|s| match s {
+            SourceConfig::Live(live) => live.venue,
+            SourceConfig::Capture { .. } => panic!("a live source"),
+        })
+        .collect();
+    assert_eq!(venues, [Venue::Binance, Venue::BinanceUsdm]);
+    let feeds: Vec<(&str, Vec<InstrumentId>)> = cfg
+        .feeds
+        .iter()
+        .map(|f| (f.name.as_str(), f.instruments.clone()))
+        .collect();
+    assert_eq!(
+        feeds,
+        [
+            ("binance", vec![InstrumentId(0)]),
+            ("binance-usdm", vec![InstrumentId(1)])
+        ]
+    );
+
+    // A live source's kind is its venue, and it feeds all of that venue's instruments.
+    let text = with_sources(&(live("binance", "venue = \"binance\"") + &live("binance-usdm", "")));
+    let message = assert_refused(
+        &text,
+        "sources[0].venue",
+        Some(lines_starting(&text, "venue = \"binance\"")[0]),
+    );
+    assert_eq!(message, "a live source's kind is its venue");
+    let only = "instruments = [\"BTCUSDT\"]";
+    let text = with_sources(&(live("binance", only) + &live("binance-usdm", "")));
+    let message = assert_refused(
+        &text,
+        "sources[0].instruments",
+        Some(line_starting(&text, only)),
+    );
+    assert_eq!(message, "a live source feeds every instrument of its venue");
+}
