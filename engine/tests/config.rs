@@ -729,6 +729,14 @@ fn with_sources(sources: &str) -> String {
     text.replacen("\n[risk]\n", &format!("\n{ETHUSDT}[risk]\n"), 1)
 }
 
+/// Each feed's name and instruments.
+fn feeds(cfg: &config::Config) -> Vec<(&str, Vec<InstrumentId>)> {
+    cfg.feeds
+        .iter()
+        .map(|f| (f.name.as_str(), f.instruments.clone()))
+        .collect()
+}
+
 fn no_adapter(
     _: &pulse_feeds::instrument::InstrumentRegistry,
     _: &[InstrumentId],
@@ -757,13 +765,8 @@ fn several_sources_each_feed_their_instruments() {
         Path::new("/etc/pulse"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let feeds: Vec<(&str, Vec<InstrumentId>)> = cfg
-        .feeds
-        .iter()
-        .map(|f| (f.name.as_str(), f.instruments.clone()))
-        .collect();
     assert_eq!(
-        feeds,
+        feeds(&cfg),
         [
             ("spot", vec![InstrumentId(0)]),
             ("binance-usdm", vec![InstrumentId(1)])
@@ -937,13 +940,8 @@ fn a_live_source_per_venue() {
         })
         .collect();
     assert_eq!(venues, [Venue::Binance, Venue::BinanceUsdm]);
-    let feeds: Vec<(&str, Vec<InstrumentId>)> = cfg
-        .feeds
-        .iter()
-        .map(|f| (f.name.as_str(), f.instruments.clone()))
-        .collect();
     assert_eq!(
-        feeds,
+        feeds(&cfg),
         [
             ("binance", vec![InstrumentId(0)]),
             ("binance-usdm", vec![InstrumentId(1)])
