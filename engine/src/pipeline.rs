@@ -62,7 +62,8 @@ pub struct Pipeline {
     pub stages: Vec<HotStage>,
     pub replay_time: ReplayTime,
     pub kill: KillSwitch,
-    pub log: rtrb::Consumer<LogRecord>,
+    /// The distinct-error log of each feed, by source.
+    pub logs: Vec<rtrb::Consumer<LogRecord>>,
     pub instruments: InstrumentRegistry,
     /// Each stage's latency samples, in pipeline order, named after the stage.
     pub latency: Vec<(&'static str, LatencyCollector)>,
@@ -265,6 +266,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         log,
         &replay_time,
     )?;
+    let mut logs = vec![log_rx];
     let mut more_feeds = Vec::with_capacity(cfg.more_sources.len());
     let mut more_rings = Vec::with_capacity(cfg.more_sources.len());
     for (n, source) in cfg.more_sources.iter().enumerate() {
@@ -283,7 +285,9 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             control: control_rx,
             journal,
         };
-        let log = DistinctLog::new("feed", None);
+        let (log_tx, log_rx) = RingBuffer::new(LOG_RING);
+        logs.push(log_rx);
+        let log = DistinctLog::new(FEED_STAGES[n], Some(log_tx));
         more_feeds.push(build_source_feed(
             cfg,
             n,
@@ -442,7 +446,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             .collect(),
         replay_time,
         kill,
-        log: log_rx,
+        logs,
         instruments,
         latency,
         journals,

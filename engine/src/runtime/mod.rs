@@ -217,9 +217,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let mut mode = TradingMode::Armed;
     loop {
         std::thread::sleep(TICK);
-        while let Ok(record) = pipeline.log.pop() {
-            print_log(&record);
-        }
+        print_logs(&mut pipeline.logs);
         let failed = failures.scan(&control);
         monitor.tick(failed);
         if failed
@@ -323,9 +321,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
             Err(_) => panicked += 1,
         }
     }
-    while let Ok(record) = pipeline.log.pop() {
-        print_log(&record);
-    }
+    print_logs(&mut pipeline.logs);
     let failed = failures.scan(&control);
     if panicked > 0 {
         monitor.tick(true);
@@ -457,6 +453,15 @@ fn start_monitor(
             .all_sources()
             .any(|s| matches!(s, SourceConfig::Live(_))),
     }))
+}
+
+/// Prints what the feeds' distinct-error logs hold.
+fn print_logs(logs: &mut [rtrb::Consumer<LogRecord>]) {
+    for log in logs {
+        while let Ok(record) = log.pop() {
+            print_log(&record);
+        }
+    }
 }
 
 pub(crate) fn print_log(record: &LogRecord) {
