@@ -27,6 +27,7 @@ pub const WIRE_SCALE: u32 = 8;
 /// buffers (1 MB of it the book's tick windows, whose untouched pages take no memory), so a
 /// capture naming thousands of symbols is refused rather than exhausting memory.
 pub const MAX_INSTRUMENTS: usize = 256;
+
 /// Every (venue, symbol) a capture holds market data for: the `"s"` of its depth, trade and
 /// ticker frames and the `symbol=` of its REST depth requests, in order of first appearance, at
 /// [`WIRE_SCALE`]. Lines this build cannot replay (other venues, malformed ones) are left to the
