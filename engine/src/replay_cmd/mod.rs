@@ -105,7 +105,7 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
         },
         None => None,
     };
-    let report = match replay_with(&args.input, cfg.as_ref()) {
+    let report = match replay(&args.input, cfg.as_ref()) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("pulse replay: {e:#}");
@@ -253,14 +253,10 @@ pub struct Top {
     pub asks: Vec<[String; 2]>,
 }
 
-/// Scans, then replays `path` through the feed and book stages inline and gathers the report.
-pub fn replay(path: &Path) -> anyhow::Result<Report> {
-    replay_with(path, None)
-}
-
-/// [`replay`] with the instruments of `cfg`, if given, and the adapters of the venues its
-/// sources add; else those the scan finds.
-pub fn replay_with(path: &Path, cfg: Option<&Config>) -> anyhow::Result<Report> {
+/// Replays `path` through the feed and book stages inline and gathers the report: with the
+/// instruments of `cfg` and the adapters of the venues its sources add, else with those a scan
+/// of `path` finds.
+pub fn replay(path: &Path, cfg: Option<&Config>) -> anyhow::Result<Report> {
     let registry = match cfg {
         Some(cfg) => cfg.instruments.clone(),
         None => scan_instruments(path)?,
