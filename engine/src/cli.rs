@@ -1,10 +1,12 @@
 //! The `pulse` command line: run the engine, or check a config without running it. A library
-//! entry point so that a program with its own strategy gets the same commands
-//! ([`main_with`]).
+//! entry point so that a program with its own strategy ([`main_with`]) or its own venues
+//! ([`main_with_venues`]) gets the same commands.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::config::Venues;
 use crate::risk::control::Command as Control;
 use crate::user_strategy::UserSpec;
 use crate::{
@@ -64,24 +66,57 @@ enum Command {
     ReduceOnly(control_cmd::ControlArgs),
 }
 
-/// `pulse` with the built-in strategies only.
+/// `pulse` with the built-in strategies and venues only.
 pub fn main() -> ExitCode {
-    run(None)
+    main_with_venues(Venues::builtin())
 }
 
 /// `pulse` with `S` as the strategy `kind = "user"` selects.
 pub fn main_with<S: pulse_strategy::UserStrategy>() -> ExitCode {
-    run(Some(UserSpec::of::<S>()))
+    run_args(
+        std::env::args_os(),
+        Some(UserSpec::of::<S>()),
+        &Venues::builtin(),
+    )
 }
 
-fn run(user: Option<UserSpec>) -> ExitCode {
-    let cli = Cli::parse();
+/// `pulse` with the venues `venues` adds: a capture source's `venue` may name them in
+/// `run --config` and `check-config`.
+///
+/// ```no_run
+/// # fn fake(_: &pulse_feeds::instrument::InstrumentRegistry, _: &[pulse_feeds::num::InstrumentId])
+/// #     -> Box<dyn pulse_feeds::venue::MarketAdapter> { unimplemented!() }
+/// use pulse_engine::config::Venues;
+/// fn main() -> std::process::ExitCode {
+///     pulse_engine::cli::main_with_venues(Venues::builtin().with("fake", fake))
+/// }
+/// ```
+pub fn main_with_venues(venues: Venues) -> ExitCode {
+    run_args(std::env::args_os(), None, &venues)
+}
+
+/// The command line `args` (the program's name first), with the user strategy `user` (if
+/// any) and the added `venues`: what every `main` above runs, callable with any arguments (a
+/// test, a program that builds its own). A usage error prints and returns its exit code
+/// rather than exiting.
+pub fn run_args<I, T>(args: I, user: Option<UserSpec>, venues: &Venues) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     match cli.command {
         Command::Strategies => {
             print!("{}", strategies(user));
             ExitCode::SUCCESS
         }
-        Command::Replay(args) => replay_cmd::run(&args),
+        Command::Replay(args) => replay_cmd::run(&args, user, venues),
         Command::Venue(args) => venue_cmd::run(&args),
         Command::Record(args) => record_cmd::run(&args),
         Command::Stats(args) => stats_cmd::run(&args),
@@ -89,26 +124,28 @@ fn run(user: Option<UserSpec>) -> ExitCode {
         Command::Rearm(args) => control_cmd::run(Control::Rearm, &args),
         Command::ReduceOnly(args) => control_cmd::run(Control::ReduceOnly, &args),
         Command::Journal(args) => journal_cmd::run(&args),
-        Command::CheckConfig { config: path } => match config::load_with(&path, user) {
-            Ok(cfg) => {
-                println!(
-                    "{}: ok ({} instrument(s), {} thread(s))",
-                    path.display(),
-                    cfg.instruments.len(),
-                    cfg.runtime.threads.len()
-                );
-                ExitCode::SUCCESS
+        Command::CheckConfig { config: path } => {
+            match config::load_with_venues(&path, user, venues) {
+                Ok(cfg) => {
+                    println!(
+                        "{}: ok ({} instrument(s), {} thread(s))",
+                        path.display(),
+                        cfg.instruments.len(),
+                        cfg.runtime.threads.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", path.display());
+                    ExitCode::FAILURE
+                }
             }
-            Err(e) => {
-                eprintln!("{}: {e}", path.display());
-                ExitCode::FAILURE
-            }
-        },
+        }
         Command::Run {
             config: path,
             overrides,
         } => {
-            let mut cfg = match config::load_with(&path, user) {
+            let mut cfg = match config::load_with_venues(&path, user, venues) {
                 Ok(cfg) => overrides.apply(cfg),
                 Err(e) => {
                     eprintln!("{}: {e}", path.display());

@@ -20,6 +20,7 @@ pub mod strategy {
 pub mod cli;
 pub mod config;
 pub mod control_cmd;
+pub mod hot_stage;
 pub mod journal_cmd;
 mod journal_recover;
 pub mod live_gateway;
@@ -31,6 +32,7 @@ pub mod risk;
 pub mod run_dir;
 pub mod runtime;
 pub mod secrets;
+pub mod source_feeds;
 pub mod stats_cmd;
 pub mod summary;
 pub mod user_strategy;

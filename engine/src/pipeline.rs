@@ -8,33 +8,31 @@
 //! feed ◄─control─ book   (resync requests for crossed books)
 //! feed ◄─ready─── gateway (a live feed connects once the live order session is first ready)
 //! ```
+//!
+//! With `[[sources]]` there is one feed per source, each with its own `md` and `control`
+//! rings; the book stage drains the `md` rings in source order and sends each resync request
+//! to the feed of its instrument ([`crate::source_feeds`]).
 
 use std::path::Path;
 
 use anyhow::Context;
-use pulse_feeds::binance::live::BinanceLiveFeed;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::ReplayTime;
 use pulse_feeds::input_journal::{self, InputJournal};
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::{self, LatencyCollector, SAMPLE_RING};
 use pulse_feeds::log::{DistinctLog, LogRecord};
-use pulse_feeds::metrics::MetricSink;
 use pulse_feeds::num::Nanos;
-use pulse_feeds::replay::{CaptureFeed, RecordedInput};
-use pulse_feeds::stage::Stage;
-use pulse_gateways::binance::gateway::{BinanceGatewayStage, GatewayRings};
+use pulse_gateways::binance::gateway::GatewayRings;
 use pulse_gateways::sim::VenueAccount;
 use pulse_gateways::sim::{Fees, SimVenue};
 use pulse_gateways::sim_stage::SimGatewayStage;
 use pulse_journal::{Appender, JournalService};
 use rtrb::RingBuffer;
 
-use crate::config::{
-    Config, GatewayConfig, JournalConfig, SourceConfig, StageKind, StrategyConfig,
-};
+use crate::config::{Config, GatewayConfig, JournalConfig, SourceConfig, StrategyConfig};
 use crate::decisions::{self, OutputJournal};
-use crate::live_source::{build_feed, LiveRings};
+pub use crate::hot_stage::HotStage;
 use crate::outside::{self, OutsideScores, SignalTail};
 use crate::policy::PolicyNetwork;
 use crate::risk::checks::RiskChecks;
@@ -44,6 +42,7 @@ use crate::risk::stage::{RiskRings, RiskStage};
 use crate::risk::state::RiskState;
 use crate::risk::{HaltReason, KillSwitch};
 use crate::runtime::monitor;
+use crate::source_feeds::{build_source_feed, feed_of, FeedRings, FEED_STAGES, INPUT_STREAMS};
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
 use crate::strategy::market_maker::MarketMaker;
@@ -58,98 +57,13 @@ const LOG_RING: usize = 256;
 /// dozen slots are plenty; a full ring is retried at the next commit, never lost silently.
 pub const CONTROL_RING: usize = 64;
 
-/// The closed set of hot-path stages. Each is built once and lives in its runner's list for
-/// the whole run, so the variants' differing sizes cost nothing but a little memory; boxing
-/// the big ones would add a pointer chase on every poll.
-#[allow(clippy::large_enum_variant)]
-pub enum HotStage {
-    Feed(CaptureFeed),
-    /// Boxed: the session and its buffers make it several times larger than the other stages.
-    LiveFeed(Box<BinanceLiveFeed>),
-    Book(BookStage),
-    Strategy(StrategyStage),
-    /// A strategy from outside Pulse: boxed once, static calls per event inside.
-    UserStrategy(Box<dyn Stage + Send>),
-    Risk(RiskStage),
-    Gateway(SimGatewayStage),
-    /// Boxed for the same reason as the live feed.
-    LiveGateway(Box<BinanceGatewayStage>),
-}
-
-impl HotStage {
-    pub fn kind(&self) -> StageKind {
-        match self {
-            HotStage::Feed(_) | HotStage::LiveFeed(_) => StageKind::Feed,
-            HotStage::Book(_) => StageKind::Book,
-            HotStage::Strategy(_) | HotStage::UserStrategy(_) => StageKind::Strategy,
-            HotStage::Risk(_) => StageKind::Risk,
-            HotStage::Gateway(_) | HotStage::LiveGateway(_) => StageKind::Gateway,
-        }
-    }
-
-    fn inner(&mut self) -> &mut dyn Stage {
-        match self {
-            HotStage::Feed(s) => s,
-            HotStage::LiveFeed(s) => s.as_mut(),
-            HotStage::Book(s) => s,
-            HotStage::Strategy(s) => s,
-            HotStage::UserStrategy(s) => s.as_mut(),
-            HotStage::Risk(s) => s,
-            HotStage::Gateway(s) => s,
-            HotStage::LiveGateway(s) => s.as_mut(),
-        }
-    }
-
-    fn inner_ref(&self) -> &dyn Stage {
-        match self {
-            HotStage::Feed(s) => s,
-            HotStage::LiveFeed(s) => s.as_ref(),
-            HotStage::Book(s) => s,
-            HotStage::Strategy(s) => s,
-            HotStage::UserStrategy(s) => s.as_ref(),
-            HotStage::Risk(s) => s,
-            HotStage::Gateway(s) => s,
-            HotStage::LiveGateway(s) => s.as_ref(),
-        }
-    }
-}
-
-impl Stage for HotStage {
-    fn name(&self) -> &'static str {
-        self.inner_ref().name()
-    }
-
-    fn on_start(&mut self) {
-        self.inner().on_start()
-    }
-
-    fn do_work(&mut self, now: Nanos) -> usize {
-        self.inner().do_work(now)
-    }
-
-    fn stop_intake(&mut self) {
-        self.inner().stop_intake()
-    }
-
-    fn intake_done(&self) -> bool {
-        self.inner_ref().intake_done()
-    }
-
-    fn on_close(&mut self) {
-        self.inner().on_close()
-    }
-
-    fn report(&self, out: MetricSink<'_>) {
-        self.inner_ref().report(out)
-    }
-}
-
 /// Everything `build` makes: the stages in pipeline order, and the handles the main thread keeps.
 pub struct Pipeline {
     pub stages: Vec<HotStage>,
     pub replay_time: ReplayTime,
     pub kill: KillSwitch,
-    pub log: rtrb::Consumer<LogRecord>,
+    /// The distinct-error log of each feed, by source.
+    pub logs: Vec<rtrb::Consumer<LogRecord>>,
     pub instruments: InstrumentRegistry,
     /// Each stage's latency samples, in pipeline order, named after the stage.
     pub latency: Vec<(&'static str, LatencyCollector)>,
@@ -336,42 +250,55 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         ),
         None => None,
     };
+    // One feed per source, each with its own market-data and control rings; the book stage
+    // drains their rings in source order.
     let log = DistinctLog::new("feed", Some(log_tx));
-    let mut feed = match &cfg.source {
-        SourceConfig::Capture { path, speed_milli } => {
-            let input = RecordedInput::open(path)
-                .with_context(|| format!("cannot open recorded input {}", path.display()))?;
-            let feed = CaptureFeed::new(
-                input,
-                instruments.clone(),
-                md_tx,
-                replay_time.clone(),
-                probe("feed"),
-                log,
-            )
-            .paced(*speed_milli)
-            .with_control(control_rx);
-            HotStage::Feed(match input_journal {
-                Some(journal) => feed.with_journal(journal),
-                None => feed,
-            })
-        }
-        SourceConfig::Live(live) => {
-            let rings = LiveRings {
-                md: md_tx,
-                resync: Some(control_rx),
-                tap: None,
-                journal: input_journal,
-            };
-            HotStage::LiveFeed(Box::new(build_feed(
-                live,
-                &instruments,
-                rings,
-                probe("feed"),
-                log,
-            )?))
-        }
-    };
+    let mut feed = build_source_feed(
+        cfg,
+        0,
+        &cfg.source,
+        FeedRings {
+            md: md_tx,
+            control: control_rx,
+            journal: input_journal,
+        },
+        probe(FEED_STAGES[0]),
+        log,
+        &replay_time,
+    )?;
+    let mut logs = vec![log_rx];
+    let mut more_feeds = Vec::with_capacity(cfg.more_sources.len());
+    let mut more_rings = Vec::with_capacity(cfg.more_sources.len());
+    for (n, source) in cfg.more_sources.iter().enumerate() {
+        let n = n + 1;
+        let (md_tx, md_rx) = RingBuffer::new(rings.market_data);
+        let (control_tx, control_rx) = RingBuffer::new(CONTROL_RING);
+        let journal = match &cfg.journal {
+            Some(j) => Some(
+                InputJournal::start(open_stream(j, INPUT_STREAMS[n], &mut journals)?, Nanos(0))
+                    .context("cannot start a session in an input journal")?,
+            ),
+            None => None,
+        };
+        let rings = FeedRings {
+            md: md_tx,
+            control: control_rx,
+            journal,
+        };
+        let (log_tx, log_rx) = RingBuffer::new(LOG_RING);
+        logs.push(log_rx);
+        let log = DistinctLog::new(FEED_STAGES[n], Some(log_tx));
+        more_feeds.push(build_source_feed(
+            cfg,
+            n,
+            source,
+            rings,
+            probe(FEED_STAGES[n]),
+            log,
+            &replay_time,
+        )?);
+        more_rings.push((md_rx, control_tx));
+    }
     let book = BookStage::new(
         &instruments,
         BOOK_LEVELS_PER_SIDE,
@@ -383,6 +310,10 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         probe("book"),
     )
     .with_control(control_tx);
+    let feed_of = feed_of(cfg);
+    let book = more_rings.into_iter().fold(book, |book, (md, control)| {
+        book.with_feed(md, control, &feed_of)
+    });
     let strategy = match &cfg.strategy {
         StrategyConfig::User(user) => {
             let rings = StrategyRings {
@@ -397,7 +328,8 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             build_strategy(
                 &cfg.strategy,
                 &instruments,
-                matches!(cfg.source, SourceConfig::Capture { .. }),
+                cfg.all_sources()
+                    .all(|s| matches!(s, SourceConfig::Capture { .. })),
                 &mut signal_tail,
             )?,
             book_strategy_rx,
@@ -490,20 +422,31 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
                 }
                 other => other,
             };
+            more_feeds = more_feeds
+                .into_iter()
+                .map(|feed| match feed {
+                    HotStage::LiveFeed(live) => {
+                        HotStage::LiveFeed(Box::new(live.with_start_gate(gateway.ready_signal())))
+                    }
+                    other => other,
+                })
+                .collect();
             (HotStage::LiveGateway(Box::new(gateway)), reconciliation)
         }
     };
     Ok(Pipeline {
-        stages: vec![
-            feed,
-            HotStage::Book(book),
-            strategy,
-            HotStage::Risk(risk),
-            gateway,
-        ],
+        stages: std::iter::once(feed)
+            .chain(more_feeds)
+            .chain([
+                HotStage::Book(book),
+                strategy,
+                HotStage::Risk(risk),
+                gateway,
+            ])
+            .collect(),
         replay_time,
         kill,
-        log: log_rx,
+        logs,
         instruments,
         latency,
         journals,

@@ -26,7 +26,7 @@ use crate::pipeline::BOOK_LEVELS_PER_SIDE;
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
-    /// A config whose [source] is a live venue; its instruments are recorded.
+    /// A config whose `[source]` is a live venue; its instruments are recorded.
     #[arg(long)]
     pub config: PathBuf,
     /// The capture file to write (gzip when it ends in .gz); must not exist.
@@ -50,6 +50,12 @@ pub fn run(args: &RecordArgs) -> ExitCode {
 fn record(args: &RecordArgs) -> anyhow::Result<()> {
     let cfg = config::load(&args.config)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.config.display()))?;
+    if !cfg.more_sources.is_empty() {
+        bail!(
+            "{}: records one live [source]; this config has several sources",
+            args.config.display()
+        );
+    }
     let SourceConfig::Live(live) = &cfg.source else {
         bail!(
             "{}: [source] must be a live venue to record",

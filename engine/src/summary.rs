@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use pulse_feeds::capture::LineError;
 use pulse_feeds::decode_error::DecodeError;
 use pulse_feeds::errors::FeedError;
+use pulse_feeds::feed_scope::FeedScope;
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::log::{DistinctLog, ErrorKind};
 use pulse_feeds::num::{Decimal, InstrumentId, Nanos};
@@ -19,6 +20,7 @@ use crate::pipeline::HotStage;
 use crate::risk::account::ACCOUNT_SCALE;
 use crate::risk::RejectReason;
 use crate::runtime::{RunOutcome, StopCause};
+use crate::source_feeds::stage_labels;
 use crate::strategy::stage::StrategyStage;
 use crate::strategy::BuiltinStrategy;
 
@@ -42,12 +44,9 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
     for (stage, n) in &outcome.stage_failures {
         let _ = writeln!(s, "  stage {stage} failed {n} time(s) (stage_failures)");
     }
+    let mut labels = stage_labels(outcome.stages());
     for r in &outcome.runners {
-        let names: Vec<&str> = r
-            .stages
-            .iter()
-            .map(|st| pulse_feeds::stage::Stage::name(st))
-            .collect();
+        let names: Vec<&str> = labels.by_ref().take(r.stages.len()).collect();
         let pin = r
             .pinned
             .map_or("unpinned".to_string(), |c| format!("pinned to core {c}"));
@@ -56,6 +55,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
     for stage in outcome.stages() {
         match stage {
             HotStage::Feed(feed) => {
+                render_source(&mut s, feed.scope());
                 let c = &feed.counters;
                 let _ = writeln!(
                     s,
@@ -89,6 +89,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 render_syncs(&mut s, feed.syncs(), instruments);
             }
             HotStage::LiveFeed(feed) => {
+                render_source(&mut s, feed.scope());
                 let c = feed.counters();
                 let k = &feed.session().counters;
                 let closes: Vec<String> = CloseReason::ALL
@@ -265,8 +266,8 @@ fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
         let mut streams = Vec::new();
         for stage in outcome.stages() {
             let counters = match stage {
-                HotStage::Feed(f) => f.journal().map(|j| ("input", j.counters)),
-                HotStage::LiveFeed(f) => f.journal().map(|j| ("input", j.counters)),
+                HotStage::Feed(f) => f.journal().map(|j| (f.scope().stream(), j.counters)),
+                HotStage::LiveFeed(f) => f.journal().map(|j| (f.scope().stream(), j.counters)),
                 HotStage::Risk(r) => r.journal().map(|j| ("output", j.counters)),
                 _ => None,
             };
@@ -327,6 +328,13 @@ fn render_errors(s: &mut String, log: &DistinctLog<FeedError>) {
         .collect();
     if !seen.is_empty() {
         let _ = writeln!(s, "errors    {}", seen.join("; "));
+    }
+}
+
+/// With several sources, the name of the one whose feed the next lines describe.
+fn render_source(s: &mut String, scope: &FeedScope) {
+    if let Some(name) = scope.name() {
+        let _ = writeln!(s, "source    {name}");
     }
 }
 

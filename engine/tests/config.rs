@@ -740,3 +740,262 @@ fn instrument_assets_are_configured_and_required_by_a_live_gateway() {
 fn repo_root_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
+
+/// The demo's `[source]` table.
+const DEMO_SOURCE: &str = "[source]\nkind = \"capture\"                # replay a capture file (the only kind for now)\npath = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"\n";
+
+/// A second instrument, on Binance futures.
+const ETHUSDT: &str = "[[instruments]]\nvenue = \"binance-usdm\"\nsymbol = \"ETHUSDT\"\n\
+price_scale = 2\nqty_scale = 3\ntick_size = \"0.01\"\nlot_size = \"0.001\"\n\n\
+[instruments.risk]\nmax_order_qty = \"1\"\nmax_order_notional = \"5000\"\nmax_position = \"1\"\n\
+price_collar_bps = 50\nmax_ref_age_ms = 2000\n\n";
+
+/// A capture source table of `[[sources]]` with `extra` keys.
+fn capture(extra: &str) -> String {
+    format!("[[sources]]\nkind = \"capture\"\npath = \"spot.cap\"\n{extra}\n")
+}
+
+/// The demo with `sources` in place of its `[source]`, and ETHUSDT on Binance futures beside
+/// its BTCUSDT on Binance spot.
+fn with_sources(sources: &str) -> String {
+    let text = demo_with(DEMO_SOURCE, sources);
+    assert_eq!(text.matches("\n[risk]\n").count(), 1);
+    text.replacen("\n[risk]\n", &format!("\n{ETHUSDT}[risk]\n"), 1)
+}
+
+/// Each feed's name and instruments.
+fn feeds(cfg: &config::Config) -> Vec<(&str, Vec<InstrumentId>)> {
+    cfg.feeds
+        .iter()
+        .map(|f| (f.name.as_str(), f.instruments.clone()))
+        .collect()
+}
+
+fn no_adapter(
+    _: &pulse_feeds::instrument::InstrumentRegistry,
+    _: &[InstrumentId],
+) -> Box<dyn pulse_feeds::venue::MarketAdapter> {
+    unreachable!("the config checker makes no adapter")
+}
+
+/// The venues of a program that adds `fake`.
+fn with_fake() -> config::Venues {
+    config::Venues::builtin().with("fake", no_adapter)
+}
+
+fn refuse_with_fake(text: &str) -> ConfigError {
+    match config::parse_with_venues(text, Path::new("/etc/pulse"), None, &with_fake()) {
+        Ok(_) => panic!("config was accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn several_sources_each_feed_their_instruments() {
+    let spot = capture("name = \"spot\"\nvenue = \"binance\"");
+    let usdm = capture("venue = \"binance-usdm\"").replace("spot.cap", "usdm.cap");
+    let cfg = config::parse(
+        &with_sources(&(spot.clone() + &usdm)),
+        Path::new("/etc/pulse"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        feeds(&cfg),
+        [
+            ("spot", vec![InstrumentId(0)]),
+            ("binance-usdm", vec![InstrumentId(1)])
+        ]
+    );
+    let SourceConfig::Capture { path, .. } = &cfg.more_sources[0] else {
+        panic!("a capture source")
+    };
+    assert_eq!(path, Path::new("/etc/pulse/usdm.cap"));
+    assert_eq!(cfg.all_sources().count(), 2);
+
+    // A capture of every built-in venue (named `capture`) beside an added venue that names
+    // its instrument: the capture takes the others.
+    let fake = capture("venue = \"fake\"\ninstruments = [\"ETHUSDT\"]");
+    let text = with_sources(&(capture("") + &fake));
+    let cfg = config::parse_with_venues(&text, Path::new("/etc/pulse"), None, &with_fake())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let feeds: Vec<(&str, Option<&str>, Vec<InstrumentId>)> = cfg
+        .feeds
+        .iter()
+        .map(|f| (f.name.as_str(), f.venue.as_deref(), f.instruments.clone()))
+        .collect();
+    assert_eq!(
+        feeds,
+        [
+            ("capture", None, vec![InstrumentId(0)]),
+            ("fake", Some("fake"), vec![InstrumentId(1)])
+        ]
+    );
+
+    // One `[source]` feeds every instrument and has no feed specs.
+    let cfg = config::parse(&demo(), Path::new("/etc/pulse")).unwrap();
+    assert!(cfg.feeds.is_empty() && cfg.more_sources.is_empty());
+}
+
+#[test]
+fn source_and_sources_together() {
+    let text = demo_with(DEMO_SOURCE, &format!("{DEMO_SOURCE}\n{}", capture("")));
+    let line = line_starting(&text, "kind = \"capture\"                # replay");
+    let message = assert_refused(&text, "sources", Some(line));
+    assert_eq!(
+        message,
+        "give either [source] (one feed) or [[sources]] (several), not both"
+    );
+    // The keys of several feeds belong to `[[sources]]`.
+    let text = demo_with(DEMO_SOURCE, &format!("{DEMO_SOURCE}name = \"spot\"\n"));
+    let message = assert_refused(
+        &text,
+        "source.name",
+        Some(line_starting(&text, "name = \"spot\"")),
+    );
+    assert!(message.contains("[[sources]]"), "{message}");
+}
+
+#[test]
+fn two_sources_claiming_one_instrument() {
+    let spot = capture("instruments = [\"BTCUSDT\"]");
+    let again = capture("name = \"again\"\ninstruments = [\"ETHUSDT\", \"binance:btcusdt\"]");
+    let text = with_sources(&(spot + &again));
+    let line = line_starting(&text, "instruments = [\"ETHUSDT\"");
+    let message = assert_refused(&text, "sources[1].instruments", Some(line));
+    assert_eq!(message, "`binance:btcusdt` is fed by sources[0] already");
+
+    // Two sources without `instruments` that would both take an instrument.
+    let text = with_sources(&(capture("name = \"a\"") + &capture("name = \"b\"")));
+    let line = lines_starting(&text, "kind = \"capture\"")[1];
+    let message = assert_refused(&text, "sources[1]", Some(line));
+    assert_eq!(
+        message,
+        "binance:BTCUSDT is fed by sources[0] too: name each source's `instruments`"
+    );
+}
+
+#[test]
+fn unknown_source_venue() {
+    let text =
+        with_sources(&(capture("") + &capture("venue = \"kraken\"\ninstruments = [\"ETHUSDT\"]")));
+    let line = line_starting(&text, "venue = \"kraken\"");
+    let message = assert_refused(&text, "sources[1].venue", Some(line));
+    assert_eq!(
+        message,
+        "unknown venue, expected one of binance, binance-usdm"
+    );
+    let err = refuse_with_fake(&text);
+    assert_eq!(
+        (err.key.as_str(), err.line),
+        ("sources[1].venue", Some(line))
+    );
+    assert_eq!(
+        err.message,
+        "unknown venue, expected one of binance, binance-usdm, fake"
+    );
+
+    // An added venue's source names its instruments; an instrument named must exist.
+    let text = with_sources(&(capture("") + &capture("venue = \"fake\"")));
+    let err = refuse_with_fake(&text);
+    let line = line_starting(&text, "venue = \"fake\"");
+    assert_eq!(
+        (err.key.as_str(), err.line),
+        ("sources[1].venue", Some(line))
+    );
+    assert_eq!(
+        err.message,
+        "an added venue's source needs `instruments = [...]`"
+    );
+    let xrp = capture("name = \"xrp\"\ninstruments = [\"XRPUSDT\"]");
+    let text = with_sources(&(capture("") + &xrp));
+    let line = line_starting(&text, "instruments = [\"XRPUSDT\"]");
+    let message = assert_refused(&text, "sources[1].instruments", Some(line));
+    assert_eq!(message, "`XRPUSDT` is not a configured instrument");
+}
+
+#[test]
+fn an_instrument_no_source_feeds() {
+    let text = with_sources(&capture("venue = \"binance\""));
+    let line = line_starting(&text, "kind = \"capture\"");
+    let message = assert_refused(&text, "sources", Some(line));
+    assert_eq!(
+        message,
+        "no source feeds binance-usdm:ETHUSDT; name it in a source's `instruments`"
+    );
+}
+
+#[test]
+fn too_many_sources() {
+    let mut sources = capture("");
+    for n in 1..=8 {
+        sources += &capture(&format!("name = \"s{n}\"\ninstruments = []"));
+    }
+    let text = with_sources(&sources);
+    let first = lines_starting(&text, "[[sources]]")[0];
+    let message = assert_refused(&text, "sources", Some(first));
+    assert_eq!(message, "at most 8 sources");
+}
+
+#[test]
+fn source_names() {
+    let text = with_sources(&capture("name = \"Spot Feed\""));
+    let line = line_starting(&text, "name = \"Spot Feed\"");
+    let message = assert_refused(&text, "sources[0].name", Some(line));
+    assert_eq!(
+        message,
+        "must be 1 to 32 characters of a-z, 0-9, `_` or `-`"
+    );
+
+    let usdm = capture("name = \"spot\"\ninstruments = [\"ETHUSDT\"]");
+    let text = with_sources(&(capture("name = \"spot\"\ninstruments = [\"BTCUSDT\"]") + &usdm));
+    let line = lines_starting(&text, "name = \"spot\"")[1];
+    let message = assert_refused(&text, "sources[1].name", Some(line));
+    assert_eq!(
+        message,
+        "another source is named `spot`: give each source its own `name`"
+    );
+}
+
+#[test]
+fn a_live_source_per_venue() {
+    let live = |kind: &str, extra: &str| {
+        format!(
+            "[[sources]]\nkind = \"{kind}\"\nws_url = \"wss://example.com\"\n\
+             rest_url = \"https://example.com\"\n{extra}\n"
+        )
+    };
+    let text = with_sources(&(live("binance", "") + &live("binance-usdm", "")));
+    let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap_or_else(|e| panic!("{e}"));
+    let venues: Vec<Venue> = cfg
+        .all_sources()
+        .map(|s| match s {
+            SourceConfig::Live(live) => live.venue,
+            SourceConfig::Capture { .. } => panic!("a live source"),
+        })
+        .collect();
+    assert_eq!(venues, [Venue::Binance, Venue::BinanceUsdm]);
+    assert_eq!(
+        feeds(&cfg),
+        [
+            ("binance", vec![InstrumentId(0)]),
+            ("binance-usdm", vec![InstrumentId(1)])
+        ]
+    );
+
+    // A live source's kind is its venue, and it feeds all of that venue's instruments.
+    let text = with_sources(&(live("binance", "venue = \"binance\"") + &live("binance-usdm", "")));
+    let message = assert_refused(
+        &text,
+        "sources[0].venue",
+        Some(lines_starting(&text, "venue = \"binance\"")[0]),
+    );
+    assert_eq!(message, "a live source's kind is its venue");
+    let only = "instruments = [\"BTCUSDT\"]";
+    let text = with_sources(&(live("binance", only) + &live("binance-usdm", "")));
+    let message = assert_refused(
+        &text,
+        "sources[0].instruments",
+        Some(line_starting(&text, only)),
+    );
+    assert_eq!(message, "a live source feeds every instrument of its venue");
+}

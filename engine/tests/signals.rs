@@ -7,21 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-struct TempDir(PathBuf);
+mod common;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("pulse-signals-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
+use common::TempDir;
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// This test's own directory `name`.
+fn temp_dir(name: &str) -> TempDir {
+    TempDir::new(&format!("signals-{}-{name}", std::process::id()))
 }
 
 /// The demo config with an absolute capture path, a replay speed and a kill file of its own.
@@ -133,7 +125,7 @@ fn assert_drained(summary: &str) {
 #[test]
 fn sigterm_and_sigint_stop_intake_drain_and_summarize() {
     for signal in ["TERM", "INT"] {
-        let dir = TempDir::new(signal);
+        let dir = temp_dir(signal);
         let run = run_with_signals(
             &config(&dir.0, "20"),
             &[(Duration::from_millis(1500), signal)],
@@ -153,7 +145,7 @@ fn sigterm_and_sigint_stop_intake_drain_and_summarize() {
 
 #[test]
 fn sigusr1_engages_the_kill_switch_and_nothing_is_approved_after() {
-    let dir = TempDir::new("usr1");
+    let dir = temp_dir("usr1");
     let run = run_with_signals(
         &config(&dir.0, "20"),
         &[
@@ -179,7 +171,7 @@ fn sigusr1_engages_the_kill_switch_and_nothing_is_approved_after() {
 
 #[test]
 fn a_kill_file_present_at_start_blocks_every_order() {
-    let dir = TempDir::new("killfile");
+    let dir = temp_dir("killfile");
     let cfg = config(&dir.0, "0");
     std::fs::write(dir.0.join("kill"), b"").unwrap();
     let run = run_with_signals(&cfg, &[]);

@@ -21,7 +21,8 @@ use crate::metrics::{MetricLabel, MetricSink, Report};
 use crate::num::{InstrumentId, Nanos};
 use crate::stage::Stage;
 
-/// Events drained per `do_work` call at most.
+/// Events drained per `do_work` call at most from each feed's ring: a budget of its own, so
+/// that a busy feed never starves the ones drained after it.
 const EVENTS_PER_CALL: usize = 1024;
 /// Tickers remembered per instrument while their diff is still on its way.
 const PENDING_TICKERS: usize = 64;
@@ -81,6 +82,8 @@ struct InstrumentBook {
 
 pub struct BookStage {
     input: rtrb::Consumer<MdEvent>,
+    /// The rings of the second and later feeds, drained after `input` in this fixed order.
+    more_inputs: Vec<rtrb::Consumer<MdEvent>>,
     core: Books,
 }
 
@@ -88,7 +91,11 @@ pub struct BookStage {
 /// borrowed from it rather than copied out one by one.
 struct Books {
     outputs: Vec<rtrb::Producer<MarketEvent>>,
-    control: Option<rtrb::Producer<ResyncRequest>>,
+    /// The control ring of each feed, by feed: resync requests go to the feed of their book.
+    controls: Vec<rtrb::Producer<ResyncRequest>>,
+    /// By instrument: the index in `controls` of the feed that keeps its book (empty: the
+    /// first feed keeps every book).
+    feed_of: Vec<u8>,
     books: Vec<InstrumentBook>,
     probe: LatencyProbe,
 }
@@ -118,9 +125,11 @@ impl BookStage {
             .collect();
         BookStage {
             input,
+            more_inputs: Vec::new(),
             core: Books {
                 outputs,
-                control: None,
+                controls: Vec::new(),
+                feed_of: Vec::new(),
                 books,
                 probe,
             },
@@ -130,7 +139,23 @@ impl BookStage {
     /// Sends resync requests for crossed books to the feed on `control`. Without it a crossed
     /// book stays `Crossed` and every commit counts a failed request.
     pub fn with_control(mut self, control: rtrb::Producer<ResyncRequest>) -> BookStage {
-        self.core.control = Some(control);
+        self.core.controls = vec![control];
+        self
+    }
+
+    /// Takes the events of one more feed from `input` (drained after the rings before it, in
+    /// the order they were added, each with a budget of its own per call) and sends the resync requests of its books to `control`.
+    /// `feed_of` gives, by instrument, the feed that keeps its book: 0 is the first (the ring
+    /// given to [`BookStage::new`] and [`BookStage::with_control`]), 1 the first added here.
+    pub fn with_feed(
+        mut self,
+        input: rtrb::Consumer<MdEvent>,
+        control: rtrb::Producer<ResyncRequest>,
+        feed_of: &[u8],
+    ) -> BookStage {
+        self.more_inputs.push(input);
+        self.core.controls.push(control);
+        self.core.feed_of = feed_of.to_vec();
         self
     }
 
@@ -200,7 +225,9 @@ impl Books {
                         instrument: meta.instrument,
                         update_id,
                     };
-                    match self.control.as_mut().map(|c| c.push(request)) {
+                    let feed = self.feed_of.get(meta.instrument.0 as usize).copied();
+                    let control = self.controls.get_mut(usize::from(feed.unwrap_or(0)));
+                    match control.map(|c| c.push(request)) {
                         Some(Ok(())) => {
                             b.resync = Resync::Requested;
                             b.counters.resync_requests += 1;
@@ -294,29 +321,34 @@ impl InstrumentBook {
     }
 }
 
+/// Applies up to `max` events of `input`.
+fn drain(input: &mut rtrb::Consumer<MdEvent>, core: &mut Books, max: usize) -> usize {
+    // Backpressure: an event makes at most one event per output, so take no more than every
+    // output has room for.
+    let room = core.outputs.iter().map(|o| o.slots()).min();
+    let n = input.slots().min(room.unwrap_or(usize::MAX)).min(max);
+    let Ok(chunk) = input.read_chunk(n) else {
+        return 0;
+    };
+    let (first, second) = chunk.as_slices();
+    for event in first.iter().chain(second) {
+        core.on_event(event);
+    }
+    chunk.commit_all();
+    n
+}
+
 impl Stage for BookStage {
     fn name(&self) -> &'static str {
         "book"
     }
 
     fn do_work(&mut self, _now: Nanos) -> usize {
-        // Backpressure: an event makes at most one event per output, so take no more than every
-        // output has room for.
-        let room = self.core.outputs.iter().map(|o| o.slots()).min();
-        let n = self
-            .input
-            .slots()
-            .min(room.unwrap_or(usize::MAX))
-            .min(EVENTS_PER_CALL);
-        let Ok(chunk) = self.input.read_chunk(n) else {
-            return 0;
-        };
-        let (first, second) = chunk.as_slices();
-        for event in first.iter().chain(second) {
-            self.core.on_event(event);
+        let mut work = drain(&mut self.input, &mut self.core, EVENTS_PER_CALL);
+        for input in &mut self.more_inputs {
+            work += drain(input, &mut self.core, EVENTS_PER_CALL);
         }
-        chunk.commit_all();
-        n
+        work
     }
 
     fn report(&self, out: MetricSink<'_>) {

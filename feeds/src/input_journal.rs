@@ -118,12 +118,22 @@ pub enum Session {
 impl JournalInput {
     /// Opens `dir`'s input stream at the start of `session`.
     pub fn open(dir: &Path, session: Session) -> Result<JournalInput, JournalError> {
-        let starts = session_starts(dir)?;
+        JournalInput::open_stream(dir, STREAM, session)
+    }
+
+    /// Opens the input stream `stream` of `dir` (`input-1`: the second source's of several)
+    /// at the start of `session`.
+    pub fn open_stream(
+        dir: &Path,
+        stream: &str,
+        session: Session,
+    ) -> Result<JournalInput, JournalError> {
+        let starts = stream_session_starts(dir, stream)?;
         let start = match session {
             Session::Last => starts.last().copied(),
             Session::Index(n) => starts.get(n as usize).copied(),
         };
-        let mut reader = JournalReader::open(dir, STREAM)?;
+        let mut reader = JournalReader::open(dir, stream)?;
         if let Some(start) = start {
             // Skip to the session's own record: the records before it are earlier runs.
             loop {
@@ -136,7 +146,7 @@ impl JournalInput {
         } else if session != Session::Last || !starts.is_empty() {
             return Err(JournalError::Config(format!(
                 "{} holds {} session(s), not {session:?}",
-                dir.join(STREAM).display(),
+                dir.join(stream).display(),
                 starts.len()
             )));
         }
@@ -195,7 +205,12 @@ impl JournalInput {
 
 /// The sequence numbers of the session records in `dir`'s input stream, in order.
 pub fn session_starts(dir: &Path) -> Result<Vec<u64>, JournalError> {
-    let mut reader = JournalReader::open(dir, STREAM)?;
+    stream_session_starts(dir, STREAM)
+}
+
+/// [`session_starts`] of the input stream `stream`.
+pub fn stream_session_starts(dir: &Path, stream: &str) -> Result<Vec<u64>, JournalError> {
+    let mut reader = JournalReader::open(dir, stream)?;
     let mut starts = Vec::new();
     while let Some(record) = reader.next()? {
         if record.kind == kind::SESSION {

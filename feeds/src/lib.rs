@@ -13,6 +13,7 @@ pub mod capture;
 pub mod counters;
 pub mod decode_error;
 pub mod errors;
+pub mod feed_scope;
 pub mod input_journal;
 pub mod live;
 pub mod outbox;

@@ -20,6 +20,7 @@ use crate::counters::FeedCounter;
 use crate::decode_error::DecodeError;
 use crate::errors::FeedError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason};
+use crate::feed_scope::FeedScope;
 use crate::input_journal::InputJournal;
 use crate::latency::LatencyProbe;
 use crate::log::DistinctLog;
@@ -79,6 +80,9 @@ pub struct LiveFeed<A: MarketAdapter> {
     subscriptions: Vec<String>,
     /// The adapter's keepalive, and when it was last sent.
     keepalive: Option<(Keepalive, Nanos)>,
+    /// Its metrics' labels when it is one of several feeds (its adapter keeps its venue's
+    /// books only, so the scope serves every instrument).
+    scope: FeedScope,
 }
 
 /// Everything a received frame touches, apart from the session that delivers it.
@@ -164,7 +168,14 @@ impl<A: MarketAdapter> LiveFeed<A> {
             start_gate: None,
             subscriptions,
             keepalive,
+            scope: FeedScope::default(),
         })
+    }
+
+    /// One feed of several: labels its metrics as `scope` says.
+    pub fn scoped(mut self, scope: FeedScope) -> LiveFeed<A> {
+        self.scope = scope;
+        self
     }
 
     /// Connects nothing until `gate` is raised: with a live order gateway, market data waits
@@ -190,6 +201,11 @@ impl<A: MarketAdapter> LiveFeed<A> {
 
     pub fn journal(&self) -> Option<&InputJournal> {
         self.core.journal.as_ref()
+    }
+
+    /// The books this feed keeps and the names it reports under.
+    pub fn scope(&self) -> &FeedScope {
+        &self.scope
     }
 
     /// The venue adapter, with its books' sync state.
@@ -522,6 +538,8 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
     }
 
     fn report(&self, out: MetricSink<'_>) {
+        let mut scoped = |m| self.scope.relabel(m).into_iter().for_each(&mut *out);
+        let out: MetricSink<'_> = &mut scoped;
         let c = &self.core.counters;
         let k = &self.session.counters;
         out(FeedCounter::Messages.count(MetricLabel::None, c.messages));

@@ -21,11 +21,12 @@ use crate::counters::FeedCounter;
 use crate::decode_error::DecodeError;
 use crate::errors::FeedError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest};
+use crate::feed_scope::FeedScope;
 use crate::input_journal::{InputJournal, JournalInput, Session};
 use crate::instrument::InstrumentRegistry;
 use crate::latency::{LatencyProbe, Stamp};
 use crate::log::DistinctLog;
-use crate::metrics::{report_journal, MetricLabel, MetricSink, Report};
+use crate::metrics::{report_journal, Metric, MetricLabel, MetricSink, Report};
 use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::stage::Stage;
@@ -100,8 +101,14 @@ pub enum RecordedInput {
 impl RecordedInput {
     /// Opens `path`: a journal directory's input stream (its last session), or a capture file.
     pub fn open(path: &std::path::Path) -> io::Result<RecordedInput> {
+        RecordedInput::open_stream(path, crate::input_journal::STREAM)
+    }
+
+    /// [`RecordedInput::open`], reading the input stream `stream` of a journal directory (the
+    /// one a source of several wrote: `input-1` for the second).
+    pub fn open_stream(path: &std::path::Path, stream: &str) -> io::Result<RecordedInput> {
         if path.is_dir() {
-            JournalInput::open(path, Session::Last)
+            JournalInput::open_stream(path, stream, Session::Last)
                 .map(RecordedInput::Journal)
                 .map_err(io::Error::other)
         } else {
@@ -163,6 +170,8 @@ pub struct CaptureFeed {
     pace: Option<Pace>,
     /// The ingress stamp of the last message read.
     last_ingress: Stamp,
+    /// The books this feed keeps and its metrics' labels, when it is one of several.
+    scope: FeedScope,
     pub counters: FeedCounters,
     pub io_error: Option<io::Error>,
 }
@@ -190,6 +199,7 @@ impl CaptureFeed {
             intake: Intake::Open,
             pace: None,
             last_ingress: Stamp::default(),
+            scope: FeedScope::default(),
             counters: FeedCounters::default(),
             io_error: None,
         };
@@ -216,8 +226,20 @@ impl CaptureFeed {
         self
     }
 
+    /// One feed of several: keeps the books `scope` serves only (routes no resync request to
+    /// the others, reports none of their sync counters) and labels its metrics.
+    pub fn scoped(mut self, scope: FeedScope) -> CaptureFeed {
+        self.scope = scope;
+        self
+    }
+
     pub fn journal(&self) -> Option<&InputJournal> {
         self.journal.as_ref()
+    }
+
+    /// The books this feed keeps and the names it reports under.
+    pub fn scope(&self) -> &FeedScope {
+        &self.scope
     }
 
     /// Takes the book stage's resync requests from `control`.
@@ -231,6 +253,12 @@ impl CaptureFeed {
     /// counters; a source already served keeps its first adapter.
     pub fn with_adapter(mut self, adapter: impl MarketAdapter + 'static) -> CaptureFeed {
         self.add_adapter(Box::new(adapter));
+        self
+    }
+
+    /// [`CaptureFeed::with_adapter`] for an adapter made at run time (an added venue's).
+    pub fn with_boxed_adapter(mut self, adapter: Box<dyn MarketAdapter>) -> CaptureFeed {
+        self.add_adapter(adapter);
         self
     }
 
@@ -250,7 +278,10 @@ impl CaptureFeed {
     /// The index of the adapter that keeps `instrument`'s book: of those that own it, the
     /// one added last (an added venue's adapter overrides a built-in one).
     fn owner(&self, instrument: InstrumentId) -> Option<usize> {
-        owner(&self.adapters, instrument)
+        self.scope
+            .serves(instrument)
+            .then(|| owner(&self.adapters, instrument))
+            .flatten()
     }
 
     /// The sync counters of `instrument`, from the adapter that keeps its book.
@@ -282,7 +313,11 @@ impl CaptureFeed {
                 recv_ts: self.replay_time.get(),
                 ingress: self.probe.stamp(),
             };
-            if let Some(n) = owner(&self.adapters, request.instrument) {
+            let served = self.scope.serves(request.instrument);
+            if let Some(n) = served
+                .then(|| owner(&self.adapters, request.instrument))
+                .flatten()
+            {
                 self.adapters[n].on_resync_request(request, meta, &mut self.outbox);
             }
         }
@@ -458,6 +493,8 @@ impl Stage for CaptureFeed {
     }
 
     fn report(&self, out: MetricSink<'_>) {
+        let mut scoped = |m| self.scope.relabel(m).into_iter().for_each(&mut *out);
+        let out: MetricSink<'_> = &mut scoped;
         let c = &self.counters;
         out(FeedCounter::Messages.count(MetricLabel::None, c.messages));
         if let Some(journal) = &self.journal {
@@ -465,8 +502,13 @@ impl Stage for CaptureFeed {
         }
         let refused = c.bad_lines_total() + c.bad_frames_total() + c.unknown_venue;
         out(FeedCounter::BadFrames.count(MetricLabel::None, refused));
-        for adapter in &self.adapters {
-            adapter.report(out);
+        // An instrument's metrics come from the adapter that keeps its book only: an added
+        // venue's adapter may own an instrument a built-in one also claims.
+        for (n, adapter) in self.adapters.iter().enumerate() {
+            adapter.report(&mut |m: Metric| match m.label {
+                MetricLabel::Instrument(id) if self.owner(id) != Some(n) => {}
+                _ => out(m),
+            });
         }
     }
 }

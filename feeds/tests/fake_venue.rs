@@ -1,153 +1,25 @@
 //! A venue is a folder: a fake second venue, a few lines of codec over a tiny synthetic text
-//! protocol defined here, runs beside Binance in one capture feed through the real book stage,
-//! and both venues' books reach it. Only the [`MarketAdapter`] trait is implemented: no line of
-//! the feeds changes for it.
-//!
-//! The fake protocol, one frame per capture line of source `fake:ws`:
-//! - `S <seq> <bid px> <ask px>`: a snapshot, one level a side of quantity 1;
-//! - `U <seq> <b|a> <px> <qty>`: one level set (quantity 0 deletes); `seq` must follow the
-//!   last one, or the book goes stale until the next snapshot.
-//!
-//! Prices are mantissas at the instrument's scale. Instruments are registered under a built-in
-//! venue (the registry's venue is a closed enum: a real new venue adds its variant there); the
-//! fake adapter owns the one it is given.
+//! protocol (support/fake_venue.rs), runs beside Binance in one capture feed through the real
+//! book stage, and both venues' books reach it. Only the [`MarketAdapter`] trait is
+//! implemented: no line of the feeds changes for it.
 
 use std::io::Cursor;
 
 use pulse_feeds::book_stage::BookStage;
-use pulse_feeds::capture::{CaptureReader, SourceKind};
+use pulse_feeds::capture::CaptureReader;
 use pulse_feeds::clock::ReplayTime;
-use pulse_feeds::decode_error::DecodeError;
-use pulse_feeds::event::{
-    BookState, EventMeta, LevelBatch, MarketEvent, MdEvent, ResyncRequest, StaleReason,
-};
+use pulse_feeds::event::{BookState, MarketEvent};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
-use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty, Side};
-use pulse_feeds::outbox::Outbox;
+use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty};
 use pulse_feeds::replay::CaptureFeed;
 use pulse_feeds::stage::Stage;
-use pulse_feeds::sync_counters::SyncCounters;
-use pulse_feeds::venue::{FrameVerdict, MarketAdapter};
 
-struct FakeAdapter {
-    instrument: InstrumentId,
-    instruments: usize,
-    /// The last sequence applied; `None` while stale.
-    seq: Option<u64>,
-    counters: SyncCounters,
-    control: u64,
-}
+#[path = "support/fake_venue.rs"]
+mod fake_venue;
 
-fn num(field: Option<&str>) -> Result<i64, DecodeError> {
-    field
-        .and_then(|f| f.parse().ok())
-        .ok_or(DecodeError::MissingField("number"))
-}
-
-impl MarketAdapter for FakeAdapter {
-    fn source(&self) -> &'static str {
-        "fake"
-    }
-
-    fn owns(&self, instrument: InstrumentId) -> bool {
-        instrument == self.instrument
-    }
-
-    fn outbox_capacity(&self) -> usize {
-        8
-    }
-
-    fn on_frame(
-        &mut self,
-        kind: SourceKind<'_>,
-        payload: &[u8],
-        meta: EventMeta,
-        out: &mut Outbox,
-    ) -> Result<FrameVerdict, DecodeError> {
-        if kind != SourceKind::Ws {
-            return Ok(FrameVerdict::Ok);
-        }
-        let text = std::str::from_utf8(payload).map_err(|_| DecodeError::Json)?;
-        let mut f = text.split(' ');
-        let meta = EventMeta {
-            instrument: self.instrument,
-            ..meta
-        };
-        let op = f.next();
-        let seq = num(f.next())? as u64;
-        let mut batch = LevelBatch::new(self.instrument);
-        self.counters.messages += 1;
-        match op {
-            Some("S") => {
-                let _ = batch.push(Side::Buy, Px(num(f.next())?), Qty(1));
-                let _ = batch.push(Side::Sell, Px(num(f.next())?), Qty(1));
-                let _ = out.push(MdEvent::BookReset { meta });
-                self.counters.snapshots += 1;
-            }
-            Some("U") => {
-                let side = match f.next() {
-                    Some("b") => Side::Buy,
-                    Some("a") => Side::Sell,
-                    _ => return Err(DecodeError::WrongType("side")),
-                };
-                let _ = batch.push(side, Px(num(f.next())?), Qty(num(f.next())?));
-                self.counters.diffs += 1;
-                if self.seq.map(|s| s + 1) != Some(seq) {
-                    if self.seq.take().is_some() {
-                        self.counters.gaps += 1;
-                        let reason = StaleReason::Gap;
-                        let _ = out.push(MdEvent::BookStale { meta, reason });
-                    }
-                    return Ok(FrameVerdict::Ok);
-                }
-                self.counters.applied += 1;
-            }
-            _ => {
-                self.control += 1;
-                return Ok(FrameVerdict::Ok);
-            }
-        }
-        self.seq = Some(seq);
-        self.counters.last_update_id = seq;
-        let _ = out.push(batch.event());
-        let _ = out.push(MdEvent::BookCommit {
-            meta,
-            update_id: seq,
-        });
-        Ok(FrameVerdict::Ok)
-    }
-
-    fn on_resync_request(
-        &mut self,
-        _request: ResyncRequest,
-        meta: EventMeta,
-        out: &mut Outbox,
-    ) -> bool {
-        self.force_resync(meta, StaleReason::Crossed, out)
-    }
-
-    fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
-        self.seq.take().is_some() && out.push(MdEvent::BookStale { meta, reason })
-    }
-
-    fn instruments(&self) -> usize {
-        self.instruments
-    }
-
-    fn stream_path(&self) -> String {
-        String::from("/fake")
-    }
-
-    fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
-        self.owns(instrument).then_some(&self.counters)
-    }
-
-    fn control_frames(&self) -> u64 {
-        self.control
-    }
-}
+use fake_venue::FakeAdapter;
 
 const BINANCE: InstrumentId = InstrumentId(0);
 const FAKE: InstrumentId = InstrumentId(1);
@@ -179,13 +51,7 @@ fn a_fake_venue_runs_beside_binance_in_one_feed() {
     let clock = quanta::Clock::new();
     let (md_tx, md_rx) = rtrb::RingBuffer::new(64);
     let (out_tx, mut out_rx) = rtrb::RingBuffer::new(64);
-    let fake = FakeAdapter {
-        instrument: FAKE,
-        instruments: registry.len(),
-        seq: None,
-        counters: SyncCounters::default(),
-        control: 0,
-    };
+    let fake = FakeAdapter::new(FAKE, registry.len());
     let mut feed = CaptureFeed::new(
         reader,
         registry.clone(),
@@ -226,7 +92,10 @@ fn a_fake_venue_runs_beside_binance_in_one_feed() {
     assert_eq!(live(FAKE), [1, 2, 3, 10, 11]);
     assert!(tops[FAKE.0 as usize].contains(&(BookState::Stale, 0)));
     let fake = feed.sync_counters(FAKE).copied().unwrap_or_default();
-    assert_eq!((fake.snapshots, fake.applied, fake.gaps), (2, 3, 1));
+    assert_eq!(
+        (fake.snapshots, fake.applied, fake.gaps, fake.resyncs),
+        (2, 3, 1, 1)
+    );
     assert_eq!(book.counters(FAKE.0 as usize).unwrap().commits, 5);
     assert_eq!(book.counters(BINANCE.0 as usize).unwrap().commits, 3);
     // The fake book as its venue left it: 50.70 x 4 over 51.00 x 1.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, DecimalError, Nanos, Px, Qty};
+use pulse_feeds::venues::Venues;
 use pulse_feeds::ws::endpoint::Endpoint;
 use toml::Spanned;
 
@@ -21,6 +22,7 @@ use crate::user_strategy::UserSpec;
 mod ops;
 mod portfolio;
 mod rings;
+mod sources;
 mod strategy;
 mod symbol;
 
@@ -29,11 +31,13 @@ pub(super) fn config(
     base_dir: &Path,
     raw: RawConfig,
     user: Option<UserSpec>,
+    venues: &Venues,
 ) -> Result<Config, ConfigError> {
     Checker {
         text,
         base_dir,
         user,
+        venues,
     }
     .config(raw)
 }
@@ -44,6 +48,8 @@ struct Checker<'a> {
     base_dir: &'a Path,
     /// The strategy `kind = "user"` names, if the command line has one.
     user: Option<UserSpec>,
+    /// The venues the program added beyond the built-in ones.
+    venues: &'a Venues,
 }
 
 impl Checker<'_> {
@@ -74,7 +80,8 @@ impl Checker<'_> {
                 "must be 1 to 32 characters of a-z, 0-9, `_` or `-`",
             ));
         }
-        let source = self.source(&raw.source)?;
+        let (first, more) = self.source_tables(&raw.source, &raw.sources)?;
+        let source = self.source(first, "source")?;
         let runtime = self.runtime(raw.runtime)?;
         let rings = self.rings(&raw.rings, raw.gateway.kind.get_ref())?;
         if let SourceConfig::Live(live) = &source {
@@ -86,7 +93,7 @@ impl Checker<'_> {
                     .rings
                     .market_data
                     .as_ref()
-                    .map_or(raw.source.kind.span(), Spanned::span);
+                    .map_or(first.kind.span(), Spanned::span);
                 return Err(self.err(
                     "rings.market_data",
                     span,
@@ -96,6 +103,8 @@ impl Checker<'_> {
         }
         let live_gateway = matches!(raw.gateway.kind.get_ref(), GatewayKind::Binance);
         let (instruments, limits) = self.instruments(&raw.instruments, live_gateway)?;
+        let tables = (first, more, raw.sources.is_some());
+        let (more_sources, feeds) = self.sources(tables, &source, &instruments)?;
         let kill_switch_file = match &raw.risk.kill_switch_file {
             Some(file) => Some(self.path("risk.kill_switch_file", file)?),
             None => None,
@@ -129,6 +138,9 @@ impl Checker<'_> {
                 },
             },
             source,
+            more_sources,
+            feeds,
+            venues: self.venues.clone(),
             runtime,
             rings,
             instruments,
@@ -139,7 +151,8 @@ impl Checker<'_> {
         })
     }
 
-    fn source<'a>(&self, raw: &'a RawSource) -> Result<SourceConfig, ConfigError> {
+    /// One source table; `prefix` is its key (`source`, `sources[1]`).
+    fn source<'a>(&self, raw: &'a RawSource, prefix: &str) -> Result<SourceConfig, ConfigError> {
         let kind = *raw.kind.get_ref();
         let capture_keys = [
             ("path", raw.path.as_ref().map(Spanned::span)),
@@ -182,7 +195,7 @@ impl Checker<'_> {
         };
         if let Some((name, Some(span))) = foreign.iter().find(|(_, span)| span.is_some()) {
             return Err(self.err(
-                format!("source.{name}"),
+                format!("{prefix}.{name}"),
                 span.clone(),
                 format!("not a key of a `{kind_name}` source"),
             ));
@@ -192,7 +205,7 @@ impl Checker<'_> {
          -> Result<&'a Spanned<String>, ConfigError> {
             value.ok_or_else(|| {
                 self.err(
-                    format!("source.{name}"),
+                    format!("{prefix}.{name}"),
                     raw.kind.span(),
                     format!("required for a `{kind_name}` source"),
                 )
@@ -200,10 +213,14 @@ impl Checker<'_> {
         };
         let Some(venue) = kind.live_venue() else {
             return Ok(SourceConfig::Capture {
-                path: self.path("source.path", required(raw.path.as_ref(), "path")?)?,
+                path: self.path(
+                    &format!("{prefix}.path"),
+                    required(raw.path.as_ref(), "path")?,
+                )?,
                 speed_milli: match &raw.speed {
                     Some(speed) => {
-                        self.non_negative("source.speed", speed, 3, "a replay speed")? as u64
+                        self.non_negative(&format!("{prefix}.speed"), speed, 3, "a replay speed")?
+                            as u64
                     }
                     None => 0,
                 },
@@ -213,7 +230,7 @@ impl Checker<'_> {
                    name: &str,
                    schemes: [&str; 2]|
          -> Result<String, ConfigError> {
-            let key = format!("source.{name}");
+            let key = format!("{prefix}.{name}");
             let text = value.get_ref();
             let endpoint =
                 Endpoint::parse(text).map_err(|e| self.err(key.clone(), value.span(), e))?;
@@ -239,7 +256,7 @@ impl Checker<'_> {
          -> Result<Nanos, ConfigError> {
             match value {
                 Some(v) => Ok(Nanos::from_millis(self.int(
-                    &format!("source.{name}"),
+                    &format!("{prefix}.{name}"),
                     v,
                     1,
                     i64::MAX / 1_000_000,
@@ -259,7 +276,7 @@ impl Checker<'_> {
                 .contains(&s.get_ref().as_str());
                 if !ok {
                     return Err(self.err(
-                        "source.depth_stream",
+                        format!("{prefix}.depth_stream"),
                         s.span(),
                         "must be one of depth, depth@100ms (spot), depth@0ms, depth@250ms, depth@500ms (futures)",
                     ));
@@ -281,12 +298,12 @@ impl Checker<'_> {
                 ["http", "https"],
             )?,
             ca_file: match &raw.ca_file {
-                Some(file) => Some(self.path("source.ca_file", file)?),
+                Some(file) => Some(self.path(&format!("{prefix}.ca_file"), file)?),
                 None => None,
             },
             depth_stream,
             snapshot_limit: match &raw.snapshot_limit {
-                Some(v) => self.int("source.snapshot_limit", v, 5, 5_000)? as u32,
+                Some(v) => self.int(&format!("{prefix}.snapshot_limit"), v, 5, 5_000)? as u32,
                 None => 1_000,
             },
             connect_timeout: ms(&raw.connect_timeout_ms, "connect_timeout_ms", 10_000)?,
@@ -296,7 +313,8 @@ impl Checker<'_> {
             reconnect_max: ms(&raw.reconnect_max_ms, "reconnect_max_ms", 30_000)?,
             max_session_age: match &raw.max_session_age_s {
                 Some(v) => Nanos(
-                    self.int("source.max_session_age_s", v, 60, 86_399)? as u64 * 1_000_000_000,
+                    self.int(&format!("{prefix}.max_session_age_s"), v, 60, 86_399)? as u64
+                        * 1_000_000_000,
                 ),
                 None => Nanos(84_600 * 1_000_000_000),
             },
@@ -307,7 +325,7 @@ impl Checker<'_> {
                 .as_ref()
                 .map_or(raw.kind.span(), Spanned::span);
             return Err(self.err(
-                "source.reconnect_min_ms",
+                format!("{prefix}.reconnect_min_ms"),
                 span,
                 "must not exceed reconnect_max_ms",
             ));

@@ -15,7 +15,8 @@ mod raw;
 use std::path::{Path, PathBuf};
 
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::num::Nanos;
+use pulse_feeds::num::{InstrumentId, Nanos};
+pub use pulse_feeds::venues::Venues;
 use pulse_journal::SyncMode;
 use serde::Deserialize;
 
@@ -33,12 +34,22 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// [`load`] for a command line built with a user strategy: `kind = "user"` selects it, and its
 /// declared parameters check `[strategy.params]`.
 pub fn load_with(path: &Path, user: Option<UserSpec>) -> Result<Config, ConfigError> {
+    load_with_venues(path, user, &Venues::builtin())
+}
+
+/// [`load_with`] for a program that adds venues: a capture source's `venue` may name them.
+pub fn load_with_venues(
+    path: &Path,
+    user: Option<UserSpec>,
+    venues: &Venues,
+) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         key: String::new(),
         line: None,
         message: format!("cannot read {}: {e}", path.display()),
     })?;
-    let cfg = parse_with(&text, path.parent().unwrap_or(Path::new("")), user)?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let cfg = parse_with_venues(&text, base, user, venues)?;
     private_paths::check(&cfg)?;
     Ok(cfg)
 }
@@ -65,15 +76,44 @@ pub fn parse_with(
     base_dir: &Path,
     user: Option<UserSpec>,
 ) -> Result<Config, ConfigError> {
-    let raw: raw::RawConfig = toml::from_str(text).map_err(|e| error::toml_error(text, &e))?;
-    check::config(text, base_dir, raw, user)
+    parse_with_venues(text, base_dir, user, &Venues::builtin())
+}
+
+/// [`parse_with`] for a program that adds venues.
+pub fn parse_with_venues(
+    text: &str,
+    base_dir: &Path,
+    user: Option<UserSpec>,
+    venues: &Venues,
+) -> Result<Config, ConfigError> {
+    let raw: raw::RawConfig = toml::from_str(text).map_err(|e| {
+        let mut err = error::toml_error(text, &e);
+        // `[source]` or `[[sources]]`: neither is required alone, so serde cannot name the
+        // missing one; it is the first table after `[engine]`, missed before any later one.
+        let top = toml::from_str::<toml::Table>(text);
+        let sourceless = top.is_ok_and(|t| !t.contains_key("source") && !t.contains_key("sources"));
+        let after = matches!(err.key.as_str(), "instruments" | "strategy" | "gateway");
+        if after && err.line.is_none() && err.message == "required key is missing" && sourceless {
+            err.key = "source".into();
+        }
+        err
+    })?;
+    check::config(text, base_dir, raw, user, venues)
 }
 
 /// The whole validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub engine: EngineConfig,
+    /// Where market data comes from: `[source]`, or the first of `[[sources]]`.
     pub source: SourceConfig,
+    /// The second and later `[[sources]]`, each a feed of its own (none with `[source]`).
+    pub more_sources: Vec<SourceConfig>,
+    /// By source (`source` first, then `more_sources`): its name and the instruments it
+    /// feeds. Empty with `[source]`: its one feed keeps every book.
+    pub feeds: Vec<FeedSpec>,
+    /// The venues the program added beyond the built-in ones ([`load_with_venues`]).
+    pub venues: Venues,
     pub runtime: RuntimeConfig,
     pub rings: RingConfig,
     pub instruments: InstrumentRegistry,
@@ -87,6 +127,13 @@ pub struct Config {
     pub metrics: MetricsConfig,
 }
 
+impl Config {
+    /// Every source, `source` first.
+    pub fn all_sources(&self) -> impl Iterator<Item = &SourceConfig> {
+        std::iter::once(&self.source).chain(&self.more_sources)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineConfig {
     /// `[a-z0-9_-]{1,32}`: it names files (stats, journal), so it stays file-name safe.
@@ -94,6 +141,22 @@ pub struct EngineConfig {
     /// The private directory of the stats, control and default kill files
     /// ([`crate::run_dir`]); `[engine] run_dir`, else [`crate::run_dir::default_dir`].
     pub run_dir: PathBuf,
+}
+
+/// Sources a `[[sources]]` list holds at most.
+pub const MAX_SOURCES: usize = 8;
+
+/// One feed of several (`[[sources]]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedSpec {
+    /// `name`, else the venue's name (`capture` for a capture of every built-in venue): the
+    /// `source` label of the feed's metrics.
+    pub name: String,
+    /// A capture source's added venue (`venue` naming one of [`Config::venues`]).
+    pub venue: Option<String>,
+    /// The instruments whose books this source feeds, in id order; every configured
+    /// instrument is fed by exactly one source.
+    pub instruments: Vec<InstrumentId>,
 }
 
 /// Where market data comes from.

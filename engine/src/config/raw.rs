@@ -14,7 +14,9 @@ use super::{IdleKind, StageFailurePolicy, StageKind};
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
     pub(super) engine: RawEngine,
-    pub(super) source: RawSource,
+    pub(super) source: Option<RawSource>,
+    /// Several feeds in one process; `[source]` is the one-feed spelling.
+    pub(super) sources: Option<Spanned<Vec<RawSource>>>,
     #[serde(default)]
     pub(super) runtime: RawRuntime,
     #[serde(default)]
@@ -68,6 +70,14 @@ pub(super) struct RawEngine {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSource {
     pub(super) kind: Spanned<SourceKind>,
+    /// `[[sources]]` only: the source's name (its metrics' `source` label).
+    pub(super) name: Option<Spanned<String>>,
+    /// A capture source's venue: a built-in one or one the program added; default every
+    /// built-in venue.
+    pub(super) venue: Option<Spanned<String>>,
+    /// The instruments this source feeds (`SYMBOL` or `venue:SYMBOL`); default every
+    /// instrument of its venue no other source names.
+    pub(super) instruments: Option<Spanned<Vec<Spanned<String>>>>,
     pub(super) path: Option<Spanned<String>>,
     pub(super) speed: Option<Spanned<DecimalText>>,
     pub(super) ws_url: Option<Spanned<String>>,

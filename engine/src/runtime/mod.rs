@@ -27,6 +27,7 @@ use crate::pipeline::{self, HotStage};
 use crate::risk::control::{Applied, ControlWatcher};
 use crate::risk::{HaltReason, TradingMode};
 use crate::run_dir::RunDir;
+use crate::source_feeds::stage_labels;
 use crate::stats::{MetricDesc, MetricsServer, StatsFile};
 use control::{Phase, RunControl};
 use failure::FailureWatch;
@@ -157,9 +158,11 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let tsc = quanta::Clock::new();
     let mut pipeline = pipeline::build(cfg, &tsc)?;
     // Unpaced replay runs on recorded time; a paced replay needs the wall clock to pace by.
-    let clock = match cfg.source {
-        SourceConfig::Capture { speed_milli: 0, .. } => Clock::Replay(pipeline.replay_time.clone()),
-        SourceConfig::Capture { .. } | SourceConfig::Live(_) => Clock::live(),
+    let unpaced = |s: &SourceConfig| matches!(s, SourceConfig::Capture { speed_milli: 0, .. });
+    let clock = if cfg.all_sources().all(unpaced) {
+        Clock::Replay(pipeline.replay_time.clone())
+    } else {
+        Clock::live()
     };
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -199,10 +202,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let stats_file = monitor.stats().path().map(Path::to_path_buf);
     let mut commands = ControlWatcher::new(run_dir.control_file(&cfg.engine.name));
     let layout: Vec<usize> = runners.iter().map(|r| r.stages.len()).collect();
-    let stage_names: Vec<Vec<&'static str>> = runners
-        .iter()
-        .map(|r| r.stages.iter().map(|s| s.kind().name()).collect())
-        .collect();
+    let stage_names = runner_labels(&runners);
     let control = Arc::new(RunControl::new(&layout));
     let mut failures = FailureWatch::new(stage_names);
     let started = Instant::now();
@@ -217,9 +217,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     let mut mode = TradingMode::Armed;
     loop {
         std::thread::sleep(TICK);
-        while let Ok(record) = pipeline.log.pop() {
-            print_log(&record);
-        }
+        print_logs(&mut pipeline.logs);
         let failed = failures.scan(&control);
         monitor.tick(failed);
         if failed
@@ -324,9 +322,7 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
             Err(_) => panicked += 1,
         }
     }
-    while let Ok(record) = pipeline.log.pop() {
-        print_log(&record);
-    }
+    print_logs(&mut pipeline.logs);
     let failed = failures.scan(&control);
     if panicked > 0 {
         monitor.tick(true);
@@ -358,14 +354,17 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
     for thread in &cfg.runtime.threads {
         let mut mine = Vec::with_capacity(thread.stages.len());
         for kind in &thread.stages {
-            let stage = stages
-                .iter_mut()
-                .find(|s| s.as_ref().is_some_and(|s| s.kind() == *kind))
-                .and_then(Option::take)
-                .with_context(|| {
-                    format!("stage {kind:?} is not available for thread {}", thread.name)
-                })?;
-            mine.push(stage);
+            // Every stage of the kind: one, but a feed per source with `[[sources]]`.
+            let before = mine.len();
+            mine.extend(
+                stages
+                    .iter_mut()
+                    .filter(|s| s.as_ref().is_some_and(|s| s.kind() == *kind))
+                    .filter_map(Option::take),
+            );
+            if mine.len() == before {
+                bail!("stage {kind:?} is not available for thread {}", thread.name);
+            }
         }
         let drill = cfg.runtime.fail_stage.and_then(|(kind, n)| {
             let at = mine.iter().position(|s| s.kind() == kind)?;
@@ -387,6 +386,15 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
     Ok(runners)
 }
 
+/// By runner, its stages' names as failures are reported ([`stage_labels`]).
+fn runner_labels(runners: &[Runner]) -> Vec<Vec<&'static str>> {
+    let mut labels = stage_labels(runners.iter().flat_map(|r| &r.stages));
+    runners
+        .iter()
+        .map(|r| labels.by_ref().take(r.stages.len()).collect())
+        .collect()
+}
+
 /// Registers every stage's metrics in a new stats file, hands each runner the slots it writes,
 /// and sets up the metrics thread's work (latency, health, Prometheus, the events journal).
 fn start_monitor(
@@ -397,14 +405,13 @@ fn start_monitor(
 ) -> anyhow::Result<Monitor> {
     let mut descs = Vec::new();
     let mut ranges = Vec::with_capacity(runners.len());
-    for runner in runners.iter() {
+    for (runner, labels) in runners.iter().zip(runner_labels(runners)) {
         let (mine, counts) = publish::describe(&runner.stages, &pipeline.instruments);
         let reports = descs.len()..descs.len() + mine.len();
         descs.extend(mine);
         let failures = descs.len()..descs.len() + runner.stages.len();
-        descs.extend(runner.stages.iter().map(|s| {
-            MetricDesc::counter("stage_failures", failure::HELP)
-                .with_label("stage", s.kind().name())
+        descs.extend(labels.into_iter().map(|label| {
+            MetricDesc::counter("stage_failures", failure::HELP).with_label("stage", label)
         }));
         ranges.push((reports, counts, failures));
     }
@@ -443,8 +450,19 @@ fn start_monitor(
         events,
         journals,
         kill: pipeline.kill.clone(),
-        live_feed: matches!(cfg.source, SourceConfig::Live(_)),
+        live_feed: cfg
+            .all_sources()
+            .any(|s| matches!(s, SourceConfig::Live(_))),
     }))
+}
+
+/// Prints what the feeds' distinct-error logs hold.
+fn print_logs(logs: &mut [rtrb::Consumer<LogRecord>]) {
+    for log in logs {
+        while let Ok(record) = log.pop() {
+            print_log(&record);
+        }
+    }
 }
 
 pub(crate) fn print_log(record: &LogRecord) {

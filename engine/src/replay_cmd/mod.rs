@@ -1,8 +1,10 @@
-//! `pulse replay --input FILE [--verify] [--report-json OUT]`: a capture through the real feed
-//! and book stages, with no config, and a per-instrument report of what the book sync did and
-//! whether the rebuilt books agree with the venue's own `bookTicker`s.
+//! `pulse replay --input FILE [--verify] [--report-json OUT] [--instruments-from CONFIG]`: a
+//! capture through the real feed and book stages, and a per-instrument report of what the book
+//! sync did and whether the rebuilt books agree with the venue's own `bookTicker`s.
 //!
-//! The capture is scanned once beforehand (cold) for the instruments it holds; then the
+//! The instruments come from CONFIG (its scales, and the venues its sources add), or else
+//! from a scan of the capture (cold, once beforehand: Binance's markets at their wire
+//! precision, [`scan_instruments`]); lines of a venue neither knows are counted. Then the
 //! [`CaptureFeed`] and [`BookStage`] run inline on this thread, as fast as they go, joined by
 //! their rings exactly as in `pulse run` (the control ring included, so a crossed book resyncs
 //! from the capture's next snapshot of that symbol).
@@ -17,43 +19,30 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pulse_feeds::binance::BinanceMarket;
 use pulse_feeds::book::Level;
 use pulse_feeds::book_stage::BookStage;
-use pulse_feeds::capture::{query_param, SourceKind};
 use pulse_feeds::clock::ReplayTime;
 use pulse_feeds::decode_error::DecodeError;
-use pulse_feeds::instrument::{InstrumentRegistry, Venue};
+use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
-use pulse_feeds::num::{parse_decimal, Decimal, Nanos, Px, Qty, Side};
+use pulse_feeds::num::{Decimal, Nanos, Side};
 use pulse_feeds::replay::{CaptureFeed, RecordedInput};
 use pulse_feeds::stage::Stage;
 use rtrb::RingBuffer;
 use serde::Serialize;
 
-use crate::config::SourceConfig;
+use crate::config::{Config, SourceConfig, Venues};
 use crate::pipeline::{BOOK_LEVELS_PER_SIDE, CONTROL_RING};
 use crate::runtime::print_log;
 use crate::runtime::Overrides;
+use crate::source_feeds::added_adapter;
+use crate::user_strategy::UserSpec;
 
-/// Binance's wire precision, used as both price and quantity scale for every instrument.
-///
-/// Exact, not approximate: Binance sends prices and quantities as decimal strings, spot always
-/// with 8 fractional digits (`"0.00000637"`, `"66703.00000000"`), USD-M futures with the
-/// symbol's own precision, fewer digits (BTCUSDT: `"61800.20"`, `"0.014"`). At scale 8
-/// `parse_decimal` turns each string into an `i64` mantissa with no float and no rounding; a value
-/// with more than 8 decimals, or too large for the mantissa (above 92,233,720,368.54775807), is
-/// refused and counted as a decode error rather than rounded. Every value in the bundled captures
-/// fits (none is refused), so every book level and ticker compared here is the venue's exact
-/// number, and the ticker check is integer equality. Lot is 1 mantissa unit (a replay places no
-/// orders); the tick, on which the book lays out its levels, is derived from the capture's own
-/// prices by [`scan_instruments`].
-pub const WIRE_SCALE: u32 = 8;
-/// Instruments one replay takes at most: each costs about 1.8 MB of preallocated book and sync
-/// buffers (1 MB of it the book's tick windows, whose untouched pages take no memory), so a
-/// capture naming thousands of symbols is refused rather than exhausting memory.
-pub const MAX_INSTRUMENTS: usize = 256;
+mod scan;
+
+pub use scan::{scan_instruments, MAX_INSTRUMENTS, WIRE_SCALE};
+
 /// Levels shown per side in the report.
 const REPORT_DEPTH: usize = 5;
 const MD_RING: usize = 4096;
@@ -83,23 +72,40 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "OUT")]
     pub report_json: Option<PathBuf>,
     /// Replay through every stage of CONFIG (strategy, pre-trade risk, simulated venue), with
-    /// its `[source]` replaced by INPUT, and print the run's summary. Without it only the feed
-    /// and book run.
+    /// its sources replaced by INPUT (with several, the journal directory they wrote), and
+    /// print the run's summary. Without it only the feed and book run.
     #[arg(long, value_name = "CONFIG", conflicts_with_all = ["verify", "report_json"])]
     pub config: Option<PathBuf>,
+    /// Replay the feed and book with CONFIG's instruments (venue, symbol, scales, tick) instead
+    /// of those a scan of the capture finds (Binance's markets only, at their wire precision),
+    /// and with the venues its sources add (`venue = "..."`) for their lines.
+    #[arg(long, value_name = "CONFIG", conflicts_with = "config")]
+    pub instruments_from: Option<PathBuf>,
     #[command(flatten)]
     pub overrides: Overrides,
 }
 
-pub fn run(args: &ReplayArgs) -> ExitCode {
+/// `pulse replay`; a full replay (`--config`) takes the user strategy and the added venues
+/// the command line was built with.
+pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCode {
     if let Some(config) = &args.config {
-        return run_config(args, config);
+        return run_config(args, config, user, venues);
     }
     if args.overrides.journal.is_some() || args.overrides.name.is_some() {
         eprintln!("pulse replay: --journal and --name need --config (only a full replay decides)");
         return ExitCode::from(2);
     }
-    let report = match replay(&args.input) {
+    let cfg = match &args.instruments_from {
+        Some(path) => match crate::config::load_with_venues(path, user, venues) {
+            Ok(cfg) => Some(cfg),
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let report = match replay(&args.input, cfg.as_ref()) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("pulse replay: {e:#}");
@@ -137,21 +143,39 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// A full replay: `pulse run` with the config's source replaced by the recorded input, unpaced,
-/// on recorded time. It publishes no shared stats file, so it can run beside a live engine of
-/// the same name.
-fn run_config(args: &ReplayArgs, config: &Path) -> ExitCode {
-    let mut cfg = match crate::config::load(config) {
+/// A full replay: `pulse run` with the config's sources replaced by the recorded input, unpaced,
+/// on recorded time. With several sources the input is a journal directory, each source
+/// replaying the input stream it wrote. It publishes no shared stats file, so it can run beside
+/// a live engine of the same name.
+fn run_config(
+    args: &ReplayArgs,
+    config: &Path,
+    user: Option<UserSpec>,
+    venues: &Venues,
+) -> ExitCode {
+    let mut cfg = match crate::config::load_with_venues(config, user, venues) {
         Ok(cfg) => args.overrides.apply(cfg),
         Err(e) => {
             eprintln!("{}: {e}", config.display());
             return ExitCode::from(2);
         }
     };
-    cfg.source = SourceConfig::Capture {
+    if !cfg.more_sources.is_empty() && !args.input.is_dir() {
+        eprintln!(
+            "pulse replay: {} has several sources: --input must be the journal directory \
+             they wrote (each source replays its own input stream)",
+            config.display()
+        );
+        return ExitCode::from(2);
+    }
+    let recorded = SourceConfig::Capture {
         path: args.input.clone(),
         speed_milli: 0,
     };
+    for source in &mut cfg.more_sources {
+        *source = recorded.clone();
+    }
+    cfg.source = recorded;
     cfg.metrics.stats = false;
     cfg.metrics.prometheus_listen = None;
     match crate::runtime::run(&cfg) {
@@ -229,125 +253,14 @@ pub struct Top {
     pub asks: Vec<[String; 2]>,
 }
 
-/// Every (venue, symbol) a capture holds market data for: the `"s"` of its depth, trade and
-/// ticker frames and the `symbol=` of its REST depth requests, in order of first appearance, at
-/// [`WIRE_SCALE`]. Lines this build cannot replay (other venues, malformed ones) are left to the
-/// replay to count.
-///
-/// The capture does not say an instrument's tick, and the book lays its levels out by tick, so
-/// each instrument's tick is the greatest common divisor of every price the capture carries for
-/// it (depth levels, snapshot levels, ticker and trade prices): the venue's tick or a multiple of
-/// it that every replayed price sits on. An instrument with no price gets a tick of 1.
-pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
-    let mut reader =
-        RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    // (venue, symbol, GCD of its prices so far; 0 before the first).
-    let mut seen: Vec<(Venue, String, i64)> = Vec::new();
-    while let Some(record) = reader.next_record() {
-        let record = match record {
-            Ok(record) => record,
-            Err(Ok(_malformed)) => continue,
-            Err(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        let Some(venue) = Venue::from_name_bytes(record.venue)
-            .filter(|&v| BinanceMarket::from_venue(v).is_some())
-        else {
-            continue;
-        };
-        let found = match record.kind {
-            SourceKind::Rest { path } => query_param(path, b"symbol")
-                .and_then(|s| std::str::from_utf8(s).ok())
-                .map(|s| (s.to_owned(), serde_json::from_slice(record.payload).ok())),
-            SourceKind::Ws => market_data(record.payload).map(|(s, data)| (s, Some(data))),
-            SourceKind::Send => None,
-        };
-        let Some((symbol, data)) = found.filter(|(s, _)| !s.is_empty()) else {
-            continue;
-        };
-        let symbol = symbol.to_ascii_uppercase();
-        let i = match seen
-            .iter()
-            .position(|(v, s, _)| *v == venue && *s == symbol)
-        {
-            Some(i) => i,
-            None => {
-                anyhow::ensure!(
-                    seen.len() < MAX_INSTRUMENTS,
-                    "{}: more than {MAX_INSTRUMENTS} instruments",
-                    path.display()
-                );
-                seen.push((venue, symbol, 0));
-                seen.len() - 1
-            }
-        };
-        if let Some(data) = &data {
-            seen[i].2 = price_gcd(seen[i].2, data);
-        }
-    }
-    let mut registry = InstrumentRegistry::new();
-    for (venue, symbol, gcd) in seen {
-        let (tick, lot) = (Px(gcd.max(1)), Qty(1));
-        let _ = registry.add(venue, &symbol, WIRE_SCALE, WIRE_SCALE, tick, lot);
-    }
-    Ok(registry)
-}
-
-/// The `"s"` of a depth, trade or ticker frame (plain or combined-stream), with its data object.
-fn market_data(payload: &[u8]) -> Option<(String, serde_json::Value)> {
-    let mut root: serde_json::Value = serde_json::from_slice(payload).ok()?;
-    let data = if root.get("stream").is_some() && root.get("data").is_some() {
-        root["data"].take()
-    } else {
-        root
+/// Replays `path` through the feed and book stages inline and gathers the report: with the
+/// instruments of `cfg` and the adapters of the venues its sources add, else with those a scan
+/// of `path` finds.
+pub fn replay(path: &Path, cfg: Option<&Config>) -> anyhow::Result<Report> {
+    let registry = match cfg {
+        Some(cfg) => cfg.instruments.clone(),
+        None => scan_instruments(path)?,
     };
-    let is_market_data = match data.get("e").and_then(|e| e.as_str()) {
-        Some(e) => matches!(e, "depthUpdate" | "trade" | "aggTrade" | "bookTicker"),
-        // Spot bookTicker frames carry no "e".
-        None => data.get("u").is_some() && data.get("b").is_some(),
-    };
-    if !is_market_data {
-        return None;
-    }
-    let symbol = data.get("s")?.as_str()?.to_owned();
-    Some((symbol, data))
-}
-
-/// `gcd` folded with every positive price in `data` at [`WIRE_SCALE`]: the first element of each
-/// level of `b`, `a`, `bids` and `asks`, and the `b`, `a` (ticker) and `p` (trade) strings.
-/// Prices that do not parse are left to the replay to refuse and count.
-fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
-    use serde_json::Value;
-    let mut fold = |px: &str| {
-        if let Ok(m) = parse_decimal(px.as_bytes(), WIRE_SCALE) {
-            if m > 0 {
-                gcd = euclid(gcd, m);
-            }
-        }
-    };
-    for key in ["b", "a", "bids", "asks", "p"] {
-        match data.get(key) {
-            Some(Value::String(px)) => fold(px),
-            Some(Value::Array(levels)) => levels
-                .iter()
-                .filter_map(|level| level.get(0)?.as_str())
-                .for_each(&mut fold),
-            _ => {}
-        }
-    }
-    gcd
-}
-
-fn euclid(a: i64, b: i64) -> i64 {
-    if b == 0 {
-        a
-    } else {
-        euclid(b, a % b)
-    }
-}
-
-/// Scans, then replays `path` through the feed and book stages inline and gathers the report.
-pub fn replay(path: &Path) -> anyhow::Result<Report> {
-    let registry = scan_instruments(path)?;
     let reader =
         RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let clock = quanta::Clock::new();
@@ -364,6 +277,13 @@ pub fn replay(path: &Path) -> anyhow::Result<Report> {
         DistinctLog::new("feed", Some(log_tx)),
     )
     .with_control(control_rx);
+    if let Some(cfg) = cfg {
+        for spec in &cfg.feeds {
+            if let Some(adapter) = added_adapter(cfg, spec)? {
+                feed = feed.with_boxed_adapter(adapter);
+            }
+        }
+    }
     let mut book = BookStage::new(
         &registry,
         BOOK_LEVELS_PER_SIDE,

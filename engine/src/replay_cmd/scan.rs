@@ -1,0 +1,145 @@
+//! The instruments of a capture, found by reading it: the symbols of the Binance markets' lines
+//! and, from their prices, a tick each, at Binance's exact wire precision.
+
+use std::path::Path;
+
+use anyhow::Context;
+use pulse_feeds::binance::BinanceMarket;
+use pulse_feeds::capture::{query_param, SourceKind};
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
+use pulse_feeds::num::{parse_decimal, Px, Qty};
+use pulse_feeds::replay::RecordedInput;
+
+/// Binance's wire precision, used as both price and quantity scale for every instrument.
+///
+/// Exact, not approximate: Binance sends prices and quantities as decimal strings, spot always
+/// with 8 fractional digits (`"0.00000637"`, `"66703.00000000"`), USD-M futures with the
+/// symbol's own precision, fewer digits (BTCUSDT: `"61800.20"`, `"0.014"`). At scale 8
+/// `parse_decimal` turns each string into an `i64` mantissa with no float and no rounding; a value
+/// with more than 8 decimals, or too large for the mantissa (above 92,233,720,368.54775807), is
+/// refused and counted as a decode error rather than rounded. Every value in the bundled captures
+/// fits (none is refused), so every book level and ticker compared here is the venue's exact
+/// number, and the ticker check is integer equality. Lot is 1 mantissa unit (a replay places no
+/// orders); the tick, on which the book lays out its levels, is derived from the capture's own
+/// prices by [`scan_instruments`].
+pub const WIRE_SCALE: u32 = 8;
+/// Instruments one replay takes at most: each costs about 1.8 MB of preallocated book and sync
+/// buffers (1 MB of it the book's tick windows, whose untouched pages take no memory), so a
+/// capture naming thousands of symbols is refused rather than exhausting memory.
+pub const MAX_INSTRUMENTS: usize = 256;
+
+/// Every (venue, symbol) a capture holds market data for: the `"s"` of its depth, trade and
+/// ticker frames and the `symbol=` of its REST depth requests, in order of first appearance, at
+/// [`WIRE_SCALE`]. Lines this build cannot replay (other venues, malformed ones) are left to the
+/// replay to count.
+///
+/// The capture does not say an instrument's tick, and the book lays its levels out by tick, so
+/// each instrument's tick is the greatest common divisor of every price the capture carries for
+/// it (depth levels, snapshot levels, ticker and trade prices): the venue's tick or a multiple of
+/// it that every replayed price sits on. An instrument with no price gets a tick of 1.
+pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
+    let mut reader =
+        RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    // (venue, symbol, GCD of its prices so far; 0 before the first).
+    let mut seen: Vec<(Venue, String, i64)> = Vec::new();
+    while let Some(record) = reader.next_record() {
+        let record = match record {
+            Ok(record) => record,
+            Err(Ok(_malformed)) => continue,
+            Err(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let Some(venue) = Venue::from_name_bytes(record.venue)
+            .filter(|&v| BinanceMarket::from_venue(v).is_some())
+        else {
+            continue;
+        };
+        let found = match record.kind {
+            SourceKind::Rest { path } => query_param(path, b"symbol")
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .map(|s| (s.to_owned(), serde_json::from_slice(record.payload).ok())),
+            SourceKind::Ws => market_data(record.payload).map(|(s, data)| (s, Some(data))),
+            SourceKind::Send => None,
+        };
+        let Some((symbol, data)) = found.filter(|(s, _)| !s.is_empty()) else {
+            continue;
+        };
+        let symbol = symbol.to_ascii_uppercase();
+        let i = match seen
+            .iter()
+            .position(|(v, s, _)| *v == venue && *s == symbol)
+        {
+            Some(i) => i,
+            None => {
+                anyhow::ensure!(
+                    seen.len() < MAX_INSTRUMENTS,
+                    "{}: more than {MAX_INSTRUMENTS} instruments",
+                    path.display()
+                );
+                seen.push((venue, symbol, 0));
+                seen.len() - 1
+            }
+        };
+        if let Some(data) = &data {
+            seen[i].2 = price_gcd(seen[i].2, data);
+        }
+    }
+    let mut registry = InstrumentRegistry::new();
+    for (venue, symbol, gcd) in seen {
+        let (tick, lot) = (Px(gcd.max(1)), Qty(1));
+        let _ = registry.add(venue, &symbol, WIRE_SCALE, WIRE_SCALE, tick, lot);
+    }
+    Ok(registry)
+}
+
+/// The `"s"` of a depth, trade or ticker frame (plain or combined-stream), with its data object.
+fn market_data(payload: &[u8]) -> Option<(String, serde_json::Value)> {
+    let mut root: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    let data = if root.get("stream").is_some() && root.get("data").is_some() {
+        root["data"].take()
+    } else {
+        root
+    };
+    let is_market_data = match data.get("e").and_then(|e| e.as_str()) {
+        Some(e) => matches!(e, "depthUpdate" | "trade" | "aggTrade" | "bookTicker"),
+        // Spot bookTicker frames carry no "e".
+        None => data.get("u").is_some() && data.get("b").is_some(),
+    };
+    if !is_market_data {
+        return None;
+    }
+    let symbol = data.get("s")?.as_str()?.to_owned();
+    Some((symbol, data))
+}
+
+/// `gcd` folded with every positive price in `data` at [`WIRE_SCALE`]: the first element of each
+/// level of `b`, `a`, `bids` and `asks`, and the `b`, `a` (ticker) and `p` (trade) strings.
+/// Prices that do not parse are left to the replay to refuse and count.
+fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
+    use serde_json::Value;
+    let mut fold = |px: &str| {
+        if let Ok(m) = parse_decimal(px.as_bytes(), WIRE_SCALE) {
+            if m > 0 {
+                gcd = euclid(gcd, m);
+            }
+        }
+    };
+    for key in ["b", "a", "bids", "asks", "p"] {
+        match data.get(key) {
+            Some(Value::String(px)) => fold(px),
+            Some(Value::Array(levels)) => levels
+                .iter()
+                .filter_map(|level| level.get(0)?.as_str())
+                .for_each(&mut fold),
+            _ => {}
+        }
+    }
+    gcd
+}
+
+fn euclid(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a
+    } else {
+        euclid(b, a % b)
+    }
+}

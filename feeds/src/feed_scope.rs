@@ -1,0 +1,69 @@
+//! What one feed of several in a process keeps: the books it serves, and the labels that keep
+//! its metrics apart from the other feeds'.
+
+use crate::metrics::{Metric, MetricLabel};
+use crate::num::InstrumentId;
+
+/// The scope of one feed: by default (the only feed of a process) every book, and metrics as
+/// they are reported.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedScope {
+    /// By instrument: whether this feed keeps its book (empty: every instrument).
+    serves: Vec<bool>,
+    /// The source's name, labelling the feed's unlabelled metrics (`source = name`).
+    name: Option<&'static str>,
+    /// The input journal stream the feed writes, relabelling `stream = input`.
+    stream: Option<&'static str>,
+}
+
+impl FeedScope {
+    /// One feed of several: it keeps the books of `instruments` (of a registry of `len`),
+    /// labels its metrics `source = name` and writes the input journal stream `stream`.
+    pub fn new(
+        name: &'static str,
+        stream: &'static str,
+        instruments: &[InstrumentId],
+        len: usize,
+    ) -> FeedScope {
+        let mut serves = vec![false; len];
+        for id in instruments {
+            if let Some(s) = serves.get_mut(id.0 as usize) {
+                *s = true;
+            }
+        }
+        FeedScope {
+            serves,
+            name: Some(name),
+            stream: Some(stream),
+        }
+    }
+
+    /// The source's name; `None` for the only feed of a process.
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
+    }
+
+    /// The input journal stream the feed writes.
+    pub fn stream(&self) -> &'static str {
+        self.stream.unwrap_or("input")
+    }
+
+    pub fn serves(&self, instrument: InstrumentId) -> bool {
+        self.serves.is_empty() || self.serves.get(instrument.0 as usize) == Some(&true)
+    }
+
+    /// The metric as this feed reports it: `None` for a book another feed keeps.
+    pub fn relabel(&self, metric: Metric) -> Option<Metric> {
+        let label = match metric.label {
+            MetricLabel::Instrument(id) if !self.serves(id) => return None,
+            MetricLabel::None => self
+                .name
+                .map_or(MetricLabel::None, |n| MetricLabel::Tag("source", n)),
+            MetricLabel::Tag("stream", "input") => self
+                .stream
+                .map_or(metric.label, |s| MetricLabel::Tag("stream", s)),
+            other => other,
+        };
+        Some(Metric { label, ..metric })
+    }
+}
