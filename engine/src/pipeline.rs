@@ -197,7 +197,6 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         probe
     };
     let instruments = cfg.instruments.clone();
-    let (md_tx, md_rx) = RingBuffer::new(rings.market_data);
     let (book_strategy_tx, book_strategy_rx) = RingBuffer::new(rings.book_events);
     let (book_risk_tx, book_risk_rx) = RingBuffer::new(rings.book_events);
     // Only the simulated venue matches against Pulse's book; a real venue keeps its own, so a
@@ -213,8 +212,6 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     let (order_tx, order_rx) = RingBuffer::new(rings.orders);
     let (report_tx, report_rx) = RingBuffer::new(rings.reports);
     let (feedback_tx, feedback_rx) = RingBuffer::new(rings.reports);
-    let (log_tx, log_rx) = RingBuffer::new(LOG_RING);
-    let (control_tx, control_rx) = RingBuffer::new(CONTROL_RING);
 
     let replay_time = ReplayTime::default();
     let mut journals = Vec::new();
@@ -229,7 +226,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         Some(s) => (Some(s.input), Some(s.output), Some(s.events)),
         None => (None, None, None),
     };
-    let input_journal = match input {
+    let mut input_journal = match input {
         Some(appender) => Some(
             InputJournal::start(appender, Nanos(0))
                 .context("cannot start a session in the input journal")?,
@@ -250,45 +247,31 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         ),
         None => None,
     };
-    // One feed per source, each with its own market-data and control rings; the book stage
-    // drains their rings in source order.
-    let log = DistinctLog::new("feed", Some(log_tx));
-    let mut feed = build_source_feed(
-        cfg,
-        0,
-        &cfg.source,
-        FeedRings {
-            md: md_tx,
-            control: control_rx,
-            journal: input_journal,
-        },
-        probe(FEED_STAGES[0]),
-        log,
-        &replay_time,
-    )?;
-    let mut logs = vec![log_rx];
-    let mut more_feeds = Vec::with_capacity(cfg.more_sources.len());
-    let mut more_rings = Vec::with_capacity(cfg.more_sources.len());
-    for (n, source) in cfg.more_sources.iter().enumerate() {
-        let n = n + 1;
+    // One feed per source, each with its own market-data, control and error-log rings; the
+    // book stage drains their rings in source order.
+    let mut feeds = Vec::with_capacity(1 + cfg.more_sources.len());
+    let mut book_ends = Vec::with_capacity(feeds.capacity());
+    let mut logs = Vec::with_capacity(feeds.capacity());
+    for (n, source) in cfg.all_sources().enumerate() {
         let (md_tx, md_rx) = RingBuffer::new(rings.market_data);
         let (control_tx, control_rx) = RingBuffer::new(CONTROL_RING);
-        let journal = match &cfg.journal {
-            Some(j) => Some(
+        let (log_tx, log_rx) = RingBuffer::new(LOG_RING);
+        // The first source writes the `input` stream opened above; the others their own.
+        let journal = match (n, &cfg.journal) {
+            (0, _) => input_journal.take(),
+            (_, Some(j)) => Some(
                 InputJournal::start(open_stream(j, INPUT_STREAMS[n], &mut journals)?, Nanos(0))
                     .context("cannot start a session in an input journal")?,
             ),
-            None => None,
+            (_, None) => None,
         };
         let rings = FeedRings {
             md: md_tx,
             control: control_rx,
             journal,
         };
-        let (log_tx, log_rx) = RingBuffer::new(LOG_RING);
-        logs.push(log_rx);
         let log = DistinctLog::new(FEED_STAGES[n], Some(log_tx));
-        more_feeds.push(build_source_feed(
+        feeds.push(build_source_feed(
             cfg,
             n,
             source,
@@ -297,8 +280,13 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             log,
             &replay_time,
         )?);
-        more_rings.push((md_rx, control_tx));
+        book_ends.push((md_rx, control_tx));
+        logs.push(log_rx);
     }
+    let mut book_ends = book_ends.into_iter();
+    let (md_rx, control_tx) = book_ends
+        .next()
+        .context("a config has at least one source")?;
     let book = BookStage::new(
         &instruments,
         BOOK_LEVELS_PER_SIDE,
@@ -311,7 +299,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     )
     .with_control(control_tx);
     let feed_of = feed_of(cfg);
-    let book = more_rings.into_iter().fold(book, |book, (md, control)| {
+    let book = book_ends.fold(book, |book, (md, control)| {
         book.with_feed(md, control, &feed_of)
     });
     let strategy = match &cfg.strategy {
@@ -416,27 +404,17 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             gateway.adopt(&account);
             // No market data before the order session is up: an order decided on it could
             // not be sent.
-            feed = match feed {
-                HotStage::LiveFeed(live) => {
-                    HotStage::LiveFeed(Box::new(live.with_start_gate(gateway.ready_signal())))
+            for feed in &mut feeds {
+                if let HotStage::LiveFeed(live) = feed {
+                    live.set_start_gate(gateway.ready_signal());
                 }
-                other => other,
-            };
-            more_feeds = more_feeds
-                .into_iter()
-                .map(|feed| match feed {
-                    HotStage::LiveFeed(live) => {
-                        HotStage::LiveFeed(Box::new(live.with_start_gate(gateway.ready_signal())))
-                    }
-                    other => other,
-                })
-                .collect();
+            }
             (HotStage::LiveGateway(Box::new(gateway)), reconciliation)
         }
     };
     Ok(Pipeline {
-        stages: std::iter::once(feed)
-            .chain(more_feeds)
+        stages: feeds
+            .into_iter()
             .chain([
                 HotStage::Book(book),
                 strategy,

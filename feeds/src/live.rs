@@ -10,7 +10,7 @@
 //! that did not fit are discarded, and their symbols marked stale and resynced.
 //!
 //! With a live order gateway the session does not connect before the gateway's first ready
-//! ([`LiveFeed::with_start_gate`]): until then health says the feed is disconnected.
+//! ([`LiveFeed::set_start_gate`]): until then health says the feed is disconnected.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -180,9 +180,8 @@ impl<A: MarketAdapter> LiveFeed<A> {
 
     /// Connects nothing until `gate` is raised: with a live order gateway, market data waits
     /// for its session, so that no order is decided before one can be sent.
-    pub fn with_start_gate(mut self, gate: Arc<AtomicBool>) -> LiveFeed<A> {
+    pub fn set_start_gate(&mut self, gate: Arc<AtomicBool>) {
         self.start_gate = Some(gate);
-        self
     }
 
     /// Whether intake still waits for its start gate. An open gate is dropped: the steady
