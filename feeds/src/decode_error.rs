@@ -67,6 +67,9 @@ impl DecodeError {
 impl DecodeError {
     /// Counts a refused frame in `bad_frames` and in `log` at `now`, and logs its kind once,
     /// with where (`line`, 0 on a live session) and an excerpt of `frame`.
+    /// Cold: kept out of the decode loop's code.
+    #[cold]
+    #[inline(never)]
     pub fn count_and_log(
         self,
         bad_frames: &mut [u64; DecodeError::KINDS],

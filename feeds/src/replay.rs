@@ -32,7 +32,7 @@ use crate::outbox::Outbox;
 use crate::stage::Stage;
 use crate::sync_counters::SyncCounters;
 use crate::venue::{adapter_syncs, MarketAdapter};
-use crate::venues;
+use crate::venues::{self, AnyAdapter};
 
 /// Messages read per `do_work` call: one, so each message crosses every stage of a single-thread
 /// layout before the next is read (batching here would add queueing to the measured latency).
@@ -154,10 +154,8 @@ pub struct CaptureFeed {
     reader: RecordedInput,
     /// Every message read goes to the input journal first, when there is one.
     journal: Option<InputJournal>,
-    /// Every venue market's adapter, built-in ones first. Boxed: adapters inline (each with
-    /// its codec's buffers) would make the feed by far the largest stage; one indirect call
-    /// per message is nothing next to decoding it.
-    adapters: Vec<Box<dyn MarketAdapter>>,
+    /// Every venue market's adapter, built-in ones first (those called statically).
+    adapters: Vec<AnyAdapter>,
     /// By adapter: its capture source, read once so that routing a line calls no adapter.
     sources: Vec<&'static [u8]>,
     outbox: Outbox,
@@ -252,27 +250,28 @@ impl CaptureFeed {
     /// For the instruments it owns, the adapter added last answers resync requests and sync
     /// counters; a source already served keeps its first adapter.
     pub fn with_adapter(mut self, adapter: impl MarketAdapter + 'static) -> CaptureFeed {
-        self.add_adapter(Box::new(adapter));
+        self.add_adapter(AnyAdapter::Added(Box::new(adapter)));
         self
     }
 
     /// [`CaptureFeed::with_adapter`] for an adapter made at run time (an added venue's).
     pub fn with_boxed_adapter(mut self, adapter: Box<dyn MarketAdapter>) -> CaptureFeed {
-        self.add_adapter(adapter);
+        self.add_adapter(AnyAdapter::Added(adapter));
         self
     }
 
-    fn add_adapter(&mut self, adapter: Box<dyn MarketAdapter>) {
-        if adapter.outbox_capacity() > self.outbox.remaining() {
-            self.outbox = Outbox::with_capacity(adapter.outbox_capacity());
+    fn add_adapter(&mut self, adapter: AnyAdapter) {
+        let capacity = adapter.get().outbox_capacity();
+        if capacity > self.outbox.remaining() {
+            self.outbox = Outbox::with_capacity(capacity);
         }
-        self.sources.push(adapter.source().as_bytes());
+        self.sources.push(adapter.get().source().as_bytes());
         self.adapters.push(adapter);
     }
 
     /// The adapters, built-in ones first.
     pub fn adapters(&self) -> impl Iterator<Item = &dyn MarketAdapter> {
-        self.adapters.iter().map(|a| &**a)
+        self.adapters.iter().map(AnyAdapter::get)
     }
 
     /// The index of the adapter that keeps `instrument`'s book: of those that own it, the
@@ -286,13 +285,15 @@ impl CaptureFeed {
 
     /// The sync counters of `instrument`, from the adapter that keeps its book.
     pub fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
-        self.adapters[self.owner(instrument)?].sync_counters(instrument)
+        self.adapters[self.owner(instrument)?]
+            .get()
+            .sync_counters(instrument)
     }
 
     /// Every instrument's sync counters, adapter by adapter, each in registry order.
     pub fn syncs(&self) -> impl Iterator<Item = (InstrumentId, &SyncCounters)> {
         self.adapters.iter().enumerate().flat_map(move |(n, a)| {
-            adapter_syncs(&**a).filter(move |&(id, _)| self.owner(id) == Some(n))
+            adapter_syncs(a.get()).filter(move |&(id, _)| self.owner(id) == Some(n))
         })
     }
 
@@ -318,7 +319,9 @@ impl CaptureFeed {
                 .then(|| owner(&self.adapters, request.instrument))
                 .flatten()
             {
-                self.adapters[n].on_resync_request(request, meta, &mut self.outbox);
+                self.adapters[n]
+                    .get_mut()
+                    .on_resync_request(request, meta, &mut self.outbox);
             }
         }
         self.counters.resync_requests += taken as u64;
@@ -433,8 +436,8 @@ impl From<JournalInput> for RecordedInput {
     }
 }
 
-fn owner(adapters: &[Box<dyn MarketAdapter>], instrument: InstrumentId) -> Option<usize> {
-    adapters.iter().rposition(|a| a.owns(instrument))
+fn owner(adapters: &[AnyAdapter], instrument: InstrumentId) -> Option<usize> {
+    adapters.iter().rposition(|a| a.get().owns(instrument))
 }
 
 fn line_error_index(kind: LineError) -> usize {
@@ -505,7 +508,7 @@ impl Stage for CaptureFeed {
         // An instrument's metrics come from the adapter that keeps its book only: an added
         // venue's adapter may own an instrument a built-in one also claims.
         for (n, adapter) in self.adapters.iter().enumerate() {
-            adapter.report(&mut |m: Metric| match m.label {
+            adapter.get().report(&mut |m: Metric| match m.label {
                 MetricLabel::Instrument(id) if self.owner(id) != Some(n) => {}
                 _ => out(m),
             });

@@ -22,7 +22,8 @@
 //!
 //! The hot path calls [`MarketAdapter::on_frame`] once per frame: the live feed is generic over
 //! its adapter (static dispatch); the capture feed routes each line by its source to one of its
-//! adapters (one indirect call per line, as the boxed adapters before it).
+//! adapters, calling a built-in venue's statically and an added venue's through `dyn`
+//! ([`AnyAdapter`](crate::venues::AnyAdapter)).
 
 use crate::capture::SourceKind;
 use crate::decode_error::DecodeError;
