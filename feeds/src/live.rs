@@ -47,6 +47,8 @@ pub struct LiveCounters {
     pub ring_full: u64,
     /// Resyncs asked for by the book stage (a crossed book).
     pub crossed_resyncs: u64,
+    /// Keepalive frames sent.
+    pub keepalives: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -357,7 +359,10 @@ impl<A: MarketAdapter> LiveFeed<A> {
             return 0;
         }
         *sent = now;
-        usize::from(self.session.send_text(keepalive.frame))
+        let frame = keepalive.frame;
+        let sent = self.session.send_static(frame);
+        self.core.counters.keepalives += u64::from(sent);
+        usize::from(sent)
     }
 
     fn request_snapshots(&mut self, now: Nanos) -> usize {

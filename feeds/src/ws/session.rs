@@ -17,7 +17,7 @@ use mio::{Events, Interest, Poll, Token};
 use rustls::{ClientConnection, StreamOwned};
 use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::handshake::{HandshakeError, MidHandshake};
-use tungstenite::{Message, WebSocket};
+use tungstenite::{Message, Utf8Bytes, WebSocket};
 
 use crate::num::Nanos;
 use crate::ws::endpoint::Endpoint;
@@ -258,9 +258,20 @@ impl WsSession {
     }
 
     /// Sends a text frame (a subscription). Queued if the socket is busy; flushed by `poll`.
+    /// Cold: copies `text` into a new message.
     pub fn send_text(&mut self, text: &str) -> bool {
+        self.send(Message::text(text))
+    }
+
+    /// [`WsSession::send_text`] for a frame that lives for the whole run (a keepalive): the
+    /// message borrows it, so sending allocates nothing once the write buffer has grown.
+    pub fn send_static(&mut self, text: &'static str) -> bool {
+        self.send(Message::Text(Utf8Bytes::from_static(text)))
+    }
+
+    fn send(&mut self, message: Message) -> bool {
         match &mut self.state {
-            State::Open { ws, .. } => match ws.send(Message::text(text)) {
+            State::Open { ws, .. } => match ws.send(message) {
                 Ok(()) => true,
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => true,
                 Err(_) => false,

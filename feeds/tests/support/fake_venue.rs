@@ -19,7 +19,7 @@ use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::num::{InstrumentId, Px, Qty, Side};
 use pulse_feeds::outbox::Outbox;
 use pulse_feeds::sync_counters::SyncCounters;
-use pulse_feeds::venue::{FrameVerdict, MarketAdapter};
+use pulse_feeds::venue::{FrameVerdict, Keepalive, MarketAdapter};
 
 /// The source of the fake venue's capture lines (`fake:ws`).
 pub const SOURCE: &str = "fake";
@@ -33,6 +33,7 @@ pub struct FakeAdapter {
     synced: bool,
     counters: SyncCounters,
     control: u64,
+    keepalive: Option<Keepalive>,
 }
 
 impl FakeAdapter {
@@ -45,7 +46,14 @@ impl FakeAdapter {
             synced: false,
             counters: SyncCounters::default(),
             control: 0,
+            keepalive: None,
         }
+    }
+
+    /// Asks a live session to send `keepalive` periodically.
+    pub fn with_keepalive(mut self, keepalive: Keepalive) -> FakeAdapter {
+        self.keepalive = Some(keepalive);
+        self
     }
 
     /// The factory an engine's venue registry takes: the adapter of the first instrument the
@@ -163,6 +171,10 @@ impl MarketAdapter for FakeAdapter {
 
     fn stream_path(&self) -> String {
         String::from("/fake")
+    }
+
+    fn keepalive(&self) -> Option<Keepalive> {
+        self.keepalive
     }
 
     fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
