@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -328,4 +328,60 @@ fn verify_fails_on_a_gap_and_on_a_ticker_mismatch_naming_the_instrument() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
+}
+
+/// One instrument: a gap at update 103 (102 never came), then a new REST snapshot (105) that
+/// the buffered diffs bridge, and a venue ticker checked before and after.
+const RECOVERED_GAP: &str = r#"1	binance:rest:/api/v3/depth?symbol=AAAUSDT&limit=1000	{"lastUpdateId":100,"bids":[["10.00","1.0"]],"asks":[["11.00","1.0"]]}
+2	binance:ws	{"e":"depthUpdate","E":2,"s":"AAAUSDT","U":101,"u":101,"b":[["10.50","2.0"]],"a":[]}
+3	binance:ws	{"u":101,"s":"AAAUSDT","b":"10.50","B":"2.0","a":"11.00","A":"1.0"}
+4	binance:ws	{"e":"depthUpdate","E":4,"s":"AAAUSDT","U":103,"u":103,"b":[["10.55","1.0"]],"a":[]}
+5	binance:ws	{"e":"depthUpdate","E":5,"s":"AAAUSDT","U":104,"u":105,"b":[["10.56","1.0"]],"a":[]}
+6	binance:rest:/api/v3/depth?symbol=AAAUSDT&limit=1000	{"lastUpdateId":105,"bids":[["10.60","1.0"]],"asks":[["10.90","1.0"]]}
+7	binance:ws	{"e":"depthUpdate","E":7,"s":"AAAUSDT","U":106,"u":106,"b":[["10.70","3.0"]],"a":[]}
+8	binance:ws	{"u":106,"s":"AAAUSDT","b":"10.70","B":"3.0","a":"10.90","A":"1.0"}
+"#;
+
+#[test]
+fn verify_passes_a_gap_followed_by_a_completed_resync_and_fails_one_never_recovered() {
+    let scratch = Scratch::new("recovered");
+    let json = scratch.0.join("report.json");
+    let input = scratch.0.join("gap.cap");
+    std::fs::write(&input, RECOVERED_GAP).unwrap();
+    let out = pulse_replay(&input, &json);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with(
+            "verify    ok: 1 instrument(s), 2 venue ticker checks, all matched; 1 gap(s) \
+             detected, each followed by a completed resync"
+        ),
+        "{stdout}"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let i = &report["instruments"][0];
+    assert_eq!(
+        (&i["gaps"], &i["resyncs"], &i["snapshots"], &i["book"]),
+        (&json!(1), &json!(1), &json!(2), &json!("live"))
+    );
+    assert_eq!(i["top"]["bids"][0], json!(["10.70000000", "3.00000000"]));
+
+    // Cut before the new snapshot: the gap is detected and never recovered.
+    let cut: String = RECOVERED_GAP
+        .lines()
+        .take(5)
+        .map(|l| l.to_owned() + "\n")
+        .collect();
+    std::fs::write(&input, cut).unwrap();
+    let out = pulse_replay(&input, &json);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end().lines().last(),
+        Some(
+            "verify    FAILED binance AAAUSDT: 1 update id gap(s), 0 resync(s): the book is \
+             stale at the end (a fault never recovered)"
+        ),
+        "{stderr}"
+    );
 }

@@ -10,8 +10,14 @@
 //! from the capture's next snapshot of that symbol).
 //!
 //! Exit status: 0 when the replay ran (and, with `--verify`, every check held), 1 when
-//! `--verify` found a problem (each named per instrument on stderr), 2 when the input or the
-//! report file could not be read or written.
+//! `--verify` found a problem (each named per instrument on stderr, the last line a reason), 2
+//! when the input or the report file could not be read or written.
+//!
+//! `--verify` passes when every check made while a book was believed live agreed (the venue's
+//! tickers, the book never crossed) and every fault the sync detected (an update id gap) was
+//! followed by a completed resync: the book is live at the end. It fails when a check
+//! disagreed, a book never synced, or a fault was never recovered (the book ends stale). A
+//! capture with gaps that were detected and recovered is a pass.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -23,6 +29,7 @@ use pulse_feeds::book::Level;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::ReplayTime;
 use pulse_feeds::decode_error::DecodeError;
+use pulse_feeds::event::BookState;
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
@@ -131,9 +138,14 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
     }
     if failures.is_empty() {
         let checks: u64 = report.instruments.iter().map(|i| i.ticker_check.ok).sum();
+        let recovered: u64 = report.instruments.iter().map(|i| i.gaps).sum();
         println!(
-            "verify    ok: {} instrument(s), {checks} venue ticker checks, all matched",
-            report.instruments.len()
+            "verify    ok: {} instrument(s), {checks} venue ticker checks, all matched{}",
+            report.instruments.len(),
+            match recovered {
+                0 => String::new(),
+                n => format!("; {n} gap(s) detected, each followed by a completed resync"),
+            }
         );
         return ExitCode::SUCCESS;
     }
@@ -237,6 +249,8 @@ pub struct InstrumentReport {
     pub tickers: u64,
     pub last_update_id: u64,
     pub ticker_check: TickerCheck,
+    /// The book's state at the end: `live`, `stale` (waiting for a snapshot) or `crossed`.
+    pub book: &'static str,
     pub top: Top,
 }
 
@@ -362,6 +376,11 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
                     ok: b.ticker_ok,
                     mismatch: b.ticker_mismatch,
                 },
+                book: match book.state(i) {
+                    Some(BookState::Live) => "live",
+                    Some(BookState::Crossed) => "crossed",
+                    Some(BookState::Stale) | None => "stale",
+                },
                 top: Top {
                     bids: side(Side::Buy),
                     asks: side(Side::Sell),
@@ -372,7 +391,8 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
     Report { input, instruments }
 }
 
-/// Why `--verify` fails, one line per instrument with a problem; empty when all held.
+/// Why `--verify` fails, one line per instrument with a problem; empty when all held. A
+/// detected fault (a gap) fails only if the book never recovered from it: it ends not live.
 ///
 /// An instrument whose capture holds no `bookTicker` at all (RUNEEUR in the 4-symbol capture)
 /// cannot be checked against the venue; it is reported as unchecked, not failed, as long as some
@@ -388,14 +408,17 @@ pub fn verify(report: &Report) -> Vec<String> {
                 i.ticker_check.mismatch
             ));
         }
-        if i.gaps > 0 {
-            why.push(format!("{} update id gap(s)", i.gaps));
-        }
         if i.crossed > 0 {
             why.push(format!("book crossed at {} commit(s)", i.crossed));
         }
         if i.snapshots == 0 {
             why.push("never synced (no usable snapshot)".to_string());
+        } else if i.book != "live" {
+            why.push(format!(
+                "{} update id gap(s), {} resync(s): the book is {} at the end (a fault never \
+                 recovered)",
+                i.gaps, i.resyncs, i.book
+            ));
         }
         if i.tickers > 0 && checks == 0 {
             why.push(format!(
