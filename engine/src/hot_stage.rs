@@ -1,11 +1,11 @@
 //! The closed set of hot-path stages a runner thread polls.
 
-use pulse_feeds::binance::live::BinanceLiveFeed;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::metrics::MetricSink;
 use pulse_feeds::num::Nanos;
 use pulse_feeds::replay::CaptureFeed;
 use pulse_feeds::stage::Stage;
+use pulse_feeds::venues::VenueLiveFeed;
 use pulse_gateways::binance::gateway::BinanceGatewayStage;
 use pulse_gateways::sim_stage::SimGatewayStage;
 
@@ -20,7 +20,7 @@ use crate::strategy::stage::StrategyStage;
 pub enum HotStage {
     Feed(CaptureFeed),
     /// Boxed: the session and its buffers make it several times larger than the other stages.
-    LiveFeed(Box<BinanceLiveFeed>),
+    LiveFeed(Box<VenueLiveFeed>),
     Book(BookStage),
     Strategy(StrategyStage),
     /// A strategy from outside Pulse: boxed once, static calls per event inside.

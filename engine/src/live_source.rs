@@ -1,4 +1,4 @@
-//! Builds a live Binance feed stage from config: resolves the hosts (DNS blocks, so here at
+//! Builds a live feed stage from config (one arm per venue picks its adapter): resolves the hosts (DNS blocks, so here at
 //! start-up, never on the hot path), sets up TLS with verification, the WebSocket session for
 //! every instrument of the venue, and the REST snapshot worker. Instruments of other venues
 //! are other sources' (`[[sources]]`: one live feed per venue).
@@ -6,16 +6,17 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use pulse_feeds::binance::live::{BinanceLiveFeed, LiveParts, Tap};
 use pulse_feeds::binance::{BinanceAdapter, BinanceMarket};
 use pulse_feeds::errors::FeedError;
 use pulse_feeds::event::{MdEvent, ResyncRequest};
 use pulse_feeds::input_journal::InputJournal;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
+use pulse_feeds::live::{LiveParts, Tap};
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::rest::RestWorker;
 use pulse_feeds::venue::MarketAdapter;
+use pulse_feeds::venues::{AnyAdapter, VenueLiveFeed};
 use pulse_feeds::ws::endpoint::{tls_config, Endpoint};
 use pulse_feeds::ws::session::{SessionTimers, WsSession};
 
@@ -35,7 +36,7 @@ pub fn build_feed(
     rings: LiveRings,
     probe: LatencyProbe,
     log: DistinctLog<FeedError>,
-) -> anyhow::Result<BinanceLiveFeed> {
+) -> anyhow::Result<VenueLiveFeed> {
     let venue_instruments = registry.iter().filter(|i| i.venue == live.venue).count();
     if venue_instruments == 0 {
         bail!(
@@ -73,8 +74,8 @@ pub fn build_feed(
         WsSession::new(ws, addrs, tls.clone(), timers, seed).context("WebSocket session")?;
     let timeout = Duration::from_nanos(live.connect_timeout.0.max(1_000_000_000));
     let rest = RestWorker::spawn(rest, tls, timeout).context("REST worker thread")?;
-    BinanceLiveFeed::new(LiveParts {
-        adapter,
+    VenueLiveFeed::new(LiveParts {
+        adapter: AnyAdapter::Binance(Box::new(adapter)),
         session,
         rest,
         snapshot_limit: live.snapshot_limit,

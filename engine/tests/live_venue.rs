@@ -12,13 +12,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use pulse_engine::config::LiveSourceConfig;
-use pulse_feeds::binance::live::BinanceLiveFeed;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::Clock;
 use pulse_feeds::event::{BookState, MarketEvent};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::num::{parse_decimal, Nanos, Px, Qty, Side};
+use pulse_feeds::num::{parse_decimal, InstrumentId, Nanos, Px, Qty, Side};
 use pulse_feeds::stage::Stage;
+use pulse_feeds::sync_counters::SyncCounters;
+use pulse_feeds::venue::MarketAdapter;
+use pulse_feeds::venues::VenueLiveFeed;
 use pulse_testex::{Fault, Venue as LocalVenue, VenueConfig};
 
 mod support;
@@ -97,7 +99,7 @@ struct Observed {
 
 struct Outcome {
     observed: Observed,
-    feed: BinanceLiveFeed,
+    feed: VenueLiveFeed,
     book: BookStage,
 }
 
@@ -182,7 +184,7 @@ fn run_with(
         }
         if venue.finished() {
             let truth = venue.book("BTCUSDT", 100).expect("the venue knows BTCUSDT");
-            let ours = feed.adapter().syncs()[0].counters.last_update_id;
+            let ours = sync(&feed).last_update_id;
             if ours == truth.last_update_id && book.state(0) == Some(BookState::Live) && work == 0 {
                 assert_same_book(&book, &truth);
                 break;
@@ -191,7 +193,7 @@ fn run_with(
         assert!(
             Instant::now() < deadline,
             "no convergence: {observed:?}, sync {:?}",
-            feed.adapter().syncs()[0].counters
+            sync(&feed)
         );
         if work == 0 {
             std::thread::sleep(Duration::from_micros(50));
@@ -237,7 +239,7 @@ fn assert_same_book(book: &BookStage, truth: &pulse_testex::VenueBook) {
 #[test]
 fn no_fault_syncs_once_and_matches_the_venue() {
     let out = run("clean", vec![], false, 3_000);
-    let sync = out.feed.adapter().syncs()[0].counters;
+    let sync = sync(&out.feed);
     assert_eq!((sync.snapshots, sync.gaps, sync.resyncs), (1, 0, 0));
     assert_eq!(out.observed.stale_after_live, 0);
     assert!(
@@ -252,7 +254,7 @@ fn no_fault_syncs_once_and_matches_the_venue() {
 fn a_dropped_frame_is_a_gap_then_a_resync() {
     let at = depth_frame_at_or_after(1500);
     let out = run("drop", vec![Fault::Drop { at }], false, 3_000);
-    let sync = out.feed.adapter().syncs()[0].counters;
+    let sync = sync(&out.feed);
     assert!(sync.gaps >= 1, "{sync:?}");
     assert!(sync.resyncs >= 1, "{sync:?}");
     assert!(
@@ -273,7 +275,7 @@ fn a_closed_connection_reconnects_and_resyncs() {
         "{:?}",
         out.observed
     );
-    assert!(out.feed.adapter().syncs()[0].counters.snapshots >= 2);
+    assert!(sync(&out.feed).snapshots >= 2);
 }
 
 #[test]
@@ -307,7 +309,7 @@ fn duplicate_malformed_and_delay_lose_nothing() {
         "delay@2000:300".parse().unwrap(),
     ];
     let out = run("benign", faults, false, 3_000);
-    let sync = out.feed.adapter().syncs()[0].counters;
+    let sync = sync(&out.feed);
     assert_eq!((sync.gaps, sync.resyncs), (0, 0), "{sync:?}");
     assert_eq!(out.observed.stale_after_live, 0);
     assert!(
@@ -324,7 +326,7 @@ fn duplicate_malformed_and_delay_lose_nothing() {
 fn over_wss_with_a_dropped_frame() {
     let at = depth_frame_at_or_after(2500);
     let out = run("wss", vec![Fault::Drop { at }], true, 3_000);
-    let sync = out.feed.adapter().syncs()[0].counters;
+    let sync = sync(&out.feed);
     assert!(sync.gaps >= 1 && sync.resyncs >= 1, "{sync:?}");
     assert_eq!(out.book.counters(0).unwrap().ticker_mismatch, 0);
 }
@@ -337,7 +339,7 @@ fn a_stalled_book_fills_the_ring_and_only_resyncs() {
         c.ring_full >= 1,
         "the 4,096-slot ring must have filled: {c:?}"
     );
-    let sync = out.feed.adapter().syncs()[0].counters;
+    let sync = sync(&out.feed);
     assert!(sync.resyncs >= 1, "{sync:?}");
     assert!(
         out.observed.stale_after_live >= 1 && out.observed.live_after_stale >= 1,
@@ -390,10 +392,15 @@ fn a_silent_depth_stream_trips_the_per_stream_watchdog() {
         "the connection itself never went silent: {k:?}"
     );
     assert!(k.opened >= 3, "{k:?}");
-    assert!(
-        feed.adapter().syncs()[0].counters.diffs > 100,
-        "BTCUSDT kept flowing"
-    );
+    assert!(sync(&feed).diffs > 100, "BTCUSDT kept flowing");
     feed.on_close();
     venue.stop();
+}
+
+/// BTCUSDT's sync counters, from the feed's adapter.
+fn sync(feed: &VenueLiveFeed) -> SyncCounters {
+    *feed
+        .adapter()
+        .sync_counters(InstrumentId(0))
+        .expect("BTCUSDT is the feed's")
 }

@@ -40,7 +40,10 @@ fn live_feed_allocations_per_frame_after_warm_up() {
         while top_rx.pop().is_ok() {}
         let frames = feed.counters().frames;
         assert!(Instant::now() < deadline, "stalled at {frames} frames");
-        (frames, feed.adapter().syncs()[0].is_synced())
+        (
+            frames,
+            feed.adapter().binance().expect("a Binance feed").syncs()[0].is_synced(),
+        )
     };
     // Warm-up: synced, and 5,000 frames of every kind seen.
     let measuring_from = loop {
@@ -60,7 +63,12 @@ fn live_feed_allocations_per_frame_after_warm_up() {
         "{allocations} allocations over {measured} frames ({:.3} per frame)",
         allocations as f64 / measured as f64
     );
-    assert_eq!(feed.adapter().syncs()[0].counters.gaps, 0);
+    assert_eq!(
+        feed.adapter().binance().expect("a Binance feed").syncs()[0]
+            .counters
+            .gaps,
+        0
+    );
     assert!(measured > 30_000);
     assert_eq!(
         allocations, 0,

@@ -5,11 +5,14 @@
 use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::capture::SourceKind;
 use crate::decode_error::DecodeError;
-use crate::event::EventMeta;
+use crate::event::{EventMeta, ResyncRequest, StaleReason};
 use crate::instrument::InstrumentRegistry;
+use crate::live::LiveFeed;
+use crate::metrics::MetricSink;
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
-use crate::venue::{FrameVerdict, MarketAdapter};
+use crate::sync_counters::SyncCounters;
+use crate::venue::{FrameVerdict, Keepalive, MarketAdapter};
 
 /// A venue market's adapter as a feed of several venues holds it: a built-in venue's by its
 /// type, so that the per-frame call is static (and the decoder inlined into the feed's loop, as
@@ -25,6 +28,14 @@ pub enum AnyAdapter {
 }
 
 impl AnyAdapter {
+    /// The Binance adapter, if this is one.
+    pub fn binance(&self) -> Option<&BinanceAdapter> {
+        match self {
+            AnyAdapter::Binance(a) => Some(a),
+            AnyAdapter::Added(_) => None,
+        }
+    }
+
     /// The adapter, for the cold calls.
     pub fn get(&self) -> &dyn MarketAdapter {
         match self {
@@ -39,10 +50,26 @@ impl AnyAdapter {
             AnyAdapter::Added(a) => &mut **a,
         }
     }
+}
 
-    /// [`MarketAdapter::on_frame`], called statically for a built-in venue.
+/// Every call delegates: a built-in venue's statically, an added venue's through `dyn`. So one
+/// live feed type ([`VenueLiveFeed`]) serves every venue.
+impl MarketAdapter for AnyAdapter {
+    fn source(&self) -> &'static str {
+        self.get().source()
+    }
+
+    fn owns(&self, instrument: InstrumentId) -> bool {
+        self.get().owns(instrument)
+    }
+
+    fn outbox_capacity(&self) -> usize {
+        self.get().outbox_capacity()
+    }
+
+    /// Static for a built-in venue: the decoder inlines into the feed's loop.
     #[inline]
-    pub fn on_frame(
+    fn on_frame(
         &mut self,
         kind: SourceKind<'_>,
         payload: &[u8],
@@ -54,7 +81,63 @@ impl AnyAdapter {
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }
+
+    fn on_resync_request(
+        &mut self,
+        request: ResyncRequest,
+        meta: EventMeta,
+        out: &mut Outbox,
+    ) -> bool {
+        self.get_mut().on_resync_request(request, meta, out)
+    }
+
+    fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
+        self.get_mut().force_resync(meta, reason, out)
+    }
+
+    fn on_disconnect(&mut self, meta: EventMeta, out: &mut Outbox) {
+        self.get_mut().on_disconnect(meta, out)
+    }
+
+    fn instruments(&self) -> usize {
+        self.get().instruments()
+    }
+
+    fn needs_snapshot(&self, instrument: InstrumentId) -> bool {
+        self.get().needs_snapshot(instrument)
+    }
+
+    fn snapshot_path(&self, instrument: InstrumentId, limit: u32) -> Option<String> {
+        self.get().snapshot_path(instrument, limit)
+    }
+
+    fn stream_path(&self) -> String {
+        self.get().stream_path()
+    }
+
+    fn subscriptions(&self) -> Vec<String> {
+        self.get().subscriptions()
+    }
+
+    fn keepalive(&self) -> Option<Keepalive> {
+        self.get().keepalive()
+    }
+
+    fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
+        self.get().sync_counters(instrument)
+    }
+
+    fn control_frames(&self) -> u64 {
+        self.get().control_frames()
+    }
+
+    fn report(&self, out: MetricSink<'_>) {
+        self.get().report(out)
+    }
 }
+
+/// The live feed of any venue market.
+pub type VenueLiveFeed = LiveFeed<AnyAdapter>;
 
 /// An adapter for every built-in venue market, over the instruments of `registry`.
 pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {

@@ -50,7 +50,7 @@ pub fn btcusdt() -> pulse_feeds::instrument::InstrumentRegistry {
 /// A live feed built from `live` exactly as `pulse run` builds it, feeding a book stage whose
 /// tops come out of `tops`; with `control`, crossed books ask the feed for a resync.
 pub struct LiveRig {
-    pub feed: pulse_feeds::binance::live::BinanceLiveFeed,
+    pub feed: pulse_feeds::venues::VenueLiveFeed,
     pub book: pulse_feeds::book_stage::BookStage,
     pub tops: rtrb::Consumer<pulse_feeds::event::MarketEvent>,
 }
