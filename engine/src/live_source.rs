@@ -48,6 +48,8 @@ pub fn build_feed(
     let market = match live.venue {
         Venue::Binance => BinanceMarket::Spot,
         Venue::BinanceUsdm => BinanceMarket::UsdmFutures,
+        // The config takes no live source of a venue without an arm here.
+        Venue::CoinbaseExchange => bail!("no live {} session: replay only", live.venue.name()),
     };
     let adapter =
         BinanceAdapter::for_market(market, registry.clone()).with_depth_stream(&live.depth_stream);

@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
+mod common;
+
 fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -36,17 +38,8 @@ impl Drop for Scratch {
 }
 
 fn pulse_replay(input: &Path, json: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .arg("replay")
-        .arg("--input")
-        .arg(input)
-        .arg("--verify")
-        .arg("--report-json")
-        .arg(json)
-        .output()
-        .expect("pulse runs")
+    common::replay_verify(input, json)
 }
-
 /// Runs `--verify` on a bundled capture, requires it to pass, and returns the JSON report.
 fn verified(capture: &str, test: &str) -> (Value, String) {
     let scratch = Scratch::new(test);
@@ -271,11 +264,11 @@ fn scan_derives_each_instruments_tick_from_its_prices() {
 
 /// The 4-symbol capture with `edit` applied to its lines.
 fn doctored(scratch: &Scratch, edit: impl Fn(Vec<String>) -> Vec<String>) -> PathBuf {
-    let text = std::fs::read_to_string(repo("data/binance_spot_4symbols_2021-10-12.cap")).unwrap();
-    let lines = edit(text.lines().map(str::to_owned).collect());
-    let path = scratch.0.join("doctored.cap");
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    path
+    common::doctored(
+        &scratch.0,
+        "data/binance_spot_4symbols_2021-10-12.cap",
+        edit,
+    )
 }
 
 #[test]

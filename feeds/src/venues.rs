@@ -4,6 +4,7 @@
 
 use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::capture::SourceKind;
+use crate::coinbase::CoinbaseAdapter;
 use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, ResyncRequest, StaleReason};
 use crate::instrument::InstrumentRegistry;
@@ -24,6 +25,7 @@ use crate::venue::{FrameVerdict, Keepalive, MarketAdapter};
 /// instruction-cache misses (`valgrind --tool=cachegrind`).
 pub enum AnyAdapter {
     Binance(Box<BinanceAdapter>),
+    CoinbaseExchange(Box<CoinbaseAdapter>),
     Added(Box<dyn MarketAdapter>),
 }
 
@@ -32,7 +34,7 @@ impl AnyAdapter {
     pub fn binance(&self) -> Option<&BinanceAdapter> {
         match self {
             AnyAdapter::Binance(a) => Some(a),
-            AnyAdapter::Added(_) => None,
+            _ => None,
         }
     }
 
@@ -40,6 +42,7 @@ impl AnyAdapter {
     pub fn get(&self) -> &dyn MarketAdapter {
         match self {
             AnyAdapter::Binance(a) => &**a,
+            AnyAdapter::CoinbaseExchange(a) => &**a,
             AnyAdapter::Added(a) => &**a,
         }
     }
@@ -47,6 +50,7 @@ impl AnyAdapter {
     pub fn get_mut(&mut self) -> &mut dyn MarketAdapter {
         match self {
             AnyAdapter::Binance(a) => &mut **a,
+            AnyAdapter::CoinbaseExchange(a) => &mut **a,
             AnyAdapter::Added(a) => &mut **a,
         }
     }
@@ -78,6 +82,7 @@ impl MarketAdapter for AnyAdapter {
     ) -> Result<FrameVerdict, DecodeError> {
         match self {
             AnyAdapter::Binance(a) => a.on_frame(kind, payload, meta, out),
+            AnyAdapter::CoinbaseExchange(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }
@@ -141,15 +146,14 @@ pub type VenueLiveFeed = LiveFeed<AnyAdapter>;
 
 /// An adapter for every built-in venue market, over the instruments of `registry`.
 pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {
-    [BinanceMarket::Spot, BinanceMarket::UsdmFutures]
-        .into_iter()
-        .map(|market| {
-            AnyAdapter::Binance(Box::new(BinanceAdapter::for_market(
-                market,
-                registry.clone(),
-            )))
-        })
-        .collect()
+    let binance = [BinanceMarket::Spot, BinanceMarket::UsdmFutures].map(|market| {
+        AnyAdapter::Binance(Box::new(BinanceAdapter::for_market(
+            market,
+            registry.clone(),
+        )))
+    });
+    let coinbase = AnyAdapter::CoinbaseExchange(Box::new(CoinbaseAdapter::new(registry.clone())));
+    binance.into_iter().chain([coinbase]).collect()
 }
 
 /// Makes the adapter of an added venue over the instruments of `registry` it is given to feed

@@ -30,7 +30,7 @@ use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::ReplayTime;
 use pulse_feeds::decode_error::DecodeError;
 use pulse_feeds::event::BookState;
-use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::num::{Decimal, Nanos, Side};
@@ -130,11 +130,19 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
         return ExitCode::SUCCESS;
     }
     let failures = verify(&report);
-    for i in report.instruments.iter().filter(|i| i.tickers == 0) {
-        println!(
-            "verify    unchecked {} {}: the capture has no bookTicker for it",
-            i.venue, i.symbol
-        );
+    for i in &report.instruments {
+        if !ticker_checkable(i) {
+            println!(
+                "verify    unchecked {} {}: its venue's tickers name no book update (checked: \
+                 synced, never crossed, live at the end)",
+                i.venue, i.symbol
+            );
+        } else if i.tickers == 0 {
+            println!(
+                "verify    unchecked {} {}: the capture has no bookTicker for it",
+                i.venue, i.symbol
+            );
+        }
     }
     if failures.is_empty() {
         let checks: u64 = report.instruments.iter().map(|i| i.ticker_check.ok).sum();
@@ -420,7 +428,7 @@ pub fn verify(report: &Report) -> Vec<String> {
                 i.gaps, i.resyncs, i.book
             ));
         }
-        if i.tickers > 0 && checks == 0 {
+        if i.tickers > 0 && checks == 0 && ticker_checkable(i) {
             why.push(format!(
                 "none of its {} ticker(s) could be checked against the book",
                 i.tickers
@@ -435,10 +443,15 @@ pub fn verify(report: &Report) -> Vec<String> {
         .iter()
         .map(|i| i.ticker_check.ok + i.ticker_check.mismatch)
         .sum();
-    if checks == 0 {
+    if checks == 0 && report.instruments.iter().any(ticker_checkable) {
         failures.push("the capture: no venue ticker could be checked at all".to_string());
     }
     failures
+}
+
+/// Whether the instrument's venue tickers can be held to the rebuilt book.
+fn ticker_checkable(i: &InstrumentReport) -> bool {
+    Venue::from_name(i.venue).is_some_and(Venue::ticker_names_book_update)
 }
 
 fn write_json(out: &Path, report: &Report) -> anyhow::Result<()> {

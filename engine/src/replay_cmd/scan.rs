@@ -1,5 +1,5 @@
-//! The instruments of a capture, found by reading it: the symbols of the Binance markets' lines
-//! and, from their prices, a tick each, at Binance's exact wire precision.
+//! The instruments of a capture, found by reading it: the symbols of the Binance markets' and
+//! Coinbase Exchange's lines and, from their prices, a tick each, at an exact wire precision.
 
 use std::path::Path;
 
@@ -10,7 +10,8 @@ use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Px, Qty};
 use pulse_feeds::replay::RecordedInput;
 
-/// Binance's wire precision, used as both price and quantity scale for every instrument.
+/// The wire precision, used as both price and quantity scale for every instrument: Binance's,
+/// and enough for Coinbase Exchange's (at most 8 decimals, `"0.00001305"`, `"0.00120000"`).
 ///
 /// Exact, not approximate: Binance sends prices and quantities as decimal strings, spot always
 /// with 8 fractional digits (`"0.00000637"`, `"66703.00000000"`), USD-M futures with the
@@ -48,17 +49,19 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             Err(Ok(_malformed)) => continue,
             Err(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        let Some(venue) = Venue::from_name_bytes(record.venue)
-            .filter(|&v| BinanceMarket::from_venue(v).is_some())
-        else {
+        let Some(venue) = Venue::from_name_bytes(record.venue) else {
             continue;
         };
+        let binance = BinanceMarket::from_venue(venue).is_some();
         let found = match record.kind {
-            SourceKind::Rest { path } => query_param(path, b"symbol")
+            SourceKind::Rest { path } if binance => query_param(path, b"symbol")
                 .and_then(|s| std::str::from_utf8(s).ok())
                 .map(|s| (s.to_owned(), serde_json::from_slice(record.payload).ok())),
-            SourceKind::Ws => market_data(record.payload).map(|(s, data)| (s, Some(data))),
-            SourceKind::Send => None,
+            SourceKind::Ws if binance => {
+                market_data(record.payload).map(|(s, data)| (s, Some(data)))
+            }
+            SourceKind::Ws => coinbase_data(record.payload).map(|(s, data)| (s, Some(data))),
+            SourceKind::Rest { .. } | SourceKind::Send => None,
         };
         let Some((symbol, data)) = found.filter(|(s, _)| !s.is_empty()) else {
             continue;
@@ -111,9 +114,21 @@ fn market_data(payload: &[u8]) -> Option<(String, serde_json::Value)> {
     Some((symbol, data))
 }
 
-/// `gcd` folded with every positive price in `data` at [`WIRE_SCALE`]: the first element of each
-/// level of `b`, `a`, `bids` and `asks`, and the `b`, `a` (ticker) and `p` (trade) strings.
-/// Prices that do not parse are left to the replay to refuse and count.
+/// The `product_id` of a Coinbase Exchange book, ticker or trade frame, with the frame.
+fn coinbase_data(payload: &[u8]) -> Option<(String, serde_json::Value)> {
+    let data: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    let kind = data.get("type")?.as_str()?;
+    if !matches!(kind, "snapshot" | "l2update" | "ticker" | "match") {
+        return None;
+    }
+    let product = data.get("product_id")?.as_str()?.to_owned();
+    Some((product, data))
+}
+
+/// `gcd` folded with every positive price in `data` at [`WIRE_SCALE`]: the price element of each
+/// level of `b`, `a`, `bids` and `asks` (Binance, Coinbase snapshots) and `changes` (Coinbase
+/// updates: `[side, price, size]`), and the `b`, `a`, `best_bid`, `best_ask` (tickers), `p` and
+/// `price` (trades) strings. Prices that do not parse are left to the replay to refuse and count.
 fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
     use serde_json::Value;
     let mut fold = |px: &str| {
@@ -123,12 +138,15 @@ fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
             }
         }
     };
-    for key in ["b", "a", "bids", "asks", "p"] {
+    for key in [
+        "b", "a", "bids", "asks", "changes", "p", "price", "best_bid", "best_ask",
+    ] {
+        let at = usize::from(key == "changes");
         match data.get(key) {
             Some(Value::String(px)) => fold(px),
             Some(Value::Array(levels)) => levels
                 .iter()
-                .filter_map(|level| level.get(0)?.as_str())
+                .filter_map(|level| level.get(at)?.as_str())
                 .for_each(&mut fold),
             _ => {}
         }

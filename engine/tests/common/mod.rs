@@ -275,3 +275,26 @@ pub fn count_before(line: &str, word: &str) -> u64 {
         .and_then(|w| w[0].trim_start_matches('(').parse().ok())
         .unwrap_or_else(|| panic!("no count before {word:?} in {line:?}"))
 }
+
+/// `pulse replay --input INPUT --verify --report-json JSON`.
+pub fn replay_verify(input: &Path, json: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .arg("replay")
+        .arg("--input")
+        .arg(input)
+        .arg("--verify")
+        .arg("--report-json")
+        .arg(json)
+        .output()
+        .expect("pulse runs")
+}
+
+/// The bundled `capture` (a path under the repository) with `edit` applied to its lines,
+/// written to `dir/doctored.cap`.
+pub fn doctored(dir: &Path, capture: &str, edit: impl Fn(Vec<String>) -> Vec<String>) -> PathBuf {
+    let text = std::fs::read_to_string(repo_root().join(capture)).unwrap();
+    let lines = edit(text.lines().map(str::to_owned).collect());
+    let path = dir.join("doctored.cap");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}

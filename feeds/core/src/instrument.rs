@@ -11,17 +11,28 @@ pub enum Venue {
     /// Binance USD-M futures (`fapi.binance.com`, `fstream.binance.com`): its own symbols, ids
     /// and book sync rules, so a venue of its own.
     BinanceUsdm,
+    /// Coinbase Exchange (`ws-feed.exchange.coinbase.com`), the `level2` channel of the
+    /// legacy full feed: replay of recorded sessions.
+    CoinbaseExchange,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 2] = [Venue::Binance, Venue::BinanceUsdm];
+    pub const ALL: [Venue; 3] = [Venue::Binance, Venue::BinanceUsdm, Venue::CoinbaseExchange];
 
     /// The name used in configs and in capture sources (`binance-usdm:ws`).
     pub fn name(self) -> &'static str {
         match self {
             Venue::Binance => "binance",
             Venue::BinanceUsdm => "binance-usdm",
+            Venue::CoinbaseExchange => "coinbase-exchange",
         }
+    }
+
+    /// Whether the venue's best bid/ask ticker names the book update it reflects (Binance's
+    /// `bookTicker` `u`), so that the rebuilt book can be held to it at that update. Other
+    /// venues' tickers run on their own sequence: counted, never compared.
+    pub fn ticker_names_book_update(self) -> bool {
+        matches!(self, Venue::Binance | Venue::BinanceUsdm)
     }
 
     pub fn from_name(name: &str) -> Option<Venue> {

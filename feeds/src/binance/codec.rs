@@ -1,9 +1,7 @@
 //! Binance market data frames → exact integers.
 //!
-//! simd-json in its allocation-free mode: the frame is copied into a reused, padded scratch
-//! buffer, parsed into a reused tape with reused [`Buffers`], and the tape is walked straight
-//! into [`Px`]/[`Qty`] mantissas. After the largest frame has been seen, decoding allocates
-//! nothing. Handles combined-stream frames (`{"stream":..,"data":..}`) and single streams:
+//! simd-json in its allocation-free mode ([`TapeDecoder`]): the tape is walked straight into
+//! [`Px`]/[`Qty`] mantissas. After the largest frame has been seen, decoding allocates nothing. Handles combined-stream frames (`{"stream":..,"data":..}`) and single streams:
 //! `depthUpdate` (spot `U`/`u`, futures also `pu`), `trade`, `aggTrade`, `bookTicker` (spot
 //! frames carry no `"e"`, futures ones `"e":"bookTicker"`), and the REST depth snapshot body.
 //!
@@ -14,8 +12,7 @@
 //! a futures depth diff without `pu` is refused (its sync cannot check continuity without it).
 
 use simd_json::prelude::*;
-use simd_json::tape::{Tape, Value};
-use simd_json::{Buffers, INPUT_PADDING};
+use simd_json::tape::Value;
 
 pub use crate::binance::frame::{Decoded, LevelUpdate, MAX_LEVELS_PER_MESSAGE};
 use crate::binance::market::BinanceMarket;
@@ -23,14 +20,12 @@ use crate::binance::scan;
 use crate::book::Level;
 pub use crate::decode_error::DecodeError;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
-use crate::num::{parse_decimal, Px, Qty, Side};
+use crate::json_tape::{decimal_field, push_pairs, str_field, u64_field, TapeDecoder};
+use crate::num::{Px, Qty, Side};
 
 pub struct BinanceCodec {
     market: BinanceMarket,
-    buffers: Buffers,
-    /// Reused between frames; `'static` only while empty (see [`Tape::reset`]).
-    tape: Tape<'static>,
-    scratch: Vec<u8>,
+    tape: TapeDecoder,
     levels: Vec<LevelUpdate>,
 }
 
@@ -49,9 +44,7 @@ impl BinanceCodec {
     pub fn for_market(market: BinanceMarket) -> BinanceCodec {
         BinanceCodec {
             market,
-            buffers: Buffers::new(1 << 16),
-            tape: Tape(Vec::with_capacity(1 << 14)),
-            scratch: Vec::with_capacity((1 << 16) + INPUT_PADDING),
+            tape: TapeDecoder::new(1 << 16),
             levels: Vec::with_capacity(MAX_LEVELS_PER_MESSAGE),
         }
     }
@@ -148,21 +141,8 @@ impl BinanceCodec {
         walk: impl FnOnce(Value<'_, '_>, &mut Vec<LevelUpdate>) -> Result<Decoded, DecodeError>,
     ) -> Result<Decoded, DecodeError> {
         self.levels.clear();
-        self.scratch.clear();
-        self.scratch.extend_from_slice(frame);
-        self.scratch.resize(frame.len() + INPUT_PADDING, 0);
-        let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
-        let result = match simd_json::fill_tape_padded(
-            &mut self.scratch,
-            frame.len(),
-            &mut self.buffers,
-            &mut tape,
-        ) {
-            Ok(()) => walk(tape.as_value(), &mut self.levels),
-            Err(_) => Err(DecodeError::Json),
-        };
-        self.tape = tape.reset();
-        result
+        let levels = &mut self.levels;
+        self.tape.decode(frame, |root| walk(root, levels))
     }
 }
 
@@ -256,46 +236,5 @@ fn push_levels(
     side: Side,
     levels: &mut Vec<LevelUpdate>,
 ) -> Result<(), DecodeError> {
-    let array = data
-        .get(key)
-        .ok_or(DecodeError::MissingField(key))?
-        .as_array()
-        .ok_or(DecodeError::WrongType(key))?;
-    for pair in array.iter() {
-        let pair = pair.as_array().ok_or(DecodeError::WrongType(key))?;
-        let (Some(px), Some(qty), 2) = (pair.get(0), pair.get(1), pair.len()) else {
-            return Err(DecodeError::WrongType(key));
-        };
-        let px = px.into_string().ok_or(DecodeError::WrongType(key))?;
-        let qty = qty.into_string().ok_or(DecodeError::WrongType(key))?;
-        if levels.len() == MAX_LEVELS_PER_MESSAGE {
-            return Err(DecodeError::TooManyLevels);
-        }
-        levels.push(LevelUpdate {
-            side,
-            px: Px(parse_decimal(px.as_bytes(), inst.price_scale)
-                .map_err(|e| DecodeError::Decimal(key, e))?),
-            qty: Qty(parse_decimal(qty.as_bytes(), inst.qty_scale)
-                .map_err(|e| DecodeError::Decimal(key, e))?),
-        });
-    }
-    Ok(())
-}
-
-fn str_field<'t, 'i>(data: Value<'t, 'i>, key: &'static str) -> Result<&'i str, DecodeError> {
-    data.get(key)
-        .ok_or(DecodeError::MissingField(key))?
-        .into_string()
-        .ok_or(DecodeError::WrongType(key))
-}
-
-fn u64_field(data: Value<'_, '_>, key: &'static str) -> Result<u64, DecodeError> {
-    data.get(key)
-        .ok_or(DecodeError::MissingField(key))?
-        .as_u64()
-        .ok_or(DecodeError::WrongType(key))
-}
-
-fn decimal_field(data: Value<'_, '_>, key: &'static str, scale: u32) -> Result<i64, DecodeError> {
-    parse_decimal(str_field(data, key)?.as_bytes(), scale).map_err(|e| DecodeError::Decimal(key, e))
+    push_pairs(inst, data, key, side, levels, MAX_LEVELS_PER_MESSAGE)
 }

@@ -25,7 +25,8 @@
 
 use crate::binance::frame::LevelUpdate;
 use crate::binance::market::BinanceMarket;
-use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason, LEVELS_PER_EVENT};
+use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason};
+use crate::levels::stage_levels;
 use crate::metrics::MetricSink;
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
@@ -365,16 +366,6 @@ impl DepthSync {
 }
 
 /// Stages `levels` in [`LevelBatch`]es; `false` if the outbox ran out of room.
-fn stage_levels(instrument: InstrumentId, levels: &[LevelUpdate], out: &mut Outbox) -> bool {
-    levels.chunks(LEVELS_PER_EVENT).all(|chunk| {
-        let mut batch = LevelBatch::new(instrument);
-        for l in chunk {
-            let _ = batch.push(l.side, l.px, l.qty);
-        }
-        out.push(batch.event())
-    })
-}
-
 /// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
 pub fn report_sync(sync: &DepthSync, out: MetricSink<'_>) {
     crate::sync_counters::report_sync(sync.instrument(), &sync.counters, out);

@@ -1,0 +1,27 @@
+//! Decoded price levels and how any venue's sync stages them for the book stage.
+
+use crate::event::LevelBatch;
+use crate::event::LEVELS_PER_EVENT;
+use crate::num::{InstrumentId, Px, Qty, Side};
+use crate::outbox::Outbox;
+
+/// One decoded price level of a depth update or snapshot: the level's new total quantity
+/// (0 deletes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelUpdate {
+    pub side: Side,
+    pub px: Px,
+    pub qty: Qty,
+}
+
+/// Stages `levels` of `instrument` as level batches in `out`, in order; `false` if `out` ran
+/// out of room (check [`LevelBatch::events_for`] first).
+pub fn stage_levels(instrument: InstrumentId, levels: &[LevelUpdate], out: &mut Outbox) -> bool {
+    levels.chunks(LEVELS_PER_EVENT).all(|chunk| {
+        let mut batch = LevelBatch::new(instrument);
+        for l in chunk {
+            let _ = batch.push(l.side, l.px, l.qty);
+        }
+        out.push(batch.event())
+    })
+}
