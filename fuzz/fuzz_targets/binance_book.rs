@@ -18,7 +18,7 @@ use libfuzzer_sys::fuzz_target;
 use pulse_feeds::binance::BinanceAdapter;
 use pulse_feeds::book::{BookSpec, L2Book};
 use pulse_feeds::capture;
-use pulse_feeds::event::{EventMeta, MdEvent};
+use pulse_feeds::event::{EventMeta, LevelBatch, MdEvent};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{Px, Qty, Side};
 use pulse_feeds::outbox::Outbox;
@@ -64,21 +64,21 @@ fn apply(books: &mut [Book], event: MdEvent) {
             b.stale = false;
             b.committed = None;
         }
-        MdEvent::Level {
-            instrument,
-            side,
-            px,
-            qty,
-        } => {
+        MdEvent::Levels { .. } => {
+            let Some((instrument, _, levels)) = LevelBatch::read(&event) else {
+                unreachable!("a levels event reads as a batch");
+            };
             let b = book_of(books, instrument.0 as usize);
             assert!(!b.stale, "a level for a stale book");
-            let got = b.book.apply(side, px, qty);
-            assert_eq!(
-                got,
-                b.reference.apply(side, px.0, qty.0),
-                "{side:?} {px:?} {qty:?}"
-            );
-            assert!(b.book.depth(side) <= LEVELS_PER_SIDE);
+            for (side, px, qty) in levels {
+                let got = b.book.apply(side, px, qty);
+                assert_eq!(
+                    got,
+                    b.reference.apply(side, px.0, qty.0),
+                    "{side:?} {px:?} {qty:?}"
+                );
+                assert!(b.book.depth(side) <= LEVELS_PER_SIDE);
+            }
         }
         MdEvent::BookCommit { meta, update_id } => {
             let b = book_of(books, meta.instrument.0 as usize);
