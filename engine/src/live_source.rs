@@ -47,6 +47,9 @@ pub fn build_feed(
     let market = match live.venue {
         Venue::Binance => BinanceMarket::Spot,
         Venue::BinanceUsdm => BinanceMarket::UsdmFutures,
+        Venue::Kraken | Venue::KrakenV1 => {
+            bail!("no live session for {} yet", live.venue.name())
+        }
     };
     let adapter =
         BinanceAdapter::for_market(market, registry.clone()).with_depth_stream(&live.depth_stream);

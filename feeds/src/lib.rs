@@ -15,6 +15,7 @@ pub mod decode_error;
 pub mod errors;
 pub mod feed_scope;
 pub mod input_journal;
+pub mod kraken;
 pub mod live;
 pub mod outbox;
 pub mod replay;

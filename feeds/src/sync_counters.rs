@@ -37,6 +37,11 @@ pub struct SyncCounters {
     pub outdated_requests: u64,
     /// Pre-sync buffer overflows.
     pub overflows: u64,
+    /// Venue checksums the rebuilt book reproduced (Kraken: every snapshot and update that
+    /// carries one).
+    pub checksum_ok: u64,
+    /// Venue checksums the rebuilt book did not reproduce: each marked the book stale.
+    pub checksum_mismatch: u64,
     /// The id of the last diff or snapshot applied.
     pub last_update_id: u64,
 }

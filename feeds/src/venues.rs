@@ -7,6 +7,7 @@ use crate::capture::SourceKind;
 use crate::decode_error::DecodeError;
 use crate::event::EventMeta;
 use crate::instrument::InstrumentRegistry;
+use crate::kraken::{KrakenAdapter, KrakenProtocol};
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
 use crate::venue::{FrameVerdict, MarketAdapter};
@@ -21,6 +22,7 @@ use crate::venue::{FrameVerdict, MarketAdapter};
 /// instruction-cache misses (`valgrind --tool=cachegrind`).
 pub enum AnyAdapter {
     Binance(Box<BinanceAdapter>),
+    Kraken(Box<KrakenAdapter>),
     Added(Box<dyn MarketAdapter>),
 }
 
@@ -29,6 +31,7 @@ impl AnyAdapter {
     pub fn get(&self) -> &dyn MarketAdapter {
         match self {
             AnyAdapter::Binance(a) => &**a,
+            AnyAdapter::Kraken(a) => &**a,
             AnyAdapter::Added(a) => &**a,
         }
     }
@@ -36,6 +39,7 @@ impl AnyAdapter {
     pub fn get_mut(&mut self) -> &mut dyn MarketAdapter {
         match self {
             AnyAdapter::Binance(a) => &mut **a,
+            AnyAdapter::Kraken(a) => &mut **a,
             AnyAdapter::Added(a) => &mut **a,
         }
     }
@@ -51,14 +55,17 @@ impl AnyAdapter {
     ) -> Result<FrameVerdict, DecodeError> {
         match self {
             AnyAdapter::Binance(a) => a.on_frame(kind, payload, meta, out),
+            AnyAdapter::Kraken(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }
 }
 
 /// An adapter for every built-in venue market, over the instruments of `registry`.
+/// A venue whose registry has no instrument gets no adapter: its lines are then counted as of
+/// an unknown venue, as before the venue was built in.
 pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {
-    [BinanceMarket::Spot, BinanceMarket::UsdmFutures]
+    let mut adapters: Vec<AnyAdapter> = [BinanceMarket::Spot, BinanceMarket::UsdmFutures]
         .into_iter()
         .map(|market| {
             AnyAdapter::Binance(Box::new(BinanceAdapter::for_market(
@@ -66,7 +73,14 @@ pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {
                 registry.clone(),
             )))
         })
-        .collect()
+        .collect();
+    for protocol in [KrakenProtocol::V2, KrakenProtocol::V1] {
+        if registry.iter().any(|i| i.venue == protocol.venue()) {
+            let adapter = KrakenAdapter::new(protocol, registry.clone());
+            adapters.push(AnyAdapter::Kraken(Box::new(adapter)));
+        }
+    }
+    adapters
 }
 
 /// Makes the adapter of an added venue over the instruments of `registry` it is given to feed

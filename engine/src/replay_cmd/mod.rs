@@ -39,6 +39,7 @@ use crate::runtime::Overrides;
 use crate::source_feeds::added_adapter;
 use crate::user_strategy::UserSpec;
 
+mod kraken_scan;
 mod scan;
 
 pub use scan::{scan_instruments, MAX_INSTRUMENTS, WIRE_SCALE};
@@ -123,7 +124,11 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
         return ExitCode::SUCCESS;
     }
     let failures = verify(&report);
-    for i in report.instruments.iter().filter(|i| i.tickers == 0) {
+    for i in report
+        .instruments
+        .iter()
+        .filter(|i| i.tickers == 0 && i.checksum.is_none())
+    {
         println!(
             "verify    unchecked {} {}: the capture has no bookTicker for it",
             i.venue, i.symbol
@@ -131,8 +136,19 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
     }
     if failures.is_empty() {
         let checks: u64 = report.instruments.iter().map(|i| i.ticker_check.ok).sum();
+        let sums: u64 = report
+            .instruments
+            .iter()
+            .filter_map(|i| i.checksum.as_ref())
+            .map(|c| c.ok)
+            .sum();
+        let sums = if sums > 0 {
+            format!(", {sums} venue checksums")
+        } else {
+            String::new()
+        };
         println!(
-            "verify    ok: {} instrument(s), {checks} venue ticker checks, all matched",
+            "verify    ok: {} instrument(s), {checks} venue ticker checks{sums}, all matched",
             report.instruments.len()
         );
         return ExitCode::SUCCESS;
@@ -237,13 +253,25 @@ pub struct InstrumentReport {
     pub tickers: u64,
     pub last_update_id: u64,
     pub ticker_check: TickerCheck,
+    /// The venue's own checksums of the book (Kraken), where the venue sends them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<TickerCheck>,
     pub top: Top,
 }
 
+/// Checks against the venue's word: how many agreed with the rebuilt book, how many did not.
 #[derive(Debug, Serialize)]
 pub struct TickerCheck {
     pub ok: u64,
     pub mismatch: u64,
+}
+
+impl InstrumentReport {
+    /// Venue checks made: tickers compared and checksums verified.
+    pub fn checks(&self) -> u64 {
+        let sums = self.checksum.as_ref().map_or(0, |c| c.ok + c.mismatch);
+        self.ticker_check.ok + self.ticker_check.mismatch + sums
+    }
 }
 
 /// The best levels per side at the end, best first, as `[price, quantity]` decimal strings.
@@ -362,6 +390,10 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
                     ok: b.ticker_ok,
                     mismatch: b.ticker_mismatch,
                 },
+                checksum: inst.venue.sends_checksum().then_some(TickerCheck {
+                    ok: s.checksum_ok,
+                    mismatch: s.checksum_mismatch,
+                }),
                 top: Top {
                     bids: side(Side::Buy),
                     asks: side(Side::Sell),
@@ -388,6 +420,13 @@ pub fn verify(report: &Report) -> Vec<String> {
                 i.ticker_check.mismatch
             ));
         }
+        if let Some(sums) = i.checksum.as_ref().filter(|c| c.mismatch > 0) {
+            why.push(format!(
+                "{} of {} venue checksum(s) disagree with the rebuilt book",
+                sums.mismatch,
+                sums.ok + sums.mismatch
+            ));
+        }
         if i.gaps > 0 {
             why.push(format!("{} update id gap(s)", i.gaps));
         }
@@ -397,7 +436,8 @@ pub fn verify(report: &Report) -> Vec<String> {
         if i.snapshots == 0 {
             why.push("never synced (no usable snapshot)".to_string());
         }
-        if i.tickers > 0 && checks == 0 {
+        // A checksum venue's tickers are not sequenced with its book: never checked.
+        if i.tickers > 0 && checks == 0 && i.checksum.is_none() {
             why.push(format!(
                 "none of its {} ticker(s) could be checked against the book",
                 i.tickers
@@ -410,10 +450,11 @@ pub fn verify(report: &Report) -> Vec<String> {
     let checks: u64 = report
         .instruments
         .iter()
-        .map(|i| i.ticker_check.ok + i.ticker_check.mismatch)
+        .map(InstrumentReport::checks)
         .sum();
     if checks == 0 {
-        failures.push("the capture: no venue ticker could be checked at all".to_string());
+        failures
+            .push("the capture: no venue ticker or checksum could be checked at all".to_string());
     }
     failures
 }

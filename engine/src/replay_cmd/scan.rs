@@ -1,5 +1,6 @@
 //! The instruments of a capture, found by reading it: the symbols of the Binance markets' lines
-//! and, from their prices, a tick each, at Binance's exact wire precision.
+//! and, from their prices, a tick each, at Binance's exact wire precision; and Kraken's pairs at
+//! the decimals Kraken sends ([`super::kraken_scan`]).
 
 use std::path::Path;
 
@@ -9,6 +10,8 @@ use pulse_feeds::capture::{query_param, SourceKind};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Px, Qty};
 use pulse_feeds::replay::RecordedInput;
+
+use super::kraken_scan::{is_kraken, KrakenScan};
 
 /// Binance's wire precision, used as both price and quantity scale for every instrument.
 ///
@@ -42,12 +45,22 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
         RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     // (venue, symbol, GCD of its prices so far; 0 before the first).
     let mut seen: Vec<(Venue, String, i64)> = Vec::new();
+    let mut kraken = KrakenScan::default();
     while let Some(record) = reader.next_record() {
         let record = match record {
             Ok(record) => record,
             Err(Ok(_malformed)) => continue,
             Err(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
+        if let Some(venue) = Venue::from_name_bytes(record.venue).filter(|&v| is_kraken(v)) {
+            kraken.observe(venue, record.kind, record.payload);
+            anyhow::ensure!(
+                seen.len() + kraken.pairs.len() <= MAX_INSTRUMENTS,
+                "{}: more than {MAX_INSTRUMENTS} instruments",
+                path.display()
+            );
+            continue;
+        }
         let Some(venue) = Venue::from_name_bytes(record.venue)
             .filter(|&v| BinanceMarket::from_venue(v).is_some())
         else {
@@ -71,7 +84,7 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             Some(i) => i,
             None => {
                 anyhow::ensure!(
-                    seen.len() < MAX_INSTRUMENTS,
+                    seen.len() + kraken.pairs.len() < MAX_INSTRUMENTS,
                     "{}: more than {MAX_INSTRUMENTS} instruments",
                     path.display()
                 );
@@ -87,6 +100,12 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
     for (venue, symbol, gcd) in seen {
         let (tick, lot) = (Px(gcd.max(1)), Qty(1));
         let _ = registry.add(venue, &symbol, WIRE_SCALE, WIRE_SCALE, tick, lot);
+    }
+    for p in kraken.finish() {
+        if let Some(venue) = p.venue {
+            let (tick, lot) = (Px(p.tick()), Qty(1));
+            let _ = registry.add(venue, &p.symbol, p.price_scale, p.qty_scale, tick, lot);
+        }
     }
     Ok(registry)
 }
@@ -136,7 +155,7 @@ fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
     gcd
 }
 
-fn euclid(a: i64, b: i64) -> i64 {
+pub(super) fn euclid(a: i64, b: i64) -> i64 {
     if b == 0 {
         a
     } else {

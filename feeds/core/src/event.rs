@@ -34,6 +34,9 @@ pub enum StaleReason {
     Crossed,
     /// The live session to the venue closed or reopened: updates may have been missed.
     Disconnected,
+    /// The rebuilt book disagrees with the checksum the venue sent with an update (Kraken's
+    /// CRC32 of the top ten levels).
+    Checksum,
 }
 
 /// Book → feed, on the control ring: resync this instrument's book from a new snapshot. Sent

@@ -11,17 +11,37 @@ pub enum Venue {
     /// Binance USD-M futures (`fapi.binance.com`, `fstream.binance.com`): its own symbols, ids
     /// and book sync rules, so a venue of its own.
     BinanceUsdm,
+    /// Kraken spot over WebSocket v2 (`ws.kraken.com/v2`): `book` with a CRC32 of the top ten
+    /// levels on every message, `trade`, `ticker`, `instrument`.
+    Kraken,
+    /// Kraken spot over the WebSocket v1 protocol (`ws.kraken.com`), for recorded data: the same
+    /// pairs and checksum, frames as arrays of decimal strings. Its own venue because its
+    /// frames are another protocol's (source `kraken-v1`).
+    KrakenV1,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 2] = [Venue::Binance, Venue::BinanceUsdm];
+    pub const ALL: [Venue; 4] = [
+        Venue::Binance,
+        Venue::BinanceUsdm,
+        Venue::Kraken,
+        Venue::KrakenV1,
+    ];
 
     /// The name used in configs and in capture sources (`binance-usdm:ws`).
     pub fn name(self) -> &'static str {
         match self {
             Venue::Binance => "binance",
             Venue::BinanceUsdm => "binance-usdm",
+            Venue::Kraken => "kraken",
+            Venue::KrakenV1 => "kraken-v1",
         }
+    }
+
+    /// Whether the venue's book messages carry a checksum of the book (Kraken's CRC32): the
+    /// replay report then shows how many matched.
+    pub fn sends_checksum(self) -> bool {
+        matches!(self, Venue::Kraken | Venue::KrakenV1)
     }
 
     pub fn from_name(name: &str) -> Option<Venue> {
@@ -184,6 +204,7 @@ mod tests {
         }
         assert_eq!(Venue::from_name("binance-usdm"), Some(Venue::BinanceUsdm));
         assert_eq!(Venue::from_name_bytes(b"binance"), Some(Venue::Binance));
+        assert_eq!(Venue::from_name("kraken-v1"), Some(Venue::KrakenV1));
         assert_eq!(Venue::from_name("binance-coinm"), None);
     }
 }
