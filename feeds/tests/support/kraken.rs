@@ -63,6 +63,8 @@ pub struct BookRun {
     pub live_tops: u64,
     pub crossed_tops: u64,
     pub state: Option<BookState>,
+    /// Levels the book stage holds at the end, bids and asks.
+    pub depths: (usize, usize),
     /// The final book, best first, ten levels a side at most.
     pub bids: Vec<Level>,
     pub asks: Vec<Level>,
@@ -112,6 +114,7 @@ pub fn run(capture: String, registry: &InstrumentRegistry) -> (Vec<BookRun>, Cap
         r.book = book.counters(i).copied().unwrap_or_default();
         let mut levels = [Level::default(); 10];
         if let Some(b) = book.book(i) {
+            r.depths = (b.depth(Side::Buy), b.depth(Side::Sell));
             let n = b.top(Side::Buy, &mut levels);
             r.bids = levels[..n].to_vec();
             let n = b.top(Side::Sell, &mut levels);
