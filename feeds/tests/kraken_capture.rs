@@ -7,15 +7,48 @@
 #[path = "support/kraken.rs"]
 mod kraken;
 
-use kraken::{run, v1_capture, v1_registry, BookRun};
+use kraken::{data, run, BookRun};
 use pulse_feeds::event::BookState;
+use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::kraken::checksum::{checksum, Precision};
+use pulse_feeds::num::{Px, Qty};
 
 const UPDATES: u64 = 4_269;
 
-/// Each pair's last checksum in `capture`, by its index in [`kraken::V1_PAIRS`].
+/// The bundled v1 capture's text.
+pub fn v1_capture() -> String {
+    std::fs::read_to_string(data("kraken_v1_book1000_2021-04-17.cap")).expect("capture reads")
+}
+
+/// The capture's ten pairs with their price decimals, as its wire strings write them (every
+/// price string of a pair has this many decimals, every volume 8: counted over the file, and
+/// `pulse replay`'s scan finds the same, `engine/tests/kraken_replay.rs`).
+pub const V1_PAIRS: [(&str, u32); 10] = [
+    ("WAVES/EUR", 6),
+    ("XMR/USD", 8),
+    ("KSM/XBT", 8),
+    ("GRT/ETH", 9),
+    ("SC/EUR", 6),
+    ("ETH/CHF", 5),
+    ("OCEAN/XBT", 9),
+    ("OMG/USD", 6),
+    ("XBT/CHF", 5),
+    ("ADA/XBT", 9),
+];
+
+pub fn v1_registry() -> InstrumentRegistry {
+    let mut registry = InstrumentRegistry::new();
+    for (pair, decimals) in V1_PAIRS {
+        registry
+            .add(Venue::KrakenV1, pair, decimals, 8, Px(1), Qty(1))
+            .unwrap();
+    }
+    registry
+}
+
+/// Each pair's last checksum in `capture`, by its index in [`V1_PAIRS`].
 fn last_checksums(capture: &str) -> Vec<Option<u32>> {
-    let mut last = vec![None; kraken::V1_PAIRS.len()];
+    let mut last = vec![None; V1_PAIRS.len()];
     for line in capture.lines() {
         let Some(at) = line.find(r#""c":""#) else {
             continue;
@@ -24,7 +57,7 @@ fn last_checksums(capture: &str) -> Vec<Option<u32>> {
             .chars()
             .take_while(char::is_ascii_digit)
             .collect();
-        for (i, (pair, _)) in kraken::V1_PAIRS.iter().enumerate() {
+        for (i, (pair, _)) in V1_PAIRS.iter().enumerate() {
             if line.ends_with(&format!(r#","{pair}"]"#)) {
                 last[i] = sum.parse().ok();
             }
@@ -56,7 +89,7 @@ fn every_checksum_of_the_real_capture_is_reproduced() {
     let mismatch: u64 = runs.iter().map(|r| r.sync.checksum_mismatch).sum();
     assert_eq!((ok, mismatch), (UPDATES, 0));
     let last = last_checksums(&capture);
-    for ((r, (pair, decimals)), last) in runs.iter().zip(kraken::V1_PAIRS).zip(last) {
+    for ((r, (pair, decimals)), last) in runs.iter().zip(V1_PAIRS).zip(last) {
         assert_eq!(r.sync.snapshots, 1, "{pair}");
         assert_eq!(
             r.sync.applied, r.sync.checksum_ok,
@@ -72,10 +105,7 @@ fn every_checksum_of_the_real_capture_is_reproduced() {
 }
 
 fn index(pair: &str) -> usize {
-    kraken::V1_PAIRS
-        .iter()
-        .position(|(p, _)| *p == pair)
-        .unwrap()
+    V1_PAIRS.iter().position(|(p, _)| *p == pair).unwrap()
 }
 
 /// The capture with the `n`th update of `pair` changed by `edit`.
@@ -106,7 +136,7 @@ fn flip_checksum(line: &str) -> String {
 
 fn only_pair_went_stale(runs: &[BookRun], clean: &[BookRun], pair: &str) {
     for (i, (r, c)) in runs.iter().zip(clean).enumerate() {
-        let name = kraken::V1_PAIRS[i].0;
+        let name = V1_PAIRS[i].0;
         if name == pair {
             assert_eq!(r.sync.checksum_mismatch, 1, "{name}");
             assert_eq!(r.book.stale_marks, 1, "{name}");
@@ -179,7 +209,7 @@ fn the_next_snapshot_recovers_the_pair() {
     let (runs, _) = run(corrupted + &later, &v1_registry());
     let clean = run(capture, &v1_registry()).0;
     for (i, r) in runs.iter().enumerate() {
-        let (name, c) = (kraken::V1_PAIRS[i].0, &clean[i]);
+        let (name, c) = (V1_PAIRS[i].0, &clean[i]);
         assert_eq!(r.state, Some(BookState::Live), "{name} is live at the end");
         assert_eq!(r.crossed_tops, 0, "{name}");
         if name == "KSM/XBT" {

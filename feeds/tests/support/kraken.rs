@@ -1,4 +1,4 @@
-//! Kraken test support: the bundled v1 capture's pairs, and a capture run through the real
+//! Kraken test support: a capture run through the real
 //! capture feed and book stage without threads, gathering what each book went through.
 
 use std::io::Cursor;
@@ -9,10 +9,10 @@ use pulse_feeds::book_stage::{BookCounters, BookStage};
 use pulse_feeds::capture::CaptureReader;
 use pulse_feeds::clock::ReplayTime;
 use pulse_feeds::event::{BookState, MarketEvent};
-use pulse_feeds::instrument::{InstrumentRegistry, Venue};
+use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
-use pulse_feeds::num::{Nanos, Px, Qty, Side};
+use pulse_feeds::num::{Nanos, Side};
 use pulse_feeds::replay::CaptureFeed;
 use pulse_feeds::stage::Stage;
 use pulse_feeds::sync_counters::SyncCounters;
@@ -21,37 +21,6 @@ pub fn data(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../data")
         .join(name)
-}
-
-/// The bundled v1 capture's text.
-pub fn v1_capture() -> String {
-    std::fs::read_to_string(data("kraken_v1_book1000_2021-04-17.cap")).expect("capture reads")
-}
-
-/// The capture's ten pairs with their price decimals, as its wire strings write them (every
-/// price string of a pair has this many decimals, every volume 8: counted over the file, and
-/// `pulse replay`'s scan finds the same, `engine/tests/kraken_replay.rs`).
-pub const V1_PAIRS: [(&str, u32); 10] = [
-    ("WAVES/EUR", 6),
-    ("XMR/USD", 8),
-    ("KSM/XBT", 8),
-    ("GRT/ETH", 9),
-    ("SC/EUR", 6),
-    ("ETH/CHF", 5),
-    ("OCEAN/XBT", 9),
-    ("OMG/USD", 6),
-    ("XBT/CHF", 5),
-    ("ADA/XBT", 9),
-];
-
-pub fn v1_registry() -> InstrumentRegistry {
-    let mut registry = InstrumentRegistry::new();
-    for (pair, decimals) in V1_PAIRS {
-        registry
-            .add(Venue::KrakenV1, pair, decimals, 8, Px(1), Qty(1))
-            .unwrap();
-    }
-    registry
 }
 
 /// What one book went through in a run.
