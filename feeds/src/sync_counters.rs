@@ -46,6 +46,19 @@ pub struct SyncCounters {
     pub last_update_id: u64,
 }
 
+impl SyncCounters {
+    /// Counts a resync request of the book stage: acted on (`acted`), or found out of date.
+    /// Returns `acted`.
+    pub fn count_request(&mut self, acted: bool) -> bool {
+        if acted {
+            self.resync_requests += 1;
+        } else {
+            self.outdated_requests += 1;
+        }
+        acted
+    }
+}
+
 /// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.
 pub fn report_sync(instrument: InstrumentId, k: &SyncCounters, out: MetricSink<'_>) {
     let label = MetricLabel::Instrument(instrument);

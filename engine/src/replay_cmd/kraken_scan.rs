@@ -10,7 +10,8 @@
 //!   can fall short of the venue's decimals, and the checksums then fail: record the
 //!   `instrument` channel).
 //!
-//! Each pair's tick is the greatest common divisor of its prices at its scale.
+//! Each pair's tick is the greatest common divisor of its prices at its scale ([`Pair::prices`],
+//! folded by the scan).
 
 use pulse_feeds::capture::SourceKind;
 use pulse_feeds::instrument::Venue;
@@ -27,15 +28,12 @@ pub struct Pair {
 }
 
 impl Pair {
-    /// The tick: the GCD of every price seen, at the price scale (1 when none).
-    pub fn tick(&self) -> i64 {
-        let gcd = self
-            .prices
+    /// Every positive price seen, as a mantissa at the price scale.
+    pub fn prices(&self) -> impl Iterator<Item = i64> + '_ {
+        self.prices
             .iter()
             .filter_map(|p| parse_decimal(p.as_bytes(), self.price_scale).ok())
             .filter(|&m| m > 0)
-            .fold(0, super::scan::euclid);
-        gcd.max(1)
     }
 }
 

@@ -4,7 +4,9 @@
 //!
 //! The instruments come from CONFIG (its scales, and the venues its sources add), or else
 //! from a scan of the capture (cold, once beforehand: Binance's markets at their wire
-//! precision, [`scan_instruments`]); lines of a venue neither knows are counted. Then the
+//! precision, Kraken's pairs at the decimals Kraken sends, [`scan_instruments`]); lines of a
+//! venue neither knows are counted. Where the venue checksums its book (Kraken), the report
+//! adds each instrument's `checksum` ok/mismatch counts and `--verify` fails on a mismatch. Then the
 //! [`CaptureFeed`] and [`BookStage`] run inline on this thread, as fast as they go, joined by
 //! their rings exactly as in `pulse run` (the control ring included, so a crossed book resyncs
 //! from the capture's next snapshot of that symbol).
@@ -65,8 +67,9 @@ pub struct ReplayArgs {
     /// The capture to replay (plain or gzip): `recv_ts_ns <TAB> source <TAB> payload` lines.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
-    /// Exit 1 unless every instrument's book held: no venue ticker mismatch, no gap, never
-    /// crossed, synced, and at least one ticker checked wherever the capture has tickers.
+    /// Exit 1 unless every instrument's book held: no venue ticker or checksum mismatch, no
+    /// gap, never crossed, synced, and at least one ticker checked wherever the capture has
+    /// tickers (for venues without a checksum).
     #[arg(long)]
     pub verify: bool,
     /// Also write the report as JSON to OUT.
@@ -78,7 +81,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "CONFIG", conflicts_with_all = ["verify", "report_json"])]
     pub config: Option<PathBuf>,
     /// Replay the feed and book with CONFIG's instruments (venue, symbol, scales, tick) instead
-    /// of those a scan of the capture finds (Binance's markets only, at their wire precision),
+    /// of those a scan of the capture finds (Binance's markets and Kraken's pairs, at the
+    /// precision their wire shows),
     /// and with the venues its sources add (`venue = "..."`) for their lines.
     #[arg(long, value_name = "CONFIG", conflicts_with = "config")]
     pub instruments_from: Option<PathBuf>,

@@ -103,7 +103,7 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
     }
     for p in kraken.finish() {
         if let Some(venue) = p.venue {
-            let (tick, lot) = (Px(p.tick()), Qty(1));
+            let (tick, lot) = (Px(p.prices().fold(0, euclid).max(1)), Qty(1));
             let _ = registry.add(venue, &p.symbol, p.price_scale, p.qty_scale, tick, lot);
         }
     }
@@ -155,7 +155,7 @@ fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
     gcd
 }
 
-pub(super) fn euclid(a: i64, b: i64) -> i64 {
+fn euclid(a: i64, b: i64) -> i64 {
     if b == 0 {
         a
     } else {

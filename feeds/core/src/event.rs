@@ -11,6 +11,15 @@ pub struct Level {
     pub qty: Qty,
 }
 
+/// One decoded price level of a venue's depth diff or snapshot, in the venue's order: a
+/// quantity of 0 deletes the level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelUpdate {
+    pub side: Side,
+    pub px: Px,
+    pub qty: Qty,
+}
+
 /// Where and when an input entered the engine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EventMeta {

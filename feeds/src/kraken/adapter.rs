@@ -158,7 +158,9 @@ impl KrakenAdapter {
                     }
                     let levels = self.decoded.levels.get(start..end).unwrap_or(&[]);
                     if sync.on_book(meta, snapshot, checksum, levels, out) == Outcome::Stale {
-                        self.resubscribe[slot] = true;
+                        if let Some(flag) = self.resubscribe.get_mut(slot) {
+                            *flag = true;
+                        }
                         resubscribe = true;
                     }
                 }
@@ -203,6 +205,30 @@ impl KrakenAdapter {
             }
         }
         (resubscribe, precision)
+    }
+}
+
+impl KrakenAdapter {
+    /// Marks `instrument`'s book stale through `mark`, and if it did, flags the pair for a
+    /// resubscription when `resubscribe`.
+    fn stale_book(
+        &mut self,
+        instrument: InstrumentId,
+        resubscribe: bool,
+        mark: impl FnOnce(&mut BookSync) -> bool,
+    ) -> bool {
+        let Some(slot) = self.slot(instrument) else {
+            return false;
+        };
+        let done = self.syncs.get_mut(slot).is_some_and(mark);
+        if let Some(flag) = self
+            .resubscribe
+            .get_mut(slot)
+            .filter(|_| done && resubscribe)
+        {
+            *flag = true;
+        }
+        done
     }
 }
 
@@ -270,33 +296,19 @@ impl MarketAdapter for KrakenAdapter {
             instrument: request.instrument,
             ..meta
         };
-        let Some(slot) = self.slot(request.instrument) else {
-            return false;
-        };
-        let done = self
-            .syncs
-            .get_mut(slot)
-            .is_some_and(|s| s.on_resync_request(meta, request, out));
-        if done {
-            self.resubscribe[slot] = true;
-        }
-        done
+        // A crossed book needs this pair's snapshot again.
+        self.stale_book(request.instrument, true, |s| {
+            s.on_resync_request(meta, request, out)
+        })
     }
 
     fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
-        let Some(slot) = self.slot(meta.instrument) else {
-            return false;
-        };
-        let done = self
-            .syncs
-            .get_mut(slot)
-            .is_some_and(|s| s.force_resync(meta, reason, out));
         // A lost connection resubscribes everything on reconnect; a full ring needs this
         // book's snapshot again.
-        if done && reason != StaleReason::Disconnected {
-            self.resubscribe[slot] = true;
-        }
-        done
+        let resubscribe = reason != StaleReason::Disconnected;
+        self.stale_book(meta.instrument, resubscribe, |s| {
+            s.force_resync(meta, reason, out)
+        })
     }
 
     fn instruments(&self) -> usize {

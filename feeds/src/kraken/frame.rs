@@ -15,13 +15,7 @@ pub const MAX_LEVELS_PER_MESSAGE: usize = 2 * MAX_DEPTH + 48;
 /// The most items one frame may carry (book entries, trades, pairs we keep).
 pub const MAX_ITEMS: usize = 256;
 
-/// One decoded price level of a book entry, in the order the venue sent it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LevelUpdate {
-    pub side: Side,
-    pub px: Px,
-    pub qty: Qty,
-}
+pub use crate::event::LevelUpdate;
 
 /// One thing a frame says about one instrument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -238,13 +238,8 @@ impl BookSync {
         out: &mut Outbox,
     ) -> bool {
         let current = self.synced && request.update_id <= self.commit;
-        if current && self.force_resync(meta, StaleReason::Crossed, out) {
-            self.counters.resync_requests += 1;
-            true
-        } else {
-            self.counters.outdated_requests += 1;
-            false
-        }
+        let acted = current && self.force_resync(meta, StaleReason::Crossed, out);
+        self.counters.count_request(acted)
     }
 
     fn go_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> Outcome {

@@ -52,12 +52,14 @@ pub fn decode(
         };
     }
     let channel = channel.ok_or(DecodeError::MissingField("channel"))?;
-    let each = |out: &mut Decoded, entry: Entry| {
-        let span = data.ok_or(DecodeError::MissingField("data"))?;
-        let mut d = Cursor::at(frame, span);
-        d.array(|d| entry(registry, d, out))
-            .map_err(|e| wrong_shape(e, "data"))
-    };
+    let each =
+        |out: &mut Decoded,
+         entry: &dyn Fn(&mut Cursor<'_>, &mut Decoded) -> Result<(), DecodeError>| {
+            let span = data.ok_or(DecodeError::MissingField("data"))?;
+            let mut d = Cursor::at(frame, span);
+            d.array(|d| entry(d, out))
+                .map_err(|e| wrong_shape(e, "data"))
+        };
     match c.text(channel) {
         b"book" => {
             let snapshot = match kind.map(|k| c.text(k)) {
@@ -66,11 +68,10 @@ pub fn decode(
                 Some(_) => return Err(DecodeError::WrongType("type")),
                 None => return Err(DecodeError::MissingField("type")),
             };
-            let entry: Entry = if snapshot { book_snapshot } else { book_update };
-            each(out, entry)
+            each(out, &|d, out| book(registry, d, out, snapshot))
         }
-        b"trade" => each(out, trade),
-        b"ticker" => each(out, ticker),
+        b"trade" => each(out, &|d, out| trade(registry, d, out)),
+        b"ticker" => each(out, &|d, out| ticker(registry, d, out)),
         b"instrument" => {
             let span = data.ok_or(DecodeError::MissingField("data"))?;
             instruments(registry, &mut Cursor::at(frame, span), out)
@@ -79,8 +80,6 @@ pub fn decode(
         _ => Err(DecodeError::UnknownEvent),
     }
 }
-
-type Entry = fn(&InstrumentRegistry, &mut Cursor<'_>, &mut Decoded) -> Result<(), DecodeError>;
 
 /// A structural error inside a known field is that field's wrong type, not broken JSON (the
 /// whole frame was well-formed JSON already).
@@ -105,22 +104,6 @@ fn instrument<'r>(
 
 fn number(c: &mut Cursor<'_>, field: &'static str) -> Result<Span, DecodeError> {
     c.scalar()?.ok_or(DecodeError::WrongType(field))
-}
-
-fn book_snapshot(
-    registry: &InstrumentRegistry,
-    c: &mut Cursor<'_>,
-    out: &mut Decoded,
-) -> Result<(), DecodeError> {
-    book(registry, c, out, true)
-}
-
-fn book_update(
-    registry: &InstrumentRegistry,
-    c: &mut Cursor<'_>,
-    out: &mut Decoded,
-) -> Result<(), DecodeError> {
-    book(registry, c, out, false)
 }
 
 fn book(
