@@ -877,8 +877,8 @@ fn two_sources_claiming_one_instrument() {
 #[test]
 fn unknown_source_venue() {
     let text =
-        with_sources(&(capture("") + &capture("venue = \"kraken\"\ninstruments = [\"ETHUSDT\"]")));
-    let line = line_starting(&text, "venue = \"kraken\"");
+        with_sources(&(capture("") + &capture("venue = \"nowhere\"\ninstruments = [\"ETHUSDT\"]")));
+    let line = line_starting(&text, "venue = \"nowhere\"");
     let message = assert_refused(&text, "sources[1].venue", Some(line));
     assert_eq!(
         message,

@@ -205,3 +205,42 @@ fn finer_configured_scales_still_write_the_venue_decimals() {
     assert_eq!(h.adapter.counters.precision_mismatches, 1);
     assert_eq!(Venue::Kraken.name(), "kraken");
 }
+
+#[test]
+fn a_mismatch_asks_for_that_pair_alone_to_be_resubscribed() {
+    let v = vector("kraken_v2_real_ethusd_snapshot");
+    let mut h = Harness::new(KrakenProtocol::V2, "ETH/USD", (2, 8));
+    let mut sent = Vec::new();
+    assert_eq!(
+        h.adapter.take_sends(&mut |t| {
+            sent.push(t.to_string());
+            true
+        }),
+        0
+    );
+    let raw = v["raw_message"].as_str().unwrap();
+    let wrong = raw.replace("2606672715", "2606672716");
+    let meta = EventMeta::default();
+    let verdict = h
+        .adapter
+        .on_frame(SourceKind::Ws, wrong.as_bytes(), meta, &mut h.out);
+    assert_eq!(verdict, Ok(pulse_feeds::venue::FrameVerdict::Resubscribe));
+    assert_eq!(h.sums(), (0, 1));
+    assert_eq!(
+        h.adapter.take_sends(&mut |t| {
+            sent.push(t.to_string());
+            true
+        }),
+        1
+    );
+    assert_eq!(
+        sent,
+        [
+            r#"{"method":"unsubscribe","params":{"channel":"book","symbol":["ETH/USD"],"depth":10}}"#,
+            r#"{"method":"subscribe","params":{"channel":"book","symbol":["ETH/USD"],"depth":10}}"#,
+        ]
+    );
+    assert_eq!(h.adapter.take_sends(&mut |_| true), 0, "sent once");
+    h.frame(raw);
+    assert_eq!(h.sums(), (1, 1), "the new snapshot resyncs it");
+}
