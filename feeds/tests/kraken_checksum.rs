@@ -244,3 +244,41 @@ fn a_mismatch_asks_for_that_pair_alone_to_be_resubscribed() {
     h.frame(raw);
     assert_eq!(h.sums(), (1, 1), "the new snapshot resyncs it");
 }
+
+#[test]
+fn a_crossed_book_request_resyncs_unless_a_snapshot_came_since() {
+    let snapshot = vector("kraken_v2_real_ethusd_snapshot");
+    let update = vector("kraken_v2_real_ethusd_update");
+    let mut h = Harness::new(KrakenProtocol::V2, "ETH/USD", (2, 8));
+    h.frame(snapshot["raw_message"].as_str().unwrap());
+    h.frame(update["raw_message"].as_str().unwrap());
+    let request = |update_id| pulse_feeds::event::ResyncRequest {
+        instrument: ID,
+        update_id,
+    };
+    let meta = EventMeta::default();
+    assert!(h.adapter.on_resync_request(request(2), meta, &mut h.out));
+    assert!(
+        !h.adapter.on_resync_request(request(2), meta, &mut h.out),
+        "stale already"
+    );
+    h.frame(snapshot["raw_message"].as_str().unwrap());
+    assert!(
+        !h.adapter.on_resync_request(request(2), meta, &mut h.out),
+        "commit 2 predates the snapshot that rebuilt the book (commit 3)"
+    );
+    let k = h.adapter.sync_counters(ID).unwrap();
+    assert_eq!(
+        (k.resync_requests, k.outdated_requests, k.resyncs),
+        (1, 2, 1)
+    );
+    let mut sent = 0;
+    assert_eq!(
+        h.adapter.take_sends(&mut |_| {
+            sent += 1;
+            true
+        }),
+        1,
+        "the pair resubscribes"
+    );
+}

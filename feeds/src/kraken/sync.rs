@@ -45,6 +45,8 @@ pub struct BookSync {
     synced: bool,
     /// The number of the last commit staged.
     commit: u64,
+    /// The number of the commit of the snapshot the book was last rebuilt from.
+    snapshot_commit: u64,
     /// The levels the last message's truncation removed (reused; never grows).
     cut: Vec<(Side, Level)>,
     pub counters: SyncCounters,
@@ -66,6 +68,7 @@ impl BookSync {
             bids: BookSide::new(Side::Buy),
             synced: false,
             commit: 0,
+            snapshot_commit: 0,
             cut: Vec::with_capacity(MAX_LEVELS_PER_MESSAGE),
             counters: SyncCounters::default(),
         }
@@ -181,6 +184,7 @@ impl BookSync {
             }
             self.counters.snapshots += 1;
             self.synced = true;
+            self.snapshot_commit = self.commit;
         } else {
             // The entries as given, then a delete of each level truncation removed.
             let entries = levels.iter().map(|l| {
@@ -237,7 +241,7 @@ impl BookSync {
         request: ResyncRequest,
         out: &mut Outbox,
     ) -> bool {
-        let current = self.synced && request.update_id <= self.commit;
+        let current = self.synced && request.update_id >= self.snapshot_commit;
         let acted = current && self.force_resync(meta, StaleReason::Crossed, out);
         self.counters.count_request(acted)
     }
