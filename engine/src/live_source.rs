@@ -48,8 +48,10 @@ pub fn build_feed(
     let market = match live.venue {
         Venue::Binance => BinanceMarket::Spot,
         Venue::BinanceUsdm => BinanceMarket::UsdmFutures,
-        // The config takes no live source of a venue without an arm here.
-        Venue::CoinbaseExchange => bail!("no live {} session: replay only", live.venue.name()),
+        // The config takes no live source of a venue without a live arm here.
+        Venue::CoinbaseExchange | Venue::Kraken | Venue::KrakenV1 => {
+            bail!("no live session for {} yet", live.venue.name())
+        }
     };
     let adapter =
         BinanceAdapter::for_market(market, registry.clone()).with_depth_stream(&live.depth_stream);

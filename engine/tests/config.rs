@@ -877,12 +877,12 @@ fn two_sources_claiming_one_instrument() {
 #[test]
 fn unknown_source_venue() {
     let text =
-        with_sources(&(capture("") + &capture("venue = \"kraken\"\ninstruments = [\"ETHUSDT\"]")));
-    let line = line_starting(&text, "venue = \"kraken\"");
+        with_sources(&(capture("") + &capture("venue = \"nowhere\"\ninstruments = [\"ETHUSDT\"]")));
+    let line = line_starting(&text, "venue = \"nowhere\"");
     let message = assert_refused(&text, "sources[1].venue", Some(line));
     assert_eq!(
         message,
-        "unknown venue, expected one of binance, binance-usdm"
+        format!("unknown venue, expected one of {}", builtin_venues())
     );
     let err = refuse_with_fake(&text);
     assert_eq!(
@@ -891,7 +891,7 @@ fn unknown_source_venue() {
     );
     assert_eq!(
         err.message,
-        "unknown venue, expected one of binance, binance-usdm, fake"
+        format!("unknown venue, expected one of {}, fake", builtin_venues())
     );
 
     // An added venue's source names its instruments; an instrument named must exist.
@@ -998,4 +998,11 @@ fn a_live_source_per_venue() {
         Some(line_starting(&text, only)),
     );
     assert_eq!(message, "a live source feeds every instrument of its venue");
+}
+
+/// Every built-in venue's name, as the config's refusals list them.
+fn builtin_venues() -> String {
+    pulse_feeds::instrument::Venue::ALL
+        .map(|v| v.name())
+        .join(", ")
 }

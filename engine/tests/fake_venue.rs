@@ -319,7 +319,12 @@ fn the_command_line_with_added_venues_runs_the_config() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("sources[1].venue: unknown venue, expected one of binance, binance-usdm"),
+        stderr.contains(&format!(
+            "sources[1].venue: unknown venue, expected one of {}",
+            pulse_feeds::instrument::Venue::ALL
+                .map(|v| v.name())
+                .join(", ")
+        )),
         "{stderr}"
     );
 

@@ -346,8 +346,8 @@ fn verify_passes_a_gap_followed_by_a_completed_resync_and_fails_one_never_recove
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
         stdout.trim_end().ends_with(
-            "verify    ok: 1 instrument(s), 2 venue ticker checks, all matched; 1 gap(s) \
-             detected, each followed by a completed resync"
+            "verify    ok: 1 instrument(s), 2 venue ticker checks, all matched; 1 fault(s) \
+             detected (gaps, checksum mismatches), each followed by a completed resync"
         ),
         "{stdout}"
     );

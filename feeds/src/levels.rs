@@ -2,17 +2,10 @@
 
 use crate::event::LevelBatch;
 use crate::event::LEVELS_PER_EVENT;
-use crate::num::{InstrumentId, Px, Qty, Side};
+use crate::num::InstrumentId;
 use crate::outbox::Outbox;
 
-/// One decoded price level of a depth update or snapshot: the level's new total quantity
-/// (0 deletes it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LevelUpdate {
-    pub side: Side,
-    pub px: Px,
-    pub qty: Qty,
-}
+pub use crate::event::LevelUpdate;
 
 /// Stages `levels` of `instrument` as level batches in `out`, in order; `false` if `out` ran
 /// out of room (check [`LevelBatch::events_for`] first).

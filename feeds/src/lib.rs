@@ -17,6 +17,7 @@ pub mod errors;
 pub mod feed_scope;
 pub mod input_journal;
 pub mod json_tape;
+pub mod kraken;
 pub mod levels;
 pub mod live;
 pub mod outbox;

@@ -102,6 +102,8 @@ struct FeedCore<A: MarketAdapter> {
     affected: Vec<bool>,
     /// The adapter asked for a reconnect (its connection sequence broke).
     reconnect: bool,
+    /// The adapter has frames to send: a book to resubscribe alone.
+    sends: bool,
     counters: LiveCounters,
 }
 
@@ -160,6 +162,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 journal: parts.journal,
                 counters: LiveCounters::default(),
                 reconnect: false,
+                sends: false,
                 adapter,
             },
             resync: parts.resync,
@@ -449,8 +452,10 @@ impl<A: MarketAdapter> FeedCore<A> {
         {
             Ok(verdict) => {
                 self.counters.messages += 1;
-                if verdict == FrameVerdict::Reconnect {
-                    self.reconnect = true;
+                match verdict {
+                    FrameVerdict::Ok => {}
+                    FrameVerdict::Reconnect => self.reconnect = true,
+                    FrameVerdict::Resubscribe => self.sends = true,
                 }
             }
             Err(e) => e.count_and_log(&mut self.counters.bad_frames, &mut self.log, now, 0, frame),
@@ -485,9 +490,10 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
                     recv_ts: now,
                     ingress: self.core.probe.stamp(),
                 };
-                self.core
-                    .adapter
-                    .on_resync_request(request, meta, &mut self.core.outbox);
+                self.core.sends |=
+                    self.core
+                        .adapter
+                        .on_resync_request(request, meta, &mut self.core.outbox);
                 work += 1;
             }
         }
@@ -517,6 +523,13 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
             self.session.close(now, CloseReason::Disconnected);
         }
         work += self.send_keepalive(now);
+        if self.session.is_open() && std::mem::take(&mut self.core.sends) {
+            let session = &mut self.session;
+            work += self
+                .core
+                .adapter
+                .take_sends(&mut |text| session.send_text(text));
+        }
         if reconnected {
             // A new connection is a new diff sequence; a lost one leaves every book unknown.
             self.core.stale_all(now, StaleReason::Disconnected);

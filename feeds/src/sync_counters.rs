@@ -37,8 +37,26 @@ pub struct SyncCounters {
     pub outdated_requests: u64,
     /// Pre-sync buffer overflows.
     pub overflows: u64,
+    /// Venue checksums the rebuilt book reproduced (Kraken: every snapshot and update that
+    /// carries one).
+    pub checksum_ok: u64,
+    /// Venue checksums the rebuilt book did not reproduce: each marked the book stale.
+    pub checksum_mismatch: u64,
     /// The id of the last diff or snapshot applied.
     pub last_update_id: u64,
+}
+
+impl SyncCounters {
+    /// Counts a resync request of the book stage: acted on (`acted`), or found out of date.
+    /// Returns `acted`.
+    pub fn count_request(&mut self, acted: bool) -> bool {
+        if acted {
+            self.resync_requests += 1;
+        } else {
+            self.outdated_requests += 1;
+        }
+        acted
+    }
 }
 
 /// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.

@@ -18,7 +18,9 @@
 //! - snapshot in-band (Kraken, OKX, Coinbase, Bybit: after subscribing) or by REST (Binance):
 //!   [`MarketAdapter::needs_snapshot`] and [`MarketAdapter::snapshot_path`];
 //! - text pings (OKX `ping`, Bybit `{"op":"ping"}`): [`MarketAdapter::keepalive`], and their
-//!   replies are control frames the codec counts and drops.
+//!   replies are control frames the codec counts and drops;
+//! - a book resubscribed alone after a failed check (Kraken): the adapter returns
+//!   [`FrameVerdict::Resubscribe`] and the live feed sends [`MarketAdapter::take_sends`].
 //!
 //! The hot path calls [`MarketAdapter::on_frame`] once per frame: the live feed is generic over
 //! its adapter (static dispatch); the capture feed routes each line by its source to one of its
@@ -47,6 +49,9 @@ pub enum FrameVerdict {
     /// The connection's own sequence broke: every book of it is stale already; reconnect and
     /// resubscribe.
     Reconnect,
+    /// A book failed the venue's check and is stale already: the adapter has frames to send
+    /// that resubscribe it alone ([`MarketAdapter::take_sends`]).
+    Resubscribe,
 }
 
 /// One venue market's codec, book sync rules and session details, for the generic feeds.
@@ -121,6 +126,13 @@ pub trait MarketAdapter: Send {
     /// The frame to send periodically on an open connection, if the venue asks for one.
     fn keepalive(&self) -> Option<Keepalive> {
         None
+    }
+
+    /// Hands the frames the adapter needs sent now on the open connection (resubscriptions of
+    /// books that failed a check) to `send`, which says whether each went out; returns how
+    /// many books were resubscribed. Frames not sent are offered again on the next call.
+    fn take_sends(&mut self, _send: &mut dyn FnMut(&str) -> bool) -> usize {
+        0
     }
 
     /// The sync counters of `instrument`, if it is this adapter's.

@@ -7,7 +7,8 @@ use crate::capture::SourceKind;
 use crate::coinbase::CoinbaseAdapter;
 use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, ResyncRequest, StaleReason};
-use crate::instrument::InstrumentRegistry;
+use crate::instrument::{InstrumentRegistry, Venue};
+use crate::kraken::{KrakenAdapter, KrakenProtocol};
 use crate::live::LiveFeed;
 use crate::metrics::MetricSink;
 use crate::num::InstrumentId;
@@ -26,6 +27,7 @@ use crate::venue::{FrameVerdict, Keepalive, MarketAdapter};
 pub enum AnyAdapter {
     Binance(Box<BinanceAdapter>),
     CoinbaseExchange(Box<CoinbaseAdapter>),
+    Kraken(Box<KrakenAdapter>),
     Added(Box<dyn MarketAdapter>),
 }
 
@@ -43,6 +45,7 @@ impl AnyAdapter {
         match self {
             AnyAdapter::Binance(a) => &**a,
             AnyAdapter::CoinbaseExchange(a) => &**a,
+            AnyAdapter::Kraken(a) => &**a,
             AnyAdapter::Added(a) => &**a,
         }
     }
@@ -51,6 +54,7 @@ impl AnyAdapter {
         match self {
             AnyAdapter::Binance(a) => &mut **a,
             AnyAdapter::CoinbaseExchange(a) => &mut **a,
+            AnyAdapter::Kraken(a) => &mut **a,
             AnyAdapter::Added(a) => &mut **a,
         }
     }
@@ -83,6 +87,7 @@ impl MarketAdapter for AnyAdapter {
         match self {
             AnyAdapter::Binance(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::CoinbaseExchange(a) => a.on_frame(kind, payload, meta, out),
+            AnyAdapter::Kraken(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }
@@ -128,6 +133,10 @@ impl MarketAdapter for AnyAdapter {
         self.get().keepalive()
     }
 
+    fn take_sends(&mut self, send: &mut dyn FnMut(&str) -> bool) -> usize {
+        self.get_mut().take_sends(send)
+    }
+
     fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
         self.get().sync_counters(instrument)
     }
@@ -145,15 +154,32 @@ impl MarketAdapter for AnyAdapter {
 pub type VenueLiveFeed = LiveFeed<AnyAdapter>;
 
 /// An adapter for every built-in venue market, over the instruments of `registry`.
+/// A venue whose registry has no instrument gets no adapter: its lines are then counted as of
+/// an unknown venue, as before the venue was built in.
 pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {
-    let binance = [BinanceMarket::Spot, BinanceMarket::UsdmFutures].map(|market| {
-        AnyAdapter::Binance(Box::new(BinanceAdapter::for_market(
-            market,
-            registry.clone(),
-        )))
-    });
-    let coinbase = AnyAdapter::CoinbaseExchange(Box::new(CoinbaseAdapter::new(registry.clone())));
-    binance.into_iter().chain([coinbase]).collect()
+    let mut adapters: Vec<AnyAdapter> = [BinanceMarket::Spot, BinanceMarket::UsdmFutures]
+        .into_iter()
+        .map(|market| {
+            AnyAdapter::Binance(Box::new(BinanceAdapter::for_market(
+                market,
+                registry.clone(),
+            )))
+        })
+        .collect();
+    // The other venues' adapters (their buffers sized for whole-book snapshots) only where
+    // the registry holds an instrument of theirs.
+    let has = |venue: Venue| registry.iter().any(|i| i.venue == venue);
+    if has(Venue::CoinbaseExchange) {
+        let adapter = CoinbaseAdapter::new(registry.clone());
+        adapters.push(AnyAdapter::CoinbaseExchange(Box::new(adapter)));
+    }
+    for protocol in [KrakenProtocol::V2, KrakenProtocol::V1] {
+        if has(protocol.venue()) {
+            let adapter = KrakenAdapter::new(protocol, registry.clone());
+            adapters.push(AnyAdapter::Kraken(Box::new(adapter)));
+        }
+    }
+    adapters
 }
 
 /// Makes the adapter of an added venue over the instruments of `registry` it is given to feed

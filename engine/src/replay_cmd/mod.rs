@@ -4,7 +4,9 @@
 //!
 //! The instruments come from CONFIG (its scales, and the venues its sources add), or else
 //! from a scan of the capture (cold, once beforehand: Binance's markets at their wire
-//! precision, [`scan_instruments`]); lines of a venue neither knows are counted. Then the
+//! precision, Kraken's pairs at the decimals Kraken sends, [`scan_instruments`]); lines of a
+//! venue neither knows are counted. Where the venue checksums its book (Kraken), the report
+//! adds each instrument's `checksum` ok/mismatch counts and `--verify` fails on a mismatch. Then the
 //! [`CaptureFeed`] and [`BookStage`] run inline on this thread, as fast as they go, joined by
 //! their rings exactly as in `pulse run` (the control ring included, so a crossed book resyncs
 //! from the capture's next snapshot of that symbol).
@@ -46,6 +48,7 @@ use crate::runtime::Overrides;
 use crate::source_feeds::added_adapter;
 use crate::user_strategy::UserSpec;
 
+mod kraken_scan;
 mod scan;
 
 pub use scan::{scan_instruments, MAX_INSTRUMENTS, WIRE_SCALE};
@@ -71,8 +74,9 @@ pub struct ReplayArgs {
     /// The capture to replay (plain or gzip): `recv_ts_ns <TAB> source <TAB> payload` lines.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
-    /// Exit 1 unless every instrument's book held: no venue ticker mismatch, no gap, never
-    /// crossed, synced, and at least one ticker checked wherever the capture has tickers.
+    /// Exit 1 unless every instrument's book held: no venue ticker or checksum mismatch, no
+    /// gap, never crossed, synced, and at least one ticker checked wherever the capture has
+    /// tickers (for venues without a checksum).
     #[arg(long)]
     pub verify: bool,
     /// Also write the report as JSON to OUT.
@@ -84,7 +88,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "CONFIG", conflicts_with_all = ["verify", "report_json"])]
     pub config: Option<PathBuf>,
     /// Replay the feed and book with CONFIG's instruments (venue, symbol, scales, tick) instead
-    /// of those a scan of the capture finds (Binance's markets only, at their wire precision),
+    /// of those a scan of the capture finds (Binance's markets and Kraken's pairs, at the
+    /// precision their wire shows),
     /// and with the venues its sources add (`venue = "..."`) for their lines.
     #[arg(long, value_name = "CONFIG", conflicts_with = "config")]
     pub instruments_from: Option<PathBuf>,
@@ -131,13 +136,13 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
     }
     let failures = verify(&report);
     for i in &report.instruments {
-        if !ticker_checkable(i) {
+        if !ticker_checkable(i) && i.checksum.is_none() {
             println!(
                 "verify    unchecked {} {}: its venue's tickers name no book update (checked: \
                  synced, never crossed, live at the end)",
                 i.venue, i.symbol
             );
-        } else if i.tickers == 0 {
+        } else if ticker_checkable(i) && i.tickers == 0 {
             println!(
                 "verify    unchecked {} {}: the capture has no bookTicker for it",
                 i.venue, i.symbol
@@ -146,13 +151,27 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
     }
     if failures.is_empty() {
         let checks: u64 = report.instruments.iter().map(|i| i.ticker_check.ok).sum();
-        let recovered: u64 = report.instruments.iter().map(|i| i.gaps).sum();
+        let sums: u64 = report
+            .instruments
+            .iter()
+            .filter_map(|i| i.checksum.as_ref())
+            .map(|c| c.ok)
+            .sum();
+        let sums = if sums > 0 {
+            format!(", {sums} venue checksums")
+        } else {
+            String::new()
+        };
+        let faults: u64 = report.instruments.iter().map(faults).sum();
         println!(
-            "verify    ok: {} instrument(s), {checks} venue ticker checks, all matched{}",
+            "verify    ok: {} instrument(s), {checks} venue ticker checks{sums}, all matched{}",
             report.instruments.len(),
-            match recovered {
+            match faults {
                 0 => String::new(),
-                n => format!("; {n} gap(s) detected, each followed by a completed resync"),
+                n => format!(
+                    "; {n} fault(s) detected (gaps, checksum mismatches), each followed by a \
+                     completed resync"
+                ),
             }
         );
         return ExitCode::SUCCESS;
@@ -259,13 +278,25 @@ pub struct InstrumentReport {
     pub ticker_check: TickerCheck,
     /// The book's state at the end: `live`, `stale` (waiting for a snapshot) or `crossed`.
     pub book: &'static str,
+    /// The venue's own checksums of the book (Kraken), where the venue sends them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<TickerCheck>,
     pub top: Top,
 }
 
+/// Checks against the venue's word: how many agreed with the rebuilt book, how many did not.
 #[derive(Debug, Serialize)]
 pub struct TickerCheck {
     pub ok: u64,
     pub mismatch: u64,
+}
+
+impl InstrumentReport {
+    /// Venue checks made: tickers compared and checksums verified.
+    pub fn checks(&self) -> u64 {
+        let sums = self.checksum.as_ref().map_or(0, |c| c.ok + c.mismatch);
+        self.ticker_check.ok + self.ticker_check.mismatch + sums
+    }
 }
 
 /// The best levels per side at the end, best first, as `[price, quantity]` decimal strings.
@@ -389,6 +420,10 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
                     Some(BookState::Crossed) => "crossed",
                     Some(BookState::Stale) | None => "stale",
                 },
+                checksum: inst.venue.sends_checksum().then_some(TickerCheck {
+                    ok: s.checksum_ok,
+                    mismatch: s.checksum_mismatch,
+                }),
                 top: Top {
                     bids: side(Side::Buy),
                     asks: side(Side::Sell),
@@ -422,9 +457,17 @@ pub fn verify(report: &Report) -> Vec<String> {
         if i.snapshots == 0 {
             why.push("never synced (no usable snapshot)".to_string());
         } else if i.book != "live" {
+            let sums = match &i.checksum {
+                Some(c) if c.mismatch > 0 => format!(
+                    ", {} of {} venue checksum(s) disagreed",
+                    c.mismatch,
+                    c.ok + c.mismatch
+                ),
+                _ => String::new(),
+            };
             why.push(format!(
-                "{} update id gap(s), {} resync(s): the book is {} at the end (a fault never \
-                 recovered)",
+                "{} update id gap(s){sums}, {} resync(s): the book is {} at the end (a fault \
+                 never recovered)",
                 i.gaps, i.resyncs, i.book
             ));
         }
@@ -441,12 +484,17 @@ pub fn verify(report: &Report) -> Vec<String> {
     let checks: u64 = report
         .instruments
         .iter()
-        .map(|i| i.ticker_check.ok + i.ticker_check.mismatch)
+        .map(InstrumentReport::checks)
         .sum();
     if checks == 0 && report.instruments.iter().any(ticker_checkable) {
         failures.push("the capture: no venue ticker could be checked at all".to_string());
     }
     failures
+}
+
+/// The faults the sync detected for the instrument: update id gaps and checksum mismatches.
+fn faults(i: &InstrumentReport) -> u64 {
+    i.gaps + i.checksum.as_ref().map_or(0, |c| c.mismatch)
 }
 
 /// Whether the instrument's venue tickers can be held to the rebuilt book.

@@ -1,5 +1,6 @@
 //! The instruments of a capture, found by reading it: the symbols of the Binance markets' and
-//! Coinbase Exchange's lines and, from their prices, a tick each, at an exact wire precision.
+//! Coinbase Exchange's lines and, from their prices, a tick each, at an exact wire precision; and
+//! Kraken's pairs at the decimals Kraken sends ([`super::kraken_scan`]).
 
 use std::path::Path;
 
@@ -9,6 +10,8 @@ use pulse_feeds::capture::{query_param, SourceKind};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Px, Qty};
 use pulse_feeds::replay::RecordedInput;
+
+use super::kraken_scan::{is_kraken, KrakenScan};
 
 /// The wire precision, used as both price and quantity scale for every instrument: Binance's,
 /// and enough for Coinbase Exchange's (at most 8 decimals, `"0.00001305"`, `"0.00120000"`).
@@ -43,12 +46,22 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
         RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     // (venue, symbol, GCD of its prices so far; 0 before the first).
     let mut seen: Vec<(Venue, String, i64)> = Vec::new();
+    let mut kraken = KrakenScan::default();
     while let Some(record) = reader.next_record() {
         let record = match record {
             Ok(record) => record,
             Err(Ok(_malformed)) => continue,
             Err(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
+        if let Some(venue) = Venue::from_name_bytes(record.venue).filter(|&v| is_kraken(v)) {
+            kraken.observe(venue, record.kind, record.payload);
+            anyhow::ensure!(
+                seen.len() + kraken.pairs.len() <= MAX_INSTRUMENTS,
+                "{}: more than {MAX_INSTRUMENTS} instruments",
+                path.display()
+            );
+            continue;
+        }
         let Some(venue) = Venue::from_name_bytes(record.venue) else {
             continue;
         };
@@ -60,8 +73,10 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             SourceKind::Ws if binance => {
                 market_data(record.payload).map(|(s, data)| (s, Some(data)))
             }
-            SourceKind::Ws => coinbase_data(record.payload).map(|(s, data)| (s, Some(data))),
-            SourceKind::Rest { .. } | SourceKind::Send => None,
+            SourceKind::Ws if venue == Venue::CoinbaseExchange => {
+                coinbase_data(record.payload).map(|(s, data)| (s, Some(data)))
+            }
+            _ => None,
         };
         let Some((symbol, data)) = found.filter(|(s, _)| !s.is_empty()) else {
             continue;
@@ -74,7 +89,7 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             Some(i) => i,
             None => {
                 anyhow::ensure!(
-                    seen.len() < MAX_INSTRUMENTS,
+                    seen.len() + kraken.pairs.len() < MAX_INSTRUMENTS,
                     "{}: more than {MAX_INSTRUMENTS} instruments",
                     path.display()
                 );
@@ -90,6 +105,12 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
     for (venue, symbol, gcd) in seen {
         let (tick, lot) = (Px(gcd.max(1)), Qty(1));
         let _ = registry.add(venue, &symbol, WIRE_SCALE, WIRE_SCALE, tick, lot);
+    }
+    for p in kraken.finish() {
+        if let Some(venue) = p.venue {
+            let (tick, lot) = (Px(p.prices().fold(0, euclid).max(1)), Qty(1));
+            let _ = registry.add(venue, &p.symbol, p.price_scale, p.qty_scale, tick, lot);
+        }
     }
     Ok(registry)
 }

@@ -11,6 +11,15 @@ pub struct Level {
     pub qty: Qty,
 }
 
+/// One decoded price level of a venue's depth diff or snapshot, in the venue's order: a
+/// quantity of 0 deletes the level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelUpdate {
+    pub side: Side,
+    pub px: Px,
+    pub qty: Qty,
+}
+
 /// Where and when an input entered the engine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EventMeta {
@@ -34,6 +43,9 @@ pub enum StaleReason {
     Crossed,
     /// The live session to the venue closed or reopened: updates may have been missed.
     Disconnected,
+    /// The rebuilt book disagrees with the checksum the venue sent with an update (Kraken's
+    /// CRC32 of the top ten levels).
+    Checksum,
 }
 
 /// Book → feed, on the control ring: resync this instrument's book from a new snapshot. Sent

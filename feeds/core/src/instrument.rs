@@ -14,10 +14,23 @@ pub enum Venue {
     /// Coinbase Exchange (`ws-feed.exchange.coinbase.com`), the `level2` channel of the
     /// legacy full feed: replay of recorded sessions.
     CoinbaseExchange,
+    /// Kraken spot over WebSocket v2 (`ws.kraken.com/v2`): `book` with a CRC32 of the top ten
+    /// levels on every message, `trade`, `ticker`, `instrument`.
+    Kraken,
+    /// Kraken spot over the WebSocket v1 protocol (`ws.kraken.com`), for recorded data: the same
+    /// pairs and checksum, frames as arrays of decimal strings. Its own venue because its
+    /// frames are another protocol's (source `kraken-v1`).
+    KrakenV1,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 3] = [Venue::Binance, Venue::BinanceUsdm, Venue::CoinbaseExchange];
+    pub const ALL: [Venue; 5] = [
+        Venue::Binance,
+        Venue::BinanceUsdm,
+        Venue::CoinbaseExchange,
+        Venue::Kraken,
+        Venue::KrakenV1,
+    ];
 
     /// The name used in configs and in capture sources (`binance-usdm:ws`).
     pub fn name(self) -> &'static str {
@@ -25,6 +38,8 @@ impl Venue {
             Venue::Binance => "binance",
             Venue::BinanceUsdm => "binance-usdm",
             Venue::CoinbaseExchange => "coinbase-exchange",
+            Venue::Kraken => "kraken",
+            Venue::KrakenV1 => "kraken-v1",
         }
     }
 
@@ -33,6 +48,12 @@ impl Venue {
     /// venues' tickers run on their own sequence: counted, never compared.
     pub fn ticker_names_book_update(self) -> bool {
         matches!(self, Venue::Binance | Venue::BinanceUsdm)
+    }
+
+    /// Whether the venue's book messages carry a checksum of the book (Kraken's CRC32): the
+    /// replay report then shows how many matched.
+    pub fn sends_checksum(self) -> bool {
+        matches!(self, Venue::Kraken | Venue::KrakenV1)
     }
 
     pub fn from_name(name: &str) -> Option<Venue> {
@@ -195,6 +216,7 @@ mod tests {
         }
         assert_eq!(Venue::from_name("binance-usdm"), Some(Venue::BinanceUsdm));
         assert_eq!(Venue::from_name_bytes(b"binance"), Some(Venue::Binance));
+        assert_eq!(Venue::from_name("kraken-v1"), Some(Venue::KrakenV1));
         assert_eq!(Venue::from_name("binance-coinm"), None);
     }
 }

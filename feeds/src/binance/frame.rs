@@ -8,7 +8,7 @@ use crate::num::{InstrumentId, Px, Qty, Side};
 /// snapshot is 5,000 a side; anything above is refused as hostile.
 pub const MAX_LEVELS_PER_MESSAGE: usize = 10_000;
 
-pub use crate::levels::LevelUpdate;
+pub use crate::event::LevelUpdate;
 
 /// What a frame was. Depth levels are in [`BinanceCodec::levels`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -229,13 +229,8 @@ impl DepthSync {
             SyncState::Synced { snapshot_id, .. } => request.update_id >= snapshot_id,
             SyncState::AwaitingSnapshot => false,
         };
-        if current && self.force_resync(meta, StaleReason::Crossed, out) {
-            self.counters.resync_requests += 1;
-            true
-        } else {
-            self.counters.outdated_requests += 1;
-            false
-        }
+        let acted = current && self.force_resync(meta, StaleReason::Crossed, out);
+        self.counters.count_request(acted)
     }
 
     /// What the update procedure says about `diff` given the book's id (see the module docs).
