@@ -47,6 +47,9 @@ pub fn build_feed(
     let market = match live.venue {
         Venue::Binance => BinanceMarket::Spot,
         Venue::BinanceUsdm => BinanceMarket::UsdmFutures,
+        // OKX's adapter serves capture sources (and the generic live feed in tests); the
+        // engine's live source wiring is Binance's alone so far, and the config has no such kind.
+        Venue::Okx => bail!("okx has no live source in `pulse run` yet (capture sources only)"),
     };
     let adapter =
         BinanceAdapter::for_market(market, registry.clone()).with_depth_stream(&live.depth_stream);

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod feed_scope;
 pub mod input_journal;
 pub mod live;
+pub mod okx;
 pub mod outbox;
 pub mod replay;
 pub mod rest;

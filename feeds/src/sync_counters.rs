@@ -39,6 +39,12 @@ pub struct SyncCounters {
     pub overflows: u64,
     /// The id of the last diff or snapshot applied.
     pub last_update_id: u64,
+    /// Venue checksums that agreed with the rebuilt book (venues that send one).
+    pub checksum_ok: u64,
+    /// Venue checksums that disagreed: the book went stale.
+    pub checksum_mismatch: u64,
+    /// Sequence restarts the venue announced (OKX `seqId` below `prevSeqId`), accepted.
+    pub sequence_resets: u64,
 }
 
 /// Reports the sync counters every depth-synced instrument has, whichever feed keeps them.

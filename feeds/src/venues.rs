@@ -8,6 +8,7 @@ use crate::decode_error::DecodeError;
 use crate::event::EventMeta;
 use crate::instrument::InstrumentRegistry;
 use crate::num::InstrumentId;
+use crate::okx::OkxAdapter;
 use crate::outbox::Outbox;
 use crate::venue::{FrameVerdict, MarketAdapter};
 
@@ -21,6 +22,7 @@ use crate::venue::{FrameVerdict, MarketAdapter};
 /// instruction-cache misses (`valgrind --tool=cachegrind`).
 pub enum AnyAdapter {
     Binance(Box<BinanceAdapter>),
+    Okx(Box<OkxAdapter>),
     Added(Box<dyn MarketAdapter>),
 }
 
@@ -29,6 +31,7 @@ impl AnyAdapter {
     pub fn get(&self) -> &dyn MarketAdapter {
         match self {
             AnyAdapter::Binance(a) => &**a,
+            AnyAdapter::Okx(a) => &**a,
             AnyAdapter::Added(a) => &**a,
         }
     }
@@ -36,6 +39,7 @@ impl AnyAdapter {
     pub fn get_mut(&mut self) -> &mut dyn MarketAdapter {
         match self {
             AnyAdapter::Binance(a) => &mut **a,
+            AnyAdapter::Okx(a) => &mut **a,
             AnyAdapter::Added(a) => &mut **a,
         }
     }
@@ -51,6 +55,7 @@ impl AnyAdapter {
     ) -> Result<FrameVerdict, DecodeError> {
         match self {
             AnyAdapter::Binance(a) => a.on_frame(kind, payload, meta, out),
+            AnyAdapter::Okx(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }
@@ -66,6 +71,7 @@ pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {
                 registry.clone(),
             )))
         })
+        .chain([AnyAdapter::Okx(Box::new(OkxAdapter::new(registry.clone())))])
         .collect()
 }
 

@@ -39,6 +39,7 @@ use crate::runtime::Overrides;
 use crate::source_feeds::added_adapter;
 use crate::user_strategy::UserSpec;
 
+mod okx_scan;
 mod scan;
 
 pub use scan::{scan_instruments, MAX_INSTRUMENTS, WIRE_SCALE};
@@ -123,7 +124,11 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
         return ExitCode::SUCCESS;
     }
     let failures = verify(&report);
-    for i in report.instruments.iter().filter(|i| i.tickers == 0) {
+    for i in report
+        .instruments
+        .iter()
+        .filter(|i| i.tickers == 0 && i.checks() == 0)
+    {
         println!(
             "verify    unchecked {} {}: the capture has no bookTicker for it",
             i.venue, i.symbol
@@ -131,8 +136,19 @@ pub fn run(args: &ReplayArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCo
     }
     if failures.is_empty() {
         let checks: u64 = report.instruments.iter().map(|i| i.ticker_check.ok).sum();
+        let checksums: u64 = report
+            .instruments
+            .iter()
+            .filter_map(|i| i.checksum.as_ref())
+            .map(|c| c.ok)
+            .sum();
+        let checksums = if checksums > 0 {
+            format!(", {checksums} venue checksums")
+        } else {
+            String::new()
+        };
         println!(
-            "verify    ok: {} instrument(s), {checks} venue ticker checks, all matched",
+            "verify    ok: {} instrument(s), {checks} venue ticker checks{checksums}, all matched",
             report.instruments.len()
         );
         return ExitCode::SUCCESS;
@@ -237,6 +253,9 @@ pub struct InstrumentReport {
     pub tickers: u64,
     pub last_update_id: u64,
     pub ticker_check: TickerCheck,
+    /// The venue's own checksums of the book (OKX), where it sends any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ChecksumCheck>,
     pub top: Top,
 }
 
@@ -244,6 +263,21 @@ pub struct InstrumentReport {
 pub struct TickerCheck {
     pub ok: u64,
     pub mismatch: u64,
+}
+
+/// Venue checksums compared with the rebuilt book: agreed, disagreed (the book went stale).
+#[derive(Debug, Serialize)]
+pub struct ChecksumCheck {
+    pub ok: u64,
+    pub mismatch: u64,
+}
+
+impl InstrumentReport {
+    /// Checks of the book against the venue's own data: tickers matched and checksums.
+    fn checks(&self) -> u64 {
+        let checksums = self.checksum.as_ref().map_or(0, |c| c.ok + c.mismatch);
+        self.ticker_check.ok + self.ticker_check.mismatch + checksums
+    }
 }
 
 /// The best levels per side at the end, best first, as `[price, quantity]` decimal strings.
@@ -362,6 +396,10 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
                     ok: b.ticker_ok,
                     mismatch: b.ticker_mismatch,
                 },
+                checksum: (s.checksum_ok + s.checksum_mismatch > 0).then_some(ChecksumCheck {
+                    ok: s.checksum_ok,
+                    mismatch: s.checksum_mismatch,
+                }),
                 top: Top {
                     bids: side(Side::Buy),
                     asks: side(Side::Sell),
@@ -377,6 +415,8 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
 /// An instrument whose capture holds no `bookTicker` at all (RUNEEUR in the 4-symbol capture)
 /// cannot be checked against the venue; it is reported as unchecked, not failed, as long as some
 /// other instrument was checked. Zero checks despite tickers is a failure: the check never ran.
+/// Where the venue checksums its book (OKX), every checksum is a check: one that disagreed
+/// fails, and its tickers (which name no book update) need not be checked.
 pub fn verify(report: &Report) -> Vec<String> {
     let mut failures = Vec::new();
     for i in &report.instruments {
@@ -388,6 +428,13 @@ pub fn verify(report: &Report) -> Vec<String> {
                 i.ticker_check.mismatch
             ));
         }
+        if let Some(c) = i.checksum.as_ref().filter(|c| c.mismatch > 0) {
+            why.push(format!(
+                "{} of {} venue checksum(s) disagree with the rebuilt book",
+                c.mismatch,
+                c.ok + c.mismatch
+            ));
+        }
         if i.gaps > 0 {
             why.push(format!("{} update id gap(s)", i.gaps));
         }
@@ -397,7 +444,7 @@ pub fn verify(report: &Report) -> Vec<String> {
         if i.snapshots == 0 {
             why.push("never synced (no usable snapshot)".to_string());
         }
-        if i.tickers > 0 && checks == 0 {
+        if i.tickers > 0 && i.checks() == 0 {
             why.push(format!(
                 "none of its {} ticker(s) could be checked against the book",
                 i.tickers
@@ -410,7 +457,7 @@ pub fn verify(report: &Report) -> Vec<String> {
     let checks: u64 = report
         .instruments
         .iter()
-        .map(|i| i.ticker_check.ok + i.ticker_check.mismatch)
+        .map(InstrumentReport::checks)
         .sum();
     if checks == 0 {
         failures.push("the capture: no venue ticker could be checked at all".to_string());
@@ -494,6 +541,15 @@ pub fn render(path: &Path, report: &Report) -> String {
             i.ticker_check.mismatch,
             i.last_update_id
         );
+    }
+    for i in &report.instruments {
+        if let Some(c) = &i.checksum {
+            let _ = writeln!(
+                s,
+                "checksum  {} {}: {} ok, {} mismatch",
+                i.venue, i.symbol, c.ok, c.mismatch
+            );
+        }
     }
     for i in &report.instruments {
         let level = |l: Option<&[String; 2]>| {

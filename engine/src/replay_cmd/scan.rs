@@ -1,5 +1,6 @@
 //! The instruments of a capture, found by reading it: the symbols of the Binance markets' lines
-//! and, from their prices, a tick each, at Binance's exact wire precision.
+//! and, from their prices, a tick each, at Binance's exact wire precision; and OKX's `instId`s at
+//! the precision their strings show ([`okx_scan`](super::okx_scan)).
 
 use std::path::Path;
 
@@ -9,6 +10,8 @@ use pulse_feeds::capture::{query_param, SourceKind};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Px, Qty};
 use pulse_feeds::replay::RecordedInput;
+
+use super::okx_scan::{okx_strings, Scales};
 
 /// Binance's wire precision, used as both price and quantity scale for every instrument.
 ///
@@ -30,7 +33,8 @@ pub const MAX_INSTRUMENTS: usize = 256;
 
 /// Every (venue, symbol) a capture holds market data for: the `"s"` of its depth, trade and
 /// ticker frames and the `symbol=` of its REST depth requests, in order of first appearance, at
-/// [`WIRE_SCALE`]. Lines this build cannot replay (other venues, malformed ones) are left to the
+/// [`WIRE_SCALE`]; and the `instId` of OKX's book, trade and ticker pushes, at the scales its
+/// strings show ([`Scales`]). Lines this build cannot replay (other venues, malformed ones) are left to the
 /// replay to count.
 ///
 /// The capture does not say an instrument's tick, and the book lays its levels out by tick, so
@@ -40,19 +44,34 @@ pub const MAX_INSTRUMENTS: usize = 256;
 pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
     let mut reader =
         RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    // (venue, symbol, GCD of its prices so far; 0 before the first).
-    let mut seen: Vec<(Venue, String, i64)> = Vec::new();
+    // (venue, symbol, scales and GCD of its prices so far; 0 before the first).
+    let mut seen: Vec<(Venue, String, Scales)> = Vec::new();
+    let binance = Scales {
+        price: WIRE_SCALE,
+        qty: WIRE_SCALE,
+        gcd: 0,
+    };
     while let Some(record) = reader.next_record() {
         let record = match record {
             Ok(record) => record,
             Err(Ok(_malformed)) => continue,
             Err(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        let Some(venue) = Venue::from_name_bytes(record.venue)
-            .filter(|&v| BinanceMarket::from_venue(v).is_some())
-        else {
+        let Some(venue) = Venue::from_name_bytes(record.venue) else {
             continue;
         };
+        if venue == Venue::Okx {
+            if let Some(strings) =
+                okx_strings(record.payload).filter(|_| record.kind == SourceKind::Ws)
+            {
+                let i = entry(&mut seen, venue, &strings.inst_id, Scales::default(), path)?;
+                seen[i].2.add(&strings);
+            }
+            continue;
+        }
+        if BinanceMarket::from_venue(venue).is_none() {
+            continue;
+        }
         let found = match record.kind {
             SourceKind::Rest { path } => query_param(path, b"symbol")
                 .and_then(|s| std::str::from_utf8(s).ok())
@@ -64,31 +83,40 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             continue;
         };
         let symbol = symbol.to_ascii_uppercase();
-        let i = match seen
-            .iter()
-            .position(|(v, s, _)| *v == venue && *s == symbol)
-        {
-            Some(i) => i,
-            None => {
-                anyhow::ensure!(
-                    seen.len() < MAX_INSTRUMENTS,
-                    "{}: more than {MAX_INSTRUMENTS} instruments",
-                    path.display()
-                );
-                seen.push((venue, symbol, 0));
-                seen.len() - 1
-            }
-        };
+        let i = entry(&mut seen, venue, &symbol, binance, path)?;
         if let Some(data) = &data {
-            seen[i].2 = price_gcd(seen[i].2, data);
+            seen[i].2.gcd = price_gcd(seen[i].2.gcd, data);
         }
     }
     let mut registry = InstrumentRegistry::new();
-    for (venue, symbol, gcd) in seen {
-        let (tick, lot) = (Px(gcd.max(1)), Qty(1));
-        let _ = registry.add(venue, &symbol, WIRE_SCALE, WIRE_SCALE, tick, lot);
+    for (venue, symbol, scales) in seen {
+        let (tick, lot) = (Px(scales.gcd.max(1)), Qty(1));
+        let _ = registry.add(venue, &symbol, scales.price, scales.qty, tick, lot);
     }
     Ok(registry)
+}
+
+/// The index of (`venue`, `symbol`) in `seen`, added with `scales` if new.
+fn entry(
+    seen: &mut Vec<(Venue, String, Scales)>,
+    venue: Venue,
+    symbol: &str,
+    scales: Scales,
+    path: &Path,
+) -> anyhow::Result<usize> {
+    if let Some(i) = seen
+        .iter()
+        .position(|(v, s, _)| *v == venue && *s == symbol)
+    {
+        return Ok(i);
+    }
+    anyhow::ensure!(
+        seen.len() < MAX_INSTRUMENTS,
+        "{}: more than {MAX_INSTRUMENTS} instruments",
+        path.display()
+    );
+    seen.push((venue, symbol.to_owned(), scales));
+    Ok(seen.len() - 1)
 }
 
 /// The `"s"` of a depth, trade or ticker frame (plain or combined-stream), with its data object.
@@ -136,7 +164,7 @@ fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
     gcd
 }
 
-fn euclid(a: i64, b: i64) -> i64 {
+pub(super) fn euclid(a: i64, b: i64) -> i64 {
     if b == 0 {
         a
     } else {

@@ -11,16 +11,20 @@ pub enum Venue {
     /// Binance USD-M futures (`fapi.binance.com`, `fstream.binance.com`): its own symbols, ids
     /// and book sync rules, so a venue of its own.
     BinanceUsdm,
+    /// OKX v5 public market data (`ws.okx.com`, `/ws/v5/public`): spot, futures and swaps in
+    /// one venue, named by `instId` (`BTC-USDT`, `BTC-USD-220527`, `UNI-USD-SWAP`).
+    Okx,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 2] = [Venue::Binance, Venue::BinanceUsdm];
+    pub const ALL: [Venue; 3] = [Venue::Binance, Venue::BinanceUsdm, Venue::Okx];
 
     /// The name used in configs and in capture sources (`binance-usdm:ws`).
     pub fn name(self) -> &'static str {
         match self {
             Venue::Binance => "binance",
             Venue::BinanceUsdm => "binance-usdm",
+            Venue::Okx => "okx",
         }
     }
 
@@ -184,6 +188,7 @@ mod tests {
         }
         assert_eq!(Venue::from_name("binance-usdm"), Some(Venue::BinanceUsdm));
         assert_eq!(Venue::from_name_bytes(b"binance"), Some(Venue::Binance));
+        assert_eq!(Venue::from_name("okx"), Some(Venue::Okx));
         assert_eq!(Venue::from_name("binance-coinm"), None);
     }
 }

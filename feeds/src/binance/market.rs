@@ -23,6 +23,7 @@ impl BinanceMarket {
         match venue {
             Venue::Binance => Some(BinanceMarket::Spot),
             Venue::BinanceUsdm => Some(BinanceMarket::UsdmFutures),
+            _ => None,
         }
     }
 }
