@@ -36,8 +36,6 @@ pub enum StaleReason {
     Disconnected,
     /// The venue's checksum of the book disagreed with the rebuilt book.
     Checksum,
-    /// The venue restarted its sequence (OKX after maintenance: `seqId` below `prevSeqId`).
-    SequenceReset,
 }
 
 /// Book → feed, on the control ring: resync this instrument's book from a new snapshot. Sent
