@@ -49,6 +49,8 @@ pub struct LiveCounters {
     pub crossed_resyncs: u64,
     /// Keepalive frames sent.
     pub keepalives: u64,
+    /// Frames the adapter asked to send (resubscriptions), sent.
+    pub adapter_frames: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -365,6 +367,22 @@ impl<A: MarketAdapter> LiveFeed<A> {
         usize::from(sent)
     }
 
+    /// Sends the frames the adapter asks for (a resubscription) on an open connection.
+    fn send_adapter_frames(&mut self) -> usize {
+        let mut sent = 0;
+        while self.session.is_open() {
+            let Some(frame) = self.core.adapter.next_send() else {
+                break;
+            };
+            if !self.session.send_text(frame) {
+                break;
+            }
+            sent += 1;
+        }
+        self.core.counters.adapter_frames += sent as u64;
+        sent
+    }
+
     fn request_snapshots(&mut self, now: Nanos) -> usize {
         let mut work = 0;
         for s in &mut self.snapshots {
@@ -517,6 +535,7 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
             self.session.close(now, CloseReason::Disconnected);
         }
         work += self.send_keepalive(now);
+        work += self.send_adapter_frames();
         if reconnected {
             // A new connection is a new diff sequence; a lost one leaves every book unknown.
             self.core.stale_all(now, StaleReason::Disconnected);

@@ -18,7 +18,8 @@
 //! - snapshot in-band (Kraken, OKX, Coinbase, Bybit: after subscribing) or by REST (Binance):
 //!   [`MarketAdapter::needs_snapshot`] and [`MarketAdapter::snapshot_path`];
 //! - text pings (OKX `ping`, Bybit `{"op":"ping"}`): [`MarketAdapter::keepalive`], and their
-//!   replies are control frames the codec counts and drops.
+//!   replies are control frames the codec counts and drops;
+//! - a book resynced by subscribing again (OKX): [`MarketAdapter::next_send`].
 //!
 //! The hot path calls [`MarketAdapter::on_frame`] once per frame: the live feed is generic over
 //! its adapter (static dispatch); the capture feed routes each line by its source to one of its
@@ -120,6 +121,14 @@ pub trait MarketAdapter: Send {
 
     /// The frame to send periodically on an open connection, if the venue asks for one.
     fn keepalive(&self) -> Option<Keepalive> {
+        None
+    }
+
+    /// The next text frame this adapter asks to send on the open connection, taken (it is not
+    /// returned again): OKX resubscribes a book that went stale, since its snapshot comes only
+    /// after a subscription. The live feed polls it after each pass; prepared beforehand, so
+    /// that asking allocates nothing.
+    fn next_send(&mut self) -> Option<&str> {
         None
     }
 

@@ -93,6 +93,14 @@ fn malformed_and_mistyped_frames_are_refused_by_kind() {
             Decimal("asks", DecimalError::Overflow),
         ),
         (
+            books(r#"{"asks":[["-1","1","0","1"]],"bids":[],"ts":"1"}"#),
+            WrongType("asks"),
+        ),
+        (
+            books(r#"{"asks":[],"bids":[["1","-0.5","0","1"]],"ts":"1"}"#),
+            WrongType("bids"),
+        ),
+        (
             books(r#"{"asks":[["abc","1","0","1"]],"bids":[],"ts":"1"}"#),
             Decimal("asks", DecimalError::Syntax),
         ),

@@ -24,6 +24,10 @@ pub struct OkxAdapter {
     /// By [`InstrumentId`]: the index into `syncs`, if the instrument is OKX's.
     slots: Vec<Option<usize>>,
     book: BookChannel,
+    /// By sync: the `unsubscribe` and `subscribe` ops that resubscribe its book, prepared.
+    resubscribe: Vec<[String; 2]>,
+    /// By sync: its `unsubscribe` went out and its `subscribe` is due.
+    subscribe_due: Vec<bool>,
     /// Well-formed frames that carry no market data (subscription replies, `pong`).
     pub control: u64,
     /// `{"event":"error"}` replies (a refused subscription, say).
@@ -42,21 +46,36 @@ impl OkxAdapter {
                 })
             })
             .collect();
-        OkxAdapter {
+        let mut adapter = OkxAdapter {
             registry,
             codec: OkxCodec::new(),
+            subscribe_due: vec![false; syncs.len()],
             syncs,
             slots,
             book: BookChannel::Books,
+            resubscribe: Vec::new(),
             control: 0,
             errors: 0,
-        }
+        };
+        adapter.prepare_resubscriptions();
+        adapter
     }
 
     /// Subscribes each instrument's book on `channel` (`books` by default) on a live session.
     pub fn with_book_channel(mut self, channel: BookChannel) -> OkxAdapter {
         self.book = channel;
+        self.prepare_resubscriptions();
         self
+    }
+
+    fn prepare_resubscriptions(&mut self) {
+        let book = self.book;
+        let symbol = |s: &BookSync| self.registry.get(s.instrument()).map(|i| i.symbol.as_str());
+        self.resubscribe = self
+            .syncs
+            .iter()
+            .map(|s| session::resubscribe_frames(book, symbol(s).unwrap_or_default()))
+            .collect();
     }
 
     /// Room an [`Outbox`] needs for the largest single frame.
@@ -73,15 +92,6 @@ impl OkxAdapter {
     fn sync_mut(&mut self, instrument: InstrumentId) -> Option<&mut BookSync> {
         let slot = (*self.slots.get(instrument.0 as usize)?)?;
         self.syncs.get_mut(slot)
-    }
-
-    /// The ops that resubscribe `instrument`'s book, if it went stale since it last synced (a
-    /// live session sends them to get a new snapshot). Cold.
-    pub fn resubscriptions(&self, instrument: InstrumentId) -> Option<[String; 2]> {
-        let inst = self.registry.get(instrument)?;
-        self.sync(instrument)
-            .filter(|s| s.wants_snapshot)
-            .map(|_| session::resubscribe_frames(self.book, &inst.symbol))
     }
 
     /// Decodes one received frame and stages its events. `meta.instrument` is filled in here.
@@ -219,6 +229,18 @@ impl MarketAdapter for OkxAdapter {
 
     fn keepalive(&self) -> Option<Keepalive> {
         Some(KEEPALIVE)
+    }
+
+    /// A stale book's `unsubscribe`, then its `subscribe` (OKX sends a snapshot after it).
+    fn next_send(&mut self) -> Option<&str> {
+        if let Some(slot) = self.subscribe_due.iter().position(|&due| due) {
+            self.subscribe_due[slot] = false;
+            return Some(&self.resubscribe[slot][1]);
+        }
+        let slot = self.syncs.iter().position(|s| s.wants_snapshot)?;
+        self.syncs[slot].wants_snapshot = false;
+        self.subscribe_due[slot] = true;
+        Some(&self.resubscribe[slot][0])
     }
 
     fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {

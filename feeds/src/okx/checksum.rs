@@ -63,6 +63,15 @@ impl TopBook {
         }
     }
 
+    /// The prices held on `side`, best first.
+    pub fn prices(&self, side: Side) -> impl Iterator<Item = Px> + '_ {
+        let entries = match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        };
+        entries.iter().rev().map(|e| e.px)
+    }
+
     /// Sets one level; a zero size removes it.
     pub fn apply(&mut self, level: &OkxLevel) {
         let (entries, worse) = match level.side {

@@ -232,7 +232,12 @@ fn push_levels(
                 qty_text: wire(qty)?,
             })
         })();
-        levels.push(parsed.map_err(|e| DecodeError::Decimal(key, e))?);
+        let level = parsed.map_err(|e| DecodeError::Decimal(key, e))?;
+        // A price is positive and a size not negative: anything else is no book level.
+        if level.px.0 <= 0 || level.qty.0 < 0 {
+            return Err(DecodeError::WrongType(key));
+        }
+        levels.push(level);
     }
     Ok(())
 }

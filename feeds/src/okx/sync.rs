@@ -67,7 +67,9 @@ pub struct BookSync {
     state: SyncState,
     /// The book as wire strings, for the checksum.
     top: TopBook,
-    /// Whether the book went stale since it was last synced: a live session resubscribes it.
+    /// Whether the book went stale on its own account (a gap, a mismatch, a crossed book, a
+    /// full ring) since it last synced: a live session resubscribes it. A lost connection
+    /// does not count: reconnecting subscribes every book again anyway.
     pub wants_snapshot: bool,
     pub counters: SyncCounters,
 }
@@ -260,7 +262,7 @@ impl BookSync {
             return;
         }
         self.state = SyncState::AwaitingSnapshot;
-        self.wants_snapshot = true;
+        self.wants_snapshot = reason != StaleReason::Disconnected;
         // Every room check keeps one slot spare for this event (the `+ 2`/`+ 3` above).
         let _ = out.push(MdEvent::BookStale {
             meta: EventMeta {
