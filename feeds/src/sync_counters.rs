@@ -16,7 +16,8 @@ pub struct SyncCounters {
     /// Diffs applied to the book.
     pub applied: u64,
     /// Diffs discarded as already covered by the snapshot (spot `u <= lastUpdateId`, futures
-    /// `u < lastUpdateId`).
+    /// `u < lastUpdateId`); OKX: updates while the book waits for a snapshot, and the "no
+    /// change" messages (nothing to apply).
     pub dropped: u64,
     /// Diffs after the bridge that end at or before the book's id: received twice.
     pub duplicates: u64,
