@@ -882,7 +882,7 @@ fn unknown_source_venue() {
     let message = assert_refused(&text, "sources[1].venue", Some(line));
     assert_eq!(
         message,
-        "unknown venue, expected one of binance, binance-usdm"
+        "unknown venue, expected one of binance, binance-usdm, okx"
     );
     let err = refuse_with_fake(&text);
     assert_eq!(
@@ -891,7 +891,7 @@ fn unknown_source_venue() {
     );
     assert_eq!(
         err.message,
-        "unknown venue, expected one of binance, binance-usdm, fake"
+        "unknown venue, expected one of binance, binance-usdm, okx, fake"
     );
 
     // An added venue's source names its instruments; an instrument named must exist.

@@ -102,9 +102,12 @@ impl OkxAdapter {
         meta: EventMeta,
         out: &mut Outbox,
     ) -> Result<(), DecodeError> {
-        if kind != SourceKind::Ws {
-            // OKX's book procedure takes no REST body; recorded sends are not input.
-            return Ok(());
+        match kind {
+            SourceKind::Ws => {}
+            // Recorded sends are not input.
+            SourceKind::Send => return Ok(()),
+            // OKX's book procedure takes no REST body.
+            SourceKind::Rest { .. } => return Err(DecodeError::UnknownEvent),
         }
         let decoded = self.codec.decode_ws(&self.registry, payload)?;
         let instrument = match decoded {

@@ -56,7 +56,8 @@ impl BookPush {
     /// The id a commit carries: `seqId` where sent, else the venue's time in milliseconds.
     fn update_id(&self) -> u64 {
         match self.seq_id {
-            Some(seq) if seq >= 0 => seq as u64,
+            // 0 too is no id: a ticker's update id is 0, and must never match a commit's.
+            Some(seq) if seq > 0 => seq as u64,
             _ => self.ts,
         }
     }
