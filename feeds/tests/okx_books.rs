@@ -309,6 +309,19 @@ fn a_gap_goes_stale_until_the_next_snapshot() {
 }
 
 #[test]
+fn bbo_tbt_pushes_are_each_the_touch() {
+    let mut s = Stream::new("bbo-tbt");
+    s.push(None, &[("99.9", "1")], &[("100.1", "1")], Some((1, -1)))
+        .push(None, &[("100", "2")], &[("100.2", "3")], Some((5, 1)));
+    let run = replay(&s.lines, &one_instrument());
+    let k = run.sync(0);
+    assert_eq!((k.snapshots, k.applied), (1, 1));
+    let book = run.book.book(0).unwrap();
+    assert_eq!((book.depth(Side::Buy), book.depth(Side::Sell)), (1, 1));
+    assert_eq!(book.best_ask().map(|l| l.px), Some(Px(1002)));
+}
+
+#[test]
 fn books5_pushes_are_each_the_whole_book() {
     let mut s = Stream::new("books5");
     let asks = [("100.1", "1")];

@@ -146,6 +146,41 @@ fn malformed_and_mistyped_frames_are_refused_by_kind() {
 }
 
 #[test]
+fn hostile_lines_in_a_capture_are_counted_per_kind_and_skipped() {
+    let frames = [
+        "{".to_owned(),
+        "[1]".to_owned(),
+        books(r#"{"asks":"x","bids":[],"ts":"1"}"#),
+        books(r#"{"asks":[["1e999","1","0","1"]],"bids":[],"ts":"1"}"#),
+        books(&format!(
+            r#"{{"asks":{},"bids":{},"ts":"1"}}"#,
+            levels(2_000),
+            levels(1)
+        )),
+        r#"{"arg":{"channel":"books","instId":"DOGE-USDT"},"data":[]}"#.to_owned(),
+    ];
+    let text: String = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{}\tokx:ws\t{f}\n", i + 1))
+        .collect();
+    let run = okx::replay(&text, &okx::registry());
+    let c = &run.feed.counters;
+    assert_eq!((c.lines, c.messages, c.bad_frames_total()), (6, 0, 6));
+    let codes = [
+        DecodeError::Json,
+        DecodeError::NotAnObject,
+        DecodeError::WrongType(""),
+        DecodeError::Decimal("", DecimalError::Overflow),
+        DecodeError::TooManyLevels,
+        DecodeError::UnknownSymbol,
+    ];
+    for code in codes {
+        assert_eq!(c.bad_frames[code.code()], 1, "{code:?}");
+    }
+}
+
+#[test]
 fn huge_level_counts_and_deep_nesting_are_refused() {
     let at_limit = books(&format!(
         r#"{{"asks":{},"bids":[],"ts":"1"}}"#,
