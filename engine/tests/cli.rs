@@ -516,9 +516,9 @@ fn bad_kinds() -> Vec<BadKind> {
             detail: "",
             excerpt: Excerpt::Venue,
             lines: vec![
-                format!("{{ts}}\tokx:ws\t{trade}"),
+                format!("{{ts}}\tnowhere:ws\t{trade}"),
                 "{ts}\tcoinbase:ws\t{}".into(),
-                "{ts}\tokx:rest:/api/v5/market/books\t{}".into(),
+                "{ts}\tnowhere:rest:/api/v5/market/books\t{}".into(),
             ],
         },
     ]

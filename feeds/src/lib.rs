@@ -20,6 +20,7 @@ pub mod json_tape;
 pub mod kraken;
 pub mod levels;
 pub mod live;
+pub mod okx;
 pub mod outbox;
 pub mod replay;
 pub mod rest;

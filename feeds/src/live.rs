@@ -49,6 +49,10 @@ pub struct LiveCounters {
     pub crossed_resyncs: u64,
     /// Keepalive frames sent.
     pub keepalives: u64,
+    /// Books resubscribed alone, after they went stale on their own account (a failed
+    /// checksum, a gap, a crossed book, a full ring) at a venue whose snapshot follows a
+    /// subscription.
+    pub resubscriptions: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -414,8 +418,10 @@ impl<A: MarketAdapter> FeedCore<A> {
                     recv_ts: now,
                     ingress: self.probe.stamp(),
                 };
-                self.adapter
-                    .force_resync(meta, StaleReason::RingFull, &mut self.outbox);
+                // The book's snapshot again: a resubscription where the venue sends it so.
+                self.sends |=
+                    self.adapter
+                        .force_resync(meta, StaleReason::RingFull, &mut self.outbox);
             }
         }
         pushed + self.outbox.drain_into(&mut self.ring)
@@ -525,10 +531,12 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
         work += self.send_keepalive(now);
         if self.session.is_open() && std::mem::take(&mut self.core.sends) {
             let session = &mut self.session;
-            work += self
+            let sent = self
                 .core
                 .adapter
                 .take_sends(&mut |text| session.send_text(text));
+            self.core.counters.resubscriptions += sent as u64;
+            work += sent;
         }
         if reconnected {
             // A new connection is a new diff sequence; a lost one leaves every book unknown.

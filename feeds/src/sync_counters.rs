@@ -16,7 +16,8 @@ pub struct SyncCounters {
     /// Diffs applied to the book.
     pub applied: u64,
     /// Diffs discarded as already covered by the snapshot (spot `u <= lastUpdateId`, futures
-    /// `u < lastUpdateId`).
+    /// `u < lastUpdateId`); OKX: updates while the book waits for a snapshot, and the "no
+    /// change" messages (nothing to apply).
     pub dropped: u64,
     /// Diffs after the bridge that end at or before the book's id: received twice.
     pub duplicates: u64,
@@ -37,13 +38,15 @@ pub struct SyncCounters {
     pub outdated_requests: u64,
     /// Pre-sync buffer overflows.
     pub overflows: u64,
-    /// Venue checksums the rebuilt book reproduced (Kraken: every snapshot and update that
+    /// Venue checksums the rebuilt book reproduced (Kraken, OKX: every snapshot and update that
     /// carries one).
     pub checksum_ok: u64,
     /// Venue checksums the rebuilt book did not reproduce: each marked the book stale.
     pub checksum_mismatch: u64,
     /// The id of the last diff or snapshot applied.
     pub last_update_id: u64,
+    /// Sequence restarts the venue announced (OKX `seqId` below `prevSeqId`), accepted.
+    pub sequence_resets: u64,
 }
 
 impl SyncCounters {

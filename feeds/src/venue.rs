@@ -19,7 +19,7 @@
 //!   [`MarketAdapter::needs_snapshot`] and [`MarketAdapter::snapshot_path`];
 //! - text pings (OKX `ping`, Bybit `{"op":"ping"}`): [`MarketAdapter::keepalive`], and their
 //!   replies are control frames the codec counts and drops;
-//! - a book resubscribed alone after a failed check (Kraken): the adapter returns
+//! - a book resubscribed alone after a failed check (Kraken, OKX): the adapter returns
 //!   [`FrameVerdict::Resubscribe`] and the live feed sends [`MarketAdapter::take_sends`].
 //!
 //! The hot path calls [`MarketAdapter::on_frame`] once per frame: the live feed is generic over

@@ -12,6 +12,7 @@ use crate::kraken::{KrakenAdapter, KrakenProtocol};
 use crate::live::LiveFeed;
 use crate::metrics::MetricSink;
 use crate::num::InstrumentId;
+use crate::okx::OkxAdapter;
 use crate::outbox::Outbox;
 use crate::sync_counters::SyncCounters;
 use crate::venue::{FrameVerdict, Keepalive, MarketAdapter};
@@ -28,6 +29,7 @@ pub enum AnyAdapter {
     Binance(Box<BinanceAdapter>),
     CoinbaseExchange(Box<CoinbaseAdapter>),
     Kraken(Box<KrakenAdapter>),
+    Okx(Box<OkxAdapter>),
     Added(Box<dyn MarketAdapter>),
 }
 
@@ -46,6 +48,7 @@ impl AnyAdapter {
             AnyAdapter::Binance(a) => &**a,
             AnyAdapter::CoinbaseExchange(a) => &**a,
             AnyAdapter::Kraken(a) => &**a,
+            AnyAdapter::Okx(a) => &**a,
             AnyAdapter::Added(a) => &**a,
         }
     }
@@ -55,6 +58,7 @@ impl AnyAdapter {
             AnyAdapter::Binance(a) => &mut **a,
             AnyAdapter::CoinbaseExchange(a) => &mut **a,
             AnyAdapter::Kraken(a) => &mut **a,
+            AnyAdapter::Okx(a) => &mut **a,
             AnyAdapter::Added(a) => &mut **a,
         }
     }
@@ -88,6 +92,7 @@ impl MarketAdapter for AnyAdapter {
             AnyAdapter::Binance(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::CoinbaseExchange(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Kraken(a) => a.on_frame(kind, payload, meta, out),
+            AnyAdapter::Okx(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }
@@ -172,6 +177,9 @@ pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {
     if has(Venue::CoinbaseExchange) {
         let adapter = CoinbaseAdapter::new(registry.clone());
         adapters.push(AnyAdapter::CoinbaseExchange(Box::new(adapter)));
+    }
+    if has(Venue::Okx) {
+        adapters.push(AnyAdapter::Okx(Box::new(OkxAdapter::new(registry.clone()))));
     }
     for protocol in [KrakenProtocol::V2, KrakenProtocol::V1] {
         if has(protocol.venue()) {

@@ -49,6 +49,7 @@ use crate::source_feeds::added_adapter;
 use crate::user_strategy::UserSpec;
 
 mod kraken_scan;
+mod okx_scan;
 mod scan;
 
 pub use scan::{scan_instruments, MAX_INSTRUMENTS, WIRE_SCALE};
@@ -278,15 +279,22 @@ pub struct InstrumentReport {
     pub ticker_check: TickerCheck,
     /// The book's state at the end: `live`, `stale` (waiting for a snapshot) or `crossed`.
     pub book: &'static str,
-    /// The venue's own checksums of the book (Kraken), where the venue sends them.
+    /// The venue's own checksums of the book (Kraken, OKX), where the venue sends them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub checksum: Option<TickerCheck>,
+    pub checksum: Option<ChecksumCheck>,
     pub top: Top,
 }
 
 /// Checks against the venue's word: how many agreed with the rebuilt book, how many did not.
 #[derive(Debug, Serialize)]
 pub struct TickerCheck {
+    pub ok: u64,
+    pub mismatch: u64,
+}
+
+/// Venue checksums compared with the rebuilt book: agreed, disagreed (the book went stale).
+#[derive(Debug, Serialize)]
+pub struct ChecksumCheck {
     pub ok: u64,
     pub mismatch: u64,
 }
@@ -420,7 +428,7 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
                     Some(BookState::Crossed) => "crossed",
                     Some(BookState::Stale) | None => "stale",
                 },
-                checksum: inst.venue.sends_checksum().then_some(TickerCheck {
+                checksum: inst.venue.sends_checksum().then_some(ChecksumCheck {
                     ok: s.checksum_ok,
                     mismatch: s.checksum_mismatch,
                 }),
@@ -440,6 +448,9 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
 /// An instrument whose capture holds no `bookTicker` at all (RUNEEUR in the 4-symbol capture)
 /// cannot be checked against the venue; it is reported as unchecked, not failed, as long as some
 /// other instrument was checked. Zero checks despite tickers is a failure: the check never ran.
+/// Where the venue checksums its book (Kraken, OKX), every checksum is a check; one that
+/// disagreed is a detected fault like a gap, and its tickers (which name no book update) are
+/// never checked.
 pub fn verify(report: &Report) -> Vec<String> {
     let mut failures = Vec::new();
     for i in &report.instruments {
@@ -578,6 +589,15 @@ pub fn render(path: &Path, report: &Report) -> String {
             i.ticker_check.mismatch,
             i.last_update_id
         );
+    }
+    for i in &report.instruments {
+        if let Some(c) = &i.checksum {
+            let _ = writeln!(
+                s,
+                "checksum  {} {}: {} ok, {} mismatch",
+                i.venue, i.symbol, c.ok, c.mismatch
+            );
+        }
     }
     for i in &report.instruments {
         let level = |l: Option<&[String; 2]>| {

@@ -1,6 +1,7 @@
 //! The instruments of a capture, found by reading it: the symbols of the Binance markets' and
-//! Coinbase Exchange's lines and, from their prices, a tick each, at an exact wire precision; and
-//! Kraken's pairs at the decimals Kraken sends ([`super::kraken_scan`]).
+//! Coinbase Exchange's lines and, from their prices, a tick each, at an exact wire precision;
+//! Kraken's pairs at the decimals Kraken sends ([`super::kraken_scan`]); and OKX's `instId`s at
+//! the precision their strings show ([`okx_scan`](super::okx_scan)).
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use pulse_feeds::num::{parse_decimal, Px, Qty};
 use pulse_feeds::replay::RecordedInput;
 
 use super::kraken_scan::{is_kraken, KrakenScan};
+use super::okx_scan::{okx_strings, Scales};
 
 /// The wire precision, used as both price and quantity scale for every instrument: Binance's,
 /// and enough for Coinbase Exchange's (at most 8 decimals, `"0.00001305"`, `"0.00120000"`).
@@ -34,7 +36,8 @@ pub const MAX_INSTRUMENTS: usize = 256;
 
 /// Every (venue, symbol) a capture holds market data for: the `"s"` of its depth, trade and
 /// ticker frames and the `symbol=` of its REST depth requests, in order of first appearance, at
-/// [`WIRE_SCALE`]. Lines this build cannot replay (other venues, malformed ones) are left to the
+/// [`WIRE_SCALE`]; and the `instId` of OKX's book, trade and ticker pushes, at the scales its
+/// strings show ([`Scales`]). Lines this build cannot replay (other venues, malformed ones) are left to the
 /// replay to count.
 ///
 /// The capture does not say an instrument's tick, and the book lays its levels out by tick, so
@@ -44,8 +47,14 @@ pub const MAX_INSTRUMENTS: usize = 256;
 pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
     let mut reader =
         RecordedInput::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    // (venue, symbol, GCD of its prices so far; 0 before the first).
-    let mut seen: Vec<(Venue, String, i64)> = Vec::new();
+    // (venue, symbol, scales and GCD of its prices so far; 0 before the first).
+    let mut seen: Vec<(Venue, String, Scales)> = Vec::new();
+    // Binance and Coinbase Exchange: both at the wire scale.
+    let binance = Scales {
+        price: WIRE_SCALE,
+        qty: WIRE_SCALE,
+        gcd: 0,
+    };
     let mut kraken = KrakenScan::default();
     while let Some(record) = reader.next_record() {
         let record = match record {
@@ -53,7 +62,10 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             Err(Ok(_malformed)) => continue,
             Err(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        if let Some(venue) = Venue::from_name_bytes(record.venue).filter(|&v| is_kraken(v)) {
+        let Some(venue) = Venue::from_name_bytes(record.venue) else {
+            continue;
+        };
+        if is_kraken(venue) {
             kraken.observe(venue, record.kind, record.payload);
             anyhow::ensure!(
                 seen.len() + kraken.pairs.len() <= MAX_INSTRUMENTS,
@@ -62,15 +74,29 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             );
             continue;
         }
-        let Some(venue) = Venue::from_name_bytes(record.venue) else {
+        if venue == Venue::Okx {
+            if let Some(strings) =
+                okx_strings(record.payload).filter(|_| record.kind == SourceKind::Ws)
+            {
+                let others = kraken.pairs.len();
+                let i = entry(
+                    &mut seen,
+                    others,
+                    venue,
+                    &strings.inst_id,
+                    Scales::default(),
+                    path,
+                )?;
+                seen[i].2.add(&strings);
+            }
             continue;
-        };
-        let binance = BinanceMarket::from_venue(venue).is_some();
+        }
+        let is_binance = BinanceMarket::from_venue(venue).is_some();
         let found = match record.kind {
-            SourceKind::Rest { path } if binance => query_param(path, b"symbol")
+            SourceKind::Rest { path } if is_binance => query_param(path, b"symbol")
                 .and_then(|s| std::str::from_utf8(s).ok())
                 .map(|s| (s.to_owned(), serde_json::from_slice(record.payload).ok())),
-            SourceKind::Ws if binance => {
+            SourceKind::Ws if is_binance => {
                 market_data(record.payload).map(|(s, data)| (s, Some(data)))
             }
             SourceKind::Ws if venue == Venue::CoinbaseExchange => {
@@ -82,29 +108,15 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             continue;
         };
         let symbol = symbol.to_ascii_uppercase();
-        let i = match seen
-            .iter()
-            .position(|(v, s, _)| *v == venue && *s == symbol)
-        {
-            Some(i) => i,
-            None => {
-                anyhow::ensure!(
-                    seen.len() + kraken.pairs.len() < MAX_INSTRUMENTS,
-                    "{}: more than {MAX_INSTRUMENTS} instruments",
-                    path.display()
-                );
-                seen.push((venue, symbol, 0));
-                seen.len() - 1
-            }
-        };
+        let i = entry(&mut seen, kraken.pairs.len(), venue, &symbol, binance, path)?;
         if let Some(data) = &data {
-            seen[i].2 = price_gcd(seen[i].2, data);
+            seen[i].2.gcd = price_gcd(seen[i].2.gcd, data);
         }
     }
     let mut registry = InstrumentRegistry::new();
-    for (venue, symbol, gcd) in seen {
-        let (tick, lot) = (Px(gcd.max(1)), Qty(1));
-        let _ = registry.add(venue, &symbol, WIRE_SCALE, WIRE_SCALE, tick, lot);
+    for (venue, symbol, scales) in seen {
+        let (tick, lot) = (Px(scales.gcd.max(1)), Qty(1));
+        let _ = registry.add(venue, &symbol, scales.price, scales.qty, tick, lot);
     }
     for p in kraken.finish() {
         if let Some(venue) = p.venue {
@@ -113,6 +125,31 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
         }
     }
     Ok(registry)
+}
+
+/// The index of (`venue`, `symbol`) in `seen`, added with `scales` if new (with `others`
+/// instruments found besides `seen`, the whole stays within [`MAX_INSTRUMENTS`]).
+fn entry(
+    seen: &mut Vec<(Venue, String, Scales)>,
+    others: usize,
+    venue: Venue,
+    symbol: &str,
+    scales: Scales,
+    path: &Path,
+) -> anyhow::Result<usize> {
+    if let Some(i) = seen
+        .iter()
+        .position(|(v, s, _)| *v == venue && *s == symbol)
+    {
+        return Ok(i);
+    }
+    anyhow::ensure!(
+        seen.len() + others < MAX_INSTRUMENTS,
+        "{}: more than {MAX_INSTRUMENTS} instruments",
+        path.display()
+    );
+    seen.push((venue, symbol.to_owned(), scales));
+    Ok(seen.len() - 1)
 }
 
 /// The `"s"` of a depth, trade or ticker frame (plain or combined-stream), with its data object.
@@ -175,7 +212,7 @@ fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
     gcd
 }
 
-fn euclid(a: i64, b: i64) -> i64 {
+pub(super) fn euclid(a: i64, b: i64) -> i64 {
     if b == 0 {
         a
     } else {

@@ -43,8 +43,8 @@ pub enum StaleReason {
     Crossed,
     /// The live session to the venue closed or reopened: updates may have been missed.
     Disconnected,
-    /// The rebuilt book disagrees with the checksum the venue sent with an update (Kraken's
-    /// CRC32 of the top ten levels).
+    /// The venue's checksum of the book disagreed with the rebuilt book (Kraken's CRC32 of the
+    /// top ten levels, OKX's of the top 25).
     Checksum,
 }
 

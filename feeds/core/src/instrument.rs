@@ -21,15 +21,19 @@ pub enum Venue {
     /// pairs and checksum, frames as arrays of decimal strings. Its own venue because its
     /// frames are another protocol's (source `kraken-v1`).
     KrakenV1,
+    /// OKX v5 public market data (`ws.okx.com`, `/ws/v5/public`): spot, futures and swaps in
+    /// one venue, named by `instId` (`BTC-USDT`, `BTC-USD-220527`, `UNI-USD-SWAP`).
+    Okx,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 5] = [
+    pub const ALL: [Venue; 6] = [
         Venue::Binance,
         Venue::BinanceUsdm,
         Venue::CoinbaseExchange,
         Venue::Kraken,
         Venue::KrakenV1,
+        Venue::Okx,
     ];
 
     /// The name used in configs and in capture sources (`binance-usdm:ws`).
@@ -40,6 +44,7 @@ impl Venue {
             Venue::CoinbaseExchange => "coinbase-exchange",
             Venue::Kraken => "kraken",
             Venue::KrakenV1 => "kraken-v1",
+            Venue::Okx => "okx",
         }
     }
 
@@ -50,10 +55,10 @@ impl Venue {
         matches!(self, Venue::Binance | Venue::BinanceUsdm)
     }
 
-    /// Whether the venue's book messages carry a checksum of the book (Kraken's CRC32): the
-    /// replay report then shows how many matched.
+    /// Whether the venue's book messages carry a checksum of the book (Kraken's CRC32, OKX's
+    /// signed CRC32, which OKX may leave out: 0): the replay report then shows how many matched.
     pub fn sends_checksum(self) -> bool {
-        matches!(self, Venue::Kraken | Venue::KrakenV1)
+        matches!(self, Venue::Kraken | Venue::KrakenV1 | Venue::Okx)
     }
 
     pub fn from_name(name: &str) -> Option<Venue> {
@@ -217,6 +222,7 @@ mod tests {
         assert_eq!(Venue::from_name("binance-usdm"), Some(Venue::BinanceUsdm));
         assert_eq!(Venue::from_name_bytes(b"binance"), Some(Venue::Binance));
         assert_eq!(Venue::from_name("kraken-v1"), Some(Venue::KrakenV1));
+        assert_eq!(Venue::from_name("okx"), Some(Venue::Okx));
         assert_eq!(Venue::from_name("binance-coinm"), None);
     }
 }

@@ -23,7 +23,7 @@ impl BinanceMarket {
         match venue {
             Venue::Binance => Some(BinanceMarket::Spot),
             Venue::BinanceUsdm => Some(BinanceMarket::UsdmFutures),
-            Venue::CoinbaseExchange | Venue::Kraken | Venue::KrakenV1 => None,
+            Venue::CoinbaseExchange | Venue::Kraken | Venue::KrakenV1 | Venue::Okx => None,
         }
     }
 }
