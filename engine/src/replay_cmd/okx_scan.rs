@@ -82,10 +82,19 @@ impl Scales {
             }
             if let Ok(m) = parse_decimal(px.as_bytes(), self.price) {
                 if m > 0 {
-                    self.gcd = super::scan::euclid(self.gcd, m);
+                    self.gcd = euclid(self.gcd, m);
                 }
             }
         }
+    }
+}
+
+/// The greatest common divisor of `a` and `b` (0 when both are).
+pub(super) fn euclid(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a
+    } else {
+        euclid(b, a % b)
     }
 }
 

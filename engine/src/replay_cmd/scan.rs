@@ -13,7 +13,7 @@ use pulse_feeds::num::{parse_decimal, Px, Qty};
 use pulse_feeds::replay::RecordedInput;
 
 use super::kraken_scan::{is_kraken, KrakenScan};
-use super::okx_scan::{okx_strings, Scales};
+use super::okx_scan::{euclid, okx_strings, Scales};
 
 /// The wire precision, used as both price and quantity scale for every instrument: Binance's,
 /// and enough for Coinbase Exchange's (at most 8 decimals, `"0.00001305"`, `"0.00120000"`).
@@ -210,12 +210,4 @@ fn price_gcd(mut gcd: i64, data: &serde_json::Value) -> i64 {
         }
     }
     gcd
-}
-
-pub(super) fn euclid(a: i64, b: i64) -> i64 {
-    if b == 0 {
-        a
-    } else {
-        euclid(b, a % b)
-    }
 }
