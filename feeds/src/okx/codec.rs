@@ -1,8 +1,7 @@
 //! OKX v5 public market data frames -> exact integers, keeping each book level's wire strings.
 //!
-//! simd-json in its allocation-free mode, as the Binance codec: the frame is copied into a
-//! reused, padded scratch buffer and parsed into a reused tape, which is walked straight into
-//! [`Px`]/[`Qty`] mantissas at the instrument's scales. After the largest frame has been seen,
+//! simd-json in its allocation-free mode ([`TapeDecoder`], as every venue's codec): the tape is
+//! walked straight into [`Px`]/[`Qty`] mantissas at the instrument's scales. After the largest frame has been seen,
 //! decoding allocates nothing. Frames:
 //! - `{"arg":{"channel":"books"|"books5"|"bbo-tbt"|..,"instId":..},"action":..,"data":[{"asks":
 //!   [[px,sz,"0",orders],..],"bids":..,"ts":..,"checksum":..,"seqId":..,"prevSeqId":..}]}`;
@@ -11,22 +10,19 @@
 //! - `{"event":"subscribe"|"unsubscribe"|"error",..}` replies and the text `pong`.
 
 use simd_json::prelude::*;
-use simd_json::tape::{Tape, Value};
-use simd_json::{Buffers, INPUT_PADDING};
+use simd_json::tape::Value;
 
 pub use crate::decode_error::DecodeError;
 use crate::event::Level;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
+use crate::json_tape::TapeDecoder;
 use crate::num::{parse_decimal, DecimalError, Px, Qty, Side};
 pub use crate::okx::frame::{
     BookAction, Decoded, OkxLevel, OkxTrade, Wire, MAX_LEVELS_PER_MESSAGE, MAX_TRADES_PER_MESSAGE,
 };
 
 pub struct OkxCodec {
-    buffers: Buffers,
-    /// Reused between frames; `'static` only while empty (see [`Tape::reset`]).
-    tape: Tape<'static>,
-    scratch: Vec<u8>,
+    tape: TapeDecoder,
     levels: Vec<OkxLevel>,
     trades: Vec<OkxTrade>,
 }
@@ -40,9 +36,7 @@ impl Default for OkxCodec {
 impl OkxCodec {
     pub fn new() -> OkxCodec {
         OkxCodec {
-            buffers: Buffers::new(1 << 16),
-            tape: Tape(Vec::with_capacity(1 << 14)),
-            scratch: Vec::with_capacity((1 << 16) + INPUT_PADDING),
+            tape: TapeDecoder::new(1 << 16),
             levels: Vec::with_capacity(MAX_LEVELS_PER_MESSAGE),
             trades: Vec::with_capacity(MAX_TRADES_PER_MESSAGE),
         }
@@ -69,26 +63,9 @@ impl OkxCodec {
         }
         self.levels.clear();
         self.trades.clear();
-        self.scratch.clear();
-        self.scratch.extend_from_slice(frame);
-        self.scratch.resize(frame.len() + INPUT_PADDING, 0);
-        let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
-        let result = match simd_json::fill_tape_padded(
-            &mut self.scratch,
-            frame.len(),
-            &mut self.buffers,
-            &mut tape,
-        ) {
-            Ok(()) => walk(
-                registry,
-                tape.as_value(),
-                &mut self.levels,
-                &mut self.trades,
-            ),
-            Err(_) => Err(DecodeError::Json),
-        };
-        self.tape = tape.reset();
-        result
+        let (levels, trades) = (&mut self.levels, &mut self.trades);
+        self.tape
+            .decode(frame, |root| walk(registry, root, levels, trades))
     }
 }
 
