@@ -257,14 +257,12 @@ impl WsSession {
         }
     }
 
-    /// Sends a text frame (a subscription). Queued if the socket is busy; flushed by `poll`.
-    /// Cold: copies `text` into a new message.
+    /// Sends a text frame (a subscription; cold: copies `text`), queued if the socket is busy.
     pub fn send_text(&mut self, text: &str) -> bool {
         self.send(Message::text(text))
     }
 
-    /// [`WsSession::send_text`] for a frame that lives for the whole run (a keepalive): the
-    /// message borrows it, so sending allocates nothing once the write buffer has grown.
+    /// [`WsSession::send_text`] for a frame of the whole run (a keepalive): borrowed, no copy.
     pub fn send_static(&mut self, text: &'static str) -> bool {
         self.send(Message::Text(Utf8Bytes::from_static(text)))
     }
