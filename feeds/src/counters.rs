@@ -1,5 +1,5 @@
 //! What the market-data stages count: the feeds' counters and the books' (see
-//! [`pulse_core::counters`]). The ring-full and journal counters are the core's.
+//! [`pulse_core::counters`](mod@pulse_core::counters)). The ring-full and journal counters are the core's.
 
 pulse_core::counters! {
     /// A feed's counters (capture replay or live session).

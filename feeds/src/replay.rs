@@ -4,7 +4,7 @@
 //! Lines are routed by the venue in their source (`binance:ws` to the adapter whose
 //! [`MarketAdapter::source`] is `binance`), resync requests by the venue of their instrument
 //! (the adapter that [`MarketAdapter::owns`] it). The built-in venues come from
-//! [`venues::builtin`](crate::venues::builtin); [`CaptureFeed::with_adapter`] adds others.
+//! [`venues::builtin`]; [`CaptureFeed::with_adapter`] adds others.
 //!
 //! Replay applies backpressure rather than loss: a message's events wait in the outbox until
 //! the ring has room, and no new line is read meanwhile. So a replay is an exact re-run and

@@ -1,5 +1,5 @@
 //! The venues this build speaks, each a folder of its own: the one place that names them all.
-//! A new venue adds its folder, one [`Venue`](crate::instrument::Venue) variant, one config arm
+//! A new venue adds its folder, one [`Venue`] variant, one config arm
 //! and one line here. Venues defined outside Pulse come in through [`Venues`].
 
 use crate::binance::{BinanceAdapter, BinanceMarket};

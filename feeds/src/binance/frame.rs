@@ -10,7 +10,7 @@ pub const MAX_LEVELS_PER_MESSAGE: usize = 10_000;
 
 pub use crate::event::LevelUpdate;
 
-/// What a frame was. Depth levels are in [`BinanceCodec::levels`].
+/// What a frame was. Depth levels are in [`BinanceCodec::levels`](crate::binance::codec::BinanceCodec::levels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decoded {
     Depth {

@@ -3,7 +3,7 @@
 use crate::instrument::Venue;
 
 /// Which Binance market a codec, sync or adapter speaks: the same message shapes, different
-/// symbols (a venue each) and different book sync rules (see [`sync`]).
+/// symbols (a venue each) and different book sync rules (see [`sync`](crate::binance::sync)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinanceMarket {
     Spot,
