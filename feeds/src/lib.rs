@@ -8,6 +8,7 @@ pub use pulse_core::{clock, event, instrument, latency, log, metrics, num, stage
 
 pub mod binance;
 pub mod book;
+pub mod book_slots;
 pub mod book_stage;
 pub mod capture;
 pub mod coinbase;

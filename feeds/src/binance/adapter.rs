@@ -5,6 +5,7 @@ use crate::binance::codec::{BinanceCodec, DecodeError, Decoded, MAX_LEVELS_PER_M
 use crate::binance::market::BinanceMarket;
 use crate::binance::session::{depth_path, stream_path};
 use crate::binance::sync::DepthSync;
+use crate::book_slots::BookSlots;
 use crate::capture::{query_param, SourceKind};
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason, TickerEvent, TradeEvent};
 use crate::instrument::InstrumentRegistry;
@@ -20,10 +21,8 @@ pub struct BinanceAdapter {
     market: BinanceMarket,
     registry: InstrumentRegistry,
     codec: BinanceCodec,
-    /// This market's instruments, in registry order.
-    syncs: Vec<DepthSync>,
-    /// By [`InstrumentId`]: the index into `syncs`, if the instrument is this market's.
-    slots: Vec<Option<usize>>,
+    /// This market's instruments' syncs, in registry order.
+    books: BookSlots<DepthSync>,
     /// The depth stream each instrument subscribes to (`depth@100ms`).
     depth_stream: String,
     /// Well-formed frames that carry no market data (subscription replies).
@@ -37,22 +36,16 @@ impl BinanceAdapter {
     }
 
     pub fn for_market(market: BinanceMarket, registry: InstrumentRegistry) -> BinanceAdapter {
-        let mut syncs = Vec::new();
-        let slots = registry
-            .iter()
-            .map(|i| {
-                (i.venue == market.venue()).then(|| {
-                    syncs.push(DepthSync::for_market(i.id, market));
-                    syncs.len() - 1
-                })
-            })
-            .collect();
+        let books = BookSlots::new(
+            &registry,
+            |i| i.venue == market.venue(),
+            |i| DepthSync::for_market(i.id, market),
+        );
         BinanceAdapter {
             market,
             registry,
             codec: BinanceCodec::for_market(market),
-            syncs,
-            slots,
+            books,
             depth_stream: String::from("depth@100ms"),
             control: 0,
         }
@@ -75,18 +68,16 @@ impl BinanceAdapter {
 
     /// This market's instruments' syncs, in registry order.
     pub fn syncs(&self) -> &[DepthSync] {
-        &self.syncs
+        self.books.syncs()
     }
 
     /// The sync of `instrument`, if it is this market's.
     pub fn sync(&self, instrument: InstrumentId) -> Option<&DepthSync> {
-        let slot = (*self.slots.get(instrument.0 as usize)?)?;
-        self.syncs.get(slot)
+        self.books.get(instrument)
     }
 
     fn sync_mut(&mut self, instrument: InstrumentId) -> Option<&mut DepthSync> {
-        let slot = (*self.slots.get(instrument.0 as usize)?)?;
-        self.syncs.get_mut(slot)
+        self.books.get_mut(instrument)
     }
 
     /// Whether `instrument` is this market's and waits for a snapshot with diffs buffered: the
@@ -148,10 +139,9 @@ impl BinanceAdapter {
             }
         };
         let meta = EventMeta { instrument, ..meta };
-        let Some(slot) = self.slots.get(instrument.0 as usize).copied().flatten() else {
+        let Some(sync) = self.books.get_mut(instrument) else {
             return Ok(());
         };
-        let sync = &mut self.syncs[slot];
         sync.counters.messages += 1;
         let levels = self.codec.levels();
         match decoded {
@@ -237,7 +227,7 @@ impl MarketAdapter for BinanceAdapter {
     }
 
     fn instruments(&self) -> usize {
-        self.slots.len()
+        self.books.instruments()
     }
 
     fn needs_snapshot(&self, instrument: InstrumentId) -> bool {

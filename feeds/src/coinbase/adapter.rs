@@ -1,6 +1,7 @@
 //! The Coinbase Exchange adapter: the codec and each product's book sync (see the module docs of
 //! [`coinbase`](super) for the procedure).
 
+use crate::book_slots::BookSlots;
 use crate::capture::SourceKind;
 use crate::coinbase::codec::{CoinbaseCodec, Decoded, MAX_LEVELS_PER_MESSAGE};
 use crate::decode_error::DecodeError;
@@ -40,40 +41,31 @@ impl ProductSync {
 pub struct CoinbaseAdapter {
     registry: InstrumentRegistry,
     codec: CoinbaseCodec,
-    syncs: Vec<ProductSync>,
-    /// By [`InstrumentId`]: the index into `syncs`, if the instrument is this venue's.
-    slots: Vec<Option<usize>>,
+    books: BookSlots<ProductSync>,
     control: u64,
 }
 
 impl CoinbaseAdapter {
     pub fn new(registry: InstrumentRegistry) -> CoinbaseAdapter {
-        let mut syncs = Vec::new();
-        let slots = registry
-            .iter()
-            .map(|i| {
-                (i.venue == Venue::CoinbaseExchange).then(|| {
-                    syncs.push(ProductSync::default());
-                    syncs.len() - 1
-                })
-            })
-            .collect();
+        let books = BookSlots::new(
+            &registry,
+            |i| i.venue == Venue::CoinbaseExchange,
+            |_| ProductSync::default(),
+        );
         CoinbaseAdapter {
             registry,
             codec: CoinbaseCodec::new(),
-            syncs,
-            slots,
+            books,
             control: 0,
         }
     }
 
     fn sync(&self, instrument: InstrumentId) -> Option<&ProductSync> {
-        self.syncs.get((*self.slots.get(instrument.0 as usize)?)?)
+        self.books.get(instrument)
     }
 
     fn sync_mut(&mut self, instrument: InstrumentId) -> Option<&mut ProductSync> {
-        self.syncs
-            .get_mut((*self.slots.get(instrument.0 as usize)?)?)
+        self.books.get_mut(instrument)
     }
 
     /// Whether `instrument`'s book is in sync (rebuilt from a snapshot, not stale since).
@@ -118,10 +110,9 @@ impl MarketAdapter for CoinbaseAdapter {
             }
         };
         let meta = EventMeta { instrument, ..meta };
-        let Some(slot) = self.slots.get(instrument.0 as usize).copied().flatten() else {
+        let Some(sync) = self.books.get_mut(instrument) else {
             return Ok(FrameVerdict::Ok);
         };
-        let sync = &mut self.syncs[slot];
         sync.counters.messages += 1;
         let levels = self.codec.levels();
         let snapshot = matches!(decoded, Decoded::Snapshot { .. });
@@ -199,7 +190,7 @@ impl MarketAdapter for CoinbaseAdapter {
     }
 
     fn instruments(&self) -> usize {
-        self.slots.len()
+        self.books.instruments()
     }
 
     fn stream_path(&self) -> String {

@@ -1,6 +1,7 @@
 //! The Kraken adapter: one protocol's codec (v1 for recorded data, v2 live and recorded) and a
 //! [`BookSync`] per pair, behind the venue-neutral [`MarketAdapter`].
 
+use crate::book_slots::BookSlots;
 use crate::capture::SourceKind;
 use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason, TickerEvent, TradeEvent};
@@ -50,9 +51,7 @@ pub struct KrakenAdapter {
     protocol: KrakenProtocol,
     registry: InstrumentRegistry,
     decoded: Decoded,
-    syncs: Vec<BookSync>,
-    /// By [`InstrumentId`]: the index into `syncs`, if the instrument is this venue's.
-    slots: Vec<Option<usize>>,
+    books: BookSlots<BookSync>,
     depth: usize,
     /// By sync: whether its book waits to be resubscribed (live).
     resubscribe: Vec<bool>,
@@ -74,18 +73,14 @@ impl KrakenAdapter {
         registry: InstrumentRegistry,
         depth: usize,
     ) -> KrakenAdapter {
-        let mut syncs = Vec::new();
-        let slots = registry
-            .iter()
-            .map(|i| {
-                (i.venue == protocol.venue()).then(|| {
-                    syncs.push(BookSync::new(i, depth));
-                    syncs.len() - 1
-                })
-            })
-            .collect();
+        let books = BookSlots::new(
+            &registry,
+            |i| i.venue == protocol.venue(),
+            |i| BookSync::new(i, depth),
+        );
         let v1 = protocol == KrakenProtocol::V1;
-        let resubscription = syncs
+        let resubscription = books
+            .syncs()
             .iter()
             .map(|s: &BookSync| {
                 let symbol = registry.get(s.instrument()).map_or("", |i| &i.symbol);
@@ -94,12 +89,11 @@ impl KrakenAdapter {
             .collect();
         KrakenAdapter {
             protocol,
-            resubscribe: vec![false; syncs.len()],
+            resubscribe: vec![false; books.syncs().len()],
             resubscription,
             registry,
             decoded: Decoded::default(),
-            syncs,
-            slots,
+            books,
             depth,
             counters: KrakenCounters::default(),
         }
@@ -111,12 +105,11 @@ impl KrakenAdapter {
 
     /// The sync of `instrument`, if it is this venue's.
     pub fn sync(&self, instrument: InstrumentId) -> Option<&BookSync> {
-        let slot = (*self.slots.get(instrument.0 as usize)?)?;
-        self.syncs.get(slot)
+        self.books.get(instrument)
     }
 
     fn slot(&self, instrument: InstrumentId) -> Option<usize> {
-        self.slots.get(instrument.0 as usize).copied().flatten()
+        self.books.slot(instrument)
     }
 
     fn decode(&mut self, payload: &[u8]) -> Result<(), DecodeError> {
@@ -140,7 +133,7 @@ impl KrakenAdapter {
                 continue;
             };
             let meta = EventMeta { instrument, ..meta };
-            let Some(sync) = self.syncs.get_mut(slot) else {
+            let Some(sync) = self.books.syncs_mut().get_mut(slot) else {
                 continue;
             };
             match item {
@@ -220,7 +213,7 @@ impl KrakenAdapter {
         let Some(slot) = self.slot(instrument) else {
             return false;
         };
-        let done = self.syncs.get_mut(slot).is_some_and(mark);
+        let done = self.books.syncs_mut().get_mut(slot).is_some_and(mark);
         if let Some(flag) = self
             .resubscribe
             .get_mut(slot)
@@ -312,7 +305,7 @@ impl MarketAdapter for KrakenAdapter {
     }
 
     fn instruments(&self) -> usize {
-        self.slots.len()
+        self.books.instruments()
     }
 
     fn stream_path(&self) -> String {
@@ -324,7 +317,8 @@ impl MarketAdapter for KrakenAdapter {
 
     fn subscriptions(&self) -> Vec<String> {
         let pairs: Vec<&str> = self
-            .syncs
+            .books
+            .syncs()
             .iter()
             .filter_map(|s| self.registry.get(s.instrument()))
             .map(|i| i.symbol.as_str())

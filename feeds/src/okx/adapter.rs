@@ -1,6 +1,7 @@
 //! The OKX adapter: joins the codec, each instrument's book sync and the session details
 //! behind the venue-neutral [`MarketAdapter`] the generic feeds drive.
 
+use crate::book_slots::BookSlots;
 use crate::capture::SourceKind;
 use crate::event::{EventMeta, MdEvent, ResyncRequest, StaleReason, TickerEvent, TradeEvent};
 use crate::instrument::{InstrumentRegistry, Venue};
@@ -20,9 +21,7 @@ pub struct OkxAdapter {
     registry: InstrumentRegistry,
     codec: OkxCodec,
     /// OKX's instruments, in registry order.
-    syncs: Vec<BookSync>,
-    /// By [`InstrumentId`]: the index into `syncs`, if the instrument is OKX's.
-    slots: Vec<Option<usize>>,
+    books: BookSlots<BookSync>,
     book: BookChannel,
     /// By sync: the `unsubscribe` and `subscribe` ops that resubscribe its book, prepared.
     resubscribe: Vec<[String; 2]>,
@@ -37,22 +36,16 @@ pub struct OkxAdapter {
 
 impl OkxAdapter {
     pub fn new(registry: InstrumentRegistry) -> OkxAdapter {
-        let mut syncs = Vec::new();
-        let slots = registry
-            .iter()
-            .map(|i| {
-                (i.venue == Venue::Okx).then(|| {
-                    syncs.push(BookSync::new(i.id));
-                    syncs.len() - 1
-                })
-            })
-            .collect();
+        let books = BookSlots::new(
+            &registry,
+            |i| i.venue == Venue::Okx,
+            |i| BookSync::new(i.id),
+        );
         let mut adapter = OkxAdapter {
             registry,
             codec: OkxCodec::new(),
             resubscribe_pending: false,
-            syncs,
-            slots,
+            books,
             book: BookChannel::Books,
             resubscribe: Vec::new(),
             control: 0,
@@ -73,7 +66,8 @@ impl OkxAdapter {
         let book = self.book;
         let symbol = |s: &BookSync| self.registry.get(s.instrument()).map(|i| i.symbol.as_str());
         self.resubscribe = self
-            .syncs
+            .books
+            .syncs()
             .iter()
             .map(|s| session::resubscribe_frames(book, symbol(s).unwrap_or_default()))
             .collect();
@@ -86,13 +80,11 @@ impl OkxAdapter {
 
     /// The sync of `instrument`, if it is OKX's.
     pub fn sync(&self, instrument: InstrumentId) -> Option<&BookSync> {
-        let slot = (*self.slots.get(instrument.0 as usize)?)?;
-        self.syncs.get(slot)
+        self.books.get(instrument)
     }
 
     fn sync_mut(&mut self, instrument: InstrumentId) -> Option<&mut BookSync> {
-        let slot = (*self.slots.get(instrument.0 as usize)?)?;
-        self.syncs.get_mut(slot)
+        self.books.get_mut(instrument)
     }
 
     /// Decodes one received frame and stages its events. `meta.instrument` is filled in here.
@@ -125,10 +117,9 @@ impl OkxAdapter {
             }
         };
         let meta = EventMeta { instrument, ..meta };
-        let Some(slot) = self.slots.get(instrument.0 as usize).copied().flatten() else {
+        let Some(sync) = self.books.get_mut(instrument) else {
             return Ok(());
         };
-        let sync = &mut self.syncs[slot];
         sync.counters.messages += 1;
         match decoded {
             Decoded::Book {
@@ -225,7 +216,7 @@ impl MarketAdapter for OkxAdapter {
     }
 
     fn instruments(&self) -> usize {
-        self.slots.len()
+        self.books.instruments()
     }
 
     fn stream_path(&self) -> String {
@@ -243,13 +234,13 @@ impl MarketAdapter for OkxAdapter {
     /// Each stale book's `unsubscribe`, then its `subscribe` (OKX sends a snapshot after it).
     fn take_sends(&mut self, send: &mut dyn FnMut(&str) -> bool) -> usize {
         let mut sent = 0;
-        for (sync, frames) in self.syncs.iter_mut().zip(&self.resubscribe) {
+        for (sync, frames) in self.books.syncs_mut().iter_mut().zip(&self.resubscribe) {
             if sync.wants_snapshot && frames.iter().all(|f| send(f)) {
                 sync.wants_snapshot = false;
                 sent += 1;
             }
         }
-        self.resubscribe_pending = self.syncs.iter().any(|s| s.wants_snapshot);
+        self.resubscribe_pending = self.books.syncs().iter().any(|s| s.wants_snapshot);
         sent
     }
 
