@@ -6,7 +6,7 @@
 //! Its own test binary with one test, so nothing else allocates on the measured thread.
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,9 +31,9 @@ use fake_venue::FakeAdapter;
 
 const PING: &str = "ping";
 
-/// A fake venue's server: a snapshot, then one update about every millisecond until `stop`;
-/// returns how many keepalive frames it received.
-fn serve(listener: TcpListener, stop: Arc<AtomicBool>) -> u64 {
+/// A fake venue's server: a snapshot, then one update about every millisecond until `stop`,
+/// reading on until it has received `expected` keepalive frames; returns how many it received.
+fn serve(listener: TcpListener, stop: Arc<AtomicBool>, expected: Arc<AtomicU64>) -> u64 {
     let (stream, _) = listener.accept().expect("client connects");
     let mut ws = tungstenite::accept(stream).expect("handshake");
     ws.get_ref()
@@ -42,7 +42,9 @@ fn serve(listener: TcpListener, stop: Arc<AtomicBool>) -> u64 {
     ws.send(Message::text("S 1 5000 5100"))
         .expect("snapshot sent");
     let (mut pings, mut seq) = (0, 1u64);
-    while !stop.load(Ordering::Acquire) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pings < expected.load(Ordering::Acquire) {
+        assert!(Instant::now() < deadline, "{pings} keepalives received");
         match ws.read() {
             Ok(Message::Text(t)) if t.as_str() == PING => pings += 1,
             Ok(other) => panic!("unexpected frame from the client: {other:?}"),
@@ -52,6 +54,9 @@ fn serve(listener: TcpListener, stop: Arc<AtomicBool>) -> u64 {
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) => {}
             Err(e) => panic!("server read: {e}"),
+        }
+        if stop.load(Ordering::Acquire) {
+            continue;
         }
         seq += 1;
         let update = format!("U {seq} b 5050 {}", 1 + seq % 7);
@@ -65,9 +70,10 @@ fn keepalives_go_out_on_schedule_without_allocating() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
+    let expected = Arc::new(AtomicU64::new(u64::MAX));
     let server = {
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || serve(listener, stop))
+        let (stop, expected) = (Arc::clone(&stop), Arc::clone(&expected));
+        std::thread::spawn(move || serve(listener, stop, expected))
     };
     let every = Nanos::from_millis(1);
     let adapter =
@@ -120,10 +126,11 @@ fn keepalives_go_out_on_schedule_without_allocating() {
             break (keepalives, messages);
         }
     });
+    // The server stops sending and reads until it has every keepalive the feed counted as
+    // sent by the end of the measurement; the feed runs on meanwhile (flushing anything queued).
     stop.store(true, Ordering::Release);
-    // Everything queued reaches the server before it stops reading: keep flushing briefly.
-    let flush_until = Instant::now() + Duration::from_millis(50);
-    while Instant::now() < flush_until {
+    expected.store(keepalives, Ordering::Release);
+    while !server.is_finished() {
         step();
     }
     let received = server.join().expect("server thread");
@@ -137,8 +144,8 @@ fn keepalives_go_out_on_schedule_without_allocating() {
         messages > warm_messages,
         "frames kept arriving while measured"
     );
-    // No keepalive is lost: the server saw each one the feed counted as sent (the few sent
-    // while flushing at the end may or may not have been read before it stopped).
+    // No keepalive is lost: the server saw each one the feed counted as sent by then (and
+    // perhaps some sent after).
     assert!(
         received >= keepalives && received <= feed.counters().keepalives,
         "server received {received} keepalives, the feed sent {keepalives} while measured \
