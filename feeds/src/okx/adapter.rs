@@ -25,9 +25,6 @@ pub struct OkxAdapter {
     book: BookChannel,
     /// By sync: the `unsubscribe` and `subscribe` ops that resubscribe its book, prepared.
     resubscribe: Vec<[String; 2]>,
-    /// A book went stale on a frame and wants resubscribing: the frame's verdict says so, and
-    /// the live feed then takes the frames ([`MarketAdapter::take_sends`]).
-    resubscribe_pending: bool,
     /// Well-formed frames that carry no market data (subscription replies, `pong`).
     pub control: u64,
     /// `{"event":"error"}` replies (a refused subscription, say).
@@ -44,7 +41,6 @@ impl OkxAdapter {
         let mut adapter = OkxAdapter {
             registry,
             codec: OkxCodec::new(),
-            resubscribe_pending: false,
             books,
             book: BookChannel::Books,
             resubscribe: Vec::new(),
@@ -88,17 +84,18 @@ impl OkxAdapter {
     }
 
     /// Decodes one received frame and stages its events. `meta.instrument` is filled in here.
+    /// `Resubscribe` when the frame left its book stale and wanting a new snapshot.
     pub fn on_message(
         &mut self,
         kind: SourceKind<'_>,
         payload: &[u8],
         meta: EventMeta,
         out: &mut Outbox,
-    ) -> Result<(), DecodeError> {
+    ) -> Result<FrameVerdict, DecodeError> {
         match kind {
             SourceKind::Ws => {}
             // Recorded sends are not input.
-            SourceKind::Send => return Ok(()),
+            SourceKind::Send => return Ok(FrameVerdict::Ok),
             // OKX's book procedure takes no REST body.
             SourceKind::Rest { .. } => return Err(DecodeError::UnknownEvent),
         }
@@ -109,16 +106,16 @@ impl OkxAdapter {
             | Decoded::Ticker { instrument, .. } => instrument,
             Decoded::Control => {
                 self.control += 1;
-                return Ok(());
+                return Ok(FrameVerdict::Ok);
             }
             Decoded::Error => {
                 self.errors += 1;
-                return Ok(());
+                return Ok(FrameVerdict::Ok);
             }
         };
         let meta = EventMeta { instrument, ..meta };
         let Some(sync) = self.books.get_mut(instrument) else {
-            return Ok(());
+            return Ok(FrameVerdict::Ok);
         };
         sync.counters.messages += 1;
         match decoded {
@@ -138,7 +135,11 @@ impl OkxAdapter {
                     ts,
                 };
                 sync.on_push(meta, push, self.codec.levels(), out);
-                self.resubscribe_pending |= sync.wants_snapshot;
+                if sync.wants_snapshot {
+                    // Stale on its own account: the live feed takes the book's
+                    // resubscription ([`MarketAdapter::take_sends`]).
+                    return Ok(FrameVerdict::Resubscribe);
+                }
             }
             Decoded::Trades { .. } => {
                 for t in self.codec.trades() {
@@ -163,7 +164,7 @@ impl OkxAdapter {
             }
             Decoded::Control | Decoded::Error => {}
         }
-        Ok(())
+        Ok(FrameVerdict::Ok)
     }
 }
 
@@ -188,12 +189,7 @@ impl MarketAdapter for OkxAdapter {
         meta: EventMeta,
         out: &mut Outbox,
     ) -> Result<FrameVerdict, DecodeError> {
-        self.on_message(kind, payload, meta, out)?;
-        Ok(if self.resubscribe_pending {
-            FrameVerdict::Resubscribe
-        } else {
-            FrameVerdict::Ok
-        })
+        self.on_message(kind, payload, meta, out)
     }
 
     fn on_resync_request(
@@ -240,7 +236,6 @@ impl MarketAdapter for OkxAdapter {
                 sent += 1;
             }
         }
-        self.resubscribe_pending = self.books.syncs().iter().any(|s| s.wants_snapshot);
         sent
     }
 
