@@ -112,7 +112,8 @@ impl Checker<'_> {
             start_killed: raw.risk.start_killed,
             portfolio: self.portfolio(&raw.risk)?,
         };
-        let strategy = self.strategy(&raw.strategy, &instruments)?;
+        let (strategy, more_strategies) =
+            self.strategies(&raw.strategy, &raw.strategies, &instruments)?;
         let gateway = self.gateway(&raw.gateway)?;
         let journal = self.journal(raw.journal.as_ref())?;
         if journal.is_none() && matches!(gateway, GatewayConfig::Binance(_)) {
@@ -145,6 +146,7 @@ impl Checker<'_> {
             limits,
             risk,
             strategy,
+            more_strategies,
             gateway,
         })
     }

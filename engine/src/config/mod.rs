@@ -120,7 +120,11 @@ pub struct Config {
     /// Risk limits of each instrument, indexed by `InstrumentId.0`.
     pub limits: Vec<InstrumentLimits>,
     pub risk: RiskConfig,
+    /// `[strategy]`, or the first of `[[strategies]]`.
     pub strategy: StrategyConfig,
+    /// The second and later `[[strategies]]` (none with `[strategy]`): one strategy stage runs
+    /// them all, each trading instruments no other strategy trades.
+    pub more_strategies: Vec<StrategyConfig>,
     pub gateway: GatewayConfig,
     /// `None`: nothing is journaled.
     pub journal: Option<JournalConfig>,
@@ -131,6 +135,11 @@ impl Config {
     /// Every source, `source` first.
     pub fn all_sources(&self) -> impl Iterator<Item = &SourceConfig> {
         std::iter::once(&self.source).chain(&self.more_sources)
+    }
+
+    /// Every strategy, `strategy` first.
+    pub fn all_strategies(&self) -> impl Iterator<Item = &StrategyConfig> {
+        std::iter::once(&self.strategy).chain(&self.more_strategies)
     }
 }
 
@@ -342,6 +351,30 @@ pub enum StrategyConfig {
     MarketMaker(pulse_strategy::market_maker::MarketMakerConfig),
     /// `kind = "user"`: the strategy the command line was built with.
     User(crate::user_strategy::UserSettings),
+}
+
+impl StrategyConfig {
+    /// The instrument it trades.
+    pub fn instrument(&self) -> InstrumentId {
+        match self {
+            StrategyConfig::BookImbalance(s) => s.instrument,
+            StrategyConfig::Ensemble(s) => s.strategy.taker.instrument,
+            StrategyConfig::MarketMaker(s) => s.instrument,
+            StrategyConfig::User(s) => s.context.instrument,
+        }
+    }
+
+    /// Its `kind` as the file writes it.
+    pub fn kind(&self) -> &str {
+        match self {
+            StrategyConfig::BookImbalance(_) => ImbalanceConfig::DECL.kind,
+            StrategyConfig::Ensemble(_) => pulse_strategy::ensemble::EnsembleConfig::DECL.kind,
+            StrategyConfig::MarketMaker(_) => {
+                pulse_strategy::market_maker::MarketMakerConfig::DECL.kind
+            }
+            StrategyConfig::User(s) => s.spec.kind,
+        }
+    }
 }
 
 /// `kind = "ensemble"`: the strategy's parameters and, optionally, the policy network's

@@ -24,7 +24,10 @@ pub(super) struct RawConfig {
     pub(super) instruments: Spanned<Vec<RawInstrument>>,
     #[serde(default)]
     pub(super) risk: RawRisk,
-    pub(super) strategy: RawStrategy,
+    pub(super) strategy: Option<RawStrategy>,
+    /// Several strategies in one process, each trading its own instruments; `[strategy]` is
+    /// the one-strategy spelling.
+    pub(super) strategies: Option<Spanned<Vec<RawStrategy>>>,
     pub(super) gateway: RawGateway,
     pub(super) journal: Option<RawJournal>,
     #[serde(default)]
