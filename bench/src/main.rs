@@ -19,6 +19,8 @@ mod risk_cases;
 mod sample;
 mod throughput;
 mod tick_to_trade;
+mod venue_baselines;
+mod venues;
 mod wire;
 
 use std::path::PathBuf;
@@ -47,6 +49,9 @@ enum Scenario {
     /// Sustained messages per second through one feed thread (the whole engine), beside
     /// serde_json decoding alone.
     Throughput,
+    /// Per-message book and ticker latency of every venue's bundled capture (decode, sync,
+    /// checksum, apply): Pulse beside sonic-rs and serde_json with BTreeMap books.
+    Venues,
     /// `pulse venue` writes a frame over loopback, Pulse decides and writes an order back;
     /// measured at the venue, beside a WebSocket echo over the same loopback (the floor).
     WireToWire,
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
         Scenario::Ring => ("ring", Ok(ring::run(duration, cores)), &cores[..]),
         Scenario::Parse => ("parse", parse::run(duration, cores[0]), &cores[..1]),
         Scenario::Book => ("book", book::run(duration, cores[0]), &cores[..1]),
+        Scenario::Venues => ("venues", venues::run(duration, cores[0]), &cores[..1]),
         Scenario::Risk => ("risk", risk::run(duration, cores[0]), &cores[..1]),
         // The appending thread on the first core, the journal's service thread on the second.
         Scenario::Journal => ("journal", journal::run(duration, cores), &cores[..]),
