@@ -341,13 +341,23 @@ fn push(results: &mut Vec<Measured>, name: &'static str, case: &Case, h: [Histog
     }
 }
 
-pub fn run(duration: Duration, core: Option<usize>) -> Result<Vec<Measured>> {
+/// Every venue, or only `only` (`VENUE`, or `VENUE/pulse` for Pulse alone).
+pub fn run(duration: Duration, core: Option<usize>, only: Option<&str>) -> Result<Vec<Measured>> {
     if let Some(id) = core {
         core_affinity::set_for_current(core_affinity::CoreId { id });
     }
+    let (only, pulse_alone) = match only.map(|o| o.split_once('/').unwrap_or((o, ""))) {
+        Some((venue, "pulse")) => (Some(venue), true),
+        Some((venue, "")) => (Some(venue), false),
+        Some((_, other)) => bail!("--case VENUE or VENUE/pulse, not /{other}"),
+        None => (None, false),
+    };
+    if let Some(name) = only.filter(|n| CASES.iter().all(|c| c.name != *n)) {
+        bail!("no venue {name}: kraken-v1, kraken, okx or coinbase-exchange");
+    }
     let clock = quanta::Clock::new();
     let mut results = Vec::new();
-    for case in &CASES {
+    for case in CASES.iter().filter(|c| only.is_none_or(|n| n == c.name)) {
         let f = frames(case)?;
         check_agreement(case, &f)?;
         let h = measure(
@@ -358,6 +368,9 @@ pub fn run(duration: Duration, core: Option<usize>) -> Result<Vec<Measured>> {
             |p, _, frame| p.on_frame(frame),
         );
         push(&mut results, "pulse", case, h);
+        if pulse_alone {
+            continue;
+        }
         for lib in [Lib::SonicRs, Lib::SerdeJson] {
             let h = measure(
                 &f.frames,
