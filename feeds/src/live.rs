@@ -76,7 +76,8 @@ pub struct LiveFeed<A: MarketAdapter> {
     stream_timeout: Nanos,
     core: FeedCore<A>,
     resync: Option<rtrb::Consumer<ResyncRequest>>,
-    rest: RestClient,
+    /// With its worker, where the venue's snapshots come by REST.
+    rest: Option<RestClient>,
     worker: Option<RestWorker>,
     snapshots: Vec<SnapshotState>,
     intake: Intake,
@@ -115,7 +116,9 @@ pub struct LiveParts<A: MarketAdapter> {
     /// The venue market this feed speaks, with its instruments.
     pub adapter: A,
     pub session: WsSession,
-    pub rest: (RestWorker, RestClient),
+    /// The REST snapshot worker, for a venue whose snapshots come by REST; `None` where they
+    /// come in-band (OKX, Kraken: after each subscription), so no idle thread is spawned.
+    pub rest: Option<(RestWorker, RestClient)>,
     pub snapshot_limit: u32,
     /// A symbol whose depth stream is silent this long on an open connection reconnects it.
     pub stream_timeout: Nanos,
@@ -147,7 +150,13 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 attempts: 0,
             });
         }
-        let (worker, rest) = parts.rest;
+        if !snapshots.is_empty() && parts.rest.is_none() {
+            return Err(format!(
+                "{} takes book snapshots by REST: the feed needs a REST worker",
+                adapter.source()
+            ));
+        }
+        let (worker, rest) = parts.rest.unzip();
         let subscriptions = adapter.subscriptions();
         let keepalive = adapter.keepalive().map(|k| (k, Nanos::ZERO));
         Ok(LiveFeed {
@@ -171,7 +180,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
             },
             resync: parts.resync,
             rest,
-            worker: Some(worker),
+            worker,
             snapshots,
             intake: Intake::Open,
             start_gate: None,
@@ -245,7 +254,10 @@ impl<A: MarketAdapter> LiveFeed<A> {
 
     fn on_snapshot_responses(&mut self, now: Nanos) -> usize {
         let mut work = 0;
-        while let Ok(response) = self.rest.responses.pop() {
+        let Some(rest) = &mut self.rest else {
+            return 0;
+        };
+        while let Ok(response) = rest.responses.pop() {
             work += 1;
             let i = response.request.instrument.0 as usize;
             if let Some(s) = self.snapshots.get_mut(i) {
@@ -311,7 +323,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 }
             }
             // Hand the buffer back for reuse; if the ring is full the worker allocates anew.
-            let _ = self.rest.returns.push(response.body);
+            let _ = rest.returns.push(response.body);
             work += self.core.flush(now);
         }
         work
@@ -374,6 +386,9 @@ impl<A: MarketAdapter> LiveFeed<A> {
 
     fn request_snapshots(&mut self, now: Nanos) -> usize {
         let mut work = 0;
+        let Some(rest) = &mut self.rest else {
+            return 0;
+        };
         for s in &mut self.snapshots {
             if s.in_flight
                 || now < s.retry_at
@@ -381,7 +396,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
             {
                 continue;
             }
-            if self.rest.requests.push(s.request).is_ok() {
+            if rest.requests.push(s.request).is_ok() {
                 s.in_flight = true;
                 self.core.counters.snapshot_requests += 1;
                 work += 1;

@@ -85,7 +85,7 @@ impl Checker<'_> {
         if let SourceConfig::Live(live) = &source {
             // A snapshot is applied as one batch of events; a ring that cannot hold one would
             // discard every snapshot and never sync.
-            let needed = 2 * live.snapshot_limit as usize + 16;
+            let needed = 2 * live.sync.snapshot_levels() as usize + 16;
             if rings.market_data < needed {
                 let span = raw
                     .rings
@@ -95,7 +95,10 @@ impl Checker<'_> {
                 return Err(self.err(
                     "rings.market_data",
                     span,
-                    format!("must hold a whole snapshot of source.snapshot_limit levels a side: at least {needed}"),
+                    format!(
+                        "must hold a whole snapshot of {} levels a side: at least {needed}",
+                        live.sync.snapshot_levels()
+                    ),
                 ));
             }
         }
@@ -266,7 +269,7 @@ impl Checker<'_> {
                 )
             })?;
             let symbol = inst.symbol.get_ref();
-            self.symbol(&format!("{key}.symbol"), &inst.symbol)?;
+            self.symbol(&format!("{key}.symbol"), &inst.symbol, venue)?;
             // Scales are set apart from tick and lot: Binance's BTCUSDT book carries quantities
             // with 8 decimals although orders must be whole lots of 0.00001.
             let max_scale = i64::from(pulse_feeds::num::MAX_SCALE);
