@@ -3,6 +3,9 @@
 //! answered as the venues answer them, and after each book (re)subscription that book's
 //! snapshot rendered from the venue's own book.
 //!
+//! A book the venue does not know yet (the capture has not reached its first snapshot) is
+//! subscribed all the same, and that first snapshot goes out as captured when it is played.
+//!
 //! A snapshot holds every frame the venue applied up to it; frames of that book still queued
 //! for this connection from before it are not sent (the client would see them as stale or as a
 //! gap), exactly as a venue's snapshot and the pushes after it are one sequence.
@@ -108,15 +111,13 @@ impl InBandSubscriptions {
                 out.push(ack.to_string());
                 continue;
             }
+            out.push(ack.to_string());
             let books = shared.books();
             let Some(book) = books.get(&inst.to_ascii_uppercase()) else {
-                let msg = format!("Wrong URL or channel:{channel},instId:{inst} doesn't exist.");
-                out.push(
-                    json!({"event":"error","code":"60018","msg":msg,"connId":"0"}).to_string(),
-                );
+                // Not known yet: its first snapshot goes out when the capture reaches it.
+                self.keys.insert(key);
                 continue;
             };
-            out.push(ack.to_string());
             out.push(okx_snapshot(inst, book, now_ms()));
             if let Some(frame) = book.last_frame() {
                 self.covered.insert(key.clone(), frame);
@@ -195,21 +196,21 @@ impl InBandSubscriptions {
                 ));
                 continue;
             }
+            result["snapshot"] = true.into();
+            out.push(with_id(
+                json!({"method":method,"result":result,"success":true}),
+            ));
             let instruments = shared.instruments();
             let books = shared.books();
             let Some(book) = books.get(&symbol.to_ascii_uppercase()) else {
-                let msg = format!("Currency pair not supported {symbol}");
-                out.push(kraken_error(method, &msg, &req_id));
+                // Not known yet: its first snapshot goes out when the capture reaches it.
+                self.keys.insert(key);
                 continue;
             };
             let precision = instruments
                 .as_ref()
                 .and_then(|(_, pairs)| pairs.get(symbol).copied())
                 .unwrap_or_else(|| observed_precision(book));
-            result["snapshot"] = true.into();
-            out.push(with_id(
-                json!({"method":method,"result":result,"success":true}),
-            ));
             out.push(kraken_snapshot(symbol, book, depth, precision));
             if let Some(frame) = book.last_frame() {
                 self.covered.insert(key.clone(), frame);

@@ -184,7 +184,7 @@ impl Venue {
         let mut exchange = cfg.orders.clone().map(Exchange::new);
         let first = loop {
             match timeline.next_step()? {
-                Some(Step::Snapshot { symbol, book }) => {
+                Some(Step::Snapshot { symbol, book, .. }) => {
                     if let (Some(ex), false) = (&mut exchange, books.contains_key(&symbol)) {
                         ex.on_snapshot(&symbol, &book);
                     }

@@ -49,13 +49,26 @@ impl Market {
                 return;
             }
             match step {
-                Step::Snapshot { symbol, book } => {
+                Step::Snapshot {
+                    symbol,
+                    book,
+                    announce,
+                } => {
+                    let seq = book.last_update_id();
                     // Only a symbol's first snapshot counts: the venue keeps its own book.
                     if let std::collections::hash_map::Entry::Vacant(slot) =
                         shared.books().entry(symbol)
                     {
                         shared.with_exchange(|ex| ex.on_snapshot(slot.key(), &book));
                         slot.insert(book);
+                    }
+                    if let Some(mut frame) = announce {
+                        if shared.protocol == Protocol::Okx {
+                            let text = with_sequence(frame.raw.as_str(), seq as i64, -1);
+                            frame.raw = Utf8Bytes::from(text);
+                            frame.combined = frame.raw.clone();
+                        }
+                        shared.dispatch(Outgoing::Frame(Arc::new(frame)));
                     }
                 }
                 Step::Frame { frame, change } => self.play(frame, change, &mut pace, &shared),

@@ -48,7 +48,13 @@ pub(crate) struct Frame {
 pub(crate) enum Step {
     /// A symbol's book becomes known (its first REST snapshot, bridged; or its first in-band
     /// snapshot).
-    Snapshot { symbol: String, book: TrueBook },
+    Snapshot {
+        symbol: String,
+        book: TrueBook,
+        /// An in-band venue's snapshot as captured, for clients that subscribed the book before
+        /// the venue knew it (it takes no timeline index: no fault applies to it).
+        announce: Option<Frame>,
+    },
     /// A frame to stream, with what it changes in a book if it is a book's.
     Frame {
         frame: Frame,
@@ -175,7 +181,11 @@ impl Timeline {
             book.apply(&diff);
         }
         self.started.insert(symbol.clone());
-        Some(Step::Snapshot { symbol, book })
+        Some(Step::Snapshot {
+            symbol,
+            book,
+            announce: None,
+        })
     }
 
     fn frame(&mut self, recv_ts: u64, payload: Vec<u8>) -> Option<Step> {
@@ -271,7 +281,19 @@ impl Timeline {
                         book.truncate(depth);
                     }
                     self.started.insert(symbol.clone());
-                    return Some(Step::Snapshot { symbol, book });
+                    let text = Utf8Bytes::from(text);
+                    let announce = Frame {
+                        index: self.next_index,
+                        recv_ts,
+                        stream: inband::book_key(self.protocol, &push.symbol),
+                        combined: text.clone(),
+                        raw: text,
+                    };
+                    return Some(Step::Snapshot {
+                        symbol,
+                        book,
+                        announce: Some(announce),
+                    });
                 }
                 if push.snapshot {
                     self.stats.later_snapshots += 1;
@@ -406,7 +428,7 @@ mod tests {
         let mut seen = Vec::new();
         while let Some(step) = t.next_step().unwrap() {
             match step {
-                Step::Snapshot { symbol, book } => {
+                Step::Snapshot { symbol, book, .. } => {
                     let (bids, _) = book.top(10);
                     let bids: Vec<String> = bids.iter().map(|(p, _)| p.to_string()).collect();
                     seen.push(format!("{symbol} {} {bids:?}", book.last_update_id()));
