@@ -94,21 +94,26 @@ fn okx(value: &Value) -> Result<InBandFrame, String> {
 }
 
 fn okx_levels(side: Option<&Value>) -> Result<Vec<KeyedLevel>, String> {
+    levels(side, |entry| {
+        let fields = entry
+            .as_array()
+            .filter(|f| f.len() >= 2 && f.iter().all(Value::is_string))
+            .ok_or_else(|| format!("level {entry} is not [\"px\",\"sz\",...]"))?;
+        let text = |i: usize| fields[i].as_str().unwrap_or_default();
+        let tail: String = fields[2..].iter().map(|f| format!(",{f}")).collect();
+        keyed(text(0), text(1), tail)
+    })
+}
+
+/// A side's levels, each read by `level`.
+fn levels(
+    side: Option<&Value>,
+    level: impl Fn(&Value) -> Result<KeyedLevel, String>,
+) -> Result<Vec<KeyedLevel>, String> {
     let entries = side
         .and_then(Value::as_array)
         .ok_or("a side is not an array")?;
-    entries
-        .iter()
-        .map(|entry| {
-            let fields = entry
-                .as_array()
-                .filter(|f| f.len() >= 2 && f.iter().all(Value::is_string))
-                .ok_or_else(|| format!("level {entry} is not [\"px\",\"sz\",...]"))?;
-            let text = |i: usize| fields[i].as_str().unwrap_or_default();
-            let tail: String = fields[2..].iter().map(|f| format!(",{f}")).collect();
-            keyed(text(0), text(1), tail)
-        })
-        .collect()
+    entries.iter().map(level).collect()
 }
 
 fn kraken(value: &Value) -> Result<InBandFrame, String> {
@@ -182,28 +187,22 @@ fn instruments(value: &Value) -> Result<InBandFrame, String> {
 }
 
 fn kraken_levels(side: Option<&Value>) -> Result<Vec<KeyedLevel>, String> {
-    let entries = side
-        .and_then(Value::as_array)
-        .ok_or("a side is not an array")?;
-    entries
-        .iter()
-        .map(|entry| {
-            let number = |key: &str| {
-                entry
-                    .get(key)
-                    .and_then(Value::as_f64)
-                    .filter(|n| n.is_finite() && *n >= 0.0)
-                    .ok_or_else(|| format!("level {entry} without a numeric `{key}`"))
-            };
-            // `f64`'s Display is the shortest text that reads back as the same number, in plain
-            // decimal: the digits Kraken sent, without an exponent (`5.325e-05` → `0.00005325`).
-            keyed(
-                &number("price")?.to_string(),
-                &number("qty")?.to_string(),
-                String::new(),
-            )
-        })
-        .collect()
+    levels(side, |entry| {
+        let number = |key: &str| {
+            entry
+                .get(key)
+                .and_then(Value::as_f64)
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| format!("level {entry} without a numeric `{key}`"))
+        };
+        // `f64`'s Display is the shortest text that reads back as the same number, in plain
+        // decimal: the digits Kraken sent, without an exponent (`5.325e-05` → `0.00005325`).
+        keyed(
+            &number("price")?.to_string(),
+            &number("qty")?.to_string(),
+            String::new(),
+        )
+    })
 }
 
 fn keyed(price: &str, qty: &str, tail: String) -> Result<KeyedLevel, String> {
