@@ -30,7 +30,7 @@ use crate::outbox::Outbox;
 use crate::rest::{retry_after, RestClient, RestWorker, SnapshotRequest};
 use crate::stage::Stage;
 use crate::sync_counters::SyncCounters;
-pub use crate::tap::{Tap, TapRecord};
+pub use crate::tap::{Tap, TapKind, TapRecord};
 use crate::venue::{adapter_syncs, FrameVerdict, Keepalive, MarketAdapter};
 use crate::ws::session::{CloseReason, SessionEvent, WsSession};
 use pulse_core::counters::CoreCounter;
@@ -266,7 +266,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
             match response.result {
                 Ok(()) => {
                     if let Some(tap) = &mut self.core.tap {
-                        tap.record(now, Some(response.request), &response.body);
+                        tap.record(now, TapKind::Rest(response.request), &response.body);
                     }
                     let meta = EventMeta {
                         instrument: response.request.instrument,
@@ -362,6 +362,9 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 self.session.close(now, CloseReason::Disconnected);
                 return 0;
             }
+            if let Some(tap) = &mut self.core.tap {
+                tap.record(now, TapKind::Send, text.as_bytes());
+            }
         }
         if let Some((_, sent)) = &mut self.keepalive {
             *sent = now;
@@ -380,6 +383,9 @@ impl<A: MarketAdapter> LiveFeed<A> {
         *sent = now;
         let frame = keepalive.frame;
         let sent = self.session.send_static(frame);
+        if let (true, Some(tap)) = (sent, &mut self.core.tap) {
+            tap.record(now, TapKind::Send, frame.as_bytes());
+        }
         self.core.counters.keepalives += u64::from(sent);
         usize::from(sent)
     }
@@ -457,7 +463,7 @@ impl<A: MarketAdapter> FeedCore<A> {
         let ingress = self.probe.stamp();
         self.counters.frames += 1;
         if let Some(tap) = &mut self.tap {
-            tap.record(now, None, frame);
+            tap.record(now, TapKind::Ws, frame);
         }
         if let Some(journal) = &mut self.journal {
             journal.message(now, self.venue.as_bytes(), SourceKind::Ws, frame);
@@ -546,10 +552,14 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
         work += self.send_keepalive(now);
         if self.session.is_open() && std::mem::take(&mut self.core.sends) {
             let session = &mut self.session;
-            let sent = self
-                .core
-                .adapter
-                .take_sends(&mut |text| session.send_text(text));
+            let tap = &mut self.core.tap;
+            let sent = self.core.adapter.take_sends(&mut |text| {
+                let sent = session.send_text(text);
+                if let (true, Some(tap)) = (sent, tap.as_mut()) {
+                    tap.record(now, TapKind::Send, text.as_bytes());
+                }
+                sent
+            });
             self.core.counters.resubscriptions += sent as u64;
             work += sent;
         }
