@@ -34,16 +34,7 @@ fn record_then_replay_verify() {
     std::fs::write(&config, live).unwrap();
     let out = dir.join("recorded.cap.gz");
 
-    let record = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args(["record", "--duration", "3", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&record.stderr);
-    assert!(record.status.success(), "{stderr}");
-    assert!(stderr.contains("0 lost"), "{stderr}");
+    record(&config, &out, "3");
     venue.stop();
 
     let text = {
@@ -68,22 +59,7 @@ fn record_then_replay_verify() {
         .all(|l| l.splitn(3, '\t').count() == 3
             && l.split('\t').next().unwrap().parse::<u64>().is_ok()));
 
-    let report = dir.join("report.json");
-    let replay = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args(["replay", "--verify", "--input"])
-        .arg(&out)
-        .arg("--report-json")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        replay.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&replay.stdout),
-        String::from_utf8_lossy(&replay.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let json = replay_verify(&out, &dir);
     let btc = &json["instruments"][0];
     assert_eq!(btc["symbol"], "BTCUSDT");
     assert_eq!(btc["gaps"], 0);
@@ -117,16 +93,7 @@ fn record_okx_then_replay_verify() {
     std::fs::write(&config, live).unwrap();
     let out = dir.join("recorded.cap");
 
-    let record = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args(["record", "--duration", "2", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&record.stderr);
-    assert!(record.status.success(), "{stderr}");
-    assert!(stderr.contains("0 lost"), "{stderr}");
+    record(&config, &out, "2");
     venue.stop();
 
     let text = std::fs::read_to_string(&out).unwrap();
@@ -153,10 +120,35 @@ fn record_okx_then_replay_verify() {
     assert_eq!(snapshots, 1, "BTC-USDT's, after its subscription");
     assert!(sources.len() > 90, "{} lines", sources.len());
 
+    let json = replay_verify(&out, &dir);
+    let btc = &json["instruments"][0];
+    assert_eq!(btc["symbol"], "BTC-USDT");
+    assert_eq!(btc["gaps"], 0);
+    assert_eq!(btc["checksum"]["mismatch"], 0, "{btc}");
+    assert!(btc["checksum"]["ok"].as_u64().unwrap() > 90, "{btc}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `pulse record` for `duration` seconds: it succeeds and loses nothing.
+fn record(config: &Path, out: &Path, duration: &str) {
+    let record = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["record", "--duration", duration, "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&record.stderr);
+    assert!(record.status.success(), "{stderr}");
+    assert!(stderr.contains("0 lost"), "{stderr}");
+}
+
+/// `pulse replay --verify` of `capture` passes; its JSON report.
+fn replay_verify(capture: &Path, dir: &Path) -> serde_json::Value {
     let report = dir.join("report.json");
     let replay = Command::new(env!("CARGO_BIN_EXE_pulse"))
         .args(["replay", "--verify", "--input"])
-        .arg(&out)
+        .arg(capture)
         .arg("--report-json")
         .arg(&report)
         .output()
@@ -167,12 +159,5 @@ fn record_okx_then_replay_verify() {
         String::from_utf8_lossy(&replay.stdout),
         String::from_utf8_lossy(&replay.stderr)
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let btc = &json["instruments"][0];
-    assert_eq!(btc["symbol"], "BTC-USDT");
-    assert_eq!(btc["gaps"], 0);
-    assert_eq!(btc["checksum"]["mismatch"], 0, "{btc}");
-    assert!(btc["checksum"]["ok"].as_u64().unwrap() > 90, "{btc}");
-    let _ = std::fs::remove_dir_all(&dir);
+    serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap()
 }
