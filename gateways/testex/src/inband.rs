@@ -2,10 +2,10 @@
 //! venue reads them from a capture: which stream a frame belongs to, and a book push's levels
 //! keyed for the venue's own book.
 //!
-//! OKX: docs.okx.com "WebSocket API: Order book channel" (www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel):
+//! OKX (<https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel>):
 //! `{"arg":{"channel":"books","instId":..},"action":"snapshot"|"update","data":[{"asks":
 //! [["px","sz","0","n"]],"bids":..,"ts":..,"checksum":..,"seqId":..,"prevSeqId":..}]}`.
-//! Kraken: docs.kraken.com/api/docs/websocket-v2/book: `{"channel":"book","type":"snapshot"|
+//! Kraken (<https://docs.kraken.com/api/docs/websocket-v2/book>): `{"channel":"book","type":"snapshot"|
 //! "update","data":[{"symbol":..,"bids":[{"price":P,"qty":Q}],"asks":..,"checksum":..}]}`,
 //! prices and quantities JSON numbers.
 

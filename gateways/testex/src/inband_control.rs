@@ -1,7 +1,11 @@
 //! One connection's requests to an in-band venue and what it receives: OKX's `op`
 //! subscriptions and text `ping`, Kraken v2's `method` requests and `{"method":"ping"}`,
 //! answered as the venues answer them, and after each book (re)subscription that book's
-//! snapshot rendered from the venue's own book.
+//! snapshot rendered from the venue's own book. Shapes: OKX
+//! <https://www.okx.com/docs-v5/en/#overview-websocket-subscribe>, Kraken
+//! <https://docs.kraken.com/api/docs/websocket-v2/ping> and `.../websocket-v2/book`. The
+//! replies leave out what no client here reads (OKX's real `connId`, Kraken's `time_in` and
+//! `time_out`).
 //!
 //! A book the venue does not know yet (the capture has not reached its first snapshot) is
 //! subscribed all the same, and that first snapshot goes out as captured when it is played.

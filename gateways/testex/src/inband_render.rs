@@ -4,10 +4,11 @@
 //!
 //! The checksums are computed here from the level strings, independently of pulse-feeds' code,
 //! so that a test comparing the two is a real cross-check:
-//! - OKX (www.okx.com/docs-v5/en/#overview-websocket-checksum): the top 25 levels interleaved,
+//! - OKX (<https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel>,
+//!   its checksum section): the top 25 levels interleaved,
 //!   `bid px:bid sz:ask px:ask sz:...` (a side that ran out is left out), CRC32 as a signed
 //!   32-bit integer.
-//! - Kraken v2 (docs.kraken.com/api/docs/guides/spot-ws-book-v2): the top 10 asks ascending,
+//! - Kraken v2 (<https://docs.kraken.com/api/docs/guides/spot-ws-book-v2>): the top 10 asks ascending,
 //!   then the top 10 bids descending, each price and quantity written at the pair's decimals,
 //!   the point removed and leading zeros stripped, concatenated; CRC32 unsigned.
 

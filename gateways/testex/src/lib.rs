@@ -2,6 +2,13 @@
 //! plays a capture over WebSocket (`ws://` or `wss://`) and serves the REST depth endpoint on
 //! the same loopback port, at the recorded pace or as fast as clients read, with faults.
 //!
+//! With [`VenueConfig::protocol`] it speaks OKX's v5 public protocol or Kraken's WebSocket v2
+//! instead, venues whose book snapshot comes in-band: it answers their subscriptions and
+//! keepalives, plays the capture's frames for what each connection subscribed, and sends a
+//! book's snapshot after each (re)subscription, rendered from its own book with its own
+//! checksum. The same timeline, market thread, fan-out and connection loop serve every protocol;
+//! only the frames' reading ([`Protocol`]), the book rules and the control messages differ.
+//!
 //! Pulse's live feed connects to it exactly as to Binance; integration tests then compare the
 //! book Pulse rebuilt with the venue's true book ([`Venue::book`]) after each fault.
 //!
