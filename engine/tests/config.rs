@@ -1068,6 +1068,70 @@ fn a_live_source_per_venue() {
     assert_eq!(message, "a live source feeds every instrument of its venue");
 }
 
+/// Binance, OKX and Kraken live in one process: one feed each, over its venue's instruments.
+#[test]
+fn live_sources_of_in_band_venues_beside_binance() {
+    let binance = |kind: &str| {
+        format!(
+            "[[sources]]\nkind = \"{kind}\"\nws_url = \"wss://example.com\"\n\
+             rest_url = \"https://example.com\"\n\n"
+        )
+    };
+    let sources = binance("binance")
+        + &binance("binance-usdm")
+        + "[[sources]]\nkind = \"okx\"\n\n[[sources]]\nkind = \"kraken\"\ndepth = 25\n\n";
+    let instrument = |venue: &str, symbol: &str| {
+        ETHUSDT
+            .replace("binance-usdm", venue)
+            .replace("\"ETHUSDT\"", &format!("\"{symbol}\""))
+    };
+    let text = with_sources(&sources).replacen(
+        "\n[risk]\n",
+        &format!(
+            "\n{}{}[risk]\n",
+            instrument("okx", "ETH-USDT"),
+            instrument("kraken", "ETH/USD")
+        ),
+        1,
+    );
+    let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        feeds(&cfg),
+        [
+            ("binance", vec![InstrumentId(0)]),
+            ("binance-usdm", vec![InstrumentId(1)]),
+            ("okx", vec![InstrumentId(2)]),
+            ("kraken", vec![InstrumentId(3)]),
+        ]
+    );
+    let syncs: Vec<LiveSync> = cfg
+        .all_sources()
+        .filter_map(|s| match s {
+            SourceConfig::Live(live) => Some(live.sync.clone()),
+            SourceConfig::Capture { .. } => None,
+        })
+        .skip(2)
+        .collect();
+    assert_eq!(
+        syncs,
+        [
+            LiveSync::InBand { depth: 400 },
+            LiveSync::InBand { depth: 25 }
+        ]
+    );
+    // Every live feed's ring must hold its snapshot, not only the first source's.
+    let text = text.replace("depth = 25", "depth = 1000") + "[rings]\nmarket_data = 1024\n";
+    let message = assert_refused(
+        &text,
+        "rings.market_data",
+        Some(line_starting(&text, "market_data")),
+    );
+    assert_eq!(
+        message,
+        "must hold a whole snapshot of 1000 levels a side: at least 2016"
+    );
+}
+
 /// Every built-in venue's name, as the config's refusals list them.
 fn builtin_venues() -> String {
     pulse_feeds::instrument::Venue::ALL
