@@ -151,6 +151,17 @@ struct Outcome {
 }
 
 fn run(case: &Case, name: &str, faults: Vec<Fault>, no_data_timeout_ms: u64) -> Outcome {
+    run_with(case, name, faults, no_data_timeout_ms, false)
+}
+
+/// `tls`: over `wss://`, trusting the venue's generated CA.
+fn run_with(
+    case: &Case,
+    name: &str,
+    faults: Vec<Fault>,
+    no_data_timeout_ms: u64,
+    tls: bool,
+) -> Outcome {
     let dir = std::env::temp_dir().join(format!(
         "pulse-inband-{}-{}-{name}",
         std::process::id(),
@@ -165,13 +176,24 @@ fn run(case: &Case, name: &str, faults: Vec<Fault>, no_data_timeout_ms: u64) -> 
     vc.ping_interval = Duration::from_millis(500);
     vc.pong_timeout = Duration::from_secs(5);
     vc.wait_for_client = true;
+    vc.tls = tls;
     let venue = LocalVenue::start(vc).expect("venue starts");
     let started = Instant::now();
     let base = support::loopback_source(venue.addr());
+    let ca_file = venue.ca_pem().map(|pem| {
+        let path = _dir.0.join("ca.pem");
+        std::fs::write(&path, pem).unwrap();
+        path
+    });
+    let ws_url = match tls {
+        true => format!("wss://localhost:{}", venue.addr().port()),
+        false => format!("ws://{}", venue.addr()),
+    };
     let live = LiveSourceConfig {
         venue: case.venue,
         // A bare host: the feed adds the venue's path.
-        ws_url: format!("ws://{}", venue.addr()),
+        ws_url,
+        ca_file,
         sync: LiveSync::InBand {
             depth: if case.venue == Venue::Okx { 400 } else { 10 },
         },
@@ -349,6 +371,14 @@ fn okx_sequence_reset_is_accepted() {
     assert_eq!((s.gaps, s.resyncs), (0, 0), "{s:?}");
     assert_eq!(out.observed.stale_after_live, [0, 0, 0]);
     assert_eq!(s.sequence_resets, 1, "{s:?}");
+}
+
+#[test]
+fn okx_over_wss_with_a_wrong_checksum() {
+    let at = OKX.book_update("BTC-USDT", 25);
+    let out = run_with(&OKX, "wss", vec![Fault::Checksum { at }], 3_000, true);
+    assert!(sync(&out.feed, 2).checksum_mismatch >= 1);
+    assert_resynced(&out, 2);
 }
 
 #[test]
