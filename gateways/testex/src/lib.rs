@@ -147,7 +147,8 @@ impl VenueConfig {
 /// A symbol's book as the venue holds it, best levels first, in the capture's own strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VenueBook {
-    /// The final update id (`u`) of the last diff applied, or the snapshot's.
+    /// Binance: the final update id (`u`) of the last diff applied, or the snapshot's. An
+    /// in-band venue: the venue's number of its last push (OKX's `seqId`).
     pub last_update_id: u64,
     pub bids: Vec<(String, String)>,
     pub asks: Vec<(String, String)>,
