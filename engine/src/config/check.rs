@@ -275,7 +275,7 @@ impl Checker<'_> {
                 )
             })?;
             let symbol = inst.symbol.get_ref();
-            self.symbol(&format!("{key}.symbol"), &inst.symbol, venue)?;
+            self.symbol(&format!("{key}.symbol"), &inst.symbol)?;
             // Scales are set apart from tick and lot: Binance's BTCUSDT book carries quantities
             // with 8 decimals although orders must be whole lots of 0.00001.
             let max_scale = i64::from(pulse_feeds::num::MAX_SCALE);

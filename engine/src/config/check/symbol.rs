@@ -1,10 +1,9 @@
 //! An instrument's symbol: it labels the stats file's per-instrument metrics
 //! (`instrument=SYMBOL` in a fixed field), is sent to venues inside request paths and stream
 //! names, and is matched by outside signal files. So it is short, plain ASCII, and holds nothing
-//! a URL or a terminal would read as syntax. Kraken's symbols alone hold a `/` (`BTC/USD`): Kraken
-//! takes them inside JSON subscriptions, never in a path.
+//! a URL or a terminal would read as syntax: letters, digits, `-`, `_`, `.` and `/` (Kraken
+//! writes its pairs `ETH/USD`; `/` is plain data in a URL's query, where Binance's symbols go).
 
-use pulse_feeds::instrument::Venue;
 use toml::Spanned;
 
 use super::super::raw::RawInstrument;
@@ -21,31 +20,20 @@ const MAX_ASSET_BYTES: usize = 16;
 const _: () = assert!("instrument=".len() + MAX_SYMBOL_BYTES <= METRIC_LABEL_LENGTH);
 
 impl Checker<'_> {
-    pub(super) fn symbol(
-        &self,
-        key: &str,
-        value: &Spanned<String>,
-        venue: Venue,
-    ) -> Result<(), ConfigError> {
+    pub(super) fn symbol(&self, key: &str, value: &Spanned<String>) -> Result<(), ConfigError> {
         let symbol = value.get_ref();
         if symbol.is_empty() {
             return Err(self.err(key, value.span(), "must not be empty"));
         }
-        let slash = matches!(venue, Venue::Kraken | Venue::KrakenV1);
         let plain = symbol
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b) || (slash && b == b'/'));
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
         if symbol.len() > MAX_SYMBOL_BYTES || !plain {
-            let marks = if slash {
-                "`-`, `_`, `.` or `/`"
-            } else {
-                "`-`, `_` or `.`"
-            };
             return Err(self.err(
                 key,
                 value.span(),
                 format!(
-                    "must be 1 to {MAX_SYMBOL_BYTES} characters of A-Z, a-z, 0-9, {marks} \
+                    "must be 1 to {MAX_SYMBOL_BYTES} characters of A-Z, a-z, 0-9, `-`, `_`, `.` or `/` \
                      (it is {} bytes)",
                     symbol.len()
                 ),
