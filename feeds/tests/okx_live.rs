@@ -17,7 +17,6 @@ use pulse_feeds::live::{LiveFeed, LiveParts};
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty};
 use pulse_feeds::okx::OkxAdapter;
-use pulse_feeds::rest::RestWorker;
 use pulse_feeds::stage::Stage;
 use pulse_feeds::venue::MarketAdapter;
 use pulse_feeds::ws::endpoint::Endpoint;
@@ -122,13 +121,12 @@ fn a_checksum_mismatch_resubscribes_that_book_and_resyncs_it() {
     };
     let endpoint = Endpoint::parse(&format!("ws://{addr}{}", adapter.stream_path())).unwrap();
     let session = WsSession::new(endpoint, vec![addr], None, timers, 7).unwrap();
-    let rest_endpoint = Endpoint::parse(&format!("http://{addr}/")).unwrap();
-    let rest = RestWorker::spawn(rest_endpoint, None, Duration::from_secs(1)).unwrap();
     let (md_tx, mut md_rx) = rtrb::RingBuffer::new(4_096);
     let mut feed = LiveFeed::new(LiveParts {
         adapter,
         session,
-        rest,
+        // OKX sends each book's snapshot after its subscription: no REST worker.
+        rest: None,
         snapshot_limit: 400,
         stream_timeout: Nanos::from_millis(60_000),
         ring: md_tx,
