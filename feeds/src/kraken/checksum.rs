@@ -49,6 +49,20 @@ pub fn checksum<'a>(
     crc32fast::hash(input.get(..len).unwrap_or(&[]))
 }
 
+/// The CRC32 of `texts` one after the other: the checksum from each level's kept text
+/// (`book.rs`), copied into one stack buffer and hashed once.
+pub fn hash_texts<'a>(texts: impl Iterator<Item = &'a [u8]>) -> u32 {
+    let mut input = [0u8; INPUT_BYTES];
+    let mut len = 0;
+    for text in texts {
+        if let Some(dst) = input.get_mut(len..len + text.len()) {
+            dst.copy_from_slice(text);
+            len += text.len();
+        }
+    }
+    crc32fast::hash(input.get(..len).unwrap_or(&[]))
+}
+
 /// Hands the checksum's input to `sink`, piece by piece (for tests to see the string).
 pub fn write_input<'a>(
     asks: impl IntoIterator<Item = &'a Level>,

@@ -20,7 +20,7 @@ use crate::book::Level;
 use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason, LEVELS_PER_EVENT};
 use crate::instrument::Instrument;
 use crate::kraken::book::BookSide;
-use crate::kraken::checksum::{checksum, Precision};
+use crate::kraken::checksum::{hash_texts, Precision, CHECKSUM_LEVELS};
 use crate::kraken::frame::{LevelUpdate, MAX_DEPTH, MAX_LEVELS_PER_MESSAGE};
 use crate::num::{InstrumentId, Qty, Side};
 use crate::outbox::Outbox;
@@ -55,17 +55,18 @@ pub struct BookSync {
 impl BookSync {
     /// A book of `inst`, truncated to `depth` levels a side until a message says otherwise.
     pub fn new(inst: &Instrument, depth: usize) -> BookSync {
+        let precision = Precision {
+            price_scale: inst.price_scale,
+            qty_scale: inst.qty_scale,
+            price_decimals: inst.price_scale,
+            qty_decimals: inst.qty_scale,
+        };
         BookSync {
             instrument: inst.id,
-            precision: Precision {
-                price_scale: inst.price_scale,
-                qty_scale: inst.qty_scale,
-                price_decimals: inst.price_scale,
-                qty_decimals: inst.qty_scale,
-            },
+            precision,
             depth: depth.clamp(1, MAX_DEPTH),
-            asks: BookSide::new(Side::Sell),
-            bids: BookSide::new(Side::Buy),
+            asks: BookSide::new(Side::Sell, precision),
+            bids: BookSide::new(Side::Buy, precision),
             synced: false,
             commit: 0,
             snapshot_commit: 0,
@@ -98,15 +99,17 @@ impl BookSync {
     pub fn set_decimals(&mut self, price: u32, qty: u32) {
         self.precision.price_decimals = price;
         self.precision.qty_decimals = qty;
+        self.asks.set_precision(self.precision);
+        self.bids.set_precision(self.precision);
     }
 
     /// The asks, best (lowest) first.
-    pub fn asks(&self) -> std::collections::vec_deque::Iter<'_, Level> {
+    pub fn asks(&self) -> impl DoubleEndedIterator<Item = &Level> + ExactSizeIterator + Clone {
         self.asks.levels()
     }
 
     /// The bids, best (highest) first.
-    pub fn bids(&self) -> std::collections::vec_deque::Iter<'_, Level> {
+    pub fn bids(&self) -> impl DoubleEndedIterator<Item = &Level> + ExactSizeIterator + Clone {
         self.bids.levels()
     }
 
@@ -160,7 +163,8 @@ impl BookSync {
             return self.go_stale(meta, StaleReason::BufferOverflow, out);
         }
         if let Some(expected) = expected {
-            if checksum(self.asks.levels(), self.bids.levels(), self.precision) != expected {
+            let texts = self.asks.texts(CHECKSUM_LEVELS);
+            if hash_texts(texts.chain(self.bids.texts(CHECKSUM_LEVELS))) != expected {
                 self.counters.checksum_mismatch += 1;
                 return self.go_stale(meta, StaleReason::Checksum, out);
             }
