@@ -49,7 +49,12 @@ pub fn build_feed(
         Venue::Binance => BinanceMarket::Spot,
         Venue::BinanceUsdm => BinanceMarket::UsdmFutures,
         // The config takes no live source of a venue without a live arm here.
-        Venue::CoinbaseExchange | Venue::Kraken | Venue::KrakenV1 | Venue::Okx => {
+        Venue::CoinbaseExchange
+        | Venue::Kraken
+        | Venue::KrakenV1
+        | Venue::Okx
+        | Venue::BybitSpot
+        | Venue::BybitLinear => {
             bail!("no live session for {} yet", live.venue.name())
         }
     };
