@@ -181,7 +181,8 @@ fn walk(
             push_pairs(inst, data, "b", Side::Buy, levels, MAX_LEVELS_PER_MESSAGE)?;
             push_pairs(inst, data, "a", Side::Sell, levels, MAX_LEVELS_PER_MESSAGE)?;
             // A price is positive and a size not negative: anything else is no book level.
-            if levels.iter().any(|l| l.px.0 <= 0 || l.qty.0 < 0) {
+            // (`as_slice`: the prelude's `Array::iter` on a `Vec` would box its iterator.)
+            if levels.as_slice().iter().any(|l| l.px.0 <= 0 || l.qty.0 < 0) {
                 return Err(DecodeError::WrongType("b"));
             }
             let seq = match data.get("seq") {
