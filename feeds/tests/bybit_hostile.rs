@@ -53,7 +53,7 @@ fn malformed_and_mistyped_frames_are_refused_by_kind() {
         (r#"{"topic":"orderbook.50.BTCUSDT","type":"merge","ts":1,"data":{}}"#.into(), WrongType("type")),
         (r#"{"topic":"orderbook.50.BTCUSDT","type":7,"ts":1,"data":{}}"#.into(), WrongType("type")),
         (book("[]"), WrongType("data")),
-        (book(&format!(r#"{{"s":"ETHUSDT","b":[],"a":[],"u":1}}"#)), WrongType("s")),
+        (book(r#"{"s":"ETHUSDT","b":[],"a":[],"u":1}"#), WrongType("s")),
         (book(r#"{"s":"BTCUSDT","b":"x","a":[],"u":1}"#), WrongType("b")),
         (book(r#"{"s":"BTCUSDT","b":[[1,2]],"a":[],"u":1}"#), WrongType("b")),
         (book(r#"{"s":"BTCUSDT","b":[["1"]],"a":[],"u":1}"#), WrongType("b")),
