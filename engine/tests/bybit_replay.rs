@@ -5,7 +5,6 @@
 //! copy whose gap is never followed by a snapshot fails `--verify` with the reason.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -18,21 +17,7 @@ const LINEAR: &str = "data/bybit_linear_generated.cap";
 
 /// The script's rebuild, one object per instrument.
 fn reference(input: &Path) -> Vec<Value> {
-    let out = Command::new("python3")
-        .arg(repo_root().join("scripts/bybit_book_reference.py"))
-        .arg(input)
-        .output()
-        .expect("python3 runs the reference script (install Python 3)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::python_reference("bybit_book_reference.py", input)
 }
 
 fn report(json: &Path) -> Value {
@@ -41,7 +26,8 @@ fn report(json: &Path) -> Value {
 
 /// Replays `capture` and checks the report against the reference; returns the report.
 fn equal_to_reference(capture: &str, venue: &str, symbols: &[&str]) -> Value {
-    let dir = TempDir::new("bybit-replay");
+    // A directory per venue: the two tests run at once.
+    let dir = TempDir::new(&format!("{venue}-replay"));
     let json = dir.0.join("report.json");
     let input = repo_root().join(capture);
     let out = replay(&input, &json);
@@ -153,7 +139,7 @@ fn a_gap_never_followed_by_a_snapshot_fails_verify() {
 #[test]
 fn the_captures_are_what_the_script_writes() {
     let dir = TempDir::new("bybit-generate");
-    let out = Command::new("python3")
+    let out = std::process::Command::new("python3")
         .arg(repo_root().join("scripts/bybit_generate.py"))
         .arg(&dir.0)
         .output()

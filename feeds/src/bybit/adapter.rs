@@ -16,7 +16,7 @@ use crate::instrument::InstrumentRegistry;
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
 use crate::sync_counters::SyncCounters;
-use crate::venue::{FrameVerdict, Keepalive, MarketAdapter};
+use crate::venue::{send_resubscriptions, FrameVerdict, Keepalive, MarketAdapter};
 
 /// Decodes one Bybit market's public frames and keeps each of its instruments' books in sync.
 /// Instruments of other venues in the registry are not this adapter's.
@@ -258,14 +258,12 @@ impl MarketAdapter for BybitAdapter {
 
     /// Each stale book's `unsubscribe`, then its `subscribe` (Bybit sends a snapshot after it).
     fn take_sends(&mut self, send: &mut dyn FnMut(&str) -> bool) -> usize {
-        let mut sent = 0;
-        for (sync, frames) in self.books.syncs_mut().iter_mut().zip(&self.resubscribe) {
-            if sync.wants_snapshot && frames.iter().all(|f| send(f)) {
-                sync.wants_snapshot = false;
-                sent += 1;
-            }
-        }
-        sent
+        let wants = self
+            .books
+            .syncs_mut()
+            .iter_mut()
+            .map(|s| &mut s.wants_snapshot);
+        send_resubscriptions(wants, &self.resubscribe, send)
     }
 
     fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
