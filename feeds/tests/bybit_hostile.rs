@@ -5,8 +5,11 @@
 
 #[path = "support/bybit.rs"]
 mod bybit;
+#[path = "support/mutation.rs"]
+mod mutation;
 
 use bybit::{Driver, DOC_DELTA, DOC_SNAPSHOT, DOC_TICKER, DOC_TRADE};
+use mutation::{mutate, mutation};
 use proptest::prelude::*;
 use pulse_feeds::bybit::codec::{BybitCodec, DecodeError, Decoded, MAX_LEVELS_PER_MESSAGE};
 use pulse_feeds::bybit::{BybitAdapter, BybitMarket};
@@ -249,25 +252,6 @@ fn real_frames() -> &'static [(BybitMarket, String)] {
     })
 }
 
-#[derive(Clone, Debug)]
-enum Mutation {
-    Flip(usize, u8),
-    Truncate(usize),
-    Insert(usize, u8),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        any::<usize>().prop_map(Mutation::Truncate),
-        (
-            any::<usize>(),
-            prop::sample::select(b"[]{}\",:0-.9e".to_vec())
-        )
-            .prop_map(|(i, b)| Mutation::Insert(i, b)),
-    ]
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
@@ -282,14 +266,7 @@ proptest! {
             let (market, frame) = pick.get(frames);
             let mut frame = frame.clone().into_bytes();
             if n + 1 == picks.len() {
-                for m in &mutations {
-                    let len = frame.len().max(1);
-                    match *m {
-                        Mutation::Flip(i, b) => { if let Some(x) = frame.get_mut(i % len) { *x ^= b; } }
-                        Mutation::Truncate(i) => frame.truncate(i % len),
-                        Mutation::Insert(i, b) => frame.insert(i % len, b),
-                    }
-                }
+                mutate(&mut frame, &mutations);
             }
             let d = &mut drivers[usize::from(*market == BybitMarket::Linear)];
             let frame = String::from_utf8_lossy(&frame);
