@@ -4,7 +4,8 @@
 //!
 //! The instruments come from CONFIG (its scales, and the venues its sources add), or else
 //! from a scan of the capture (cold, once beforehand: Binance's markets at their wire
-//! precision, Kraken's pairs at the decimals Kraken sends, [`scan_instruments`]); lines of a
+//! precision, Kraken's pairs at the decimals Kraken sends, OKX's and Bybit's at the most
+//! decimals their strings show, [`scan_instruments`]); lines of a
 //! venue neither knows are counted. Where the venue checksums its book (Kraken), the report
 //! adds each instrument's `checksum` ok/mismatch counts and `--verify` fails on a mismatch. Then the
 //! [`CaptureFeed`] and [`BookStage`] run inline on this thread, as fast as they go, joined by
