@@ -80,5 +80,7 @@ fn run(rig: &mut Rig, data: &[u8]) {
         frame(rig, f);
     }
     assert!(frame(rig, KNOWN), "the known snapshot rebuilds the book");
-    assert!(rig.adapter.is_synced(pulse_feeds::num::InstrumentId(0)));
+    assert!(rig
+        .adapter
+        .is_synced(pulse_feeds::num::InstrumentId(0)));
 }

@@ -54,15 +54,9 @@ fn check(data: &[u8], recover_too: bool) {
             break true;
         }
     };
-    assert!(
-        read <= report.records,
-        "the reader read past what verify counted"
-    );
+    assert!(read <= report.records, "the reader read past what verify counted");
     if report.passed() {
-        assert!(
-            ended_cleanly && read == report.records,
-            "{report:?}, read {read}"
-        );
+        assert!(ended_cleanly && read == report.records, "{report:?}, read {read}");
     }
     if recover_too {
         let recovered = recover(dir(), STREAM).expect("recovery of a scratch directory");

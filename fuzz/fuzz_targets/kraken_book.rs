@@ -38,23 +38,11 @@ fn registry() -> InstrumentRegistry {
 }
 
 fn check(book: &Book, adapter: &KrakenAdapter, id: InstrumentId) {
-    let sync = adapter
-        .sync(id)
-        .expect("events name the adapter's instruments");
+    let sync = adapter.sync(id).expect("events name the adapter's instruments");
     let asks: Vec<(i64, i64)> = sync.asks().iter().map(|l| (l.px.0, l.qty.0)).collect();
     let bids: Vec<(i64, i64)> = sync.bids().iter().map(|l| (l.px.0, l.qty.0)).collect();
-    assert_eq!(
-        asks,
-        book.asks.iter().map(|(p, q)| (*p, *q)).collect::<Vec<_>>()
-    );
-    assert_eq!(
-        bids,
-        book.bids
-            .iter()
-            .rev()
-            .map(|(p, q)| (*p, *q))
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(asks, book.asks.iter().map(|(p, q)| (*p, *q)).collect::<Vec<_>>());
+    assert_eq!(bids, book.bids.iter().rev().map(|(p, q)| (*p, *q)).collect::<Vec<_>>());
     assert!(asks.len() <= sync.depth() && bids.len() <= sync.depth());
 }
 
@@ -69,11 +57,7 @@ fn apply(books: &mut [Book], adapter: &KrakenAdapter, event: MdEvent) {
             let b = &mut books[id.0 as usize];
             assert!(!b.stale, "levels for a stale book");
             for (side, px, qty) in levels {
-                let map = if side == Side::Buy {
-                    &mut b.bids
-                } else {
-                    &mut b.asks
-                };
+                let map = if side == Side::Buy { &mut b.bids } else { &mut b.asks };
                 if qty.0 == 0 {
                     map.remove(&px.0);
                 } else {
