@@ -19,6 +19,8 @@ mod risk_cases;
 mod sample;
 mod throughput;
 mod tick_to_trade;
+mod venue_baselines;
+mod venues;
 mod wire;
 
 use std::path::PathBuf;
@@ -47,6 +49,9 @@ enum Scenario {
     /// Sustained messages per second through one feed thread (the whole engine), beside
     /// serde_json decoding alone.
     Throughput,
+    /// Per-message book and ticker latency of every venue's bundled capture (decode, sync,
+    /// checksum, apply): Pulse beside sonic-rs and serde_json with BTreeMap books.
+    Venues,
     /// `pulse venue` writes a frame over loopback, Pulse decides and writes an order back;
     /// measured at the venue, beside a WebSocket echo over the same loopback (the floor).
     WireToWire,
@@ -78,15 +83,17 @@ struct Cli {
     duration: f64,
     #[arg(long, value_enum, default_value_t = Layout::Pinned)]
     layout: Layout,
-    /// Run only this case of `tick-to-trade` (single-thread, pinned, paced, depth-frame).
+    /// Run only this case of `tick-to-trade` (single-thread, pinned, paced, depth-frame), or
+    /// of `venues` (a venue: kraken-v1, kraken, okx, coinbase-exchange; `VENUE/pulse` times
+    /// Pulse alone, for a profiler).
     #[arg(long)]
     case: Option<String>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.case.is_some() && cli.scenario != Scenario::TickToTrade {
-        eprintln!("pulse-bench: --case selects a case of tick-to-trade only");
+    if cli.case.is_some() && !matches!(cli.scenario, Scenario::TickToTrade | Scenario::Venues) {
+        eprintln!("pulse-bench: --case selects a case of tick-to-trade or venues only");
         return ExitCode::FAILURE;
     }
     let duration = Duration::from_secs_f64(cli.duration.max(0.01));
@@ -100,6 +107,11 @@ fn main() -> ExitCode {
         Scenario::Ring => ("ring", Ok(ring::run(duration, cores)), &cores[..]),
         Scenario::Parse => ("parse", parse::run(duration, cores[0]), &cores[..1]),
         Scenario::Book => ("book", book::run(duration, cores[0]), &cores[..1]),
+        Scenario::Venues => (
+            "venues",
+            venues::run(duration, cores[0], cli.case.as_deref()),
+            &cores[..1],
+        ),
         Scenario::Risk => ("risk", risk::run(duration, cores[0]), &cores[..1]),
         // The appending thread on the first core, the journal's service thread on the second.
         Scenario::Journal => ("journal", journal::run(duration, cores), &cores[..]),

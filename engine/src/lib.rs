@@ -13,7 +13,7 @@ pub use pulse_strategy::{agents, indicators, outside, policy};
 
 /// The built-in strategies and the strategy stage ([`pulse_strategy`]).
 pub mod strategy {
-    pub use pulse_strategy::{builtin, ensemble, imbalance, market_maker, stage, taker};
+    pub use pulse_strategy::{builtin, ensemble, imbalance, market_maker, set, stage, taker};
     pub use pulse_strategy::{BuiltinStrategy, Strategy, StrategyStage};
 }
 

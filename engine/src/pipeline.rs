@@ -46,6 +46,7 @@ use crate::source_feeds::{build_source_feed, feed_of, FeedRings, FEED_STAGES, IN
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
 use crate::strategy::market_maker::MarketMaker;
+use crate::strategy::set::{Member, StrategySet};
 use crate::strategy::stage::StrategyStage;
 use crate::strategy::BuiltinStrategy;
 use crate::user_strategy::StrategyRings;
@@ -118,6 +119,36 @@ pub fn build_strategy(
             anyhow::bail!("{} is not a built-in strategy", user.spec.kind)
         }
     })
+}
+
+/// The configured strategies: `[strategy]`'s alone, or every `[[strategies]]` in one
+/// [`StrategySet`].
+pub fn build_strategies(
+    cfg: &Config,
+    instruments: &InstrumentRegistry,
+    recorded: bool,
+    tail: &mut Option<SignalTail>,
+) -> anyhow::Result<BuiltinStrategy> {
+    if cfg.more_strategies.is_empty() {
+        return build_strategy(&cfg.strategy, instruments, recorded, tail);
+    }
+    let mut members = Vec::new();
+    for strategy in cfg.all_strategies() {
+        let mut own = None;
+        let built = build_strategy(strategy, instruments, recorded, &mut own)?;
+        if own.is_some() {
+            if tail.is_some() {
+                anyhow::bail!("only one strategy may follow a signal file live");
+            }
+            *tail = own;
+        }
+        members.push(Member {
+            strategy: built,
+            instrument: strategy.instrument(),
+        });
+    }
+    let set = StrategySet::new(members).map_err(anyhow::Error::msg)?;
+    Ok(BuiltinStrategy::Set(Box::new(set)))
 }
 
 /// Outside scores from `path`: all of them now for recorded input, tailed live otherwise.
@@ -313,8 +344,8 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             HotStage::UserStrategy((user.spec.build)(user, rings)?)
         }
         _ => HotStage::Strategy(StrategyStage::new(
-            build_strategy(
-                &cfg.strategy,
+            build_strategies(
+                cfg,
                 &instruments,
                 cfg.all_sources()
                     .all(|s| matches!(s, SourceConfig::Capture { .. })),

@@ -1,5 +1,6 @@
-//! `pulse record`: writes a capture file from a live session, every received frame and every
-//! REST snapshot body (with its request path), so that `pulse replay` can re-run it exactly.
+//! `pulse record`: writes a capture file from a live session, every received frame, every frame
+//! the feed sent (`<venue>:send`: subscriptions, keepalives, resubscriptions) and every REST
+//! snapshot body (with its request path), so that `pulse replay` can re-run it exactly.
 //!
 //! The live feed and a book stage run on this thread (the book checks the recording against the
 //! venue's tickers as it goes); a writer thread turns tapped messages into capture lines.
@@ -18,7 +19,7 @@ use pulse_feeds::clock::Clock;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::stage::Stage;
-use pulse_feeds::tap::{Tap, TapRecord};
+use pulse_feeds::tap::{Tap, TapKind, TapRecord};
 
 use crate::config::{self, SourceConfig};
 use crate::live_source::{build_feed, LiveRings};
@@ -196,12 +197,13 @@ fn spawn_writer(
 /// has it replaced by a space so the line format holds; the JSON means the same.
 pub fn write_line(out: &mut dyn Write, venue: &str, record: &TapRecord) -> std::io::Result<()> {
     write!(out, "{}\t{venue}:", record.recv_ts.0)?;
-    match &record.rest {
-        Some(request) => {
+    match &record.kind {
+        TapKind::Rest(request) => {
             out.write_all(b"rest:")?;
             out.write_all(request.path())?;
         }
-        None => out.write_all(b"ws")?,
+        TapKind::Ws => out.write_all(b"ws")?,
+        TapKind::Send => out.write_all(b"send")?,
     }
     out.write_all(b"\t")?;
     if record.bytes.iter().any(|&b| b == b'\n' || b == b'\r') {

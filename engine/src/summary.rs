@@ -21,7 +21,6 @@ use crate::risk::account::ACCOUNT_SCALE;
 use crate::risk::RejectReason;
 use crate::runtime::{RunOutcome, StopCause};
 use crate::source_feeds::stage_labels;
-use crate::strategy::stage::StrategyStage;
 use crate::strategy::BuiltinStrategy;
 
 const LINE_ERRORS: [LineError; 4] = [
@@ -65,6 +64,13 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     c.messages as f64 / secs,
                     c.events
                 );
+                if c.other_feed > 0 {
+                    let _ = writeln!(
+                        s,
+                        "          {} lines of venues other sources keep, passed over",
+                        c.other_feed
+                    );
+                }
                 let mut bad = Vec::new();
                 for (i, kind) in LINE_ERRORS.iter().enumerate() {
                     if c.bad_lines[i] > 0 {
@@ -154,7 +160,13 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     );
                 }
             }
-            HotStage::Strategy(st) => render_strategy(&mut s, st),
+            HotStage::Strategy(st) => render_strategy(
+                &mut s,
+                st.strategy(),
+                "",
+                Some(st.intents_ring_full),
+                instruments,
+            ),
             HotStage::UserStrategy(_) => {
                 if let StrategyConfig::User(user) = &cfg.strategy {
                     let _ = writeln!(s, "strategy  {} (user strategy)", user.spec.kind);
@@ -355,22 +367,48 @@ fn render_syncs<'a>(
     }
 }
 
-fn render_strategy(s: &mut String, st: &StrategyStage) {
-    match st.strategy() {
+/// One strategy's lines; `on` names its instrument within a set, `ring` is the stage's count of
+/// intents lost to a full ring (given once, with the stage's first line).
+fn render_strategy(
+    s: &mut String,
+    strategy: &BuiltinStrategy,
+    on: &str,
+    ring: Option<u64>,
+    instruments: &InstrumentRegistry,
+) {
+    let lost = match ring {
+        Some(n) => format!(" ({n} lost to a full ring)"),
+        None => String::new(),
+    };
+    match strategy {
+        BuiltinStrategy::Set(set) => {
+            let _ = writeln!(
+                s,
+                "strategy  {} strategies in one stage{lost}",
+                set.members().len()
+            );
+            for m in set.members() {
+                let on = match instruments.get(m.instrument) {
+                    Some(i) => format!(" on {}:{}", i.venue.name(), i.symbol),
+                    None => String::new(),
+                };
+                render_strategy(s, &m.strategy, &on, None, instruments);
+            }
+        }
         BuiltinStrategy::Imbalance(t) => {
             let c = &t.counters;
             let _ = writeln!(
                 s,
-                "strategy  book-imbalance: {} book events, {} signals, {} intents ({} lost to a full ring)",
-                c.book_events, c.signals, c.intents, st.intents_ring_full
+                "strategy  book-imbalance{on}: {} book events, {} signals, {} intents{lost}",
+                c.book_events, c.signals, c.intents
             );
         }
         BuiltinStrategy::MarketMaker(m) => {
             let c = &m.counters;
             let _ = writeln!(
                 s,
-                "strategy  market-maker: {} book events; {} quotes, {} cancels ({} replaces, {} pulled on a stale book), {} inventory-capped, {} refused by risk ({} lost to a full ring)",
-                c.book_events, c.quotes, c.cancels, c.replaces, c.pulled_stale, c.inventory_capped, c.rejected, st.intents_ring_full
+                "strategy  market-maker{on}: {} book events; {} quotes, {} cancels ({} replaces, {} pulled on a stale book), {} inventory-capped, {} refused by risk{lost}",
+                c.book_events, c.quotes, c.cancels, c.replaces, c.pulled_stale, c.inventory_capped, c.rejected
             );
             let _ = writeln!(
                 s,
@@ -383,8 +421,8 @@ fn render_strategy(s: &mut String, st: &StrategyStage) {
             let c = &e.counters;
             let _ = writeln!(
                 s,
-                "strategy  ensemble: {} book events, {} trades; {} decisions at or above the minimum confidence, {} below; {} intents ({} lost to a full ring)",
-                c.book_events, c.trades, c.decisions, c.below_confidence, c.intents, st.intents_ring_full
+                "strategy  ensemble{on}: {} book events, {} trades; {} decisions at or above the minimum confidence, {} below; {} intents{lost}",
+                c.book_events, c.trades, c.decisions, c.below_confidence, c.intents
             );
             let agents: Vec<String> = AgentKind::ALL
                 .iter()

@@ -1,7 +1,9 @@
-//! `pulse venue --capture FILE [--listen ADDR] [--tls --ca-out FILE] [--speed N] [--fault F ...]
-//! [--ping-interval-ms N] [--pong-timeout-ms N] [--wait-for-client]`: a local venue speaking
-//! Binance's spot protocol, serving a capture over `ws://` / `wss://` with the REST depth
-//! endpoint on the same port, for tests and rehearsals of the live feed.
+//! `pulse venue --capture FILE [--protocol binance|okx|kraken] [--listen ADDR] [--tls --ca-out FILE]
+//! [--speed N] [--fault F ...] [--ping-interval-ms N] [--pong-timeout-ms N] [--wait-for-client]`:
+//! a local venue speaking Binance's spot protocol (serving a capture over `ws://` / `wss://` with
+//! the REST depth endpoint on the same port), OKX's v5 public or Kraken's WebSocket v2 (each
+//! book's snapshot sent after its subscription, from the venue's own book), for tests and
+//! rehearsals of the live feed.
 //!
 //! It prints where it listens, plays the capture, then keeps serving the final book until
 //! SIGINT or SIGTERM. Exit status: 0 after a signal, 1 when it cannot start.
@@ -17,7 +19,7 @@ use std::time::Duration;
 use clap::Args;
 use pulse_feeds::num::parse_decimal;
 use pulse_gateways::sim::Fees;
-use pulse_testex::{Fault, OrderApiConfig, OrderFault, Venue, VenueConfig};
+use pulse_testex::{Fault, OrderApiConfig, OrderFault, Protocol, Venue, VenueConfig};
 
 use crate::config::{GatewayConfig, SigningKey};
 
@@ -26,6 +28,10 @@ pub struct VenueArgs {
     /// The capture to serve (`recv_ts_ns TAB source TAB payload`, plain or gzip).
     #[arg(long)]
     pub capture: PathBuf,
+    /// The venue's protocol: binance, okx (v5 public `books`) or kraken (WebSocket v2 `book`);
+    /// the capture's lines of that venue are played.
+    #[arg(long, default_value = "binance")]
+    pub protocol: Protocol,
     /// Address to listen on (0 as the port picks a free one).
     #[arg(long, default_value = "127.0.0.1:9443")]
     pub listen: SocketAddr,
@@ -41,7 +47,8 @@ pub struct VenueArgs {
     #[arg(long, default_value = "1", value_parser = parse_speed)]
     pub speed: u64,
     /// A fault at a timeline frame index (repeatable): close@N, drop@N, delay@N:MS,
-    /// duplicate@N, malformed@N, silence@N:MS.
+    /// duplicate@N, malformed@N, silence@N:MS; okx and kraken: checksum@N (a wrong checksum
+    /// on book push N); okx: seq-reset@N (book update N restarts its seqId).
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
     /// Ping every connection this often (Binance: 20 s); 0 sends no pings.
@@ -126,6 +133,10 @@ pub fn run(args: &VenueArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    if args.protocol != Protocol::Binance && args.orders_config.is_some() {
+        eprintln!("pulse venue: the order API speaks Binance's protocol only: no --orders-config with --protocol {}", args.protocol);
+        return ExitCode::FAILURE;
+    }
     let orders = match &args.orders_config {
         Some(path) => match order_api(path, args.taker_fee_ppm, args.maker_fee_ppm) {
             Ok(orders) => Some(orders),
@@ -138,6 +149,7 @@ pub fn run(args: &VenueArgs) -> ExitCode {
     };
     let cfg = VenueConfig {
         capture: args.capture.clone(),
+        protocol: args.protocol,
         bind: args.listen,
         speed_milli: args.speed,
         tls: args.tls,
@@ -213,8 +225,16 @@ fn print_banner(args: &VenueArgs, venue: &Venue) {
         ("ws", "http")
     };
     println!("pulse venue: listening on {addr}");
-    println!("  streams  {ws}://{addr}/stream?streams=<symbol>@depth@100ms/<symbol>@trade (or /ws + SUBSCRIBE)");
-    println!("  depth    {http}://{addr}/api/v3/depth?symbol=<SYMBOL>&limit=1000");
+    match args.protocol.ws_path() {
+        None => {
+            println!("  streams  {ws}://{addr}/stream?streams=<symbol>@depth@100ms/<symbol>@trade (or /ws + SUBSCRIBE)");
+            println!("  depth    {http}://{addr}/api/v3/depth?symbol=<SYMBOL>&limit=1000");
+        }
+        Some(path) => println!(
+            "  streams  {ws}://{addr}{path} ({} subscriptions; each book's snapshot follows its subscription)",
+            args.protocol
+        ),
+    }
     println!("  books    {}", venue.symbols().join(" "));
     if args.orders_config.is_some() {
         println!("  orders   {ws}://{addr}/ws-api/v3 (order.place/cancel/status, account.status, user data stream)");

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use pulse_engine::config::{
-    self, ConfigError, GatewayConfig, IdleKind, RingConfig, SourceConfig, StageKind,
+    self, ConfigError, GatewayConfig, IdleKind, LiveSync, RingConfig, SourceConfig, StageKind,
     StrategyConfig, ThreadConfig,
 };
 use pulse_feeds::instrument::Venue;
@@ -561,19 +561,14 @@ fn a_live_binance_source_with_defaults_and_overrides() {
         panic!("a live source")
     };
     assert_eq!(live.venue, Venue::Binance);
+    assert_eq!(live.ws_url, "wss://stream.binance.com:9443");
     assert_eq!(
-        (
-            live.ws_url.as_str(),
-            live.rest_url.as_str(),
-            live.depth_stream.as_str(),
-            live.snapshot_limit
-        ),
-        (
-            "wss://stream.binance.com:9443",
-            "https://api.binance.com",
-            "depth@100ms",
-            1000
-        )
+        live.sync,
+        LiveSync::Rest {
+            rest_url: "https://api.binance.com".into(),
+            depth_stream: "depth@100ms".into(),
+            snapshot_limit: 1000
+        }
     );
     assert_eq!(
         (live.no_data_timeout, live.reconnect_min, live.reconnect_max),
@@ -596,11 +591,84 @@ fn a_live_binance_source_with_defaults_and_overrides() {
     assert_eq!(live.ca_file, Some(PathBuf::from("/etc/pulse/ca.pem")));
     assert_eq!(
         (
-            live.snapshot_limit,
+            live.sync.snapshot_levels(),
             live.no_data_timeout,
             live.max_session_age
         ),
         (5000, Nanos::from_millis(2000), Nanos(3_600_000_000_000))
+    );
+}
+
+/// The demo with its `[source]` replaced by a live source of `kind` with `extra` keys.
+fn live_kind(kind: &str, extra: &str) -> String {
+    live_demo(extra).replace(
+        "kind = \"binance\"\nws_url = \"wss://stream.binance.com:9443\"\nrest_url = \"https://api.binance.com\"\n",
+        &format!("kind = \"{kind}\"\n"),
+    )
+}
+
+/// OKX and Kraken v2 send each book's snapshot on the stream: no REST endpoint, the public
+/// endpoint by default, Kraken's subscribed depth as a key.
+#[test]
+fn live_okx_and_kraken_sources_sync_in_band() {
+    let parse =
+        |text: &str| config::parse(text, Path::new("/etc/pulse")).unwrap_or_else(|e| panic!("{e}"));
+    let cfg = parse(&live_kind("okx", ""));
+    let SourceConfig::Live(live) = &cfg.source else {
+        panic!("a live source")
+    };
+    assert_eq!(live.venue, Venue::Okx);
+    assert_eq!(live.ws_url, "wss://ws.okx.com:8443/ws/v5/public");
+    assert_eq!(live.sync, LiveSync::InBand { depth: 400 });
+    let cfg = parse(&live_kind("kraken", "ws_url = \"ws://127.0.0.1:9000/\"\n"));
+    let SourceConfig::Live(live) = &cfg.source else {
+        panic!("a live source")
+    };
+    assert_eq!(live.venue, Venue::Kraken);
+    assert_eq!(live.ws_url, "ws://127.0.0.1:9000");
+    assert_eq!(live.sync, LiveSync::InBand { depth: 10 });
+    let cfg = parse(&live_kind("kraken", "depth = 100\n"));
+    let SourceConfig::Live(live) = &cfg.source else {
+        panic!("a live source")
+    };
+    assert_eq!(live.ws_url, "wss://ws.kraken.com/v2");
+    assert_eq!(live.sync, LiveSync::InBand { depth: 100 });
+
+    for (kind, key) in [
+        ("okx", "rest_url = \"https://www.okx.com\""),
+        ("okx", "snapshot_limit = 400"),
+        ("okx", "depth = 10"),
+        ("kraken", "depth_stream = \"depth@100ms\""),
+        ("kraken", "path = \"x.cap\""),
+    ] {
+        let text = live_kind(kind, &format!("{key}\n"));
+        let name = key.split(' ').next().unwrap();
+        let message = assert_refused(
+            &text,
+            &format!("source.{name}"),
+            Some(line_starting(&text, key)),
+        );
+        assert_eq!(message, format!("not a key of a `{kind}` source"));
+    }
+    let text = live_kind("kraken", "depth = 20\n");
+    let message = assert_refused(
+        &text,
+        "source.depth",
+        Some(line_starting(&text, "depth = 20")),
+    );
+    assert_eq!(message, "must be one of 10, 25, 100, 500, 1000");
+    let text = live_kind("okx", "ws_url = \"https://ws.okx.com\"\n");
+    assert_refused(&text, "source.ws_url", Some(line_starting(&text, "ws_url")));
+    // A Kraken book of 1000 levels a side is one batch the market-data ring must hold.
+    let text = live_kind("kraken", "depth = 1000\n") + "[rings]\nmarket_data = 1024\n";
+    let message = assert_refused(
+        &text,
+        "rings.market_data",
+        Some(line_starting(&text, "market_data")),
+    );
+    assert_eq!(
+        message,
+        "must hold a whole snapshot of 1000 levels a side: at least 2016"
     );
 }
 
@@ -998,6 +1066,70 @@ fn a_live_source_per_venue() {
         Some(line_starting(&text, only)),
     );
     assert_eq!(message, "a live source feeds every instrument of its venue");
+}
+
+/// Binance, OKX and Kraken live in one process: one feed each, over its venue's instruments.
+#[test]
+fn live_sources_of_in_band_venues_beside_binance() {
+    let binance = |kind: &str| {
+        format!(
+            "[[sources]]\nkind = \"{kind}\"\nws_url = \"wss://example.com\"\n\
+             rest_url = \"https://example.com\"\n\n"
+        )
+    };
+    let sources = binance("binance")
+        + &binance("binance-usdm")
+        + "[[sources]]\nkind = \"okx\"\n\n[[sources]]\nkind = \"kraken\"\ndepth = 25\n\n";
+    let instrument = |venue: &str, symbol: &str| {
+        ETHUSDT
+            .replace("binance-usdm", venue)
+            .replace("\"ETHUSDT\"", &format!("\"{symbol}\""))
+    };
+    let text = with_sources(&sources).replacen(
+        "\n[risk]\n",
+        &format!(
+            "\n{}{}[risk]\n",
+            instrument("okx", "ETH-USDT"),
+            instrument("kraken", "ETH/USD")
+        ),
+        1,
+    );
+    let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        feeds(&cfg),
+        [
+            ("binance", vec![InstrumentId(0)]),
+            ("binance-usdm", vec![InstrumentId(1)]),
+            ("okx", vec![InstrumentId(2)]),
+            ("kraken", vec![InstrumentId(3)]),
+        ]
+    );
+    let syncs: Vec<LiveSync> = cfg
+        .all_sources()
+        .filter_map(|s| match s {
+            SourceConfig::Live(live) => Some(live.sync.clone()),
+            SourceConfig::Capture { .. } => None,
+        })
+        .skip(2)
+        .collect();
+    assert_eq!(
+        syncs,
+        [
+            LiveSync::InBand { depth: 400 },
+            LiveSync::InBand { depth: 25 }
+        ]
+    );
+    // Every live feed's ring must hold its snapshot, not only the first source's.
+    let text = text.replace("depth = 25", "depth = 1000") + "[rings]\nmarket_data = 1024\n";
+    let message = assert_refused(
+        &text,
+        "rings.market_data",
+        Some(line_starting(&text, "market_data")),
+    );
+    assert_eq!(
+        message,
+        "must hold a whole snapshot of 1000 levels a side: at least 2016"
+    );
 }
 
 /// Every built-in venue's name, as the config's refusals list them.

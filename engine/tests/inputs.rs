@@ -146,7 +146,13 @@ fn with_symbol(dir: &Path, symbol: &str, stats: &str) -> String {
 fn symbols_too_long_or_not_ascii_are_refused_with_or_without_stats() {
     let dir = scratch("symbol");
     let long = "A".repeat(38);
-    for symbol in [long.as_str(), "BTC\u{00dc}SDT", "BTC/USDT", &"B".repeat(33)] {
+    for symbol in [
+        long.as_str(),
+        "BTC\u{00dc}SDT",
+        "BTC?USDT",
+        "BTC USDT",
+        &"B".repeat(33),
+    ] {
         for stats in ["true", "false"] {
             let text = with_symbol(&dir, symbol, stats);
             let (code, err) = check_config(&dir, "symbol.toml", &text);

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use pulse_testex::{Venue, VenueConfig};
+use pulse_testex::{Protocol, Venue, VenueConfig};
 
 #[test]
 fn record_then_replay_verify() {
@@ -34,16 +34,7 @@ fn record_then_replay_verify() {
     std::fs::write(&config, live).unwrap();
     let out = dir.join("recorded.cap.gz");
 
-    let record = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args(["record", "--duration", "3", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&record.stderr);
-    assert!(record.status.success(), "{stderr}");
-    assert!(stderr.contains("0 lost"), "{stderr}");
+    record(&config, &out, "3");
     venue.stop();
 
     let text = {
@@ -68,10 +59,96 @@ fn record_then_replay_verify() {
         .all(|l| l.splitn(3, '\t').count() == 3
             && l.split('\t').next().unwrap().parse::<u64>().is_ok()));
 
+    let json = replay_verify(&out, &dir);
+    let btc = &json["instruments"][0];
+    assert_eq!(btc["symbol"], "BTCUSDT");
+    assert_eq!(btc["gaps"], 0);
+    assert_eq!(btc["ticker_check"]["mismatch"], 0);
+    assert!(btc["applied"].as_u64().unwrap() > 100, "{btc}");
+    assert!(btc["ticker_check"]["ok"].as_u64().unwrap() > 10, "{btc}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `pulse record` of a live OKX session against `pulse venue --protocol okx`: the subscriptions
+/// sent are recorded as `okx:send`, each book's snapshot and every push as `okx:ws`, and the
+/// recording replays with every checksum agreeing.
+#[test]
+fn record_okx_then_replay_verify() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::temp_dir().join(format!("pulse-record-okx-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let mut vc = VenueConfig::new(root.join("data/okx_books_2022-05-13.cap"));
+    vc.protocol = Protocol::Okx;
+    vc.speed_milli = 10_000;
+    vc.ping_interval = Duration::from_millis(500);
+    vc.wait_for_client = true;
+    let venue = Venue::start(vc).unwrap();
+    let okx = std::fs::read_to_string(root.join("configs/okx-live.toml")).unwrap();
+    let endpoint = "ws_url = \"wss://ws.okx.com:8443/ws/v5/public\"";
+    assert!(okx.contains(endpoint));
+    let live = okx.replace(endpoint, &format!("ws_url = \"ws://{}\"", venue.addr()));
+    let config = dir.join("okx.toml");
+    std::fs::write(&config, live).unwrap();
+    let out = dir.join("recorded.cap");
+
+    record(&config, &out, "2");
+    venue.stop();
+
+    let text = std::fs::read_to_string(&out).unwrap();
+    let sources: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('\t').nth(1).unwrap())
+        .collect();
+    let sent: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("\tokx:send\t"))
+        .map(|l| l.splitn(3, '\t').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            r#"{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"},{"channel":"trades","instId":"BTC-USDT"},{"channel":"tickers","instId":"BTC-USDT"}]}"#
+        ]
+    );
+    assert!(sources.iter().all(|s| *s == "okx:ws" || *s == "okx:send"));
+    let snapshots = text
+        .lines()
+        .filter(|l| l.contains(r#""action":"snapshot""#))
+        .count();
+    assert_eq!(snapshots, 1, "BTC-USDT's, after its subscription");
+    assert!(sources.len() > 90, "{} lines", sources.len());
+
+    let json = replay_verify(&out, &dir);
+    let btc = &json["instruments"][0];
+    assert_eq!(btc["symbol"], "BTC-USDT");
+    assert_eq!(btc["gaps"], 0);
+    assert_eq!(btc["checksum"]["mismatch"], 0, "{btc}");
+    assert!(btc["checksum"]["ok"].as_u64().unwrap() > 90, "{btc}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `pulse record` for `duration` seconds: it succeeds and loses nothing.
+fn record(config: &Path, out: &Path, duration: &str) {
+    let record = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["record", "--duration", duration, "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&record.stderr);
+    assert!(record.status.success(), "{stderr}");
+    assert!(stderr.contains("0 lost"), "{stderr}");
+}
+
+/// `pulse replay --verify` of `capture` passes; its JSON report.
+fn replay_verify(capture: &Path, dir: &Path) -> serde_json::Value {
     let report = dir.join("report.json");
     let replay = Command::new(env!("CARGO_BIN_EXE_pulse"))
         .args(["replay", "--verify", "--input"])
-        .arg(&out)
+        .arg(capture)
         .arg("--report-json")
         .arg(&report)
         .output()
@@ -82,13 +159,61 @@ fn record_then_replay_verify() {
         String::from_utf8_lossy(&replay.stdout),
         String::from_utf8_lossy(&replay.stderr)
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap()
+}
+
+/// The same for Kraken v2: its four subscriptions recorded as `kraken:send`, the venue's
+/// `instrument` snapshot and book snapshots as `kraken:ws`; the recording replays with the
+/// pairs' decimals from that `instrument` snapshot and every checksum but the capture's own
+/// planted one agreeing.
+#[test]
+fn record_kraken_then_replay_verify() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::temp_dir().join(format!("pulse-record-kraken-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let mut vc = VenueConfig::new(root.join("data/kraken_v2_book_generated.cap"));
+    vc.protocol = Protocol::Kraken;
+    vc.speed_milli = 1_000;
+    vc.wait_for_client = true;
+    let venue = Venue::start(vc).unwrap();
+    let kraken = std::fs::read_to_string(root.join("configs/kraken-live.toml")).unwrap();
+    let endpoint = "ws_url = \"wss://ws.kraken.com/v2\"";
+    assert!(kraken.contains(endpoint));
+    let live = kraken.replace(endpoint, &format!("ws_url = \"ws://{}\"", venue.addr()));
+    let config = dir.join("kraken.toml");
+    std::fs::write(&config, live).unwrap();
+    let out = dir.join("recorded.cap");
+    record(&config, &out, "2");
+    venue.stop();
+
+    let text = std::fs::read_to_string(&out).unwrap();
+    let sent: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("\tkraken:send\t"))
+        .map(|l| l.splitn(3, '\t').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            r#"{"method":"subscribe","params":{"channel":"instrument"}}"#,
+            r#"{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":10}}"#,
+            r#"{"method":"subscribe","params":{"channel":"ticker","symbol":["BTC/USD"]}}"#,
+            r#"{"method":"subscribe","params":{"channel":"trade","symbol":["BTC/USD"]}}"#,
+            // The capture's planted checksum mismatch: BTC/USD resubscribed alone.
+            r#"{"method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":10}}"#,
+            r#"{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":10}}"#,
+        ]
+    );
+    assert!(text.contains(r#"kraken:ws	{"channel":"instrument","type":"snapshot""#));
+
+    let json = replay_verify(&out, &dir);
     let btc = &json["instruments"][0];
-    assert_eq!(btc["symbol"], "BTCUSDT");
+    assert_eq!(btc["symbol"], "BTC/USD");
     assert_eq!(btc["gaps"], 0);
-    assert_eq!(btc["ticker_check"]["mismatch"], 0);
-    assert!(btc["applied"].as_u64().unwrap() > 100, "{btc}");
-    assert!(btc["ticker_check"]["ok"].as_u64().unwrap() > 10, "{btc}");
+    assert_eq!(btc["checksum"]["mismatch"], 1, "{btc}");
+    assert!(btc["checksum"]["ok"].as_u64().unwrap() > 150, "{btc}");
+    assert_eq!(btc["resyncs"], 1, "{btc}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -48,6 +48,16 @@ impl FeedScope {
         self.stream.unwrap_or("input")
     }
 
+    /// The instruments whose books this feed keeps; none for the only feed of a process
+    /// (which keeps every book: see [`FeedScope::serves`]).
+    pub fn served(&self) -> impl Iterator<Item = InstrumentId> + '_ {
+        self.serves
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .map(|(n, _)| InstrumentId(n as u16))
+    }
+
     pub fn serves(&self, instrument: InstrumentId) -> bool {
         self.serves.is_empty() || self.serves.get(instrument.0 as usize) == Some(&true)
     }

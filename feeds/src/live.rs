@@ -30,7 +30,7 @@ use crate::outbox::Outbox;
 use crate::rest::{retry_after, RestClient, RestWorker, SnapshotRequest};
 use crate::stage::Stage;
 use crate::sync_counters::SyncCounters;
-pub use crate::tap::{Tap, TapRecord};
+pub use crate::tap::{Tap, TapKind, TapRecord};
 use crate::venue::{adapter_syncs, FrameVerdict, Keepalive, MarketAdapter};
 use crate::ws::session::{CloseReason, SessionEvent, WsSession};
 use pulse_core::counters::CoreCounter;
@@ -76,7 +76,8 @@ pub struct LiveFeed<A: MarketAdapter> {
     stream_timeout: Nanos,
     core: FeedCore<A>,
     resync: Option<rtrb::Consumer<ResyncRequest>>,
-    rest: RestClient,
+    /// With its worker, where the venue's snapshots come by REST.
+    rest: Option<RestClient>,
     worker: Option<RestWorker>,
     snapshots: Vec<SnapshotState>,
     intake: Intake,
@@ -115,7 +116,9 @@ pub struct LiveParts<A: MarketAdapter> {
     /// The venue market this feed speaks, with its instruments.
     pub adapter: A,
     pub session: WsSession,
-    pub rest: (RestWorker, RestClient),
+    /// The REST snapshot worker, for a venue whose snapshots come by REST; `None` where they
+    /// come in-band (OKX, Kraken: after each subscription), so no idle thread is spawned.
+    pub rest: Option<(RestWorker, RestClient)>,
     pub snapshot_limit: u32,
     /// A symbol whose depth stream is silent this long on an open connection reconnects it.
     pub stream_timeout: Nanos,
@@ -147,7 +150,13 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 attempts: 0,
             });
         }
-        let (worker, rest) = parts.rest;
+        if !snapshots.is_empty() && parts.rest.is_none() {
+            return Err(format!(
+                "{} takes book snapshots by REST: the feed needs a REST worker",
+                adapter.source()
+            ));
+        }
+        let (worker, rest) = parts.rest.unzip();
         let subscriptions = adapter.subscriptions();
         let keepalive = adapter.keepalive().map(|k| (k, Nanos::ZERO));
         Ok(LiveFeed {
@@ -171,7 +180,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
             },
             resync: parts.resync,
             rest,
-            worker: Some(worker),
+            worker,
             snapshots,
             intake: Intake::Open,
             start_gate: None,
@@ -245,7 +254,10 @@ impl<A: MarketAdapter> LiveFeed<A> {
 
     fn on_snapshot_responses(&mut self, now: Nanos) -> usize {
         let mut work = 0;
-        while let Ok(response) = self.rest.responses.pop() {
+        let Some(rest) = &mut self.rest else {
+            return 0;
+        };
+        while let Ok(response) = rest.responses.pop() {
             work += 1;
             let i = response.request.instrument.0 as usize;
             if let Some(s) = self.snapshots.get_mut(i) {
@@ -254,7 +266,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
             match response.result {
                 Ok(()) => {
                     if let Some(tap) = &mut self.core.tap {
-                        tap.record(now, Some(response.request), &response.body);
+                        tap.record(now, TapKind::Rest(response.request), &response.body);
                     }
                     let meta = EventMeta {
                         instrument: response.request.instrument,
@@ -311,7 +323,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 }
             }
             // Hand the buffer back for reuse; if the ring is full the worker allocates anew.
-            let _ = self.rest.returns.push(response.body);
+            let _ = rest.returns.push(response.body);
             work += self.core.flush(now);
         }
         work
@@ -350,6 +362,9 @@ impl<A: MarketAdapter> LiveFeed<A> {
                 self.session.close(now, CloseReason::Disconnected);
                 return 0;
             }
+            if let Some(tap) = &mut self.core.tap {
+                tap.record(now, TapKind::Send, text.as_bytes());
+            }
         }
         if let Some((_, sent)) = &mut self.keepalive {
             *sent = now;
@@ -368,12 +383,18 @@ impl<A: MarketAdapter> LiveFeed<A> {
         *sent = now;
         let frame = keepalive.frame;
         let sent = self.session.send_static(frame);
+        if let (true, Some(tap)) = (sent, &mut self.core.tap) {
+            tap.record(now, TapKind::Send, frame.as_bytes());
+        }
         self.core.counters.keepalives += u64::from(sent);
         usize::from(sent)
     }
 
     fn request_snapshots(&mut self, now: Nanos) -> usize {
         let mut work = 0;
+        let Some(rest) = &mut self.rest else {
+            return 0;
+        };
         for s in &mut self.snapshots {
             if s.in_flight
                 || now < s.retry_at
@@ -381,7 +402,7 @@ impl<A: MarketAdapter> LiveFeed<A> {
             {
                 continue;
             }
-            if self.rest.requests.push(s.request).is_ok() {
+            if rest.requests.push(s.request).is_ok() {
                 s.in_flight = true;
                 self.core.counters.snapshot_requests += 1;
                 work += 1;
@@ -442,7 +463,7 @@ impl<A: MarketAdapter> FeedCore<A> {
         let ingress = self.probe.stamp();
         self.counters.frames += 1;
         if let Some(tap) = &mut self.tap {
-            tap.record(now, None, frame);
+            tap.record(now, TapKind::Ws, frame);
         }
         if let Some(journal) = &mut self.journal {
             journal.message(now, self.venue.as_bytes(), SourceKind::Ws, frame);
@@ -531,10 +552,14 @@ impl<A: MarketAdapter> Stage for LiveFeed<A> {
         work += self.send_keepalive(now);
         if self.session.is_open() && std::mem::take(&mut self.core.sends) {
             let session = &mut self.session;
-            let sent = self
-                .core
-                .adapter
-                .take_sends(&mut |text| session.send_text(text));
+            let tap = &mut self.core.tap;
+            let sent = self.core.adapter.take_sends(&mut |text| {
+                let sent = session.send_text(text);
+                if let (true, Some(tap)) = (sent, tap.as_mut()) {
+                    tap.record(now, TapKind::Send, text.as_bytes());
+                }
+                sent
+            });
             self.core.counters.resubscriptions += sent as u64;
             work += sent;
         }

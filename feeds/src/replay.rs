@@ -52,6 +52,9 @@ pub struct FeedCounters {
     pub bad_frames: [u64; DecodeError::KINDS],
     /// Lines from a venue this build has no adapter for.
     pub unknown_venue: u64,
+    /// Lines of a venue another feed of the process keeps (one of several sources reading
+    /// one multi-venue capture): passed over, not decoded.
+    pub other_feed: u64,
     /// Recorded outgoing requests, skipped.
     pub sends: u64,
     /// Resync requests received from the book stage (acted on or found out of date: see each
@@ -158,6 +161,8 @@ pub struct CaptureFeed {
     adapters: Vec<AnyAdapter>,
     /// By adapter: its capture source, read once so that routing a line calls no adapter.
     sources: Vec<&'static [u8]>,
+    /// The sources of venues whose books other feeds keep (see [`CaptureFeed::scoped`]).
+    other_sources: Vec<&'static [u8]>,
     outbox: Outbox,
     ring: rtrb::Producer<MdEvent>,
     control: Option<rtrb::Consumer<ResyncRequest>>,
@@ -189,6 +194,7 @@ impl CaptureFeed {
             outbox: Outbox::with_capacity(0),
             adapters: Vec::new(),
             sources: Vec::new(),
+            other_sources: Vec::new(),
             ring,
             control: None,
             replay_time,
@@ -226,8 +232,25 @@ impl CaptureFeed {
 
     /// One feed of several: keeps the books `scope` serves only (routes no resync request to
     /// the others, reports none of their sync counters) and labels its metrics.
+    ///
+    /// A venue none of whose instruments it serves is another feed's: its adapter goes, and its
+    /// lines are counted ([`FeedCounters::other_feed`]) and passed over undecoded, so that
+    /// several sources can read one capture of many venues, each decoding its own.
     pub fn scoped(mut self, scope: FeedScope) -> CaptureFeed {
         self.scope = scope;
+        let mut n = 0;
+        while n < self.adapters.len() {
+            let adapter = self.adapters[n].get();
+            if self.scope.served().any(|id| adapter.owns(id)) {
+                n += 1;
+            } else {
+                self.adapters.remove(n);
+                let source = self.sources.remove(n);
+                if !self.sources.contains(&source) {
+                    self.other_sources.push(source);
+                }
+            }
+        }
         self
     }
 
@@ -399,6 +422,10 @@ impl CaptureFeed {
             .position(|&s| s == record.venue)
             .and_then(|n| self.adapters.get_mut(n))
         else {
+            if self.other_sources.contains(&record.venue) {
+                self.counters.other_feed += 1;
+                return Read::Message;
+            }
             self.counters.unknown_venue += 1;
             self.log
                 .once(FeedError::NoAdapter, now, "", line, record.venue);

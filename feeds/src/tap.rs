@@ -1,5 +1,5 @@
-//! The recording tap of a live feed: raw frames and REST bodies, copied into pooled buffers
-//! for a writer thread (`pulse record`).
+//! The recording tap of a live feed: raw frames, REST bodies and the frames the feed sent,
+//! copied into pooled buffers for a writer thread (`pulse record`).
 
 use crate::num::Nanos;
 use crate::rest::SnapshotRequest;
@@ -14,13 +14,23 @@ pub struct Tap {
 
 pub struct TapRecord {
     pub recv_ts: Nanos,
-    /// `None` for a WebSocket frame, the request for a REST body.
-    pub rest: Option<SnapshotRequest>,
+    pub kind: TapKind,
     pub bytes: Vec<u8>,
 }
 
+/// What a record is: a capture line's source after the venue (`ws`, `rest:<path>`, `send`).
+#[derive(Clone, Copy, Debug)]
+pub enum TapKind {
+    /// A WebSocket frame received.
+    Ws,
+    /// A REST body, with its request.
+    Rest(SnapshotRequest),
+    /// A WebSocket frame the feed sent (subscriptions, keepalives, resubscriptions).
+    Send,
+}
+
 impl Tap {
-    pub(crate) fn record(&mut self, recv_ts: Nanos, rest: Option<SnapshotRequest>, bytes: &[u8]) {
+    pub(crate) fn record(&mut self, recv_ts: Nanos, kind: TapKind, bytes: &[u8]) {
         if self.records.slots() == 0 {
             self.lost += 1;
             return;
@@ -32,7 +42,7 @@ impl Tap {
             .records
             .push(TapRecord {
                 recv_ts,
-                rest,
+                kind,
                 bytes: buf,
             })
             .is_err()

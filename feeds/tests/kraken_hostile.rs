@@ -245,11 +245,11 @@ proptest! {
             let _ = h.frame(&f);
             for id in (0..4).map(InstrumentId) {
                 if let Some(sync) = h.adapter.sync(id) {
-                    prop_assert!(sync.asks().windows(2).all(|w| w[0].px < w[1].px));
-                    prop_assert!(sync.bids().windows(2).all(|w| w[0].px > w[1].px));
+                    prop_assert!(sync.asks().zip(sync.asks().skip(1)).all(|(a, b)| a.px < b.px));
+                    prop_assert!(sync.bids().zip(sync.bids().skip(1)).all(|(a, b)| a.px > b.px));
                     prop_assert!(sync.asks().len() <= sync.depth());
                     prop_assert!(sync.bids().len() <= sync.depth());
-                    prop_assert!(sync.asks().iter().chain(sync.bids()).all(|l| l.qty.0 > 0));
+                    prop_assert!(sync.asks().chain(sync.bids()).all(|l| l.qty.0 > 0));
                 }
             }
         }

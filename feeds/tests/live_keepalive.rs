@@ -93,7 +93,7 @@ fn keepalives_go_out_on_schedule_without_allocating() {
     let mut feed = LiveFeed::new(LiveParts {
         adapter,
         session,
-        rest,
+        rest: Some(rest),
         snapshot_limit: 1000,
         stream_timeout: Nanos::from_millis(60_000),
         ring: md_tx,

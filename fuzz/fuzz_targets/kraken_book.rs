@@ -39,8 +39,8 @@ fn registry() -> InstrumentRegistry {
 
 fn check(book: &Book, adapter: &KrakenAdapter, id: InstrumentId) {
     let sync = adapter.sync(id).expect("events name the adapter's instruments");
-    let asks: Vec<(i64, i64)> = sync.asks().iter().map(|l| (l.px.0, l.qty.0)).collect();
-    let bids: Vec<(i64, i64)> = sync.bids().iter().map(|l| (l.px.0, l.qty.0)).collect();
+    let asks: Vec<(i64, i64)> = sync.asks().map(|l| (l.px.0, l.qty.0)).collect();
+    let bids: Vec<(i64, i64)> = sync.bids().map(|l| (l.px.0, l.qty.0)).collect();
     assert_eq!(asks, book.asks.iter().map(|(p, q)| (*p, *q)).collect::<Vec<_>>());
     assert_eq!(bids, book.bids.iter().rev().map(|(p, q)| (*p, *q)).collect::<Vec<_>>());
     assert!(asks.len() <= sync.depth() && bids.len() <= sync.depth());

@@ -82,10 +82,21 @@ impl Checker<'_> {
         let source = self.source(first, "source")?;
         let runtime = self.runtime(raw.runtime)?;
         let rings = self.rings(&raw.rings, raw.gateway.kind.get_ref())?;
-        if let SourceConfig::Live(live) = &source {
-            // A snapshot is applied as one batch of events; a ring that cannot hold one would
-            // discard every snapshot and never sync.
-            let needed = 2 * live.snapshot_limit as usize + 16;
+        let live_gateway = matches!(raw.gateway.kind.get_ref(), GatewayKind::Binance);
+        let (instruments, limits) = self.instruments(&raw.instruments, live_gateway)?;
+        let tables = (first, more, raw.sources.is_some());
+        let (more_sources, feeds) = self.sources(tables, &source, &instruments)?;
+        // A snapshot is applied as one batch of events; a feed whose ring cannot hold one would
+        // discard every snapshot and never sync.
+        let levels = std::iter::once(&source)
+            .chain(&more_sources)
+            .filter_map(|s| match s {
+                SourceConfig::Live(live) => Some(live.sync.snapshot_levels()),
+                SourceConfig::Capture { .. } => None,
+            })
+            .max();
+        if let Some(levels) = levels {
+            let needed = 2 * levels as usize + 16;
             if rings.market_data < needed {
                 let span = raw
                     .rings
@@ -95,14 +106,12 @@ impl Checker<'_> {
                 return Err(self.err(
                     "rings.market_data",
                     span,
-                    format!("must hold a whole snapshot of source.snapshot_limit levels a side: at least {needed}"),
+                    format!(
+                        "must hold a whole snapshot of {levels} levels a side: at least {needed}"
+                    ),
                 ));
             }
         }
-        let live_gateway = matches!(raw.gateway.kind.get_ref(), GatewayKind::Binance);
-        let (instruments, limits) = self.instruments(&raw.instruments, live_gateway)?;
-        let tables = (first, more, raw.sources.is_some());
-        let (more_sources, feeds) = self.sources(tables, &source, &instruments)?;
         let kill_switch_file = match &raw.risk.kill_switch_file {
             Some(file) => Some(self.path("risk.kill_switch_file", file)?),
             None => None,
@@ -112,7 +121,8 @@ impl Checker<'_> {
             start_killed: raw.risk.start_killed,
             portfolio: self.portfolio(&raw.risk)?,
         };
-        let strategy = self.strategy(&raw.strategy, &instruments)?;
+        let (strategy, more_strategies) =
+            self.strategies(&raw.strategy, &raw.strategies, &instruments)?;
         let gateway = self.gateway(&raw.gateway)?;
         let journal = self.journal(raw.journal.as_ref())?;
         if journal.is_none() && matches!(gateway, GatewayConfig::Binance(_)) {
@@ -145,6 +155,7 @@ impl Checker<'_> {
             limits,
             risk,
             strategy,
+            more_strategies,
             gateway,
         })
     }

@@ -120,7 +120,11 @@ pub struct Config {
     /// Risk limits of each instrument, indexed by `InstrumentId.0`.
     pub limits: Vec<InstrumentLimits>,
     pub risk: RiskConfig,
+    /// `[strategy]`, or the first of `[[strategies]]`.
     pub strategy: StrategyConfig,
+    /// The second and later `[[strategies]]` (none with `[strategy]`): one strategy stage runs
+    /// them all, each trading instruments no other strategy trades.
+    pub more_strategies: Vec<StrategyConfig>,
     pub gateway: GatewayConfig,
     /// `None`: nothing is journaled.
     pub journal: Option<JournalConfig>,
@@ -131,6 +135,11 @@ impl Config {
     /// Every source, `source` first.
     pub fn all_sources(&self) -> impl Iterator<Item = &SourceConfig> {
         std::iter::once(&self.source).chain(&self.more_sources)
+    }
+
+    /// Every strategy, `strategy` first.
+    pub fn all_strategies(&self) -> impl Iterator<Item = &StrategyConfig> {
+        std::iter::once(&self.strategy).chain(&self.more_strategies)
     }
 }
 
@@ -170,25 +179,23 @@ pub enum SourceConfig {
         /// faster; 0 = as fast as the engine goes (the default).
         speed_milli: u64,
     },
-    /// A live venue session (`kind = "binance"` or `"binance-usdm"`).
+    /// A live venue session (`kind = "binance"`, `"binance-usdm"`, `"okx"`, `"kraken"`).
     Live(LiveSourceConfig),
 }
 
-/// A live Binance market data source: one combined-stream WebSocket for every instrument of
-/// the venue, REST snapshots for book sync.
+/// A live market data source: one WebSocket for every instrument of the venue, its books
+/// synced as the venue's procedure says ([`LiveSync`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveSourceConfig {
     pub venue: Venue,
-    /// `ws://` or `wss://` host (and port) of the stream endpoint, e.g.
-    /// `wss://stream.binance.com:9443`; Pulse adds `/stream?streams=...`.
+    /// `ws://` or `wss://` endpoint. Binance: the host (and port), e.g.
+    /// `wss://stream.binance.com:9443`, Pulse adds `/stream?streams=...`. A venue whose
+    /// snapshot comes in-band: the whole URL (default the venue's public endpoint); a host
+    /// alone gets the venue's path.
     pub ws_url: String,
-    /// `http://` or `https://` host of the REST API, e.g. `https://api.binance.com`.
-    pub rest_url: String,
     /// An extra CA certificate (PEM) to trust besides Mozilla's roots, for a local test venue.
     pub ca_file: Option<PathBuf>,
-    /// `depth@100ms` (spot default), `depth@0ms` (futures), ...
-    pub depth_stream: String,
-    pub snapshot_limit: u32,
+    pub sync: LiveSync,
     pub connect_timeout: Nanos,
     pub no_data_timeout: Nanos,
     /// One symbol's depth stream silent this long, on a connection that carries other data,
@@ -198,6 +205,35 @@ pub struct LiveSourceConfig {
     pub reconnect_max: Nanos,
     /// Reconnect on purpose after this long (before the venue's 24 h cut-off).
     pub max_session_age: Nanos,
+}
+
+/// Where a live source's book snapshots come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveSync {
+    /// Binance: a REST snapshot bridged to the buffered diff stream.
+    Rest {
+        /// `http://` or `https://` host of the REST API, e.g. `https://api.binance.com`.
+        rest_url: String,
+        /// `depth@100ms` (spot default), `depth@0ms` (futures), ...
+        depth_stream: String,
+        snapshot_limit: u32,
+    },
+    /// OKX, Kraken: the venue sends a book's snapshot on the stream after its subscription
+    /// (and again on a resubscription); no REST worker.
+    InBand {
+        /// Levels a side of a snapshot: OKX `books` 400; Kraken the subscribed depth.
+        depth: u32,
+    },
+}
+
+impl LiveSync {
+    /// Levels a side of one snapshot, which the market-data ring must hold as one batch.
+    pub fn snapshot_levels(&self) -> u32 {
+        match self {
+            LiveSync::Rest { snapshot_limit, .. } => *snapshot_limit,
+            LiveSync::InBand { depth } => *depth,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -342,6 +378,30 @@ pub enum StrategyConfig {
     MarketMaker(pulse_strategy::market_maker::MarketMakerConfig),
     /// `kind = "user"`: the strategy the command line was built with.
     User(crate::user_strategy::UserSettings),
+}
+
+impl StrategyConfig {
+    /// The instrument it trades.
+    pub fn instrument(&self) -> InstrumentId {
+        match self {
+            StrategyConfig::BookImbalance(s) => s.instrument,
+            StrategyConfig::Ensemble(s) => s.strategy.taker.instrument,
+            StrategyConfig::MarketMaker(s) => s.instrument,
+            StrategyConfig::User(s) => s.context.instrument,
+        }
+    }
+
+    /// Its `kind` as the file writes it.
+    pub fn kind(&self) -> &str {
+        match self {
+            StrategyConfig::BookImbalance(_) => ImbalanceConfig::DECL.kind,
+            StrategyConfig::Ensemble(_) => pulse_strategy::ensemble::EnsembleConfig::DECL.kind,
+            StrategyConfig::MarketMaker(_) => {
+                pulse_strategy::market_maker::MarketMakerConfig::DECL.kind
+            }
+            StrategyConfig::User(s) => s.spec.kind,
+        }
+    }
 }
 
 /// `kind = "ensemble"`: the strategy's parameters and, optionally, the policy network's

@@ -24,7 +24,10 @@ pub(super) struct RawConfig {
     pub(super) instruments: Spanned<Vec<RawInstrument>>,
     #[serde(default)]
     pub(super) risk: RawRisk,
-    pub(super) strategy: RawStrategy,
+    pub(super) strategy: Option<RawStrategy>,
+    /// Several strategies in one process, each trading its own instruments; `[strategy]` is
+    /// the one-strategy spelling.
+    pub(super) strategies: Option<Spanned<Vec<RawStrategy>>>,
     pub(super) gateway: RawGateway,
     pub(super) journal: Option<RawJournal>,
     #[serde(default)]
@@ -84,6 +87,8 @@ pub(super) struct RawSource {
     pub(super) rest_url: Option<Spanned<String>>,
     pub(super) ca_file: Option<Spanned<String>>,
     pub(super) depth_stream: Option<Spanned<String>>,
+    /// Kraken: the book depth subscribed, levels a side.
+    pub(super) depth: Option<Spanned<i64>>,
     pub(super) snapshot_limit: Option<Spanned<i64>>,
     pub(super) connect_timeout_ms: Option<Spanned<i64>>,
     pub(super) no_data_timeout_ms: Option<Spanned<i64>>,
@@ -99,6 +104,8 @@ pub(super) enum SourceKind {
     Capture,
     Binance,
     BinanceUsdm,
+    Okx,
+    Kraken,
 }
 
 impl SourceKind {
@@ -108,6 +115,19 @@ impl SourceKind {
             SourceKind::Capture => None,
             SourceKind::Binance => Some(Venue::Binance),
             SourceKind::BinanceUsdm => Some(Venue::BinanceUsdm),
+            SourceKind::Okx => Some(Venue::Okx),
+            SourceKind::Kraken => Some(Venue::Kraken),
+        }
+    }
+
+    /// What the config calls it (the `kind` value).
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            SourceKind::Capture => "capture",
+            SourceKind::Binance => "binance",
+            SourceKind::BinanceUsdm => "binance-usdm",
+            SourceKind::Okx => "okx",
+            SourceKind::Kraken => "kraken",
         }
     }
 }

@@ -4,6 +4,7 @@
 use pulse_core::event::MarketEvent;
 use pulse_core::intent::{AgentKind, Feedback, Intent, Intents};
 use pulse_core::metrics::{MetricLabel, MetricSink, Report};
+use pulse_core::num::Nanos;
 
 use crate::counters::StrategyCounter;
 use crate::ensemble::{EnsembleConfig, EnsembleStrategy};
@@ -25,6 +26,8 @@ pub enum BuiltinStrategy {
     Ensemble(Box<EnsembleStrategy>),
     /// Boxed: its quote table makes it three times the taker's size.
     MarketMaker(Box<MarketMaker>),
+    /// Several of the above, `[[strategies]]`.
+    Set(Box<crate::set::StrategySet>),
 }
 
 impl Strategy for BuiltinStrategy {
@@ -33,6 +36,7 @@ impl Strategy for BuiltinStrategy {
             BuiltinStrategy::Imbalance(_) => "book-imbalance",
             BuiltinStrategy::Ensemble(_) => "ensemble",
             BuiltinStrategy::MarketMaker(_) => "market-maker",
+            BuiltinStrategy::Set(s) => s.name(),
         }
     }
 
@@ -46,6 +50,10 @@ impl Strategy for BuiltinStrategy {
                 s.on_event(event, out);
                 None
             }
+            (BuiltinStrategy::Set(s), event) => {
+                s.on_market(event, out);
+                None
+            }
         };
         if let Some(intent) = single {
             out.push(Intent::New(intent));
@@ -53,16 +61,18 @@ impl Strategy for BuiltinStrategy {
     }
 
     #[inline]
-    fn on_feedback(&mut self, feedback: &Feedback, _out: &mut Intents) {
+    fn on_feedback(&mut self, feedback: &Feedback, out: &mut Intents) {
         match self {
             BuiltinStrategy::Imbalance(s) => s.on_feedback(feedback),
             BuiltinStrategy::Ensemble(s) => s.on_feedback(feedback),
             BuiltinStrategy::MarketMaker(s) => s.on_feedback(feedback),
+            BuiltinStrategy::Set(s) => s.on_feedback(feedback, out),
         }
     }
 
     fn report(&self, out: MetricSink<'_>) {
         let (signals, intents) = match self {
+            BuiltinStrategy::Set(s) => return s.report(out),
             BuiltinStrategy::Imbalance(s) => (s.counters.signals, s.counters.intents),
             BuiltinStrategy::Ensemble(s) => (s.counters.decisions, s.counters.intents),
             BuiltinStrategy::MarketMaker(s) => (
@@ -78,6 +88,12 @@ impl Strategy for BuiltinStrategy {
                 let n = s.counters.signals[agent.index()];
                 out(StrategyCounter::AgentSignals.count(label, n));
             }
+        }
+    }
+
+    fn on_timer(&mut self, now: Nanos, out: &mut Intents) {
+        if let BuiltinStrategy::Set(s) = self {
+            s.on_timer(now, out);
         }
     }
 }

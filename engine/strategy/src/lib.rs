@@ -12,12 +12,14 @@ pub mod market_maker;
 pub mod outside;
 pub mod params;
 pub mod policy;
+pub mod set;
 pub mod stage;
 pub mod strategy;
 pub mod taker;
 pub mod user;
 
 pub use builtin::BuiltinStrategy;
+pub use set::StrategySet;
 pub use stage::StrategyStage;
 pub use strategy::Strategy;
 pub use user::{StrategyContext, UserStrategy};

@@ -1,7 +1,7 @@
 //! Shared by the live-feed tests (a directory module, so cargo does not build it as a test).
 #![allow(dead_code)]
 
-use pulse_engine::config::LiveSourceConfig;
+use pulse_engine::config::{LiveSourceConfig, LiveSync};
 use pulse_feeds::instrument::Venue;
 use pulse_feeds::num::Nanos;
 
@@ -11,10 +11,12 @@ pub fn live_source(ws_url: String, rest_url: String) -> LiveSourceConfig {
     LiveSourceConfig {
         venue: Venue::Binance,
         ws_url,
-        rest_url,
         ca_file: None,
-        depth_stream: "depth@100ms".into(),
-        snapshot_limit: 1000,
+        sync: LiveSync::Rest {
+            rest_url,
+            depth_stream: "depth@100ms".into(),
+            snapshot_limit: 1000,
+        },
         connect_timeout: Nanos::from_millis(3_000),
         no_data_timeout: Nanos::from_millis(10_000),
         stream_timeout: Nanos::from_millis(60_000),

@@ -120,6 +120,18 @@ pub enum Feedback {
     },
 }
 
+impl Feedback {
+    /// The instrument of the order or intent it answers.
+    pub fn instrument(&self) -> InstrumentId {
+        match self {
+            Feedback::Accepted { instrument, .. } | Feedback::Rejected { instrument, .. } => {
+                *instrument
+            }
+            Feedback::Report(report) => report.instrument,
+        }
+    }
+}
+
 /// The most intents a strategy may emit for one market event: a cancel-replace on each side
 /// of a two-sided quote.
 pub const MAX_INTENTS_PER_EVENT: usize = 4;

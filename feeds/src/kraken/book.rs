@@ -1,7 +1,11 @@
 //! The adapter's own copy of a Kraken book, kept to verify the venue's checksum: per side, the
-//! levels in the subscribed depth, sorted best first in a preallocated array of exact
-//! mantissas. Inserting shifts the levels behind it (a `memmove` of at most a few thousand
-//! 16-byte levels); nothing allocates after construction.
+//! levels in the subscribed depth, sorted best first in a preallocated ring (`VecDeque`) of
+//! exact mantissas. Inserting or deleting a level shifts the levels on its shorter side, so a
+//! change near the touch (where nearly all of them are) moves a few levels, not the depth
+//! behind it (a `Vec` moved up to 16 KB per change at depth 1000), and truncating to the depth
+//! pops from the back. Nothing allocates after construction.
+
+use std::collections::VecDeque;
 
 use crate::book::Level;
 use crate::kraken::frame::{MAX_DEPTH, MAX_LEVELS_PER_MESSAGE};
@@ -10,7 +14,7 @@ use crate::num::{Px, Qty, Side};
 /// One side, best first: asks ascending, bids descending.
 pub struct BookSide {
     side: Side,
-    levels: Vec<Level>,
+    levels: VecDeque<Level>,
 }
 
 /// Room per side: the deepest subscription plus every level one message may add before it is
@@ -21,12 +25,21 @@ impl BookSide {
     pub fn new(side: Side) -> BookSide {
         BookSide {
             side,
-            levels: Vec::with_capacity(SIDE_CAPACITY),
+            levels: VecDeque::with_capacity(SIDE_CAPACITY),
         }
     }
 
-    pub fn levels(&self) -> &[Level] {
-        &self.levels
+    /// The levels, best first.
+    pub fn levels(&self) -> std::collections::vec_deque::Iter<'_, Level> {
+        self.levels.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.levels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.levels.is_empty()
     }
 
     pub fn clear(&mut self) {
@@ -63,7 +76,7 @@ impl BookSide {
     /// Drops the levels beyond `depth`, showing each to `dropped`: Kraken sends no delete for
     /// a level pushed out of the subscribed depth.
     pub fn truncate(&mut self, depth: usize, mut dropped: impl FnMut(Side, Level)) {
-        for l in self.levels.iter().skip(depth) {
+        for l in self.levels.range(depth.min(self.levels.len())..) {
             dropped(self.side, *l);
         }
         self.levels.truncate(depth);

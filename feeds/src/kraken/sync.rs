@@ -100,11 +100,13 @@ impl BookSync {
         self.precision.qty_decimals = qty;
     }
 
-    pub fn asks(&self) -> &[Level] {
+    /// The asks, best (lowest) first.
+    pub fn asks(&self) -> std::collections::vec_deque::Iter<'_, Level> {
         self.asks.levels()
     }
 
-    pub fn bids(&self) -> &[Level] {
+    /// The bids, best (highest) first.
+    pub fn bids(&self) -> std::collections::vec_deque::Iter<'_, Level> {
         self.bids.levels()
     }
 
@@ -164,7 +166,7 @@ impl BookSync {
             }
             self.counters.checksum_ok += 1;
         }
-        let book_levels = self.asks.levels().len() + self.bids.levels().len();
+        let book_levels = self.asks.len() + self.bids.len();
         let staged = if snapshot {
             book_levels
         } else {
@@ -176,8 +178,8 @@ impl BookSync {
         self.commit += 1;
         if snapshot {
             let _ = out.push(MdEvent::BookReset { meta });
-            let book = self.asks.levels().iter().map(|l| (Side::Sell, *l));
-            let book = book.chain(self.bids.levels().iter().map(|l| (Side::Buy, *l)));
+            let book = self.asks.levels().map(|l| (Side::Sell, *l));
+            let book = book.chain(self.bids.levels().map(|l| (Side::Buy, *l)));
             stage(self.instrument, book, out);
             if self.counters.snapshots > 0 && !self.synced {
                 self.counters.resyncs += 1;

@@ -1,16 +1,14 @@
 //! The generic live feed of an in-band-snapshot venue (OKX, Bybit) over a loopback WebSocket
-//! to a test's own server: short connect and backoff timers, no REST snapshots.
+//! to a test's own server: short connect and backoff timers, no REST worker.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use pulse_feeds::event::MdEvent;
 use pulse_feeds::latency::LatencyProbe;
 use pulse_feeds::live::{LiveFeed, LiveParts};
 use pulse_feeds::log::DistinctLog;
 use pulse_feeds::num::Nanos;
-use pulse_feeds::rest::RestWorker;
 use pulse_feeds::venue::MarketAdapter;
 use pulse_feeds::ws::endpoint::Endpoint;
 use pulse_feeds::ws::session::{SessionTimers, WsSession};
@@ -31,13 +29,12 @@ pub fn live_feed<A: MarketAdapter>(
     };
     let endpoint = Endpoint::parse(&format!("ws://{addr}{}", adapter.stream_path())).unwrap();
     let session = WsSession::new(endpoint, vec![addr], None, timers, 7).unwrap();
-    let rest_endpoint = Endpoint::parse(&format!("http://{addr}/")).unwrap();
-    let rest = RestWorker::spawn(rest_endpoint, None, Duration::from_secs(1)).unwrap();
     let (md_tx, md_rx) = rtrb::RingBuffer::new(4_096);
     let feed = LiveFeed::new(LiveParts {
         adapter,
         session,
-        rest,
+        // The venue sends each book's snapshot after its subscription: no REST worker.
+        rest: None,
         snapshot_limit: 400,
         stream_timeout: Nanos(no_data_timeout.0.saturating_mul(6)),
         ring: md_tx,

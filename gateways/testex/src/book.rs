@@ -45,10 +45,16 @@ pub(crate) type Levels<'a> = Vec<(&'a str, &'a str)>;
 
 /// One level as the venue received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Level {
-    price: String,
-    qty: String,
+pub(crate) struct Level {
+    pub price: String,
+    pub qty: String,
+    /// The level's further fields as they render after the quantity (OKX's
+    /// `,"0","4"`: deprecated liquidations and the order count); empty for Binance and Kraken.
+    pub tail: String,
 }
+
+/// A level keyed for the book: its price and quantity as exact decimals, and its strings.
+pub(crate) type KeyedLevel = (PriceKey, PriceKey, Level);
 
 /// A diff-depth event (`depthUpdate`), levels validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,8 +63,8 @@ pub(crate) struct DepthDiff {
     pub first: u64,
     /// `u`: final update id in the event.
     pub last: u64,
-    bids: Vec<(PriceKey, PriceKey, Level)>,
-    asks: Vec<(PriceKey, PriceKey, Level)>,
+    bids: Vec<KeyedLevel>,
+    asks: Vec<KeyedLevel>,
 }
 
 impl DepthDiff {
@@ -103,6 +109,9 @@ pub(crate) enum Applied {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TrueBook {
     last_update_id: u64,
+    /// The last timeline frame applied to it (in-band venues: a snapshot rendered now already
+    /// holds every frame up to this one).
+    last_frame: Option<u64>,
     bids: BTreeMap<PriceKey, Level>,
     asks: BTreeMap<PriceKey, Level>,
 }
@@ -117,6 +126,7 @@ impl TrueBook {
             .ok_or("depth snapshot without a numeric `lastUpdateId`")?;
         let mut book = TrueBook {
             last_update_id,
+            last_frame: None,
             bids: BTreeMap::new(),
             asks: BTreeMap::new(),
         };
@@ -131,6 +141,56 @@ impl TrueBook {
 
     pub fn last_update_id(&self) -> u64 {
         self.last_update_id
+    }
+
+    /// A book of an in-band venue from its snapshot's levels; `id` is what the venue numbers
+    /// its pushes by (OKX's `seqId`; 0 where there is none).
+    pub fn from_levels(id: u64, bids: Vec<KeyedLevel>, asks: Vec<KeyedLevel>) -> TrueBook {
+        let mut book = TrueBook {
+            last_update_id: id,
+            last_frame: None,
+            bids: BTreeMap::new(),
+            asks: BTreeMap::new(),
+        };
+        book.set_levels(id, bids, asks);
+        book
+    }
+
+    /// An in-band venue's update: each level set (a zero quantity removes it), numbered `id`.
+    pub fn set_levels(&mut self, id: u64, bids: Vec<KeyedLevel>, asks: Vec<KeyedLevel>) {
+        for (px, qty, level) in bids {
+            set(&mut self.bids, px, qty, level);
+        }
+        for (px, qty, level) in asks {
+            set(&mut self.asks, px, qty, level);
+        }
+        self.last_update_id = id;
+    }
+
+    pub fn mark_frame(&mut self, index: u64) {
+        self.last_frame = Some(index);
+    }
+
+    pub fn last_frame(&self) -> Option<u64> {
+        self.last_frame
+    }
+
+    /// Keeps the best `depth` levels a side (Kraken: a level pushed out of the subscribed
+    /// depth leaves the book without a message).
+    pub fn truncate(&mut self, depth: usize) {
+        while self.bids.len() > depth {
+            self.bids.pop_first();
+        }
+        while self.asks.len() > depth {
+            self.asks.pop_last();
+        }
+    }
+
+    /// The top `depth` levels a side, best first, whole.
+    pub fn top_levels(&self, depth: usize) -> (Vec<&Level>, Vec<&Level>) {
+        let bids = self.bids.values().rev().take(depth).collect();
+        let asks = self.asks.values().take(depth).collect();
+        (bids, asks)
     }
 
     /// Binance's update procedure, except that a gap does not stop the venue (see
@@ -202,7 +262,7 @@ fn set(side: &mut BTreeMap<PriceKey, Level>, px: PriceKey, qty: PriceKey, level:
 }
 
 /// `[["px","qty"],...]`, every string an exact decimal.
-fn levels(value: Option<&Value>, key: &str) -> Result<Vec<(PriceKey, PriceKey, Level)>, String> {
+fn levels(value: Option<&Value>, key: &str) -> Result<Vec<KeyedLevel>, String> {
     let entries = value
         .and_then(Value::as_array)
         .ok_or_else(|| format!("`{key}` is not an array"))?;
@@ -219,6 +279,7 @@ fn levels(value: Option<&Value>, key: &str) -> Result<Vec<(PriceKey, PriceKey, L
             let level = Level {
                 price: price.to_string(),
                 qty: qty.to_string(),
+                tail: String::new(),
             };
             Ok((px, q, level))
         })

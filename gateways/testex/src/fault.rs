@@ -10,7 +10,8 @@ use crate::api::ApiError;
 
 /// One fault at one timeline index. Every fault applies to every client connected at that
 /// moment. Text form (CLI): `close@500`, `drop@120`, `delay@300:2000`, `duplicate@50`,
-/// `malformed@70`, `silence@400:5000` (indices, then milliseconds).
+/// `malformed@70`, `silence@400:5000` (indices, then milliseconds); for a venue whose book
+/// pushes carry a checksum, `checksum@80`, and for OKX `seq-reset@90`.
 ///
 /// ```
 /// use pulse_testex::Fault;
@@ -35,6 +36,11 @@ pub enum Fault {
     /// After frame `at`, nothing at all is sent for `ms`, not even pings; connections stay
     /// open and the timeline pauses as long.
     Silence { at: u64, ms: u64 },
+    /// Frame `at`, a book push, goes out with a wrong checksum (the venue's book is right).
+    Checksum { at: u64 },
+    /// OKX: frame `at`, a book update, restarts the book's sequence (a maintenance reset:
+    /// its `seqId` below its `prevSeqId`), which a client must accept, not resync on.
+    SeqReset { at: u64 },
 }
 
 impl Fault {
@@ -46,7 +52,9 @@ impl Fault {
             | Fault::Delay { at, .. }
             | Fault::Duplicate { at }
             | Fault::Malformed { at }
-            | Fault::Silence { at, .. } => at,
+            | Fault::Silence { at, .. }
+            | Fault::Checksum { at }
+            | Fault::SeqReset { at } => at,
         }
     }
 }
@@ -70,7 +78,7 @@ impl FromStr for Fault {
         let bad = |why: &str| {
             FaultParseError(format!(
                 "`{text}`: {why} (expected close@N, drop@N, delay@N:MS, duplicate@N, \
-                 malformed@N or silence@N:MS)"
+                 malformed@N, silence@N:MS, checksum@N or seq-reset@N)"
             ))
         };
         let (kind, at, ms) = split_fault(text, "the frame index", &bad)?;
@@ -79,10 +87,12 @@ impl FromStr for Fault {
             ("drop", None) => Ok(Fault::Drop { at }),
             ("duplicate", None) => Ok(Fault::Duplicate { at }),
             ("malformed", None) => Ok(Fault::Malformed { at }),
+            ("checksum", None) => Ok(Fault::Checksum { at }),
+            ("seq-reset", None) => Ok(Fault::SeqReset { at }),
             ("delay", Some(ms)) => Ok(Fault::Delay { at, ms }),
             ("silence", Some(ms)) => Ok(Fault::Silence { at, ms }),
             ("delay" | "silence", None) => Err(bad("needs a duration in milliseconds")),
-            ("close" | "drop" | "duplicate" | "malformed", Some(_)) => {
+            ("close" | "drop" | "duplicate" | "malformed" | "checksum" | "seq-reset", Some(_)) => {
                 Err(bad("takes no duration"))
             }
             _ => Err(bad("unknown fault")),
@@ -99,6 +109,8 @@ impl fmt::Display for Fault {
             Fault::Duplicate { at } => write!(f, "duplicate@{at}"),
             Fault::Malformed { at } => write!(f, "malformed@{at}"),
             Fault::Silence { at, ms } => write!(f, "silence@{at}:{ms}"),
+            Fault::Checksum { at } => write!(f, "checksum@{at}"),
+            Fault::SeqReset { at } => write!(f, "seq-reset@{at}"),
         }
     }
 }
@@ -134,6 +146,8 @@ pub(crate) struct FaultsAt {
     pub duplicate: bool,
     pub silence: Duration,
     pub close: bool,
+    pub checksum: bool,
+    pub seq_reset: bool,
 }
 
 /// The faults of a run, looked up by frame index.
@@ -154,6 +168,8 @@ impl FaultPlan {
                 Fault::Duplicate { .. } => entry.duplicate = true,
                 Fault::Malformed { .. } => entry.malformed = true,
                 Fault::Silence { ms, .. } => entry.silence += Duration::from_millis(ms),
+                Fault::Checksum { .. } => entry.checksum = true,
+                Fault::SeqReset { .. } => entry.seq_reset = true,
             }
         }
         FaultPlan { by_index }
@@ -289,6 +305,8 @@ mod tests {
             Fault::Duplicate { at: 50 },
             Fault::Malformed { at: 70 },
             Fault::Silence { at: 400, ms: 5000 },
+            Fault::Checksum { at: 80 },
+            Fault::SeqReset { at: 90 },
         ];
         for fault in faults {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
@@ -306,6 +324,7 @@ mod tests {
             ("delay@5", "needs a duration"),
             ("silence@5:x", "duration"),
             ("explode@5", "unknown fault"),
+            ("checksum@5:10", "takes no duration"),
         ] {
             let err = text.parse::<Fault>().unwrap_err().to_string();
             assert!(err.contains(why), "{text}: {err}");

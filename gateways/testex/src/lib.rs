@@ -2,6 +2,13 @@
 //! plays a capture over WebSocket (`ws://` or `wss://`) and serves the REST depth endpoint on
 //! the same loopback port, at the recorded pace or as fast as clients read, with faults.
 //!
+//! With [`VenueConfig::protocol`] it speaks OKX's v5 public protocol or Kraken's WebSocket v2
+//! instead, venues whose book snapshot comes in-band: it answers their subscriptions and
+//! keepalives, plays the capture's frames for what each connection subscribed, and sends a
+//! book's snapshot after each (re)subscription, rendered from its own book with its own
+//! checksum. The same timeline, market thread, fan-out and connection loop serve every protocol;
+//! only the frames' reading ([`Protocol`]), the book rules and the control messages differ.
+//!
 //! Pulse's live feed connects to it exactly as to Binance; integration tests then compare the
 //! book Pulse rebuilt with the venue's true book ([`Venue::book`]) after each fault.
 //!
@@ -41,8 +48,12 @@ mod exchange;
 mod fault;
 mod http;
 mod hub;
+mod inband;
+mod inband_control;
+mod inband_render;
 mod market;
 mod order_terms;
+mod protocol;
 mod rest;
 mod rest_orders;
 mod server;
@@ -66,6 +77,7 @@ use anyhow::{bail, Context};
 
 pub use api::OrderApiConfig;
 pub use fault::{Fault, FaultParseError, OrderFault};
+pub use protocol::Protocol;
 pub use timeline::TimelineStats;
 pub use wire::{WireReply, WireSamples};
 
@@ -79,8 +91,11 @@ use timeline::{Step, Timeline};
 /// How a venue runs.
 #[derive(Clone, Debug)]
 pub struct VenueConfig {
-    /// The capture to play (`recv_ts_ns TAB source TAB payload`, plain or gzip).
+    /// The capture to play (`recv_ts_ns TAB source TAB payload`, plain or gzip): its lines of
+    /// the protocol's venue.
     pub capture: PathBuf,
+    /// Which venue's protocol it speaks (Binance by default).
+    pub protocol: Protocol,
     /// Where to listen; `127.0.0.1:0` picks a free port (see [`Venue::addr`]).
     pub bind: SocketAddr,
     /// Pace in thousandths: 1000 plays at the recorded pace, 10000 ten times faster, 0 as fast
@@ -113,6 +128,7 @@ impl VenueConfig {
     pub fn new(capture: impl Into<PathBuf>) -> VenueConfig {
         VenueConfig {
             capture: capture.into(),
+            protocol: Protocol::Binance,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             speed_milli: 1000,
             tls: false,
@@ -131,7 +147,8 @@ impl VenueConfig {
 /// A symbol's book as the venue holds it, best levels first, in the capture's own strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VenueBook {
-    /// The final update id (`u`) of the last diff applied, or the snapshot's.
+    /// Binance: the final update id (`u`) of the last diff applied, or the snapshot's. An
+    /// in-band venue: the venue's number of its last push (OKX's `seqId`).
     pub last_update_id: u64,
     pub bids: Vec<(String, String)>,
     pub asks: Vec<(String, String)>,
@@ -168,22 +185,32 @@ impl Venue {
     /// market and acceptor threads. Fails if the capture cannot be read, holds no snapshot
     /// followed by frames, or the address cannot be bound.
     pub fn start(cfg: VenueConfig) -> anyhow::Result<Venue> {
-        let mut timeline = Timeline::open(&cfg.capture)?;
+        check_faults(cfg.protocol, &cfg.faults)?;
+        let mut timeline = Timeline::open(&cfg.capture, cfg.protocol)?;
         let mut books = HashMap::new();
+        let mut instruments = None;
         let mut exchange = cfg.orders.clone().map(Exchange::new);
         let first = loop {
             match timeline.next_step()? {
-                Some(Step::Snapshot { symbol, book }) => {
+                Some(Step::Snapshot { symbol, book, .. }) => {
                     if let (Some(ex), false) = (&mut exchange, books.contains_key(&symbol)) {
                         ex.on_snapshot(&symbol, &book);
                     }
                     books.entry(symbol).or_insert(book);
                 }
+                Some(Step::Instruments { text, pairs }) => {
+                    instruments = Some((text, pairs.into_iter().collect()));
+                }
                 Some(frame) => break frame,
-                None => bail!(
+                None if cfg.protocol == Protocol::Binance => bail!(
                     "{}: no WebSocket frame follows a REST depth snapshot \
                      (binance:rest:/api/v3/depth?symbol=...): nothing to serve",
                     cfg.capture.display()
+                ),
+                None => bail!(
+                    "{}: no {p}:ws frame follows a book snapshot of {p}: nothing to serve",
+                    cfg.capture.display(),
+                    p = cfg.protocol
                 ),
             }
         };
@@ -213,6 +240,8 @@ impl Venue {
             order_faults: cfg.order_faults.iter().map(|f| (f.at(), *f)).collect(),
             subscribe_delay: cfg.subscribe_delay,
             wire: cfg.measure_wire.map(wire::WireClock::new),
+            protocol: cfg.protocol,
+            instruments: Mutex::new(instruments),
         });
         let market = Market {
             timeline,
@@ -348,6 +377,21 @@ impl Venue {
             let _ = thread.join();
         }
     }
+}
+
+/// A venue fault the protocol cannot carry is refused, not ignored.
+fn check_faults(protocol: Protocol, faults: &[Fault]) -> anyhow::Result<()> {
+    for fault in faults {
+        let fits = match fault {
+            Fault::Checksum { .. } => protocol != Protocol::Binance,
+            Fault::SeqReset { .. } => protocol == Protocol::Okx,
+            _ => true,
+        };
+        if !fits {
+            bail!("{fault}: {protocol}'s book pushes carry no such field");
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Venue {

@@ -5,11 +5,16 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::book::{Applied, DepthDiff};
-use crate::fault::FaultPlan;
+use tungstenite::Utf8Bytes;
+
+use crate::book::{Applied, TrueBook};
+use crate::fault::{FaultPlan, FaultsAt};
 use crate::hub::Outgoing;
+use crate::inband::BookPush;
+use crate::inband_render::{with_sequence, with_wrong_checksum};
+use crate::protocol::Protocol;
 use crate::shared::Shared;
-use crate::timeline::{Frame, Step, Timeline};
+use crate::timeline::{Change, Frame, Step, Timeline};
 
 /// Longest single sleep, so that a stop request is seen promptly.
 const SLEEP_SLICE: Duration = Duration::from_millis(10);
@@ -44,7 +49,12 @@ impl Market {
                 return;
             }
             match step {
-                Step::Snapshot { symbol, book } => {
+                Step::Snapshot {
+                    symbol,
+                    book,
+                    announce,
+                } => {
+                    let seq = book.last_update_id();
                     // Only a symbol's first snapshot counts: the venue keeps its own book.
                     if let std::collections::hash_map::Entry::Vacant(slot) =
                         shared.books().entry(symbol)
@@ -52,8 +62,19 @@ impl Market {
                         shared.with_exchange(|ex| ex.on_snapshot(slot.key(), &book));
                         slot.insert(book);
                     }
+                    if let Some(mut frame) = announce {
+                        if shared.protocol == Protocol::Okx {
+                            let text = with_sequence(frame.raw.as_str(), seq as i64, -1);
+                            frame.raw = Utf8Bytes::from(text);
+                            frame.combined = frame.raw.clone();
+                        }
+                        shared.dispatch(Outgoing::Frame(Arc::new(frame)));
+                    }
                 }
-                Step::Frame { frame, diff } => self.play(frame, diff, &mut pace, &shared),
+                Step::Frame { frame, change } => self.play(frame, change, &mut pace, &shared),
+                Step::Instruments { text, pairs } => {
+                    *shared.instruments() = Some((text, pairs.into_iter().collect()));
+                }
             }
             next = match self.timeline.next_step() {
                 Ok(step) => step,
@@ -69,20 +90,24 @@ impl Market {
     }
 
     /// One frame: wait until it is due, apply its faults and its diff, hand it out.
-    fn play(&self, frame: Frame, diff: Option<DepthDiff>, pace: &mut Pace, shared: &Shared) {
+    fn play(&self, mut frame: Frame, change: Option<Change>, pace: &mut Pace, shared: &Shared) {
         pace.wait_for(frame.recv_ts, shared);
         let faults = self.faults.at(frame.index);
         if !faults.delay.is_zero() {
             pace.pause(faults.delay, shared);
         }
-        if let Some(diff) = diff {
-            let symbol = frame_symbol(&frame.stream);
-            if let Some(book) = shared.books().get_mut(&symbol) {
-                if book.apply(&diff) == Applied::AfterGap {
-                    // Relaxed: a statistic, read on its own.
-                    shared.capture_gaps.fetch_add(1, Ordering::Relaxed);
+        match change {
+            Some(Change::Depth(diff)) => {
+                let symbol = frame_symbol(&frame.stream);
+                if let Some(book) = shared.books().get_mut(&symbol) {
+                    if book.apply(&diff) == Applied::AfterGap {
+                        // Relaxed: a statistic, read on its own.
+                        shared.capture_gaps.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
+            Some(Change::Push(push)) => self.apply_push(&mut frame, push, faults, shared),
+            None => {}
         }
         // The order side trades on every frame, sent or dropped: the market moved.
         shared.with_exchange(|ex| ex.on_frame(frame.combined.as_bytes()));
@@ -105,6 +130,44 @@ impl Market {
         }
         if faults.close {
             shared.dispatch(Outgoing::Close);
+        }
+    }
+}
+
+impl Market {
+    /// An in-band venue's push: applied to the venue's book by its rules (Kraken: cut to the
+    /// depth kept; OKX: numbered by the venue's own sequence, which `seq-reset` restarts), and
+    /// the frame made to say so (and to carry a wrong checksum under the `checksum` fault).
+    fn apply_push(&self, frame: &mut Frame, push: BookPush, faults: FaultsAt, shared: &Shared) {
+        let symbol = push.symbol.to_ascii_uppercase();
+        let mut books = shared.books();
+        let Some(book) = books.get_mut(&symbol) else {
+            return;
+        };
+        let prev = book.last_update_id();
+        let seq = if faults.seq_reset { 1 } else { prev + 1 };
+        if push.snapshot {
+            *book = TrueBook::from_levels(seq, push.bids, push.asks);
+        } else {
+            book.set_levels(seq, push.bids, push.asks);
+        }
+        if let Some(depth) = self.timeline.book_depth {
+            book.truncate(depth);
+        }
+        book.mark_frame(frame.index);
+        drop(books);
+        let mut text = None;
+        if shared.protocol == Protocol::Okx {
+            let prev = if push.snapshot { -1 } else { prev as i64 };
+            text = Some(with_sequence(frame.raw.as_str(), seq as i64, prev));
+        }
+        if faults.checksum {
+            let current = text.as_deref().unwrap_or(frame.raw.as_str());
+            text = Some(with_wrong_checksum(current));
+        }
+        if let Some(text) = text {
+            frame.raw = Utf8Bytes::from(text);
+            frame.combined = frame.raw.clone();
         }
     }
 }

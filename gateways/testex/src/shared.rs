@@ -9,6 +9,8 @@ use crate::book::TrueBook;
 use crate::exchange::Exchange;
 use crate::fault::OrderFault;
 use crate::hub::{Hub, Outgoing};
+use crate::inband::Precision;
+use crate::protocol::Protocol;
 use crate::timeline::TimelineStats;
 use crate::wire;
 
@@ -32,6 +34,10 @@ pub(crate) struct Shared {
     pub order_faults: HashMap<u64, OrderFault>,
     pub subscribe_delay: Duration,
     pub wire: Option<wire::WireClock>,
+    pub protocol: Protocol,
+    /// Kraken: the capture's `instrument` snapshot (served on subscription) and each pair's
+    /// decimals, as soon as the timeline has played it.
+    pub instruments: Mutex<Option<(tungstenite::Utf8Bytes, HashMap<String, Precision>)>>,
 }
 
 impl Shared {
@@ -73,6 +79,12 @@ impl Shared {
             // A panic mid-request leaves the venue's state as far as it got; serve on.
             f(&mut exchange.lock().unwrap_or_else(|e| e.into_inner()));
         }
+    }
+
+    pub fn instruments(
+        &self,
+    ) -> MutexGuard<'_, Option<(tungstenite::Utf8Bytes, HashMap<String, Precision>)>> {
+        self.instruments.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn capture_error(&self) -> MutexGuard<'_, Option<String>> {

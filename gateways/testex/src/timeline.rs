@@ -1,5 +1,6 @@
 //! The capture as the venue plays it: `binance:ws` frames and the `binance:rest:` depth
-//! snapshots that tell the venue each book.
+//! snapshots that tell the venue each book; for an in-band venue (OKX, Kraken) its `:ws` frames,
+//! whose first book snapshot of a symbol tells the venue that book.
 //!
 //! A symbol's frames stream from its first REST snapshot on: before it the venue does not know
 //! that book. Depth diffs seen before the snapshot are not streamed, but those that end after
@@ -17,6 +18,12 @@ use pulse_feeds::capture::{query_param, CaptureReader, SourceKind};
 use tungstenite::{Bytes, Utf8Bytes};
 
 use crate::book::{DepthDiff, TrueBook};
+use crate::inband::{self, BookPush, InBandFrame, Precision};
+use crate::protocol::Protocol;
+
+/// Where an in-band venue's sequence of a book starts (OKX's `seqId`; the bundled 2022 capture
+/// predates it, so the venue numbers pushes itself): well above 1, where `seq-reset` restarts it.
+const FIRST_SEQ_ID: u64 = 1_000;
 
 /// Diffs kept per symbol while waiting for its snapshot: the last ones are the ones that matter.
 const MAX_PENDING_DIFFS: usize = 10_000;
@@ -39,13 +46,34 @@ pub(crate) struct Frame {
 /// What the market thread does next.
 #[derive(Debug)]
 pub(crate) enum Step {
-    /// A symbol's book becomes known (its first REST snapshot, bridged).
-    Snapshot { symbol: String, book: TrueBook },
-    /// A frame to stream, with its depth diff if it is one.
+    /// A symbol's book becomes known (its first REST snapshot, bridged; or its first in-band
+    /// snapshot).
+    Snapshot {
+        symbol: String,
+        book: TrueBook,
+        /// An in-band venue's snapshot as captured, for clients that subscribed the book before
+        /// the venue knew it (it takes no timeline index: no fault applies to it).
+        announce: Option<Frame>,
+    },
+    /// A frame to stream, with what it changes in a book if it is a book's.
     Frame {
         frame: Frame,
-        diff: Option<DepthDiff>,
+        change: Option<Change>,
     },
+    /// Kraken's `instrument` snapshot: its text (served on subscription) and the decimals.
+    Instruments {
+        text: Utf8Bytes,
+        pairs: Vec<(String, Precision)>,
+    },
+}
+
+/// What a streamed frame changes in its book.
+#[derive(Debug)]
+pub(crate) enum Change {
+    /// Binance's diff, by update ids.
+    Depth(DepthDiff),
+    /// An in-band venue's push: an update, or a later snapshot that replaces the book.
+    Push(BookPush),
 }
 
 /// Lines of the capture the venue did not stream, by reason.
@@ -57,12 +85,17 @@ pub struct TimelineStats {
     pub unusable_lines: u64,
     /// Depth frames streamed but not applied to the book because their levels are invalid.
     pub bad_diffs: u64,
-    /// REST snapshots after a symbol's first: the venue keeps its own book.
+    /// Binance: REST snapshots after a symbol's first (the venue keeps its own book). In-band
+    /// venues: book snapshots after a symbol's first, streamed and replacing the venue's book.
     pub later_snapshots: u64,
 }
 
 pub(crate) struct Timeline {
     reader: CaptureReader,
+    protocol: Protocol,
+    /// Kraken: the depth the recorder subscribed its books at (its reply says), which the
+    /// venue keeps its books at.
+    pub book_depth: Option<usize>,
     started: HashSet<String>,
     pending: HashMap<String, VecDeque<DepthDiff>>,
     next_index: u64,
@@ -70,15 +103,17 @@ pub(crate) struct Timeline {
 }
 
 impl Timeline {
-    pub fn open(path: &Path) -> anyhow::Result<Timeline> {
+    pub fn open(path: &Path, protocol: Protocol) -> anyhow::Result<Timeline> {
         let reader = CaptureReader::open(path)
             .with_context(|| format!("cannot open capture {}", path.display()))?;
-        Ok(Timeline::from_reader(reader))
+        Ok(Timeline::from_reader(reader, protocol))
     }
 
-    pub fn from_reader(reader: CaptureReader) -> Timeline {
+    pub fn from_reader(reader: CaptureReader, protocol: Protocol) -> Timeline {
         Timeline {
             reader,
+            protocol,
+            book_depth: None,
             started: HashSet::new(),
             pending: HashMap::new(),
             next_index: 0,
@@ -102,8 +137,17 @@ impl Timeline {
                 }
                 Some(Ok(record)) => record,
             };
-            if record.venue != b"binance" {
+            if record.venue != self.protocol.source().as_bytes() {
                 self.stats.unusable_lines += 1;
+                continue;
+            }
+            if self.protocol != Protocol::Binance {
+                if record.kind == SourceKind::Ws {
+                    let (ts, payload) = (record.recv_ts.0, record.payload.to_vec());
+                    if let Some(step) = self.inband_frame(ts, payload) {
+                        return Ok(Some(step));
+                    }
+                }
                 continue;
             }
             let step = match record.kind {
@@ -137,7 +181,11 @@ impl Timeline {
             book.apply(&diff);
         }
         self.started.insert(symbol.clone());
-        Some(Step::Snapshot { symbol, book })
+        Some(Step::Snapshot {
+            symbol,
+            book,
+            announce: None,
+        })
     }
 
     fn frame(&mut self, recv_ts: u64, payload: Vec<u8>) -> Option<Step> {
@@ -194,7 +242,88 @@ impl Timeline {
             combined,
             raw,
         };
-        Some(Step::Frame { frame, diff })
+        Some(Step::Frame {
+            frame,
+            change: diff.map(Change::Depth),
+        })
+    }
+
+    /// An in-band venue's frame: a symbol's first book snapshot makes its book known; its
+    /// later pushes, and other channels' of a known symbol, are streamed.
+    fn inband_frame(&mut self, recv_ts: u64, payload: Vec<u8>) -> Option<Step> {
+        let Ok(text) = String::from_utf8(payload) else {
+            self.stats.unusable_lines += 1;
+            return None;
+        };
+        let Ok(frame) = inband::classify(self.protocol, &text) else {
+            self.stats.unusable_lines += 1;
+            return None;
+        };
+        let (key, symbol, change) = match frame {
+            InBandFrame::Control => return None,
+            InBandFrame::BookDepth(depth) => {
+                self.book_depth = Some(depth);
+                return None;
+            }
+            InBandFrame::Instruments(pairs) => {
+                let text = Utf8Bytes::from(text);
+                return Some(Step::Instruments { text, pairs });
+            }
+            InBandFrame::Book(push) => {
+                let symbol = push.symbol.to_ascii_uppercase();
+                if !self.started.contains(&symbol) {
+                    if !push.snapshot {
+                        self.stats.skipped_before_snapshot += 1;
+                        return None;
+                    }
+                    let mut book = TrueBook::from_levels(FIRST_SEQ_ID, push.bids, push.asks);
+                    if let Some(depth) = self.book_depth {
+                        book.truncate(depth);
+                    }
+                    self.started.insert(symbol.clone());
+                    let text = Utf8Bytes::from(text);
+                    let announce = Frame {
+                        index: self.next_index,
+                        recv_ts,
+                        stream: inband::book_key(self.protocol, &push.symbol),
+                        combined: text.clone(),
+                        raw: text,
+                    };
+                    return Some(Step::Snapshot {
+                        symbol,
+                        book,
+                        announce: Some(announce),
+                    });
+                }
+                if push.snapshot {
+                    self.stats.later_snapshots += 1;
+                }
+                let key = inband::book_key(self.protocol, &push.symbol);
+                (key, Some(symbol), Some(Change::Push(push)))
+            }
+            InBandFrame::Stream { key, symbol } => {
+                (key, symbol.map(|s| s.to_ascii_uppercase()), None)
+            }
+        };
+        let started = match &symbol {
+            Some(symbol) => self.started.contains(symbol),
+            None => !self.started.is_empty(),
+        };
+        if !started {
+            self.stats.skipped_before_snapshot += 1;
+            return None;
+        }
+        let text = Utf8Bytes::from(text);
+        let index = self.next_index;
+        self.next_index += 1;
+        let frame = Frame {
+            index,
+            recv_ts,
+            stream: key,
+            combined: text.clone(),
+            raw: text,
+        };
+        Some(Step::Frame { frame, change })
     }
 }
 
@@ -234,9 +363,10 @@ mod tests {
     use std::io::Cursor;
 
     fn timeline(text: &str) -> Timeline {
-        Timeline::from_reader(CaptureReader::from_reader(Box::new(Cursor::new(
-            text.as_bytes().to_vec(),
-        ))))
+        Timeline::from_reader(
+            CaptureReader::from_reader(Box::new(Cursor::new(text.as_bytes().to_vec()))),
+            Protocol::Binance,
+        )
     }
 
     fn depth(symbol: &str, first: u64, last: u64, bid: &str) -> String {
@@ -298,18 +428,22 @@ mod tests {
         let mut seen = Vec::new();
         while let Some(step) = t.next_step().unwrap() {
             match step {
-                Step::Snapshot { symbol, book } => {
+                Step::Snapshot { symbol, book, .. } => {
                     let (bids, _) = book.top(10);
                     let bids: Vec<String> = bids.iter().map(|(p, _)| p.to_string()).collect();
                     seen.push(format!("{symbol} {} {bids:?}", book.last_update_id()));
                 }
-                Step::Frame { frame, diff } => seen.push(format!(
+                Step::Frame { frame, change } => seen.push(format!(
                     "#{} {} at {} diff {:?}",
                     frame.index,
                     frame.stream,
                     frame.recv_ts,
-                    diff.map(|d| d.last)
+                    change.and_then(|c| match c {
+                        Change::Depth(d) => Some(d.last),
+                        Change::Push(_) => None,
+                    })
                 )),
+                Step::Instruments { .. } => seen.push("instruments".into()),
             }
         }
         assert_eq!(

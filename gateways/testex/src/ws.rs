@@ -1,6 +1,7 @@
 //! One WebSocket connection: Binance's routes (`/stream?streams=a/b`, `/stream`, `/ws`,
-//! `/ws/<stream>`), the frames of the subscribed streams byte for byte, control messages,
-//! pings with a payload and the pong deadline, and the faults the market hands over.
+//! `/ws/<stream>`) or an in-band venue's one path (OKX `/ws/v5/public`, Kraken `/v2`), the
+//! frames of the subscribed streams byte for byte, control messages, pings with a payload and
+//! the pong deadline, and the faults the market hands over.
 //!
 //! One thread per connection, blocking sockets: it waits on its queue for a few milliseconds
 //! at a time, then writes, pings, and reads whatever the client sent without blocking.
@@ -19,6 +20,8 @@ use tungstenite::{Bytes, Message, Utf8Bytes, WebSocket};
 use crate::control::Subscriptions;
 use crate::http::{is_retry, write_response, Conn, RequestHead, Response};
 use crate::hub::{Client, Outgoing};
+use crate::inband_control::InBandSubscriptions;
+use crate::protocol::Protocol;
 use crate::shared::Shared;
 use crate::timeline::Frame;
 
@@ -76,7 +79,7 @@ pub(crate) fn accept_upgrade(conn: &mut Conn, head: &RequestHead) -> bool {
 }
 
 pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, shared: &Shared) {
-    let Some(subs) = route(&head.target) else {
+    let Some(subs) = route(&head.target, shared.protocol) else {
         return reject(&mut conn, 404, "Unknown stream path.");
     };
     // Registered before the handshake completes: the client gets every frame from here on.
@@ -102,8 +105,17 @@ pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, share
         pending_pings: VecDeque::new(),
         wrote_frame: false,
     };
-    if !session.subs.streams.is_empty() {
+    if session.subs.any() {
         shared.hub.mark_subscribed();
+    }
+    let greeting = match &session.subs {
+        Control::InBand(subs) => subs.greeting(),
+        Control::Binance(_) => None,
+    };
+    if let Some(text) = greeting {
+        if let Err(end) = session.queue(Message::Text(text.into())) {
+            return session.end(end);
+        }
     }
     let end = loop {
         if let Err(end) = session.step() {
@@ -113,9 +125,42 @@ pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, share
     session.end(end);
 }
 
-/// The subscriptions a request path opens with, `None` for a path Binance does not serve.
-fn route(target: &str) -> Option<Subscriptions> {
+/// What one connection receives and how its requests are answered.
+enum Control {
+    Binance(Subscriptions),
+    InBand(InBandSubscriptions),
+}
+
+impl Control {
+    fn wants(&self, frame: &Frame) -> bool {
+        match self {
+            Control::Binance(subs) => subs.wants(&frame.stream),
+            Control::InBand(subs) => subs.wants(frame),
+        }
+    }
+
+    fn any(&self) -> bool {
+        match self {
+            Control::Binance(subs) => !subs.streams.is_empty(),
+            Control::InBand(subs) => subs.any(),
+        }
+    }
+
+    fn handle(&mut self, request: &str, shared: &Shared) -> Vec<String> {
+        match self {
+            Control::Binance(subs) => vec![subs.handle(request)],
+            Control::InBand(subs) => subs.handle(request, shared),
+        }
+    }
+}
+
+/// The subscriptions a request path opens with, `None` for a path the venue does not serve.
+fn route(target: &str, protocol: Protocol) -> Option<Control> {
     let path = target.split('?').next().unwrap_or("");
+    if let Some(served) = protocol.ws_path() {
+        let ok = path == served || path.strip_suffix('/') == Some(served);
+        return ok.then(|| Control::InBand(InBandSubscriptions::new(protocol)));
+    }
     let names = |text: &str| -> Vec<String> {
         percent_decode(text)
             .split('/')
@@ -133,10 +178,10 @@ fn route(target: &str) -> Option<Subscriptions> {
     } else {
         (names(path.strip_prefix("/ws/")?), false)
     };
-    Some(Subscriptions {
+    Some(Control::Binance(Subscriptions {
         streams: streams.into_iter().collect(),
         combined,
-    })
+    }))
 }
 
 /// `%40` → `@`, `%2F` → `/`: what a URL library may have escaped in stream names.
@@ -167,7 +212,7 @@ struct Session<'a> {
     ws: WebSocket<Conn>,
     client: Client<'a>,
     shared: &'a Shared,
-    subs: Subscriptions,
+    subs: Control,
     /// The last flush could not write everything: do not take more frames until it does.
     backlogged: bool,
     silent_until: Option<Instant>,
@@ -227,14 +272,14 @@ impl Session<'_> {
         while let Some(current) = item.take() {
             match current {
                 Outgoing::Frame(frame) => {
-                    if self.subs.wants(&frame.stream) {
+                    if self.subs.wants(&frame) {
                         let text = self.text_of(&frame);
                         self.queue(Message::Text(text))?;
                         self.wrote_frame = true;
                     }
                 }
                 Outgoing::Garbage(frame) => {
-                    if self.subs.wants(&frame.stream) {
+                    if self.subs.wants(&frame) {
                         let text = truncated(&self.text_of(&frame));
                         self.queue(Message::Text(text))?;
                     }
@@ -255,10 +300,10 @@ impl Session<'_> {
     }
 
     fn text_of(&self, frame: &Frame) -> Utf8Bytes {
-        if self.subs.combined {
-            frame.combined.clone()
-        } else {
+        if matches!(&self.subs, Control::Binance(subs) if !subs.combined) {
             frame.raw.clone()
+        } else {
+            frame.combined.clone()
         }
     }
 
@@ -319,11 +364,14 @@ impl Session<'_> {
                 // Pings are answered and a close is acknowledged by tungstenite itself.
                 Message::Ping(_) | Message::Close(_) | Message::Frame(_) => continue,
             };
-            let reply = self.subs.handle(&request);
-            if !self.subs.streams.is_empty() {
+            let replies = self.subs.handle(&request, self.shared);
+            if self.subs.any() {
                 self.shared.hub.mark_subscribed();
             }
-            if let Err(end) = self.queue(Message::Text(reply.into())) {
+            if let Err(end) = replies
+                .into_iter()
+                .try_for_each(|reply| self.queue(Message::Text(reply.into())))
+            {
                 break Err(end);
             }
         };
@@ -433,7 +481,10 @@ mod tests {
     use super::*;
 
     fn streams(target: &str) -> Option<(Vec<String>, bool)> {
-        route(target).map(|s| (s.streams.into_iter().collect(), s.combined))
+        match route(target, Protocol::Binance)? {
+            Control::Binance(s) => Some((s.streams.into_iter().collect(), s.combined)),
+            Control::InBand(_) => None,
+        }
     }
 
     #[test]

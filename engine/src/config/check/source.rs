@@ -6,7 +6,7 @@ use pulse_feeds::ws::endpoint::Endpoint;
 use toml::Spanned;
 
 use super::super::raw::{RawSource, SourceKind};
-use super::super::{ConfigError, LiveSourceConfig, SourceConfig};
+use super::super::{ConfigError, LiveSourceConfig, LiveSync, SourceConfig};
 use super::Checker;
 
 impl Checker<'_> {
@@ -17,15 +17,14 @@ impl Checker<'_> {
         prefix: &str,
     ) -> Result<SourceConfig, ConfigError> {
         let kind = *raw.kind.get_ref();
-        let capture_keys = [
+        let keys = [
             ("path", raw.path.as_ref().map(Spanned::span)),
             ("speed", raw.speed.as_ref().map(Spanned::span)),
-        ];
-        let live_keys = [
             ("ws_url", raw.ws_url.as_ref().map(Spanned::span)),
             ("rest_url", raw.rest_url.as_ref().map(Spanned::span)),
             ("ca_file", raw.ca_file.as_ref().map(Spanned::span)),
             ("depth_stream", raw.depth_stream.as_ref().map(Spanned::span)),
+            ("depth", raw.depth.as_ref().map(Spanned::span)),
             (
                 "snapshot_limit",
                 raw.snapshot_limit.as_ref().map(Spanned::span),
@@ -37,6 +36,10 @@ impl Checker<'_> {
             (
                 "no_data_timeout_ms",
                 raw.no_data_timeout_ms.as_ref().map(Spanned::span),
+            ),
+            (
+                "stream_timeout_ms",
+                raw.stream_timeout_ms.as_ref().map(Spanned::span),
             ),
             (
                 "reconnect_min_ms",
@@ -51,12 +54,11 @@ impl Checker<'_> {
                 raw.max_session_age_s.as_ref().map(Spanned::span),
             ),
         ];
-        let (kind_name, foreign) = match kind {
-            SourceKind::Capture => ("capture", &live_keys[..]),
-            SourceKind::Binance => ("binance", &capture_keys[..]),
-            SourceKind::BinanceUsdm => ("binance-usdm", &capture_keys[..]),
-        };
-        if let Some((name, Some(span))) = foreign.iter().find(|(_, span)| span.is_some()) {
+        let kind_name = kind.name();
+        if let Some((name, Some(span))) = keys
+            .iter()
+            .find(|(name, span)| span.is_some() && !takes(kind, name))
+        {
             return Err(self.err(
                 format!("{prefix}.{name}"),
                 span.clone(),
@@ -127,48 +129,56 @@ impl Checker<'_> {
                 None => Ok(Nanos::from_millis(default)),
             }
         };
-        let depth_stream = match &raw.depth_stream {
-            Some(s) => {
-                let ok = [
-                    "depth",
-                    "depth@100ms",
-                    "depth@0ms",
-                    "depth@250ms",
-                    "depth@500ms",
-                ]
-                .contains(&s.get_ref().as_str());
-                if !ok {
-                    return Err(self.err(
-                        format!("{prefix}.depth_stream"),
-                        s.span(),
-                        "must be one of depth, depth@100ms (spot), depth@0ms, depth@250ms, depth@500ms (futures)",
-                    ));
-                }
-                s.get_ref().clone()
-            }
-            None => "depth@100ms".to_string(),
-        };
-        let live = LiveSourceConfig {
-            venue,
-            ws_url: url(
+        let ws_url = match (&raw.ws_url, default_ws_url(kind)) {
+            (Some(v), _) => url(v, "ws_url", ["ws", "wss"])?,
+            (None, Some(default)) => default.to_string(),
+            (None, None) => url(
                 required(raw.ws_url.as_ref(), "ws_url")?,
                 "ws_url",
                 ["ws", "wss"],
             )?,
-            rest_url: url(
-                required(raw.rest_url.as_ref(), "rest_url")?,
-                "rest_url",
-                ["http", "https"],
-            )?,
+        };
+        let sync = match kind {
+            SourceKind::Okx => LiveSync::InBand {
+                depth: OKX_BOOKS_DEPTH,
+            },
+            SourceKind::Kraken => LiveSync::InBand {
+                depth: match &raw.depth {
+                    Some(v) => {
+                        let depth = *v.get_ref();
+                        if !KRAKEN_DEPTHS.contains(&depth) {
+                            return Err(self.err(
+                                format!("{prefix}.depth"),
+                                v.span(),
+                                "must be one of 10, 25, 100, 500, 1000",
+                            ));
+                        }
+                        depth as u32
+                    }
+                    None => KRAKEN_DEFAULT_DEPTH as u32,
+                },
+            },
+            _ => LiveSync::Rest {
+                rest_url: url(
+                    required(raw.rest_url.as_ref(), "rest_url")?,
+                    "rest_url",
+                    ["http", "https"],
+                )?,
+                depth_stream: self.depth_stream(raw, prefix)?,
+                snapshot_limit: match &raw.snapshot_limit {
+                    Some(v) => self.int(&format!("{prefix}.snapshot_limit"), v, 5, 5_000)? as u32,
+                    None => 1_000,
+                },
+            },
+        };
+        let live = LiveSourceConfig {
+            venue,
+            ws_url,
             ca_file: match &raw.ca_file {
                 Some(file) => Some(self.path(&format!("{prefix}.ca_file"), file)?),
                 None => None,
             },
-            depth_stream,
-            snapshot_limit: match &raw.snapshot_limit {
-                Some(v) => self.int(&format!("{prefix}.snapshot_limit"), v, 5, 5_000)? as u32,
-                None => 1_000,
-            },
+            sync,
             connect_timeout: ms(&raw.connect_timeout_ms, "connect_timeout_ms", 10_000)?,
             no_data_timeout: ms(&raw.no_data_timeout_ms, "no_data_timeout_ms", 15_000)?,
             stream_timeout: ms(&raw.stream_timeout_ms, "stream_timeout_ms", 60_000)?,
@@ -194,5 +204,64 @@ impl Checker<'_> {
             ));
         }
         Ok(SourceConfig::Live(live))
+    }
+
+    /// A Binance source's depth stream (default `depth@100ms`).
+    fn depth_stream(&self, raw: &RawSource, prefix: &str) -> Result<String, ConfigError> {
+        let Some(s) = &raw.depth_stream else {
+            return Ok("depth@100ms".to_string());
+        };
+        let ok = [
+            "depth",
+            "depth@100ms",
+            "depth@0ms",
+            "depth@250ms",
+            "depth@500ms",
+        ]
+        .contains(&s.get_ref().as_str());
+        if !ok {
+            return Err(self.err(
+                format!("{prefix}.depth_stream"),
+                s.span(),
+                "must be one of depth, depth@100ms (spot), depth@0ms, depth@250ms, depth@500ms (futures)",
+            ));
+        }
+        Ok(s.get_ref().clone())
+    }
+}
+
+/// OKX `books`: a snapshot holds 400 levels a side.
+const OKX_BOOKS_DEPTH: u32 = 400;
+/// The depths Kraken v2's `book` channel takes.
+const KRAKEN_DEPTHS: [i64; 5] = [10, 25, 100, 500, 1000];
+const KRAKEN_DEFAULT_DEPTH: usize = pulse_feeds::kraken::adapter::DEFAULT_DEPTH;
+
+/// The venue's public endpoint, for a live kind whose `ws_url` may be left out.
+fn default_ws_url(kind: SourceKind) -> Option<&'static str> {
+    match kind {
+        SourceKind::Okx => Some("wss://ws.okx.com:8443/ws/v5/public"),
+        SourceKind::Kraken => Some("wss://ws.kraken.com/v2"),
+        SourceKind::Capture | SourceKind::Binance | SourceKind::BinanceUsdm => None,
+    }
+}
+
+/// Whether a source of `kind` takes the key `name`.
+fn takes(kind: SourceKind, name: &str) -> bool {
+    const TIMERS: [&str; 6] = [
+        "connect_timeout_ms",
+        "no_data_timeout_ms",
+        "stream_timeout_ms",
+        "reconnect_min_ms",
+        "reconnect_max_ms",
+        "max_session_age_s",
+    ];
+    let live = name == "ws_url" || name == "ca_file" || TIMERS.contains(&name);
+    match kind {
+        SourceKind::Capture => name == "path" || name == "speed",
+        SourceKind::Binance | SourceKind::BinanceUsdm => {
+            live || ["rest_url", "depth_stream", "snapshot_limit"].contains(&name)
+        }
+        SourceKind::Okx => live,
+        SourceKind::Kraken => live || name == "depth",
     }
 }

@@ -225,7 +225,7 @@ impl Checker<'_> {
     }
 
     /// The instrument `SYMBOL` or `venue:SYMBOL` names.
-    fn claimed(
+    pub(super) fn claimed(
         &self,
         item: &Spanned<String>,
         key: &str,

@@ -36,7 +36,69 @@ const MM_REFUSAL: &str =
 /// A knob as the file gives it: its name, its value as written, and where.
 type Given<'r> = (&'r str, String, Range<usize>);
 
+/// The most `[[strategies]]` one process runs.
+pub(super) const MAX_STRATEGIES: usize = 16;
+
 impl Checker<'_> {
+    /// `[strategy]` or `[[strategies]]`: the first strategy and the rest. Each instrument is
+    /// traded by one strategy at most (its fills and refusals are routed by instrument), and a
+    /// `kind = "user"` strategy runs alone (the stage is built around its type).
+    pub(super) fn strategies(
+        &self,
+        one: &Option<RawStrategy>,
+        many: &Option<Spanned<Vec<RawStrategy>>>,
+        instruments: &InstrumentRegistry,
+    ) -> Result<(StrategyConfig, Vec<StrategyConfig>), ConfigError> {
+        let tables: &[RawStrategy] = match (one, many) {
+            (Some(one), None) => std::slice::from_ref(one),
+            (None, Some(many)) if many.get_ref().is_empty() => {
+                return Err(self.err("strategies", many.span(), "needs at least one strategy"))
+            }
+            (None, Some(many)) if many.get_ref().len() > MAX_STRATEGIES => {
+                let message = format!("at most {MAX_STRATEGIES} strategies");
+                return Err(self.err("strategies", many.span(), message));
+            }
+            (None, Some(many)) => many.get_ref(),
+            (Some(one), Some(_)) => {
+                return Err(self.err(
+                    "strategies",
+                    one.kind.span(),
+                    "give either [strategy] (one strategy) or [[strategies]] (several), not both",
+                ))
+            }
+            (None, None) => {
+                return Err(ConfigError {
+                    key: "strategy".into(),
+                    line: None,
+                    message: "missing: add [strategy] (one strategy) or [[strategies]] (several)"
+                        .into(),
+                })
+            }
+        };
+        let mut configs = Vec::with_capacity(tables.len());
+        for raw in tables {
+            let config = self.strategy(raw, instruments)?;
+            if tables.len() > 1 && matches!(config, StrategyConfig::User(_)) {
+                let message = "a user strategy runs alone: give it [strategy], not [[strategies]]";
+                return Err(self.err("strategies.kind", raw.kind.span(), message));
+            }
+            if let Some(other) = configs
+                .iter()
+                .find(|c: &&StrategyConfig| c.instrument() == config.instrument())
+            {
+                let message = format!(
+                    "`{}` is traded by the {} strategy above already: one strategy per instrument",
+                    raw.instrument.get_ref(),
+                    other.kind()
+                );
+                return Err(self.err("strategies.instrument", raw.instrument.span(), message));
+            }
+            configs.push(config);
+        }
+        let first = configs.remove(0);
+        Ok((first, configs))
+    }
+
     pub(super) fn strategy(
         &self,
         raw: &RawStrategy,
@@ -113,20 +175,10 @@ impl Checker<'_> {
         raw: &RawStrategy,
         instruments: &'r InstrumentRegistry,
     ) -> Result<&'r Instrument, ConfigError> {
-        let symbol = raw.instrument.get_ref();
-        let mut matches = instruments
-            .iter()
-            .filter(|i| i.symbol.eq_ignore_ascii_case(symbol));
-        match (matches.next(), matches.next()) {
-            (Some(inst), None) => Ok(inst),
-            (found, _) => {
-                let message = match found {
-                    None => format!("`{symbol}` is not the symbol of any configured instrument"),
-                    Some(_) => format!("`{symbol}` is configured on more than one venue"),
-                };
-                Err(self.err("strategy.instrument", raw.instrument.span(), message))
-            }
-        }
+        let id = self.claimed(&raw.instrument, "strategy.instrument", instruments)?;
+        instruments
+            .get(id)
+            .ok_or_else(|| self.err("strategy.instrument", raw.instrument.span(), "unknown"))
     }
 
     fn ensemble(

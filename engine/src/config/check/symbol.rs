@@ -1,7 +1,8 @@
 //! An instrument's symbol: it labels the stats file's per-instrument metrics
 //! (`instrument=SYMBOL` in a fixed field), is sent to venues inside request paths and stream
 //! names, and is matched by outside signal files. So it is short, plain ASCII, and holds nothing
-//! a URL or a terminal would read as syntax.
+//! a URL or a terminal would read as syntax: letters, digits, `-`, `_`, `.` and `/` (Kraken
+//! writes its pairs `ETH/USD`; `/` is plain data in a URL's query, where Binance's symbols go).
 
 use toml::Spanned;
 
@@ -26,13 +27,13 @@ impl Checker<'_> {
         }
         let plain = symbol
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
         if symbol.len() > MAX_SYMBOL_BYTES || !plain {
             return Err(self.err(
                 key,
                 value.span(),
                 format!(
-                    "must be 1 to {MAX_SYMBOL_BYTES} characters of A-Z, a-z, 0-9, `-`, `_` or `.` \
+                    "must be 1 to {MAX_SYMBOL_BYTES} characters of A-Z, a-z, 0-9, `-`, `_`, `.` or `/` \
                      (it is {} bytes)",
                     symbol.len()
                 ),

@@ -1,0 +1,177 @@
+//! `pulse venue --protocol okx|kraken` as a client meets it over a real socket: the path it
+//! serves, the subscription replies, each book's snapshot after its subscription (its checksum
+//! recomputed here from the snapshot's own strings), the keepalive replies and the errors.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+use tungstenite::{connect, Message};
+
+type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+/// A `pulse venue` child, stopped (by its own id) when dropped.
+struct VenueProcess(Child);
+
+impl Drop for VenueProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `pulse venue` on a free port; returns it and the address its banner names.
+fn start(protocol: &str, capture: &str) -> (VenueProcess, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["venue", "--protocol", protocol, "--listen", "127.0.0.1:0"])
+        .args(["--speed", "0", "--wait-for-client", "--capture"])
+        .arg(root.join(capture))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pulse venue starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .strip_prefix("pulse venue: listening on ")
+        .unwrap_or_else(|| panic!("banner: {first}"))
+        .to_string();
+    let streams = lines.next().unwrap().unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+    (VenueProcess(child), format!("{addr}|{streams}"))
+}
+
+fn text(ws: &mut Ws) -> String {
+    loop {
+        match ws.read().expect("the venue answers") {
+            Message::Text(t) => return t.as_str().to_string(),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+fn json(ws: &mut Ws) -> Value {
+    serde_json::from_str(&text(ws)).unwrap()
+}
+
+#[test]
+fn okx_subscription_snapshot_and_ping() {
+    let (_venue, banner) = start("okx", "data/okx_books_2022-05-13.cap");
+    let (addr, streams) = banner.split_once('|').unwrap();
+    assert!(
+        streams.contains(&format!("ws://{addr}/ws/v5/public")),
+        "{streams}"
+    );
+    assert!(
+        connect(format!("ws://{addr}/ws/v5/private")).is_err(),
+        "only the public path"
+    );
+    let (mut ws, _) = connect(format!("ws://{addr}/ws/v5/public")).unwrap();
+    ws.send(Message::text("ping")).unwrap();
+    assert_eq!(text(&mut ws), "pong");
+    ws.send(Message::text(
+        r#"{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}"#,
+    ))
+    .unwrap();
+    let ack = json(&mut ws);
+    assert_eq!(ack["event"], "subscribe");
+    assert_eq!(ack["arg"]["instId"], "BTC-USDT");
+    let snapshot = json(&mut ws);
+    assert_eq!(snapshot["action"], "snapshot");
+    let data = &snapshot["data"][0];
+    assert_eq!(data["prevSeqId"], -1);
+    assert!(data["seqId"].as_i64().unwrap() > 0);
+    // OKX's checksum, from the snapshot's own strings: the top 25 interleaved.
+    let side = |key: &str| data[key].as_array().unwrap().clone();
+    let (bids, asks) = (side("bids"), side("asks"));
+    assert!(bids.len() > 25 && asks.len() > 25);
+    let mut parts = Vec::new();
+    for i in 0..25 {
+        for level in [&bids[i], &asks[i]] {
+            parts.push(level[0].as_str().unwrap().to_string());
+            parts.push(level[1].as_str().unwrap().to_string());
+        }
+    }
+    let expected = crc32fast::hash(parts.join(":").as_bytes()) as i32;
+    assert_eq!(data["checksum"].as_i64(), Some(i64::from(expected)));
+    // The first update chains onto the snapshot.
+    let update = loop {
+        let v = json(&mut ws);
+        if v["action"] == "update" {
+            break v;
+        }
+    };
+    assert_eq!(update["data"][0]["prevSeqId"], data["seqId"]);
+    ws.send(Message::text(r#"{"op":"explode"}"#)).unwrap();
+    let error = loop {
+        let v = json(&mut ws);
+        if v["event"] == "error" {
+            break v;
+        }
+    };
+    assert_eq!(error["code"], "60012");
+}
+
+#[test]
+fn kraken_status_subscription_snapshot_and_ping() {
+    let (_venue, banner) = start("kraken", "data/kraken_v2_book_generated.cap");
+    let (addr, _) = banner.split_once('|').unwrap();
+    let (mut ws, _) = connect(format!("ws://{addr}/v2")).unwrap();
+    assert_eq!(json(&mut ws)["channel"], "status");
+    ws.send(Message::text(r#"{"method":"ping","req_id":7}"#))
+        .unwrap();
+    assert_eq!(
+        json(&mut ws),
+        serde_json::json!({"method":"pong","req_id":7})
+    );
+    ws.send(Message::text(
+        r#"{"method":"subscribe","params":{"channel":"book","symbol":["MATIC/USD"],"depth":10}}"#,
+    ))
+    .unwrap();
+    let ack = json(&mut ws);
+    assert_eq!(ack["success"], true);
+    assert_eq!(ack["result"]["symbol"], "MATIC/USD");
+    assert_eq!(ack["result"]["depth"], 10);
+    let snapshot = json(&mut ws);
+    assert_eq!(snapshot["type"], "snapshot");
+    let data = &snapshot["data"][0];
+    assert_eq!(data["bids"].as_array().unwrap().len(), 10);
+    // Kraken's checksum at MATIC/USD's decimals (price 4, quantity 8), recomputed from the
+    // raw numbers of the snapshot: asks then bids, point removed, leading zeros stripped.
+    let raw = text_of_levels(&snapshot);
+    let expected = crc32fast::hash(raw.as_bytes());
+    assert_eq!(data["checksum"].as_u64(), Some(u64::from(expected)));
+    ws.send(Message::text(
+        r#"{"method":"subscribe","params":{"channel":"book","symbol":["MATIC/USD"],"depth":7}}"#,
+    ))
+    .unwrap();
+    let refused = loop {
+        let v = json(&mut ws);
+        if v["method"] == "subscribe" {
+            break v;
+        }
+    };
+    assert_eq!(refused["success"], false);
+    assert_eq!(refused["error"], "Invalid depth");
+}
+
+/// Kraken's checksum input of a v2 book message: each level at the pair's decimals.
+fn text_of_levels(message: &Value) -> String {
+    let data = &message["data"][0];
+    let digits = |n: &Value, places: usize| {
+        let s = format!("{:.*}", places, n.as_f64().unwrap());
+        s.replace('.', "").trim_start_matches('0').to_string()
+    };
+    let mut out = String::new();
+    for side in ["asks", "bids"] {
+        for level in data[side].as_array().unwrap().iter().take(10) {
+            out += &digits(&level["price"], 4);
+            out += &digits(&level["qty"], 8);
+        }
+    }
+    out
+}
