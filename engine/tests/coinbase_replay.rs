@@ -5,7 +5,6 @@
 //! `--verify` with the reason.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -17,21 +16,7 @@ const CAPTURE: &str = "data/coinbase_exchange_level2_2021-04-17.cap";
 
 /// The script's rebuild, one object per product.
 fn reference(input: &Path) -> Vec<Value> {
-    let out = Command::new("python3")
-        .arg(repo_root().join("scripts/coinbase_book_reference.py"))
-        .arg(input)
-        .output()
-        .expect("python3 runs the reference script (install Python 3)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::python_reference("coinbase_book_reference.py", input)
 }
 
 fn report(json: &Path) -> Value {

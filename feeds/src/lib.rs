@@ -10,6 +10,7 @@ pub mod binance;
 pub mod book;
 pub mod book_slots;
 pub mod book_stage;
+pub mod bybit;
 pub mod capture;
 pub mod coinbase;
 pub mod counters;

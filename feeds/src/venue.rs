@@ -161,3 +161,22 @@ pub fn adapter_syncs<A: MarketAdapter + ?Sized>(
         adapter.sync_counters(id).map(|k| (id, k))
     })
 }
+
+/// Sends, for each book that `wants` a resubscription (a flag per book, in the order of
+/// `frames`), its prepared frames (`unsubscribe`, then `subscribe`); a book whose frames all
+/// went out stops wanting one. Returns how many books were resubscribed. What every adapter's
+/// [`MarketAdapter::take_sends`] does with its books' flags.
+pub fn send_resubscriptions<'a>(
+    wants: impl Iterator<Item = &'a mut bool>,
+    frames: &[[String; 2]],
+    send: &mut dyn FnMut(&str) -> bool,
+) -> usize {
+    let mut sent = 0;
+    for (wants, frames) in wants.zip(frames) {
+        if *wants && frames.iter().all(|f| send(f)) {
+            *wants = false;
+            sent += 1;
+        }
+    }
+    sent
+}

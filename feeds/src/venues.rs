@@ -3,6 +3,7 @@
 //! and one line here. Venues defined outside Pulse come in through [`Venues`].
 
 use crate::binance::{BinanceAdapter, BinanceMarket};
+use crate::bybit::{BybitAdapter, BybitMarket};
 use crate::capture::SourceKind;
 use crate::coinbase::CoinbaseAdapter;
 use crate::decode_error::DecodeError;
@@ -30,6 +31,7 @@ pub enum AnyAdapter {
     CoinbaseExchange(Box<CoinbaseAdapter>),
     Kraken(Box<KrakenAdapter>),
     Okx(Box<OkxAdapter>),
+    Bybit(Box<BybitAdapter>),
     Added(Box<dyn MarketAdapter>),
 }
 
@@ -49,6 +51,7 @@ impl AnyAdapter {
             AnyAdapter::CoinbaseExchange(a) => &**a,
             AnyAdapter::Kraken(a) => &**a,
             AnyAdapter::Okx(a) => &**a,
+            AnyAdapter::Bybit(a) => &**a,
             AnyAdapter::Added(a) => &**a,
         }
     }
@@ -59,6 +62,7 @@ impl AnyAdapter {
             AnyAdapter::CoinbaseExchange(a) => &mut **a,
             AnyAdapter::Kraken(a) => &mut **a,
             AnyAdapter::Okx(a) => &mut **a,
+            AnyAdapter::Bybit(a) => &mut **a,
             AnyAdapter::Added(a) => &mut **a,
         }
     }
@@ -93,6 +97,7 @@ impl MarketAdapter for AnyAdapter {
             AnyAdapter::CoinbaseExchange(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Kraken(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Okx(a) => a.on_frame(kind, payload, meta, out),
+            AnyAdapter::Bybit(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }
@@ -180,6 +185,12 @@ pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {
     }
     if has(Venue::Okx) {
         adapters.push(AnyAdapter::Okx(Box::new(OkxAdapter::new(registry.clone()))));
+    }
+    for market in BybitMarket::ALL {
+        if has(market.venue()) {
+            let adapter = BybitAdapter::new(market, registry.clone());
+            adapters.push(AnyAdapter::Bybit(Box::new(adapter)));
+        }
     }
     for protocol in [KrakenProtocol::V2, KrakenProtocol::V1] {
         if has(protocol.venue()) {

@@ -3,9 +3,12 @@
 //! (counted per kind by the feed), nothing panics, and a property test mutates the capture's real
 //! frames through the adapter and its sync rules.
 
+#[path = "support/mutation.rs"]
+mod mutation;
 #[path = "support/okx.rs"]
 mod okx;
 
+use mutation::{mutate, mutation};
 use proptest::prelude::*;
 use pulse_feeds::capture::SourceKind;
 use pulse_feeds::event::{EventMeta, MdEvent};
@@ -250,25 +253,6 @@ fn real_frames() -> &'static [String] {
     })
 }
 
-#[derive(Clone, Debug)]
-enum Mutation {
-    Flip(usize, u8),
-    Truncate(usize),
-    Insert(usize, u8),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        any::<usize>().prop_map(Mutation::Truncate),
-        (
-            any::<usize>(),
-            prop::sample::select(b"[]{}\",:0-.9e".to_vec())
-        )
-            .prop_map(|(i, b)| Mutation::Insert(i, b)),
-    ]
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
@@ -283,14 +267,7 @@ proptest! {
         for (n, pick) in picks.iter().enumerate() {
             let mut frame = pick.get(frames).clone().into_bytes();
             if n + 1 == picks.len() {
-                for m in &mutations {
-                    let len = frame.len().max(1);
-                    match *m {
-                        Mutation::Flip(i, b) => { if let Some(x) = frame.get_mut(i % len) { *x ^= b; } }
-                        Mutation::Truncate(i) => frame.truncate(i % len),
-                        Mutation::Insert(i, b) => frame.insert(i % len, b),
-                    }
-                }
+                mutate(&mut frame, &mutations);
             }
             let _ = adapter.on_message(SourceKind::Ws, &frame, EventMeta::default(), &mut out);
             let (mut rx_events, mut sent) = (0usize, Vec::new());

@@ -5,6 +5,8 @@
 #[path = "support/okx.rs"]
 mod okx;
 
+#[path = "support/loopback.rs"]
+mod loopback;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -12,15 +14,10 @@ use okx::{books_line, RefBook};
 use pulse_feeds::clock::Clock;
 use pulse_feeds::event::{MdEvent, StaleReason};
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::latency::LatencyProbe;
-use pulse_feeds::live::{LiveFeed, LiveParts};
-use pulse_feeds::log::DistinctLog;
 use pulse_feeds::num::{InstrumentId, Nanos, Px, Qty};
 use pulse_feeds::okx::OkxAdapter;
 use pulse_feeds::stage::Stage;
 use pulse_feeds::venue::MarketAdapter;
-use pulse_feeds::ws::endpoint::Endpoint;
-use pulse_feeds::ws::session::{SessionTimers, WsSession};
 use tungstenite::Message;
 
 type Ws = tungstenite::WebSocket<std::net::TcpStream>;
@@ -112,31 +109,7 @@ fn a_checksum_mismatch_resubscribes_that_book_and_resyncs_it() {
         (keepalive.every, keepalive.frame),
         (Nanos::from_millis(25_000), "ping")
     );
-    let timers = SessionTimers {
-        connect_timeout: Nanos::from_millis(2_000),
-        no_data_timeout: Nanos::from_millis(10_000),
-        max_age: Nanos::from_millis(600_000),
-        backoff_min: Nanos::from_millis(20),
-        backoff_max: Nanos::from_millis(200),
-    };
-    let endpoint = Endpoint::parse(&format!("ws://{addr}{}", adapter.stream_path())).unwrap();
-    let session = WsSession::new(endpoint, vec![addr], None, timers, 7).unwrap();
-    let (md_tx, mut md_rx) = rtrb::RingBuffer::new(4_096);
-    let mut feed = LiveFeed::new(LiveParts {
-        adapter,
-        session,
-        // OKX sends each book's snapshot after its subscription: no REST worker.
-        rest: None,
-        snapshot_limit: 400,
-        stream_timeout: Nanos::from_millis(60_000),
-        ring: md_tx,
-        resync: None,
-        probe: LatencyProbe::detached(quanta::Clock::new()),
-        log: DistinctLog::new("feed", None),
-        tap: None,
-        journal: None,
-    })
-    .expect("feed builds");
+    let (mut feed, mut md_rx) = loopback::live_feed(adapter, addr, Nanos::from_millis(10_000));
     let clock = Clock::live();
     let deadline = Instant::now() + Duration::from_secs(20);
     let (mut resets, mut stale) = (0, Vec::new());

@@ -7,15 +7,14 @@
 
 #[path = "../../engine/tests/counting/mod.rs"]
 mod counting;
+#[path = "support/frame_pass.rs"]
+mod frame_pass;
 #[path = "support/okx.rs"]
 mod okx;
 
-use pulse_feeds::capture::{self, SourceKind};
-use pulse_feeds::event::{EventMeta, MdEvent};
+use frame_pass::FramePass;
 use pulse_feeds::num::InstrumentId;
 use pulse_feeds::okx::OkxAdapter;
-use pulse_feeds::outbox::Outbox;
-use pulse_feeds::venue::MarketAdapter;
 
 #[test]
 fn on_frame_allocates_nothing_after_warm_up() {
@@ -29,34 +28,10 @@ fn on_frame_allocates_nothing_after_warm_up() {
         lines.push(b"1\tokx:ws\t{\"arg\":".to_vec());
     }
     let mut adapter = OkxAdapter::new(okx::registry());
-    let capacity = OkxAdapter::outbox_capacity();
-    let mut out = Outbox::with_capacity(capacity);
-    let (mut tx, mut rx) = rtrb::RingBuffer::<MdEvent>::new(capacity);
-    let mut pass = |adapter: &mut OkxAdapter| {
-        let (mut frames, mut errors, mut stale) = (0u64, 0u64, 0u64);
-        for line in &lines {
-            let record = capture::parse_line(line).expect("well-formed capture lines");
-            if record.kind == SourceKind::Send {
-                continue;
-            }
-            let meta = EventMeta {
-                recv_ts: record.recv_ts,
-                ..EventMeta::default()
-            };
-            match adapter.on_frame(record.kind, record.payload, meta, &mut out) {
-                Ok(_) => frames += 1,
-                Err(_) => errors += 1,
-            }
-            out.drain_into(&mut tx);
-            while let Ok(event) = rx.pop() {
-                stale += u64::from(matches!(event, MdEvent::BookStale { .. }));
-            }
-        }
-        (frames, errors, stale)
-    };
-    let warm = pass(&mut adapter);
-    let (again, allocations) = counting::measure(|| pass(&mut adapter));
-    assert_eq!(warm, (820, 2, 1));
+    let mut pass = FramePass::new(lines, OkxAdapter::outbox_capacity());
+    let warm = pass.run(&mut adapter);
+    let (again, allocations) = counting::measure(|| pass.run(&mut adapter));
+    assert_eq!((warm.frames, warm.errors, warm.stale), (820, 2, 1));
     assert_eq!(again, warm);
     assert_eq!(allocations, 0, "allocations per pass after warm-up");
     let btc_fut = adapter.sync(InstrumentId(0)).unwrap().counters;

@@ -13,24 +13,22 @@
 use std::cell::RefCell;
 
 use libfuzzer_sys::fuzz_target;
-use pulse_feeds::book::{BookSpec, L2Book};
+use pulse_feeds::book::L2Book;
 use pulse_feeds::capture;
-use pulse_feeds::event::{EventMeta, LevelBatch, MdEvent};
+use pulse_feeds::event::EventMeta;
 use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{InstrumentId, Px, Qty, Side};
 use pulse_feeds::okx::checksum::CHECKSUM_DEPTH;
 use pulse_feeds::okx::OkxAdapter;
-use pulse_feeds::outbox::Outbox;
 use pulse_feeds::venue::MarketAdapter;
+
+#[path = "common/event_books.rs"]
+mod event_books;
+
+use event_books::{EventBooks, Pipe};
 
 /// Deeper than the adapter's copy, so that the book never truncates what the copy holds.
 const LEVELS_PER_SIDE: usize = 1024;
-
-struct Book {
-    book: L2Book,
-    /// After `BookStale`, until the next `BookReset`.
-    stale: bool,
-}
 
 fn registry() -> InstrumentRegistry {
     let mut registry = InstrumentRegistry::new();
@@ -39,22 +37,8 @@ fn registry() -> InstrumentRegistry {
     registry
 }
 
-struct Pipe {
-    outbox: Outbox,
-    tx: rtrb::Producer<MdEvent>,
-    rx: rtrb::Consumer<MdEvent>,
-}
-
 thread_local! {
-    static PIPE: RefCell<Pipe> = RefCell::new({
-        let capacity = OkxAdapter::outbox_capacity();
-        let (tx, rx) = rtrb::RingBuffer::new(capacity);
-        Pipe {
-            outbox: Outbox::with_capacity(capacity),
-            tx,
-            rx,
-        }
-    });
+    static PIPE: RefCell<Pipe> = RefCell::new(Pipe::new(OkxAdapter::outbox_capacity()));
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -62,15 +46,8 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn run(pipe: &mut Pipe, data: &[u8]) {
-    let Pipe { outbox, tx, rx } = pipe;
     let registry = registry();
-    let mut books: Vec<Book> = registry
-        .iter()
-        .map(|i| Book {
-            book: L2Book::new(BookSpec::new(i.tick, LEVELS_PER_SIDE)),
-            stale: false,
-        })
-        .collect();
+    let mut books = EventBooks::new(&registry, LEVELS_PER_SIDE);
     let mut adapter = OkxAdapter::new(registry);
     for line in data.split(|&b| b == b'\n') {
         let Ok(record) = capture::parse_line(line) else {
@@ -80,37 +57,12 @@ fn run(pipe: &mut Pipe, data: &[u8]) {
             recv_ts: record.recv_ts,
             ..EventMeta::default()
         };
-        let _ = adapter.on_frame(record.kind, record.payload, meta, outbox);
-        outbox.drain_into(tx);
-        assert!(outbox.is_drained(), "the ring holds a whole outbox");
-        while let Ok(event) = rx.pop() {
-            apply(&adapter, &mut books, &event);
-        }
-    }
-}
-
-fn apply(adapter: &OkxAdapter, books: &mut [Book], event: &MdEvent) {
-    match *event {
-        MdEvent::BookReset { meta } => {
-            let b = &mut books[meta.instrument.0 as usize];
-            b.book.clear();
-            b.stale = false;
-        }
-        MdEvent::Levels { .. } => {
-            let (instrument, _, levels) = LevelBatch::read(event).expect("a batch");
-            let b = &mut books[instrument.0 as usize];
-            assert!(!b.stale, "levels for a stale book");
-            for (side, px, qty) in levels {
-                b.book.apply(side, px, qty);
-            }
-        }
-        MdEvent::BookCommit { meta, .. } => {
-            let b = &books[meta.instrument.0 as usize];
-            assert!(!b.stale, "a commit for a stale book");
-            same_top(adapter, meta.instrument, &b.book);
-        }
-        MdEvent::BookStale { meta, .. } => books[meta.instrument.0 as usize].stale = true,
-        MdEvent::Trade(_) | MdEvent::Ticker(_) => {}
+        let _ = adapter.on_frame(record.kind, record.payload, meta, &mut pipe.outbox);
+        pipe.drain(|event| {
+            books.apply(event, |instrument, _, book| {
+                same_top(&adapter, instrument, book)
+            })
+        });
     }
 }
 
@@ -121,7 +73,11 @@ fn same_top(adapter: &OkxAdapter, instrument: InstrumentId, book: &L2Book) {
     }
     for side in [Side::Buy, Side::Sell] {
         let copy: Vec<Px> = sync.top().prices(side).take(CHECKSUM_DEPTH).collect();
-        let built: Vec<Px> = book.levels(side).map(|l| l.px).take(CHECKSUM_DEPTH).collect();
+        let built: Vec<Px> = book
+            .levels(side)
+            .map(|l| l.px)
+            .take(CHECKSUM_DEPTH)
+            .collect();
         assert_eq!(copy, built, "{side:?}");
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! The instruments come from CONFIG (its scales, and the venues its sources add), or else
 //! from a scan of the capture (cold, once beforehand: Binance's markets at their wire
-//! precision, Kraken's pairs at the decimals Kraken sends, [`scan_instruments`]); lines of a
+//! precision, Kraken's pairs at the decimals Kraken sends, OKX's and Bybit's at the most
+//! decimals their strings show, [`scan_instruments`]); lines of a
 //! venue neither knows are counted. Where the venue checksums its book (Kraken), the report
 //! adds each instrument's `checksum` ok/mismatch counts and `--verify` fails on a mismatch. Then the
 //! [`CaptureFeed`] and [`BookStage`] run inline on this thread, as fast as they go, joined by
@@ -48,6 +49,7 @@ use crate::runtime::Overrides;
 use crate::source_feeds::added_adapter;
 use crate::user_strategy::UserSpec;
 
+mod bybit_scan;
 mod checks;
 mod kraken_scan;
 mod okx_scan;
@@ -279,6 +281,10 @@ pub struct InstrumentReport {
     pub trades: u64,
     pub tickers: u64,
     pub last_update_id: u64,
+    /// Sequence restarts the venue announced and the book followed (OKX `seqId` below
+    /// `prevSeqId`, Bybit's `u == 1` snapshot); left out when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sequence_resets: u64,
     pub ticker_check: TickerCheck,
     /// The book's state at the end: `live`, `stale` (waiting for a snapshot) or `crossed`.
     pub book: &'static str,
@@ -422,6 +428,7 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
                 trades: b.trades,
                 tickers: b.tickers,
                 last_update_id: s.last_update_id,
+                sequence_resets: s.sequence_resets,
                 ticker_check: TickerCheck {
                     ok: b.ticker_ok,
                     mismatch: b.ticker_mismatch,
@@ -443,6 +450,10 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
         })
         .collect();
     Report { input, instruments }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn write_json(out: &Path, report: &Report) -> anyhow::Result<()> {

@@ -1,25 +1,26 @@
 //! What a scan of a capture takes from an OKX line: the `instId` of a `books*`, `bbo-tbt`,
 //! `trades` or `tickers` push, with every price and size string it carries. The scan derives
-//! each OKX instrument's scales from these strings (see [`Scales`]).
+//! each OKX instrument's scales from these strings (see [`Scales`]); Bybit's the same way
+//! ([`bybit_scan`](super::bybit_scan)).
 
 use pulse_feeds::num::{decimal_places, parse_decimal, pow10};
 
-/// The price and size strings of one OKX push, and whose they are.
-pub(super) struct OkxStrings {
-    pub(super) inst_id: String,
+/// The price and size strings of one push (OKX's, Bybit's), and whose they are.
+pub(super) struct WireStrings {
+    pub(super) symbol: String,
     pub(super) prices: Vec<String>,
     pub(super) sizes: Vec<String>,
 }
 
 /// The instrument and strings of an OKX market-data frame; `None` for anything else (replies,
 /// `pong`, frames that do not parse: the replay counts those).
-pub(super) fn okx_strings(payload: &[u8]) -> Option<OkxStrings> {
+pub(super) fn okx_strings(payload: &[u8]) -> Option<WireStrings> {
     let root: serde_json::Value = serde_json::from_slice(payload).ok()?;
     let arg = root.get("arg")?;
     let channel = arg.get("channel")?.as_str()?;
-    let inst_id = arg.get("instId")?.as_str()?.to_owned();
-    let mut strings = OkxStrings {
-        inst_id,
+    let symbol = arg.get("instId")?.as_str()?.to_owned();
+    let mut strings = WireStrings {
+        symbol,
         prices: Vec::new(),
         sizes: Vec::new(),
     };
@@ -52,7 +53,7 @@ pub(super) fn okx_strings(payload: &[u8]) -> Option<OkxStrings> {
     Some(strings)
 }
 
-/// An OKX instrument's scales as its wire strings show them: the price scale is the most
+/// An instrument's scales as its wire strings show them (OKX's, Bybit's): the price scale is the most
 /// decimals any price was sent with (`"30238.8"` and `"30244"` give 1), the size scale the
 /// most any size was sent with (trailing zeros aside: `"0.5000"` is exact at 1), and the tick
 /// the greatest common divisor of every price at that scale. Every string the capture holds is
@@ -66,7 +67,7 @@ pub(super) struct Scales {
 }
 
 impl Scales {
-    pub(super) fn add(&mut self, strings: &OkxStrings) {
+    pub(super) fn add(&mut self, strings: &WireStrings) {
         for size in &strings.sizes {
             self.qty = self.qty.max(decimal_places(size).unwrap_or(0));
         }
@@ -106,7 +107,7 @@ mod tests {
     fn scales_follow_the_wire_decimals() {
         let frame = br#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["30243.5","1.44679","0","6"],["30244","0.08","0","1"]],"bids":[["30243.1","0.5000","0","1"]],"ts":"1","checksum":0}]}"#;
         let strings = okx_strings(frame).expect("a books push");
-        assert_eq!(strings.inst_id, "BTC-USDT");
+        assert_eq!(strings.symbol, "BTC-USDT");
         let mut scales = Scales::default();
         scales.add(&strings);
         assert_eq!((scales.price, scales.qty, scales.gcd), (1, 5, 1));

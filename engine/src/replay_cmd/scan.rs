@@ -1,7 +1,8 @@
 //! The instruments of a capture, found by reading it: the symbols of the Binance markets' and
 //! Coinbase Exchange's lines and, from their prices, a tick each, at an exact wire precision;
 //! Kraken's pairs at the decimals Kraken sends ([`super::kraken_scan`]); and OKX's `instId`s at
-//! the precision their strings show ([`okx_scan`](super::okx_scan)).
+//! the precision their strings show ([`okx_scan`](super::okx_scan)), and Bybit's symbols
+//! likewise ([`bybit_scan`](super::bybit_scan)).
 
 use std::path::Path;
 
@@ -12,8 +13,9 @@ use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Px, Qty};
 use pulse_feeds::replay::RecordedInput;
 
+use super::bybit_scan::bybit_strings;
 use super::kraken_scan::{is_kraken, KrakenScan};
-use super::okx_scan::{euclid, okx_strings, Scales};
+use super::okx_scan::{euclid, okx_strings, Scales, WireStrings};
 
 /// The wire precision, used as both price and quantity scale for every instrument: Binance's,
 /// and enough for Coinbase Exchange's (at most 8 decimals, `"0.00001305"`, `"0.00120000"`).
@@ -74,16 +76,21 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             );
             continue;
         }
-        if venue == Venue::Okx {
+        let wire_strings = match venue {
+            Venue::Okx => Some(okx_strings as fn(&[u8]) -> Option<WireStrings>),
+            Venue::BybitSpot | Venue::BybitLinear => Some(bybit_strings as _),
+            _ => None,
+        };
+        if let Some(strings_of) = wire_strings {
             if let Some(strings) =
-                okx_strings(record.payload).filter(|_| record.kind == SourceKind::Ws)
+                strings_of(record.payload).filter(|_| record.kind == SourceKind::Ws)
             {
                 let others = kraken.pairs.len();
                 let i = entry(
                     &mut seen,
                     others,
                     venue,
-                    &strings.inst_id,
+                    &strings.symbol,
                     Scales::default(),
                     path,
                 )?;

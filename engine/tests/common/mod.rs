@@ -298,3 +298,23 @@ pub fn doctored(dir: &Path, capture: &str, edit: impl Fn(Vec<String>) -> Vec<Str
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     path
 }
+
+/// What a reference script under `scripts/` prints for `input`: one JSON object a line (an
+/// independent rebuild the replay tests hold `pulse replay` to).
+pub fn python_reference(script: &str, input: &Path) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new("python3")
+        .arg(repo_root().join("scripts").join(script))
+        .arg(input)
+        .output()
+        .expect("python3 runs the reference script (install Python 3)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("the script prints UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect()
+}

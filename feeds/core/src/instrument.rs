@@ -24,16 +24,24 @@ pub enum Venue {
     /// OKX v5 public market data (`ws.okx.com`, `/ws/v5/public`): spot, futures and swaps in
     /// one venue, named by `instId` (`BTC-USDT`, `BTC-USD-220527`, `UNI-USD-SWAP`).
     Okx,
+    /// Bybit v5 public spot market data (`stream.bybit.com`, `/v5/public/spot`).
+    BybitSpot,
+    /// Bybit v5 public linear (USDT and USDC perpetuals and futures) market data
+    /// (`/v5/public/linear`): its own connection and symbols, so a venue of its own, as Binance
+    /// USD-M is beside Binance spot.
+    BybitLinear,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 6] = [
+    pub const ALL: [Venue; 8] = [
         Venue::Binance,
         Venue::BinanceUsdm,
         Venue::CoinbaseExchange,
         Venue::Kraken,
         Venue::KrakenV1,
         Venue::Okx,
+        Venue::BybitSpot,
+        Venue::BybitLinear,
     ];
 
     /// The name used in configs and in capture sources (`binance-usdm:ws`).
@@ -45,6 +53,8 @@ impl Venue {
             Venue::Kraken => "kraken",
             Venue::KrakenV1 => "kraken-v1",
             Venue::Okx => "okx",
+            Venue::BybitSpot => "bybit-spot",
+            Venue::BybitLinear => "bybit-linear",
         }
     }
 
@@ -223,6 +233,8 @@ mod tests {
         assert_eq!(Venue::from_name_bytes(b"binance"), Some(Venue::Binance));
         assert_eq!(Venue::from_name("kraken-v1"), Some(Venue::KrakenV1));
         assert_eq!(Venue::from_name("okx"), Some(Venue::Okx));
+        assert_eq!(Venue::from_name("bybit-spot"), Some(Venue::BybitSpot));
+        assert_eq!(Venue::from_name("bybit-linear"), Some(Venue::BybitLinear));
         assert_eq!(Venue::from_name("binance-coinm"), None);
     }
 }

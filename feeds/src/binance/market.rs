@@ -23,7 +23,12 @@ impl BinanceMarket {
         match venue {
             Venue::Binance => Some(BinanceMarket::Spot),
             Venue::BinanceUsdm => Some(BinanceMarket::UsdmFutures),
-            Venue::CoinbaseExchange | Venue::Kraken | Venue::KrakenV1 | Venue::Okx => None,
+            Venue::CoinbaseExchange
+            | Venue::Kraken
+            | Venue::KrakenV1
+            | Venue::Okx
+            | Venue::BybitSpot
+            | Venue::BybitLinear => None,
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::kraken::{v1, v2};
 use crate::num::InstrumentId;
 use crate::outbox::Outbox;
 use crate::sync_counters::SyncCounters;
-use crate::venue::{FrameVerdict, Keepalive, MarketAdapter};
+use crate::venue::{send_resubscriptions, FrameVerdict, Keepalive, MarketAdapter};
 
 /// Kraken's default book depth (v2's `depth` default; v1's too).
 pub const DEFAULT_DEPTH: usize = 10;
@@ -331,13 +331,7 @@ impl MarketAdapter for KrakenAdapter {
     }
 
     fn take_sends(&mut self, send: &mut dyn FnMut(&str) -> bool) -> usize {
-        let mut sent = 0;
-        for (flag, frames) in self.resubscribe.iter_mut().zip(&self.resubscription) {
-            if *flag && frames.iter().all(|f| send(f)) {
-                *flag = false;
-                sent += 1;
-            }
-        }
+        let sent = send_resubscriptions(self.resubscribe.iter_mut(), &self.resubscription, send);
         self.counters.resubscriptions += sent as u64;
         sent
     }

@@ -13,7 +13,7 @@ use crate::okx::session::{self, BookChannel, KEEPALIVE, STREAM_PATH};
 use crate::okx::sync::{BookPush, BookSync};
 use crate::outbox::Outbox;
 use crate::sync_counters::SyncCounters;
-use crate::venue::{FrameVerdict, Keepalive, MarketAdapter};
+use crate::venue::{send_resubscriptions, FrameVerdict, Keepalive, MarketAdapter};
 
 /// Decodes OKX public frames and keeps each OKX instrument's book in sync. Instruments of
 /// other venues in the registry are not this adapter's.
@@ -229,14 +229,12 @@ impl MarketAdapter for OkxAdapter {
 
     /// Each stale book's `unsubscribe`, then its `subscribe` (OKX sends a snapshot after it).
     fn take_sends(&mut self, send: &mut dyn FnMut(&str) -> bool) -> usize {
-        let mut sent = 0;
-        for (sync, frames) in self.books.syncs_mut().iter_mut().zip(&self.resubscribe) {
-            if sync.wants_snapshot && frames.iter().all(|f| send(f)) {
-                sync.wants_snapshot = false;
-                sent += 1;
-            }
-        }
-        sent
+        let wants = self
+            .books
+            .syncs_mut()
+            .iter_mut()
+            .map(|s| &mut s.wants_snapshot);
+        send_resubscriptions(wants, &self.resubscribe, send)
     }
 
     fn sync_counters(&self, instrument: InstrumentId) -> Option<&SyncCounters> {
