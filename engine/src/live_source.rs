@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use pulse_feeds::binance::{BinanceAdapter, BinanceMarket};
+use pulse_feeds::bybit::session::DEFAULT_DEPTH;
+use pulse_feeds::bybit::{BybitAdapter, BybitMarket};
 use pulse_feeds::errors::FeedError;
 use pulse_feeds::event::{MdEvent, ResyncRequest};
 use pulse_feeds::input_journal::InputJournal;
@@ -117,6 +119,17 @@ fn adapter(live: &LiveSourceConfig, registry: &InstrumentRegistry) -> anyhow::Re
         (Venue::Kraken, LiveSync::InBand { depth }) => AnyAdapter::Kraken(Box::new(
             KrakenAdapter::with_depth(KrakenProtocol::V2, registry, *depth as usize),
         )),
+        (Venue::BybitSpot | Venue::BybitLinear, LiveSync::InBand { depth }) => {
+            let market = if live.venue == Venue::BybitSpot {
+                BybitMarket::Spot
+            } else {
+                BybitMarket::Linear
+            };
+            let depth = u16::try_from(*depth).unwrap_or(DEFAULT_DEPTH);
+            AnyAdapter::Bybit(Box::new(
+                BybitAdapter::new(market, registry).with_depth(depth),
+            ))
+        }
         // The config takes no live source of a venue without a live arm here.
         (venue, _) => bail!("no live session for {} yet", venue.name()),
     })

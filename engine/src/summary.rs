@@ -141,7 +141,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     let _ = writeln!(
                         s,
                         "book      {}: {} book updates ({} levels), {} trades, crossed {}, stale {}; venue ticker check {} ok / {} mismatch",
-                        inst.symbol, c.commits, c.levels, c.trades, c.crossed, c.stale_marks, c.ticker_ok, c.ticker_mismatch
+                        instruments.display_name(inst.id), c.commits, c.levels, c.trades, c.crossed, c.stale_marks, c.ticker_ok, c.ticker_mismatch
                     );
                     let level = |l: Option<pulse_feeds::book::Level>| {
                         l.map_or("-".to_string(), |l| {
@@ -362,7 +362,7 @@ fn render_syncs<'a>(
         let _ = writeln!(
             s,
             "sync      {}: {} snapshot(s), {} diffs applied, {} dropped (covered by the snapshot), {} gaps, {} resyncs, last update id {}",
-            inst.symbol, k.snapshots, k.applied, k.dropped, k.gaps, k.resyncs, k.last_update_id
+            instruments.display_name(inst.id), k.snapshots, k.applied, k.dropped, k.gaps, k.resyncs, k.last_update_id
         );
     }
 }
@@ -388,10 +388,7 @@ fn render_strategy(
                 set.members().len()
             );
             for m in set.members() {
-                let on = match instruments.get(m.instrument) {
-                    Some(i) => format!(" on {}:{}", i.venue.name(), i.symbol),
-                    None => String::new(),
-                };
+                let on = format!(" on {}", instruments.display_name(m.instrument));
                 render_strategy(s, &m.strategy, &on, None, instruments);
             }
         }
@@ -491,7 +488,7 @@ fn render_risk(
         let _ = writeln!(
             s,
             "position  {}: {} fills, bought {} sold {}, position {} (avg {avg}), realized {} unrealized {} fees {} => net {}",
-            inst.symbol,
+            instruments.display_name(inst.id),
             p.fills,
             Decimal::new(p.bought.0, inst.qty_scale),
             Decimal::new(p.sold.0, inst.qty_scale),
@@ -531,7 +528,7 @@ fn render_risk(
     }
 }
 
-/// Each instrument's position at the venue, by symbol.
+/// Each instrument's position at the venue, by name.
 fn venue_positions(
     positions: &[pulse_feeds::num::Qty],
     instruments: &InstrumentRegistry,
@@ -539,7 +536,10 @@ fn venue_positions(
     let each: Vec<String> = instruments
         .iter()
         .zip(positions)
-        .map(|(inst, q)| format!("{} {}", inst.symbol, Decimal::new(q.0, inst.qty_scale)))
+        .map(|(inst, q)| {
+            let name = instruments.display_name(inst.id);
+            format!("{name} {}", Decimal::new(q.0, inst.qty_scale))
+        })
         .collect();
     each.join(", ")
 }

@@ -782,6 +782,8 @@ fn strategies_lists_every_kind_with_its_declared_parameters() {
 fn check_config_accepts_the_bundled_configs() {
     for name in [
         "binance-live.toml",
+        "bybit-linear-live.toml",
+        "bybit-spot-live.toml",
         "demo.toml",
         "imbalance.toml",
         "kraken-live.toml",

@@ -672,6 +672,52 @@ fn live_okx_and_kraken_sources_sync_in_band() {
     );
 }
 
+/// Bybit's two markets are two live kinds, each with its public endpoint and its subscribed
+/// depth (1, 50, 200, 500 or 1000; 50 by default), the snapshot on the stream.
+#[test]
+fn live_bybit_sources_sync_in_band() {
+    let parse =
+        |text: &str| config::parse(text, Path::new("/etc/pulse")).unwrap_or_else(|e| panic!("{e}"));
+    for (kind, venue, url) in [
+        (
+            "bybit-spot",
+            Venue::BybitSpot,
+            "wss://stream.bybit.com/v5/public/spot",
+        ),
+        (
+            "bybit-linear",
+            Venue::BybitLinear,
+            "wss://stream.bybit.com/v5/public/linear",
+        ),
+    ] {
+        let cfg = parse(&live_kind(kind, ""));
+        let SourceConfig::Live(live) = &cfg.source else {
+            panic!("a live source")
+        };
+        assert_eq!((live.venue, live.ws_url.as_str()), (venue, url));
+        assert_eq!(live.sync, LiveSync::InBand { depth: 50 });
+        let cfg = parse(&live_kind(kind, "depth = 200\n"));
+        let SourceConfig::Live(live) = &cfg.source else {
+            panic!("a live source")
+        };
+        assert_eq!(live.sync, LiveSync::InBand { depth: 200 });
+        let text = live_kind(kind, "depth = 25\n");
+        let message = assert_refused(
+            &text,
+            "source.depth",
+            Some(line_starting(&text, "depth = 25")),
+        );
+        assert_eq!(message, "must be one of 1, 50, 200, 500, 1000");
+        let text = live_kind(kind, "rest_url = \"https://api.bybit.com\"\n");
+        let message = assert_refused(
+            &text,
+            "source.rest_url",
+            Some(line_starting(&text, "rest_url")),
+        );
+        assert_eq!(message, format!("not a key of a `{kind}` source"));
+    }
+}
+
 #[test]
 fn live_source_refusals_name_key_and_line() {
     let text = live_demo("path = \"x.cap\"\n");

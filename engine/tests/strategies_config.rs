@@ -29,7 +29,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 }
 
 #[test]
-fn the_multi_venue_config_runs_three_strategies_on_three_venues() {
+fn the_multi_venue_config_runs_four_strategies_on_four_venues() {
     let cfg = config::parse(&multi_venue(), Path::new("/etc/pulse/configs")).unwrap();
     let traded: Vec<(String, String, &str)> = cfg
         .all_strategies()
@@ -42,6 +42,7 @@ fn the_multi_venue_config_runs_three_strategies_on_three_venues() {
         ("binance", "BTCUSDT"),
         ("okx", "BTC-USDT"),
         ("kraken-v1", "XMR/USD"),
+        ("bybit-linear", "BTCUSDT"),
     ];
     assert_eq!(traded.len(), expected.len());
     for ((venue, symbol, kind), (v, s)) in traded.iter().zip(expected) {
@@ -56,7 +57,7 @@ fn the_multi_venue_config_runs_three_strategies_on_three_venues() {
     // Sizes at the instrument's own scale (XMR/USD: 8 decimals).
     assert_eq!(kraken.order_qty.0, 20_000_000);
     assert_eq!(kraken.max_position.0, 60_000_000);
-    assert_eq!(cfg.more_sources.len(), 4);
+    assert_eq!(cfg.more_sources.len(), 6);
 }
 
 #[test]

@@ -24,6 +24,8 @@ mod sources;
 mod strategy;
 mod symbol;
 
+use symbol::MAX_LABEL_VALUE;
+
 pub(super) fn config(
     text: &str,
     base_dir: &Path,
@@ -349,6 +351,23 @@ impl Checker<'_> {
                 })?;
             if let Some((base, quote)) = assets {
                 registry.set_assets(id, base, quote);
+            }
+        }
+        // Instruments of several venues are named `venue:SYMBOL` in the stats file's label
+        // field: each must fit it.
+        for (i, inst) in raw.get_ref().iter().enumerate() {
+            let name = registry.display_name(pulse_feeds::num::InstrumentId(i as u16));
+            if name.len() > MAX_LABEL_VALUE {
+                let message = format!(
+                    "with instruments of several venues each is named venue:SYMBOL, at most \
+                     {MAX_LABEL_VALUE} bytes (`{name}` is {})",
+                    name.len()
+                );
+                return Err(self.err(
+                    format!("instruments[{i}].symbol"),
+                    inst.symbol.span(),
+                    message,
+                ));
             }
         }
         Ok((registry, limits))

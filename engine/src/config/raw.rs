@@ -106,6 +106,8 @@ pub(super) enum SourceKind {
     BinanceUsdm,
     Okx,
     Kraken,
+    BybitSpot,
+    BybitLinear,
 }
 
 impl SourceKind {
@@ -117,6 +119,8 @@ impl SourceKind {
             SourceKind::BinanceUsdm => Some(Venue::BinanceUsdm),
             SourceKind::Okx => Some(Venue::Okx),
             SourceKind::Kraken => Some(Venue::Kraken),
+            SourceKind::BybitSpot => Some(Venue::BybitSpot),
+            SourceKind::BybitLinear => Some(Venue::BybitLinear),
         }
     }
 
@@ -128,6 +132,8 @@ impl SourceKind {
             SourceKind::BinanceUsdm => "binance-usdm",
             SourceKind::Okx => "okx",
             SourceKind::Kraken => "kraken",
+            SourceKind::BybitSpot => "bybit-spot",
+            SourceKind::BybitLinear => "bybit-linear",
         }
     }
 }

@@ -41,12 +41,7 @@ fn desc(m: &Metric, instruments: &InstrumentRegistry) -> MetricDesc {
     };
     match m.label {
         MetricLabel::None => d,
-        MetricLabel::Instrument(id) => {
-            let symbol = instruments
-                .get(id)
-                .map_or_else(|| id.0.to_string(), |i| i.symbol.clone());
-            d.with_label("instrument", symbol)
-        }
+        MetricLabel::Instrument(id) => d.with_label("instrument", instruments.display_name(id)),
         MetricLabel::Tag(key, value) => d.with_label(key, value),
     }
 }

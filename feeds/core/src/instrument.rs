@@ -181,6 +181,24 @@ impl InstrumentRegistry {
         self.instruments.get(id.0 as usize)
     }
 
+    /// Whether the instruments are of more than one venue.
+    pub fn spans_venues(&self) -> bool {
+        let mut venues = self.instruments.iter().map(|i| i.venue);
+        let first = venues.next();
+        venues.any(|v| Some(v) != first)
+    }
+
+    /// What metrics and reports call `id`: its symbol when every instrument is of one venue,
+    /// `venue:SYMBOL` when they span several (so that one symbol on two venues, BTCUSDT on
+    /// spot and on futures, is two names, and each instrument shows its venue).
+    pub fn display_name(&self, id: InstrumentId) -> String {
+        match self.get(id) {
+            Some(i) if self.spans_venues() => format!("{}:{}", i.venue.name(), i.symbol),
+            Some(i) => i.symbol.clone(),
+            None => id.0.to_string(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.instruments.len()
     }
@@ -236,5 +254,28 @@ mod tests {
         assert_eq!(Venue::from_name("bybit-spot"), Some(Venue::BybitSpot));
         assert_eq!(Venue::from_name("bybit-linear"), Some(Venue::BybitLinear));
         assert_eq!(Venue::from_name("binance-coinm"), None);
+    }
+}
+
+#[cfg(test)]
+mod display_name_tests {
+    use super::*;
+    use crate::num::{Px, Qty};
+
+    #[test]
+    fn one_venue_names_symbols_several_venues_name_venue_and_symbol() {
+        let mut r = InstrumentRegistry::new();
+        let spot = r
+            .add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1))
+            .unwrap();
+        assert!(!r.spans_venues());
+        assert_eq!(r.display_name(spot), "BTCUSDT");
+        let perp = r
+            .add(Venue::BinanceUsdm, "BTCUSDT", 1, 3, Px(1), Qty(1))
+            .unwrap();
+        assert!(r.spans_venues());
+        assert_eq!(r.display_name(spot), "binance:BTCUSDT");
+        assert_eq!(r.display_name(perp), "binance-usdm:BTCUSDT");
+        assert_eq!(r.display_name(InstrumentId(9)), "9");
     }
 }

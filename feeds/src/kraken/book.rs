@@ -183,7 +183,11 @@ mod tests {
         for round in 0..3000 {
             let r = next();
             let px = Px(((r % 400) as i64 + 1) * 1000);
-            let qty = Qty(if r % 5 == 0 { 0 } else { (r >> 20) as i64 % 10_000_000 });
+            let qty = Qty(if r % 5 == 0 {
+                0
+            } else {
+                (r >> 20) as i64 % 10_000_000
+            });
             let side = if px.0 > 200_000 { &mut asks } else { &mut bids };
             assert!(side.apply(px, qty));
             asks.truncate(25, |_, _| {});

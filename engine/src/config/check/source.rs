@@ -158,6 +158,22 @@ impl Checker<'_> {
                     None => KRAKEN_DEFAULT_DEPTH as u32,
                 },
             },
+            SourceKind::BybitSpot | SourceKind::BybitLinear => LiveSync::InBand {
+                depth: match &raw.depth {
+                    Some(v) => {
+                        let depth = *v.get_ref();
+                        if !BYBIT_DEPTHS.contains(&depth) {
+                            return Err(self.err(
+                                format!("{prefix}.depth"),
+                                v.span(),
+                                "must be one of 1, 50, 200, 500, 1000",
+                            ));
+                        }
+                        depth as u32
+                    }
+                    None => u32::from(pulse_feeds::bybit::session::DEFAULT_DEPTH),
+                },
+            },
             _ => LiveSync::Rest {
                 rest_url: url(
                     required(raw.rest_url.as_ref(), "rest_url")?,
@@ -235,12 +251,16 @@ const OKX_BOOKS_DEPTH: u32 = 400;
 /// The depths Kraken v2's `book` channel takes.
 const KRAKEN_DEPTHS: [i64; 5] = [10, 25, 100, 500, 1000];
 const KRAKEN_DEFAULT_DEPTH: usize = pulse_feeds::kraken::adapter::DEFAULT_DEPTH;
+/// The depths Bybit v5's `orderbook.{depth}.{symbol}` topics take.
+const BYBIT_DEPTHS: [i64; 5] = [1, 50, 200, 500, 1000];
 
 /// The venue's public endpoint, for a live kind whose `ws_url` may be left out.
 fn default_ws_url(kind: SourceKind) -> Option<&'static str> {
     match kind {
         SourceKind::Okx => Some("wss://ws.okx.com:8443/ws/v5/public"),
         SourceKind::Kraken => Some("wss://ws.kraken.com/v2"),
+        SourceKind::BybitSpot => Some("wss://stream.bybit.com/v5/public/spot"),
+        SourceKind::BybitLinear => Some("wss://stream.bybit.com/v5/public/linear"),
         SourceKind::Capture | SourceKind::Binance | SourceKind::BinanceUsdm => None,
     }
 }
@@ -262,6 +282,8 @@ fn takes(kind: SourceKind, name: &str) -> bool {
             live || ["rest_url", "depth_stream", "snapshot_limit"].contains(&name)
         }
         SourceKind::Okx => live,
-        SourceKind::Kraken => live || name == "depth",
+        SourceKind::Kraken | SourceKind::BybitSpot | SourceKind::BybitLinear => {
+            live || name == "depth"
+        }
     }
 }

@@ -18,6 +18,9 @@ const MAX_ASSET_BYTES: usize = 16;
 
 // The per-instrument label must fit its stats field whatever symbol passes this check.
 const _: () = assert!("instrument=".len() + MAX_SYMBOL_BYTES <= METRIC_LABEL_LENGTH);
+/// The longest instrument name the stats label holds: `venue:SYMBOL` with several venues
+/// (checked where the instruments are).
+pub(super) const MAX_LABEL_VALUE: usize = METRIC_LABEL_LENGTH - "instrument=".len();
 
 impl Checker<'_> {
     pub(super) fn symbol(&self, key: &str, value: &Spanned<String>) -> Result<(), ConfigError> {
