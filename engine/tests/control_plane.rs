@@ -41,9 +41,14 @@ impl Drop for Scratch {
 }
 
 /// A file owned by another user.
+/// Another user's file appears at `path` whole: written and given away under a name nothing
+/// reads, then renamed into place, so the engine never sees it ours for an instant (written
+/// in place, a busy machine let the engine take the command between write and chown).
 fn plant(path: &Path, contents: &str) {
-    std::fs::write(path, contents).unwrap();
-    chown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+    let staged = path.with_file_name(".planting.tmp");
+    std::fs::write(&staged, contents).unwrap();
+    chown(&staged, Some(NOBODY), Some(NOBODY)).unwrap();
+    std::fs::rename(&staged, path).unwrap();
 }
 
 fn mkfifo(path: &Path) {

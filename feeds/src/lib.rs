@@ -26,6 +26,7 @@ pub mod okx;
 pub mod outbox;
 pub mod replay;
 pub mod rest;
+mod scan_cursor;
 pub mod sync_counters;
 pub mod tap;
 pub mod venue;

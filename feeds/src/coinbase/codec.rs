@@ -61,7 +61,22 @@ impl CoinbaseCodec {
         &self.levels
     }
 
+    /// `l2update`s in the Exchange's own layout take the fixed-layout scanner
+    /// ([`super::scan`]); every other frame, and any that departs from it, the tape.
+    #[inline]
     pub fn decode(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        match super::scan::scan_l2update(registry, frame, &mut self.levels) {
+            Some(decoded) => Ok(decoded),
+            None => self.decode_tape(registry, frame),
+        }
+    }
+
+    /// The general path: the frame through simd-json's tape.
+    pub fn decode_tape(
         &mut self,
         registry: &InstrumentRegistry,
         frame: &[u8],

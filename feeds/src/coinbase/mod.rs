@@ -22,6 +22,7 @@
 
 mod adapter;
 mod codec;
+mod scan;
 
 pub use adapter::CoinbaseAdapter;
 pub use codec::{CoinbaseCodec, Decoded, MAX_LEVELS_PER_MESSAGE};

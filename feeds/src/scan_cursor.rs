@@ -1,0 +1,371 @@
+//! The cursor of the fixed-layout scanners (Binance's `binance/scan.rs`, and the other
+//! venues' fast paths): a frame read once, left to right, literal by literal, its numbers
+//! converted to exact integers as they are read. It accepts a strict subset of JSON (strings of
+//! printable ASCII without escapes, unsigned integers, `true`/`false`, decimals in strings), so
+//! whatever a scanner built on it accepts, simd-json accepts and decodes to the same values;
+//! anything else makes the scanner return `None` and the venue's tape path decode the frame.
+//! It never allocates and never panics: the frame is consumed through slice methods that check
+//! their bounds.
+
+use crate::instrument::Instrument;
+use crate::levels::LevelUpdate;
+use crate::num::{parse_decimal, pow10, Px, Qty, Side, MAX_SCALE};
+
+/// The unread rest of a frame.
+pub(crate) struct Cursor<'f> {
+    pub(crate) rest: &'f [u8],
+}
+
+impl<'f> Cursor<'f> {
+    /// Consumes `literal` if the rest starts with it.
+    #[inline]
+    pub(crate) fn eat(&mut self, literal: &[u8]) -> bool {
+        match self.rest.strip_prefix(literal) {
+            Some(rest) => {
+                self.rest = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn expect(&mut self, literal: &[u8]) -> Option<()> {
+        self.eat(literal).then_some(())
+    }
+
+    /// The rest of a level written `"price","quantity"]` (its opening already read), pushed
+    /// onto `levels` at the instrument's scales. `None` past `max` levels: the tape path
+    /// refuses such a frame (`TooManyLevels`), and the check keeps `push` from growing the
+    /// preallocated vector.
+    #[inline]
+    pub(crate) fn level(
+        &mut self,
+        inst: &Instrument,
+        side: Side,
+        levels: &mut Vec<LevelUpdate>,
+        max: usize,
+    ) -> Option<()> {
+        let px = self.decimal(inst.price_scale)?;
+        self.expect(br#",""#)?;
+        let qty = self.decimal(inst.qty_scale)?;
+        self.expect(b"]")?;
+        if levels.len() >= max {
+            return None;
+        }
+        levels.push(LevelUpdate {
+            side,
+            px: Px(px),
+            qty: Qty(qty),
+        });
+        Some(())
+    }
+
+    /// A JSON number that simd-json reads as an unsigned integer: `0` or digits without a
+    /// leading zero, within `u64`. A fraction or exponent is left unread, so the literal
+    /// expected next does not match.
+    #[inline]
+    pub(crate) fn uint(&mut self) -> Option<u64> {
+        let end = self
+            .rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(self.rest.len());
+        let (digits, rest) = self.rest.split_at_checked(end)?;
+        if let [] | [b'0', _, ..] = digits {
+            return None;
+        }
+        let value = if digits.len() <= MAX_SAFE_DIGITS {
+            // Below 10^19, so below u64::MAX: no step can overflow. Binance's ids and times
+            // are 11 to 13 digits: eight at a time, then one by one, with no multiply checked.
+            let mut value: u64 = 0;
+            let mut left = digits;
+            while let Some((chunk, tail)) = left.split_first_chunk::<8>() {
+                let eight = eight_digit_value(u64::from_le_bytes(*chunk));
+                value = value.wrapping_mul(100_000_000).wrapping_add(eight);
+                left = tail;
+            }
+            for &d in left {
+                value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            }
+            value
+        } else {
+            let mut value: u64 = 0;
+            for &d in digits {
+                value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+            }
+            value
+        };
+        self.rest = rest;
+        Some(value)
+    }
+
+    #[inline]
+    pub(crate) fn bool(&mut self) -> Option<bool> {
+        if self.eat(b"true") {
+            Some(true)
+        } else if self.eat(b"false") {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// The rest of a string whose opening quote is consumed, up to and including the closing
+    /// one: printable ASCII without escapes, so valid JSON and equal to its decoded value.
+    #[inline]
+    pub(crate) fn plain_string(&mut self) -> Option<&'f [u8]> {
+        let end = self
+            .rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || !(0x20..=0x7e).contains(&b))?;
+        let (text, rest) = self.rest.split_at_checked(end)?;
+        self.rest = rest.strip_prefix(b"\"")?;
+        Some(text)
+    }
+
+    /// The rest of a string holding a decimal, parsed at `scale` exactly as [`parse_decimal`]
+    /// would. The plain decimals Binance sends are converted while the closing quote is found
+    /// ([`plain_decimal`]); anything else is delimited first and handed to `parse_decimal`.
+    /// Only the closing quote is searched for: a decimal that parses is made of digits, signs,
+    /// a point and `e`/`E`, so the string was plain.
+    #[inline]
+    pub(crate) fn decimal(&mut self, scale: u32) -> Option<i64> {
+        if let Some((value, rest)) = plain_decimal(self.rest, scale) {
+            self.rest = rest;
+            return Some(value);
+        }
+        let end = self.rest.iter().position(|&b| b == b'"')?;
+        let (text, rest) = self.rest.split_at_checked(end)?;
+        let value = parse_decimal(text, scale).ok()?;
+        self.rest = rest.get(1..)?;
+        Some(value)
+    }
+}
+
+/// Digits of an unsigned integer that cannot overflow a `u64` (`10^19 - 1 < 2^64`).
+const MAX_SAFE_DIGITS: usize = 19;
+
+/// `"00000000"` read as a little-endian word.
+const ASCII_ZEROS: u64 = u64::from_le_bytes(*b"00000000");
+
+/// The rest of a string holding a plain unsigned decimal (`12`, `12.5`, `.5`, `12.`), its
+/// value at `scale` converted in the same pass that finds the closing quote, and what follows
+/// that quote. A value here is always [`parse_decimal`]'s value; `None` means only "not this
+/// shape" (a sign, an exponent, a nonzero place below the scale, more than 18 places kept, a
+/// value that does not fit), so the caller asks `parse_decimal`, which also knows the
+/// exponent form that can make a place below the scale exact again. At most 18 places kept
+/// stay below `10^18`, so the digits cannot overflow before the final scaling, which is
+/// checked.
+fn plain_decimal(text: &[u8], scale: u32) -> Option<(i64, &[u8])> {
+    if scale > MAX_SCALE {
+        return None;
+    }
+    let mut rest = text;
+    let mut acc: u64 = 0;
+    let mut kept = 0usize;
+    let mut digits = 0usize;
+    while let [d @ b'0'..=b'9', tail @ ..] = rest {
+        acc = acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        kept += 1;
+        rest = tail;
+    }
+    digits += kept;
+    let mut frac_len = 0usize;
+    if let [b'.', tail @ ..] = rest {
+        rest = tail;
+        // Binance writes eight places: take them as one word.
+        if let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+            let word = u64::from_le_bytes(*chunk);
+            if eight_digits(word) {
+                let (value, places) = eight_places_at(word, scale)?;
+                acc = acc.wrapping_mul(pow10(places)? as u64).wrapping_add(value);
+                kept += places as usize;
+                frac_len = 8;
+                rest = tail;
+            }
+        }
+        while let [d @ b'0'..=b'9', tail @ ..] = rest {
+            frac_len += 1;
+            if frac_len <= scale as usize {
+                acc = acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                kept += 1;
+            } else if *d != b'0' {
+                return None;
+            }
+            rest = tail;
+        }
+        digits += frac_len;
+    }
+    let [b'"', rest @ ..] = rest else {
+        return None;
+    };
+    if digits == 0 || kept > 18 {
+        return None;
+    }
+    let missing = (scale as usize).saturating_sub(frac_len) as u32;
+    let value = i64::try_from(acc).ok()?.checked_mul(pow10(missing)?)?;
+    Some((value, rest))
+}
+
+/// Whether each byte of `word` is an ASCII digit. A byte of `0xfa` or more carries into the
+/// next one when `6` is added, but its own high nibble already fails the test.
+fn eight_digits(word: u64) -> bool {
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    (word & HIGH) | ((word.wrapping_add(0x0606_0606_0606_0606) & HIGH) >> 4)
+        == 0x3333_3333_3333_3333
+}
+
+/// The value of the eight ASCII digits in `word`, the first digit in the lowest byte: digit
+/// pairs, then groups of four, then the whole, each step one multiply (simdjson's
+/// `parse_eight_digits_unrolled`).
+fn eight_digit_value(word: u64) -> u64 {
+    const BYTES_0_4: u64 = 0x0000_00ff_0000_00ff;
+    let v = word.wrapping_sub(ASCII_ZEROS);
+    let pairs = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let low = (pairs & BYTES_0_4).wrapping_mul(100 + (1_000_000 << 32));
+    let high = ((pairs >> 16) & BYTES_0_4).wrapping_mul(1 + (10_000 << 32));
+    low.wrapping_add(high) >> 32
+}
+
+/// Eight fraction digits at `scale`: the value of the places kept and how many were kept
+/// (all eight, or the first `scale`). `None` if a place below the scale is not zero.
+fn eight_places_at(word: u64, scale: u32) -> Option<(u64, u32)> {
+    if scale >= 8 {
+        return Some((eight_digit_value(word), 8));
+    }
+    let dropped_bits = 8 * (8 - scale);
+    let kept_bits = 64 - dropped_bits;
+    // The places past the scale are the high bytes; they must all be `0`.
+    if word >> kept_bits != ASCII_ZEROS >> kept_bits {
+        return None;
+    }
+    // The kept places, moved up behind leading `0`s: the same number as eight digits. At
+    // scale 0 nothing is kept and the shift is a whole word.
+    let padded = word.checked_shl(dropped_bits).unwrap_or(0) | ASCII_ZEROS >> kept_bits;
+    Some((eight_digit_value(padded), scale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::num::DecimalError;
+    use proptest::prelude::*;
+
+    /// The decimal conversion before the one-pass one: delimit, then `parse_decimal`.
+    fn delimited_decimal(text: &[u8], scale: u32) -> Option<(i64, &[u8])> {
+        let end = text.iter().position(|&b| b == b'"')?;
+        let (digits, rest) = text.split_at_checked(end)?;
+        let value = parse_decimal(digits, scale).ok()?;
+        Some((value, rest.get(1..)?))
+    }
+
+    fn one_pass(text: &[u8], scale: u32) -> Option<(i64, &[u8])> {
+        let mut c = Cursor { rest: text };
+        let value = c.decimal(scale)?;
+        Some((value, c.rest))
+    }
+
+    #[test]
+    fn binance_decimals_take_the_one_pass_path() {
+        let cases: [(&[u8], u32, i64); 7] = [
+            (b"27123.45000000\",", 2, 2_712_345),
+            (b"0.00150000\"]", 8, 150_000),
+            (b"0.00150000\"]", 5, 150),
+            (b"27123.40\"", 2, 2_712_340),
+            (b"0.003\"", 3, 3),
+            (b"5.00000000\"", 0, 5),
+            (b"12.3456789012\"", 10, 123_456_789_012),
+        ];
+        for (text, scale, value) in cases {
+            assert_eq!(plain_decimal(text, scale).map(|(v, _)| v), Some(value));
+            assert_eq!(one_pass(text, scale), delimited_decimal(text, scale));
+        }
+        assert_eq!(plain_decimal(b"27123.45000001\"", 2), None);
+        assert_eq!(
+            one_pass(b"1.00000001e8\"", 0),
+            Some((100_000_001, &b""[..]))
+        );
+        assert_eq!(
+            parse_decimal(b"27123.45000001", 2),
+            Err(DecimalError::TooPrecise)
+        );
+    }
+
+    #[test]
+    fn unsigned_integers_of_every_length_up_to_the_overflow() {
+        fn uint(text: &str) -> Option<(u64, &[u8])> {
+            let mut c = Cursor {
+                rest: text.as_bytes(),
+            };
+            c.uint().map(|v| (v, c.rest))
+        }
+        for digits in 1..=20 {
+            let text: String = "9876543210".chars().cycle().skip(1).take(digits).collect();
+            let expected = text.parse::<u64>().ok();
+            assert_eq!(
+                uint(&format!("{text},")).map(|(v, _)| v),
+                expected,
+                "{text}"
+            );
+        }
+        assert_eq!(uint("18446744073709551615}"), Some((u64::MAX, &b"}"[..])));
+        assert_eq!(uint("18446744073709551616}"), None, "one above u64::MAX");
+        assert_eq!(uint("99999999999999999999"), None);
+        assert_eq!(uint("1723161253937,"), Some((1_723_161_253_937, &b","[..])));
+        assert_eq!(uint("0,"), Some((0, &b","[..])));
+        assert_eq!(uint("012,"), None, "a leading zero");
+        assert_eq!(uint(","), None);
+    }
+
+    #[test]
+    fn eight_digit_words() {
+        for text in [b"00000000", b"12345678", b"99999999", b"01020304"] {
+            let word = u64::from_le_bytes(*text);
+            assert!(eight_digits(word));
+            let expected = text.iter().fold(0, |a, &d| a * 10 + u64::from(d - b'0'));
+            assert_eq!(eight_digit_value(word), expected);
+        }
+        for text in [b"1234567/", b"1234567:", b"\xff2345678", b"1234 678"] {
+            assert!(!eight_digits(u64::from_le_bytes(*text)));
+        }
+    }
+
+    proptest! {
+        /// Digit strings of every length around eight places, at every scale, often with
+        /// trailing zeros: the one-pass value is `parse_decimal`'s, and it is taken whenever
+        /// the decimal is plain, fits and keeps at most 18 places.
+        #[test]
+        fn one_pass_is_parse_decimal_on_digit_strings(
+            int in "[0-9]{0,20}", point in any::<bool>(), frac in "[0-9]{0,12}",
+            zeros in 0usize..10, scale in 0u32..=18,
+        ) {
+            let body = if point {
+                format!("{int}.{frac}{}", "0".repeat(zeros))
+            } else {
+                int.clone()
+            };
+            let text = format!("{body}\"tail");
+            let expected = parse_decimal(body.as_bytes(), scale);
+            let fast = plain_decimal(text.as_bytes(), scale);
+            if let Some((value, rest)) = fast {
+                prop_assert_eq!(Ok(value), expected);
+                prop_assert_eq!(rest, b"tail");
+            } else if body.bytes().filter(u8::is_ascii_digit).count() <= 18 {
+                prop_assert!(expected.is_err(), "{} at {} fell back", body, scale);
+            }
+            prop_assert_eq!(one_pass(text.as_bytes(), scale), delimited_decimal(text.as_bytes(), scale));
+        }
+
+        /// Bytes from the decimal alphabet and the string's delimiters: the cursor reads
+        /// exactly what delimiting and `parse_decimal` read.
+        #[test]
+        fn one_pass_is_delimited_parse_on_decimal_alphabet(
+            bytes in proptest::collection::vec(
+                prop::sample::select(&b"01234567890000000000.-+eE\"x"[..]), 0..40),
+            scale in 0u32..=20,
+        ) {
+            prop_assert_eq!(one_pass(&bytes, scale), delimited_decimal(&bytes, scale));
+        }
+    }
+}
