@@ -9,6 +9,7 @@
 //! and scale (exact for these magnitudes, as the checksum check proves). OKX's checksum hashes
 //! the strings as sent, so that baseline keeps each level's two strings beside its integers,
 //! as the peers do. Kraken v1's frames are heterogeneous arrays: decoded to each library's DOM.
+//! Bybit sends no checksum: its baseline checks `u` continuity, as Pulse does.
 
 use std::collections::BTreeMap;
 
@@ -53,9 +54,11 @@ struct Entry {
 struct TreeBook {
     bids: BTreeMap<i64, Entry>,
     asks: BTreeMap<i64, Entry>,
-    /// A checksum failed: updates are ignored until the next snapshot (the venue's procedure:
-    /// resubscribe that book), as Pulse does.
+    /// A checksum failed (or, Bybit, a delta did not follow): updates are ignored until the
+    /// next snapshot (the venue's procedure: resubscribe that book), as Pulse does.
     stale: bool,
+    /// Bybit: the last applied `u`; `None` until the first snapshot.
+    last_u: Option<u64>,
 }
 
 impl TreeBook {
@@ -149,6 +152,7 @@ impl TreeBaseline {
             Venue::KrakenV1 => self.kraken_v1(frame),
             Venue::Okx => self.okx(frame),
             Venue::CoinbaseExchange => self.coinbase(frame),
+            Venue::BybitSpot | Venue::BybitLinear => self.bybit(frame),
             _ => None,
         };
         if ok.is_none() {
@@ -354,6 +358,66 @@ impl TreeBaseline {
     }
 }
 
+impl TreeBaseline {
+    /// Bybit v5 `orderbook.*` (a snapshot replaces the book; a delta must carry the last `u`
+    /// plus one, else the book waits for the next snapshot) and `tickers.*` (the best bid/ask
+    /// fields a message carries).
+    fn bybit(&mut self, frame: &[u8]) -> Option<()> {
+        let msg: BybitPush<'_> = self.lib.parse(frame)?;
+        let (Some(topic), Some(data)) = (msg.topic, msg.data) else {
+            return Some(()); // acks and pongs
+        };
+        if topic.starts_with("tickers.") {
+            let Some((_, ps, qs)) = data.symbol.and_then(|s| self.scales(s)) else {
+                return Some(());
+            };
+            let fields = [
+                (data.bid1_price, ps),
+                (data.bid1_size, qs),
+                (data.ask1_price, ps),
+                (data.ask1_size, qs),
+            ];
+            for (text, scale) in fields {
+                if let Some(text) = text {
+                    let v = parse_decimal(text.as_bytes(), scale).ok()?;
+                    self.touches = self.touches.wrapping_add(v);
+                }
+            }
+            return Some(());
+        }
+        if !topic.starts_with("orderbook.") {
+            return Some(());
+        }
+        let Some((n, ps, qs)) = data.s.and_then(|s| self.scales(s)) else {
+            return Some(());
+        };
+        let u = data.u?;
+        let book = &mut self.books[n];
+        if msg.kind == Some("snapshot") {
+            *book = TreeBook::default();
+        } else {
+            match book.last_u {
+                Some(last) if !book.stale && last.checked_add(1) == Some(u) => {}
+                Some(_) if !book.stale => {
+                    book.stale = true;
+                    return Some(());
+                }
+                _ => return Some(()),
+            }
+        }
+        for (bid, levels) in [(true, &data.b), (false, &data.a)] {
+            for (px, qty) in levels {
+                let px = parse_decimal(px.as_bytes(), ps).ok()?;
+                let qty = parse_decimal(qty.as_bytes(), qs).ok()?;
+                book.apply(bid, px, Entry { qty, wire: None });
+            }
+        }
+        book.last_u = Some(u);
+        self.observe(n);
+        Some(())
+    }
+}
+
 /// Kraken's CRC32: the top 10 asks ascending then bids descending, each price and size at the
 /// pair's precision with the point and leading zeros removed: the integer mantissa's digits.
 fn kraken_crc(book: &TreeBook) -> u32 {
@@ -468,6 +532,35 @@ struct CoinbaseMsg<'a> {
     changes: Option<Vec<(&'a str, &'a str, &'a str)>>,
     best_bid: Option<&'a str>,
     best_ask: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct BybitPush<'a> {
+    topic: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: Option<&'a str>,
+    #[serde(borrow)]
+    data: Option<BybitData<'a>>,
+}
+
+/// A book push's or a ticker's `data` (the fields either carries).
+#[derive(Deserialize)]
+struct BybitData<'a> {
+    s: Option<&'a str>,
+    symbol: Option<&'a str>,
+    #[serde(borrow, default)]
+    b: Vec<(&'a str, &'a str)>,
+    #[serde(borrow, default)]
+    a: Vec<(&'a str, &'a str)>,
+    u: Option<u64>,
+    #[serde(rename = "bid1Price")]
+    bid1_price: Option<&'a str>,
+    #[serde(rename = "bid1Size")]
+    bid1_size: Option<&'a str>,
+    #[serde(rename = "ask1Price")]
+    ask1_price: Option<&'a str>,
+    #[serde(rename = "ask1Size")]
+    ask1_size: Option<&'a str>,
 }
 
 /// A Kraken v1 frame's element in either library's DOM.

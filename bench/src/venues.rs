@@ -44,7 +44,7 @@ struct Case {
     depth: usize,
 }
 
-const CASES: [Case; 4] = [
+const CASES: [Case; 6] = [
     Case {
         name: "kraken-v1",
         capture: "kraken_v1_book1000_2021-04-17.cap",
@@ -67,6 +67,18 @@ const CASES: [Case; 4] = [
         name: "coinbase-exchange",
         capture: "coinbase_exchange_level2_2021-04-17.cap",
         venue: Venue::CoinbaseExchange,
+        depth: usize::MAX,
+    },
+    Case {
+        name: "bybit-spot",
+        capture: "bybit_spot_generated.cap",
+        venue: Venue::BybitSpot,
+        depth: usize::MAX,
+    },
+    Case {
+        name: "bybit-linear",
+        capture: "bybit_linear_generated.cap",
+        venue: Venue::BybitLinear,
         depth: usize::MAX,
     },
 ];
@@ -94,6 +106,10 @@ fn classify(venue: Venue, frame: &[u8]) -> Class {
             frame.starts_with(br#"{"type":"l2update""#)
                 || frame.starts_with(br#"{"type":"snapshot""#),
             frame.starts_with(br#"{"type":"ticker""#),
+        ),
+        Venue::BybitSpot | Venue::BybitLinear => (
+            frame.starts_with(br#"{"topic":"orderbook."#),
+            frame.starts_with(br#"{"topic":"tickers."#),
         ),
         _ => (false, false),
     };
@@ -318,11 +334,13 @@ fn measure<S>(
 
 fn push(results: &mut Vec<Measured>, name: &'static str, case: &Case, h: [Histogram<u64>; 2]) {
     let [book, ticker] = h;
-    let cases: [(&'static str, &'static str); 4] = [
+    let cases: [(&'static str, &'static str); CASES.len()] = [
         ("kraken-v1 book", "kraken-v1 ticker"),
         ("kraken book", "kraken ticker"),
         ("okx books", "okx tickers"),
         ("coinbase-exchange level2", "coinbase-exchange ticker"),
+        ("bybit-spot orderbook", "bybit-spot tickers"),
+        ("bybit-linear orderbook", "bybit-linear tickers"),
     ];
     let n = CASES.iter().position(|c| c.name == case.name).unwrap_or(0);
     results.push(Measured {

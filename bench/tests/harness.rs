@@ -322,3 +322,35 @@ fn case_runs_one_tick_to_trade_case_and_is_refused_elsewhere() {
         assert!(err.contains("case"), "{args:?}: {err}");
     }
 }
+
+/// `venues` first holds Pulse and both baselines to the same final books and checksum counts
+/// on the venue's whole capture (a disagreement fails the run), then times each frame class.
+#[test]
+fn venues_agree_with_their_baselines_before_timing_bybit_and_okx() {
+    for (venue, book, ticker, min_book) in [
+        (
+            "bybit-spot",
+            "bybit-spot orderbook",
+            "bybit-spot tickers",
+            484,
+        ),
+        (
+            "bybit-linear",
+            "bybit-linear orderbook",
+            "bybit-linear tickers",
+            434,
+        ),
+        ("okx", "okx books", "okx tickers", 290),
+    ] {
+        let v = run_json(&["venues", "--case", venue, "--duration", "0.01"], &[]);
+        assert_eq!(v["scenario"], "venues");
+        let results = v["results"].as_array().unwrap();
+        let names = cases(results);
+        for lib in ["pulse", "sonic_rs+btreemap", "serde_json+btreemap"] {
+            let at = names.iter().position(|&c| c == (book, lib));
+            let r = &results[at.unwrap_or_else(|| panic!("{venue}: no {book} {lib}: {names:?}"))];
+            assert_distribution(r, min_book);
+            assert!(names.contains(&(ticker, lib)), "{venue}: {names:?}");
+        }
+    }
+}
