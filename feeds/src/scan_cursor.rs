@@ -34,6 +34,29 @@ impl<'f> Cursor<'f> {
         self.eat(literal).then_some(())
     }
 
+    /// The levels of one side written `[["price","quantity"],..]`, from just past its opening
+    /// bracket to just past its closing one.
+    #[inline]
+    pub(crate) fn levels(
+        &mut self,
+        inst: &Instrument,
+        side: Side,
+        levels: &mut Vec<LevelUpdate>,
+        max: usize,
+    ) -> Option<()> {
+        if self.eat(b"]") {
+            return Some(());
+        }
+        loop {
+            self.expect(br#"[""#)?;
+            self.level(inst, side, levels, max)?;
+            if self.eat(b"]") {
+                return Some(());
+            }
+            self.expect(b",")?;
+        }
+    }
+
     /// The rest of a level written `"price","quantity"]` (its opening already read), pushed
     /// onto `levels` at the instrument's scales. `None` past `max` levels: the tape path
     /// refuses such a frame (`TooManyLevels`), and the check keeps `push` from growing the
@@ -244,6 +267,31 @@ fn eight_places_at(word: u64, scale: u32) -> Option<(u64, u32)> {
     // scale 0 nothing is kept and the shift is a whole word.
     let padded = word.checked_shl(dropped_bits).unwrap_or(0) | ASCII_ZEROS >> kept_bits;
     Some((eight_digit_value(padded), scale))
+}
+
+/// Test support for the scanners: each variant of a real frame (cut in half, cut by one byte,
+/// a space after its opening brace, one byte changed at every `step`-th place) through
+/// `check`, which holds the scanner to the tape path and says whether the scanner claimed
+/// it; returns how many were claimed. The spaced frame must never be claimed.
+#[cfg(test)]
+pub(crate) fn scan_variants(
+    frame: &[u8],
+    step: usize,
+    mut check: impl FnMut(&[u8]) -> bool,
+) -> usize {
+    let mut claimed = 0;
+    for cut in [frame.len() / 2, frame.len().saturating_sub(1)] {
+        claimed += usize::from(check(&frame[..cut]));
+    }
+    let mut spaced = frame.to_vec();
+    spaced.insert(1, b' ');
+    assert!(!check(&spaced), "{}", String::from_utf8_lossy(&spaced));
+    for at in (0..frame.len()).step_by(step) {
+        let mut changed = frame.to_vec();
+        changed[at] = changed[at].wrapping_add(1);
+        claimed += usize::from(check(&changed));
+    }
+    claimed
 }
 
 #[cfg(test)]

@@ -123,9 +123,9 @@ impl<'r, 'f> Scan<'r, 'f> {
             None
         };
         c.expect(br#","b":["#)?;
-        push_levels(c, inst, Side::Buy, levels)?;
+        c.levels(inst, Side::Buy, levels, MAX_LEVELS_PER_MESSAGE)?;
         c.expect(br#","a":["#)?;
-        push_levels(c, inst, Side::Sell, levels)?;
+        c.levels(inst, Side::Sell, levels, MAX_LEVELS_PER_MESSAGE)?;
         c.expect(b"}")?;
         Some(Decoded::Depth {
             instrument: inst.id,
@@ -210,25 +210,5 @@ impl<'r, 'f> Scan<'r, 'f> {
                 qty: Qty(ask_qty),
             },
         })
-    }
-}
-
-/// The levels of one side, from just past its opening bracket to just past its closing one.
-fn push_levels(
-    c: &mut Cursor<'_>,
-    inst: &Instrument,
-    side: Side,
-    levels: &mut Vec<LevelUpdate>,
-) -> Option<()> {
-    if c.eat(b"]") {
-        return Some(());
-    }
-    loop {
-        c.expect(br#"[""#)?;
-        c.level(inst, side, levels, MAX_LEVELS_PER_MESSAGE)?;
-        if c.eat(b"]") {
-            return Some(());
-        }
-        c.expect(b",")?;
     }
 }

@@ -115,8 +115,23 @@ impl BybitCodec {
         &self.trades
     }
 
-    /// Decodes one WebSocket frame of Bybit's public streams.
+    /// Decodes one WebSocket frame of Bybit's public streams: `orderbook` pushes in Bybit's
+    /// own layout take the fixed-layout scanner ([`super::scan`]); every other frame, and any
+    /// that departs from it, the tape.
+    #[inline]
     pub fn decode_ws(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        match super::scan::scan_orderbook(self.venue, registry, frame, &mut self.levels) {
+            Some(decoded) => Ok(decoded),
+            None => self.decode_tape(registry, frame),
+        }
+    }
+
+    /// The general path: the frame through simd-json's tape.
+    pub fn decode_tape(
         &mut self,
         registry: &InstrumentRegistry,
         frame: &[u8],

@@ -21,6 +21,7 @@
 
 pub mod adapter;
 pub mod codec;
+mod scan;
 pub mod session;
 pub mod sync;
 

@@ -64,6 +64,7 @@ mod tests {
     use crate::capture::{CaptureReader, SourceKind};
     use crate::coinbase::codec::CoinbaseCodec;
     use crate::num::{Px, Qty};
+    use crate::scan_cursor::scan_variants;
 
     const FINE: [&str; 6] = [
         "SKL-USD", "SKL-BTC", "BAND-GBP", "NMR-EUR", "BAND-BTC", "YFI-BTC",
@@ -120,17 +121,7 @@ mod tests {
                 claimed += usize::from(claimed_now);
             }
             if fine_updates % 50 == 1 {
-                for cut in [frame.len() / 2, frame.len().saturating_sub(1)] {
-                    variants += usize::from(check(&frame[..cut], &mut levels));
-                }
-                let mut spaced = frame.to_vec();
-                spaced.insert(1, b' ');
-                assert!(!check(&spaced, &mut levels));
-                for at in (0..frame.len()).step_by(7) {
-                    let mut changed = frame.to_vec();
-                    changed[at] = changed[at].wrapping_add(1);
-                    variants += usize::from(check(&changed, &mut levels));
-                }
+                variants += scan_variants(frame, 7, |f| check(f, &mut levels));
             }
         }
         // Every update of a product whose scales hold its strings takes the fast path.

@@ -1,0 +1,145 @@
+//! The fast path of [`BybitCodec::decode_ws`](super::codec::BybitCodec::decode_ws): a
+//! fixed-layout scanner for the frames that are nearly all of a book stream, `orderbook`
+//! snapshots and deltas, as Bybit writes them (one serializer: the same keys in the same order,
+//! no whitespace):
+//!
+//! ```text
+//! {"topic":"orderbook.50.BTCUSDT","type":"delta","ts":..,"data":{"s":"BTCUSDT",
+//!  "b":[["px","size"],..],"a":[["px","size"],..],"u":..,"seq":..},"cts":..}
+//! ```
+//!
+//! Read once, left to right, straight into integers ([`Cursor`]). Anything else (another key
+//! order, whitespace, an escape, no `seq`, an unknown symbol, a decimal that does not fit or is
+//! no price, too many levels) is `None`, and the tape path decodes the frame and classifies
+//! any error, so both paths give the same answer on every frame (`tests` below hold them to it
+//! over the bundled captures and their mutations).
+
+use crate::bybit::codec::{BookKind, Decoded, MAX_LEVELS_PER_MESSAGE};
+use crate::instrument::{InstrumentRegistry, Venue};
+use crate::levels::LevelUpdate;
+use crate::num::Side;
+use crate::scan_cursor::Cursor;
+
+/// Decodes `frame` if it is an `orderbook` push of `venue` in Bybit's layout; `None`
+/// otherwise. The levels are in `levels`, cleared first; after `None` they are meaningless.
+pub fn scan_orderbook(
+    venue: Venue,
+    registry: &InstrumentRegistry,
+    frame: &[u8],
+    levels: &mut Vec<LevelUpdate>,
+) -> Option<Decoded> {
+    levels.clear();
+    let mut c = Cursor { rest: frame };
+    c.expect(br#"{"topic":"orderbook."#)?;
+    let depth = u16::try_from(c.uint()?).ok()?;
+    c.expect(b".")?;
+    let symbol = c.plain_string()?;
+    let inst = registry.get(registry.find(venue, symbol)?)?;
+    c.expect(br#","type":""#)?;
+    let kind = if c.eat(br#"delta""#) {
+        BookKind::Delta
+    } else if c.eat(br#"snapshot""#) {
+        BookKind::Snapshot
+    } else {
+        return None;
+    };
+    c.expect(br#","ts":"#)?;
+    let ts = c.uint()?;
+    c.expect(br#","data":{"s":""#)?;
+    if !c.plain_string()?.eq_ignore_ascii_case(symbol) {
+        return None;
+    }
+    c.expect(br#","b":["#)?;
+    c.levels(inst, Side::Buy, levels, MAX_LEVELS_PER_MESSAGE)?;
+    c.expect(br#","a":["#)?;
+    c.levels(inst, Side::Sell, levels, MAX_LEVELS_PER_MESSAGE)?;
+    c.expect(br#","u":"#)?;
+    let update_id = c.uint()?;
+    c.expect(br#","seq":"#)?;
+    let seq = c.uint()?;
+    c.expect(b"}")?;
+    if c.eat(br#","cts":"#) {
+        c.uint()?;
+    }
+    c.expect(b"}")?;
+    // A price is positive and a size not negative; the tape path names anything else.
+    let sane = levels.iter().all(|l| l.px.0 > 0 && l.qty.0 >= 0);
+    (c.rest.is_empty() && sane).then_some(Decoded::Book {
+        instrument: inst.id,
+        kind,
+        depth,
+        update_id,
+        seq,
+        ts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::bybit::codec::BybitCodec;
+    use crate::capture::{CaptureReader, SourceKind};
+    use crate::num::{Px, Qty};
+    use crate::scan_cursor::scan_variants;
+
+    /// Every frame the scanner claims, it decodes exactly as the tape path does; it claims
+    /// every `orderbook` push of the bundled captures; and each frame cut short, with a byte
+    /// changed or whitespace added, still agrees (or is left to the tape).
+    #[test]
+    fn the_scanner_agrees_with_the_tape_path_on_every_frame() {
+        for (venue, file, symbols) in [
+            (
+                Venue::BybitSpot,
+                "bybit_spot_generated.cap",
+                ["BTCUSDT", "ETHUSDT", "XRPUSDT"],
+            ),
+            (
+                Venue::BybitLinear,
+                "bybit_linear_generated.cap",
+                ["BTCUSDT", "ETHUSDT", "SOLUSDT"],
+            ),
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../data")
+                .join(file);
+            let mut registry = InstrumentRegistry::new();
+            for symbol in symbols {
+                let _ = registry.add(venue, symbol, 8, 8, Px(1), Qty(1));
+            }
+            let mut reader = CaptureReader::open(&path).unwrap();
+            let mut codec = BybitCodec::new(venue);
+            let mut levels = Vec::with_capacity(MAX_LEVELS_PER_MESSAGE);
+            let (mut books, mut claimed, mut variants) = (0, 0, 0);
+            let mut check = |frame: &[u8], levels: &mut Vec<LevelUpdate>| -> bool {
+                let Some(scanned) = scan_orderbook(venue, &registry, frame, levels) else {
+                    return false;
+                };
+                let tape = codec.decode_tape(&registry, frame);
+                let frame = String::from_utf8_lossy(frame);
+                assert_eq!(tape, Ok(scanned), "{frame}");
+                assert_eq!(codec.levels(), &levels[..], "{frame}");
+                true
+            };
+            while let Some(record) = reader.next_record() {
+                let record = record.unwrap();
+                if record.kind != SourceKind::Ws {
+                    continue;
+                }
+                let frame = record.payload;
+                let book = frame.starts_with(br#"{"topic":"orderbook."#);
+                let claimed_now = check(frame, &mut levels);
+                assert!(book || !claimed_now);
+                books += usize::from(book);
+                claimed += usize::from(claimed_now);
+                if book && books % 10 == 1 {
+                    variants += scan_variants(frame, 1, |f| check(f, &mut levels));
+                }
+            }
+            assert!(books > 400, "{file}: {books}");
+            assert_eq!(claimed, books, "{file}");
+            assert!(variants > 0, "{file}");
+        }
+    }
+}
