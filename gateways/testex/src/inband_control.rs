@@ -30,10 +30,12 @@ const KRAKEN_DEFAULT_DEPTH: usize = 10;
 const KRAKEN_DEPTHS: [usize; 5] = [10, 25, 100, 500, 1000];
 
 pub(crate) struct InBandSubscriptions {
-    protocol: Protocol,
-    keys: BTreeSet<String>,
-    /// By book key: the last frame the snapshot sent on its subscription holds.
-    covered: HashMap<String, u64>,
+    pub(crate) protocol: Protocol,
+    pub(crate) keys: BTreeSet<String>,
+    /// By book key, once a snapshot rendered from the venue's book went out on its
+    /// subscription: the last frame that snapshot holds (`None`: only the captured first
+    /// snapshot, which it replaces).
+    pub(crate) covered: HashMap<String, Option<u64>>,
 }
 
 impl InBandSubscriptions {
@@ -49,7 +51,9 @@ impl InBandSubscriptions {
         !self.keys.is_empty()
     }
 
-    /// Heartbeats go to any subscribed connection; a book's pushes from after its snapshot.
+    /// Heartbeats go to any subscribed connection; a book's pushes from after its snapshot,
+    /// and its captured first snapshot only where no snapshot was rendered (else the client
+    /// would get its first snapshot twice).
     pub fn wants(&self, frame: &Frame) -> bool {
         let subscribed = if frame.stream == "heartbeat" {
             self.any()
@@ -57,10 +61,15 @@ impl InBandSubscriptions {
             self.keys.contains(&frame.stream)
         };
         subscribed
-            && self
-                .covered
-                .get(&frame.stream)
-                .is_none_or(|&c| frame.index > c)
+            && match self.covered.get(&frame.stream) {
+                None => true,
+                Some(covered) => !frame.announce && covered.is_none_or(|c| frame.index > c),
+            }
+    }
+
+    /// A snapshot rendered from `book` went out for `key`: the frames it holds are not sent.
+    pub(crate) fn cover(&mut self, key: &str, book: &crate::book::TrueBook) {
+        self.covered.insert(key.to_string(), book.last_frame());
     }
 
     /// What the venue sends a new connection before anything is asked (Kraken's status).
@@ -75,6 +84,7 @@ impl InBandSubscriptions {
     pub fn handle(&mut self, text: &str, shared: &Shared) -> Vec<String> {
         match self.protocol {
             Protocol::Okx => self.okx(text, shared),
+            Protocol::BybitSpot | Protocol::BybitLinear => self.bybit(text, shared),
             _ => self.kraken(text, shared),
         }
     }
@@ -123,9 +133,7 @@ impl InBandSubscriptions {
                 continue;
             };
             out.push(okx_snapshot(inst, book, now_ms()));
-            if let Some(frame) = book.last_frame() {
-                self.covered.insert(key.clone(), frame);
-            }
+            self.cover(&key, book);
             self.keys.insert(key);
         }
         out
@@ -216,9 +224,7 @@ impl InBandSubscriptions {
                 .and_then(|(_, pairs)| pairs.get(symbol).copied())
                 .unwrap_or_else(|| observed_precision(book));
             out.push(kraken_snapshot(symbol, book, depth, precision));
-            if let Some(frame) = book.last_frame() {
-                self.covered.insert(key.clone(), frame);
-            }
+            self.cover(&key, book);
             self.keys.insert(key);
         }
         out
@@ -266,7 +272,7 @@ fn observed_precision(book: &crate::book::TrueBook) -> Precision {
     precision
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

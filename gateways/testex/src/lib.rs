@@ -2,8 +2,8 @@
 //! plays a capture over WebSocket (`ws://` or `wss://`) and serves the REST depth endpoint on
 //! the same loopback port, at the recorded pace or as fast as clients read, with faults.
 //!
-//! With [`VenueConfig::protocol`] it speaks OKX's v5 public protocol or Kraken's WebSocket v2
-//! instead, venues whose book snapshot comes in-band: it answers their subscriptions and
+//! With [`VenueConfig::protocol`] it speaks OKX's v5 public protocol, Kraken's WebSocket v2 or
+//! Bybit's v5 public spot or linear instead, venues whose book snapshot comes in-band: it answers their subscriptions and
 //! keepalives, plays the capture's frames for what each connection subscribed, and sends a
 //! book's snapshot after each (re)subscription, rendered from its own book with its own
 //! checksum. The same timeline, market thread, fan-out and connection loop serve every protocol;
@@ -43,6 +43,7 @@
 mod api;
 mod assets;
 mod book;
+mod bybit;
 mod control;
 mod exchange;
 mod fault;
@@ -170,6 +171,9 @@ pub struct VenueStats {
     pub slow_clients_cut: u64,
     /// Why the capture stopped early, if reading it failed.
     pub capture_error: Option<String>,
+    /// Venue faults (`checksum`, `seq-reset`, `restart`) whose frame was not a book push, each
+    /// with why: not applied.
+    pub misplaced_faults: Vec<String>,
 }
 
 /// A running venue. Dropping it stops it, as [`Venue::stop`] does.
@@ -186,6 +190,11 @@ impl Venue {
     /// followed by frames, or the address cannot be bound.
     pub fn start(cfg: VenueConfig) -> anyhow::Result<Venue> {
         check_faults(cfg.protocol, &cfg.faults)?;
+        let topics = if cfg.protocol.is_bybit() {
+            bybit::capture_topics(&cfg.capture, cfg.protocol)?
+        } else {
+            Default::default()
+        };
         let mut timeline = Timeline::open(&cfg.capture, cfg.protocol)?;
         let mut books = HashMap::new();
         let mut instruments = None;
@@ -242,6 +251,8 @@ impl Venue {
             wire: cfg.measure_wire.map(wire::WireClock::new),
             protocol: cfg.protocol,
             instruments: Mutex::new(instruments),
+            topics,
+            misplaced_faults: Mutex::new(Vec::new()),
         });
         let market = Market {
             timeline,
@@ -334,6 +345,7 @@ impl Venue {
             connections: self.shared.hub.connections(),
             slow_clients_cut: self.shared.hub.slow_cut(),
             capture_error: self.shared.capture_error().clone(),
+            misplaced_faults: self.shared.misplaced_faults().clone(),
         }
     }
 
@@ -383,8 +395,13 @@ impl Venue {
 fn check_faults(protocol: Protocol, faults: &[Fault]) -> anyhow::Result<()> {
     for fault in faults {
         let fits = match fault {
+            Fault::Checksum { .. } if protocol.is_bybit() => bail!(
+                "{fault}: {protocol}'s book pushes carry no checksum (Bybit sends none; \
+                 restart@N is its venue fault)"
+            ),
             Fault::Checksum { .. } => protocol != Protocol::Binance,
             Fault::SeqReset { .. } => protocol == Protocol::Okx,
+            Fault::Restart { .. } => protocol.is_bybit(),
             _ => true,
         };
         if !fits {

@@ -41,6 +41,9 @@ pub(crate) struct Frame {
     pub combined: Utf8Bytes,
     /// Its `data` payload alone, byte-exact, sent on raw streams (`/ws`).
     pub raw: Utf8Bytes,
+    /// An in-band book's first snapshot as captured, sent to the connections that subscribed
+    /// the book before the venue knew it (one that got a snapshot rendered already skips it).
+    pub announce: bool,
 }
 
 /// What the market thread does next.
@@ -97,6 +100,8 @@ pub(crate) struct Timeline {
     /// venue keeps its books at.
     pub book_depth: Option<usize>,
     started: HashSet<String>,
+    /// Bybit: each book's last captured `u`, to tell the recording's own gaps.
+    captured_u: HashMap<String, u64>,
     pending: HashMap<String, VecDeque<DepthDiff>>,
     next_index: u64,
     pub stats: TimelineStats,
@@ -115,6 +120,7 @@ impl Timeline {
             protocol,
             book_depth: None,
             started: HashSet::new(),
+            captured_u: HashMap::new(),
             pending: HashMap::new(),
             next_index: 0,
             stats: TimelineStats::default(),
@@ -241,6 +247,7 @@ impl Timeline {
             stream,
             combined,
             raw,
+            announce: false,
         };
         Some(Step::Frame {
             frame,
@@ -269,15 +276,24 @@ impl Timeline {
                 let text = Utf8Bytes::from(text);
                 return Some(Step::Instruments { text, pairs });
             }
-            InBandFrame::Book(push) => {
+            InBandFrame::Book(mut push) => {
                 let symbol = push.symbol.to_ascii_uppercase();
                 if !self.started.contains(&symbol) {
                     if !push.snapshot {
                         self.stats.skipped_before_snapshot += 1;
                         return None;
                     }
-                    let mut book = TrueBook::from_levels(FIRST_SEQ_ID, push.bids, push.asks);
-                    if let Some(depth) = self.book_depth {
+                    let key = inband::push_key(self.protocol, &push);
+                    // Bybit's book starts at its captured `u`, which its snapshot says.
+                    let (first_id, depth) = match push.bybit {
+                        Some(b) => {
+                            self.captured_u.insert(symbol.clone(), b.u);
+                            (b.u, Some(b.depth))
+                        }
+                        None => (FIRST_SEQ_ID, self.book_depth),
+                    };
+                    let mut book = TrueBook::from_levels(first_id, push.bids, push.asks);
+                    if let Some(depth) = depth {
                         book.truncate(depth);
                     }
                     self.started.insert(symbol.clone());
@@ -285,9 +301,10 @@ impl Timeline {
                     let announce = Frame {
                         index: self.next_index,
                         recv_ts,
-                        stream: inband::book_key(self.protocol, &push.symbol),
+                        stream: key,
                         combined: text.clone(),
                         raw: text,
+                        announce: true,
                     };
                     return Some(Step::Snapshot {
                         symbol,
@@ -298,7 +315,13 @@ impl Timeline {
                 if push.snapshot {
                     self.stats.later_snapshots += 1;
                 }
-                let key = inband::book_key(self.protocol, &push.symbol);
+                if let Some(b) = &mut push.bybit {
+                    if let Some(prev) = self.captured_u.insert(symbol.clone(), b.u) {
+                        b.capture_gap = !push.snapshot && prev.checked_add(1) != Some(b.u);
+                        b.repeat = push.snapshot && b.depth == 1 && prev == b.u;
+                    }
+                }
+                let key = inband::push_key(self.protocol, &push);
                 (key, Some(symbol), Some(Change::Push(push)))
             }
             InBandFrame::Stream { key, symbol } => {
@@ -322,6 +345,7 @@ impl Timeline {
             stream: key,
             combined: text.clone(),
             raw: text,
+            announce: false,
         };
         Some(Step::Frame { frame, change })
     }
