@@ -204,12 +204,13 @@ pub fn run(args: &VenueArgs) -> ExitCode {
             }
             println!(
                 "pulse venue: capture played: {} frames ({} before their snapshot skipped, \
-                 {} unusable lines, {} gaps in the capture); serving the final book until \
-                 SIGINT/SIGTERM",
+                 {} unusable lines, {} gaps in the capture, {} deltas held after them); \
+                 serving the final book until SIGINT/SIGTERM",
                 stats.frames_sent,
                 stats.timeline.skipped_before_snapshot,
                 stats.timeline.unusable_lines,
-                stats.capture_gaps
+                stats.capture_gaps,
+                stats.held_deltas
             );
             let _ = std::io::stdout().flush();
         }

@@ -54,6 +54,10 @@ pub(crate) struct BybitPush {
     pub capture_gap: bool,
     /// A depth-1 snapshot repeating the previous `u` ("no change for 3 s").
     pub repeat: bool,
+    /// A delta from a recording's gap up to the book's next captured snapshot: it does not
+    /// follow the book the venue holds (the lost delta's change is unknown), so the venue
+    /// neither applies nor sends it.
+    pub held: bool,
 }
 
 /// A Kraken pair's decimals, as the `instrument` channel gives them.

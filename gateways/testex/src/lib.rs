@@ -161,8 +161,12 @@ pub struct VenueStats {
     /// Timeline frames played (dropped ones included): the index of the next frame.
     pub frames_sent: u64,
     pub timeline: TimelineStats,
-    /// Diffs in the capture whose `U` skipped ids (applied anyway).
+    /// Diffs in the capture whose `U` skipped ids (applied anyway); Bybit: deltas whose `u`
+    /// skipped ids.
     pub capture_gaps: u64,
+    /// Bybit: deltas of a book from a recording's gap up to its next captured snapshot, neither
+    /// applied nor sent (they do not follow the book the venue holds).
+    pub held_deltas: u64,
     /// WebSocket connections open now.
     pub clients: usize,
     /// WebSocket connections accepted since start.
@@ -239,6 +243,7 @@ impl Venue {
             frames_played: AtomicU64::new(0),
             finished: AtomicBool::new(false),
             capture_gaps: AtomicU64::new(0),
+            held_pushes: AtomicU64::new(0),
             timeline_stats: Mutex::new(timeline.stats),
             capture_error: Mutex::new(None),
             ping_interval: cfg.ping_interval,
@@ -341,6 +346,8 @@ impl Venue {
                 .unwrap_or_else(|e| e.into_inner()),
             // Relaxed: a statistic, read on its own.
             capture_gaps: self.shared.capture_gaps.load(Ordering::Relaxed),
+            // Relaxed: a statistic, read on its own.
+            held_deltas: self.shared.held_pushes.load(Ordering::Relaxed),
             clients: self.shared.hub.clients(),
             connections: self.shared.hub.connections(),
             slow_clients_cut: self.shared.hub.slow_cut(),

@@ -98,6 +98,7 @@ impl Market {
             pace.pause(faults.delay, shared);
         }
         let change_kind = change.as_ref().map(|c| matches!(c, Change::Push(_)));
+        let mut held = false;
         match change {
             Some(Change::Depth(diff)) => {
                 let symbol = frame_symbol(&frame.stream);
@@ -108,14 +109,27 @@ impl Market {
                     }
                 }
             }
+            Some(Change::Push(push)) if push.bybit.is_some_and(|b| b.held) => {
+                held = true;
+                // Relaxed: statistics, each read on its own.
+                shared.held_pushes.fetch_add(1, Ordering::Relaxed);
+                if push.bybit.is_some_and(|b| b.capture_gap) {
+                    shared.capture_gaps.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             Some(Change::Push(push)) => self.apply_push(&mut frame, push, faults, shared),
             None => {}
         }
-        if !matches!(change_kind, Some(true)) {
+        if held || !matches!(change_kind, Some(true)) {
+            let what = if held {
+                "a delta held after a gap in the recording"
+            } else {
+                "not a book push"
+            };
             for fault in faults.book_faults() {
                 // Cold: a fault the run asked for where it cannot apply.
                 shared.misplaced_faults().push(format!(
-                    "{fault}@{}: frame {} is a `{}` frame, not a book push: not applied",
+                    "{fault}@{}: frame {} is a `{}` frame, {what}: not applied",
                     frame.index, frame.index, frame.stream
                 ));
             }
@@ -124,7 +138,7 @@ impl Market {
         shared.with_exchange(|ex| ex.on_frame(frame.combined.as_bytes()));
         let index = frame.index;
         let frame = Arc::new(frame);
-        if !faults.drop {
+        if !faults.drop && !held {
             if faults.malformed {
                 shared.dispatch(Outgoing::Garbage(Arc::clone(&frame)));
             }
@@ -165,10 +179,6 @@ impl Market {
             Some(b) if b.repeat => prev,
             _ => prev + 1,
         };
-        if bybit.is_some_and(|b| b.capture_gap) {
-            // Relaxed: a statistic, read on its own.
-            shared.capture_gaps.fetch_add(1, Ordering::Relaxed);
-        }
         let snapshot = push.snapshot;
         if push.snapshot {
             *book = TrueBook::from_levels(seq, push.bids, push.asks);

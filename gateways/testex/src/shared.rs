@@ -22,6 +22,9 @@ pub(crate) struct Shared {
     pub frames_played: AtomicU64,
     pub finished: AtomicBool,
     pub capture_gaps: AtomicU64,
+    /// Bybit: deltas of a book from a recording's gap to its next snapshot, neither applied
+    /// nor sent.
+    pub held_pushes: AtomicU64,
     pub(crate) timeline_stats: Mutex<TimelineStats>,
     pub(crate) capture_error: Mutex<Option<String>>,
     pub ping_interval: Duration,

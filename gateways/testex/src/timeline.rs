@@ -100,8 +100,10 @@ pub(crate) struct Timeline {
     /// venue keeps its books at.
     pub book_depth: Option<usize>,
     started: HashSet<String>,
-    /// Bybit: each book's last captured `u`, to tell the recording's own gaps.
+    /// Bybit: each book's last captured `u`, to tell the recording's own gaps, and the books
+    /// whose deltas are held from a gap to their next snapshot.
     captured_u: HashMap<String, u64>,
+    held: HashSet<String>,
     pending: HashMap<String, VecDeque<DepthDiff>>,
     next_index: u64,
     pub stats: TimelineStats,
@@ -121,6 +123,7 @@ impl Timeline {
             book_depth: None,
             started: HashSet::new(),
             captured_u: HashMap::new(),
+            held: HashSet::new(),
             pending: HashMap::new(),
             next_index: 0,
             stats: TimelineStats::default(),
@@ -320,6 +323,12 @@ impl Timeline {
                         b.capture_gap = !push.snapshot && prev.checked_add(1) != Some(b.u);
                         b.repeat = push.snapshot && b.depth == 1 && prev == b.u;
                     }
+                    if push.snapshot {
+                        self.held.remove(&symbol);
+                    } else if b.capture_gap {
+                        self.held.insert(symbol.clone());
+                    }
+                    b.held = !push.snapshot && self.held.contains(&symbol);
                 }
                 let key = inband::push_key(self.protocol, &push);
                 (key, Some(symbol), Some(Change::Push(push)))
