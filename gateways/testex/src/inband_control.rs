@@ -277,3 +277,41 @@ pub(crate) fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use tungstenite::Utf8Bytes;
+
+    use super::*;
+    use crate::book::TrueBook;
+
+    /// A book subscribed before the venue knew it gets the captured first snapshot; once a
+    /// snapshot was rendered for it (the subscription raced the market's announcement), the
+    /// captured one is not sent again, and frames go out from after what the rendered one held.
+    #[test]
+    fn a_rendered_snapshot_covers_the_captured_first_one() {
+        let mut subs = InBandSubscriptions::new(Protocol::Kraken);
+        subs.keys.insert("book:A/B".into());
+        let frame = |index, announce| Frame {
+            index,
+            recv_ts: 0,
+            stream: "book:A/B".into(),
+            combined: Utf8Bytes::from_static("{}"),
+            raw: Utf8Bytes::from_static("{}"),
+            announce,
+        };
+        assert!(subs.wants(&frame(5, true)));
+        let mut book = TrueBook::from_levels(1, Vec::new(), Vec::new());
+        subs.cover("book:A/B", &book);
+        assert!(!subs.wants(&frame(5, true)));
+        assert!(subs.wants(&frame(5, false)));
+        book.mark_frame(7);
+        subs.cover("book:A/B", &book);
+        assert!(!subs.wants(&frame(7, false)));
+        assert!(subs.wants(&frame(8, false)));
+        assert!(!subs.wants(&Frame {
+            stream: "book:C/D".into(),
+            ..frame(9, false)
+        }));
+    }
+}
