@@ -3,12 +3,13 @@
 //! answered as the venues answer them, and after each book (re)subscription that book's
 //! snapshot rendered from the venue's own book. Shapes: OKX
 //! <https://www.okx.com/docs-v5/en/#overview-websocket-subscribe>, Kraken
-//! <https://docs.kraken.com/api/docs/websocket-v2/ping> and `.../websocket-v2/book`. The
-//! replies leave out what no client here reads (OKX's real `connId`, Kraken's `time_in` and
-//! `time_out`).
+//! <https://docs.kraken.com/api/docs/websocket-v2/ping> and `.../websocket-v2/book`; Bybit's
+//! ops are answered in [`crate::bybit`]. The replies leave out what no client here reads (OKX's
+//! real `connId`, Kraken's `time_in` and `time_out`).
 //!
 //! A book the venue does not know yet (the capture has not reached its first snapshot) is
-//! subscribed all the same, and that first snapshot goes out as captured when it is played.
+//! subscribed all the same, and that first snapshot goes out as captured when it is played;
+//! a connection that got a snapshot rendered for it meanwhile does not get the captured one.
 //!
 //! A snapshot holds every frame the venue applied up to it; frames of that book still queued
 //! for this connection from before it are not sent (the client would see them as stale or as a

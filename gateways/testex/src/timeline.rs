@@ -1,6 +1,6 @@
 //! The capture as the venue plays it: `binance:ws` frames and the `binance:rest:` depth
-//! snapshots that tell the venue each book; for an in-band venue (OKX, Kraken) its `:ws` frames,
-//! whose first book snapshot of a symbol tells the venue that book.
+//! snapshots that tell the venue each book; for an in-band venue (OKX, Kraken, Bybit) its `:ws`
+//! frames, whose first book snapshot of a symbol tells the venue that book.
 //!
 //! A symbol's frames stream from its first REST snapshot on: before it the venue does not know
 //! that book. Depth diffs seen before the snapshot are not streamed, but those that end after
