@@ -8,7 +8,8 @@
 //! For every fault: no crossed book is ever published; a fault that loses or corrupts a book's
 //! pushes (drop, close, checksum, silence beyond the timeout) makes that book stale and it
 //! resyncs by resubscribing; one that does not (delay, a Kraken duplicate, a sequence reset, a
-//! Bybit restart) leaves it live; and at the end every rebuilt book equals the venue's own, level for level.
+//! Bybit restart) leaves it live; and at the end every rebuilt book equals the venue's own,
+//! level for level.
 
 use std::time::Duration;
 
@@ -19,7 +20,8 @@ mod inband_support;
 mod support;
 
 use inband_support::{
-    assert_resynced, closed, repo, run, run_with, sync, Case, BYBIT_LINEAR, BYBIT_SPOT, KRAKEN, OKX,
+    assert_resynced, closed, repo, run, run_with, sync, Case, BYBIT_LINEAR, BYBIT_LINEAR_1,
+    BYBIT_LINEAR_200, BYBIT_SPOT, BYBIT_SPOT_200, KRAKEN, OKX,
 };
 
 #[test]
@@ -267,6 +269,25 @@ fn bybit_linear_without_fault_hides_the_recordings_gap() {
     assert!(s.applied > 150, "{s:?}");
     assert_eq!(out.observed.stale_after_live, [0]);
     assert!(out.venue.misplaced_faults.is_empty());
+}
+
+/// The other depths the captures carry, each its own topic: spot's XRPUSDT at 200, linear's
+/// ETHUSDT at 200 (a restart in the recording) and SOLUSDT at 1 (snapshots only; the repeats
+/// with the same `u` dropped as "no change").
+#[test]
+fn bybit_other_depths_sync_without_fault() {
+    let out = run(&BYBIT_SPOT_200, "xrp-200", vec![], 3_000);
+    let s = sync(&out.feed, 0);
+    assert_eq!((s.snapshots, s.gaps, s.resyncs), (1, 0, 0), "{s:?}");
+    assert!(s.applied > 150, "{s:?}");
+    let out = run(&BYBIT_LINEAR_200, "eth-200", vec![], 3_000);
+    let s = sync(&out.feed, 0);
+    assert_eq!((s.gaps, s.resyncs, s.sequence_resets), (0, 0, 1), "{s:?}");
+    let out = run(&BYBIT_LINEAR_1, "sol-1", vec![], 3_000);
+    let s = sync(&out.feed, 0);
+    assert_eq!((s.snapshots, s.gaps, s.resyncs), (1, 0, 0), "{s:?}");
+    assert!(s.applied > 50 && s.dropped > 0, "{s:?}");
+    assert_eq!(out.observed.stale_after_live, [0]);
 }
 
 fn bybit_cases() -> [(&'static Case, &'static str); 2] {

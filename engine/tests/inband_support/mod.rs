@@ -71,6 +71,15 @@ pub const BYBIT_SPOT: Case = Case {
     subscribe_depth: 50,
 };
 
+/// Bybit spot's XRPUSDT, the capture's one book at depth 200 (with a delete of a price it
+/// does not hold).
+pub const BYBIT_SPOT_200: Case = Case {
+    instruments: &[("XRPUSDT", 4, 2)],
+    depth: 200,
+    subscribe_depth: 200,
+    ..BYBIT_SPOT
+};
+
 /// Bybit linear's BTCUSDT at depth 50 (the capture's ETHUSDT is at 200 and SOLUSDT at 1):
 /// the docs' snapshot and delta, which do not chain (a gap in the recording), then generated
 /// deltas; played 20 times faster (SOLUSDT's repeated snapshots are 3 s apart).
@@ -359,3 +368,19 @@ pub fn assert_resynced(out: &Outcome, i: usize) {
         out.observed
     );
 }
+
+/// Bybit linear's ETHUSDT at depth 200 (a service restart in the recording).
+pub const BYBIT_LINEAR_200: Case = Case {
+    instruments: &[("ETHUSDT", 2, 2)],
+    depth: 200,
+    subscribe_depth: 200,
+    ..BYBIT_LINEAR
+};
+
+/// Bybit linear's SOLUSDT at depth 1: snapshots only, some repeating their `u`.
+pub const BYBIT_LINEAR_1: Case = Case {
+    instruments: &[("SOLUSDT", 3, 1)],
+    depth: 1,
+    subscribe_depth: 1,
+    ..BYBIT_LINEAR
+};
