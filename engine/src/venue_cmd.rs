@@ -1,8 +1,10 @@
-//! `pulse venue --capture FILE [--protocol binance|okx|kraken] [--listen ADDR] [--tls --ca-out FILE]
+//! `pulse venue --capture FILE [--protocol binance|okx|kraken|bybit-spot|bybit-linear]
+//! [--listen ADDR] [--tls --ca-out FILE]
 //! [--speed N] [--fault F ...] [--ping-interval-ms N] [--pong-timeout-ms N] [--wait-for-client]`:
 //! a local venue speaking Binance's spot protocol (serving a capture over `ws://` / `wss://` with
-//! the REST depth endpoint on the same port), OKX's v5 public or Kraken's WebSocket v2 (each
-//! book's snapshot sent after its subscription, from the venue's own book), for tests and
+//! the REST depth endpoint on the same port), OKX's v5 public, Kraken's WebSocket v2 or Bybit's
+//! v5 public spot or linear (each book's snapshot sent after its subscription, from the venue's
+//! own book), for tests and
 //! rehearsals of the live feed.
 //!
 //! It prints where it listens, plays the capture, then keeps serving the final book until
@@ -28,8 +30,9 @@ pub struct VenueArgs {
     /// The capture to serve (`recv_ts_ns TAB source TAB payload`, plain or gzip).
     #[arg(long)]
     pub capture: PathBuf,
-    /// The venue's protocol: binance, okx (v5 public `books`) or kraken (WebSocket v2 `book`);
-    /// the capture's lines of that venue are played.
+    /// The venue's protocol: binance, okx (v5 public `books`), kraken (WebSocket v2 `book`),
+    /// bybit-spot or bybit-linear (v5 public `orderbook`); the capture's lines of that venue are
+    /// played.
     #[arg(long, default_value = "binance")]
     pub protocol: Protocol,
     /// Address to listen on (0 as the port picks a free one).
@@ -48,7 +51,8 @@ pub struct VenueArgs {
     pub speed: u64,
     /// A fault at a timeline frame index (repeatable): close@N, drop@N, delay@N:MS,
     /// duplicate@N, malformed@N, silence@N:MS; okx and kraken: checksum@N (a wrong checksum
-    /// on book push N); okx: seq-reset@N (book update N restarts its seqId).
+    /// on book push N); okx: seq-reset@N (book update N restarts its seqId); bybit-*:
+    /// restart@N (book push N goes out as a snapshot with u == 1).
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
     /// Ping every connection this often (Binance: 20 s); 0 sends no pings.
@@ -189,6 +193,9 @@ pub fn run(args: &VenueArgs) -> ExitCode {
             if let Some(e) = &stats.capture_error {
                 eprintln!("pulse venue: the capture ended early: {e}");
             }
+            for why in &stats.misplaced_faults {
+                eprintln!("pulse venue: {why}");
+            }
             for fault in args.faults.iter().filter(|f| f.at() >= stats.frames_sent) {
                 eprintln!(
                     "pulse venue: {fault} was never applied: the timeline has {} frames",
@@ -197,12 +204,13 @@ pub fn run(args: &VenueArgs) -> ExitCode {
             }
             println!(
                 "pulse venue: capture played: {} frames ({} before their snapshot skipped, \
-                 {} unusable lines, {} gaps in the capture); serving the final book until \
-                 SIGINT/SIGTERM",
+                 {} unusable lines, {} gaps in the capture, {} deltas held after them); \
+                 serving the final book until SIGINT/SIGTERM",
                 stats.frames_sent,
                 stats.timeline.skipped_before_snapshot,
                 stats.timeline.unusable_lines,
-                stats.capture_gaps
+                stats.capture_gaps,
+                stats.held_deltas
             );
             let _ = std::io::stdout().flush();
         }

@@ -1,4 +1,5 @@
-//! Pulse's live OKX and Kraken v2 feeds against `pulse venue --protocol okx|kraken` over real
+//! Pulse's live OKX, Kraken v2 and Bybit v5 (spot, linear) feeds against `pulse venue
+//! --protocol okx|kraken|bybit-spot|bybit-linear` over real
 //! loopback sockets, one injected fault per run: the feed (built from config exactly as `pulse
 //! run` builds it) and the book stage are driven on this thread; the venue plays a bundled
 //! capture at a few times its pace and sends each book's snapshot after its subscription,
@@ -6,324 +7,22 @@
 //!
 //! For every fault: no crossed book is ever published; a fault that loses or corrupts a book's
 //! pushes (drop, close, checksum, silence beyond the timeout) makes that book stale and it
-//! resyncs by resubscribing; one that does not (delay, a Kraken duplicate, a sequence reset)
-//! leaves it live; and at the end every rebuilt book equals the venue's own, level for level.
+//! resyncs by resubscribing; one that does not (delay, a Kraken duplicate, a sequence reset, a
+//! Bybit restart) leaves it live; and at the end every rebuilt book equals the venue's own,
+//! level for level.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use pulse_engine::config::{LiveSourceConfig, LiveSync};
-use pulse_feeds::clock::Clock;
-use pulse_feeds::event::{BookState, MarketEvent};
-use pulse_feeds::instrument::{InstrumentRegistry, Venue};
-use pulse_feeds::num::{parse_decimal, InstrumentId, Nanos, Px, Qty, Side};
-use pulse_feeds::stage::Stage;
-use pulse_feeds::sync_counters::SyncCounters;
-use pulse_feeds::venue::MarketAdapter;
-use pulse_feeds::venues::VenueLiveFeed;
 use pulse_feeds::ws::session::CloseReason;
 use pulse_testex::{Fault, Protocol, Venue as LocalVenue, VenueConfig};
-use serde_json::Value;
 
+mod inband_support;
 mod support;
 
-/// One venue's case: its capture, the instruments at the capture's scales, the pace.
-struct Case {
-    protocol: Protocol,
-    venue: Venue,
-    capture: &'static str,
-    /// Symbol, price scale, quantity scale.
-    instruments: &'static [(&'static str, u32, u32)],
-    speed_milli: u64,
-    /// Levels a side compared with the venue's book (what the feed keeps exactly).
-    depth: usize,
-}
-
-const OKX: Case = Case {
-    protocol: Protocol::Okx,
-    venue: Venue::Okx,
-    capture: "data/okx_books_2022-05-13.cap",
-    instruments: &[
-        ("BTC-USD-220527", 1, 0),
-        ("UNI-USD-SWAP", 3, 0),
-        ("BTC-USDT", 1, 8),
-    ],
-    speed_milli: 5_000,
-    depth: 25,
+use inband_support::{
+    assert_resynced, closed, repo, run, run_with, sync, Case, BYBIT_LINEAR, BYBIT_LINEAR_1,
+    BYBIT_LINEAR_200, BYBIT_SPOT, BYBIT_SPOT_200, KRAKEN, OKX,
 };
-
-const KRAKEN: Case = Case {
-    protocol: Protocol::Kraken,
-    venue: Venue::Kraken,
-    capture: "data/kraken_v2_book_generated.cap",
-    instruments: &[("BTC/USD", 1, 8), ("ETH/USD", 2, 8), ("MATIC/USD", 4, 8)],
-    speed_milli: 250,
-    depth: 10,
-};
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-impl Case {
-    fn registry(&self) -> InstrumentRegistry {
-        let mut r = InstrumentRegistry::new();
-        for &(symbol, px, qty) in self.instruments {
-            r.add(self.venue, symbol, px, qty, Px(1), Qty(1)).unwrap();
-        }
-        r
-    }
-
-    /// The venue's timeline index of the `nth` book update of `symbol` (frames of a symbol
-    /// count from its first book snapshot on; heartbeats once any book is known).
-    fn book_update(&self, symbol: &str, nth: usize) -> u64 {
-        let text = std::fs::read_to_string(repo(self.capture)).unwrap();
-        let source = format!("{}:ws", self.protocol);
-        let mut started: Vec<String> = Vec::new();
-        let mut index = 0;
-        let mut seen = 0;
-        for line in text.lines() {
-            let mut fields = line.splitn(3, '\t');
-            let (_, src, payload) = (fields.next(), fields.next(), fields.next());
-            if src != Some(source.as_str()) {
-                continue;
-            }
-            let v: Value = serde_json::from_str(payload.unwrap()).unwrap();
-            let (sym, book, snapshot) = match self.protocol {
-                Protocol::Okx => {
-                    if v.get("event").is_some() {
-                        continue;
-                    }
-                    let book = v["arg"]["channel"] == "books";
-                    (v["arg"]["instId"].as_str(), book, v["action"] == "snapshot")
-                }
-                _ => {
-                    let channel = v["channel"].as_str().unwrap_or("");
-                    if !matches!(channel, "book" | "ticker" | "trade" | "heartbeat") {
-                        continue;
-                    }
-                    let sym = v["data"][0]["symbol"].as_str();
-                    (sym, channel == "book", v["type"] == "snapshot")
-                }
-            };
-            let known = match sym {
-                Some(s) => started.iter().any(|k| k == s),
-                None => !started.is_empty(),
-            };
-            if !known {
-                if let (Some(s), true, true) = (sym, book, snapshot) {
-                    started.push(s.to_string());
-                }
-                continue;
-            }
-            if book && !snapshot && sym == Some(symbol) {
-                if seen == nth {
-                    return index;
-                }
-                seen += 1;
-            }
-            index += 1;
-        }
-        panic!("no book update #{nth} of {symbol}");
-    }
-}
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-#[derive(Debug, Default)]
-struct Observed {
-    crossed_published: u64,
-    /// Per instrument: Live → Stale transitions seen on the published tops, and back.
-    stale_after_live: Vec<u64>,
-    live_after_stale: Vec<u64>,
-}
-
-struct Outcome {
-    observed: Observed,
-    feed: VenueLiveFeed,
-    took: Duration,
-}
-
-fn run(case: &Case, name: &str, faults: Vec<Fault>, no_data_timeout_ms: u64) -> Outcome {
-    run_with(case, name, faults, no_data_timeout_ms, false)
-}
-
-/// `tls`: over `wss://`, trusting the venue's generated CA.
-fn run_with(
-    case: &Case,
-    name: &str,
-    faults: Vec<Fault>,
-    no_data_timeout_ms: u64,
-    tls: bool,
-) -> Outcome {
-    let dir = std::env::temp_dir().join(format!(
-        "pulse-inband-{}-{}-{name}",
-        std::process::id(),
-        case.protocol
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _dir = Dir(dir);
-    let mut vc = VenueConfig::new(repo(case.capture));
-    vc.protocol = case.protocol;
-    vc.speed_milli = case.speed_milli;
-    vc.faults = faults;
-    vc.ping_interval = Duration::from_millis(500);
-    vc.pong_timeout = Duration::from_secs(5);
-    vc.wait_for_client = true;
-    vc.tls = tls;
-    let venue = LocalVenue::start(vc).expect("venue starts");
-    let started = Instant::now();
-    let base = support::loopback_source(venue.addr());
-    let ca_file = venue.ca_pem().map(|pem| {
-        let path = _dir.0.join("ca.pem");
-        std::fs::write(&path, pem).unwrap();
-        path
-    });
-    let ws_url = match tls {
-        true => format!("wss://localhost:{}", venue.addr().port()),
-        false => format!("ws://{}", venue.addr()),
-    };
-    let live = LiveSourceConfig {
-        venue: case.venue,
-        // A bare host: the feed adds the venue's path.
-        ws_url,
-        ca_file,
-        sync: LiveSync::InBand {
-            depth: if case.venue == Venue::Okx { 400 } else { 10 },
-        },
-        no_data_timeout: Nanos::from_millis(no_data_timeout_ms),
-        ..base
-    };
-    let registry = case.registry();
-    let n = case.instruments.len();
-    let support::LiveRig {
-        mut feed,
-        mut book,
-        tops: mut top_rx,
-    } = support::live_rig(&live, &registry, 65_536, true);
-    let wall = Clock::live();
-    let mut observed = Observed {
-        stale_after_live: vec![0; n],
-        live_after_stale: vec![0; n],
-        ..Observed::default()
-    };
-    let mut last = vec![BookState::Stale; n];
-    let mut seen_live = vec![false; n];
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let now = wall.now();
-        let work = feed.do_work(now) + book.do_work(now);
-        while let Ok(event) = top_rx.pop() {
-            let MarketEvent::Book(top) = event else {
-                continue;
-            };
-            let i = top.meta.instrument.0 as usize;
-            match top.state {
-                BookState::Crossed => observed.crossed_published += 1,
-                BookState::Stale if last[i] == BookState::Live => observed.stale_after_live[i] += 1,
-                BookState::Live if last[i] == BookState::Stale && seen_live[i] => {
-                    observed.live_after_stale[i] += 1
-                }
-                _ => {}
-            }
-            seen_live[i] |= top.state == BookState::Live;
-            last[i] = top.state;
-        }
-        if venue.finished() && work == 0 {
-            let same = (0..n).all(|i| {
-                let truth = venue.book(case.instruments[i].0, case.depth);
-                book.state(i) == Some(BookState::Live)
-                    && truth.is_some_and(|t| same_book(case, &book, i, &t))
-            });
-            if same {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no convergence: {observed:?}, syncs {:?}",
-            (0..n).map(|i| sync(&feed, i)).collect::<Vec<_>>()
-        );
-        if work == 0 {
-            std::thread::sleep(Duration::from_micros(50));
-        }
-    }
-    let took = started.elapsed();
-    feed.stop_intake();
-    feed.on_close();
-    venue.stop();
-    assert_eq!(
-        observed.crossed_published, 0,
-        "a crossed book was published"
-    );
-    Outcome {
-        observed,
-        feed,
-        took,
-    }
-}
-
-/// The top `case.depth` levels of both sides, parsed from the venue's strings, equal the
-/// rebuilt book of instrument `i`.
-fn same_book(
-    case: &Case,
-    book: &pulse_feeds::book_stage::BookStage,
-    i: usize,
-    truth: &pulse_testex::VenueBook,
-) -> bool {
-    let (_, px_scale, qty_scale) = case.instruments[i];
-    let Some(ours) = book.book(i) else {
-        return false;
-    };
-    [(Side::Buy, &truth.bids), (Side::Sell, &truth.asks)]
-        .into_iter()
-        .all(|(side, venue_side)| {
-            let expected: Vec<(i64, i64)> = venue_side
-                .iter()
-                .map(|(px, qty)| {
-                    (
-                        parse_decimal(px.as_bytes(), px_scale).unwrap(),
-                        parse_decimal(qty.as_bytes(), qty_scale).unwrap(),
-                    )
-                })
-                .collect();
-            let got: Vec<(i64, i64)> = ours
-                .levels(side)
-                .take(case.depth)
-                .map(|l| (l.px.0, l.qty.0))
-                .collect();
-            !expected.is_empty() && got == expected
-        })
-}
-
-fn sync(feed: &VenueLiveFeed, i: usize) -> SyncCounters {
-    *feed
-        .adapter()
-        .sync_counters(InstrumentId(i as u16))
-        .expect("the feed's instrument")
-}
-
-fn closed(feed: &VenueLiveFeed, reason: CloseReason) -> u64 {
-    let at = CloseReason::ALL.iter().position(|r| *r == reason).unwrap();
-    feed.session().counters.closed[at]
-}
-
-/// A lossy fault on instrument `i`: it went stale, resubscribed, and came back live.
-fn assert_resynced(out: &Outcome, i: usize) {
-    let s = sync(&out.feed, i);
-    assert!(s.resyncs >= 1, "{s:?}");
-    assert!(
-        out.observed.stale_after_live[i] >= 1 && out.observed.live_after_stale[i] >= 1,
-        "{:?}",
-        out.observed
-    );
-}
 
 #[test]
 fn okx_without_fault_syncs_each_book_once() {
@@ -530,4 +229,229 @@ fn a_fault_the_protocol_cannot_carry_is_refused() {
     vc.faults = vec![Fault::SeqReset { at: 3 }];
     let err = LocalVenue::start(vc).err().expect("refused").to_string();
     assert_eq!(err, "seq-reset@3: kraken's book pushes carry no such field");
+}
+
+// Bybit: no checksum, `u` continuity alone. The venue numbers the pushes itself, so the
+// recordings' own gaps (counted by the venue, which holds that book's deltas until its next
+// captured snapshot) reach no client; a duplicate repeats a `u`: a gap. Spot's BTCUSDT updates
+// 60 and 61 are held (the lost delta's successor and one in flight): no fault targets them.
+
+/// The capture's lost delta never reaches the feed; its later snapshot (the recorder's
+/// resubscription) and ETHUSDT's restart are applied without going stale.
+#[test]
+fn bybit_spot_without_fault_hides_the_recordings_gap() {
+    let out = run(&BYBIT_SPOT, "clean", vec![], 3_000);
+    // The lost delta's successor and the one in flight after it: held until the snapshot.
+    assert_eq!((out.venue.capture_gaps, out.venue.held_deltas), (1, 2));
+    let btc = sync(&out.feed, 0);
+    assert_eq!((btc.snapshots, btc.gaps, btc.resyncs), (2, 0, 0), "{btc:?}");
+    assert!(btc.applied > 150, "{btc:?}");
+    let eth = sync(&out.feed, 1);
+    assert_eq!(
+        (eth.gaps, eth.resyncs, eth.sequence_resets),
+        (0, 0, 1),
+        "{eth:?}"
+    );
+    assert_eq!(out.observed.stale_after_live, [0, 0]);
+    assert_eq!(out.feed.session().counters.opened, 1);
+}
+
+#[test]
+fn bybit_linear_without_fault_hides_the_recordings_gap() {
+    let out = run(&BYBIT_LINEAR, "clean", vec![], 3_000);
+    assert_eq!(
+        (out.venue.capture_gaps, out.venue.held_deltas),
+        (1, 1),
+        "the docs' delta after the docs' snapshot"
+    );
+    let s = sync(&out.feed, 0);
+    assert_eq!((s.snapshots, s.gaps, s.resyncs), (2, 0, 0), "{s:?}");
+    assert!(s.applied > 150, "{s:?}");
+    assert_eq!(out.observed.stale_after_live, [0]);
+    assert!(out.venue.misplaced_faults.is_empty());
+}
+
+/// The other depths the captures carry, each its own topic: spot's XRPUSDT at 200, linear's
+/// ETHUSDT at 200 (a restart in the recording) and SOLUSDT at 1 (snapshots only; the repeats
+/// with the same `u` dropped as "no change").
+#[test]
+fn bybit_other_depths_sync_without_fault() {
+    let out = run(&BYBIT_SPOT_200, "xrp-200", vec![], 3_000);
+    let s = sync(&out.feed, 0);
+    assert_eq!((s.snapshots, s.gaps, s.resyncs), (1, 0, 0), "{s:?}");
+    assert!(s.applied > 150, "{s:?}");
+    let out = run(&BYBIT_LINEAR_200, "eth-200", vec![], 3_000);
+    let s = sync(&out.feed, 0);
+    assert_eq!((s.gaps, s.resyncs, s.sequence_resets), (0, 0, 1), "{s:?}");
+    let out = run(&BYBIT_LINEAR_1, "sol-1", vec![], 3_000);
+    let s = sync(&out.feed, 0);
+    assert_eq!((s.snapshots, s.gaps, s.resyncs), (1, 0, 0), "{s:?}");
+    assert!(s.applied > 50 && s.dropped > 0, "{s:?}");
+    assert_eq!(out.observed.stale_after_live, [0]);
+}
+
+fn bybit_cases() -> [(&'static Case, &'static str); 2] {
+    [(&BYBIT_SPOT, "spot"), (&BYBIT_LINEAR, "linear")]
+}
+
+#[test]
+fn bybit_dropped_delta_is_a_gap_then_a_resubscription() {
+    for (case, name) in bybit_cases() {
+        let at = case.book_update("BTCUSDT", 20);
+        let out = run(
+            case,
+            &format!("drop-{name}"),
+            vec![Fault::Drop { at }],
+            3_000,
+        );
+        let s = sync(&out.feed, 0);
+        assert_eq!(s.gaps, 1, "{name}: {s:?}");
+        assert_resynced(&out, 0);
+        assert!(out.feed.counters().resubscriptions >= 1, "{name}");
+        assert_eq!(
+            out.observed.stale_after_live[1..],
+            vec![0; case.instruments.len() - 1]
+        );
+        assert_eq!(
+            out.feed.session().counters.opened,
+            1,
+            "{name}: no reconnect"
+        );
+    }
+}
+
+#[test]
+fn bybit_duplicate_is_a_gap_not_a_corruption() {
+    for (case, name) in bybit_cases() {
+        let at = case.book_update("BTCUSDT", 30);
+        let out = run(
+            case,
+            &format!("dup-{name}"),
+            vec![Fault::Duplicate { at }],
+            3_000,
+        );
+        assert_eq!(sync(&out.feed, 0).gaps, 1, "{name}");
+        assert_resynced(&out, 0);
+    }
+}
+
+#[test]
+fn bybit_restart_is_a_snapshot_with_u_1_and_accepted() {
+    for (case, name) in bybit_cases() {
+        let at = case.book_update("BTCUSDT", 40);
+        let out = run(
+            case,
+            &format!("restart-{name}"),
+            vec![Fault::Restart { at }],
+            3_000,
+        );
+        let s = sync(&out.feed, 0);
+        assert_eq!(
+            (s.gaps, s.resyncs, s.sequence_resets),
+            (0, 0, 1),
+            "{name}: {s:?}"
+        );
+        assert_eq!(out.observed.stale_after_live[0], 0, "{name}");
+        assert!(out.venue.misplaced_faults.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn bybit_closed_connection_reconnects_and_resyncs_every_book() {
+    for (case, name) in bybit_cases() {
+        let at = case.book_update("BTCUSDT", 50);
+        let out = run(
+            case,
+            &format!("close-{name}"),
+            vec![Fault::Close { at }],
+            3_000,
+        );
+        assert!(out.feed.session().counters.opened >= 2, "{name}");
+        for i in 0..case.instruments.len() {
+            assert!(out.observed.stale_after_live[i] >= 1, "{name} {i}");
+            assert!(out.observed.live_after_stale[i] >= 1, "{name} {i}");
+        }
+    }
+}
+
+#[test]
+fn bybit_silence_beyond_the_timeout_reconnects() {
+    for (case, name) in bybit_cases() {
+        let at = case.book_update("BTCUSDT", 55);
+        let fault = Fault::Silence { at, ms: 1_200 };
+        let out = run(case, &format!("silence-{name}"), vec![fault], 400);
+        assert!(closed(&out.feed, CloseReason::Watchdog) >= 1, "{name}");
+        assert!(out.feed.session().counters.opened >= 2, "{name}");
+        assert!(out.observed.stale_after_live[0] >= 1, "{name}");
+    }
+}
+
+#[test]
+fn bybit_delay_and_malformed_lose_nothing() {
+    for (case, name) in bybit_cases() {
+        let faults = vec![
+            Fault::Delay {
+                at: case.book_update("BTCUSDT", 70),
+                ms: 300,
+            },
+            Fault::Malformed {
+                at: case.book_update("BTCUSDT", 80),
+            },
+        ];
+        let out = run(case, &format!("benign-{name}"), faults, 3_000);
+        assert_eq!(
+            out.feed.counters().bad_frames.iter().sum::<u64>(),
+            1,
+            "{name}"
+        );
+        let s = sync(&out.feed, 0);
+        assert_eq!((s.gaps, s.resyncs), (0, 0), "{name}: {s:?}");
+        assert!(
+            out.observed.stale_after_live.iter().all(|&n| n == 0),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn bybit_over_wss_with_a_dropped_delta() {
+    let at = BYBIT_SPOT.book_update("ETHUSDT", 25);
+    let out = run_with(&BYBIT_SPOT, "wss", vec![Fault::Drop { at }], 3_000, true);
+    assert_eq!(sync(&out.feed, 1).gaps, 1);
+    assert_resynced(&out, 1);
+}
+
+#[test]
+fn bybit_refuses_a_checksum_fault_and_reports_a_misplaced_restart() {
+    let mut vc = VenueConfig::new(repo(BYBIT_SPOT.capture));
+    vc.protocol = Protocol::BybitSpot;
+    vc.faults = vec![Fault::Checksum { at: 3 }];
+    let err = LocalVenue::start(vc).err().expect("refused").to_string();
+    assert_eq!(
+        err,
+        "checksum@3: bybit-spot's book pushes carry no checksum (Bybit sends none; restart@N \
+         is its venue fault)"
+    );
+    // A restart on the frame before BTCUSDT's first delta, the docs' trade: played unchanged,
+    // and reported.
+    let at = BYBIT_LINEAR.book_update("BTCUSDT", 0) - 1;
+    let mut vc = VenueConfig::new(repo(BYBIT_LINEAR.capture));
+    vc.protocol = Protocol::BybitLinear;
+    vc.speed_milli = 0;
+    vc.faults = vec![Fault::Restart { at }];
+    let venue = LocalVenue::start(vc).expect("venue starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !venue.finished() {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stats = venue.stats();
+    assert_eq!(stats.capture_gaps, 1);
+    assert_eq!(
+        stats.misplaced_faults,
+        [format!(
+            "restart@{at}: frame {at} is a `publicTrade.BTCUSDT` frame, not a book push: not \
+             applied"
+        )]
+    );
 }

@@ -1,6 +1,6 @@
-//! Steady state of the OKX and Kraken v2 live paths: the live feed (socket reads, WebSocket
-//! framing, decoding, checksums, book sync) and the book stage, against `pulse venue --protocol
-//! okx|kraken` over loopback. After a warm-up (every book synced from its in-band snapshot), a
+//! Steady state of the OKX, Kraken v2 and Bybit v5 live paths: the live feed (socket reads,
+//! WebSocket framing, decoding, checksums, book sync) and the book stage, against `pulse venue
+//! --protocol okx|kraken|bybit-spot|bybit-linear` over loopback. After a warm-up (every book synced from its in-band snapshot), a
 //! counting global allocator measures this thread's allocations until the capture has played.
 
 use std::path::Path;
@@ -138,6 +138,51 @@ fn kraken_live_feed_allocates_nothing_after_warm_up() {
         },
     );
     assert!(frames > 20, "{frames} frames measured");
+    assert_eq!(
+        allocations, 0,
+        "{allocations} allocations over {frames} frames"
+    );
+}
+
+/// Measured once BTCUSDT's first 20 deltas are in (the codec's buffers have seen frames of
+/// every kind); the rest of the capture, ETHUSDT's restart snapshot and BTCUSDT's later one
+/// included, is steady.
+#[test]
+fn bybit_spot_live_feed_allocates_nothing_after_warm_up() {
+    let (allocations, frames) = measure(
+        Protocol::BybitSpot,
+        Venue::BybitSpot,
+        "data/bybit_spot_generated.cap",
+        &[("BTCUSDT", 2, 6), ("ETHUSDT", 2, 5)],
+        50,
+        |feed| {
+            feed.adapter()
+                .sync_counters(InstrumentId(0))
+                .is_some_and(|s| s.applied >= 20)
+        },
+    );
+    assert!(frames > 200, "{frames} frames measured");
+    assert_eq!(
+        allocations, 0,
+        "{allocations} allocations over {frames} frames"
+    );
+}
+
+#[test]
+fn bybit_linear_live_feed_allocates_nothing_after_warm_up() {
+    let (allocations, frames) = measure(
+        Protocol::BybitLinear,
+        Venue::BybitLinear,
+        "data/bybit_linear_generated.cap",
+        &[("BTCUSDT", 2, 3)],
+        50,
+        |feed| {
+            feed.adapter()
+                .sync_counters(InstrumentId(0))
+                .is_some_and(|s| s.applied >= 20)
+        },
+    );
+    assert!(frames > 150, "{frames} frames measured");
     assert_eq!(
         allocations, 0,
         "{allocations} allocations over {frames} frames"

@@ -1,4 +1,5 @@
-//! `pulse venue --protocol okx|kraken` as a client meets it over a real socket: the path it
+//! `pulse venue --protocol okx|kraken|bybit-spot|bybit-linear` as a client meets it over a real
+//! socket: the path it
 //! serves, the subscription replies, each book's snapshot after its subscription (its checksum
 //! recomputed here from the snapshot's own strings), the keepalive replies and the errors.
 
@@ -174,4 +175,208 @@ fn text_of_levels(message: &Value) -> String {
         }
     }
     out
+}
+
+/// The next reply to an op (`"op"` is `op`), past the book pushes streaming meanwhile.
+fn reply_to(ws: &mut Ws, op: &str) -> Value {
+    loop {
+        let v = json(ws);
+        if v.get("topic").is_none() && v["op"] == op {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn bybit_spot_subscription_snapshot_deltas_pong_and_refusals() {
+    let (_venue, banner) = start("bybit-spot", "data/bybit_spot_generated.cap");
+    let (addr, streams) = banner.split_once('|').unwrap();
+    assert!(
+        streams.contains(&format!("ws://{addr}/v5/public/spot")),
+        "{streams}"
+    );
+    assert!(
+        connect(format!("ws://{addr}/v5/public/linear")).is_err(),
+        "only spot's path"
+    );
+    let (mut ws, _) = connect(format!("ws://{addr}/v5/public/spot")).unwrap();
+    ws.send(Message::text(r#"{"op":"ping","req_id":"p1"}"#))
+        .unwrap();
+    let pong = json(&mut ws);
+    assert_eq!(
+        (&pong["op"], &pong["req_id"]),
+        (&"pong".into(), &"p1".into())
+    );
+    assert!(pong["args"][0].as_str().unwrap().parse::<u64>().is_ok());
+    ws.send(Message::text(
+        r#"{"op":"subscribe","args":["orderbook.50.ETHUSDT","tickers.ETHUSDT"],"req_id":"s1"}"#,
+    ))
+    .unwrap();
+    let ack = json(&mut ws);
+    let expected = serde_json::json!({"success":true,"ret_msg":"subscribe",
+        "conn_id":"pulse-venue","req_id":"s1","op":"subscribe"});
+    assert_eq!(ack, expected);
+    let snapshot = json(&mut ws);
+    assert_eq!(
+        (&snapshot["topic"], &snapshot["type"]),
+        (&"orderbook.50.ETHUSDT".into(), &"snapshot".into())
+    );
+    let data = &snapshot["data"];
+    assert_eq!(data["s"], "ETHUSDT");
+    // The capture's first snapshot: 12 levels a side, best first, the captured `u`.
+    assert_eq!(data["b"].as_array().unwrap().len(), 12);
+    assert_eq!(data["b"][0], serde_json::json!(["3890.49", "0.15372"]));
+    assert_eq!(data["a"][0], serde_json::json!(["3890.51", "0.11078"]));
+    assert_eq!(data["u"], 812_400);
+    // The deltas chain on from the snapshot's `u`.
+    let mut u = data["u"].as_u64().unwrap();
+    for _ in 0..5 {
+        let delta = loop {
+            let v = json(&mut ws);
+            if v["topic"] == "orderbook.50.ETHUSDT" {
+                break v;
+            }
+        };
+        assert_eq!(delta["type"], "delta");
+        assert_eq!(delta["data"]["u"].as_u64(), Some(u + 1));
+        u += 1;
+    }
+    let refusals = [
+        (
+            r#"{"op":"subscribe","args":["orderbook.50.ETHUSDT"]}"#,
+            "error:already subscribed,topic:orderbook.50.ETHUSDT",
+        ),
+        (
+            r#"{"op":"subscribe","args":["orderbook.200.ETHUSDT"]}"#,
+            "error:handler not found,topic:orderbook.200.ETHUSDT",
+        ),
+        (
+            r#"{"op":"subscribe","args":["publicTrade.DOGEUSDT"]}"#,
+            "error:handler not found,topic:publicTrade.DOGEUSDT",
+        ),
+    ];
+    for (request, why) in refusals {
+        ws.send(Message::text(request)).unwrap();
+        let refused = reply_to(&mut ws, "subscribe");
+        assert_eq!(
+            (&refused["success"], &refused["ret_msg"]),
+            (&false.into(), &why.into())
+        );
+    }
+    let eleven: Vec<String> = (0..11).map(|i| format!("\"publicTrade.S{i}\"")).collect();
+    ws.send(Message::text(format!(
+        r#"{{"op":"subscribe","args":[{}]}}"#,
+        eleven.join(",")
+    )))
+    .unwrap();
+    let refused = reply_to(&mut ws, "subscribe");
+    assert_eq!(
+        (&refused["success"], &refused["ret_msg"]),
+        (&false.into(), &"args size >10".into())
+    );
+    // Unsubscribed, then subscribed again: a fresh snapshot at the venue's current `u`.
+    ws.send(Message::text(
+        r#"{"op":"unsubscribe","args":["orderbook.50.ETHUSDT"]}"#,
+    ))
+    .unwrap();
+    assert_eq!(reply_to(&mut ws, "unsubscribe")["success"], true);
+    ws.send(Message::text(
+        r#"{"op":"subscribe","args":["orderbook.50.ETHUSDT"]}"#,
+    ))
+    .unwrap();
+    assert_eq!(reply_to(&mut ws, "subscribe")["success"], true);
+    let again = loop {
+        let v = json(&mut ws);
+        if v["topic"] == "orderbook.50.ETHUSDT" {
+            break v;
+        }
+    };
+    assert_eq!(again["type"], "snapshot");
+    assert!(again["data"]["u"].as_u64().unwrap() >= u, "{again}");
+}
+
+#[test]
+fn bybit_linear_pong_depth_one_snapshot_and_a_refused_checksum_fault() {
+    let (_venue, banner) = start("bybit-linear", "data/bybit_linear_generated.cap");
+    let (addr, _) = banner.split_once('|').unwrap();
+    let (mut ws, _) = connect(format!("ws://{addr}/v5/public/linear")).unwrap();
+    ws.send(Message::text(r#"{"op":"ping"}"#)).unwrap();
+    assert_eq!(
+        json(&mut ws),
+        serde_json::json!({"success":true,"ret_msg":"pong","conn_id":"pulse-venue",
+            "req_id":"","op":"ping"})
+    );
+    ws.send(Message::text(
+        r#"{"op":"subscribe","args":["orderbook.50.BTCUSDT","publicTrade.BTCUSDT"],"req_id":"7"}"#,
+    ))
+    .unwrap();
+    let ack = json(&mut ws);
+    assert_eq!(
+        (&ack["success"], &ack["ret_msg"], &ack["req_id"]),
+        (&true.into(), &"".into(), &"7".into())
+    );
+    let snapshot = json(&mut ws);
+    // The docs' example snapshot, which the venue knows from the capture's start.
+    assert_eq!(snapshot["data"]["u"], 18_521_288);
+    assert_eq!(
+        snapshot["data"]["b"][0],
+        serde_json::json!(["16493.50", "0.006"])
+    );
+    // SOLUSDT at depth 1: snapshots only, one level a side.
+    ws.send(Message::text(
+        r#"{"op":"subscribe","args":["orderbook.1.SOLUSDT"]}"#,
+    ))
+    .unwrap();
+    for _ in 0..3 {
+        let push = loop {
+            let v = json(&mut ws);
+            if v["topic"] == "orderbook.1.SOLUSDT" {
+                break v;
+            }
+        };
+        assert_eq!(push["type"], "snapshot");
+        let data = &push["data"];
+        assert_eq!(
+            (
+                data["b"].as_array().unwrap().len(),
+                data["a"].as_array().unwrap().len()
+            ),
+            (1, 1)
+        );
+    }
+    // Linear has no 10-topic limit; an unknown symbol is still refused.
+    let many: Vec<String> = (0..11)
+        .map(|_| "\"publicTrade.BTCUSDTX\"".to_string())
+        .collect();
+    ws.send(Message::text(format!(
+        r#"{{"op":"subscribe","args":[{}]}}"#,
+        many.join(",")
+    )))
+    .unwrap();
+    let refused = reply_to(&mut ws, "subscribe");
+    assert_eq!(
+        refused["ret_msg"],
+        "error:handler not found,topic:publicTrade.BTCUSDTX"
+    );
+    ws.send(Message::text(r#"{"op":"explode"}"#)).unwrap();
+    assert_eq!(reply_to(&mut ws, "explode")["success"], false);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args([
+            "venue",
+            "--protocol",
+            "bybit-linear",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--fault", "checksum@3", "--capture"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/bybit_linear_generated.cap"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "pulse venue: checksum@3: bybit-linear's book pushes carry no checksum (Bybit sends \
+         none; restart@N is its venue fault)"
+    );
 }

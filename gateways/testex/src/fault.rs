@@ -11,7 +11,7 @@ use crate::api::ApiError;
 /// One fault at one timeline index. Every fault applies to every client connected at that
 /// moment. Text form (CLI): `close@500`, `drop@120`, `delay@300:2000`, `duplicate@50`,
 /// `malformed@70`, `silence@400:5000` (indices, then milliseconds); for a venue whose book
-/// pushes carry a checksum, `checksum@80`, and for OKX `seq-reset@90`.
+/// pushes carry a checksum, `checksum@80`, for OKX `seq-reset@90`, for Bybit `restart@90`.
 ///
 /// ```
 /// use pulse_testex::Fault;
@@ -41,6 +41,9 @@ pub enum Fault {
     /// OKX: frame `at`, a book update, restarts the book's sequence (a maintenance reset:
     /// its `seqId` below its `prevSeqId`), which a client must accept, not resync on.
     SeqReset { at: u64 },
+    /// Bybit: frame `at`, a book push, is applied and goes out as a snapshot of the venue's
+    /// book with `u == 1` (a service restart); the book's later deltas count on from there.
+    Restart { at: u64 },
 }
 
 impl Fault {
@@ -54,7 +57,8 @@ impl Fault {
             | Fault::Malformed { at }
             | Fault::Silence { at, .. }
             | Fault::Checksum { at }
-            | Fault::SeqReset { at } => at,
+            | Fault::SeqReset { at }
+            | Fault::Restart { at } => at,
         }
     }
 }
@@ -78,7 +82,7 @@ impl FromStr for Fault {
         let bad = |why: &str| {
             FaultParseError(format!(
                 "`{text}`: {why} (expected close@N, drop@N, delay@N:MS, duplicate@N, \
-                 malformed@N, silence@N:MS, checksum@N or seq-reset@N)"
+                 malformed@N, silence@N:MS, checksum@N, seq-reset@N or restart@N)"
             ))
         };
         let (kind, at, ms) = split_fault(text, "the frame index", &bad)?;
@@ -89,12 +93,14 @@ impl FromStr for Fault {
             ("malformed", None) => Ok(Fault::Malformed { at }),
             ("checksum", None) => Ok(Fault::Checksum { at }),
             ("seq-reset", None) => Ok(Fault::SeqReset { at }),
+            ("restart", None) => Ok(Fault::Restart { at }),
             ("delay", Some(ms)) => Ok(Fault::Delay { at, ms }),
             ("silence", Some(ms)) => Ok(Fault::Silence { at, ms }),
             ("delay" | "silence", None) => Err(bad("needs a duration in milliseconds")),
-            ("close" | "drop" | "duplicate" | "malformed" | "checksum" | "seq-reset", Some(_)) => {
-                Err(bad("takes no duration"))
-            }
+            (
+                "close" | "drop" | "duplicate" | "malformed" | "checksum" | "seq-reset" | "restart",
+                Some(_),
+            ) => Err(bad("takes no duration")),
             _ => Err(bad("unknown fault")),
         }
     }
@@ -111,6 +117,7 @@ impl fmt::Display for Fault {
             Fault::Silence { at, ms } => write!(f, "silence@{at}:{ms}"),
             Fault::Checksum { at } => write!(f, "checksum@{at}"),
             Fault::SeqReset { at } => write!(f, "seq-reset@{at}"),
+            Fault::Restart { at } => write!(f, "restart@{at}"),
         }
     }
 }
@@ -148,6 +155,20 @@ pub(crate) struct FaultsAt {
     pub close: bool,
     pub checksum: bool,
     pub seq_reset: bool,
+    pub restart: bool,
+}
+
+impl FaultsAt {
+    /// The venue faults applied at this index, which only a book push can carry.
+    pub fn book_faults(&self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.checksum, "checksum"),
+            (self.seq_reset, "seq-reset"),
+            (self.restart, "restart"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+    }
 }
 
 /// The faults of a run, looked up by frame index.
@@ -170,6 +191,7 @@ impl FaultPlan {
                 Fault::Silence { ms, .. } => entry.silence += Duration::from_millis(ms),
                 Fault::Checksum { .. } => entry.checksum = true,
                 Fault::SeqReset { .. } => entry.seq_reset = true,
+                Fault::Restart { .. } => entry.restart = true,
             }
         }
         FaultPlan { by_index }
@@ -307,6 +329,7 @@ mod tests {
             Fault::Silence { at: 400, ms: 5000 },
             Fault::Checksum { at: 80 },
             Fault::SeqReset { at: 90 },
+            Fault::Restart { at: 95 },
         ];
         for fault in faults {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
@@ -325,6 +348,7 @@ mod tests {
             ("silence@5:x", "duration"),
             ("explode@5", "unknown fault"),
             ("checksum@5:10", "takes no duration"),
+            ("restart@5:10", "takes no duration"),
         ] {
             let err = text.parse::<Fault>().unwrap_err().to_string();
             assert!(err.contains(why), "{text}: {err}");

@@ -7,7 +7,7 @@
 //! [["px","sz","0","n"]],"bids":..,"ts":..,"checksum":..,"seqId":..,"prevSeqId":..}]}`.
 //! Kraken (<https://docs.kraken.com/api/docs/websocket-v2/book>): `{"channel":"book","type":"snapshot"|
 //! "update","data":[{"symbol":..,"bids":[{"price":P,"qty":Q}],"asks":..,"checksum":..}]}`,
-//! prices and quantities JSON numbers.
+//! prices and quantities JSON numbers. Bybit v5: [`crate::bybit`].
 
 use serde_json::Value;
 
@@ -38,6 +38,26 @@ pub(crate) struct BookPush {
     pub snapshot: bool,
     pub bids: Vec<KeyedLevel>,
     pub asks: Vec<KeyedLevel>,
+    /// Bybit: the topic's depth and the push's captured `u`.
+    pub bybit: Option<BybitPush>,
+}
+
+/// What a Bybit `orderbook` push says beyond its levels, and how it follows the capture's
+/// previous push of its book (filled in by the timeline).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BybitPush {
+    /// The topic's depth (`orderbook.{depth}.{symbol}`).
+    pub depth: usize,
+    /// `data.u` as captured.
+    pub u: u64,
+    /// A delta whose `u` does not follow the captured previous one: a gap in the recording.
+    pub capture_gap: bool,
+    /// A depth-1 snapshot repeating the previous `u` ("no change for 3 s").
+    pub repeat: bool,
+    /// A delta from a recording's gap up to the book's next captured snapshot: it does not
+    /// follow the book the venue holds (the lost delta's change is unknown), so the venue
+    /// neither applies nor sends it.
+    pub held: bool,
 }
 
 /// A Kraken pair's decimals, as the `instrument` channel gives them.
@@ -55,11 +75,20 @@ pub(crate) fn book_key(protocol: Protocol, symbol: &str) -> String {
     }
 }
 
+/// The stream key of a book push: Bybit's topic (`orderbook.50.BTCUSDT`), else [`book_key`].
+pub(crate) fn push_key(protocol: Protocol, push: &BookPush) -> String {
+    match &push.bybit {
+        Some(b) => format!("orderbook.{}.{}", b.depth, push.symbol),
+        None => book_key(protocol, &push.symbol),
+    }
+}
+
 /// Reads one `okx:ws` or `kraken:ws` payload.
 pub(crate) fn classify(protocol: Protocol, text: &str) -> Result<InBandFrame, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     match protocol {
         Protocol::Okx => okx(&value),
+        Protocol::BybitSpot | Protocol::BybitLinear => crate::bybit::classify(&value),
         _ => kraken(&value),
     }
 }
@@ -90,10 +119,13 @@ fn okx(value: &Value) -> Result<InBandFrame, String> {
         snapshot: action == Some("snapshot"),
         bids: okx_levels(data.get("bids"))?,
         asks: okx_levels(data.get("asks"))?,
+        bybit: None,
     }))
 }
 
-fn okx_levels(side: Option<&Value>) -> Result<Vec<KeyedLevel>, String> {
+/// Levels as arrays of strings, `["px","sz",...]` (OKX, Bybit): the fields after the
+/// quantity kept as the level's tail.
+pub(crate) fn okx_levels(side: Option<&Value>) -> Result<Vec<KeyedLevel>, String> {
     levels(side, |entry| {
         let fields = entry
             .as_array()
@@ -151,6 +183,7 @@ fn kraken(value: &Value) -> Result<InBandFrame, String> {
                 snapshot: value.get("type").and_then(Value::as_str) == Some("snapshot"),
                 bids: kraken_levels(data.get("bids"))?,
                 asks: kraken_levels(data.get("asks"))?,
+                bybit: None,
             }))
         }
         "status" => Ok(InBandFrame::Control),

@@ -3,12 +3,13 @@
 //! answered as the venues answer them, and after each book (re)subscription that book's
 //! snapshot rendered from the venue's own book. Shapes: OKX
 //! <https://www.okx.com/docs-v5/en/#overview-websocket-subscribe>, Kraken
-//! <https://docs.kraken.com/api/docs/websocket-v2/ping> and `.../websocket-v2/book`. The
-//! replies leave out what no client here reads (OKX's real `connId`, Kraken's `time_in` and
-//! `time_out`).
+//! <https://docs.kraken.com/api/docs/websocket-v2/ping> and `.../websocket-v2/book`; Bybit's
+//! ops are answered in [`crate::bybit`]. The replies leave out what no client here reads (OKX's
+//! real `connId`, Kraken's `time_in` and `time_out`).
 //!
 //! A book the venue does not know yet (the capture has not reached its first snapshot) is
-//! subscribed all the same, and that first snapshot goes out as captured when it is played.
+//! subscribed all the same, and that first snapshot goes out as captured when it is played;
+//! a connection that got a snapshot rendered for it meanwhile does not get the captured one.
 //!
 //! A snapshot holds every frame the venue applied up to it; frames of that book still queued
 //! for this connection from before it are not sent (the client would see them as stale or as a
@@ -30,10 +31,12 @@ const KRAKEN_DEFAULT_DEPTH: usize = 10;
 const KRAKEN_DEPTHS: [usize; 5] = [10, 25, 100, 500, 1000];
 
 pub(crate) struct InBandSubscriptions {
-    protocol: Protocol,
-    keys: BTreeSet<String>,
-    /// By book key: the last frame the snapshot sent on its subscription holds.
-    covered: HashMap<String, u64>,
+    pub(crate) protocol: Protocol,
+    pub(crate) keys: BTreeSet<String>,
+    /// By book key, once a snapshot rendered from the venue's book went out on its
+    /// subscription: the last frame that snapshot holds (`None`: only the captured first
+    /// snapshot, which it replaces).
+    pub(crate) covered: HashMap<String, Option<u64>>,
 }
 
 impl InBandSubscriptions {
@@ -49,7 +52,9 @@ impl InBandSubscriptions {
         !self.keys.is_empty()
     }
 
-    /// Heartbeats go to any subscribed connection; a book's pushes from after its snapshot.
+    /// Heartbeats go to any subscribed connection; a book's pushes from after its snapshot,
+    /// and its captured first snapshot only where no snapshot was rendered (else the client
+    /// would get its first snapshot twice).
     pub fn wants(&self, frame: &Frame) -> bool {
         let subscribed = if frame.stream == "heartbeat" {
             self.any()
@@ -57,10 +62,15 @@ impl InBandSubscriptions {
             self.keys.contains(&frame.stream)
         };
         subscribed
-            && self
-                .covered
-                .get(&frame.stream)
-                .is_none_or(|&c| frame.index > c)
+            && match self.covered.get(&frame.stream) {
+                None => true,
+                Some(covered) => !frame.announce && covered.is_none_or(|c| frame.index > c),
+            }
+    }
+
+    /// A snapshot rendered from `book` went out for `key`: the frames it holds are not sent.
+    pub(crate) fn cover(&mut self, key: &str, book: &crate::book::TrueBook) {
+        self.covered.insert(key.to_string(), book.last_frame());
     }
 
     /// What the venue sends a new connection before anything is asked (Kraken's status).
@@ -75,6 +85,7 @@ impl InBandSubscriptions {
     pub fn handle(&mut self, text: &str, shared: &Shared) -> Vec<String> {
         match self.protocol {
             Protocol::Okx => self.okx(text, shared),
+            Protocol::BybitSpot | Protocol::BybitLinear => self.bybit(text, shared),
             _ => self.kraken(text, shared),
         }
     }
@@ -123,9 +134,7 @@ impl InBandSubscriptions {
                 continue;
             };
             out.push(okx_snapshot(inst, book, now_ms()));
-            if let Some(frame) = book.last_frame() {
-                self.covered.insert(key.clone(), frame);
-            }
+            self.cover(&key, book);
             self.keys.insert(key);
         }
         out
@@ -216,9 +225,7 @@ impl InBandSubscriptions {
                 .and_then(|(_, pairs)| pairs.get(symbol).copied())
                 .unwrap_or_else(|| observed_precision(book));
             out.push(kraken_snapshot(symbol, book, depth, precision));
-            if let Some(frame) = book.last_frame() {
-                self.covered.insert(key.clone(), frame);
-            }
+            self.cover(&key, book);
             self.keys.insert(key);
         }
         out
@@ -266,8 +273,46 @@ fn observed_precision(book: &crate::book::TrueBook) -> Precision {
     precision
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use tungstenite::Utf8Bytes;
+
+    use super::*;
+    use crate::book::TrueBook;
+
+    /// A book subscribed before the venue knew it gets the captured first snapshot; once a
+    /// snapshot was rendered for it (the subscription raced the market's announcement), the
+    /// captured one is not sent again, and frames go out from after what the rendered one held.
+    #[test]
+    fn a_rendered_snapshot_covers_the_captured_first_one() {
+        let mut subs = InBandSubscriptions::new(Protocol::Kraken);
+        subs.keys.insert("book:A/B".into());
+        let frame = |index, announce| Frame {
+            index,
+            recv_ts: 0,
+            stream: "book:A/B".into(),
+            combined: Utf8Bytes::from_static("{}"),
+            raw: Utf8Bytes::from_static("{}"),
+            announce,
+        };
+        assert!(subs.wants(&frame(5, true)));
+        let mut book = TrueBook::from_levels(1, Vec::new(), Vec::new());
+        subs.cover("book:A/B", &book);
+        assert!(!subs.wants(&frame(5, true)));
+        assert!(subs.wants(&frame(5, false)));
+        book.mark_frame(7);
+        subs.cover("book:A/B", &book);
+        assert!(!subs.wants(&frame(7, false)));
+        assert!(subs.wants(&frame(8, false)));
+        assert!(!subs.wants(&Frame {
+            stream: "book:C/D".into(),
+            ..frame(9, false)
+        }));
+    }
 }

@@ -144,7 +144,7 @@ pub(crate) fn with_wrong_checksum(push: &str) -> String {
     format!("{}{}{}", &push[..start], value ^ 1, &push[end..])
 }
 
-fn number_end(text: &str, start: usize) -> usize {
+pub(crate) fn number_end(text: &str, start: usize) -> usize {
     start
         + text[start..]
             .bytes()

@@ -2,8 +2,8 @@
 //! plays a capture over WebSocket (`ws://` or `wss://`) and serves the REST depth endpoint on
 //! the same loopback port, at the recorded pace or as fast as clients read, with faults.
 //!
-//! With [`VenueConfig::protocol`] it speaks OKX's v5 public protocol or Kraken's WebSocket v2
-//! instead, venues whose book snapshot comes in-band: it answers their subscriptions and
+//! With [`VenueConfig::protocol`] it speaks OKX's v5 public protocol, Kraken's WebSocket v2 or
+//! Bybit's v5 public spot or linear instead, venues whose book snapshot comes in-band: it answers their subscriptions and
 //! keepalives, plays the capture's frames for what each connection subscribed, and sends a
 //! book's snapshot after each (re)subscription, rendered from its own book with its own
 //! checksum. The same timeline, market thread, fan-out and connection loop serve every protocol;
@@ -43,6 +43,7 @@
 mod api;
 mod assets;
 mod book;
+mod bybit;
 mod control;
 mod exchange;
 mod fault;
@@ -160,8 +161,12 @@ pub struct VenueStats {
     /// Timeline frames played (dropped ones included): the index of the next frame.
     pub frames_sent: u64,
     pub timeline: TimelineStats,
-    /// Diffs in the capture whose `U` skipped ids (applied anyway).
+    /// Diffs in the capture whose `U` skipped ids (applied anyway); Bybit: deltas whose `u`
+    /// skipped ids.
     pub capture_gaps: u64,
+    /// Bybit: deltas of a book from a recording's gap up to its next captured snapshot, neither
+    /// applied nor sent (they do not follow the book the venue holds).
+    pub held_deltas: u64,
     /// WebSocket connections open now.
     pub clients: usize,
     /// WebSocket connections accepted since start.
@@ -170,6 +175,9 @@ pub struct VenueStats {
     pub slow_clients_cut: u64,
     /// Why the capture stopped early, if reading it failed.
     pub capture_error: Option<String>,
+    /// Venue faults (`checksum`, `seq-reset`, `restart`) whose frame was not a book push, each
+    /// with why: not applied.
+    pub misplaced_faults: Vec<String>,
 }
 
 /// A running venue. Dropping it stops it, as [`Venue::stop`] does.
@@ -186,6 +194,11 @@ impl Venue {
     /// followed by frames, or the address cannot be bound.
     pub fn start(cfg: VenueConfig) -> anyhow::Result<Venue> {
         check_faults(cfg.protocol, &cfg.faults)?;
+        let topics = if cfg.protocol.is_bybit() {
+            bybit::capture_topics(&cfg.capture, cfg.protocol)?
+        } else {
+            Default::default()
+        };
         let mut timeline = Timeline::open(&cfg.capture, cfg.protocol)?;
         let mut books = HashMap::new();
         let mut instruments = None;
@@ -230,6 +243,7 @@ impl Venue {
             frames_played: AtomicU64::new(0),
             finished: AtomicBool::new(false),
             capture_gaps: AtomicU64::new(0),
+            held_pushes: AtomicU64::new(0),
             timeline_stats: Mutex::new(timeline.stats),
             capture_error: Mutex::new(None),
             ping_interval: cfg.ping_interval,
@@ -242,6 +256,8 @@ impl Venue {
             wire: cfg.measure_wire.map(wire::WireClock::new),
             protocol: cfg.protocol,
             instruments: Mutex::new(instruments),
+            topics,
+            misplaced_faults: Mutex::new(Vec::new()),
         });
         let market = Market {
             timeline,
@@ -330,10 +346,13 @@ impl Venue {
                 .unwrap_or_else(|e| e.into_inner()),
             // Relaxed: a statistic, read on its own.
             capture_gaps: self.shared.capture_gaps.load(Ordering::Relaxed),
+            // Relaxed: a statistic, read on its own.
+            held_deltas: self.shared.held_pushes.load(Ordering::Relaxed),
             clients: self.shared.hub.clients(),
             connections: self.shared.hub.connections(),
             slow_clients_cut: self.shared.hub.slow_cut(),
             capture_error: self.shared.capture_error().clone(),
+            misplaced_faults: self.shared.misplaced_faults().clone(),
         }
     }
 
@@ -383,8 +402,13 @@ impl Venue {
 fn check_faults(protocol: Protocol, faults: &[Fault]) -> anyhow::Result<()> {
     for fault in faults {
         let fits = match fault {
+            Fault::Checksum { .. } if protocol.is_bybit() => bail!(
+                "{fault}: {protocol}'s book pushes carry no checksum (Bybit sends none; \
+                 restart@N is its venue fault)"
+            ),
             Fault::Checksum { .. } => protocol != Protocol::Binance,
             Fault::SeqReset { .. } => protocol == Protocol::Okx,
+            Fault::Restart { .. } => protocol.is_bybit(),
             _ => true,
         };
         if !fits {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tungstenite::Utf8Bytes;
 
 use crate::book::{Applied, TrueBook};
+use crate::bybit;
 use crate::fault::{FaultPlan, FaultsAt};
 use crate::hub::Outgoing;
 use crate::inband::BookPush;
@@ -96,6 +97,8 @@ impl Market {
         if !faults.delay.is_zero() {
             pace.pause(faults.delay, shared);
         }
+        let change_kind = change.as_ref().map(|c| matches!(c, Change::Push(_)));
+        let mut held = false;
         match change {
             Some(Change::Depth(diff)) => {
                 let symbol = frame_symbol(&frame.stream);
@@ -106,14 +109,36 @@ impl Market {
                     }
                 }
             }
+            Some(Change::Push(push)) if push.bybit.is_some_and(|b| b.held) => {
+                held = true;
+                // Relaxed: statistics, each read on its own.
+                shared.held_pushes.fetch_add(1, Ordering::Relaxed);
+                if push.bybit.is_some_and(|b| b.capture_gap) {
+                    shared.capture_gaps.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             Some(Change::Push(push)) => self.apply_push(&mut frame, push, faults, shared),
             None => {}
+        }
+        if held || !matches!(change_kind, Some(true)) {
+            let what = if held {
+                "a delta held after a gap in the recording"
+            } else {
+                "not a book push"
+            };
+            for fault in faults.book_faults() {
+                // Cold: a fault the run asked for where it cannot apply.
+                shared.misplaced_faults().push(format!(
+                    "{fault}@{}: frame {} is a `{}` frame, {what}: not applied",
+                    frame.index, frame.index, frame.stream
+                ));
+            }
         }
         // The order side trades on every frame, sent or dropped: the market moved.
         shared.with_exchange(|ex| ex.on_frame(frame.combined.as_bytes()));
         let index = frame.index;
         let frame = Arc::new(frame);
-        if !faults.drop {
+        if !faults.drop && !held {
             if faults.malformed {
                 shared.dispatch(Outgoing::Garbage(Arc::clone(&frame)));
             }
@@ -135,9 +160,10 @@ impl Market {
 }
 
 impl Market {
-    /// An in-band venue's push: applied to the venue's book by its rules (Kraken: cut to the
-    /// depth kept; OKX: numbered by the venue's own sequence, which `seq-reset` restarts), and
-    /// the frame made to say so (and to carry a wrong checksum under the `checksum` fault).
+    /// An in-band venue's push: applied to the venue's book by its rules (Kraken, Bybit: cut to
+    /// the depth kept; OKX, Bybit: numbered by the venue's own sequence, which `seq-reset` and
+    /// `restart` restart), and the frame made to say so (a wrong checksum under the `checksum`
+    /// fault; under `restart`, Bybit's snapshot of the book with `u == 1`).
     fn apply_push(&self, frame: &mut Frame, push: BookPush, faults: FaultsAt, shared: &Shared) {
         let symbol = push.symbol.to_ascii_uppercase();
         let mut books = shared.books();
@@ -145,20 +171,38 @@ impl Market {
             return;
         };
         let prev = book.last_update_id();
-        let seq = if faults.seq_reset { 1 } else { prev + 1 };
+        let bybit = push.bybit;
+        let seq = match bybit {
+            _ if faults.seq_reset || faults.restart => 1,
+            // Bybit: a captured restart stays one; a depth-1 "no change" repeat keeps the `u`.
+            Some(b) if push.snapshot && b.u == 1 => 1,
+            Some(b) if b.repeat => prev,
+            _ => prev + 1,
+        };
+        let snapshot = push.snapshot;
         if push.snapshot {
             *book = TrueBook::from_levels(seq, push.bids, push.asks);
         } else {
             book.set_levels(seq, push.bids, push.asks);
         }
-        if let Some(depth) = self.timeline.book_depth {
+        if let Some(depth) = bybit.map(|b| b.depth).or(self.timeline.book_depth) {
             book.truncate(depth);
         }
         book.mark_frame(frame.index);
+        let mut text = match bybit {
+            Some(b) if faults.restart => Some(bybit::snapshot(
+                &frame.stream,
+                &push.symbol,
+                book,
+                b.depth,
+                seq,
+            )),
+            Some(_) => Some(bybit::with_update_id(frame.raw.as_str(), seq)),
+            None => None,
+        };
         drop(books);
-        let mut text = None;
         if shared.protocol == Protocol::Okx {
-            let prev = if push.snapshot { -1 } else { prev as i64 };
+            let prev = if snapshot { -1 } else { prev as i64 };
             text = Some(with_sequence(frame.raw.as_str(), seq as i64, prev));
         }
         if faults.checksum {

@@ -1,6 +1,6 @@
 //! Which venue's market data protocol the venue speaks: Binance's (diff depth bridged to a REST
 //! snapshot) or one whose snapshot comes in-band, after a subscription (OKX v5 `books`, Kraken
-//! WebSocket v2 `book`).
+//! WebSocket v2 `book`, Bybit v5 `orderbook` on spot or linear).
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,6 +16,13 @@ pub enum Protocol {
     /// Kraken WebSocket v2 (`/v2`): `method` subscriptions, `book` at a depth with a CRC32
     /// of the top 10, `{"method":"ping"}`.
     Kraken,
+    /// Bybit v5 public spot (`/v5/public/spot`): `op` subscriptions to topics
+    /// (`orderbook.{depth}.{symbol}`), snapshot then deltas chained by `u`, no checksum,
+    /// `{"op":"ping"}` answered `{"op":"pong",..}`; at most 10 topics a request.
+    BybitSpot,
+    /// Bybit v5 public linear (`/v5/public/linear`): as spot, its pong
+    /// `{"success":true,"ret_msg":"pong","op":"ping",..}`.
+    BybitLinear,
 }
 
 impl Protocol {
@@ -25,7 +32,14 @@ impl Protocol {
             Protocol::Binance => "binance",
             Protocol::Okx => "okx",
             Protocol::Kraken => "kraken",
+            Protocol::BybitSpot => "bybit-spot",
+            Protocol::BybitLinear => "bybit-linear",
         }
+    }
+
+    /// Bybit's spot or linear market.
+    pub fn is_bybit(self) -> bool {
+        matches!(self, Protocol::BybitSpot | Protocol::BybitLinear)
     }
 
     /// The WebSocket path the venue serves, for an in-band protocol.
@@ -34,6 +48,8 @@ impl Protocol {
             Protocol::Binance => None,
             Protocol::Okx => Some("/ws/v5/public"),
             Protocol::Kraken => Some("/v2"),
+            Protocol::BybitSpot => Some("/v5/public/spot"),
+            Protocol::BybitLinear => Some("/v5/public/linear"),
         }
     }
 }
@@ -46,8 +62,11 @@ impl FromStr for Protocol {
             "binance" => Ok(Protocol::Binance),
             "okx" => Ok(Protocol::Okx),
             "kraken" => Ok(Protocol::Kraken),
+            "bybit-spot" => Ok(Protocol::BybitSpot),
+            "bybit-linear" => Ok(Protocol::BybitLinear),
             _ => Err(format!(
-                "`{text}`: unknown protocol (expected binance, okx or kraken)"
+                "`{text}`: unknown protocol (expected binance, okx, kraken, bybit-spot or \
+                 bybit-linear)"
             )),
         }
     }

@@ -1,6 +1,6 @@
 //! State shared by the market thread, the acceptor and the connections.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -22,6 +22,9 @@ pub(crate) struct Shared {
     pub frames_played: AtomicU64,
     pub finished: AtomicBool,
     pub capture_gaps: AtomicU64,
+    /// Bybit: deltas of a book from a recording's gap to its next snapshot, neither applied
+    /// nor sent.
+    pub held_pushes: AtomicU64,
     pub(crate) timeline_stats: Mutex<TimelineStats>,
     pub(crate) capture_error: Mutex<Option<String>>,
     pub ping_interval: Duration,
@@ -38,6 +41,10 @@ pub(crate) struct Shared {
     /// Kraken: the capture's `instrument` snapshot (served on subscription) and each pair's
     /// decimals, as soon as the timeline has played it.
     pub instruments: Mutex<Option<(tungstenite::Utf8Bytes, HashMap<String, Precision>)>>,
+    /// Bybit: the topics the capture carries, the ones a client may subscribe.
+    pub topics: BTreeSet<String>,
+    /// Venue faults whose frame is not a book push, each with why (not applied).
+    pub misplaced_faults: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -85,6 +92,12 @@ impl Shared {
         &self,
     ) -> MutexGuard<'_, Option<(tungstenite::Utf8Bytes, HashMap<String, Precision>)>> {
         self.instruments.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn misplaced_faults(&self) -> MutexGuard<'_, Vec<String>> {
+        self.misplaced_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn capture_error(&self) -> MutexGuard<'_, Option<String>> {

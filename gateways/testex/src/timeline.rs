@@ -1,6 +1,6 @@
 //! The capture as the venue plays it: `binance:ws` frames and the `binance:rest:` depth
-//! snapshots that tell the venue each book; for an in-band venue (OKX, Kraken) its `:ws` frames,
-//! whose first book snapshot of a symbol tells the venue that book.
+//! snapshots that tell the venue each book; for an in-band venue (OKX, Kraken, Bybit) its `:ws`
+//! frames, whose first book snapshot of a symbol tells the venue that book.
 //!
 //! A symbol's frames stream from its first REST snapshot on: before it the venue does not know
 //! that book. Depth diffs seen before the snapshot are not streamed, but those that end after
@@ -41,6 +41,9 @@ pub(crate) struct Frame {
     pub combined: Utf8Bytes,
     /// Its `data` payload alone, byte-exact, sent on raw streams (`/ws`).
     pub raw: Utf8Bytes,
+    /// An in-band book's first snapshot as captured, sent to the connections that subscribed
+    /// the book before the venue knew it (one that got a snapshot rendered already skips it).
+    pub announce: bool,
 }
 
 /// What the market thread does next.
@@ -97,6 +100,10 @@ pub(crate) struct Timeline {
     /// venue keeps its books at.
     pub book_depth: Option<usize>,
     started: HashSet<String>,
+    /// Bybit: each book's last captured `u`, to tell the recording's own gaps, and the books
+    /// whose deltas are held from a gap to their next snapshot.
+    captured_u: HashMap<String, u64>,
+    held: HashSet<String>,
     pending: HashMap<String, VecDeque<DepthDiff>>,
     next_index: u64,
     pub stats: TimelineStats,
@@ -115,6 +122,8 @@ impl Timeline {
             protocol,
             book_depth: None,
             started: HashSet::new(),
+            captured_u: HashMap::new(),
+            held: HashSet::new(),
             pending: HashMap::new(),
             next_index: 0,
             stats: TimelineStats::default(),
@@ -241,6 +250,7 @@ impl Timeline {
             stream,
             combined,
             raw,
+            announce: false,
         };
         Some(Step::Frame {
             frame,
@@ -269,15 +279,24 @@ impl Timeline {
                 let text = Utf8Bytes::from(text);
                 return Some(Step::Instruments { text, pairs });
             }
-            InBandFrame::Book(push) => {
+            InBandFrame::Book(mut push) => {
                 let symbol = push.symbol.to_ascii_uppercase();
                 if !self.started.contains(&symbol) {
                     if !push.snapshot {
                         self.stats.skipped_before_snapshot += 1;
                         return None;
                     }
-                    let mut book = TrueBook::from_levels(FIRST_SEQ_ID, push.bids, push.asks);
-                    if let Some(depth) = self.book_depth {
+                    let key = inband::push_key(self.protocol, &push);
+                    // Bybit's book starts at its captured `u`, which its snapshot says.
+                    let (first_id, depth) = match push.bybit {
+                        Some(b) => {
+                            self.captured_u.insert(symbol.clone(), b.u);
+                            (b.u, Some(b.depth))
+                        }
+                        None => (FIRST_SEQ_ID, self.book_depth),
+                    };
+                    let mut book = TrueBook::from_levels(first_id, push.bids, push.asks);
+                    if let Some(depth) = depth {
                         book.truncate(depth);
                     }
                     self.started.insert(symbol.clone());
@@ -285,9 +304,10 @@ impl Timeline {
                     let announce = Frame {
                         index: self.next_index,
                         recv_ts,
-                        stream: inband::book_key(self.protocol, &push.symbol),
+                        stream: key,
                         combined: text.clone(),
                         raw: text,
+                        announce: true,
                     };
                     return Some(Step::Snapshot {
                         symbol,
@@ -298,7 +318,19 @@ impl Timeline {
                 if push.snapshot {
                     self.stats.later_snapshots += 1;
                 }
-                let key = inband::book_key(self.protocol, &push.symbol);
+                if let Some(b) = &mut push.bybit {
+                    if let Some(prev) = self.captured_u.insert(symbol.clone(), b.u) {
+                        b.capture_gap = !push.snapshot && prev.checked_add(1) != Some(b.u);
+                        b.repeat = push.snapshot && b.depth == 1 && prev == b.u;
+                    }
+                    if push.snapshot {
+                        self.held.remove(&symbol);
+                    } else if b.capture_gap {
+                        self.held.insert(symbol.clone());
+                    }
+                    b.held = !push.snapshot && self.held.contains(&symbol);
+                }
+                let key = inband::push_key(self.protocol, &push);
                 (key, Some(symbol), Some(Change::Push(push)))
             }
             InBandFrame::Stream { key, symbol } => {
@@ -322,6 +354,7 @@ impl Timeline {
             stream: key,
             combined: text.clone(),
             raw: text,
+            announce: false,
         };
         Some(Step::Frame { frame, change })
     }

@@ -1,7 +1,8 @@
 //! One WebSocket connection: Binance's routes (`/stream?streams=a/b`, `/stream`, `/ws`,
-//! `/ws/<stream>`) or an in-band venue's one path (OKX `/ws/v5/public`, Kraken `/v2`), the
-//! frames of the subscribed streams byte for byte, control messages, pings with a payload and
-//! the pong deadline, and the faults the market hands over.
+//! `/ws/<stream>`) or an in-band venue's one path (OKX `/ws/v5/public`, Kraken `/v2`, Bybit
+//! `/v5/public/spot` or `/v5/public/linear`), the frames of the subscribed streams byte for byte,
+//! control messages, pings with a payload and the pong deadline, and the faults the market hands
+//! over.
 //!
 //! One thread per connection, blocking sockets: it waits on its queue for a few milliseconds
 //! at a time, then writes, pings, and reads whatever the client sent without blocking.
