@@ -123,6 +123,17 @@ impl<'f> Cursor<'f> {
         Some(value)
     }
 
+    /// A JSON integer that simd-json reads as an `i64`: [`Cursor::uint`], perhaps negative.
+    #[inline]
+    pub(crate) fn int(&mut self) -> Option<i64> {
+        if self.eat(b"-") {
+            let magnitude = self.uint()?;
+            0i64.checked_sub_unsigned(magnitude)
+        } else {
+            i64::try_from(self.uint()?).ok()
+        }
+    }
+
     #[inline]
     pub(crate) fn bool(&mut self) -> Option<bool> {
         if self.eat(b"true") {

@@ -52,8 +52,23 @@ impl OkxCodec {
         &self.trades
     }
 
-    /// Decodes one WebSocket frame of OKX's public channels.
+    /// Decodes one WebSocket frame of OKX's public channels: book pushes in OKX's own layout
+    /// take the fixed-layout scanner ([`super::scan`]); every other frame, and any that
+    /// departs from it, the tape.
+    #[inline]
     pub fn decode_ws(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        match super::scan::scan_books(registry, frame, &mut self.levels) {
+            Some(decoded) => Ok(decoded),
+            None => self.decode_tape(registry, frame),
+        }
+    }
+
+    /// The general path: the frame through simd-json's tape.
+    pub fn decode_tape(
         &mut self,
         registry: &InstrumentRegistry,
         frame: &[u8],

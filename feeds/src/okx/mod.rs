@@ -15,6 +15,7 @@ pub mod adapter;
 pub mod checksum;
 pub mod codec;
 pub mod frame;
+mod scan;
 pub mod session;
 pub mod sync;
 
