@@ -280,6 +280,54 @@ fn eight_places_at(word: u64, scale: u32) -> Option<(u64, u32)> {
     Some((eight_digit_value(padded), scale))
 }
 
+/// What [`scan_capture`] saw: the frames `wanted` picks, how many of them the scanner
+/// claimed, how many other frames it claimed, and how many mutated variants it claimed.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct ScanTally {
+    pub wanted: usize,
+    pub claimed: usize,
+    pub claimed_other: usize,
+    pub variants: usize,
+}
+
+/// Test support for the scanners: every WebSocket frame of the bundled capture `file` through
+/// `check` (which holds the scanner to the tape path and says whether the scanner claimed the
+/// frame), and every `every`-th frame `wanted` picks also through [`scan_variants`].
+#[cfg(test)]
+pub(crate) fn scan_capture(
+    file: &str,
+    wanted: impl Fn(&[u8]) -> bool,
+    every: usize,
+    step: usize,
+    mut check: impl FnMut(&[u8]) -> bool,
+) -> ScanTally {
+    use crate::capture::{CaptureReader, SourceKind};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(file);
+    let mut reader = CaptureReader::open(&path).unwrap();
+    let mut tally = ScanTally::default();
+    while let Some(record) = reader.next_record() {
+        let record = record.unwrap();
+        if record.kind != SourceKind::Ws {
+            continue;
+        }
+        let frame = record.payload;
+        let claimed = check(frame);
+        if !wanted(frame) {
+            tally.claimed_other += usize::from(claimed);
+            continue;
+        }
+        tally.wanted += 1;
+        tally.claimed += usize::from(claimed);
+        if tally.wanted % every == 1 {
+            tally.variants += scan_variants(frame, step, &mut check);
+        }
+    }
+    tally
+}
+
 /// Test support for the scanners: each variant of a real frame (cut in half, cut by one byte,
 /// a space after its opening brace, one byte changed at every `step`-th place) through
 /// `check`, which holds the scanner to the tape path and says whether the scanner claimed

@@ -76,13 +76,10 @@ pub fn scan_orderbook(
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::bybit::codec::BybitCodec;
-    use crate::capture::{CaptureReader, SourceKind};
     use crate::num::{Px, Qty};
-    use crate::scan_cursor::scan_variants;
+    use crate::scan_cursor::scan_capture;
 
     /// Every frame the scanner claims, it decodes exactly as the tape path does; it claims
     /// every `orderbook` push of the bundled captures; and each frame cut short, with a byte
@@ -101,45 +98,26 @@ mod tests {
                 ["BTCUSDT", "ETHUSDT", "SOLUSDT"],
             ),
         ] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../data")
-                .join(file);
             let mut registry = InstrumentRegistry::new();
             for symbol in symbols {
                 let _ = registry.add(venue, symbol, 8, 8, Px(1), Qty(1));
             }
-            let mut reader = CaptureReader::open(&path).unwrap();
             let mut codec = BybitCodec::new(venue);
             let mut levels = Vec::with_capacity(MAX_LEVELS_PER_MESSAGE);
-            let (mut books, mut claimed, mut variants) = (0, 0, 0);
-            let mut check = |frame: &[u8], levels: &mut Vec<LevelUpdate>| -> bool {
-                let Some(scanned) = scan_orderbook(venue, &registry, frame, levels) else {
+            let book = |f: &[u8]| f.starts_with(br#"{"topic":"orderbook."#);
+            let tally = scan_capture(file, book, 10, 1, |f| {
+                let Some(scanned) = scan_orderbook(venue, &registry, f, &mut levels) else {
                     return false;
                 };
-                let tape = codec.decode_tape(&registry, frame);
-                let frame = String::from_utf8_lossy(frame);
-                assert_eq!(tape, Ok(scanned), "{frame}");
-                assert_eq!(codec.levels(), &levels[..], "{frame}");
+                let text = String::from_utf8_lossy(f);
+                assert_eq!(codec.decode_tape(&registry, f), Ok(scanned), "{text}");
+                assert_eq!(codec.levels(), &levels[..], "{text}");
                 true
-            };
-            while let Some(record) = reader.next_record() {
-                let record = record.unwrap();
-                if record.kind != SourceKind::Ws {
-                    continue;
-                }
-                let frame = record.payload;
-                let book = frame.starts_with(br#"{"topic":"orderbook."#);
-                let claimed_now = check(frame, &mut levels);
-                assert!(book || !claimed_now);
-                books += usize::from(book);
-                claimed += usize::from(claimed_now);
-                if book && books % 10 == 1 {
-                    variants += scan_variants(frame, 1, |f| check(f, &mut levels));
-                }
-            }
-            assert!(books > 400, "{file}: {books}");
-            assert_eq!(claimed, books, "{file}");
-            assert!(variants > 0, "{file}");
+            });
+            assert!(tally.wanted > 400, "{file}: {tally:?}");
+            assert_eq!(tally.claimed, tally.wanted, "{file}: {tally:?}");
+            assert_eq!(tally.claimed_other, 0, "{file}: {tally:?}");
+            assert!(tally.variants > 0, "{file}: {tally:?}");
         }
     }
 }

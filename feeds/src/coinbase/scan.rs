@@ -58,13 +58,10 @@ pub fn scan_l2update(
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::capture::{CaptureReader, SourceKind};
     use crate::coinbase::codec::CoinbaseCodec;
     use crate::num::{Px, Qty};
-    use crate::scan_cursor::scan_variants;
+    use crate::scan_cursor::scan_capture;
 
     const FINE: [&str; 6] = [
         "SKL-USD", "SKL-BTC", "BAND-GBP", "NMR-EUR", "BAND-BTC", "YFI-BTC",
@@ -87,46 +84,34 @@ mod tests {
     /// changed or whitespace added, still agrees (or is left to the tape).
     #[test]
     fn the_scanner_agrees_with_the_tape_path_on_every_frame() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../data/coinbase_exchange_level2_2021-04-17.cap");
-        let mut reader = CaptureReader::open(&path).unwrap();
         let r = registry();
         let mut codec = CoinbaseCodec::new();
         let mut levels = Vec::with_capacity(MAX_LEVELS_PER_MESSAGE);
-        let (mut fine_updates, mut claimed, mut variants) = (0, 0, 0);
-        let mut check = |frame: &[u8], levels: &mut Vec<LevelUpdate>| -> bool {
-            let Some(scanned) = scan_l2update(&r, frame, levels) else {
-                return false;
-            };
-            let tape = codec.decode_tape(&r, frame);
-            let frame = String::from_utf8_lossy(frame);
-            assert_eq!(tape, Ok(scanned), "{frame}");
-            assert_eq!(codec.levels(), &levels[..], "{frame}");
-            true
-        };
-        while let Some(record) = reader.next_record() {
-            let record = record.unwrap();
-            if record.kind != SourceKind::Ws {
-                continue;
-            }
-            let frame = record.payload;
-            let prefix = br#"{"type":"l2update","product_id":""#;
-            let fine = frame.starts_with(prefix)
+        let prefix = br#"{"type":"l2update","product_id":""#;
+        let fine = |frame: &[u8]| {
+            frame.starts_with(prefix)
                 && FINE
                     .iter()
-                    .any(|p| frame[prefix.len()..].starts_with(p.as_bytes()));
-            let claimed_now = check(frame, &mut levels);
-            if fine {
-                fine_updates += 1;
-                claimed += usize::from(claimed_now);
-            }
-            if fine_updates % 50 == 1 {
-                variants += scan_variants(frame, 7, |f| check(f, &mut levels));
-            }
-        }
+                    .any(|p| frame[prefix.len()..].starts_with(p.as_bytes()))
+        };
+        let tally = scan_capture(
+            "coinbase_exchange_level2_2021-04-17.cap",
+            fine,
+            50,
+            7,
+            |f| {
+                let Some(scanned) = scan_l2update(&r, f, &mut levels) else {
+                    return false;
+                };
+                let text = String::from_utf8_lossy(f);
+                assert_eq!(codec.decode_tape(&r, f), Ok(scanned), "{text}");
+                assert_eq!(codec.levels(), &levels[..], "{text}");
+                true
+            },
+        );
         // Every update of a product whose scales hold its strings takes the fast path.
-        assert!(fine_updates > 1_000, "{fine_updates}");
-        assert_eq!(claimed, fine_updates);
-        assert!(variants > 0);
+        assert!(tally.wanted > 1_000, "{tally:?}");
+        assert_eq!(tally.claimed, tally.wanted, "{tally:?}");
+        assert!(tally.variants > 0, "{tally:?}");
     }
 }
