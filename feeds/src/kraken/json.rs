@@ -63,7 +63,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn expect(&mut self, byte: u8) -> Result<(), DecodeError> {
+    pub fn expect(&mut self, byte: u8) -> Result<(), DecodeError> {
         if self.eat(byte) {
             Ok(())
         } else {
