@@ -145,6 +145,18 @@ impl TreeBaseline {
         Some(self.books[id.0 as usize].top(n))
     }
 
+    /// The venue's checksum of `symbol`'s book as the peers compute it (Kraken's and OKX's),
+    /// from the map's top levels and freshly formatted strings.
+    pub fn checksum(&self, symbol: &str) -> Option<u32> {
+        let id = self.registry.find(self.venue, symbol.as_bytes())?;
+        let book = self.books.get(id.0 as usize)?;
+        match self.venue {
+            Venue::Kraken | Venue::KrakenV1 => Some(kraken_crc(book)),
+            Venue::Okx => Some(okx_crc(book) as u32),
+            _ => None,
+        }
+    }
+
     /// One received frame; book frames update the book, ticker frames are decoded.
     pub fn on_frame(&mut self, frame: &[u8]) {
         let ok = match self.venue {

@@ -83,6 +83,13 @@ const CASES: [Case; 6] = [
     },
 ];
 
+/// The checksum cases' names, per venue that sends one.
+const CHECKSUM_CASES: [(&str, &str); 3] = [
+    ("kraken-v1", "kraken-v1 checksum"),
+    ("kraken", "kraken checksum"),
+    ("okx", "okx checksum"),
+];
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
     Book,
@@ -310,6 +317,63 @@ fn check_agreement(case: &Case, f: &Frames) -> Result<()> {
     Ok(())
 }
 
+/// The checksum's own cost, where the venue sends one (Kraken, OKX): each book's checksum as
+/// the book stands at the end of the capture, computed over and over, by Pulse (its kept
+/// texts, or wire strings, hashed once) and by the peers' way (the map's top levels, strings
+/// formatted or joined, then hashed). Both must give the same value first.
+fn checksum_cost(
+    case: &Case,
+    f: &Frames,
+    duration: Duration,
+    clock: &quanta::Clock,
+) -> Result<Option<[Histogram<u64>; 2]>> {
+    if !matches!(case.venue, Venue::Kraken | Venue::KrakenV1 | Venue::Okx) {
+        return Ok(None);
+    }
+    let mut pulse = PulsePath::new(case.venue, &f.registry)?;
+    let mut tree = TreeBaseline::new(Lib::SonicRs, case.venue, &f.registry, case.depth);
+    for (class, frame) in &f.frames {
+        pulse.on_frame(frame);
+        if *class != Class::Other {
+            tree.on_frame(frame);
+        }
+    }
+    let ours = |id| match (pulse.adapter.kraken(), pulse.adapter.okx()) {
+        (Some(k), _) => k.sync(id).map(|s| s.checksum()),
+        (_, Some(o)) => o.sync(id).map(|s| s.top().checksum() as u32),
+        _ => None,
+    };
+    let mut books = Vec::new();
+    for inst in f.registry.iter() {
+        let (Some(a), Some(b)) = (ours(inst.id), tree.checksum(&inst.symbol)) else {
+            continue;
+        };
+        if a != b {
+            bail!(
+                "{}: {} checksums {a} here, {b} in the baseline",
+                case.name,
+                inst.symbol
+            );
+        }
+        books.push((inst.id, inst.symbol.clone()));
+    }
+    let new = || Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+    let mut h = [new(), new()];
+    let end = Instant::now() + duration;
+    while Instant::now() < end {
+        for (id, symbol) in &books {
+            let start = clock.raw();
+            black_box(ours(black_box(*id)));
+            let mid = clock.raw();
+            black_box(tree.checksum(black_box(symbol)));
+            let stop = clock.raw();
+            h[0].record(clock.delta_as_nanos(start, mid).max(1)).ok();
+            h[1].record(clock.delta_as_nanos(mid, stop).max(1)).ok();
+        }
+    }
+    Ok(Some(h))
+}
+
 /// Plays `frames` from a fresh state pass after pass for `duration`, timing each book and
 /// ticker frame on its own. `fresh` makes each pass's state, given the last pass's to recycle
 /// what a running engine keeps across a resync (Pulse's preallocated books, cleared, as a
@@ -413,6 +477,20 @@ pub fn run(duration: Duration, core: Option<usize>, only: Option<&str>) -> Resul
         push(&mut results, "pulse", case, h);
         if pulse_alone {
             continue;
+        }
+        if let Some([ours, theirs]) = checksum_cost(case, &f, duration / 4, &clock)? {
+            let name = CHECKSUM_CASES
+                .iter()
+                .find(|(venue, _)| *venue == case.name)
+                .map_or("checksum", |(_, n)| n);
+            for (lib, histogram) in [("pulse", ours), ("sonic_rs+btreemap", theirs)] {
+                results.push(Measured {
+                    name: lib,
+                    case: Some(name),
+                    histogram,
+                    extra: Vec::new(),
+                });
+            }
         }
         for lib in [Lib::SonicRs, Lib::SerdeJson] {
             let h = measure(

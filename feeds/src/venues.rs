@@ -44,6 +44,22 @@ impl AnyAdapter {
         }
     }
 
+    /// The Kraken adapter (v2 or v1), if this is one.
+    pub fn kraken(&self) -> Option<&KrakenAdapter> {
+        match self {
+            AnyAdapter::Kraken(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The OKX adapter, if this is one.
+    pub fn okx(&self) -> Option<&OkxAdapter> {
+        match self {
+            AnyAdapter::Okx(a) => Some(a),
+            _ => None,
+        }
+    }
+
     /// The adapter, for the cold calls.
     pub fn get(&self) -> &dyn MarketAdapter {
         match self {

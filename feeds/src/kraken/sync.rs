@@ -115,6 +115,14 @@ impl BookSync {
 
     /// The largest number of events one book message can stage: its levels, the deletes of
     /// truncation (at most as many again plus a full book), a reset, a commit, a stale mark.
+    /// Kraken's checksum of the book held: the CRC32 of the top ten levels' kept texts, asks
+    /// then bids.
+    #[inline]
+    pub fn checksum(&self) -> u32 {
+        let texts = self.asks.texts(CHECKSUM_LEVELS);
+        hash_texts(texts.chain(self.bids.texts(CHECKSUM_LEVELS)))
+    }
+
     pub fn max_staged(levels: usize) -> usize {
         LevelBatch::events_for(levels) + LevelBatch::events_for(levels + 2 * MAX_DEPTH) + 4
     }
@@ -163,8 +171,7 @@ impl BookSync {
             return self.go_stale(meta, StaleReason::BufferOverflow, out);
         }
         if let Some(expected) = expected {
-            let texts = self.asks.texts(CHECKSUM_LEVELS);
-            if hash_texts(texts.chain(self.bids.texts(CHECKSUM_LEVELS))) != expected {
+            if self.checksum() != expected {
                 self.counters.checksum_mismatch += 1;
                 return self.go_stale(meta, StaleReason::Checksum, out);
             }
