@@ -134,6 +134,39 @@ impl<'f> Cursor<'f> {
         }
     }
 
+    /// A member's value as the scanners take it: a plain string or an integer.
+    #[inline]
+    pub(crate) fn scalar(&mut self) -> Option<Scalar<'f>> {
+        if self.eat(b"\"") {
+            self.plain_string().map(Scalar::Str)
+        } else {
+            self.int().map(|_| Scalar::Int)
+        }
+    }
+
+    /// The members of a flat object, from just past its `{` to just past its `}`: each key
+    /// with its value (a plain string or an integer: anything else is `None`) handed to
+    /// `member`, which returns `None` to refuse the frame.
+    #[inline]
+    pub(crate) fn members(
+        &mut self,
+        mut member: impl FnMut(&'f [u8], Scalar<'f>) -> Option<()>,
+    ) -> Option<()> {
+        if self.eat(b"}") {
+            return Some(());
+        }
+        loop {
+            self.expect(b"\"")?;
+            let key = self.plain_string()?;
+            self.expect(b":")?;
+            member(key, self.scalar()?)?;
+            if self.eat(b"}") {
+                return Some(());
+            }
+            self.expect(b",")?;
+        }
+    }
+
     #[inline]
     pub(crate) fn bool(&mut self) -> Option<bool> {
         if self.eat(b"true") {
@@ -174,6 +207,41 @@ impl<'f> Cursor<'f> {
         let value = parse_decimal(text, scale).ok()?;
         self.rest = rest.get(1..)?;
         Some(value)
+    }
+}
+
+/// A member's value: a string's content (plain: no escapes) or an integer (not kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scalar<'f> {
+    Str(&'f [u8]),
+    Int,
+}
+
+/// Wanted fields of a flat object, each taken once: a second occurrence refuses the frame
+/// (the tape path then says which one it reads).
+pub(crate) struct Picked<'f, const N: usize> {
+    pub(crate) values: [Option<&'f [u8]>; N],
+}
+
+impl<'f, const N: usize> Picked<'f, N> {
+    pub(crate) fn new() -> Self {
+        Picked { values: [None; N] }
+    }
+
+    /// Keeps `value` if `key` is one of `keys`; `None` if it came before or is no string.
+    #[inline]
+    pub(crate) fn take(&mut self, keys: &[&[u8]; N], key: &[u8], value: Scalar<'f>) -> Option<()> {
+        let Some(i) = keys.iter().position(|k| *k == key) else {
+            return Some(());
+        };
+        let (slot, Scalar::Str(text)) = (self.values.get_mut(i)?, value) else {
+            return None;
+        };
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(text);
+        Some(())
     }
 }
 

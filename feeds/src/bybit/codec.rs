@@ -115,8 +115,8 @@ impl BybitCodec {
         &self.trades
     }
 
-    /// Decodes one WebSocket frame of Bybit's public streams: `orderbook` pushes in Bybit's
-    /// own layout take the fixed-layout scanner ([`super::scan`]); every other frame, and any
+    /// Decodes one WebSocket frame of Bybit's public streams: `orderbook` and `tickers` pushes
+    /// in Bybit's own layout take the fixed-layout scanners ([`super::scan`]); every other frame, and any
     /// that departs from it, the tape.
     #[inline]
     pub fn decode_ws(
@@ -124,7 +124,10 @@ impl BybitCodec {
         registry: &InstrumentRegistry,
         frame: &[u8],
     ) -> Result<Decoded, DecodeError> {
-        match super::scan::scan_orderbook(self.venue, registry, frame, &mut self.levels) {
+        let venue = self.venue;
+        let scanned = super::scan::scan_orderbook(venue, registry, frame, &mut self.levels)
+            .or_else(|| super::scan::scan_tickers(venue, registry, frame));
+        match scanned {
             Some(decoded) => Ok(decoded),
             None => self.decode_tape(registry, frame),
         }

@@ -14,11 +14,11 @@
 //! any error, so both paths give the same answer on every frame (`tests` below hold them to it
 //! over the bundled captures and their mutations).
 
-use crate::bybit::codec::{BookKind, Decoded, MAX_LEVELS_PER_MESSAGE};
+use crate::bybit::codec::{BookKind, Decoded, TickerFields, MAX_LEVELS_PER_MESSAGE};
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::levels::LevelUpdate;
-use crate::num::Side;
-use crate::scan_cursor::Cursor;
+use crate::num::{parse_decimal, Px, Qty, Side};
+use crate::scan_cursor::{Cursor, Picked};
 
 /// Decodes `frame` if it is an `orderbook` push of `venue` in Bybit's layout; `None`
 /// otherwise. The levels are in `levels`, cleared first; after `None` they are meaningless.
@@ -74,6 +74,56 @@ pub fn scan_orderbook(
     })
 }
 
+/// Decodes `frame` if it is a `tickers` push of `venue` in Bybit's layout: `topic` first, then
+/// `type`, `ts`, `cs` (strings or integers) and `data` in any order, `data` a flat object whose
+/// `bid1Price`, `bid1Size`, `ask1Price`, `ask1Size` come once each if at all (spot's carry
+/// none); `None` otherwise.
+pub fn scan_tickers(venue: Venue, registry: &InstrumentRegistry, frame: &[u8]) -> Option<Decoded> {
+    let mut c = Cursor { rest: frame };
+    c.expect(br#"{"topic":"tickers."#)?;
+    let inst = registry.get(registry.find(venue, c.plain_string()?)?)?;
+    const KEYS: [&[u8]; 4] = [b"bid1Price", b"bid1Size", b"ask1Price", b"ask1Size"];
+    let mut picked = Picked::<4>::new();
+    let mut data = false;
+    loop {
+        c.expect(br#",""#)?;
+        let key = c.plain_string()?;
+        c.expect(b":")?;
+        match key {
+            b"data" if !data => {
+                c.expect(b"{")?;
+                c.members(|key, value| picked.take(&KEYS, key, value))?;
+                data = true;
+            }
+            b"type" | b"ts" | b"cs" => {
+                c.scalar()?;
+            }
+            _ => return None,
+        }
+        if c.eat(b"}") {
+            break;
+        }
+    }
+    if !(data && c.rest.is_empty()) {
+        return None;
+    }
+    // A ticker of an empty side sends `""`: no value.
+    let at = |i: usize, scale| match picked.values[i] {
+        None | Some(b"") => Some(None),
+        Some(text) => parse_decimal(text, scale).ok().map(Some),
+    };
+    let (ps, qs) = (inst.price_scale, inst.qty_scale);
+    Some(Decoded::Ticker {
+        instrument: inst.id,
+        fields: TickerFields {
+            bid_px: at(0, ps)?.map(Px),
+            bid_qty: at(1, qs)?.map(Qty),
+            ask_px: at(2, ps)?.map(Px),
+            ask_qty: at(3, qs)?.map(Qty),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,8 +131,8 @@ mod tests {
     use crate::num::{Px, Qty};
     use crate::scan_cursor::scan_capture;
 
-    /// Every frame the scanner claims, it decodes exactly as the tape path does; it claims
-    /// every `orderbook` push of the bundled captures; and each frame cut short, with a byte
+    /// Every frame the scanners claim, they decode exactly as the tape path does; they claim
+    /// every `orderbook` and `tickers` push of the bundled captures; and each frame cut short, with a byte
     /// changed or whitespace added, still agrees (or is left to the tape).
     #[test]
     fn the_scanner_agrees_with_the_tape_path_on_every_frame() {
@@ -104,11 +154,20 @@ mod tests {
             }
             let mut codec = BybitCodec::new(venue);
             let mut levels = Vec::with_capacity(MAX_LEVELS_PER_MESSAGE);
-            let book = |f: &[u8]| f.starts_with(br#"{"topic":"orderbook."#);
+            let book = |f: &[u8]| {
+                f.starts_with(br#"{"topic":"orderbook."#) || f.starts_with(br#"{"topic":"tickers."#)
+            };
+            let mut tickers = 0;
             let tally = scan_capture(file, book, 10, 1, |f| {
-                let Some(scanned) = scan_orderbook(venue, &registry, f, &mut levels) else {
+                let scanned = scan_orderbook(venue, &registry, f, &mut levels)
+                    .or_else(|| scan_tickers(venue, &registry, f));
+                let Some(scanned) = scanned else {
                     return false;
                 };
+                if matches!(scanned, Decoded::Ticker { .. }) {
+                    tickers += 1;
+                    levels.clear();
+                }
                 let text = String::from_utf8_lossy(f);
                 assert_eq!(codec.decode_tape(&registry, f), Ok(scanned), "{text}");
                 assert_eq!(codec.levels(), &levels[..], "{text}");
@@ -118,6 +177,7 @@ mod tests {
             assert_eq!(tally.claimed, tally.wanted, "{file}: {tally:?}");
             assert_eq!(tally.claimed_other, 0, "{file}: {tally:?}");
             assert!(tally.variants > 0, "{file}: {tally:?}");
+            assert!(tickers >= 8, "{file}: {tickers}");
         }
     }
 }

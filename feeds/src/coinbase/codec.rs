@@ -61,7 +61,7 @@ impl CoinbaseCodec {
         &self.levels
     }
 
-    /// `l2update`s in the Exchange's own layout take the fixed-layout scanner
+    /// `l2update`s and `ticker`s in the Exchange's own layout take the fixed-layout scanners
     /// ([`super::scan`]); every other frame, and any that departs from it, the tape.
     #[inline]
     pub fn decode(
@@ -69,7 +69,9 @@ impl CoinbaseCodec {
         registry: &InstrumentRegistry,
         frame: &[u8],
     ) -> Result<Decoded, DecodeError> {
-        match super::scan::scan_l2update(registry, frame, &mut self.levels) {
+        let scanned = super::scan::scan_l2update(registry, frame, &mut self.levels)
+            .or_else(|| super::scan::scan_ticker(registry, frame));
+        match scanned {
             Some(decoded) => Ok(decoded),
             None => self.decode_tape(registry, frame),
         }
@@ -147,7 +149,7 @@ fn ticker(registry: &InstrumentRegistry, data: Value<'_, '_>) -> Result<Decoded,
     }))
 }
 
-fn meta(inst: &Instrument) -> EventMeta {
+pub(super) fn meta(inst: &Instrument) -> EventMeta {
     EventMeta {
         instrument: inst.id,
         ..EventMeta::default()

@@ -12,11 +12,13 @@
 //! paths give the same answer on every frame (`tests` below hold them to it over the bundled
 //! capture and its mutations).
 
-use crate::coinbase::codec::{Decoded, MAX_LEVELS_PER_MESSAGE};
+use crate::book::Level;
+use crate::coinbase::codec::{meta, Decoded, MAX_LEVELS_PER_MESSAGE};
+use crate::event::TickerEvent;
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::levels::LevelUpdate;
-use crate::num::Side;
-use crate::scan_cursor::Cursor;
+use crate::num::{parse_decimal, Px, Qty, Side};
+use crate::scan_cursor::{Cursor, Picked};
 
 /// Decodes `frame` if it is an `l2update` in the Exchange's layout; `None` otherwise. The
 /// levels are in `levels`, cleared first; after `None` they are meaningless.
@@ -54,6 +56,46 @@ pub fn scan_l2update(
     c.rest
         .is_empty()
         .then_some(Decoded::Update { instrument: id })
+}
+
+/// Decodes `frame` if it is a `ticker` in the Exchange's layout: `"type":"ticker"` first, then
+/// members that are strings or integers, `product_id`, `best_bid` and `best_ask` among them
+/// once each (and `best_bid_size`, `best_ask_size` at most once: older tickers lack them, and
+/// the level's size is then 0, unknown); `None` otherwise.
+pub fn scan_ticker(registry: &InstrumentRegistry, frame: &[u8]) -> Option<Decoded> {
+    let mut c = Cursor { rest: frame };
+    c.expect(br#"{"type":"ticker","#)?;
+    const KEYS: [&[u8]; 5] = [
+        b"product_id",
+        b"best_bid",
+        b"best_bid_size",
+        b"best_ask",
+        b"best_ask_size",
+    ];
+    let mut picked = Picked::<5>::new();
+    c.members(|key, value| match key {
+        b"type" => None,
+        _ => picked.take(&KEYS, key, value),
+    })?;
+    if !c.rest.is_empty() {
+        return None;
+    }
+    let [product, bid, bid_size, ask, ask_size] = picked.values;
+    let inst = registry.get(registry.find(Venue::CoinbaseExchange, product?)?)?;
+    let (ps, qs) = (inst.price_scale, inst.qty_scale);
+    let size = |text: Option<&[u8]>| text.map_or(Some(0), |t| parse_decimal(t, qs).ok());
+    Some(Decoded::Ticker(TickerEvent {
+        meta: meta(inst),
+        update_id: 0,
+        bid: Level {
+            px: Px(parse_decimal(bid?, ps).ok()?),
+            qty: Qty(size(bid_size)?),
+        },
+        ask: Level {
+            px: Px(parse_decimal(ask?, ps).ok()?),
+            qty: Qty(size(ask_size)?),
+        },
+    }))
 }
 
 #[cfg(test)]
@@ -94,15 +136,21 @@ mod tests {
                     .iter()
                     .any(|p| frame[prefix.len()..].starts_with(p.as_bytes()))
         };
+        let mut tickers = 0;
         let tally = scan_capture(
             "coinbase_exchange_level2_2021-04-17.cap",
             fine,
             50,
             7,
             |f| {
-                let Some(scanned) = scan_l2update(&r, f, &mut levels) else {
+                let scanned = scan_l2update(&r, f, &mut levels).or_else(|| scan_ticker(&r, f));
+                let Some(scanned) = scanned else {
                     return false;
                 };
+                if matches!(scanned, Decoded::Ticker(_)) {
+                    tickers += 1;
+                    levels.clear();
+                }
                 let text = String::from_utf8_lossy(f);
                 assert_eq!(codec.decode_tape(&r, f), Ok(scanned), "{text}");
                 assert_eq!(codec.levels(), &levels[..], "{text}");
@@ -113,5 +161,7 @@ mod tests {
         assert!(tally.wanted > 1_000, "{tally:?}");
         assert_eq!(tally.claimed, tally.wanted, "{tally:?}");
         assert!(tally.variants > 0, "{tally:?}");
+        // And the tickers of the products it reads.
+        assert!(tickers > 50, "{tickers}");
     }
 }

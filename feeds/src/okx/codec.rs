@@ -52,8 +52,8 @@ impl OkxCodec {
         &self.trades
     }
 
-    /// Decodes one WebSocket frame of OKX's public channels: book pushes in OKX's own layout
-    /// take the fixed-layout scanner ([`super::scan`]); every other frame, and any that
+    /// Decodes one WebSocket frame of OKX's public channels: book and ticker pushes in OKX's
+    /// own layout take the fixed-layout scanners ([`super::scan`]); every other frame, and any that
     /// departs from it, the tape.
     #[inline]
     pub fn decode_ws(
@@ -61,7 +61,9 @@ impl OkxCodec {
         registry: &InstrumentRegistry,
         frame: &[u8],
     ) -> Result<Decoded, DecodeError> {
-        match super::scan::scan_books(registry, frame, &mut self.levels) {
+        let scanned = super::scan::scan_books(registry, frame, &mut self.levels)
+            .or_else(|| super::scan::scan_tickers(registry, frame));
+        match scanned {
             Some(decoded) => Ok(decoded),
             None => self.decode_tape(registry, frame),
         }

@@ -15,10 +15,11 @@
 //! classifies any error, so both paths give the same answer on every frame (`tests` below hold
 //! them to it over the bundled capture and its mutations).
 
+use crate::event::Level;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
-use crate::num::{Px, Qty, Side};
+use crate::num::{parse_decimal, Px, Qty, Side};
 use crate::okx::frame::{BookAction, Decoded, OkxLevel, Wire, MAX_LEVELS_PER_MESSAGE};
-use crate::scan_cursor::Cursor;
+use crate::scan_cursor::{Cursor, Picked};
 
 /// Decodes `frame` if it is a book push in OKX's layout; `None` otherwise. The levels are in
 /// `levels`, cleared first, bids then asks as the tape path leaves them; after `None` they are
@@ -74,6 +75,35 @@ pub fn scan_books(
         prev_seq_id,
         checksum,
         ts,
+    })
+}
+
+/// Decodes `frame` if it is a `tickers` push in OKX's layout, one ticker whose members are
+/// strings or integers, `bidPx`, `bidSz`, `askPx`, `askSz` each once; `None` otherwise.
+pub fn scan_tickers(registry: &InstrumentRegistry, frame: &[u8]) -> Option<Decoded> {
+    let mut c = Cursor { rest: frame };
+    c.expect(br#"{"arg":{"channel":"tickers","instId":""#)?;
+    let inst = registry.get(registry.find(Venue::Okx, c.plain_string()?)?)?;
+    c.expect(br#"},"data":[{"#)?;
+    const KEYS: [&[u8]; 4] = [b"bidPx", b"bidSz", b"askPx", b"askSz"];
+    let mut picked = Picked::<4>::new();
+    c.members(|key, value| picked.take(&KEYS, key, value))?;
+    c.expect(b"]}")?;
+    if !c.rest.is_empty() {
+        return None;
+    }
+    let (ps, qs) = (inst.price_scale, inst.qty_scale);
+    let at = |i: usize, scale| parse_decimal(picked.values[i]?, scale).ok();
+    Some(Decoded::Ticker {
+        instrument: inst.id,
+        bid: Level {
+            px: Px(at(0, ps)?),
+            qty: Qty(at(1, qs)?),
+        },
+        ask: Level {
+            px: Px(at(2, ps)?),
+            qty: Qty(at(3, qs)?),
+        },
     })
 }
 
@@ -143,18 +173,25 @@ mod tests {
         r
     }
 
-    /// Every frame the scanner claims, it decodes exactly as the tape path does (levels and
-    /// their strings); it claims every book push of the bundled capture; and each frame cut
+    /// Every frame the scanners claim, they decode exactly as the tape path does (levels and
+    /// their strings, tickers); they claim every book and ticker push of the bundled capture; and each frame cut
     /// short, with a byte changed or whitespace added, still agrees (or is left to the tape).
     #[test]
     fn the_scanner_agrees_with_the_tape_path_on_every_frame() {
         let registry = registry();
         let mut codec = OkxCodec::new();
         let mut levels = Vec::with_capacity(MAX_LEVELS_PER_MESSAGE);
+        let mut tickers = 0;
         let mut check = |f: &[u8]| -> bool {
-            let Some(scanned) = scan_books(&registry, f, &mut levels) else {
+            let scanned =
+                scan_books(&registry, f, &mut levels).or_else(|| scan_tickers(&registry, f));
+            let Some(scanned) = scanned else {
                 return false;
             };
+            if matches!(scanned, Decoded::Ticker { .. }) {
+                tickers += 1;
+                levels.clear();
+            }
             let text = String::from_utf8_lossy(f);
             assert_eq!(codec.decode_tape(&registry, f), Ok(scanned), "{text}");
             assert_eq!(codec.levels(), &levels[..], "{text}");
@@ -172,9 +209,13 @@ mod tests {
         assert!(check(documented[0]));
         // books5 names the instrument again inside `data`: not this layout, the tape's.
         assert!(!check(documented[1]));
-        let book = |f: &[u8]| f.starts_with(br#"{"arg":{"channel":"books""#);
+        let book = |f: &[u8]| {
+            f.starts_with(br#"{"arg":{"channel":"books""#)
+                || f.starts_with(br#"{"arg":{"channel":"tickers""#)
+        };
         let tally = scan_capture("okx_books_2022-05-13.cap", book, 20, 13, check);
-        assert!(tally.wanted >= 290, "{tally:?}");
+        assert!(tally.wanted >= 290 + 25, "{tally:?}");
+        assert!(tickers >= 25, "{tickers}");
         assert_eq!(tally.claimed, tally.wanted, "{tally:?}");
         assert_eq!(tally.claimed_other, 0, "{tally:?}");
         assert!(tally.variants > 0, "{tally:?}");
