@@ -69,6 +69,11 @@ impl FeedScope {
             MetricLabel::None => self
                 .name
                 .map_or(MetricLabel::None, |n| MetricLabel::Tag("source", n)),
+            // Each source has a market-data ring of its own into the book stage: the source
+            // names which one filled.
+            MetricLabel::Tag("ring", "market_data") => self
+                .name
+                .map_or(metric.label, |n| MetricLabel::Tag("source", n)),
             MetricLabel::Tag("stream", "input") => self
                 .stream
                 .map_or(metric.label, |s| MetricLabel::Tag("stream", s)),
