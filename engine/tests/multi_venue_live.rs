@@ -86,10 +86,7 @@ fn four_live_feeds_one_book_stage_four_strategies_against_local_venues() {
         vc.wait_for_client = true;
         let venue = LocalVenue::start(vc).expect("venue starts");
         assert!(config.contains(&format!("://{fixed}\"")), "{fixed}");
-        config = config.replace(
-            &format!("://{fixed}\""),
-            &format!("://{}\"", venue.addr()),
-        );
+        config = config.replace(&format!("://{fixed}\""), &format!("://{}\"", venue.addr()));
         venues.push(venue);
     }
     let path = dir.join("multi-venue-live.toml");
@@ -157,8 +154,15 @@ fn four_live_feeds_one_book_stage_four_strategies_against_local_venues() {
         venue.stop();
     }
     for (s, (protocol, ..)) in stats.iter().zip(VENUES) {
-        assert!(s.capture_error.is_none(), "{protocol}: {:?}", s.capture_error);
-        assert_eq!(s.connections, 1, "{protocol}: one connection, never dropped");
+        assert!(
+            s.capture_error.is_none(),
+            "{protocol}: {:?}",
+            s.capture_error
+        );
+        assert_eq!(
+            s.connections, 1,
+            "{protocol}: one connection, never dropped"
+        );
     }
 
     // One live feed per venue, each over one connection and each book synced from its
@@ -167,7 +171,10 @@ fn four_live_feeds_one_book_stage_four_strategies_against_local_venues() {
     for (source, books) in [
         ("binance", &[("binance:BTCUSDT", 0)][..]),
         ("okx", &[("okx:BTC-USDT", 0)][..]),
-        ("kraken", &[("kraken:BTC/USD", 1), ("kraken:ETH/USD", 0)][..]),
+        (
+            "kraken",
+            &[("kraken:BTC/USD", 1), ("kraken:ETH/USD", 0)][..],
+        ),
         ("bybit-linear", &[("bybit-linear:BTCUSDT", 0)][..]),
     ] {
         let at = summary
@@ -214,10 +221,7 @@ fn four_live_feeds_one_book_stage_four_strategies_against_local_venues() {
     assert_eq!(fills(&summary, "kraken:ETH/USD"), 0, "only read");
     // Binance's six minutes of book play long enough to trade every time; how much the other
     // venues' short recordings trade depends on the wall clock (cooldowns), but they do.
-    let filled: Vec<_> = traded
-        .iter()
-        .filter(|s| fills(&summary, s) > 0)
-        .collect();
+    let filled: Vec<_> = traded.iter().filter(|s| fills(&summary, s) > 0).collect();
     assert!(fills(&summary, "binance:BTCUSDT") > 0, "{summary}");
     assert!(filled.len() >= 2, "fills on {filled:?} only:\n{summary}");
     let orders = line(&summary, "orders    ");
