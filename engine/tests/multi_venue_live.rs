@@ -4,13 +4,14 @@
 //! `configs/multi-venue-live.toml` pointed at them: four live feeds (Binance spot over
 //! WebSocket and REST, OKX, Kraken v2 and Bybit linear with their snapshots in-band), one
 //! book stage, four strategies trading against the simulated venue. Every book syncs and stays
-//! uncrossed, orders fill on several venues, every instrument is named venue:SYMBOL, and the
-//! run stops cleanly on SIGTERM once the venues have played their recordings.
+//! uncrossed and ends on the venue's own touch, orders fill on several venues, every instrument
+//! is named venue:SYMBOL, and the run stops cleanly on SIGTERM once the venues have played.
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use pulse_feeds::num::parse_decimal;
 use pulse_testex::{Protocol, Venue as LocalVenue, VenueConfig};
 
 mod common;
@@ -45,6 +46,38 @@ const VENUES: [(Protocol, &str, u64, &str); 4] = [
         "127.0.0.1:9446",
     ),
 ];
+
+/// Every book: its venue's index in `VENUES`, its name, price and quantity scales.
+const BOOKS: [(usize, &str, u32, u32); 5] = [
+    (0, "binance:BTCUSDT", 2, 8),
+    (1, "okx:BTC-USDT", 1, 8),
+    (2, "kraken:BTC/USD", 1, 8),
+    (2, "kraken:ETH/USD", 2, 8),
+    (3, "bybit-linear:BTCUSDT", 2, 3),
+];
+
+/// The summary's final touch of `symbol` (`final touch: bid QTY x PX  ask QTY x PX`), as
+/// ((bid px, bid qty), (ask px, ask qty)) at the instrument's scales.
+fn touch(summary: &str, symbol: &str, px_scale: u32, qty_scale: u32) -> ((i64, i64), (i64, i64)) {
+    let at = summary
+        .find(&format!("\nbook      {symbol}: "))
+        .unwrap_or_else(|| panic!("no book line for {symbol}:\n{summary}"));
+    let l = summary[at + 1..].lines().nth(1).unwrap();
+    let words: Vec<&str> = l
+        .split("final touch: bid ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{symbol}: no final touch in {l:?}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!((words[1], words[3], words[5]), ("x", "ask", "x"), "{l}");
+    let level = |qty: &str, px: &str| {
+        (
+            parse_decimal(px.as_bytes(), px_scale).unwrap(),
+            parse_decimal(qty.as_bytes(), qty_scale).unwrap(),
+        )
+    };
+    (level(words[0], words[2]), level(words[4], words[6]))
+}
 
 /// The fill count of `symbol`'s `position` line.
 fn fills(summary: &str, symbol: &str) -> u64 {
@@ -150,6 +183,25 @@ fn four_live_feeds_one_book_stage_four_strategies_against_local_venues() {
         "{summary}\n{stderr}"
     );
     let stats: Vec<_> = venues.iter().map(LocalVenue::stats).collect();
+    // Each book's final touch is the venue's own: the live books caught up with the venues.
+    for (n, symbol, px_scale, qty_scale) in BOOKS {
+        let (venue_symbol, name) = (symbol.split_once(':').unwrap().1, symbol);
+        let truth = venues[n]
+            .book(venue_symbol, 1)
+            .expect("the venue keeps the book");
+        let ours = touch(&summary, name, px_scale, qty_scale);
+        let parse = |(px, qty): &(String, String)| {
+            (
+                parse_decimal(px.as_bytes(), px_scale).unwrap(),
+                parse_decimal(qty.as_bytes(), qty_scale).unwrap(),
+            )
+        };
+        assert_eq!(
+            ours,
+            (parse(&truth.bids[0]), parse(&truth.asks[0])),
+            "{symbol}: Pulse's final touch against the venue's"
+        );
+    }
     for venue in venues {
         venue.stop();
     }
