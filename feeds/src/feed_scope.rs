@@ -69,11 +69,40 @@ impl FeedScope {
             MetricLabel::None => self
                 .name
                 .map_or(MetricLabel::None, |n| MetricLabel::Tag("source", n)),
+            // Each source has a market-data ring of its own into the book stage: the source
+            // names which one filled.
+            MetricLabel::Tag("ring", "market_data") => self
+                .name
+                .map_or(metric.label, |n| MetricLabel::Tag("source", n)),
             MetricLabel::Tag("stream", "input") => self
                 .stream
                 .map_or(metric.label, |s| MetricLabel::Tag("stream", s)),
             other => other,
         };
         Some(Metric { label, ..metric })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::counters::FeedCounter;
+    use crate::metrics::Report;
+    use pulse_core::counters::CoreCounter;
+
+    #[test]
+    fn each_feed_of_several_names_its_own_market_data_ring() {
+        let ring = MetricLabel::Tag("ring", "market_data");
+        let full = CoreCounter::RingFull.count(ring, 3);
+        assert_eq!(FeedScope::default().relabel(full), Some(full));
+        let okx = FeedScope::new("okx", "input-1", &[InstrumentId(1)], 2);
+        let kraken = FeedScope::new("kraken", "input-2", &[InstrumentId(0)], 2);
+        let (a, b) = (okx.relabel(full).unwrap(), kraken.relabel(full).unwrap());
+        assert_eq!(a.label, MetricLabel::Tag("source", "okx"));
+        assert_eq!(b.label, MetricLabel::Tag("source", "kraken"));
+        assert_eq!(a.value, 3);
+        // A book another feed keeps is not this feed's to report.
+        let book = FeedCounter::Messages.count(MetricLabel::Instrument(InstrumentId(0)), 1);
+        assert_eq!(okx.relabel(book), None);
     }
 }
