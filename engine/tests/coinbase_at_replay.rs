@@ -185,3 +185,48 @@ fn the_capture_is_what_the_script_writes() {
     assert!(written == capture_text(), "the bundled capture is stale");
     assert!(gz.len() < 1_500_000, "{} bytes", gz.len());
 }
+
+#[test]
+fn the_live_config_replays_the_capture_through_every_stage() {
+    let config = repo_root().join("configs/coinbase-live.toml");
+    let input = repo_root().join(CAPTURE);
+    // The feed and book with the config's one product: the others' frames are counted.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["replay", "--verify", "--input"])
+        .arg(&input)
+        .arg("--instruments-from")
+        .arg(&config)
+        .output()
+        .expect("pulse runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("skipped   161 x frame for a symbol that is not configured"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("verify    ok: 1 instrument(s), 19 venue ticker checks, all matched"),
+        "{stdout}"
+    );
+    // `pulse run` with the live source replaced by the capture: strategy, risk, simulated venue.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["replay", "--input"])
+        .arg(&input)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("pulse runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "sync      BTC-USD: 2 snapshot(s), 48 diffs applied, 1 dropped (covered by the \
+             snapshot), 1 gaps, 1 resyncs, last update id 275"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("venue ticker check 19 ok / 0 mismatch"),
+        "{stdout}"
+    );
+}
