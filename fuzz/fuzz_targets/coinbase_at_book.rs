@@ -78,7 +78,9 @@ fn check_commit(
     update_id: u64,
     book: &L2Book,
 ) {
-    let sync = adapter.sync(instrument).expect("a product of the connection");
+    let sync = adapter
+        .sync(instrument)
+        .expect("a product of the connection");
     assert_eq!(update_id, sync.counters.last_update_id);
     assert_eq!(adapter.last_sequence(), Some(update_id));
     for side in [Side::Buy, Side::Sell] {
