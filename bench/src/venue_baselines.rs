@@ -9,6 +9,7 @@
 //! and scale (exact for these magnitudes, as the checksum check proves). OKX's checksum hashes
 //! the strings as sent, so that baseline keeps each level's two strings beside its integers,
 //! as the peers do. Kraken v1's frames are heterogeneous arrays: decoded to each library's DOM.
+//! Coinbase Advanced Trade's are in [`coinbase_at`].
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,8 @@ use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Px, Qty};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+
+mod coinbase_at;
 
 /// Which general-purpose parser a baseline runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +122,8 @@ pub struct TreeBaseline {
     pub refused: u64,
     /// Keeps the touch observable, as a book stage would publish it.
     pub touches: i64,
+    /// Coinbase Advanced Trade: the connection's last `sequence_num`.
+    sequence: Option<u64>,
 }
 
 impl TreeBaseline {
@@ -133,7 +138,14 @@ impl TreeBaseline {
             checksums_bad: 0,
             refused: 0,
             touches: 0,
+            sequence: None,
         }
+    }
+
+    /// Whether the baseline takes frames that are neither book nor ticker frames: Coinbase
+    /// Advanced Trade's, whose connection sequence numbers every message.
+    pub fn takes_every_frame(&self) -> bool {
+        self.venue == Venue::Coinbase
     }
 
     /// The top `n` levels a side of `symbol`'s book.
@@ -149,6 +161,7 @@ impl TreeBaseline {
             Venue::KrakenV1 => self.kraken_v1(frame),
             Venue::Okx => self.okx(frame),
             Venue::CoinbaseExchange => self.coinbase(frame),
+            Venue::Coinbase => self.coinbase_at(frame),
             _ => None,
         };
         if ok.is_none() {

@@ -44,7 +44,7 @@ struct Case {
     depth: usize,
 }
 
-const CASES: [Case; 4] = [
+const CASES: [Case; 5] = [
     Case {
         name: "kraken-v1",
         capture: "kraken_v1_book1000_2021-04-17.cap",
@@ -67,6 +67,12 @@ const CASES: [Case; 4] = [
         name: "coinbase-exchange",
         capture: "coinbase_exchange_level2_2021-04-17.cap",
         venue: Venue::CoinbaseExchange,
+        depth: usize::MAX,
+    },
+    Case {
+        name: "coinbase",
+        capture: "coinbase_at_generated.cap.gz",
+        venue: Venue::Coinbase,
         depth: usize::MAX,
     },
 ];
@@ -94,6 +100,10 @@ fn classify(venue: Venue, frame: &[u8]) -> Class {
             frame.starts_with(br#"{"type":"l2update""#)
                 || frame.starts_with(br#"{"type":"snapshot""#),
             frame.starts_with(br#"{"type":"ticker""#),
+        ),
+        Venue::Coinbase => (
+            frame.starts_with(br#"{"channel":"l2_data""#),
+            frame.starts_with(br#"{"channel":"ticker""#),
         ),
         _ => (false, false),
     };
@@ -148,7 +158,10 @@ impl PulsePath {
         let (tx, rx) = rtrb::RingBuffer::new(capacity.next_power_of_two());
         let books = registry
             .iter()
-            .map(|i| L2Book::new(BookSpec::new(i.tick, BOOK_LEVELS_PER_SIDE)))
+            .map(|i| {
+                let levels = BOOK_LEVELS_PER_SIDE.max(i.venue.whole_book_levels());
+                L2Book::new(BookSpec::new(i.tick, levels))
+            })
             .collect();
         Ok(PulsePath {
             adapter,
@@ -245,7 +258,7 @@ fn check_agreement(case: &Case, f: &Frames) -> Result<()> {
     for lib in [Lib::SonicRs, Lib::SerdeJson] {
         let mut tree = TreeBaseline::new(lib, case.venue, &f.registry, case.depth);
         for (class, frame) in &f.frames {
-            if *class != Class::Other {
+            if *class != Class::Other || tree.takes_every_frame() {
                 tree.on_frame(frame);
             }
         }
@@ -318,11 +331,12 @@ fn measure<S>(
 
 fn push(results: &mut Vec<Measured>, name: &'static str, case: &Case, h: [Histogram<u64>; 2]) {
     let [book, ticker] = h;
-    let cases: [(&'static str, &'static str); 4] = [
+    let cases: [(&'static str, &'static str); 5] = [
         ("kraken-v1 book", "kraken-v1 ticker"),
         ("kraken book", "kraken ticker"),
         ("okx books", "okx tickers"),
         ("coinbase-exchange level2", "coinbase-exchange ticker"),
+        ("coinbase level2", "coinbase ticker"),
     ];
     let n = CASES.iter().position(|c| c.name == case.name).unwrap_or(0);
     results.push(Measured {
@@ -353,7 +367,7 @@ pub fn run(duration: Duration, core: Option<usize>, only: Option<&str>) -> Resul
         None => (None, false),
     };
     if let Some(name) = only.filter(|n| CASES.iter().all(|c| c.name != *n)) {
-        bail!("no venue {name}: kraken-v1, kraken, okx or coinbase-exchange");
+        bail!("no venue {name}: kraken-v1, kraken, okx, coinbase-exchange or coinbase");
     }
     let clock = quanta::Clock::new();
     let mut results = Vec::new();
@@ -378,7 +392,7 @@ pub fn run(duration: Duration, core: Option<usize>, only: Option<&str>) -> Resul
                 &clock,
                 || TreeBaseline::new(lib, case.venue, &f.registry, case.depth),
                 |t, class, frame| {
-                    if class != Class::Other {
+                    if class != Class::Other || t.takes_every_frame() {
                         t.on_frame(frame)
                     }
                 },
