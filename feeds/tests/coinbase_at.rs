@@ -1,6 +1,6 @@
 //! The Coinbase Advanced Trade codec and adapter on the documented examples and on made-up
 //! sequences whose answers are known: exact integers from the docs' strings, the staged
-//! events of a snapshot (worst first per side) and of updates, absent deletes, the connection's
+//! events of a snapshot (per side the best, then worst first) and of updates, absent deletes, the connection's
 //! sequence (a gap stales and resubscribes every book; a duplicate is dropped; 0 again is a
 //! new connection), tickers held to the book's last commit, and the generated capture's whole
 //! book.
@@ -130,7 +130,7 @@ fn stale(events: &[MdEvent]) -> Vec<(InstrumentId, StaleReason)> {
 }
 
 #[test]
-fn a_snapshot_goes_to_the_book_worst_first_and_updates_as_sent() {
+fn a_snapshot_goes_to_the_book_best_then_worst_first_and_updates_as_sent() {
     let mut d = Driver::new();
     let snapshot = l2(
         4,
@@ -148,15 +148,16 @@ fn a_snapshot_goes_to_the_book_worst_first_and_updates_as_sent() {
     let (verdict, events) = d.frame(&snapshot);
     assert_eq!(verdict, Ok(FrameVerdict::Ok));
     assert!(matches!(events[0], MdEvent::BookReset { .. }));
-    // Bids ascending, asks descending; the zero-quantity level left out.
+    // Each side's best, then the rest worst first (bids ascending, asks descending); the
+    // zero-quantity level left out.
     assert_eq!(
         levels_of(&events),
         [
+            (Side::Buy, 2_345, 1_000),
             (Side::Buy, 1, 5_000),
             (Side::Buy, 2_344, 2_000),
-            (Side::Buy, 2_345, 1_000),
-            (Side::Sell, 2_350, 4_000),
             (Side::Sell, 2_347, 3_000),
+            (Side::Sell, 2_350, 4_000),
         ]
     );
     assert_eq!(commits(&events), [4]);
@@ -199,6 +200,22 @@ fn a_snapshot_goes_to_the_book_worst_first_and_updates_as_sent() {
         ),
         (2, 1, 1, 1, 5)
     );
+}
+
+#[test]
+fn a_snapshot_with_an_empty_side_or_none_at_all_syncs_the_book() {
+    let mut d = Driver::new();
+    for (seq, levels) in [
+        (1, &[("offer", "23.5", "1")][..]),
+        (2, &[][..]),
+        (3, &[("bid", "23.4", "1")][..]),
+    ] {
+        let (verdict, events) = d.frame(&l2(seq, "snapshot", "SOL-USD", levels));
+        assert_eq!(verdict, Ok(FrameVerdict::Ok));
+        assert_eq!(commits(&events), [seq]);
+        assert_eq!(levels_of(&events).len(), levels.len());
+    }
+    assert_eq!(d.adapter.sync(SOL).unwrap().counters.snapshots, 3);
 }
 
 #[test]

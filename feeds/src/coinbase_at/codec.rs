@@ -25,6 +25,7 @@
 use simd_json::prelude::*;
 use simd_json::tape::Value;
 
+use crate::coinbase_at::scan::scan_l2;
 pub use crate::decode_error::DecodeError;
 use crate::event::Level;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
@@ -122,17 +123,30 @@ pub enum Decoded {
 pub struct CoinbaseAtCodec {
     tape: TapeDecoder,
     out: Events,
+    /// Frames the fixed-layout scanner decoded (the rest went to the tape).
+    pub scanned: u64,
 }
 
-/// What the walk of one frame fills.
-struct Events {
-    header: Option<Header>,
-    books: Vec<BookEvent>,
-    levels: Vec<LevelUpdate>,
+/// What the decoding of one frame fills (the scanner's or the tape's).
+pub(crate) struct Events {
+    pub(crate) header: Option<Header>,
+    pub(crate) books: Vec<BookEvent>,
+    pub(crate) levels: Vec<LevelUpdate>,
     trades: Vec<AtTrade>,
     tickers: Vec<AtTicker>,
     /// Events, trades and tickers of products the registry does not hold.
     skipped: usize,
+}
+
+impl Events {
+    fn clear(&mut self) {
+        self.header = None;
+        self.books.clear();
+        self.levels.clear();
+        self.trades.clear();
+        self.tickers.clear();
+        self.skipped = 0;
+    }
 }
 
 impl Default for CoinbaseAtCodec {
@@ -154,6 +168,7 @@ impl CoinbaseAtCodec {
                 tickers: Vec::with_capacity(MAX_TICKERS_PER_MESSAGE),
                 skipped: 0,
             },
+            scanned: 0,
         }
     }
 
@@ -187,19 +202,31 @@ impl CoinbaseAtCodec {
         &self.out.tickers
     }
 
-    /// Decodes one WebSocket frame of the Advanced Trade market data feed.
+    /// Decodes one WebSocket frame of the Advanced Trade market data feed: a book message in
+    /// the venue's layout by the fixed-layout scanner ([`scan`](super::scan)), anything else by
+    /// the tape.
     pub fn decode(
         &mut self,
         registry: &InstrumentRegistry,
         frame: &[u8],
     ) -> Result<Decoded, DecodeError> {
+        self.out.clear();
+        if let Some(header) = scan_l2(registry, frame, &mut self.out) {
+            self.scanned += 1;
+            return Ok(Decoded::Message(header));
+        }
+        self.decode_tape(registry, frame)
+    }
+
+    /// [`CoinbaseAtCodec::decode`] by the tape alone: the general path, which the scanner must
+    /// agree with wherever it claims a frame (tests and fuzzing compare the two).
+    pub fn decode_tape(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
         let out = &mut self.out;
-        out.header = None;
-        out.books.clear();
-        out.levels.clear();
-        out.trades.clear();
-        out.tickers.clear();
-        out.skipped = 0;
+        out.clear();
         self.tape.decode(frame, |root| walk(registry, root, out))
     }
 }

@@ -1,5 +1,6 @@
 //! Coinbase Advanced Trade market data (venue `coinbase`, capture source `coinbase:ws`), a venue
-//! as a folder: the codec (bytes -> exact integers, [`codec`]), the connection's sequence
+//! as a folder: the codec (bytes -> exact integers, [`codec`], with a fixed-layout scanner for
+//! book messages as its fast path), the connection's sequence
 //! ([`sequence`]), each product's book sync rules ([`sync`]), the live session details
 //! ([`session`]) and the [`adapter`] behind the venue-neutral `MarketAdapter`. Not the legacy
 //! Coinbase Exchange feed ([`coinbase`](crate::coinbase), source `coinbase-exchange`): another
@@ -21,6 +22,7 @@
 
 pub mod adapter;
 pub mod codec;
+mod scan;
 pub mod sequence;
 pub mod session;
 pub mod sync;
