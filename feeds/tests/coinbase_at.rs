@@ -161,6 +161,22 @@ fn a_snapshot_goes_to_the_book_best_then_worst_first_and_updates_as_sent() {
         ]
     );
     assert_eq!(commits(&events), [4]);
+    // The same book in another order, a price twice: the same levels handed on.
+    let shuffled = l2(
+        5,
+        "snapshot",
+        "SOL-USD",
+        &[
+            ("offer", "23.5", "4"),
+            ("bid", "0.01", "5"),
+            ("bid", "23.45", "1"),
+            ("offer", "23.47", "3"),
+            ("bid", "23.44", "2"),
+            ("bid", "23.45", "1"),
+        ],
+    );
+    let mut again = Driver::new();
+    assert_eq!(levels_of(&again.frame(&shuffled).1), levels_of(&events));
     let sync = d.adapter.sync(SOL).unwrap();
     let bids: Vec<Px> = sync.prices(Side::Buy).collect();
     assert_eq!(bids, [Px(2_345), Px(2_344), Px(1)]);

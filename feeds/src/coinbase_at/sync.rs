@@ -74,6 +74,24 @@ fn rank(l: &LevelUpdate) -> i64 {
     l.side.sign() * l.px.0
 }
 
+/// Orders a snapshot's levels bids then asks, each worst first, each price once; in place, no
+/// allocation. The venue lists them bids then offers, each best first with no price twice:
+/// then reversing each side is enough, and only another order is sorted.
+fn worst_first(levels: &mut Vec<LevelUpdate>) {
+    let venue_order = |a: &LevelUpdate, b: &LevelUpdate| {
+        (a.side == Side::Sell, -rank(a)) < (b.side == Side::Sell, -rank(b))
+    };
+    if levels.windows(2).all(|w| venue_order(&w[0], &w[1])) {
+        let bids = levels.partition_point(|l| l.side == Side::Buy);
+        let (bid_levels, ask_levels) = levels.split_at_mut(bids);
+        bid_levels.reverse();
+        ask_levels.reverse();
+        return;
+    }
+    levels.sort_unstable_by_key(|l| (l.side == Side::Sell, rank(l)));
+    levels.dedup_by_key(|l| (l.side, l.px));
+}
+
 pub struct ProductSync {
     instrument: InstrumentId,
     state: SyncState,
@@ -169,9 +187,7 @@ impl ProductSync {
         }
         scratch.clear();
         scratch.extend(levels.iter().filter(|l| l.qty.0 > 0));
-        // In place, no allocation: bids then asks, each worst first (see the module docs).
-        scratch.sort_unstable_by_key(|l| (l.side == Side::Sell, rank(l)));
-        scratch.dedup_by_key(|l| (l.side, l.px));
+        worst_first(scratch);
         let bids = scratch.partition_point(|l| l.side == Side::Buy);
         if bids > SIDE_CAPACITY || scratch.len() - bids > SIDE_CAPACITY {
             self.go_stale(meta, StaleReason::BufferOverflow, out);
