@@ -25,7 +25,7 @@
 use simd_json::prelude::*;
 use simd_json::tape::Value;
 
-use crate::coinbase_at::scan::scan_l2;
+use crate::coinbase_at::scan::{scan_l2, scan_ticker};
 pub use crate::decode_error::DecodeError;
 use crate::event::Level;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
@@ -133,7 +133,7 @@ pub(crate) struct Events {
     pub(crate) books: Vec<BookEvent>,
     pub(crate) levels: Vec<LevelUpdate>,
     trades: Vec<AtTrade>,
-    tickers: Vec<AtTicker>,
+    pub(crate) tickers: Vec<AtTicker>,
     /// Events, trades and tickers of products the registry does not hold.
     skipped: usize,
 }
@@ -202,16 +202,23 @@ impl CoinbaseAtCodec {
         &self.out.tickers
     }
 
-    /// Decodes one WebSocket frame of the Advanced Trade market data feed: a book message in
-    /// the venue's layout by the fixed-layout scanner ([`scan`](super::scan)), anything else by
-    /// the tape.
+    /// Decodes one WebSocket frame of the Advanced Trade market data feed: a book or ticker
+    /// message in the venue's layout by the fixed-layout scanner ([`scan`](super::scan)),
+    /// anything else by the tape.
     pub fn decode(
         &mut self,
         registry: &InstrumentRegistry,
         frame: &[u8],
     ) -> Result<Decoded, DecodeError> {
         self.out.clear();
-        if let Some(header) = scan_l2(registry, frame, &mut self.out) {
+        let scanned = if frame.starts_with(br#"{"channel":"l2_data""#) {
+            scan_l2(registry, frame, &mut self.out)
+        } else if frame.starts_with(br#"{"channel":"ticker"#) {
+            scan_ticker(registry, frame, &mut self.out)
+        } else {
+            None
+        };
+        if let Some(header) = scanned {
             self.scanned += 1;
             return Ok(Decoded::Message(header));
         }

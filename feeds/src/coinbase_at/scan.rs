@@ -1,6 +1,6 @@
-//! A fixed-layout scanner for Coinbase Advanced Trade's `l2_data` messages: the fast path of
-//! [`CoinbaseAtCodec::decode`](super::codec::CoinbaseAtCodec::decode), as Binance's
-//! (`binance/scan.rs`) is of its codec.
+//! A fixed-layout scanner for Coinbase Advanced Trade's `l2_data` and `ticker` messages: the
+//! fast path of [`CoinbaseAtCodec::decode`](super::codec::CoinbaseAtCodec::decode), as
+//! Binance's (`binance/scan.rs`) is of its codec.
 //!
 //! The venue writes every book message with the same keys in the same order, no whitespace and
 //! no escapes. A whole-book snapshot is some 46,000 such levels in one 5 MB message, and a
@@ -11,24 +11,29 @@
 //! The scanner only claims a message it decodes *exactly* as the tape path would. It accepts a
 //! strict subset of JSON (the layout below; strings of printable ASCII without escapes; the
 //! sequence number a plain unsigned integer within `u64`), so whatever it accepts simd-json
-//! accepts too, with no key repeated. Anything else (another key order, whitespace, an escape,
+//! accepts too, with no key it reads repeated. Anything else (another key order, whitespace, an escape,
 //! a missing or extra field, a product not in the registry, a decimal that does not fit, a
 //! price not positive, too many levels or events) returns `None` and the tape path decodes the
-//! message, so every error is still classified there. `feeds/tests/coinbase_at_scan.rs` holds
-//! the two paths to the same answers.
+//! message, so every error is still classified there. `feeds/tests/coinbase_at_scan.rs` and the
+//! `coinbase_at_scan` fuzz target hold the two paths to the same answers.
 //!
 //! ```text
 //! {"channel":"l2_data","client_id":"..","timestamp":"..","sequence_num":n,"events":[E(,E)*]}
 //! E: {"type":"snapshot"|"update","product_id":"..","updates":[(U(,U)*)]}
 //! U: {"side":"bid"|"offer","event_time":"..","price_level":"..","new_quantity":".."}
+//! {"channel":"ticker"|"ticker_batch",(as above),"events":[{"type":"..","tickers":[T(,T)*]}]}
+//! T: {"k":"v"(,"k":"v")*}   string values only, any keys in any order, none of the five
+//!                            read (product_id, best_bid, best_ask and their quantities) twice
 //! ```
 //!
 //! It never allocates (levels go into the codec's vectors, preallocated) and never panics: the
 //! message is consumed through slice methods that check their bounds, never by indexing.
 
 use crate::coinbase_at::codec::{
-    BookEvent, BookKind, Channel, Events, Header, MAX_BOOK_EVENTS, MAX_LEVELS_PER_MESSAGE,
+    AtTicker, BookEvent, BookKind, Channel, Events, Header, MAX_BOOK_EVENTS,
+    MAX_LEVELS_PER_MESSAGE, MAX_TICKERS_PER_MESSAGE,
 };
+use crate::event::Level;
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::levels::LevelUpdate;
 use crate::num::{parse_decimal, Px, Qty, Side};
@@ -68,6 +73,118 @@ pub(super) fn scan_l2(
     };
     out.header = Some(header);
     Some(header)
+}
+
+/// [`scan_l2`] for a `ticker` or `ticker_batch` message.
+pub(super) fn scan_ticker(
+    registry: &InstrumentRegistry,
+    frame: &[u8],
+    out: &mut Events,
+) -> Option<Header> {
+    let mut c = Cursor { rest: frame };
+    if !c.eat(br#"{"channel":"ticker","client_id":"#) {
+        c.expect(br#"{"channel":"ticker_batch","client_id":"#)?;
+    }
+    c.string()?;
+    c.expect(br#","timestamp":"#)?;
+    c.string()?;
+    c.expect(br#","sequence_num":"#)?;
+    let sequence_num = c.number()?;
+    c.expect(br#","events":["#)?;
+    if !c.eat(b"]") {
+        loop {
+            c.expect(br#"{"type":"#)?;
+            c.string()?;
+            c.expect(br#","tickers":["#)?;
+            if !c.eat(b"]") {
+                loop {
+                    ticker(registry, &mut c, out)?;
+                    if c.eat(b"]") {
+                        break;
+                    }
+                    c.expect(b",")?;
+                }
+            }
+            c.expect(b"}")?;
+            if c.eat(b"]") {
+                break;
+            }
+            c.expect(b",")?;
+        }
+    }
+    c.expect(b"}")?;
+    if !c.rest.is_empty() {
+        return None;
+    }
+    let header = Header {
+        channel: Channel::Ticker,
+        sequence_num,
+    };
+    out.header = Some(header);
+    Some(header)
+}
+
+/// One ticker object: its product and best bid and ask, the tape path's way (a side absent or
+/// empty gives no ticker; the fields read in its order, so that an error is the tape's to name).
+fn ticker(registry: &InstrumentRegistry, c: &mut Cursor<'_>, out: &mut Events) -> Option<()> {
+    const KEYS: [&[u8]; 5] = [
+        b"product_id",
+        b"best_bid",
+        b"best_bid_quantity",
+        b"best_ask",
+        b"best_ask_quantity",
+    ];
+    let mut found: [Option<&[u8]>; 5] = [None; 5];
+    c.expect(b"{")?;
+    loop {
+        let key = c.string()?;
+        c.expect(b":")?;
+        let value = c.string()?;
+        if let Some(i) = KEYS.iter().position(|k| *k == key) {
+            if found.get(i)?.is_some() {
+                return None;
+            }
+            *found.get_mut(i)? = Some(value);
+        }
+        if c.eat(b"}") {
+            break;
+        }
+        c.expect(b",")?;
+    }
+    let [product, fields @ ..] = found;
+    let inst = registry
+        .find(Venue::Coinbase, product?)
+        .and_then(|id| registry.get(id))?;
+    let scales = [
+        inst.price_scale,
+        inst.qty_scale,
+        inst.price_scale,
+        inst.qty_scale,
+    ];
+    let mut values = [0i64; 4];
+    for ((value, text), scale) in values.iter_mut().zip(fields).zip(scales) {
+        match text {
+            Some(text) if !text.is_empty() => *value = parse_decimal(text, scale).ok()?,
+            // No side to hold the book to: no ticker, as the tape path decides.
+            _ => return Some(()),
+        }
+    }
+    if out.tickers.len() == MAX_TICKERS_PER_MESSAGE {
+        return None;
+    }
+    let [bid_px, bid_qty, ask_px, ask_qty] = values;
+    out.tickers.push(AtTicker {
+        instrument: inst.id,
+        bid: Level {
+            px: Px(bid_px),
+            qty: Qty(bid_qty),
+        },
+        ask: Level {
+            px: Px(ask_px),
+            qty: Qty(ask_qty),
+        },
+    });
+    Some(())
 }
 
 fn event(registry: &InstrumentRegistry, c: &mut Cursor<'_>, out: &mut Events) -> Option<()> {
