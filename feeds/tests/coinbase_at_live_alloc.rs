@@ -74,7 +74,7 @@ fn serve(listener: TcpListener, next: mpsc::Receiver<()>) {
         }
     };
     // Warm-up: a whole book and a round; then a measured round; then a whole book again.
-    send(&[book.clone()]);
+    send(std::slice::from_ref(&book));
     send(&small(2));
     next.recv().unwrap();
     send(&small(2 + ROUND));
