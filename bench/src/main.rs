@@ -84,8 +84,8 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = Layout::Pinned)]
     layout: Layout,
     /// Run only this case of `tick-to-trade` (single-thread, pinned, paced, depth-frame), or
-    /// of `venues` (a venue: kraken-v1, kraken, okx, coinbase-exchange; `VENUE/pulse` times
-    /// Pulse alone, for a profiler).
+    /// of `venues` (a venue: kraken-v1, kraken, okx, coinbase-exchange, coinbase; `VENUE/pulse`
+    /// times Pulse alone, for a profiler).
     #[arg(long)]
     case: Option<String>,
 }

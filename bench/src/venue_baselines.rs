@@ -10,6 +10,7 @@
 //! the strings as sent, so that baseline keeps each level's two strings beside its integers,
 //! as the peers do. Kraken v1's frames are heterogeneous arrays: decoded to each library's DOM.
 //! Bybit sends no checksum: its baseline checks `u` continuity, as Pulse does.
+//! Coinbase Advanced Trade's are in [`coinbase_at`].
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,8 @@ use pulse_feeds::instrument::{InstrumentRegistry, Venue};
 use pulse_feeds::num::{parse_decimal, Px, Qty};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+
+mod coinbase_at;
 
 /// Which general-purpose parser a baseline runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +125,8 @@ pub struct TreeBaseline {
     pub refused: u64,
     /// Keeps the touch observable, as a book stage would publish it.
     pub touches: i64,
+    /// Coinbase Advanced Trade: the connection's last `sequence_num`.
+    sequence: Option<u64>,
 }
 
 impl TreeBaseline {
@@ -136,7 +141,14 @@ impl TreeBaseline {
             checksums_bad: 0,
             refused: 0,
             touches: 0,
+            sequence: None,
         }
+    }
+
+    /// Whether the baseline takes frames that are neither book nor ticker frames: Coinbase
+    /// Advanced Trade's, whose connection sequence numbers every message.
+    pub fn takes_every_frame(&self) -> bool {
+        self.venue == Venue::Coinbase
     }
 
     /// The top `n` levels a side of `symbol`'s book.
@@ -165,6 +177,7 @@ impl TreeBaseline {
             Venue::Okx => self.okx(frame),
             Venue::CoinbaseExchange => self.coinbase(frame),
             Venue::BybitSpot | Venue::BybitLinear => self.bybit(frame),
+            Venue::Coinbase => self.coinbase_at(frame),
             _ => None,
         };
         if ok.is_none() {

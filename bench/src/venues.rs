@@ -44,7 +44,7 @@ struct Case {
     depth: usize,
 }
 
-const CASES: [Case; 6] = [
+const CASES: [Case; 7] = [
     Case {
         name: "kraken-v1",
         capture: "kraken_v1_book1000_2021-04-17.cap",
@@ -67,6 +67,12 @@ const CASES: [Case; 6] = [
         name: "coinbase-exchange",
         capture: "coinbase_exchange_level2_2021-04-17.cap",
         venue: Venue::CoinbaseExchange,
+        depth: usize::MAX,
+    },
+    Case {
+        name: "coinbase",
+        capture: "coinbase_at_generated.cap.gz",
+        venue: Venue::Coinbase,
         depth: usize::MAX,
     },
     Case {
@@ -117,6 +123,10 @@ fn classify(venue: Venue, frame: &[u8]) -> Class {
         Venue::BybitSpot | Venue::BybitLinear => (
             frame.starts_with(br#"{"topic":"orderbook."#),
             frame.starts_with(br#"{"topic":"tickers."#),
+        ),
+        Venue::Coinbase => (
+            frame.starts_with(br#"{"channel":"l2_data""#),
+            frame.starts_with(br#"{"channel":"ticker""#),
         ),
         _ => (false, false),
     };
@@ -175,7 +185,10 @@ impl PulsePath {
         let (tx, rx) = rtrb::RingBuffer::new(capacity.next_power_of_two());
         let books = registry
             .iter()
-            .map(|i| L2Book::new(BookSpec::new(i.tick, BOOK_LEVELS_PER_SIDE)))
+            .map(|i| {
+                let levels = BOOK_LEVELS_PER_SIDE.max(i.venue.whole_book_levels());
+                L2Book::new(BookSpec::new(i.tick, levels))
+            })
             .collect();
         Ok(PulsePath {
             adapter,
@@ -281,7 +294,7 @@ fn check_agreement(case: &Case, f: &Frames) -> Result<()> {
     for lib in [Lib::SonicRs, Lib::SerdeJson] {
         let mut tree = TreeBaseline::new(lib, case.venue, &f.registry, case.depth);
         for (class, frame) in &f.frames {
-            if *class != Class::Other {
+            if *class != Class::Other || tree.takes_every_frame() {
                 tree.on_frame(frame);
             }
         }
@@ -421,6 +434,7 @@ fn push(results: &mut Vec<Measured>, name: &'static str, case: &Case, h: [Histog
         ("kraken book", "kraken ticker"),
         ("okx books", "okx tickers"),
         ("coinbase-exchange level2", "coinbase-exchange ticker"),
+        ("coinbase level2", "coinbase ticker"),
         ("bybit-spot orderbook", "bybit-spot tickers"),
         ("bybit-linear orderbook", "bybit-linear tickers"),
     ];
@@ -499,7 +513,7 @@ pub fn run(duration: Duration, core: Option<usize>, only: Option<&str>) -> Resul
                 &clock,
                 |_| TreeBaseline::new(lib, case.venue, &f.registry, case.depth),
                 |t, class, frame| {
-                    if class != Class::Other {
+                    if class != Class::Other || t.takes_every_frame() {
                         t.on_frame(frame)
                     }
                 },

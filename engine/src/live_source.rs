@@ -1,7 +1,7 @@
 //! Builds a live feed stage from config (one arm per venue picks its adapter): resolves the hosts (DNS blocks, so here at
 //! start-up, never on the hot path), sets up TLS with verification, the WebSocket session for
 //! every instrument of the venue, and the REST snapshot worker where the venue's snapshots come
-//! by REST (Binance; OKX and Kraken send theirs on the stream). Instruments of other venues
+//! by REST (Binance; OKX, Kraken, Bybit and Coinbase send theirs on the stream). Instruments of other venues
 //! are other sources' (`[[sources]]`: one live feed per venue).
 
 use std::time::Duration;
@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use pulse_feeds::binance::{BinanceAdapter, BinanceMarket};
 use pulse_feeds::bybit::session::DEFAULT_DEPTH;
 use pulse_feeds::bybit::{BybitAdapter, BybitMarket};
+use pulse_feeds::coinbase_at::CoinbaseAtAdapter;
 use pulse_feeds::errors::FeedError;
 use pulse_feeds::event::{MdEvent, ResyncRequest};
 use pulse_feeds::input_journal::InputJournal;
@@ -129,6 +130,9 @@ fn adapter(live: &LiveSourceConfig, registry: &InstrumentRegistry) -> anyhow::Re
             AnyAdapter::Bybit(Box::new(
                 BybitAdapter::new(market, registry).with_depth(depth),
             ))
+        }
+        (Venue::Coinbase, LiveSync::InBand { .. }) => {
+            AnyAdapter::Coinbase(Box::new(CoinbaseAtAdapter::new(registry)))
         }
         // The config takes no live source of a venue without a live arm here.
         (venue, _) => bail!("no live session for {} yet", venue.name()),

@@ -784,6 +784,7 @@ fn check_config_accepts_the_bundled_configs() {
         "binance-live.toml",
         "bybit-linear-live.toml",
         "bybit-spot-live.toml",
+        "coinbase-live.toml",
         "demo.toml",
         "imbalance.toml",
         "kraken-live.toml",

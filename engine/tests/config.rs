@@ -718,6 +718,37 @@ fn live_bybit_sources_sync_in_band() {
     }
 }
 
+/// Coinbase Advanced Trade: the public endpoint by default, no depth to choose (the snapshot
+/// is the whole book, up to 65,536 levels a side), and a market-data ring that takes one.
+#[test]
+fn a_live_coinbase_source_takes_a_whole_book() {
+    let text = live_kind("coinbase", "") + "[rings]\nmarket_data = 262144\n";
+    let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap_or_else(|e| panic!("{e}"));
+    let SourceConfig::Live(live) = &cfg.source else {
+        panic!("a live source")
+    };
+    assert_eq!(live.venue, Venue::Coinbase);
+    assert_eq!(live.ws_url, "wss://advanced-trade-ws.coinbase.com");
+    assert_eq!(live.sync, LiveSync::InBand { depth: 65_536 });
+    let text = live_kind("coinbase", "");
+    let message = assert_refused(
+        &text,
+        "rings.market_data",
+        Some(line_starting(&text, "kind = \"coinbase\"")),
+    );
+    assert_eq!(
+        message,
+        "must hold a whole snapshot of 65536 levels a side: at least 131088"
+    );
+    let text = live_kind("coinbase", "depth = 50\n");
+    let message = assert_refused(
+        &text,
+        "source.depth",
+        Some(line_starting(&text, "depth = 50")),
+    );
+    assert_eq!(message, "not a key of a `coinbase` source");
+}
+
 #[test]
 fn live_source_refusals_name_key_and_line() {
     let text = live_demo("path = \"x.cap\"\n");

@@ -102,7 +102,8 @@ struct Books {
 
 impl BookStage {
     /// One book per instrument of `instruments`, in id order, each laid out on its
-    /// instrument's tick with at most `levels_per_side` levels per side.
+    /// instrument's tick with at most `levels_per_side` levels per side, or its venue's whole
+    /// book where the venue sends that ([`Venue::whole_book_levels`](crate::instrument::Venue::whole_book_levels)).
     pub fn new(
         instruments: &InstrumentRegistry,
         levels_per_side: usize,
@@ -113,7 +114,10 @@ impl BookStage {
         let books = instruments
             .iter()
             .map(|instrument| InstrumentBook {
-                book: L2Book::new(BookSpec::new(instrument.tick, levels_per_side)),
+                book: L2Book::new(BookSpec::new(
+                    instrument.tick,
+                    levels_per_side.max(instrument.venue.whole_book_levels()),
+                )),
                 state: BookState::Stale,
                 update_id: 0,
                 resync: Resync::NotNeeded,

@@ -14,8 +14,10 @@ use crate::log::ErrorKind;
 use crate::num::Nanos;
 
 /// Lines longer than this are skipped as hostile: a REST snapshot of 5,000 levels a side is
-/// about 330 KB.
-pub const MAX_LINE_BYTES: usize = 4 << 20;
+/// about 330 KB, a Coinbase Advanced Trade `level2` snapshot (the whole book, some 46,000
+/// levels on BTC-USD at about 105 bytes each) about 5 MB. A live session takes messages up to
+/// the same size ([`ws::session`](crate::ws::session)), so whatever it received can be replayed.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
 
 /// What produced a captured message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,6 +13,7 @@ pub mod book_stage;
 pub mod bybit;
 pub mod capture;
 pub mod coinbase;
+pub mod coinbase_at;
 pub mod counters;
 pub mod decode_error;
 pub mod errors;

@@ -47,6 +47,9 @@ pub struct SyncCounters {
     pub last_update_id: u64,
     /// Sequence restarts the venue announced (OKX `seqId` below `prevSeqId`), accepted.
     pub sequence_resets: u64,
+    /// Deletes of a price the book did not hold, ignored (Coinbase Advanced Trade: its sync
+    /// keeps the prices each book holds, so it knows).
+    pub absent_deletes: u64,
 }
 
 impl SyncCounters {

@@ -6,6 +6,7 @@ use crate::binance::{BinanceAdapter, BinanceMarket};
 use crate::bybit::{BybitAdapter, BybitMarket};
 use crate::capture::SourceKind;
 use crate::coinbase::CoinbaseAdapter;
+use crate::coinbase_at::CoinbaseAtAdapter;
 use crate::decode_error::DecodeError;
 use crate::event::{EventMeta, ResyncRequest, StaleReason};
 use crate::instrument::{InstrumentRegistry, Venue};
@@ -32,6 +33,7 @@ pub enum AnyAdapter {
     Kraken(Box<KrakenAdapter>),
     Okx(Box<OkxAdapter>),
     Bybit(Box<BybitAdapter>),
+    Coinbase(Box<CoinbaseAtAdapter>),
     Added(Box<dyn MarketAdapter>),
 }
 
@@ -68,6 +70,7 @@ impl AnyAdapter {
             AnyAdapter::Kraken(a) => &**a,
             AnyAdapter::Okx(a) => &**a,
             AnyAdapter::Bybit(a) => &**a,
+            AnyAdapter::Coinbase(a) => &**a,
             AnyAdapter::Added(a) => &**a,
         }
     }
@@ -79,6 +82,7 @@ impl AnyAdapter {
             AnyAdapter::Kraken(a) => &mut **a,
             AnyAdapter::Okx(a) => &mut **a,
             AnyAdapter::Bybit(a) => &mut **a,
+            AnyAdapter::Coinbase(a) => &mut **a,
             AnyAdapter::Added(a) => &mut **a,
         }
     }
@@ -114,6 +118,7 @@ impl MarketAdapter for AnyAdapter {
             AnyAdapter::Kraken(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Okx(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Bybit(a) => a.on_frame(kind, payload, meta, out),
+            AnyAdapter::Coinbase(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }
@@ -201,6 +206,10 @@ pub fn builtin(registry: &InstrumentRegistry) -> Vec<AnyAdapter> {
     }
     if has(Venue::Okx) {
         adapters.push(AnyAdapter::Okx(Box::new(OkxAdapter::new(registry.clone()))));
+    }
+    if has(Venue::Coinbase) {
+        let adapter = CoinbaseAtAdapter::new(registry.clone());
+        adapters.push(AnyAdapter::Coinbase(Box::new(adapter)));
     }
     for market in BybitMarket::ALL {
         if has(market.venue()) {

@@ -108,6 +108,7 @@ pub(super) enum SourceKind {
     Kraken,
     BybitSpot,
     BybitLinear,
+    Coinbase,
 }
 
 impl SourceKind {
@@ -121,6 +122,7 @@ impl SourceKind {
             SourceKind::Kraken => Some(Venue::Kraken),
             SourceKind::BybitSpot => Some(Venue::BybitSpot),
             SourceKind::BybitLinear => Some(Venue::BybitLinear),
+            SourceKind::Coinbase => Some(Venue::Coinbase),
         }
     }
 
@@ -134,6 +136,7 @@ impl SourceKind {
             SourceKind::Kraken => "kraken",
             SourceKind::BybitSpot => "bybit-spot",
             SourceKind::BybitLinear => "bybit-linear",
+            SourceKind::Coinbase => "coinbase",
         }
     }
 }

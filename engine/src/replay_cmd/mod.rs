@@ -4,9 +4,9 @@
 //!
 //! The instruments come from CONFIG (its scales, and the venues its sources add), or else
 //! from a scan of the capture (cold, once beforehand: Binance's markets at their wire
-//! precision, Kraken's pairs at the decimals Kraken sends, OKX's and Bybit's at the most
-//! decimals their strings show, [`scan_instruments`]); lines of a
-//! venue neither knows are counted. Where the venue checksums its book (Kraken), the report
+//! precision, Kraken's pairs at the decimals Kraken sends, OKX's, Bybit's and Coinbase Advanced
+//! Trade's at the most decimals their strings show, [`scan_instruments`]); lines of a venue
+//! neither knows are counted. Where the venue checksums its book (Kraken), the report
 //! adds each instrument's `checksum` ok/mismatch counts and `--verify` fails on a mismatch. Then the
 //! [`CaptureFeed`] and [`BookStage`] run inline on this thread, as fast as they go, joined by
 //! their rings exactly as in `pulse run` (the control ring included, so a crossed book resyncs
@@ -51,6 +51,7 @@ use crate::user_strategy::UserSpec;
 
 mod bybit_scan;
 mod checks;
+mod coinbase_at_scan;
 mod kraken_scan;
 mod okx_scan;
 mod scan;
@@ -285,6 +286,10 @@ pub struct InstrumentReport {
     /// `prevSeqId`, Bybit's `u == 1` snapshot); left out when none.
     #[serde(skip_serializing_if = "is_zero")]
     pub sequence_resets: u64,
+    /// Deletes of a price the book did not hold, ignored (Coinbase Advanced Trade, whose sync
+    /// knows which prices its books hold); left out when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub absent_deletes: u64,
     pub ticker_check: TickerCheck,
     /// The book's state at the end: `live`, `stale` (waiting for a snapshot) or `crossed`.
     pub book: &'static str,
@@ -429,6 +434,7 @@ fn report(registry: &InstrumentRegistry, feed: &CaptureFeed, book: &BookStage) -
                 tickers: b.tickers,
                 last_update_id: s.last_update_id,
                 sequence_resets: s.sequence_resets,
+                absent_deletes: s.absent_deletes,
                 ticker_check: TickerCheck {
                     ok: b.ticker_ok,
                     mismatch: b.ticker_mismatch,

@@ -1,8 +1,9 @@
 //! The instruments of a capture, found by reading it: the symbols of the Binance markets' and
 //! Coinbase Exchange's lines and, from their prices, a tick each, at an exact wire precision;
 //! Kraken's pairs at the decimals Kraken sends ([`super::kraken_scan`]); and OKX's `instId`s at
-//! the precision their strings show ([`okx_scan`](super::okx_scan)), and Bybit's symbols
-//! likewise ([`bybit_scan`](super::bybit_scan)).
+//! the precision their strings show ([`okx_scan`](super::okx_scan)), and Bybit's symbols and
+//! Coinbase Advanced Trade's products likewise ([`bybit_scan`](super::bybit_scan),
+//! [`coinbase_at_scan`](super::coinbase_at_scan)).
 
 use std::path::Path;
 
@@ -14,6 +15,7 @@ use pulse_feeds::num::{parse_decimal, Px, Qty};
 use pulse_feeds::replay::RecordedInput;
 
 use super::bybit_scan::bybit_strings;
+use super::coinbase_at_scan::coinbase_at_strings;
 use super::kraken_scan::{is_kraken, KrakenScan};
 use super::okx_scan::{euclid, okx_strings, Scales, WireStrings};
 
@@ -74,6 +76,17 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
                 "{}: more than {MAX_INSTRUMENTS} instruments",
                 path.display()
             );
+            continue;
+        }
+        if venue == Venue::Coinbase {
+            if record.kind == SourceKind::Ws {
+                for strings in coinbase_at_strings(record.payload) {
+                    let others = kraken.pairs.len();
+                    let symbol = strings.symbol.clone();
+                    let i = entry(&mut seen, others, venue, &symbol, Scales::default(), path)?;
+                    seen[i].2.add(&strings);
+                }
+            }
             continue;
         }
         let wire_strings = match venue {

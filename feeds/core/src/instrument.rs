@@ -30,10 +30,15 @@ pub enum Venue {
     /// (`/v5/public/linear`): its own connection and symbols, so a venue of its own, as Binance
     /// USD-M is beside Binance spot.
     BybitLinear,
+    /// Coinbase Advanced Trade (`advanced-trade-ws.coinbase.com`): `level2` whole-book
+    /// snapshots and updates, `market_trades`, `ticker` and `heartbeats`, all numbered by one
+    /// `sequence_num` per connection. Not Coinbase Exchange's legacy feed
+    /// ([`Venue::CoinbaseExchange`]): another protocol, another source name.
+    Coinbase,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 8] = [
+    pub const ALL: [Venue; 9] = [
         Venue::Binance,
         Venue::BinanceUsdm,
         Venue::CoinbaseExchange,
@@ -42,6 +47,7 @@ impl Venue {
         Venue::Okx,
         Venue::BybitSpot,
         Venue::BybitLinear,
+        Venue::Coinbase,
     ];
 
     /// The name used in configs and in capture sources (`binance-usdm:ws`).
@@ -55,14 +61,31 @@ impl Venue {
             Venue::Okx => "okx",
             Venue::BybitSpot => "bybit-spot",
             Venue::BybitLinear => "bybit-linear",
+            Venue::Coinbase => "coinbase",
+        }
+    }
+
+    /// Levels a side a book of this venue must be able to hold, whatever the configured bound:
+    /// Coinbase Advanced Trade's `level2` snapshot is the whole book (tens of thousands of
+    /// levels a side on BTC-USD, from 0.01 to far above the touch), and a book that truncated
+    /// it could not tell a delete of a level it dropped from one the venue never had. 0: the
+    /// configured bound serves.
+    pub fn whole_book_levels(self) -> usize {
+        match self {
+            Venue::Coinbase => 65_536,
+            _ => 0,
         }
     }
 
     /// Whether the venue's best bid/ask ticker names the book update it reflects (Binance's
     /// `bookTicker` `u`), so that the rebuilt book can be held to it at that update. Other
     /// venues' tickers run on their own sequence: counted, never compared.
+    ///
+    /// Coinbase Advanced Trade numbers its tickers and book messages with one connection
+    /// sequence, so a ticker's place in the stream names the book it is held to: the book as of
+    /// the last `level2` message before it.
     pub fn ticker_names_book_update(self) -> bool {
-        matches!(self, Venue::Binance | Venue::BinanceUsdm)
+        matches!(self, Venue::Binance | Venue::BinanceUsdm | Venue::Coinbase)
     }
 
     /// Whether the venue's book messages carry a checksum of the book (Kraken's CRC32, OKX's
@@ -253,6 +276,11 @@ mod tests {
         assert_eq!(Venue::from_name("okx"), Some(Venue::Okx));
         assert_eq!(Venue::from_name("bybit-spot"), Some(Venue::BybitSpot));
         assert_eq!(Venue::from_name("bybit-linear"), Some(Venue::BybitLinear));
+        assert_eq!(Venue::from_name("coinbase"), Some(Venue::Coinbase));
+        assert_eq!(
+            Venue::from_name("coinbase-exchange"),
+            Some(Venue::CoinbaseExchange)
+        );
         assert_eq!(Venue::from_name("binance-coinm"), None);
     }
 }

@@ -28,7 +28,8 @@ impl BinanceMarket {
             | Venue::KrakenV1
             | Venue::Okx
             | Venue::BybitSpot
-            | Venue::BybitLinear => None,
+            | Venue::BybitLinear
+            | Venue::Coinbase => None,
         }
     }
 }

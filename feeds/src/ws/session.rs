@@ -19,6 +19,7 @@ use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::{Message, Utf8Bytes, WebSocket};
 
+use crate::capture::MAX_LINE_BYTES;
 use crate::num::Nanos;
 use crate::ws::endpoint::Endpoint;
 
@@ -398,8 +399,12 @@ impl WsSession {
             _ => Transport::Plain(sock),
         };
         self.readable = true;
-        let config =
-            tungstenite::protocol::WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+        // A message may be as long as a capture line (a whole Coinbase book is ~5 MB), so that
+        // whatever a session takes can be recorded and replayed.
+        let config = tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            .max_message_size(Some(MAX_LINE_BYTES))
+            .max_frame_size(Some(MAX_LINE_BYTES));
         match tungstenite::client::client_with_config(self.url.as_str(), transport, Some(config)) {
             Ok((ws, _)) => self.open(Box::new(ws), now, on_event),
             Err(HandshakeError::Interrupted(mid)) => {

@@ -1,5 +1,5 @@
-//! The generic live feed of an in-band-snapshot venue (OKX, Bybit) over a loopback WebSocket
-//! to a test's own server: short connect and backoff timers, no REST worker.
+//! The generic live feed of an in-band-snapshot venue (OKX, Bybit, Coinbase) over a loopback
+//! WebSocket to a test's own server: short connect and backoff timers, no REST worker.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -20,6 +20,16 @@ pub fn live_feed<A: MarketAdapter>(
     addr: SocketAddr,
     no_data_timeout: Nanos,
 ) -> (LiveFeed<A>, rtrb::Consumer<MdEvent>) {
+    live_feed_with_ring(adapter, addr, no_data_timeout, 4_096)
+}
+
+/// [`live_feed`] publishing to a ring of `ring` events (a whole-book snapshot must fit it).
+pub fn live_feed_with_ring<A: MarketAdapter>(
+    adapter: A,
+    addr: SocketAddr,
+    no_data_timeout: Nanos,
+    ring: usize,
+) -> (LiveFeed<A>, rtrb::Consumer<MdEvent>) {
     let timers = SessionTimers {
         connect_timeout: Nanos::from_millis(2_000),
         no_data_timeout,
@@ -29,7 +39,7 @@ pub fn live_feed<A: MarketAdapter>(
     };
     let endpoint = Endpoint::parse(&format!("ws://{addr}{}", adapter.stream_path())).unwrap();
     let session = WsSession::new(endpoint, vec![addr], None, timers, 7).unwrap();
-    let (md_tx, md_rx) = rtrb::RingBuffer::new(4_096);
+    let (md_tx, md_rx) = rtrb::RingBuffer::new(ring);
     let feed = LiveFeed::new(LiveParts {
         adapter,
         session,

@@ -1,6 +1,7 @@
 //! One source table (`[source]`, or one of `[[sources]]`): a capture file or a live venue's
 //! endpoints, reconnect and snapshot settings.
 
+use pulse_feeds::instrument::Venue;
 use pulse_feeds::num::Nanos;
 use pulse_feeds::ws::endpoint::Endpoint;
 use toml::Spanned;
@@ -174,6 +175,11 @@ impl Checker<'_> {
                     None => u32::from(pulse_feeds::bybit::session::DEFAULT_DEPTH),
                 },
             },
+            // The snapshot is the whole book: the ring must hold one of the most levels a
+            // side the book takes.
+            SourceKind::Coinbase => LiveSync::InBand {
+                depth: Venue::Coinbase.whole_book_levels() as u32,
+            },
             _ => LiveSync::Rest {
                 rest_url: url(
                     required(raw.rest_url.as_ref(), "rest_url")?,
@@ -261,6 +267,7 @@ fn default_ws_url(kind: SourceKind) -> Option<&'static str> {
         SourceKind::Kraken => Some("wss://ws.kraken.com/v2"),
         SourceKind::BybitSpot => Some("wss://stream.bybit.com/v5/public/spot"),
         SourceKind::BybitLinear => Some("wss://stream.bybit.com/v5/public/linear"),
+        SourceKind::Coinbase => Some("wss://advanced-trade-ws.coinbase.com"),
         SourceKind::Capture | SourceKind::Binance | SourceKind::BinanceUsdm => None,
     }
 }
@@ -281,7 +288,7 @@ fn takes(kind: SourceKind, name: &str) -> bool {
         SourceKind::Binance | SourceKind::BinanceUsdm => {
             live || ["rest_url", "depth_stream", "snapshot_limit"].contains(&name)
         }
-        SourceKind::Okx => live,
+        SourceKind::Okx | SourceKind::Coinbase => live,
         SourceKind::Kraken | SourceKind::BybitSpot | SourceKind::BybitLinear => {
             live || name == "depth"
         }
