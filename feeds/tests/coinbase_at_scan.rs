@@ -104,15 +104,17 @@ fn frames_off_the_layout_go_to_the_tape_with_the_same_answer() {
         update.replace("]}]}", "]}]"),
         l2(8, "snapshot", "SOL-USD", &[]),
         update.replace(r#""events":[{"#, r#""events":[],"e":[{"#),
+        // The production feed sends no client_id (Coinbase's AsyncAPI description).
+        update.replace(r#""client_id":"","#, ""),
     ];
     let mut fast = CoinbaseAtCodec::new();
     for frame in &cases {
         let [a, b] = both(&registry, &mut fast, frame.as_bytes());
         assert_eq!(a, b, "{frame}");
     }
-    // The first two, the zero quantity, the largest u64 and the empty snapshot are the
-    // venue's layout.
-    assert_eq!(fast.scanned, 5);
+    // The first two, the zero quantity, the largest u64, the empty snapshot and the one with
+    // no client_id are the venue's layouts.
+    assert_eq!(fast.scanned, 6);
     let ticker = DOC_TICKER.to_owned();
     let cases = [
         ticker.clone(),
@@ -136,15 +138,16 @@ fn frames_off_the_layout_go_to_the_tape_with_the_same_answer() {
         ticker.replace(r#""best_bid":"21931.98""#, r#""best\u005fbid":"21931.98""#),
         ticker.replace(r#""tickers":["#, r#""tickers":[],"t":["#),
         ticker.replace(r#""type":"snapshot","#, ""),
+        ticker.replace(r#""client_id":"","#, ""),
     ];
     let mut fast = CoinbaseAtCodec::new();
     for frame in &cases {
         let [a, b] = both(&registry, &mut fast, frame.as_bytes());
         assert_eq!(a, b, "{frame}");
     }
-    // The docs' ticker, as a batch, with an empty side and with a side missing; a key read
-    // twice (the two cases that add one) goes to the tape.
-    assert_eq!(fast.scanned, 4);
+    // The docs' ticker, as a batch, with an empty side, with a side missing and with no
+    // client_id; a key read twice (the two cases that add one) goes to the tape.
+    assert_eq!(fast.scanned, 5);
 }
 
 proptest! {

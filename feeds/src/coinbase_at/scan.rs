@@ -18,7 +18,7 @@
 //! `coinbase_at_scan` fuzz target hold the two paths to the same answers.
 //!
 //! ```text
-//! {"channel":"l2_data","client_id":"..","timestamp":"..","sequence_num":n,"events":[E(,E)*]}
+//! {"channel":"l2_data"(,"client_id":".."),"timestamp":"..","sequence_num":n,"events":[E(,E)*]}
 //! E: {"type":"snapshot"|"update","product_id":"..","updates":[(U(,U)*)]}
 //! U: {"side":"bid"|"offer","event_time":"..","price_level":"..","new_quantity":".."}
 //! {"channel":"ticker"|"ticker_batch",(as above),"events":[{"type":"..","tickers":[T(,T)*]}]}
@@ -47,8 +47,8 @@ pub(super) fn scan_l2(
     out: &mut Events,
 ) -> Option<Header> {
     let mut c = Cursor { rest: frame };
-    c.expect(br#"{"channel":"l2_data","client_id":"#)?;
-    c.string()?;
+    c.expect(br#"{"channel":"l2_data""#)?;
+    client_id(&mut c)?;
     c.expect(br#","timestamp":"#)?;
     c.string()?;
     c.expect(br#","sequence_num":"#)?;
@@ -75,6 +75,15 @@ pub(super) fn scan_l2(
     Some(header)
 }
 
+/// The `client_id` the documents show after `channel`; the production feed leaves it out
+/// (Coinbase's AsyncAPI description: "no `client_id`"), so both layouts are the venue's.
+fn client_id(c: &mut Cursor<'_>) -> Option<()> {
+    if c.eat(br#","client_id":"#) {
+        c.string()?;
+    }
+    Some(())
+}
+
 /// [`scan_l2`] for a `ticker` or `ticker_batch` message.
 pub(super) fn scan_ticker(
     registry: &InstrumentRegistry,
@@ -82,10 +91,10 @@ pub(super) fn scan_ticker(
     out: &mut Events,
 ) -> Option<Header> {
     let mut c = Cursor { rest: frame };
-    if !c.eat(br#"{"channel":"ticker","client_id":"#) {
-        c.expect(br#"{"channel":"ticker_batch","client_id":"#)?;
+    if !c.eat(br#"{"channel":"ticker""#) {
+        c.expect(br#"{"channel":"ticker_batch""#)?;
     }
-    c.string()?;
+    client_id(&mut c)?;
     c.expect(br#","timestamp":"#)?;
     c.string()?;
     c.expect(br#","sequence_num":"#)?;
