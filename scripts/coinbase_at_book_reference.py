@@ -15,8 +15,8 @@ and the rules Pulse states where the document is silent:
     level's absolute quantity, "0" deleting; deleting a price the book does not hold is
     ignored and counted (`absent_deletes`); updates while stale are dropped;
   - every l2 event, trade and ticker counts as a message of its product (duplicates too);
-    tickers count when their frame is not a duplicate, and are checked (best bid and ask,
-    price and quantity) when their product's book is in sync.
+    tickers count when their frame is not a duplicate; they are not compared with the book
+    (their place in the connection's sequence names no book state).
 
 Scales, as `pulse replay` derives them from the capture: per product, the most decimals
 (trailing zeros aside) any price (book levels, trade prices, ticker price/best bid/best ask)
@@ -97,14 +97,9 @@ class Product:
             assert max(self.bids) < min(self.asks), f"{self.symbol} crossed at {seq}"
 
     def ticker(self, t):
+        # Counted, not compared: a ticker's place in the connection's sequence names no book
+        # state (tickers are emitted per match, level2 on its own cadence).
         self.n["tickers"] += 1
-        if not self.synced:
-            return
-        bb, ba = max(self.bids), min(self.asks)
-        same = (Decimal(t["best_bid"]) == bb and Decimal(t["best_bid_quantity"]) == self.bids[bb]
-                and Decimal(t["best_ask"]) == ba
-                and Decimal(t["best_ask_quantity"]) == self.asks[ba])
-        self.n["ticker_ok" if same else "ticker_mismatch"] += 1
 
     def report(self):
         def fmt(d, scale):

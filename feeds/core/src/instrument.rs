@@ -82,10 +82,12 @@ impl Venue {
     /// venues' tickers run on their own sequence: counted, never compared.
     ///
     /// Coinbase Advanced Trade numbers its tickers and book messages with one connection
-    /// sequence, so a ticker's place in the stream names the book it is held to: the book as of
-    /// the last `level2` message before it.
+    /// sequence, but that orders what the gateway sent, not what the matching engine did: the
+    /// ticker is emitted per match ("batches updates during cascading matches") and `level2`
+    /// on its own cadence, so a ticker's place in the stream does not name a book state, and
+    /// holding the book to it would fail real sessions whose books are right. Counted only.
     pub fn ticker_names_book_update(self) -> bool {
-        matches!(self, Venue::Binance | Venue::BinanceUsdm | Venue::Coinbase)
+        matches!(self, Venue::Binance | Venue::BinanceUsdm)
     }
 
     /// Whether the venue's book messages carry a checksum of the book (Kraken's CRC32, OKX's

@@ -204,15 +204,15 @@ impl CoinbaseAtAdapter {
                     if order == Order::Duplicate {
                         continue;
                     }
-                    // Held to the book as of the last book message before it on the
-                    // connection: that commit's id. A book out of sync gives 0, never a
-                    // commit's, so the book stage counts the ticker without checking it.
+                    // Counted, not held to the book: its place in the connection's sequence
+                    // names no book state (`Venue::ticker_names_book_update`). Update id 0
+                    // is never a commit's, so the book stage counts it without checking.
                     let _ = out.push(MdEvent::Ticker(TickerEvent {
                         meta: EventMeta {
                             instrument: t.instrument,
                             ..meta
                         },
-                        update_id: sync.commit_id().unwrap_or(0),
+                        update_id: 0,
                         bid: t.bid,
                         ask: t.ask,
                     }));

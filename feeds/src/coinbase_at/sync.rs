@@ -124,7 +124,7 @@ impl ProductSync {
         matches!(self.state, SyncState::Synced { .. })
     }
 
-    /// The update id of the book's last commit while it is in sync: a ticker is held to it.
+    /// The update id of the book's last commit while it is in sync.
     pub fn commit_id(&self) -> Option<u64> {
         match self.state {
             SyncState::Synced { commit_seq, .. } => Some(commit_seq),
