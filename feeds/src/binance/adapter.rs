@@ -1,5 +1,6 @@
 //! The Binance adapter: joins the codec and the book sync rules for one market, and speaks the
 //! venue-neutral [`MarketAdapter`] the generic feeds drive.
+use crate::stale::StaleRules;
 
 use crate::binance::codec::{BinanceCodec, DecodeError, Decoded, MAX_LEVELS_PER_MESSAGE};
 use crate::binance::market::BinanceMarket;

@@ -22,10 +22,11 @@
 //! book stale and the procedure starts again from step 1 for this instrument only.
 //!
 //! The output is venue-neutral [`MdEvent`]s staged in an [`Outbox`].
+use crate::stale::StaleRules;
 
 use crate::binance::frame::LevelUpdate;
 use crate::binance::market::BinanceMarket;
-use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason};
+use crate::event::{EventMeta, LevelBatch, MdEvent, StaleReason};
 use crate::levels::stage_levels;
 use crate::metrics::MetricSink;
 use crate::num::InstrumentId;
@@ -205,34 +206,6 @@ impl DepthSync {
         }
     }
 
-    /// Marks the book stale and awaits a new snapshot, whatever the diffs say: the hook a live
-    /// feed calls when its ring to the book is full (`StaleReason::RingFull`), and what a resync
-    /// request does. Stages one [`MdEvent::BookStale`]. `false` when nothing was done: the book
-    /// was not in sync, or the outbox has no room for the stale mark (call again once it has).
-    pub fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
-        if !self.is_synced() || out.remaining() == 0 {
-            return false;
-        }
-        self.go_stale(meta, reason, out);
-        true
-    }
-
-    /// Acts on the book stage's request: resyncs unless the request is out of date (the book
-    /// has been rebuilt from a snapshot newer than the crossed commit, or is already stale).
-    pub fn on_resync_request(
-        &mut self,
-        meta: EventMeta,
-        request: ResyncRequest,
-        out: &mut Outbox,
-    ) -> bool {
-        let current = match self.state {
-            SyncState::Synced { snapshot_id, .. } => request.update_id >= snapshot_id,
-            SyncState::AwaitingSnapshot => false,
-        };
-        let acted = current && self.force_resync(meta, StaleReason::Crossed, out);
-        self.counters.count_request(acted)
-    }
-
     /// What the update procedure says about `diff` given the book's id (see the module docs).
     fn verdict(&self, last_id: u64, bridged: bool, diff: &BufferedDiff) -> Verdict {
         let (first, last) = (diff.first_id, diff.last_id);
@@ -368,3 +341,20 @@ pub fn report_sync(sync: &DepthSync, out: MetricSink<'_>) {
 
 #[cfg(test)]
 mod tests;
+
+impl StaleRules for DepthSync {
+    fn synced_since(&self) -> Option<u64> {
+        match self.state {
+            SyncState::Synced { snapshot_id, .. } => Some(snapshot_id),
+            SyncState::AwaitingSnapshot => None,
+        }
+    }
+
+    fn mark_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) {
+        self.go_stale(meta, reason, out);
+    }
+
+    fn counters_mut(&mut self) -> &mut SyncCounters {
+        &mut self.counters
+    }
+}

@@ -1,6 +1,7 @@
 //! The Bybit adapter, one per market (spot or linear): joins the codec, each instrument's book
 //! sync, its last ticker and the session details behind the venue-neutral [`MarketAdapter`]
 //! the generic feeds drive.
+use crate::stale::StaleRules;
 
 use crate::book_slots::BookSlots;
 use crate::bybit::codec::{

@@ -17,9 +17,10 @@
 //! Where the docs are silent: a delta deleting a price the book does not hold is ignored and
 //! counted ([`BookSync::absent_deletes`]); to know it, the sync keeps the prices each side
 //! holds (at most [`SIDE_CAPACITY`]: Bybit's deepest book is 1000 a side).
+use crate::stale::StaleRules;
 
 use crate::bybit::codec::BookKind;
-use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason};
+use crate::event::{EventMeta, LevelBatch, MdEvent, StaleReason};
 use crate::levels::{stage_levels, LevelUpdate};
 use crate::num::{InstrumentId, Px, Side};
 use crate::outbox::Outbox;
@@ -250,32 +251,6 @@ impl BookSync {
         true
     }
 
-    /// Marks the book stale whatever the pushes say (a full ring, a resync request). `false`
-    /// when the book was not in sync or `out` has no room for the stale mark.
-    pub fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
-        if !self.is_synced() || out.remaining() == 0 {
-            return false;
-        }
-        self.go_stale(meta, reason, out);
-        true
-    }
-
-    /// Acts on the book stage's request unless it is out of date (the book was rebuilt from a
-    /// snapshot newer than the crossed commit, or is stale already).
-    pub fn on_resync_request(
-        &mut self,
-        meta: EventMeta,
-        request: ResyncRequest,
-        out: &mut Outbox,
-    ) -> bool {
-        let current = match self.state {
-            SyncState::Synced { snapshot_u, .. } => request.update_id >= snapshot_u,
-            SyncState::AwaitingSnapshot => false,
-        };
-        let acted = current && self.force_resync(meta, StaleReason::Crossed, out);
-        self.counters.count_request(acted)
-    }
-
     /// Marks the book stale (once: a book already awaiting a snapshot says nothing new).
     fn go_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) {
         if !self.is_synced() {
@@ -291,5 +266,22 @@ impl BookSync {
             },
             reason,
         });
+    }
+}
+
+impl StaleRules for BookSync {
+    fn synced_since(&self) -> Option<u64> {
+        match self.state {
+            SyncState::Synced { snapshot_u, .. } => Some(snapshot_u),
+            SyncState::AwaitingSnapshot => None,
+        }
+    }
+
+    fn mark_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) {
+        self.go_stale(meta, reason, out);
+    }
+
+    fn counters_mut(&mut self) -> &mut SyncCounters {
+        &mut self.counters
     }
 }

@@ -1,6 +1,7 @@
 //! The Coinbase Advanced Trade adapter: joins the codec, the connection's sequence, each
 //! product's book sync and the session details behind the venue-neutral [`MarketAdapter`] the
 //! generic feeds drive.
+use crate::stale::StaleRules;
 
 use crate::book_slots::BookSlots;
 use crate::capture::SourceKind;

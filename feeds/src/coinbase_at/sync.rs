@@ -23,9 +23,10 @@
 //! levels; worst first throughout, the window would follow the touch up from 0.01, re-centring
 //! every few levels where they are sparse (`pulse-bench venues --case coinbase`: 21.6 ms at p99
 //! for the 46,000-level message, against 6.4 ms for sonic-rs into a `BTreeMap`).
+use crate::stale::StaleRules;
 
 use crate::coinbase_at::codec::{BookKind, SIDE_CAPACITY};
-use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason};
+use crate::event::{EventMeta, LevelBatch, MdEvent, StaleReason};
 use crate::levels::{stage_levels, LevelUpdate};
 use crate::num::{InstrumentId, Px, Side};
 use crate::outbox::Outbox;
@@ -288,32 +289,6 @@ impl ProductSync {
         self.go_stale(meta, StaleReason::Disconnected, out);
     }
 
-    /// Marks the book stale whatever the events say (a full ring, a lost connection). `false`
-    /// when the book was not in sync or `out` has no room for the stale mark.
-    pub fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
-        if !self.is_synced() || out.remaining() == 0 {
-            return false;
-        }
-        self.go_stale(meta, reason, out);
-        true
-    }
-
-    /// Acts on the book stage's request unless it is out of date (the book was rebuilt from a
-    /// snapshot newer than the crossed commit, or is stale already).
-    pub fn on_resync_request(
-        &mut self,
-        meta: EventMeta,
-        request: ResyncRequest,
-        out: &mut Outbox,
-    ) -> bool {
-        let current = match self.state {
-            SyncState::Synced { snapshot_seq, .. } => request.update_id >= snapshot_seq,
-            SyncState::AwaitingSnapshot => false,
-        };
-        let acted = current && self.force_resync(meta, StaleReason::Crossed, out);
-        self.counters.count_request(acted)
-    }
-
     /// Marks the book stale (once: a book already awaiting a snapshot says nothing new).
     fn go_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) {
         if !self.is_synced() {
@@ -330,5 +305,22 @@ impl ProductSync {
             },
             reason,
         });
+    }
+}
+
+impl StaleRules for ProductSync {
+    fn synced_since(&self) -> Option<u64> {
+        match self.state {
+            SyncState::Synced { snapshot_seq, .. } => Some(snapshot_seq),
+            SyncState::AwaitingSnapshot => None,
+        }
+    }
+
+    fn mark_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) {
+        self.go_stale(meta, reason, out);
+    }
+
+    fn counters_mut(&mut self) -> &mut SyncCounters {
+        &mut self.counters
     }
 }

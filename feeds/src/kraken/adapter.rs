@@ -1,5 +1,6 @@
 //! The Kraken adapter: one protocol's codec (v1 for recorded data, v2 live and recorded) and a
 //! [`BookSync`] per pair, behind the venue-neutral [`MarketAdapter`].
+use crate::stale::StaleRules;
 
 use crate::book_slots::BookSlots;
 use crate::capture::SourceKind;

@@ -15,9 +15,10 @@
 //!
 //! Kraken books carry no update ids: each commit is numbered by the sync (1 for the first
 //! snapshot), which is what the book stage and the report see as the update id.
+use crate::stale::StaleRules;
 
 use crate::book::Level;
-use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason, LEVELS_PER_EVENT};
+use crate::event::{EventMeta, LevelBatch, MdEvent, StaleReason, LEVELS_PER_EVENT};
 use crate::instrument::Instrument;
 use crate::kraken::book::BookSide;
 use crate::kraken::checksum::{hash_texts, Precision, CHECKSUM_LEVELS};
@@ -236,29 +237,6 @@ impl BookSync {
         }
     }
 
-    /// Marks the book stale whatever the messages say (a full ring, a lost connection, a
-    /// crossed book); `false` when it was not in sync or `out` has no room.
-    pub fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
-        if !self.synced || out.remaining() == 0 {
-            return false;
-        }
-        self.go_stale(meta, reason, out);
-        true
-    }
-
-    /// The book stage's request (a crossed commit): acted on unless the book has been rebuilt
-    /// from a snapshot since, or is stale already.
-    pub fn on_resync_request(
-        &mut self,
-        meta: EventMeta,
-        request: ResyncRequest,
-        out: &mut Outbox,
-    ) -> bool {
-        let current = self.synced && request.update_id >= self.snapshot_commit;
-        let acted = current && self.force_resync(meta, StaleReason::Crossed, out);
-        self.counters.count_request(acted)
-    }
-
     fn go_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> Outcome {
         if self.synced {
             self.synced = false;
@@ -287,5 +265,19 @@ fn stage(instrument: InstrumentId, levels: impl Iterator<Item = (Side, Level)>, 
     }
     if n > 0 {
         let _ = out.push(batch.event());
+    }
+}
+
+impl StaleRules for BookSync {
+    fn synced_since(&self) -> Option<u64> {
+        self.synced.then_some(self.snapshot_commit)
+    }
+
+    fn mark_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) {
+        let _ = self.go_stale(meta, reason, out);
+    }
+
+    fn counters_mut(&mut self) -> &mut SyncCounters {
+        &mut self.counters
     }
 }

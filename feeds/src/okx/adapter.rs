@@ -1,5 +1,6 @@
 //! The OKX adapter: joins the codec, each instrument's book sync and the session details
 //! behind the venue-neutral [`MarketAdapter`] the generic feeds drive.
+use crate::stale::StaleRules;
 
 use crate::book_slots::BookSlots;
 use crate::capture::SourceKind;

@@ -20,8 +20,9 @@
 //!
 //! A gap or a mismatch marks that book stale; it waits for a new snapshot (a resubscription
 //! live, the capture's next snapshot in replay). Updates meanwhile are dropped and counted.
+use crate::stale::StaleRules;
 
-use crate::event::{EventMeta, LevelBatch, MdEvent, ResyncRequest, StaleReason, LEVELS_PER_EVENT};
+use crate::event::{EventMeta, LevelBatch, MdEvent, StaleReason, LEVELS_PER_EVENT};
 use crate::num::InstrumentId;
 use crate::okx::checksum::TopBook;
 use crate::okx::frame::{BookAction, OkxLevel};
@@ -226,37 +227,6 @@ impl BookSync {
         holds
     }
 
-    /// Marks the book stale whatever the pushes say (a full ring, a resync request). `false`
-    /// when the book was not in sync or `out` has no room for the stale mark.
-    pub fn force_resync(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) -> bool {
-        if !self.is_synced() || out.remaining() == 0 {
-            return false;
-        }
-        self.go_stale(meta, reason, out);
-        true
-    }
-
-    /// Acts on the book stage's request unless it is out of date (the book was rebuilt from a
-    /// snapshot newer than the crossed commit, or is stale already).
-    pub fn on_resync_request(
-        &mut self,
-        meta: EventMeta,
-        request: ResyncRequest,
-        out: &mut Outbox,
-    ) -> bool {
-        let current = match self.state {
-            SyncState::Synced { snapshot_id, .. } => request.update_id >= snapshot_id,
-            SyncState::AwaitingSnapshot => false,
-        };
-        if current && self.force_resync(meta, StaleReason::Crossed, out) {
-            self.counters.resync_requests += 1;
-            true
-        } else {
-            self.counters.outdated_requests += 1;
-            false
-        }
-    }
-
     /// Marks the book stale (once: a book already awaiting a snapshot says nothing new).
     fn go_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) {
         if !self.is_synced() {
@@ -284,4 +254,21 @@ fn stage_levels(instrument: InstrumentId, levels: &[OkxLevel], out: &mut Outbox)
         }
         out.push(batch.event())
     })
+}
+
+impl StaleRules for BookSync {
+    fn synced_since(&self) -> Option<u64> {
+        match self.state {
+            SyncState::Synced { snapshot_id, .. } => Some(snapshot_id),
+            SyncState::AwaitingSnapshot => None,
+        }
+    }
+
+    fn mark_stale(&mut self, meta: EventMeta, reason: StaleReason, out: &mut Outbox) {
+        self.go_stale(meta, reason, out);
+    }
+
+    fn counters_mut(&mut self) -> &mut SyncCounters {
+        &mut self.counters
+    }
 }

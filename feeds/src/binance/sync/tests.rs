@@ -3,7 +3,9 @@
 //! a partial book with `lastUpdateId=160`), their ids are used.
 
 use super::*;
+use crate::event::ResyncRequest;
 use crate::num::{Nanos, Px, Qty, Side};
+use crate::stale::StaleRules;
 
 /// What a test looks at in the staged events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
