@@ -3,7 +3,8 @@
 //! the same loopback port, at the recorded pace or as fast as clients read, with faults.
 //!
 //! With [`VenueConfig::protocol`] it speaks OKX's v5 public protocol, Kraken's WebSocket v2 or
-//! Bybit's v5 public spot or linear instead, venues whose book snapshot comes in-band: it answers their subscriptions and
+//! Bybit's v5 public spot or linear, or Coinbase Advanced Trade instead, venues whose book
+//! snapshot comes in-band: it answers their subscriptions and
 //! keepalives, plays the capture's frames for what each connection subscribed, and sends a
 //! book's snapshot after each (re)subscription, rendered from its own book with its own
 //! checksum. The same timeline, market thread, fan-out and connection loop serve every protocol;
@@ -44,6 +45,7 @@ mod api;
 mod assets;
 mod book;
 mod bybit;
+mod coinbase;
 mod control;
 mod exchange;
 mod fault;
@@ -405,6 +407,10 @@ fn check_faults(protocol: Protocol, faults: &[Fault]) -> anyhow::Result<()> {
             Fault::Checksum { .. } if protocol.is_bybit() => bail!(
                 "{fault}: {protocol}'s book pushes carry no checksum (Bybit sends none; \
                  restart@N is its venue fault)"
+            ),
+            Fault::Checksum { .. } if protocol == Protocol::Coinbase => bail!(
+                "{fault}: coinbase's level2 messages carry no checksum (Coinbase sends none; \
+                 drop@N makes its venue fault, a gap in the connection's sequence_num)"
             ),
             Fault::Checksum { .. } => protocol != Protocol::Binance,
             Fault::SeqReset { .. } => protocol == Protocol::Okx,
