@@ -581,6 +581,20 @@ fn coinbase_delay_and_malformed_lose_nothing() {
 }
 
 #[test]
+fn coinbase_over_wss_with_a_dropped_message() {
+    let at = COINBASE.book_update("SOL-USD", 12);
+    let out = run_with(&COINBASE, "wss", vec![Fault::Drop { at }], 3_000, true);
+    for i in 0..3 {
+        assert!(
+            sync(&out.feed, i).resyncs >= 1,
+            "{i}: {:?}",
+            sync(&out.feed, i)
+        );
+    }
+    assert_resynced(&out, 2);
+}
+
+#[test]
 fn coinbase_refuses_checksum_and_restart_faults() {
     for (fault, why) in [
         (

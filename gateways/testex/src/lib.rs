@@ -164,10 +164,11 @@ pub struct VenueStats {
     pub frames_sent: u64,
     pub timeline: TimelineStats,
     /// Diffs in the capture whose `U` skipped ids (applied anyway); Bybit: deltas whose `u`
-    /// skipped ids.
+    /// skipped ids; Coinbase: skips in the recording's `sequence_num`.
     pub capture_gaps: u64,
     /// Bybit: deltas of a book from a recording's gap up to its next captured snapshot, neither
-    /// applied nor sent (they do not follow the book the venue holds).
+    /// applied nor sent (they do not follow the book the venue holds); Coinbase: every book's
+    /// updates from a gap in the recording's `sequence_num` to that book's next snapshot.
     pub held_deltas: u64,
     /// WebSocket connections open now.
     pub clients: usize,
