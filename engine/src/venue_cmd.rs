@@ -1,10 +1,11 @@
-//! `pulse venue --capture FILE [--protocol binance|okx|kraken|bybit-spot|bybit-linear]
+//! `pulse venue --capture FILE [--protocol binance|okx|kraken|bybit-spot|bybit-linear|coinbase]
 //! [--listen ADDR] [--tls --ca-out FILE]
 //! [--speed N] [--fault F ...] [--ping-interval-ms N] [--pong-timeout-ms N] [--wait-for-client]`:
 //! a local venue speaking Binance's spot protocol (serving a capture over `ws://` / `wss://` with
-//! the REST depth endpoint on the same port), OKX's v5 public, Kraken's WebSocket v2 or Bybit's
-//! v5 public spot or linear (each book's snapshot sent after its subscription, from the venue's
-//! own book), for tests and
+//! the REST depth endpoint on the same port), OKX's v5 public, Kraken's WebSocket v2, Bybit's
+//! v5 public spot or linear or Coinbase Advanced Trade (each book's snapshot sent after its
+//! subscription, from the venue's own book; Coinbase's numbered by the connection's own
+//! `sequence_num`), for tests and
 //! rehearsals of the live feed.
 //!
 //! It prints where it listens, plays the capture, then keeps serving the final book until
@@ -31,8 +32,8 @@ pub struct VenueArgs {
     #[arg(long)]
     pub capture: PathBuf,
     /// The venue's protocol: binance, okx (v5 public `books`), kraken (WebSocket v2 `book`),
-    /// bybit-spot or bybit-linear (v5 public `orderbook`); the capture's lines of that venue are
-    /// played.
+    /// bybit-spot or bybit-linear (v5 public `orderbook`), coinbase (Advanced Trade `level2`,
+    /// path `/`); the capture's lines of that venue are played.
     #[arg(long, default_value = "binance")]
     pub protocol: Protocol,
     /// Address to listen on (0 as the port picks a free one).
@@ -52,7 +53,8 @@ pub struct VenueArgs {
     /// A fault at a timeline frame index (repeatable): close@N, drop@N, delay@N:MS,
     /// duplicate@N, malformed@N, silence@N:MS; okx and kraken: checksum@N (a wrong checksum
     /// on book push N); okx: seq-reset@N (book update N restarts its seqId); bybit-*:
-    /// restart@N (book push N goes out as a snapshot with u == 1).
+    /// restart@N (book push N goes out as a snapshot with u == 1); coinbase: drop@N is its
+    /// venue fault (a gap in the connection's sequence_num), duplicate@N repeats a number.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
     /// Ping every connection this often (Binance: 20 s); 0 sends no pings.

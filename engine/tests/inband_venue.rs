@@ -1,5 +1,5 @@
-//! Pulse's live OKX, Kraken v2 and Bybit v5 (spot, linear) feeds against `pulse venue
-//! --protocol okx|kraken|bybit-spot|bybit-linear` over real
+//! Pulse's live OKX, Kraken v2, Bybit v5 (spot, linear) and Coinbase Advanced Trade feeds
+//! against `pulse venue --protocol okx|kraken|bybit-spot|bybit-linear|coinbase` over real
 //! loopback sockets, one injected fault per run: the feed (built from config exactly as `pulse
 //! run` builds it) and the book stage are driven on this thread; the venue plays a bundled
 //! capture at a few times its pace and sends each book's snapshot after its subscription,
@@ -21,7 +21,7 @@ mod support;
 
 use inband_support::{
     assert_resynced, closed, repo, run, run_with, sync, Case, BYBIT_LINEAR, BYBIT_LINEAR_1,
-    BYBIT_LINEAR_200, BYBIT_SPOT, BYBIT_SPOT_200, KRAKEN, OKX,
+    BYBIT_LINEAR_200, BYBIT_SPOT, BYBIT_SPOT_200, COINBASE, KRAKEN, OKX,
 };
 
 #[test]
@@ -454,4 +454,163 @@ fn bybit_refuses_a_checksum_fault_and_reports_a_misplaced_restart() {
              applied"
         )]
     );
+}
+
+// Coinbase Advanced Trade: no checksum, no book sequence; the connection's `sequence_num`
+// (numbered by the venue per connection, from 0) guards every book at once. The recording's own
+// gap is the venue's to hide (it holds every book's updates until that book's captured
+// resubscription snapshot, which it then sends on); a gap the venue makes (drop) makes every
+// book stale, and each resubscribes `level2` for its new snapshot.
+
+fn coinbase_syncs(out: &inband_support::Outcome) -> Vec<pulse_feeds::sync_counters::SyncCounters> {
+    (0..COINBASE.instruments.len())
+        .map(|i| sync(&out.feed, i))
+        .collect()
+}
+
+#[test]
+fn coinbase_without_fault_hides_the_recordings_gap() {
+    let out = run(&COINBASE, "clean", vec![], 3_000);
+    assert_eq!(out.venue.capture_gaps, 1, "the recorder's lost message");
+    assert_eq!(
+        out.venue.held_deltas, 2,
+        "its successor and the update in flight"
+    );
+    for (i, s) in coinbase_syncs(&out).iter().enumerate() {
+        assert_eq!((s.gaps, s.resyncs), (0, 0), "{i}: {s:?}");
+        assert!(s.snapshots >= 1, "{i}: {s:?}");
+    }
+    assert!(sync(&out.feed, 0).applied > 20, "{:?}", sync(&out.feed, 0));
+    assert_eq!(out.observed.stale_after_live, [0, 0, 0]);
+    assert_eq!(out.feed.session().counters.opened, 1);
+    assert!(out.took < Duration::from_secs(15), "{:?}", out.took);
+}
+
+/// A message lost on the connection (any channel's) is a gap in `sequence_num`: every book
+/// goes stale and resubscribes, without a reconnect.
+#[test]
+fn coinbase_dropped_message_is_a_gap_that_resyncs_every_book() {
+    let at = COINBASE.book_update("BTC-USD", 10);
+    let out = run(&COINBASE, "drop", vec![Fault::Drop { at }], 3_000);
+    for i in 0..3 {
+        assert_resynced(&out, i);
+    }
+    assert!(
+        out.feed.counters().resubscriptions >= 3,
+        "{:?}",
+        out.feed.counters()
+    );
+    assert_eq!(out.feed.session().counters.opened, 1, "no reconnect");
+}
+
+/// A message received twice repeats its `sequence_num`: dropped, nothing goes stale.
+#[test]
+fn coinbase_duplicate_is_dropped_without_a_resync() {
+    let at = COINBASE.book_update("BTC-USD", 15);
+    let out = run(&COINBASE, "duplicate", vec![Fault::Duplicate { at }], 3_000);
+    let btc = sync(&out.feed, 0);
+    assert_eq!((btc.duplicates, btc.resyncs), (1, 0), "{btc:?}");
+    for (i, s) in coinbase_syncs(&out).iter().enumerate() {
+        assert_eq!((s.gaps, s.resyncs), (0, 0), "{i}: {s:?}");
+    }
+    assert_eq!(out.observed.stale_after_live, [0, 0, 0]);
+}
+
+/// A cut connection: the new one's sequence starts at 0 again, every book's new subscription
+/// brings its snapshot.
+#[test]
+fn coinbase_closed_connection_reconnects_and_resyncs_every_book() {
+    let at = COINBASE.book_update("SOL-USD", 10);
+    let out = run(&COINBASE, "close", vec![Fault::Close { at }], 3_000);
+    assert!(out.feed.session().counters.opened >= 2);
+    for i in 0..3 {
+        assert!(
+            out.observed.stale_after_live[i] >= 1,
+            "{i}: {:?}",
+            out.observed
+        );
+        assert!(
+            out.observed.live_after_stale[i] >= 1,
+            "{i}: {:?}",
+            out.observed
+        );
+        assert!(sync(&out.feed, i).snapshots >= 2, "{i}");
+    }
+}
+
+#[test]
+fn coinbase_silence_beyond_the_timeout_reconnects() {
+    let at = COINBASE.book_update("BTC-USD", 20);
+    let out = run(
+        &COINBASE,
+        "silence",
+        vec![Fault::Silence { at, ms: 1_200 }],
+        400,
+    );
+    assert!(closed(&out.feed, CloseReason::Watchdog) >= 1);
+    assert!(out.feed.session().counters.opened >= 2);
+    for i in 0..3 {
+        assert!(
+            out.observed.stale_after_live[i] >= 1,
+            "{i}: {:?}",
+            out.observed
+        );
+    }
+}
+
+/// A corrupt copy of a book message goes out just before it, with its number: the copy cannot
+/// be read at all (its number neither), so it is a bad frame and nothing more; the real message
+/// follows in order. A delay loses nothing either.
+#[test]
+fn coinbase_delay_and_malformed_lose_nothing() {
+    let faults = vec![
+        Fault::Delay {
+            at: COINBASE.book_update("ETH-USD", 5),
+            ms: 300,
+        },
+        Fault::Malformed {
+            at: COINBASE.book_update("BTC-USD", 25),
+        },
+    ];
+    let out = run(&COINBASE, "benign", faults, 3_000);
+    assert_eq!(out.feed.counters().bad_frames.iter().sum::<u64>(), 1);
+    for (i, s) in coinbase_syncs(&out).iter().enumerate() {
+        assert_eq!((s.gaps, s.resyncs, s.duplicates), (0, 0, 0), "{i}: {s:?}");
+    }
+    assert_eq!(out.observed.stale_after_live, [0, 0, 0]);
+}
+
+#[test]
+fn coinbase_over_wss_with_a_dropped_message() {
+    let at = COINBASE.book_update("SOL-USD", 12);
+    let out = run_with(&COINBASE, "wss", vec![Fault::Drop { at }], 3_000, true);
+    for i in 0..3 {
+        assert!(
+            sync(&out.feed, i).resyncs >= 1,
+            "{i}: {:?}",
+            sync(&out.feed, i)
+        );
+    }
+    assert_resynced(&out, 2);
+}
+
+#[test]
+fn coinbase_refuses_checksum_and_restart_faults() {
+    for (fault, why) in [
+        (
+            Fault::Checksum { at: 3 },
+            "checksum@3: coinbase's level2 messages carry no checksum (Coinbase sends none; \
+             drop@N makes its venue fault, a gap in the connection's sequence_num)",
+        ),
+        (
+            Fault::Restart { at: 3 },
+            "restart@3: coinbase's book pushes carry no such field",
+        ),
+    ] {
+        let mut vc = VenueConfig::new(repo(COINBASE.capture));
+        vc.protocol = Protocol::Coinbase;
+        vc.faults = vec![fault];
+        let err = LocalVenue::start(vc).err().expect("refused").to_string();
+        assert_eq!(err, why);
+    }
 }

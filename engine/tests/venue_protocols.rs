@@ -380,3 +380,89 @@ fn bybit_linear_pong_depth_one_snapshot_and_a_refused_checksum_fault() {
          none; restart@N is its venue fault)"
     );
 }
+
+/// Coinbase Advanced Trade: every message on a connection numbered from 0 across channels by
+/// the venue itself; a `level2` subscription answered with the subscriptions, then the
+/// product's whole book; an error takes no number; `checksum@N` refused.
+#[test]
+fn coinbase_subscriptions_whole_book_snapshot_and_one_sequence() {
+    let (_venue, banner) = start("coinbase", "data/coinbase_at_generated.cap.gz");
+    let (addr, streams) = banner.split_once('|').unwrap();
+    assert!(streams.contains(&format!("ws://{addr}/ ")), "{streams}");
+    let (mut ws, _) = connect(format!("ws://{addr}/")).unwrap();
+    ws.send(Message::text(
+        r#"{"type":"subscribe","channel":"nonsense"}"#,
+    ))
+    .unwrap();
+    let error = json(&mut ws);
+    assert_eq!(error["type"], "error");
+    assert!(error.get("sequence_num").is_none(), "{error}");
+    ws.send(Message::text(
+        r#"{"type":"subscribe","product_ids":["BTC-USD","SOL-USD"],"channel":"level2"}"#,
+    ))
+    .unwrap();
+    let subscriptions = json(&mut ws);
+    assert_eq!(subscriptions["channel"], "subscriptions");
+    assert_eq!(subscriptions["sequence_num"], 0);
+    assert_eq!(
+        subscriptions["events"][0]["subscriptions"],
+        serde_json::json!({"level2":["BTC-USD","SOL-USD"]})
+    );
+    let mut last = 0;
+    let mut snapshots = Vec::new();
+    let mut channels = std::collections::BTreeSet::new();
+    ws.send(Message::text(
+        r#"{"type":"subscribe","channel":"heartbeats"}"#,
+    ))
+    .unwrap();
+    for _ in 0..60 {
+        let message = json(&mut ws);
+        let seq = message["sequence_num"].as_u64().expect("numbered");
+        assert_eq!(
+            seq,
+            last + 1,
+            "one sequence across channels: {message:.200}"
+        );
+        last = seq;
+        let channel = message["channel"].as_str().unwrap().to_string();
+        let event = &message["events"][0];
+        if channel == "l2_data" {
+            let product = event["product_id"].as_str().unwrap();
+            assert!(["BTC-USD", "SOL-USD"].contains(&product), "{product}");
+            if event["type"] == "snapshot" {
+                snapshots.push((
+                    product.to_string(),
+                    event["updates"].as_array().unwrap().len(),
+                ));
+            }
+        }
+        channels.insert(channel);
+    }
+    assert_eq!(snapshots[0].0, "BTC-USD");
+    assert_eq!(snapshots[1].0, "SOL-USD");
+    // The whole book: 46,000 levels at the capture's start, give or take the updates played.
+    assert!((45_000..47_000).contains(&snapshots[0].1), "{snapshots:?}");
+    assert!(channels.contains("heartbeats") && channels.contains("subscriptions"));
+    assert!(!channels.contains("ticker") && !channels.contains("market_trades"));
+    drop(ws);
+    // A new connection counts from 0 again.
+    let (mut ws, _) = connect(format!("ws://{addr}/")).unwrap();
+    ws.send(Message::text(
+        r#"{"type":"subscribe","product_ids":["ETH-USD"],"channel":"ticker"}"#,
+    ))
+    .unwrap();
+    assert_eq!(json(&mut ws)["sequence_num"], 0);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["venue", "--protocol", "coinbase", "--listen", "127.0.0.1:0"])
+        .args(["--fault", "checksum@3", "--capture"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/coinbase_at_generated.cap.gz"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "pulse venue: checksum@3: coinbase's level2 messages carry no checksum (Coinbase sends \
+         none; drop@N makes its venue fault, a gap in the connection's sequence_num)"
+    );
+}

@@ -93,6 +93,43 @@ pub const BYBIT_LINEAR: Case = Case {
     subscribe_depth: 50,
 };
 
+/// Coinbase Advanced Trade's three products (the generated capture: BTC-USD's whole book is
+/// 46,000 levels, a message of about 4.9 MB): one connection sequence, no checksum. Played at
+/// half its pace (the recording lasts under a second).
+pub const COINBASE: Case = Case {
+    protocol: Protocol::Coinbase,
+    venue: Venue::Coinbase,
+    capture: "data/coinbase_at_generated.cap.gz",
+    instruments: &[("BTC-USD", 2, 8), ("ETH-USD", 2, 8), ("SOL-USD", 2, 3)],
+    speed_milli: 500,
+    depth: 50,
+    subscribe_depth: 50,
+};
+
+/// The market data ring of a case's live source: Coinbase's snapshot is the whole book, which
+/// the ring must take in one piece (2 x 65,536 levels + 16 slots at least).
+fn md_ring(case: &Case) -> usize {
+    match case.protocol {
+        Protocol::Coinbase => 1 << 18,
+        _ => 65_536,
+    }
+}
+
+/// The capture's text, gzip or plain.
+fn capture_text(path: &Path) -> String {
+    use std::io::Read;
+    let bytes = std::fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    } else {
+        String::from_utf8(bytes).unwrap()
+    }
+}
+
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
@@ -109,7 +146,9 @@ impl Case {
     /// The venue's timeline index of the `nth` book update of `symbol` (frames of a symbol
     /// count from its first book snapshot on; heartbeats once any book is known).
     pub fn book_update(&self, symbol: &str, nth: usize) -> u64 {
-        let text = std::fs::read_to_string(repo(self.capture)).unwrap();
+        let text = capture_text(&repo(self.capture));
+        // Coinbase: the recording's last `sequence_num` (a message recorded twice is not played).
+        let mut last_seq: Option<u64> = None;
         let source = format!("{}:ws", self.protocol);
         let mut started: Vec<String> = Vec::new();
         let mut index = 0;
@@ -122,6 +161,29 @@ impl Case {
             }
             let v: Value = serde_json::from_str(payload.unwrap()).unwrap();
             let (sym, book, snapshot) = match self.protocol {
+                Protocol::Coinbase => {
+                    let seq = v["sequence_num"].as_u64();
+                    if let (Some(seq), Some(last)) = (seq, last_seq) {
+                        if seq != 0 && seq <= last {
+                            continue;
+                        }
+                    }
+                    last_seq = seq.or(last_seq);
+                    let event = &v["events"][0];
+                    match v["channel"].as_str().unwrap_or("") {
+                        "heartbeats" => (None, false, false),
+                        "l2_data" => (
+                            event["product_id"].as_str(),
+                            true,
+                            event["type"] == "snapshot",
+                        ),
+                        "ticker" => (event["tickers"][0]["product_id"].as_str(), false, false),
+                        "market_trades" => {
+                            (event["trades"][0]["product_id"].as_str(), false, false)
+                        }
+                        _ => continue,
+                    }
+                }
                 Protocol::BybitSpot | Protocol::BybitLinear => {
                     let Some(topic) = v["topic"].as_str() else {
                         continue;
@@ -248,7 +310,7 @@ pub fn run_with(
         mut feed,
         mut book,
         tops: mut top_rx,
-    } = support::live_rig(&live, &registry, 65_536, true);
+    } = support::live_rig(&live, &registry, md_ring(case), true);
     let wall = Clock::live();
     let mut observed = Observed {
         stale_after_live: vec![0; n],

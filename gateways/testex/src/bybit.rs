@@ -87,6 +87,7 @@ pub(crate) fn classify(value: &Value) -> Result<InBandFrame, String> {
             u,
             ..BybitPush::default()
         }),
+        held: false,
     }))
 }
 

@@ -12,6 +12,8 @@ use crate::api::ApiError;
 /// moment. Text form (CLI): `close@500`, `drop@120`, `delay@300:2000`, `duplicate@50`,
 /// `malformed@70`, `silence@400:5000` (indices, then milliseconds); for a venue whose book
 /// pushes carry a checksum, `checksum@80`, for OKX `seq-reset@90`, for Bybit `restart@90`.
+/// On Coinbase, whose connection numbers every message (`sequence_num`), `drop@N` leaves a
+/// gap in that number and `duplicate@N` repeats it.
 ///
 /// ```
 /// use pulse_testex::Fault;

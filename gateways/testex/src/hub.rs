@@ -20,6 +20,11 @@ const QUEUE_PACED: usize = 1 << 14;
 #[derive(Clone, Debug)]
 pub(crate) enum Outgoing {
     Frame(Arc<Frame>),
+    /// The frame once more (the duplicate fault): Coinbase repeats its `sequence_num`.
+    Again(Arc<Frame>),
+    /// A frame dropped by the drop fault: sent to nobody, but on Coinbase it uses up its
+    /// connection's `sequence_num` (a gap).
+    Skip(Arc<Frame>),
     /// A truncated copy of the frame (the malformed fault).
     Garbage(Arc<Frame>),
     /// Send nothing at all for this long.

@@ -7,7 +7,8 @@
 //! [["px","sz","0","n"]],"bids":..,"ts":..,"checksum":..,"seqId":..,"prevSeqId":..}]}`.
 //! Kraken (<https://docs.kraken.com/api/docs/websocket-v2/book>): `{"channel":"book","type":"snapshot"|
 //! "update","data":[{"symbol":..,"bids":[{"price":P,"qty":Q}],"asks":..,"checksum":..}]}`,
-//! prices and quantities JSON numbers. Bybit v5: [`crate::bybit`].
+//! prices and quantities JSON numbers. Bybit v5: [`crate::bybit`]; Coinbase Advanced Trade:
+//! [`crate::coinbase`].
 
 use serde_json::Value;
 
@@ -40,6 +41,9 @@ pub(crate) struct BookPush {
     pub asks: Vec<KeyedLevel>,
     /// Bybit: the topic's depth and the push's captured `u`.
     pub bybit: Option<BybitPush>,
+    /// Coinbase: an update from a gap in the recording's `sequence_num` up to its book's next
+    /// captured snapshot, neither applied nor sent (the lost message's book is unknown).
+    pub held: bool,
 }
 
 /// What a Bybit `orderbook` push says beyond its levels, and how it follows the capture's
@@ -71,6 +75,7 @@ pub(crate) struct Precision {
 pub(crate) fn book_key(protocol: Protocol, symbol: &str) -> String {
     match protocol {
         Protocol::Okx => format!("books:{symbol}"),
+        Protocol::Coinbase => format!("level2:{symbol}"),
         _ => format!("book:{symbol}"),
     }
 }
@@ -89,6 +94,7 @@ pub(crate) fn classify(protocol: Protocol, text: &str) -> Result<InBandFrame, St
     match protocol {
         Protocol::Okx => okx(&value),
         Protocol::BybitSpot | Protocol::BybitLinear => crate::bybit::classify(&value),
+        Protocol::Coinbase => crate::coinbase::classify(&value),
         _ => kraken(&value),
     }
 }
@@ -120,6 +126,7 @@ fn okx(value: &Value) -> Result<InBandFrame, String> {
         bids: okx_levels(data.get("bids"))?,
         asks: okx_levels(data.get("asks"))?,
         bybit: None,
+        held: false,
     }))
 }
 
@@ -184,6 +191,7 @@ fn kraken(value: &Value) -> Result<InBandFrame, String> {
                 bids: kraken_levels(data.get("bids"))?,
                 asks: kraken_levels(data.get("asks"))?,
                 bybit: None,
+                held: false,
             }))
         }
         "status" => Ok(InBandFrame::Control),
@@ -242,7 +250,7 @@ fn kraken_levels(side: Option<&Value>) -> Result<Vec<KeyedLevel>, String> {
     })
 }
 
-fn keyed(price: &str, qty: &str, tail: String) -> Result<KeyedLevel, String> {
+pub(crate) fn keyed(price: &str, qty: &str, tail: String) -> Result<KeyedLevel, String> {
     let px = PriceKey::parse(price).ok_or_else(|| format!("bad price `{price}`"))?;
     let q = PriceKey::parse(qty).ok_or_else(|| format!("bad quantity `{qty}`"))?;
     let level = Level {

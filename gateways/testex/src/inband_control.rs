@@ -4,7 +4,7 @@
 //! snapshot rendered from the venue's own book. Shapes: OKX
 //! <https://www.okx.com/docs-v5/en/#overview-websocket-subscribe>, Kraken
 //! <https://docs.kraken.com/api/docs/websocket-v2/ping> and `.../websocket-v2/book`; Bybit's
-//! ops are answered in [`crate::bybit`]. The replies leave out what no client here reads (OKX's
+//! ops are answered in [`crate::bybit`], Coinbase's requests in [`crate::coinbase`]. The replies leave out what no client here reads (OKX's
 //! real `connId`, Kraken's `time_in` and `time_out`).
 //!
 //! A book the venue does not know yet (the capture has not reached its first snapshot) is
@@ -86,6 +86,7 @@ impl InBandSubscriptions {
         match self.protocol {
             Protocol::Okx => self.okx(text, shared),
             Protocol::BybitSpot | Protocol::BybitLinear => self.bybit(text, shared),
+            Protocol::Coinbase => self.coinbase(text, shared),
             _ => self.kraken(text, shared),
         }
     }

@@ -3,7 +3,8 @@
 //! the same loopback port, at the recorded pace or as fast as clients read, with faults.
 //!
 //! With [`VenueConfig::protocol`] it speaks OKX's v5 public protocol, Kraken's WebSocket v2 or
-//! Bybit's v5 public spot or linear instead, venues whose book snapshot comes in-band: it answers their subscriptions and
+//! Bybit's v5 public spot or linear, or Coinbase Advanced Trade instead, venues whose book
+//! snapshot comes in-band: it answers their subscriptions and
 //! keepalives, plays the capture's frames for what each connection subscribed, and sends a
 //! book's snapshot after each (re)subscription, rendered from its own book with its own
 //! checksum. The same timeline, market thread, fan-out and connection loop serve every protocol;
@@ -44,6 +45,7 @@ mod api;
 mod assets;
 mod book;
 mod bybit;
+mod coinbase;
 mod control;
 mod exchange;
 mod fault;
@@ -162,10 +164,11 @@ pub struct VenueStats {
     pub frames_sent: u64,
     pub timeline: TimelineStats,
     /// Diffs in the capture whose `U` skipped ids (applied anyway); Bybit: deltas whose `u`
-    /// skipped ids.
+    /// skipped ids; Coinbase: skips in the recording's `sequence_num`.
     pub capture_gaps: u64,
     /// Bybit: deltas of a book from a recording's gap up to its next captured snapshot, neither
-    /// applied nor sent (they do not follow the book the venue holds).
+    /// applied nor sent (they do not follow the book the venue holds); Coinbase: every book's
+    /// updates from a gap in the recording's `sequence_num` to that book's next snapshot.
     pub held_deltas: u64,
     /// WebSocket connections open now.
     pub clients: usize,
@@ -405,6 +408,10 @@ fn check_faults(protocol: Protocol, faults: &[Fault]) -> anyhow::Result<()> {
             Fault::Checksum { .. } if protocol.is_bybit() => bail!(
                 "{fault}: {protocol}'s book pushes carry no checksum (Bybit sends none; \
                  restart@N is its venue fault)"
+            ),
+            Fault::Checksum { .. } if protocol == Protocol::Coinbase => bail!(
+                "{fault}: coinbase's level2 messages carry no checksum (Coinbase sends none; \
+                 drop@N makes its venue fault, a gap in the connection's sequence_num)"
             ),
             Fault::Checksum { .. } => protocol != Protocol::Binance,
             Fault::SeqReset { .. } => protocol == Protocol::Okx,

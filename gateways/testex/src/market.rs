@@ -85,6 +85,12 @@ impl Market {
                 }
             };
             shared.publish_timeline_stats(self.timeline.stats);
+            if shared.protocol == Protocol::Coinbase {
+                // Relaxed: a statistic, read on its own.
+                shared
+                    .capture_gaps
+                    .store(self.timeline.seq_gaps, Ordering::Relaxed);
+            }
         }
         // Release: pairs with `Venue::finished`; everything played is in the books.
         shared.finished.store(true, Ordering::Release);
@@ -109,7 +115,7 @@ impl Market {
                     }
                 }
             }
-            Some(Change::Push(push)) if push.bybit.is_some_and(|b| b.held) => {
+            Some(Change::Push(push)) if push.held || push.bybit.is_some_and(|b| b.held) => {
                 held = true;
                 // Relaxed: statistics, each read on its own.
                 shared.held_pushes.fetch_add(1, Ordering::Relaxed);
@@ -144,8 +150,10 @@ impl Market {
             }
             shared.dispatch(Outgoing::Frame(Arc::clone(&frame)));
             if faults.duplicate {
-                shared.dispatch(Outgoing::Frame(frame));
+                shared.dispatch(Outgoing::Again(frame));
             }
+        } else if faults.drop && !held {
+            shared.dispatch(Outgoing::Skip(frame));
         }
         // Release: a reader of the count sees the book with this frame applied.
         shared.frames_played.store(index + 1, Ordering::Release);

@@ -1,6 +1,6 @@
 //! Which venue's market data protocol the venue speaks: Binance's (diff depth bridged to a REST
 //! snapshot) or one whose snapshot comes in-band, after a subscription (OKX v5 `books`, Kraken
-//! WebSocket v2 `book`, Bybit v5 `orderbook` on spot or linear).
+//! WebSocket v2 `book`, Bybit v5 `orderbook` on spot or linear, Coinbase Advanced Trade `level2`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +23,10 @@ pub enum Protocol {
     /// Bybit v5 public linear (`/v5/public/linear`): as spot, its pong
     /// `{"success":true,"ret_msg":"pong","op":"ping",..}`.
     BybitLinear,
+    /// Coinbase Advanced Trade (`/`): `{"type":"subscribe","product_ids":[..],"channel":..}`,
+    /// `level2` snapshot (the whole book) then updates, no checksum, no book sequence: every
+    /// message carries the connection's `sequence_num`, from 0 across all channels.
+    Coinbase,
 }
 
 impl Protocol {
@@ -34,6 +38,7 @@ impl Protocol {
             Protocol::Kraken => "kraken",
             Protocol::BybitSpot => "bybit-spot",
             Protocol::BybitLinear => "bybit-linear",
+            Protocol::Coinbase => "coinbase",
         }
     }
 
@@ -50,6 +55,7 @@ impl Protocol {
             Protocol::Kraken => Some("/v2"),
             Protocol::BybitSpot => Some("/v5/public/spot"),
             Protocol::BybitLinear => Some("/v5/public/linear"),
+            Protocol::Coinbase => Some("/"),
         }
     }
 }
@@ -64,9 +70,10 @@ impl FromStr for Protocol {
             "kraken" => Ok(Protocol::Kraken),
             "bybit-spot" => Ok(Protocol::BybitSpot),
             "bybit-linear" => Ok(Protocol::BybitLinear),
+            "coinbase" => Ok(Protocol::Coinbase),
             _ => Err(format!(
-                "`{text}`: unknown protocol (expected binance, okx, kraken, bybit-spot or \
-                 bybit-linear)"
+                "`{text}`: unknown protocol (expected binance, okx, kraken, bybit-spot, \
+                 bybit-linear or coinbase)"
             )),
         }
     }

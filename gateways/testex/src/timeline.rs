@@ -104,6 +104,11 @@ pub(crate) struct Timeline {
     /// whose deltas are held from a gap to their next snapshot.
     captured_u: HashMap<String, u64>,
     held: HashSet<String>,
+    /// Coinbase: the recording's last `sequence_num`, the gaps in it (each holds every book's
+    /// updates until that book's next snapshot) and the messages it recorded twice (not played).
+    captured_seq: Option<u64>,
+    pub seq_gaps: u64,
+    pub seq_duplicates: u64,
     pending: HashMap<String, VecDeque<DepthDiff>>,
     next_index: u64,
     pub stats: TimelineStats,
@@ -124,6 +129,9 @@ impl Timeline {
             started: HashSet::new(),
             captured_u: HashMap::new(),
             held: HashSet::new(),
+            captured_seq: None,
+            seq_gaps: 0,
+            seq_duplicates: 0,
             pending: HashMap::new(),
             next_index: 0,
             stats: TimelineStats::default(),
@@ -265,6 +273,9 @@ impl Timeline {
             self.stats.unusable_lines += 1;
             return None;
         };
+        if self.protocol == Protocol::Coinbase && !self.coinbase_sequence(&text) {
+            return None;
+        }
         let Ok(frame) = inband::classify(self.protocol, &text) else {
             self.stats.unusable_lines += 1;
             return None;
@@ -330,6 +341,12 @@ impl Timeline {
                     }
                     b.held = !push.snapshot && self.held.contains(&symbol);
                 }
+                if self.protocol == Protocol::Coinbase {
+                    if push.snapshot {
+                        self.held.remove(&symbol);
+                    }
+                    push.held = !push.snapshot && self.held.contains(&symbol);
+                }
                 let key = inband::push_key(self.protocol, &push);
                 (key, Some(symbol), Some(Change::Push(push)))
             }
@@ -357,6 +374,30 @@ impl Timeline {
             announce: false,
         };
         Some(Step::Frame { frame, change })
+    }
+}
+
+impl Timeline {
+    /// Coinbase: follows the recording's `sequence_num`; `false` for a message recorded twice
+    /// (not played). A skipped number holds every known book's updates.
+    fn coinbase_sequence(&mut self, text: &str) -> bool {
+        let Some(seq) = crate::coinbase::captured_sequence(text) else {
+            return true;
+        };
+        match self.captured_seq {
+            // A new connection in the recording starts again at 0.
+            Some(last) if seq != 0 && seq <= last => {
+                self.seq_duplicates += 1;
+                return false;
+            }
+            Some(last) if seq > last + 1 => {
+                self.seq_gaps += 1;
+                self.held.extend(self.started.iter().cloned());
+            }
+            _ => {}
+        }
+        self.captured_seq = Some(seq);
+        true
     }
 }
 

@@ -1,6 +1,6 @@
 //! One WebSocket connection: Binance's routes (`/stream?streams=a/b`, `/stream`, `/ws`,
 //! `/ws/<stream>`) or an in-band venue's one path (OKX `/ws/v5/public`, Kraken `/v2`, Bybit
-//! `/v5/public/spot` or `/v5/public/linear`), the frames of the subscribed streams byte for byte,
+//! `/v5/public/spot` or `/v5/public/linear`, Coinbase `/`), the frames of the subscribed streams byte for byte,
 //! control messages, pings with a payload and the pong deadline, and the faults the market hands
 //! over.
 //!
@@ -105,6 +105,7 @@ pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, share
         pings_sent: 0,
         pending_pings: VecDeque::new(),
         wrote_frame: false,
+        seq: (shared.protocol == Protocol::Coinbase).then_some(0),
     };
     if session.subs.any() {
         shared.hub.mark_subscribed();
@@ -114,7 +115,8 @@ pub(crate) fn serve(mut conn: Conn, head: &RequestHead, leftover: Vec<u8>, share
         Control::Binance(_) => None,
     };
     if let Some(text) = greeting {
-        if let Err(end) = session.queue(Message::Text(text.into())) {
+        let text = session.numbered(text.into(), Number::Next);
+        if let Err(end) = session.queue(Message::Text(text)) {
             return session.end(end);
         }
     }
@@ -223,6 +225,19 @@ struct Session<'a> {
     pending_pings: VecDeque<(Bytes, Instant)>,
     /// A frame was queued since the last complete flush (for wire-to-wire measurement).
     wrote_frame: bool,
+    /// Coinbase: the connection's next `sequence_num`, written into every message it sends.
+    seq: Option<u64>,
+}
+
+/// Which `sequence_num` a message takes on a numbered (Coinbase) connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Number {
+    /// The next one, used up.
+    Next,
+    /// The next one, not used up: a corrupt copy of the message that takes it.
+    Peek,
+    /// The last one again: the message sent twice.
+    Again,
 }
 
 impl Session<'_> {
@@ -272,17 +287,17 @@ impl Session<'_> {
         let mut taken = 0;
         while let Some(current) = item.take() {
             match current {
-                Outgoing::Frame(frame) => {
-                    if self.subs.wants(&frame) {
-                        let text = self.text_of(&frame);
-                        self.queue(Message::Text(text))?;
-                        self.wrote_frame = true;
+                Outgoing::Frame(frame) => self.send_frame(&frame, Number::Next)?,
+                Outgoing::Again(frame) => self.send_frame(&frame, Number::Again)?,
+                Outgoing::Skip(frame) => {
+                    if let (true, Some(seq)) = (self.subs.wants(&frame), &mut self.seq) {
+                        *seq += 1;
                     }
                 }
                 Outgoing::Garbage(frame) => {
                     if self.subs.wants(&frame) {
-                        let text = truncated(&self.text_of(&frame));
-                        self.queue(Message::Text(text))?;
+                        let text = self.numbered(self.text_of(&frame), Number::Peek);
+                        self.queue(Message::Text(truncated(&text)))?;
                     }
                 }
                 Outgoing::Silence(length) => {
@@ -298,6 +313,36 @@ impl Session<'_> {
             }
         }
         Ok(())
+    }
+
+    fn send_frame(&mut self, frame: &Frame, number: Number) -> Result<(), End> {
+        if self.subs.wants(frame) {
+            let text = self.numbered(self.text_of(frame), number);
+            self.queue(Message::Text(text))?;
+            self.wrote_frame = true;
+        }
+        Ok(())
+    }
+
+    /// On a numbered connection, the message with its `sequence_num` (one without any, an
+    /// error, takes none); elsewhere the message as it is.
+    fn numbered(&mut self, text: Utf8Bytes, number: Number) -> Utf8Bytes {
+        let Some(next) = self.seq else {
+            return text;
+        };
+        let seq = match number {
+            Number::Next | Number::Peek => next,
+            Number::Again => next.saturating_sub(1),
+        };
+        match crate::coinbase::with_sequence_num(text.as_str(), seq) {
+            Some(numbered) => {
+                if number == Number::Next {
+                    self.seq = Some(next + 1);
+                }
+                Utf8Bytes::from(numbered)
+            }
+            None => text,
+        }
     }
 
     fn text_of(&self, frame: &Frame) -> Utf8Bytes {
@@ -369,10 +414,15 @@ impl Session<'_> {
             if self.subs.any() {
                 self.shared.hub.mark_subscribed();
             }
-            if let Err(end) = replies
-                .into_iter()
-                .try_for_each(|reply| self.queue(Message::Text(reply.into())))
-            {
+            let mut sent = Ok(());
+            for reply in replies {
+                let text = self.numbered(reply.into(), Number::Next);
+                sent = self.queue(Message::Text(text));
+                if sent.is_err() {
+                    break;
+                }
+            }
+            if let Err(end) = sent {
                 break Err(end);
             }
         };
