@@ -191,6 +191,13 @@ impl<'f> Cursor<'f> {
         Some(text)
     }
 
+    /// A whole string, opening quote included: its content, printable ASCII without escapes.
+    #[inline]
+    pub(crate) fn string(&mut self) -> Option<&'f [u8]> {
+        self.expect(b"\"")?;
+        self.plain_string()
+    }
+
     /// The rest of a string holding a decimal, parsed at `scale` exactly as [`parse_decimal`]
     /// would. The plain decimals Binance sends are converted while the closing quote is found
     /// ([`plain_decimal`]); anything else is delimited first and handed to `parse_decimal`.

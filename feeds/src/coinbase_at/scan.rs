@@ -37,6 +37,7 @@ use crate::event::Level;
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::levels::LevelUpdate;
 use crate::num::{parse_decimal, Px, Qty, Side};
+use crate::scan_cursor::Cursor;
 
 /// Decodes `frame` into `out` if it is an `l2_data` message in the venue's layout that decodes
 /// without error; `None` otherwise ("not mine"), leaving `out` to be cleared and the frame to
@@ -52,7 +53,7 @@ pub(super) fn scan_l2(
     c.expect(br#","timestamp":"#)?;
     c.string()?;
     c.expect(br#","sequence_num":"#)?;
-    let sequence_num = c.number()?;
+    let sequence_num = c.uint()?;
     c.expect(br#","events":["#)?;
     if !c.eat(b"]") {
         loop {
@@ -98,7 +99,7 @@ pub(super) fn scan_ticker(
     c.expect(br#","timestamp":"#)?;
     c.string()?;
     c.expect(br#","sequence_num":"#)?;
-    let sequence_num = c.number()?;
+    let sequence_num = c.uint()?;
     c.expect(br#","events":["#)?;
     if !c.eat(b"]") {
         loop {
@@ -225,9 +226,10 @@ fn event(registry: &InstrumentRegistry, c: &mut Cursor<'_>, out: &mut Events) ->
             c.expect(br#","event_time":"#)?;
             c.string()?;
             c.expect(br#","price_level":"#)?;
-            let px = parse_decimal(c.string()?, inst.price_scale).ok()?;
-            c.expect(br#","new_quantity":"#)?;
-            let qty = parse_decimal(c.string()?, inst.qty_scale).ok()?;
+            c.expect(b"\"")?;
+            let px = c.decimal(inst.price_scale)?;
+            c.expect(br#","new_quantity":""#)?;
+            let qty = c.decimal(inst.qty_scale)?;
             c.expect(b"}")?;
             if px <= 0 || qty < 0 || out.levels.len() == MAX_LEVELS_PER_MESSAGE {
                 return None;
@@ -252,56 +254,4 @@ fn event(registry: &InstrumentRegistry, c: &mut Cursor<'_>, out: &mut Events) ->
         end: out.levels.len() as u32,
     });
     Some(())
-}
-
-struct Cursor<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Cursor<'a> {
-    fn eat(&mut self, literal: &[u8]) -> bool {
-        match self.rest.strip_prefix(literal) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn expect(&mut self, literal: &[u8]) -> Option<()> {
-        self.eat(literal).then_some(())
-    }
-
-    /// A string of printable ASCII without escapes, quotes included; its contents.
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let body = self.rest.strip_prefix(b"\"")?;
-        let end = body
-            .iter()
-            .position(|&b| b == b'"' || !(0x20..0x7f).contains(&b))?;
-        let (text, rest) = body.split_at(end);
-        if text.contains(&b'\\') {
-            return None;
-        }
-        self.rest = rest.strip_prefix(b"\"")?;
-        Some(text)
-    }
-
-    /// An unsigned integer as JSON writes it (no sign, no leading zero, no fraction or
-    /// exponent), within `u64`.
-    fn number(&mut self) -> Option<u64> {
-        let digits = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let (text, rest) = self.rest.split_at(digits);
-        if text.is_empty() || (text.len() > 1 && text.first() == Some(&b'0')) {
-            return None;
-        }
-        if matches!(rest.first(), Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        let n = text.iter().try_fold(0u64, |n, &d| {
-            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        })?;
-        self.rest = rest;
-        Some(n)
-    }
 }
