@@ -34,6 +34,21 @@ impl<'f> Cursor<'f> {
         self.eat(literal).then_some(())
     }
 
+    /// The items of an array, from just past its `[` to just past its `]`, each read by `item`.
+    #[inline]
+    pub(crate) fn items(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        if self.eat(b"]") {
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            if self.eat(b"]") {
+                return Some(());
+            }
+            self.expect(b",")?;
+        }
+    }
+
     /// The levels of one side written `[["price","quantity"],..]`, from just past its opening
     /// bracket to just past its closing one.
     #[inline]
@@ -44,17 +59,10 @@ impl<'f> Cursor<'f> {
         levels: &mut Vec<LevelUpdate>,
         max: usize,
     ) -> Option<()> {
-        if self.eat(b"]") {
-            return Some(());
-        }
-        loop {
-            self.expect(br#"[""#)?;
-            self.level(inst, side, levels, max)?;
-            if self.eat(b"]") {
-                return Some(());
-            }
-            self.expect(b",")?;
-        }
+        self.items(|c| {
+            c.expect(br#"[""#)?;
+            c.level(inst, side, levels, max)
+        })
     }
 
     /// The rest of a level written `"price","quantity"]` (its opening already read), pushed

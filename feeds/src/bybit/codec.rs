@@ -88,9 +88,9 @@ pub enum Decoded {
 }
 
 pub struct BybitCodec {
-    venue: Venue,
+    pub(super) venue: Venue,
     tape: TapeDecoder,
-    levels: Vec<LevelUpdate>,
+    pub(super) levels: Vec<LevelUpdate>,
     trades: Vec<BybitTrade>,
 }
 
@@ -113,24 +113,6 @@ impl BybitCodec {
     /// The trades of the last `Trades` decoded, in message order.
     pub fn trades(&self) -> &[BybitTrade] {
         &self.trades
-    }
-
-    /// Decodes one WebSocket frame of Bybit's public streams: `orderbook` and `tickers` pushes
-    /// in Bybit's own layout take the fixed-layout scanners ([`super::scan`]); every other frame, and any
-    /// that departs from it, the tape.
-    #[inline]
-    pub fn decode_ws(
-        &mut self,
-        registry: &InstrumentRegistry,
-        frame: &[u8],
-    ) -> Result<Decoded, DecodeError> {
-        let venue = self.venue;
-        let scanned = super::scan::scan_orderbook(venue, registry, frame, &mut self.levels)
-            .or_else(|| super::scan::scan_tickers(venue, registry, frame));
-        match scanned {
-            Some(decoded) => Ok(decoded),
-            None => self.decode_tape(registry, frame),
-        }
     }
 
     /// The general path: the frame through simd-json's tape.

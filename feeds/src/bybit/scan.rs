@@ -14,7 +14,9 @@
 //! any error, so both paths give the same answer on every frame (`tests` below hold them to it
 //! over the bundled captures and their mutations).
 
-use crate::bybit::codec::{BookKind, Decoded, TickerFields, MAX_LEVELS_PER_MESSAGE};
+use crate::bybit::codec::{
+    BookKind, BybitCodec, DecodeError, Decoded, TickerFields, MAX_LEVELS_PER_MESSAGE,
+};
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::levels::LevelUpdate;
 use crate::num::{parse_decimal, Px, Qty, Side};
@@ -124,10 +126,29 @@ pub fn scan_tickers(venue: Venue, registry: &InstrumentRegistry, frame: &[u8]) -
     })
 }
 
+impl BybitCodec {
+    /// Decodes one WebSocket frame of Bybit's public streams: `orderbook` and `tickers` pushes
+    /// in Bybit's own layout take the fixed-layout scanners (this module's); every other frame, and any
+    /// that departs from it, the tape.
+    #[inline]
+    pub fn decode_ws(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        let venue = self.venue;
+        let scanned = scan_orderbook(venue, registry, frame, &mut self.levels)
+            .or_else(|| scan_tickers(venue, registry, frame));
+        match scanned {
+            Some(decoded) => Ok(decoded),
+            None => self.decode_tape(registry, frame),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bybit::codec::BybitCodec;
     use crate::num::{Px, Qty};
     use crate::scan_cursor::scan_capture;
 

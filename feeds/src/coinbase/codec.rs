@@ -39,7 +39,7 @@ pub enum Decoded {
 
 pub struct CoinbaseCodec {
     tape: TapeDecoder,
-    levels: Vec<LevelUpdate>,
+    pub(super) levels: Vec<LevelUpdate>,
 }
 
 impl Default for CoinbaseCodec {
@@ -59,22 +59,6 @@ impl CoinbaseCodec {
     /// The levels of the last snapshot (bids then asks) or update (in message order).
     pub fn levels(&self) -> &[LevelUpdate] {
         &self.levels
-    }
-
-    /// `l2update`s and `ticker`s in the Exchange's own layout take the fixed-layout scanners
-    /// ([`super::scan`]); every other frame, and any that departs from it, the tape.
-    #[inline]
-    pub fn decode(
-        &mut self,
-        registry: &InstrumentRegistry,
-        frame: &[u8],
-    ) -> Result<Decoded, DecodeError> {
-        let scanned = super::scan::scan_l2update(registry, frame, &mut self.levels)
-            .or_else(|| super::scan::scan_ticker(registry, frame));
-        match scanned {
-            Some(decoded) => Ok(decoded),
-            None => self.decode_tape(registry, frame),
-        }
     }
 
     /// The general path: the frame through simd-json's tape.

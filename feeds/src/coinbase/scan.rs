@@ -13,7 +13,8 @@
 //! capture and its mutations).
 
 use crate::book::Level;
-use crate::coinbase::codec::{meta, Decoded, MAX_LEVELS_PER_MESSAGE};
+use crate::coinbase::codec::{meta, CoinbaseCodec, Decoded, MAX_LEVELS_PER_MESSAGE};
+use crate::decode_error::DecodeError;
 use crate::event::TickerEvent;
 use crate::instrument::{InstrumentRegistry, Venue};
 use crate::levels::LevelUpdate;
@@ -98,10 +99,27 @@ pub fn scan_ticker(registry: &InstrumentRegistry, frame: &[u8]) -> Option<Decode
     }))
 }
 
+impl CoinbaseCodec {
+    /// `l2update`s and `ticker`s in the Exchange's own layout take the fixed-layout scanners
+    /// (this module's); every other frame, and any that departs from it, the tape.
+    #[inline]
+    pub fn decode(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        let scanned = scan_l2update(registry, frame, &mut self.levels)
+            .or_else(|| scan_ticker(registry, frame));
+        match scanned {
+            Some(decoded) => Ok(decoded),
+            None => self.decode_tape(registry, frame),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coinbase::codec::CoinbaseCodec;
     use crate::num::{Px, Qty};
     use crate::scan_cursor::scan_capture;
 

@@ -25,7 +25,6 @@
 use simd_json::prelude::*;
 use simd_json::tape::Value;
 
-use crate::coinbase_at::scan::{scan_l2, scan_ticker};
 pub use crate::decode_error::DecodeError;
 use crate::event::Level;
 use crate::instrument::{Instrument, InstrumentRegistry, Venue};
@@ -122,7 +121,7 @@ pub enum Decoded {
 
 pub struct CoinbaseAtCodec {
     tape: TapeDecoder,
-    out: Events,
+    pub(super) out: Events,
     /// Frames the fixed-layout scanner decoded (the rest went to the tape).
     pub scanned: u64,
 }
@@ -139,7 +138,7 @@ pub(crate) struct Events {
 }
 
 impl Events {
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.header = None;
         self.books.clear();
         self.levels.clear();
@@ -200,29 +199,6 @@ impl CoinbaseAtCodec {
 
     pub fn tickers(&self) -> &[AtTicker] {
         &self.out.tickers
-    }
-
-    /// Decodes one WebSocket frame of the Advanced Trade market data feed: a book or ticker
-    /// message in the venue's layout by the fixed-layout scanner ([`scan`](super::scan)),
-    /// anything else by the tape.
-    pub fn decode(
-        &mut self,
-        registry: &InstrumentRegistry,
-        frame: &[u8],
-    ) -> Result<Decoded, DecodeError> {
-        self.out.clear();
-        let scanned = if frame.starts_with(br#"{"channel":"l2_data""#) {
-            scan_l2(registry, frame, &mut self.out)
-        } else if frame.starts_with(br#"{"channel":"ticker"#) {
-            scan_ticker(registry, frame, &mut self.out)
-        } else {
-            None
-        };
-        if let Some(header) = scanned {
-            self.scanned += 1;
-            return Ok(Decoded::Message(header));
-        }
-        self.decode_tape(registry, frame)
     }
 
     /// [`CoinbaseAtCodec::decode`] by the tape alone: the general path, which the scanner must

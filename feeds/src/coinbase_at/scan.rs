@@ -30,8 +30,8 @@
 //! message is consumed through slice methods that check their bounds, never by indexing.
 
 use crate::coinbase_at::codec::{
-    AtTicker, BookEvent, BookKind, Channel, Events, Header, MAX_BOOK_EVENTS,
-    MAX_LEVELS_PER_MESSAGE, MAX_TICKERS_PER_MESSAGE,
+    AtTicker, BookEvent, BookKind, Channel, CoinbaseAtCodec, DecodeError, Decoded, Events, Header,
+    MAX_BOOK_EVENTS, MAX_LEVELS_PER_MESSAGE, MAX_TICKERS_PER_MESSAGE,
 };
 use crate::event::Level;
 use crate::instrument::{InstrumentRegistry, Venue};
@@ -49,31 +49,60 @@ pub(super) fn scan_l2(
 ) -> Option<Header> {
     let mut c = Cursor { rest: frame };
     c.expect(br#"{"channel":"l2_data""#)?;
+    message(c, Channel::Level2, out, |c, out| event(registry, c, out))
+}
+
+/// The rest of a message once its channel is read: `client_id` (if sent), `timestamp`,
+/// `sequence_num`, then each of `events` read by `event`, and nothing after the object; its
+/// header, also kept in `out`.
+fn message(
+    mut c: Cursor<'_>,
+    channel: Channel,
+    out: &mut Events,
+    mut event: impl FnMut(&mut Cursor<'_>, &mut Events) -> Option<()>,
+) -> Option<Header> {
     client_id(&mut c)?;
     c.expect(br#","timestamp":"#)?;
     c.string()?;
     c.expect(br#","sequence_num":"#)?;
     let sequence_num = c.uint()?;
     c.expect(br#","events":["#)?;
-    if !c.eat(b"]") {
-        loop {
-            event(registry, &mut c, out)?;
-            if c.eat(b"]") {
-                break;
-            }
-            c.expect(b",")?;
-        }
-    }
+    c.items(|c| event(c, out))?;
     c.expect(b"}")?;
     if !c.rest.is_empty() {
         return None;
     }
     let header = Header {
-        channel: Channel::Level2,
+        channel,
         sequence_num,
     };
     out.header = Some(header);
     Some(header)
+}
+
+impl CoinbaseAtCodec {
+    /// Decodes one WebSocket frame of the Advanced Trade market data feed: a book or ticker
+    /// message in the venue's layout by the fixed-layout scanners here,
+    /// anything else by the tape.
+    pub fn decode(
+        &mut self,
+        registry: &InstrumentRegistry,
+        frame: &[u8],
+    ) -> Result<Decoded, DecodeError> {
+        self.out.clear();
+        let scanned = if frame.starts_with(br#"{"channel":"l2_data""#) {
+            scan_l2(registry, frame, &mut self.out)
+        } else if frame.starts_with(br#"{"channel":"ticker"#) {
+            scan_ticker(registry, frame, &mut self.out)
+        } else {
+            None
+        };
+        if let Some(header) = scanned {
+            self.scanned += 1;
+            return Ok(Decoded::Message(header));
+        }
+        self.decode_tape(registry, frame)
+    }
 }
 
 /// The `client_id` the documents show after `channel`; the production feed leaves it out
@@ -95,43 +124,13 @@ pub(super) fn scan_ticker(
     if !c.eat(br#"{"channel":"ticker""#) {
         c.expect(br#"{"channel":"ticker_batch""#)?;
     }
-    client_id(&mut c)?;
-    c.expect(br#","timestamp":"#)?;
-    c.string()?;
-    c.expect(br#","sequence_num":"#)?;
-    let sequence_num = c.uint()?;
-    c.expect(br#","events":["#)?;
-    if !c.eat(b"]") {
-        loop {
-            c.expect(br#"{"type":"#)?;
-            c.string()?;
-            c.expect(br#","tickers":["#)?;
-            if !c.eat(b"]") {
-                loop {
-                    ticker(registry, &mut c, out)?;
-                    if c.eat(b"]") {
-                        break;
-                    }
-                    c.expect(b",")?;
-                }
-            }
-            c.expect(b"}")?;
-            if c.eat(b"]") {
-                break;
-            }
-            c.expect(b",")?;
-        }
-    }
-    c.expect(b"}")?;
-    if !c.rest.is_empty() {
-        return None;
-    }
-    let header = Header {
-        channel: Channel::Ticker,
-        sequence_num,
-    };
-    out.header = Some(header);
-    Some(header)
+    message(c, Channel::Ticker, out, |c, out| {
+        c.expect(br#"{"type":"#)?;
+        c.string()?;
+        c.expect(br#","tickers":["#)?;
+        c.items(|c| ticker(registry, c, out))?;
+        c.expect(b"}")
+    })
 }
 
 /// One ticker object: its product and best bid and ask, the tape path's way (a side absent or
@@ -215,36 +214,30 @@ fn event(registry: &InstrumentRegistry, c: &mut Cursor<'_>, out: &mut Events) ->
     }
     c.expect(br#","updates":["#)?;
     let start = out.levels.len();
-    if !c.eat(b"]") {
-        loop {
-            c.expect(br#"{"side":"#)?;
-            let side = match c.string()? {
-                b"bid" => Side::Buy,
-                b"offer" => Side::Sell,
-                _ => return None,
-            };
-            c.expect(br#","event_time":"#)?;
-            c.string()?;
-            c.expect(br#","price_level":"#)?;
-            c.expect(b"\"")?;
-            let px = c.decimal(inst.price_scale)?;
-            c.expect(br#","new_quantity":""#)?;
-            let qty = c.decimal(inst.qty_scale)?;
-            c.expect(b"}")?;
-            if px <= 0 || qty < 0 || out.levels.len() == MAX_LEVELS_PER_MESSAGE {
-                return None;
-            }
-            out.levels.push(LevelUpdate {
-                side,
-                px: Px(px),
-                qty: Qty(qty),
-            });
-            if c.eat(b"]") {
-                break;
-            }
-            c.expect(b",")?;
+    c.items(|c| {
+        c.expect(br#"{"side":"#)?;
+        let side = match c.string()? {
+            b"bid" => Side::Buy,
+            b"offer" => Side::Sell,
+            _ => return None,
+        };
+        c.expect(br#","event_time":"#)?;
+        c.string()?;
+        c.expect(br#","price_level":""#)?;
+        let px = c.decimal(inst.price_scale)?;
+        c.expect(br#","new_quantity":""#)?;
+        let qty = c.decimal(inst.qty_scale)?;
+        c.expect(b"}")?;
+        if px <= 0 || qty < 0 || out.levels.len() == MAX_LEVELS_PER_MESSAGE {
+            return None;
         }
-    }
+        out.levels.push(LevelUpdate {
+            side,
+            px: Px(px),
+            qty: Qty(qty),
+        });
+        Some(())
+    })?;
     c.expect(b"}")?;
     out.books.push(BookEvent {
         instrument: inst.id,

@@ -38,8 +38,6 @@ enum SyncState {
     Synced {
         /// The `sequence_num` of the snapshot this sync started from.
         snapshot_seq: u64,
-        /// The `sequence_num` of the last commit.
-        commit_seq: u64,
     },
 }
 
@@ -123,14 +121,6 @@ impl ProductSync {
 
     pub fn is_synced(&self) -> bool {
         matches!(self.state, SyncState::Synced { .. })
-    }
-
-    /// The update id of the book's last commit while it is in sync.
-    pub fn commit_id(&self) -> Option<u64> {
-        match self.state {
-            SyncState::Synced { commit_seq, .. } => Some(commit_seq),
-            SyncState::AwaitingSnapshot => None,
-        }
     }
 
     /// How many prices the book holds on `side`.
@@ -219,10 +209,7 @@ impl ProductSync {
         }
         self.counters.snapshots += 1;
         self.counters.last_update_id = seq;
-        self.state = SyncState::Synced {
-            snapshot_seq: seq,
-            commit_seq: seq,
-        };
+        self.state = SyncState::Synced { snapshot_seq: seq };
         self.wants_snapshot = false;
     }
 
@@ -235,11 +222,11 @@ impl ProductSync {
         out: &mut Outbox,
     ) {
         self.counters.diffs += 1;
-        let SyncState::Synced { snapshot_seq, .. } = self.state else {
+        if !self.is_synced() {
             // Before the first snapshot, or stale and waiting for the next.
             self.counters.dropped += 1;
             return;
-        };
+        }
         if out.remaining() < ProductSync::max_staged(levels.len()) {
             self.go_stale(meta, StaleReason::RingFull, out);
             return;
@@ -265,10 +252,6 @@ impl ProductSync {
                 update_id: seq,
             });
         debug_assert!(staged, "outbox room was checked above");
-        self.state = SyncState::Synced {
-            snapshot_seq,
-            commit_seq: seq,
-        };
         self.counters.applied += 1;
         self.counters.last_update_id = seq;
     }

@@ -115,10 +115,7 @@ fn side(
     side: Side,
     levels: &mut Vec<OkxLevel>,
 ) -> Option<()> {
-    if c.eat(b"]") {
-        return Some(());
-    }
-    loop {
+    c.items(|c| {
         c.expect(br#"[""#)?;
         let (px, px_text) = decimal(c, inst.price_scale)?;
         c.expect(br#",""#)?;
@@ -142,11 +139,8 @@ fn side(
             px_text,
             qty_text,
         });
-        if c.eat(b"]") {
-            return Some(());
-        }
-        c.expect(b",")?;
-    }
+        Some(())
+    })
 }
 
 /// A decimal string's value at `scale` and its text as sent (what the checksum hashes).
