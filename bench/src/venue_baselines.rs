@@ -9,7 +9,7 @@
 //! and scale (exact for these magnitudes, as the checksum check proves). OKX's checksum hashes
 //! the strings as sent, so that baseline keeps each level's two strings beside its integers,
 //! as the peers do. Kraken v1's frames are heterogeneous arrays: decoded to each library's DOM.
-//! Bybit sends no checksum: its baseline checks `u` continuity, as Pulse does.
+//! Bybit's (no checksum: `u` continuity, as Pulse checks it) are in [`bybit`].
 //! Coinbase Advanced Trade's are in [`coinbase_at`].
 
 use std::collections::BTreeMap;
@@ -20,6 +20,7 @@ use pulse_feeds::num::{parse_decimal, Px, Qty};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+mod bybit;
 mod coinbase_at;
 
 /// Which general-purpose parser a baseline runs.
@@ -383,66 +384,6 @@ impl TreeBaseline {
     }
 }
 
-impl TreeBaseline {
-    /// Bybit v5 `orderbook.*` (a snapshot replaces the book; a delta must carry the last `u`
-    /// plus one, else the book waits for the next snapshot) and `tickers.*` (the best bid/ask
-    /// fields a message carries).
-    fn bybit(&mut self, frame: &[u8]) -> Option<()> {
-        let msg: BybitPush<'_> = self.lib.parse(frame)?;
-        let (Some(topic), Some(data)) = (msg.topic, msg.data) else {
-            return Some(()); // acks and pongs
-        };
-        if topic.starts_with("tickers.") {
-            let Some((_, ps, qs)) = data.symbol.and_then(|s| self.scales(s)) else {
-                return Some(());
-            };
-            let fields = [
-                (data.bid1_price, ps),
-                (data.bid1_size, qs),
-                (data.ask1_price, ps),
-                (data.ask1_size, qs),
-            ];
-            for (text, scale) in fields {
-                if let Some(text) = text {
-                    let v = parse_decimal(text.as_bytes(), scale).ok()?;
-                    self.touches = self.touches.wrapping_add(v);
-                }
-            }
-            return Some(());
-        }
-        if !topic.starts_with("orderbook.") {
-            return Some(());
-        }
-        let Some((n, ps, qs)) = data.s.and_then(|s| self.scales(s)) else {
-            return Some(());
-        };
-        let u = data.u?;
-        let book = &mut self.books[n];
-        if msg.kind == Some("snapshot") {
-            *book = TreeBook::default();
-        } else {
-            match book.last_u {
-                Some(last) if !book.stale && last.checked_add(1) == Some(u) => {}
-                Some(_) if !book.stale => {
-                    book.stale = true;
-                    return Some(());
-                }
-                _ => return Some(()),
-            }
-        }
-        for (bid, levels) in [(true, &data.b), (false, &data.a)] {
-            for (px, qty) in levels {
-                let px = parse_decimal(px.as_bytes(), ps).ok()?;
-                let qty = parse_decimal(qty.as_bytes(), qs).ok()?;
-                book.apply(bid, px, Entry { qty, wire: None });
-            }
-        }
-        book.last_u = Some(u);
-        self.observe(n);
-        Some(())
-    }
-}
-
 /// Kraken's CRC32: the top 10 asks ascending then bids descending, each price and size at the
 /// pair's precision with the point and leading zeros removed: the integer mantissa's digits.
 fn kraken_crc(book: &TreeBook) -> u32 {
@@ -557,35 +498,6 @@ struct CoinbaseMsg<'a> {
     changes: Option<Vec<(&'a str, &'a str, &'a str)>>,
     best_bid: Option<&'a str>,
     best_ask: Option<&'a str>,
-}
-
-#[derive(Deserialize)]
-struct BybitPush<'a> {
-    topic: Option<&'a str>,
-    #[serde(rename = "type")]
-    kind: Option<&'a str>,
-    #[serde(borrow)]
-    data: Option<BybitData<'a>>,
-}
-
-/// A book push's or a ticker's `data` (the fields either carries).
-#[derive(Deserialize)]
-struct BybitData<'a> {
-    s: Option<&'a str>,
-    symbol: Option<&'a str>,
-    #[serde(borrow, default)]
-    b: Vec<(&'a str, &'a str)>,
-    #[serde(borrow, default)]
-    a: Vec<(&'a str, &'a str)>,
-    u: Option<u64>,
-    #[serde(rename = "bid1Price")]
-    bid1_price: Option<&'a str>,
-    #[serde(rename = "bid1Size")]
-    bid1_size: Option<&'a str>,
-    #[serde(rename = "ask1Price")]
-    ask1_price: Option<&'a str>,
-    #[serde(rename = "ask1Size")]
-    ask1_size: Option<&'a str>,
 }
 
 /// A Kraken v1 frame's element in either library's DOM.
