@@ -10,8 +10,8 @@ use crate::config::Venues;
 use crate::risk::control::Command as Control;
 use crate::user_strategy::UserSpec;
 use crate::{
-    config, control_cmd, journal_cmd, live_gateway, record_cmd, replay_cmd, runtime, stats_cmd,
-    summary, venue_cmd,
+    backtest_cmd, config, control_cmd, journal_cmd, live_gateway, record_cmd, replay_cmd, runtime,
+    stats_cmd, summary, venue_cmd,
 };
 use clap::{Parser, Subcommand};
 
@@ -51,6 +51,9 @@ enum Command {
     Venue(venue_cmd::VenueArgs),
     /// Read a journal directory: dump its records, verify its checksums, or count them.
     Journal(journal_cmd::JournalArgs),
+    /// Backtest the config's strategies on recorded input against the simulated venue and
+    /// write the report (report.json, report.html, tables as CSV and Parquet) into a directory.
+    Backtest(backtest_cmd::BacktestArgs),
     /// Record a live venue session (every frame and REST snapshot) into a capture file.
     Record(record_cmd::RecordArgs),
     /// Show a running engine's stats file (live, or --once, --json), or serve it as
@@ -124,6 +127,7 @@ where
         Command::Rearm(args) => control_cmd::run(Control::Rearm, &args),
         Command::ReduceOnly(args) => control_cmd::run(Control::ReduceOnly, &args),
         Command::Journal(args) => journal_cmd::run(&args),
+        Command::Backtest(args) => backtest_cmd::run(&args, user, venues),
         Command::CheckConfig { config: path } => {
             match config::load_with_venues(&path, user, venues) {
                 Ok(cfg) => {

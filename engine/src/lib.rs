@@ -17,6 +17,7 @@ pub mod strategy {
     pub use pulse_strategy::{BuiltinStrategy, Strategy, StrategyStage};
 }
 
+pub mod backtest_cmd;
 pub mod cli;
 pub mod config;
 pub mod control_cmd;

@@ -24,6 +24,7 @@ use pulse_feeds::latency::{self, LatencyCollector, SAMPLE_RING};
 use pulse_feeds::log::{DistinctLog, LogRecord};
 use pulse_feeds::num::Nanos;
 use pulse_gateways::binance::gateway::GatewayRings;
+use pulse_gateways::sim::tape::Tape;
 use pulse_gateways::sim::VenueAccount;
 use pulse_gateways::sim::{Fees, SimVenue};
 use pulse_gateways::sim_stage::SimGatewayStage;
@@ -417,6 +418,10 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
                 probe("gateway"),
             )
             .with_latency(sim.latency.clone());
+            let gateway = match sim.tape {
+                Some(interval) => gateway.with_tape(Tape::new(instruments.len(), interval)),
+                None => gateway,
+            };
             (HotStage::Gateway(gateway), reconciliation)
         }
         GatewayConfig::Binance(binance) => {

@@ -524,5 +524,7 @@ fn fee_on(notional: i128, ppm: i64) -> i128 {
     }
 }
 
+pub mod tape;
+
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ use pulse_feeds::stage::Stage;
 use crate::counters::SimCounter;
 use crate::latency::{LatencyDraws, VenueLatency};
 use crate::order::{ExecReport, Request};
+use crate::sim::tape::Tape;
 use crate::sim::{SimVenue, MAX_REPORTS_PER_EVENT, MAX_REPORTS_PER_ORDER};
 
 const EVENTS_PER_CALL: usize = 1024;
@@ -44,6 +45,8 @@ pub struct SimGatewayStage {
     last_due: Nanos,
     /// Intake stopped: waiting requests execute without waiting for time to pass.
     draining: bool,
+    /// A backtest's marks and arrivals (`pulse backtest` only).
+    tape: Option<Box<Tape>>,
 }
 
 impl SimGatewayStage {
@@ -64,7 +67,21 @@ impl SimGatewayStage {
             head_due: None,
             last_due: Nanos::ZERO,
             draining: false,
+            tape: None,
         }
+    }
+
+    /// Records the marks and arrivals a backtest report reads ([`Tape`]).
+    pub fn with_tape(mut self, tape: Tape) -> SimGatewayStage {
+        self.tape = Some(Box::new(tape));
+        self
+    }
+
+    /// The backtest's tape, closed with a sample at the last event's time.
+    pub fn take_tape(&mut self) -> Option<Tape> {
+        let mut tape = self.tape.take()?;
+        tape.finish();
+        Some(*tape)
     }
 
     /// Requests reach the venue after these latencies.
@@ -82,9 +99,16 @@ impl SimGatewayStage {
     fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
         let mut n = 0;
         while n < EVENTS_PER_CALL && self.reports.slots() >= MAX_REPORTS_PER_EVENT {
-            let (venue, reports) = (&mut self.venue, &mut self.reports);
+            let (venue, reports, tape) = (&mut self.venue, &mut self.reports, &mut self.tape);
             // Room for every report was checked above.
             let applied = drain_market_until(&mut self.market, limit, 1, |event| {
+                if let Some(tape) = tape {
+                    let book = match event {
+                        MarketEvent::Book(top) => Some(top),
+                        MarketEvent::Trade(_) => None,
+                    };
+                    tape.on_event(event.recv_ts(), book);
+                }
                 venue.on_market(event, |report| {
                     let _ = reports.push(report);
                 })
@@ -156,6 +180,9 @@ impl Stage for SimGatewayStage {
             let _ = self.requests.pop();
             self.head_due = None;
             self.last_due = due;
+            if let (Some(tape), Request::New(order)) = (&mut self.tape, &request) {
+                tape.on_arrival(order.client_id.0, order.instrument, due);
+            }
             let (venue, reports) = (&mut self.venue, &mut self.reports);
             // Room for every report was checked above. Reports carry the venue's time.
             venue.execute(&request, |mut report| {

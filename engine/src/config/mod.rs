@@ -465,4 +465,7 @@ pub struct SimConfig {
     pub lose_response_every: u64,
     /// How long market data, new orders and cancels take (zero by default).
     pub latency: pulse_gateways::latency::VenueLatency,
+    /// `pulse backtest` only (never from a file): the venue samples every touch on this grid
+    /// of market time and each order's arrival mid for the report.
+    pub tape: Option<pulse_feeds::num::Nanos>,
 }

@@ -116,6 +116,7 @@ impl Checker<'_> {
                     None => 0,
                 },
                 latency: self.latency(raw)?,
+                tape: None,
             }));
         }
         let Some(url) = &raw.ws_api_url else {

@@ -1,0 +1,155 @@
+//! A finished backtest as plain values: what the report is computed from. Amounts are in the
+//! account's currency (every instrument's quote currency is taken to be it), converted from the
+//! journal's exact mantissas once, here, so every later step is the same arithmetic on the same
+//! numbers.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    /// +1 for a buy, -1 for a sell.
+    pub fn sign(self) -> f64 {
+        match self {
+            Side::Buy => 1.0,
+            Side::Sell => -1.0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Buy => "buy",
+            Side::Sell => "sell",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instrument {
+    /// `venue:SYMBOL`.
+    pub name: String,
+}
+
+/// Each instrument's touch at one grid time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mark {
+    pub ts: u64,
+    pub instrument: usize,
+    pub bid: f64,
+    pub ask: f64,
+}
+
+impl Mark {
+    pub fn mid(&self) -> f64 {
+        (self.bid + self.ask) / 2.0
+    }
+}
+
+/// What a strategy asked for, as the risk stage received it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Intent {
+    pub no: u64,
+    pub ts: u64,
+    pub instrument: usize,
+    pub side: Side,
+    pub px: f64,
+    pub qty: f64,
+    /// The rule or the ensemble's leading agent.
+    pub origin: String,
+    pub confidence: f64,
+}
+
+/// Risk's answer to an intent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub intent: u64,
+    pub ts: u64,
+    /// `None` when accepted; else the reject reason's name.
+    pub rejected: Option<String>,
+    /// The order it became (0 when rejected).
+    pub client_id: u64,
+}
+
+/// An order sent to the venue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Order {
+    pub client_id: u64,
+    pub ts: u64,
+    pub instrument: usize,
+    pub side: Side,
+    pub px: f64,
+    pub qty: f64,
+    pub tif: String,
+}
+
+/// One execution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fill {
+    pub ts: u64,
+    pub client_id: u64,
+    pub instrument: usize,
+    pub side: Side,
+    pub px: f64,
+    pub qty: f64,
+    pub fee: f64,
+    pub maker: bool,
+}
+
+/// Any other report of the venue about an order: `ack`, `expired`, `rejected`, `cancelled`,
+/// `cancel_rejected`, `outcome_unknown`, `status`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderEvent {
+    pub ts: u64,
+    pub client_id: u64,
+    pub kind: String,
+}
+
+/// The touch an order met when it reached the venue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Arrival {
+    pub client_id: u64,
+    pub ts: u64,
+    pub mid: Option<f64>,
+}
+
+/// One stage's latency distribution, from ingress to the end of its work, in ns.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StageLatency {
+    pub stage: String,
+    pub count: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+/// A finished backtest.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Run {
+    /// The config's engine name.
+    pub name: String,
+    /// The input files, as given.
+    pub inputs: Vec<String>,
+    /// The account's value at the start, in its currency.
+    pub capital: f64,
+    pub currency: String,
+    /// Grid of the equity curve, ns of market time.
+    pub interval_ns: u64,
+    pub instruments: Vec<Instrument>,
+    pub marks: Vec<Mark>,
+    pub intents: Vec<Intent>,
+    pub decisions: Vec<Decision>,
+    pub orders: Vec<Order>,
+    pub fills: Vec<Fill>,
+    pub events: Vec<OrderEvent>,
+    pub arrivals: Vec<Arrival>,
+    pub latency: Vec<StageLatency>,
+    /// Market events the book stage published.
+    pub market_events: u64,
+    /// Market time covered: first and last event.
+    pub start_ts: u64,
+    pub end_ts: u64,
+}
