@@ -112,10 +112,10 @@ pub fn portfolio(equity: &[f64], ts: &[u64], interval_ns: u64) -> Portfolio {
         annual_volatility: s * a.sqrt(),
         sharpe: m / s * a.sqrt(),
         sortino: m * a / downside,
-        calmar: if max_dd < 0.0 {
-            annual / max_dd.abs()
-        } else {
-            f64::NAN
+        // As empyrical: undefined without a drawdown, or when it would be infinite.
+        calmar: match annual / max_dd.abs() {
+            c if max_dd < 0.0 && c.is_finite() => c,
+            _ => f64::NAN,
         },
         max_drawdown: max_dd,
         max_drawdown_duration_s: drawdown_duration(equity, ts),
@@ -167,7 +167,12 @@ pub fn trades(pnl: &[f64]) -> Trades {
         wins: wins.len() as u64,
         losses: losses.len() as u64,
         win_rate: wins.len() as f64 / pnl.len() as f64,
-        profit_factor: gross_win / gross_loss.abs(),
+        // Undefined without a losing trade.
+        profit_factor: if losses.is_empty() {
+            f64::NAN
+        } else {
+            gross_win / gross_loss.abs()
+        },
         avg_win: gross_win / wins.len() as f64,
         avg_loss: gross_loss / losses.len() as f64,
         expectancy: pnl.iter().fold(0.0, |a, b| a + b) / pnl.len() as f64,

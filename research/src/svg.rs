@@ -120,7 +120,7 @@ impl Frame {
 
 fn open(id: &str) -> String {
     format!(
-        r#"<svg id="{id}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">"#
+        r#"<svg id="{id}" class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}">"#
     )
 }
 
@@ -227,7 +227,7 @@ pub fn bars(id: &str, rows: &[(String, f64)], value_label: &str) -> String {
     let left = 190.0;
     let x = |v: f64| left + (v - lo) / (hi - lo) * (W - left - RIGHT - 80.0);
     let mut s = format!(
-        r#"<svg id="{id}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="{W}" height="{h}">"#
+        r#"<svg id="{id}" class="chart" viewBox="0 0 {W} {h}" width="{W}" height="{h}">"#
     );
     for (i, (label, v)) in rows.iter().enumerate() {
         let y = TOP + i as f64 * 26.0;

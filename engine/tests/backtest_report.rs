@@ -1,0 +1,256 @@
+//! `pulse backtest` on the bundled capture: `report.json` byte-identical run to run and
+//! consistent with its own tables and journal; every portfolio metric recomputed from the
+//! exported tables by empyrical (the Python library) to 1e-9 relative; the HTML rendered by a
+//! real headless Chromium with every chart drawn and nothing logged as an error.
+
+mod research_support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use research_support::cdp::Browser;
+use research_support::outside_tools::{chromium, have, python, repo};
+use research_support::{demo_backtest, fresh_dir};
+use serde_json::Value;
+
+fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn column(table: &(Vec<String>, Vec<Vec<String>>), name: &str) -> Vec<f64> {
+    let i = table.0.iter().position(|h| h == name).unwrap();
+    table
+        .1
+        .iter()
+        .map(|r| r[i].parse().unwrap_or(f64::NAN))
+        .collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+#[test]
+fn the_report_is_byte_identical_run_to_run_and_agrees_with_its_tables_and_journal() {
+    let (a, b) = (fresh_dir("backtest-a"), fresh_dir("backtest-b"));
+    let summary = demo_backtest(&a);
+    demo_backtest(&b);
+    let json_a = std::fs::read(a.join("report.json")).unwrap();
+    assert_eq!(json_a, std::fs::read(b.join("report.json")).unwrap());
+    for table in ["equity", "orders", "fills", "trades"] {
+        for ext in ["csv", "parquet"] {
+            let name = format!("{table}.{ext}");
+            assert_eq!(
+                std::fs::read(a.join(&name)).unwrap(),
+                std::fs::read(b.join(&name)).unwrap(),
+                "{name}"
+            );
+            let parquet = std::fs::read(a.join(format!("{table}.parquet"))).unwrap();
+            assert!(
+                parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"),
+                "{table}"
+            );
+        }
+    }
+    assert!(summary.contains("backtest demo:"), "{summary}");
+    let r: Value = serde_json::from_slice(&json_a).unwrap();
+    let n = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+
+    // The equity table is the curve the metrics were computed on.
+    let equity = csv(&a.join("equity.csv"));
+    let e = column(&equity, "equity");
+    assert_eq!(e.len() as f64, n(&r["portfolio"]["intervals"]) + 1.0);
+    assert_eq!(e[0], n(&r["meta"]["capital"]));
+    assert_eq!(*e.last().unwrap(), n(&r["portfolio"]["end_equity"]));
+    let total = e.last().unwrap() / e[0] - 1.0;
+    assert!(close(total, n(&r["portfolio"]["total_return"])));
+    // Every fill is in the fills table, every round trip in trades; the PnL adds up.
+    let fills = csv(&a.join("fills.csv"));
+    assert_eq!(fills.1.len() as f64, n(&r["activity"]["fills"]));
+    let fees: f64 = column(&fills, "fee").iter().sum();
+    assert!(close(fees, n(&r["activity"]["fees"])));
+    let trades = csv(&a.join("trades.csv"));
+    let pnl: f64 = column(&trades, "pnl").iter().sum();
+    assert!(close(pnl, n(&r["trades"]["total_pnl"])));
+    assert_eq!(trades.1.len() as f64, n(&r["trades"]["round_trips"]));
+    let by_instrument: f64 = r["instruments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| n(&i["pnl"]))
+        .sum();
+    let made = n(&r["portfolio"]["end_equity"]) - n(&r["meta"]["capital"]);
+    assert!(
+        (by_instrument - made).abs() < 1e-6,
+        "{by_instrument} vs {made}"
+    );
+    // Orders by outcome and rejections by reason count what the journal holds.
+    let dump = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["journal", "dump", "--json"])
+        .arg(a.join("journal"))
+        .output()
+        .unwrap();
+    assert!(dump.status.success());
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut rejected: BTreeMap<String, u64> = BTreeMap::new();
+    for line in String::from_utf8(dump.stdout).unwrap().lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if v["stream"] != "output" {
+            continue;
+        }
+        let kind = v["kind"].as_str().unwrap().to_string();
+        if kind == "report" {
+            *kinds
+                .entry(format!("report:{}", v["report"].as_str().unwrap()))
+                .or_default() += 1;
+        }
+        if v["verdict"] == "rejected" {
+            *rejected
+                .entry(v["reason"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        *kinds.entry(kind).or_default() += 1;
+    }
+    assert_eq!(kinds["intent"] as f64, n(&r["activity"]["intents"]));
+    assert_eq!(kinds["order"] as f64, n(&r["activity"]["orders"]));
+    assert_eq!(kinds["report:fill"] as f64, n(&r["activity"]["fills"]));
+    let reasons: BTreeMap<String, u64> =
+        serde_json::from_value(r["rejections_by_reason"].clone()).unwrap();
+    assert_eq!(reasons, rejected);
+    assert!(
+        !reasons.is_empty(),
+        "the demo's risk limits refuse some intents"
+    );
+    let outcomes: u64 = r["orders_by_outcome"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(outcomes, kinds["order"]);
+    // Per agent: the signals add up to the intents.
+    let signals: f64 = r["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| n(&a["signals"]))
+        .sum();
+    assert_eq!(signals, n(&r["activity"]["intents"]));
+}
+
+#[test]
+fn every_portfolio_metric_agrees_with_empyrical_to_1e_9() {
+    let modules = ["empyrical", "pandas", "pyarrow", "scipy"];
+    let py = python(&modules);
+    if !have(
+        py.is_some(),
+        "a Python with empyrical-reloaded, pandas, pyarrow and scipy",
+        ".ci/run makes .ci/venv; or set PULSE_PYTHON",
+    ) {
+        return;
+    }
+    let dir = fresh_dir("backtest-empyrical");
+    demo_backtest(&dir);
+    let out = Command::new(py.unwrap())
+        .arg(repo().join("scripts/check_backtest_metrics.py"))
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("40 of 40 metrics agree"), "{text}");
+    // The check can fail: a report with one figure off by a part in a million is refused.
+    let report = dir.join("report.json");
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let sharpe = v["portfolio"]["sharpe"].as_f64().unwrap();
+    v["portfolio"]["sharpe"] = (sharpe * (1.0 + 1e-6)).into();
+    std::fs::write(&report, v.to_string()).unwrap();
+    let out = Command::new(python(&modules).unwrap())
+        .arg(repo().join("scripts/check_backtest_metrics.py"))
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BAD portfolio.sharpe"));
+}
+
+#[test]
+fn the_html_report_renders_in_chromium_with_every_chart_and_no_error() {
+    let browser = chromium();
+    if !have(
+        browser.is_some(),
+        "Debian's chromium",
+        ".ci/run installs it: apt-get install chromium",
+    ) {
+        return;
+    }
+    let chromium = browser.unwrap();
+    let dir = fresh_dir("backtest-html");
+    demo_backtest(&dir);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing fetched"
+    );
+    let mut b = Browser::start(&chromium, 1280, 4400);
+    // The harness sees errors: a page that logs one and loads a missing image is caught.
+    let bad = dir.join("bad.html");
+    std::fs::write(&bad, "<html><body><script>console.error('planted')</script><img src='missing.png'></body></html>").unwrap();
+    b.open(&format!("file://{}", bad.display()));
+    assert!(
+        b.errors.iter().any(|e| e.contains("planted")),
+        "{:?}",
+        b.errors
+    );
+    b.errors.clear();
+
+    b.open(&format!("file://{}", dir.join("report.html").display()));
+    assert!(
+        b.errors.is_empty(),
+        "the report logged errors: {:?}",
+        b.errors
+    );
+    let charts = pulse_research::html::CHARTS;
+    let probe = format!(
+        "JSON.stringify({:?}.map(id => {{ const e = document.getElementById(id); \
+         if (!e) return [id, 0, 0, 0]; const r = e.getBoundingClientRect(); \
+         return [id, r.width, r.height, e.querySelectorAll('polyline, rect, circle').length]; }}))",
+        charts
+    );
+    let got: Vec<(String, f64, f64, u64)> =
+        serde_json::from_str(b.eval(&probe).as_str().unwrap()).unwrap();
+    for (id, w, h, marks) in &got {
+        assert!(
+            *w > 100.0 && *h > 50.0 && *marks > 0,
+            "chart {id}: {w}x{h}, {marks} marks"
+        );
+    }
+    assert_eq!(got.len(), charts.len());
+    // The fills chart draws one point per fill of the instrument.
+    let points = b
+        .eval("document.querySelectorAll('#fills circle.point').length")
+        .as_u64()
+        .unwrap();
+    let fills = std::fs::read_to_string(dir.join("fills.csv"))
+        .unwrap()
+        .lines()
+        .count() as u64
+        - 1;
+    assert_eq!(points, fills);
+    let png = b.screenshot();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let artifact = Path::new(env!("CARGO_TARGET_TMPDIR")).join("backtest-report.png");
+    std::fs::write(&artifact, png).unwrap();
+    eprintln!("screenshot: {}", artifact.display());
+}
