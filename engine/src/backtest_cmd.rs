@@ -38,9 +38,63 @@ pub struct BacktestArgs {
     /// Where the report goes (created; its files and `journal/` are replaced).
     #[arg(long, value_name = "DIR")]
     pub report: PathBuf,
+    /// Replace a value of the config before it is checked (repeatable): a dotted key such as
+    /// `strategy.cooldown_ms=250` or `instruments.0.risk.max_position=0.02` (decimals may be
+    /// written bare).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = config::overrides::parse_set)]
+    pub sets: Vec<(String, toml::Value)>,
+    /// The report covers market time from here: unix ns, or `+DURATION` after the first
+    /// market event (`+90s`, `+2m`, `+500ms`). The run still starts at the input's start, so
+    /// books and indicators are warm.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<Time>,
+    /// ... and up to here (included).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<Time>,
     /// The equity curve's grid, milliseconds of market time.
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub interval_ms: u64,
+}
+
+/// A point of market time on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Time {
+    Unix(u64),
+    /// ns after the first market event.
+    After(u64),
+}
+
+impl Time {
+    fn at(self, start: u64) -> u64 {
+        match self {
+            Time::Unix(t) => t,
+            Time::After(d) => start.saturating_add(d),
+        }
+    }
+}
+
+pub fn parse_time(text: &str) -> Result<Time, String> {
+    let Some(rel) = text.strip_prefix('+') else {
+        return text
+            .parse()
+            .map(Time::Unix)
+            .map_err(|_| format!("{text:?}: unix ns, or +DURATION such as +90s"));
+    };
+    let split = rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len());
+    let (n, unit) = rel.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?}: +N then ms, s, m or h"))?;
+    let scale = match unit {
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        _ => return Err(format!("{text:?}: the unit is ms, s, m or h")),
+    };
+    n.checked_mul(scale)
+        .map(Time::After)
+        .ok_or_else(|| format!("{text:?} is too far"))
 }
 
 pub fn run(args: &BacktestArgs, user: Option<UserSpec>, venues: &Venues) -> ExitCode {
@@ -112,7 +166,7 @@ fn backtest(
     user: Option<UserSpec>,
     venues: &Venues,
 ) -> anyhow::Result<String> {
-    let cfg = config::load_with_venues(&args.config, user, venues)
+    let cfg = config::overrides::load(&args.config, &args.sets, user, venues)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.config.display()))?;
     std::fs::create_dir_all(&args.report)
         .with_context(|| format!("cannot create {}", args.report.display()))?;
@@ -135,7 +189,14 @@ fn backtest(
     let mut run = collect(&cfg, &args.input, &tape)?;
     let latency = latency(&outcome);
     run.latency = latency.clone();
-    let written = pulse_research::write(&args.report, &run)?;
+    let window = pulse_research::ledger::Window {
+        from: args.from.map_or(0, |t| t.at(run.start_ts)),
+        to: args.to.map_or(u64::MAX, |t| t.at(run.start_ts)),
+    };
+    if window.from > window.to {
+        bail!("--from is after --to");
+    }
+    let written = pulse_research::write(&args.report, &run, window)?;
     Ok(written)
 }
 

@@ -21,6 +21,8 @@ pub struct EquityRow {
     /// Per instrument: position (base units) and mid (NaN before its first book).
     pub positions: Vec<f64>,
     pub mids: Vec<f64>,
+    /// Per instrument: the cash of its fills (fees paid) plus its position at the mid.
+    pub values: Vec<f64>,
 }
 
 /// A round trip: an instrument's position from flat back to flat (a fill that flips the
@@ -71,6 +73,25 @@ pub struct OrderRow {
     pub slippage_bps: f64,
 }
 
+/// The part of a run a report covers: grid times, fills and decisions from `from` to `to`
+/// (ns of market time, both included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub from: u64,
+    pub to: u64,
+}
+
+impl Window {
+    pub const ALL: Window = Window {
+        from: 0,
+        to: u64::MAX,
+    };
+
+    pub fn holds(&self, ts: u64) -> bool {
+        (self.from..=self.to).contains(&ts)
+    }
+}
+
 pub struct Ledger {
     pub equity: Vec<EquityRow>,
     pub round_trips: Vec<RoundTrip>,
@@ -88,6 +109,43 @@ struct Open {
 }
 
 impl Ledger {
+    /// The ledger of the window only: the curve from the last grid time before it (its
+    /// starting value) through the grid times in it, returns and drawdown taken afresh; round
+    /// trips that closed in it; orders sent in it. The run itself went on from its start, so
+    /// books and indicators were warm and a position held into the window is valued from it.
+    pub fn window(&self, w: Window) -> Ledger {
+        let start = self.equity.iter().rposition(|r| r.ts < w.from).unwrap_or(0);
+        let mut equity: Vec<EquityRow> = self.equity[start..]
+            .iter()
+            .filter(|r| r.ts <= w.to)
+            .cloned()
+            .collect();
+        let mut peak = f64::NEG_INFINITY;
+        let mut prev: Option<f64> = None;
+        for r in &mut equity {
+            peak = peak.max(r.equity);
+            r.drawdown = r.equity / peak - 1.0;
+            r.ret = prev.map_or(0.0, |p| r.equity / p - 1.0);
+            prev = Some(r.equity);
+        }
+        Ledger {
+            equity,
+            round_trips: self
+                .round_trips
+                .iter()
+                .filter(|t| w.holds(t.close_ts))
+                .cloned()
+                .collect(),
+            open_trips: self.open_trips.clone(),
+            orders: self
+                .orders
+                .iter()
+                .filter(|o| w.holds(o.ts))
+                .cloned()
+                .collect(),
+        }
+    }
+
     pub fn build(run: &Run) -> Ledger {
         let orders = orders(run);
         let origin_of: BTreeMap<u64, &str> = orders
@@ -111,8 +169,22 @@ fn equity(run: &Run) -> Vec<EquityRow> {
     let mut last_px = vec![f64::NAN; n];
     let mut mids = vec![f64::NAN; n];
     let mut fills = run.fills.iter().peekable();
+    let mut cash_of = vec![0.0; n];
+    // The curve starts at the first market event with the capital and nothing done.
     let mut rows: Vec<EquityRow> = Vec::new();
-    let mut peak = f64::NEG_INFINITY;
+    if run.marks.first().is_some_and(|m| m.ts > run.start_ts) {
+        rows.push(EquityRow {
+            ts: run.start_ts,
+            equity: run.capital,
+            ret: 0.0,
+            drawdown: 0.0,
+            gross_exposure: 0.0,
+            positions: vec![0.0; n],
+            mids: vec![f64::NAN; n],
+            values: vec![0.0; n],
+        });
+    }
+    let mut peak = run.capital;
     let mut marks = run.marks.iter().peekable();
     while let Some(first) = marks.peek() {
         let ts = first.ts;
@@ -124,6 +196,9 @@ fn equity(run: &Run) -> Vec<EquityRow> {
         while let Some(f) = fills.next_if(|f| f.ts <= ts) {
             let signed = f.side.sign() * f.qty;
             cash -= signed * f.px + f.fee;
+            if let Some(c) = cash_of.get_mut(f.instrument) {
+                *c -= signed * f.px + f.fee;
+            }
             if let Some(p) = pos.get_mut(f.instrument) {
                 *p += signed;
             }
@@ -133,6 +208,7 @@ fn equity(run: &Run) -> Vec<EquityRow> {
         }
         let mut value = 0.0;
         let mut gross = 0.0;
+        let mut values = cash_of.clone();
         for i in 0..n {
             if pos[i] != 0.0 {
                 let px = if mids[i].is_nan() {
@@ -142,6 +218,7 @@ fn equity(run: &Run) -> Vec<EquityRow> {
                 };
                 value += pos[i] * px;
                 gross += (pos[i] * px).abs();
+                values[i] += pos[i] * px;
             }
         }
         let equity = run.capital + cash + value;
@@ -155,6 +232,7 @@ fn equity(run: &Run) -> Vec<EquityRow> {
             gross_exposure: gross,
             positions: pos.clone(),
             mids: mids.clone(),
+            values,
         });
     }
     rows

@@ -22,8 +22,14 @@ use anyhow::Context as _;
 
 /// Writes a run's report into `dir`: `report.json`, `latency.json`, `report.html` and each
 /// table as `<name>.csv` and `<name>.parquet`. Returns a few lines for the terminal.
-pub fn write(dir: &Path, run: &model::Run) -> anyhow::Result<String> {
+pub fn write(dir: &Path, run: &model::Run, window: ledger::Window) -> anyhow::Result<String> {
     let ledger = ledger::Ledger::build(run);
+    let (ledger, run) = if window == ledger::Window::ALL {
+        (ledger, run.clone())
+    } else {
+        (ledger.window(window), run.window(window))
+    };
+    let run = &run;
     let report = report::build(run, &ledger);
     let put = |name: &str, text: &str| {
         let path = dir.join(name);

@@ -153,3 +153,51 @@ pub struct Run {
     pub start_ts: u64,
     pub end_ts: u64,
 }
+
+impl Run {
+    /// The decisions, orders and fills of the window (the marks stay: the ledger is computed
+    /// on the whole run and then cut).
+    pub fn window(&self, w: crate::ledger::Window) -> Run {
+        Run {
+            intents: self
+                .intents
+                .iter()
+                .filter(|x| w.holds(x.ts))
+                .cloned()
+                .collect(),
+            decisions: self
+                .decisions
+                .iter()
+                .filter(|x| w.holds(x.ts))
+                .cloned()
+                .collect(),
+            orders: self
+                .orders
+                .iter()
+                .filter(|x| w.holds(x.ts))
+                .cloned()
+                .collect(),
+            fills: self
+                .fills
+                .iter()
+                .filter(|x| w.holds(x.ts))
+                .cloned()
+                .collect(),
+            events: self
+                .events
+                .iter()
+                .filter(|x| w.holds(x.ts))
+                .cloned()
+                .collect(),
+            arrivals: self
+                .arrivals
+                .iter()
+                .filter(|x| w.holds(x.ts))
+                .copied()
+                .collect(),
+            start_ts: self.start_ts.max(w.from),
+            end_ts: self.end_ts.min(w.to),
+            ..self.clone()
+        }
+    }
+}

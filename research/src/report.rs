@@ -89,7 +89,7 @@ pub struct InstrumentRow {
     pub traded_notional: f64,
     pub fees: f64,
     pub end_position: f64,
-    /// Cash of its fills plus its end position at the last mid.
+    /// The change of its cash (fees paid) plus its position at the mid over the report's curve.
     pub pnl: f64,
 }
 
@@ -248,29 +248,21 @@ fn agents(run: &Run, ledger: &Ledger) -> Vec<AgentRow> {
 }
 
 fn instruments(run: &Run, ledger: &Ledger) -> Vec<InstrumentRow> {
-    let last = ledger.equity.last();
+    let (first, last) = (ledger.equity.first(), ledger.equity.last());
     run.instruments
         .iter()
         .enumerate()
         .map(|(i, inst)| {
             let fills: Vec<_> = run.fills.iter().filter(|f| f.instrument == i).collect();
-            let cash: f64 = fills
-                .iter()
-                .map(|f| -(f.side.sign() * f.qty * f.px) - f.fee)
-                .fold(0.0, |a, b| a + b);
-            let position = fills
-                .iter()
-                .map(|f| f.side.sign() * f.qty)
-                .fold(0.0, |a, b| a + b);
-            let mid = last.map_or(f64::NAN, |r| r.mids[i]);
+            let value = |r: Option<&crate::ledger::EquityRow>| r.map_or(0.0, |r| r.values[i]);
             InstrumentRow {
                 instrument: inst.name.clone(),
                 fills: fills.len() as u64,
                 traded_qty: fills.iter().map(|f| f.qty).fold(0.0, |a, b| a + b),
                 traded_notional: fills.iter().map(|f| f.qty * f.px).fold(0.0, |a, b| a + b),
                 fees: fills.iter().map(|f| f.fee).fold(0.0, |a, b| a + b),
-                end_position: position,
-                pnl: cash + if position != 0.0 { position * mid } else { 0.0 },
+                end_position: last.map_or(0.0, |r| r.positions[i]),
+                pnl: value(last) - value(first),
             }
         })
         .collect()

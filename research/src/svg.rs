@@ -119,9 +119,7 @@ impl Frame {
 }
 
 fn open(id: &str) -> String {
-    format!(
-        r#"<svg id="{id}" class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}">"#
-    )
+    format!(r#"<svg id="{id}" class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}">"#)
 }
 
 fn legend(s: &mut String, names: &[&str]) {
@@ -226,9 +224,8 @@ pub fn bars(id: &str, rows: &[(String, f64)], value_label: &str) -> String {
     let (lo, hi) = if lo == hi { (0.0, 1.0) } else { (lo, hi) };
     let left = 190.0;
     let x = |v: f64| left + (v - lo) / (hi - lo) * (W - left - RIGHT - 80.0);
-    let mut s = format!(
-        r#"<svg id="{id}" class="chart" viewBox="0 0 {W} {h}" width="{W}" height="{h}">"#
-    );
+    let mut s =
+        format!(r#"<svg id="{id}" class="chart" viewBox="0 0 {W} {h}" width="{W}" height="{h}">"#);
     for (i, (label, v)) in rows.iter().enumerate() {
         let y = TOP + i as f64 * 26.0;
         let (a, b) = (x(0.0).min(x(*v)), x(0.0).max(x(*v)));

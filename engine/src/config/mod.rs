@@ -9,6 +9,7 @@
 
 mod check;
 mod error;
+pub mod overrides;
 mod private_paths;
 mod raw;
 
