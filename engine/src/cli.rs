@@ -11,7 +11,7 @@ use crate::risk::control::Command as Control;
 use crate::user_strategy::UserSpec;
 use crate::{
     backtest_cmd, config, control_cmd, journal_cmd, live_gateway, record_cmd, replay_cmd, runtime,
-    stats_cmd, summary, venue_cmd,
+    stats_cmd, summary, sweep_cmd, venue_cmd,
 };
 use clap::{Parser, Subcommand};
 
@@ -54,6 +54,9 @@ enum Command {
     /// Backtest the config's strategies on recorded input against the simulated venue and
     /// write the report (report.json, report.html, tables as CSV and Parquet) into a directory.
     Backtest(backtest_cmd::BacktestArgs),
+    /// Many backtests over a grid or random draws of declared parameters, in parallel; the
+    /// leaderboard, walk-forward in and out of sample, and the deflated Sharpe ratio.
+    Sweep(sweep_cmd::SweepArgs),
     /// Record a live venue session (every frame and REST snapshot) into a capture file.
     Record(record_cmd::RecordArgs),
     /// Show a running engine's stats file (live, or --once, --json), or serve it as
@@ -128,6 +131,7 @@ where
         Command::ReduceOnly(args) => control_cmd::run(Control::ReduceOnly, &args),
         Command::Journal(args) => journal_cmd::run(&args),
         Command::Backtest(args) => backtest_cmd::run(&args, user, venues),
+        Command::Sweep(args) => sweep_cmd::run(&args),
         Command::CheckConfig { config: path } => {
             match config::load_with_venues(&path, user, venues) {
                 Ok(cfg) => {

@@ -36,5 +36,6 @@ pub mod secrets;
 pub mod source_feeds;
 pub mod stats_cmd;
 pub mod summary;
+pub mod sweep_cmd;
 pub mod user_strategy;
 pub mod venue_cmd;

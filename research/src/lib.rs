@@ -7,12 +7,15 @@
 //! from its output journal and the simulated venue's tape, and everything downstream is a pure
 //! function of it, so the same run gives the same bytes.
 
+pub mod deflated;
 pub mod html;
 pub mod ledger;
 pub mod metrics;
 pub mod model;
 pub mod report;
 mod svg;
+pub mod sweep;
+pub mod sweep_html;
 pub mod tables;
 
 use std::fmt::Write as _;

@@ -6,7 +6,7 @@
 //! deviations (n - 1), historical VaR as the linearly interpolated quantile, historical CVaR as
 //! the mean of the returns at or below the `floor((n - 1) alpha)`-th smallest.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Seconds in the 365-day year the annualization uses.
 pub const YEAR_SECONDS: f64 = 365.0 * 86_400.0;
@@ -15,7 +15,7 @@ pub const YEAR_SECONDS: f64 = 365.0 * 86_400.0;
 const Z_05: f64 = -1.644_853_626_951_472_7;
 const Z_01: f64 = -2.326_347_874_040_840_8;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Portfolio {
     /// Intervals a year: `365 * 86400 s / interval`.
     pub periods_per_year: f64,
