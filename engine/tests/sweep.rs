@@ -1,0 +1,179 @@
+//! `pulse sweep` on the bundled capture: a 2 x 2 grid ranked best first, the same leaderboard
+//! bytes with one job or two, a row's command reproducing its run alone, walk-forward windows
+//! and the deflated Sharpe ratio in `sweep.json`, a heatmap in the HTML; and the same sweep on
+//! a local Dask cluster of two workers (`scripts/dask_sweep.py`) giving the identical
+//! leaderboard.
+
+mod research_support;
+
+use std::path::Path;
+use std::process::Command;
+
+use research_support::fresh_dir;
+use research_support::outside_tools::{have, python, repo};
+use serde_json::Value;
+
+const GRID: &str = "[sweep]\nrank_by = \"sharpe\"\n\
+[[params]]\nkey = \"strategy.cooldown_ms\"\nvalues = [500, 4000]\n\
+[[params]]\nkey = \"strategy.min_confidence\"\nvalues = [\"0.6\", \"0.7\"]\n\
+[walk_forward]\ntrain_s = 120\ntest_s = 60\n";
+
+fn sweep_args(grid: &Path, out: &Path) -> Vec<String> {
+    let root = repo();
+    vec![
+        "--config".into(),
+        root.join("configs/demo.toml").display().to_string(),
+        "--grid".into(),
+        grid.display().to_string(),
+        "--input".into(),
+        root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz")
+            .display()
+            .to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ]
+}
+
+fn sweep(grid: &Path, out: &Path, jobs: &str) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .arg("sweep")
+        .args(sweep_args(grid, out))
+        .args(["--jobs", jobs])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn a_grid_sweep_ranks_reproducible_runs_and_walks_forward() {
+    let dir = fresh_dir("sweep-grid");
+    let grid = dir.join("grid.toml");
+    std::fs::write(&grid, GRID).unwrap();
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    sweep(&grid, &one, "1");
+    let text = sweep(&grid, &two, "2");
+    assert!(text.contains("4 runs with 2 job(s)"), "{text}");
+    let board = std::fs::read_to_string(two.join("leaderboard.csv")).unwrap();
+    assert_eq!(
+        board,
+        std::fs::read_to_string(one.join("leaderboard.csv")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(two.join("sweep.json")).unwrap(),
+        std::fs::read(one.join("sweep.json")).unwrap()
+    );
+    let rows: Vec<Vec<&str>> = board
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    let header: Vec<&str> = board.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    // Best first, each row's figure the one in its own run's report.
+    let sharpe: Vec<f64> = rows
+        .iter()
+        .map(|r| r[col("sharpe")].parse().unwrap())
+        .collect();
+    assert!(sharpe.windows(2).all(|w| w[0] >= w[1]), "{sharpe:?}");
+    for r in &rows {
+        let run: usize = r[col("run")].parse().unwrap();
+        let report: Value = serde_json::from_slice(
+            &std::fs::read(two.join(format!("runs/{run:04}/report.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            report["portfolio"]["sharpe"].as_f64().unwrap(),
+            r[col("sharpe")].parse::<f64>().unwrap()
+        );
+    }
+    // The parameters changed what the strategy did: four configurations, not one run four times.
+    let trips: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r[col("round_trips")]).collect();
+    assert!(trips.len() > 1, "{board}");
+    // The best row's command, run alone, writes the same report.
+    let command = rows[0][col("command")];
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    let report_at = args.iter().position(|a| *a == "--report").unwrap() + 1;
+    let again = dir.join("again");
+    let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    args[report_at] = again.display().to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run: usize = rows[0][col("run")].parse().unwrap();
+    assert_eq!(
+        std::fs::read(again.join("report.json")).unwrap(),
+        std::fs::read(two.join(format!("runs/{run:04}/report.json"))).unwrap()
+    );
+    // Walk-forward: 120 s train, 60 s test over about 346 s: three windows, each with a chosen
+    // run and its figures in and out of sample; the deflated Sharpe ratio counts four tries.
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(two.join("sweep.json")).unwrap()).unwrap();
+    let windows = summary["walk_forward"]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 3, "{summary}");
+    for w in windows {
+        assert!(w["chosen_run"].as_u64().unwrap() < 4);
+        assert!(
+            w["in_sample"].is_number() && w["out_of_sample"].is_number(),
+            "{w}"
+        );
+    }
+    assert_eq!(summary["deflated_sharpe"]["trials"], 4);
+    let dsr = summary["deflated_sharpe"]["deflated_sharpe"]
+        .as_f64()
+        .unwrap();
+    assert!((0.0..=1.0).contains(&dsr));
+    let html = std::fs::read_to_string(two.join("leaderboard.html")).unwrap();
+    assert_eq!(html.matches("class=\"cell\"").count(), 4, "a 2 x 2 heatmap");
+    assert!(html.contains("id=\"walk-forward\"") && html.contains("id=\"deflated\""));
+    let parquet = std::fs::read(two.join("leaderboard.parquet")).unwrap();
+    assert!(parquet.starts_with(b"PAR1"));
+}
+
+#[test]
+fn the_same_sweep_on_a_two_worker_dask_cluster_gives_the_same_leaderboard() {
+    let py = python(&["dask.distributed"]);
+    if !have(
+        py.is_some(),
+        "a Python with dask[distributed]",
+        ".ci/run makes .ci/venv; or set PULSE_PYTHON",
+    ) {
+        return;
+    }
+    let dir = fresh_dir("sweep-dask");
+    let grid = dir.join("grid.toml");
+    std::fs::write(&grid, GRID).unwrap();
+    let local = dir.join("local");
+    sweep(&grid, &local, "2");
+    let cluster = dir.join("dask");
+    let o = Command::new(py.unwrap())
+        .arg(repo().join("scripts/dask_sweep.py"))
+        .args([
+            "--pulse",
+            env!("CARGO_BIN_EXE_pulse"),
+            "--workers",
+            "2",
+            "--",
+        ])
+        .args(sweep_args(&grid, &cluster))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("4 runs on 2 Dask worker(s)"), "{out}");
+    for file in ["leaderboard.csv", "sweep.json", "leaderboard.html"] {
+        assert_eq!(
+            std::fs::read(cluster.join(file)).unwrap(),
+            std::fs::read(local.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
