@@ -253,6 +253,10 @@ pub fn collect(
         instruments.iter().map(|i| i.quote.as_str()).collect();
     let mut run = Run {
         name: cfg.engine.name.clone(),
+        scenario: cfg
+            .scenario
+            .as_ref()
+            .map_or(String::new(), |s| s.name.clone()),
         inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
         capital: cfg.risk.portfolio.capital as f64 / 10f64.powi(ACCOUNT_SCALE as i32),
         currency: match quotes.into_iter().collect::<Vec<_>>()[..] {

@@ -330,6 +330,10 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         probe("book"),
     )
     .with_control(control_tx);
+    let book = match &cfg.scenario {
+        Some(scenario) => book.with_scenario(scenario.market.clone()),
+        None => book,
+    };
     let feed_of = feed_of(cfg);
     let book = book_ends.fold(book, |book, (md, control)| {
         book.with_feed(md, control, &feed_of)
@@ -418,6 +422,10 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
                 probe("gateway"),
             )
             .with_latency(sim.latency.clone());
+            let gateway = match &cfg.scenario {
+                Some(sc) => gateway.with_latency_spike(sc.market.at, sc.spike_for, sc.spike),
+                None => gateway,
+            };
             let gateway = match sim.tape {
                 Some(interval) => gateway.with_tape(Tape::new(instruments.len(), interval)),
                 None => gateway,

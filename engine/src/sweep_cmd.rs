@@ -53,6 +53,7 @@ pub struct Plan {
 pub struct PlannedCommand {
     pub run: usize,
     pub sets: Vec<String>,
+    pub scenario: String,
     /// The run's report directory, relative to `--out`.
     pub report: String,
     /// `pulse` arguments that make the run (its report into `--out`/`report`).
@@ -111,6 +112,7 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<String> {
                 PlannedCommand {
                     run: p.run,
                     sets: p.sets.clone(),
+                    scenario: p.scenario.clone(),
                     args: backtest_args(args, &file, &args.out.join(&report), &p.sets),
                     report,
                 }
@@ -229,6 +231,7 @@ fn collect(args: &SweepArgs, file: &SweepFile, plan: &Plan) -> anyhow::Result<St
                 PlannedRun {
                     run: p.run,
                     sets: p.sets.clone(),
+                    scenario: p.scenario.clone(),
                 },
             )
         })
@@ -243,23 +246,39 @@ fn collect(args: &SweepArgs, file: &SweepFile, plan: &Plan) -> anyhow::Result<St
     let table = sweep::leaderboard(file, &runs, &command);
     std::fs::write(args.out.join("leaderboard.csv"), table.to_csv())?;
     table.to_parquet(&args.out.join("leaderboard.parquet"))?;
-    let walk = sweep::walk_forward(file, &runs);
-    let returns: Vec<Vec<f64>> = runs
+    // Walk-forward and the deflated Sharpe ratio look at the first scenario's runs (the market
+    // as recorded, when it is listed first).
+    let first = file.scenarios.first().map(|s| s.name.clone());
+    let base: Vec<Finished> = runs
+        .iter()
+        .filter(|r| first.as_ref().is_none_or(|n| &r.planned.scenario == n))
+        .cloned()
+        .collect();
+    let walk = sweep::walk_forward(file, &base);
+    let returns: Vec<Vec<f64>> = base
         .iter()
         .map(|r| r.equity.windows(2).map(|w| w[1] / w[0] - 1.0).collect())
         .collect();
     let deflated = pulse_research::deflated::deflated(&returns);
+    let scenarios = sweep::scenarios(file, &runs);
     let summary = serde_json::json!({
         "runs": runs.len(),
         "rank_by": file.sweep.rank_by,
         "deflated_sharpe": deflated,
         "walk_forward": walk,
+        "scenarios": scenarios,
     });
     std::fs::write(
         args.out.join("sweep.json"),
         serde_json::to_string_pretty(&summary)? + "\n",
     )?;
-    let html = pulse_research::sweep_html::render(file, &runs, walk.as_ref(), deflated.as_ref());
+    let html = pulse_research::sweep_html::render(
+        file,
+        &runs,
+        walk.as_ref(),
+        deflated.as_ref(),
+        &scenarios,
+    );
     std::fs::write(args.out.join("leaderboard.html"), html)?;
     let order = sweep::ranking(&runs, &file.sweep.rank_by);
     let mut s = String::new();

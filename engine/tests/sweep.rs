@@ -177,3 +177,59 @@ fn the_same_sweep_on_a_two_worker_dask_cluster_gives_the_same_leaderboard() {
         );
     }
 }
+
+#[test]
+fn a_sweep_crosses_parameters_with_named_scenarios() {
+    let dir = fresh_dir("sweep-scenarios");
+    let grid = dir.join("grid.toml");
+    std::fs::write(
+        &grid,
+        "[sweep]\nrank_by = \"total_return\"\n\
+         [[params]]\nkey = \"strategy.cooldown_ms\"\nvalues = [500, 4000]\n\
+         [[scenarios]]\nname = \"recorded\"\n\
+         [[scenarios]]\nname = \"crash\"\nset = [\"scenario.at_s=120\", \"scenario.price_shock_pct=-5\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    sweep(&grid, &out, "2");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    let scenarios = summary["scenarios"].as_array().unwrap();
+    let names: Vec<&str> = scenarios
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["recorded", "crash"]);
+    assert!(scenarios.iter().all(|s| s["runs"] == 2));
+    // The shock changed what the strategy made.
+    let best = |i: usize| scenarios[i]["best"].as_f64().unwrap();
+    assert_ne!(best(0), best(1));
+    let board = std::fs::read_to_string(out.join("leaderboard.csv")).unwrap();
+    assert!(
+        board.lines().next().unwrap().contains(",scenario,"),
+        "{board}"
+    );
+    assert_eq!(board.lines().filter(|l| l.contains(",crash,")).count(), 2);
+    // Each crash run's report names its scenario.
+    let plan: Value =
+        serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
+    for run in plan["runs"].as_array().unwrap() {
+        let report: Value = serde_json::from_slice(
+            &std::fs::read(
+                out.join(run["report"].as_str().unwrap())
+                    .join("report.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let want = if run["scenario"] == "crash" {
+            "crash"
+        } else {
+            ""
+        };
+        assert_eq!(report["meta"]["scenario"], want);
+    }
+    assert!(std::fs::read_to_string(out.join("leaderboard.html"))
+        .unwrap()
+        .contains("id=\"scenarios\""));
+}

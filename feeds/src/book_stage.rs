@@ -19,6 +19,7 @@ use crate::instrument::InstrumentRegistry;
 use crate::latency::LatencyProbe;
 use crate::metrics::{MetricLabel, MetricSink, Report};
 use crate::num::{InstrumentId, Nanos};
+use crate::scenario::{Scenario, ScenarioState};
 use crate::stage::Stage;
 
 /// Events drained per `do_work` call at most from each feed's ring: a budget of its own, so
@@ -98,6 +99,8 @@ struct Books {
     feed_of: Vec<u8>,
     books: Vec<InstrumentBook>,
     probe: LatencyProbe,
+    /// A backtest's stress scenario, applied to everything published (none live).
+    scenario: Option<Box<ScenarioState>>,
 }
 
 impl BookStage {
@@ -136,8 +139,19 @@ impl BookStage {
                 feed_of: Vec::new(),
                 books,
                 probe,
+                scenario: None,
             },
         }
+    }
+
+    /// Publishes every event through `scenario` (a backtest's stress test): the strategy, risk
+    /// and the simulated venue all meet the changed market.
+    pub fn with_scenario(mut self, scenario: Scenario) -> BookStage {
+        if !scenario.is_identity() {
+            let n = self.core.books.len();
+            self.core.scenario = Some(Box::new(ScenarioState::new(scenario, n)));
+        }
+        self
     }
 
     /// Sends resync requests for crossed books to the feed on `control`. Without it a crossed
@@ -177,7 +191,12 @@ impl BookStage {
 }
 
 impl Books {
-    fn publish(&mut self, event: MarketEvent) {
+    fn publish(&mut self, mut event: MarketEvent) {
+        if let Some(scenario) = &mut self.scenario {
+            if !scenario.apply(&mut event) {
+                return;
+            }
+        }
         for out in &mut self.outputs {
             // Room was checked before the input event was taken.
             let _ = out.push(event);

@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod replay;
 pub mod rest;
 mod scan_cursor;
+pub mod scenario;
 pub mod stale;
 pub mod sync_counters;
 pub mod tap;

@@ -47,6 +47,11 @@ pub struct SimGatewayStage {
     draining: bool,
     /// A backtest's marks and arrivals (`pulse backtest` only).
     tape: Option<Box<Tape>>,
+    /// A stress scenario's latency spike: orders decided from `.0` after the first market
+    /// event, for `.1`, take `.2` longer to arrive.
+    spike: Option<(Nanos, Nanos, Nanos)>,
+    /// The first market event's time (the spike's origin).
+    first_ts: Option<Nanos>,
 }
 
 impl SimGatewayStage {
@@ -68,7 +73,18 @@ impl SimGatewayStage {
             last_due: Nanos::ZERO,
             draining: false,
             tape: None,
+            spike: None,
+            first_ts: None,
         }
+    }
+
+    /// Orders decided in `[at, at + dur)` after the first market event reach the venue
+    /// `extra` later than their drawn latency (a stress scenario's latency spike).
+    pub fn with_latency_spike(mut self, at: Nanos, dur: Nanos, extra: Nanos) -> SimGatewayStage {
+        if dur > Nanos::ZERO && extra > Nanos::ZERO {
+            self.spike = Some((at, dur, extra));
+        }
+        self
     }
 
     /// Records the marks and arrivals a backtest report reads ([`Tape`]).
@@ -100,8 +116,10 @@ impl SimGatewayStage {
         let mut n = 0;
         while n < EVENTS_PER_CALL && self.reports.slots() >= MAX_REPORTS_PER_EVENT {
             let (venue, reports, tape) = (&mut self.venue, &mut self.reports, &mut self.tape);
+            let first_ts = &mut self.first_ts;
             // Room for every report was checked above.
             let applied = drain_market_until(&mut self.market, limit, 1, |event| {
+                first_ts.get_or_insert(event.recv_ts());
                 if let Some(tape) = tape {
                     let book = match event {
                         MarketEvent::Book(top) => Some(top),
@@ -158,10 +176,18 @@ impl Stage for SimGatewayStage {
             let due = match self.head_due {
                 Some(due) => due,
                 None => {
-                    let delay = match request {
+                    let mut delay = match request {
                         Request::New(_) => self.latency.order(),
                         Request::Cancel(_) | Request::Query(_) => self.latency.cancel(),
                     };
+                    if let (Some((at, dur, extra)), Some(first), Request::New(_)) =
+                        (self.spike, self.first_ts, &request)
+                    {
+                        let since = meta.recv_ts.0.saturating_sub(first.0);
+                        if (at.0..at.0.saturating_add(dur.0)).contains(&since) {
+                            delay = Nanos(delay.0.saturating_add(extra.0));
+                        }
+                    }
                     let due = Nanos(meta.recv_ts.0.saturating_add(delay.0)).max(self.last_due);
                     self.head_due = Some(due);
                     due

@@ -131,6 +131,8 @@ pub struct StageLatency {
 pub struct Run {
     /// The config's engine name.
     pub name: String,
+    /// The stress scenario's name (empty: the market as recorded).
+    pub scenario: String,
     /// The input files, as given.
     pub inputs: Vec<String>,
     /// The account's value at the start, in its currency.

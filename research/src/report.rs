@@ -27,6 +27,8 @@ pub struct Report {
 #[derive(Debug, Serialize)]
 pub struct Meta {
     pub name: String,
+    /// The stress scenario (`[scenario] name`), or empty.
+    pub scenario: String,
     pub inputs: Vec<String>,
     pub currency: String,
     pub capital: f64,
@@ -144,6 +146,7 @@ pub fn build(run: &Run, ledger: &Ledger) -> Report {
     Report {
         meta: Meta {
             name: run.name.clone(),
+            scenario: run.scenario.clone(),
             inputs: run.inputs.clone(),
             currency: run.currency.clone(),
             capital: run.capital,

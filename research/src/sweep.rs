@@ -20,6 +20,21 @@ pub struct SweepFile {
     #[serde(default)]
     pub params: Vec<Param>,
     pub walk_forward: Option<WalkForward>,
+    /// Stress scenarios crossed with the parameters: every parameter set runs under each.
+    /// The first is the one walk-forward and the deflated Sharpe ratio look at (list the market
+    /// as recorded first, a scenario without `set`).
+    #[serde(default)]
+    pub scenarios: Vec<ScenarioSpec>,
+}
+
+/// A named scenario: `KEY=VALUE`s of the config's `[scenario]` table
+/// (`scenario.price_shock_pct=-5`, `scenario.at_s=60`, `scenario.depth_scale=0.5`, ...).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    pub name: String,
+    #[serde(default)]
+    pub set: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -77,6 +92,9 @@ pub struct WalkForward {
 pub struct PlannedRun {
     pub run: usize,
     pub sets: Vec<String>,
+    /// The scenario's name (empty without scenarios).
+    #[serde(default)]
+    pub scenario: String,
 }
 
 /// The portfolio figures a run can be ranked by.
@@ -118,6 +136,14 @@ impl SweepFile {
                 anyhow::bail!("walk_forward: train_s, test_s and step_s must be positive");
             }
         }
+        if f.scenarios.iter().any(|s| s.name.is_empty())
+            || f.scenarios
+                .iter()
+                .flat_map(|s| &s.set)
+                .any(|k| !k.starts_with("scenario."))
+        {
+            anyhow::bail!("each [[scenarios]] needs a name, and its `set` keys are scenario.*");
+        }
         let runs = f.plan().len();
         if runs > 100_000 {
             anyhow::bail!("{runs} runs: a sweep is limited to 100000");
@@ -152,19 +178,36 @@ impl SweepFile {
                 })
                 .collect()
         };
-        picks
-            .into_iter()
-            .enumerate()
-            .map(|(run, pick)| PlannedRun {
-                run,
-                sets: self
+        let none = [ScenarioSpec {
+            name: String::new(),
+            set: Vec::new(),
+        }];
+        let scenarios = if self.scenarios.is_empty() {
+            &none[..]
+        } else {
+            &self.scenarios[..]
+        };
+        let mut runs = Vec::new();
+        for sc in scenarios {
+            for pick in &picks {
+                let mut sets: Vec<String> = self
                     .params
                     .iter()
                     .zip(pick)
-                    .map(|(p, i)| text(p, i))
-                    .collect(),
-            })
-            .collect()
+                    .map(|(p, &i)| text(p, i))
+                    .collect();
+                if !sc.set.is_empty() {
+                    sets.extend(sc.set.iter().cloned());
+                    sets.push(format!("scenario.name={}", sc.name));
+                }
+                runs.push(PlannedRun {
+                    run: runs.len(),
+                    sets,
+                    scenario: sc.name.clone(),
+                });
+            }
+        }
+        runs
     }
 }
 
@@ -190,6 +233,7 @@ impl SplitMix {
 
 /// A finished run: its plan entry, its report's portfolio figures, a few trade figures, and
 /// its equity curve for the walk-forward windows.
+#[derive(Clone)]
 pub struct Finished {
     pub planned: PlannedRun,
     pub portfolio: Portfolio,
@@ -279,6 +323,12 @@ pub fn leaderboard(
     columns.push(("win_rate".into(), f(&|r| r.win_rate)));
     columns.push(("fees".into(), f(&|r| r.fees)));
     columns.push(("turnover".into(), f(&|r| r.turnover)));
+    if !file.scenarios.is_empty() {
+        columns.push((
+            "scenario".into(),
+            Column::Str(rows.iter().map(|r| r.planned.scenario.clone()).collect()),
+        ));
+    }
     columns.push((
         "command".into(),
         Column::Str(rows.iter().map(|r| command(&r.planned)).collect()),
@@ -399,4 +449,48 @@ pub fn walk_forward(file: &SweepFile, runs: &[Finished]) -> Option<WalkForwardRe
         mean_test_median: mean(&|w| w.test_median),
         windows,
     })
+}
+
+/// One scenario's runs, by the ranked figure.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioSummary {
+    pub name: String,
+    pub runs: usize,
+    pub best_run: usize,
+    pub best: f64,
+    pub median: f64,
+    pub worst: f64,
+}
+
+pub fn scenarios(file: &SweepFile, runs: &[Finished]) -> Vec<ScenarioSummary> {
+    file.scenarios
+        .iter()
+        .filter_map(|sc| {
+            let mine: Vec<&Finished> = runs
+                .iter()
+                .filter(|r| r.planned.scenario == sc.name)
+                .collect();
+            let mut v: Vec<(f64, usize)> = mine
+                .iter()
+                .map(|r| (figure(&r.portfolio, &file.sweep.rank_by), r.planned.run))
+                .filter(|(x, _)| x.is_finite())
+                .collect();
+            v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let (best, best_run) = *v.first()?;
+            let n = v.len();
+            let median = if n % 2 == 1 {
+                v[n / 2].0
+            } else {
+                (v[n / 2 - 1].0 + v[n / 2].0) / 2.0
+            };
+            Some(ScenarioSummary {
+                name: sc.name.clone(),
+                runs: mine.len(),
+                best_run,
+                best,
+                median,
+                worst: v[n - 1].0,
+            })
+        })
+        .collect()
 }

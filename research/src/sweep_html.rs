@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::deflated::Deflated;
 use crate::svg::{escape, fmt};
-use crate::sweep::{figure, ranking, Finished, SweepFile, WalkForwardReport};
+use crate::sweep::{figure, ranking, Finished, ScenarioSummary, SweepFile, WalkForwardReport};
 
 fn color(v: f64, lo: f64, hi: f64) -> String {
     if !v.is_finite() {
@@ -30,6 +30,7 @@ pub fn render(
     runs: &[Finished],
     walk: Option<&WalkForwardReport>,
     deflated: Option<&Deflated>,
+    scenarios: &[ScenarioSummary],
 ) -> String {
     let rank_by = file.sweep.rank_by.as_str();
     let mut s = String::new();
@@ -68,8 +69,8 @@ pub fn render(
             escape(&b.key)
         );
         let nb = b.values.len();
-        for j in 0..nb {
-            let _ = write!(s, "<th>{}</th>", escape(&value_of(&runs[j], 1)));
+        for run in runs.iter().take(nb) {
+            let _ = write!(s, "<th>{}</th>", escape(&value_of(run, 1)));
         }
         s.push_str("</tr>");
         for i in 0..a.values.len() {
@@ -109,6 +110,26 @@ pub fn render(
                 fmt(x.in_sample),
                 fmt(x.out_of_sample),
                 fmt(x.test_median)
+            );
+        }
+        s.push_str("</table></section>");
+    }
+    if !scenarios.is_empty() {
+        let _ = write!(
+            s,
+            "<section id=\"scenarios\"><h2>{} under each scenario</h2><table><tr><th>scenario</th><th>runs</th><th>best run</th><th>best</th><th>median</th><th>worst</th></tr>",
+            escape(rank_by)
+        );
+        for sc in scenarios {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&sc.name),
+                sc.runs,
+                sc.best_run,
+                fmt(sc.best),
+                fmt(sc.median),
+                fmt(sc.worst)
             );
         }
         s.push_str("</table></section>");

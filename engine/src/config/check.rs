@@ -137,9 +137,14 @@ impl Checker<'_> {
             ));
         }
         let metrics = self.metrics(&raw.metrics)?;
+        let scenario = match &raw.scenario {
+            Some(sc) => Some(self.scenario(sc, &gateway, raw.gateway.kind.span())?),
+            None => None,
+        };
         Ok(Config {
             journal,
             metrics,
+            scenario,
             engine: EngineConfig {
                 name: name.get_ref().clone(),
                 run_dir: match &raw.engine.run_dir {

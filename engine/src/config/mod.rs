@@ -130,6 +130,19 @@ pub struct Config {
     /// `None`: nothing is journaled.
     pub journal: Option<JournalConfig>,
     pub metrics: MetricsConfig,
+    /// `[scenario]`: a stress test of a backtest (simulated venue only).
+    pub scenario: Option<ScenarioConfig>,
+}
+
+/// `[scenario]`: the market the strategy, risk and the simulated venue see, changed
+/// (`pulse_feeds::scenario`), and a spike of the venue's order latency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioConfig {
+    pub name: String,
+    pub market: pulse_feeds::scenario::Scenario,
+    /// Orders decided from `at` for `spike_for` reach the venue `spike` later.
+    pub spike: pulse_feeds::num::Nanos,
+    pub spike_for: pulse_feeds::num::Nanos,
 }
 
 impl Config {

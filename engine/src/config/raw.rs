@@ -32,6 +32,21 @@ pub(super) struct RawConfig {
     pub(super) journal: Option<RawJournal>,
     #[serde(default)]
     pub(super) metrics: RawMetrics,
+    /// A backtest's stress scenario (simulated venue only).
+    pub(super) scenario: Option<RawScenario>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    pub(super) name: Option<Spanned<String>>,
+    pub(super) at_s: Option<Spanned<DecimalText>>,
+    pub(super) price_shock_pct: Option<Spanned<DecimalText>>,
+    pub(super) vol_scale: Option<Spanned<DecimalText>>,
+    pub(super) depth_scale: Option<Spanned<DecimalText>>,
+    pub(super) outage_s: Option<Spanned<DecimalText>>,
+    pub(super) latency_spike_ms: Option<Spanned<DecimalText>>,
+    pub(super) spike_s: Option<Spanned<DecimalText>>,
 }
 
 #[derive(Deserialize)]

@@ -1,4 +1,5 @@
-//! The operational tables: `[journal]`, `[metrics]`, and `[gateway]`'s latencies.
+//! The operational tables: `[journal]`, `[metrics]`, `[gateway]`'s latencies and a backtest's
+//! `[scenario]`.
 
 use std::net::SocketAddr;
 
@@ -9,10 +10,12 @@ use pulse_feeds::ws::endpoint::Endpoint;
 use pulse_gateways::latency::{Latency, VenueLatency};
 use pulse_journal::SyncMode;
 
-use super::super::raw::{DecimalText, GatewayKind, RawGateway, RawJournal, RawMetrics, RawSync};
+use super::super::raw::{
+    DecimalText, GatewayKind, RawGateway, RawJournal, RawMetrics, RawScenario, RawSync,
+};
 use super::super::{
     BinanceGatewayConfig, ConfigError, GatewayConfig, JournalConfig, KeySource, MetricsConfig,
-    SigningKey, SimConfig, DEFAULT_SEGMENT_BYTES,
+    ScenarioConfig, SigningKey, SimConfig, DEFAULT_SEGMENT_BYTES,
 };
 use super::Checker;
 
@@ -351,6 +354,91 @@ impl Checker<'_> {
                 value.span(),
                 "must be an IP address and port, such as \"127.0.0.1:9464\"",
             )
+        })
+    }
+
+    /// `[scenario]`: offsets and durations in seconds (3 decimals), the shock in percent
+    /// (signed, 4 decimals), the scales as decimals (6), the spike in ms (3).
+    pub(super) fn scenario(
+        &self,
+        raw: &RawScenario,
+        gateway: &GatewayConfig,
+        gateway_span: std::ops::Range<usize>,
+    ) -> Result<ScenarioConfig, ConfigError> {
+        if !matches!(gateway, GatewayConfig::Sim(_)) {
+            return Err(self.err(
+                "scenario",
+                gateway_span,
+                "a scenario changes the market: only a backtest against the simulated venue \
+                 (gateway kind \"sim\") may have one",
+            ));
+        }
+        let dec =
+            |key: &str, v: &Option<Spanned<DecimalText>>, scale: u32, what: &str, default: i64| {
+                match v {
+                    Some(v) => self.non_negative(&format!("scenario.{key}"), v, scale, what),
+                    None => Ok(default),
+                }
+            };
+        let ns_of_ms = |ms_milli: i64| Nanos(ms_milli as u64 * 1_000);
+        let shock_ppm = match &raw.price_shock_pct {
+            Some(v) => {
+                let text = &v.get_ref().0;
+                let (neg, body) = match text.strip_prefix('-') {
+                    Some(rest) => (true, rest),
+                    None => (false, text.as_str()),
+                };
+                let mantissa = pulse_feeds::num::parse_decimal(body.as_bytes(), 4)
+                    .ok()
+                    .filter(|m| *m >= 0 && *m < 1_000_000)
+                    .ok_or_else(|| {
+                        self.err(
+                            "scenario.price_shock_pct",
+                            v.span(),
+                            format!(
+                                "`{text}` is not a percentage above -100 with at most 4 decimals"
+                            ),
+                        )
+                    })?;
+                if neg {
+                    -mantissa
+                } else {
+                    mantissa
+                }
+            }
+            None => 0,
+        };
+        let positive = |key: &str, v: &Option<Spanned<DecimalText>>| -> Result<i64, ConfigError> {
+            let ppm = dec(key, v, 6, "a positive decimal", 1_000_000)?;
+            match v {
+                Some(v) if ppm == 0 => Err(self.err(
+                    format!("scenario.{key}"),
+                    v.span(),
+                    "must be greater than zero",
+                )),
+                _ => Ok(ppm),
+            }
+        };
+        Ok(ScenarioConfig {
+            name: raw
+                .name
+                .as_ref()
+                .map_or_else(|| "scenario".to_string(), |n| n.get_ref().clone()),
+            market: pulse_feeds::scenario::Scenario {
+                at: ns_of_ms(dec("at_s", &raw.at_s, 3, "seconds", 0)? * 1_000),
+                shock_ppm,
+                vol_ppm: positive("vol_scale", &raw.vol_scale)?,
+                depth_ppm: positive("depth_scale", &raw.depth_scale)?,
+                outage: ns_of_ms(dec("outage_s", &raw.outage_s, 3, "seconds", 0)? * 1_000),
+            },
+            spike: ns_of_ms(dec(
+                "latency_spike_ms",
+                &raw.latency_spike_ms,
+                3,
+                "milliseconds",
+                0,
+            )?),
+            spike_for: ns_of_ms(dec("spike_s", &raw.spike_s, 3, "seconds", 0)? * 1_000),
         })
     }
 }
