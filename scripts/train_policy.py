@@ -25,6 +25,7 @@ import argparse
 import csv
 import math
 import operator
+import os
 import random
 import sys
 
@@ -230,7 +231,8 @@ def main():
                 fail(f"{path}: its features are not those of {args.csv[0]}")
             names, skipped = file_names, skipped + file_skipped
             rows += file_rows
-        origin = " ".join(f"--csv {path}" for path in args.csv)
+        # Names only: the same files anywhere write the same weights file.
+        origin = " ".join(f"--csv {os.path.basename(path)}" for path in args.csv)
         if args.label:
             origin += f" --label {args.label}"
         if args.train_fraction != 0.7:
