@@ -59,7 +59,11 @@ def read_csv(path, wanted_label=None, file_index=0):
     an export whose `ready` is 0 (the engine never feeds those to the network) or whose label is
     empty (the horizon runs past the capture) are skipped and counted. Strict otherwise: every
     problem names its line."""
-    with open(path, newline="") as f:
+    try:
+        f = open(path, newline="")
+    except OSError as err:
+        fail(f"{path}: {err.strerror}")
+    with f:
         reader = csv.reader(f)
         header = [h.strip() for h in next(reader, None) or []]
         exported = all(n in header for n in ENGINE_FEATURES)

@@ -25,7 +25,7 @@ def load_policy(path):
         with open(path) as f:
             lines = [l.split() for l in f if l.strip() and not l.lstrip().startswith("#")]
     except OSError as err:
-        fail(f"{path}: {err}")
+        fail(f"{path}: {err.strerror}")
     if not lines or lines[0] != ["pulse-policy", "v1"] or lines[-1] != ["end"]:
         fail(f"{path}: not a whole pulse-policy v1 file")
     mean, std, shapes, layers = [0.0] * FEATURES, [1.0] * FEATURES, [], []
@@ -53,7 +53,11 @@ def load_policy(path):
 
 
 def predictor(path):
-    mean, std, layers = load_policy(path)
+    try:
+        mean, std, layers = load_policy(path)
+    except (ValueError, IndexError) as err:
+        fail(f"{path}: not a valid pulse-policy v1 file ({err}); `pulse check-config` on a "
+             "config naming it says which line")
 
     def predict(r):
         x = [(v - m) / s for v, m, s in zip(r.x, mean, std)]

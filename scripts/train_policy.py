@@ -7,18 +7,25 @@ training set's mean and standard deviation, then hidden layers (relu or tanh), t
 softmax outputs, buy, hold and sell. Training is per-sample SGD on the cross-entropy, with a
 fixed seed: the same data, options and seed write the same file, byte for byte.
 
-  # the shipped example, from a synthetic sample (about half a minute):
-  python3 scripts/train_policy.py --synthetic 5000 --out configs/policy/example.policy
-  # from features the engine exported:
-  python3 scripts/train_policy.py --csv features.csv --out my.policy --hidden 64,32
-  # the synthetic sample as CSV, to see the format:
+  # the shipped example, from features the engine exported (configs/policy/README.md):
+  pulse features --config configs/demo.toml \
+      --input data/binance_spot_btcusdt_2024-08-08.cap.gz --out /tmp/spot.csv
+  pulse features --config configs/policy/features-usdm.toml \
+      --input data/binance_usdm_btcusdt_2024-08-08.cap.gz --out /tmp/usdm.csv
+  python3 scripts/train_policy.py --csv /tmp/spot.csv --csv /tmp/usdm.csv --label label_50 \
+      --out configs/policy/example.policy
+  # the synthetic sample as CSV, to see the plain format:
   python3 scripts/train_policy.py --synthetic 20 --write-csv sample.csv
 
-The CSV: a header row, then one row per decision, 17 comma-separated columns. The first 16 are
-the features in the order the engine feeds them to the network (the header names them; the
-names are copied into the weights file as a comment), as decimal numbers. The last column is
-named `label`: the sign of the mid-price return over the horizon after the decision, -1, 0 or
-1, which the network learns as sell, hold and buy.
+Two CSV layouts are read (scripts/policy_data.py). What `pulse features` writes, by column
+name: the engine's 16 features, `segment`, `time_ns`, and the label column `--label` picks
+(`label_<h>`, the sign of the mid's move over h book events) with its `ret_bps_<h>`; rows not
+`ready` or without a label are skipped. Such data is split in time: within each capture the
+first `--train-fraction` (0.7) of its span trains, less the last h rows, and the rest is held
+out; the out-of-sample table against naive baselines is printed on stdout. Or the plain
+layout: 17 columns, the 16 features in engine order (any names; copied into the weights file
+as a comment), then `label` (-1, 0 or 1, learned as sell, hold and buy), split at random 4/5
+to 1/5 like the synthetic sample.
 """
 
 import argparse
@@ -249,7 +256,8 @@ def main():
     if len(rows) < 10:
         fail(f"{len(rows)} rows; training wants at least 10")
 
-    if args.csv:
+    timed = any(r.time for r in rows)
+    if timed:
         # Time-ordered: the past trains, the future tests (policy_data.split_by_time).
         purge = max(horizon_of(args.label or ""), 0)
         train, held = split_by_time(rows, args.train_fraction, purge)
@@ -293,7 +301,7 @@ def main():
     ]
     write_policy(args.out, net, mean, std, names, notes)
     print(f"wrote {args.out}: " + notes[1], file=sys.stderr)
-    if args.csv:
+    if timed:
         print(table(held, train, [("policy", lambda r: net.predict(normalized(r.x)))]))
 
 
