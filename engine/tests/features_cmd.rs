@@ -9,8 +9,8 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{line, pulse, repo_root, succeeded, TempDir};
 use arrow_array::Array;
+use common::{line, pulse, repo_root, succeeded, TempDir};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pulse_engine::policy::{Action, PolicyNetwork};
 
