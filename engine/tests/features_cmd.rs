@@ -357,3 +357,34 @@ fn the_shipped_policy_is_reproduced_and_scored() {
     };
     assert_eq!(rest(&trained), rest(&scored));
 }
+
+/// Several inputs: each capture starts afresh (the same capture twice gives the same rows
+/// twice, segment 0 then 1), and no label looks across into the next capture.
+#[test]
+fn each_input_starts_afresh_and_labels_stay_inside_it() {
+    let dir = TempDir::new(&format!("features-two-{}", std::process::id()));
+    let out = dir.join("two.csv");
+    succeeded(&pulse(&[
+        "features",
+        "--config",
+        &repo("configs/demo.toml"),
+        "--input",
+        &repo(SPOT),
+        &repo(SPOT),
+        "--out",
+        out.to_str().unwrap(),
+        "--horizons",
+        "50",
+    ]));
+    let (header, rows) = read_csv(&out);
+    assert_eq!(header.last().map(String::as_str), Some("label_50"));
+    let half = rows.len() / 2;
+    assert_eq!(rows.len(), 2 * half);
+    for (a, b) in rows[..half].iter().zip(&rows[half..]) {
+        assert_eq!((a[0].as_str(), b[0].as_str()), ("0", "1"));
+        assert_eq!(a[1..], b[1..]);
+    }
+    let labelled = |r: &[Vec<String>]| r.iter().filter(|r| !r[r.len() - 1].is_empty()).count();
+    assert_eq!(labelled(&rows[..half]), half - 50);
+    assert_eq!(labelled(&rows[half..]), half - 50);
+}
