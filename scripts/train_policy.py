@@ -7,64 +7,41 @@ training set's mean and standard deviation, then hidden layers (relu or tanh), t
 softmax outputs, buy, hold and sell. Training is per-sample SGD on the cross-entropy, with a
 fixed seed: the same data, options and seed write the same file, byte for byte.
 
-  # the shipped example, from a synthetic sample (about half a minute):
-  python3 scripts/train_policy.py --synthetic 5000 --out configs/policy/example.policy
-  # from features the engine exported:
-  python3 scripts/train_policy.py --csv features.csv --out my.policy --hidden 64,32
-  # the synthetic sample as CSV, to see the format:
+  # the shipped example, from features the engine exported (configs/policy/README.md):
+  pulse features --config configs/demo.toml \
+      --input data/binance_spot_btcusdt_2024-08-08.cap.gz --out /tmp/spot.csv
+  pulse features --config configs/policy/features-usdm.toml \
+      --input data/binance_usdm_btcusdt_2024-08-08.cap.gz --out /tmp/usdm.csv
+  python3 scripts/train_policy.py --csv /tmp/spot.csv --csv /tmp/usdm.csv --label label_50 \
+      --out configs/policy/example.policy
+  # the synthetic sample as CSV, to see the plain format:
   python3 scripts/train_policy.py --synthetic 20 --write-csv sample.csv
 
-The CSV: a header row, then one row per decision, 17 comma-separated columns. The first 16 are
-the features in the order the engine feeds them to the network (the header names them; the
-names are copied into the weights file as a comment), as decimal numbers. The last column is
-named `label`: the sign of the mid-price return over the horizon after the decision, -1, 0 or
-1, which the network learns as sell, hold and buy.
+Two CSV layouts are read (scripts/policy_data.py). What `pulse features` writes, by column
+name: the engine's 16 features, `segment`, `time_ns`, and the label column `--label` picks
+(`label_<h>`, the sign of the mid's move over h book events) with its `ret_bps_<h>`; rows not
+`ready` or without a label are skipped. Such data is split in time: within each capture the
+first `--train-fraction` (0.7) of its span trains, less the last h rows, and the rest is held
+out; the out-of-sample table against naive baselines is printed on stdout. Or the plain
+layout: 17 columns, the 16 features in engine order (any names; copied into the weights file
+as a comment), then `label` (-1, 0 or 1, learned as sell, hold and buy), split at random 4/5
+to 1/5 like the synthetic sample.
 """
 
 import argparse
 import csv
 import math
 import operator
+import os
 import random
 import sys
 
-FEATURES = 16
+from policy_data import (CLASS_OF_LABEL, FEATURES, Row, fail, horizon_of, read_csv,
+                         split_by_time, table)
+
 MAX_WIDTH = 256
 MAX_HIDDEN_LAYERS = 4
-# Output order of the network; a label's class is its index here.
-CLASS_OF_LABEL = {1: 0, 0: 1, -1: 2}
 DIGITS = 9
-
-
-def fail(message):
-    print(f"train_policy: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def read_csv(path):
-    """Rows of (16 floats, class). Strict: every problem names its line."""
-    with open(path, newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None or len(header) != FEATURES + 1 or header[-1].strip() != "label":
-            fail(f"{path}: line 1 must be a header of {FEATURES} feature names and `label`")
-        rows = []
-        for row in reader:
-            line = reader.line_num
-            if len(row) != FEATURES + 1:
-                fail(f"{path}: line {line}: {len(row)} columns, expected {FEATURES + 1}")
-            try:
-                features = [float(v) for v in row[:FEATURES]]
-                label = int(row[FEATURES])
-            except ValueError as err:
-                fail(f"{path}: line {line}: {err}")
-            if not all(math.isfinite(v) for v in features):
-                fail(f"{path}: line {line}: a feature is NaN or infinite")
-            if label not in CLASS_OF_LABEL:
-                fail(f"{path}: line {line}: label {label}, expected -1, 0 or 1")
-            rows.append((features, CLASS_OF_LABEL[label]))
-    # Names go into a comment line of the weights file: one word each.
-    return ["_".join(h.split()) or f"f{i}" for i, h in enumerate(header[:FEATURES])], rows
 
 
 # Synthetic features: each drawn around its own mean at its own scale (as real features are,
@@ -83,7 +60,7 @@ def synthetic(n, rng):
         score = (0.9 * z[0] - 0.6 * z[2] + 0.5 * z[3] * z[5] + 0.6 * max(z[6], 0.0)
                  - 0.4 * abs(z[9]) + 0.3 + rng.gauss(0.0, 0.3))
         label = 1 if score > 0.45 else -1 if score < -0.45 else 0
-        rows.append((features, CLASS_OF_LABEL[label]))
+        rows.append(Row(features, CLASS_OF_LABEL[label]))
     return [f"f{i}" for i in range(FEATURES)], rows
 
 
@@ -92,8 +69,8 @@ def write_csv(path, names, rows):
     with open(path, "w", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(names + ["label"])
-        for features, cls in rows:
-            out.writerow([repr(v) for v in features] + [label_of_class[cls]])
+        for r in rows:
+            out.writerow([repr(v) for v in r.x] + [label_of_class[r.cls]])
 
 
 class Network:
@@ -168,9 +145,18 @@ class Network:
             return float("nan")
         hits = 0
         for x, cls in rows:
-            probs = self.forward(x)[-1]
-            hits += probs.index(max(probs)) == cls
+            hits += self.predict(x) == cls
         return hits / len(rows)
+
+    def predict(self, x):
+        """The class the engine acts on: buy or sell only when strictly more probable than both
+        others, else hold (engine/strategy/src/policy/network.rs)."""
+        buy, hold, sell = self.forward(x)[-1]
+        if buy > hold and buy > sell:
+            return 0
+        if sell > hold and sell > buy:
+            return 2
+        return 1
 
 
 def rounded(v):
@@ -183,10 +169,10 @@ def fmt(values):
 
 def normalization(rows):
     n = len(rows)
-    mean = [rounded(math.fsum(x[i] for x, _ in rows) / n) for i in range(FEATURES)]
+    mean = [rounded(math.fsum(r.x[i] for r in rows) / n) for i in range(FEATURES)]
     std = []
     for i in range(FEATURES):
-        var = math.fsum((x[i] - mean[i]) ** 2 for x, _ in rows) / n
+        var = math.fsum((r.x[i] - mean[i]) ** 2 for r in rows) / n
         std.append(rounded(math.sqrt(var)) if var > 0.0 else 1.0)
     return mean, std
 
@@ -222,8 +208,13 @@ def parse_hidden(text):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     source = ap.add_mutually_exclusive_group(required=True)
-    source.add_argument("--csv", help="training data: 16 feature columns and `label`")
+    source.add_argument("--csv", action="append",
+                        help="training data (repeatable): `pulse features` output, or 16 "
+                             "feature columns and `label`")
     source.add_argument("--synthetic", type=int, metavar="N", help="N synthetic rows instead")
+    ap.add_argument("--label", help="the label column of an export, e.g. label_50")
+    ap.add_argument("--train-fraction", type=float, default=0.7,
+                    help="share of each capture's time span trained on (default 0.7)")
     ap.add_argument("--out", help="the weights file to write")
     ap.add_argument("--write-csv", metavar="PATH", help="also write the data as CSV")
     ap.add_argument("--hidden", default="32,32", help="hidden widths (default 32,32)")
@@ -234,17 +225,30 @@ def main():
     args = ap.parse_args()
     if not args.out and not args.write_csv:
         fail("nothing to do: give --out, --write-csv or both")
+    if not 0.0 < args.train_fraction < 1.0:
+        fail("--train-fraction is between 0 and 1")
     widths = parse_hidden(args.hidden) + [3]
 
     rng = random.Random(args.seed)
     if args.csv:
-        names, rows = read_csv(args.csv)
-        origin = f"--csv {args.csv}"
+        names, rows, skipped = None, [], 0
+        for k, path in enumerate(args.csv):
+            file_names, file_rows, file_skipped = read_csv(path, args.label, k)
+            if names is not None and file_names != names:
+                fail(f"{path}: its features are not those of {args.csv[0]}")
+            names, skipped = file_names, skipped + file_skipped
+            rows += file_rows
+        # Names only: the same files anywhere write the same weights file.
+        origin = " ".join(f"--csv {os.path.basename(path)}" for path in args.csv)
+        if args.label:
+            origin += f" --label {args.label}"
+        if args.train_fraction != 0.7:
+            origin += f" --train-fraction {args.train_fraction}"
     else:
         if args.synthetic < 1:
             fail("--synthetic wants a positive number of rows")
         names, rows = synthetic(args.synthetic, rng)
-        origin = f"--synthetic {args.synthetic}"
+        origin, skipped = f"--synthetic {args.synthetic}", 0
     if args.write_csv:
         write_csv(args.write_csv, names, rows)
     if not args.out:
@@ -252,37 +256,53 @@ def main():
     if len(rows) < 10:
         fail(f"{len(rows)} rows; training wants at least 10")
 
-    order = list(range(len(rows)))
-    rng.shuffle(order)
-    cut = len(rows) * 4 // 5
-    train = [rows[i] for i in order[:cut]]
-    held = [rows[i] for i in order[cut:]]
+    timed = any(r.time for r in rows)
+    if timed:
+        # Time-ordered: the past trains, the future tests (policy_data.split_by_time).
+        purge = max(horizon_of(args.label or ""), 0)
+        train, held = split_by_time(rows, args.train_fraction, purge)
+        split = (f"split in time: the first {args.train_fraction:g} of each capture's span "
+                 f"trained on (its last {purge} rows dropped), the rest held out")
+    else:
+        order = list(range(len(rows)))
+        rng.shuffle(order)
+        cut = len(rows) * 4 // 5
+        train = [rows[i] for i in order[:cut]]
+        held = [rows[i] for i in order[cut:]]
+        split = "split at random: 4/5 trained on, 1/5 held out"
+    if len(train) < 10 or not held:
+        fail(f"{len(train)} rows to train on and {len(held)} to test: too few")
     mean, std = normalization(train)
 
-    def normalized(data):
-        return [([(v - m) / s for v, m, s in zip(x, mean, std)], cls) for x, cls in data]
+    def normalized(x):
+        return [(v - m) / s for v, m, s in zip(x, mean, std)]
 
-    train, held = normalized(train), normalized(held)
+    train_x = [(normalized(r.x), r.cls) for r in train]
+    held_x = [(normalized(r.x), r.cls) for r in held]
     net = Network(widths, args.activation, rng)
     for epoch in range(args.epochs):
         lr = args.lr / (1.0 + 0.2 * epoch)
-        rng.shuffle(train)
-        for x, cls in train:
+        rng.shuffle(train_x)
+        for x, cls in train_x:
             net.step(x, cls, lr)
-        print(f"epoch {epoch + 1}/{args.epochs}: train accuracy {net.accuracy(train):.3f}",
+        print(f"epoch {epoch + 1}/{args.epochs}: train accuracy {net.accuracy(train_x):.3f}",
               file=sys.stderr)
     net.round()
-    counts = [sum(1 for _, c in rows if c == k) for k in range(3)]
+    counts = [sum(1 for r in rows if r.cls == k) for k in range(3)]
     notes = [
         f"written by scripts/train_policy.py {origin} --hidden {args.hidden} "
         f"--activation {args.activation} --epochs {args.epochs} --lr {args.lr} "
         f"--seed {args.seed}",
-        f"{len(rows)} rows (buy {counts[0]}, hold {counts[1]}, sell {counts[2]}): "
+        f"{len(rows)} rows (buy {counts[0]}, hold {counts[1]}, sell {counts[2]}"
+        + (f"; {skipped} not ready or unlabelled, skipped" if skipped else "") + "): "
         f"{len(train)} trained on, {len(held)} held out; accuracy "
-        f"{net.accuracy(train):.3f} trained, {net.accuracy(held):.3f} held out",
+        f"{net.accuracy(train_x):.3f} trained, {net.accuracy(held_x):.3f} held out",
+        split,
     ]
     write_policy(args.out, net, mean, std, names, notes)
     print(f"wrote {args.out}: " + notes[1], file=sys.stderr)
+    if timed:
+        print(table(held, train, [("policy", lambda r: net.predict(normalized(r.x)))]))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ use crate::config::Venues;
 use crate::risk::control::Command as Control;
 use crate::user_strategy::UserSpec;
 use crate::{
-    backtest_cmd, config, control_cmd, journal_cmd, live_gateway, record_cmd, replay_cmd, runtime,
-    stats_cmd, summary, sweep_cmd, venue_cmd,
+    backtest_cmd, config, control_cmd, features_cmd, journal_cmd, live_gateway, record_cmd,
+    replay_cmd, runtime, stats_cmd, summary, sweep_cmd, venue_cmd,
 };
 use clap::{Parser, Subcommand};
 
@@ -46,6 +46,9 @@ enum Command {
     /// Replay a capture through the feed and book stages (no config needed) and report each
     /// instrument's book sync; `--verify` checks the books against the venue's own tickers.
     Replay(replay_cmd::ReplayArgs),
+    /// Export the ensemble strategy's feature vectors over captures, with future mid returns
+    /// as labels, to CSV or Parquet (for `scripts/train_policy.py` and research).
+    Features(features_cmd::FeaturesArgs),
     /// Serve a capture as a local Binance venue (ws/wss streams and REST depth on one port),
     /// with fault injection, until SIGINT/SIGTERM.
     Venue(venue_cmd::VenueArgs),
@@ -123,6 +126,7 @@ where
             ExitCode::SUCCESS
         }
         Command::Replay(args) => replay_cmd::run(&args, user, venues),
+        Command::Features(args) => features_cmd::run(&args, venues),
         Command::Venue(args) => venue_cmd::run(&args),
         Command::Record(args) => record_cmd::run(&args),
         Command::Stats(args) => stats_cmd::run(&args),

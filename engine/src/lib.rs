@@ -21,6 +21,7 @@ pub mod backtest_cmd;
 pub mod cli;
 pub mod config;
 pub mod control_cmd;
+pub mod features_cmd;
 pub mod hot_stage;
 pub mod journal_cmd;
 mod journal_recover;

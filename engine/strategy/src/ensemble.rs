@@ -163,6 +163,18 @@ impl EnsembleStrategy {
         &self.meta
     }
 
+    /// The feature vector of the last live book event of its instrument, as the agents read it
+    /// and the policy network is fed it (the network only once `ready` is 1); all neutral
+    /// before the first. `pulse features` exports exactly this.
+    pub fn features(&self) -> &[f64; FEATURES] {
+        &self.features
+    }
+
+    /// The mid of the last live book event, in price-mantissa units; 0 before the first.
+    pub fn mid(&self) -> f64 {
+        self.indicators.mid()
+    }
+
     pub fn on_event(&mut self, event: &MarketEvent) -> Option<OrderIntent> {
         match event {
             MarketEvent::Trade(trade) if trade.meta.instrument == self.taker.instrument() => {
