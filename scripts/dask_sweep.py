@@ -17,12 +17,16 @@ file system on a real cluster).
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 
-def run_one(pulse, args):
+def run_one(pulse, args, keep_journal):
     done = subprocess.run([pulse, *args], capture_output=True, text=True)
+    if done.returncode == 0 and not keep_journal:
+        # As `pulse sweep` does: the report stays, the run's journal goes (its command makes it again).
+        shutil.rmtree(os.path.join(args[args.index("--report") + 1], "journal"), ignore_errors=True)
     return done.returncode, done.stderr[-2000:]
 
 
@@ -31,6 +35,7 @@ def main():
     ap.add_argument("--pulse", required=True)
     ap.add_argument("--scheduler")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep-journals", action="store_true")
     ap.add_argument("sweep", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     sweep = [a for a in args.sweep if a != "--"] if args.sweep[:1] == ["--"] else args.sweep
@@ -53,7 +58,10 @@ def main():
         client = Client(cluster)
     try:
         workers = len(client.scheduler_info()["workers"])
-        futures = client.map(run_one, [pulse] * len(plan["runs"]), [r["args"] for r in plan["runs"]], pure=False)
+        n = len(plan["runs"])
+        futures = client.map(
+            run_one, [pulse] * n, [r["args"] for r in plan["runs"]], [args.keep_journals] * n, pure=False
+        )
         results = client.gather(futures)
     finally:
         client.close()

@@ -26,6 +26,9 @@ use crate::runtime;
 use crate::user_strategy::UserSpec;
 use pulse_feeds::num::Nanos;
 
+/// The smallest segment a journal takes (4 MiB).
+const BACKTEST_SEGMENT_BYTES: u64 = 4 << 20;
+
 #[derive(clap::Args, Debug)]
 pub struct BacktestArgs {
     /// The strategy, risk and simulated venue to test (its `[source]` path is replaced by
@@ -143,16 +146,12 @@ pub fn prepare(
         std::fs::remove_dir_all(&journal)
             .with_context(|| format!("cannot replace {}", journal.display()))?;
     }
-    let (segment_bytes, sync) = cfg
-        .journal
-        .as_ref()
-        .map_or((config::DEFAULT_SEGMENT_BYTES, Default::default()), |j| {
-            (j.segment_bytes, j.sync)
-        });
+    // Small segments: each stream pre-allocates whole segments ahead, and a sweep keeps many
+    // runs; the sync mode does not matter for a run that can be made again from its input.
     cfg.journal = Some(config::JournalConfig {
         dir: journal,
-        segment_bytes,
-        sync,
+        segment_bytes: BACKTEST_SEGMENT_BYTES,
+        sync: Default::default(),
         fail_io_at: None,
     });
     cfg.engine.run_dir = report.join(".run");

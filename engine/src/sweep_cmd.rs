@@ -41,6 +41,10 @@ pub struct SweepArgs {
     /// Build the leaderboard from the runs already in `--out` (made from its `plan.json`).
     #[arg(long)]
     pub collect: bool,
+    /// Keep each run's journal (`runs/NNNN/journal`); by default it is removed once the run's
+    /// report is written (the row's command makes it again).
+    #[arg(long)]
+    pub keep_journals: bool,
 }
 
 /// `plan.json`: what every run is, as arguments of `pulse`.
@@ -137,7 +141,11 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<String> {
             |j| j as usize,
         );
         let started = Instant::now();
-        execute(&plan, jobs)?;
+        execute(
+            &plan,
+            jobs,
+            (!args.keep_journals).then_some(args.out.as_path()),
+        )?;
         let secs = started.elapsed().as_secs_f64();
         out.push_str(&format!(
             "pulse sweep: {} runs with {jobs} job(s) in {secs:.1} s ({:.1} runs/min)\n",
@@ -149,7 +157,8 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<String> {
     Ok(out)
 }
 
-fn execute(plan: &Plan, jobs: usize) -> anyhow::Result<()> {
+/// Runs the plan, `jobs` at a time; with `drop_journals_in`, removes each finished run's journal.
+fn execute(plan: &Plan, jobs: usize, drop_journals_in: Option<&Path>) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find this program")?;
     let next = AtomicUsize::new(0);
     let failed: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -160,7 +169,12 @@ fn execute(plan: &Plan, jobs: usize) -> anyhow::Result<()> {
                 let Some(run) = plan.runs.get(i) else { break };
                 let result = Command::new(&exe).args(&run.args).output();
                 let problem = match result {
-                    Ok(o) if o.status.success() => None,
+                    Ok(o) if o.status.success() => {
+                        if let Some(out) = drop_journals_in {
+                            let _ = std::fs::remove_dir_all(out.join(&run.report).join("journal"));
+                        }
+                        None
+                    }
                     Ok(o) => Some(String::from_utf8_lossy(&o.stderr).trim().to_string()),
                     Err(e) => Some(e.to_string()),
                 };
