@@ -40,6 +40,7 @@ pub fn run(duration: Duration) -> Result<Measured> {
     cfg.source = pulse_engine::config::SourceConfig::Capture {
         path: capture,
         speed_milli: 0,
+        then: Vec::new(),
     };
     let clock = quanta::Clock::new();
     // Whole pass from ingress, and the cumulative time at the end of each of the five stages.

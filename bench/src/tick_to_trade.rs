@@ -109,6 +109,7 @@ pub fn run(duration: Duration, pinned: bool, only: Option<&str>) -> Result<Vec<M
             cfg.source = config::SourceConfig::Capture {
                 path: paced.clone(),
                 speed_milli: 1_000,
+                then: Vec::new(),
             };
             if let config::StrategyConfig::BookImbalance(s) = &mut cfg.strategy {
                 s.cooldown = Nanos::ZERO;

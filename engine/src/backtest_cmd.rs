@@ -24,6 +24,7 @@ use crate::pipeline::HotStage;
 use crate::risk::account::ACCOUNT_SCALE;
 use crate::runtime;
 use crate::user_strategy::UserSpec;
+use pulse_feeds::capture::CaptureReader;
 use pulse_feeds::num::Nanos;
 
 /// The smallest segment a journal takes (4 MiB).
@@ -35,7 +36,9 @@ pub struct BacktestArgs {
     /// `--input`).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// Captures or journal directories to replay: one per source of the config, in its order.
+    /// Captures or journal directories to replay: one per source of the config, in its order;
+    /// for a config of one source, several captures (days in a row) are read in the order of
+    /// their first timestamps.
     #[arg(long, value_name = "PATH", required = true, num_args = 1..)]
     pub input: Vec<PathBuf>,
     /// Where the report goes (created; its files and `journal/` are replaced).
@@ -122,20 +125,38 @@ pub fn prepare(
     interval: Nanos,
 ) -> anyhow::Result<Config> {
     let sources = 1 + cfg.more_sources.len();
-    if inputs.len() != sources {
+    if sources == 1 && inputs.len() > 1 {
+        // Several days of one source: read in the order of their first timestamps.
+        let mut dated = Vec::new();
+        for input in inputs {
+            let first = CaptureReader::first_timestamp(input)
+                .with_context(|| format!("cannot read {}", input.display()))?
+                .with_context(|| format!("{} holds no capture line", input.display()))?;
+            dated.push((first, input.clone()));
+        }
+        dated.sort();
+        let mut paths = dated.into_iter().map(|(_, p)| p);
+        cfg.source = SourceConfig::Capture {
+            path: paths.next().context("no input")?,
+            speed_milli: 0,
+            then: paths.collect(),
+        };
+    } else if inputs.len() != sources {
         bail!(
-            "{} input(s) for {sources} source(s): give one capture or journal per source of the config, in its order",
+            "{} input(s) for {sources} source(s): give one capture or journal per source of the config, in its order (several captures of one source are read in time order)",
             inputs.len()
         );
-    }
-    for (source, input) in std::iter::once(&mut cfg.source)
-        .chain(cfg.more_sources.iter_mut())
-        .zip(inputs)
-    {
-        *source = SourceConfig::Capture {
-            path: input.clone(),
-            speed_milli: 0,
-        };
+    } else {
+        for (source, input) in std::iter::once(&mut cfg.source)
+            .chain(cfg.more_sources.iter_mut())
+            .zip(inputs)
+        {
+            *source = SourceConfig::Capture {
+                path: input.clone(),
+                speed_milli: 0,
+                then: Vec::new(),
+            };
+        }
     }
     let GatewayConfig::Sim(sim) = &mut cfg.gateway else {
         bail!("a backtest runs against the simulated venue: the config's [gateway] kind must be \"sim\"");

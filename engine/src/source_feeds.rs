@@ -98,10 +98,25 @@ pub fn build_source_feed(
         )
     });
     Ok(match source {
-        SourceConfig::Capture { path, speed_milli } => {
-            // A journal directory replays this source's own stream.
-            let input = RecordedInput::open_stream(path, INPUT_STREAMS[n])
-                .with_context(|| format!("cannot open recorded input {}", path.display()))?;
+        SourceConfig::Capture {
+            path,
+            speed_milli,
+            then,
+        } => {
+            // A journal directory replays this source's own stream; several captures are read
+            // one after the other as one.
+            let input = if then.is_empty() {
+                RecordedInput::open_stream(path, INPUT_STREAMS[n])
+                    .with_context(|| format!("cannot open recorded input {}", path.display()))?
+            } else {
+                let all: Vec<&std::path::Path> = std::iter::once(path.as_path())
+                    .chain(then.iter().map(|p| p.as_path()))
+                    .collect();
+                RecordedInput::Capture(
+                    pulse_feeds::capture::CaptureReader::open_all(&all)
+                        .context("cannot open the recorded inputs")?,
+                )
+            };
             let mut feed = CaptureFeed::new(
                 input,
                 cfg.instruments.clone(),

@@ -254,3 +254,51 @@ fn the_html_report_renders_in_chromium_with_every_chart_and_no_error() {
     std::fs::write(&artifact, png).unwrap();
     eprintln!("screenshot: {}", artifact.display());
 }
+
+/// The bundled capture cut in two (the second half plain, the first gzip), given in the wrong
+/// order: read in the order of their first timestamps as one stream, the report is the whole
+/// capture's, figure for figure.
+#[test]
+fn several_captures_of_one_source_are_read_in_time_order() {
+    use std::io::{Read, Write};
+    let dir = fresh_dir("backtest-days");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(repo().join("data/binance_spot_btcusdt_2024-08-08.cap.gz")).unwrap(),
+    )
+    .read_to_string(&mut text)
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let half = lines.len() / 2;
+    let (a, b) = (dir.join("day1.cap.gz"), dir.join("day2.cap"));
+    let mut gz =
+        flate2::write::GzEncoder::new(std::fs::File::create(&a).unwrap(), Default::default());
+    for l in &lines[..half] {
+        writeln!(gz, "{l}").unwrap();
+    }
+    gz.finish().unwrap();
+    std::fs::write(&b, lines[half..].join("\n") + "\n").unwrap();
+    let split = dir.join("split");
+    let o = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .arg("backtest")
+        .arg("--config")
+        .arg(repo().join("configs/demo.toml"))
+        .arg("--input")
+        .arg(&b)
+        .arg(&a)
+        .arg("--report")
+        .arg(&split)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let whole = dir.join("whole");
+    demo_backtest(&whole);
+    let read = |d: &Path| -> Value {
+        let mut v: Value =
+            serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+        v["meta"]["inputs"] = Value::Null;
+        v
+    };
+    assert_eq!(read(&split), read(&whole));
+    assert!(read(&whole)["activity"]["fills"].as_u64().unwrap() > 0);
+}

@@ -78,17 +78,52 @@ pub struct CaptureReader {
 impl CaptureReader {
     /// Opens a capture file, gzip or plain.
     pub fn open(path: &Path) -> io::Result<CaptureReader> {
+        Ok(CaptureReader::from_reader(Self::decoded(path)?))
+    }
+
+    /// Several capture files read one after the other as one (several days of one source, in
+    /// time order). Each may be gzip or plain; a directory is refused.
+    pub fn open_all(paths: &[&Path]) -> io::Result<CaptureReader> {
+        let mut input: Box<dyn BufRead + Send> = Box::new(io::empty());
+        for path in paths {
+            if path.is_dir() {
+                return Err(io::Error::other(format!(
+                    "{}: a journal directory cannot be read after another input; give it alone",
+                    path.display()
+                )));
+            }
+            let next = Self::decoded(path)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            input = Box::new(input.chain(next));
+        }
+        Ok(CaptureReader::from_reader(input))
+    }
+
+    /// A capture file's lines, gunzipped if it is gzip.
+    fn decoded(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
         let mut file = BufReader::with_capacity(1 << 20, File::open(path)?);
         let gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-        let input: Box<dyn BufRead + Send> = if gzip {
+        Ok(if gzip {
             Box::new(BufReader::with_capacity(
                 1 << 20,
                 flate2::bufread::MultiGzDecoder::new(file),
             ))
         } else {
             Box::new(file)
-        };
-        Ok(CaptureReader::from_reader(input))
+        })
+    }
+
+    /// The receive time of a capture file's first well-formed line (`None`: it has none).
+    pub fn first_timestamp(path: &Path) -> io::Result<Option<u64>> {
+        let mut r = CaptureReader::from_reader(Self::decoded(path)?);
+        loop {
+            match r.next_record() {
+                None => return Ok(None),
+                Some(Ok(rec)) => return Ok(Some(rec.recv_ts.0)),
+                Some(Err(Ok(_))) => {}
+                Some(Err(Err(e))) => return Err(e),
+            }
+        }
     }
 
     pub fn from_reader(input: Box<dyn BufRead + Send>) -> CaptureReader {

@@ -139,6 +139,7 @@ fn depth_frames(n: usize) -> anyhow::Result<()> {
     cfg.source = SourceConfig::Capture {
         path,
         speed_milli: 0,
+        then: Vec::new(),
     };
     let clock = quanta::Clock::new();
     let mut done = 0;

@@ -192,6 +192,9 @@ pub enum SourceConfig {
         /// Replay pace in thousandths of recorded time: 1000 = as recorded, 10000 = ten times
         /// faster; 0 = as fast as the engine goes (the default).
         speed_milli: u64,
+        /// Further capture files read after `path`, in this order, as one stream (`pulse
+        /// backtest` given several days of one source); empty from a config file.
+        then: Vec<PathBuf>,
     },
     /// A live venue session (`kind = "binance"`, `"binance-usdm"`, `"okx"`, `"kraken"`).
     Live(LiveSourceConfig),

@@ -217,6 +217,7 @@ fn run_config(
     let recorded = SourceConfig::Capture {
         path: args.input.clone(),
         speed_milli: 0,
+        then: Vec::new(),
     };
     for source in &mut cfg.more_sources {
         *source = recorded.clone();

@@ -90,6 +90,7 @@ impl Checker<'_> {
                     }
                     None => 0,
                 },
+                then: Vec::new(),
             });
         };
         let url = |value: &Spanned<String>,
