@@ -192,7 +192,17 @@ fn backtest(
         .with_context(|| format!("cannot create {}", args.report.display()))?;
     let interval = Nanos(args.interval_ms.saturating_mul(1_000_000));
     let cfg = prepare(cfg, &args.input, &args.report, interval)?;
-    let mut outcome = runtime::run(&cfg)?;
+    let journal = cfg
+        .journal
+        .as_ref()
+        .map(|j| j.dir.clone())
+        .context("no journal")?;
+    let progress = crate::backtest_progress::Progress::start(&journal, &args.input);
+    let outcome = runtime::run(&cfg);
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let mut outcome = outcome?;
     if let Some(e) = outcome.input_error() {
         bail!("the run ended before its input did: {e}");
     }

@@ -18,6 +18,7 @@ pub mod strategy {
 }
 
 pub mod backtest_cmd;
+mod backtest_progress;
 pub mod cli;
 pub mod config;
 pub mod control_cmd;

@@ -302,3 +302,57 @@ fn several_captures_of_one_source_are_read_in_time_order() {
     assert_eq!(read(&split), read(&whole));
     assert!(read(&whole)["activity"]["fills"].as_u64().unwrap() > 0);
 }
+
+/// On a terminal the backtest shows its progress (messages, market time, speed, ETA); piped,
+/// it says nothing of it.
+#[test]
+fn a_progress_bar_on_a_terminal_and_none_when_piped() {
+    let script = std::path::Path::new("/usr/bin/script");
+    if !have(
+        script.exists(),
+        "script (util-linux), to give the run a terminal",
+        "apt-get install bsdutils",
+    ) {
+        return;
+    }
+    let dir = fresh_dir("backtest-progress");
+    let command = format!(
+        "{} backtest --config {} --input {} --report {}",
+        env!("CARGO_BIN_EXE_pulse"),
+        repo().join("configs/demo.toml").display(),
+        repo()
+            .join("data/binance_spot_btcusdt_2024-08-08.cap.gz")
+            .display(),
+        dir.join("tty").display()
+    );
+    let o = Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shown = String::from_utf8_lossy(&o.stdout);
+    // Messages read so far and the market time they reached, growing towards the input's
+    // (41249 messages over 5 min 46 s).
+    let parts: Vec<&str> = shown.split(" messages, ").collect();
+    let seen: Vec<(u64, String)> = parts
+        .windows(2)
+        .filter_map(|w| {
+            let n = w[0].rsplit(' ').next()?.parse().ok()?;
+            Some((n, w[1].get(..8)?.to_string()))
+        })
+        .collect();
+    assert!(
+        seen.iter()
+            .any(|(n, t)| *n > 1000 && t.as_str() > "00:00:00"),
+        "{shown}"
+    );
+    assert!(
+        seen.iter()
+            .all(|(n, t)| *n <= 41249 && t.as_str() <= "00:05:46"),
+        "{shown}"
+    );
+    assert!(shown.contains("ETA"));
+    let piped = dir.join("piped");
+    let stdout = demo_backtest(&piped);
+    assert!(!stdout.contains("ETA"));
+}
