@@ -57,6 +57,16 @@ pub enum JournalCommand {
     },
     /// Per stream: segments, records, bytes, first and last sequence and time, records by kind.
     Stats { dir: PathBuf },
+    /// Every stream as tables, one per stream and record kind (`output.order`, ...), as
+    /// Parquet and/or CSV, for pandas and polars.
+    Export {
+        dir: PathBuf,
+        /// Where the tables go (created).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "both")]
+        format: crate::journal_export::Format,
+    },
 }
 
 pub fn run(args: &JournalArgs) -> ExitCode {
@@ -64,6 +74,12 @@ pub fn run(args: &JournalArgs) -> ExitCode {
         JournalCommand::Dump { dir, stream, json } => dump(dir, stream.as_deref(), *json),
         JournalCommand::Verify { dir } => verify(dir),
         JournalCommand::Stats { dir } => stats(dir).map(|()| true),
+        JournalCommand::Export { dir, out, format } => {
+            crate::journal_export::export(dir, out, *format).map(|text| {
+                print!("{text}");
+                true
+            })
+        }
         JournalCommand::Recover { dir, stream, apply } => streams(dir, stream.as_deref())
             .and_then(|all| crate::journal_recover::recover(dir, &all, *apply)),
     };
@@ -77,7 +93,7 @@ pub fn run(args: &JournalArgs) -> ExitCode {
     }
 }
 
-fn streams(dir: &Path, only: Option<&str>) -> anyhow::Result<Vec<String>> {
+pub(crate) fn streams(dir: &Path, only: Option<&str>) -> anyhow::Result<Vec<String>> {
     let all = pulse_journal::streams(dir)
         .with_context(|| format!("cannot read journal {}", dir.display()))?;
     anyhow::ensure!(!all.is_empty(), "{} holds no journal stream", dir.display());

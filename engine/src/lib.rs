@@ -25,6 +25,7 @@ pub mod control_cmd;
 pub mod features_cmd;
 pub mod hot_stage;
 pub mod journal_cmd;
+mod journal_export;
 mod journal_recover;
 pub mod live_gateway;
 pub mod live_source;

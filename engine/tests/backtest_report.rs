@@ -356,3 +356,55 @@ fn a_progress_bar_on_a_terminal_and_none_when_piped() {
     let stdout = demo_backtest(&piped);
     assert!(!stdout.contains("ETA"));
 }
+
+/// `pulse journal export`: every stream of the backtest's journal as tables, one per record
+/// kind, with as many rows as the dump has records of that kind; CSV and Parquet.
+#[test]
+fn the_journal_exports_every_stream_as_tables() {
+    let dir = fresh_dir("journal-export");
+    demo_backtest(&dir.join("run"));
+    let journal = dir.join("run/journal");
+    let out = dir.join("tables");
+    let o = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["journal", "export"])
+        .arg(&journal)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dump = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["journal", "dump", "--json"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for line in String::from_utf8(dump.stdout).unwrap().lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let name = format!(
+            "{}.{}",
+            v["stream"].as_str().unwrap(),
+            v["kind"].as_str().unwrap()
+        );
+        *counts.entry(name).or_default() += 1;
+    }
+    for (name, n) in &counts {
+        let csv = std::fs::read_to_string(out.join(format!("{name}.csv"))).unwrap();
+        assert_eq!(csv.lines().count() - 1, *n, "{name}");
+        let parquet = std::fs::read(out.join(format!("{name}.parquet"))).unwrap();
+        assert!(parquet.starts_with(b"PAR1"), "{name}");
+    }
+    assert!(
+        counts["input.message"] > 40_000 && counts["output.order"] > 0,
+        "{counts:?}"
+    );
+    // The fills in the report table are the backtest's fills.
+    let reports = std::fs::read_to_string(out.join("output.report.csv")).unwrap();
+    let fills = reports.lines().filter(|l| l.contains(",fill,")).count();
+    let backtest = std::fs::read_to_string(dir.join("run/fills.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(fills, backtest);
+}

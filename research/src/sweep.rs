@@ -334,7 +334,7 @@ pub fn leaderboard(
         Column::Str(rows.iter().map(|r| command(&r.planned)).collect()),
     ));
     Table {
-        name: "leaderboard",
+        name: "leaderboard".into(),
         columns,
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use parquet::arrow::ArrowWriter;
 
 use crate::ledger::Ledger;
@@ -15,12 +15,13 @@ use crate::model::Run;
 
 pub enum Column {
     U64(Vec<u64>),
+    I64(Vec<i64>),
     F64(Vec<f64>),
     Str(Vec<String>),
 }
 
 pub struct Table {
-    pub name: &'static str,
+    pub name: String,
     pub columns: Vec<(String, Column)>,
 }
 
@@ -28,6 +29,7 @@ impl Table {
     fn rows(&self) -> usize {
         self.columns.first().map_or(0, |(_, c)| match c {
             Column::U64(v) => v.len(),
+            Column::I64(v) => v.len(),
             Column::F64(v) => v.len(),
             Column::Str(v) => v.len(),
         })
@@ -45,6 +47,9 @@ impl Table {
                 }
                 match c {
                     Column::U64(v) => {
+                        let _ = write!(s, "{}", v[row]);
+                    }
+                    Column::I64(v) => {
                         let _ = write!(s, "{}", v[row]);
                     }
                     // Rust's shortest representation that reads back to the same f64.
@@ -67,6 +72,7 @@ impl Table {
             .map(|(n, c)| {
                 let a: ArrayRef = match c {
                     Column::U64(v) => Arc::new(UInt64Array::from(v.clone())),
+                    Column::I64(v) => Arc::new(Int64Array::from(v.clone())),
                     Column::F64(v) => Arc::new(Float64Array::from(v.clone())),
                     Column::Str(v) => Arc::new(StringArray::from(v.clone())),
                 };
@@ -176,19 +182,19 @@ pub fn tables(run: &Run, ledger: &Ledger) -> Vec<Table> {
     ];
     vec![
         Table {
-            name: "equity",
+            name: "equity".into(),
             columns: equity,
         },
         Table {
-            name: "orders",
+            name: "orders".into(),
             columns: orders,
         },
         Table {
-            name: "fills",
+            name: "fills".into(),
             columns: fills,
         },
         Table {
-            name: "trades",
+            name: "trades".into(),
             columns: trades,
         },
     ]
@@ -196,11 +202,20 @@ pub fn tables(run: &Run, ledger: &Ledger) -> Vec<Table> {
 
 /// Writes `<name>.csv` and `<name>.parquet` of every table into `dir`.
 pub fn write_all(dir: &Path, tables: &[Table]) -> anyhow::Result<()> {
+    write_as(dir, tables, true, true)
+}
+
+/// Writes each table as CSV, Parquet or both.
+pub fn write_as(dir: &Path, tables: &[Table], csv: bool, parquet: bool) -> anyhow::Result<()> {
     for t in tables {
-        let csv = dir.join(format!("{}.csv", t.name));
-        std::fs::write(&csv, t.to_csv())
-            .with_context(|| format!("cannot write {}", csv.display()))?;
-        t.to_parquet(&dir.join(format!("{}.parquet", t.name)))?;
+        if csv {
+            let path = dir.join(format!("{}.csv", t.name));
+            std::fs::write(&path, t.to_csv())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if parquet {
+            t.to_parquet(&dir.join(format!("{}.parquet", t.name)))?;
+        }
     }
     Ok(())
 }
