@@ -394,20 +394,10 @@ pub fn collect(
                         maker: p[12] == 0,
                     });
                 } else {
-                    let kinds = [
-                        "ack",
-                        "fill",
-                        "expired",
-                        "rejected",
-                        "cancelled",
-                        "cancel_rejected",
-                        "outcome_unknown",
-                        "status",
-                    ];
                     run.events.push(model::OrderEvent {
                         ts,
                         client_id,
-                        kind: kinds
+                        kind: crate::journal_cmd::REPORT_KINDS
                             .get(p[11] as usize)
                             .copied()
                             .unwrap_or("unknown")

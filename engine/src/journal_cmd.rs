@@ -206,6 +206,18 @@ fn side(code: u8) -> &'static str {
 }
 
 /// A record's payload as fields, for the kinds Pulse writes; raw length otherwise.
+/// A REPORT's kind by its code (byte 11 of the payload).
+pub const REPORT_KINDS: [&str; 8] = [
+    "ack",
+    "fill",
+    "expired",
+    "rejected",
+    "cancelled",
+    "cancel_rejected",
+    "outcome_unknown",
+    "status",
+];
+
 pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
     let fixed = |len: usize| p.len() == len;
     match (stream, kind) {
@@ -295,19 +307,10 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
         ("output", out_kind::REPORT)
             if fixed(decisions::REPORT_LEN) || fixed(decisions::REPORT_TEXT_ID_LEN) =>
         {
-            let kind = [
-                "ack",
-                "fill",
-                "expired",
-                "rejected",
-                "cancelled",
-                "cancel_rejected",
-                "outcome_unknown",
-                "status",
-            ]
-            .get(p[11] as usize)
-            .copied()
-            .unwrap_or("unknown");
+            let kind = REPORT_KINDS
+                .get(p[11] as usize)
+                .copied()
+                .unwrap_or("unknown");
             let detail = match p[11] {
                 1 if p[12] == 0 => "maker",
                 1 => "taker",

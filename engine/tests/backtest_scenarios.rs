@@ -15,20 +15,7 @@ use research_support::{demo_backtest, fresh_dir};
 use serde_json::Value;
 
 fn backtest(dir: &Path, sets: &[&str]) {
-    let root = repo();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pulse"));
-    c.arg("backtest")
-        .arg("--config")
-        .arg(root.join("configs/demo.toml"))
-        .arg("--input")
-        .arg(root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz"))
-        .arg("--report")
-        .arg(dir);
-    for s in sets {
-        c.args(["--set", s]);
-    }
-    let o = c.output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    research_support::demo_backtest_with(dir, sets);
 }
 
 /// (ts, mid) of the equity table.

@@ -44,15 +44,7 @@ pub fn load_with_venues(
     user: Option<UserSpec>,
     venues: &Venues,
 ) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        key: String::new(),
-        line: None,
-        message: format!("cannot read {}: {e}", path.display()),
-    })?;
-    let base = path.parent().unwrap_or(Path::new(""));
-    let cfg = parse_with_venues(&text, base, user, venues)?;
-    private_paths::check(&cfg)?;
-    Ok(cfg)
+    overrides::load(path, &[], user, venues)
 }
 
 /// Validates config text; relative paths inside it resolve against `base_dir`.

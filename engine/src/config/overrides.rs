@@ -90,7 +90,12 @@ pub fn load(
         line: None,
         message: format!("cannot read {}: {e}", path.display()),
     })?;
-    let text = apply(&text, sets)?;
+    // Without a change the text is checked as written, so errors name its own lines.
+    let text = if sets.is_empty() {
+        text
+    } else {
+        apply(&text, sets)?
+    };
     let base = path.parent().unwrap_or(Path::new(""));
     let cfg = parse_with_venues(&text, base, user, venues)?;
     private_paths::check(&cfg)?;

@@ -17,17 +17,24 @@ pub fn fresh_dir(name: &str) -> PathBuf {
 
 /// `pulse backtest` of the demo config on the bundled BTCUSDT capture into `dir`; its stdout.
 pub fn demo_backtest(dir: &Path) -> String {
+    demo_backtest_with(dir, &[])
+}
+
+/// [`demo_backtest`] with `--set`s.
+pub fn demo_backtest_with(dir: &Path, sets: &[&str]) -> String {
     let root = outside_tools::repo();
-    let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .arg("backtest")
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pulse"));
+    c.arg("backtest")
         .arg("--config")
         .arg(root.join("configs/demo.toml"))
         .arg("--input")
         .arg(root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz"))
         .arg("--report")
-        .arg(dir)
-        .output()
-        .expect("pulse backtest runs");
+        .arg(dir);
+    for s in sets {
+        c.args(["--set", s]);
+    }
+    let out = c.output().expect("pulse backtest runs");
     assert!(
         out.status.success(),
         "pulse backtest failed: {}",
