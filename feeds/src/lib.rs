@@ -31,6 +31,7 @@ mod scan_cursor;
 pub mod stale;
 pub mod sync_counters;
 pub mod tap;
+pub mod tardis;
 pub mod venue;
 pub mod venues;
 pub mod ws;
