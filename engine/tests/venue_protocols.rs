@@ -296,7 +296,10 @@ fn bybit_spot_subscription_snapshot_deltas_pong_and_refusals() {
     // `u`, or (once the venue has run past the capture's service restart, `u == 1`) counted again
     // from 1. `--speed 0` lets the venue be anywhere in the capture by now.
     let path: Vec<u64> = ethusdt_book_updates("data/bybit_spot_generated.cap");
-    let seen = path.iter().position(|&v| v == u).expect("the last delta's u is captured");
+    let seen = path
+        .iter()
+        .position(|&v| v == u)
+        .expect("the last delta's u is captured");
     let now = again["data"]["u"].as_u64().unwrap();
     assert!(path[seen..].contains(&now), "{again} after u {u}");
 }

@@ -121,7 +121,8 @@ impl RecordedInput {
             JournalInput::open_stream(path, stream, Session::Last)
                 .map(RecordedInput::Journal)
                 .map_err(io::Error::other)
-        } else if tardis::input::is_tardis(path) {
+        } else if tardis::input::is_tardis(path) || tardis::input::named_csv(path) {
+            // A file named `.csv` whose header is not Tardis's fails here, saying so.
             TardisInput::open(path).map(RecordedInput::Tardis)
         } else {
             CaptureReader::open(path).map(RecordedInput::Capture)

@@ -118,7 +118,10 @@ impl TardisAdapter {
             .and_then(TardisKind::from_name)
             .ok_or(DecodeError::UnknownEvent)?;
         let rows = parts.next().ok_or(DecodeError::MissingField("rows"))?;
-        let first = rows.split(|&b| b == ROW_SEPARATOR).next().unwrap_or_default();
+        let first = rows
+            .split(|&b| b == ROW_SEPARATOR)
+            .next()
+            .unwrap_or_default();
         let instrument = self.instrument(first)?;
         // The exchange and symbol every row of the message must repeat.
         let prefix_len = first
@@ -143,10 +146,12 @@ impl TardisAdapter {
                 let snapshot = match decoded {
                     Ok(snapshot) => snapshot,
                     Err(e) => {
-                        if book.synced && out.push(MdEvent::BookStale {
-                            meta,
-                            reason: StaleReason::Gap,
-                        }) {
+                        if book.synced
+                            && out.push(MdEvent::BookStale {
+                                meta,
+                                reason: StaleReason::Gap,
+                            })
+                        {
                             book.synced = false;
                             book.in_snapshot = false;
                             book.counters.gaps += 1;
@@ -362,7 +367,9 @@ impl MarketAdapter for TardisAdapter {
     }
 
     fn owns(&self, instrument: InstrumentId) -> bool {
-        self.books.get(instrument.0 as usize).is_some_and(|b| b.seen)
+        self.books
+            .get(instrument.0 as usize)
+            .is_some_and(|b| b.seen)
     }
 
     fn outbox_capacity(&self) -> usize {

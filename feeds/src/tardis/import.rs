@@ -37,7 +37,11 @@ pub fn write_capture(mut input: TardisInput, out: &Path) -> io::Result<ImportRep
     Ok(report)
 }
 
-fn copy(input: &mut TardisInput, out: &mut impl Write, report: &mut ImportReport) -> io::Result<()> {
+fn copy(
+    input: &mut TardisInput,
+    out: &mut impl Write,
+    report: &mut ImportReport,
+) -> io::Result<()> {
     while let Some(next) = input.next_record() {
         match next {
             Ok(record) => {

@@ -31,6 +31,13 @@ pub fn is_tardis(path: &Path) -> bool {
     })
 }
 
+/// Whether `path` is named as a CSV file (`.csv`, `.csv.gz`): read as Tardis data, or refused
+/// with the reason, never as a capture.
+pub fn named_csv(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    name.ends_with(".csv") || name.ends_with(".csv.gz")
+}
+
 /// The files `path` names: itself, or the parts of a comma-separated list when `path` is
 /// no file.
 fn tardis_paths(path: &Path) -> Option<Vec<PathBuf>> {

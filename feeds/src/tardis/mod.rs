@@ -116,14 +116,16 @@ impl TardisKind {
             QUOTES_HEADER => return Some(TardisKind::Quotes),
             _ => {}
         }
-        [25u8, 5].into_iter().map(TardisKind::BookSnapshot).find(|k| {
-            let TardisKind::BookSnapshot(depth) = *k else {
-                return false;
-            };
-            line.split(|&b| b == b',').eq(snapshot_header(depth)
-                .iter()
-                .map(|c| c.as_bytes()))
-        })
+        [25u8, 5]
+            .into_iter()
+            .map(TardisKind::BookSnapshot)
+            .find(|k| {
+                let TardisKind::BookSnapshot(depth) = *k else {
+                    return false;
+                };
+                line.split(|&b| b == b',')
+                    .eq(snapshot_header(depth).iter().map(|c| c.as_bytes()))
+            })
     }
 }
 
@@ -171,12 +173,20 @@ mod tests {
             Some(TardisKind::IncrementalBookL2)
         );
         assert_eq!(
-            TardisKind::from_header(b"exchange,symbol,timestamp,local_timestamp,id,side,price,amount\r"),
+            TardisKind::from_header(
+                b"exchange,symbol,timestamp,local_timestamp,id,side,price,amount\r"
+            ),
             Some(TardisKind::Trades)
         );
-        assert_eq!(TardisKind::from_header(QUOTES_HEADER), Some(TardisKind::Quotes));
+        assert_eq!(
+            TardisKind::from_header(QUOTES_HEADER),
+            Some(TardisKind::Quotes)
+        );
         let h25 = snapshot_header(25).join(",");
-        assert_eq!(h25.split(',').count(), TardisKind::BookSnapshot(25).columns());
+        assert_eq!(
+            h25.split(',').count(),
+            TardisKind::BookSnapshot(25).columns()
+        );
         assert!(h25.starts_with(
             "exchange,symbol,timestamp,local_timestamp,asks[0].price,asks[0].amount,\
              bids[0].price,bids[0].amount,asks[1].price"
@@ -191,7 +201,10 @@ mod tests {
             Some(TardisKind::BookSnapshot(5))
         );
         assert_eq!(TardisKind::from_header(b"exchange,symbol"), None);
-        assert_eq!(TardisKind::from_header(b"1723161253937085768\tbinance:ws\t{}"), None);
+        assert_eq!(
+            TardisKind::from_header(b"1723161253937085768\tbinance:ws\t{}"),
+            None
+        );
         for kind in [
             TardisKind::IncrementalBookL2,
             TardisKind::BookSnapshot(25),

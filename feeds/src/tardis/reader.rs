@@ -16,7 +16,9 @@ use crate::tardis::{
 #[derive(Debug)]
 pub(crate) enum Head {
     /// A message, in [`TardisFile::message`], received at `local_ts`.
-    Message { local_ts: Nanos },
+    Message {
+        local_ts: Nanos,
+    },
     /// A row refused (kept in [`TardisFile::bad_row`]).
     Bad(LineError),
     /// Reading failed: nothing more can be read.
