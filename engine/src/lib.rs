@@ -20,6 +20,7 @@ pub mod strategy {
 pub mod cli;
 pub mod config;
 pub mod control_cmd;
+pub mod data_cmd;
 pub mod hot_stage;
 pub mod journal_cmd;
 mod journal_recover;
