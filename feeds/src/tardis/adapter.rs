@@ -418,7 +418,7 @@ impl MarketAdapter for TardisAdapter {
         let Some(book) = self.books.get_mut(meta.instrument.0 as usize) else {
             return false;
         };
-        if !(book.seen && book.synced) || !out.push(MdEvent::BookStale { meta, reason }) {
+        if !(book.seen && book.synced && out.push(MdEvent::BookStale { meta, reason })) {
             return false;
         }
         book.synced = false;

@@ -104,7 +104,7 @@ impl TardisFile {
             key: Vec::with_capacity(128),
             next_key: Vec::with_capacity(128),
             next_ts: Nanos::ZERO,
-            bad_row: Vec::with_capacity(256),
+            bad_row: Vec::with_capacity(MAX_ROW_BYTES),
             head: Head::End,
             line_no: 1,
             cut_messages: 0,
@@ -152,29 +152,31 @@ impl TardisFile {
         self.message.push(ROW_SEPARATOR);
         self.message.extend_from_slice(&self.line);
         // A snapshot row and a quote are whole in themselves.
-        let single = matches!(self.kind, TardisKind::BookSnapshot(_) | TardisKind::Quotes);
         let max_rows = match self.kind {
+            TardisKind::BookSnapshot(_) | TardisKind::Quotes => 1,
             TardisKind::Trades => MAX_TRADES_PER_MESSAGE,
-            _ => MAX_MESSAGE_ROWS,
+            TardisKind::IncrementalBookL2 => MAX_MESSAGE_ROWS,
         };
         let mut rows = 1;
-        while !single {
-            match self.read_row()? {
-                None => break,
-                Some(Err(e)) => {
-                    self.ahead = Ahead::Bad(e);
+        if max_rows > 1 {
+            loop {
+                match self.read_row()? {
+                    None => break,
+                    Some(Err(e)) => {
+                        self.ahead = Ahead::Bad(e);
+                        break;
+                    }
+                    Some(Ok(())) => {}
+                }
+                if self.next_key != self.key || rows == max_rows {
+                    self.cut_messages += u64::from(self.next_key == self.key);
+                    self.ahead = Ahead::Row;
                     break;
                 }
-                Some(Ok(())) => {}
+                self.message.push(ROW_SEPARATOR);
+                self.message.extend_from_slice(&self.line);
+                rows += 1;
             }
-            if self.next_key != self.key || rows == max_rows {
-                self.cut_messages += u64::from(self.next_key == self.key);
-                self.ahead = Ahead::Row;
-                break;
-            }
-            self.message.push(ROW_SEPARATOR);
-            self.message.extend_from_slice(&self.line);
-            rows += 1;
         }
         Ok(Head::Message { local_ts })
     }
