@@ -174,6 +174,36 @@ fn tardis_csv_imports_replays_verified_and_trades_as_the_capture_does() {
         expected,
         "the journal of the Tardis replay"
     );
+
+    // `pulse run` with a `[source]` naming the files, relative to the config's folder.
+    let demo = std::fs::read_to_string(repo("configs/demo.toml")).expect("the demo config");
+    let config = demo
+        .replace(
+            "path = \"../data/binance_spot_btcusdt_2024-08-08.cap.gz\"",
+            "path = \"incremental_book_L2.csv.gz,trades.csv.gz,quotes.csv\"",
+        )
+        .replace("\"../data/", &format!("\"{}/", repo("data")))
+        .replace("\"policy/", &format!("\"{}/", repo("configs/policy")));
+    assert!(config.contains("trades.csv.gz,quotes.csv"));
+    let config_path = s.path("demo-tardis.toml");
+    std::fs::write(&config_path, config).expect("write");
+    let name = format!("tardis-{}-run", std::process::id());
+    let out = pulse(&[
+        "run",
+        "--config",
+        &config_path.display().to_string(),
+        "--name",
+        &name,
+        "--run-dir",
+        &s.arg("run-dir"),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        trading(&stdout),
+        expected,
+        "pulse run over the Tardis files"
+    );
 }
 
 #[test]
