@@ -79,7 +79,8 @@ const DECODE_ERROR_KEYS: [&str; DecodeError::KINDS] = [
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReplayArgs {
-    /// The capture to replay (plain or gzip): `recv_ts_ns <TAB> source <TAB> payload` lines.
+    /// The capture to replay (plain or gzip): `recv_ts_ns <TAB> source <TAB> payload` lines;
+    /// or Tardis.dev CSV files (recognized by their header), several given as `a.csv.gz,b.csv.gz`.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// Exit 1 unless every instrument's book held: no venue ticker or checksum mismatch, no
