@@ -2,7 +2,7 @@
 //! `local_timestamp` order (ties in the order the files were given), each handed on as a
 //! capture record of source `tardis:ws`.
 
-use std::io;
+use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 
 use crate::capture::{CaptureRecord, LineError, SourceKind};
@@ -53,9 +53,14 @@ impl TardisInput {
     /// Opens every file `path` names (see [`is_tardis`]).
     pub fn open(path: &Path) -> io::Result<TardisInput> {
         let paths = tardis_paths(path).ok_or_else(|| {
+            let text = path.to_string_lossy();
+            let missing: Vec<&str> = text
+                .split(',')
+                .filter(|p| !Path::new(p).is_file())
+                .collect();
             io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("{}: no such file, nor a list of files", path.display()),
+                format!("no such file: {}", missing.join(", ")),
             )
         })?;
         TardisInput::open_all(&paths)
@@ -72,6 +77,27 @@ impl TardisInput {
         let files = paths
             .iter()
             .map(|p| TardisFile::open(p.as_ref()))
+            .collect::<io::Result<Vec<_>>>()?;
+        Ok(TardisInput {
+            files,
+            current: None,
+            held: false,
+            records: 0,
+        })
+    }
+
+    /// Tardis CSV text from `inputs` (plain, not gzip), read together as files would be.
+    pub fn from_readers(inputs: Vec<Box<dyn BufRead + Send>>) -> io::Result<TardisInput> {
+        if inputs.is_empty() || inputs.len() > MAX_FILES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("1 to {MAX_FILES} Tardis inputs are read together"),
+            ));
+        }
+        let files = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(n, input)| TardisFile::from_reader(input, &format!("input {}", n + 1)))
             .collect::<io::Result<Vec<_>>>()?;
         Ok(TardisInput {
             files,

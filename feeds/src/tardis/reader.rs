@@ -57,7 +57,7 @@ pub(crate) struct TardisFile {
 fn open(path: &Path) -> io::Result<(Box<dyn BufRead + Send>, Vec<u8>)> {
     let mut file = BufReader::with_capacity(1 << 20, File::open(path)?);
     let gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let mut input: Box<dyn BufRead + Send> = if gzip {
+    let input: Box<dyn BufRead + Send> = if gzip {
         Box::new(BufReader::with_capacity(
             1 << 20,
             flate2::bufread::MultiGzDecoder::new(file),
@@ -65,6 +65,13 @@ fn open(path: &Path) -> io::Result<(Box<dyn BufRead + Send>, Vec<u8>)> {
     } else {
         Box::new(file)
     };
+    with_header(input)
+}
+
+/// `input` with its first line read off.
+fn with_header(
+    mut input: Box<dyn BufRead + Send>,
+) -> io::Result<(Box<dyn BufRead + Send>, Vec<u8>)> {
     let mut first = Vec::with_capacity(MAX_ROW_BYTES);
     (&mut input)
         .take(MAX_ROW_BYTES as u64)
@@ -84,14 +91,27 @@ impl TardisFile {
     /// of Tardis's.
     pub fn open(path: &Path) -> io::Result<TardisFile> {
         let (input, header) = open(path)?;
+        TardisFile::with_header(input, header, &path.display().to_string())
+    }
+
+    /// A Tardis CSV file read from `input` (plain text), named `name` in errors.
+    pub fn from_reader(input: Box<dyn BufRead + Send>, name: &str) -> io::Result<TardisFile> {
+        let (input, header) = with_header(input)?;
+        TardisFile::with_header(input, header, name)
+    }
+
+    fn with_header(
+        input: Box<dyn BufRead + Send>,
+        header: Vec<u8>,
+        name: &str,
+    ) -> io::Result<TardisFile> {
         let kind = TardisKind::from_header(&header).ok_or_else(|| {
             let shown = String::from_utf8_lossy(&header[..header.len().min(120)]).into_owned();
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "{}: not a Tardis CSV file (its first line is not the header of \
-                     incremental_book_L2, book_snapshot_25/5, trades or quotes: {shown:?})",
-                    path.display()
+                    "{name}: not a Tardis CSV file (its first line is not the header of \
+                     incremental_book_L2, book_snapshot_25/5, trades or quotes: {shown:?})"
                 ),
             )
         })?;
