@@ -38,7 +38,7 @@ pub struct BacktestArgs {
     pub config: PathBuf,
     /// Captures or journal directories to replay: one per source of the config, in its order;
     /// for a config of one source, several captures (days in a row) are read in the order of
-    /// their first timestamps.
+    /// their first timestamps, and Tardis.dev CSV files (book, trades, quotes) merged by theirs.
     #[arg(long, value_name = "PATH", required = true, num_args = 1..)]
     pub input: Vec<PathBuf>,
     /// Where the report goes (created; its files and `journal/` are replaced).
@@ -125,7 +125,18 @@ pub fn prepare(
     interval: Nanos,
 ) -> anyhow::Result<Config> {
     let sources = 1 + cfg.more_sources.len();
-    if sources == 1 && inputs.len() > 1 {
+    let tardis = inputs
+        .iter()
+        .all(|p| pulse_feeds::tardis::input::is_tardis(p));
+    if sources == 1 && inputs.len() > 1 && tardis {
+        // Tardis CSV files of one source (book, trades, quotes) are merged by their timestamps.
+        let joined: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        cfg.source = SourceConfig::Capture {
+            path: PathBuf::from(joined.join(",")),
+            speed_milli: 0,
+            then: Vec::new(),
+        };
+    } else if sources == 1 && inputs.len() > 1 {
         // Several days of one source: read in the order of their first timestamps.
         let mut dated = Vec::new();
         for input in inputs {

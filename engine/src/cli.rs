@@ -73,6 +73,9 @@ enum Command {
     Rearm(control_cmd::ControlArgs),
     /// Put a running engine in reduce-only mode: only orders that reduce a position pass.
     ReduceOnly(control_cmd::ControlArgs),
+    /// Recorded market data of other formats: `pulse data import --format tardis --out
+    /// OUT.cap.gz FILES...` writes Tardis.dev CSV files as a capture.
+    Data(crate::data_cmd::DataArgs),
 }
 
 /// `pulse` with the built-in strategies and venues only.
@@ -136,6 +139,7 @@ where
         Command::Journal(args) => journal_cmd::run(&args),
         Command::Backtest(args) => backtest_cmd::run(&args, user, venues),
         Command::Sweep(args) => sweep_cmd::run(&args),
+        Command::Data(args) => crate::data_cmd::run(&args),
         Command::CheckConfig { config: path } => {
             match config::load_with_venues(&path, user, venues) {
                 Ok(cfg) => {

@@ -22,6 +22,7 @@ mod backtest_progress;
 pub mod cli;
 pub mod config;
 pub mod control_cmd;
+pub mod data_cmd;
 pub mod features_cmd;
 pub mod hot_stage;
 pub mod journal_cmd;

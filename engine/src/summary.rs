@@ -23,11 +23,12 @@ use crate::runtime::{RunOutcome, StopCause};
 use crate::source_feeds::stage_labels;
 use crate::strategy::BuiltinStrategy;
 
-const LINE_ERRORS: [LineError; 4] = [
+const LINE_ERRORS: [LineError; 5] = [
     LineError::FieldCount,
     LineError::Timestamp,
     LineError::Source,
     LineError::TooLong,
+    LineError::Row,
 ];
 
 pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {

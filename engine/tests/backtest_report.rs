@@ -408,3 +408,56 @@ fn the_journal_exports_every_stream_as_tables() {
         - 1;
     assert_eq!(fills, backtest);
 }
+
+/// The bundled capture converted to Tardis.dev CSV (book, trades, quotes) by the independent
+/// script and backtested from those files: the same report as from the capture.
+#[test]
+fn a_backtest_over_tardis_csv_equals_the_one_over_the_capture() {
+    let py = python(&["gzip", "json"]);
+    if !have(
+        py.is_some(),
+        "python3",
+        "the capture-to-Tardis converter is plain Python",
+    ) {
+        return;
+    }
+    let dir = fresh_dir("backtest-tardis");
+    let csv = dir.join("csv");
+    let o = Command::new(py.unwrap())
+        .arg(repo().join("scripts/capture_to_tardis.py"))
+        .arg(repo().join("data/binance_spot_btcusdt_2024-08-08.cap.gz"))
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tardis = dir.join("tardis");
+    let o = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .arg("backtest")
+        .arg("--config")
+        .arg(repo().join("configs/demo.toml"))
+        .arg("--input")
+        .arg(csv.join("incremental_book_L2.csv.gz"))
+        .arg(csv.join("trades.csv.gz"))
+        .arg(csv.join("quotes.csv"))
+        .arg("--report")
+        .arg(&tardis)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let capture = dir.join("capture");
+    demo_backtest(&capture);
+    // Tardis keeps microseconds: the run's first and last times (and the drawdown's duration,
+    // which ends at the last) lose the capture's nanoseconds; every other figure is the same.
+    let read = |d: &Path| -> Value {
+        let mut v: Value =
+            serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+        v["meta"]["inputs"] = Value::Null;
+        for key in ["start_ts", "end_ts"] {
+            v["meta"][key] = (v["meta"][key].as_u64().unwrap() / 1000).into();
+        }
+        let dd = v["portfolio"]["max_drawdown_duration_s"].as_f64().unwrap();
+        v["portfolio"]["max_drawdown_duration_s"] = ((dd * 1e6).floor() / 1e6).into();
+        v
+    };
+    assert_eq!(read(&tardis), read(&capture));
+}

@@ -50,6 +50,9 @@ pub enum LineError {
     Source,
     /// Longer than [`MAX_LINE_BYTES`].
     TooLong,
+    /// A Tardis CSV row with the wrong columns for its file's header, an empty exchange or
+    /// symbol, or a `|` ([`crate::tardis`]).
+    Row,
 }
 
 impl LineError {
@@ -60,6 +63,7 @@ impl LineError {
             LineError::Timestamp => FeedError::LineTimestamp,
             LineError::Source => FeedError::LineSource,
             LineError::TooLong => FeedError::LineTooLong,
+            LineError::Row => FeedError::TardisRow,
         }
     }
 

@@ -8,6 +8,7 @@ pulse_core::error_kinds! {
         LineTimestamp => ("line_timestamp", "capture line with a malformed receive timestamp"),
         LineSource => ("line_source", "capture line with an unknown source"),
         LineTooLong => ("line_too_long", "capture line longer than the limit"),
+        TardisRow => ("tardis_row", "Tardis CSV row with the wrong columns for its header"),
         NoAdapter => ("no_adapter", "capture line from a venue with no adapter"),
         FrameJson => ("frame_json", "frame with invalid JSON"),
         FrameNotAnObject => ("frame_not_an_object", "frame that is not a JSON object"),

@@ -32,6 +32,7 @@ pub mod scenario;
 pub mod stale;
 pub mod sync_counters;
 pub mod tap;
+pub mod tardis;
 pub mod venue;
 pub mod venues;
 pub mod ws;

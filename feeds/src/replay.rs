@@ -31,6 +31,7 @@ use crate::num::{InstrumentId, Nanos};
 use crate::outbox::Outbox;
 use crate::stage::Stage;
 use crate::sync_counters::SyncCounters;
+use crate::tardis::{self, TardisAdapter, TardisInput};
 use crate::venue::{adapter_syncs, MarketAdapter};
 use crate::venues::{self, AnyAdapter};
 
@@ -46,8 +47,9 @@ pub struct FeedCounters {
     /// Messages decoded and handed on.
     pub messages: u64,
     pub events: u64,
-    /// Malformed capture lines, by [`LineError`] (FieldCount, Timestamp, Source, TooLong).
-    pub bad_lines: [u64; 4],
+    /// Malformed capture lines, by [`LineError`] (FieldCount, Timestamp, Source, TooLong,
+    /// and a Tardis CSV file's Row).
+    pub bad_lines: [u64; 5],
     /// Frames refused by the codec, by [`DecodeError::code`].
     pub bad_frames: [u64; DecodeError::KINDS],
     /// Lines from a venue this build has no adapter for.
@@ -95,10 +97,12 @@ enum Intake {
     Ended,
 }
 
-/// Where recorded input comes from: a capture file or a journal's input stream.
+/// Where recorded input comes from: a capture file, a journal's input stream, or Tardis CSV
+/// files (recognized by their header).
 pub enum RecordedInput {
     Capture(CaptureReader),
     Journal(JournalInput),
+    Tardis(TardisInput),
 }
 
 impl RecordedInput {
@@ -107,6 +111,9 @@ impl RecordedInput {
         RecordedInput::open_stream(path, crate::input_journal::STREAM)
     }
 
+    /// A path that is no file but a comma-separated list of Tardis CSV files
+    /// (`book.csv.gz,trades.csv.gz`) reads them together ([`TardisInput`]).
+    ///
     /// [`RecordedInput::open`], reading the input stream `stream` of a journal directory (the
     /// one a source of several wrote: `input-1` for the second).
     pub fn open_stream(path: &std::path::Path, stream: &str) -> io::Result<RecordedInput> {
@@ -114,6 +121,9 @@ impl RecordedInput {
             JournalInput::open_stream(path, stream, Session::Last)
                 .map(RecordedInput::Journal)
                 .map_err(io::Error::other)
+        } else if tardis::input::is_tardis(path) || tardis::input::named_csv(path) {
+            // A file named `.csv` whose header is not Tardis's fails here, saying so.
+            TardisInput::open(path).map(RecordedInput::Tardis)
         } else {
             CaptureReader::open(path).map(RecordedInput::Capture)
         }
@@ -124,6 +134,7 @@ impl RecordedInput {
         match self {
             RecordedInput::Capture(r) => r.line_no(),
             RecordedInput::Journal(j) => j.records(),
+            RecordedInput::Tardis(t) => t.records(),
         }
     }
 
@@ -131,6 +142,7 @@ impl RecordedInput {
         match self {
             RecordedInput::Capture(r) => r.current_line(),
             RecordedInput::Journal(j) => j.current(),
+            RecordedInput::Tardis(t) => t.current(),
         }
     }
 
@@ -138,6 +150,7 @@ impl RecordedInput {
         match self {
             RecordedInput::Capture(r) => r.hold(),
             RecordedInput::Journal(j) => j.hold(),
+            RecordedInput::Tardis(t) => t.hold(),
         }
     }
 
@@ -149,6 +162,7 @@ impl RecordedInput {
         match self {
             RecordedInput::Capture(r) => r.next_record(),
             RecordedInput::Journal(j) => j.next_record(),
+            RecordedInput::Tardis(t) => t.next_record(),
         }
     }
 }
@@ -210,6 +224,9 @@ impl CaptureFeed {
         for adapter in venues::builtin(&registry) {
             feed.add_adapter(adapter);
         }
+        // Any capture may hold Tardis messages (`pulse data import`); the adapter owns a book
+        // only once Tardis data of it is read, so a venue's own capture is untouched.
+        feed.add_adapter(AnyAdapter::Tardis(Box::new(TardisAdapter::new(registry))));
         feed
     }
 
@@ -241,7 +258,9 @@ impl CaptureFeed {
         let mut n = 0;
         while n < self.adapters.len() {
             let adapter = self.adapters[n].get();
-            if self.scope.served().any(|id| adapter.owns(id)) {
+            // The Tardis adapter owns a book only once it reads its data: kept.
+            let tardis = matches!(self.adapters[n], AnyAdapter::Tardis(_));
+            if tardis || self.scope.served().any(|id| adapter.owns(id)) {
                 n += 1;
             } else {
                 self.adapters.remove(n);
@@ -457,6 +476,12 @@ impl From<CaptureReader> for RecordedInput {
     }
 }
 
+impl From<TardisInput> for RecordedInput {
+    fn from(input: TardisInput) -> RecordedInput {
+        RecordedInput::Tardis(input)
+    }
+}
+
 impl From<JournalInput> for RecordedInput {
     fn from(input: JournalInput) -> RecordedInput {
         RecordedInput::Journal(input)
@@ -473,6 +498,7 @@ fn line_error_index(kind: LineError) -> usize {
         LineError::Timestamp => 1,
         LineError::Source => 2,
         LineError::TooLong => 3,
+        LineError::Row => 4,
     }
 }
 

@@ -17,6 +17,7 @@ use crate::num::InstrumentId;
 use crate::okx::OkxAdapter;
 use crate::outbox::Outbox;
 use crate::sync_counters::SyncCounters;
+use crate::tardis::TardisAdapter;
 use crate::venue::{FrameVerdict, Keepalive, MarketAdapter};
 
 /// A venue market's adapter as a feed of several venues holds it: a built-in venue's by its
@@ -34,6 +35,8 @@ pub enum AnyAdapter {
     Okx(Box<OkxAdapter>),
     Bybit(Box<BybitAdapter>),
     Coinbase(Box<CoinbaseAtAdapter>),
+    /// Tardis.dev CSV messages, of any venue's instruments (`tardis:ws`).
+    Tardis(Box<TardisAdapter>),
     Added(Box<dyn MarketAdapter>),
 }
 
@@ -71,6 +74,7 @@ impl AnyAdapter {
             AnyAdapter::Okx(a) => &**a,
             AnyAdapter::Bybit(a) => &**a,
             AnyAdapter::Coinbase(a) => &**a,
+            AnyAdapter::Tardis(a) => &**a,
             AnyAdapter::Added(a) => &**a,
         }
     }
@@ -83,6 +87,7 @@ impl AnyAdapter {
             AnyAdapter::Okx(a) => &mut **a,
             AnyAdapter::Bybit(a) => &mut **a,
             AnyAdapter::Coinbase(a) => &mut **a,
+            AnyAdapter::Tardis(a) => &mut **a,
             AnyAdapter::Added(a) => &mut **a,
         }
     }
@@ -119,6 +124,7 @@ impl MarketAdapter for AnyAdapter {
             AnyAdapter::Okx(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Bybit(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Coinbase(a) => a.on_frame(kind, payload, meta, out),
+            AnyAdapter::Tardis(a) => a.on_frame(kind, payload, meta, out),
             AnyAdapter::Added(a) => a.on_frame(kind, payload, meta, out),
         }
     }

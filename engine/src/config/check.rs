@@ -174,6 +174,27 @@ impl Checker<'_> {
         Ok(self.base_dir.join(value.get_ref()))
     }
 
+    /// [`Checker::path`] for recorded input, which may also be a comma-separated list of
+    /// Tardis CSV files (`"book.csv.gz,trades.csv.gz"`): each relative to the config's folder.
+    pub(super) fn input_path(
+        &self,
+        key: &str,
+        value: &Spanned<String>,
+    ) -> Result<PathBuf, ConfigError> {
+        let text = value.get_ref();
+        if !text.contains(',') || self.base_dir.join(text).exists() {
+            return self.path(key, value);
+        }
+        let parts: Vec<String> = text
+            .split(',')
+            .map(|p| self.base_dir.join(p).display().to_string())
+            .collect();
+        if text.split(',').any(str::is_empty) {
+            return Err(self.err(key, value.span(), "a list of files with an empty name"));
+        }
+        Ok(PathBuf::from(parts.join(",")))
+    }
+
     fn runtime(&self, raw: RawRuntime) -> Result<RuntimeConfig, ConfigError> {
         let idle = raw.idle.unwrap_or(IdleKind::BusySpin);
         let on_stage_failure = raw.on_stage_failure.unwrap_or_default();

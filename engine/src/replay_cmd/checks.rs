@@ -74,5 +74,5 @@ pub(super) fn faults(i: &InstrumentReport) -> u64 {
 
 /// Whether the instrument's venue tickers can be held to the rebuilt book.
 pub(super) fn ticker_checkable(i: &InstrumentReport) -> bool {
-    Venue::from_name(i.venue).is_some_and(Venue::ticker_names_book_update)
+    !i.tardis && Venue::from_name(i.venue).is_some_and(Venue::ticker_names_book_update)
 }

@@ -3,7 +3,8 @@
 //! Kraken's pairs at the decimals Kraken sends ([`super::kraken_scan`]); and OKX's `instId`s at
 //! the precision their strings show ([`okx_scan`](super::okx_scan)), and Bybit's symbols and
 //! Coinbase Advanced Trade's products likewise ([`bybit_scan`](super::bybit_scan),
-//! [`coinbase_at_scan`](super::coinbase_at_scan)).
+//! [`coinbase_at_scan`](super::coinbase_at_scan)), and the instruments of Tardis CSV data too
+//! ([`tardis_scan`](super::tardis_scan)).
 
 use std::path::Path;
 
@@ -18,6 +19,7 @@ use super::bybit_scan::bybit_strings;
 use super::coinbase_at_scan::coinbase_at_strings;
 use super::kraken_scan::{is_kraken, KrakenScan};
 use super::okx_scan::{euclid, okx_strings, Scales, WireStrings};
+use super::tardis_scan::tardis_strings;
 
 /// The wire precision, used as both price and quantity scale for every instrument: Binance's,
 /// and enough for Coinbase Exchange's (at most 8 decimals, `"0.00001305"`, `"0.00120000"`).
@@ -66,6 +68,15 @@ pub fn scan_instruments(path: &Path) -> anyhow::Result<InstrumentRegistry> {
             Err(Ok(_malformed)) => continue,
             Err(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
+        if record.venue == pulse_feeds::tardis::SOURCE.as_bytes() {
+            if let Some((venue, strings)) = tardis_strings(record.payload) {
+                let others = kraken.pairs.len();
+                let scales = Scales::default();
+                let i = entry(&mut seen, others, venue, &strings.symbol, scales, path)?;
+                seen[i].2.add(&strings);
+            }
+            continue;
+        }
         let Some(venue) = Venue::from_name_bytes(record.venue) else {
             continue;
         };

@@ -79,7 +79,7 @@ impl Checker<'_> {
         };
         let Some(venue) = kind.live_venue() else {
             return Ok(SourceConfig::Capture {
-                path: self.path(
+                path: self.input_path(
                     &format!("{prefix}.path"),
                     required(raw.path.as_ref(), "path")?,
                 )?,
