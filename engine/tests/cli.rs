@@ -789,6 +789,7 @@ fn check_config_accepts_the_bundled_configs() {
         "imbalance.toml",
         "kraken-live.toml",
         "market-maker.toml",
+        "market-maker-usdm.toml",
         "multi-venue-live.toml",
         "okx-live.toml",
         "paper.toml",
