@@ -230,7 +230,7 @@ fn backtest(
     let mut run = collect(&cfg, &args.input, &tape)?;
     let latency = latency(&outcome);
     run.latency = latency.clone();
-    let window = pulse_research::ledger::Window {
+    let window = pulse_research::model::Window {
         from: args.from.map_or(0, |t| t.at(run.start_ts)),
         to: args.to.map_or(u64::MAX, |t| t.at(run.start_ts)),
     };
@@ -408,7 +408,7 @@ pub fn collect(
                     run.events.push(model::OrderEvent {
                         ts,
                         client_id,
-                        kind: crate::journal_cmd::REPORT_KINDS
+                        kind: crate::journal_records::REPORT_KINDS
                             .get(p[11] as usize)
                             .copied()
                             .unwrap_or("unknown")

@@ -13,7 +13,7 @@ use pulse_journal::JournalReader;
 use pulse_research::tables::{self, Column, Table};
 use serde_json::Value;
 
-use crate::journal_cmd::{describe, kind_name, streams};
+use crate::journal_records::{describe, kind_name, streams};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -27,6 +27,7 @@ pub mod features_cmd;
 pub mod hot_stage;
 pub mod journal_cmd;
 mod journal_export;
+pub mod journal_records;
 mod journal_recover;
 pub mod live_gateway;
 pub mod live_source;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::model::Window;
 use crate::model::{Run, Side};
 
 /// One grid time of the equity curve.
@@ -71,25 +72,6 @@ pub struct OrderRow {
     /// Implementation shortfall against the arrival mid, bps: what the fills paid over the
     /// mid (a buy above it, a sell below it) is positive. NaN when unfilled or no mid.
     pub slippage_bps: f64,
-}
-
-/// The part of a run a report covers: grid times, fills and decisions from `from` to `to`
-/// (ns of market time, both included).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
-    pub from: u64,
-    pub to: u64,
-}
-
-impl Window {
-    pub const ALL: Window = Window {
-        from: 0,
-        to: u64::MAX,
-    };
-
-    pub fn holds(&self, ts: u64) -> bool {
-        (self.from..=self.to).contains(&ts)
-    }
 }
 
 pub struct Ledger {

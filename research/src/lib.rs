@@ -25,9 +25,9 @@ use anyhow::Context as _;
 
 /// Writes a run's report into `dir`: `report.json`, `latency.json`, `report.html` and each
 /// table as `<name>.csv` and `<name>.parquet`. Returns a few lines for the terminal.
-pub fn write(dir: &Path, run: &model::Run, window: ledger::Window) -> anyhow::Result<String> {
+pub fn write(dir: &Path, run: &model::Run, window: model::Window) -> anyhow::Result<String> {
     let ledger = ledger::Ledger::build(run);
-    let (ledger, run) = if window == ledger::Window::ALL {
+    let (ledger, run) = if window == model::Window::ALL {
         (ledger, run.clone())
     } else {
         (ledger.window(window), run.window(window))

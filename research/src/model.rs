@@ -159,7 +159,7 @@ pub struct Run {
 impl Run {
     /// The decisions, orders and fills of the window (the marks stay: the ledger is computed
     /// on the whole run and then cut).
-    pub fn window(&self, w: crate::ledger::Window) -> Run {
+    pub fn window(&self, w: Window) -> Run {
         Run {
             intents: self
                 .intents
@@ -201,5 +201,24 @@ impl Run {
             end_ts: self.end_ts.min(w.to),
             ..self.clone()
         }
+    }
+}
+
+/// The part of a run a report covers: grid times, fills and decisions from `from` to `to`
+/// (ns of market time, both included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub from: u64,
+    pub to: u64,
+}
+
+impl Window {
+    pub const ALL: Window = Window {
+        from: 0,
+        to: u64::MAX,
+    };
+
+    pub fn holds(&self, ts: u64) -> bool {
+        (self.from..=self.to).contains(&ts)
     }
 }
