@@ -233,3 +233,41 @@ fn a_sweep_crosses_parameters_with_named_scenarios() {
         .unwrap()
         .contains("id=\"scenarios\""));
 }
+
+/// The shipped walk-forward example runs as the README says, and its report shows in- and
+/// out-of-sample side by side; the shipped stress example plans its 4 x 6 runs.
+#[test]
+fn the_shipped_sweep_examples_run_and_plan() {
+    let dir = fresh_dir("sweep-examples");
+    let out = dir.join("walk");
+    sweep(
+        &repo().join("configs/sweeps/demo-walk-forward.toml"),
+        &out,
+        "2",
+    );
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(summary["runs"], 9);
+    let w = &summary["walk_forward"];
+    assert_eq!(w["windows"].as_array().unwrap().len(), 3, "{w}");
+    assert!(
+        w["mean_in_sample"].is_number() && w["mean_out_of_sample"].is_number(),
+        "{w}"
+    );
+    let html = std::fs::read_to_string(out.join("leaderboard.html")).unwrap();
+    assert!(html.contains("in sample") && html.contains("out of sample"));
+    let stress = dir.join("stress");
+    let o = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .arg("sweep")
+        .args(sweep_args(
+            &repo().join("configs/sweeps/demo-stress.toml"),
+            &stress,
+        ))
+        .arg("--plan-only")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plan: Value =
+        serde_json::from_slice(&std::fs::read(stress.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["runs"].as_array().unwrap().len(), 24);
+}
