@@ -167,7 +167,16 @@ fn tardis_csv_imports_replays_verified_and_trades_as_the_capture_does() {
     let again = full_replay(&s, &journal, None, 2);
     let expected = trading(&capture);
     assert_eq!(expected.len(), 6, "{capture}");
-    assert!(expected.iter().any(|l| l.contains("151 sent")), "{capture}");
+    // Orders went out (how many is the strategy's business, not this test's).
+    let sent = expected.iter().find_map(|l| {
+        l.split_once(" sent")?
+            .0
+            .rsplit(' ')
+            .next()?
+            .parse::<u64>()
+            .ok()
+    });
+    assert!(sent.is_some_and(|n| n > 0), "{capture}");
     assert_eq!(trading(&tardis), expected, "Tardis CSV against the capture");
     assert_eq!(
         trading(&again),
