@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::model::Window;
-use crate::model::{Run, Side};
+use crate::model::{Run, Side, Window};
 
 /// One grid time of the equity curve.
 #[derive(Clone, Debug, PartialEq)]

@@ -51,8 +51,9 @@ fn std(x: &[f64]) -> f64 {
     (x.iter().map(|v| (v - m) * (v - m)).fold(0.0, |a, b| a + b) / (x.len() as f64 - 1.0)).sqrt()
 }
 
-/// The `q` quantile, linearly interpolated between the closest ranks (numpy's default).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+/// The `q` quantile of ascending `sorted`, linearly interpolated between the closest ranks
+/// (numpy's default); NaN when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

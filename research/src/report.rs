@@ -175,16 +175,7 @@ fn slippage(ledger: &Ledger) -> Slippage {
         .collect();
     let mut bps: Vec<f64> = filled.iter().map(|o| o.slippage_bps).collect();
     bps.sort_by(f64::total_cmp);
-    let pick = |q: f64| {
-        if bps.is_empty() {
-            f64::NAN
-        } else {
-            let pos = q * (bps.len() - 1) as f64;
-            let lo = pos.floor() as usize;
-            let hi = (lo + 1).min(bps.len() - 1);
-            bps[lo] + (bps[hi] - bps[lo]) * (pos - lo as f64)
-        }
-    };
+    let pick = |q: f64| metrics::quantile(&bps, q);
     let weight: f64 = filled
         .iter()
         .map(|o| o.filled_qty * o.avg_px)

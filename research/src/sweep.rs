@@ -417,16 +417,7 @@ pub fn walk_forward(file: &SweepFile, runs: &[Finished]) -> Option<WalkForwardRe
             .unwrap_or(0);
         let mut sorted: Vec<f64> = oos.iter().copied().filter(|v| v.is_finite()).collect();
         sorted.sort_by(f64::total_cmp);
-        let median = if sorted.is_empty() {
-            f64::NAN
-        } else {
-            let m = sorted.len() / 2;
-            if sorted.len() % 2 == 1 {
-                sorted[m]
-            } else {
-                (sorted[m - 1] + sorted[m]) / 2.0
-            }
-        };
+        let median = metrics::quantile(&sorted, 0.5);
         windows.push(WindowResult {
             train_from_s: (from - start) as f64 / 1e9,
             train_to_s: (train_to - start) as f64 / 1e9,
@@ -478,11 +469,8 @@ pub fn scenarios(file: &SweepFile, runs: &[Finished]) -> Vec<ScenarioSummary> {
             v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             let (best, best_run) = *v.first()?;
             let n = v.len();
-            let median = if n % 2 == 1 {
-                v[n / 2].0
-            } else {
-                (v[n / 2 - 1].0 + v[n / 2].0) / 2.0
-            };
+            let ascending: Vec<f64> = v.iter().rev().map(|x| x.0).collect();
+            let median = metrics::quantile(&ascending, 0.5);
             Some(ScenarioSummary {
                 name: sc.name.clone(),
                 runs: mine.len(),
