@@ -111,6 +111,7 @@ impl RiskCases {
             fills: 1,
             throttled: false,
             duplicate: false,
+            figures: None,
         }
     }
 

@@ -10,6 +10,7 @@ use pulse_gateways::binance::gateway::BinanceGatewayStage;
 use pulse_gateways::sim_stage::SimGatewayStage;
 
 use crate::config::StageKind;
+use crate::risk::portfolio_stage::PortfolioStage;
 use crate::risk::stage::RiskStage;
 use crate::strategy::stage::StrategyStage;
 
@@ -26,6 +27,8 @@ pub enum HotStage {
     /// A strategy from outside Pulse: boxed once, static calls per event inside.
     UserStrategy(Box<dyn Stage + Send>),
     Risk(RiskStage),
+    /// Boxed: its model's buffers and last figures are a few kilobytes.
+    Portfolio(Box<PortfolioStage>),
     Gateway(SimGatewayStage),
     /// Boxed for the same reason as the live feed.
     LiveGateway(Box<BinanceGatewayStage>),
@@ -38,6 +41,7 @@ impl HotStage {
             HotStage::Book(_) => StageKind::Book,
             HotStage::Strategy(_) | HotStage::UserStrategy(_) => StageKind::Strategy,
             HotStage::Risk(_) => StageKind::Risk,
+            HotStage::Portfolio(_) => StageKind::Portfolio,
             HotStage::Gateway(_) | HotStage::LiveGateway(_) => StageKind::Gateway,
         }
     }
@@ -50,6 +54,7 @@ impl HotStage {
             HotStage::Strategy(s) => s,
             HotStage::UserStrategy(s) => s.as_mut(),
             HotStage::Risk(s) => s,
+            HotStage::Portfolio(s) => s.as_mut(),
             HotStage::Gateway(s) => s,
             HotStage::LiveGateway(s) => s.as_mut(),
         }
@@ -63,6 +68,7 @@ impl HotStage {
             HotStage::Strategy(s) => s,
             HotStage::UserStrategy(s) => s.as_ref(),
             HotStage::Risk(s) => s,
+            HotStage::Portfolio(s) => s.as_ref(),
             HotStage::Gateway(s) => s,
             HotStage::LiveGateway(s) => s.as_ref(),
         }

@@ -32,6 +32,7 @@ mod journal_recover;
 pub mod live_gateway;
 pub mod live_source;
 pub mod pipeline;
+mod portfolio_build;
 pub mod record_cmd;
 pub mod replay_cmd;
 pub mod risk;

@@ -393,6 +393,8 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     if let Some(state) = &restored {
         risk.restore(state);
     }
+    let (mut risk, portfolio) =
+        crate::portfolio_build::attach(cfg.portfolio.as_ref(), instruments.len(), risk)?;
     // Before any strategy runs: the venue's account becomes risk's, and a difference from the
     // journal halts trading until an operator re-arms.
     let adopt = |account: &VenueAccount, risk: &mut RiskStage| {
@@ -459,12 +461,9 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     Ok(Pipeline {
         stages: feeds
             .into_iter()
-            .chain([
-                HotStage::Book(book),
-                strategy,
-                HotStage::Risk(risk),
-                gateway,
-            ])
+            .chain([HotStage::Book(book), strategy, HotStage::Risk(risk)])
+            .chain(portfolio)
+            .chain([gateway])
             .collect(),
         replay_time,
         kill,

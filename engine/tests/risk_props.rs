@@ -603,6 +603,7 @@ fn run(states: u64, per_state: u64, seed: u64) -> [u64; RejectReason::ALL.len() 
                 fills: c.fills,
                 throttled: c.throttled,
                 duplicate: c.duplicate,
+                figures: None,
             };
             let verdict = st.checks.check(&c.intent, &ctx);
             assert_eq!(verdict, model(&st, &c), "intent {:?}", c.intent);

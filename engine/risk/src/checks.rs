@@ -13,7 +13,12 @@
 //! 5. the instrument's position limit (working orders on the same side count as filled);
 //! 6. the book and its reference price (live, fresh) and the price collar around it;
 //! 7. the portfolio: the instrument's share of equity, gross exposure (every instrument at the
-//!    worse of its two sides, working orders filled), committed capital.
+//!    worse of its two sides, working orders filled), committed capital;
+//! 8. with a portfolio stage running, the figures it publishes ([`crate::published`]): VaR,
+//!    correlated exposure and the worst stress loss, each with this order's effect added.
+//!
+//! (The reasons of 8 and any added later come last in [`RejectReason::ALL`], whose index is
+//! journaled.)
 //!
 //! An order that only reduces the position it would leave (the worst case counting working
 //! orders on its side) passes the exposure checks of 5 and 7 whatever their limits: closing
@@ -24,9 +29,14 @@ use pulse_core::instrument::InstrumentRegistry;
 use pulse_core::intent::{AgentKind, OrderIntent, Origin, RejectReason};
 use pulse_core::num::{Nanos, Px, Qty, Side};
 
-use crate::account::Account;
+use crate::account::{Account, ACCOUNT_SCALE};
 use crate::kill::TradingMode;
 use crate::limits::{InstrumentLimits, PortfolioLimits};
+use crate::published::{BookRiskLimits, PublishedRisk};
+
+/// One unit of the account currency at [`ACCOUNT_SCALE`], for the published figures' `f64`s.
+const ACCOUNT_UNIT: f64 = 1e12;
+const _: () = assert!(ACCOUNT_SCALE == 12);
 
 /// The reference price risk keeps per instrument, from the book stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,12 +68,16 @@ pub struct Context<'a> {
     pub throttled: bool,
     /// The same order is working or was sent within the duplicate window.
     pub duplicate: bool,
+    /// The portfolio stage's latest figures, when it runs.
+    pub figures: Option<&'a PublishedRisk>,
 }
 
 pub struct RiskChecks {
     instruments: InstrumentRegistry,
     limits: Vec<InstrumentLimits>,
     pub portfolio: PortfolioLimits,
+    /// The limits on the portfolio stage's figures (`[portfolio]`), when it runs.
+    pub book: Option<BookRiskLimits>,
     references: Vec<Reference>,
     /// The latest market time of any reference.
     latest: Nanos,
@@ -87,6 +101,7 @@ impl RiskChecks {
             instruments,
             limits,
             portfolio,
+            book: None,
             references,
             latest: Nanos::ZERO,
         }
@@ -245,6 +260,11 @@ impl RiskChecks {
                 + account.notional(i, intent.px, Qty(qty));
             if committed > p.capital {
                 return Err(RejectReason::CapitalCap);
+            }
+            if let (Some(limits), Some(figures)) = (&self.book, ctx.figures) {
+                let sign = if after < 0 { -1.0 } else { 1.0 };
+                let exposure = sign * account.notional_wide(i, mid, after) as f64 / ACCOUNT_UNIT;
+                limits.check(figures, i, exposure)?;
             }
         }
         Ok(Qty(qty))

@@ -38,5 +38,34 @@ pulse_core::counters! {
             "Unrealized PnL at the mid, in millionths of the quote asset"
         ),
         FeesMicro => gauge("fees_micro", "Fees paid in millionths of the quote asset"),
+        PortfolioRows => gauge("portfolio_rows", "Return rows in the portfolio risk window"),
+        PortfolioReady => gauge(
+            "portfolio_ready",
+            "1 once the portfolio figures have enough rows for the limits to apply"
+        ),
+        PortfolioVarMicro => gauge(
+            "portfolio_var_micro",
+            "Portfolio VaR and CVaR over one interval, by measure, in millionths of the account currency"
+        ),
+        CorrelatedExposureMicro => gauge(
+            "correlated_exposure_micro",
+            "Gross exposure linked to a larger correlated holding, in millionths of the account currency"
+        ),
+        StressLossMicro => gauge(
+            "stress_loss_micro",
+            "Loss of each stress scenario on the current portfolio, in millionths of the account currency"
+        ),
+        PortfolioSnapshots => counter(
+            "portfolio_snapshots",
+            "Account snapshots the portfolio stage computed figures from"
+        ),
+        PortfolioUnpublished => counter(
+            "portfolio_unpublished",
+            "Figures the risk stage had no room for (it kept the previous ones)"
+        ),
+        PortfolioSnapshotsDropped => counter(
+            "portfolio_snapshots_dropped",
+            "Account snapshots the portfolio stage had no room for"
+        ),
     }
 }

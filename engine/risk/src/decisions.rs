@@ -71,6 +71,13 @@
 //!                             64 market day u64 (UTC days since 1970 of market time;
 //!                                u64::MAX before the first market event)
 //!                             72 equity i128 (account scale)
+//! RISK_FIGURES (0x010C) 96 bytes  the portfolio stage's figures as risk took them
+//!                              0 return rows u32 | 4 ready u8 | 5 reserved u8
+//!                              6 worst stress scenario u16 (its index in the config)
+//!                              8.. f64 (account currency), 8 bytes each, in this order:
+//!                                historical VaR 95%, 99%, CVaR 95%, 99%;
+//!                                parametric VaR 95%, 99%, CVaR 95%, 99%;
+//!                                correlated exposure, equity, worst stress loss
 //! ```
 //!
 //! RISK_STATE is the risk stage's state that survives a restart (`state.rs`): one
@@ -105,6 +112,7 @@ pub mod kind {
     pub const ACCOUNT: u16 = 0x0107;
     pub const QUERY: u16 = 0x0108;
     pub const RISK_STATE: u16 = 0x0109;
+    pub const RISK_FIGURES: u16 = 0x010C;
 }
 
 pub const INTENT_LEN: usize = 40;
@@ -118,6 +126,8 @@ pub const CANCEL_LEN: usize = 24;
 pub const ACCOUNT_LEN: usize = 32;
 /// A RISK_STATE payload (`RiskState::encode` in `state.rs`).
 pub const RISK_STATE_LEN: usize = 88;
+/// A RISK_FIGURES payload (`figures_record.rs`).
+pub const RISK_FIGURES_LEN: usize = 96;
 
 /// The risk stage's end of the output stream.
 pub struct OutputJournal {
@@ -217,6 +227,11 @@ impl OutputJournal {
     /// Journals the risk state (a `RiskState` payload, see `state.rs`).
     pub fn risk_state(&mut self, at: Nanos, payload: &[u8; RISK_STATE_LEN]) {
         let _ = self.write(kind::RISK_STATE, at, payload);
+    }
+
+    /// Journals the portfolio figures risk decides on from now (a RISK_FIGURES payload).
+    pub fn risk_figures(&mut self, at: Nanos, payload: &[u8; RISK_FIGURES_LEN]) {
+        let _ = self.write(kind::RISK_FIGURES, at, payload);
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {

@@ -38,6 +38,8 @@ pub(crate) struct RiskReport<'a> {
     pub mode: TradingMode,
     /// Per instrument: (qty scale, notional scale).
     pub scales: &'a [(u32, u32)],
+    /// Snapshots the portfolio stage had no room for, when it runs.
+    pub snapshots_dropped: Option<u64>,
 }
 
 impl RiskReport<'_> {
@@ -60,6 +62,9 @@ impl RiskReport<'_> {
         }
         out(RiskCounter::OrdersDuplicateFills.count(MetricLabel::None, o.duplicate_fills));
         out(RiskCounter::KillCancels.count(MetricLabel::None, c.kill_cancels));
+        if let Some(dropped) = self.snapshots_dropped {
+            out(RiskCounter::PortfolioSnapshotsDropped.count(MetricLabel::None, dropped));
+        }
         let a = self.account;
         let scale = ACCOUNT_SCALE;
         out(RiskCounter::EquityMicro.gauge(MetricLabel::None, micros(a.equity(), scale)));

@@ -23,6 +23,8 @@ use crate::checks::{Context, Exposure, RiskChecks};
 use crate::decisions::OutputJournal;
 use crate::kill::{KillSwitch, TradingMode};
 use crate::orders::{OrderState, OrderTable, Transition, WorkingOrder};
+use crate::portfolio_link::PortfolioLink;
+use crate::published::BookRiskLimits;
 use crate::reconcile::Expected;
 pub use crate::report::RiskCounters;
 use crate::report::RiskReport;
@@ -61,6 +63,8 @@ pub struct RiskStage {
     journal: Option<OutputJournal>,
     /// What of the risk state was journaled last.
     state: StateWatch,
+    /// The portfolio stage's rings, when it runs.
+    portfolio: Option<PortfolioLink>,
     pub counters: RiskCounters,
 }
 
@@ -105,6 +109,7 @@ impl RiskStage {
             probe,
             journal: None,
             state: StateWatch::default(),
+            portfolio: None,
             counters: RiskCounters::default(),
         }
     }
@@ -161,6 +166,18 @@ impl RiskStage {
         self
     }
 
+    /// Sends the portfolio stage a snapshot every sampling interval and checks every order
+    /// that adds exposure against the figures it publishes back, under `limits`.
+    pub fn with_portfolio(mut self, link: PortfolioLink, limits: BookRiskLimits) -> RiskStage {
+        self.portfolio = Some(link);
+        self.checks.book = Some(limits);
+        self
+    }
+
+    pub fn portfolio(&self) -> Option<&PortfolioLink> {
+        self.portfolio.as_ref()
+    }
+
     pub fn journal(&self) -> Option<&OutputJournal> {
         self.journal.as_ref()
     }
@@ -207,11 +224,15 @@ impl RiskStage {
     fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
         let (checks, account) = (&mut self.checks, &mut self.account);
         let (state, journal, kill) = (&mut self.state, &mut self.journal, &self.kill);
+        let portfolio = &mut self.portfolio;
         drain_market_until(&mut self.market, limit, EVENTS_PER_CALL, |event| {
             if let MarketEvent::Book(top) = event {
                 checks.on_book(top);
                 if let Some(mid) = top.mid() {
                     let at = top.meta.recv_ts;
+                    if let Some(link) = portfolio.as_mut() {
+                        link.before_mark(account, at);
+                    }
                     account.on_mark(top.meta.instrument.0 as usize, mid, at);
                     state.observe(journal, account, kill, &checks.portfolio, at, None);
                 }
@@ -245,6 +266,7 @@ impl RiskStage {
                 || self
                     .orders
                     .has_working(i, intent.side, intent.px, intent.qty),
+            figures: self.portfolio.as_ref().map(PortfolioLink::latest),
         };
         let verdict = self.checks.check(&intent, &ctx).and_then(|qty| {
             if self.orders_out.slots() == 0 {
@@ -477,6 +499,7 @@ impl Stage for RiskStage {
             account: &self.account,
             mode: self.kill.mode(),
             scales: &self.scales,
+            snapshots_dropped: self.portfolio.as_ref().map(|p| p.dropped),
         }
         .emit(out);
     }
@@ -497,6 +520,11 @@ impl Stage for RiskStage {
         }
         // A kill or reduce-only from outside is journaled when this thread first sees it.
         self.observe(self.checks.latest_ts(), None);
+        if let Some(link) = &mut self.portfolio {
+            if link.take(&mut self.journal) {
+                work += 1;
+            }
+        }
         // Reports first: they free position room and working slots for the intents below.
         while work < EVENTS_PER_CALL && self.feedback.slots() > 0 {
             let Ok(report) = self.reports.pop() else {

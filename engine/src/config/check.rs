@@ -17,6 +17,7 @@ use super::{
 use crate::user_strategy::UserSpec;
 
 mod ops;
+mod book_risk;
 mod portfolio;
 mod rings;
 mod source;
@@ -141,10 +142,15 @@ impl Checker<'_> {
             Some(sc) => Some(self.scenario(sc, &gateway, raw.gateway.kind.span())?),
             None => None,
         };
+        let portfolio = match &raw.portfolio {
+            Some(p) => Some(self.book_risk(p, &instruments)?),
+            None => None,
+        };
         Ok(Config {
             journal,
             metrics,
             scenario,
+            portfolio,
             engine: EngineConfig {
                 name: name.get_ref().clone(),
                 run_dir: match &raw.engine.run_dir {
@@ -265,6 +271,13 @@ impl Checker<'_> {
                 core,
                 idle: raw.idle.unwrap_or(idle),
             });
+        }
+        // The portfolio stage, when nothing names it, runs beside the risk stage.
+        if runner[StageKind::Portfolio as usize].is_none() {
+            if let Some(t) = runner[StageKind::Risk as usize] {
+                threads[t].stages.push(StageKind::Portfolio);
+                runner[StageKind::Portfolio as usize] = Some(t);
+            }
         }
         if let Some(stage) = StageKind::ALL
             .iter()

@@ -124,6 +124,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// `[scenario]`: a stress test of a backtest (simulated venue only).
     pub scenario: Option<ScenarioConfig>,
+    /// `[portfolio]`: the portfolio stage and its limits; `None` runs without it.
+    pub portfolio: Option<PortfolioRiskConfig>,
 }
 
 /// `[scenario]`: the market the strategy, risk and the simulated venue see, changed
@@ -286,16 +288,20 @@ pub enum StageKind {
     Book,
     Strategy,
     Risk,
+    /// The portfolio stage (with `[portfolio]`): on the risk stage's thread unless a thread
+    /// names it.
+    Portfolio,
     Gateway,
 }
 
 impl StageKind {
     /// All stages in pipeline order: the order of the default single thread.
-    pub const ALL: [StageKind; 5] = [
+    pub const ALL: [StageKind; 6] = [
         StageKind::Feed,
         StageKind::Book,
         StageKind::Strategy,
         StageKind::Risk,
+        StageKind::Portfolio,
         StageKind::Gateway,
     ];
 
@@ -306,6 +312,7 @@ impl StageKind {
             StageKind::Book => "book",
             StageKind::Strategy => "strategy",
             StageKind::Risk => "risk",
+            StageKind::Portfolio => "portfolio",
             StageKind::Gateway => "gateway",
         }
     }
@@ -477,4 +484,41 @@ pub struct SimConfig {
     /// `pulse backtest` only (never from a file): the venue samples every touch on this grid
     /// of market time and each order's arrival mid for the report.
     pub tape: Option<pulse_feeds::num::Nanos>,
+}
+
+/// `[portfolio]`: the portfolio stage's model of risk across the book, the limits the hot path
+/// reads from its figures, and the stress scenarios it applies to the portfolio.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PortfolioRiskConfig {
+    /// Return sampling interval (market time).
+    pub interval: pulse_feeds::num::Nanos,
+    /// Return rows kept; the EWMA weights and historical VaR use them all.
+    pub window: usize,
+    /// Figures refuse nothing before this many rows.
+    pub min_rows: usize,
+    pub lambda: f64,
+    pub correlation_threshold: f64,
+    /// 95 or 99: the VaR `max_var` bounds.
+    pub confidence: u8,
+    pub limits: pulse_risk::published::BookRiskLimits,
+    pub stress: Vec<StressConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StressConfig {
+    pub name: String,
+    pub kind: StressKind,
+}
+
+/// What a stress scenario does to the portfolio (see `pulse_risk::portfolio`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum StressKind {
+    /// Each instrument's price moves by this fraction (-0.1 = -10%).
+    Shock(Vec<(usize, f64)>),
+    /// Every volatility times this.
+    VolScale(f64),
+    /// Every correlation +1 in the adverse direction.
+    CorrelationOne,
+    /// These instruments' positions cannot be closed for this many sampling intervals.
+    Outage { instruments: Vec<usize>, intervals: f64 },
 }

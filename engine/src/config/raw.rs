@@ -34,6 +34,37 @@ pub(super) struct RawConfig {
     pub(super) metrics: RawMetrics,
     /// A backtest's stress scenario (simulated venue only).
     pub(super) scenario: Option<RawScenario>,
+    /// Risk across the book: the portfolio stage's model, its limits and stress tests.
+    pub(super) portfolio: Option<RawPortfolio>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPortfolio {
+    pub(super) interval_ms: Option<Spanned<i64>>,
+    pub(super) window: Option<Spanned<i64>>,
+    pub(super) min_rows: Option<Spanned<i64>>,
+    pub(super) ewma_lambda: Option<Spanned<DecimalText>>,
+    pub(super) correlation_threshold: Option<Spanned<DecimalText>>,
+    pub(super) confidence: Option<Spanned<i64>>,
+    pub(super) max_var: Option<Spanned<DecimalText>>,
+    pub(super) max_correlated_exposure_pct: Option<Spanned<DecimalText>>,
+    pub(super) max_stress_loss: Option<Spanned<DecimalText>>,
+    #[serde(default)]
+    pub(super) stress: Vec<RawStress>,
+}
+
+/// One stress scenario: exactly one of the four kinds.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStress {
+    pub(super) name: Spanned<String>,
+    /// Price moves in percent, by base asset (`BTC`) or instrument (`venue:SYMBOL`).
+    pub(super) shock_pct: Option<Spanned<std::collections::BTreeMap<String, DecimalText>>>,
+    pub(super) vol_scale: Option<Spanned<DecimalText>>,
+    pub(super) correlation_one: Option<Spanned<bool>>,
+    pub(super) outage_venue: Option<Spanned<String>>,
+    pub(super) outage_s: Option<Spanned<DecimalText>>,
 }
 
 #[derive(Deserialize)]

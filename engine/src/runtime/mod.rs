@@ -362,7 +362,8 @@ pub fn assign(cfg: &Config, stages: Vec<HotStage>) -> anyhow::Result<Vec<Runner>
                     .filter(|s| s.as_ref().is_some_and(|s| s.kind() == *kind))
                     .filter_map(Option::take),
             );
-            if mine.len() == before {
+            // Only `[portfolio]` has a portfolio stage; a layout may name it regardless.
+            if mine.len() == before && *kind != StageKind::Portfolio {
                 bail!("stage {kind:?} is not available for thread {}", thread.name);
             }
         }

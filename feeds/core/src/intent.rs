@@ -268,10 +268,18 @@ pub enum RejectReason {
     /// The order's ORDER record could not be appended to the output journal (or, with
     /// `[journal] sync = "order"`, made durable): it is not sent.
     JournalFailed,
+    /// The portfolio's value at risk, as last published with this order's marginal effect
+    /// added (a linear estimate), would pass `[portfolio] max_var`.
+    VarLimit,
+    /// Correlated exposure (gross exposure in instruments that add to a larger holding they
+    /// move with) would pass `[portfolio] max_correlated_exposure_pct` of equity.
+    CorrelatedExposure,
+    /// The worst configured stress scenario's loss would pass `[portfolio] max_stress_loss`.
+    StressLoss,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 26] = [
+    pub const ALL: [RejectReason; 29] = [
         RejectReason::KillSwitch,
         RejectReason::UnknownInstrument,
         RejectReason::NotPositive,
@@ -298,6 +306,9 @@ impl RejectReason {
         RejectReason::RingFull,
         RejectReason::UnknownOrder,
         RejectReason::JournalFailed,
+        RejectReason::VarLimit,
+        RejectReason::CorrelatedExposure,
+        RejectReason::StressLoss,
     ];
 
     pub fn index(self) -> usize {
@@ -332,6 +343,9 @@ impl RejectReason {
             RejectReason::RingFull => "ring_full",
             RejectReason::UnknownOrder => "unknown_order",
             RejectReason::JournalFailed => "journal_failed",
+            RejectReason::VarLimit => "var_limit",
+            RejectReason::CorrelatedExposure => "correlated_exposure",
+            RejectReason::StressLoss => "stress_loss",
         }
     }
 
@@ -349,6 +363,9 @@ impl RejectReason {
                 | RejectReason::DailyLoss
                 | RejectReason::DrawdownHalt
                 | RejectReason::DrawdownRestricted
+                | RejectReason::VarLimit
+                | RejectReason::CorrelatedExposure
+                | RejectReason::StressLoss
         )
     }
 }

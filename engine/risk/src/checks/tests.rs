@@ -83,6 +83,7 @@ fn ctx(account: &Account) -> Context<'_> {
         fills: 0,
         throttled: false,
         duplicate: false,
+        figures: None,
     }
 }
 
