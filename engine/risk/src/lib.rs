@@ -12,6 +12,7 @@ pub mod halt;
 pub mod kill;
 pub mod limits;
 pub mod orders;
+pub mod portfolio;
 pub mod position;
 pub mod reconcile;
 mod report;
