@@ -33,6 +33,7 @@ pub mod live_gateway;
 pub mod live_source;
 pub mod pipeline;
 mod portfolio_build;
+mod portfolio_summary;
 pub mod record_cmd;
 pub mod replay_cmd;
 pub mod risk;

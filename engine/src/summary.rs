@@ -174,6 +174,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                 }
             }
             HotStage::Risk(risk) => render_risk(&mut s, risk, instruments),
+            HotStage::Portfolio(p) => crate::portfolio_summary::render(&mut s, p),
             HotStage::Gateway(gw) => {
                 let c = &gw.venue().counters;
                 let _ = writeln!(

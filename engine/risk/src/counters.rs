@@ -45,15 +45,15 @@ pulse_core::counters! {
         ),
         PortfolioVarMicro => gauge(
             "portfolio_var_micro",
-            "Portfolio VaR and CVaR over one interval, by measure, in millionths of the account currency"
+            "VaR and CVaR of one interval, by measure, in millionths of the account currency"
         ),
         CorrelatedExposureMicro => gauge(
             "correlated_exposure_micro",
-            "Gross exposure linked to a larger correlated holding, in millionths of the account currency"
+            "Correlated exposure (see the README), in millionths of the account currency"
         ),
         StressLossMicro => gauge(
             "stress_loss_micro",
-            "Loss of each stress scenario on the current portfolio, in millionths of the account currency"
+            "Loss of each stress scenario, in millionths of the account currency"
         ),
         PortfolioSnapshots => counter(
             "portfolio_snapshots",

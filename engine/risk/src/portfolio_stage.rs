@@ -9,7 +9,7 @@
 //! computation is O(window · n²) once per interval and allocates nothing after start.
 //! Everything it reads comes in the snapshots, so a replay publishes the same figures.
 
-use pulse_core::metrics::{MetricLabel, MetricSink};
+use pulse_core::metrics::{MetricLabel, MetricSink, Report};
 use pulse_core::num::Nanos;
 use pulse_core::stage::Stage;
 
