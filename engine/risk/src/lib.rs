@@ -8,6 +8,8 @@ pub mod account;
 pub mod checks;
 pub mod counters;
 pub mod decisions;
+pub mod exits;
+pub mod flatten;
 pub mod halt;
 pub mod kill;
 pub mod limits;
@@ -20,7 +22,8 @@ pub mod sizing;
 pub mod stage;
 pub mod state;
 pub mod throttle;
+pub mod volatility;
 
 pub use halt::HaltReason;
-pub use kill::{KillSwitch, Rearm, TradingMode};
+pub use kill::{FlattenSwitch, KillMode, KillSwitch, Rearm, TradingMode};
 pub use pulse_core::intent::RejectReason;
