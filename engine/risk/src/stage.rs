@@ -8,8 +8,11 @@
 //!
 //! An intent is checked against the reference as of the market event it was decided on: market
 //! events later than the intent are applied only after it (no look-ahead on a fast replay).
+//!
+//! The stage also makes orders of its own, exits and flatten ([`closing`]): they go through
+//! the same checks and the same journal as a strategy's.
 
-use pulse_core::event::{drain_market_until, MarketEvent};
+use pulse_core::event::MarketEvent;
 use pulse_core::instrument::InstrumentRegistry;
 use pulse_core::latency::LatencyProbe;
 use pulse_core::metrics::MetricSink;
@@ -29,7 +32,8 @@ use crate::report::RiskReport;
 use crate::state::{Cause, RiskState, StateWatch};
 use crate::throttle::{MessageThrottle, RecentOrders};
 use pulse_core::intent::RejectReason;
-use pulse_core::intent::{CancelIntent, Feedback, Intent, OrderIntent};
+use pulse_core::intent::{CancelIntent, Feedback, Intent, OrderIntent, Origin};
+use pulse_core::num::Qty;
 
 const EVENTS_PER_CALL: usize = 1024;
 /// Working orders tracked at once (all instruments): `max_open_orders` may not exceed it.
@@ -61,6 +65,8 @@ pub struct RiskStage {
     journal: Option<OutputJournal>,
     /// What of the risk state was journaled last.
     state: StateWatch,
+    /// Exits and flatten: the orders the engine makes itself.
+    closing: closing::Closing,
     pub counters: RiskCounters,
 }
 
@@ -105,6 +111,7 @@ impl RiskStage {
             probe,
             journal: None,
             state: StateWatch::default(),
+            closing: closing::Closing::new(instruments.len()),
             counters: RiskCounters::default(),
         }
     }
@@ -204,22 +211,46 @@ impl RiskStage {
         self.kill.mode()
     }
 
+    /// Applies market events up to `limit` (see [`pulse_core::event::drain_market_until`], whose order and
+    /// budget this keeps): each mid marks the account, then drives that instrument's exits
+    /// at that very event, before the next one is applied.
     fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
-        let (checks, account) = (&mut self.checks, &mut self.account);
-        let (state, journal, kill) = (&mut self.state, &mut self.journal, &self.kill);
-        drain_market_until(&mut self.market, limit, EVENTS_PER_CALL, |event| {
-            if let MarketEvent::Book(top) = event {
-                checks.on_book(top);
-                if let Some(mid) = top.mid() {
-                    let at = top.meta.recv_ts;
-                    account.on_mark(top.meta.instrument.0 as usize, mid, at);
-                    state.observe(journal, account, kill, &checks.portfolio, at, None);
-                }
+        let mut n = 0;
+        while n < EVENTS_PER_CALL {
+            // Applied where it lies in the ring: a book top is a few hundred bytes.
+            let marked = match self.market.peek() {
+                Ok(event) if limit.is_none_or(|t| event.recv_ts() <= t) => match event {
+                    MarketEvent::Book(top) => {
+                        self.checks.on_book(top);
+                        top.mid().map(|mid| {
+                            let at = top.meta.recv_ts;
+                            let i = top.meta.instrument.0 as usize;
+                            self.account.on_mark(i, mid, at);
+                            let limits = &self.checks.portfolio;
+                            let (journal, account) = (&mut self.journal, &self.account);
+                            self.state
+                                .observe(journal, account, &self.kill, limits, at, None);
+                            (top.meta, mid)
+                        })
+                    }
+                    MarketEvent::Trade(_) => None,
+                },
+                _ => break,
+            };
+            if let Ok(chunk) = self.market.read_chunk(1) {
+                chunk.commit_all();
             }
-        })
+            n += 1;
+            if let Some((meta, mid)) = marked {
+                self.closing_on_mid(meta, mid);
+            }
+        }
+        n
     }
 
-    fn on_intent(&mut self, intent: OrderIntent) {
+    /// Decides `intent` (a strategy's, or the engine's own from [`closing`]), journals the
+    /// decision, sends the order and tells the strategy; the client id it went out under.
+    fn on_intent(&mut self, intent: OrderIntent) -> Result<ClientOrderId, RejectReason> {
         self.counters.intents += 1;
         let intent_no = self.journal.as_mut().map_or(0, |j| j.intent(&intent));
         let i = intent.instrument;
@@ -311,7 +342,11 @@ impl RiskStage {
             Err(reason) => self.rejected(i, intent.tag, reason),
         };
         let _ = self.feedback.push(feedback);
-        self.probe.record_since(intent.meta.ingress);
+        if !matches!(intent.origin, Origin::Exit(_)) {
+            // An engine order made on a report or a request has no ingress of its own.
+            self.probe.record_since(intent.meta.ingress);
+        }
+        verdict.map(|order| order.client_id)
     }
 
     /// A cancel passes no limit check: it only ever reduces exposure, and it goes out even with
@@ -363,11 +398,17 @@ impl RiskStage {
     }
 
     /// With the kill switch engaged, every working order without a cancel gets one (as many
-    /// as the ring takes now; the rest on the next poll). Returns how many were sent.
+    /// as the ring takes now; the rest on the next poll), except flatten slices in kill mode
+    /// Flatten. Returns how many were sent.
     fn cancel_all(&mut self) -> usize {
         let mut sent = 0;
         while self.orders_out.slots() > 0 {
-            let Some(o) = self.orders.uncancelled().next().copied() else {
+            let Some(o) = self
+                .orders
+                .uncancelled()
+                .find(|o| !self.spared_by_kill(o.client_id))
+                .copied()
+            else {
                 break;
             };
             // The cancel is decided at the latest market time risk has seen: the kill switch
@@ -453,13 +494,19 @@ impl RiskStage {
         if let (ExecKind::Fill { px, qty, fee, .. }, Transition::Applied(_)) =
             (report.kind, transition)
         {
+            let before = self
+                .account
+                .instrument(i)
+                .map_or(Qty(0), |a| a.position.qty);
             self.account.on_fill(i, report.side, px, qty, fee);
+            self.closing_on_fill(i, before, px);
             self.counters.fills_since_rearm += 1;
             self.observe(report.meta.recv_ts, None);
         }
         self.set_working(report.instrument);
         if matches!(transition, Transition::Applied(_)) {
             let _ = self.feedback.push(Feedback::Report(report));
+            self.closing_on_report(&report, transition);
         }
     }
 }
@@ -477,6 +524,7 @@ impl Stage for RiskStage {
             account: &self.account,
             mode: self.kill.mode(),
             scales: &self.scales,
+            flatten: self.flatten_status(),
         }
         .emit(out);
     }
@@ -515,12 +563,15 @@ impl Stage for RiskStage {
             work += self.apply_market_until(Some(intent.meta().recv_ts));
             let _ = self.intents.pop();
             match intent {
-                Intent::New(new) => self.on_intent(new),
+                Intent::New(new) => {
+                    let _ = self.on_intent(new);
+                }
                 Intent::Cancel(cancel) => self.on_cancel(cancel),
             }
             work += 1;
         }
         work += self.apply_market_until(None);
+        work += self.closing_poll();
         if self.kill.mode() == TradingMode::Killed {
             work += self.cancel_all();
         }
@@ -528,5 +579,6 @@ impl Stage for RiskStage {
     }
 }
 
+mod closing;
 #[cfg(test)]
 mod tests;
