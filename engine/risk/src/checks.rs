@@ -22,9 +22,11 @@
 //! An engine exit ([`Origin::Exit`]: stop-loss, take-profit, trailing, flatten) skips the
 //! signal confidence check, the drawdown and daily-loss breakers, sizing and the drawdown
 //! halving (closing risk is never refused for having lost money), and must reduce instead:
-//! one that would not is [`RejectReason::NotReducing`]. Everything else applies to it as to
-//! any order: lot, tick, the fill pause, order quantity and notional, duplicates, the
-//! throttle, open orders, the book, the reference and the collar. The kill switch refuses
+//! one that would not is [`RejectReason::NotReducing`]. It is not held to the duplicate guard
+//! either: the stage keeps at most one exit in flight per instrument, and the next slice may
+//! well equal the last one. Everything else applies to it as to any order: lot, tick, the
+//! fill pause, order quantity and notional, the throttle, open orders, the book, the
+//! reference and the collar. The kill switch refuses
 //! it too, except a flatten slice when the kill mode is [`KillMode::Flatten`]: with the kill
 //! switch engaged, nothing but flatten slices goes out.
 
@@ -193,7 +195,7 @@ impl RiskChecks {
         if ctx.mode == TradingMode::ReduceOnly && !reduces {
             return Err(RejectReason::ReduceOnly);
         }
-        if ctx.duplicate {
+        if ctx.duplicate && !exit {
             return Err(RejectReason::Duplicate);
         }
         if ctx.throttled {

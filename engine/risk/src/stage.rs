@@ -581,4 +581,10 @@ impl Stage for RiskStage {
 
 mod closing;
 #[cfg(test)]
+mod exit_tests;
+#[cfg(test)]
+mod flatten_tests;
+#[cfg(test)]
+mod rig;
+#[cfg(test)]
 mod tests;
