@@ -581,6 +581,8 @@ impl Stage for RiskStage {
 
 mod closing;
 #[cfg(test)]
+mod closing_props;
+#[cfg(test)]
 mod exit_tests;
 #[cfg(test)]
 mod flatten_tests;

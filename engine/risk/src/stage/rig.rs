@@ -26,6 +26,8 @@ pub struct Setup {
     pub settings: ExitSettings,
     pub kill_mode: KillMode,
     pub max_order_qty: i64,
+    /// At the notional scale (10).
+    pub max_order_notional: i128,
     pub portfolio: fn(&mut PortfolioLimits),
 }
 
@@ -36,6 +38,8 @@ impl Default for Setup {
             settings: ExitSettings::default(),
             kill_mode: KillMode::Cancel,
             max_order_qty: 1_000_000,
+            // 10,000 USDT.
+            max_order_notional: 10_000 * 10i128.pow(10),
             portfolio: |_| {},
         }
     }
@@ -61,8 +65,7 @@ pub fn rig(setup: Setup) -> Rig {
     }
     let limits = InstrumentLimits {
         max_order_qty: Qty(setup.max_order_qty),
-        // 10,000 USDT at the notional scale (10).
-        max_order_notional: 10_000 * 10i128.pow(10),
+        max_order_notional: setup.max_order_notional,
         max_position: Qty(10_000_000),
         price_collar_bps: COLLAR_BPS,
         max_ref_age: Nanos::from_millis(60_000),
