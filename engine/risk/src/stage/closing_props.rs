@@ -10,7 +10,10 @@ use crate::exits::{ExitDistance, ExitRules};
 use pulse_core::num::Side;
 
 fn distance() -> impl Strategy<Value = Option<ExitDistance>> {
-    prop_oneof![Just(None), (1u32..400).prop_map(|b| Some(ExitDistance::Bps(b)))]
+    prop_oneof![
+        Just(None),
+        (1u32..400).prop_map(|b| Some(ExitDistance::Bps(b)))
+    ]
 }
 
 /// Checks one engine order against the position it was planned on and the mid it saw.
@@ -18,12 +21,18 @@ fn check(o: &Order, position: i64, mid: i64, max_qty: i64, max_notional: i128) {
     assert!(position != 0, "an order with nothing to close: {o:?}");
     let closing = if position > 0 { Side::Sell } else { Side::Buy };
     assert_eq!(o.side, closing, "{o:?} against {position}");
-    assert!(o.qty.0 > 0 && o.qty.0 <= position.abs(), "{o:?} against {position}");
+    assert!(
+        o.qty.0 > 0 && o.qty.0 <= position.abs(),
+        "{o:?} against {position}"
+    );
     assert_eq!(o.qty.0 % LOT, 0);
     assert!(o.qty.0 <= max_qty);
     assert!(i128::from(o.qty.0) * i128::from(o.px.0) <= max_notional);
     let off = i128::from((o.px.0 - mid).abs()) * 10_000;
-    assert!(off <= i128::from(COLLAR_BPS) * i128::from(mid), "{o:?} at mid {mid}");
+    assert!(
+        off <= i128::from(COLLAR_BPS) * i128::from(mid),
+        "{o:?} at mid {mid}"
+    );
 }
 
 proptest! {

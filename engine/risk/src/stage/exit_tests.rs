@@ -289,3 +289,43 @@ fn checks_refuse_an_exit_that_would_not_reduce() {
     );
     assert!(r.risk.on_intent(exit(Side::Sell, 10_000)).is_ok());
 }
+
+#[test]
+fn the_same_input_fires_the_same_exits_however_it_is_polled() {
+    let rules = ExitRules {
+        stop_loss: Some(ExitDistance::Bps(100)),
+        trailing: Some(ExitDistance::Bps(30)),
+        ..ExitRules::default()
+    };
+    let mids = [
+        6_000_000, 6_020_000, 6_050_000, 6_032_000, 6_031_850, 6_020_000, 6_010_000,
+    ];
+    let run = |batched: bool| {
+        let mut r = rig(Setup {
+            rules: vec![rules],
+            ..Setup::default()
+        });
+        r.adopt(&[(10_000, 6_000_000)], &[]);
+        for (n, mid) in mids.into_iter().enumerate() {
+            r.push_mid(BTC, n as u64, mid);
+            if !batched {
+                r.poll();
+            }
+        }
+        r.poll();
+        r.new_orders()
+    };
+    let one_by_one = run(false);
+    // Best 60,500.00; trailing at 60,500 * 0.997 = 60,318.50: the fifth mid (60,318.50)
+    // fires it, at its own market time, whether polled alone or in one batch.
+    let [exit] = one_by_one[..] else {
+        panic!("one exit: {one_by_one:?}");
+    };
+    assert_eq!(
+        (exit.meta.recv_ts, exit.qty),
+        (Nanos::from_millis(4), Qty(10_000))
+    );
+    // 60,318.50 * 0.99 = 59,715.315, up to the tick.
+    assert_eq!(exit.px, Px(5_971_532));
+    assert_eq!(run(true), one_by_one);
+}

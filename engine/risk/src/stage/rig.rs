@@ -139,13 +139,18 @@ impl Rig {
     /// A live book with mid `mid` (bid `mid - 1`, ask `mid + 1`) at `ms` milliseconds of
     /// market time, then a poll.
     pub fn mid(&mut self, i: InstrumentId, ms: u64, mid: i64) {
+        self.push_mid(i, ms, mid);
+        self.poll();
+    }
+
+    /// The book of [`Rig::mid`], without the poll.
+    pub fn push_mid(&mut self, i: InstrumentId, ms: u64, mid: i64) {
         let level = |px| Level {
             px: Px(px),
             qty: Qty(1),
         };
         let top = BookTop::with_touch(meta(i, ms), BookState::Live, level(mid - 1), level(mid + 1));
         assert!(self.market.push(MarketEvent::Book(top)).is_ok());
-        self.poll();
     }
 
     /// The book of `i` goes stale at `ms`, then a poll.
