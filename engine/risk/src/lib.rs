@@ -1,7 +1,10 @@
 //! Pre-trade risk and order keeping: every intent passes every check before it becomes an
 //! order; fills come back here to positions and PnL. The risk stage owns the output journal
 //! ([`decisions`]), the account, the order table and the risk state that survives a restart.
-//! Its settings types ([`limits`], [`sizing`]) live here; the engine's config reads into them.
+//! Its settings types ([`limits`], [`sizing`], [`exits`]) live here; the engine's config reads
+//! into them. Besides the strategies' orders, the stage makes its own to close positions:
+//! exits ([`exits`], priced by [`volatility`] where a rule says so) and flatten ([`flatten`],
+//! asked for through a [`FlattenSwitch`] or by the kill switch in [`KillMode::Flatten`]).
 #![forbid(unsafe_code)]
 
 pub mod account;

@@ -248,6 +248,7 @@ impl RiskStage {
         let position = self.position(i);
         let kind = match c.closing {
             Some(kind) => kind,
+            None if c.rules.is_empty() => return,
             None => {
                 let entry = self.account.instrument(i).and_then(|a| a.position.avg_px());
                 let mid = self.checks.reference(i).and_then(|r| r.mid);

@@ -329,3 +329,50 @@ fn the_same_input_fires_the_same_exits_however_it_is_polled() {
     assert_eq!(exit.px, Px(5_971_532));
     assert_eq!(run(true), one_by_one);
 }
+
+#[test]
+fn an_exit_is_journaled_like_any_intent_with_its_origin() {
+    use crate::decisions::{kind, u64_at, OutputJournal, STREAM};
+    use pulse_journal::{Appender, JournalConfig, JournalReader};
+
+    let dir = std::env::temp_dir().join(format!("pulse-risk-exit-journal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (appender, service) = Appender::open(JournalConfig::new(&dir, STREAM)).expect("journal");
+    let journal = OutputJournal::start(appender, Nanos(0)).expect("session");
+    let mut r = rig(Setup {
+        journal: Some(journal),
+        ..rules(stop(100))
+    });
+    r.adopt(&[(10_000, 6_000_000)], &[]);
+    r.mid(BTC, 2, 5_940_000);
+    let [exit] = r.new_orders()[..] else {
+        panic!("one exit order");
+    };
+    drop(r);
+    assert!(service.shutdown().is_ok());
+    let mut reader = JournalReader::open(&dir, STREAM).expect("reader");
+    let mut seen = Vec::new();
+    while let Ok(Some(rec)) = reader.next() {
+        let p = rec.payload;
+        match rec.kind {
+            // Intent number, tag and origin code (16: stop-loss).
+            kind::INTENT => seen.push((rec.kind, u64_at(p, 0), u64::from(p[34]), rec.timestamp)),
+            kind::DECISION => seen.push((rec.kind, u64_at(p, 0), u64_at(p, 16), rec.timestamp)),
+            kind::ORDER => seen.push((rec.kind, u64_at(p, 0), 0, rec.timestamp)),
+            _ => {}
+        }
+        if rec.kind == kind::INTENT {
+            assert_eq!(p[12..16], ENGINE_TAG.to_le_bytes());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let id = exit.client_id.0;
+    assert_eq!(
+        seen,
+        [
+            (kind::INTENT, 1, 16, 2_000_000),
+            (kind::DECISION, 1, id, 2_000_000),
+            (kind::ORDER, id, 0, 2_000_000),
+        ]
+    );
+}

@@ -29,6 +29,7 @@ pub struct Setup {
     /// At the notional scale (10).
     pub max_order_notional: i128,
     pub portfolio: fn(&mut PortfolioLimits),
+    pub journal: Option<OutputJournal>,
 }
 
 impl Default for Setup {
@@ -41,6 +42,7 @@ impl Default for Setup {
             // 10,000 USDT.
             max_order_notional: 10_000 * 10i128.pow(10),
             portfolio: |_| {},
+            journal: None,
         }
     }
 }
@@ -94,6 +96,10 @@ pub fn rig(setup: Setup) -> Rig {
     )
     .with_exits(setup.rules, setup.settings)
     .with_kill_mode(setup.kill_mode);
+    let risk = match setup.journal {
+        Some(journal) => risk.with_journal(journal),
+        None => risk,
+    };
     Rig {
         flatten: risk.flatten_switch(),
         risk,
