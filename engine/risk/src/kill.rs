@@ -221,22 +221,18 @@ impl FlattenSwitch {
     }
 
     /// How many requests there have been.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         // Acquire: pairs with `request`'s Release increment, so `take` then sees its flags.
         self.generation.load(Ordering::Acquire)
     }
 
     /// Whether a flatten of instrument `i` was asked for since the last take; clears it.
-    pub fn take(&self, i: usize) -> bool {
+    pub(crate) fn take(&self, i: usize) -> bool {
         // AcqRel: a request racing with this take either is taken now or leaves its flag set
         // for the next generation; nothing else is published through the flag.
         self.pending
             .get(i)
             .is_some_and(|f| f.swap(false, Ordering::AcqRel))
-    }
-
-    pub fn instruments(&self) -> usize {
-        self.pending.len()
     }
 }
 
