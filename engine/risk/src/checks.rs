@@ -23,14 +23,25 @@
 //! An order that only reduces the position it would leave (the worst case counting working
 //! orders on its side) passes the exposure checks of 5 and 7 whatever their limits: closing
 //! risk is never refused for having too much of it.
+//!
+//! An engine exit ([`Origin::Exit`]: stop-loss, take-profit, trailing, flatten) skips the
+//! signal confidence check, the drawdown and daily-loss breakers, sizing and the drawdown
+//! halving (closing risk is never refused for having lost money), and must reduce instead:
+//! one that would not is [`RejectReason::NotReducing`]. It is not held to the duplicate guard
+//! either: the stage keeps at most one exit in flight per instrument, and the next slice may
+//! well equal the last one. Everything else applies to it as to any order: lot, tick, the
+//! fill pause, order quantity and notional, the throttle, open orders, the book, the
+//! reference and the collar. The kill switch refuses
+//! it too, except a flatten slice when the kill mode is [`KillMode::Flatten`]: with the kill
+//! switch engaged, nothing but flatten slices goes out.
 
 use pulse_core::event::{BookState, BookTop};
 use pulse_core::instrument::InstrumentRegistry;
-use pulse_core::intent::{AgentKind, OrderIntent, Origin, RejectReason};
+use pulse_core::intent::{AgentKind, ExitKind, OrderIntent, Origin, RejectReason};
 use pulse_core::num::{Nanos, Px, Qty, Side};
 
 use crate::account::{Account, ACCOUNT_SCALE};
-use crate::kill::TradingMode;
+use crate::kill::{KillMode, TradingMode};
 use crate::limits::{InstrumentLimits, PortfolioLimits};
 use crate::published::{BookRiskLimits, PublishedRisk};
 
@@ -81,6 +92,8 @@ pub struct RiskChecks {
     references: Vec<Reference>,
     /// The latest market time of any reference.
     latest: Nanos,
+    /// Whether flatten slices pass an engaged kill switch.
+    pub(crate) kill_mode: KillMode,
 }
 
 impl RiskChecks {
@@ -104,6 +117,7 @@ impl RiskChecks {
             book: None,
             references,
             latest: Nanos::ZERO,
+            kill_mode: KillMode::Cancel,
         }
     }
 
@@ -127,9 +141,21 @@ impl RiskChecks {
         self.references.get(index).copied()
     }
 
+    /// Instrument `i` and its limits, when it may trade.
+    pub(crate) fn instrument(
+        &self,
+        i: usize,
+    ) -> Option<(&pulse_core::instrument::Instrument, &InstrumentLimits)> {
+        let id = pulse_core::num::InstrumentId(u16::try_from(i).ok()?);
+        Some((self.instruments.get(id)?, self.limits.get(i)?))
+    }
+
     /// The quantity to send for `intent`, or why nothing may be sent.
     pub fn check(&self, intent: &OrderIntent, ctx: &Context<'_>) -> Result<Qty, RejectReason> {
-        if ctx.mode == TradingMode::Killed {
+        let exit = matches!(intent.origin, Origin::Exit(_));
+        let flatten_passes =
+            self.kill_mode == KillMode::Flatten && intent.origin == Origin::Exit(ExitKind::Flatten);
+        if ctx.mode == TradingMode::Killed && !flatten_passes {
             return Err(RejectReason::KillSwitch);
         }
         let i = intent.instrument.0 as usize;
@@ -151,46 +177,15 @@ impl RiskChecks {
         if px % inst.tick.0 != 0 {
             return Err(RejectReason::TickSize);
         }
-        if intent.confidence_bps < p.min_confidence_bps {
-            return Err(RejectReason::LowConfidence);
-        }
         let account = ctx.account;
-        let drawdown = account.drawdown_bps();
-        if drawdown >= i64::from(p.drawdown_stop_bps) {
-            return Err(RejectReason::DrawdownHalt);
-        }
-        if drawdown >= i64::from(p.drawdown_restrict_bps)
-            && intent.origin != Origin::Agent(AgentKind::Conservative)
-        {
-            return Err(RejectReason::DrawdownRestricted);
-        }
-        if account.day_pnl() <= -p.daily_loss_limit {
-            return Err(RejectReason::DailyLoss);
-        }
-        if ctx.fills >= p.max_auto_fills {
-            return Err(RejectReason::FillsPaused);
-        }
-        let sized = p.sizing.size(
-            account,
-            i,
-            intent.px,
-            intent.qty,
-            inst.lot,
-            intent.confidence_bps,
-            intent.vol_bps,
-        );
-        if sized.0 <= 0 {
-            return Err(RejectReason::NotPositive);
-        }
-        let qty = if drawdown >= i64::from(p.drawdown_halve_bps) {
-            let half = sized.0 / 2;
-            half - half % inst.lot.0
+        let qty = if exit {
+            if ctx.fills >= p.max_auto_fills {
+                return Err(RejectReason::FillsPaused);
+            }
+            wanted
         } else {
-            sized.0
+            self.breakers_and_size(intent, ctx, inst.lot)?
         };
-        if qty <= 0 {
-            return Err(RejectReason::DrawdownHalt);
-        }
         if qty > limits.max_order_qty.0 {
             return Err(RejectReason::MaxOrderQty);
         }
@@ -209,10 +204,13 @@ impl RiskChecks {
             Side::Sell => pos - sells - i128::from(qty),
         };
         let reduces = after.abs() <= pos.abs() && after.signum() * pos.signum() >= 0;
+        if exit && !(reduces && after != pos) {
+            return Err(RejectReason::NotReducing);
+        }
         if ctx.mode == TradingMode::ReduceOnly && !reduces {
             return Err(RejectReason::ReduceOnly);
         }
-        if ctx.duplicate {
+        if ctx.duplicate && !exit {
             return Err(RejectReason::Duplicate);
         }
         if ctx.throttled {
@@ -268,6 +266,57 @@ impl RiskChecks {
             }
         }
         Ok(Qty(qty))
+    }
+
+    /// Signal confidence, the account's breakers and sizing with the drawdown halving: the
+    /// checks an engine exit skips. The quantity sizing leaves.
+    fn breakers_and_size(
+        &self,
+        intent: &OrderIntent,
+        ctx: &Context<'_>,
+        lot: Qty,
+    ) -> Result<i64, RejectReason> {
+        let (p, account, i) = (&self.portfolio, ctx.account, intent.instrument.0 as usize);
+        if intent.confidence_bps < p.min_confidence_bps {
+            return Err(RejectReason::LowConfidence);
+        }
+        let drawdown = account.drawdown_bps();
+        if drawdown >= i64::from(p.drawdown_stop_bps) {
+            return Err(RejectReason::DrawdownHalt);
+        }
+        if drawdown >= i64::from(p.drawdown_restrict_bps)
+            && intent.origin != Origin::Agent(AgentKind::Conservative)
+        {
+            return Err(RejectReason::DrawdownRestricted);
+        }
+        if account.day_pnl() <= -p.daily_loss_limit {
+            return Err(RejectReason::DailyLoss);
+        }
+        if ctx.fills >= p.max_auto_fills {
+            return Err(RejectReason::FillsPaused);
+        }
+        let sized = p.sizing.size(
+            account,
+            i,
+            intent.px,
+            intent.qty,
+            lot,
+            intent.confidence_bps,
+            intent.vol_bps,
+        );
+        if sized.0 <= 0 {
+            return Err(RejectReason::NotPositive);
+        }
+        let qty = if drawdown >= i64::from(p.drawdown_halve_bps) {
+            let half = sized.0 / 2;
+            half - half % lot.0
+        } else {
+            sized.0
+        };
+        if qty <= 0 {
+            return Err(RejectReason::DrawdownHalt);
+        }
+        Ok(qty)
     }
 }
 

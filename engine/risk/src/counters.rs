@@ -20,6 +20,20 @@ pulse_core::counters! {
             "Fills whose venue trade id was already applied, ignored"
         ),
         KillCancels => counter("kill_cancels", "Orders cancelled by the kill switch"),
+        EngineCancels => counter("engine_cancels", "Orders cancelled by a flatten"),
+        Exits => counter("exits", "Engine exits fired, by kind"),
+        ExitRejected => counter(
+            "exit_rejected",
+            "Engine exit and flatten orders refused by the checks or the venue"
+        ),
+        FlattenOpen => gauge(
+            "flatten_open",
+            "Instruments whose flatten is not done (in progress or unclosable)"
+        ),
+        FlattenUnclosable => gauge(
+            "flatten_unclosable",
+            "Instruments a flatten cannot close now"
+        ),
         EquityMicro => gauge("equity_micro", "Account equity in millionths of the quote asset"),
         DrawdownBps => gauge("drawdown_bps", "Drawdown from the equity high-water mark, in bps"),
         GrossExposureMicro => gauge(

@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
+use pulse_core::num::InstrumentId;
+
 use crate::halt::HaltReason;
 
 /// Trading modes an operator (or health) sets; strategies cannot reach them.
@@ -25,6 +27,18 @@ impl TradingMode {
             TradingMode::Killed => "killed",
         }
     }
+}
+
+/// What an engaged kill switch does besides refusing every new order and cancelling every
+/// working one (config `[risk] kill_mode`, set once at construction).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KillMode {
+    /// Cancel and stop: positions stay as they are.
+    #[default]
+    Cancel,
+    /// Cancel, then close every position with flatten slices ([`crate::flatten`]), the only
+    /// orders that pass the engaged switch.
+    Flatten,
 }
 
 /// The kill switch: once engaged, risk approves nothing and cancels every open order; only an
@@ -167,9 +181,78 @@ impl KillSwitch {
     }
 }
 
+/// An operator's flatten requests (`pulse flatten [--instrument X]`), shared between the
+/// control side, which asks, and the risk stage, which closes the positions (see
+/// [`crate::flatten`]). Requests are never lost: each instrument has its own flag, and the
+/// stage takes every flag that is set when it sees a new generation.
+#[derive(Clone, Debug)]
+pub struct FlattenSwitch {
+    /// One per instrument: a flatten of it was asked for and the stage has not taken it yet.
+    pending: Arc<[AtomicBool]>,
+    /// Bumped by every request, so the stage looks at the flags only when there is news.
+    generation: Arc<AtomicU64>,
+}
+
+impl FlattenSwitch {
+    pub fn new(instruments: usize) -> FlattenSwitch {
+        FlattenSwitch {
+            pending: (0..instruments).map(|_| AtomicBool::new(false)).collect(),
+            generation: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Asks for `instrument`'s position to be closed, or every instrument's with `None`.
+    /// An unknown instrument is ignored (`false`).
+    pub fn request(&self, instrument: Option<InstrumentId>) -> bool {
+        let flags = match instrument {
+            None => &self.pending[..],
+            Some(i) => match self.pending.get(usize::from(i.0)..=usize::from(i.0)) {
+                Some(one) => one,
+                None => return false,
+            },
+        };
+        for flag in flags {
+            // Relaxed: published by the Release increment of `generation` below.
+            flag.store(true, Ordering::Relaxed);
+        }
+        // Release: a stage that sees the new generation (Acquire) also sees the flags above.
+        self.generation.fetch_add(1, Ordering::Release);
+        true
+    }
+
+    /// How many requests there have been.
+    pub(crate) fn generation(&self) -> u64 {
+        // Acquire: pairs with `request`'s Release increment, so `take` then sees its flags.
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether a flatten of instrument `i` was asked for since the last take; clears it.
+    pub(crate) fn take(&self, i: usize) -> bool {
+        // AcqRel: a request racing with this take either is taken now or leaves its flag set
+        // for the next generation; nothing else is published through the flag.
+        self.pending
+            .get(i)
+            .is_some_and(|f| f.swap(false, Ordering::AcqRel))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flatten_requests_are_per_instrument_and_never_lost() {
+        let f = FlattenSwitch::new(3);
+        assert_eq!(f.generation(), 0);
+        assert!(f.request(Some(InstrumentId(1))));
+        assert!(!f.request(Some(InstrumentId(3))));
+        assert_eq!(f.generation(), 1);
+        assert_eq!([f.take(0), f.take(1), f.take(2)], [false, true, false]);
+        assert!(!f.take(1), "taken once");
+        f.clone().request(None);
+        assert_eq!(f.generation(), 2);
+        assert_eq!([f.take(0), f.take(1), f.take(2)], [true, true, true]);
+    }
 
     #[test]
     fn the_kill_switch_keeps_its_first_reason_until_a_rearm() {

@@ -1,13 +1,14 @@
 //! What the risk stage shows monitoring: its counters, the order table's, the output
 //! journal's, and the account's gauges, every amount in millionths of its unit.
 
-use pulse_core::intent::RejectReason;
+use pulse_core::intent::{ExitKind, RejectReason};
 use pulse_core::metrics::{report_journal, MetricLabel, MetricSink, Report};
 use pulse_core::num::InstrumentId;
 
 use crate::account::{Account, ACCOUNT_SCALE};
 use crate::counters::RiskCounter;
 use crate::decisions::OutputJournal;
+use crate::flatten::{FlattenOutcome, FlattenState};
 use crate::kill::TradingMode;
 use crate::orders::OrderTable;
 
@@ -21,6 +22,13 @@ pub struct RiskCounters {
     pub rejected: [u64; RejectReason::ALL.len()],
     /// Orders cancelled by the kill switch (not by a strategy).
     pub kill_cancels: u64,
+    /// Orders cancelled by a flatten, before its slices.
+    pub engine_cancels: u64,
+    /// Engine exits that fired, by [`ExitKind::index`] (a flatten counts once per instrument
+    /// with a position when it starts).
+    pub exits: [u64; ExitKind::ALL.len()],
+    /// Engine exit orders (exits and flatten slices) refused by the checks or the venue.
+    pub exit_rejected: u64,
     /// Approved orders whose quantity sizing or the drawdown halving made smaller.
     pub resized: u64,
     /// Fills since the last re-arm (the fill pause counts these).
@@ -40,6 +48,7 @@ pub(crate) struct RiskReport<'a> {
     pub scales: &'a [(u32, u32)],
     /// Snapshots the portfolio stage had no room for, when it runs.
     pub snapshots_dropped: Option<u64>,
+    pub flatten: &'a [FlattenState],
 }
 
 impl RiskReport<'_> {
@@ -65,6 +74,22 @@ impl RiskReport<'_> {
         if let Some(dropped) = self.snapshots_dropped {
             out(RiskCounter::PortfolioSnapshotsDropped.count(MetricLabel::None, dropped));
         }
+        out(RiskCounter::EngineCancels.count(MetricLabel::None, c.engine_cancels));
+        for kind in ExitKind::ALL {
+            let label = MetricLabel::Tag("kind", kind.name());
+            out(RiskCounter::Exits.count(label, c.exits[kind.index()]));
+        }
+        out(RiskCounter::ExitRejected.count(MetricLabel::None, c.exit_rejected));
+        let (mut open, mut unclosable) = (0, 0);
+        for s in self.flatten {
+            match s.outcome {
+                FlattenOutcome::InProgress => open += 1,
+                FlattenOutcome::Unclosable(_) => (open, unclosable) = (open + 1, unclosable + 1),
+                FlattenOutcome::Idle | FlattenOutcome::Closed => {}
+            }
+        }
+        out(RiskCounter::FlattenOpen.gauge(MetricLabel::None, open));
+        out(RiskCounter::FlattenUnclosable.gauge(MetricLabel::None, unclosable));
         let a = self.account;
         let scale = ACCOUNT_SCALE;
         out(RiskCounter::EquityMicro.gauge(MetricLabel::None, micros(a.equity(), scale)));

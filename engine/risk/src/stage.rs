@@ -8,14 +8,17 @@
 //!
 //! An intent is checked against the reference as of the market event it was decided on: market
 //! events later than the intent are applied only after it (no look-ahead on a fast replay).
+//!
+//! The stage also makes orders of its own, exits and flatten ([`closing`]): they go through
+//! the same checks and the same journal as a strategy's.
 
-use pulse_core::event::{drain_market_until, MarketEvent};
+use pulse_core::event::MarketEvent;
 use pulse_core::instrument::InstrumentRegistry;
 use pulse_core::latency::LatencyProbe;
 use pulse_core::metrics::MetricSink;
 use pulse_core::num::{InstrumentId, Nanos};
 use pulse_core::order::VenueAccount;
-use pulse_core::order::{CancelOrder, ClientOrderId, ExecKind, ExecReport, Order, Request};
+use pulse_core::order::{ClientOrderId, ExecKind, ExecReport, Order, Request};
 use pulse_core::stage::Stage;
 
 use crate::account::Account;
@@ -31,7 +34,8 @@ use crate::report::RiskReport;
 use crate::state::{Cause, RiskState, StateWatch};
 use crate::throttle::{MessageThrottle, RecentOrders};
 use pulse_core::intent::RejectReason;
-use pulse_core::intent::{CancelIntent, Feedback, Intent, OrderIntent};
+use pulse_core::intent::{Feedback, Intent, OrderIntent, Origin};
+use pulse_core::num::Qty;
 
 const EVENTS_PER_CALL: usize = 1024;
 /// Working orders tracked at once (all instruments): `max_open_orders` may not exceed it.
@@ -65,6 +69,8 @@ pub struct RiskStage {
     state: StateWatch,
     /// The portfolio stage's rings, when it runs.
     portfolio: Option<PortfolioLink>,
+    /// Exits and flatten: the orders the engine makes itself.
+    closing: closing::Closing,
     pub counters: RiskCounters,
 }
 
@@ -110,6 +116,7 @@ impl RiskStage {
             journal: None,
             state: StateWatch::default(),
             portfolio: None,
+            closing: closing::Closing::new(instruments.len()),
             counters: RiskCounters::default(),
         }
     }
@@ -221,26 +228,49 @@ impl RiskStage {
         self.kill.mode()
     }
 
+    /// Applies market events up to `limit` (see [`pulse_core::event::drain_market_until`], whose order and
+    /// budget this keeps): each mid marks the account, then drives that instrument's exits
+    /// at that very event, before the next one is applied.
     fn apply_market_until(&mut self, limit: Option<Nanos>) -> usize {
-        let (checks, account) = (&mut self.checks, &mut self.account);
-        let (state, journal, kill) = (&mut self.state, &mut self.journal, &self.kill);
-        let portfolio = &mut self.portfolio;
-        drain_market_until(&mut self.market, limit, EVENTS_PER_CALL, |event| {
-            if let MarketEvent::Book(top) = event {
-                checks.on_book(top);
-                if let Some(mid) = top.mid() {
-                    let at = top.meta.recv_ts;
-                    if let Some(link) = portfolio.as_mut() {
-                        link.before_mark(account, at);
+        let mut n = 0;
+        while n < EVENTS_PER_CALL {
+            // Applied where it lies in the ring: a book top is a few hundred bytes.
+            let marked = match self.market.peek() {
+                Ok(event) if limit.is_none_or(|t| event.recv_ts() <= t) => match event {
+                    MarketEvent::Book(top) => {
+                        self.checks.on_book(top);
+                        top.mid().map(|mid| {
+                            let at = top.meta.recv_ts;
+                            let i = top.meta.instrument.0 as usize;
+                            if let Some(link) = self.portfolio.as_mut() {
+                                link.before_mark(&self.account, at);
+                            }
+                            self.account.on_mark(i, mid, at);
+                            let limits = &self.checks.portfolio;
+                            let (journal, account) = (&mut self.journal, &self.account);
+                            self.state
+                                .observe(journal, account, &self.kill, limits, at, None);
+                            (top.meta, mid)
+                        })
                     }
-                    account.on_mark(top.meta.instrument.0 as usize, mid, at);
-                    state.observe(journal, account, kill, &checks.portfolio, at, None);
-                }
+                    MarketEvent::Trade(_) => None,
+                },
+                _ => break,
+            };
+            if let Ok(chunk) = self.market.read_chunk(1) {
+                chunk.commit_all();
             }
-        })
+            n += 1;
+            if let Some((meta, mid)) = marked {
+                self.closing_on_mid(meta, mid);
+            }
+        }
+        n
     }
 
-    fn on_intent(&mut self, intent: OrderIntent) {
+    /// Decides `intent` (a strategy's, or the engine's own from [`closing`]), journals the
+    /// decision, sends the order and tells the strategy; the client id it went out under.
+    fn on_intent(&mut self, intent: OrderIntent) -> Result<ClientOrderId, RejectReason> {
         self.counters.intents += 1;
         let intent_no = self.journal.as_mut().map_or(0, |j| j.intent(&intent));
         let i = intent.instrument;
@@ -333,116 +363,11 @@ impl RiskStage {
             Err(reason) => self.rejected(i, intent.tag, reason),
         };
         let _ = self.feedback.push(feedback);
-        self.probe.record_since(intent.meta.ingress);
-    }
-
-    /// A cancel passes no limit check: it only ever reduces exposure, and it goes out even with
-    /// the kill switch engaged. It must name an order that is working. It counts towards the
-    /// message throttle (so new orders feel it) but is never refused by it.
-    fn on_cancel(&mut self, cancel: CancelIntent) {
-        self.counters.intents += 1;
-        self.counters.cancels += 1;
-        let intent_no = self
-            .journal
-            .as_mut()
-            .map_or(0, |j| j.cancel_intent(&cancel));
-        let verdict = match self.orders.get(cancel.client_id) {
-            None => Err(RejectReason::UnknownOrder),
-            Some(o) if o.instrument != cancel.instrument => Err(RejectReason::UnknownOrder),
-            Some(_) if self.orders_out.slots() == 0 => Err(RejectReason::RingFull),
-            Some(o) => Ok(CancelOrder {
-                meta: cancel.meta,
-                client_id: o.client_id,
-                instrument: o.instrument,
-                side: o.side,
-            }),
-        };
-        if let Some(journal) = &mut self.journal {
-            let decided = verdict.map(|c| c.client_id.0);
-            journal.decision(cancel.meta.recv_ts, intent_no, decided);
+        if !matches!(intent.origin, Origin::Exit(_)) {
+            // An engine order made on a report or a request has no ingress of its own.
+            self.probe.record_since(intent.meta.ingress);
         }
-        match verdict {
-            Ok(c) => {
-                self.send_cancel(c, false);
-                self.counters.approved += 1;
-            }
-            Err(reason) => {
-                let feedback = self.rejected(cancel.instrument, cancel.tag, reason);
-                let _ = self.feedback.push(feedback);
-            }
-        }
-        self.probe.record_since(cancel.meta.ingress);
-    }
-
-    /// Journals and sends a cancel; the caller checked the ring has room.
-    fn send_cancel(&mut self, c: CancelOrder, by_kill: bool) {
-        if let Some(journal) = &mut self.journal {
-            journal.cancel(&c, by_kill);
-        }
-        self.orders.cancel_sent(c.client_id);
-        self.throttle.record(c.meta.recv_ts);
-        let _ = self.orders_out.push(Request::Cancel(c));
-    }
-
-    /// With the kill switch engaged, every working order without a cancel gets one (as many
-    /// as the ring takes now; the rest on the next poll). Returns how many were sent.
-    fn cancel_all(&mut self) -> usize {
-        let mut sent = 0;
-        while self.orders_out.slots() > 0 {
-            let Some(o) = self.orders.uncancelled().next().copied() else {
-                break;
-            };
-            // The cancel is decided at the latest market time risk has seen: the kill switch
-            // has no market event of its own.
-            let at = self.checks.latest_ts();
-            let meta = pulse_core::event::EventMeta {
-                instrument: o.instrument,
-                recv_ts: at,
-                ..Default::default()
-            };
-            self.send_cancel(
-                CancelOrder {
-                    meta,
-                    client_id: o.client_id,
-                    instrument: o.instrument,
-                    side: o.side,
-                },
-                true,
-            );
-            self.counters.kill_cancels += 1;
-            sent += 1;
-        }
-        sent
-    }
-
-    /// Asks the venue about every order in doubt that has no query out yet (as many as the
-    /// ring takes; the rest on the next poll). Never a resend: the order may be working.
-    fn query_doubtful(&mut self) -> usize {
-        let mut sent = 0;
-        while self.orders_out.slots() > 0 {
-            let Some(o) = self.orders.unqueried().copied() else {
-                self.doubt = false;
-                break;
-            };
-            let query = CancelOrder {
-                meta: pulse_core::event::EventMeta {
-                    instrument: o.instrument,
-                    recv_ts: self.checks.latest_ts(),
-                    ..Default::default()
-                },
-                client_id: o.client_id,
-                instrument: o.instrument,
-                side: o.side,
-            };
-            if let Some(journal) = &mut self.journal {
-                journal.query(&query);
-            }
-            self.orders.query_sent(o.client_id);
-            let _ = self.orders_out.push(Request::Query(query));
-            self.counters.queries += 1;
-            sent += 1;
-        }
-        sent
+        verdict.map(|order| order.client_id)
     }
 
     /// Tells the account what instrument `i` has working now.
@@ -475,13 +400,19 @@ impl RiskStage {
         if let (ExecKind::Fill { px, qty, fee, .. }, Transition::Applied(_)) =
             (report.kind, transition)
         {
+            let before = self
+                .account
+                .instrument(i)
+                .map_or(Qty(0), |a| a.position.qty);
             self.account.on_fill(i, report.side, px, qty, fee);
+            self.closing_on_fill(i, before, px);
             self.counters.fills_since_rearm += 1;
             self.observe(report.meta.recv_ts, None);
         }
         self.set_working(report.instrument);
         if matches!(transition, Transition::Applied(_)) {
             let _ = self.feedback.push(Feedback::Report(report));
+            self.closing_on_report(&report, transition);
         }
     }
 }
@@ -500,6 +431,7 @@ impl Stage for RiskStage {
             mode: self.kill.mode(),
             scales: &self.scales,
             snapshots_dropped: self.portfolio.as_ref().map(|p| p.dropped),
+            flatten: self.flatten_status(),
         }
         .emit(out);
     }
@@ -543,12 +475,15 @@ impl Stage for RiskStage {
             work += self.apply_market_until(Some(intent.meta().recv_ts));
             let _ = self.intents.pop();
             match intent {
-                Intent::New(new) => self.on_intent(new),
+                Intent::New(new) => {
+                    let _ = self.on_intent(new);
+                }
                 Intent::Cancel(cancel) => self.on_cancel(cancel),
             }
             work += 1;
         }
         work += self.apply_market_until(None);
+        work += self.closing_poll();
         if self.kill.mode() == TradingMode::Killed {
             work += self.cancel_all();
         }
@@ -556,5 +491,15 @@ impl Stage for RiskStage {
     }
 }
 
+mod cancels;
+mod closing;
+#[cfg(test)]
+mod closing_props;
+#[cfg(test)]
+mod exit_tests;
+#[cfg(test)]
+mod flatten_tests;
+#[cfg(test)]
+mod rig;
 #[cfg(test)]
 mod tests;

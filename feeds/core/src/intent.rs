@@ -35,20 +35,30 @@ pub enum Origin {
     Rule,
     /// The ensemble, led by this agent (the largest weighted vote on the decided side).
     Agent(AgentKind),
+    /// The engine itself (the risk stage), closing a position: no strategy asked for it.
+    Exit(ExitKind),
 }
 
+/// First journal code of [`Origin::Exit`]: codes 1..=15 stay the agents'.
+const EXIT_CODE_BASE: u8 = 16;
+
 impl Origin {
-    /// Stable code, as journaled: 0 for a rule, 1 + the agent's index.
+    /// Stable code, as journaled: 0 for a rule, 1 + the agent's index, 16 + the exit kind's
+    /// index. Codes are only ever added, never renumbered.
     pub fn code(self) -> u8 {
         match self {
             Origin::Rule => 0,
             Origin::Agent(a) => 1 + a.index() as u8,
+            Origin::Exit(e) => EXIT_CODE_BASE + e.index() as u8,
         }
     }
 
     pub fn from_code(code: u8) -> Option<Origin> {
         match code {
             0 => Some(Origin::Rule),
+            c if c >= EXIT_CODE_BASE => ExitKind::ALL
+                .get(usize::from(c - EXIT_CODE_BASE))
+                .map(|e| Origin::Exit(*e)),
             c => AgentKind::ALL
                 .get(usize::from(c) - 1)
                 .map(|a| Origin::Agent(*a)),
@@ -59,9 +69,48 @@ impl Origin {
         match self {
             Origin::Rule => "rule",
             Origin::Agent(a) => a.name(),
+            Origin::Exit(e) => e.name(),
         }
     }
 }
+
+/// Why the engine closes a position on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    StopLoss,
+    TakeProfit,
+    Trailing,
+    /// An operator's flatten, or the kill switch in flatten mode.
+    Flatten,
+}
+
+impl ExitKind {
+    pub const ALL: [ExitKind; 4] = [
+        ExitKind::StopLoss,
+        ExitKind::TakeProfit,
+        ExitKind::Trailing,
+        ExitKind::Flatten,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ExitKind::StopLoss => "stop_loss",
+            ExitKind::TakeProfit => "take_profit",
+            ExitKind::Trailing => "trailing",
+            ExitKind::Flatten => "flatten",
+        }
+    }
+}
+
+/// The tag of every verdict ([`Feedback::Accepted`], [`Feedback::Rejected`]) on an order the
+/// engine made itself ([`Origin::Exit`]): no strategy request has it, so a strategy ignores
+/// verdicts carrying it. The venue's reports on such orders still reach the strategy as
+/// [`Feedback::Report`]: the position they move is real.
+pub const ENGINE_TAG: u32 = u32::MAX;
 
 /// Strategy → risk: cancel one of the strategy's working orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,18 +317,22 @@ pub enum RejectReason {
     /// The order's ORDER record could not be appended to the output journal (or, with
     /// `[journal] sync = "order"`, made durable): it is not sent.
     JournalFailed,
-    /// The portfolio's value at risk, as last published with this order's marginal effect
-    /// added (a linear estimate), would pass `[portfolio] max_var`.
+    /// The portfolio's parametric value at risk, from the last published covariance with this
+    /// order's exposure added, would pass `[portfolio] max_var`.
     VarLimit,
     /// Correlated exposure (gross exposure in instruments that add to a larger holding they
     /// move with) would pass `[portfolio] max_correlated_exposure_pct` of equity.
     CorrelatedExposure,
     /// The worst configured stress scenario's loss would pass `[portfolio] max_stress_loss`.
     StressLoss,
+    /// An engine exit ([`Origin::Exit`]) that would not reduce the position (working orders
+    /// on its side counted as filled): an exit never opens or flips one. Checked right after
+    /// the order size; last in [`RejectReason::ALL`] only because indices are journaled.
+    NotReducing,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 29] = [
+    pub const ALL: [RejectReason; 30] = [
         RejectReason::KillSwitch,
         RejectReason::UnknownInstrument,
         RejectReason::NotPositive,
@@ -309,6 +362,7 @@ impl RejectReason {
         RejectReason::VarLimit,
         RejectReason::CorrelatedExposure,
         RejectReason::StressLoss,
+        RejectReason::NotReducing,
     ];
 
     pub fn index(self) -> usize {
@@ -346,6 +400,7 @@ impl RejectReason {
             RejectReason::VarLimit => "var_limit",
             RejectReason::CorrelatedExposure => "correlated_exposure",
             RejectReason::StressLoss => "stress_loss",
+            RejectReason::NotReducing => "not_reducing",
         }
     }
 
@@ -367,5 +422,31 @@ impl RejectReason {
                 | RejectReason::CorrelatedExposure
                 | RejectReason::StressLoss
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_codes_round_trip_and_keep_the_old_numbers() {
+        // The journaled codes of earlier versions stay what they were.
+        assert_eq!(Origin::Rule.code(), 0);
+        assert_eq!(Origin::Agent(AgentKind::Conservative).code(), 1);
+        assert_eq!(Origin::Agent(AgentKind::Policy).code(), 5);
+        assert_eq!(Origin::Exit(ExitKind::StopLoss).code(), 16);
+        assert_eq!(Origin::Exit(ExitKind::Flatten).code(), 19);
+        let all = [Origin::Rule]
+            .into_iter()
+            .chain(AgentKind::ALL.map(Origin::Agent))
+            .chain(ExitKind::ALL.map(Origin::Exit));
+        for o in all {
+            assert_eq!(Origin::from_code(o.code()), Some(o), "{}", o.name());
+        }
+        for unused in [6, 15, 20, 255] {
+            assert_eq!(Origin::from_code(unused), None);
+        }
+        assert_eq!(RejectReason::NotReducing.index(), 29);
     }
 }
