@@ -13,11 +13,15 @@
 //! 5. the instrument's position limit (working orders on the same side count as filled);
 //! 6. the book and its reference price (live, fresh) and the price collar around it;
 //! 7. the portfolio: the instrument's share of equity, gross exposure (every instrument at the
-//!    worse of its two sides, working orders filled), committed capital.
+//!    worse of its two sides, working orders filled), committed capital;
+//! 8. funds: the conversion of the instrument's quote currency (its conversion instrument's
+//!    book live and fresh, [`crate::fx`]), its strategy's allocated capital
+//!    ([`crate::allocation`]), and the balance the order would reserve ([`crate::balance`]).
+//!    Their reasons come last in [`RejectReason::ALL`], after the stage's own.
 //!
 //! An order that only reduces the position it would leave (the worst case counting working
-//! orders on its side) passes the exposure checks of 5 and 7 whatever their limits: closing
-//! risk is never refused for having too much of it.
+//! orders on its side) passes the exposure checks of 5, 7 and 8 whatever their limits: closing
+//! risk is never refused for having too much of it. It still needs the balance it would use.
 
 use pulse_core::event::{BookState, BookTop};
 use pulse_core::instrument::InstrumentRegistry;
@@ -25,6 +29,7 @@ use pulse_core::intent::{AgentKind, OrderIntent, Origin, RejectReason};
 use pulse_core::num::{Nanos, Px, Qty, Side};
 
 use crate::account::Account;
+use crate::fx::FxTable;
 use crate::kill::TradingMode;
 use crate::limits::{InstrumentLimits, PortfolioLimits};
 
@@ -67,6 +72,9 @@ pub struct RiskChecks {
     references: Vec<Reference>,
     /// The latest market time of any reference.
     latest: Nanos,
+    /// Per instrument, the instrument whose mid converts its quote currency (none: identity
+    /// or a fixed rate).
+    conversions: Vec<Option<usize>>,
 }
 
 impl RiskChecks {
@@ -89,7 +97,27 @@ impl RiskChecks {
             portfolio,
             references,
             latest: Nanos::ZERO,
+            conversions: Vec::new(),
         }
+    }
+
+    /// Refuses new exposure on an instrument whose conversion instrument (`fx`) has no live,
+    /// fresh book (`ConversionStale`). At start.
+    pub fn set_fx(&mut self, fx: &FxTable) {
+        self.conversions = (0..fx.len()).map(|i| fx.source(i)).collect();
+    }
+
+    /// Whether instrument `i`'s conversion instrument, if any, has a live book with a mid no
+    /// older than `max_age` at `now`.
+    fn conversion_live(&self, i: usize, now: Nanos, max_age: Nanos) -> bool {
+        let Some(Some(c)) = self.conversions.get(i) else {
+            return true;
+        };
+        self.references.get(*c).is_some_and(|r| {
+            r.state == BookState::Live
+                && r.mid.is_some_and(|m| m.0 > 0)
+                && now.saturating_sub(r.ts) <= max_age
+        })
     }
 
     /// The latest market time seen on any book.
@@ -247,6 +275,16 @@ impl RiskChecks {
                 return Err(RejectReason::CapitalCap);
             }
         }
+        // Funds: conversion, allocation, balance (8 above).
+        if !reduces {
+            if !self.conversion_live(i, intent.meta.recv_ts, limits.max_ref_age) {
+                return Err(RejectReason::ConversionStale);
+            }
+            account.check_allocation(i, intent.px, Qty(qty))?;
+        }
+        account
+            .balances()
+            .check(i, intent.side, intent.px, Qty(qty))?;
         Ok(Qty(qty))
     }
 }

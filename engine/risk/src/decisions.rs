@@ -71,7 +71,19 @@
 //!                             64 market day u64 (UTC days since 1970 of market time;
 //!                                u64::MAX before the first market event)
 //!                             72 equity i128 (account scale)
+//! ALLOCATION (0x010A) 192 bytes 0 market time of the rebalance u64
+//!                              8 strategy count u8 (1 to 8)
+//!                              9 mode u8 (0 fixed, 1 volatility target, 2 risk parity)
+//!                             10 basis u8 (0 fixed weights, 1 equal: too few samples,
+//!                                          2 measured volatilities, 3 kept: too few samples)
+//!                             11 reserved [u8; 5]
+//!                             16 weight per strategy [u32; 8] (bps, rounded down; 0 unused)
+//!                             48 capital per strategy [i128; 8] (account scale)
+//!                            176 equity at the rebalance i128 (account scale)
 //! ```
+//!
+//! ALLOCATION is one capital allocation across strategies (`allocation.rs`), journaled at
+//! each rebalance; the next session restores the last one (`restore::last_allocation`).
 //!
 //! RISK_STATE is the risk stage's state that survives a restart (`state.rs`): one
 //! record with the state each session starts from (before any decision), then one whenever
@@ -91,6 +103,8 @@ use pulse_core::order::{
 };
 use pulse_journal::{AppendError, Appender};
 
+use crate::allocation::Allocation;
+
 /// Stream name of the output journal.
 pub const STREAM: &str = "output";
 
@@ -105,6 +119,7 @@ pub mod kind {
     pub const ACCOUNT: u16 = 0x0107;
     pub const QUERY: u16 = 0x0108;
     pub const RISK_STATE: u16 = 0x0109;
+    pub const ALLOCATION: u16 = 0x010A;
 }
 
 pub const INTENT_LEN: usize = 40;
@@ -118,6 +133,8 @@ pub const CANCEL_LEN: usize = 24;
 pub const ACCOUNT_LEN: usize = 32;
 /// A RISK_STATE payload (`RiskState::encode` in `state.rs`).
 pub const RISK_STATE_LEN: usize = 88;
+/// An ALLOCATION payload (`Allocation::encode` in `allocation.rs`).
+pub const ALLOCATION_LEN: usize = 192;
 
 /// The risk stage's end of the output stream.
 pub struct OutputJournal {
@@ -217,6 +234,11 @@ impl OutputJournal {
     /// Journals the risk state (a `RiskState` payload, see `state.rs`).
     pub fn risk_state(&mut self, at: Nanos, payload: &[u8; RISK_STATE_LEN]) {
         let _ = self.write(kind::RISK_STATE, at, payload);
+    }
+
+    /// Journals a rebalance, at its market time.
+    pub fn allocation(&mut self, allocation: &Allocation) {
+        let _ = self.write(kind::ALLOCATION, allocation.at, &allocation.encode());
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {

@@ -5,9 +5,12 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod allocation;
+pub mod balance;
 pub mod checks;
 pub mod counters;
 pub mod decisions;
+pub mod fx;
 pub mod halt;
 pub mod kill;
 pub mod limits;

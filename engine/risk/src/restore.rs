@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use pulse_journal::JournalReader;
 
+use crate::allocation::Allocation;
 use crate::decisions::{self, kind};
 use crate::state::{Cause, RiskState};
 
@@ -56,4 +57,28 @@ pub fn read(dir: &Path) -> anyhow::Result<RestorePoint> {
         }
     }
     Ok(point)
+}
+
+/// The last capital allocation journaled in the output stream at `dir`, by any session
+/// (`None` when there is none): `pulse run` starts its strategies' capital from it.
+pub fn last_allocation(dir: &Path) -> anyhow::Result<Option<Allocation>> {
+    let mut last = None;
+    if !dir.join(decisions::STREAM).exists() {
+        return Ok(last);
+    }
+    let mut reader = JournalReader::open(dir, decisions::STREAM)
+        .with_context(|| format!("cannot read the output journal in {}", dir.display()))?;
+    while let Some(r) = reader.next().context("the output journal is unreadable")? {
+        if r.kind == kind::ALLOCATION {
+            let a = Allocation::decode(r.payload).with_context(|| {
+                format!(
+                    "the allocation at sequence {} of the output journal in {} is malformed",
+                    r.sequence,
+                    dir.display()
+                )
+            })?;
+            last = Some(a);
+        }
+    }
+    Ok(last)
 }

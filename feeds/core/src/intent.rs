@@ -215,6 +215,8 @@ impl AgentKind {
 
 /// Why an intent was refused. Every rejection carries one and is counted by it. The checks run
 /// in the order of [`RejectReason::ALL`] (see the risk crate's `checks`); the first that fails is the reason.
+/// Reasons are journaled by index, so new ones are appended: the last three (allocation,
+/// conversion, balance) are checked after `CapitalCap`, though listed after the stage's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RejectReason {
     KillSwitch,
@@ -268,10 +270,19 @@ pub enum RejectReason {
     /// The order's ORDER record could not be appended to the output journal (or, with
     /// `[journal] sync = "order"`, made durable): it is not sent.
     JournalFailed,
+    /// The strategy's positions, working orders and this order would commit more than the
+    /// capital allocated to it (the risk crate's `allocation`).
+    AllocationLimit,
+    /// The instrument is quoted in another currency than the account's, and the instrument
+    /// that converts it has no live, fresh book: its amounts cannot be valued.
+    ConversionStale,
+    /// The order would reserve more of an asset (quote to buy, base to sell a spot
+    /// instrument) than the account has available.
+    InsufficientBalance,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 26] = [
+    pub const ALL: [RejectReason; 29] = [
         RejectReason::KillSwitch,
         RejectReason::UnknownInstrument,
         RejectReason::NotPositive,
@@ -298,6 +309,9 @@ impl RejectReason {
         RejectReason::RingFull,
         RejectReason::UnknownOrder,
         RejectReason::JournalFailed,
+        RejectReason::AllocationLimit,
+        RejectReason::ConversionStale,
+        RejectReason::InsufficientBalance,
     ];
 
     pub fn index(self) -> usize {
@@ -332,6 +346,9 @@ impl RejectReason {
             RejectReason::RingFull => "ring_full",
             RejectReason::UnknownOrder => "unknown_order",
             RejectReason::JournalFailed => "journal_failed",
+            RejectReason::AllocationLimit => "allocation_limit",
+            RejectReason::ConversionStale => "conversion_stale",
+            RejectReason::InsufficientBalance => "insufficient_balance",
         }
     }
 
@@ -346,6 +363,7 @@ impl RejectReason {
                 | RejectReason::PortfolioShare
                 | RejectReason::PortfolioLimit
                 | RejectReason::CapitalCap
+                | RejectReason::AllocationLimit
                 | RejectReason::DailyLoss
                 | RejectReason::DrawdownHalt
                 | RejectReason::DrawdownRestricted
