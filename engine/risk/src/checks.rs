@@ -290,4 +290,6 @@ impl RiskChecks {
 }
 
 #[cfg(test)]
+mod funds_tests;
+#[cfg(test)]
 mod tests;
