@@ -164,7 +164,11 @@ impl Account {
     pub fn set_fx(&mut self, fx: &FxTable) -> anyhow::Result<()> {
         fx.validate()?;
         if fx.len() != self.instruments.len() {
-            bail!("{} conversions for {} instruments", fx.len(), self.instruments.len());
+            bail!(
+                "{} conversions for {} instruments",
+                fx.len(),
+                self.instruments.len()
+            );
         }
         self.dependents.iter_mut().for_each(Vec::clear);
         for i in 0..self.instruments.len() {

@@ -196,17 +196,20 @@ impl Allocator {
         if config.min_samples < 2 || config.window < config.min_samples {
             bail!("need 2 <= min_samples <= window");
         }
-        if !(config.min_vol > 0.0) {
+        if !positive(config.min_vol) {
             bail!("min_vol must be positive");
         }
         match &config.mode {
             AllocationMode::Fixed(w) => {
                 let sum: f64 = w.iter().sum();
-                if w.len() != n || w.iter().any(|w| !(*w >= 0.0)) || (sum - 1.0).abs() > 1e-9 {
+                if w.len() != n
+                    || w.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+                    || (sum - 1.0).abs() > 1e-9
+                {
                     bail!("fixed weights: {n} non-negative weights summing to 1, not {w:?}");
                 }
             }
-            AllocationMode::VolTarget { target_vol } if !(*target_vol > 0.0) => {
+            AllocationMode::VolTarget { target_vol } if !positive(*target_vol) => {
                 bail!("the volatility target must be positive")
             }
             _ => {}
@@ -298,9 +301,10 @@ impl Allocator {
                 }
                 None => (weights::equal(n), Basis::Equal),
             },
-            AllocationMode::VolTarget { target_vol } => {
-                (weights::vol_target(*target_vol, &sigmas[..n]), Basis::Measured)
-            }
+            AllocationMode::VolTarget { target_vol } => (
+                weights::vol_target(*target_vol, &sigmas[..n]),
+                Basis::Measured,
+            ),
             AllocationMode::RiskParity => (weights::inverse_vol(&sigmas[..n]), Basis::Measured),
         };
         if basis != Basis::Kept {
@@ -322,6 +326,11 @@ impl Allocator {
             basis,
         }
     }
+}
+
+/// A finite number above zero (not NaN).
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
 }
 
 /// The first time on the grid `t + k × every` after `now`.

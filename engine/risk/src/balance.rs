@@ -58,7 +58,11 @@ impl Balances {
         start: &[(String, i128)],
     ) -> anyhow::Result<Balances> {
         if spot.len() != registry.len() {
-            bail!("{} spot flags for {} instruments", spot.len(), registry.len());
+            bail!(
+                "{} spot flags for {} instruments",
+                spot.len(),
+                registry.len()
+            );
         }
         let mut b = Balances::default();
         for (asset, amount) in start {
@@ -68,7 +72,10 @@ impl Balances {
         for (inst, &is_spot) in registry.iter().zip(spot) {
             let leg = if is_spot {
                 if inst.base.is_empty() || inst.quote.is_empty() {
-                    bail!("spot instrument {} names no base and quote asset", inst.symbol);
+                    bail!(
+                        "spot instrument {} names no base and quote asset",
+                        inst.symbol
+                    );
                 }
                 Some(SpotLeg {
                     base: b.asset(&inst.base),

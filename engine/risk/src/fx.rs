@@ -290,7 +290,10 @@ mod tests {
         assert_eq!(fx.get(3), via(3, true), "converts itself");
         assert_eq!(fx.get(4), Conversion::Identity, "assets not configured");
         assert_eq!((fx.source(0), fx.source(2)), (Some(1), None));
-        assert!(FxTable::resolve(&reg, "USDT", &[]).is_err(), "USD unconvertible");
+        assert!(
+            FxTable::resolve(&reg, "USDT", &[]).is_err(),
+            "USD unconvertible"
+        );
         // A chain: ETHBTC through EURUSD, itself converted at a fixed rate.
         let mut chained = fx.clone();
         chained.set(InstrumentId(0), via(2, false)).unwrap();

@@ -87,9 +87,7 @@ pub fn last_allocation(dir: &Path) -> anyhow::Result<Option<Allocation>> {
 mod tests {
     use super::*;
     use crate::account::{Account, ACCOUNT_SCALE};
-    use crate::allocation::{
-        AllocationConfig, AllocationMode, Allocator, Basis, MAX_STRATEGIES,
-    };
+    use crate::allocation::{AllocationConfig, AllocationMode, Allocator, Basis, MAX_STRATEGIES};
     use crate::decisions::OutputJournal;
     use pulse_core::instrument::InstrumentRegistry;
     use pulse_core::num::Nanos;
@@ -108,8 +106,8 @@ mod tests {
             basis: Basis::Measured,
         };
         a.weights_bps[..2].copy_from_slice(&weights);
-        for s in 0..2 {
-            a.capital[s] = a.equity * i128::from(weights[s]) / 10_000;
+        for (c, w) in a.capital.iter_mut().zip(weights) {
+            *c = 10_000 * USDT * i128::from(w) / 10_000;
         }
         a
     }
@@ -133,7 +131,10 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         assert_eq!(last_allocation(&dir).unwrap(), None, "no journal yet");
-        let (first, second) = (allocation(100, [5_000, 5_000]), allocation(200, [3_333, 6_666]));
+        let (first, second) = (
+            allocation(100, [5_000, 5_000]),
+            allocation(200, [3_333, 6_666]),
+        );
         session(&dir, &[first, second]);
         session(&dir, &[]);
         // A later session that did not rebalance leaves the last one standing.
@@ -154,8 +155,14 @@ mod tests {
         account.set_allocation(&second);
         assert!(alloc.on_market(Nanos(259), &account).is_none());
         let next = alloc.on_market(Nanos(260), &account).unwrap();
-        assert_eq!((next.basis, next.weights_bps), (Basis::Kept, second.weights_bps));
-        assert_eq!(next.capital[..2], [2_666_400_000_000_000, 5_332_800_000_000_000]);
+        assert_eq!(
+            (next.basis, next.weights_bps),
+            (Basis::Kept, second.weights_bps)
+        );
+        assert_eq!(
+            next.capital[..2],
+            [2_666_400_000_000_000, 5_332_800_000_000_000]
+        );
         session(&dir, &[next]);
         assert_eq!(last_allocation(&dir).unwrap(), Some(next));
         std::fs::remove_dir_all(&dir).unwrap();

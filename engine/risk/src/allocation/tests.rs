@@ -66,7 +66,10 @@ fn before_enough_samples_the_weights_are_equal() {
 fn risk_parity_weighs_by_inverse_volatility() {
     // Samples +1%, -1%, +1%, -1% (A) and half that (B): sigma_A = 2 sigma_B, so 2/3 and 1/3.
     let (_, a) = run(AllocationMode::RiskParity);
-    assert_eq!((a.at, a.basis, a.mode), (Nanos(40 * SEC), Basis::Measured, 2));
+    assert_eq!(
+        (a.at, a.basis, a.mode),
+        (Nanos(40 * SEC), Basis::Measured, 2)
+    );
     assert_eq!(a.weights_bps[..2], [3_333, 6_666]);
     assert_eq!(a.capital[..2], [3_333 * USDT, 6_666 * USDT]);
 }
@@ -87,7 +90,10 @@ fn volatility_targeting_leaves_the_rest_in_cash() {
 fn fixed_weights_need_no_samples() {
     let (first, last) = run(AllocationMode::Fixed(vec![0.6, 0.4]));
     for a in [first, last] {
-        assert_eq!((a.basis, a.weights_bps[..2].to_vec()), (Basis::Fixed, vec![6_000, 4_000]));
+        assert_eq!(
+            (a.basis, a.weights_bps[..2].to_vec()),
+            (Basis::Fixed, vec![6_000, 4_000])
+        );
         assert_eq!(a.capital[..2], [6_000 * USDT, 4_000 * USDT]);
     }
     assert!(Allocator::new(config(AllocationMode::Fixed(vec![0.6, 0.3]))).is_err());
@@ -101,7 +107,10 @@ fn rebalances_keep_to_their_grid_in_market_time() {
     let at = |alloc: &mut Allocator, s: u64| alloc.on_market(Nanos(s * SEC), &account);
     assert!(at(&mut alloc, 1_000).is_some(), "the first market event");
     assert!(at(&mut alloc, 1_039).is_none());
-    assert_eq!(at(&mut alloc, 1_040).map(|a| a.at), Some(Nanos(1_040 * SEC)));
+    assert_eq!(
+        at(&mut alloc, 1_040).map(|a| a.at),
+        Some(Nanos(1_040 * SEC))
+    );
     // A gap past two rebalances: one now, the next on the grid at 1,160.
     assert!(at(&mut alloc, 1_150).is_some());
     assert!(at(&mut alloc, 1_159).is_none());
@@ -109,7 +118,10 @@ fn rebalances_keep_to_their_grid_in_market_time() {
     assert_eq!(alloc.current().map(|a| a.basis), Some(Basis::Kept));
     // The fourth at 1,160: no change of PnL, both at the `min_vol` floor, so equal again.
     let a = at(&mut alloc, 1_160).unwrap();
-    assert_eq!((a.basis, a.weights_bps[..2].to_vec()), (Basis::Measured, vec![5_000, 5_000]));
+    assert_eq!(
+        (a.basis, a.weights_bps[..2].to_vec()),
+        (Basis::Measured, vec![5_000, 5_000])
+    );
 }
 
 #[test]

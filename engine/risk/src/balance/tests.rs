@@ -19,7 +19,10 @@ fn account() -> Account {
         .unwrap();
     reg.set_assets(spot, "BTC", "USDT");
     reg.set_assets(perp, "BTC", "USDT");
-    let start = [("USDT".to_owned(), 10_000 * UNIT), ("BTC".to_owned(), UNIT / 2)];
+    let start = [
+        ("USDT".to_owned(), 10_000 * UNIT),
+        ("BTC".to_owned(), UNIT / 2),
+    ];
     let balances = Balances::new(&reg, &[true, false], &start).unwrap();
     let mut a = Account::new(10_000 * UNIT, &reg);
     a.set_balances(balances);
@@ -43,7 +46,11 @@ fn orders_reserve_fills_move_and_cancels_release() {
         Err(RejectReason::InsufficientBalance),
         "another 6,000 USDT"
     );
-    assert_eq!(b.check(0, Side::Buy, px, Qty(5_000_000)), Ok(()), "3,000 USDT");
+    assert_eq!(
+        b.check(0, Side::Buy, px, Qty(5_000_000)),
+        Ok(()),
+        "3,000 USDT"
+    );
     // A working sell of 0.3 BTC reserves it: 0.2 BTC left.
     a.reserve(0, 6_000 * N, Qty(30_000_000));
     assert_eq!(available(&a, "BTC"), UNIT / 5);
@@ -52,7 +59,10 @@ fn orders_reserve_fills_move_and_cancels_release() {
         b.check(0, Side::Sell, Px(6_100_000), Qty(25_000_000)),
         Err(RejectReason::InsufficientBalance)
     );
-    assert_eq!(b.check(0, Side::Sell, Px(6_100_000), Qty(20_000_000)), Ok(()));
+    assert_eq!(
+        b.check(0, Side::Sell, Px(6_100_000), Qty(20_000_000)),
+        Ok(())
+    );
     // 0.04 BTC of the buy fills at 60,000 with a 2.4 USDT fee: BTC 0.54, USDT
     // 10,000 - 2,400 - 2.4 = 7,597.6; the buy's 0.06 left reserves 3,600.
     a.on_fill(0, Side::Buy, px, Qty(4_000_000), 24 * N / 10);
@@ -100,5 +110,8 @@ fn a_spot_instrument_must_name_its_assets() {
         .unwrap();
     assert!(Balances::new(&reg, &[true], &[]).is_err());
     assert!(Balances::new(&reg, &[false], &[]).is_ok());
-    assert!(Balances::new(&reg, &[], &[]).is_err(), "one flag per instrument");
+    assert!(
+        Balances::new(&reg, &[], &[]).is_err(),
+        "one flag per instrument"
+    );
 }

@@ -135,7 +135,10 @@ fn a_btc_quoted_instrument_is_valued_through_btcusdt() {
     assert_eq!(a.notional(ETHBTC, Px(50_000), Qty(10_000)), 2_500 * USDT);
     // Strategy 1 is ETHBTC: its PnL, exposure and working orders, all in USDT.
     let s = *a.strategy(1).unwrap();
-    assert_eq!((s.pnl, s.exposure, s.working), (94 * USDT, 5_100 * USDT, 2_500 * USDT));
+    assert_eq!(
+        (s.pnl, s.exposure, s.working),
+        (94 * USDT, 5_100 * USDT, 2_500 * USDT)
+    );
     assert_eq!(a.strategy(0).map(|s| s.pnl), Some(0));
     // A BTC rally moves the working notional with it: 0.05 BTC at 60,000 = 3,000 USDT.
     a.on_mark(BTCUSDT, Px(6_000_000), Nanos(4));
@@ -150,16 +153,26 @@ fn a_stale_conversion_blocks_new_exposure_but_not_reductions() {
     c.on_book(&book(ETHBTC, 50_000, SEC, BookState::Live));
     a.on_mark(ETHBTC, Px(50_000), Nanos(SEC));
     let buy = intent(ETHBTC, Side::Buy, 50_000, 10_000, SEC);
-    assert_eq!(c.check(&buy, &ctx(&a, ETHBTC)), Err(RejectReason::ConversionStale), "no BTCUSDT book");
+    assert_eq!(
+        c.check(&buy, &ctx(&a, ETHBTC)),
+        Err(RejectReason::ConversionStale),
+        "no BTCUSDT book"
+    );
     c.on_book(&book(BTCUSDT, 6_000_000, SEC, BookState::Live));
     a.on_mark(BTCUSDT, Px(6_000_000), Nanos(SEC));
     assert_eq!(c.check(&buy, &ctx(&a, ETHBTC)), Ok(Qty(10_000)));
     // Three seconds on, ETHBTC's book is fresh and BTCUSDT's is not (2 s at most).
     c.on_book(&book(ETHBTC, 50_000, 4 * SEC, BookState::Live));
     let later = intent(ETHBTC, Side::Buy, 50_000, 10_000, 4 * SEC);
-    assert_eq!(c.check(&later, &ctx(&a, ETHBTC)), Err(RejectReason::ConversionStale));
+    assert_eq!(
+        c.check(&later, &ctx(&a, ETHBTC)),
+        Err(RejectReason::ConversionStale)
+    );
     c.on_book(&book(BTCUSDT, 6_000_000, 4 * SEC, BookState::Stale));
-    assert_eq!(c.check(&later, &ctx(&a, ETHBTC)), Err(RejectReason::ConversionStale));
+    assert_eq!(
+        c.check(&later, &ctx(&a, ETHBTC)),
+        Err(RejectReason::ConversionStale)
+    );
     // Long 1 ETH: selling it only reduces, and goes.
     a.on_fill(ETHBTC, Side::Buy, Px(50_000), Qty(10_000), 0);
     let sell = intent(ETHBTC, Side::Sell, 50_000, 10_000, 4 * SEC);
@@ -193,11 +206,17 @@ fn a_strategy_commits_no_more_than_its_allocated_capital() {
     assert_eq!(c.check(&buy, &ctx(&a, BTCUSDT)), Ok(Qty(1_000_000)));
     // With 500 USDT already working: 1,100.
     a.set_working(BTCUSDT, 500 * 10_000_000_000, Qty(833_000), Qty(0));
-    assert_eq!(c.check(&buy, &ctx(&a, BTCUSDT)), Err(RejectReason::AllocationLimit));
+    assert_eq!(
+        c.check(&buy, &ctx(&a, BTCUSDT)),
+        Err(RejectReason::AllocationLimit)
+    );
     // Filled instead: long 0.00833 BTC (499.8 USDT at the mark) + 600 = 1,099.8.
     a.set_working(BTCUSDT, 0, Qty(0), Qty(0));
     a.on_fill(BTCUSDT, Side::Buy, Px(6_000_000), Qty(833_000), 0);
-    assert_eq!(c.check(&buy, &ctx(&a, BTCUSDT)), Err(RejectReason::AllocationLimit));
+    assert_eq!(
+        c.check(&buy, &ctx(&a, BTCUSDT)),
+        Err(RejectReason::AllocationLimit)
+    );
     // 0.0066 BTC = 396 USDT: 895.8 fits; selling what it holds always does.
     let small = intent(BTCUSDT, Side::Buy, 6_000_000, 660_000, SEC);
     assert_eq!(c.check(&small, &ctx(&a, BTCUSDT)), Ok(Qty(660_000)));
@@ -209,18 +228,27 @@ fn a_strategy_commits_no_more_than_its_allocated_capital() {
 fn an_order_needs_the_balance_it_reserves() {
     let mut c = checks();
     let mut a = account();
-    let start = [("USDT".to_owned(), 500 * USDT), ("BTC".to_owned(), USDT / 100)];
+    let start = [
+        ("USDT".to_owned(), 500 * USDT),
+        ("BTC".to_owned(), USDT / 100),
+    ];
     a.set_balances(Balances::new(&registry(), &[true, true], &start).unwrap());
     c.on_book(&book(BTCUSDT, 6_000_000, SEC, BookState::Live));
     a.on_mark(BTCUSDT, Px(6_000_000), Nanos(SEC));
     // 600 USDT to buy 0.01 BTC, 500 there.
     let buy = intent(BTCUSDT, Side::Buy, 6_000_000, 1_000_000, SEC);
-    assert_eq!(c.check(&buy, &ctx(&a, BTCUSDT)), Err(RejectReason::InsufficientBalance));
+    assert_eq!(
+        c.check(&buy, &ctx(&a, BTCUSDT)),
+        Err(RejectReason::InsufficientBalance)
+    );
     let fits = intent(BTCUSDT, Side::Buy, 6_000_000, 833_000, SEC);
     assert_eq!(c.check(&fits, &ctx(&a, BTCUSDT)), Ok(Qty(833_000)));
     // Selling 0.01 BTC: held. 0.011: not.
     let sell = intent(BTCUSDT, Side::Sell, 6_000_000, 1_000_000, SEC);
     assert_eq!(c.check(&sell, &ctx(&a, BTCUSDT)), Ok(Qty(1_000_000)));
     let more = intent(BTCUSDT, Side::Sell, 6_000_000, 1_100_000, SEC);
-    assert_eq!(c.check(&more, &ctx(&a, BTCUSDT)), Err(RejectReason::InsufficientBalance));
+    assert_eq!(
+        c.check(&more, &ctx(&a, BTCUSDT)),
+        Err(RejectReason::InsufficientBalance)
+    );
 }
