@@ -12,14 +12,16 @@
 //! - **volatility target**: `target / sigma_s` each, scaled down together when they sum past 1
 //!   (the rest stays cash);
 //! - **risk parity**: inverse volatility, `1 / sigma_s` normalized to 1. Correlations between
-//!   strategies are ignored: this is equal risk contribution only when they are uncorrelated.
+//!   strategies are ignored: this is equal risk contribution only when they are uncorrelated;
+//! - **equal risk contribution**: the weights whose contributions to the portfolio's variance,
+//!   correlations counted, are equal (`weights::equal_risk`), normalized to 1.
 //!
 //! `sigma_s` is the sample standard deviation of strategy s's return per sampling interval
 //! (`sample_every` of market time): the change of its PnL (realized + unrealized - fees of its
 //! instruments, in the account currency) over the interval divided by the capital allocated to
-//! it then, over the last `window` samples (a fixed window allocated at start). An interval
-//! with no capital allocated to the strategy gives no sample, and a gap with no market event
-//! gives one sample spanning it. Until every strategy has `min_samples`, the last allocation's
+//! it then, over the last `window` samples (a fixed window allocated at start); covariances
+//! pair the returns of the same intervals. An interval in which some strategy has no capital
+//! allocated gives no sample, and a gap with no market event gives one sample spanning it. Until the window holds `min_samples`, the last allocation's
 //! weights are kept (those restored from the journal after a restart), or equal weights on a
 //! fresh start. `sigma_s` is floored at `min_vol` so that a strategy that has not traded does
 //! not take everything.
@@ -49,8 +51,10 @@ pub enum AllocationMode {
     /// `target_vol` is the return volatility per sampling interval each strategy is sized to
     /// (see [`per_interval`] to convert an annualized target).
     VolTarget { target_vol: f64 },
-    /// Inverse volatility, normalized to 1.
+    /// Inverse volatility, normalized to 1 (correlations ignored).
     RiskParity,
+    /// Equal contributions to the portfolio's variance, correlations counted.
+    EqualRisk,
 }
 
 impl AllocationMode {
@@ -59,6 +63,7 @@ impl AllocationMode {
             AllocationMode::Fixed(_) => 0,
             AllocationMode::VolTarget { .. } => 1,
             AllocationMode::RiskParity => 2,
+            AllocationMode::EqualRisk => 3,
         }
     }
 }
@@ -80,7 +85,7 @@ pub struct AllocationConfig {
     pub sample_every: Nanos,
     /// Samples the volatility is measured over.
     pub window: usize,
-    /// Samples every strategy needs before the volatility weighs it (at least 2).
+    /// Samples the window needs before the volatilities weigh the strategies (at least 2).
     pub min_samples: usize,
     /// The least volatility a strategy is taken to have, per interval.
     pub min_vol: f64,
@@ -122,12 +127,23 @@ pub struct Allocation {
     pub capital: [i128; MAX_STRATEGIES],
     /// Equity at the rebalance, at the account scale.
     pub equity: i128,
-    /// [`AllocationMode`] code: 0 fixed, 1 volatility target, 2 risk parity.
+    /// [`AllocationMode`] code: 0 fixed, 1 volatility target, 2 risk parity, 3 equal risk.
     pub mode: u8,
     pub basis: Basis,
 }
 
 impl Allocation {
+    /// The name of [`Allocation::mode`], for `pulse journal dump`.
+    pub fn mode_name(&self) -> &'static str {
+        match self.mode {
+            0 => "fixed",
+            1 => "vol_target",
+            2 => "risk_parity",
+            3 => "equal_risk",
+            _ => "unknown",
+        }
+    }
+
     /// The ALLOCATION payload (layout in [`crate::decisions`]).
     pub fn encode(&self) -> [u8; ALLOCATION_LEN] {
         let mut p = [0u8; ALLOCATION_LEN];
@@ -171,12 +187,13 @@ impl Allocation {
 }
 
 /// Rebalances on schedule from what the account's strategies earn. Owned by the risk stage,
-/// called with every market event: O(strategies) per sample, O(strategies × window) per
-/// rebalance, never allocating after [`Allocator::new`].
+/// called with every market event: O(strategies) per sample, O(strategies² × window) per
+/// rebalance (and a few thousand steps for equal risk), never allocating after
+/// [`Allocator::new`].
 #[derive(Clone, Debug)]
 pub struct Allocator {
     config: AllocationConfig,
-    windows: Vec<Window>,
+    window: Window,
     /// Each strategy's PnL at the last sample.
     last_pnl: [i128; MAX_STRATEGIES],
     next_sample: Option<Nanos>,
@@ -215,7 +232,7 @@ impl Allocator {
             _ => {}
         }
         Ok(Allocator {
-            windows: vec![Window::new(config.window); n],
+            window: Window::new(config.window),
             config,
             last_pnl: [0; MAX_STRATEGIES],
             next_sample: None,
@@ -250,13 +267,16 @@ impl Allocator {
             return self.due(now, account);
         };
         if now >= next_sample {
-            for s in 0..n {
+            let mut row = [0.0; MAX_STRATEGIES];
+            let mut allocated = true;
+            for (s, r) in row.iter_mut().enumerate().take(n) {
                 let capital = self.current.map_or(0, |a| a.capital[s]);
-                let change = pnl(s) - self.last_pnl[s];
-                if capital > 0 {
-                    self.windows[s].push(change as f64 / capital as f64);
-                }
+                *r = (pnl(s) - self.last_pnl[s]) as f64 / capital.max(1) as f64;
+                allocated &= capital > 0;
                 self.last_pnl[s] = pnl(s);
+            }
+            if allocated {
+                self.window.push(row);
             }
             self.next_sample = Some(advance(next_sample, self.config.sample_every, now));
         }
@@ -277,15 +297,22 @@ impl Allocator {
     /// The allocation of `equity` at `now` from the samples so far.
     fn rebalance(&self, now: Nanos, equity: i128) -> Allocation {
         let n = self.config.strategies;
-        let mut sigmas = [0.0; MAX_STRATEGIES];
-        let mut measured = true;
-        for (sigma, w) in sigmas.iter_mut().zip(&self.windows) {
-            match w.std() {
-                Some(s) if w.len() >= self.config.min_samples => {
-                    *sigma = s.max(self.config.min_vol)
+        let floor = self.config.min_vol * self.config.min_vol;
+        let cov = self
+            .window
+            .cov(n)
+            .filter(|_| self.window.len() >= self.config.min_samples)
+            .map(|mut cov| {
+                for (i, row) in cov.iter_mut().enumerate().take(n) {
+                    row[i] = row[i].max(floor);
                 }
-                _ => measured = false,
-            }
+                cov
+            });
+        let measured = cov.is_some();
+        let cov = cov.unwrap_or([[0.0; MAX_STRATEGIES]; MAX_STRATEGIES]);
+        let mut sigmas = [0.0; MAX_STRATEGIES];
+        for (i, sigma) in sigmas.iter_mut().enumerate().take(n) {
+            *sigma = cov[i][i].sqrt();
         }
         let mut weights_bps = [0u32; MAX_STRATEGIES];
         let (weights, basis) = match &self.config.mode {
@@ -306,6 +333,7 @@ impl Allocator {
                 Basis::Measured,
             ),
             AllocationMode::RiskParity => (weights::inverse_vol(&sigmas[..n]), Basis::Measured),
+            AllocationMode::EqualRisk => (weights::equal_risk(&cov, n), Basis::Measured),
         };
         if basis != Basis::Kept {
             for (bps, w) in weights_bps.iter_mut().zip(&weights[..n]) {

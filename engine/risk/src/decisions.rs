@@ -73,7 +73,8 @@
 //!                             72 equity i128 (account scale)
 //! ALLOCATION (0x010A) 192 bytes 0 market time of the rebalance u64
 //!                              8 strategy count u8 (1 to 8)
-//!                              9 mode u8 (0 fixed, 1 volatility target, 2 risk parity)
+//!                              9 mode u8 (0 fixed, 1 volatility target, 2 risk parity,
+//!                                         3 equal risk contribution)
 //!                             10 basis u8 (0 fixed weights, 1 equal: too few samples,
 //!                                          2 measured volatilities, 3 kept: too few samples)
 //!                             11 reserved [u8; 5]

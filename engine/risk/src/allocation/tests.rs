@@ -72,6 +72,13 @@ fn risk_parity_weighs_by_inverse_volatility() {
     );
     assert_eq!(a.weights_bps[..2], [3_333, 6_666]);
     assert_eq!(a.capital[..2], [3_333 * USDT, 6_666 * USDT]);
+    // A and B swing together (correlation 1): equal risk contributions are then the same
+    // weights (for two strategies they always are; see `weights` for three).
+    let (_, e) = run(AllocationMode::EqualRisk);
+    assert_eq!(
+        (e.weights_bps[..2].to_vec(), e.mode_name()),
+        (vec![3_333, 6_666], "equal_risk")
+    );
 }
 
 #[test]
@@ -151,6 +158,7 @@ fn an_allocation_reads_back_as_written() {
     let p = a.encode();
     assert_eq!(Allocation::decode(&p), Some(a));
     assert_eq!((p[8], p[9], p[10]), (2, 1, Basis::Equal as u8));
+    assert_eq!((a.mode_name(), a.basis.name()), ("vol_target", "equal"));
     assert_eq!(Allocation::decode(&p[..100]), None);
     let mut bad = p;
     bad[8] = 9;

@@ -47,10 +47,40 @@ pub(crate) fn to_bps(w: f64) -> u32 {
     (w * 10_000.0).floor().clamp(0.0, 10_000.0) as u32
 }
 
-/// The last `capacity` samples (allocated once, overwritten oldest first).
+/// Equal risk contribution (with correlations): the weights whose contributions
+/// `w_i (Cov w)_i` to the portfolio's variance are equal, normalized to 1. Solved by cyclical
+/// coordinate descent on `min ½ yᵀ Cov y - Σ ln y_i / n` (Griveau-Billion, Richard and
+/// Roncalli, 2013), whose minimum normalized is the answer; a strictly positive diagonal
+/// (volatilities floored) keeps every step defined. `ITERATIONS` sweeps of `n` closed-form
+/// updates: well converged for eight strategies or fewer.
+pub(crate) fn equal_risk(cov: &Cov, n: usize) -> Weights {
+    const ITERATIONS: usize = 500;
+    let n = n.clamp(1, MAX_STRATEGIES);
+    let b = 1.0 / n as f64;
+    let mut y = [0.0; MAX_STRATEGIES];
+    for i in 0..n {
+        y[i] = 1.0 / cov[i][i].sqrt();
+    }
+    for _ in 0..ITERATIONS {
+        for i in 0..n {
+            let others: f64 = (0..n).filter(|&j| j != i).map(|j| cov[i][j] * y[j]).sum();
+            y[i] = (-others + (others * others + 4.0 * cov[i][i] * b).sqrt()) / (2.0 * cov[i][i]);
+        }
+    }
+    let sum: f64 = y[..n].iter().sum();
+    y.iter_mut().for_each(|y| *y /= sum);
+    y
+}
+
+/// A covariance matrix of the strategies' returns (the first `n` rows and columns used).
+pub(crate) type Cov = [[f64; MAX_STRATEGIES]; MAX_STRATEGIES];
+
+/// The last `capacity` samples of every strategy's return, one row per sampling interval
+/// (allocated once, overwritten oldest first), so that covariances pair returns of the same
+/// interval.
 #[derive(Clone, Debug)]
 pub(crate) struct Window {
-    values: Vec<f64>,
+    rows: Vec<[f64; MAX_STRATEGIES]>,
     next: usize,
     len: usize,
 }
@@ -58,32 +88,45 @@ pub(crate) struct Window {
 impl Window {
     pub(crate) fn new(capacity: usize) -> Window {
         Window {
-            values: vec![0.0; capacity.max(1)],
+            rows: vec![[0.0; MAX_STRATEGIES]; capacity.max(1)],
             next: 0,
             len: 0,
         }
     }
 
-    pub(crate) fn push(&mut self, v: f64) {
-        self.values[self.next] = v;
-        self.next = (self.next + 1) % self.values.len();
-        self.len = (self.len + 1).min(self.values.len());
+    pub(crate) fn push(&mut self, row: [f64; MAX_STRATEGIES]) {
+        self.rows[self.next] = row;
+        self.next = (self.next + 1) % self.rows.len();
+        self.len = (self.len + 1).min(self.rows.len());
     }
 
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    /// The sample standard deviation (n - 1), `None` below two samples.
-    pub(crate) fn std(&self) -> Option<f64> {
+    /// The sample covariance matrix (n - 1) of the first `n` strategies, `None` below two
+    /// samples.
+    pub(crate) fn cov(&self, n: usize) -> Option<Cov> {
         if self.len < 2 {
             return None;
         }
-        let xs = &self.values[..self.len];
-        let n = self.len as f64;
-        let mean = xs.iter().sum::<f64>() / n;
-        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
-        Some(var.sqrt())
+        let rows = &self.rows[..self.len];
+        let count = self.len as f64;
+        let mut mean = [0.0; MAX_STRATEGIES];
+        for row in rows {
+            for (m, x) in mean.iter_mut().zip(row) {
+                *m += x / count;
+            }
+        }
+        let mut cov = [[0.0; MAX_STRATEGIES]; MAX_STRATEGIES];
+        for row in rows {
+            for i in 0..n {
+                for j in 0..n {
+                    cov[i][j] += (row[i] - mean[i]) * (row[j] - mean[j]) / (count - 1.0);
+                }
+            }
+        }
+        Some(cov)
     }
 }
 
@@ -115,13 +158,45 @@ mod tests {
 
     #[test]
     fn the_window_keeps_the_last_samples() {
+        let row = |a: f64, b: f64| {
+            let mut r = [0.0; MAX_STRATEGIES];
+            r[..2].copy_from_slice(&[a, b]);
+            r
+        };
         let mut w = Window::new(3);
-        w.push(100.0);
-        assert_eq!(w.std(), None);
-        // 1, 2, 3 after 100 fell out: mean 2, variance (1 + 0 + 1) / 2 = 1.
-        for v in [1.0, 2.0, 3.0] {
-            w.push(v);
+        w.push(row(100.0, 0.0));
+        assert_eq!(w.cov(2), None);
+        // (1, 3), (2, 2), (3, 1) after the first fell out: means 2 and 2, variances
+        // (1 + 0 + 1) / 2 = 1 each, covariance (-1 + 0 - 1) / 2 = -1.
+        for (a, b) in [(1.0, 3.0), (2.0, 2.0), (3.0, 1.0)] {
+            w.push(row(a, b));
         }
-        assert_eq!((w.len(), w.std()), (3, Some(1.0)));
+        let cov = w.cov(2).unwrap();
+        assert_eq!(
+            (w.len(), cov[0][0], cov[1][1], cov[0][1]),
+            (3, 1.0, 1.0, -1.0)
+        );
+    }
+
+    #[test]
+    fn equal_risk_contributions_count_correlations() {
+        // Uncorrelated, volatilities 1% and 2%: inverse volatility, 2/3 and 1/3.
+        let mut cov = [[0.0; MAX_STRATEGIES]; MAX_STRATEGIES];
+        (cov[0][0], cov[1][1]) = (1e-4, 4e-4);
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        let w = equal_risk(&cov, 2);
+        assert!(near(w[0], 2.0 / 3.0) && near(w[1], 1.0 / 3.0), "{w:?}");
+        // A and B the same strategy, C independent, all at 1%: A and B share one risk, so
+        // 2 a^2 = c^2 with 2a + c = 1: a = 1 / (2 + sqrt 2) = 0.292893, c = 0.414214.
+        let mut cov = [[0.0; MAX_STRATEGIES]; MAX_STRATEGIES];
+        for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2)] {
+            cov[i][j] = 1e-4;
+        }
+        let w = equal_risk(&cov, 3);
+        let a = 1.0 / (2.0 + 2f64.sqrt());
+        assert!(near(w[0], a) && near(w[1], a), "{w:?}");
+        assert!(near(w[2], 2f64.sqrt() * a), "{w:?}");
+        // Inverse volatility would have given a third each.
+        assert_eq!(&w[3..], &[0.0; MAX_STRATEGIES - 3]);
     }
 }
