@@ -433,7 +433,12 @@ impl Account {
         };
         let m = a.money;
         let seen = a.position.realized - a.position.fees;
-        let realized = a.realized_term + m.to_account(seen) - m.to_account(a.realized_seen);
+        // Only a fill moves it (not a mark, nor a new rate): two conversions saved per mark.
+        let realized = if seen == a.realized_seen {
+            a.realized_term
+        } else {
+            a.realized_term + m.to_account(seen) - m.to_account(a.realized_seen)
+        };
         a.realized_seen = seen;
         let pnl = realized + m.to_account(a.unrealized());
         let exposure = a.mark.map_or(0, |mark| {
