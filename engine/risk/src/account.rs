@@ -250,6 +250,15 @@ impl Account {
         }
     }
 
+    /// What sizing takes as instrument `i`'s equity: the capital allocated to its strategy,
+    /// or the account's equity when nothing is allocated.
+    pub fn sizing_capital(&self, i: usize) -> i128 {
+        self.strategies
+            .get(self.strategy_of(i))
+            .and_then(|t| t.capital)
+            .unwrap_or_else(|| self.equity())
+    }
+
     /// Whether instrument `i`'s strategy may commit `px * qty` more: its positions at their
     /// marks plus its working notional plus this order, within its allocated capital.
     pub fn check_allocation(&self, i: usize, px: Px, qty: Qty) -> Result<(), RejectReason> {

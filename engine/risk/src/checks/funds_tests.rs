@@ -225,6 +225,41 @@ fn a_strategy_commits_no_more_than_its_allocated_capital() {
 }
 
 #[test]
+fn sizing_sees_the_strategys_allocated_capital() {
+    let mut c = checks();
+    c.portfolio.sizing = crate::sizing::Sizing::Kelly {
+        payoff_bps: 10_000,
+        cap_bps: 2_500,
+    };
+    let mut a = account();
+    c.on_book(&book(BTCUSDT, 6_000_000, SEC, BookState::Live));
+    a.on_mark(BTCUSDT, Px(6_000_000), Nanos(SEC));
+    // Kelly at 90% confidence, capped at 25%: of the equity, 25,000 USDT, more than the
+    // 0.01 BTC (600 USDT) asked for.
+    let buy = intent(BTCUSDT, Side::Buy, 6_000_000, 1_000_000, SEC);
+    let buy = OrderIntent {
+        confidence_bps: 9_000,
+        ..buy
+    };
+    assert_eq!(a.sizing_capital(BTCUSDT), 100_000 * USDT);
+    assert_eq!(c.check(&buy, &ctx(&a, BTCUSDT)), Ok(Qty(1_000_000)));
+    // With 1,000 USDT allocated to strategy 0: 250 USDT, 0.00416 BTC in whole lots.
+    let mut allocation = Allocation {
+        at: Nanos(SEC),
+        count: 2,
+        weights_bps: [0; MAX_STRATEGIES],
+        capital: [0; MAX_STRATEGIES],
+        equity: 100_000 * USDT,
+        mode: 0,
+        basis: Basis::Fixed,
+    };
+    allocation.capital[..2].copy_from_slice(&[1_000 * USDT, 99_000 * USDT]);
+    a.set_allocation(&allocation);
+    assert_eq!(a.sizing_capital(BTCUSDT), 1_000 * USDT);
+    assert_eq!(c.check(&buy, &ctx(&a, BTCUSDT)), Ok(Qty(416_000)));
+}
+
+#[test]
 fn an_order_needs_the_balance_it_reserves() {
     let mut c = checks();
     let mut a = account();
