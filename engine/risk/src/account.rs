@@ -2,52 +2,32 @@
 //! mark, drawdown, day's PnL, gross position exposure and committed capital, all kept up to
 //! date incrementally so that every check reads them in O(1).
 //!
-//! Money of one instrument is exact at its notional scale (price scale + quantity scale);
-//! portfolio totals are in the account currency at [`ACCOUNT_SCALE`] decimals, converted
-//! exactly when the notional scale is at most that (every bundled instrument), truncated
-//! otherwise. Every instrument is taken to be quoted in the account currency (USDT for the
-//! bundled captures); there is no FX conversion.
+//! Money of one instrument is exact at its notional scale (price scale + quantity scale), in
+//! its quote currency; portfolio totals are in the account currency at [`ACCOUNT_SCALE`]
+//! decimals. An instrument quoted in the account currency converts exactly when its notional
+//! scale is at most that (every bundled instrument), truncated otherwise; one quoted in another
+//! currency converts at a rate ([`crate::fx`]) that follows its conversion instrument's mid:
+//! each mark of a conversion instrument refreshes the instruments it converts (bounded by the
+//! instrument count, none allocating). Realized PnL converts at the rate of the fill that
+//! realized it; unrealized PnL, exposure and working notional at the current rate.
+//!
+//! The account also keeps per-strategy totals (exposure, working notional, PnL) for capital
+//! allocation ([`crate::allocation`]) and, optionally, per-asset balances
+//! ([`crate::balance`]), each updated in the same O(1) refresh.
 
+use anyhow::bail;
 use pulse_core::instrument::InstrumentRegistry;
+use pulse_core::intent::RejectReason;
 use pulse_core::num::{Nanos, Px, Qty, Side};
 
+use crate::allocation::{Allocation, MAX_STRATEGIES};
+use crate::balance::Balances;
+use crate::fx::{rate_from_mid, Conversion, FxTable, Money};
 use crate::position::Position;
 
 /// Decimals of every portfolio amount (capital, equity, exposure, limits).
 pub const ACCOUNT_SCALE: u32 = 12;
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
-
-/// Converts one instrument's notional-scale amounts to the account scale.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Money {
-    mul: i128,
-    div: i128,
-}
-
-impl Money {
-    fn new(notional_scale: u32) -> Money {
-        if notional_scale <= ACCOUNT_SCALE {
-            Money {
-                mul: 10i128.pow(ACCOUNT_SCALE - notional_scale),
-                div: 1,
-            }
-        } else {
-            Money {
-                mul: 1,
-                div: 10i128.pow((notional_scale - ACCOUNT_SCALE).min(38)),
-            }
-        }
-    }
-
-    fn to_account(self, amount: i128) -> i128 {
-        let scaled = amount.saturating_mul(self.mul);
-        if self.div == 1 {
-            scaled
-        } else {
-            div(scaled, self.div)
-        }
-    }
-}
 
 /// `a / b` (truncated, as `/`), through 64-bit division when both fit: a 128-bit division is
 /// a library call several times slower, and the checks' amounts nearly always fit.
@@ -73,8 +53,17 @@ pub struct InstrumentAccount {
     working_sell: i64,
     /// The larger |position| if every working order of one side filled, at the mark.
     worst_term: i128,
-    /// Realized PnL minus fees, at the account scale.
+    /// Realized PnL minus fees, at the account scale (each part at the rate it was realized).
     realized_term: i128,
+    /// Realized PnL minus fees at the notional scale, as last converted into `realized_term`.
+    realized_seen: i128,
+    /// Working notional at the notional scale, as last set.
+    working_raw: i128,
+    /// The strategy this instrument belongs to (0 unless [`Account::set_strategies`]).
+    strategy: usize,
+    price_scale: u32,
+    /// Converted through an inverted pair (see [`Conversion::Via`]).
+    inverted: bool,
 }
 
 impl InstrumentAccount {
@@ -87,6 +76,19 @@ impl InstrumentAccount {
     pub fn unrealized(&self) -> i128 {
         self.mark.map_or(0, |m| self.position.unrealized(m))
     }
+}
+
+/// One strategy's part of the account's totals, at the account scale.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StrategyTotals {
+    /// Sum over its instruments of |position| at the mark.
+    pub exposure: i128,
+    /// Sum over its instruments' working orders of leaves at the limit price.
+    pub working: i128,
+    /// Realized + unrealized - fees over its instruments (this session).
+    pub pnl: i128,
+    /// The capital allocated to it; `None` before any allocation (no limit).
+    pub capital: Option<i128>,
 }
 
 #[derive(Clone, Debug)]
@@ -109,6 +111,11 @@ pub struct Account {
     /// Market day (UTC) and the equity it began with.
     day: Option<u64>,
     day_start: i128,
+    /// Per strategy, indexed as `InstrumentAccount::strategy`.
+    strategies: Vec<StrategyTotals>,
+    /// Per conversion instrument, the instruments whose rate its mark sets.
+    dependents: Vec<Vec<usize>>,
+    balances: Balances,
 }
 
 impl Account {
@@ -128,6 +135,11 @@ impl Account {
                     working_sell: 0,
                     worst_term: 0,
                     realized_term: 0,
+                    realized_seen: 0,
+                    working_raw: 0,
+                    strategy: 0,
+                    price_scale: i.price_scale,
+                    inverted: false,
                 })
                 .collect(),
             carried: 0,
@@ -140,7 +152,140 @@ impl Account {
             drawdown_bps: if capital > 0 { 0 } else { 10_000 },
             day: None,
             day_start: capital,
+            strategies: vec![StrategyTotals::default()],
+            dependents: vec![Vec::new(); instruments.len()],
+            balances: Balances::default(),
         }
+    }
+
+    /// Values each instrument in the account currency as `fx` says (at start, before any
+    /// fill). An instrument converted through another has no value (rate 0) until that
+    /// instrument's first mid; the checks refuse it new exposure meanwhile (`ConversionStale`).
+    pub fn set_fx(&mut self, fx: &FxTable) -> anyhow::Result<()> {
+        fx.validate()?;
+        if fx.len() != self.instruments.len() {
+            bail!(
+                "{} conversions for {} instruments",
+                fx.len(),
+                self.instruments.len()
+            );
+        }
+        self.dependents.iter_mut().for_each(Vec::clear);
+        for i in 0..self.instruments.len() {
+            let (rate, inverted) = match fx.get(i) {
+                Conversion::Identity => (None, false),
+                Conversion::Fixed(rate) => (Some(rate), false),
+                Conversion::Via {
+                    instrument,
+                    inverted,
+                } => {
+                    let c = usize::from(instrument.0);
+                    self.dependents[c].push(i);
+                    let source = &self.instruments[c];
+                    let rate = source
+                        .mark
+                        .and_then(|m| rate_from_mid(m, source.price_scale, inverted));
+                    (Some(rate.unwrap_or(0)), inverted)
+                }
+            };
+            let a = &mut self.instruments[i];
+            a.money.set_rate(rate);
+            a.inverted = inverted;
+            self.refresh(i);
+        }
+        Ok(())
+    }
+
+    /// The account-currency value of one quote unit of instrument `i` at the account scale
+    /// (`RATE_ONE` for the identity; 0 before its conversion instrument's first mid).
+    pub fn rate(&self, i: usize) -> Option<i128> {
+        self.instruments
+            .get(i)
+            .map(|a| a.money.rate().unwrap_or(crate::fx::RATE_ONE))
+    }
+
+    /// Assigns each instrument (index) its strategy (value, 0 to [`MAX_STRATEGIES`] - 1); the
+    /// strategy count is the largest index plus one. At start.
+    pub fn set_strategies(&mut self, strategy_of: &[usize]) -> anyhow::Result<()> {
+        if strategy_of.len() != self.instruments.len() {
+            bail!(
+                "{} strategy indexes for {} instruments",
+                strategy_of.len(),
+                self.instruments.len()
+            );
+        }
+        let count = strategy_of.iter().max().map_or(1, |m| m + 1);
+        if count > MAX_STRATEGIES {
+            bail!("at most {MAX_STRATEGIES} strategies, not {count}");
+        }
+        self.strategies = vec![StrategyTotals::default(); count];
+        for (a, &s) in self.instruments.iter_mut().zip(strategy_of) {
+            a.strategy = s;
+            let t = &mut self.strategies[s];
+            t.exposure += a.exposure_term;
+            t.working += a.working_term;
+            t.pnl += a.pnl_term;
+        }
+        Ok(())
+    }
+
+    pub fn strategy_count(&self) -> usize {
+        self.strategies.len()
+    }
+
+    /// The strategy instrument `i` belongs to.
+    pub fn strategy_of(&self, i: usize) -> usize {
+        self.instruments.get(i).map_or(0, |a| a.strategy)
+    }
+
+    pub fn strategy(&self, s: usize) -> Option<&StrategyTotals> {
+        self.strategies.get(s)
+    }
+
+    /// Each strategy's allocated capital from now on (strategies past the allocation's
+    /// count get none: nothing).
+    pub fn set_allocation(&mut self, allocation: &Allocation) {
+        for (s, t) in self.strategies.iter_mut().enumerate() {
+            t.capital = Some(allocation.capital.get(s).copied().unwrap_or(0));
+        }
+    }
+
+    /// What sizing takes as instrument `i`'s equity: the capital allocated to its strategy,
+    /// or the account's equity when nothing is allocated.
+    pub fn sizing_capital(&self, i: usize) -> i128 {
+        self.strategies
+            .get(self.strategy_of(i))
+            .and_then(|t| t.capital)
+            .unwrap_or_else(|| self.equity())
+    }
+
+    /// Whether instrument `i`'s strategy may commit `px * qty` more: its positions at their
+    /// marks plus its working notional plus this order, within its allocated capital.
+    pub fn check_allocation(&self, i: usize, px: Px, qty: Qty) -> Result<(), RejectReason> {
+        let Some(t) = self.strategies.get(self.strategy_of(i)) else {
+            return Ok(());
+        };
+        match t.capital {
+            Some(capital) if t.exposure + t.working + self.notional(i, px, qty) > capital => {
+                Err(RejectReason::AllocationLimit)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Keeps the venue's balances per asset from now on (at start, before any fill).
+    pub fn set_balances(&mut self, balances: Balances) {
+        self.balances = balances;
+    }
+
+    pub fn balances(&self) -> &Balances {
+        &self.balances
+    }
+
+    /// Instrument `i`'s working buys now reserve `buy_notional` (notional scale) of its quote,
+    /// its working sells `sell` of its base (spot instruments, with balances kept).
+    pub fn reserve(&mut self, i: usize, buy_notional: i128, sell: Qty) {
+        self.balances.set_reserved(i, buy_notional, sell);
     }
 
     pub fn instrument(&self, i: usize) -> Option<&InstrumentAccount> {
@@ -248,17 +393,29 @@ impl Account {
     pub fn on_fill(&mut self, i: usize, side: Side, px: Px, qty: Qty, fee: i128) {
         if let Some(a) = self.instruments.get_mut(i) {
             a.position.apply_fill(side, px, qty, fee);
+            self.balances.on_fill(i, side, px, qty, fee);
             self.refresh(i);
         }
     }
 
     /// A new mid price for instrument `i` at market time `now`; a new market day starts its
-    /// day's PnL from the equity it begins with.
+    /// day's PnL from the equity it begins with. The mid of a conversion instrument is the
+    /// rate of the instruments it converts, which are valued again.
     pub fn on_mark(&mut self, i: usize, mark: Px, now: Nanos) {
         let Some(a) = self.instruments.get_mut(i) else {
             return;
         };
         a.mark = Some(mark);
+        let scale = a.price_scale;
+        for k in 0..self.dependents[i].len() {
+            let d = self.dependents[i][k];
+            let dep = &mut self.instruments[d];
+            let rate = rate_from_mid(mark, scale, dep.inverted).unwrap_or(0);
+            dep.money.set_rate(Some(rate));
+            if d != i {
+                self.refresh(d);
+            }
+        }
         self.refresh(i);
         let day = now.0 / DAY_NS;
         if self.day != Some(day) {
@@ -271,24 +428,30 @@ impl Account {
     /// `sell` of quantity on each side.
     pub fn set_working(&mut self, i: usize, notional: i128, buy: Qty, sell: Qty) {
         if let Some(a) = self.instruments.get_mut(i) {
-            let term = a.money.to_account(notional);
-            self.working_notional += term - a.working_term;
-            a.working_term = term;
+            a.working_raw = notional;
             a.working_buy = buy.0;
             a.working_sell = sell.0;
             self.refresh(i);
         }
     }
 
+    /// Values instrument `i` again and moves every total by the change of its terms.
     fn refresh(&mut self, i: usize) {
         let Some(a) = self.instruments.get_mut(i) else {
             return;
         };
-        let pnl = a.money.to_account(a.pnl());
-        let realized = a.money.to_account(a.position.realized - a.position.fees);
-        let exposure = a.mark.map_or(0, |m| {
-            a.money
-                .to_account(i128::from(a.position.qty.0).abs() * i128::from(m.0))
+        let m = a.money;
+        let seen = a.position.realized - a.position.fees;
+        // Only a fill moves it (not a mark, nor a new rate): two conversions saved per mark.
+        let realized = if seen == a.realized_seen {
+            a.realized_term
+        } else {
+            a.realized_term + m.to_account(seen) - m.to_account(a.realized_seen)
+        };
+        a.realized_seen = seen;
+        let pnl = realized + m.to_account(a.unrealized());
+        let exposure = a.mark.map_or(0, |mark| {
+            m.to_account(i128::from(a.position.qty.0).abs() * i128::from(mark.0))
         });
         let pos = i128::from(a.position.qty.0);
         let worst_qty = (pos + i128::from(a.working_buy))
@@ -296,15 +459,23 @@ impl Account {
             .max((pos - i128::from(a.working_sell)).abs());
         let worst = a
             .mark
-            .map_or(0, |m| a.money.to_account(worst_qty * i128::from(m.0)));
+            .map_or(0, |mark| m.to_account(worst_qty * i128::from(mark.0)));
+        let working = m.to_account(a.working_raw);
         self.pnl += pnl - a.pnl_term;
         self.realized += realized - a.realized_term;
-        a.realized_term = realized;
         self.gross_exposure += exposure - a.exposure_term;
         self.gross_worst += worst - a.worst_term;
+        self.working_notional += working - a.working_term;
+        if let Some(t) = self.strategies.get_mut(a.strategy) {
+            t.pnl += pnl - a.pnl_term;
+            t.exposure += exposure - a.exposure_term;
+            t.working += working - a.working_term;
+        }
+        a.realized_term = realized;
         a.pnl_term = pnl;
         a.exposure_term = exposure;
         a.worst_term = worst;
+        a.working_term = working;
         self.follow_equity();
     }
 
@@ -320,101 +491,4 @@ impl Account {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use pulse_core::instrument::Venue;
-
-    /// BTCUSDT-like: notional scale 10, so account amounts are notional * 100.
-    fn account(capital_usdt: i128) -> Account {
-        let mut reg = InstrumentRegistry::new();
-        reg.add(Venue::Binance, "BTCUSDT", 2, 8, Px(1), Qty(1_000))
-            .unwrap();
-        Account::new(capital_usdt * 10i128.pow(ACCOUNT_SCALE), &reg)
-    }
-
-    const USDT: i128 = 1_000_000_000_000;
-
-    #[test]
-    fn equity_drawdown_and_the_day_follow_fills_and_marks() {
-        let mut a = account(1_000);
-        a.on_mark(0, Px(1_000_000), Nanos(5));
-        // Buy 0.5 BTC at 10,000 with a 1 USDT fee: equity 999.
-        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(50_000_000), 10i128.pow(10));
-        assert_eq!(a.equity(), 999 * USDT);
-        assert_eq!(a.gross_exposure(), 5_000 * USDT);
-        assert_eq!(a.high_water_mark(), 1_000 * USDT);
-        assert_eq!(a.drawdown_bps(), 10);
-        // The mark rises 1%: +50 USDT, a new high-water mark.
-        a.on_mark(0, Px(1_010_000), Nanos(6));
-        assert_eq!(a.equity(), 1_049 * USDT);
-        assert_eq!(a.high_water_mark(), 1_049 * USDT);
-        assert_eq!(a.drawdown_bps(), 0);
-        assert_eq!(a.day_pnl(), 49 * USDT);
-        // It falls 20%: -1,010 from the high: drawdown 96.28%.
-        a.on_mark(0, Px(808_000), Nanos(7));
-        assert_eq!(a.equity(), 39 * USDT);
-        assert_eq!(a.drawdown_bps(), (1_010 * 10_000 / 1_049) as i64);
-        // The next day starts its PnL from there.
-        a.on_mark(0, Px(808_000), Nanos(DAY_NS + 1));
-        assert_eq!(a.day_pnl(), 0);
-        a.set_working(0, 123 * 10i128.pow(10), Qty(0), Qty(0));
-        a.set_working(0, 100 * 10i128.pow(10), Qty(20_000_000), Qty(90_000_000));
-        assert_eq!(a.working_notional(), 100 * USDT);
-        // Long 0.5: the working buys make it 0.7, the sells -0.4; the worst is 0.7 at 8,080.
-        assert_eq!(a.gross_worst(), 5_656 * USDT);
-        assert_eq!(a.worst(0), a.gross_worst());
-        assert_eq!(a.notional(0, Px(1_000_000), Qty(-1_000_000)), 100 * USDT);
-        assert_eq!(
-            a.notional_wide(0, Px(1_000_000), -(1i128 << 70)),
-            a.notional(0, Px(1_000_000), Qty(i64::MAX))
-        );
-    }
-
-    #[test]
-    fn a_restored_account_continues_the_last_sessions_equity_and_day() {
-        let mut a = account(1_000);
-        // An earlier session realized -120 USDT after a high of 1,050.
-        a.restore(1_050 * USDT, -120 * USDT, Some(3), 990 * USDT);
-        assert_eq!(a.equity(), 880 * USDT);
-        assert_eq!(a.realized(), -120 * USDT);
-        assert_eq!(a.drawdown_bps(), 1_619);
-        // The same UTC day: its PnL still counts from the equity it began with.
-        a.on_mark(0, Px(1_000_000), Nanos(3 * DAY_NS + 5));
-        assert_eq!(a.day_pnl(), -110 * USDT);
-        // Fills of this session add to what was realized before.
-        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(10_000_000), 10i128.pow(10));
-        assert_eq!(a.realized(), -121 * USDT);
-        // The next day starts afresh.
-        a.on_mark(0, Px(1_000_000), Nanos(4 * DAY_NS));
-        assert_eq!((a.day(), a.day_pnl()), (Some(4), 0));
-        assert_eq!(a.high_water_mark(), 1_050 * USDT);
-        // A restart on another day does not keep the old day's start.
-        let mut b = account(1_000);
-        b.restore(1_050 * USDT, -120 * USDT, Some(3), 990 * USDT);
-        b.on_mark(0, Px(1_000_000), Nanos(9 * DAY_NS));
-        assert_eq!(b.day_pnl(), 0);
-    }
-
-    #[test]
-    fn division_takes_the_short_way_with_the_same_result() {
-        for (a, b) in [
-            (7, 2),
-            (-7, 2),
-            (7, -2),
-            (i128::from(i64::MIN), -1),
-            (i128::from(i64::MAX) + 1, 3),
-            (-(1i128 << 100), 7),
-            (5, i128::from(i64::MAX) + 10),
-        ] {
-            assert_eq!(div(a, b), a / b, "{a} / {b}");
-        }
-    }
-
-    #[test]
-    fn finer_notional_scales_are_truncated_into_the_account_scale() {
-        let m = Money::new(16);
-        assert_eq!(m.to_account(123_456_789), 12_345);
-        assert_eq!(Money::new(12).to_account(7), 7);
-        assert_eq!(Money::new(0).to_account(7), 7 * USDT);
-    }
-}
+mod tests;

@@ -15,15 +15,18 @@
 //! 7. the portfolio: the instrument's share of equity, gross exposure (every instrument at the
 //!    worse of its two sides, working orders filled), committed capital;
 //! 8. with a portfolio stage running, the figures it publishes ([`crate::published`]): VaR,
-//!    correlated exposure and the worst stress loss, each with this order's effect added.
+//!    correlated exposure and the worst stress loss, each with this order's effect added;
+//! 9. funds: the conversion of the instrument's quote currency (its conversion instrument's
+//!    book live and fresh, [`crate::fx`]), its strategy's allocated capital
+//!    ([`crate::allocation`]), and the balance the order would reserve ([`crate::balance`]).
 //!
-//! (The reasons of 8 and any added later come last in [`RejectReason::ALL`], whose index is
+//! (The reasons of 8 and 9 and the exits' come last in [`RejectReason::ALL`], whose index is
 //! journaled.)
 //!
 //! An order that only reduces the position it would leave (the worst case counting working
-//! orders on its side) passes the exposure checks of 5 and 7 whatever their limits: closing
-//! risk is never refused for having too much of it.
-//!
+//! orders on its side) passes the exposure checks of 5, 7, 8 and 9 whatever their limits:
+//! closing risk is never refused for having too much of it. It still needs the balance it
+//! would use.
 //! An engine exit ([`Origin::Exit`]: stop-loss, take-profit, trailing, flatten) skips the
 //! signal confidence check, the drawdown and daily-loss breakers, sizing and the drawdown
 //! halving (closing risk is never refused for having lost money), and must reduce instead:
@@ -41,6 +44,7 @@ use pulse_core::intent::{AgentKind, ExitKind, OrderIntent, Origin, RejectReason}
 use pulse_core::num::{Nanos, Px, Qty, Side};
 
 use crate::account::{Account, ACCOUNT_SCALE};
+use crate::fx::FxTable;
 use crate::kill::{KillMode, TradingMode};
 use crate::limits::{InstrumentLimits, PortfolioLimits};
 use crate::published::{BookRiskLimits, PublishedRisk};
@@ -94,6 +98,9 @@ pub struct RiskChecks {
     latest: Nanos,
     /// Whether flatten slices pass an engaged kill switch.
     pub(crate) kill_mode: KillMode,
+    /// Per instrument, the instrument whose mid converts its quote currency (none: identity
+    /// or a fixed rate).
+    conversions: Vec<Option<usize>>,
 }
 
 impl RiskChecks {
@@ -118,7 +125,27 @@ impl RiskChecks {
             references,
             latest: Nanos::ZERO,
             kill_mode: KillMode::Cancel,
+            conversions: Vec::new(),
         }
+    }
+
+    /// Refuses new exposure on an instrument whose conversion instrument (`fx`) has no live,
+    /// fresh book (`ConversionStale`). At start.
+    pub fn set_fx(&mut self, fx: &FxTable) {
+        self.conversions = (0..fx.len()).map(|i| fx.source(i)).collect();
+    }
+
+    /// Whether instrument `i`'s conversion instrument, if any, has a live book with a mid no
+    /// older than `max_age` at `now`.
+    fn conversion_live(&self, i: usize, now: Nanos, max_age: Nanos) -> bool {
+        let Some(Some(c)) = self.conversions.get(i) else {
+            return true;
+        };
+        self.references.get(*c).is_some_and(|r| {
+            r.state == BookState::Live
+                && r.mid.is_some_and(|m| m.0 > 0)
+                && now.saturating_sub(r.ts) <= max_age
+        })
     }
 
     /// The latest market time seen on any book.
@@ -265,6 +292,16 @@ impl RiskChecks {
                 limits.check(figures, i, exposure)?;
             }
         }
+        // Funds: conversion, allocation, balance (8 above).
+        if !reduces {
+            if !self.conversion_live(i, intent.meta.recv_ts, limits.max_ref_age) {
+                return Err(RejectReason::ConversionStale);
+            }
+            account.check_allocation(i, intent.px, Qty(qty))?;
+        }
+        account
+            .balances()
+            .check(i, intent.side, intent.px, Qty(qty))?;
         Ok(Qty(qty))
     }
 
@@ -320,5 +357,7 @@ impl RiskChecks {
     }
 }
 
+#[cfg(test)]
+mod funds_tests;
 #[cfg(test)]
 mod tests;

@@ -78,7 +78,20 @@
 //!                                historical VaR 95%, 99%, CVaR 95%, 99%;
 //!                                parametric VaR 95%, 99%, CVaR 95%, 99%;
 //!                                correlated exposure, equity, worst stress loss
+//! ALLOCATION (0x010A) 192 bytes 0 market time of the rebalance u64
+//!                              8 strategy count u8 (1 to 8)
+//!                              9 mode u8 (0 fixed, 1 volatility target, 2 risk parity,
+//!                                         3 equal risk contribution)
+//!                             10 basis u8 (0 fixed weights, 1 equal: too few samples,
+//!                                          2 measured volatilities, 3 kept: too few samples)
+//!                             11 reserved [u8; 5]
+//!                             16 weight per strategy [u32; 8] (bps, rounded down; 0 unused)
+//!                             48 capital per strategy [i128; 8] (account scale)
+//!                            176 equity at the rebalance i128 (account scale)
 //! ```
+//!
+//! ALLOCATION is one capital allocation across strategies (`allocation.rs`), journaled at
+//! each rebalance; the next session restores the last one (`restore::last_allocation`).
 //!
 //! RISK_STATE is the risk stage's state that survives a restart (`state.rs`): one
 //! record with the state each session starts from (before any decision), then one whenever
@@ -98,6 +111,8 @@ use pulse_core::order::{
 };
 use pulse_journal::{AppendError, Appender};
 
+use crate::allocation::Allocation;
+
 /// Stream name of the output journal.
 pub const STREAM: &str = "output";
 
@@ -113,6 +128,7 @@ pub mod kind {
     pub const QUERY: u16 = 0x0108;
     pub const RISK_STATE: u16 = 0x0109;
     pub const RISK_FIGURES: u16 = 0x010C;
+    pub const ALLOCATION: u16 = 0x010A;
 }
 
 pub const INTENT_LEN: usize = 40;
@@ -128,6 +144,8 @@ pub const ACCOUNT_LEN: usize = 32;
 pub const RISK_STATE_LEN: usize = 88;
 /// A RISK_FIGURES payload (`figures_record.rs`).
 pub const RISK_FIGURES_LEN: usize = 96;
+/// An ALLOCATION payload (`Allocation::encode` in `allocation.rs`).
+pub const ALLOCATION_LEN: usize = 192;
 
 /// The risk stage's end of the output stream.
 pub struct OutputJournal {
@@ -232,6 +250,11 @@ impl OutputJournal {
     /// Journals the portfolio figures risk decides on from now (a RISK_FIGURES payload).
     pub fn risk_figures(&mut self, at: Nanos, payload: &[u8; RISK_FIGURES_LEN]) {
         let _ = self.write(kind::RISK_FIGURES, at, payload);
+    }
+
+    /// Journals a rebalance, at its market time.
+    pub fn allocation(&mut self, allocation: &Allocation) {
+        let _ = self.write(kind::ALLOCATION, allocation.at, &allocation.encode());
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {

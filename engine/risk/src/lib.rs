@@ -8,12 +8,15 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod allocation;
+pub mod balance;
 pub mod checks;
 pub mod counters;
 pub mod decisions;
 pub mod figures_record;
 pub mod exits;
 pub mod flatten;
+pub mod fx;
 pub mod halt;
 pub mod kill;
 pub mod limits;

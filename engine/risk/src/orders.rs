@@ -80,6 +80,8 @@ pub struct Working {
     pub sell: Qty,
     /// Sum of leaves times limit price, at the instrument's notional scale.
     pub notional: i128,
+    /// The buys' part of `notional`: the quote they reserve.
+    pub buy_notional: i128,
     pub orders: usize,
 }
 
@@ -329,7 +331,11 @@ fn add_working(w: &mut Working, order: &WorkingOrder, sign: i64) {
         Side::Buy => w.buy.0 += leaves,
         Side::Sell => w.sell.0 += leaves,
     }
-    w.notional += i128::from(leaves) * i128::from(order.px.0);
+    let notional = i128::from(leaves) * i128::from(order.px.0);
+    w.notional += notional;
+    if order.side == Side::Buy {
+        w.buy_notional += notional;
+    }
     w.orders = w.orders.wrapping_add_signed(sign as isize);
 }
 

@@ -12,7 +12,7 @@ use crate::flatten::{FlattenOutcome, FlattenState};
 use crate::kill::TradingMode;
 use crate::orders::OrderTable;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RiskCounters {
     pub intents: u64,
     pub approved: u64,
@@ -35,6 +35,24 @@ pub struct RiskCounters {
     pub fills_since_rearm: u64,
     /// Queries sent about orders whose outcome was unknown.
     pub queries: u64,
+}
+
+impl Default for RiskCounters {
+    fn default() -> RiskCounters {
+        RiskCounters {
+            intents: 0,
+            approved: 0,
+            cancels: 0,
+            rejected: [0; RejectReason::ALL.len()],
+            kill_cancels: 0,
+            engine_cancels: 0,
+            exits: [0; ExitKind::ALL.len()],
+            exit_rejected: 0,
+            resized: 0,
+            fills_since_rearm: 0,
+            queries: 0,
+        }
+    }
 }
 
 /// A borrowed view of the risk stage's state, for its `report`.

@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use pulse_journal::JournalReader;
 
+use crate::allocation::Allocation;
 use crate::decisions::{self, kind};
 use crate::state::{Cause, RiskState};
 
@@ -56,4 +57,114 @@ pub fn read(dir: &Path) -> anyhow::Result<RestorePoint> {
         }
     }
     Ok(point)
+}
+
+/// The last capital allocation journaled in the output stream at `dir`, by any session
+/// (`None` when there is none): `pulse run` starts its strategies' capital from it.
+pub fn last_allocation(dir: &Path) -> anyhow::Result<Option<Allocation>> {
+    let mut last = None;
+    if !dir.join(decisions::STREAM).exists() {
+        return Ok(last);
+    }
+    let mut reader = JournalReader::open(dir, decisions::STREAM)
+        .with_context(|| format!("cannot read the output journal in {}", dir.display()))?;
+    while let Some(r) = reader.next().context("the output journal is unreadable")? {
+        if r.kind == kind::ALLOCATION {
+            let a = Allocation::decode(r.payload).with_context(|| {
+                format!(
+                    "the allocation at sequence {} of the output journal in {} is malformed",
+                    r.sequence,
+                    dir.display()
+                )
+            })?;
+            last = Some(a);
+        }
+    }
+    Ok(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{Account, ACCOUNT_SCALE};
+    use crate::allocation::{AllocationConfig, AllocationMode, Allocator, Basis, MAX_STRATEGIES};
+    use crate::decisions::OutputJournal;
+    use pulse_core::instrument::InstrumentRegistry;
+    use pulse_core::num::Nanos;
+    use pulse_journal::{Appender, JournalConfig};
+
+    const USDT: i128 = 10i128.pow(ACCOUNT_SCALE);
+
+    fn allocation(at: u64, weights: [u32; 2]) -> Allocation {
+        let mut a = Allocation {
+            at: Nanos(at),
+            count: 2,
+            weights_bps: [0; MAX_STRATEGIES],
+            capital: [0; MAX_STRATEGIES],
+            equity: 10_000 * USDT,
+            mode: 2,
+            basis: Basis::Measured,
+        };
+        a.weights_bps[..2].copy_from_slice(&weights);
+        for (c, w) in a.capital.iter_mut().zip(weights) {
+            *c = 10_000 * USDT * i128::from(w) / 10_000;
+        }
+        a
+    }
+
+    /// One session of the output stream at `dir`, journaling `allocations`.
+    fn session(dir: &Path, allocations: &[Allocation]) {
+        let mut cfg = JournalConfig::new(dir, decisions::STREAM);
+        cfg.segment_bytes = 64 * 1024;
+        let (appender, service) = Appender::open(cfg).unwrap();
+        let mut journal = OutputJournal::start(appender, Nanos(1)).unwrap();
+        for a in allocations {
+            journal.allocation(a);
+        }
+        drop(journal);
+        service.shutdown().unwrap();
+    }
+
+    #[test]
+    fn the_last_allocation_journaled_survives_a_restart() {
+        let dir = std::env::temp_dir().join(format!("pulse-allocation-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(last_allocation(&dir).unwrap(), None, "no journal yet");
+        let (first, second) = (
+            allocation(100, [5_000, 5_000]),
+            allocation(200, [3_333, 6_666]),
+        );
+        session(&dir, &[first, second]);
+        session(&dir, &[]);
+        // A later session that did not rebalance leaves the last one standing.
+        assert_eq!(last_allocation(&dir).unwrap(), Some(second));
+        // Restored: the next rebalance (60 s after it), too early to measure, keeps its weights.
+        let mut alloc = Allocator::new(AllocationConfig {
+            mode: AllocationMode::RiskParity,
+            strategies: 2,
+            rebalance_every: Nanos(60),
+            sample_every: Nanos(10),
+            window: 20,
+            min_samples: 20,
+            min_vol: 1e-6,
+        })
+        .unwrap();
+        alloc.restore(second);
+        let mut account = Account::new(8_000 * USDT, &InstrumentRegistry::new());
+        account.set_allocation(&second);
+        assert!(alloc.on_market(Nanos(259), &account).is_none());
+        let next = alloc.on_market(Nanos(260), &account).unwrap();
+        assert_eq!(
+            (next.basis, next.weights_bps),
+            (Basis::Kept, second.weights_bps)
+        );
+        assert_eq!(
+            next.capital[..2],
+            [2_666_400_000_000_000, 5_332_800_000_000_000]
+        );
+        session(&dir, &[next]);
+        assert_eq!(last_allocation(&dir).unwrap(), Some(next));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -1,6 +1,9 @@
 //! Position sizing, applied before the checks: how much of what a strategy asks for the
 //! account should trade, from the signal's confidence and the market's volatility.
 //!
+//! "Equity" below is the capital allocated to the instrument's strategy once capital is
+//! allocated ([`crate::allocation`]), the account's equity before.
+//!
 //! A strategy's quantity is the most it wants; sizing can only make it smaller:
 //! `qty = min(intent qty, sized qty)`, floored to the lot. All integer arithmetic:
 //!
@@ -78,7 +81,8 @@ impl Sizing {
         }
     }
 
-    /// `wanted`, or less as this sizing says, in whole lots of instrument `i`.
+    /// `wanted`, or less as this sizing says, in whole lots of instrument `i`, of the capital
+    /// allocated to its strategy (the equity before any allocation).
     #[allow(clippy::too_many_arguments)]
     pub fn size(
         self,
@@ -90,7 +94,8 @@ impl Sizing {
         confidence_bps: u16,
         vol_bps: u32,
     ) -> Qty {
-        let Some(notional) = self.notional(account.equity(), confidence_bps, vol_bps) else {
+        let capital = account.sizing_capital(i);
+        let Some(notional) = self.notional(capital, confidence_bps, vol_bps) else {
             return wanted;
         };
         // The notional of one lot at `px`; how many lots the budget buys.

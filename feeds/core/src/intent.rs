@@ -264,6 +264,8 @@ impl AgentKind {
 
 /// Why an intent was refused. Every rejection carries one and is counted by it. The checks run
 /// in the order of [`RejectReason::ALL`] (see the risk crate's `checks`); the first that fails is the reason.
+/// Reasons are journaled by index, so new ones are appended: the last three (allocation,
+/// conversion, balance) are checked after `CapitalCap`, though listed after the stage's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RejectReason {
     KillSwitch,
@@ -329,10 +331,19 @@ pub enum RejectReason {
     /// on its side counted as filled): an exit never opens or flips one. Checked right after
     /// the order size; last in [`RejectReason::ALL`] only because indices are journaled.
     NotReducing,
+    /// The strategy's positions, working orders and this order would commit more than the
+    /// capital allocated to it (the risk crate's `allocation`).
+    AllocationLimit,
+    /// The instrument is quoted in another currency than the account's, and the instrument
+    /// that converts it has no live, fresh book: its amounts cannot be valued.
+    ConversionStale,
+    /// The order would reserve more of an asset (quote to buy, base to sell a spot
+    /// instrument) than the account has available.
+    InsufficientBalance,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 30] = [
+    pub const ALL: [RejectReason; 33] = [
         RejectReason::KillSwitch,
         RejectReason::UnknownInstrument,
         RejectReason::NotPositive,
@@ -363,6 +374,9 @@ impl RejectReason {
         RejectReason::CorrelatedExposure,
         RejectReason::StressLoss,
         RejectReason::NotReducing,
+        RejectReason::AllocationLimit,
+        RejectReason::ConversionStale,
+        RejectReason::InsufficientBalance,
     ];
 
     pub fn index(self) -> usize {
@@ -401,6 +415,9 @@ impl RejectReason {
             RejectReason::CorrelatedExposure => "correlated_exposure",
             RejectReason::StressLoss => "stress_loss",
             RejectReason::NotReducing => "not_reducing",
+            RejectReason::AllocationLimit => "allocation_limit",
+            RejectReason::ConversionStale => "conversion_stale",
+            RejectReason::InsufficientBalance => "insufficient_balance",
         }
     }
 
@@ -415,6 +432,7 @@ impl RejectReason {
                 | RejectReason::PortfolioShare
                 | RejectReason::PortfolioLimit
                 | RejectReason::CapitalCap
+                | RejectReason::AllocationLimit
                 | RejectReason::DailyLoss
                 | RejectReason::DrawdownHalt
                 | RejectReason::DrawdownRestricted
