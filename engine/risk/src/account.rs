@@ -252,6 +252,15 @@ impl Account {
         }
     }
 
+    /// Funding settled on instrument `i`'s position: `paid` at its notional scale (negative
+    /// when received), realized PnL as the venue books it.
+    pub fn on_funding(&mut self, i: usize, paid: i128) {
+        if let Some(a) = self.instruments.get_mut(i) {
+            a.position.apply_funding(paid);
+            self.refresh(i);
+        }
+    }
+
     /// A new mid price for instrument `i` at market time `now`; a new market day starts its
     /// day's PnL from the equity it begins with.
     pub fn on_mark(&mut self, i: usize, mark: Px, now: Nanos) {
@@ -368,6 +377,22 @@ mod tests {
             a.notional_wide(0, Px(1_000_000), -(1i128 << 70)),
             a.notional(0, Px(1_000_000), Qty(i64::MAX))
         );
+    }
+
+    /// Long 0.5 BTC at 10,000 liquidated at 9,100 with 10 USDT kept by the venue: the position
+    /// is gone and equity lost 0.5 * 900 + 10 = 460, plus the 2.5 of funding paid before.
+    #[test]
+    fn funding_and_a_liquidation_reach_equity() {
+        let mut a = account(1_000);
+        a.on_mark(0, Px(1_000_000), Nanos(5));
+        a.on_fill(0, Side::Buy, Px(1_000_000), Qty(50_000_000), 0);
+        a.on_funding(0, 25 * 10i128.pow(9));
+        assert_eq!(a.equity(), 1_000 * USDT - 25 * USDT / 10);
+        a.on_fill(0, Side::Sell, Px(910_000), Qty(50_000_000), 10 * 10i128.pow(10));
+        a.on_mark(0, Px(900_000), Nanos(6));
+        assert_eq!(a.equity(), 1_000 * USDT - 4_625 * USDT / 10);
+        assert_eq!(a.realized(), a.equity() - 1_000 * USDT);
+        assert_eq!(a.gross_exposure(), 0);
     }
 
     #[test]

@@ -443,11 +443,27 @@ impl RiskStage {
         if let Some(journal) = &mut self.journal {
             journal.report(&report);
         }
+        let i = report.instrument.0 as usize;
+        // Funding and liquidation answer no order: they go straight to the account.
+        match report.kind {
+            ExecKind::Funding { amount } => {
+                self.account.on_funding(i, amount);
+                self.observe(report.meta.recv_ts, None);
+                let _ = self.feedback.push(Feedback::Report(report));
+                return;
+            }
+            ExecKind::Liquidation { px, qty, fee } => {
+                self.account.on_fill(i, report.side, px, qty, fee);
+                self.observe(report.meta.recv_ts, None);
+                let _ = self.feedback.push(Feedback::Report(report));
+                return;
+            }
+            _ => {}
+        }
         let transition = self.orders.on_report(&report);
         if report.kind == ExecKind::OutcomeUnknown {
             self.doubt = true;
         }
-        let i = report.instrument.0 as usize;
         // Only a fill the order table took moves the position: an illegal, unknown or
         // duplicate one is counted there and goes no further.
         if let (ExecKind::Fill { px, qty, fee, .. }, Transition::Applied(_)) =
