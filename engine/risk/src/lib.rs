@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod halt;
 pub mod kill;
 pub mod limits;
+pub mod margin;
 pub mod orders;
 pub mod position;
 pub mod reconcile;
