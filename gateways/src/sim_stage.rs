@@ -20,7 +20,7 @@ use crate::counters::SimCounter;
 use crate::latency::{LatencyDraws, VenueLatency};
 use crate::order::{ExecReport, Request};
 use crate::sim::tape::Tape;
-use crate::sim::{SimVenue, MAX_REPORTS_PER_EVENT, MAX_REPORTS_PER_ORDER};
+use crate::sim::{DerivativesSim, SimVenue, MAX_REPORTS_PER_EVENT, MAX_REPORTS_PER_ORDER};
 
 const EVENTS_PER_CALL: usize = 1024;
 
@@ -100,6 +100,17 @@ impl SimGatewayStage {
         Some(*tape)
     }
 
+    /// `instrument` trades as a perpetual with isolated margin on the simulated venue
+    /// ([`crate::sim::derivatives`]).
+    pub fn with_derivatives(
+        mut self,
+        instrument: pulse_feeds::num::InstrumentId,
+        settings: DerivativesSim,
+    ) -> Result<SimGatewayStage, String> {
+        self.venue = self.venue.with_derivatives(instrument, settings)?;
+        Ok(self)
+    }
+
     /// Requests reach the venue after these latencies.
     pub fn with_latency(mut self, legs: VenueLatency) -> SimGatewayStage {
         self.latency = LatencyDraws::new(legs);
@@ -155,6 +166,8 @@ impl Stage for SimGatewayStage {
             (SimCounter::Rejects, c.rejects),
             (SimCounter::Cancels, c.cancels),
             (SimCounter::CancelRejects, c.cancel_rejects),
+            (SimCounter::Fundings, c.fundings),
+            (SimCounter::Liquidations, c.liquidations),
         ];
         for (id, value) in counters {
             out(id.count(MetricLabel::None, value));
