@@ -39,8 +39,8 @@ use crate::order::{
 };
 pub use crate::order::{OpenOrder, VenueAccount};
 use derivatives::Derivatives;
-use margin_events::book_fill;
 pub use derivatives::{DerivativesSim, Funding, FundingEvent, SimMargin};
+use margin_events::book_fill;
 
 /// The most reports one request can produce: ack, one fill per visible level, expiry.
 pub const MAX_REPORTS_PER_ORDER: usize = TOP_DEPTH + 2;

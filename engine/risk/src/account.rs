@@ -388,7 +388,13 @@ mod tests {
         a.on_fill(0, Side::Buy, Px(1_000_000), Qty(50_000_000), 0);
         a.on_funding(0, 25 * 10i128.pow(9));
         assert_eq!(a.equity(), 1_000 * USDT - 25 * USDT / 10);
-        a.on_fill(0, Side::Sell, Px(910_000), Qty(50_000_000), 10 * 10i128.pow(10));
+        a.on_fill(
+            0,
+            Side::Sell,
+            Px(910_000),
+            Qty(50_000_000),
+            10 * 10i128.pow(10),
+        );
         a.on_mark(0, Px(900_000), Nanos(6));
         assert_eq!(a.equity(), 1_000 * USDT - 4_625 * USDT / 10);
         assert_eq!(a.realized(), a.equity() - 1_000 * USDT);

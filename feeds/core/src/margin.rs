@@ -56,13 +56,22 @@ impl MarginTiers {
         let mut prev: Option<MarginTier> = None;
         for (k, t) in tiers.iter().enumerate() {
             if t.max_notional <= prev.map_or(0, |p| p.max_notional) {
-                return Err(format!("tier {}: max_notional must rise above the tier before", k + 1));
+                return Err(format!(
+                    "tier {}: max_notional must rise above the tier before",
+                    k + 1
+                ));
             }
             if t.max_leverage == 0 || prev.is_some_and(|p| t.max_leverage > p.max_leverage) {
-                return Err(format!("tier {}: max_leverage must be at least 1 and not rise", k + 1));
+                return Err(format!(
+                    "tier {}: max_leverage must be at least 1 and not rise",
+                    k + 1
+                ));
             }
             if i128::from(t.mmr_bps) >= BPS || prev.is_some_and(|p| t.mmr_bps < p.mmr_bps) {
-                return Err(format!("tier {}: mmr_bps must be below 10000 and not fall", k + 1));
+                return Err(format!(
+                    "tier {}: mmr_bps must be below 10000 and not fall",
+                    k + 1
+                ));
             }
             let expected = expected_cum(prev, t.mmr_bps)?;
             if t.maintenance_amount * BPS != expected {
@@ -192,7 +201,11 @@ fn expected_cum(prev: Option<MarginTier>, mmr_bps: u32) -> Result<i128, String> 
     let step = i128::from(mmr_bps) - i128::from(p.mmr_bps);
     p.maintenance_amount
         .checked_mul(BPS)
-        .and_then(|c| p.max_notional.checked_mul(step).and_then(|s| c.checked_add(s)))
+        .and_then(|c| {
+            p.max_notional
+                .checked_mul(step)
+                .and_then(|s| c.checked_add(s))
+        })
         .ok_or_else(|| "maintenance amount overflows".to_string())
 }
 

@@ -87,7 +87,10 @@ impl Derivatives {
     pub fn new(settings: DerivativesSim) -> Result<Derivatives, String> {
         let first = settings.tiers.tiers().first().map_or(0, |t| t.max_leverage);
         if settings.leverage == 0 || settings.leverage > first {
-            return Err(format!("leverage {} is not within 1 to {first}", settings.leverage));
+            return Err(format!(
+                "leverage {} is not within 1 to {first}",
+                settings.leverage
+            ));
         }
         if let Funding::Every { interval, .. } = settings.funding {
             if interval == Nanos::ZERO {
@@ -114,8 +117,7 @@ impl Derivatives {
     /// Whether the venue refuses an order of `signed` at `px` on position `pos`.
     pub fn refuses(&self, pos: i64, signed: i64, px: Px) -> bool {
         let after = i128::from(pos) + i128::from(signed);
-        if after.abs() <= i128::from(pos).abs() && after.signum() * i128::from(pos).signum() >= 0
-        {
+        if after.abs() <= i128::from(pos).abs() && after.signum() * i128::from(pos).signum() >= 0 {
             return false;
         }
         let added = (after.abs() - i128::from(pos).abs()).max(0);
@@ -157,10 +159,7 @@ impl Derivatives {
                 i128::from(*rate_e8) * i128::from(times)
             }
             (Funding::Recorded(events), Some(next)) => {
-                let due = events
-                    .iter()
-                    .skip(next as usize)
-                    .take_while(|e| e.ts <= ts);
+                let due = events.iter().skip(next as usize).take_while(|e| e.ts <= ts);
                 let (count, rate) = due.fold((0u64, 0i128), |(n, r), e| {
                     (n + 1, r + i128::from(e.rate_e8))
                 });

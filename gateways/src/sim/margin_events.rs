@@ -39,7 +39,9 @@ impl SimVenue {
     pub(super) fn margin_refuses(&self, order: &Order) -> bool {
         let i = order.instrument.0 as usize;
         match (self.derivatives.get(i), self.positions.get(i)) {
-            (Some(Some(d)), Some(&pos)) => d.refuses(pos, order.side.sign() * order.qty.0, order.px),
+            (Some(Some(d)), Some(&pos)) => {
+                d.refuses(pos, order.side.sign() * order.qty.0, order.px)
+            }
             _ => false,
         }
     }

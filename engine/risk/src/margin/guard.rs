@@ -32,7 +32,9 @@ pub enum GuardAction {
     Alert,
     /// The margin ratio is at or above the reduce level: cut `qty` (a lot multiple, or the
     /// whole position) to bring it back below the call level.
-    Reduce { qty: Qty },
+    Reduce {
+        qty: Qty,
+    },
 }
 
 /// The guard of one instrument.

@@ -54,8 +54,14 @@ fn settings_hold_the_published_amounts_and_refuse_what_cannot_work() {
         .map(|t| t.maintenance_amount / USDT)
         .collect();
     assert_eq!(cums, [0, 50, 950, 11_450]);
-    assert_eq!(s.position_tiers().tiers()[3].maintenance_amount, 11_450 * USDT_4);
-    assert_eq!((s.leverage(), s.call_bps(), s.reduce_bps()), (20, 8_000, 9_000));
+    assert_eq!(
+        s.position_tiers().tiers()[3].maintenance_amount,
+        11_450 * USDT_4
+    );
+    assert_eq!(
+        (s.leverage(), s.call_bps(), s.reduce_bps()),
+        (20, 8_000, 9_000)
+    );
     // 60,000 at 20x: 3,000; rounded up.
     assert_eq!(s.initial_margin(-60_000 * USDT), 3_000 * USDT);
     assert_eq!(s.initial_margin(21), 2);
@@ -85,7 +91,10 @@ fn the_resulting_position_must_fit_the_available_margin() {
     let (s, a) = (settings(20), account());
     let flat = Exposure::default();
     // 0.3 BTC at 60,000 = 18,000: 900 of initial margin.
-    assert_eq!(margin_check(&s, &a, 0, flat, buy(600_000, 300), 1_000 * USDT), Ok(()));
+    assert_eq!(
+        margin_check(&s, &a, 0, flat, buy(600_000, 300), 1_000 * USDT),
+        Ok(())
+    );
     // 0.4 BTC = 24,000: 1,200.
     assert_eq!(
         margin_check(&s, &a, 0, flat, buy(600_000, 400), 1_000 * USDT),
@@ -177,7 +186,10 @@ fn the_guard_alerts_then_asks_for_a_cut_before_the_liquidation_price() {
         guard.assess(&pos, Px(569_000), margin),
         GuardAction::Reduce { qty: Qty(BTC) }
     );
-    assert_eq!(guard.assess(&Position::default(), Px(1), margin), GuardAction::None);
+    assert_eq!(
+        guard.assess(&Position::default(), Px(1), margin),
+        GuardAction::None
+    );
 }
 
 /// Short 1 BTC at 60,000 with 3,000: the ratio rises with the price. Its reduce level:

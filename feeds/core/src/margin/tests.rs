@@ -172,6 +172,12 @@ fn a_large_long_uses_its_higher_tier() {
 
 #[test]
 fn rounding_helpers_round_the_right_way() {
-    assert_eq!((floor_div(7, 2), floor_div(-7, 2), floor_div(-8, 2)), (3, -4, -4));
-    assert_eq!((ceil_div(7, 2), ceil_div(-7, 2), ceil_div(8, 2)), (4, -3, 4));
+    assert_eq!(
+        (floor_div(7, 2), floor_div(-7, 2), floor_div(-8, 2)),
+        (3, -4, -4)
+    );
+    assert_eq!(
+        (ceil_div(7, 2), ceil_div(-7, 2), ceil_div(8, 2)),
+        (4, -3, 4)
+    );
 }

@@ -69,7 +69,14 @@ fn book(v: &mut SimVenue, ts: u64, bid: i64, ask: i64) -> Vec<ExecReport> {
     out
 }
 
-fn send(v: &mut SimVenue, id: u64, side: Side, px: i64, qty: i64, tif: TimeInForce) -> Vec<ExecKind> {
+fn send(
+    v: &mut SimVenue,
+    id: u64,
+    side: Side,
+    px: i64,
+    qty: i64,
+    tif: TimeInForce,
+) -> Vec<ExecKind> {
     let mut out = Vec::new();
     let order = Order {
         meta: meta(0),
@@ -88,7 +95,16 @@ fn send(v: &mut SimVenue, id: u64, side: Side, px: i64, qty: i64, tif: TimeInFor
 fn long_one_btc(v: &mut SimVenue, ts: u64) {
     book(v, ts, 599_998, 600_000);
     let out = send(v, 1, Side::Buy, 600_000, BTC, TimeInForce::Ioc);
-    assert!(matches!(out[1], ExecKind::Fill { px: Px(600_000), .. }), "{out:?}");
+    assert!(
+        matches!(
+            out[1],
+            ExecKind::Fill {
+                px: Px(600_000),
+                ..
+            }
+        ),
+        "{out:?}"
+    );
 }
 
 fn wallet(v: &SimVenue) -> i128 {
@@ -155,11 +171,7 @@ fn a_short_pays_negative_funding_and_receives_positive() {
     book(&mut v, HOUR, 599_998, 600_000);
     let out = send(&mut v, 1, Side::Sell, 599_998, BTC, TimeInForce::Ioc);
     assert!(matches!(out[1], ExecKind::Fill { .. }), "{out:?}");
-    let funding = |out: Vec<ExecReport>| {
-        out.iter()
-            .map(|r| (r.kind, r.side))
-            .collect::<Vec<_>>()
-    };
+    let funding = |out: Vec<ExecReport>| out.iter().map(|r| (r.kind, r.side)).collect::<Vec<_>>();
     assert_eq!(
         funding(book(&mut v, 8 * HOUR, 599_998, 600_000)),
         [(ExecKind::Funding { amount: 30_000 }, Side::Sell)]
@@ -204,7 +216,10 @@ fn a_leveraged_long_is_liquidated_at_the_liquidation_price_and_not_before() {
     assert!(book(&mut v, 2 * HOUR + 1, 572_361, 572_363).is_empty());
     assert_eq!(v.account().positions, [Qty(BTC)]);
     let out = book(&mut v, 2 * HOUR + 2, 572_360, 572_362);
-    let kinds: Vec<_> = out.iter().map(|r| (r.client_id.0, r.kind, r.side)).collect();
+    let kinds: Vec<_> = out
+        .iter()
+        .map(|r| (r.client_id.0, r.kind, r.side))
+        .collect();
     let liquidation = ExecKind::Liquidation {
         px: Px(572_361),
         qty: Qty(BTC),
@@ -224,8 +239,15 @@ fn a_leveraged_long_is_liquidated_at_the_liquidation_price_and_not_before() {
 
     // The risk account, given the same reports, sees the position go and the margin lost.
     let mut reg = pulse_feeds::instrument::InstrumentRegistry::new();
-    reg.add(pulse_feeds::instrument::Venue::Binance, "BTCUSDT", 1, 3, Px(1), Qty(1))
-        .unwrap();
+    reg.add(
+        pulse_feeds::instrument::Venue::Binance,
+        "BTCUSDT",
+        1,
+        3,
+        Px(1),
+        Qty(1),
+    )
+    .unwrap();
     let mut account = Account::new(10_000 * 10i128.pow(ACCOUNT_SCALE), &reg);
     account.on_fill(0, Side::Buy, Px(600_000), Qty(BTC), 0);
     if let ExecKind::Liquidation { px, qty, fee } = liquidation {
@@ -274,7 +296,10 @@ fn reducing_releases_margin_and_moves_the_liquidation_price() {
     // Closing the rest gives the whole margin back.
     send(&mut v, 3, Side::Sell, 610_000, BTC / 2, TimeInForce::Ioc);
     let m = v.margin(InstrumentId(0)).unwrap();
-    assert_eq!((m.wallet_balance, m.isolated_margin, m.liquidation_price), (11_000 * USDT, 0, None));
+    assert_eq!(
+        (m.wallet_balance, m.isolated_margin, m.liquidation_price),
+        (11_000 * USDT, 0, None)
+    );
 }
 
 /// 10,000 USDT at 20x: 3 BTC at 60,000 needs 9,000 of margin, 4 BTC 12,000 (refused); at
@@ -284,8 +309,14 @@ fn the_venue_refuses_what_the_margin_cannot_carry() {
     let mut v = venue(every_8h(0));
     book(&mut v, HOUR, 599_998, 600_000);
     let refused = [ExecKind::Rejected(VenueReject::Refused)];
-    assert_eq!(send(&mut v, 1, Side::Buy, 600_000, 4 * BTC, TimeInForce::Ioc), refused);
-    assert_eq!(send(&mut v, 2, Side::Buy, 600_000, 3 * BTC, TimeInForce::Ioc)[0], ExecKind::Ack);
+    assert_eq!(
+        send(&mut v, 1, Side::Buy, 600_000, 4 * BTC, TimeInForce::Ioc),
+        refused
+    );
+    assert_eq!(
+        send(&mut v, 2, Side::Buy, 600_000, 3 * BTC, TimeInForce::Ioc)[0],
+        ExecKind::Ack
+    );
     assert_eq!(wallet(&v), 1_000 * USDT);
     let mut hi = SimVenue::new(1, Fees::default())
         .with_derivatives(
@@ -299,7 +330,10 @@ fn the_venue_refuses_what_the_margin_cannot_carry() {
         )
         .unwrap();
     book(&mut hi, HOUR, 599_998, 600_000);
-    assert_eq!(send(&mut hi, 1, Side::Buy, 600_000, BTC, TimeInForce::Ioc), refused);
+    assert_eq!(
+        send(&mut hi, 1, Side::Buy, 600_000, BTC, TimeInForce::Ioc),
+        refused
+    );
     assert!(SimVenue::new(1, Fees::default())
         .with_derivatives(
             InstrumentId(1),
