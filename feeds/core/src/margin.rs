@@ -317,7 +317,7 @@ pub fn price_at_ratio(tiers: &MarginTiers, pos: &IsolatedPosition, ratio_bps: u3
 }
 
 /// `a / b` rounded toward negative infinity (`b > 0`).
-pub fn floor_div(a: i128, b: i128) -> i128 {
+fn floor_div(a: i128, b: i128) -> i128 {
     let q = a / b;
     if a % b != 0 && a < 0 {
         q - 1
