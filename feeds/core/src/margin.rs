@@ -123,17 +123,9 @@ impl MarginTiers {
     /// the last tier, the last tier's rate goes on.
     pub fn maintenance_bps(&self, notional: i128) -> i128 {
         let n = notional.abs();
-        let t = self
-            .tier(n)
-            .or(self.tiers.last())
-            .copied()
-            .unwrap_or(MarginTier {
-                max_notional: 0,
-                max_leverage: 1,
-                mmr_bps: 0,
-                maintenance_amount: 0,
-            });
-        n * i128::from(t.mmr_bps) - t.maintenance_amount * BPS
+        self.tier(n).or(self.tiers.last()).map_or(0, |t| {
+            n * i128::from(t.mmr_bps) - t.maintenance_amount * BPS
+        })
     }
 
     /// The maintenance margin of a position of `notional`, rounded up (the venue's side).

@@ -209,3 +209,42 @@ fn a_short_is_guarded_from_below() {
     ));
     assert_eq!(guard.assess(&pos, Px(627_071), margin), GuardAction::Alert);
 }
+
+proptest::proptest! {
+    /// Whatever the position and the mark, a cut the guard asks for brings the margin ratio
+    /// below the call level (the margin balance unchanged by a cut at the mark), and one lot
+    /// less would not.
+    #[test]
+    fn the_cut_is_the_least_that_brings_the_ratio_below_the_call_level(
+        qty in 1i64..5_000_000,
+        entry in 1_000i64..2_000_000,
+        leverage in 1i128..=50,
+        move_bps in 0i64..2_000,
+        lot in proptest::sample::select(vec![1i64, 10, 1_000]),
+        short in proptest::bool::ANY,
+    ) {
+        let guard = Guard::new(settings(20), Qty(lot));
+        let side = if short { Side::Sell } else { Side::Buy };
+        let mut pos = Position::default();
+        pos.apply_fill(side, Px(entry), Qty(qty), 0);
+        let margin = pulse_core::margin::ceil_div(i128::from(qty) * i128::from(entry), leverage);
+        let adverse = if short { 1 } else { -1 };
+        let mark = Px(entry + adverse * entry * move_bps / 10_000);
+        let iso = IsolatedPosition { qty: pos.qty, cost: pos.cost, margin };
+        let equity = iso.equity(mark);
+        let tiers = guard.settings().position_tiers();
+        let below_call = |kept: i64| {
+            kept == 0
+                || tiers.maintenance_bps(i128::from(kept) * i128::from(mark.0))
+                    < 8_000 * equity
+        };
+        if let GuardAction::Reduce { qty: cut } = guard.assess(&pos, mark, margin) {
+            proptest::prop_assert!(cut.0 > 0 && cut.0 <= qty);
+            proptest::prop_assert!(equity <= 0 || below_call(qty - cut.0));
+            if equity > 0 && cut.0 < qty {
+                proptest::prop_assert_eq!(cut.0 % lot, 0);
+                proptest::prop_assert!(!below_call(qty - cut.0 + lot));
+            }
+        }
+    }
+}

@@ -181,3 +181,35 @@ fn rounding_helpers_round_the_right_way() {
         (4, -3, 4)
     );
 }
+
+proptest::proptest! {
+    /// For any position on the BTCUSDT brackets, with any leverage's margin and some extra,
+    /// the returned price is exactly where the venue's condition starts to hold: true there,
+    /// false one tick back (and for a long with no price, false at the lowest price).
+    #[test]
+    fn the_price_at_a_ratio_is_the_exact_edge_of_the_condition(
+        qty in 1i64..5_000_000,
+        entry in 1_000i64..2_000_000,
+        leverage in 1i128..=125,
+        extra in 0i128..1_000_000_000,
+        short in proptest::bool::ANY,
+        ratio in proptest::sample::select(vec![5_001u32, 8_000, 9_000, 10_000]),
+    ) {
+        let t = btcusdt();
+        let q = if short { -qty } else { qty };
+        let notional = i128::from(qty) * i128::from(entry);
+        let pos = IsolatedPosition {
+            qty: Qty(q),
+            cost: i128::from(q) * i128::from(entry),
+            margin: ceil_div(notional, leverage) + extra,
+        };
+        let back = if short { -1 } else { 1 };
+        match price_at_ratio(&t, &pos, ratio) {
+            Some(p) => {
+                proptest::prop_assert!(pos.at_ratio(&t, p, ratio), "at {:?}", p);
+                proptest::prop_assert!(!pos.at_ratio(&t, Px(p.0 + back), ratio), "before {:?}", p);
+            }
+            None => proptest::prop_assert!(short || !pos.at_ratio(&t, Px(1), ratio)),
+        }
+    }
+}
