@@ -271,7 +271,11 @@ fn funding_and_liquidation_go_straight_to_the_account() {
         ))
         .unwrap();
     r.reports
-        .push(report(ClientOrderId(0), ExecKind::Funding { amount: 123 }, 0))
+        .push(report(
+            ClientOrderId(0),
+            ExecKind::Funding { amount: 123 },
+            0,
+        ))
         .unwrap();
     let liquidation = ExecKind::Liquidation {
         px: Px(5_900_000),
