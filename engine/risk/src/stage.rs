@@ -446,20 +446,21 @@ impl RiskStage {
         let i = report.instrument.0 as usize;
         // Funding and liquidation answer no order: they go straight to the account.
         match report.kind {
-            ExecKind::Funding { amount } => {
-                self.account.on_funding(i, amount);
-                self.observe(report.meta.recv_ts, None);
-                let _ = self.feedback.push(Feedback::Report(report));
-                return;
-            }
+            ExecKind::Funding { amount } => self.account.on_funding(i, amount),
             ExecKind::Liquidation { px, qty, fee } => {
-                self.account.on_fill(i, report.side, px, qty, fee);
-                self.observe(report.meta.recv_ts, None);
-                let _ = self.feedback.push(Feedback::Report(report));
+                self.account.on_fill(i, report.side, px, qty, fee)
+            }
+            _ => {
+                self.on_order_report(report, i);
                 return;
             }
-            _ => {}
         }
+        self.observe(report.meta.recv_ts, None);
+        let _ = self.feedback.push(Feedback::Report(report));
+    }
+
+    /// A report on one of our orders: the order table first, then the account.
+    fn on_order_report(&mut self, report: ExecReport, i: usize) {
         let transition = self.orders.on_report(&report);
         if report.kind == ExecKind::OutcomeUnknown {
             self.doubt = true;
