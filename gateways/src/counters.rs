@@ -11,6 +11,8 @@ pulse_core::counters! {
         Rejects => counter("venue_rejects", "Orders the simulated venue rejected"),
         Cancels => counter("venue_cancels", "Orders the simulated venue cancelled"),
         CancelRejects => counter("venue_cancel_rejects", "Cancels the simulated venue refused"),
+        Fundings => counter("venue_fundings", "Funding settlements on derivatives positions"),
+        Liquidations => counter("venue_liquidations", "Derivatives positions the venue liquidated"),
         Resting => gauge("venue_resting", "Orders resting in the simulated venue's book"),
     }
 }

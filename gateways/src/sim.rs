@@ -25,6 +25,9 @@
 //!
 //! Fees are charged on notional at the maker or taker rate, rounded up to the notional scale
 //! (never in our favour). Everything is deterministic given the sequence of calls.
+//!
+//! An instrument given [`DerivativesSim`] settings trades as a perpetual with isolated margin:
+//! margin, funding and liquidation as [`derivatives`] describes.
 
 use pulse_feeds::book::Level;
 use pulse_feeds::event::{BookState, BookTop, EventMeta, MarketEvent, TradeEvent, TOP_DEPTH};
@@ -35,13 +38,17 @@ use crate::order::{
     TimeInForce, TradeId, VenueReject,
 };
 pub use crate::order::{OpenOrder, VenueAccount};
+use derivatives::Derivatives;
+pub use derivatives::{DerivativesSim, Funding, FundingEvent, SimMargin};
+use margin_events::book_fill;
 
 /// The most reports one request can produce: ack, one fill per visible level, expiry.
 pub const MAX_REPORTS_PER_ORDER: usize = TOP_DEPTH + 2;
 /// Resting orders the venue holds for us at once (all instruments).
 pub const MAX_RESTING: usize = 64;
-/// The most reports one market event can produce: one fill per resting order.
-pub const MAX_REPORTS_PER_EVENT: usize = MAX_RESTING;
+/// The most reports one market event can produce: one fill (or, when a liquidation cancels
+/// it, one expiry) per resting order, a funding settlement and a liquidation.
+pub const MAX_REPORTS_PER_EVENT: usize = MAX_RESTING + 2;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SimCounters {
@@ -56,6 +63,9 @@ pub struct SimCounters {
     /// New-order responses dropped by the fault drill (the orders themselves went in).
     pub dropped_responses: u64,
     pub queries: u64,
+    /// Funding settlements charged or paid (derivatives instruments).
+    pub fundings: u64,
+    pub liquidations: u64,
 }
 
 /// Orders the venue remembers having accepted, for queries about orders no longer resting.
@@ -89,6 +99,8 @@ pub struct SimVenue {
     drop_response_every: u64,
     fees: Fees,
     next_trade_id: u64,
+    /// Per instrument: its margin account when it trades as a perpetual.
+    derivatives: Vec<Option<Derivatives>>,
     pub counters: SimCounters,
 }
 
@@ -103,6 +115,7 @@ impl SimVenue {
             drop_response_every: 0,
             fees,
             next_trade_id: 1,
+            derivatives: (0..instruments).map(|_| None).collect(),
             counters: SimCounters::default(),
         }
     }
@@ -158,6 +171,8 @@ impl SimVenue {
                     return;
                 };
                 *slot = Some(*top);
+                let mark = top.mid().filter(|_| top.state == BookState::Live);
+                self.on_derivatives(i, top.meta, mark, &mut emit);
                 if top.state != BookState::Live {
                     return;
                 }
@@ -166,6 +181,8 @@ impl SimVenue {
                 }
             }
             MarketEvent::Trade(trade) => {
+                let i = trade.meta.instrument.0 as usize;
+                self.on_derivatives(i, trade.meta, None, &mut emit);
                 for r in 0..self.resting.len() {
                     self.on_trade_for(r, trade, &mut emit);
                 }
@@ -240,6 +257,7 @@ impl SimVenue {
             Some(Some(_)) if order.tif.rests() && free_slot.is_none() => {
                 Some(VenueReject::TooManyOrders)
             }
+            Some(Some(_)) if self.margin_refuses(order) => Some(VenueReject::Refused),
             Some(Some(_)) => None,
         };
         if lost {
@@ -292,9 +310,13 @@ impl SimVenue {
                 self.fees.taker_ppm,
                 Liquidity::Taker,
             );
-            if let Some(p) = self.positions.get_mut(order.instrument.0 as usize) {
-                *p += order.side.sign() * take;
-            }
+            book_fill(
+                &mut self.positions,
+                &mut self.derivatives,
+                order.instrument,
+                order.side,
+                &fill,
+            );
             emit(report(fill, Qty(leaves)));
         }
         if leaves == 0 {
@@ -423,9 +445,6 @@ impl SimVenue {
             return;
         };
         rest.leaves -= qty;
-        if let Some(p) = self.positions.get_mut(rest.order.instrument.0 as usize) {
-            *p += rest.order.side.sign() * qty;
-        }
         let kind = fill_kind(
             &mut self.next_trade_id,
             &mut self.counters,
@@ -433,6 +452,13 @@ impl SimVenue {
             qty,
             self.fees.maker_ppm,
             Liquidity::Maker,
+        );
+        book_fill(
+            &mut self.positions,
+            &mut self.derivatives,
+            rest.order.instrument,
+            rest.order.side,
+            &kind,
         );
         self.counters.maker_fills += 1;
         emit(ExecReport {
@@ -524,6 +550,8 @@ fn fee_on(notional: i128, ppm: i64) -> i128 {
     }
 }
 
+pub mod derivatives;
+mod margin_events;
 pub mod tape;
 
 #[cfg(test)]

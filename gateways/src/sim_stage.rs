@@ -20,7 +20,7 @@ use crate::counters::SimCounter;
 use crate::latency::{LatencyDraws, VenueLatency};
 use crate::order::{ExecReport, Request};
 use crate::sim::tape::Tape;
-use crate::sim::{SimVenue, MAX_REPORTS_PER_EVENT, MAX_REPORTS_PER_ORDER};
+use crate::sim::{DerivativesSim, SimVenue, MAX_REPORTS_PER_EVENT, MAX_REPORTS_PER_ORDER};
 
 const EVENTS_PER_CALL: usize = 1024;
 
@@ -100,6 +100,17 @@ impl SimGatewayStage {
         Some(*tape)
     }
 
+    /// `instrument` trades as a perpetual with isolated margin on the simulated venue
+    /// ([`crate::sim::derivatives`]).
+    pub fn with_derivatives(
+        mut self,
+        instrument: pulse_feeds::num::InstrumentId,
+        settings: DerivativesSim,
+    ) -> Result<SimGatewayStage, String> {
+        self.venue = self.venue.with_derivatives(instrument, settings)?;
+        Ok(self)
+    }
+
     /// Requests reach the venue after these latencies.
     pub fn with_latency(mut self, legs: VenueLatency) -> SimGatewayStage {
         self.latency = LatencyDraws::new(legs);
@@ -155,6 +166,8 @@ impl Stage for SimGatewayStage {
             (SimCounter::Rejects, c.rejects),
             (SimCounter::Cancels, c.cancels),
             (SimCounter::CancelRejects, c.cancel_rejects),
+            (SimCounter::Fundings, c.fundings),
+            (SimCounter::Liquidations, c.liquidations),
         ];
         for (id, value) in counters {
             out(id.count(MetricLabel::None, value));
@@ -228,7 +241,8 @@ mod tests {
     use super::*;
     use crate::latency::Latency;
     use crate::order::{CancelOrder, ClientOrderId, ExecKind, Order, TimeInForce};
-    use crate::sim::Fees;
+    use crate::sim::{Fees, Funding};
+    use pulse_core::margin::MarginTiers;
     use pulse_feeds::book::Level;
     use pulse_feeds::event::{BookState, BookTop, EventMeta, TradeEvent};
     use pulse_feeds::num::{InstrumentId, Px, Qty, Side};
@@ -411,5 +425,45 @@ mod tests {
         // Every order got its ack and its final report.
         let acks = a.iter().filter(|(_, k, _)| *k == ExecKind::Ack).count();
         assert_eq!(acks, 20);
+    }
+
+    /// A perpetual through the stage: long 10 at 1,000 with 10x (1,000 of margin) on one
+    /// 0.5% tier has its liquidation price at (1,000 - 10,000) / (10 * 0.005 - 10) = 904.52,
+    /// so 904: a mark of 905 leaves it, 904 closes it there and the venue keeps
+    /// 1,000 - 960 = 40.
+    #[test]
+    fn a_derivatives_instrument_is_liquidated_through_the_stage() {
+        let mut r = rig(0, 0);
+        r.stage = r
+            .stage
+            .with_derivatives(
+                InstrumentId(0),
+                DerivativesSim {
+                    leverage: 10,
+                    tiers: MarginTiers::from_brackets(&[(1_000_000_000, 100, 50)]).unwrap(),
+                    funding: Funding::Every {
+                        interval: Nanos(8 * 3_600_000 * MS),
+                        rate_e8: 0,
+                    },
+                    wallet_balance: 5_000,
+                },
+            )
+            .unwrap();
+        r.market.push(book(0, (999, 50), (1_000, 50))).unwrap();
+        r.requests
+            .push(order(1, 0, Side::Buy, 1_000, 10, TimeInForce::Ioc))
+            .unwrap();
+        r.market.push(book(MS, (904, 50), (906, 50))).unwrap();
+        r.stage.do_work(Nanos(0));
+        assert_eq!(taken(&reports(&mut r)), 10);
+        r.market.push(book(2 * MS, (903, 50), (905, 50))).unwrap();
+        r.stage.do_work(Nanos(0));
+        let liquidation = ExecKind::Liquidation {
+            px: Px(904),
+            qty: Qty(10),
+            fee: 40,
+        };
+        assert_eq!(reports(&mut r), [(0, liquidation, 2 * MS)]);
+        assert_eq!(r.stage.venue().account().positions, [Qty(0)]);
     }
 }

@@ -398,6 +398,15 @@ impl Account {
         }
     }
 
+    /// Funding settled on instrument `i`'s position: `paid` at its notional scale (negative
+    /// when received), realized PnL as the venue books it.
+    pub fn on_funding(&mut self, i: usize, paid: i128) {
+        if let Some(a) = self.instruments.get_mut(i) {
+            a.position.apply_funding(paid);
+            self.refresh(i);
+        }
+    }
+
     /// A new mid price for instrument `i` at market time `now`; a new market day starts its
     /// day's PnL from the equity it begins with. The mid of a conversion instrument is the
     /// rate of the instruments it converts, which are valued again.

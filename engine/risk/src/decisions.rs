@@ -31,13 +31,14 @@
 //!                              8 instrument u16 | 10 side u8
 //!                             11 kind u8 (0 ack, 1 fill, 2 expired, 3 rejected,
 //!                                         4 cancelled, 5 cancel rejected,
-//!                                         6 outcome unknown, 7 status)
+//!                                         6 outcome unknown, 7 status, 8 funding,
+//!                                         9 liquidation)
 //!                             12 detail u8 (fill: 0 maker, 1 taker; rejected: VenueReject code;
 //!                                           status: 0 working, 1 done, 2 not found)
 //!                             13 trade id form u8 (0 a number, at 56; 1 text, at 72)
 //!                             14 reserved [u8; 2]
-//!                             16 fill price i64 | 24 fill quantity i64
-//!                             32 fee i128 (at the notional scale)
+//!                             16 fill price i64 | 24 fill quantity i64 (liquidation: its own)
+//!                             32 fee i128 (at the notional scale; funding: the amount paid)
 //!                             48 leaves quantity i64
 //!                             56 venue trade id u64 (a number; 0 none, or a text id)
 //!                             64 venue time u64 (ns)
@@ -355,6 +356,8 @@ fn report_payload(report: &ExecReport) -> ([u8; REPORT_TEXT_ID_LEN], usize) {
         ExecKind::CancelRejected => (5, 0, 0, 0, 0, TradeId::NONE),
         ExecKind::OutcomeUnknown => (6, 0, 0, 0, 0, TradeId::NONE),
         ExecKind::Status(status) => (7, status_code(status), 0, 0, 0, TradeId::NONE),
+        ExecKind::Funding { amount } => (8, 0, 0, 0, amount, TradeId::NONE),
+        ExecKind::Liquidation { px, qty, fee } => (9, 0, px.0, qty.0, fee, TradeId::NONE),
     };
     p[11] = code;
     p[12] = detail;
@@ -482,5 +485,23 @@ mod tests {
         assert_eq!(t[..13], p[..13]);
         assert_eq!(t[14..56], p[14..56]);
         assert_eq!(t[64..REPORT_LEN], p[64..REPORT_LEN]);
+    }
+
+    #[test]
+    fn funding_and_liquidation_carry_their_money_in_the_fill_fields() {
+        let mut r = fill(TradeId::NONE);
+        r.kind = ExecKind::Funding { amount: -42 };
+        let (p, len) = report_payload(&r);
+        assert_eq!((len, p[11], i128_at(&p, 32)), (REPORT_LEN, 8, -42));
+        r.kind = ExecKind::Liquidation {
+            px: Px(95),
+            qty: Qty(2),
+            fee: 7,
+        };
+        let (p, _) = report_payload(&r);
+        assert_eq!(
+            (p[11], i64_at(&p, 16), i64_at(&p, 24), i128_at(&p, 32)),
+            (9, 95, 2, 7)
+        );
     }
 }

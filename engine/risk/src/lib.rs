@@ -20,6 +20,7 @@ pub mod fx;
 pub mod halt;
 pub mod kill;
 pub mod limits;
+pub mod margin;
 pub mod orders;
 pub mod portfolio;
 pub mod portfolio_link;

@@ -4,6 +4,9 @@
 //! `cost` is the signed cost basis of the open position (positive when long). Reducing a
 //! position releases cost in proportion (average-cost method); the integer division there is
 //! the only rounding, at one unit of the notional scale.
+//!
+//! Funding a derivatives venue settles is realized PnL (as Binance books it): it moves
+//! `realized`, and `funding` says how much of `realized` it was.
 
 use pulse_core::num::{Px, Qty, Side};
 
@@ -13,6 +16,8 @@ pub struct Position {
     pub cost: i128,
     pub realized: i128,
     pub fees: i128,
+    /// Funding paid (negative: received), already in `realized`.
+    pub funding: i128,
     pub fills: u64,
     pub bought: Qty,
     pub sold: Qty,
@@ -49,6 +54,12 @@ impl Position {
         }
     }
 
+    /// Funding settled on the position: `paid` leaves realized PnL (a negative amount adds).
+    pub fn apply_funding(&mut self, paid: i128) {
+        self.realized -= paid;
+        self.funding += paid;
+    }
+
     /// Mark-to-market PnL of the open position at `mark`.
     pub fn unrealized(&self, mark: Px) -> i128 {
         self.qty.0 as i128 * mark.0 as i128 - self.cost
@@ -76,6 +87,15 @@ mod tests {
         p.apply_fill(Side::Sell, Px(90), Qty(3), 1);
         assert_eq!((p.qty, p.cost, p.realized, p.fees), (Qty(0), 0, 15 - 45, 4));
         assert_eq!((p.bought, p.sold, p.fills), (Qty(4), Qty(4), 4));
+    }
+
+    #[test]
+    fn funding_is_realized_and_kept_apart() {
+        let mut p = Position::default();
+        p.apply_fill(Side::Buy, Px(100), Qty(2), 0);
+        p.apply_funding(3);
+        p.apply_funding(-1);
+        assert_eq!((p.realized, p.funding, p.qty, p.cost), (-2, 2, Qty(2), 200));
     }
 
     #[test]

@@ -96,6 +96,18 @@ pub fn expected_from_journal(dir: &Path, instruments: usize) -> anyhow::Result<O
                     2..=4 => {
                         e.open.remove(&id);
                     }
+                    8 => {
+                        if let Some(pos) = e.positions.get_mut(instrument(8)) {
+                            pos.apply_funding(fee);
+                        }
+                    }
+                    // A liquidation: the position moves as by a fill of no order.
+                    9 => {
+                        let side = if p[10] == 0 { Side::Buy } else { Side::Sell };
+                        if let Some(pos) = e.positions.get_mut(instrument(8)) {
+                            pos.apply_fill(side, Px(i64_at(p, 16)), Qty(i64_at(p, 24)), fee);
+                        }
+                    }
                     _ => {}
                 }
             }

@@ -390,11 +390,28 @@ impl RiskStage {
         if let Some(journal) = &mut self.journal {
             journal.report(&report);
         }
+        let i = report.instrument.0 as usize;
+        // Funding and liquidation answer no order: they go straight to the account.
+        match report.kind {
+            ExecKind::Funding { amount } => self.account.on_funding(i, amount),
+            ExecKind::Liquidation { px, qty, fee } => {
+                self.account.on_fill(i, report.side, px, qty, fee)
+            }
+            _ => {
+                self.on_order_report(report, i);
+                return;
+            }
+        }
+        self.observe(report.meta.recv_ts, None);
+        let _ = self.feedback.push(Feedback::Report(report));
+    }
+
+    /// A report on one of our orders: the order table first, then the account.
+    fn on_order_report(&mut self, report: ExecReport, i: usize) {
         let transition = self.orders.on_report(&report);
         if report.kind == ExecKind::OutcomeUnknown {
             self.doubt = true;
         }
-        let i = report.instrument.0 as usize;
         // Only a fill the order table took moves the position: an illegal, unknown or
         // duplicate one is counted there and goes no further.
         if let (ExecKind::Fill { px, qty, fee, .. }, Transition::Applied(_)) =

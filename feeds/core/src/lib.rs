@@ -11,6 +11,7 @@ pub mod instrument;
 pub mod intent;
 pub mod latency;
 pub mod log;
+pub mod margin;
 pub mod metrics;
 pub mod num;
 pub mod order;

@@ -171,6 +171,21 @@ pub enum ExecKind {
     OutcomeUnknown,
     /// The venue's answer to a query; `leaves` is what it still works.
     Status(OrderStatus),
+    /// A derivatives venue settled funding on the instrument's position: `amount` is what the
+    /// account paid, at the instrument's notional scale, negative when it received (longs pay
+    /// when the rate is positive). Answers no order: `client_id` is 0, `side` the position's.
+    Funding {
+        amount: i128,
+    },
+    /// A derivatives venue liquidated the instrument's position: it was closed, `qty` at `px`
+    /// on the report's `side`, and the venue kept `fee` (notional scale; Binance's
+    /// liquidation clearance fee, the rest of the isolated margin). Moves the position like a
+    /// fill; answers no order: `client_id` is 0.
+    Liquidation {
+        px: Px,
+        qty: Qty,
+        fee: i128,
+    },
 }
 
 /// What a venue says of an order it was asked about.

@@ -514,9 +514,11 @@ impl Exchange {
                 ExecKind::Expired => ("EXPIRED", "EXPIRED"),
                 ExecKind::Cancelled => ("CANCELED", "CANCELED"),
                 ExecKind::Rejected(_) => ("REJECTED", "REJECTED"),
-                ExecKind::CancelRejected | ExecKind::OutcomeUnknown | ExecKind::Status(_) => {
-                    continue
-                }
+                ExecKind::CancelRejected
+                | ExecKind::OutcomeUnknown
+                | ExecKind::Status(_)
+                | ExecKind::Funding { .. }
+                | ExecKind::Liquidation { .. } => continue,
             };
             o.status = status;
             let Some(spec) = spec else { continue };

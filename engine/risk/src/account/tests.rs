@@ -86,3 +86,25 @@ fn division_takes_the_short_way_with_the_same_result() {
         assert_eq!(div(a, b), a / b, "{a} / {b}");
     }
 }
+
+/// Long 0.5 BTC at 10,000 liquidated at 9,100 with 10 USDT kept by the venue: the position
+/// is gone and equity lost 0.5 * 900 + 10 = 460, plus the 2.5 of funding paid before.
+#[test]
+fn funding_and_a_liquidation_reach_equity() {
+    let mut a = account(1_000);
+    a.on_mark(0, Px(1_000_000), Nanos(5));
+    a.on_fill(0, Side::Buy, Px(1_000_000), Qty(50_000_000), 0);
+    a.on_funding(0, 25 * 10i128.pow(9));
+    assert_eq!(a.equity(), 1_000 * USDT - 25 * USDT / 10);
+    a.on_fill(
+        0,
+        Side::Sell,
+        Px(910_000),
+        Qty(50_000_000),
+        10 * 10i128.pow(10),
+    );
+    a.on_mark(0, Px(900_000), Nanos(6));
+    assert_eq!(a.equity(), 1_000 * USDT - 4_625 * USDT / 10);
+    assert_eq!(a.realized(), a.equity() - 1_000 * USDT);
+    assert_eq!(a.gross_exposure(), 0);
+}

@@ -241,3 +241,63 @@ fn duplicate_fills_move_nothing_and_the_fill_pause_lasts_until_a_rearm() {
         [Feedback::Accepted { .. }]
     ));
 }
+
+/// A derivatives venue's funding and liquidation answer no order: they reach the account (and
+/// the strategy) straight away. Long 0.0001 BTC at 60,000.02 (cost 60,000,020,000 at the
+/// notional scale); funding of 123 paid; liquidated at 59,000 with 77 kept by the venue:
+/// realized 59,000,000,000 - 60,000,020,000 - 123 = -1,000,020,123, fees 77.
+#[test]
+fn funding_and_liquidation_go_straight_to_the_account() {
+    let mut r = rig(100);
+    r.intents.push(intent(Side::Buy, 6_000_002, 2_000)).unwrap();
+    r.risk.do_work(Nanos(0));
+    let Some(Request::New(order)) = drain(&mut r.orders).pop() else {
+        panic!("no order");
+    };
+    r.reports
+        .push(report(order.client_id, ExecKind::Ack, 10_000))
+        .unwrap();
+    r.reports
+        .push(report(
+            order.client_id,
+            ExecKind::Fill {
+                px: Px(6_000_002),
+                qty: Qty(10_000),
+                fee: 0,
+                liquidity: Liquidity::Taker,
+                trade_id: 1.into(),
+            },
+            0,
+        ))
+        .unwrap();
+    r.reports
+        .push(report(
+            ClientOrderId(0),
+            ExecKind::Funding { amount: 123 },
+            0,
+        ))
+        .unwrap();
+    let liquidation = ExecKind::Liquidation {
+        px: Px(5_900_000),
+        qty: Qty(10_000),
+        fee: 77,
+    };
+    r.reports
+        .push(ExecReport {
+            side: Side::Sell,
+            ..report(ClientOrderId(0), liquidation, 0)
+        })
+        .unwrap();
+    r.risk.do_work(Nanos(0));
+    let p = r.risk.account().instrument(0).unwrap().position;
+    assert_eq!(
+        (p.qty, p.realized, p.funding, p.fees),
+        (Qty(0), -1_000_020_123, 123, 77)
+    );
+    assert_eq!(r.risk.orders().counters.unknown_order_reports, 0);
+    let reports = drain(&mut r.feedback)
+        .into_iter()
+        .filter(|f| matches!(f, Feedback::Report(_)))
+        .count();
+    assert_eq!(reports, 4);
+}
