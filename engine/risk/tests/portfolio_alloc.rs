@@ -47,10 +47,22 @@ fn sampling_and_computing_do_not_allocate() {
     let rows = factor_returns(&mut Rng::new(7), n, 100);
     let mut model = loaded_model(n, &rows, 120);
     let scenarios = vec![
-        StressScenario::Shock { name: "crash".into(), shocks: vec![(0, -0.1), (5, -0.2)] },
-        StressScenario::VolScale { name: "vol x2".into(), factor: 2.0 },
-        StressScenario::CorrelationOne { name: "rho 1".into() },
-        StressScenario::Outage { name: "venue".into(), instruments: vec![1, 2, 3], horizon_intervals: 30.0 },
+        StressScenario::Shock {
+            name: "crash".into(),
+            shocks: vec![(0, -0.1), (5, -0.2)],
+        },
+        StressScenario::VolScale {
+            name: "vol x2".into(),
+            factor: 2.0,
+        },
+        StressScenario::CorrelationOne {
+            name: "rho 1".into(),
+        },
+        StressScenario::Outage {
+            name: "venue".into(),
+            instruments: vec![1, 2, 3],
+            horizon_intervals: 30.0,
+        },
     ];
     let exposures = [5_000.0, -2_000.0, 0.0, 3_000.0, 1_000.0, -4_000.0];
     let mut f = Figures::new(n, scenarios.len());
@@ -71,5 +83,8 @@ fn sampling_and_computing_do_not_allocate() {
 
     assert_eq!(allocations, 0, "allocations while sampling and computing");
     assert_eq!(model.rows(), 120);
-    assert!(f.ready && f.param.var99 > 0.0 && f.worst_stress.is_some(), "{f:?}");
+    assert!(
+        f.ready && f.param.var99 > 0.0 && f.worst_stress.is_some(),
+        "{f:?}"
+    );
 }

@@ -13,7 +13,12 @@ use pulse_risk::portfolio::Figures;
 fn case() -> impl Strategy<Value = (u64, Vec<f64>, usize, f64)> {
     (2usize..8).prop_flat_map(|n| {
         let exposure = prop_oneof![1 => Just(0.0), 4 => -10_000.0..10_000.0f64];
-        (any::<u64>(), prop::collection::vec(exposure, n), 0..n, -20_000.0..20_000.0f64)
+        (
+            any::<u64>(),
+            prop::collection::vec(exposure, n),
+            0..n,
+            -20_000.0..20_000.0f64,
+        )
     })
 }
 

@@ -18,10 +18,22 @@ fn compute_20_instruments_500_rows() {
     let mut model = loaded_model(n, &rows, 500);
     let exposures: Vec<f64> = (0..n).map(|_| 50_000.0 * (rng.uniform() - 0.5)).collect();
     let scenarios = vec![
-        StressScenario::Shock { name: "crash".into(), shocks: (0..n).map(|i| (i, -0.1)).collect() },
-        StressScenario::VolScale { name: "vol x2".into(), factor: 2.0 },
-        StressScenario::CorrelationOne { name: "rho 1".into() },
-        StressScenario::Outage { name: "venue".into(), instruments: (0..n / 2).collect(), horizon_intervals: 60.0 },
+        StressScenario::Shock {
+            name: "crash".into(),
+            shocks: (0..n).map(|i| (i, -0.1)).collect(),
+        },
+        StressScenario::VolScale {
+            name: "vol x2".into(),
+            factor: 2.0,
+        },
+        StressScenario::CorrelationOne {
+            name: "rho 1".into(),
+        },
+        StressScenario::Outage {
+            name: "venue".into(),
+            instruments: (0..n / 2).collect(),
+            horizon_intervals: 60.0,
+        },
     ];
     let mut f = Figures::new(n, scenarios.len());
     let runs = 1_000;

@@ -23,10 +23,22 @@ const EQUITY: f64 = 1_000_000.0;
 
 fn scenarios() -> Vec<StressScenario> {
     vec![
-        StressScenario::Shock { name: "crash".into(), shocks: vec![(0, -0.10), (3, -0.15), (4, 0.05)] },
-        StressScenario::VolScale { name: "vol x2".into(), factor: 2.0 },
-        StressScenario::CorrelationOne { name: "rho 1".into() },
-        StressScenario::Outage { name: "venue down".into(), instruments: vec![1, 2], horizon_intervals: 60.0 },
+        StressScenario::Shock {
+            name: "crash".into(),
+            shocks: vec![(0, -0.10), (3, -0.15), (4, 0.05)],
+        },
+        StressScenario::VolScale {
+            name: "vol x2".into(),
+            factor: 2.0,
+        },
+        StressScenario::CorrelationOne {
+            name: "rho 1".into(),
+        },
+        StressScenario::Outage {
+            name: "venue down".into(),
+            instruments: vec![1, 2],
+            horizon_intervals: 60.0,
+        },
     ]
 }
 
@@ -47,8 +59,11 @@ fn write_inputs(dir: &Path, rows: &[Vec<f64>], exposures: &[f64]) {
     }
     std::fs::write(dir.join("returns.csv"), csv).expect("writes returns");
     let cells: Vec<String> = exposures.iter().map(|e| format!("{e:?}")).collect();
-    std::fs::write(dir.join("exposures.csv"), format!("{}\n{}\n", header.join(","), cells.join(",")))
-        .expect("writes exposures");
+    std::fs::write(
+        dir.join("exposures.csv"),
+        format!("{}\n{}\n", header.join(","), cells.join(",")),
+    )
+    .expect("writes exposures");
     let params = format!(
         r#"{{"lambda": 0.94, "corr_threshold": 0.7, "equity": {EQUITY:?}, "scenarios": {SCENARIOS_JSON}}}"#
     );
@@ -81,29 +96,35 @@ impl Compare<'_> {
         let theirs = path.iter().fold(self.reference, |v, k| &v[*k]).as_f64();
         match theirs {
             Some(theirs) if close(ours, theirs) => {}
-            _ => self.mismatches.push(format!("{what}: ours {ours:?}, numpy {theirs:?}")),
+            _ => self
+                .mismatches
+                .push(format!("{what}: ours {ours:?}, numpy {theirs:?}")),
         }
     }
 
     fn numbers(&mut self, what: &str, ours: &[f64]) {
         let theirs = self.reference[what].as_array().map(|a| a.len());
         if theirs != Some(ours.len()) {
-            self.mismatches.push(format!("{what}: {} values, numpy {theirs:?}", ours.len()));
+            self.mismatches
+                .push(format!("{what}: {} values, numpy {theirs:?}", ours.len()));
             return;
         }
         for (k, v) in ours.iter().enumerate() {
             let theirs = self.reference[what][k].as_f64().unwrap_or(f64::NAN);
             if !close(*v, theirs) {
-                self.mismatches.push(format!("{what}[{k}]: ours {v:?}, numpy {theirs:?}"));
+                self.mismatches
+                    .push(format!("{what}[{k}]: ours {v:?}, numpy {theirs:?}"));
             }
         }
     }
 
     fn flags(&mut self, what: &str, ours: &[bool]) {
-        let theirs: Vec<Option<bool>> =
-            (0..ours.len()).map(|k| self.reference[what][k].as_bool()).collect();
+        let theirs: Vec<Option<bool>> = (0..ours.len())
+            .map(|k| self.reference[what][k].as_bool())
+            .collect();
         if theirs != ours.iter().map(|b| Some(*b)).collect::<Vec<_>>() {
-            self.mismatches.push(format!("{what}: ours {ours:?}, numpy {theirs:?}"));
+            self.mismatches
+                .push(format!("{what}: ours {ours:?}, numpy {theirs:?}"));
         }
     }
 }
@@ -119,9 +140,17 @@ fn figures_agree_with_numpy_and_pandas() {
     write_inputs(&dir, &rows, &exposures);
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/var_check.py");
-    let output = Command::new(&py).arg(&script).arg(&dir).output().expect("runs the Python");
+    let output = Command::new(&py)
+        .arg(&script)
+        .arg(&dir)
+        .output()
+        .expect("runs the Python");
     std::fs::remove_dir_all(&dir).expect("removes the temp dir");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let reference: Value = serde_json::from_slice(&output.stdout).expect("JSON from the script");
 
     let scenarios = scenarios();
@@ -131,25 +160,53 @@ fn figures_agree_with_numpy_and_pandas() {
     assert!(f.ready);
     assert_eq!(reference["rows"].as_u64(), Some(f.rows as u64));
 
-    let mut c = Compare { reference: &reference, mismatches: Vec::new() };
+    let mut c = Compare {
+        reference: &reference,
+        mismatches: Vec::new(),
+    };
     c.numbers("cov", &f.cov);
     c.numbers("corr", &f.corr);
-    for (name, ours) in [("var95", f.hist.var95), ("cvar95", f.hist.cvar95), ("var99", f.hist.var99), ("cvar99", f.hist.cvar99)] {
+    for (name, ours) in [
+        ("var95", f.hist.var95),
+        ("cvar95", f.hist.cvar95),
+        ("var99", f.hist.var99),
+        ("cvar99", f.hist.cvar99),
+    ] {
         c.number(&format!("hist.{name}"), ours, &["hist", name]);
     }
-    for (name, ours) in [("var95", f.param.var95), ("cvar95", f.param.cvar95), ("var99", f.param.var99), ("cvar99", f.param.cvar99)] {
+    for (name, ours) in [
+        ("var95", f.param.var95),
+        ("cvar95", f.param.cvar95),
+        ("var99", f.param.var99),
+        ("cvar99", f.param.cvar99),
+    ] {
         c.number(&format!("param.{name}"), ours, &["param", name]);
     }
     c.number("sigma_p", f.sigma_p, &["sigma_p"]);
     c.numbers("contributions", &f.contributions);
     c.numbers("marginal_up", &f.marginal_up);
     c.numbers("standalone", &f.standalone);
-    c.number("correlated_gross", f.correlated_gross, &["correlated_gross"]);
-    c.number("correlated_exposure", f.correlated_exposure, &["correlated_exposure"]);
+    c.number(
+        "correlated_gross",
+        f.correlated_gross,
+        &["correlated_gross"],
+    );
+    c.number(
+        "correlated_exposure",
+        f.correlated_exposure,
+        &["correlated_exposure"],
+    );
     c.flags("linked_buy", &f.linked_buy);
     c.flags("linked_sell", &f.linked_sell);
     c.numbers("stress", &f.stress);
-    assert!(c.mismatches.is_empty(), "disagreements with numpy:\n{}", c.mismatches.join("\n"));
+    assert!(
+        c.mismatches.is_empty(),
+        "disagreements with numpy:\n{}",
+        c.mismatches.join("\n")
+    );
     // Not vacuous: the book has correlated exposure and a tail.
-    assert!(f.correlated_gross > 0.0 && f.hist.cvar99 > f.hist.var99, "{f:?}");
+    assert!(
+        f.correlated_gross > 0.0 && f.hist.cvar99 > f.hist.var99,
+        "{f:?}"
+    );
 }

@@ -94,7 +94,11 @@ impl Figures {
     /// `var99 + |Δ| · marginal_dir`. It is the tangent of a convex function, so it never
     /// overstates: `var99_linear ≤ var99_exact ≤ var99_bound`.
     pub fn var99_linear(&self, i: usize, delta: f64) -> f64 {
-        let slope = if delta >= 0.0 { self.marginal_up[i] } else { self.marginal_down[i] };
+        let slope = if delta >= 0.0 {
+            self.marginal_up[i]
+        } else {
+            self.marginal_down[i]
+        };
         self.param.var99 + delta.abs() * slope
     }
 

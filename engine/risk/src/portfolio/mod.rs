@@ -108,13 +108,20 @@ impl RiskModelConfig {
             self.window,
             Self::MAX_WINDOW
         );
-        ensure!(self.lambda > 0.0 && self.lambda < 1.0, "risk model lambda {} not in (0, 1)", self.lambda);
+        ensure!(
+            self.lambda > 0.0 && self.lambda < 1.0,
+            "risk model lambda {} not in (0, 1)",
+            self.lambda
+        );
         ensure!(
             (0.0..1.0).contains(&self.corr_threshold),
             "risk model correlation threshold {} not in [0, 1)",
             self.corr_threshold
         );
-        ensure!(self.min_rows <= self.window, "risk model min_rows above the window");
+        ensure!(
+            self.min_rows <= self.window,
+            "risk model min_rows above the window"
+        );
         Ok(())
     }
 }
@@ -182,8 +189,16 @@ impl PortfolioModel {
     ) {
         let n = self.sampler.instruments();
         assert_eq!(exposures.len(), n, "one exposure per instrument");
-        assert_eq!(out.cov.len(), n * n, "figures made for the model's instruments");
-        assert_eq!(out.stress.len(), scenarios.len(), "figures made for the scenarios");
+        assert_eq!(
+            out.cov.len(),
+            n * n,
+            "figures made for the model's instruments"
+        );
+        assert_eq!(
+            out.stress.len(),
+            scenarios.len(),
+            "figures made for the scenarios"
+        );
         out.rows = self.sampler.rows();
         out.ts = self.sampler.last_ts();
         out.ready = out.rows >= self.config.min_rows;
@@ -191,8 +206,12 @@ impl PortfolioModel {
         ewma_covariance(&self.sampler, self.config.lambda, &mut out.cov);
         correlation(n, &out.cov, &mut out.corr);
         out.hist = historical(&self.sampler, exposures, &mut self.losses);
-        let sigma_p =
-            Parametric { cov: &out.cov, exposures, sigma_e: &mut self.sigma_e }.sigma_p();
+        let sigma_p = Parametric {
+            cov: &out.cov,
+            exposures,
+            sigma_e: &mut self.sigma_e,
+        }
+        .sigma_p();
         out.sigma_p = sigma_p;
         out.param = parametric_tail(sigma_p);
         Slopes {
@@ -220,7 +239,11 @@ impl PortfolioModel {
         if equity > 0.0 {
             out.per_equity = 1.0 / equity;
             out.correlated_exposure = out.correlated_gross / equity;
-            for jump in out.ce_jump_buy.iter_mut().chain(out.ce_jump_sell.iter_mut()) {
+            for jump in out
+                .ce_jump_buy
+                .iter_mut()
+                .chain(out.ce_jump_sell.iter_mut())
+            {
                 *jump /= equity;
             }
         } else {
@@ -245,12 +268,16 @@ impl PortfolioModel {
         out.worst_stress = None;
         for (index, (scenario, loss)) in scenarios.iter().zip(out.stress.iter_mut()).enumerate() {
             *loss = book.loss(scenario);
-            if out.worst_stress.map_or(true, |w| *loss > w.loss) {
+            if out.worst_stress.is_none_or(|w| *loss > w.loss) {
                 out.worst_stress = Some(WorstStress { index, loss: *loss });
             }
         }
         match out.worst_stress {
-            Some(w) => book.sensitivities(&scenarios[w.index], &mut out.stress_up, &mut out.stress_down),
+            Some(w) => book.sensitivities(
+                &scenarios[w.index],
+                &mut out.stress_up,
+                &mut out.stress_down,
+            ),
             None => {
                 out.stress_up.fill(0.0);
                 out.stress_down.fill(0.0);

@@ -45,14 +45,19 @@ pub fn factor_returns(rng: &mut Rng, n: usize, rows: usize) -> Vec<Vec<f64>> {
     (0..rows)
         .map(|_| {
             let f = rng.normal();
-            (0..n).map(|i| 0.01 * (beta[i] * f + scale[i] * rng.normal())).collect()
+            (0..n)
+                .map(|i| 0.01 * (beta[i] * f + scale[i] * rng.normal()))
+                .collect()
         })
         .collect()
 }
 
 /// A model of `n` instruments holding `rows`, with the default settings but the window.
 pub fn loaded_model(n: usize, rows: &[Vec<f64>], window: usize) -> PortfolioModel {
-    let config = RiskModelConfig { window, ..RiskModelConfig::default() };
+    let config = RiskModelConfig {
+        window,
+        ..RiskModelConfig::default()
+    };
     let mut model = PortfolioModel::new(n, config).expect("valid config");
     for row in rows {
         model.sampler_mut().push_row(row);

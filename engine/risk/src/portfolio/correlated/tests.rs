@@ -64,7 +64,10 @@ fn linked_directions_and_bridges() {
     // Buying 2 would link it to 1 (0.75); selling it links to nothing.
     assert_eq!((p.buy[2], p.sell[2]), (true, false));
     // 0 and 1 are linked to each other when bought, not sold.
-    assert_eq!((p.buy[0], p.sell[0], p.buy[1], p.sell[1]), (true, false, true, false));
+    assert_eq!(
+        (p.buy[0], p.sell[0], p.buy[1], p.sell[1]),
+        (true, false, true, false)
+    );
     // Only one cluster to join: no jumps.
     assert_eq!(p.jump_buy, vec![0.0; 3]);
 
@@ -88,7 +91,7 @@ fn shrinking_below_a_linked_neighbour_does_not_raise_it() {
     let c = corr(3, &[0.8, 0.0, 0.8]);
     let mut k = Clusters::new(3);
     assert_eq!(k.gross(&c, &[51.0, 50.0, 80.0], 0.7), 101.0);
-    assert_eq!(publish(&c, &[51.0, 50.0, 80.0], 0.7).sell[0], false);
+    assert!(!publish(&c, &[51.0, 50.0, 80.0], 0.7).sell[0]);
     assert_eq!(k.gross(&c, &[49.0, 50.0, 80.0], 0.7), 99.0);
 }
 

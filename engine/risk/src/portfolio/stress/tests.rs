@@ -10,7 +10,12 @@ fn close(a: f64, b: f64) -> bool {
 /// Evaluates `s` for `e` against [`COV`]: its loss and its (up, down) sensitivities.
 fn eval(e: [f64; 2], s: &StressScenario) -> (f64, [f64; 2], [f64; 2]) {
     let mut sigma_e = [0.0; 2];
-    let sigma_p = Parametric { cov: &COV, exposures: &e, sigma_e: &mut sigma_e }.sigma_p();
+    let sigma_p = Parametric {
+        cov: &COV,
+        exposures: &e,
+        sigma_e: &mut sigma_e,
+    }
+    .sigma_p();
     // The 99% marginals of the book, as the model computes them (σ_p > 0 here).
     let m_up = [Z99 * sigma_e[0] / sigma_p, Z99 * sigma_e[1] / sigma_p];
     let m_down = [-m_up[0], -m_up[1]];
@@ -32,7 +37,10 @@ fn eval(e: [f64; 2], s: &StressScenario) -> (f64, [f64; 2], [f64; 2]) {
 
 #[test]
 fn shock_losses_are_exactly_linear() {
-    let s = StressScenario::Shock { name: "crash".into(), shocks: vec![(0, -0.10), (1, 0.05)] };
+    let s = StressScenario::Shock {
+        name: "crash".into(),
+        shocks: vec![(0, -0.10), (1, 0.05)],
+    };
     // -(1000 · -0.10 + 500 · 0.05) = 100 - 25 = 75.
     let (loss, up, down) = eval([1000.0, 500.0], &s);
     assert!(close(loss, 75.0));
@@ -41,17 +49,25 @@ fn shock_losses_are_exactly_linear() {
 
 #[test]
 fn vol_scale_is_the_scaled_parametric_var() {
-    let s = StressScenario::VolScale { name: "vol x2".into(), factor: 2.0 };
+    let s = StressScenario::VolScale {
+        name: "vol x2".into(),
+        factor: 2.0,
+    };
     // σ_p = sqrt(725); 2 z99 σ_p = 125.2777; slopes 2 z99 (Σe)_i / σ_p = 2 · (0.038879, 0.047519).
     let (loss, up, down) = eval([1000.0, 500.0], &s);
     assert!(close(loss, 2.0 * 62.638_833_502_184_54));
-    assert!(close(up[0], 2.0 * 0.038_879_275_966_873_16) && close(up[1], 2.0 * 0.047_519_115_070_622_76));
+    assert!(
+        close(up[0], 2.0 * 0.038_879_275_966_873_16)
+            && close(up[1], 2.0 * 0.047_519_115_070_622_76)
+    );
     assert_eq!(down, [-up[0], -up[1]]);
 }
 
 #[test]
 fn correlation_one_adds_the_standalone_risks() {
-    let s = StressScenario::CorrelationOne { name: "rho 1".into() };
+    let s = StressScenario::CorrelationOne {
+        name: "rho 1".into(),
+    };
     // z99 (1000 · 0.02 + 500 · 0.03) = 35 z99; slopes ±z99 σ_i, adverse for a buy of a long.
     let (loss, up, down) = eval([1000.0, -500.0], &s);
     assert!(close(loss, 35.0 * Z99));
@@ -62,7 +78,11 @@ fn correlation_one_adds_the_standalone_risks() {
 
 #[test]
 fn outage_freezes_a_sub_portfolio_over_the_horizon() {
-    let s = StressScenario::Outage { name: "venue 1 down".into(), instruments: vec![1, 1], horizon_intervals: 4.0 };
+    let s = StressScenario::Outage {
+        name: "venue 1 down".into(),
+        instruments: vec![1, 1],
+        horizon_intervals: 4.0,
+    };
     // Sub-portfolio (0, 500): σ = sqrt(0.0009 · 500²) = 15; loss z99 · sqrt(4) · 15 = 30 z99.
     // Slope of 1: z99 · 2 · (0.0009 · 500) / 15 = 0.06 z99; instrument 0 is not frozen: 0.
     let (loss, up, down) = eval([1000.0, 500.0], &s);
@@ -78,18 +98,34 @@ fn outage_freezes_a_sub_portfolio_over_the_horizon() {
 #[test]
 fn scenarios_are_checked_against_the_instruments() {
     let ok = [
-        StressScenario::Shock { name: "a".into(), shocks: vec![(1, -0.2)] },
-        StressScenario::Outage { name: "b".into(), instruments: vec![0], horizon_intervals: 60.0 },
+        StressScenario::Shock {
+            name: "a".into(),
+            shocks: vec![(1, -0.2)],
+        },
+        StressScenario::Outage {
+            name: "b".into(),
+            instruments: vec![0],
+            horizon_intervals: 60.0,
+        },
     ];
     assert!(check_scenarios(&ok, 2).is_ok());
-    let bad_index = [StressScenario::Shock { name: "a".into(), shocks: vec![(2, -0.2)] }];
+    let bad_index = [StressScenario::Shock {
+        name: "a".into(),
+        shocks: vec![(2, -0.2)],
+    }];
     assert_eq!(
         check_scenarios(&bad_index, 2).unwrap_err().to_string(),
         "stress scenario a: instrument 2 of 2"
     );
-    let bad_horizon =
-        [StressScenario::Outage { name: "b".into(), instruments: vec![], horizon_intervals: -1.0 }];
+    let bad_horizon = [StressScenario::Outage {
+        name: "b".into(),
+        instruments: vec![],
+        horizon_intervals: -1.0,
+    }];
     assert!(check_scenarios(&bad_horizon, 2).is_err());
-    let bad_factor = [StressScenario::VolScale { name: "c".into(), factor: f64::NAN }];
+    let bad_factor = [StressScenario::VolScale {
+        name: "c".into(),
+        factor: f64::NAN,
+    }];
     assert!(check_scenarios(&bad_factor, 2).is_err());
 }

@@ -34,10 +34,16 @@ fn historical_losses_over_the_window() {
     let tail = historical(&s, &[100.0, -50.0], &mut scratch);
     // Sorted (-3.5, -0.5, 0, 2.5, 4). 95%: h = 3.8: 4 - 0.2 · 1.5 = 3.7; 99%: h = 3.96:
     // 4 - 0.04 · 1.5 = 3.94; both tails hold only the 4.
-    assert!(close(tail.var95, 3.7) && close(tail.var99, 3.94), "{tail:?}");
+    assert!(
+        close(tail.var95, 3.7) && close(tail.var99, 3.94),
+        "{tail:?}"
+    );
     assert_eq!((tail.cvar95, tail.cvar99), (4.0, 4.0));
     let empty = ReturnSampler::new(2, Nanos(1), 8);
-    assert_eq!(historical(&empty, &[1.0, 1.0], &mut scratch), Tail::default());
+    assert_eq!(
+        historical(&empty, &[1.0, 1.0], &mut scratch),
+        Tail::default()
+    );
 }
 
 /// σ_1 = 0.02, σ_2 = 0.03, ρ = 1/6.
@@ -47,7 +53,12 @@ const COV: [f64; 4] = [0.0004, 0.0001, 0.0001, 0.0009];
 fn parametric_figures_contributions_and_marginals() {
     let e = [1000.0, 500.0];
     let mut sigma_e = [0.0; 2];
-    let sigma_p = Parametric { cov: &COV, exposures: &e, sigma_e: &mut sigma_e }.sigma_p();
+    let sigma_p = Parametric {
+        cov: &COV,
+        exposures: &e,
+        sigma_e: &mut sigma_e,
+    }
+    .sigma_p();
     // Σe = (0.4 + 0.05, 0.1 + 0.45) = (0.45, 0.55); eᵀΣe = 450 + 275 = 725.
     assert!(close(sigma_e[0], 0.45) && close(sigma_e[1], 0.55));
     assert!(close(sigma_p, 26.925_824_035_672_52));
@@ -57,8 +68,13 @@ fn parametric_figures_contributions_and_marginals() {
     assert!(close(t.var95, 44.289_039_323_733_07) && close(t.cvar95, 55.540_242_091_073_04));
 
     let (mut c, mut up, mut down, mut alone) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
-    Slopes { contributions: &mut c, marginal_up: &mut up, marginal_down: &mut down, standalone: &mut alone }
-        .fill(&COV, &e, &sigma_e, sigma_p);
+    Slopes {
+        contributions: &mut c,
+        marginal_up: &mut up,
+        marginal_down: &mut down,
+        standalone: &mut alone,
+    }
+    .fill(&COV, &e, &sigma_e, sigma_p);
     // c_i = z e_i (Σe)_i / σ_p: z · 450 / σ_p = 38.879, z · 275 / σ_p = 23.760; sum = VaR.
     assert!(close(c[0], 38.879_275_966_873_16) && close(c[1], 23.759_557_535_311_377));
     assert!(close(c[0] + c[1], t.var99));
@@ -72,11 +88,21 @@ fn parametric_figures_contributions_and_marginals() {
 fn flat_book_marginals_are_the_standalone_figures() {
     let e = [0.0, 0.0];
     let mut sigma_e = [0.0; 2];
-    let sigma_p = Parametric { cov: &COV, exposures: &e, sigma_e: &mut sigma_e }.sigma_p();
+    let sigma_p = Parametric {
+        cov: &COV,
+        exposures: &e,
+        sigma_e: &mut sigma_e,
+    }
+    .sigma_p();
     assert_eq!(sigma_p, 0.0);
     let (mut c, mut up, mut down, mut alone) = ([9.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
-    Slopes { contributions: &mut c, marginal_up: &mut up, marginal_down: &mut down, standalone: &mut alone }
-        .fill(&COV, &e, &sigma_e, sigma_p);
+    Slopes {
+        contributions: &mut c,
+        marginal_up: &mut up,
+        marginal_down: &mut down,
+        standalone: &mut alone,
+    }
+    .fill(&COV, &e, &sigma_e, sigma_p);
     assert_eq!(c, [0.0, 0.0]);
     assert_eq!(up, alone);
     assert_eq!(down, alone);
