@@ -128,6 +128,30 @@ impl RiskModelConfig {
 
 /// The portfolio risk model of `n` instruments: a [`ReturnSampler`] fed with marks, and the
 /// computation of [`Figures`] from it and the current exposures.
+///
+/// ```
+/// use pulse_core::num::Nanos;
+/// use pulse_risk::portfolio::{Figures, PortfolioModel, RiskModelConfig, StressScenario};
+///
+/// let config = RiskModelConfig { min_rows: 2, ..RiskModelConfig::default() };
+/// let mut model = PortfolioModel::new(2, config)?;
+/// for (second, btc, eth) in [(0, 100.0, 10.0), (1, 101.0, 10.2), (2, 99.0, 9.9), (3, 100.0, 10.0)] {
+///     model.on_mark(0, btc, Nanos(second * 1_000_000_000));
+///     model.on_mark(1, eth, Nanos(second * 1_000_000_000));
+/// }
+/// model.sampler_mut().close_until(Nanos(4_000_000_000));
+/// let scenarios = [StressScenario::Shock { name: "crash".into(), shocks: vec![(0, -0.2)] }];
+/// let mut figures = Figures::new(2, scenarios.len());
+/// model.compute(&[50_000.0, 20_000.0], 100_000.0, &scenarios, &mut figures);
+/// assert!(figures.ready && figures.rows == 4);
+/// // Long both and they moved together: one cluster, the smaller holding is correlated.
+/// assert_eq!(figures.correlated_exposure_bps, 2_000);
+/// assert_eq!(figures.worst_stress.map(|w| w.loss), Some(10_000.0));
+/// // Buying more of either adds to the cluster; the hot path's bound for 10 000 more:
+/// assert!(figures.linked_buy[1]);
+/// assert!((figures.correlated_exposure_bound(1, 10_000.0) - 0.3).abs() < 1e-12);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct PortfolioModel {
     sampler: ReturnSampler,
@@ -164,10 +188,6 @@ impl PortfolioModel {
 
     pub fn config(&self) -> &RiskModelConfig {
         &self.config
-    }
-
-    pub fn sampler(&self) -> &ReturnSampler {
-        &self.sampler
     }
 
     /// For closing slots on the schedule ([`ReturnSampler::close_until`]) and loading rows.

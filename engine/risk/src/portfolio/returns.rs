@@ -29,7 +29,7 @@ pub struct ReturnSampler {
 
 impl ReturnSampler {
     /// `n` instruments, slots of `interval` (at least 1 ns), at most `window` rows kept.
-    pub fn new(n: usize, interval: Nanos, window: usize) -> ReturnSampler {
+    pub(crate) fn new(n: usize, interval: Nanos, window: usize) -> ReturnSampler {
         ReturnSampler {
             n,
             interval: interval.0.max(1),
