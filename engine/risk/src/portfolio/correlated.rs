@@ -29,7 +29,12 @@ pub(crate) struct Links<'a> {
 
 impl Clusters {
     pub fn new(n: usize) -> Clusters {
-        Clusters { parent: vec![0; n], top: vec![0.0; n], seen: vec![0; n], pass: 0 }
+        Clusters {
+            parent: vec![0; n],
+            top: vec![0.0; n],
+            seen: vec![0; n],
+            pass: 0,
+        }
     }
 
     /// The correlated exposure in account currency: the held instruments form clusters

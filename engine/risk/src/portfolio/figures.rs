@@ -92,9 +92,16 @@ impl Figures {
 
     /// The hot path's linear 99% VaR after exposure `delta` is added to instrument `i`:
     /// `var99 + |Δ| · marginal_dir`. It is the tangent of a convex function, so it never
-    /// overstates: `var99_linear ≤ var99_exact ≤ var99_bound`.
+    /// overstates: `var99_linear ≤ var99_exact ≤ var99_bound`. For a small order,
+    /// `|Δ| σ_i = ε σ_p`, it understates by at most `ε² / (2 (1-ε)²)` of the exact figure
+    /// (5.1e-5 at ε = 1%); an order that turns the book around can be understated by up to
+    /// `2 |Δ| z σ_i`.
     pub fn var99_linear(&self, i: usize, delta: f64) -> f64 {
-        let slope = if delta >= 0.0 { self.marginal_up[i] } else { self.marginal_down[i] };
+        let slope = if delta >= 0.0 {
+            self.marginal_up[i]
+        } else {
+            self.marginal_down[i]
+        };
         self.param.var99 + delta.abs() * slope
     }
 

@@ -108,19 +108,50 @@ impl RiskModelConfig {
             self.window,
             Self::MAX_WINDOW
         );
-        ensure!(self.lambda > 0.0 && self.lambda < 1.0, "risk model lambda {} not in (0, 1)", self.lambda);
+        ensure!(
+            self.lambda > 0.0 && self.lambda < 1.0,
+            "risk model lambda {} not in (0, 1)",
+            self.lambda
+        );
         ensure!(
             (0.0..1.0).contains(&self.corr_threshold),
             "risk model correlation threshold {} not in [0, 1)",
             self.corr_threshold
         );
-        ensure!(self.min_rows <= self.window, "risk model min_rows above the window");
+        ensure!(
+            self.min_rows <= self.window,
+            "risk model min_rows above the window"
+        );
         Ok(())
     }
 }
 
 /// The portfolio risk model of `n` instruments: a [`ReturnSampler`] fed with marks, and the
 /// computation of [`Figures`] from it and the current exposures.
+///
+/// ```
+/// use pulse_core::num::Nanos;
+/// use pulse_risk::portfolio::{Figures, PortfolioModel, RiskModelConfig, StressScenario};
+///
+/// let config = RiskModelConfig { min_rows: 2, ..RiskModelConfig::default() };
+/// let mut model = PortfolioModel::new(2, config)?;
+/// for (second, btc, eth) in [(0, 100.0, 10.0), (1, 101.0, 10.2), (2, 99.0, 9.9), (3, 100.0, 10.0)] {
+///     model.on_mark(0, btc, Nanos(second * 1_000_000_000));
+///     model.on_mark(1, eth, Nanos(second * 1_000_000_000));
+/// }
+/// model.sampler_mut().close_until(Nanos(4_000_000_000));
+/// let scenarios = [StressScenario::Shock { name: "crash".into(), shocks: vec![(0, -0.2)] }];
+/// let mut figures = Figures::new(2, scenarios.len());
+/// model.compute(&[50_000.0, 20_000.0], 100_000.0, &scenarios, &mut figures);
+/// assert!(figures.ready && figures.rows == 4);
+/// // Long both and they moved together: one cluster, the smaller holding is correlated.
+/// assert_eq!(figures.correlated_exposure_bps, 2_000);
+/// assert_eq!(figures.worst_stress.map(|w| w.loss), Some(10_000.0));
+/// // Buying more of either adds to the cluster; the hot path's bound for 10 000 more:
+/// assert!(figures.linked_buy[1]);
+/// assert!((figures.correlated_exposure_bound(1, 10_000.0) - 0.3).abs() < 1e-12);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct PortfolioModel {
     sampler: ReturnSampler,
@@ -159,10 +190,6 @@ impl PortfolioModel {
         &self.config
     }
 
-    pub fn sampler(&self) -> &ReturnSampler {
-        &self.sampler
-    }
-
     /// For closing slots on the schedule ([`ReturnSampler::close_until`]) and loading rows.
     pub fn sampler_mut(&mut self) -> &mut ReturnSampler {
         &mut self.sampler
@@ -182,8 +209,16 @@ impl PortfolioModel {
     ) {
         let n = self.sampler.instruments();
         assert_eq!(exposures.len(), n, "one exposure per instrument");
-        assert_eq!(out.cov.len(), n * n, "figures made for the model's instruments");
-        assert_eq!(out.stress.len(), scenarios.len(), "figures made for the scenarios");
+        assert_eq!(
+            out.cov.len(),
+            n * n,
+            "figures made for the model's instruments"
+        );
+        assert_eq!(
+            out.stress.len(),
+            scenarios.len(),
+            "figures made for the scenarios"
+        );
         out.rows = self.sampler.rows();
         out.ts = self.sampler.last_ts();
         out.ready = out.rows >= self.config.min_rows;
@@ -191,8 +226,12 @@ impl PortfolioModel {
         ewma_covariance(&self.sampler, self.config.lambda, &mut out.cov);
         correlation(n, &out.cov, &mut out.corr);
         out.hist = historical(&self.sampler, exposures, &mut self.losses);
-        let sigma_p =
-            Parametric { cov: &out.cov, exposures, sigma_e: &mut self.sigma_e }.sigma_p();
+        let sigma_p = Parametric {
+            cov: &out.cov,
+            exposures,
+            sigma_e: &mut self.sigma_e,
+        }
+        .sigma_p();
         out.sigma_p = sigma_p;
         out.param = parametric_tail(sigma_p);
         Slopes {
@@ -220,7 +259,11 @@ impl PortfolioModel {
         if equity > 0.0 {
             out.per_equity = 1.0 / equity;
             out.correlated_exposure = out.correlated_gross / equity;
-            for jump in out.ce_jump_buy.iter_mut().chain(out.ce_jump_sell.iter_mut()) {
+            for jump in out
+                .ce_jump_buy
+                .iter_mut()
+                .chain(out.ce_jump_sell.iter_mut())
+            {
                 *jump /= equity;
             }
         } else {
@@ -245,12 +288,16 @@ impl PortfolioModel {
         out.worst_stress = None;
         for (index, (scenario, loss)) in scenarios.iter().zip(out.stress.iter_mut()).enumerate() {
             *loss = book.loss(scenario);
-            if out.worst_stress.map_or(true, |w| *loss > w.loss) {
+            if out.worst_stress.is_none_or(|w| *loss > w.loss) {
                 out.worst_stress = Some(WorstStress { index, loss: *loss });
             }
         }
         match out.worst_stress {
-            Some(w) => book.sensitivities(&scenarios[w.index], &mut out.stress_up, &mut out.stress_down),
+            Some(w) => book.sensitivities(
+                &scenarios[w.index],
+                &mut out.stress_up,
+                &mut out.stress_down,
+            ),
             None => {
                 out.stress_up.fill(0.0);
                 out.stress_down.fill(0.0);

@@ -29,7 +29,7 @@ pub struct ReturnSampler {
 
 impl ReturnSampler {
     /// `n` instruments, slots of `interval` (at least 1 ns), at most `window` rows kept.
-    pub fn new(n: usize, interval: Nanos, window: usize) -> ReturnSampler {
+    pub(crate) fn new(n: usize, interval: Nanos, window: usize) -> ReturnSampler {
         ReturnSampler {
             n,
             interval: interval.0.max(1),
@@ -100,7 +100,11 @@ impl ReturnSampler {
     fn advance(&mut self, open: u64, slot: u64) {
         let dst = self.window.next_row();
         for ((d, p), c) in dst.iter_mut().zip(&self.price).zip(self.closed.iter_mut()) {
-            *d = if p.is_nan() || c.is_nan() { 0.0 } else { p / *c - 1.0 };
+            *d = if p.is_nan() || c.is_nan() {
+                0.0
+            } else {
+                p / *c - 1.0
+            };
             *c = *p;
         }
         // Empty slots carry the price: rows of zeros, no more than the window can hold.
@@ -127,7 +131,13 @@ struct ReturnWindow {
 impl ReturnWindow {
     fn new(n: usize, capacity: usize) -> ReturnWindow {
         let capacity = capacity.max(1);
-        ReturnWindow { n, capacity, data: vec![0.0; n * capacity], head: 0, len: 0 }
+        ReturnWindow {
+            n,
+            capacity,
+            data: vec![0.0; n * capacity],
+            head: 0,
+            len: 0,
+        }
     }
 
     /// The slot of a new newest row (its old contents are stale).

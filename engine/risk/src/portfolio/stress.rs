@@ -10,7 +10,10 @@ use super::var::{Parametric, Z99};
 pub enum StressScenario {
     /// Instant returns (`-0.10` = down 10%) of the listed instruments, the others unchanged:
     /// loss `-Σ e_i shock_i` (a listed instrument twice shocks twice).
-    Shock { name: String, shocks: Vec<(usize, f64)> },
+    Shock {
+        name: String,
+        shocks: Vec<(usize, f64)>,
+    },
     /// Volatility times `factor`: the 99% parametric VaR with `Σ` scaled by `factor²`.
     VolScale { name: String, factor: f64 },
     /// Every correlation +1 in the adverse direction: the 99% parametric VaR with
@@ -19,7 +22,11 @@ pub enum StressScenario {
     /// The listed instruments' positions frozen (a venue down) for `horizon_intervals`
     /// sampling intervals: the 99% parametric VaR of that sub-portfolio times
     /// `sqrt(horizon_intervals)`.
-    Outage { name: String, instruments: Vec<usize>, horizon_intervals: f64 },
+    Outage {
+        name: String,
+        instruments: Vec<usize>,
+        horizon_intervals: f64,
+    },
 }
 
 impl StressScenario {
@@ -46,14 +53,24 @@ pub fn check_scenarios(scenarios: &[StressScenario], n: usize) -> Result<()> {
                 }
             }
             StressScenario::VolScale { factor, .. } => {
-                ensure!(factor.is_finite(), "stress scenario {name}: factor {factor}")
+                ensure!(
+                    factor.is_finite(),
+                    "stress scenario {name}: factor {factor}"
+                )
             }
             StressScenario::CorrelationOne { .. } => {}
-            StressScenario::Outage { instruments, horizon_intervals: h, .. } => {
+            StressScenario::Outage {
+                instruments,
+                horizon_intervals: h,
+                ..
+            } => {
                 for &i in instruments {
                     ensure!(i < n, "stress scenario {name}: instrument {i} of {n}");
                 }
-                ensure!(h.is_finite() && *h >= 0.0, "stress scenario {name}: horizon {h}");
+                ensure!(
+                    h.is_finite() && *h >= 0.0,
+                    "stress scenario {name}: horizon {h}"
+                );
             }
         }
     }
@@ -86,12 +103,16 @@ impl StressBook<'_> {
             StressScenario::VolScale { factor, .. } => Z99 * factor.abs() * self.sigma_p,
             StressScenario::CorrelationOne { .. } => {
                 let n = self.exposures.len();
-                let sum: f64 = (0..n).map(|i| self.exposures[i].abs() * self.sigma(i)).sum();
+                let sum: f64 = (0..n)
+                    .map(|i| self.exposures[i].abs() * self.sigma(i))
+                    .sum();
                 Z99 * sum
             }
-            StressScenario::Outage { instruments, horizon_intervals, .. } => {
-                Z99 * horizon_intervals.sqrt() * self.frozen_sigma(instruments)
-            }
+            StressScenario::Outage {
+                instruments,
+                horizon_intervals,
+                ..
+            } => Z99 * horizon_intervals.sqrt() * self.frozen_sigma(instruments),
         }
     }
 
@@ -123,7 +144,11 @@ impl StressBook<'_> {
                     down[i] = if e > 0.0 { -zs } else { zs };
                 }
             }
-            StressScenario::Outage { instruments, horizon_intervals, .. } => {
+            StressScenario::Outage {
+                instruments,
+                horizon_intervals,
+                ..
+            } => {
                 let sigma = self.frozen_sigma(instruments);
                 let scale = Z99 * horizon_intervals.sqrt();
                 for &i in instruments.iter().filter(|i| **i < n) {
@@ -150,7 +175,12 @@ impl StressBook<'_> {
         for &i in instruments.iter().filter(|i| **i < self.exposures.len()) {
             self.sub[i] = self.exposures[i];
         }
-        Parametric { cov: self.cov, exposures: self.sub, sigma_e: self.sub_sigma_e }.sigma_p()
+        Parametric {
+            cov: self.cov,
+            exposures: self.sub,
+            sigma_e: self.sub_sigma_e,
+        }
+        .sigma_p()
     }
 }
 

@@ -28,12 +28,22 @@ pub(crate) fn historical(sampler: &ReturnSampler, exposures: &[f64], losses: &mu
     }
     let losses = &mut losses[..rows];
     for (t, l) in losses.iter_mut().enumerate() {
-        *l = -sampler.row(t).iter().zip(exposures).map(|(r, e)| e * r).sum::<f64>();
+        *l = -sampler
+            .row(t)
+            .iter()
+            .zip(exposures)
+            .map(|(r, e)| e * r)
+            .sum::<f64>();
     }
     losses.sort_unstable_by(f64::total_cmp);
     let (var95, cvar95) = var_cvar_sorted(losses, 0.95);
     let (var99, cvar99) = var_cvar_sorted(losses, 0.99);
-    Tail { var95, cvar95, var99, cvar99 }
+    Tail {
+        var95,
+        cvar95,
+        var99,
+        cvar99,
+    }
 }
 
 /// `(VaR_α, CVaR_α)` of ascending, non-empty `sorted`: `h = (T-1)α`, VaR interpolates between
@@ -44,7 +54,11 @@ pub(crate) fn var_cvar_sorted(sorted: &[f64], alpha: f64) -> (f64, f64) {
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;
     let (a, b, t) = (sorted[lo], sorted[hi], h - lo as f64);
-    let var = if t >= 0.5 { b - (b - a) * (1.0 - t) } else { a + (b - a) * t };
+    let var = if t >= 0.5 {
+        b - (b - a) * (1.0 - t)
+    } else {
+        a + (b - a) * t
+    };
     let tail = &sorted[lo + sorted[lo..].partition_point(|l| *l < var)..];
     (var, tail.iter().sum::<f64>() / tail.len() as f64)
 }
