@@ -105,6 +105,7 @@ fn ctx(account: &Account, i: usize) -> Context<'_> {
         fills: 0,
         throttled: false,
         duplicate: false,
+        figures: None,
     }
 }
 
