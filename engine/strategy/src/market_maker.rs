@@ -36,7 +36,7 @@ use pulse_core::event::{BookState, BookTop, EventMeta, MarketEvent};
 use pulse_core::num::{InstrumentId, Nanos, Px, Qty, Side};
 use pulse_core::order::{ClientOrderId, ExecKind, OrderStatus, TimeInForce};
 
-use pulse_core::intent::RejectReason;
+use pulse_core::intent::{RejectReason, ENGINE_TAG};
 
 use crate::params::{ParamDecl, ParamTable, StrategyDecl, StrategyParams};
 use crate::user::StrategyContext;
@@ -372,7 +372,7 @@ impl MarketMaker {
                 instrument,
                 tag,
                 reason,
-            } if instrument == self.cfg.instrument => {
+            } if instrument == self.cfg.instrument && tag != ENGINE_TAG => {
                 self.counters.rejected += 1;
                 let Some(i) = self.slot_by(|q| q.tag == tag & !CANCEL_TAG) else {
                     return;
@@ -393,12 +393,16 @@ impl MarketMaker {
                 }
             }
             Feedback::Report(r) if r.instrument == self.cfg.instrument => {
+                // Every fill on the instrument is inventory, the engine's exits' and a
+                // liquidation's too; only the quotes' own are counted as quote fills.
+                if let ExecKind::Fill { qty, .. } | ExecKind::Liquidation { qty, .. } = r.kind {
+                    self.position.0 += r.side.sign() * qty.0;
+                }
                 let Some(i) = self.slot_by(|q| q.client_id == Some(r.client_id)) else {
                     return;
                 };
                 match r.kind {
                     ExecKind::Fill { qty, .. } => {
-                        self.position.0 += r.side.sign() * qty.0;
                         self.counters.fills += 1;
                         match r.side {
                             Side::Buy => self.counters.bought += qty.0,
@@ -422,7 +426,9 @@ impl MarketMaker {
                     ExecKind::Ack
                     | ExecKind::CancelRejected
                     | ExecKind::OutcomeUnknown
-                    | ExecKind::Status(OrderStatus::Working) => {}
+                    | ExecKind::Status(OrderStatus::Working)
+                    | ExecKind::Funding { .. }
+                    | ExecKind::Liquidation { .. } => {}
                 }
             }
             _ => {}

@@ -5,9 +5,9 @@
 
 use pulse_core::event::BookTop;
 use pulse_core::num::{InstrumentId, Nanos, Px, Qty, Side};
-use pulse_core::order::{ExecKind, TimeInForce};
+use pulse_core::order::{ClientOrderId, ExecKind, TimeInForce};
 
-use pulse_core::intent::{Feedback, OrderIntent, Origin};
+use pulse_core::intent::{Feedback, OrderIntent, Origin, ENGINE_TAG};
 
 use crate::params::{ParamDecl, Params};
 use crate::user::StrategyContext;
@@ -50,6 +50,8 @@ pub struct Taker {
     params: TakerParams,
     position: Qty,
     working: bool,
+    /// The client id of the order working, once risk accepted it.
+    own: Option<ClientOrderId>,
     last_order: Option<Nanos>,
     /// Intents refused by risk (by reason in the risk counters).
     pub rejected: u64,
@@ -61,6 +63,7 @@ impl Taker {
             params,
             position: Qty(0),
             working: false,
+            own: None,
             last_order: None,
             rejected: 0,
         }
@@ -126,17 +129,29 @@ impl Taker {
     }
 
     pub fn on_feedback(&mut self, feedback: &Feedback) {
+        // The engine's own orders (exits, flatten) move the position too, but their verdicts
+        // and their end are not this strategy's order's.
         match feedback {
-            Feedback::Rejected { instrument, .. } if *instrument == self.params.instrument => {
+            Feedback::Accepted {
+                instrument,
+                tag,
+                client_id,
+            } if *instrument == self.params.instrument && *tag != ENGINE_TAG => {
+                self.own = Some(*client_id);
+            }
+            Feedback::Rejected {
+                instrument, tag, ..
+            } if *instrument == self.params.instrument && *tag != ENGINE_TAG => {
                 self.rejected += 1;
                 self.working = false;
             }
             Feedback::Report(r) if r.instrument == self.params.instrument => {
-                if let ExecKind::Fill { qty, .. } = r.kind {
+                if let ExecKind::Fill { qty, .. } | ExecKind::Liquidation { qty, .. } = r.kind {
                     self.position.0 += r.side.sign() * qty.0;
                 }
-                if r.leaves.0 == 0 {
+                if r.leaves.0 == 0 && self.own == Some(r.client_id) {
                     self.working = false;
+                    self.own = None;
                 }
             }
             _ => {}
