@@ -73,6 +73,10 @@ enum Command {
     Rearm(control_cmd::ControlArgs),
     /// Put a running engine in reduce-only mode: only orders that reduce a position pass.
     ReduceOnly(control_cmd::ControlArgs),
+    /// Close a running engine's positions (all, or --instrument's): cancel working orders,
+    /// then marketable limits bounded by the collar, sliced to the max order size; what
+    /// cannot be closed is reported in its stats and summary.
+    Flatten(control_cmd::FlattenArgs),
     /// Recorded market data of other formats: `pulse data import --format tardis --out
     /// OUT.cap.gz FILES...` writes Tardis.dev CSV files as a capture.
     Data(crate::data_cmd::DataArgs),
@@ -136,6 +140,7 @@ where
         Command::Kill(args) => control_cmd::run(Control::Kill, &args),
         Command::Rearm(args) => control_cmd::run(Control::Rearm, &args),
         Command::ReduceOnly(args) => control_cmd::run(Control::ReduceOnly, &args),
+        Command::Flatten(args) => control_cmd::flatten(&args),
         Command::Journal(args) => journal_cmd::run(&args),
         Command::Backtest(args) => backtest_cmd::run(&args, user, venues),
         Command::Sweep(args) => sweep_cmd::run(&args),

@@ -1,5 +1,5 @@
-//! `pulse kill`, `pulse rearm`, `pulse reduce-only`: operator commands to a running engine
-//! (see [`crate::risk::control`]).
+//! `pulse kill`, `pulse rearm`, `pulse reduce-only`, `pulse flatten`: operator commands to a
+//! running engine (see [`crate::risk::control`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,9 +20,36 @@ pub struct ControlArgs {
     pub run_dir: Option<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+pub struct FlattenArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Only this instrument (`venue:SYMBOL`, or a symbol one venue has); every instrument
+    /// without it.
+    #[arg(long, value_name = "INSTRUMENT")]
+    pub instrument: Option<String>,
+}
+
 pub fn run(cmd: Command, args: &ControlArgs) -> ExitCode {
+    send(cmd, args, None)
+}
+
+/// `pulse flatten`: the engine cancels the working orders, then closes the positions with
+/// marketable limits inside the collar, in slices no larger than the max order size.
+pub fn flatten(args: &FlattenArgs) -> ExitCode {
+    if let Some(i) = &args.instrument {
+        let ok = !i.is_empty() && i.len() <= 48 && i.bytes().all(|b| b.is_ascii_graphic());
+        if !ok {
+            eprintln!("pulse flatten: --instrument must be venue:SYMBOL (printable, no spaces)");
+            return ExitCode::FAILURE;
+        }
+    }
+    send(Command::Flatten, &args.control, args.instrument.as_deref())
+}
+
+fn send(cmd: Command, args: &ControlArgs, instrument: Option<&str>) -> ExitCode {
     let sent = target(args).and_then(|(dir, name)| {
-        control::send(&dir.control_file(&name), cmd)?;
+        control::send(&dir.control_file(&name), cmd, instrument)?;
         Ok(dir.stats_file(&name))
     });
     match sent {

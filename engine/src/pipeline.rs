@@ -64,6 +64,8 @@ pub struct Pipeline {
     pub stages: Vec<HotStage>,
     pub replay_time: ReplayTime,
     pub kill: KillSwitch,
+    /// What `pulse flatten` asks the risk stage through.
+    pub flatten: pulse_risk::kill::FlattenSwitch,
     /// The distinct-error log of each feed, by source.
     pub logs: Vec<rtrb::Consumer<LogRecord>>,
     pub instruments: InstrumentRegistry,
@@ -393,6 +395,10 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     if let Some(state) = &restored {
         risk.restore(state);
     }
+    let risk = risk
+        .with_exits(cfg.risk.exits.clone(), cfg.risk.exit_settings)
+        .with_kill_mode(cfg.risk.kill_mode);
+    let flatten = risk.flatten_switch();
     let (mut risk, portfolio) =
         crate::portfolio_build::attach(cfg.portfolio.as_ref(), instruments.len(), risk)?;
     // Before any strategy runs: the venue's account becomes risk's, and a difference from the
@@ -467,6 +473,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
             .collect(),
         replay_time,
         kill,
+        flatten,
         logs,
         instruments,
         latency,

@@ -9,7 +9,7 @@ use pulse_feeds::venues::Venues;
 use toml::Spanned;
 
 use super::error::line_of;
-use super::raw::{DecimalText, GatewayKind, RawConfig, RawInstrument, RawRuntime};
+use super::raw::{DecimalText, GatewayKind, RawConfig, RawInstrument, RawRuntime, RawStrategy};
 use super::{
     Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, InstrumentLimits, RiskConfig,
     RuntimeConfig, SourceConfig, StageKind, ThreadConfig,
@@ -18,6 +18,7 @@ use crate::user_strategy::UserSpec;
 
 mod ops;
 mod book_risk;
+mod exits;
 mod portfolio;
 mod rings;
 mod source;
@@ -119,10 +120,20 @@ impl Checker<'_> {
             Some(file) => Some(self.path("risk.kill_switch_file", file)?),
             None => None,
         };
+        let raw_strategies: Vec<&RawStrategy> = raw
+            .strategy
+            .iter()
+            .chain(raw.strategies.iter().flat_map(|s| s.get_ref()))
+            .collect();
+        let (kill_mode, exits, exit_settings) =
+            self.exits(&raw.risk, &raw_strategies, &instruments)?;
         let risk = RiskConfig {
             kill_switch_file,
             start_killed: raw.risk.start_killed,
             portfolio: self.portfolio(&raw.risk)?,
+            kill_mode,
+            exits,
+            exit_settings,
         };
         let (strategy, more_strategies) =
             self.strategies(&raw.strategy, &raw.strategies, &instruments)?;

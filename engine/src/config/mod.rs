@@ -376,7 +376,7 @@ pub struct MetricsConfig {
     pub prometheus_listen: Option<std::net::SocketAddr>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RiskConfig {
     /// While this file exists, no order goes out; `None` is `<engine.run_dir>/<engine.name>.kill`.
     /// Elsewhere, its directory must be one no other user can write (checked by [`load`]).
@@ -384,6 +384,11 @@ pub struct RiskConfig {
     pub start_killed: bool,
     /// The account and its limits (`capital` and the rest of `[risk]`).
     pub portfolio: PortfolioLimits,
+    /// `kill_mode`: whether an engaged kill switch also closes positions.
+    pub kill_mode: pulse_risk::KillMode,
+    /// The engine's exits, by instrument (from each strategy's `exits`), and `[risk.exits]`.
+    pub exits: Vec<pulse_risk::exits::ExitRules>,
+    pub exit_settings: pulse_risk::exits::ExitSettings,
 }
 
 #[derive(Clone, Debug)]

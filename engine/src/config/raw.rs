@@ -261,6 +261,9 @@ pub(super) struct RawRisk {
     pub(super) drawdown_stop_pct: Option<Spanned<DecimalText>>,
     pub(super) min_confidence: Option<Spanned<DecimalText>>,
     pub(super) sizing: Option<RawSizing>,
+    /// What an engaged kill switch does with positions: "cancel" (keep them) or "flatten".
+    pub(super) kill_mode: Option<Spanned<String>>,
+    pub(super) exits: Option<RawExitSettings>,
 }
 
 #[derive(Deserialize)]
@@ -304,6 +307,33 @@ pub(super) struct RawStrategy {
     pub(super) quotes: Option<Spanned<Knobs>>,
     /// A user strategy's declared parameters.
     pub(super) params: Option<Spanned<Knobs>>,
+    /// The exits the engine owns for this strategy's positions.
+    pub(super) exits: Option<RawExits>,
+}
+
+/// Each exit at most one way: a fixed distance in bps, or a multiple of realized volatility
+/// (`_vol`) or of the average true range (`_atr`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExits {
+    pub(super) stop_loss_bps: Option<Spanned<i64>>,
+    pub(super) stop_loss_vol: Option<Spanned<DecimalText>>,
+    pub(super) stop_loss_atr: Option<Spanned<DecimalText>>,
+    pub(super) take_profit_bps: Option<Spanned<i64>>,
+    pub(super) take_profit_vol: Option<Spanned<DecimalText>>,
+    pub(super) take_profit_atr: Option<Spanned<DecimalText>>,
+    pub(super) trailing_bps: Option<Spanned<i64>>,
+    pub(super) trailing_vol: Option<Spanned<DecimalText>>,
+    pub(super) trailing_atr: Option<Spanned<DecimalText>>,
+}
+
+/// `[risk.exits]`: how exits measure volatility and retry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExitSettings {
+    pub(super) bar_ms: Option<Spanned<i64>>,
+    pub(super) bars: Option<Spanned<i64>>,
+    pub(super) retry_ms: Option<Spanned<i64>>,
 }
 
 /// A table of named numbers, each a decimal string: a strategy's knobs. Which names a table

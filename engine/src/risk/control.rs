@@ -1,4 +1,5 @@
-//! Operator control of a running engine: `pulse kill`, `pulse rearm` and `pulse reduce-only`.
+//! Operator control of a running engine: `pulse kill`, `pulse rearm`, `pulse reduce-only` and
+//! `pulse flatten [--instrument venue:SYMBOL]`.
 //!
 //! The command goes through a small file in the engine's run directory
 //! (`<run_dir>/<name>.control`, see [`crate::run_dir`]): the CLI writes it whole (a new file of
@@ -15,6 +16,9 @@ use std::time::{Duration, Instant};
 
 use crate::run_dir::{read_owned, write_new, Owned, Refusal};
 use crate::stats::liveness::now_unix_ns;
+use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_feeds::num::InstrumentId;
+use pulse_risk::kill::FlattenSwitch;
 use pulse_risk::{HaltReason, KillSwitch, Rearm, TradingMode};
 
 /// How often the engine looks for a command.
@@ -32,6 +36,9 @@ pub enum Command {
     Rearm,
     /// Only orders that reduce a position pass.
     ReduceOnly,
+    /// Close positions (all, or the one instrument the command names): cancel the working
+    /// orders, then marketable limits within the collar, sliced to the max order size.
+    Flatten,
 }
 
 impl Command {
@@ -40,17 +47,35 @@ impl Command {
             Command::Kill => "kill",
             Command::Rearm => "rearm",
             Command::ReduceOnly => "reduce-only",
+            Command::Flatten => "flatten",
         }
     }
 
-    pub fn parse(text: &str) -> Option<Command> {
-        match text.trim() {
-            "kill" => Some(Command::Kill),
-            "rearm" => Some(Command::Rearm),
-            "reduce-only" => Some(Command::ReduceOnly),
-            _ => None,
+    /// The command and the instrument it names (`flatten binance:BTCUSDT`; only flatten
+    /// takes one).
+    pub fn parse(text: &str) -> Option<(Command, Option<&str>)> {
+        let mut words = text.split_whitespace();
+        let cmd = match words.next()? {
+            "kill" => Command::Kill,
+            "rearm" => Command::Rearm,
+            "reduce-only" => Command::ReduceOnly,
+            "flatten" => Command::Flatten,
+            _ => return None,
+        };
+        let target = words.next();
+        if words.next().is_some() || (target.is_some() && cmd != Command::Flatten) {
+            return None;
         }
+        Some((cmd, target))
     }
+}
+
+/// What a command can steer: the kill switch, and the flatten switch with the instruments it
+/// knows by name.
+#[derive(Clone, Copy)]
+pub struct Steer<'a> {
+    pub kill: &'a KillSwitch,
+    pub flatten: Option<(&'a FlattenSwitch, &'a InstrumentRegistry)>,
 }
 
 /// Who gave a command and when the engine took it: for the journal and the operator.
@@ -107,7 +132,7 @@ impl ControlWatcher {
 
     /// At most every [`POLL_EVERY`]: applies a waiting command to `kill`. A re-arm is refused
     /// while `critical` (health must recover first: a journal fault, a dead thread).
-    pub fn poll(&mut self, kill: &KillSwitch, critical: bool) -> Option<Applied> {
+    pub fn poll(&mut self, steer: Steer<'_>, critical: bool) -> Option<Applied> {
         if self.last_poll.is_some_and(|t| t.elapsed() < POLL_EVERY) {
             return None;
         }
@@ -121,25 +146,27 @@ impl ControlWatcher {
                 return first.then_some(Applied::Ignored(refusal));
             }
         };
-        let applied = self.apply(&owned, kill, critical);
+        let applied = self.apply(&owned, steer, critical);
         // Removed only now: the CLI takes the file's disappearance for "applied".
         let _ = std::fs::remove_file(&self.path);
         Some(applied)
     }
 
-    fn apply(&self, owned: &Owned, kill: &KillSwitch, critical: bool) -> Applied {
+    fn apply(&self, owned: &Owned, steer: Steer<'_>, critical: bool) -> Applied {
+        let kill = steer.kill;
         let by = Issued {
             uid: owned.uid,
             unix_ns: now_unix_ns(),
         };
         let text = String::from_utf8_lossy(&owned.bytes);
         match Command::parse(&text) {
-            Some(Command::Rearm) if critical => Applied::Refused(
+            Some((Command::Flatten, target)) => flatten(steer, target, by),
+            Some((Command::Rearm, _)) if critical => Applied::Refused(
                 Command::Rearm,
                 "health is critical: the cause must be fixed first".into(),
                 by,
             ),
-            Some(cmd) => {
+            Some((cmd, _)) => {
                 match cmd {
                     Command::Kill => kill.engage(HaltReason::Operator),
                     // The sender, as journaled: the uid that owns the command file.
@@ -148,6 +175,7 @@ impl ControlWatcher {
                         at_unix_ns: by.unix_ns,
                     }),
                     Command::ReduceOnly => kill.reduce_only(),
+                    Command::Flatten => {}
                 }
                 Applied::Done(cmd, kill.mode(), by)
             }
@@ -156,9 +184,53 @@ impl ControlWatcher {
     }
 }
 
-/// The CLI's end: writes `cmd` for the engine watching `path` and waits until it is taken.
-pub fn send(path: &Path, cmd: Command) -> Result<(), String> {
-    write_new(path, format!("{}\n", cmd.name()).as_bytes())
+/// A flatten request to the risk stage: every instrument, or the one `target` names.
+fn flatten(steer: Steer<'_>, target: Option<&str>, by: Issued) -> Applied {
+    let Some((switch, instruments)) = steer.flatten else {
+        return Applied::Refused(Command::Flatten, "this engine has no risk stage".into(), by);
+    };
+    let instrument = match target {
+        None => None,
+        Some(name) => match find(instruments, name) {
+            Some(id) => Some(id),
+            None => {
+                let why = format!("`{name}` is not an instrument of this engine (venue:SYMBOL)");
+                return Applied::Refused(Command::Flatten, why, by);
+            }
+        },
+    };
+    if !switch.request(instrument) {
+        return Applied::Refused(Command::Flatten, "unknown instrument".into(), by);
+    }
+    Applied::Done(Command::Flatten, steer.kill.mode(), by)
+}
+
+/// `venue:SYMBOL`, or a `SYMBOL` only one venue has (case-insensitive).
+fn find(instruments: &InstrumentRegistry, name: &str) -> Option<InstrumentId> {
+    let (venue, symbol) = match name.split_once(':') {
+        Some((v, s)) => (Some(v), s),
+        None => (None, name),
+    };
+    let mut hits = instruments.iter().filter(|i| {
+        venue.is_none_or(|v| i.venue.name() == v) && i.symbol.eq_ignore_ascii_case(symbol)
+    });
+    match (hits.next(), hits.next()) {
+        (Some(i), None) => Some(i.id),
+        _ => None,
+    }
+}
+
+/// The CLI's end: writes `cmd` (with the instrument it names) for the engine watching `path`
+/// and waits until it is taken.
+pub fn send(path: &Path, cmd: Command, target: Option<&str>) -> Result<(), String> {
+    let text = match target {
+        Some(t) => format!("{} {t}\n", cmd.name()),
+        None => format!("{}\n", cmd.name()),
+    };
+    if text.len() as u64 > MAX_COMMAND_BYTES {
+        return Err(format!("the command is longer than {MAX_COMMAND_BYTES} bytes"));
+    }
+    write_new(path, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let started = Instant::now();
     while std::fs::symlink_metadata(path).is_ok() {
@@ -179,6 +251,10 @@ pub fn send(path: &Path, cmd: Command) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::run_dir::euid;
+
+    fn steer(kill: &KillSwitch) -> Steer<'_> {
+        Steer { kill, flatten: None }
+    }
 
     /// What a poll did, without the time.
     fn done(a: Applied) -> (Command, TradingMode, u32) {
@@ -204,7 +280,7 @@ mod tests {
                 let mut seen = Vec::new();
                 let started = Instant::now();
                 while seen.len() < 3 && started.elapsed() < Duration::from_secs(10) {
-                    if let Some(a) = w.poll(&kill, false) {
+                    if let Some(a) = w.poll(steer(&kill), false) {
                         seen.push(done(a));
                     }
                     std::thread::sleep(Duration::from_millis(1));
@@ -213,11 +289,11 @@ mod tests {
             })
         };
         let before = now_unix_ns();
-        send(&path, Command::ReduceOnly).unwrap();
+        send(&path, Command::ReduceOnly, None).unwrap();
         assert_eq!(kill.mode(), TradingMode::ReduceOnly);
-        send(&path, Command::Kill).unwrap();
+        send(&path, Command::Kill, None).unwrap();
         assert_eq!(kill.mode(), TradingMode::Killed);
-        send(&path, Command::Rearm).unwrap();
+        send(&path, Command::Rearm, None).unwrap();
         assert_eq!(kill.mode(), TradingMode::Armed);
         assert_eq!(kill.rearms(), 1);
         // The re-arm names its sender: the owner of the file (this test's user).
@@ -235,7 +311,7 @@ mod tests {
         // Critical health refuses a re-arm; garbage is reported, not applied; both say who.
         kill.engage(HaltReason::Operator);
         write_new(&path, b"rearm\n").unwrap();
-        let Some(Applied::Refused(Command::Rearm, _, by)) = w.poll(&kill, true) else {
+        let Some(Applied::Refused(Command::Rearm, _, by)) = w.poll(steer(&kill), true) else {
             panic!("a re-arm while critical is refused");
         };
         assert_eq!(by.uid, euid());
@@ -244,11 +320,11 @@ mod tests {
         std::thread::sleep(POLL_EVERY);
         write_new(&path, b"sell everything\n").unwrap();
         assert!(matches!(
-            w.poll(&kill, false),
+            w.poll(steer(&kill), false),
             Some(Applied::Unknown(text, _)) if text == "sell everything"
         ));
         // Nobody watching: the CLI gives up and cleans up.
-        let err = send(&dir.join("nobody.control"), Command::Kill).unwrap_err();
+        let err = send(&dir.join("nobody.control"), Command::Kill, None).unwrap_err();
         assert!(err.contains("no engine took the command"), "{err}");
         assert!(!dir.join("nobody.control").exists());
         let _ = std::fs::remove_dir_all(&dir);
@@ -269,7 +345,7 @@ mod tests {
             std::fs::write(&target, "rearm\n").unwrap();
             std::os::unix::fs::symlink(&target, &path).unwrap();
             std::thread::sleep(POLL_EVERY);
-            seen.push(w.poll(&kill, false));
+            seen.push(w.poll(steer(&kill), false));
             assert!(std::fs::symlink_metadata(&path).is_err(), "removed");
         }
         assert_eq!(seen, [Some(Applied::Ignored(Refusal::Symlink)), None]);

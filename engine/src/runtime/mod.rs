@@ -24,7 +24,7 @@ use pulse_feeds::latency::LatencyCollector;
 use crate::config::{Config, GatewayConfig, SourceConfig, StageFailurePolicy, StageKind};
 use crate::health::{Health, Transition};
 use crate::pipeline::{self, HotStage};
-use crate::risk::control::{Applied, ControlWatcher};
+use crate::risk::control::{Applied, ControlWatcher, Steer};
 use crate::risk::{HaltReason, TradingMode};
 use crate::run_dir::RunDir;
 use crate::source_feeds::stage_labels;
@@ -239,7 +239,11 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
                 pipeline.kill.engage(HaltReason::KillFile);
             }
         }
-        match commands.poll(&pipeline.kill, monitor.critical()) {
+        let steer = Steer {
+            kill: &pipeline.kill,
+            flatten: Some((&pipeline.flatten, &pipeline.instruments)),
+        };
+        match commands.poll(steer, monitor.critical()) {
             Some(Applied::Done(cmd, _, by)) => {
                 eprintln!("pulse: control: {} (uid {})", cmd.name(), by.uid)
             }
