@@ -1,8 +1,55 @@
-//! The end-of-run summary's portfolio lines: the last figures the portfolio stage computed.
+//! The end-of-run summary's portfolio lines: the last figures the portfolio stage computed,
+//! and what the engine's own exits and flatten did.
 
 use std::fmt::Write as _;
 
+use pulse_feeds::instrument::InstrumentRegistry;
+use pulse_core::intent::ExitKind;
+use pulse_feeds::num::InstrumentId;
+
+use crate::risk::flatten::FlattenOutcome;
 use crate::risk::portfolio_stage::PortfolioStage;
+use crate::risk::stage::RiskStage;
+
+/// Exits fired by kind, exit orders refused, and each flatten's outcome; nothing when the
+/// engine made no order of its own.
+pub fn render_exits(s: &mut String, risk: &RiskStage, instruments: &InstrumentRegistry) {
+    let c = &risk.counters;
+    let fired: u64 = c.exits.iter().sum();
+    if fired == 0 && c.exit_rejected == 0 {
+        return;
+    }
+    let kinds: Vec<String> = ExitKind::ALL
+        .iter()
+        .map(|k| format!("{} {}", k.name(), c.exits[k.index()]))
+        .collect();
+    let _ = writeln!(
+        s,
+        "exits     {}; {} exit order(s) refused, {} working order(s) cancelled first",
+        kinds.join(", "),
+        c.exit_rejected,
+        c.engine_cancels
+    );
+    let states: Vec<String> = risk
+        .flatten_status()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, st)| {
+            let name = instruments.display_name(InstrumentId(i as u16));
+            match st.outcome {
+                FlattenOutcome::Idle => None,
+                FlattenOutcome::InProgress => Some(format!("{name} in progress")),
+                FlattenOutcome::Closed => Some(format!("{name} closed")),
+                FlattenOutcome::Unclosable(why) => {
+                    Some(format!("{name} NOT CLOSED ({})", why.name()))
+                }
+            }
+        })
+        .collect();
+    if !states.is_empty() {
+        let _ = writeln!(s, "flatten   {}", states.join(", "));
+    }
+}
 
 pub fn render(s: &mut String, stage: &PortfolioStage) {
     let p = stage.last_published();
