@@ -89,6 +89,7 @@ fn demo_config_yields_the_expected_values() {
                 StageKind::Book,
                 StageKind::Strategy,
                 StageKind::Risk,
+                StageKind::Portfolio,
                 StageKind::Gateway
             ],
             core: None,
@@ -426,7 +427,7 @@ fn ring_size_not_a_power_of_two() {
     );
     assert_eq!(
         message,
-        "must hold what one market event can fill on the simulated venue: at least 64"
+        "must hold what one market event can fill on the simulated venue: at least 66"
     );
 }
 
