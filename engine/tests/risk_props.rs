@@ -9,6 +9,12 @@
 //! - the verdict equals the model's, reason included: the first failing check in the
 //!   documented order ([`RejectReason::ALL`]);
 //! - an approved order, checked limit by limit on the model's figures, violates none.
+//!
+//! A third of the states also run the portfolio limits on figures a real portfolio model
+//! computed from random correlated returns: the model recomputes the order's VaR as the
+//! quadratic form `e'ᵀΣe'`, the correlated exposure from the correlation matrix, and the
+//! stress loss from the scenario's shocks, and an approved order must leave the exact VaR,
+//! correlated exposure and worst (published) scenario's loss within their limits.
 
 use pulse_engine::agents::AgentKind;
 use pulse_engine::config::InstrumentLimits;
@@ -16,6 +22,9 @@ use pulse_engine::intent::{OrderIntent, Origin};
 use pulse_engine::risk::account::{Account, ACCOUNT_SCALE};
 use pulse_engine::risk::checks::{Context, Exposure, RiskChecks};
 use pulse_engine::risk::limits::PortfolioLimits;
+use pulse_engine::risk::portfolio::{Figures, PortfolioModel, RiskModelConfig, StressScenario};
+use pulse_engine::risk::portfolio_stage::publication;
+use pulse_engine::risk::published::{BookRiskLimits, PublishedRisk};
 use pulse_engine::risk::position::Position;
 use pulse_engine::risk::sizing::Sizing;
 use pulse_engine::risk::{RejectReason, TradingMode};
@@ -152,6 +161,87 @@ struct State {
     portfolio: PortfolioLimits,
     refs: [Option<(Px, u64, BookState)>; 2],
     now: u64,
+    book: Option<Book>,
+}
+
+/// The portfolio stage's side of a state: the figures as published, and what the model needs
+/// to recompute the limits exactly.
+struct Book {
+    published: PublishedRisk,
+    limits: BookRiskLimits,
+    figures: Figures,
+    /// The exposures the figures were computed at.
+    exposures: [f64; 2],
+    theta: f64,
+    shocks: [[f64; 2]; 2],
+}
+
+/// Random figures from a real model: 40 rows of returns with a random correlation, exposures
+/// either the account's or random, two shock scenarios, and random limits around the figures.
+fn random_book(rng: &mut Rng, account: &Account) -> Book {
+    let theta = 0.7;
+    let config = RiskModelConfig {
+        window: 64,
+        min_rows: 30,
+        corr_threshold: theta,
+        ..RiskModelConfig::default()
+    };
+    let mut model = PortfolioModel::new(2, config).unwrap();
+    let rho = rng.range(-99, 99) as f64 / 100.0;
+    let (s0, s1) = (rng.range(1, 300) as f64 / 1e4, rng.range(1, 300) as f64 / 1e4);
+    let unit = |rng: &mut Rng| (rng.range(-1_000_000, 1_000_000) as f64) / 1e6 * 1.7;
+    for _ in 0..40 {
+        let (a, b) = (unit(rng), unit(rng));
+        let row = [s0 * a, s1 * (rho * a + (1.0 - rho * rho).sqrt() * b)];
+        model.sampler_mut().push_row(&row);
+    }
+    let exposures: [f64; 2] = if rng.chance(50) {
+        [0, 1].map(|i| {
+            let a = account.instrument(i).unwrap();
+            let qty = i128::from(a.position.qty.0);
+            let sign = if qty < 0 { -1.0 } else { 1.0 };
+            a.mark.map_or(0.0, |m| {
+                sign * account.notional_wide(i, m, qty) as f64 / USDT as f64
+            })
+        })
+    } else {
+        [0, 1].map(|_| rng.range(-20_000, 20_000) as f64 * if rng.chance(20) { 0.0 } else { 1.0 })
+    };
+    let shocks = [
+        [-rng.range(1, 30) as f64 / 100.0, 0.0],
+        [rng.range(-30, 30) as f64 / 100.0, -rng.range(1, 30) as f64 / 100.0],
+    ];
+    let scenarios: Vec<StressScenario> = shocks
+        .iter()
+        .enumerate()
+        .map(|(k, s)| StressScenario::Shock {
+            name: format!("s{k}"),
+            shocks: vec![(0, s[0]), (1, s[1])],
+        })
+        .collect();
+    let mut figures = Figures::new(2, 2);
+    let equity = account.equity() as f64 / USDT as f64;
+    model.compute(&exposures, equity, &scenarios, &mut figures);
+    let published = publication(&figures, &exposures, equity, 2.326_347_874_040_840_8);
+    let var = published.var();
+    let limits = BookRiskLimits {
+        max_var: rng
+            .chance(70)
+            .then(|| var * rng.range(80, 400) as f64 / 100.0 + rng.range(0, 50) as f64),
+        max_correlated_exposure: rng.chance(70).then(|| rng.range(0, 3_000) as f64 / 10_000.0),
+        max_stress_loss: rng.chance(70).then(|| {
+            published.worst_stress.max(0.0) * rng.range(80, 300) as f64 / 100.0
+                + rng.range(0, 500) as f64
+        }),
+    };
+    Book {
+        published,
+        limits,
+        figures,
+        exposures,
+        theta,
+        shocks,
+    }
 }
 
 fn book(i: usize, bid: i64, ask: i64, ts: u64, state: BookState) -> BookTop {
@@ -213,6 +303,7 @@ fn random_state(rng: &mut Rng) -> State {
         max_ref_age: Nanos::from_millis(rng.range(100, 5_000) as u64),
     });
     let mut checks = RiskChecks::new(reg.clone(), limits.to_vec(), portfolio);
+    let book_chance = rng.chance(33);
     let mut account = Account::new(capital, &reg);
     let mut model = Model {
         capital,
@@ -277,6 +368,8 @@ fn random_state(rng: &mut Rng) -> State {
         model.working_notional[i] = to_account(&s, working);
         model.working_qty[i] = (buy, sell);
     }
+    let book = book_chance.then(|| random_book(rng, &account));
+    checks.book = book.as_ref().map(|b| b.limits);
     State {
         checks,
         account,
@@ -285,6 +378,7 @@ fn random_state(rng: &mut Rng) -> State {
         portfolio,
         refs,
         now,
+        book,
     }
 }
 
@@ -533,8 +627,99 @@ fn model(st: &State, c: &Case) -> Result<Qty, RejectReason> {
         if gross + working + this > p.capital {
             return Err(R::CapitalCap);
         }
+        if let Some(b) = &st.book {
+            let after_exposure = signed_exposure(st, i, after, mid);
+            if let Some(reason) = model_book(b, i, after_exposure) {
+                return Err(reason);
+            }
+        }
     }
     Ok(Qty(qty))
+}
+
+/// The signed exposure of `qty` of instrument `i` at `px`, in the account currency.
+fn signed_exposure(st: &State, i: usize, qty: i128, px: Px) -> f64 {
+    let sign = if qty < 0 { -1.0 } else { 1.0 };
+    sign * st.model.exposure_at(i, qty, px) as f64 / USDT as f64
+}
+
+/// `e'ᵀΣe'` with instrument `i` at `after`, the others where the figures were computed.
+fn exact_var(b: &Book, i: usize, after: f64) -> f64 {
+    let mut e = b.exposures;
+    e[i] = after;
+    let c = &b.figures.cov;
+    let q = e[0] * e[0] * c[0] + 2.0 * e[0] * e[1] * c[1] + e[1] * e[1] * c[3];
+    b.published.z * q.max(0.0).sqrt()
+}
+
+/// The correlated exposure of two positions: the smaller one when they move together in the
+/// same risk direction (sign-adjusted correlation above the threshold), else nothing.
+fn exact_correlated(b: &Book, e: [f64; 2]) -> f64 {
+    let rho = b.figures.corr[1];
+    let linked = e[0] != 0.0 && e[1] != 0.0 && rho * e[0].signum() * e[1].signum() > b.theta;
+    if linked {
+        e[0].abs().min(e[1].abs())
+    } else {
+        0.0
+    }
+}
+
+/// The published worst scenario's loss with instrument `i` at `after`.
+fn exact_stress(b: &Book, i: usize, after: f64) -> f64 {
+    let mut e = b.exposures;
+    e[i] = after;
+    let w = usize::from(b.published.worst_scenario);
+    -(e[0] * b.shocks[w][0] + e[1] * b.shocks[w][1])
+}
+
+/// Orders so close to a limit that floating-point rounding decides them are left out of
+/// the verdict comparison (both answers are right).
+fn near(a: f64, limit: f64) -> bool {
+    (a - limit).abs() <= 1e-9 * limit.abs().max(1.0)
+}
+
+/// The model's portfolio-limit verdict; `Some(reason)` to refuse. The hot path's documented
+/// rules, recomputed independently: the VaR exactly (matrix form), the correlated exposure's
+/// bound from the correlation (with two instruments an order joins at most one cluster: no
+/// jump), the stress loss from the scenario's shocks.
+fn model_book(b: &Book, i: usize, after: f64) -> Option<RejectReason> {
+    let f = &b.published;
+    if !f.ready {
+        return None;
+    }
+    let delta = after - b.exposures[i];
+    if let Some(max) = b.limits.max_var {
+        if exact_var(b, i, after) > max {
+            return Some(RejectReason::VarLimit);
+        }
+    }
+    if let Some(max) = b.limits.max_correlated_exposure {
+        let j = 1 - i;
+        let dir = if delta > 0.0 { 1.0 } else { -1.0 };
+        let linked = b.exposures[j] != 0.0
+            && b.figures.corr[1] * dir * b.exposures[j].signum() > b.theta;
+        let now = exact_correlated(b, b.exposures);
+        if linked && delta != 0.0 && now + delta.abs() > max * f.equity.max(0.0) {
+            return Some(RejectReason::CorrelatedExposure);
+        }
+    }
+    if let Some(max) = b.limits.max_stress_loss {
+        if exact_stress(b, i, after) > max {
+            return Some(RejectReason::StressLoss);
+        }
+    }
+    None
+}
+
+/// Whether an order to `after` on instrument `i` sits on a portfolio limit's edge.
+fn on_book_edge(b: &Book, i: usize, after: f64) -> bool {
+    let l = &b.limits;
+    let delta = (after - b.exposures[i]).abs();
+    l.max_var.is_some_and(|m| near(exact_var(b, i, after), m))
+        || l
+            .max_correlated_exposure
+            .is_some_and(|m| near(exact_correlated(b, b.exposures) + delta, m * b.published.equity))
+        || l.max_stress_loss.is_some_and(|m| near(exact_stress(b, i, after), m))
 }
 
 /// What an approval must satisfy, limit by limit, whatever the chain's order.
@@ -573,7 +758,43 @@ fn assert_within_limits(st: &State, c: &Case, qty: Qty) {
         assert!(after.abs() <= i128::from(lim.max_position.0));
         let share = st.model.exposure_at(i, after, mid);
         assert!(share * 10_000 <= st.model.equity().max(0) * i128::from(p.max_position_share_bps));
+        if let Some(b) = st.book.as_ref().filter(|b| b.published.ready) {
+            let e = signed_exposure(st, i, after, mid);
+            let slack = |m: f64| m + 1e-9 * m.abs().max(1.0);
+            if let Some(m) = b.limits.max_var {
+                assert!(exact_var(b, i, e) <= slack(m), "VaR above max_var");
+            }
+            if let Some(m) = b.limits.max_correlated_exposure {
+                let mut after_e = b.exposures;
+                after_e[i] = e;
+                let ce = exact_correlated(b, after_e);
+                let grew = ce > exact_correlated(b, b.exposures);
+                assert!(!grew || ce <= slack(m * b.published.equity), "correlated exposure");
+            }
+            if let Some(m) = b.limits.max_stress_loss {
+                assert!(exact_stress(b, i, e) <= slack(m), "stress loss above the limit");
+            }
+        }
     }
+}
+
+/// The case sits on a portfolio limit's edge, where rounding may decide either way.
+fn edge_case(st: &State, c: &Case) -> bool {
+    let (Some(b), i) = (&st.book, c.intent.instrument.0 as usize) else {
+        return false;
+    };
+    let Some((mid, _, _)) = st.refs.get(i).copied().flatten() else {
+        return false;
+    };
+    let pos = i128::from(c.exposure.position.0);
+    // The order's own size is the sized one; any size the model might reach is checked
+    // through the verdict above, so here the intent's is close enough to find the edge.
+    let q = i128::from(c.intent.qty.0);
+    let after = match c.intent.side {
+        Side::Buy => pos + i128::from(c.exposure.working_buy.0) + q,
+        Side::Sell => pos - i128::from(c.exposure.working_sell.0) - q,
+    };
+    on_book_edge(b, i, signed_exposure(st, i, after, mid))
 }
 
 fn run(states: u64, per_state: u64, seed: u64) -> [u64; RejectReason::ALL.len() + 1] {
@@ -603,10 +824,14 @@ fn run(states: u64, per_state: u64, seed: u64) -> [u64; RejectReason::ALL.len() 
                 fills: c.fills,
                 throttled: c.throttled,
                 duplicate: c.duplicate,
-                figures: None,
+                figures: st.book.as_ref().map(|b| &b.published),
             };
             let verdict = st.checks.check(&c.intent, &ctx);
-            assert_eq!(verdict, model(&st, &c), "intent {:?}", c.intent);
+            let expected = model(&st, &c);
+            if verdict != expected && edge_case(&st, &c) {
+                continue;
+            }
+            assert_eq!(verdict, expected, "intent {:?}", c.intent);
             match verdict {
                 Ok(qty) => {
                     assert_within_limits(&st, &c, qty);
@@ -630,6 +855,18 @@ fn a_million_random_intents_match_the_model_and_no_approval_breaks_a_limit() {
             RejectReason::RingFull | RejectReason::UnknownOrder | RejectReason::JournalFailed
         ) {
             continue; // the stage's, not the checks'
+        }
+        if matches!(
+            reason,
+            RejectReason::NotReducing
+                | RejectReason::AllocationLimit
+                | RejectReason::ConversionStale
+                | RejectReason::InsufficientBalance
+        ) {
+            // Engine exits (engine/risk/src/stage/closing tests and the exits' property
+            // test) and the funds checks (engine/risk/src/checks/funds_tests.rs): this
+            // state generator configures neither.
+            continue;
         }
         assert!(seen[reason.index()] > 0, "{} never came up", reason.name());
     }

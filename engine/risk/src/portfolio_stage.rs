@@ -108,57 +108,58 @@ impl PortfolioStage {
             &self.scenarios,
             &mut self.figures,
         );
-        self.last = self.publication(s.equity);
+        self.last = publication(&self.figures, &self.exposures, s.equity, self.z);
         if self.out.push(self.last).is_ok() {
             self.counters.published += 1;
         } else {
             self.counters.unpublished += 1;
         }
     }
+}
 
-    /// The numbers the hot path reads, from the figures just computed.
-    fn publication(&self, equity: f64) -> PublishedRisk {
-        let f = &self.figures;
-        let n = self.exposures.len();
-        let worst = f.worst_stress;
-        let mut p = PublishedRisk {
-            at: f.ts,
-            rows: f.rows as u32,
-            ready: f.ready,
-            z: self.z,
-            sigma2: f.sigma_p * f.sigma_p,
-            correlated: f.correlated_gross,
-            equity,
-            worst_scenario: worst.map_or(0, |w| w.index as u16),
-            worst_stress: worst.map_or(0.0, |w| w.loss),
-            summary: RiskSummary {
-                var95_hist: f.hist.var95,
-                var99_hist: f.hist.var99,
-                cvar95_hist: f.hist.cvar95,
-                cvar99_hist: f.hist.cvar99,
-                var95_param: f.param.var95,
-                var99_param: f.param.var99,
-                cvar95_param: f.param.cvar95,
-                cvar99_param: f.param.cvar99,
-            },
-            instruments: [InstrumentRisk::default(); MAX_BOOK_INSTRUMENTS],
+/// The numbers the hot path reads, from figures computed at `exposures` and `equity`, with
+/// `z` the quantile of the limit's confidence.
+pub fn publication(f: &Figures, exposures: &[f64], equity: f64, z: f64) -> PublishedRisk {
+    let n = exposures.len().min(MAX_BOOK_INSTRUMENTS);
+    let worst = f.worst_stress;
+    let mut p = PublishedRisk {
+        at: f.ts,
+        rows: f.rows as u32,
+        ready: f.ready,
+        z,
+        sigma2: f.sigma_p * f.sigma_p,
+        correlated: f.correlated_gross,
+        equity,
+        worst_scenario: worst.map_or(0, |w| w.index as u16),
+        worst_stress: worst.map_or(0.0, |w| w.loss),
+        summary: RiskSummary {
+            var95_hist: f.hist.var95,
+            var99_hist: f.hist.var99,
+            cvar95_hist: f.hist.cvar95,
+            cvar99_hist: f.hist.cvar99,
+            var95_param: f.param.var95,
+            var99_param: f.param.var99,
+            cvar95_param: f.param.cvar95,
+            cvar99_param: f.param.cvar99,
+        },
+        instruments: [InstrumentRisk::default(); MAX_BOOK_INSTRUMENTS],
+    };
+    let width = exposures.len();
+    for (i, r) in p.instruments.iter_mut().take(n).enumerate() {
+        let row = &f.cov[i * width..(i + 1) * width];
+        *r = InstrumentRisk {
+            exposure: exposures[i],
+            cov_portfolio: row.iter().zip(exposures).map(|(c, e)| c * e).sum(),
+            variance: row[i],
+            linked_buy: f.linked_buy[i],
+            linked_sell: f.linked_sell[i],
+            jump_buy: f.ce_jump_buy[i] * equity,
+            jump_sell: f.ce_jump_sell[i] * equity,
+            stress_buy: f.stress_up[i],
+            stress_sell: f.stress_down[i],
         };
-        for (i, r) in p.instruments.iter_mut().take(n).enumerate() {
-            let row = &f.cov[i * n..(i + 1) * n];
-            *r = InstrumentRisk {
-                exposure: self.exposures[i],
-                cov_portfolio: row.iter().zip(&self.exposures).map(|(c, e)| c * e).sum(),
-                variance: row[i],
-                linked_buy: f.linked_buy[i],
-                linked_sell: f.linked_sell[i],
-                jump_buy: f.ce_jump_buy[i] * equity,
-                jump_sell: f.ce_jump_sell[i] * equity,
-                stress_buy: f.stress_up[i],
-                stress_sell: f.stress_down[i],
-            };
-        }
-        p
     }
+    p
 }
 
 const SNAPSHOTS_PER_CALL: usize = 8;
