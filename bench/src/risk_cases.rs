@@ -2,6 +2,11 @@
 //! criterion bench `risk`: BTCUSDT with a position held and marked, working orders committed,
 //! a live book reference, the default portfolio limits on 10,000 USDT, Kelly sizing on.
 //!
+//! With the portfolio limits on (`portfolio`), the same account also carries figures a real
+//! portfolio model computed (VaR, correlated exposure, a stress scenario), with limits the
+//! approving intent stays within: the chain then runs every check of today's plus the three
+//! portfolio ones.
+//!
 //! Three intents: one that passes every check (the longest path: sizing, both exposure sums,
 //! the collar and the three portfolio checks), one refused by the first check (the kill
 //! switch), one refused by the last (committed capital). Each is checked to get the verdict it
@@ -12,6 +17,9 @@ use pulse_engine::intent::{OrderIntent, Origin};
 use pulse_engine::risk::account::{Account, ACCOUNT_SCALE};
 use pulse_engine::risk::checks::{Context, Exposure, RiskChecks};
 use pulse_engine::risk::limits::PortfolioLimits;
+use pulse_engine::risk::portfolio::{Figures, PortfolioModel, RiskModelConfig, StressScenario, Z99};
+use pulse_engine::risk::portfolio_stage::publication;
+use pulse_engine::risk::published::{BookRiskLimits, PublishedRisk};
 use pulse_engine::risk::sizing::Sizing;
 use pulse_engine::risk::{RejectReason, TradingMode};
 use pulse_feeds::book::Level;
@@ -22,6 +30,9 @@ use pulse_gateways::order::TimeInForce;
 
 pub struct RiskCases {
     pub checks: RiskChecks,
+    /// The same checks with the portfolio limits on, and the figures they read.
+    pub portfolio: RiskChecks,
+    pub figures: PublishedRisk,
     pub account: Account,
     pub approve: OrderIntent,
     pub reject_last: OrderIntent,
@@ -47,7 +58,13 @@ impl RiskCases {
             payoff_bps: 10_000,
             cap_bps: 2_500,
         };
-        let mut checks = RiskChecks::new(reg.clone(), vec![limits], portfolio);
+        let mut checks = RiskChecks::new(reg.clone(), vec![limits.clone()], portfolio);
+        let mut with_book = RiskChecks::new(reg.clone(), vec![limits], portfolio);
+        with_book.book = Some(BookRiskLimits {
+            max_var: Some(1_000.0),
+            max_correlated_exposure: Some(0.10),
+            max_stress_loss: Some(1_000.0),
+        });
         let meta = EventMeta {
             instrument: InstrumentId(0),
             recv_ts: Nanos(NOW),
@@ -66,6 +83,7 @@ impl RiskCases {
             },
         );
         checks.on_book(&top);
+        with_book.on_book(&top);
         let mut account = Account::new(10_000 * USDT, &reg);
         account.on_mark(0, Px(6_168_599), Nanos(NOW));
         account.on_fill(0, Side::Buy, Px(6_160_000), Qty(300_000), 1_000_000);
@@ -90,11 +108,22 @@ impl RiskCases {
         };
         let mut reject_last = approve;
         reject_last.qty = Qty(200_000);
+        let figures = figures(&account);
         RiskCases {
             checks,
+            portfolio: with_book,
+            figures,
             account,
             approve,
             reject_last,
+        }
+    }
+
+    /// The context with the portfolio figures.
+    pub fn context_with_figures(&self, mode: TradingMode) -> Context<'_> {
+        Context {
+            figures: Some(&self.figures),
+            ..self.context(mode)
         }
     }
 
@@ -124,16 +153,52 @@ impl RiskCases {
                 .check(&self.approve, &self.context(TradingMode::Killed))
                 .map(|_| ()),
             self.checks.check(&self.reject_last, &armed).map(|_| ()),
+            self.portfolio
+                .check(&self.approve, &self.context_with_figures(TradingMode::Armed))
+                .map(|_| ()),
         ];
         let want = [
             Ok(()),
             Err(RejectReason::KillSwitch),
             Err(RejectReason::CapitalCap),
+            Ok(()),
         ];
+        if !self.figures.ready {
+            return Err("risk cases: the portfolio figures are not ready".into());
+        }
         if got == want {
             Ok(())
         } else {
             Err(format!("risk cases: got {got:?}, want {want:?}"))
         }
     }
+}
+
+/// Figures of a real portfolio model over 100 rows of seeded returns for the account's one
+/// instrument, with a BTC -10% scenario, at the account's exposure.
+fn figures(account: &Account) -> PublishedRisk {
+    let config = RiskModelConfig {
+        window: 100,
+        ..RiskModelConfig::default()
+    };
+    let Ok(mut model) = PortfolioModel::new(1, config) else {
+        return PublishedRisk::default();
+    };
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..100 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let r = ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.004;
+        model.sampler_mut().push_row(&[r]);
+    }
+    let exposure = account.gross_exposure() as f64 / USDT as f64;
+    let scenarios = [StressScenario::Shock {
+        name: "btc-minus-10".into(),
+        shocks: vec![(0, -0.10)],
+    }];
+    let mut f = Figures::new(1, 1);
+    let equity = account.equity() as f64 / USDT as f64;
+    model.compute(&[exposure], equity, &scenarios, &mut f);
+    publication(&f, &[exposure], equity, Z99)
 }
