@@ -272,6 +272,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         None => None,
     };
     let restored = restore_point(cfg)?;
+    let restored_allocation = crate::funds_build::restored(cfg)?;
     let output_journal = match output {
         Some(appender) => Some(
             OutputJournal::start(appender, Nanos(0))
@@ -393,6 +394,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     if let Some(state) = &restored {
         risk.restore(state);
     }
+    let risk = crate::funds_build::attach(cfg, &instruments, risk, restored_allocation)?;
     let (mut risk, portfolio) =
         crate::portfolio_build::attach(cfg.portfolio.as_ref(), instruments.len(), risk)?;
     // Before any strategy runs: the venue's account becomes risk's, and a difference from the

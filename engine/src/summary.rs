@@ -173,7 +173,10 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     let _ = writeln!(s, "strategy  {} (user strategy)", user.spec.kind);
                 }
             }
-            HotStage::Risk(risk) => render_risk(&mut s, risk, instruments),
+            HotStage::Risk(risk) => {
+                render_risk(&mut s, risk, instruments);
+                crate::funds_summary::render(&mut s, &cfg.funds, risk, instruments);
+            }
             HotStage::Portfolio(p) => crate::portfolio_summary::render(&mut s, p),
             HotStage::Gateway(gw) => {
                 let c = &gw.venue().counters;
