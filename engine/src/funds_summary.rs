@@ -24,9 +24,12 @@ pub fn render(s: &mut String, f: &FundsConfig, risk: &RiskStage, instruments: &I
             let name = instruments.display_name(inst.id);
             match f.fx.get(i) {
                 Conversion::Identity => None,
-                Conversion::Fixed(rate) => {
-                    Some(format!("{name} at a fixed {} {}", amount(rate, 6), inst.quote))
-                }
+                Conversion::Fixed(rate) => Some(format!(
+                    "{name} at a fixed {} {} per {}",
+                    amount(rate, 6),
+                    f.account_currency,
+                    inst.quote
+                )),
                 Conversion::Via {
                     instrument,
                     inverted,
@@ -59,7 +62,7 @@ pub fn render(s: &mut String, f: &FundsConfig, risk: &RiskStage, instruments: &I
             .collect();
         let _ = writeln!(
             s,
-            "allocation {} ({} weights) at {:.3} s of equity {} {}: {}",
+            "allocation {} ({} weights) at market time {:.3} s of equity {} {}: {}",
             a.mode_name(),
             a.basis.name(),
             a.at.0 as f64 / 1e9,
