@@ -41,6 +41,7 @@ pub fn attach(
     risk.with_funds(Funds {
         fx: f.fx.clone(),
         strategy_of: f.strategy_of.clone(),
+        strategy_instruments: f.strategy_instruments.clone(),
         balances,
         allocator,
         restored,

@@ -58,7 +58,10 @@ fn allocations(journal: &Path) -> Vec<Vec<Allocation>> {
 /// Each strategy's capital is its weight of the equity, to the 10^-12.
 fn assert_capital_follows_weights(a: &Allocation) {
     for s in 0..a.count {
-        assert_eq!(a.capital[s], a.equity * i128::from(a.weights_bps[s]) / 10_000);
+        assert_eq!(
+            a.capital[s],
+            a.equity * i128::from(a.weights_bps[s]) / 10_000
+        );
     }
 }
 
@@ -89,8 +92,14 @@ fn fixed_weights_are_journaled_and_bind_each_strategy() {
     }
     // On a 10 s grid from the first event: each at the first event on or past its time.
     for (k, a) in session.iter().enumerate().skip(1) {
-        assert!(a.at.0 >= first.at.0 + k as u64 * 10_000_000_000, "{session:?}");
-        assert!(a.at.0 < first.at.0 + (k as u64 + 1) * 10_000_000_000, "{session:?}");
+        assert!(
+            a.at.0 >= first.at.0 + k as u64 * 10_000_000_000,
+            "{session:?}"
+        );
+        assert!(
+            a.at.0 < first.at.0 + (k as u64 + 1) * 10_000_000_000,
+            "{session:?}"
+        );
     }
     let risk = line(&summary, "risk ");
     assert!(risk.contains("allocation_limit"), "{summary}");
@@ -120,7 +129,9 @@ fn fixed_weights_are_journaled_and_bind_each_strategy() {
         .expect("an allocation record in the dump");
     assert!(
         record.contains("\"weights_bps\":[9800,100,100]")
-            && record.contains("\"capital\":[\"9800000000000000\",\"100000000000000\",\"100000000000000\"]")
+            && record.contains(
+                "\"capital\":[\"9800000000000000\",\"100000000000000\",\"100000000000000\"]"
+            )
             && record.contains("\"basis\":\"fixed\""),
         "{record}"
     );
@@ -155,7 +166,10 @@ fn an_allocation_survives_a_restart() {
         assert_capital_follows_weights(a);
     }
     // Measured again once the window holds 20 samples.
-    assert!(two[1..].iter().all(|a| a.basis == Basis::Measured), "{two:?}");
+    assert!(
+        two[1..].iter().all(|a| a.basis == Basis::Measured),
+        "{two:?}"
+    );
 }
 
 #[test]
@@ -163,12 +177,7 @@ fn balances_refuse_what_the_account_does_not_hold() {
     let dir = TempDir::new(&format!("funds-balances-{}", std::process::id()));
     // 100 USDT and no BTC or ETH: a sell of what is not held is refused, and buys only while
     // the quote lasts.
-    let cfg = config(
-        &dir,
-        "portfolio.toml",
-        "balances = { USDT = \"100\" }",
-        "",
-    );
+    let cfg = config(&dir, "portfolio.toml", "balances = { USDT = \"100\" }", "");
     let summary = run(&cfg, &dir.join("journal"), "funds-balances");
     let risk = line(&summary, "risk ");
     assert!(risk.contains("insufficient_balance"), "{summary}");
@@ -191,7 +200,14 @@ fn usd_quoted_instruments_are_valued_at_the_fixed_rate() {
     // The bundled config's rate of 1 USDT per USD, halved.
     let text = std::fs::read_to_string(&cfg).unwrap();
     assert_eq!(text.matches("fixed_rates = { USD = \"1\" }").count(), 1);
-    std::fs::write(&cfg, text.replace("fixed_rates = { USD = \"1\" }", "fixed_rates = { USD = \"0.5\" }")).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "fixed_rates = { USD = \"1\" }",
+            "fixed_rates = { USD = \"0.5\" }",
+        ),
+    )
+    .unwrap();
     let summary = run(&cfg, &dir.join("journal"), "funds-fx");
     // Equity = 10,000 + the USDT instruments' nets + half the USD instruments' nets.
     let mut expected = 10_000.0;
@@ -208,9 +224,15 @@ fn usd_quoted_instruments_are_valued_at_the_fixed_rate() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((equity - expected).abs() < 0.011, "{equity} vs {expected}: {summary}");
+    assert!(
+        (equity - expected).abs() < 0.011,
+        "{equity} vs {expected}: {summary}"
+    );
     // The USD nets are not zero: the rate mattered.
-    assert!(line(&summary, "position  kraken-v1:XMR/USD").contains("14 fills"), "{summary}");
+    assert!(
+        line(&summary, "position  kraken-v1:XMR/USD").contains("14 fills"),
+        "{summary}"
+    );
     assert!(
         line(&summary, "funds ").contains("kraken:ETH/USD at a fixed 0.500000 USDT per USD"),
         "{summary}"

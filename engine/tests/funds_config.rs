@@ -79,13 +79,22 @@ fn every_allocation_key_is_read() {
     assert!((target_vol - 0.2 * (0.5f64 / 31_536_000.0).sqrt()).abs() < 1e-15);
     assert_eq!(a.min_vol, per_interval(0.025, every));
     assert_eq!(
-        (a.strategies, a.rebalance_every, a.sample_every, a.window, a.min_samples),
+        (
+            a.strategies,
+            a.rebalance_every,
+            a.sample_every,
+            a.window,
+            a.min_samples
+        ),
         (3, Nanos::from_millis(60_000), every, 200, 40)
     );
     const UNIT: i128 = 1_000_000_000_000;
     assert_eq!(
         cfg.funds.balances,
-        Some(vec![("BTC".to_owned(), UNIT / 2), ("USDT".to_owned(), 10_000 * UNIT)])
+        Some(vec![
+            ("BTC".to_owned(), UNIT / 2),
+            ("USDT".to_owned(), 10_000 * UNIT)
+        ])
     );
     let fixed = parsed(&with(
         "",
@@ -96,7 +105,12 @@ fn every_allocation_key_is_read() {
     // Defaults: 5 min, 1 s, 500 samples, 30 of them.
     assert_eq!(
         (a.rebalance_every, a.sample_every, a.window, a.min_samples),
-        (Nanos::from_millis(300_000), Nanos::from_millis(1_000), 500, 30)
+        (
+            Nanos::from_millis(300_000),
+            Nanos::from_millis(1_000),
+            500,
+            30
+        )
     );
 }
 
@@ -113,7 +127,10 @@ fn an_allocation_alone_runs_no_portfolio_stage() {
     );
     let cfg = parsed(&text);
     assert!(cfg.portfolio.is_none());
-    assert_eq!(cfg.funds.allocation.map(|a| a.mode), Some(AllocationMode::RiskParity));
+    assert_eq!(
+        cfg.funds.allocation.map(|a| a.mode),
+        Some(AllocationMode::RiskParity)
+    );
 }
 
 #[test]
@@ -134,22 +151,79 @@ fn conversions_come_from_the_instruments_or_fixed_rates() {
         "account_currency = \"USD\"\nfixed_rates = { USDT = \"0.9995\" }",
         "",
     ));
-    assert_eq!(cfg.funds.fx.get(0), Conversion::Fixed(RATE_ONE / 10_000 * 9_995));
+    assert_eq!(
+        cfg.funds.fx.get(0),
+        Conversion::Fixed(RATE_ONE / 10_000 * 9_995)
+    );
 }
 
 #[test]
 fn each_funds_mistake_is_refused_with_its_line() {
     let cases: [(&str, &str, &str, &str, &str); 9] = [
         // (risk lines, tail, refused key, the needle of its line, the message says)
-        ("account_currency = \"US-D\"", "", "risk.account_currency", "account_currency", "asset name"),
-        ("account_currency = \"USD\"", "", "instruments[0].quote", "quote = \"USDT\"", "binance:BTCUSDT is quoted in USDT"),
-        ("fixed_rates = { USDT = \"1\" }", "", "risk.fixed_rates", "fixed_rates", "is the account currency"),
-        ("fixed_rates = { USD = \"one\" }", "", "risk.fixed_rates.USD", "fixed_rates", "is not an amount"),
-        ("balances = { USDT = \"-5\" }", "", "risk.balances.USDT", "balances", ""),
-        ("balances = { \"US DT\" = \"5\" }", "", "risk.balances.US DT", "balances", "asset name"),
-        ("", "[portfolio.allocation]\nmode = \"fixed\"\nweights = [\"0.5\", \"0.3\", \"0.3\"]", "portfolio.allocation.weights", "weights = ", "must sum to 1"),
-        ("", "[portfolio.allocation]\nmode = \"fixed\"\nweights = [\"0.5\", \"0.5\"]", "portfolio.allocation.weights", "weights = ", "2 weights for 3 strategies"),
-        ("", "[portfolio.allocation]\nmode = \"fixed\"", "portfolio.allocation.mode", "mode = \"fixed\"", "needs weights"),
+        (
+            "account_currency = \"US-D\"",
+            "",
+            "risk.account_currency",
+            "account_currency",
+            "asset name",
+        ),
+        (
+            "account_currency = \"USD\"",
+            "",
+            "instruments[0].quote",
+            "quote = \"USDT\"",
+            "binance:BTCUSDT is quoted in USDT",
+        ),
+        (
+            "fixed_rates = { USDT = \"1\" }",
+            "",
+            "risk.fixed_rates",
+            "fixed_rates",
+            "is the account currency",
+        ),
+        (
+            "fixed_rates = { USD = \"one\" }",
+            "",
+            "risk.fixed_rates.USD",
+            "fixed_rates",
+            "is not an amount",
+        ),
+        (
+            "balances = { USDT = \"-5\" }",
+            "",
+            "risk.balances.USDT",
+            "balances",
+            "",
+        ),
+        (
+            "balances = { \"US DT\" = \"5\" }",
+            "",
+            "risk.balances.US DT",
+            "balances",
+            "asset name",
+        ),
+        (
+            "",
+            "[portfolio.allocation]\nmode = \"fixed\"\nweights = [\"0.5\", \"0.3\", \"0.3\"]",
+            "portfolio.allocation.weights",
+            "weights = ",
+            "must sum to 1",
+        ),
+        (
+            "",
+            "[portfolio.allocation]\nmode = \"fixed\"\nweights = [\"0.5\", \"0.5\"]",
+            "portfolio.allocation.weights",
+            "weights = ",
+            "2 weights for 3 strategies",
+        ),
+        (
+            "",
+            "[portfolio.allocation]\nmode = \"fixed\"",
+            "portfolio.allocation.mode",
+            "mode = \"fixed\"",
+            "needs weights",
+        ),
     ];
     for (risk, tail, key, needle, says) in cases {
         let text = with(risk, tail);
@@ -162,24 +236,55 @@ fn each_funds_mistake_is_refused_with_its_line() {
 #[test]
 fn allocation_settings_out_of_place_or_range_are_refused() {
     let cases: [(&str, &str, &str); 6] = [
-        ("mode = \"risk-parity\"\nweights = [\"0.5\", \"0.3\", \"0.2\"]", "portfolio.allocation.weights", "only mode = \"fixed\""),
-        ("mode = \"equal-risk\"\ntarget_vol_pct = \"20\"", "portfolio.allocation.target_vol_pct", "only mode = \"vol-target\""),
-        ("mode = \"vol-target\"", "portfolio.allocation.mode", "needs target_vol_pct"),
-        ("mode = \"risk-parity\"\nwindow = 10\nmin_samples = 11", "portfolio.allocation.min_samples", ""),
-        ("mode = \"risk-parity\"\nsample_ms = 0", "portfolio.allocation.sample_ms", "greater than zero"),
-        ("mode = \"risk-parity\"\nmin_vol_pct = \"0\"", "portfolio.allocation.min_vol_pct", ""),
+        (
+            "mode = \"risk-parity\"\nweights = [\"0.5\", \"0.3\", \"0.2\"]",
+            "portfolio.allocation.weights",
+            "only mode = \"fixed\"",
+        ),
+        (
+            "mode = \"equal-risk\"\ntarget_vol_pct = \"20\"",
+            "portfolio.allocation.target_vol_pct",
+            "only mode = \"vol-target\"",
+        ),
+        (
+            "mode = \"vol-target\"",
+            "portfolio.allocation.mode",
+            "needs target_vol_pct",
+        ),
+        (
+            "mode = \"risk-parity\"\nwindow = 10\nmin_samples = 11",
+            "portfolio.allocation.min_samples",
+            "",
+        ),
+        (
+            "mode = \"risk-parity\"\nsample_ms = 0",
+            "portfolio.allocation.sample_ms",
+            "greater than zero",
+        ),
+        (
+            "mode = \"risk-parity\"\nmin_vol_pct = \"0\"",
+            "portfolio.allocation.min_vol_pct",
+            "",
+        ),
     ];
     for (body, key, says) in cases {
         let text = with("", &format!("{ALLOCATION}{body}"));
         let (k, line) = refusal(&text, says);
         assert_eq!(k, key, "{body}");
         let last = body.lines().last().unwrap();
-        let needle = if key.ends_with(".mode") { body.lines().next().unwrap() } else { last };
+        let needle = if key.ends_with(".mode") {
+            body.lines().next().unwrap()
+        } else {
+            last
+        };
         let at = text.rfind(needle).unwrap();
         assert_eq!(line, Some(text[..at].lines().count() + 1), "{body}");
     }
     // An unknown key, and an allocation across a single strategy.
-    let err = refused(&with("", &format!("{ALLOCATION}mode = \"risk-parity\"\nrebalance = 5")));
+    let err = refused(&with(
+        "",
+        &format!("{ALLOCATION}mode = \"risk-parity\"\nrebalance = 5"),
+    ));
     assert!(
         err.message.contains("unknown key") && err.message.contains("`rebalance_s`"),
         "{}",

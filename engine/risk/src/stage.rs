@@ -73,6 +73,8 @@ pub struct RiskStage {
     closing: closing::Closing,
     /// Capital allocation across strategies, when configured ([`funds`]).
     allocator: Option<crate::allocation::Allocator>,
+    /// Each strategy's instrument, naming it in the metrics ([`Funds`]).
+    strategy_instruments: Vec<InstrumentId>,
     pub counters: RiskCounters,
 }
 
@@ -120,6 +122,7 @@ impl RiskStage {
             portfolio: None,
             closing: closing::Closing::new(instruments.len()),
             allocator: None,
+            strategy_instruments: Vec::new(),
             counters: RiskCounters::default(),
         }
     }

@@ -3,6 +3,7 @@
 //! allocation across them (`[risk]`'s `account_currency`, `fixed_rates`, `balances`, and
 //! `[portfolio.allocation]`; checked in `check/funds.rs`).
 
+use pulse_feeds::num::InstrumentId;
 use pulse_risk::allocation::AllocationConfig;
 use pulse_risk::fx::FxTable;
 
@@ -24,6 +25,8 @@ pub struct FundsConfig {
     /// instrument no strategy trades (a conversion instrument), and 0 for every instrument
     /// with more strategies than an allocation takes.
     pub strategy_of: Vec<usize>,
+    /// Each strategy's instrument, in `[[strategies]]` order.
+    pub strategy_instruments: Vec<InstrumentId>,
     /// Each strategy's name for reports: its kind and instrument.
     pub strategy_names: Vec<String>,
     /// `[portfolio.allocation]`, when configured.

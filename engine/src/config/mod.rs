@@ -524,5 +524,8 @@ pub enum StressKind {
     /// Every correlation +1 in the adverse direction.
     CorrelationOne,
     /// These instruments' positions cannot be closed for this many sampling intervals.
-    Outage { instruments: Vec<usize>, intervals: f64 },
+    Outage {
+        instruments: Vec<usize>,
+        intervals: f64,
+    },
 }

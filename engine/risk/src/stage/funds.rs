@@ -17,7 +17,8 @@ use crate::counters::RiskCounter;
 use crate::fx::FxTable;
 use crate::report::micros;
 
-/// The strategies' labels in the metrics (`strategy="0"`), in `[[strategies]]` order.
+/// The strategies' labels in the metrics without an instrument (`strategy="0"`), in
+/// `[[strategies]]` order.
 const STRATEGY_LABELS: [&str; MAX_STRATEGIES] = ["0", "1", "2", "3", "4", "5", "6", "7"];
 
 /// What [`RiskStage::with_funds`] sets up.
@@ -26,6 +27,10 @@ pub struct Funds {
     pub fx: FxTable,
     /// Per instrument, the strategy (index) it belongs to.
     pub strategy_of: Vec<usize>,
+    /// Each strategy's instrument, which names it in the metrics
+    /// (`allocation_weight_bps{instrument="okx:BTC-USDT"}`, as the strategy stage's own
+    /// metrics name it); a strategy past the list is named by its index (`strategy="3"`).
+    pub strategy_instruments: Vec<InstrumentId>,
     /// The venue's balances at start; `None` checks no balance.
     pub balances: Option<Balances>,
     /// Capital allocation across the strategies, when configured.
@@ -47,11 +52,9 @@ impl RiskStage {
         if let Some(balances) = funds.balances {
             self.account.set_balances(balances);
         }
+        self.strategy_instruments = funds.strategy_instruments;
         if let Some(mut allocator) = funds.allocator {
-            if let Some(a) = funds
-                .restored
-                .filter(|a| a.count == allocator.strategies())
-            {
+            if let Some(a) = funds.restored.filter(|a| a.count == allocator.strategies()) {
                 allocator.restore(a);
                 self.account.set_allocation(&a);
             }
@@ -94,7 +97,10 @@ impl RiskStage {
             .enumerate()
             .take(allocator.strategies())
         {
-            let label = MetricLabel::Tag("strategy", label);
+            let label = match self.strategy_instruments.get(s) {
+                Some(&i) => MetricLabel::Instrument(i),
+                None => MetricLabel::Tag("strategy", label),
+            };
             let (bps, capital) = current.map_or((0, 0), |a| (a.weights_bps[s], a.capital[s]));
             out(RiskCounter::AllocationWeightBps.gauge(label, i64::from(bps)));
             let capital = micros(capital, ACCOUNT_SCALE);

@@ -8,6 +8,7 @@ use crate::allocation::{AllocationConfig, AllocationMode, Allocator, Basis};
 use crate::balance::Balances;
 use crate::fx::{Conversion, FxTable, RATE_ONE};
 use pulse_core::instrument::Venue;
+use pulse_core::metrics::MetricLabel;
 use pulse_core::num::{Px, Qty, Side};
 
 const USDT: i128 = 10i128.pow(ACCOUNT_SCALE);
@@ -40,6 +41,7 @@ fn funds(allocator: Option<Allocator>, balances: Option<Balances>) -> Funds {
     Funds {
         fx: FxTable::identity("USDT", 2),
         strategy_of: vec![0, 1],
+        strategy_instruments: Vec::new(),
         balances,
         allocator,
         restored: None,
@@ -59,7 +61,10 @@ fn spot_registry() -> InstrumentRegistry {
 #[test]
 fn a_strategy_commits_no_more_than_its_fixed_allocation() {
     let mut r = rig(Setup {
-        funds: Some(funds(Some(fixed(&[0.02, 0.98])), None)),
+        funds: Some(Funds {
+            strategy_instruments: vec![BTC, ETH],
+            ..funds(Some(fixed(&[0.02, 0.98])), None)
+        }),
         max_order_qty: 100_000_000,
         ..Setup::default()
     });
@@ -82,16 +87,15 @@ fn a_strategy_commits_no_more_than_its_fixed_allocation() {
     assert_eq!(reasons(&mut r), [None]);
     let mut metrics = Vec::new();
     r.risk.report(&mut |m| metrics.push(m));
-    let gauge = |name: &str, s: &'static str| {
+    // Each strategy named by its instrument, as the strategy stage names it.
+    let gauge = |name: &str, i: InstrumentId| {
         metrics
             .iter()
-            .find(|m| {
-                m.name() == name && m.label == pulse_core::metrics::MetricLabel::Tag("strategy", s)
-            })
+            .find(|m| m.name() == name && m.label == MetricLabel::Instrument(i))
             .map(|m| m.value)
     };
-    assert_eq!(gauge("allocation_weight_bps", "1"), Some(9_800));
-    assert_eq!(gauge("allocation_capital_micro", "0"), Some(2_000_000_000));
+    assert_eq!(gauge("allocation_weight_bps", ETH), Some(9_800));
+    assert_eq!(gauge("allocation_capital_micro", BTC), Some(2_000_000_000));
 }
 
 #[test]
@@ -104,7 +108,10 @@ fn an_instrument_converted_through_a_stale_book_gets_no_new_exposure() {
     };
     assert!(fx.set(ETH, via).is_ok());
     let mut r = rig(Setup {
-        funds: Some(Funds { fx, ..funds(None, None) }),
+        funds: Some(Funds {
+            fx,
+            ..funds(None, None)
+        }),
         ..Setup::default()
     });
     r.mid(ETH, 1, 300_000);
@@ -142,7 +149,10 @@ fn working_orders_reserve_the_balance_they_would_spend() {
     r.intent(BTC, Side::Sell, 6_000_000, 1_000_000, 5, 10_000);
     let short = Some(RejectReason::InsufficientBalance);
     assert_eq!(reasons(&mut r), [short, None, short, short]);
-    assert_eq!(r.risk.account().balances().available("USDT"), Some(400 * USDT));
+    assert_eq!(
+        r.risk.account().balances().available("USDT"),
+        Some(400 * USDT)
+    );
     // Filled: 0.01 BTC held, 600 USDT spent, nothing reserved.
     let [order] = r.new_orders()[..] else {
         panic!("one order");
@@ -194,5 +204,8 @@ fn a_restored_allocation_stands_until_the_first_rebalance() {
     assert_eq!(now.basis, Basis::Kept);
     assert_eq!(now.at, Nanos::from_millis(1_000));
     assert_eq!((now.weights_bps[0], now.weights_bps[1]), (3_000, 7_000));
-    assert_eq!((now.capital[0], now.capital[1]), (30_000 * USDT, 70_000 * USDT));
+    assert_eq!(
+        (now.capital[0], now.capital[1]),
+        (30_000 * USDT, 70_000 * USDT)
+    );
 }

@@ -104,7 +104,9 @@ pub fn rig(setup: Setup) -> Rig {
         None => risk,
     };
     let risk = match setup.funds {
-        Some(funds) => risk.with_funds(funds).expect("funds fit the two instruments"),
+        Some(funds) => risk
+            .with_funds(funds)
+            .expect("funds fit the two instruments"),
         None => risk,
     };
     Rig {

@@ -58,7 +58,10 @@ impl Checker<'_> {
             None => "USDT".to_owned(),
         };
         let fixed = self.amounts("risk.fixed_rates", &risk.fixed_rates, ACCOUNT_SCALE)?;
-        if let (Some(t), Some((asset, _))) = (&risk.fixed_rates, fixed.iter().find(|(a, _)| *a == currency)) {
+        if let (Some(t), Some((asset, _))) = (
+            &risk.fixed_rates,
+            fixed.iter().find(|(a, _)| *a == currency),
+        ) {
             let message = format!("{asset} is the account currency: it needs no rate");
             return Err(self.err("risk.fixed_rates", t.span(), message));
         }
@@ -76,7 +79,10 @@ impl Checker<'_> {
             };
             if !instruments.iter().any(pairs) {
                 let raw_inst = &raw_instruments.get_ref()[i];
-                let span = raw_inst.quote.as_ref().map_or(raw_inst.symbol.span(), |s| s.span());
+                let span = raw_inst
+                    .quote
+                    .as_ref()
+                    .map_or(raw_inst.symbol.span(), |s| s.span());
                 let message = format!(
                     "{} is quoted in {q}, which cannot be converted into the account currency \
                      {currency}: configure an instrument pairing {q} with {currency}, or a fixed \
@@ -128,6 +134,7 @@ impl Checker<'_> {
             spot,
             balances,
             strategy_of,
+            strategy_instruments: strategies.iter().map(|s| s.instrument()).collect(),
             strategy_names,
             allocation,
         })
