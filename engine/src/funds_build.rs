@@ -10,13 +10,16 @@ use crate::risk::balance::Balances;
 use crate::risk::restore;
 use crate::risk::stage::{Funds, RiskStage};
 
-/// The allocation this run starts from: the last one its own journal holds (read before
-/// this run's session begins). None without an allocation, without a journal, and for a
-/// replay of a journal directory (which starts from equal or fixed weights).
+/// The allocation this run starts from, as [`restore`] says of the risk state: a replay of a
+/// journal directory's input starts from the one the recorded session started from; any
+/// other run from the last one its own journal holds (read before this run's session
+/// begins). None without an allocation or a journal.
 pub fn restored(cfg: &Config) -> anyhow::Result<Option<Allocation>> {
     Ok(match (&cfg.funds.allocation, &cfg.source, &cfg.journal) {
         (None, _, _) => None,
-        (_, SourceConfig::Capture { path, .. }, _) if path.is_dir() => None,
+        (_, SourceConfig::Capture { path, .. }, _) if path.is_dir() => {
+            restore::session_start_allocation(path)?
+        }
         (_, _, Some(j)) => restore::last_allocation(&j.dir)?,
         (_, _, None) => None,
     })

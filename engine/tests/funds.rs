@@ -238,3 +238,24 @@ fn usd_quoted_instruments_are_valued_at_the_fixed_rate() {
         "{summary}"
     );
 }
+
+#[test]
+fn allocations_are_decided_again_the_same_on_a_replay() {
+    let dir = TempDir::new(&format!("funds-replay-{}", std::process::id()));
+    let tail = "[portfolio.allocation]\nmode = \"equal-risk\"\nrebalance_s = 5\nsample_ms = 250\nwindow = 100\nmin_samples = 20";
+    let cfg = config(
+        &dir,
+        "portfolio.toml",
+        "balances = { USDT = \"5000\", BTC = \"0.01\" }",
+        tail,
+    );
+    // Two runs and a replay of the first's input decide the same, allocations included.
+    let (summary, records) =
+        common::run_twice_and_replay(&cfg, &dir, "funds-replay", &["allocation ", "balances "]);
+    let count = records.iter().filter(|r| r.0 == kind::ALLOCATION).count();
+    assert!(count >= 6, "one at the start and every 5 s: {count}");
+    assert!(
+        line(&summary, "allocation ").starts_with("allocation equal_risk (measured weights)"),
+        "{summary}"
+    );
+}
