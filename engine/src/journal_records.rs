@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use crate::decisions::{self, i128_at, i64_at, kind as out_kind, u32_at, u64_at};
 use crate::health::{Health, HealthReason};
 use crate::intent::Origin;
+use crate::risk::allocation::Allocation;
+use crate::risk::figures_record::FiguresRecord;
 use crate::risk::state::RiskState;
 use crate::risk::{HaltReason, RejectReason};
 use crate::runtime::monitor::{event_kind, EVENTS_STREAM};
@@ -44,6 +46,8 @@ pub fn kind_name(stream: &str, kind: u16) -> String {
         ("output", out_kind::ACCOUNT) => "account",
         ("output", out_kind::QUERY) => "query",
         ("output", out_kind::RISK_STATE) => "risk_state",
+        ("output", out_kind::ALLOCATION) => "allocation",
+        ("output", out_kind::RISK_FIGURES) => "risk_figures",
         (EVENTS_STREAM, event_kind::HEALTH) => "health",
         _ => return format!("kind_{kind:#06x}"),
     };
@@ -140,6 +144,14 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
             }),
             None => json!({ "len": p.len() }),
         },
+        ("output", out_kind::ALLOCATION) => match Allocation::decode(p) {
+            Some(a) => allocation(&a),
+            None => json!({ "len": p.len() }),
+        },
+        ("output", out_kind::RISK_FIGURES) => match FiguresRecord::decode(p) {
+            Some(f) => figures(&f),
+            None => json!({ "len": p.len() }),
+        },
         ("output", out_kind::QUERY) if fixed(decisions::CANCEL_LEN) => json!({
             "client_id": u64_at(p, 0),
             "instrument": u16::from_le_bytes([p[8], p[9]]),
@@ -226,4 +238,40 @@ fn trade_id(p: &[u8]) -> serde_json::Value {
     String::from_utf8_lossy(text.unwrap_or_default())
         .into_owned()
         .into()
+}
+
+/// An ALLOCATION record: per strategy (in `[[strategies]]` order) its weight in bps and its
+/// capital, and the equity it was allocated from, at `ACCOUNT_SCALE` (as decimal strings).
+fn allocation(a: &Allocation) -> Value {
+    let n = a.count.min(a.weights_bps.len());
+    json!({
+        "at_ns": a.at.0,
+        "mode": a.mode_name(),
+        "basis": a.basis.name(),
+        "weights_bps": &a.weights_bps[..n],
+        "capital": a.capital[..n].iter().map(i128::to_string).collect::<Vec<_>>(),
+        "equity": a.equity.to_string(),
+    })
+}
+
+/// A RISK_FIGURES record: the portfolio stage's figures the checks read, in the account
+/// currency.
+fn figures(f: &FiguresRecord) -> Value {
+    let s = &f.summary;
+    json!({
+        "rows": f.rows,
+        "ready": f.ready,
+        "var95_hist": s.var95_hist,
+        "var99_hist": s.var99_hist,
+        "cvar95_hist": s.cvar95_hist,
+        "cvar99_hist": s.cvar99_hist,
+        "var95_param": s.var95_param,
+        "var99_param": s.var99_param,
+        "cvar95_param": s.cvar95_param,
+        "cvar99_param": s.cvar99_param,
+        "correlated": f.correlated,
+        "equity": f.equity,
+        "worst_scenario": f.worst_scenario,
+        "worst_stress": f.worst_stress,
+    })
 }

@@ -24,6 +24,8 @@ pub mod config;
 pub mod control_cmd;
 pub mod data_cmd;
 pub mod features_cmd;
+mod funds_build;
+mod funds_summary;
 pub mod hot_stage;
 pub mod journal_cmd;
 mod journal_export;

@@ -274,6 +274,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         None => None,
     };
     let restored = restore_point(cfg)?;
+    let restored_allocation = crate::funds_build::restored(cfg)?;
     let output_journal = match output {
         Some(appender) => Some(
             OutputJournal::start(appender, Nanos(0))
@@ -395,6 +396,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
     if let Some(state) = &restored {
         risk.restore(state);
     }
+    let risk = crate::funds_build::attach(cfg, &instruments, risk, restored_allocation)?;
     let risk = risk
         .with_exits(cfg.risk.exits.clone(), cfg.risk.exit_settings)
         .with_kill_mode(cfg.risk.kill_mode);

@@ -61,7 +61,11 @@ pub fn render(s: &mut String, stage: &PortfolioStage) {
         "portfolio {} snapshots, {} return rows ({}), {} figures published ({} without room)",
         c.snapshots,
         p.rows,
-        if p.ready { "limits on" } else { "too few for the limits" },
+        if p.ready {
+            "limits on"
+        } else {
+            "too few for the limits"
+        },
         c.published,
         c.unpublished
     );

@@ -176,6 +176,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
             HotStage::Risk(risk) => {
                 render_risk(&mut s, risk, instruments);
                 crate::portfolio_summary::render_exits(&mut s, risk, instruments);
+                crate::funds_summary::render(&mut s, &cfg.funds, risk, instruments);
             }
             HotStage::Portfolio(p) => crate::portfolio_summary::render(&mut s, p),
             HotStage::Gateway(gw) => {

@@ -248,6 +248,11 @@ impl Allocator {
         self.current = Some(allocation);
     }
 
+    /// How many strategies it allocates across.
+    pub fn strategies(&self) -> usize {
+        self.config.strategies
+    }
+
     /// The allocation in force.
     pub fn current(&self) -> Option<&Allocation> {
         self.current.as_ref()
@@ -263,7 +268,12 @@ impl Allocator {
                 self.last_pnl[s] = pnl(s);
             }
             self.next_sample = Some(now.saturating_add(self.config.sample_every));
-            self.next_rebalance.get_or_insert(now);
+            // A fresh start rebalances at its first event; so does a session whose market
+            // time begins before the allocation it restored (a recording replayed again into
+            // the same journal), whose schedule would otherwise lie past its end.
+            if self.current.is_none_or(|a| a.at > now) {
+                self.next_rebalance = Some(now);
+            }
             return self.due(now, account);
         };
         if now >= next_sample {

@@ -52,6 +52,14 @@ pulse_core::counters! {
             "Unrealized PnL at the mid, in millionths of the quote asset"
         ),
         FeesMicro => gauge("fees_micro", "Fees paid in millionths of the quote asset"),
+        AllocationWeightBps => gauge(
+            "allocation_weight_bps",
+            "Each strategy's weight in the capital allocation in force, in bps"
+        ),
+        AllocationCapitalMicro => gauge(
+            "allocation_capital_micro",
+            "Each strategy's allocated capital, in millionths of the account currency"
+        ),
         PortfolioRows => gauge("portfolio_rows", "Return rows in the portfolio risk window"),
         PortfolioReady => gauge(
             "portfolio_ready",

@@ -134,7 +134,7 @@ impl RiskReport<'_> {
 
 /// A mantissa at `scale` decimals as millionths of its unit (truncated, saturated): monitoring
 /// gets one fixed unit for every amount, whatever the instrument's scales.
-fn micros(mantissa: i128, scale: u32) -> i64 {
+pub(crate) fn micros(mantissa: i128, scale: u32) -> i64 {
     let v = if scale >= 6 {
         mantissa / 10i128.pow((scale - 6).min(38))
     } else {

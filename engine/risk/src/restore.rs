@@ -62,25 +62,40 @@ pub fn read(dir: &Path) -> anyhow::Result<RestorePoint> {
 /// The last capital allocation journaled in the output stream at `dir`, by any session
 /// (`None` when there is none): `pulse run` starts its strategies' capital from it.
 pub fn last_allocation(dir: &Path) -> anyhow::Result<Option<Allocation>> {
-    let mut last = None;
+    Ok(allocations(dir)?.0)
+}
+
+/// The allocation the last session of the output stream at `dir` started from (the last one
+/// journaled before it): a replay of that directory starts from it, as the session did.
+pub fn session_start_allocation(dir: &Path) -> anyhow::Result<Option<Allocation>> {
+    Ok(allocations(dir)?.1)
+}
+
+/// The last allocation journaled, and the last one before the last session began.
+fn allocations(dir: &Path) -> anyhow::Result<(Option<Allocation>, Option<Allocation>)> {
+    let (mut last, mut before_session) = (None, None);
     if !dir.join(decisions::STREAM).exists() {
-        return Ok(last);
+        return Ok((last, before_session));
     }
     let mut reader = JournalReader::open(dir, decisions::STREAM)
         .with_context(|| format!("cannot read the output journal in {}", dir.display()))?;
     while let Some(r) = reader.next().context("the output journal is unreadable")? {
-        if r.kind == kind::ALLOCATION {
-            let a = Allocation::decode(r.payload).with_context(|| {
-                format!(
-                    "the allocation at sequence {} of the output journal in {} is malformed",
-                    r.sequence,
-                    dir.display()
-                )
-            })?;
-            last = Some(a);
+        match r.kind {
+            kind::SESSION => before_session = last,
+            kind::ALLOCATION => {
+                let a = Allocation::decode(r.payload).with_context(|| {
+                    format!(
+                        "the allocation at sequence {} of the output journal in {} is malformed",
+                        r.sequence,
+                        dir.display()
+                    )
+                })?;
+                last = Some(a);
+            }
+            _ => {}
         }
     }
-    Ok(last)
+    Ok((last, before_session))
 }
 
 #[cfg(test)]
@@ -139,6 +154,7 @@ mod tests {
         session(&dir, &[]);
         // A later session that did not rebalance leaves the last one standing.
         assert_eq!(last_allocation(&dir).unwrap(), Some(second));
+        assert_eq!(session_start_allocation(&dir).unwrap(), Some(second));
         // Restored: the next rebalance (60 s after it), too early to measure, keeps its weights.
         let mut alloc = Allocator::new(AllocationConfig {
             mode: AllocationMode::RiskParity,
@@ -165,6 +181,8 @@ mod tests {
         );
         session(&dir, &[next]);
         assert_eq!(last_allocation(&dir).unwrap(), Some(next));
+        // A replay of the directory starts where its last session started.
+        assert_eq!(session_start_allocation(&dir).unwrap(), Some(second));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -71,6 +71,10 @@ pub struct RiskStage {
     portfolio: Option<PortfolioLink>,
     /// Exits and flatten: the orders the engine makes itself.
     closing: closing::Closing,
+    /// Capital allocation across strategies, when configured ([`funds`]).
+    allocator: Option<crate::allocation::Allocator>,
+    /// Each strategy's instrument, naming it in the metrics ([`Funds`]).
+    strategy_instruments: Vec<InstrumentId>,
     pub counters: RiskCounters,
 }
 
@@ -117,6 +121,8 @@ impl RiskStage {
             state: StateWatch::default(),
             portfolio: None,
             closing: closing::Closing::new(instruments.len()),
+            allocator: None,
+            strategy_instruments: Vec::new(),
             counters: RiskCounters::default(),
         }
     }
@@ -262,6 +268,7 @@ impl RiskStage {
             }
             n += 1;
             if let Some((meta, mid)) = marked {
+                self.allocate(meta.recv_ts);
                 self.closing_on_mid(meta, mid);
             }
         }
@@ -375,6 +382,7 @@ impl RiskStage {
         let w = self.orders.working(i);
         self.account
             .set_working(i.0 as usize, w.notional, w.buy, w.sell);
+        self.account.reserve(i.0 as usize, w.buy_notional, w.sell);
     }
 
     fn rejected(&mut self, instrument: InstrumentId, tag: u32, reason: RejectReason) -> Feedback {
@@ -451,6 +459,7 @@ impl Stage for RiskStage {
             flatten: self.flatten_status(),
         }
         .emit(out);
+        self.report_funds(out);
     }
 
     /// The state this session starts from, journaled before any decision.
@@ -510,12 +519,16 @@ impl Stage for RiskStage {
 
 mod cancels;
 mod closing;
+mod funds;
+pub use funds::Funds;
 #[cfg(test)]
 mod closing_props;
 #[cfg(test)]
 mod exit_tests;
 #[cfg(test)]
 mod flatten_tests;
+#[cfg(test)]
+mod funds_tests;
 #[cfg(test)]
 mod rig;
 #[cfg(test)]

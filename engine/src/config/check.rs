@@ -12,13 +12,14 @@ use super::error::line_of;
 use super::raw::{DecimalText, GatewayKind, RawConfig, RawInstrument, RawRuntime, RawStrategy};
 use super::{
     Config, ConfigError, EngineConfig, GatewayConfig, IdleKind, InstrumentLimits, RiskConfig,
-    RuntimeConfig, SourceConfig, StageKind, ThreadConfig,
+    RuntimeConfig, SourceConfig, StageKind, StrategyConfig, ThreadConfig,
 };
 use crate::user_strategy::UserSpec;
 
-mod ops;
 mod book_risk;
 mod exits;
+mod funds;
+mod ops;
 mod portfolio;
 mod rings;
 mod source;
@@ -153,11 +154,22 @@ impl Checker<'_> {
             Some(sc) => Some(self.scenario(sc, &gateway, raw.gateway.kind.span())?),
             None => None,
         };
+        // A table with only `[portfolio.allocation]` runs no portfolio stage.
         let portfolio = match &raw.portfolio {
-            Some(p) => Some(self.book_risk(p, &instruments)?),
-            None => None,
+            Some(p) if p.has_model() || p.allocation.is_none() => {
+                Some(self.book_risk(p, &instruments)?)
+            }
+            _ => None,
         };
+        let strategies: Vec<&StrategyConfig> =
+            std::iter::once(&strategy).chain(&more_strategies).collect();
+        let funds = self.funds(
+            (&raw.risk, raw.portfolio.as_ref(), &raw.instruments),
+            &instruments,
+            &strategies,
+        )?;
         Ok(Config {
+            funds,
             journal,
             metrics,
             scenario,

@@ -9,6 +9,7 @@
 
 mod check;
 mod error;
+mod funds;
 pub mod overrides;
 mod private_paths;
 mod raw;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 
 use crate::user_strategy::UserSpec;
 pub use error::ConfigError;
+pub use funds::FundsConfig;
 pub use pulse_risk::limits::{InstrumentLimits, PortfolioLimits};
 pub use pulse_strategy::imbalance::ImbalanceConfig;
 
@@ -126,6 +128,8 @@ pub struct Config {
     pub scenario: Option<ScenarioConfig>,
     /// `[portfolio]`: the portfolio stage and its limits; `None` runs without it.
     pub portfolio: Option<PortfolioRiskConfig>,
+    /// Valuation, balances and capital allocation (`[risk]`, `[portfolio.allocation]`).
+    pub funds: FundsConfig,
 }
 
 /// `[scenario]`: the market the strategy, risk and the simulated venue see, changed
@@ -525,5 +529,8 @@ pub enum StressKind {
     /// Every correlation +1 in the adverse direction.
     CorrelationOne,
     /// These instruments' positions cannot be closed for this many sampling intervals.
-    Outage { instruments: Vec<usize>, intervals: f64 },
+    Outage {
+        instruments: Vec<usize>,
+        intervals: f64,
+    },
 }

@@ -52,7 +52,51 @@ pub(super) struct RawPortfolio {
     pub(super) max_stress_loss: Option<Spanned<DecimalText>>,
     #[serde(default)]
     pub(super) stress: Vec<RawStress>,
+    /// `[portfolio.allocation]`: capital across the strategies (no portfolio stage needed).
+    pub(super) allocation: Option<RawAllocation>,
 }
+
+impl RawPortfolio {
+    /// Whether the table configures the portfolio stage, not only the allocation.
+    pub(super) fn has_model(&self) -> bool {
+        self.interval_ms.is_some()
+            || self.window.is_some()
+            || self.min_rows.is_some()
+            || self.ewma_lambda.is_some()
+            || self.correlation_threshold.is_some()
+            || self.confidence.is_some()
+            || self.max_var.is_some()
+            || self.max_correlated_exposure_pct.is_some()
+            || self.max_stress_loss.is_some()
+            || !self.stress.is_empty()
+    }
+}
+
+/// `[portfolio.allocation]` (checked in `check/funds.rs`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAllocation {
+    pub(super) mode: Spanned<AllocationKind>,
+    pub(super) weights: Option<Spanned<Vec<Spanned<DecimalText>>>>,
+    pub(super) target_vol_pct: Option<Spanned<DecimalText>>,
+    pub(super) rebalance_s: Option<Spanned<i64>>,
+    pub(super) sample_ms: Option<Spanned<i64>>,
+    pub(super) window: Option<Spanned<i64>>,
+    pub(super) min_samples: Option<Spanned<i64>>,
+    pub(super) min_vol_pct: Option<Spanned<DecimalText>>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum AllocationKind {
+    Fixed,
+    VolTarget,
+    RiskParity,
+    EqualRisk,
+}
+
+/// An asset-to-decimal table (`{ USDT = "10000", BTC = "0.5" }`).
+pub(super) type AssetAmounts = Spanned<std::collections::BTreeMap<String, Spanned<DecimalText>>>;
 
 /// One stress scenario: exactly one of the four kinds.
 #[derive(Deserialize)]
@@ -264,6 +308,12 @@ pub(super) struct RawRisk {
     /// What an engaged kill switch does with positions: "cancel" (keep them) or "flatten".
     pub(super) kill_mode: Option<Spanned<String>>,
     pub(super) exits: Option<RawExitSettings>,
+    /// The currency every amount is valued in (default USDT).
+    pub(super) account_currency: Option<Spanned<String>>,
+    /// Quote assets converted at a fixed rate into the account currency.
+    pub(super) fixed_rates: Option<AssetAmounts>,
+    /// The venue's balances per asset at start; none: no balance check.
+    pub(super) balances: Option<AssetAmounts>,
 }
 
 #[derive(Deserialize)]

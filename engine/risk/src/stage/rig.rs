@@ -30,6 +30,8 @@ pub struct Setup {
     pub max_order_notional: i128,
     pub portfolio: fn(&mut PortfolioLimits),
     pub journal: Option<OutputJournal>,
+    /// Funds set up at start ([`RiskStage::with_funds`]), if any.
+    pub funds: Option<super::Funds>,
 }
 
 impl Default for Setup {
@@ -43,6 +45,7 @@ impl Default for Setup {
             max_order_notional: 10_000 * 10i128.pow(10),
             portfolio: |_| {},
             journal: None,
+            funds: None,
         }
     }
 }
@@ -98,6 +101,12 @@ pub fn rig(setup: Setup) -> Rig {
     .with_kill_mode(setup.kill_mode);
     let risk = match setup.journal {
         Some(journal) => risk.with_journal(journal),
+        None => risk,
+    };
+    let risk = match setup.funds {
+        Some(funds) => risk
+            .with_funds(funds)
+            .expect("funds fit the two instruments"),
         None => risk,
     };
     Rig {

@@ -94,7 +94,11 @@ impl Checker<'_> {
             let scenario = self.stress(n, s, instruments, interval)?;
             if stress.iter().any(|o| o.name == scenario.name) {
                 let message = format!("`{}` is used twice", scenario.name);
-                return Err(self.err(format!("portfolio.stress[{n}].name"), s.name.span(), message));
+                return Err(self.err(
+                    format!("portfolio.stress[{n}].name"),
+                    s.name.span(),
+                    message,
+                ));
             }
             stress.push(scenario);
         }
