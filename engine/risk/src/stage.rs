@@ -71,6 +71,8 @@ pub struct RiskStage {
     portfolio: Option<PortfolioLink>,
     /// Exits and flatten: the orders the engine makes itself.
     closing: closing::Closing,
+    /// The margin guard's state by instrument (empty: nothing trades on margin).
+    margin: Vec<margin::MarginWatch>,
     pub counters: RiskCounters,
 }
 
@@ -117,6 +119,7 @@ impl RiskStage {
             state: StateWatch::default(),
             portfolio: None,
             closing: closing::Closing::new(instruments.len()),
+            margin: Vec::new(),
             counters: RiskCounters::default(),
         }
     }
@@ -263,6 +266,7 @@ impl RiskStage {
             n += 1;
             if let Some((meta, mid)) = marked {
                 self.closing_on_mid(meta, mid);
+                self.margin_on_mid(meta, mid);
             }
         }
         n
@@ -449,6 +453,7 @@ impl Stage for RiskStage {
             scales: &self.scales,
             snapshots_dropped: self.portfolio.as_ref().map(|p| p.dropped),
             flatten: self.flatten_status(),
+            margin: &self.margin,
         }
         .emit(out);
     }
@@ -510,6 +515,8 @@ impl Stage for RiskStage {
 
 mod cancels;
 mod closing;
+mod margin;
+pub use margin::MarginWatch;
 #[cfg(test)]
 mod closing_props;
 #[cfg(test)]

@@ -126,6 +126,24 @@ pub struct Config {
     pub scenario: Option<ScenarioConfig>,
     /// `[portfolio]`: the portfolio stage and its limits; `None` runs without it.
     pub portfolio: Option<PortfolioRiskConfig>,
+    /// Per instrument (by `InstrumentId.0`), `[instruments.margin]`: `None` trades cash.
+    pub margins: Vec<Option<MarginConfig>>,
+}
+
+/// `[instruments.margin]`: an instrument traded on margin as a linear perpetual (isolated
+/// margin, one-way mode, the venue's brackets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarginConfig {
+    /// Leverage, brackets (account scale), call and reduce levels.
+    pub settings: pulse_risk::margin::MarginSettings,
+    /// `false` with `reduce_pct = "100"`: the guard only alerts, the venue liquidates.
+    pub deleverage: bool,
+    /// The margin put up for the instrument, at the account scale.
+    pub margin: i128,
+    /// The same at the instrument's notional scale (the simulated venue's wallet).
+    pub margin_notional: i128,
+    /// The simulated venue's funding: `(interval, rate in 1e-8)`; `None`: no funding.
+    pub funding: Option<(Nanos, i64)>,
 }
 
 /// `[scenario]`: the market the strategy, risk and the simulated venue see, changed

@@ -275,6 +275,35 @@ impl RiskStage {
             }
             return;
         }
+        self.send_closing(i, meta, kind, None);
+    }
+
+    /// The margin guard asks to cut `cut` of instrument `i`'s position at the market event
+    /// `meta`: one [`ExitKind::Deleverage`] slice of at most that much, unless an engine order
+    /// is in flight, another exit or a flatten is in charge (it closes more), or a rejection's
+    /// retry interval runs. Not latched: the guard asks again on the next mid.
+    pub(super) fn closing_deleverage(&mut self, i: usize, meta: EventMeta, cut: Qty) {
+        let Some(c) = self.closing.closers.get(i) else {
+            return;
+        };
+        let busy = c.in_flight.is_some() || c.closing.is_some();
+        if busy || meta.recv_ts < c.retry_at || self.position(i).0 == 0 {
+            return;
+        }
+        self.counters.exits[ExitKind::Deleverage.index()] += 1;
+        self.send_closing(i, meta, ExitKind::Deleverage, Some(cut));
+    }
+
+    /// Sends the next slice closing instrument `i` for `kind` (at most `cap` of it), if the
+    /// retry interval has run and working orders do not already cover the position.
+    fn send_closing(&mut self, i: usize, meta: EventMeta, kind: ExitKind, cap: Option<Qty>) {
+        let Some(&c) = self.closing.closers.get(i) else {
+            return;
+        };
+        let id = InstrumentId(i as u16);
+        let at = meta.recv_ts;
+        let position = self.position(i);
+        let working = self.orders.working(id);
         if at < c.retry_at {
             return;
         }
@@ -287,6 +316,7 @@ impl RiskStage {
         if uncovered.signum() != position.0.signum() {
             return;
         }
+        let uncovered = cap.map_or(uncovered, |cap| uncovered.signum() * uncovered.abs().min(cap.0));
         let Some((inst, limits)) = self.checks.instrument(i) else {
             return;
         };
