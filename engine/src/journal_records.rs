@@ -71,7 +71,7 @@ fn side(code: u8) -> &'static str {
 }
 
 /// A REPORT's kind by its code (byte 11 of the payload).
-pub const REPORT_KINDS: [&str; 8] = [
+pub const REPORT_KINDS: [&str; 10] = [
     "ack",
     "fill",
     "expired",
@@ -80,6 +80,8 @@ pub const REPORT_KINDS: [&str; 8] = [
     "cancel_rejected",
     "outcome_unknown",
     "status",
+    "funding",
+    "liquidation",
 ];
 
 /// A record's payload as fields, for the kinds Pulse writes; raw length otherwise.

@@ -31,6 +31,7 @@ pub mod journal_records;
 mod journal_recover;
 pub mod live_gateway;
 pub mod live_source;
+pub mod margin_build;
 pub mod pipeline;
 mod portfolio_build;
 mod portfolio_summary;

@@ -121,6 +121,8 @@ pub struct InstrumentMargin {
     pub guard: Guard,
     /// The margin put up for the instrument, at the account scale.
     pub margin: i128,
+    /// Whether a cut goes out (`false`: the guard only alerts, and the venue liquidates).
+    pub deleverage: bool,
 }
 
 impl InstrumentMargin {

@@ -59,12 +59,13 @@ impl RiskStage {
         let tiers = m.guard.settings().position_tiers();
         watch.ratio_bps = Some(margin_ratio_bps(tiers, notional, equity));
         let action = m.guard.assess(&position, mid, margin);
+        let deleverage = m.deleverage;
         let at_call = action != GuardAction::None;
         if at_call && !watch.called {
             self.counters.margin_calls += 1;
         }
         watch.called = at_call;
-        if let GuardAction::Reduce { qty } = action {
+        if let (GuardAction::Reduce { qty }, true) = (action, deleverage) {
             self.closing_deleverage(i, meta, qty);
         }
     }
