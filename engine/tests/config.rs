@@ -426,7 +426,7 @@ fn ring_size_not_a_power_of_two() {
     );
     assert_eq!(
         message,
-        "must hold what one market event can fill on the simulated venue: at least 64"
+        "must hold what one market event can fill on the simulated venue: at least 66"
     );
 }
 

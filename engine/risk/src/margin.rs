@@ -115,7 +115,8 @@ impl MarginSettings {
 ///   it, `ceil(|cost| / leverage)` (exact for a position opened in one fill, otherwise at
 ///   most the venue's figure: the guard then sees a higher ratio and acts earlier). A cut
 ///   releases margin in proportion there, which leaves a first-tier ratio unchanged: the
-///   guard keeps cutting on the following mids while the ratio stays at the reduce level.
+///   risk stage assesses again as each cut ends, and keeps cutting while the ratio stays at
+///   the reduce level (in isolated mode, to flat, at the reduce price).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InstrumentMargin {
     pub guard: Guard,

@@ -160,9 +160,11 @@ impl RiskStage {
         let Some(c) = self.closing.closers.get_mut(i) else {
             return;
         };
+        let mut ended = false;
         if let (Some(id), Transition::Applied(state)) = (c.in_flight, transition) {
             if id == report.client_id && state.is_terminal() {
                 c.in_flight = None;
+                ended = true;
                 if state == OrderState::Rejected {
                     c.retry_at = at.saturating_add(retry);
                     self.counters.exit_rejected += 1;
@@ -171,6 +173,9 @@ impl RiskStage {
         }
         if c.closing.is_some() {
             self.drive(i, engine_meta(report.instrument, at));
+        } else if ended {
+            // A deleverage cut ended: the guard looks again at the same mid.
+            self.margin_after_cut(engine_meta(report.instrument, at));
         }
     }
 

@@ -37,6 +37,17 @@ impl RiskStage {
         &self.margin
     }
 
+    /// An engine order of the instrument ended: the guard assesses the position again at the
+    /// latest mid. In isolated margin a cut releases margin in proportion and leaves a
+    /// first-tier ratio where it was, so the cuts go on, one in flight, until the ratio is
+    /// below the reduce level or the position is closed, before the next market event.
+    pub(super) fn margin_after_cut(&mut self, meta: EventMeta) {
+        let i = usize::from(meta.instrument.0);
+        if let Some(mid) = self.checks.reference(i).and_then(|r| r.mid) {
+            self.margin_on_mid(meta, mid);
+        }
+    }
+
     /// A new mid of instrument `meta.instrument`: the guard's assessment and what it calls
     /// for. O(tiers), no allocation.
     pub(super) fn margin_on_mid(&mut self, meta: EventMeta, mid: Px) {
