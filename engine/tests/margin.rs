@@ -40,23 +40,38 @@ fn each_bad_margin_key_is_refused_with_its_line() {
 
     let (key, _, message) = refused("[\"600000\", 100, \"0.50\"]", "[\"40000\", 100, \"0.50\"]");
     assert_eq!(key, "instruments[0].margin.brackets[1]");
-    assert_eq!(message, "notional caps must rise from one bracket to the next");
+    assert_eq!(
+        message,
+        "notional caps must rise from one bracket to the next"
+    );
 
     let (key, _, message) = refused("[\"600000\", 100, \"0.50\"]", "[\"600000\", 130, \"0.50\"]");
     assert_eq!(key, "instruments[0].margin.brackets[1]");
-    assert_eq!(message, "max leverage must not rise from one bracket to the next");
+    assert_eq!(
+        message,
+        "max leverage must not rise from one bracket to the next"
+    );
 
     let (key, _, message) = refused("[\"600000\", 100, \"0.50\"]", "[\"600000\", 100, \"0.30\"]");
     assert_eq!(key, "instruments[0].margin.brackets[1]");
-    assert_eq!(message, "maintenance rates must not fall from one bracket to the next");
+    assert_eq!(
+        message,
+        "maintenance rates must not fall from one bracket to the next"
+    );
 
-    let (key, _, message) = refused("[\"600000\", 100, \"0.50\"]", "[\"600000\", 100, \"0.505\"]");
+    let (key, _, message) = refused(
+        "[\"600000\", 100, \"0.50\"]",
+        "[\"600000\", 100, \"0.505\"]",
+    );
     assert_eq!(key, "instruments[0].margin.brackets[1]");
     assert!(message.contains("at most 2 decimals"), "{message}");
 
     let (key, _, message) = refused("reduce_pct = \"90\"", "reduce_pct = \"80\"");
     assert_eq!(key, "instruments[0].margin.reduce_pct");
-    assert_eq!(message, "must be above call_pct (the alert comes before the cut)");
+    assert_eq!(
+        message,
+        "must be above call_pct (the alert comes before the cut)"
+    );
 
     let (key, _, message) = refused("reduce_pct = \"90\"", "reduce_pct = \"101\"");
     assert_eq!(key, "instruments[0].margin.reduce_pct");
@@ -65,7 +80,10 @@ fn each_bad_margin_key_is_refused_with_its_line() {
     // The last bracket's maintenance rate is 50%: a call at 40% could never clear.
     let (key, _, message) = refused("call_pct = \"80\"", "call_pct = \"40\"");
     assert_eq!(key, "instruments[0].margin.call_pct");
-    assert!(message.contains("above every maintenance rate"), "{message}");
+    assert!(
+        message.contains("above every maintenance rate"),
+        "{message}"
+    );
 
     let (key, _, message) = refused("margin = \"300\"", "margin = \"0\"");
     assert_eq!(key, "instruments[0].margin.margin");
@@ -75,7 +93,10 @@ fn each_bad_margin_key_is_refused_with_its_line() {
     assert_eq!(key, "instruments[0].margin.funding_rate_pct");
     assert!(message.contains("not a percentage"), "{message}");
 
-    let (key, _, message) = refused("funding_interval_h = \"0.01\"", "funding_interval_h = \"0\"");
+    let (key, _, message) = refused(
+        "funding_interval_h = \"0.01\"",
+        "funding_interval_h = \"0\"",
+    );
     assert_eq!(key, "instruments[0].margin.funding_interval_h");
     assert_eq!(message, "must be greater than zero");
 }
@@ -95,7 +116,10 @@ fn the_guard_closes_the_position_before_the_venue_would_liquidate_it() {
     let mut b = Bench::new("reduce_pct = \"90\"");
     b.open_long_tenth();
     let (reduce, liquidation) = b.guard_prices();
-    assert_eq!((reduce, liquidation), (Some(Px(5_725_446)), Some(Px(5_722_891))));
+    assert_eq!(
+        (reduce, liquidation),
+        (Some(Px(5_725_446)), Some(Px(5_722_891)))
+    );
     assert_eq!(b.venue_liquidation_price(), Some(Px(5_722_891)));
 
     b.mark(5_730_000);
@@ -120,7 +144,10 @@ fn the_guard_closes_the_position_before_the_venue_would_liquidate_it() {
     assert_eq!(b.realized(), -27_501_000);
     b.mark(5_720_000);
     assert_eq!(b.liquidations(), (0, Vec::new()));
-    assert_eq!(b.gateway.venue().margin(b.id()).unwrap().wallet_balance, 2_499_000);
+    assert_eq!(
+        b.gateway.venue().margin(b.id()).unwrap().wallet_balance,
+        2_499_000
+    );
 }
 
 /// The same marks with `reduce_pct = "100"`: the call comes, no cut, and at 57,200 the venue
@@ -154,7 +181,10 @@ fn without_the_guard_the_same_market_ends_in_a_liquidation() {
 /// bracket, at most 100x.
 #[test]
 fn orders_beyond_the_margin_or_the_tier_leverage_are_refused() {
-    let mut b = Bench::with(&[("leverage = 20  ", "leverage = 125 ")], "reduce_pct = \"90\"");
+    let mut b = Bench::with(
+        &[("leverage = 20  ", "leverage = 125 ")],
+        "reduce_pct = \"90\"",
+    );
     b.mark(6_000_000);
     assert_eq!(b.buy(1_000), Err(RejectReason::MarginTierLeverage));
     assert_eq!(b.buy(800), Err(RejectReason::InsufficientMargin));
@@ -162,8 +192,14 @@ fn orders_beyond_the_margin_or_the_tier_leverage_are_refused() {
     // Holding 0.6, another 0.05 makes 0.65 at 60,000.10: 312 > 300; selling never needs it.
     assert_eq!(b.buy(50), Err(RejectReason::InsufficientMargin));
     assert!(b.sell(600).is_ok());
-    assert_eq!(b.risk.counters.rejected[RejectReason::InsufficientMargin.index()], 2);
-    assert_eq!(b.risk.counters.rejected[RejectReason::MarginTierLeverage.index()], 1);
+    assert_eq!(
+        b.risk.counters.rejected[RejectReason::InsufficientMargin.index()],
+        2
+    );
+    assert_eq!(
+        b.risk.counters.rejected[RejectReason::MarginTierLeverage.index()],
+        1
+    );
     assert!(RejectReason::InsufficientMargin.is_breach());
     assert_eq!(RejectReason::ALL[33], RejectReason::MarginTierLeverage);
     assert_eq!(RejectReason::ALL[34].name(), "insufficient_margin");
@@ -222,7 +258,12 @@ fn funding_over_the_usdm_capture_reaches_the_journal_the_ledger_and_the_summary(
     let fundings: Vec<(u64, i128)> = dump
         .lines()
         .filter(|l| l.contains(" report=funding "))
-        .map(|l| (field(l, "venue_ts").parse().unwrap(), field(l, "amount").parse().unwrap()))
+        .map(|l| {
+            (
+                field(l, "venue_ts").parse().unwrap(),
+                field(l, "amount").parse().unwrap(),
+            )
+        })
         .collect();
     let times: Vec<u64> = fundings.iter().map(|f| f.0 / 1_000_000_000).collect();
     let expected: Vec<u64> = (1..9).map(|k| 1_723_161_276 + 36 * k).collect();
@@ -248,15 +289,24 @@ fn funding_over_the_usdm_capture_reaches_the_journal_the_ledger_and_the_summary(
             .map(|r| r[6].parse().unwrap())
             .unwrap();
         let hand = position * mid * 0.0001 * 1e5;
-        assert!((amount as f64 - hand).abs() < 2.0, "{ts}: {amount} vs {hand}");
+        assert!(
+            (amount as f64 - hand).abs() < 2.0,
+            "{ts}: {amount} vs {hand}"
+        );
     }
     let total = fundings.iter().map(|f| f.1).sum::<i128>() as f64 / 1e5;
     let end = |r: &serde_json::Value| r["portfolio"]["end_equity"].as_f64().unwrap();
-    assert!((end(&unfunded) - end(&funded) - total).abs() < 1e-9, "{total}");
+    assert!(
+        (end(&unfunded) - end(&funded) - total).abs() < 1e-9,
+        "{total}"
+    );
     assert!(total.abs() > 0.0);
     // The run's summary: the venue's settlements and the account's funding.
     let summary = pulse(&["run", "--config", "configs/leverage-usdm.toml"]);
-    assert!(summary.contains("perpetuals: 8 funding settlements, 0 liquidations"), "{summary}");
+    assert!(
+        summary.contains("perpetuals: 8 funding settlements, 0 liquidations"),
+        "{summary}"
+    );
     let paid = format!("BTCUSDT funding paid {}", total);
     assert!(summary.contains(&paid), "{paid} in {summary}");
     let _ = std::fs::remove_dir_all(&tmp);

@@ -25,7 +25,7 @@ pub struct RiskCounters {
     /// Orders cancelled by a flatten, before its slices.
     pub engine_cancels: u64,
     /// Engine exits that fired, by [`ExitKind::index`] (a flatten counts once per instrument
-    /// with a position when it starts).
+    /// with a position when it starts; a deleverage once per cut sent).
     pub exits: [u64; ExitKind::ALL.len()],
     /// Engine exit orders (exits and flatten slices) refused by the checks or the venue.
     pub exit_rejected: u64,

@@ -16,9 +16,9 @@ use super::{
 };
 use crate::user_strategy::UserSpec;
 
-mod ops;
 mod book_risk;
 mod margin;
+mod ops;
 mod portfolio;
 mod rings;
 mod source;

@@ -21,12 +21,16 @@ const BID_ASK: (i64, i64) = (5_999_990, 6_000_000);
 
 /// `configs/leverage-usdm.toml` with 300 USDT of margin, no fees, room for 2 BTC.
 pub fn config_text() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/leverage-usdm.toml");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/leverage-usdm.toml");
     let mut text = std::fs::read_to_string(path).expect("configs/leverage-usdm.toml");
     for (from, to) in [
         ("margin = \"50\"", "margin = \"300\""),
         ("max_order_qty = \"0.002\"", "max_order_qty = \"2\""),
-        ("max_order_notional = \"150\"", "max_order_notional = \"200000\""),
+        (
+            "max_order_notional = \"150\"",
+            "max_order_notional = \"200000\"",
+        ),
         ("max_position = \"0.01\" ", "max_position = \"2\" "),
         ("capital = \"10000\"", "capital = \"1000000\""),
         ("taker_fee_bps = \"10\"", "taker_fee_bps = \"0\""),
@@ -151,8 +155,12 @@ impl Bench {
             while let Ok(f) = self.feedback.pop() {
                 match f {
                     Feedback::Report(r) => self.reports.push(r),
-                    Feedback::Accepted { tag, client_id, .. } => self.verdicts.push((tag, Ok(client_id))),
-                    Feedback::Rejected { tag, reason, .. } => self.verdicts.push((tag, Err(reason))),
+                    Feedback::Accepted { tag, client_id, .. } => {
+                        self.verdicts.push((tag, Ok(client_id)))
+                    }
+                    Feedback::Rejected { tag, reason, .. } => {
+                        self.verdicts.push((tag, Err(reason)))
+                    }
                 }
             }
             if work == 0 {
@@ -165,7 +173,11 @@ impl Bench {
     /// A strategy's IOC of `qty` lots at the touch on `side`: risk's verdict.
     pub fn order(&mut self, side: Side, qty: i64) -> Result<ClientOrderId, RejectReason> {
         self.tag += 1;
-        let px = if side == Side::Buy { self.touch.1 } else { self.touch.0 };
+        let px = if side == Side::Buy {
+            self.touch.1
+        } else {
+            self.touch.0
+        };
         let intent = OrderIntent {
             meta: self.meta(),
             instrument: self.id(),
@@ -229,7 +241,10 @@ impl Bench {
         let guard = Guard::new(m.settings.clone(), Qty(1));
         let p = self.position_of();
         let margin = m.settings.initial_margin(p.cost);
-        (guard.reduce_price(&p, margin), guard.liquidation_price(&p, margin))
+        (
+            guard.reduce_price(&p, margin),
+            guard.liquidation_price(&p, margin),
+        )
     }
 
     pub fn venue_liquidation_price(&self) -> Option<Px> {

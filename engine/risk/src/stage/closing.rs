@@ -295,7 +295,6 @@ impl RiskStage {
         if busy || meta.recv_ts < c.retry_at || self.position(i).0 == 0 {
             return;
         }
-        self.counters.exits[ExitKind::Deleverage.index()] += 1;
         self.send_closing(i, meta, ExitKind::Deleverage, Some(cut));
     }
 
@@ -321,7 +320,9 @@ impl RiskStage {
         if uncovered.signum() != position.0.signum() {
             return;
         }
-        let uncovered = cap.map_or(uncovered, |cap| uncovered.signum() * uncovered.abs().min(cap.0));
+        let uncovered = cap.map_or(uncovered, |cap| {
+            uncovered.signum() * uncovered.abs().min(cap.0)
+        });
         let Some((inst, limits)) = self.checks.instrument(i) else {
             return;
         };
@@ -357,6 +358,10 @@ impl RiskStage {
         match self.on_intent(intent) {
             Ok(client_id) => {
                 self.closing.closers[i].in_flight = Some(client_id);
+                if kind == ExitKind::Deleverage {
+                    // Not latched: each cut counts.
+                    self.counters.exits[kind.index()] += 1;
+                }
                 if kind == ExitKind::Flatten {
                     self.set_outcome(i, FlattenOutcome::InProgress);
                 }

@@ -62,7 +62,7 @@ impl Checker<'_> {
             let bps = self.non_negative(&format!("{key}.{name}"), v, 2, "a percentage")?;
             if !(1..=10_000).contains(&bps) {
                 let message = "must be above 0 and at most 100";
-                return Err(self.err(&format!("{key}.{name}"), v.span(), message));
+                return Err(self.err(format!("{key}.{name}"), v.span(), message));
             }
             Ok(bps as u32)
         };
@@ -70,7 +70,7 @@ impl Checker<'_> {
         let reduce_bps = pct("reduce_pct", &raw.reduce_pct)?;
         if reduce_bps <= call_bps {
             let message = "must be above call_pct (the alert comes before the cut)";
-            return Err(self.err(&format!("{key}.reduce_pct"), raw.reduce_pct.span(), message));
+            return Err(self.err(format!("{key}.reduce_pct"), raw.reduce_pct.span(), message));
         }
         // At 100% the venue liquidates first: the guard only alerts.
         let deleverage = reduce_bps < 10_000;
@@ -81,10 +81,14 @@ impl Checker<'_> {
             reduce_bps.min(9_999),
             notional_scale,
         )
-        .map_err(|e| self.err(&format!("{key}.call_pct"), raw.call_pct.span(), e))?;
+        .map_err(|e| self.err(format!("{key}.call_pct"), raw.call_pct.span(), e))?;
         let margin_key = format!("{key}.margin");
-        let margin_notional =
-            self.positive(&margin_key, &raw.margin, notional_scale, "the notional scale")?;
+        let margin_notional = self.positive(
+            &margin_key,
+            &raw.margin,
+            notional_scale,
+            "the notional scale",
+        )?;
         let margin = i128::from(margin_notional) * 10i128.pow(ACCOUNT_SCALE - notional_scale);
         let funding = self.funding(key, raw)?;
         Ok(MarginConfig {
@@ -116,7 +120,9 @@ impl Checker<'_> {
                 .ok_or_else(|| at(format!("notional cap `{}` is not a positive amount", cap.0)))?;
             let cap = i128::from(cap) * 10i128.pow(ACCOUNT_SCALE - CAP_SCALE);
             if !(1..=MAX_LEVERAGE).contains(lev) {
-                return Err(at(format!("max leverage {lev} is not from 1 to {MAX_LEVERAGE}")));
+                return Err(at(format!(
+                    "max leverage {lev} is not from 1 to {MAX_LEVERAGE}"
+                )));
             }
             let mmr_bps = parse_decimal(mmr.0.as_bytes(), 2)
                 .ok()
@@ -129,18 +135,25 @@ impl Checker<'_> {
                 })?;
             if let Some(&(prev_cap, prev_lev, prev_mmr)) = tiers.last() {
                 if cap <= prev_cap {
-                    return Err(at("notional caps must rise from one bracket to the next".into()));
+                    return Err(at(
+                        "notional caps must rise from one bracket to the next".into()
+                    ));
                 }
                 if *lev as u32 > prev_lev {
-                    return Err(at("max leverage must not rise from one bracket to the next".into()));
+                    return Err(at(
+                        "max leverage must not rise from one bracket to the next".into(),
+                    ));
                 }
                 if (mmr_bps as u32) < prev_mmr {
-                    return Err(at("maintenance rates must not fall from one bracket to the next".into()));
+                    return Err(at(
+                        "maintenance rates must not fall from one bracket to the next".into(),
+                    ));
                 }
             }
             tiers.push((cap, *lev as u32, mmr_bps as u32));
         }
-        MarginTiers::from_brackets(&tiers).map_err(|e| self.err(&brackets_key, raw.brackets.span(), e))
+        MarginTiers::from_brackets(&tiers)
+            .map_err(|e| self.err(&brackets_key, raw.brackets.span(), e))
     }
 
     /// `funding_rate_pct` (may be negative: shorts pay) every `funding_interval_h` hours
@@ -149,7 +162,7 @@ impl Checker<'_> {
         let Some(rate) = &raw.funding_rate_pct else {
             if let Some(h) = &raw.funding_interval_h {
                 let message = "needs funding_rate_pct";
-                return Err(self.err(&format!("{key}.funding_interval_h"), h.span(), message));
+                return Err(self.err(format!("{key}.funding_interval_h"), h.span(), message));
             }
             return Ok(None);
         };
