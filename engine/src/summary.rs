@@ -521,7 +521,7 @@ fn render_risk(
         money(a.gross_exposure()),
         risk.mode().name(),
     );
-    render_margin(s, risk, instruments);
+    crate::margin_summary::render(s, risk, instruments);
     if o.outcome_unknown > 0 {
         let _ = writeln!(
             s,
@@ -536,44 +536,6 @@ fn render_risk(
             c.kill_cancels, c.resized, o.duplicate_fills
         );
     }
-}
-
-/// The margin guard, for a config with margined instruments: margin calls, deleverage cuts,
-/// and the funding and margin ratio at the end of each instrument with either.
-fn render_margin(
-    s: &mut String,
-    risk: &crate::risk::stage::RiskStage,
-    instruments: &InstrumentRegistry,
-) {
-    let watch = risk.margin_watch();
-    if watch.is_empty() {
-        return;
-    }
-    let c = &risk.counters;
-    let cuts = c.exits[pulse_core::intent::ExitKind::Deleverage.index()];
-    let per: Vec<String> = watch
-        .iter()
-        .zip(risk.account().instruments())
-        .zip(instruments.iter())
-        .filter(|((w, a), _)| w.ratio_bps.is_some() || a.position.funding != 0)
-        .map(|((w, a), inst)| {
-            let ratio = w
-                .ratio_bps
-                .map_or("-".to_string(), |r| format!("{}.{:02}%", r / 100, r % 100));
-            format!(
-                "{} funding paid {}, margin ratio {ratio}",
-                instruments.display_name(inst.id),
-                Decimal::new(a.position.funding, inst.notional_scale())
-            )
-        })
-        .collect();
-    let _ = writeln!(
-        s,
-        "margin    {} margin calls, {} deleverage cuts; {}",
-        c.margin_calls,
-        cuts,
-        per.join("; ")
-    );
 }
 
 /// Each instrument's position at the venue, by name.

@@ -311,3 +311,79 @@ fn funding_over_the_usdm_capture_reaches_the_journal_the_ledger_and_the_summary(
     assert!(summary.contains(&paid), "{paid} in {summary}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// 125x on one bracket of 0.70% puts the liquidation price about 0.1% from the entry: over
+/// the capture the venue liquidates the market maker twice (no guard: `reduce_pct = "100"`).
+/// Each liquidation is a taker fill of the backtest ledger at the venue's price, its fee the
+/// margin the venue kept, so the ledger ends at the account's equity as `pulse run` prints it.
+#[test]
+fn a_liquidation_is_a_fill_of_the_backtest_ledger() {
+    let tmp = std::env::temp_dir().join(format!("pulse-margin-liq-{}", std::process::id()));
+    let sets = [
+        "instruments.0.margin.leverage=125",
+        "instruments.0.margin.brackets=[[\"1000000\", 125, \"0.70\"]]",
+        "instruments.0.margin.reduce_pct=100",
+    ];
+    let report = backtest(&tmp.join("bt"), &sets);
+    let dump = pulse(&["journal", "dump", tmp.join("bt/journal").to_str().unwrap()]);
+    let field = |line: &str, key: &str| -> String {
+        let at = line.find(&format!(" {key}=")).expect(key) + key.len() + 2;
+        line[at..].split(' ').next().unwrap_or("").to_string()
+    };
+    let liquidations: Vec<String> = dump
+        .lines()
+        .filter(|l| l.contains(" report=liquidation "))
+        .map(|l| {
+            // As fills.csv writes it: ts, side, px, qty, fee at their decimal places.
+            let num = |k: &str, scale: i32| field(l, k).parse::<f64>().unwrap() / 10f64.powi(scale);
+            format!(
+                "{},0,binance-usdm:BTCUSDT,{},{},{},",
+                field(l, "venue_ts"),
+                field(l, "side"),
+                num("px", 2),
+                num("qty", 3),
+            ) + &format!("{},{},taker", num("px", 2) * num("qty", 3), num("fee", 5))
+        })
+        .collect();
+    assert_eq!(liquidations.len(), 2, "{dump}");
+    let fills = std::fs::read_to_string(tmp.join("bt/fills.csv")).unwrap();
+    for l in &liquidations {
+        assert!(fills.lines().any(|f| f == l), "{l} in fills.csv");
+    }
+    // `pulse run` of the same config: its account's equity is the ledger's end.
+    let text = std::fs::read_to_string(repo().join("configs/leverage-usdm.toml"))
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", repo().display()))
+        .replacen(
+            "name = \"leverage-usdm\"",
+            "name = \"leverage-liquidated\"",
+            1,
+        )
+        .replacen("leverage = 20  ", "leverage = 125 ", 1)
+        .replacen("reduce_pct = \"90\"", "reduce_pct = \"100\"", 1);
+    let start = text.find("brackets = [").unwrap();
+    let end = start + text[start..].find("\n]\n").unwrap() + 3;
+    let text = format!(
+        "{}brackets = [[\"1000000\", 125, \"0.70\"]]\n{}",
+        &text[..start],
+        &text[end..]
+    );
+    let config = tmp.join("leverage.toml");
+    std::fs::write(&config, text).unwrap();
+    let summary = pulse(&["run", "--config", config.to_str().unwrap()]);
+    assert!(summary.contains(", 2 liquidations"), "{summary}");
+    // The account's net on the instrument (realized + unrealized - fees, liquidation fees
+    // among them) on the capital of 10,000 is the ledger's end equity.
+    let end_equity = report["portfolio"]["end_equity"].as_f64().unwrap();
+    let net: f64 = summary
+        .lines()
+        .find(|l| l.starts_with("position  BTCUSDT:"))
+        .and_then(|l| l.split("=> net ").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the position line");
+    assert!(
+        (10_000.0 + net - end_equity).abs() < 1e-6,
+        "{net} vs {end_equity}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
