@@ -49,10 +49,10 @@ pub fn attach_sim(
             .tiers()
             .rescaled(ACCOUNT_SCALE, inst.notional_scale())
             .map_err(anyhow::Error::msg)?;
-        let funding = match m.funding {
-            Some((interval, rate_e8)) => Funding::Every { interval, rate_e8 },
-            None => Funding::Recorded(Vec::<FundingEvent>::new()),
-        };
+        let funding = m
+            .funding
+            .clone()
+            .unwrap_or(Funding::Recorded(Vec::<FundingEvent>::new()));
         let settings = DerivativesSim {
             leverage: m.settings.leverage(),
             tiers,

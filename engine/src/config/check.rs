@@ -17,6 +17,7 @@ use super::{
 use crate::user_strategy::UserSpec;
 
 mod book_risk;
+mod funding;
 mod margin;
 mod ops;
 mod portfolio;

@@ -142,8 +142,8 @@ pub struct MarginConfig {
     pub margin: i128,
     /// The same at the instrument's notional scale (the simulated venue's wallet).
     pub margin_notional: i128,
-    /// The simulated venue's funding: `(interval, rate in 1e-8)`; `None`: no funding.
-    pub funding: Option<(Nanos, i64)>,
+    /// The simulated venue's funding; `None`: no funding.
+    pub funding: Option<pulse_gateways::sim::Funding>,
 }
 
 /// `[scenario]`: the market the strategy, risk and the simulated venue see, changed

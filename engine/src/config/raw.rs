@@ -245,6 +245,8 @@ pub(super) struct RawMargin {
     pub(super) margin: Spanned<DecimalText>,
     pub(super) funding_rate_pct: Option<Spanned<DecimalText>>,
     pub(super) funding_interval_h: Option<Spanned<DecimalText>>,
+    /// The venue's recorded funding history (`funding_time_ms,rate` lines).
+    pub(super) funding_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

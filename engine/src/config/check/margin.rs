@@ -5,7 +5,7 @@
 //! account currency, which must be the instrument's quote currency (USDⓈ-M: USDT).
 
 use pulse_feeds::instrument::InstrumentRegistry;
-use pulse_feeds::num::{parse_decimal, InstrumentId, Nanos};
+use pulse_feeds::num::{parse_decimal, InstrumentId};
 use pulse_risk::margin::{MarginSettings, MarginTiers};
 use toml::Spanned;
 
@@ -20,8 +20,6 @@ pub const MAX_BRACKETS: usize = 16;
 const CAP_SCALE: u32 = 6;
 /// The most leverage a bracket may allow (Binance's highest is 125x).
 const MAX_LEVERAGE: i64 = 1_000;
-/// 8 hours, Binance's funding interval.
-const DEFAULT_FUNDING_H: i64 = 8;
 
 impl Checker<'_> {
     /// Every instrument's `[instruments.margin]`, by instrument index.
@@ -154,42 +152,5 @@ impl Checker<'_> {
         }
         MarginTiers::from_brackets(&tiers)
             .map_err(|e| self.err(&brackets_key, raw.brackets.span(), e))
-    }
-
-    /// `funding_rate_pct` (may be negative: shorts pay) every `funding_interval_h` hours
-    /// (decimal, default 8).
-    fn funding(&self, key: &str, raw: &RawMargin) -> Result<Option<(Nanos, i64)>, ConfigError> {
-        let Some(rate) = &raw.funding_rate_pct else {
-            if let Some(h) = &raw.funding_interval_h {
-                let message = "needs funding_rate_pct";
-                return Err(self.err(format!("{key}.funding_interval_h"), h.span(), message));
-            }
-            return Ok(None);
-        };
-        let rate_key = format!("{key}.funding_rate_pct");
-        let text = rate.get_ref().0.trim();
-        let (negative, digits) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
-        // A percentage at 6 decimals is the rate in 1e-8 (Binance's precision).
-        let e8 = parse_decimal(digits.as_bytes(), 6)
-            .ok()
-            .filter(|r| *r < 1_000_000 * 100)
-            .ok_or_else(|| {
-                let message = format!("`{text}` is not a percentage with at most 6 decimals");
-                self.err(&rate_key, rate.span(), message)
-            })?;
-        let rate_e8 = if negative { -e8 } else { e8 };
-        let interval = match &raw.funding_interval_h {
-            Some(h) => {
-                let k = format!("{key}.funding_interval_h");
-                // Hours at 9 decimals: times 3600 is nanoseconds.
-                let nano_h = self.positive(&k, h, 9, "a nanosecond")?;
-                Nanos((nano_h as u64).saturating_mul(3_600))
-            }
-            None => Nanos(DEFAULT_FUNDING_H as u64 * 3_600 * 1_000_000_000),
-        };
-        Ok(Some((interval, rate_e8)))
     }
 }
