@@ -78,8 +78,8 @@ fn each_bad_margin_key_is_refused_with_its_line() {
     assert_eq!(key, "instruments[0].margin.reduce_pct");
     assert_eq!(message, "must be above 0 and at most 100");
 
-    // The last bracket's maintenance rate is 50%: a call at 40% could never clear.
-    let (key, _, message) = refused("call_pct = \"80\"", "call_pct = \"40\"");
+    // The last bracket's maintenance rate is 1%: a call at 0.5% could never clear.
+    let (key, _, message) = refused("call_pct = \"80\"", "call_pct = \"0.5\"");
     assert_eq!(key, "instruments[0].margin.call_pct");
     assert!(
         message.contains("above every maintenance rate"),
