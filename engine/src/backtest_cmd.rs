@@ -393,7 +393,16 @@ pub fn collect(
                 let venue_ts = u64_at(p, 64);
                 let ts = if venue_ts != 0 { venue_ts } else { r.timestamp };
                 let client_id = u64_at(p, 0);
-                if p[11] == 1 {
+                if p[11] == 8 {
+                    // Funding: the amount paid, at the notional scale, at offset 32.
+                    run.fundings.push(model::Funding {
+                        ts,
+                        instrument: i,
+                        amount: money(i, i128_at(p, 32)),
+                    });
+                } else if p[11] == 1 || p[11] == 9 {
+                    // A fill, or the venue's liquidation: a taker fill at the liquidation
+                    // price whose fee is the margin the venue kept.
                     run.fills.push(model::Fill {
                         ts,
                         client_id,
@@ -402,7 +411,7 @@ pub fn collect(
                         px: px(i, i64_at(p, 16)),
                         qty: qty(i, i64_at(p, 24)),
                         fee: money(i, i128_at(p, 32)),
-                        maker: p[12] == 0,
+                        maker: p[11] == 1 && p[12] == 0,
                     });
                 } else {
                     run.events.push(model::OrderEvent {

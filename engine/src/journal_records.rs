@@ -75,7 +75,7 @@ fn side(code: u8) -> &'static str {
 }
 
 /// A REPORT's kind by its code (byte 11 of the payload).
-pub const REPORT_KINDS: [&str; 8] = [
+pub const REPORT_KINDS: [&str; 10] = [
     "ack",
     "fill",
     "expired",
@@ -84,6 +84,8 @@ pub const REPORT_KINDS: [&str; 8] = [
     "cancel_rejected",
     "outcome_unknown",
     "status",
+    "funding",
+    "liquidation",
 ];
 
 /// A record's payload as fields, for the kinds Pulse writes; raw length otherwise.
@@ -201,7 +203,7 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
                 _ => "",
             };
             let fee = i128_at(p, 32);
-            json!({
+            let mut v = json!({
                 "client_id": u64_at(p, 0),
                 "instrument": u16::from_le_bytes([p[8], p[9]]),
                 "side": side(p[10]),
@@ -213,7 +215,12 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
                 "leaves": i64_at(p, 48),
                 "trade_id": trade_id(p),
                 "venue_ts": u64_at(p, 64),
-            })
+            });
+            // Funding carries its amount paid (negative: received) where a fill has its fee.
+            if p[11] == 8 {
+                v["amount"] = json!(fee.to_string());
+            }
+            v
         }
         (EVENTS_STREAM, event_kind::HEALTH) if p.len() >= 4 => {
             let health = |c: u8| Health::from_u32(c as u32).map_or("unknown", Health::as_str);

@@ -33,6 +33,8 @@ pub mod journal_records;
 mod journal_recover;
 pub mod live_gateway;
 pub mod live_source;
+pub mod margin_build;
+mod margin_summary;
 pub mod pipeline;
 mod portfolio_build;
 mod portfolio_summary;

@@ -389,6 +389,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         probe("risk"),
         client_epoch,
     );
+    let risk = crate::margin_build::attach_risk(cfg, &instruments, risk);
     let mut risk = match output_journal {
         Some(journal) => risk.with_journal(journal),
         None => risk,
@@ -423,6 +424,7 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
                 },
             )
             .with_lost_responses(sim.lose_response_every);
+            let venue = crate::margin_build::attach_sim(cfg, &instruments, venue)?;
             let reconciliation = adopt(&venue.account(), &mut risk);
             let gateway = SimGatewayStage::new(
                 venue,

@@ -194,6 +194,13 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
                     gw.venue().resting(),
                     venue_positions(&gw.venue().account().positions, instruments)
                 );
+                if c.fundings + c.liquidations > 0 || cfg.margins.iter().any(Option::is_some) {
+                    let _ = writeln!(
+                        s,
+                        "          perpetuals: {} funding settlements, {} liquidations",
+                        c.fundings, c.liquidations
+                    );
+                }
                 if c.dropped_responses > 0 {
                     let _ = writeln!(
                         s,
@@ -518,6 +525,7 @@ fn render_risk(
         money(a.gross_exposure()),
         risk.mode().name(),
     );
+    crate::margin_summary::render(s, risk, instruments);
     if o.outcome_unknown > 0 {
         let _ = writeln!(
             s,

@@ -150,6 +150,7 @@ fn equity(run: &Run) -> Vec<EquityRow> {
     let mut last_px = vec![f64::NAN; n];
     let mut mids = vec![f64::NAN; n];
     let mut fills = run.fills.iter().peekable();
+    let mut fundings = run.fundings.iter().peekable();
     let mut cash_of = vec![0.0; n];
     // The curve starts at the first market event with the capital and nothing done.
     let mut rows: Vec<EquityRow> = Vec::new();
@@ -185,6 +186,12 @@ fn equity(run: &Run) -> Vec<EquityRow> {
             }
             if let Some(px) = last_px.get_mut(f.instrument) {
                 *px = f.px;
+            }
+        }
+        while let Some(f) = fundings.next_if(|f| f.ts <= ts) {
+            cash -= f.amount;
+            if let Some(c) = cash_of.get_mut(f.instrument) {
+                *c -= f.amount;
             }
         }
         let mut value = 0.0;

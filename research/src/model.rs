@@ -97,6 +97,15 @@ pub struct Fill {
     pub maker: bool,
 }
 
+/// A funding settlement of a perpetual: `amount` paid (negative: received), in the quote
+/// currency. It moves cash (and so equity and PnL) but no position.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Funding {
+    pub ts: u64,
+    pub instrument: usize,
+    pub amount: f64,
+}
+
 /// Any other report of the venue about an order: `ack`, `expired`, `rejected`, `cancelled`,
 /// `cancel_rejected`, `outcome_unknown`, `status`.
 #[derive(Clone, Debug, PartialEq)]
@@ -146,6 +155,8 @@ pub struct Run {
     pub decisions: Vec<Decision>,
     pub orders: Vec<Order>,
     pub fills: Vec<Fill>,
+    /// Funding settlements, in time order.
+    pub fundings: Vec<Funding>,
     pub events: Vec<OrderEvent>,
     pub arrivals: Vec<Arrival>,
     pub latency: Vec<StageLatency>,
@@ -184,6 +195,12 @@ impl Run {
                 .iter()
                 .filter(|x| w.holds(x.ts))
                 .cloned()
+                .collect(),
+            fundings: self
+                .fundings
+                .iter()
+                .filter(|x| w.holds(x.ts))
+                .copied()
                 .collect(),
             events: self
                 .events

@@ -380,6 +380,11 @@ impl Account {
             .map_or(0, |a| a.money.to_account(i128::from(px.0) * qty))
     }
 
+    /// Instrument `i`'s realized PnL less fees (funding included) at the account scale.
+    pub fn realized_of(&self, i: usize) -> i128 {
+        self.instruments.get(i).map_or(0, |a| a.realized_term)
+    }
+
     /// Takes a position as the venue reports it at start, with its cost basis (notional
     /// scale): what the account holds before any fill of this run.
     pub fn adopt(&mut self, i: usize, qty: Qty, cost: i128) {

@@ -20,7 +20,11 @@
 //!    book live and fresh, [`crate::fx`]), its strategy's allocated capital
 //!    ([`crate::allocation`]), and the balance the order would reserve ([`crate::balance`]).
 //!
-//! (The reasons of 8 and 9 and the exits' come last in [`RejectReason::ALL`], whose index is
+//! 10. margin, for a margined instrument ([`crate::margin`]): the tier of the position the
+//!     order would leave must allow the leverage set, and its initial margin must fit the
+//!     margin put up for the instrument (`MarginTierLeverage`, `InsufficientMargin`).
+//!
+//! (The reasons of 8, 9 and 10 and the exits' come last in [`RejectReason::ALL`], whose index is
 //! journaled.)
 //!
 //! An order that only reduces the position it would leave (the worst case counting working
@@ -101,6 +105,8 @@ pub struct RiskChecks {
     /// Per instrument, the instrument whose mid converts its quote currency (none: identity
     /// or a fixed rate).
     conversions: Vec<Option<usize>>,
+    /// Per instrument, its margin when it is a margined derivative (none: cash).
+    pub(crate) margins: Vec<Option<crate::margin::InstrumentMargin>>,
 }
 
 impl RiskChecks {
@@ -126,6 +132,7 @@ impl RiskChecks {
             latest: Nanos::ZERO,
             kill_mode: KillMode::Cancel,
             conversions: Vec::new(),
+            margins: Vec::new(),
         }
     }
 
@@ -302,6 +309,22 @@ impl RiskChecks {
         account
             .balances()
             .check(i, intent.side, intent.px, Qty(qty))?;
+        // Margin (10 above): a margined instrument's tier leverage and initial margin.
+        if let (false, Some(Some(m))) = (reduces, self.margins.get(i)) {
+            let order = crate::margin::MarginOrder {
+                side: intent.side,
+                px: intent.px,
+                qty: Qty(qty),
+            };
+            let available = m.available(account, i);
+            crate::margin::margin_check(m.guard.settings(), account, i, e, order, available)
+                .map_err(|r| match r {
+                    crate::margin::MarginReject::TierLeverage => RejectReason::MarginTierLeverage,
+                    crate::margin::MarginReject::InsufficientMargin => {
+                        RejectReason::InsufficientMargin
+                    }
+                })?;
+        }
         Ok(Qty(qty))
     }
 

@@ -34,6 +34,14 @@ pulse_core::counters! {
             "flatten_unclosable",
             "Instruments a flatten cannot close now"
         ),
+        MarginCalls => counter(
+            "margin_calls",
+            "Margin calls: a margined instrument's margin ratio crossed the call level"
+        ),
+        MarginRatioBps => gauge(
+            "margin_ratio_bps",
+            "Margin ratio (maintenance margin / margin balance) of a margined position, in bps"
+        ),
         EquityMicro => gauge("equity_micro", "Account equity in millionths of the quote asset"),
         DrawdownBps => gauge("drawdown_bps", "Drawdown from the equity high-water mark, in bps"),
         GrossExposureMicro => gauge(

@@ -104,6 +104,41 @@ impl MarginSettings {
     }
 }
 
+/// A margined instrument as the risk stage runs it: its settings and the margin put up for it.
+///
+/// The venue (Binance's isolated mode, and the simulated venue) keeps the position's initial
+/// margin `|cost| / leverage` as its isolated margin and the rest of `margin` in the wallet;
+/// it liquidates on the isolated margin alone. So:
+/// - the pre-trade check ([`margin_check`]) lets the instrument use `margin` plus its realized
+///   PnL (fees and funding included) as the available balance;
+/// - the guard ([`Guard::assess`]) reads the ratio on the isolated margin as the venue keeps
+///   it, `ceil(|cost| / leverage)` (exact for a position opened in one fill, otherwise at
+///   most the venue's figure: the guard then sees a higher ratio and acts earlier). A cut
+///   releases margin in proportion there, which leaves a first-tier ratio unchanged: the
+///   risk stage assesses again as each cut ends, and keeps cutting while the ratio stays at
+///   the reduce level (in isolated mode, to flat, at the reduce price).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstrumentMargin {
+    pub guard: Guard,
+    /// The margin put up for the instrument, at the account scale.
+    pub margin: i128,
+    /// Whether a cut goes out (`false`: the guard only alerts, and the venue liquidates).
+    pub deleverage: bool,
+}
+
+impl InstrumentMargin {
+    /// The margin balance the pre-trade check lets instrument `i` use: `margin` plus the
+    /// instrument's realized PnL less fees (funding included), at the account scale.
+    pub fn available(&self, account: &Account, i: usize) -> i128 {
+        self.margin + account.realized_of(i)
+    }
+
+    /// The venue's isolated margin of `position` (notional scale): `ceil(|cost| / leverage)`.
+    pub fn isolated(&self, position: &crate::position::Position) -> i128 {
+        self.guard.settings().initial_margin(position.cost)
+    }
+}
+
 /// The margin ratio `maintenance margin / equity` in bps, rounded down; `u32::MAX` when the
 /// equity is gone. `notional` and `equity` in the tiers' money unit.
 pub fn margin_ratio_bps(tiers: &MarginTiers, notional: i128, equity: i128) -> u32 {

@@ -25,7 +25,7 @@ pub struct RiskCounters {
     /// Orders cancelled by a flatten, before its slices.
     pub engine_cancels: u64,
     /// Engine exits that fired, by [`ExitKind::index`] (a flatten counts once per instrument
-    /// with a position when it starts).
+    /// with a position when it starts; a deleverage once per cut sent).
     pub exits: [u64; ExitKind::ALL.len()],
     /// Engine exit orders (exits and flatten slices) refused by the checks or the venue.
     pub exit_rejected: u64,
@@ -35,6 +35,8 @@ pub struct RiskCounters {
     pub fills_since_rearm: u64,
     /// Queries sent about orders whose outcome was unknown.
     pub queries: u64,
+    /// Margin calls: crossings of the call level by a margined instrument's margin ratio.
+    pub margin_calls: u64,
 }
 
 impl Default for RiskCounters {
@@ -51,6 +53,7 @@ impl Default for RiskCounters {
             resized: 0,
             fills_since_rearm: 0,
             queries: 0,
+            margin_calls: 0,
         }
     }
 }
@@ -67,6 +70,8 @@ pub(crate) struct RiskReport<'a> {
     /// Snapshots the portfolio stage had no room for, when it runs.
     pub snapshots_dropped: Option<u64>,
     pub flatten: &'a [FlattenState],
+    /// The margin guard's state by instrument (empty: nothing trades on margin).
+    pub margin: &'a [crate::stage::MarginWatch],
 }
 
 impl RiskReport<'_> {
@@ -108,6 +113,14 @@ impl RiskReport<'_> {
         }
         out(RiskCounter::FlattenOpen.gauge(MetricLabel::None, open));
         out(RiskCounter::FlattenUnclosable.gauge(MetricLabel::None, unclosable));
+        if !self.margin.is_empty() {
+            out(RiskCounter::MarginCalls.count(MetricLabel::None, c.margin_calls));
+        }
+        for (i, w) in self.margin.iter().enumerate() {
+            let label = MetricLabel::Instrument(InstrumentId(i as u16));
+            let ratio = w.ratio_bps.map_or(0, i64::from);
+            out(RiskCounter::MarginRatioBps.gauge(label, ratio));
+        }
         let a = self.account;
         let scale = ACCOUNT_SCALE;
         out(RiskCounter::EquityMicro.gauge(MetricLabel::None, micros(a.equity(), scale)));

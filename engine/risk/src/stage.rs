@@ -75,6 +75,8 @@ pub struct RiskStage {
     allocator: Option<crate::allocation::Allocator>,
     /// Each strategy's instrument, naming it in the metrics ([`Funds`]).
     strategy_instruments: Vec<InstrumentId>,
+    /// The margin guard's state by instrument (empty: nothing trades on margin).
+    margin: Vec<margin::MarginWatch>,
     pub counters: RiskCounters,
 }
 
@@ -123,6 +125,7 @@ impl RiskStage {
             closing: closing::Closing::new(instruments.len()),
             allocator: None,
             strategy_instruments: Vec::new(),
+            margin: Vec::new(),
             counters: RiskCounters::default(),
         }
     }
@@ -270,6 +273,7 @@ impl RiskStage {
             if let Some((meta, mid)) = marked {
                 self.allocate(meta.recv_ts);
                 self.closing_on_mid(meta, mid);
+                self.margin_on_mid(meta, mid);
             }
         }
         n
@@ -457,6 +461,7 @@ impl Stage for RiskStage {
             scales: &self.scales,
             snapshots_dropped: self.portfolio.as_ref().map(|p| p.dropped),
             flatten: self.flatten_status(),
+            margin: &self.margin,
         }
         .emit(out);
         self.report_funds(out);
@@ -521,6 +526,8 @@ mod cancels;
 mod closing;
 mod funds;
 pub use funds::Funds;
+mod margin;
+pub use margin::MarginWatch;
 #[cfg(test)]
 mod closing_props;
 #[cfg(test)]

@@ -18,7 +18,9 @@ use crate::user_strategy::UserSpec;
 
 mod book_risk;
 mod exits;
+mod funding;
 mod funds;
+mod margin;
 mod ops;
 mod portfolio;
 mod rings;
@@ -89,6 +91,7 @@ impl Checker<'_> {
         let rings = self.rings(&raw.rings, raw.gateway.kind.get_ref())?;
         let live_gateway = matches!(raw.gateway.kind.get_ref(), GatewayKind::Binance);
         let (instruments, limits) = self.instruments(&raw.instruments, live_gateway)?;
+        let margins = self.margins(&raw.instruments, &instruments)?;
         let tables = (first, more, raw.sources.is_some());
         let (more_sources, feeds) = self.sources(tables, &source, &instruments)?;
         // A snapshot is applied as one batch of events; a feed whose ring cannot hold one would
@@ -174,6 +177,7 @@ impl Checker<'_> {
             metrics,
             scenario,
             portfolio,
+            margins,
             engine: EngineConfig {
                 name: name.get_ref().clone(),
                 run_dir: match &raw.engine.run_dir {

@@ -130,6 +130,24 @@ pub struct Config {
     pub portfolio: Option<PortfolioRiskConfig>,
     /// Valuation, balances and capital allocation (`[risk]`, `[portfolio.allocation]`).
     pub funds: FundsConfig,
+    /// Per instrument (by `InstrumentId.0`), `[instruments.margin]`: `None` trades cash.
+    pub margins: Vec<Option<MarginConfig>>,
+}
+
+/// `[instruments.margin]`: an instrument traded on margin as a linear perpetual (isolated
+/// margin, one-way mode, the venue's brackets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarginConfig {
+    /// Leverage, brackets (account scale), call and reduce levels.
+    pub settings: pulse_risk::margin::MarginSettings,
+    /// `false` with `reduce_pct = "100"`: the guard only alerts, the venue liquidates.
+    pub deleverage: bool,
+    /// The margin put up for the instrument, at the account scale.
+    pub margin: i128,
+    /// The same at the instrument's notional scale (the simulated venue's wallet).
+    pub margin_notional: i128,
+    /// The simulated venue's funding; `None`: no funding.
+    pub funding: Option<pulse_gateways::sim::Funding>,
 }
 
 /// `[scenario]`: the market the strategy, risk and the simulated venue see, changed

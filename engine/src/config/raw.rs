@@ -273,6 +273,24 @@ pub(super) struct RawInstrument {
     pub(super) base: Option<Spanned<String>>,
     pub(super) quote: Option<Spanned<String>>,
     pub(super) risk: RawLimits,
+    /// `[instruments.margin]`: the instrument trades on margin (a linear perpetual).
+    pub(super) margin: Option<RawMargin>,
+}
+
+/// `[instruments.margin]`, checked in `check/margin.rs`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMargin {
+    pub(super) leverage: Spanned<i64>,
+    /// `[notional cap, max leverage, maintenance rate %]` per bracket.
+    pub(super) brackets: Spanned<Vec<Spanned<(DecimalText, i64, DecimalText)>>>,
+    pub(super) call_pct: Spanned<DecimalText>,
+    pub(super) reduce_pct: Spanned<DecimalText>,
+    pub(super) margin: Spanned<DecimalText>,
+    pub(super) funding_rate_pct: Option<Spanned<DecimalText>>,
+    pub(super) funding_interval_h: Option<Spanned<DecimalText>>,
+    /// The venue's recorded funding history (`funding_time_ms,rate` lines).
+    pub(super) funding_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -82,14 +82,18 @@ pub enum ExitKind {
     Trailing,
     /// An operator's flatten, or the kill switch in flatten mode.
     Flatten,
+    /// The margin guard's cut: the margin ratio reached the reduce level, before the venue's
+    /// liquidation price (the risk crate's `margin::guard`).
+    Deleverage,
 }
 
 impl ExitKind {
-    pub const ALL: [ExitKind; 4] = [
+    pub const ALL: [ExitKind; 5] = [
         ExitKind::StopLoss,
         ExitKind::TakeProfit,
         ExitKind::Trailing,
         ExitKind::Flatten,
+        ExitKind::Deleverage,
     ];
 
     pub fn index(self) -> usize {
@@ -102,6 +106,7 @@ impl ExitKind {
             ExitKind::TakeProfit => "take_profit",
             ExitKind::Trailing => "trailing",
             ExitKind::Flatten => "flatten",
+            ExitKind::Deleverage => "deleverage",
         }
     }
 }
@@ -340,10 +345,16 @@ pub enum RejectReason {
     /// The order would reserve more of an asset (quote to buy, base to sell a spot
     /// instrument) than the account has available.
     InsufficientBalance,
+    /// A margined instrument: the position the order would leave is in a margin tier whose
+    /// maximum leverage is below the leverage set (or beyond the last tier).
+    MarginTierLeverage,
+    /// A margined instrument: the initial margin of the position the order would leave does
+    /// not fit the margin put up for it.
+    InsufficientMargin,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 33] = [
+    pub const ALL: [RejectReason; 35] = [
         RejectReason::KillSwitch,
         RejectReason::UnknownInstrument,
         RejectReason::NotPositive,
@@ -377,6 +388,8 @@ impl RejectReason {
         RejectReason::AllocationLimit,
         RejectReason::ConversionStale,
         RejectReason::InsufficientBalance,
+        RejectReason::MarginTierLeverage,
+        RejectReason::InsufficientMargin,
     ];
 
     pub fn index(self) -> usize {
@@ -418,6 +431,8 @@ impl RejectReason {
             RejectReason::AllocationLimit => "allocation_limit",
             RejectReason::ConversionStale => "conversion_stale",
             RejectReason::InsufficientBalance => "insufficient_balance",
+            RejectReason::MarginTierLeverage => "margin_tier_leverage",
+            RejectReason::InsufficientMargin => "insufficient_margin",
         }
     }
 
@@ -439,6 +454,8 @@ impl RejectReason {
                 | RejectReason::VarLimit
                 | RejectReason::CorrelatedExposure
                 | RejectReason::StressLoss
+                | RejectReason::MarginTierLeverage
+                | RejectReason::InsufficientMargin
         )
     }
 }
@@ -455,6 +472,7 @@ mod tests {
         assert_eq!(Origin::Agent(AgentKind::Policy).code(), 5);
         assert_eq!(Origin::Exit(ExitKind::StopLoss).code(), 16);
         assert_eq!(Origin::Exit(ExitKind::Flatten).code(), 19);
+        assert_eq!(Origin::Exit(ExitKind::Deleverage).code(), 20);
         let all = [Origin::Rule]
             .into_iter()
             .chain(AgentKind::ALL.map(Origin::Agent))

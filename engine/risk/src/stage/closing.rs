@@ -160,9 +160,11 @@ impl RiskStage {
         let Some(c) = self.closing.closers.get_mut(i) else {
             return;
         };
+        let mut ended = false;
         if let (Some(id), Transition::Applied(state)) = (c.in_flight, transition) {
             if id == report.client_id && state.is_terminal() {
                 c.in_flight = None;
+                ended = true;
                 if state == OrderState::Rejected {
                     c.retry_at = at.saturating_add(retry);
                     self.counters.exit_rejected += 1;
@@ -171,6 +173,9 @@ impl RiskStage {
         }
         if c.closing.is_some() {
             self.drive(i, engine_meta(report.instrument, at));
+        } else if ended {
+            // A deleverage cut ended: the guard looks again at the same mid.
+            self.margin_after_cut(engine_meta(report.instrument, at));
         }
     }
 
@@ -275,6 +280,34 @@ impl RiskStage {
             }
             return;
         }
+        self.send_closing(i, meta, kind, None);
+    }
+
+    /// The margin guard asks to cut `cut` of instrument `i`'s position at the market event
+    /// `meta`: one [`ExitKind::Deleverage`] slice of at most that much, unless an engine order
+    /// is in flight, another exit or a flatten is in charge (it closes more), or a rejection's
+    /// retry interval runs. Not latched: the guard asks again on the next mid.
+    pub(super) fn closing_deleverage(&mut self, i: usize, meta: EventMeta, cut: Qty) {
+        let Some(c) = self.closing.closers.get(i) else {
+            return;
+        };
+        let busy = c.in_flight.is_some() || c.closing.is_some();
+        if busy || meta.recv_ts < c.retry_at || self.position(i).0 == 0 {
+            return;
+        }
+        self.send_closing(i, meta, ExitKind::Deleverage, Some(cut));
+    }
+
+    /// Sends the next slice closing instrument `i` for `kind` (at most `cap` of it), if the
+    /// retry interval has run and working orders do not already cover the position.
+    fn send_closing(&mut self, i: usize, meta: EventMeta, kind: ExitKind, cap: Option<Qty>) {
+        let Some(&c) = self.closing.closers.get(i) else {
+            return;
+        };
+        let id = InstrumentId(i as u16);
+        let at = meta.recv_ts;
+        let position = self.position(i);
+        let working = self.orders.working(id);
         if at < c.retry_at {
             return;
         }
@@ -287,6 +320,9 @@ impl RiskStage {
         if uncovered.signum() != position.0.signum() {
             return;
         }
+        let uncovered = cap.map_or(uncovered, |cap| {
+            uncovered.signum() * uncovered.abs().min(cap.0)
+        });
         let Some((inst, limits)) = self.checks.instrument(i) else {
             return;
         };
@@ -322,6 +358,10 @@ impl RiskStage {
         match self.on_intent(intent) {
             Ok(client_id) => {
                 self.closing.closers[i].in_flight = Some(client_id);
+                if kind == ExitKind::Deleverage {
+                    // Not latched: each cut counts.
+                    self.counters.exits[kind.index()] += 1;
+                }
                 if kind == ExitKind::Flatten {
                     self.set_outcome(i, FlattenOutcome::InProgress);
                 }
