@@ -40,8 +40,9 @@ enum Scenario {
     Journal,
     /// Per-update latency of real depth updates: Pulse's tick-indexed L2Book, a BTreeMap book.
     Book,
-    /// Per-intent latency of the full pre-trade check chain, approve and reject paths, beside
-    /// the clock's own floor.
+    /// Per-intent latency of the full pre-trade check chain, approve and reject paths, the
+    /// approve path with the portfolio limits on, and the portfolio model's update for 20
+    /// instruments, beside the clock's own floor.
     Risk,
     /// Frame in memory to order executed, through every hot stage, single-thread and pinned
     /// layouts, paced, and one depth frame's own path stage by stage.

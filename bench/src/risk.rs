@@ -98,7 +98,7 @@ fn portfolio_update(duration: Duration, clock: &quanta::Clock) -> Result<Measure
         },
     ];
     let mut figures = Figures::new(N, scenarios.len());
-    let histogram = sample::each(duration, clock, || {
+    let histogram = sample::each_slow(duration, 64, clock, || {
         model.compute(&exposures, 100_000.0, &scenarios, &mut figures);
         let _ = black_box(publication(&figures, &exposures, 100_000.0, Z99));
     });

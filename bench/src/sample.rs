@@ -28,6 +28,28 @@ pub fn each(duration: Duration, clock: &quanta::Clock, mut once: impl FnMut()) -
     h
 }
 
+/// [`each`] for a call of a hundred microseconds or more (a cold-path recomputation): a
+/// warm-up of 16 calls, then calls timed one by one until `duration` has passed and at least
+/// `min` were timed.
+pub fn each_slow(
+    duration: Duration,
+    min: u64,
+    clock: &quanta::Clock,
+    mut once: impl FnMut(),
+) -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+    for _ in 0..16 {
+        once();
+    }
+    let end = Instant::now() + duration;
+    while Instant::now() < end || h.len() < min {
+        let start = clock.raw();
+        once();
+        let _ = h.record(clock.delta_as_nanos(start, clock.raw()).max(1));
+    }
+    h
+}
+
 /// The `clock_floor` row: an empty timed region.
 pub fn clock_floor(duration: Duration, clock: &quanta::Clock) -> Measured {
     Measured {

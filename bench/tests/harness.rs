@@ -133,13 +133,17 @@ fn risk_prints_the_documented_json_object() {
         cases(results),
         [
             ("approve", "pulse"),
+            ("approve_portfolio", "pulse"),
             ("reject_first", "pulse"),
             ("reject_last", "pulse"),
+            ("portfolio_update_20", "pulse"),
             ("empty", "clock_floor")
         ]
     );
     for r in results {
-        assert_distribution(r, 4_096);
+        // The cold path's recomputation takes a hundred microseconds: fewer samples.
+        let min = if r["case"] == "portfolio_update_20" { 64 } else { 4_096 };
+        assert_distribution(r, min);
     }
 }
 

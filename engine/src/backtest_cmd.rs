@@ -16,7 +16,9 @@ use anyhow::{bail, Context as _};
 use pulse_core::intent::{Origin, RejectReason};
 use pulse_journal::JournalReader;
 use pulse_research::model::{self, Run, Side};
+use pulse_research::risk_figures::RiskFigures;
 use pulse_risk::decisions::{i128_at, i64_at, kind, u64_at, STREAM};
+use pulse_risk::figures_record::FiguresRecord;
 
 use crate::config::Venues;
 use crate::config::{self, Config, GatewayConfig, SourceConfig};
@@ -422,6 +424,32 @@ pub fn collect(
                             .copied()
                             .unwrap_or("unknown")
                             .to_string(),
+                    });
+                }
+            }
+            kind::RISK_FIGURES => {
+                if let Some(f) = FiguresRecord::decode(p) {
+                    let names = cfg.portfolio.as_ref().map(|c| &c.stress);
+                    let worst = names
+                        .and_then(|n| n.get(usize::from(f.worst_scenario)))
+                        .map_or(String::new(), |s| s.name.clone());
+                    let s = &f.summary;
+                    run.risk_figures.push(RiskFigures {
+                        ts: r.timestamp,
+                        rows: f.rows,
+                        ready: f.ready,
+                        var95_hist: s.var95_hist,
+                        var99_hist: s.var99_hist,
+                        cvar95_hist: s.cvar95_hist,
+                        cvar99_hist: s.cvar99_hist,
+                        var95_param: s.var95_param,
+                        var99_param: s.var99_param,
+                        cvar95_param: s.cvar95_param,
+                        cvar99_param: s.cvar99_param,
+                        correlated: f.correlated,
+                        equity: f.equity,
+                        worst_scenario: worst,
+                        worst_stress: f.worst_stress,
                     });
                 }
             }

@@ -19,11 +19,41 @@ fn config(dir: &Path, file: &str, risk: &str, tail: &str) -> PathBuf {
     let text = text
         .replace("\"../data/", &format!("\"{}/", data.display()))
         .replace("stats = true", "stats = false");
+    // The test's own allocation and balances replace the shipped config's.
+    let text = if tail.contains("[portfolio.allocation]") {
+        without_table(&text, "[portfolio.allocation]")
+    } else {
+        text
+    };
+    let text: String = if risk.starts_with("balances") {
+        text.lines()
+            .filter(|l| !l.starts_with("balances ="))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    } else {
+        text
+    };
     assert_eq!(text.matches("\n[risk]\n").count(), 1);
     let text = text.replacen("\n[risk]\n", &format!("\n[risk]\n{risk}\n"), 1);
     let path = dir.join(file);
     std::fs::write(&path, format!("{text}\n{tail}\n")).unwrap();
     path
+}
+
+/// `text` without the table `header` (from its header to the next table or the end).
+fn without_table(text: &str, header: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for l in text.lines() {
+        if l.starts_with('[') {
+            inside = l.trim() == header;
+        }
+        if !inside {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn run(config: &Path, journal: &Path, name: &str) -> String {

@@ -262,6 +262,9 @@ pub fn render(run: &Run, ledger: &Ledger, report: &Report) -> String {
         "Rejections by reason",
         &svg::bars("rejections", &rejections, "intents"),
     );
+    if let Some(r) = &report.portfolio_risk {
+        section(&mut s, "Portfolio risk (one sampling interval)", &risk_table(r));
+    }
     let mut agent_rows = String::from("<table><tr><th>origin</th><th>signals</th><th>orders</th><th>filled</th><th>round trips</th><th>hit rate</th><th>PnL</th></tr>");
     for a in &report.agents {
         let _ = write!(
@@ -274,6 +277,42 @@ pub fn render(run: &Run, ledger: &Ledger, report: &Report) -> String {
     section(&mut s, "Agents", &agent_rows);
     s.push_str("</body></html>\n");
     s
+}
+
+/// VaR, CVaR, correlated exposure and the worst stress loss: the last publication and the
+/// run's largest.
+fn risk_table(r: &crate::risk_figures::PortfolioRisk) -> String {
+    let (l, m) = (&r.last, &r.max);
+    let mut t = String::from("<table><tr><th></th><th>last</th><th>largest over the run</th></tr>");
+    let rows = [
+        ("VaR 95% historical", l.var95_hist, m.var95_hist),
+        ("VaR 99% historical", l.var99_hist, m.var99_hist),
+        ("CVaR 95% historical", l.cvar95_hist, m.cvar95_hist),
+        ("CVaR 99% historical", l.cvar99_hist, m.cvar99_hist),
+        ("VaR 95% parametric", l.var95_param, m.var95_param),
+        ("VaR 99% parametric", l.var99_param, m.var99_param),
+        ("CVaR 95% parametric", l.cvar95_param, m.cvar95_param),
+        ("CVaR 99% parametric", l.cvar99_param, m.cvar99_param),
+    ];
+    for (name, last, max) in rows {
+        let _ = write!(t, "<tr><th>{name}</th><td>{}</td><td>{}</td></tr>", fmt(last), fmt(max));
+    }
+    let _ = write!(
+        t,
+        "<tr><th>correlated exposure</th><td>{}</td><td>{}</td></tr>",
+        pct(l.correlated_share),
+        pct(m.correlated_share)
+    );
+    let _ = write!(
+        t,
+        "<tr><th>worst stress loss</th><td>{} ({})</td><td>{} ({})</td></tr>",
+        fmt(l.worst_stress),
+        escape(&l.worst_scenario),
+        fmt(m.worst_stress),
+        escape(&m.worst_scenario)
+    );
+    let _ = write!(t, "</table><p class=\"meta\">{} publications</p>", r.publications);
+    t
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}\

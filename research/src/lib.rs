@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod risk_figures;
 mod svg;
 pub mod sweep;
 pub mod sweep_html;

@@ -157,6 +157,8 @@ pub struct Run {
     pub fills: Vec<Fill>,
     /// Funding settlements, in time order.
     pub fundings: Vec<Funding>,
+    /// The portfolio stage's figures as risk took them, in time order (none without one).
+    pub risk_figures: Vec<crate::risk_figures::RiskFigures>,
     pub events: Vec<OrderEvent>,
     pub arrivals: Vec<Arrival>,
     pub latency: Vec<StageLatency>,
@@ -201,6 +203,12 @@ impl Run {
                 .iter()
                 .filter(|x| w.holds(x.ts))
                 .copied()
+                .collect(),
+            risk_figures: self
+                .risk_figures
+                .iter()
+                .filter(|x| w.holds(x.ts))
+                .cloned()
                 .collect(),
             events: self
                 .events

@@ -22,6 +22,8 @@ pub struct Report {
     pub instruments: Vec<InstrumentRow>,
     pub orders_by_outcome: BTreeMap<String, u64>,
     pub rejections_by_reason: BTreeMap<String, u64>,
+    /// VaR, CVaR, correlated exposure and stress over the run (`null` without `[portfolio]`).
+    pub portfolio_risk: Option<crate::risk_figures::PortfolioRisk>,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,6 +166,7 @@ pub fn build(run: &Run, ledger: &Ledger) -> Report {
         instruments: instruments(run, ledger),
         orders_by_outcome,
         rejections_by_reason,
+        portfolio_risk: crate::risk_figures::summarize(&run.risk_figures),
     }
 }
 
