@@ -15,7 +15,9 @@ use std::time::Duration;
 use anyhow::{anyhow, Result};
 use pulse_engine::intent::OrderIntent;
 use pulse_engine::risk::checks::{Context, RiskChecks};
-use pulse_engine::risk::portfolio::{Figures, PortfolioModel, RiskModelConfig, StressScenario, Z99};
+use pulse_engine::risk::portfolio::{
+    Figures, PortfolioModel, RiskModelConfig, StressScenario, Z99,
+};
 use pulse_engine::risk::portfolio_stage::publication;
 use pulse_engine::risk::TradingMode;
 
@@ -35,7 +37,12 @@ pub fn run(duration: Duration, core: Option<usize>) -> Result<Vec<Measured>> {
     let with_figures = cases.context_with_figures(TradingMode::Armed);
     let runs: [(&'static str, &RiskChecks, &OrderIntent, &Context<'_>); 4] = [
         ("approve", &cases.checks, &cases.approve, &armed),
-        ("approve_portfolio", &cases.portfolio, &cases.approve, &with_figures),
+        (
+            "approve_portfolio",
+            &cases.portfolio,
+            &cases.approve,
+            &with_figures,
+        ),
         ("reject_first", &cases.checks, &cases.approve, &killed),
         ("reject_last", &cases.checks, &cases.reject_last, &armed),
     ];

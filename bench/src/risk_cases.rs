@@ -17,7 +17,9 @@ use pulse_engine::intent::{OrderIntent, Origin};
 use pulse_engine::risk::account::{Account, ACCOUNT_SCALE};
 use pulse_engine::risk::checks::{Context, Exposure, RiskChecks};
 use pulse_engine::risk::limits::PortfolioLimits;
-use pulse_engine::risk::portfolio::{Figures, PortfolioModel, RiskModelConfig, StressScenario, Z99};
+use pulse_engine::risk::portfolio::{
+    Figures, PortfolioModel, RiskModelConfig, StressScenario, Z99,
+};
 use pulse_engine::risk::portfolio_stage::publication;
 use pulse_engine::risk::published::{BookRiskLimits, PublishedRisk};
 use pulse_engine::risk::sizing::Sizing;
@@ -154,7 +156,10 @@ impl RiskCases {
                 .map(|_| ()),
             self.checks.check(&self.reject_last, &armed).map(|_| ()),
             self.portfolio
-                .check(&self.approve, &self.context_with_figures(TradingMode::Armed))
+                .check(
+                    &self.approve,
+                    &self.context_with_figures(TradingMode::Armed),
+                )
                 .map(|_| ()),
         ];
         let want = [

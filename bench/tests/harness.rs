@@ -142,7 +142,11 @@ fn risk_prints_the_documented_json_object() {
     );
     for r in results {
         // The cold path's recomputation takes a hundred microseconds: fewer samples.
-        let min = if r["case"] == "portfolio_update_20" { 64 } else { 4_096 };
+        let min = if r["case"] == "portfolio_update_20" {
+            64
+        } else {
+            4_096
+        };
         assert_distribution(r, min);
     }
 }

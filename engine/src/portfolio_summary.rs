@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_core::intent::ExitKind;
+use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::num::InstrumentId;
 
 use crate::risk::flatten::FlattenOutcome;

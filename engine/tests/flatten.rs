@@ -135,7 +135,10 @@ fn pulse_flatten_closes_the_position_of_a_running_engine() {
         "--instrument",
         "binance:BTCUSDT",
     ]));
-    assert!(taken.contains("pulse flatten: taken by the engine"), "{taken}");
+    assert!(
+        taken.contains("pulse flatten: taken by the engine"),
+        "{taken}"
+    );
     engine.wait_for("pulse: control: flatten");
     // Closing takes a slice or two at recorded speed.
     let started = Instant::now();
@@ -172,11 +175,20 @@ fn a_kill_in_flatten_mode_closes_every_position() {
     let config = demo_config(
         &dir,
         Some("1"),
-        &[("start_killed = false", "start_killed = false\nkill_mode = \"flatten\"")],
+        &[(
+            "start_killed = false",
+            "start_killed = false\nkill_mode = \"flatten\"",
+        )],
     );
     let engine = Engine::start(&config, &name, &run);
     engine.wait_for_position(&run);
-    succeeded(&pulse(&["kill", "--run-dir", run.to_str().unwrap(), "--name", &name]));
+    succeeded(&pulse(&[
+        "kill",
+        "--run-dir",
+        run.to_str().unwrap(),
+        "--name",
+        &name,
+    ]));
     engine.wait_for("kill switch engaged");
     let started = Instant::now();
     while engine.position(&run) != Some(0) {

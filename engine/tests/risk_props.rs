@@ -24,8 +24,8 @@ use pulse_engine::risk::checks::{Context, Exposure, RiskChecks};
 use pulse_engine::risk::limits::PortfolioLimits;
 use pulse_engine::risk::portfolio::{Figures, PortfolioModel, RiskModelConfig, StressScenario};
 use pulse_engine::risk::portfolio_stage::publication;
-use pulse_engine::risk::published::{BookRiskLimits, PublishedRisk};
 use pulse_engine::risk::position::Position;
+use pulse_engine::risk::published::{BookRiskLimits, PublishedRisk};
 use pulse_engine::risk::sizing::Sizing;
 use pulse_engine::risk::{RejectReason, TradingMode};
 use pulse_feeds::book::Level;
@@ -188,7 +188,10 @@ fn random_book(rng: &mut Rng, account: &Account) -> Book {
     };
     let mut model = PortfolioModel::new(2, config).unwrap();
     let rho = rng.range(-99, 99) as f64 / 100.0;
-    let (s0, s1) = (rng.range(1, 300) as f64 / 1e4, rng.range(1, 300) as f64 / 1e4);
+    let (s0, s1) = (
+        rng.range(1, 300) as f64 / 1e4,
+        rng.range(1, 300) as f64 / 1e4,
+    );
     let unit = |rng: &mut Rng| (rng.range(-1_000_000, 1_000_000) as f64) / 1e6 * 1.7;
     for _ in 0..40 {
         let (a, b) = (unit(rng), unit(rng));
@@ -209,7 +212,10 @@ fn random_book(rng: &mut Rng, account: &Account) -> Book {
     };
     let shocks = [
         [-rng.range(1, 30) as f64 / 100.0, 0.0],
-        [rng.range(-30, 30) as f64 / 100.0, -rng.range(1, 30) as f64 / 100.0],
+        [
+            rng.range(-30, 30) as f64 / 100.0,
+            -rng.range(1, 30) as f64 / 100.0,
+        ],
     ];
     let scenarios: Vec<StressScenario> = shocks
         .iter()
@@ -228,7 +234,9 @@ fn random_book(rng: &mut Rng, account: &Account) -> Book {
         max_var: rng
             .chance(70)
             .then(|| var * rng.range(80, 400) as f64 / 100.0 + rng.range(0, 50) as f64),
-        max_correlated_exposure: rng.chance(70).then(|| rng.range(0, 3_000) as f64 / 10_000.0),
+        max_correlated_exposure: rng
+            .chance(70)
+            .then(|| rng.range(0, 3_000) as f64 / 10_000.0),
         max_stress_loss: rng.chance(70).then(|| {
             published.worst_stress.max(0.0) * rng.range(80, 300) as f64 / 100.0
                 + rng.range(0, 500) as f64
@@ -696,8 +704,8 @@ fn model_book(b: &Book, i: usize, after: f64) -> Option<RejectReason> {
     if let Some(max) = b.limits.max_correlated_exposure {
         let j = 1 - i;
         let dir = if delta > 0.0 { 1.0 } else { -1.0 };
-        let linked = b.exposures[j] != 0.0
-            && b.figures.corr[1] * dir * b.exposures[j].signum() > b.theta;
+        let linked =
+            b.exposures[j] != 0.0 && b.figures.corr[1] * dir * b.exposures[j].signum() > b.theta;
         let now = exact_correlated(b, b.exposures);
         if linked && delta != 0.0 && now + delta.abs() > max * f.equity.max(0.0) {
             return Some(RejectReason::CorrelatedExposure);
@@ -716,10 +724,14 @@ fn on_book_edge(b: &Book, i: usize, after: f64) -> bool {
     let l = &b.limits;
     let delta = (after - b.exposures[i]).abs();
     l.max_var.is_some_and(|m| near(exact_var(b, i, after), m))
-        || l
-            .max_correlated_exposure
-            .is_some_and(|m| near(exact_correlated(b, b.exposures) + delta, m * b.published.equity))
-        || l.max_stress_loss.is_some_and(|m| near(exact_stress(b, i, after), m))
+        || l.max_correlated_exposure.is_some_and(|m| {
+            near(
+                exact_correlated(b, b.exposures) + delta,
+                m * b.published.equity,
+            )
+        })
+        || l.max_stress_loss
+            .is_some_and(|m| near(exact_stress(b, i, after), m))
 }
 
 /// What an approval must satisfy, limit by limit, whatever the chain's order.
@@ -769,10 +781,16 @@ fn assert_within_limits(st: &State, c: &Case, qty: Qty) {
                 after_e[i] = e;
                 let ce = exact_correlated(b, after_e);
                 let grew = ce > exact_correlated(b, b.exposures);
-                assert!(!grew || ce <= slack(m * b.published.equity), "correlated exposure");
+                assert!(
+                    !grew || ce <= slack(m * b.published.equity),
+                    "correlated exposure"
+                );
             }
             if let Some(m) = b.limits.max_stress_loss {
-                assert!(exact_stress(b, i, e) <= slack(m), "stress loss above the limit");
+                assert!(
+                    exact_stress(b, i, e) <= slack(m),
+                    "stress loss above the limit"
+                );
             }
         }
     }

@@ -263,7 +263,11 @@ pub fn render(run: &Run, ledger: &Ledger, report: &Report) -> String {
         &svg::bars("rejections", &rejections, "intents"),
     );
     if let Some(r) = &report.portfolio_risk {
-        section(&mut s, "Portfolio risk (one sampling interval)", &risk_table(r));
+        section(
+            &mut s,
+            "Portfolio risk (one sampling interval)",
+            &risk_table(r),
+        );
     }
     let mut agent_rows = String::from("<table><tr><th>origin</th><th>signals</th><th>orders</th><th>filled</th><th>round trips</th><th>hit rate</th><th>PnL</th></tr>");
     for a in &report.agents {
@@ -295,7 +299,12 @@ fn risk_table(r: &crate::risk_figures::PortfolioRisk) -> String {
         ("CVaR 99% parametric", l.cvar99_param, m.cvar99_param),
     ];
     for (name, last, max) in rows {
-        let _ = write!(t, "<tr><th>{name}</th><td>{}</td><td>{}</td></tr>", fmt(last), fmt(max));
+        let _ = write!(
+            t,
+            "<tr><th>{name}</th><td>{}</td><td>{}</td></tr>",
+            fmt(last),
+            fmt(max)
+        );
     }
     let _ = write!(
         t,
@@ -311,7 +320,11 @@ fn risk_table(r: &crate::risk_figures::PortfolioRisk) -> String {
         fmt(m.worst_stress),
         escape(&m.worst_scenario)
     );
-    let _ = write!(t, "</table><p class=\"meta\">{} publications</p>", r.publications);
+    let _ = write!(
+        t,
+        "</table><p class=\"meta\">{} publications</p>",
+        r.publications
+    );
     t
 }
 

@@ -137,11 +137,17 @@ mod tests {
         ];
         let r = summarize(&run).unwrap();
         assert_eq!(r.publications, 4);
-        assert_eq!((r.last.var99_param, r.last.worst_scenario.as_str()), (4.0, "btc"));
+        assert_eq!(
+            (r.last.var99_param, r.last.worst_scenario.as_str()),
+            (4.0, "btc")
+        );
         // Not ready: not in the maxima.
         assert_eq!(r.max.var99_param, 5.0);
         assert_eq!(r.max.correlated_share, 0.05);
-        assert_eq!((r.max.worst_stress, r.max.worst_scenario.as_str()), (40.0, "eth"));
+        assert_eq!(
+            (r.max.worst_stress, r.max.worst_scenario.as_str()),
+            (40.0, "eth")
+        );
         assert_eq!(summarize(&[]), None);
     }
 }

@@ -129,7 +129,10 @@ impl Rig {
             recv_ts: Nanos(self.now),
             ..EventMeta::default()
         };
-        let level = |px| Level { px: Px(px), qty: Qty(100_000_000) };
+        let level = |px| Level {
+            px: Px(px),
+            qty: Qty(100_000_000),
+        };
         let top = BookTop::with_touch(meta, BookState::Live, level(mid - 1), level(mid + 1));
         self.market.push(MarketEvent::Book(top)).unwrap();
     }
@@ -147,7 +150,11 @@ impl Rig {
             self.now += SEC;
             let f = rng.normal() * 0.002;
             for (k, noise) in [(0usize, 0.0002), (1, 0.0002), (2, 0.0)] {
-                let r = if k == 2 { rng.normal() * 0.003 } else { f + rng.normal() * noise };
+                let r = if k == 2 {
+                    rng.normal() * 0.003
+                } else {
+                    f + rng.normal() * noise
+                };
                 let m = self.mids[k] as f64 * (1.0 + r);
                 self.mids[k] = m.round() as i64;
                 self.book(InstrumentId(k as u16));
@@ -222,7 +229,11 @@ fn the_figures_follow_the_account() {
     // Buying BTC on the second venue adds to a correlated holding; buying ETH does not.
     assert!(f.instruments[1].linked_buy && !f.instruments[2].linked_buy);
     // BTC -10% on a 0.1 BTC long loses 10% of its exposure.
-    assert!((f.worst_stress - 0.1 * e).abs() < 1e-6, "{}", f.worst_stress);
+    assert!(
+        (f.worst_stress - 0.1 * e).abs() < 1e-6,
+        "{}",
+        f.worst_stress
+    );
     // The risk stage took the figures the portfolio stage published last.
     assert_eq!(rig.risk.portfolio().unwrap().latest(), f);
 }
@@ -247,7 +258,10 @@ fn each_portfolio_limit_refuses_with_its_reason() {
         max_correlated_exposure: ce,
         ..NONE
     });
-    assert_eq!(r.buy(BTC_B, 10_000_000), Err(RejectReason::CorrelatedExposure));
+    assert_eq!(
+        r.buy(BTC_B, 10_000_000),
+        Err(RejectReason::CorrelatedExposure)
+    );
     assert_eq!(r.buy(BTC_B, 5_000_000), Ok(()));
     assert_eq!(r.buy(ETH, 100_000_000), Ok(()), "ETH is not linked to BTC");
 

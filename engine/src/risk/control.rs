@@ -228,7 +228,9 @@ pub fn send(path: &Path, cmd: Command, target: Option<&str>) -> Result<(), Strin
         None => format!("{}\n", cmd.name()),
     };
     if text.len() as u64 > MAX_COMMAND_BYTES {
-        return Err(format!("the command is longer than {MAX_COMMAND_BYTES} bytes"));
+        return Err(format!(
+            "the command is longer than {MAX_COMMAND_BYTES} bytes"
+        ));
     }
     write_new(path, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -253,7 +255,10 @@ mod tests {
     use crate::run_dir::euid;
 
     fn steer(kill: &KillSwitch) -> Steer<'_> {
-        Steer { kill, flatten: None }
+        Steer {
+            kill,
+            flatten: None,
+        }
     }
 
     /// What a poll did, without the time.
