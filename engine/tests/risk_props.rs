@@ -10,6 +10,10 @@
 //!   documented order ([`RejectReason::ALL`]);
 //! - an approved order, checked limit by limit on the model's figures, violates none.
 //!
+//! One intent in ten is an engine exit (stop-loss, take-profit, trailing, flatten, deleverage):
+//! it skips the confidence check, the breakers and sizing, and an approved exit always reduces
+//! its position.
+//!
 //! A third of the states also run the portfolio limits on figures a real portfolio model
 //! computed from random correlated returns: the model recomputes the order's VaR as the
 //! quadratic form `e'ᵀΣe'`, the correlated exposure from the correlation matrix, and the
@@ -18,7 +22,7 @@
 
 use pulse_engine::agents::AgentKind;
 use pulse_engine::config::InstrumentLimits;
-use pulse_engine::intent::{OrderIntent, Origin};
+use pulse_engine::intent::{ExitKind, OrderIntent, Origin};
 use pulse_engine::risk::account::{Account, ACCOUNT_SCALE};
 use pulse_engine::risk::checks::{Context, Exposure, RiskChecks};
 use pulse_engine::risk::limits::PortfolioLimits;
@@ -426,7 +430,9 @@ fn random_case(rng: &mut Rng, st: &State) -> Case {
     if rng.chance(1) {
         px = -px;
     }
-    let origin = if rng.chance(50) {
+    let origin = if rng.chance(10) {
+        Origin::Exit(ExitKind::ALL[rng.below(ExitKind::ALL.len() as u64) as usize])
+    } else if rng.chance(50) {
         Origin::Rule
     } else {
         Origin::Agent(AgentKind::ALL[rng.below(5) as usize])
@@ -532,6 +538,45 @@ fn model(st: &State, c: &Case) -> Result<Qty, RejectReason> {
     if it.px.0 % s.tick != 0 {
         return Err(R::TickSize);
     }
+    // An engine exit skips the confidence, the breakers and sizing; it must reduce.
+    let exit = matches!(it.origin, Origin::Exit(_));
+    let qty = if exit {
+        if c.fills >= p.max_auto_fills {
+            return Err(R::FillsPaused);
+        }
+        it.qty.0
+    } else {
+        model_breakers_and_size(st, c, i)?
+    };
+    if qty > lim.max_order_qty.0 {
+        return Err(R::MaxOrderQty);
+    }
+    if i128::from(it.px.0) * i128::from(qty) > lim.max_order_notional {
+        return Err(R::MaxOrderNotional);
+    }
+    let pos = i128::from(c.exposure.position.0);
+    let after = match it.side {
+        Side::Buy => pos + i128::from(c.exposure.working_buy.0) + i128::from(qty),
+        Side::Sell => pos - i128::from(c.exposure.working_sell.0) - i128::from(qty),
+    };
+    // Reduces: ends no further from flat, on the same side (or flat).
+    let reduces = if pos > 0 {
+        (0..=pos).contains(&after)
+    } else if pos < 0 {
+        (pos..=0).contains(&after)
+    } else {
+        after == 0
+    };
+    if exit && !(reduces && after != pos) {
+        return Err(R::NotReducing);
+    }
+    model_rest(st, c, i, qty, after, reduces)
+}
+
+/// The confidence, the breakers and sizing: the quantity a strategy's intent may have.
+fn model_breakers_and_size(st: &State, c: &Case, i: usize) -> Result<i64, RejectReason> {
+    use RejectReason as R;
+    let (it, p, s) = (&c.intent, &st.portfolio, SPECS[i]);
     if it.confidence_bps < p.min_confidence_bps {
         return Err(R::LowConfidence);
     }
@@ -562,29 +607,26 @@ fn model(st: &State, c: &Case) -> Result<Qty, RejectReason> {
     if qty <= 0 {
         return Err(R::DrawdownHalt);
     }
-    if qty > lim.max_order_qty.0 {
-        return Err(R::MaxOrderQty);
-    }
-    if i128::from(it.px.0) * i128::from(qty) > lim.max_order_notional {
-        return Err(R::MaxOrderNotional);
-    }
+    Ok(qty)
+}
+
+/// Everything after the order's size, for strategies' intents and exits alike.
+fn model_rest(
+    st: &State,
+    c: &Case,
+    i: usize,
+    qty: i64,
+    after: i128,
+    reduces: bool,
+) -> Result<Qty, RejectReason> {
+    use RejectReason as R;
+    let (it, p, s, lim) = (&c.intent, &st.portfolio, SPECS[i], &st.limits[i]);
+    let exit = matches!(it.origin, Origin::Exit(_));
     let pos = i128::from(c.exposure.position.0);
-    let after = match it.side {
-        Side::Buy => pos + i128::from(c.exposure.working_buy.0) + i128::from(qty),
-        Side::Sell => pos - i128::from(c.exposure.working_sell.0) - i128::from(qty),
-    };
-    // Reduces: ends no further from flat, on the same side (or flat).
-    let reduces = if pos > 0 {
-        (0..=pos).contains(&after)
-    } else if pos < 0 {
-        (pos..=0).contains(&after)
-    } else {
-        after == 0
-    };
     if c.mode == TradingMode::ReduceOnly && !reduces {
         return Err(R::ReduceOnly);
     }
-    if c.duplicate {
+    if c.duplicate && !exit {
         return Err(R::Duplicate);
     }
     if c.throttled {
@@ -763,6 +805,9 @@ fn assert_within_limits(st: &State, c: &Case, qty: Qty) {
         Side::Sell => pos - i128::from(c.exposure.working_sell.0) - i128::from(qty.0),
     };
     let reduces = after.abs() <= pos.abs() && after * pos >= 0;
+    if matches!(it.origin, Origin::Exit(_)) {
+        assert!(reduces && after != pos, "an exit that does not reduce");
+    }
     if c.mode == TradingMode::ReduceOnly {
         assert!(reduces, "reduce-only let through an order that adds");
     }
@@ -876,14 +921,14 @@ fn a_million_random_intents_match_the_model_and_no_approval_breaks_a_limit() {
         }
         if matches!(
             reason,
-            RejectReason::NotReducing
-                | RejectReason::AllocationLimit
+            RejectReason::AllocationLimit
                 | RejectReason::ConversionStale
                 | RejectReason::InsufficientBalance
+                | RejectReason::MarginTierLeverage
+                | RejectReason::InsufficientMargin
         ) {
-            // Engine exits (engine/risk/src/stage/closing tests and the exits' property
-            // test) and the funds checks (engine/risk/src/checks/funds_tests.rs): this
-            // state generator configures neither.
+            // The funds and margin checks (engine/risk/src/checks/funds_tests.rs,
+            // engine/tests/margin.rs): this state generator configures neither.
             continue;
         }
         assert!(seen[reason.index()] > 0, "{} never came up", reason.name());

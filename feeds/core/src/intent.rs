@@ -480,7 +480,7 @@ mod tests {
         for o in all {
             assert_eq!(Origin::from_code(o.code()), Some(o), "{}", o.name());
         }
-        for unused in [6, 15, 20, 255] {
+        for unused in [6, 15, 21, 255] {
             assert_eq!(Origin::from_code(unused), None);
         }
         assert_eq!(RejectReason::NotReducing.index(), 29);
