@@ -9,9 +9,24 @@ use pulse_engine::risk::allocation::{per_interval, AllocationMode};
 use pulse_engine::risk::fx::{Conversion, RATE_ONE};
 use pulse_feeds::num::{InstrumentId, Nanos};
 
+/// `configs/portfolio.toml` without its own funds keys (balances, the account currency and
+/// `[portfolio.allocation]`): each test gives the ones it is about.
 fn portfolio() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/portfolio.toml");
-    std::fs::read_to_string(path).unwrap()
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = String::new();
+    let mut allocation = false;
+    for l in text.lines() {
+        if l.starts_with('[') {
+            allocation = l.trim() == "[portfolio.allocation]";
+        }
+        if allocation || l.starts_with("balances =") || l.starts_with("account_currency =") {
+            continue;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
 }
 
 /// `configs/portfolio.toml` with `risk` added to `[risk]` and `tail` at the end.
