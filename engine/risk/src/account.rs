@@ -20,23 +20,13 @@ use pulse_core::instrument::InstrumentRegistry;
 use pulse_core::intent::RejectReason;
 use pulse_core::num::{Nanos, Px, Qty, Side};
 
-use crate::allocation::{Allocation, MAX_STRATEGIES};
+use crate::allocation::{Allocation, StrategyBook, MAX_STRATEGIES};
 use crate::balance::Balances;
 use crate::fx::{rate_from_mid, Conversion, FxTable, Money};
 use crate::position::Position;
 
-/// Decimals of every portfolio amount (capital, equity, exposure, limits).
-pub const ACCOUNT_SCALE: u32 = 12;
+pub use crate::money::{div, ACCOUNT_SCALE};
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
-
-/// `a / b` (truncated, as `/`), through 64-bit division when both fit: a 128-bit division is
-/// a library call several times slower, and the checks' amounts nearly always fit.
-pub fn div(a: i128, b: i128) -> i128 {
-    match (i64::try_from(a), i64::try_from(b)) {
-        (Ok(a), Ok(b)) if b != 0 && !(a == i64::MIN && b == -1) => i128::from(a / b),
-        _ => a / b,
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InstrumentAccount {
@@ -501,6 +491,16 @@ impl Account {
         } else {
             div((self.hwm - self.equity()).max(0) * 10_000, self.hwm).min(10_000) as i64
         };
+    }
+}
+
+impl StrategyBook for Account {
+    fn equity(&self) -> i128 {
+        Account::equity(self)
+    }
+
+    fn strategy_pnl(&self, strategy: usize) -> i128 {
+        self.strategy(strategy).map_or(0, |t| t.pnl)
     }
 }
 

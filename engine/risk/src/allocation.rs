@@ -33,7 +33,6 @@
 use anyhow::bail;
 use pulse_core::num::Nanos;
 
-use crate::account::Account;
 use crate::decisions::{i128_at, u32_at, u64_at, ALLOCATION_LEN};
 
 mod weights;
@@ -201,6 +200,13 @@ pub struct Allocator {
     current: Option<Allocation>,
 }
 
+/// What the allocator reads of the account: the equity and each strategy's PnL (realized plus
+/// unrealized minus fees, at the account scale).
+pub trait StrategyBook {
+    fn equity(&self) -> i128;
+    fn strategy_pnl(&self, strategy: usize) -> i128;
+}
+
 impl Allocator {
     pub fn new(config: AllocationConfig) -> anyhow::Result<Allocator> {
         let n = config.strategies;
@@ -260,9 +266,9 @@ impl Allocator {
 
     /// A market event at `now`: samples the strategies' PnL and, when due, rebalances and
     /// returns the new allocation (for the account and the journal).
-    pub fn on_market(&mut self, now: Nanos, account: &Account) -> Option<Allocation> {
+    pub fn on_market(&mut self, now: Nanos, account: &impl StrategyBook) -> Option<Allocation> {
         let n = self.config.strategies;
-        let pnl = |s: usize| account.strategy(s).map_or(0, |t| t.pnl);
+        let pnl = |s: usize| account.strategy_pnl(s);
         let Some(next_sample) = self.next_sample else {
             for s in 0..n {
                 self.last_pnl[s] = pnl(s);
@@ -293,7 +299,7 @@ impl Allocator {
         self.due(now, account)
     }
 
-    fn due(&mut self, now: Nanos, account: &Account) -> Option<Allocation> {
+    fn due(&mut self, now: Nanos, account: &impl StrategyBook) -> Option<Allocation> {
         let next = self.next_rebalance?;
         if now < next {
             return None;

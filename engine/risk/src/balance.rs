@@ -23,7 +23,7 @@ use pulse_core::num::{Px, Qty, Side};
 use crate::fx::Money;
 
 #[cfg(doc)]
-use crate::account::ACCOUNT_SCALE;
+use crate::money::ACCOUNT_SCALE;
 
 /// A spot instrument's two assets and what its working orders reserve of them.
 #[derive(Clone, Copy, Debug)]

@@ -51,6 +51,7 @@ use crate::account::{Account, ACCOUNT_SCALE};
 use crate::fx::FxTable;
 use crate::kill::{KillMode, TradingMode};
 use crate::limits::{InstrumentLimits, PortfolioLimits};
+pub use crate::position::Exposure;
 use crate::published::{BookRiskLimits, PublishedRisk};
 
 /// One unit of the account currency at [`ACCOUNT_SCALE`], for the published figures' `f64`s.
@@ -63,14 +64,6 @@ pub struct Reference {
     pub mid: Option<Px>,
     pub ts: Nanos,
     pub state: BookState,
-}
-
-/// What the checks need to know of the account for this instrument.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Exposure {
-    pub position: Qty,
-    pub working_buy: Qty,
-    pub working_sell: Qty,
 }
 
 /// Everything besides the intent that a decision reads.

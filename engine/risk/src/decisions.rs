@@ -112,8 +112,6 @@ use pulse_core::order::{
 };
 use pulse_journal::{AppendError, Appender};
 
-use crate::allocation::Allocation;
-
 /// Stream name of the output journal.
 pub const STREAM: &str = "output";
 
@@ -254,8 +252,8 @@ impl OutputJournal {
     }
 
     /// Journals a rebalance, at its market time.
-    pub fn allocation(&mut self, allocation: &Allocation) {
-        let _ = self.write(kind::ALLOCATION, allocation.at, &allocation.encode());
+    pub fn allocation(&mut self, at: Nanos, payload: &[u8; ALLOCATION_LEN]) {
+        let _ = self.write(kind::ALLOCATION, at, payload);
     }
 
     pub fn decision(&mut self, at: Nanos, intent_no: u64, verdict: Result<u64, RejectReason>) {

@@ -17,7 +17,7 @@ use anyhow::{bail, Context as _};
 use pulse_core::instrument::InstrumentRegistry;
 use pulse_core::num::{InstrumentId, Px};
 
-use crate::account::{div, ACCOUNT_SCALE};
+use crate::money::{div, ACCOUNT_SCALE};
 
 /// One account-currency unit per quote unit: the identity rate.
 pub const RATE_ONE: i128 = 10i128.pow(ACCOUNT_SCALE);

@@ -21,6 +21,7 @@ pub mod halt;
 pub mod kill;
 pub mod limits;
 pub mod margin;
+pub mod money;
 pub mod orders;
 pub mod portfolio;
 pub mod portfolio_link;

@@ -13,7 +13,7 @@ use pulse_core::margin::{price_at_ratio, BPS};
 use pulse_core::num::{Px, Qty, Side};
 
 use crate::account::{Account, ACCOUNT_SCALE};
-use crate::checks::Exposure;
+use crate::position::Exposure;
 
 pub mod guard;
 
@@ -199,6 +199,16 @@ pub fn margin_check(
         return Err(MarginReject::InsufficientMargin);
     }
     Ok(())
+}
+
+/// One margined instrument's guard state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarginWatch {
+    /// The margin ratio at the last mid, in bps (`u32::MAX`: no equity left); `None` while
+    /// flat or not margined.
+    pub ratio_bps: Option<u32>,
+    /// The ratio is at or above the call level (the call was counted).
+    pub(crate) called: bool,
 }
 
 #[cfg(test)]

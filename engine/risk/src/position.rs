@@ -71,6 +71,14 @@ impl Position {
     }
 }
 
+/// What the checks need to know of the account for this instrument.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Exposure {
+    pub position: Qty,
+    pub working_buy: Qty,
+    pub working_sell: Qty,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,7 +71,7 @@ pub(crate) struct RiskReport<'a> {
     pub snapshots_dropped: Option<u64>,
     pub flatten: &'a [FlattenState],
     /// The margin guard's state by instrument (empty: nothing trades on margin).
-    pub margin: &'a [crate::stage::MarginWatch],
+    pub margin: &'a [crate::margin::MarginWatch],
 }
 
 impl RiskReport<'_> {

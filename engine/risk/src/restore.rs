@@ -134,7 +134,7 @@ mod tests {
         let (appender, service) = Appender::open(cfg).unwrap();
         let mut journal = OutputJournal::start(appender, Nanos(1)).unwrap();
         for a in allocations {
-            journal.allocation(a);
+            journal.allocation(a.at, &a.encode());
         }
         drop(journal);
         service.shutdown().unwrap();

@@ -76,7 +76,7 @@ pub struct RiskStage {
     /// Each strategy's instrument, naming it in the metrics ([`Funds`]).
     strategy_instruments: Vec<InstrumentId>,
     /// The margin guard's state by instrument (empty: nothing trades on margin).
-    margin: Vec<margin::MarginWatch>,
+    margin: Vec<crate::margin::MarginWatch>,
     pub counters: RiskCounters,
 }
 
@@ -527,7 +527,7 @@ mod closing;
 mod funds;
 pub use funds::Funds;
 mod margin;
-pub use margin::MarginWatch;
+pub use crate::margin::MarginWatch;
 #[cfg(test)]
 mod closing_props;
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::account::ACCOUNT_SCALE;
+use crate::account::{Account, ACCOUNT_SCALE};
 use pulse_core::instrument::{InstrumentRegistry, Venue};
 use pulse_core::num::{Px, Qty, Side};
 

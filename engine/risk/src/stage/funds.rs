@@ -81,7 +81,7 @@ impl RiskStage {
         if let Some(allocation) = allocator.on_market(at, &self.account) {
             self.account.set_allocation(&allocation);
             if let Some(journal) = &mut self.journal {
-                journal.allocation(&allocation);
+                journal.allocation(allocation.at, &allocation.encode());
             }
         }
     }

@@ -11,17 +11,7 @@ use pulse_core::event::EventMeta;
 use pulse_core::num::Px;
 
 use super::RiskStage;
-use crate::margin::{margin_ratio_bps, GuardAction, InstrumentMargin};
-
-/// One margined instrument's guard state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MarginWatch {
-    /// The margin ratio at the last mid, in bps (`u32::MAX`: no equity left); `None` while
-    /// flat or not margined.
-    pub ratio_bps: Option<u32>,
-    /// The ratio is at or above the call level (the call was counted).
-    called: bool,
-}
+use crate::margin::{margin_ratio_bps, GuardAction, InstrumentMargin, MarginWatch};
 
 impl RiskStage {
     /// Instruments by index that trade on margin (`None`: cash): their pre-trade margin check
