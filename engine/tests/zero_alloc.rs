@@ -128,6 +128,51 @@ fn steady_state_allocates_nothing(config_file: &str) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Three strategies under one risk book (`configs/portfolio.toml`): four feeds, the market
+/// maker and two takers in one strategy stage, exits, allocation, balances and the portfolio
+/// stage on the risk thread recomputing VaR, correlation and stress every 250 ms. After the
+/// first 1,500 lines of the first feed (the portfolio's window and the allocation's samples
+/// are preallocated, so no warm-up needs to fill them), nothing allocates.
+#[test]
+fn a_portfolio_under_one_risk_book_does_not_allocate_after_warm_up() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/portfolio.toml");
+    let cfg = config::load(&path).expect("config loads");
+    let tsc = quanta::Clock::new();
+    let built = pipeline::build(&cfg, &tsc).expect("pipeline builds");
+    let mut stages = built.stages;
+    let (descs, counts) = publish::describe(&stages, &built.instruments);
+    let stats = StatsFile::anonymous(&descs, &[]);
+    let publisher = Publisher::new((0..descs.len()).map(|i| stats.metric(i)).collect(), counts);
+    let pass = |stages: &mut Vec<HotStage>| {
+        let work = stages
+            .iter_mut()
+            .map(|s| s.do_work(Nanos(0)))
+            .sum::<usize>();
+        publisher.publish(stages, |_| {});
+        work
+    };
+    while feed_lines(&stages) < 1_500 {
+        pass(&mut stages);
+    }
+    let ((), allocations) = counting::measure(|| {
+        while pass(&mut stages) > 0 || !stages.iter().all(|s| s.intake_done()) {}
+    });
+    let (orders, snapshots) = stages.iter().fold((0, 0), |(o, n), s| match s {
+        HotStage::Risk(r) => (r.orders().counters.sent, n),
+        HotStage::Portfolio(p) => (o, p.counters.snapshots),
+        _ => (o, n),
+    });
+    assert!(
+        orders > 40,
+        "the measured window must trade: {orders} orders"
+    );
+    assert_eq!(
+        snapshots, 120,
+        "the portfolio stage computed every interval"
+    );
+    assert_eq!(allocations, 0, "{allocations} allocations after warm-up");
+}
+
 #[test]
 /// The policy network alone, 100,000 decisions: normal features, saturating ones, and
 /// non-finite ones answered with no opinion.
