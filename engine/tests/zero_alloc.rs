@@ -28,6 +28,52 @@ fn feed_lines(stages: &[HotStage]) -> u64 {
     }
 }
 
+/// A config's hot stages, built as `pulse run` builds them and run on this thread (their
+/// counters published after every pass, as their runner does), after warm-up.
+struct Run {
+    stages: Vec<HotStage>,
+    journals: Vec<(&'static str, pulse_journal::JournalService)>,
+    stats: std::sync::Arc<StatsFile>,
+    /// Lines the first feed had read when the warm-up ended.
+    lines_before: u64,
+    /// Allocations of this thread from then to the end of the input.
+    allocations: u64,
+}
+
+/// Runs `cfg` until its first feed has read `warm_lines`, then to the end of the input under
+/// the counting allocator.
+fn run_after_warm_up(cfg: &config::Config, warm_lines: u64) -> Run {
+    let tsc = quanta::Clock::new();
+    let built = pipeline::build(cfg, &tsc).expect("pipeline builds");
+    let mut stages = built.stages;
+    let (descs, counts) = publish::describe(&stages, &built.instruments);
+    let stats = StatsFile::anonymous(&descs, &[]);
+    let publisher = Publisher::new((0..descs.len()).map(|i| stats.metric(i)).collect(), counts);
+    let pass = |stages: &mut Vec<HotStage>| {
+        let work = stages
+            .iter_mut()
+            .map(|s| s.do_work(Nanos(0)))
+            .sum::<usize>();
+        publisher.publish(stages, |_| {});
+        work
+    };
+    while feed_lines(&stages) < warm_lines {
+        pass(&mut stages);
+    }
+    let lines_before = feed_lines(&stages);
+    let ((), allocations) = counting::measure(|| {
+        while pass(&mut stages) > 0 || !stages.iter().all(|s| s.intake_done()) {}
+    });
+    drop(publisher);
+    Run {
+        stages,
+        journals: built.journals,
+        stats,
+        lines_before,
+        allocations,
+    }
+}
+
 #[test]
 fn hot_stages_do_not_allocate_after_warm_up() {
     steady_state_allocates_nothing("imbalance.toml");
@@ -63,30 +109,10 @@ fn steady_state_allocates_nothing(config_file: &str) {
         sync: Default::default(),
         fail_io_at: None,
     });
-    let tsc = quanta::Clock::new();
-    let built = pipeline::build(&cfg, &tsc).expect("pipeline builds");
-    let mut stages = built.stages;
-    let (descs, counts) = publish::describe(&stages, &built.instruments);
-    let stats = StatsFile::anonymous(&descs, &[]);
-    let publisher = Publisher::new((0..descs.len()).map(|i| stats.metric(i)).collect(), counts);
-
-    let pass = |stages: &mut Vec<HotStage>| {
-        let work = stages
-            .iter_mut()
-            .map(|s| s.do_work(Nanos(0)))
-            .sum::<usize>();
-        publisher.publish(stages, |_| {});
-        work
-    };
     // Warm-up: the snapshot arrives at line 8; 2,000 lines see every message kind many times.
-    while feed_lines(&stages) < 2_000 {
-        pass(&mut stages);
-    }
-    let lines_before = feed_lines(&stages);
-    let ((), allocations) = counting::measure(|| {
-        while pass(&mut stages) > 0 || !stages.iter().all(|s| s.intake_done()) {}
-    });
-    let lines = feed_lines(&stages) - lines_before;
+    let run = run_after_warm_up(&cfg, 2_000);
+    let (stages, stats, allocations) = (&run.stages, &run.stats, run.allocations);
+    let lines = feed_lines(stages) - run.lines_before;
 
     let (orders, book_updates) = stages.iter().fold((0, 0), |(o, b), s| match s {
         HotStage::Risk(r) => (r.orders().counters.sent, b),
@@ -116,8 +142,11 @@ fn steady_state_allocates_nothing(config_file: &str) {
         allocations, 0,
         "{allocations} allocations over {lines} messages after warm-up"
     );
+    let Run {
+        stages, journals, ..
+    } = run;
     drop(stages);
-    for (_, service) in built.journals {
+    for (_, service) in journals {
         service.shutdown().expect("the journal syncs");
     }
     let segments = std::fs::read_dir(dir.join("input")).unwrap().count();
@@ -137,27 +166,9 @@ fn steady_state_allocates_nothing(config_file: &str) {
 fn a_portfolio_under_one_risk_book_does_not_allocate_after_warm_up() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/portfolio.toml");
     let cfg = config::load(&path).expect("config loads");
-    let tsc = quanta::Clock::new();
-    let built = pipeline::build(&cfg, &tsc).expect("pipeline builds");
-    let mut stages = built.stages;
-    let (descs, counts) = publish::describe(&stages, &built.instruments);
-    let stats = StatsFile::anonymous(&descs, &[]);
-    let publisher = Publisher::new((0..descs.len()).map(|i| stats.metric(i)).collect(), counts);
-    let pass = |stages: &mut Vec<HotStage>| {
-        let work = stages
-            .iter_mut()
-            .map(|s| s.do_work(Nanos(0)))
-            .sum::<usize>();
-        publisher.publish(stages, |_| {});
-        work
-    };
-    while feed_lines(&stages) < 1_500 {
-        pass(&mut stages);
-    }
-    let ((), allocations) = counting::measure(|| {
-        while pass(&mut stages) > 0 || !stages.iter().all(|s| s.intake_done()) {}
-    });
-    let (orders, snapshots) = stages.iter().fold((0, 0), |(o, n), s| match s {
+    let run = run_after_warm_up(&cfg, 1_500);
+    let allocations = run.allocations;
+    let (orders, snapshots) = run.stages.iter().fold((0, 0), |(o, n), s| match s {
         HotStage::Risk(r) => (r.orders().counters.sent, n),
         HotStage::Portfolio(p) => (o, p.counters.snapshots),
         _ => (o, n),

@@ -5,41 +5,13 @@
 
 mod portfolio_support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use portfolio_support::{factor_returns, loaded_model, Rng};
 use pulse_core::num::Nanos;
 use pulse_risk::portfolio::{Figures, StressScenario};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls on this thread.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+/// The engine's counting allocator (every allocating call, zeroed and realloc included).
+#[path = "../../tests/counting/mod.rs"]
+mod counting;
 
 #[test]
 fn sampling_and_computing_do_not_allocate() {
@@ -67,19 +39,19 @@ fn sampling_and_computing_do_not_allocate() {
     let exposures = [5_000.0, -2_000.0, 0.0, 3_000.0, 1_000.0, -4_000.0];
     let mut f = Figures::new(n, scenarios.len());
 
-    let before = ALLOCATIONS.with(Cell::get);
     // Marks over 50 slots (the window wraps), then three computations.
-    for slot in 0..50u64 {
-        for i in 0..n {
-            let mid = 100.0 + (slot * 7 + i as u64 * 3) as f64 % 11.0;
-            model.on_mark(i, mid, Nanos(slot * 1_000_000_000 + i as u64));
+    let ((), allocations) = counting::measure(|| {
+        for slot in 0..50u64 {
+            for i in 0..n {
+                let mid = 100.0 + (slot * 7 + i as u64 * 3) as f64 % 11.0;
+                model.on_mark(i, mid, Nanos(slot * 1_000_000_000 + i as u64));
+            }
         }
-    }
-    model.sampler_mut().close_until(Nanos(51 * 1_000_000_000));
-    for _ in 0..3 {
-        model.compute(&exposures, 100_000.0, &scenarios, &mut f);
-    }
-    let allocations = ALLOCATIONS.with(Cell::get) - before;
+        model.sampler_mut().close_until(Nanos(51 * 1_000_000_000));
+        for _ in 0..3 {
+            model.compute(&exposures, 100_000.0, &scenarios, &mut f);
+        }
+    });
 
     assert_eq!(allocations, 0, "allocations while sampling and computing");
     assert_eq!(model.rows(), 120);
