@@ -17,7 +17,6 @@ use crate::published::{PublishedRisk, MAX_BOOK_INSTRUMENTS};
 pub struct Snapshot {
     /// The end of the interval: every mark in it was seen before.
     pub at: Nanos,
-    pub instruments: u16,
     /// 0 where an instrument has no mark yet.
     pub mids: [f64; MAX_BOOK_INSTRUMENTS],
     /// Signed: position at its mark.
@@ -30,7 +29,6 @@ impl Snapshot {
     pub fn of(account: &Account, at: Nanos) -> Snapshot {
         let mut s = Snapshot {
             at,
-            instruments: 0,
             mids: [0.0; MAX_BOOK_INSTRUMENTS],
             exposures: [0.0; MAX_BOOK_INSTRUMENTS],
             equity: account.equity() as f64 / ACCOUNT_UNIT,
@@ -41,7 +39,6 @@ impl Snapshot {
             .take(MAX_BOOK_INSTRUMENTS)
             .enumerate()
         {
-            s.instruments = i as u16 + 1;
             let Some(mark) = a.mark else {
                 continue;
             };
@@ -69,7 +66,6 @@ pub struct PortfolioLink {
     /// Snapshots that never found room (the portfolio stage fell behind): counted, and the
     /// next one carries the account as it then stands.
     pub dropped: u64,
-    pub taken: u64,
 }
 
 impl PortfolioLink {
@@ -86,7 +82,6 @@ impl PortfolioLink {
             pending: None,
             latest: PublishedRisk::default(),
             dropped: 0,
-            taken: 0,
         }
     }
 
@@ -123,7 +118,6 @@ impl PortfolioLink {
                 journal.risk_figures(f.at, &FiguresRecord::of(&f).encode());
             }
             self.latest = f;
-            self.taken += 1;
             any = true;
         }
         any
@@ -163,7 +157,6 @@ mod tests {
         link.before_mark(&account, sec(3.2));
         let s = rx.pop().unwrap();
         assert_eq!(s.at, sec(1.0));
-        assert_eq!(s.instruments, 2);
         assert_eq!((s.mids[0], s.mids[1]), (6_000_000.0, 300_000.0));
         assert_eq!((s.exposures[0], s.exposures[1]), (-6_000.0, 0.0));
         assert_eq!(s.equity, 10_000.0);
