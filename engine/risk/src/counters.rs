@@ -44,6 +44,22 @@ pulse_core::counters! {
         ),
         EquityMicro => gauge("equity_micro", "Account equity in millionths of the quote asset"),
         DrawdownBps => gauge("drawdown_bps", "Drawdown from the equity high-water mark, in bps"),
+        DrawdownLimitBps => gauge(
+            "drawdown_limit_bps",
+            "Each drawdown breaker's level (halve, restrict, stop), in bps"
+        ),
+        DayPnlMicro => gauge(
+            "day_pnl_micro",
+            "The market day's PnL, in millionths of the account currency"
+        ),
+        RiskLimitMicro => gauge(
+            "risk_limit_micro",
+            "Each configured loss limit, in millionths of the account currency"
+        ),
+        RiskLimitUsageBps => gauge(
+            "risk_limit_usage_bps",
+            "Each loss limit's current figure as a share of it, in bps (10000 = at the limit)"
+        ),
         GrossExposureMicro => gauge(
             "gross_exposure_micro",
             "Gross exposure at the marks, in millionths of the quote asset"

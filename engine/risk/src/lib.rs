@@ -19,6 +19,7 @@ pub mod flatten;
 pub mod fx;
 pub mod halt;
 pub mod kill;
+mod limit_report;
 pub mod limits;
 pub mod margin;
 pub mod money;

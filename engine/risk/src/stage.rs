@@ -464,6 +464,16 @@ impl Stage for RiskStage {
             margin: &self.margin,
         }
         .emit(out);
+        crate::limit_report::LimitReport {
+            limits: &self.checks.portfolio,
+            account: &self.account,
+            book: self
+                .checks
+                .book
+                .as_ref()
+                .zip(self.portfolio.as_ref().map(|p| p.latest())),
+        }
+        .emit(out);
         self.report_funds(out);
     }
 
