@@ -186,6 +186,10 @@ pub(crate) struct Money {
     /// Scale alone (the identity conversion): `amount * mul / div`.
     mul: i128,
     div: i128,
+    /// The largest |amount| whose `amount * mul` fits `i128`: below it the product needs no
+    /// overflow check (a saturating `i128` multiply costs tens of instructions, and every
+    /// pre-trade check converts a handful of notionals).
+    exact: u128,
     /// 10^notional scale, to divide `amount * rate` by.
     unit: i128,
     /// The rate, `None` for the identity; `Some(0)` while a conversion instrument has no mid.
@@ -202,6 +206,7 @@ impl Money {
         Money {
             mul,
             div,
+            exact: i128::MAX.unsigned_abs() / mul.unsigned_abs(),
             unit: 10i128.pow(notional_scale.min(38)),
             rate: None,
         }
@@ -216,10 +221,15 @@ impl Money {
         self.rate
     }
 
-    pub(crate) fn to_account(self, amount: i128) -> i128 {
+    #[inline]
+    pub(crate) fn to_account(&self, amount: i128) -> i128 {
         match self.rate {
             None => {
-                let scaled = amount.saturating_mul(self.mul);
+                let scaled = if amount.unsigned_abs() <= self.exact {
+                    amount * self.mul
+                } else {
+                    amount.saturating_mul(self.mul)
+                };
                 if self.div == 1 {
                     scaled
                 } else {
@@ -245,6 +255,12 @@ mod tests {
         assert_eq!(m.to_account(123_456_789), 12_345);
         assert_eq!(Money::new(12).to_account(7), 7);
         assert_eq!(Money::new(0).to_account(7), 7 * USDT);
+        // The unchecked product up to the largest amount it fits, saturation past it.
+        let edge = i128::MAX / USDT;
+        assert_eq!(Money::new(0).to_account(edge), edge * USDT);
+        assert_eq!(Money::new(0).to_account(-edge), -edge * USDT);
+        assert_eq!(Money::new(0).to_account(edge + 1), i128::MAX);
+        assert_eq!(Money::new(0).to_account(-edge - 1), i128::MIN);
     }
 
     #[test]
