@@ -222,7 +222,7 @@ impl Money {
     }
 
     #[inline]
-    pub(crate) fn to_account(&self, amount: i128) -> i128 {
+    pub(crate) fn to_account(self, amount: i128) -> i128 {
         match self.rate {
             None => {
                 let scaled = if amount.unsigned_abs() <= self.exact {
