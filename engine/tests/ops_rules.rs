@@ -27,9 +27,9 @@ const RULE_TESTS: [&str; 2] = [
 const SCRAPE: &str = "configs/prometheus/prometheus.yml";
 const ALERTMANAGER: &str = "configs/alertmanager/alertmanager.yml";
 
-/// Names the engine does not export yet, used by rules the lead's gauges will feed (configured
-/// drawdown breakers, the day's PnL, configured risk limits and their usage). The lead removes
-/// each one here as the engine declares it; the test below says when.
+/// Names the rules use that the engine does not declare yet (issue 21: the configured drawdown
+/// breakers, the day's PnL, the configured risk limits and each figure's share of its limit).
+/// Remove each one as the engine declares it; the metrics test below says when.
 const PENDING_METRICS: [&str; 4] = [
     "pulse_drawdown_limit_bps",
     "pulse_day_pnl_micro",
