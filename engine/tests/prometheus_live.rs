@@ -80,13 +80,17 @@ fn prometheus_scrapes_a_running_engine_and_fires_the_kill_switch_alert() {
     // Every query of the dashboard returns data (a renamed metric fails here, not on a wall
     // screen), save the gauges not yet exported.
     let queries = dashboard::queries();
-    assert!(queries.len() >= 30, "{} queries", queries.len());
+    assert!(queries.len() >= 69, "{} queries", queries.len());
     let mut empty = Vec::new();
     for q in &queries {
-        if stack.query(&q.expr, t2).is_empty()
-            && !dashboard::NOT_YET_EXPORTED.iter().any(|m| q.expr.contains(m))
-        {
-            empty.push(format!("{}: {}", q.panel, q.expr));
+        if !stack.query(&q.expr, t2).is_empty() {
+            continue;
+        }
+        let line = format!("{}: {}", q.panel, q.expr);
+        if dashboard::NOT_YET_EXPORTED.iter().any(|m| q.expr.contains(m)) {
+            eprintln!("empty, allowed until the gauge is exported: {line}");
+        } else {
+            empty.push(line);
         }
     }
     assert!(empty.is_empty(), "panels without data:\n{}", empty.join("\n"));
