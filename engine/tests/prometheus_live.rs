@@ -56,7 +56,10 @@ fn prometheus_scrapes_a_running_engine_and_fires_the_kill_switch_alert() {
         assert_eq!(first.len(), count, "{counter} at t1: {first:?}");
         for (key, before) in &first {
             let after = second[key];
-            assert!(after > *before, "{counter}{{{label}={key:?}}}: {before} then {after}");
+            assert!(
+                after > *before,
+                "{counter}{{{label}={key:?}}}: {before} then {after}"
+            );
         }
     }
 
@@ -87,13 +90,20 @@ fn prometheus_scrapes_a_running_engine_and_fires_the_kill_switch_alert() {
             continue;
         }
         let line = format!("{}: {}", q.panel, q.expr);
-        if dashboard::NOT_YET_EXPORTED.iter().any(|m| q.expr.contains(m)) {
+        if dashboard::NOT_YET_EXPORTED
+            .iter()
+            .any(|m| q.expr.contains(m))
+        {
             eprintln!("empty, allowed until the gauge is exported: {line}");
         } else {
             empty.push(line);
         }
     }
-    assert!(empty.is_empty(), "panels without data:\n{}", empty.join("\n"));
+    assert!(
+        empty.is_empty(),
+        "panels without data:\n{}",
+        empty.join("\n")
+    );
 
     // Every shipped rule evaluates without error.
     let rules = stack.wait_until("every rule evaluated", 10, |s| {

@@ -36,7 +36,9 @@ pub fn have_tools(test: &str, tools: &[&str]) -> bool {
         "{test}: {missing:?} missing under CI (.ci/run installs Debian's prometheus and \
          prometheus-alertmanager)"
     );
-    eprintln!("skipped: {test}: {missing:?} not installed (Debian's prometheus, prometheus-alertmanager)");
+    eprintln!(
+        "skipped: {test}: {missing:?} not installed (Debian's prometheus, prometheus-alertmanager)"
+    );
     false
 }
 
@@ -248,10 +250,7 @@ impl Stack {
 
     /// The instant vector `expr` evaluates to at `time` (seconds since the epoch).
     pub fn query(&self, expr: &str, time: f64) -> Vec<Value> {
-        let path = format!(
-            "/api/v1/query?query={}&time={time:.3}",
-            http::encode(expr)
-        );
+        let path = format!("/api/v1/query?query={}&time={time:.3}", http::encode(expr));
         let data = self
             .api(&path)
             .unwrap_or_else(|e| panic!("{expr}: {e}\n{}", self.logs()));
@@ -261,7 +260,12 @@ impl Stack {
 
     /// Polls `f` every 200 ms until it answers, for at most `secs` seconds; else fails with
     /// the processes' logs.
-    pub fn wait_until<T>(&self, what: &str, secs: u64, mut f: impl FnMut(&Stack) -> Option<T>) -> T {
+    pub fn wait_until<T>(
+        &self,
+        what: &str,
+        secs: u64,
+        mut f: impl FnMut(&Stack) -> Option<T>,
+    ) -> T {
         let started = Instant::now();
         loop {
             if let Some(v) = f(self) {
@@ -340,7 +344,10 @@ fn portfolio(listen: SocketAddr, journal: &Path) -> String {
     }
     assert_eq!(sources, 4, "configs/portfolio.toml replays four sources");
     let metrics = "[metrics]\nstats = true\n";
-    assert!(out.contains(metrics), "configs/portfolio.toml has {metrics:?}");
+    assert!(
+        out.contains(metrics),
+        "configs/portfolio.toml has {metrics:?}"
+    );
     out = out.replace(
         metrics,
         &format!("{metrics}prometheus_listen = \"{listen}\"\n"),
