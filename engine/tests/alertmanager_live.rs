@@ -54,8 +54,13 @@ fn a_kill_reaches_a_webhook_through_alertmanager_and_a_rearm_resolves_it() {
         (!data["activeAlertmanagers"].as_array()?.is_empty()).then_some(())
     });
 
+    let killed = Instant::now();
     stack.control("kill");
     let fired = notification(&stack, &hook, "PulseKillSwitchEngaged", "firing", 20);
+    eprintln!(
+        "the webhook heard PulseKillSwitchEngaged firing {:.1} s after pulse kill",
+        killed.elapsed().as_secs_f64()
+    );
     assert_eq!(fired["receiver"], "test");
     let alert = fired["alerts"]
         .as_array()
@@ -70,8 +75,13 @@ fn a_kill_reaches_a_webhook_through_alertmanager_and_a_rearm_resolves_it() {
     assert!(runbook.contains("pulse rearm"), "{alert}");
 
     // The operator rearms: the rule stops matching and the receiver hears it resolved.
+    let rearmed = Instant::now();
     stack.control("rearm");
     let resolved = notification(&stack, &hook, "PulseKillSwitchEngaged", "resolved", 20);
+    eprintln!(
+        "and resolved {:.1} s after pulse rearm",
+        rearmed.elapsed().as_secs_f64()
+    );
     let alert = &resolved["alerts"][0];
     assert_eq!(alert["labels"]["instance"], instance.as_str(), "{alert}");
     assert_ne!(alert["endsAt"], "0001-01-01T00:00:00Z", "{alert}");

@@ -127,10 +127,16 @@ fn prometheus_scrapes_a_running_engine_and_fires_the_kill_switch_alert() {
     // Nothing has killed the engine yet; `pulse kill` fires the alert within seconds.
     let firing = "ALERTS{alertname=\"PulseKillSwitchEngaged\",alertstate=\"firing\"}";
     assert!(stack.query(firing, now()).is_empty());
+    let killed = std::time::Instant::now();
     stack.control("kill");
     let alert = stack.wait_until("PulseKillSwitchEngaged fires", 20, |s| {
         s.query(firing, now()).into_iter().next()
     });
+    eprintln!(
+        "{} rules healthy; PulseKillSwitchEngaged firing {:.1} s after pulse kill",
+        rules.len(),
+        killed.elapsed().as_secs_f64()
+    );
     assert_eq!(alert["metric"]["severity"], "critical");
     assert_eq!(alert["metric"]["instance"], instance.as_str());
     assert_eq!(alert["metric"]["job"], "pulse");
