@@ -3,16 +3,6 @@
 
 use serde_json::Value;
 
-/// Metrics the lead adds in parallel with this dashboard (drawdown breakers, the day's PnL and
-/// the risk limits): a query naming one may come back empty until they are merged.
-// TODO(merge): delete this list once the engine exports these gauges.
-pub const NOT_YET_EXPORTED: [&str; 4] = [
-    "pulse_drawdown_limit_bps",
-    "pulse_day_pnl_micro",
-    "pulse_risk_limit_micro",
-    "pulse_risk_limit_usage_bps",
-];
-
 /// One query of one panel.
 pub struct Query {
     pub panel: String,
