@@ -1,7 +1,9 @@
 //! A firing rule reaches a webhook through a real Alertmanager (Debian's 0.25): `pulse run`
 //! replays configs/portfolio.toml at recorded pace, a real Prometheus scrapes it and evaluates
-//! the shipped rules, and sends its alerts to Alertmanager, which routes everything to a
-//! webhook receiver this test runs on loopback. `pulse kill` must arrive there as a firing
+//! the shipped rules, and sends its alerts to Alertmanager running the shipped
+//! configs/alertmanager/alertmanager.yml, whose generic webhook receiver (every alert goes
+//! there too) is pointed at one this test runs on loopback, with the bearer token from the
+//! credentials file. `pulse kill` must arrive there as a firing
 //! `PulseKillSwitchEngaged` (severity critical, the engine's instance), and `pulse rearm` as
 //! its resolution.
 
@@ -19,9 +21,12 @@ fn notification(stack: &Stack, hook: &Webhook, alertname: &str, status: &str, se
     let started = Instant::now();
     let mut seen = Vec::new();
     while started.elapsed() < Duration::from_secs(secs) {
-        let Ok(body) = hook.bodies.recv_timeout(Duration::from_millis(200)) else {
+        let Ok(request) = hook.requests.recv_timeout(Duration::from_millis(200)) else {
             continue;
         };
+        let expected = format!("Bearer {}", ops::RELAY_TOKEN);
+        assert_eq!(request.authorization.as_deref(), Some(expected.as_str()));
+        let body = request.body;
         let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
         let ours = v["alerts"]
             .as_array()
@@ -61,7 +66,7 @@ fn a_kill_reaches_a_webhook_through_alertmanager_and_a_rearm_resolves_it() {
         "the webhook heard PulseKillSwitchEngaged firing {:.1} s after pulse kill",
         killed.elapsed().as_secs_f64()
     );
-    assert_eq!(fired["receiver"], "test");
+    assert_eq!(fired["receiver"], "webhook");
     let alert = fired["alerts"]
         .as_array()
         .unwrap()

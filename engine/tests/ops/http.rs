@@ -45,10 +45,17 @@ pub fn encode(text: &str) -> String {
     out
 }
 
-/// A webhook receiver on loopback: answers every POST with 200 and hands its body over.
+/// A webhook receiver on loopback: answers every POST with 200 and hands it over.
 pub struct Webhook {
     pub addr: SocketAddr,
-    pub bodies: Receiver<String>,
+    pub requests: Receiver<Request>,
+}
+
+/// What one POST carried.
+pub struct Request {
+    /// Its `Authorization` header, if any.
+    pub authorization: Option<String>,
+    pub body: String,
 }
 
 impl Webhook {
@@ -56,25 +63,26 @@ impl Webhook {
     pub fn start() -> Webhook {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let (tx, bodies) = mpsc::channel();
+        let (tx, requests) = mpsc::channel();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                if let Some(body) = receive(conn) {
-                    if tx.send(body).is_err() {
+                if let Some(request) = receive(conn) {
+                    if tx.send(request).is_err() {
                         return;
                     }
                 }
             }
         });
-        Webhook { addr, bodies }
+        Webhook { addr, requests }
     }
 }
 
 /// Reads one request (its Content-Length body) and answers 200.
-fn receive(conn: TcpStream) -> Option<String> {
+fn receive(conn: TcpStream) -> Option<Request> {
     conn.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut length = 0usize;
+    let mut authorization = None;
     loop {
         let mut line = String::new();
         reader.read_line(&mut line).ok()?;
@@ -86,6 +94,9 @@ fn receive(conn: TcpStream) -> Option<String> {
             if k.eq_ignore_ascii_case("content-length") {
                 length = v.trim().parse().ok()?;
             }
+            if k.eq_ignore_ascii_case("authorization") {
+                authorization = Some(v.trim().to_owned());
+            }
         }
     }
     let mut body = vec![0; length];
@@ -93,5 +104,9 @@ fn receive(conn: TcpStream) -> Option<String> {
     let mut conn = conn;
     conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         .ok()?;
-    String::from_utf8(body).ok()
+    let body = String::from_utf8(body).ok()?;
+    Some(Request {
+        authorization,
+        body,
+    })
 }
