@@ -444,8 +444,24 @@ impl Account {
         let Some(a) = self.instruments.get_mut(i) else {
             return;
         };
-        let m = a.money;
         let seen = a.position.realized - a.position.fees;
+        // Flat, nothing working, nothing new realized, and its terms already say so: a mark
+        // or a new rate changes nothing (most marks of most instruments, most of the time).
+        let idle = a.position.qty.0 == 0
+            && a.position.cost == 0
+            && a.working_buy == 0
+            && a.working_sell == 0
+            && a.working_raw == 0
+            && seen == a.realized_seen;
+        if idle
+            && a.pnl_term == a.realized_term
+            && a.exposure_term == 0
+            && a.worst_term == 0
+            && a.working_term == 0
+        {
+            return;
+        }
+        let m = a.money;
         // Only a fill moves it (not a mark, nor a new rate): two conversions saved per mark.
         let realized = if seen == a.realized_seen {
             a.realized_term
