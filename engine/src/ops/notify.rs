@@ -155,8 +155,8 @@ impl Notifier {
         self.dropped
     }
 
-    /// Lets the thread send what is queued for up to [`FINISH_GRACE`] (no retries once the run
-    /// is over), then reports.
+    /// Lets the thread send what is queued, retries included, for up to [`FINISH_GRACE`]
+    /// (what is left then is counted failed), then reports.
     pub fn finish(mut self) -> NotifyReport {
         self.closing.store(true, Ordering::Release);
         drop(self.tx.take());
@@ -186,18 +186,14 @@ struct Worker {
 
 impl Worker {
     fn run(self, rx: Receiver<OpsEvent>) {
-        let mut closed_at: Option<Instant> = None;
+        let mut closed_at = None;
         for ev in rx {
-            // Acquire: pairs with `finish`'s Release; nothing else is published with it.
-            if closed_at.is_none() && self.closing.load(Ordering::Acquire) {
-                closed_at = Some(Instant::now());
-            }
-            if closed_at.is_some_and(|t| t.elapsed() > FINISH_GRACE) {
+            if self.past_grace(&mut closed_at) {
                 self.counts.failed.fetch_add(1, Ordering::AcqRel);
                 continue;
             }
             let body = body(&ev, &self.instance);
-            if self.deliver(body.as_bytes(), closed_at.is_some()) {
+            if self.deliver(body.as_bytes(), &mut closed_at) {
                 self.counts.sent.fetch_add(1, Ordering::AcqRel);
             } else {
                 self.counts.failed.fetch_add(1, Ordering::AcqRel);
@@ -205,15 +201,30 @@ impl Worker {
         }
     }
 
-    /// One event: the first try and up to `retries` more, waiting `backoff`, then twice that.
-    fn deliver(&self, body: &[u8], closing: bool) -> bool {
+    /// Whether the run ended more than [`FINISH_GRACE`] ago (`closed_at`: when this thread
+    /// first saw it end).
+    fn past_grace(&self, closed_at: &mut Option<Instant>) -> bool {
+        // Acquire: pairs with `finish`'s Release; nothing else is published with it.
+        if closed_at.is_none() && self.closing.load(Ordering::Acquire) {
+            *closed_at = Some(Instant::now());
+        }
+        closed_at.is_some_and(|t| t.elapsed() > FINISH_GRACE)
+    }
+
+    /// One event: the first try and up to `retries` more, waiting `backoff`, then twice that;
+    /// no retry starts once the run's end is past its grace.
+    fn deliver(&self, body: &[u8], closed_at: &mut Option<Instant>) -> bool {
         let mut wait = self.backoff;
-        let tries = if closing { 1 } else { 1 + self.retries };
-        for attempt in 0..tries {
+        let mut tries = 0;
+        for attempt in 0..=self.retries {
             if attempt > 0 {
                 std::thread::sleep(wait);
                 wait = wait.saturating_mul(2);
+                if self.past_grace(closed_at) {
+                    break;
+                }
             }
+            tries += 1;
             self.counts.attempts.fetch_add(1, Ordering::AcqRel);
             match post_json(&self.endpoint, self.tls.as_ref(), body, self.timeout) {
                 Ok(_) => return true,
