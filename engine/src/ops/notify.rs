@@ -53,11 +53,12 @@ struct Counts {
     attempts: AtomicU64,
 }
 
-/// Takes `[notify] url_env` out of the environment (wiped and removed, as the gateway's API
-/// secrets are). Call while the process has one thread.
+/// Takes `[notify] url_env` out of the environment (wiped and removed, and the process made
+/// non-dumpable, as for the gateway's API secrets). Call while the process has one thread.
 pub fn take_env_url(notify: &mut Option<NotifyConfig>) -> Result<(), String> {
     let Some(cfg) = notify else { return Ok(()) };
     if let KeySource::Env(name) = &cfg.url {
+        crate::secrets::forbid_dumps()?;
         let secret = crate::secrets::take_env(name).map_err(|e| format!("[notify] url_env: {e}"))?;
         cfg.url = KeySource::Taken(TakenSecret::new(name.clone(), secret));
     }
