@@ -38,7 +38,9 @@ fn defaults_and_values() {
     assert_eq!(
         cfg.events,
         EventsConfig {
-            log: Some(LogTarget::File(PathBuf::from("/etc/pulse/log/events.jsonl"))),
+            log: Some(LogTarget::File(PathBuf::from(
+                "/etc/pulse/log/events.jsonl"
+            ))),
             instance: Some("eu-1".into()),
         }
     );
@@ -64,7 +66,10 @@ fn defaults_and_values() {
     let n = cfg.notify.unwrap();
     assert_eq!(n.url, KeySource::File("/etc/pulse/hook.url".into()));
     assert_eq!(n.on, ["health", "kill", "rearm", "flatten"]);
-    assert_eq!((n.timeout, n.retries, n.queue), (Duration::from_millis(800), 0, 8));
+    assert_eq!(
+        (n.timeout, n.retries, n.queue),
+        (Duration::from_millis(800), 0, 8)
+    );
     let (text, _) = with("");
     let cfg = config::parse(&text, Path::new("/etc/pulse")).unwrap();
     assert_eq!((cfg.events, cfg.notify), (EventsConfig::default(), None));
@@ -89,13 +94,22 @@ fn unknown_keys_and_bad_values_name_key_and_line() {
     assert_eq!((e.key.as_str(), e.line), ("notify.on", Some(first + 2)));
     assert!(e.message.contains("`lunch` is not an event kind"), "{e}");
     let (e, first) = refused("[notify]\nurl_env = \"U\"\nretries = 11\n");
-    assert_eq!((e.key.as_str(), e.line), ("notify.retries", Some(first + 2)));
+    assert_eq!(
+        (e.key.as_str(), e.line),
+        ("notify.retries", Some(first + 2))
+    );
     let (e, first) = refused("[notify]\nurl_env = \"NOT A NAME\"\n");
-    assert_eq!((e.key.as_str(), e.line), ("notify.url_env", Some(first + 1)));
+    assert_eq!(
+        (e.key.as_str(), e.line),
+        ("notify.url_env", Some(first + 1))
+    );
     let (e, _) = refused("[notify]\non = [\"kill\"]\n");
     assert_eq!((e.key.as_str(), e.line), ("notify", None));
     let (e, first) = refused("[events]\ninstance = \"two words\"\n");
-    assert_eq!((e.key.as_str(), e.line), ("events.instance", Some(first + 1)));
+    assert_eq!(
+        (e.key.as_str(), e.line),
+        ("events.instance", Some(first + 1))
+    );
 }
 
 #[test]
@@ -106,7 +120,10 @@ fn a_symlink_at_the_log_path_is_refused() {
     let (text, _) = with("[events]\nlog = \"events.jsonl\"\n");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = text.replace("\"../data/", &format!("\"{}/data/", repo.display()));
-    let text = text.replace("\"policy/", &format!("\"{}/configs/policy/", repo.display()));
+    let text = text.replace(
+        "\"policy/",
+        &format!("\"{}/configs/policy/", repo.display()),
+    );
     let path = dir.join("pulse.toml");
     std::fs::write(&path, &text).unwrap();
     config::load(&path).unwrap_or_else(|e| panic!("{e}"));

@@ -23,6 +23,7 @@ struct Engine {
     seen: Vec<String>,
     name: String,
     run: PathBuf,
+    pid: u32,
 }
 
 impl Engine {
@@ -40,6 +41,7 @@ impl Engine {
         let mut child = cmd.spawn().unwrap();
         let rx = stderr_lines(&mut child);
         Engine {
+            pid: child.id(),
             child: Some(child),
             rx,
             seen: Vec::new(),
@@ -64,7 +66,13 @@ impl Engine {
 
     /// `pulse CMD --run-dir RUN --name NAME [more]`, which must be taken.
     fn steer(&self, cmd: &str, more: &[&str]) {
-        let mut args = vec![cmd, "--run-dir", self.run.to_str().unwrap(), "--name", &self.name];
+        let mut args = vec![
+            cmd,
+            "--run-dir",
+            self.run.to_str().unwrap(),
+            "--name",
+            &self.name,
+        ];
         args.extend_from_slice(more);
         succeeded(&pulse(&args));
     }
@@ -151,6 +159,7 @@ fn kill_rearm_and_flatten_are_logged_in_order_and_pulse_events_agrees() {
     engine.steer("flatten", &[]);
     engine.wait_for("pulse: control: flatten");
     std::thread::sleep(Duration::from_millis(300));
+    let pid = engine.pid;
     let (summary, _) = engine.stop();
 
     let text = std::fs::read_to_string(&log).unwrap();
@@ -161,14 +170,26 @@ fn kill_rearm_and_flatten_are_logged_in_order_and_pulse_events_agrees() {
         let ts = e["ts"].as_str().unwrap();
         // 2026-12-07T03:40:00.123456789Z: 30 characters, UTC, nanoseconds.
         assert_eq!((ts.len(), &ts[10..11], &ts[29..]), (30, "T", "Z"), "{e}");
-        assert!(e["ts_ns"].as_u64().is_some() && e["kind"].is_string(), "{e}");
+        assert!(
+            e["ts_ns"].as_u64().is_some() && e["kind"].is_string(),
+            "{e}"
+        );
     }
-    let ts: Vec<u64> = events.iter().map(|e| e["ts_ns"].as_u64().unwrap()).collect();
-    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "time never goes back: {ts:?}");
+    let ts: Vec<u64> = events
+        .iter()
+        .map(|e| e["ts_ns"].as_u64().unwrap())
+        .collect();
+    assert!(
+        ts.windows(2).all(|w| w[0] <= w[1]),
+        "time never goes back: {ts:?}"
+    );
     assert_eq!(events[0]["kind"], "session_start");
-    assert_eq!(events[0]["pid"].as_u64().unwrap() > 0, true);
+    assert_eq!(events[0]["pid"], pid);
     let last = events.last().unwrap();
-    assert_eq!((&last["kind"], &last["reason"]), (&"session_end".into(), &"signal".into()));
+    assert_eq!(
+        (&last["kind"], &last["reason"]),
+        (&"session_end".into(), &"signal".into())
+    );
     // kill (operator) -> health degraded (kill_switch) -> rearm (our uid) -> flatten (all).
     let kill = find(&events, 0, "kill", "reason", "operator");
     let degraded = find(&events, kill, "health", "reason", "kill_switch");
@@ -201,7 +222,9 @@ fn kill_rearm_and_flatten_are_logged_in_order_and_pulse_events_agrees() {
         "--instance",
         "other",
     ]));
-    assert!(parse_lines(&renamed).iter().all(|e| e["instance"] == "other"));
+    assert!(parse_lines(&renamed)
+        .iter()
+        .all(|e| e["instance"] == "other"));
     // A directory that is no journal: a clear error, exit 1.
     let out = pulse(&["events", dir.join("run").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -239,15 +262,25 @@ fn a_kill_reaches_the_webhook_and_its_url_shows_nowhere() {
     let body = req.json();
     assert_eq!(
         body["text"],
-        format!("pulse {name}: kill switch engaged (operator): no new orders, open orders cancelled")
+        format!(
+            "pulse {name}: kill switch engaged (operator): no new orders, open orders cancelled"
+        )
     );
-    assert_eq!((&body["pulse"]["kind"], &body["pulse"]["reason"]), (&"kill".into(), &"operator".into()));
+    assert_eq!(
+        (&body["pulse"]["kind"], &body["pulse"]["reason"]),
+        (&"kill".into(), &"operator".into())
+    );
     let (summary, stderr) = engine.stop();
     assert!(
         summary.contains("webhook 127.0.0.1 (<redacted>) 1 sent in 1 POST(s)"),
         "{summary}"
     );
-    assert!(stderr.iter().any(|l| l.contains("webhook on 127.0.0.1 (<redacted>)")), "{stderr:#?}");
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.contains("webhook on 127.0.0.1 (<redacted>)")),
+        "{stderr:#?}"
+    );
     for text in stderr.iter().chain(std::iter::once(&summary)) {
         assert!(!text.contains("SECRETPATH"), "{text}");
     }

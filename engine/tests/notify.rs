@@ -19,7 +19,10 @@ const SECRET_PATH: &str = "/services/T0000/B0000/XXXXsecretXXXX";
 
 fn config(url: String, retries: u32, queue: usize) -> NotifyConfig {
     NotifyConfig {
-        url: KeySource::Taken(TakenSecret::new("PULSE_NOTIFY_URL".into(), Secret::new(url))),
+        url: KeySource::Taken(TakenSecret::new(
+            "PULSE_NOTIFY_URL".into(),
+            Secret::new(url),
+        )),
         on: vec!["degraded".into(), "kill".into()],
         timeout: Duration::from_millis(500),
         retries,
@@ -55,7 +58,11 @@ fn a_health_change_posts_slack_json_with_the_event() {
     assert_eq!((report.sent, report.attempts, report.failed), (1, 1, 0));
     let req = hook.requests.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(req.line, format!("POST {SECRET_PATH} HTTP/1.1"));
-    assert!(req.head.contains("Content-Type: application/json"), "{}", req.head);
+    assert!(
+        req.head.contains("Content-Type: application/json"),
+        "{}",
+        req.head
+    );
     let body = req.json();
     assert_eq!(
         body["text"],
@@ -77,9 +84,17 @@ fn five_hundred_twice_then_ok_is_three_requests() {
     let report = n.finish();
     // Tries 1 and 2 answered 5xx, try 3 200: sent once, in 3 POSTs.
     assert_eq!((report.sent, report.attempts, report.failed), (1, 3, 0));
-    let got: Vec<String> = hook.requests.try_iter().map(|r| r.json()["text"].to_string()).collect();
+    let got: Vec<String> = hook
+        .requests
+        .try_iter()
+        .map(|r| r.json()["text"].to_string())
+        .collect();
     assert_eq!(got.len(), 3);
-    assert!(got.iter().all(|t| t.contains("kill switch engaged (operator)")), "{got:?}");
+    assert!(
+        got.iter()
+            .all(|t| t.contains("kill switch engaged (operator)")),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -109,7 +124,10 @@ fn a_full_queue_drops_and_counts_without_blocking() {
     for i in 0..10 {
         n.offer(&OpsEvent::new(2 + i, "kill").with("reason", "operator"));
     }
-    assert!(started.elapsed() < Duration::from_millis(50), "offer never waits");
+    assert!(
+        started.elapsed() < Duration::from_millis(50),
+        "offer never waits"
+    );
     // 2 queued, 8 dropped.
     assert_eq!(n.dropped(), 8);
     let report = n.finish();
@@ -126,13 +144,19 @@ fn the_url_never_shows() {
     assert!(debug.contains("PULSE_NOTIFY_URL"), "{debug}");
     let bad = config(format!("ftp://example.com{SECRET_PATH}"), 3, 8);
     let err = Notifier::start(&bad, "demo").err().unwrap();
-    assert!(!err.contains("secret") && err.contains("<redacted>"), "{err}");
+    assert!(
+        !err.contains("secret") && err.contains("<redacted>"),
+        "{err}"
+    );
     let bad = config(format!("http://:x{SECRET_PATH}"), 3, 8);
     let err = Notifier::start(&bad, "demo").err().unwrap();
     assert!(!err.contains("secret"), "{err}");
     let hook = serve(vec![]);
-    let n = Notifier::start(&config(format!("http://{}{SECRET_PATH}", hook.addr), 3, 8), "d")
-        .unwrap();
+    let n = Notifier::start(
+        &config(format!("http://{}{SECRET_PATH}", hook.addr), 3, 8),
+        "d",
+    )
+    .unwrap();
     let mut summary = String::new();
     let report = pulse_engine::ops::sinks::OpsReport {
         events: 1,

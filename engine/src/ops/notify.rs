@@ -59,7 +59,8 @@ pub fn take_env_url(notify: &mut Option<NotifyConfig>) -> Result<(), String> {
     let Some(cfg) = notify else { return Ok(()) };
     if let KeySource::Env(name) = &cfg.url {
         crate::secrets::forbid_dumps()?;
-        let secret = crate::secrets::take_env(name).map_err(|e| format!("[notify] url_env: {e}"))?;
+        let secret =
+            crate::secrets::take_env(name).map_err(|e| format!("[notify] url_env: {e}"))?;
         cfg.url = KeySource::Taken(TakenSecret::new(name.clone(), secret));
     }
     Ok(())
@@ -80,9 +81,11 @@ impl Notifier {
         let url = read_url(&cfg.url).map_err(|e| format!("[notify]: {e}"))?;
         let text = url.expose();
         if !(text.starts_with("http://") || text.starts_with("https://")) {
-            return Err("[notify]: the webhook URL must start with http:// or https:// \
+            return Err(
+                "[notify]: the webhook URL must start with http:// or https:// \
                         (<redacted>)"
-                .into());
+                    .into(),
+            );
         }
         let endpoint = Endpoint::parse(text)
             .map_err(|_| "[notify]: the webhook URL does not parse (<redacted>)".to_owned())?;
@@ -230,7 +233,10 @@ impl Worker {
             match post_json(&self.endpoint, self.tls.as_ref(), body, self.timeout) {
                 Ok(_) => return true,
                 Err(e) if !e.retryable() => {
-                    eprintln!("pulse: notify: {} answered {e}: not retried", self.endpoint.host);
+                    eprintln!(
+                        "pulse: notify: {} answered {e}: not retried",
+                        self.endpoint.host
+                    );
                     return false;
                 }
                 Err(_) => {}

@@ -83,7 +83,9 @@ pub fn encode(ev: &OpsEvent, instance: &str) -> Option<(u16, Vec<u8>)> {
     if code == event_kind::HEALTH {
         let health = |key| {
             let name = ev.text(key)?;
-            (0..8).filter_map(Health::from_u32).find(|h| h.as_str() == name)
+            (0..8)
+                .filter_map(Health::from_u32)
+                .find(|h| h.as_str() == name)
         };
         let reason = ev.text("reason")?;
         let reason = HealthReason::ALL.into_iter().find(|r| r.name() == reason)?;
@@ -120,7 +122,9 @@ pub fn health_payload(from: Health, to: Health, reason: HealthReason) -> [u8; 8]
 
 /// The instance a session record names (none before the engine recorded it).
 pub fn session_instance(code: u16, p: &[u8]) -> Option<&str> {
-    let name = p.get(16..).filter(|n| code == event_kind::SESSION && !n.is_empty())?;
+    let name = p
+        .get(16..)
+        .filter(|n| code == event_kind::SESSION && !n.is_empty())?;
     std::str::from_utf8(name).ok()
 }
 

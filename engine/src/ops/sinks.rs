@@ -5,7 +5,7 @@
 use pulse_journal::Appender;
 
 use super::log::{EventLog, LogReport};
-use super::notify::{NotifyReport, Notifier};
+use super::notify::{Notifier, NotifyReport};
 use super::{json, record, OpsEvent};
 use crate::config::Config;
 

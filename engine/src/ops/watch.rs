@@ -190,7 +190,9 @@ mod tests {
         let kill = KillSwitch::new(false);
         let mut w = OpsWatch::new(&kill);
         let btc = Some(("instrument", "binance:BTCUSDT"));
-        assert!(w.diff(&snap(vec![metric(RESYNCS, btc, 0)]), &kill, 1).is_empty());
+        assert!(w
+            .diff(&snap(vec![metric(RESYNCS, btc, 0)]), &kill, 1)
+            .is_empty());
         kill.engage(HaltReason::Operator);
         let s = snap(vec![
             metric(RESYNCS, btc, 2),
@@ -204,7 +206,10 @@ mod tests {
         );
         assert_eq!(evs[0].text("reason"), Some("operator"));
         // 0 -> 2 resyncs: count 2, total 2.
-        assert_eq!(evs[1].fields[1..], [("count", 2u64.into()), ("total", 2u64.into())]);
+        assert_eq!(
+            evs[1].fields[1..],
+            [("count", 2u64.into()), ("total", 2u64.into())]
+        );
         assert!(w.diff(&s, &kill, 3).is_empty(), "nothing changed");
         kill.rearm(Rearm {
             uid: 1000,
@@ -225,7 +230,12 @@ mod tests {
     fn a_flatten_is_done_when_nothing_is_open() {
         let kill = KillSwitch::new(false);
         let mut w = OpsWatch::new(&kill);
-        let open = |n| snap(vec![metric(FLATTEN_OPEN, None, n), metric(FLATTEN_UNCLOSABLE, None, 0)]);
+        let open = |n| {
+            snap(vec![
+                metric(FLATTEN_OPEN, None, n),
+                metric(FLATTEN_UNCLOSABLE, None, 0),
+            ])
+        };
         assert!(w.diff(&open(2), &kill, 1).is_empty());
         assert!(w.diff(&open(1), &kill, 2).is_empty());
         assert_eq!(kinds(&w.diff(&open(0), &kill, 3)), ["flatten_done"]);

@@ -61,9 +61,7 @@ impl Checker<'_> {
             (Some(e), None) => {
                 let name = e.get_ref();
                 let ok = !name.is_empty()
-                    && name
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
                 if !ok {
                     return Err(self.err(
                         "notify.url_env",
@@ -75,7 +73,11 @@ impl Checker<'_> {
             }
             (None, Some(f)) => KeySource::File(self.path("notify.url_file", f)?),
             (Some(e), Some(_)) => {
-                return Err(self.err("notify.url_env", e.span(), "give url_env or url_file, not both"))
+                return Err(self.err(
+                    "notify.url_env",
+                    e.span(),
+                    "give url_env or url_file, not both",
+                ))
             }
             (None, None) => {
                 return Err(ConfigError {
