@@ -158,7 +158,7 @@ fn kill_rearm_and_flatten_are_logged_in_order_and_pulse_events_agrees() {
     std::thread::sleep(Duration::from_millis(300)); // a publish sees the re-arm
     engine.steer("flatten", &[]);
     engine.wait_for("pulse: control: flatten");
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(600)); // its flatten_done: 300 ms at the least
     let pid = engine.pid;
     let (summary, _) = engine.stop();
 
@@ -202,6 +202,8 @@ fn kill_rearm_and_flatten_are_logged_in_order_and_pulse_events_agrees() {
     assert_eq!(events[rearm]["uid"].to_string(), uid);
     let flatten = find(&events, rearm, "flatten", "instrument", "all");
     assert_eq!(events[flatten]["uid"].to_string(), uid);
+    let done = events.iter().position(|e| e["kind"] == "flatten_done");
+    assert!(done.is_some_and(|d| d > flatten), "{events:#?}");
     // Health transitions chain: each starts where the previous one ended.
     let health: Vec<&Value> = events.iter().filter(|e| e["kind"] == "health").collect();
     assert_eq!(health[0]["from"], "initializing");

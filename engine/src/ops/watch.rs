@@ -32,8 +32,15 @@ const WATCHED: [&str; 9] = [
     FLATTEN_UNCLOSABLE,
 ];
 
+/// How long after a flatten request nothing open means "done": the risk stage takes the
+/// request on its next poll and republishes `flatten_open` within its 100 ms period, so by
+/// then a flatten with something to close shows as open.
+const FLATTEN_SETTLE_NS: u64 = 300_000_000;
+
 /// What the previous publish saw.
 pub struct OpsWatch {
+    /// When an operator's flatten was asked for (unix ns) and not yet reported done.
+    flatten_asked: Option<u64>,
     engaged: bool,
     rearms: u64,
     mode: TradingMode,
@@ -46,11 +53,19 @@ impl OpsWatch {
     /// Starts from the kill switch as it is (a kill at start is reported by the first diff).
     pub fn new(kill: &KillSwitch) -> OpsWatch {
         OpsWatch {
+            flatten_asked: None,
             engaged: false,
             rearms: kill.rearms(),
             mode: TradingMode::Armed,
             last: HashMap::new(),
         }
+    }
+
+    /// An operator's flatten was taken at `at_ns`: its `flatten_done` follows once nothing is
+    /// open ([`FLATTEN_SETTLE_NS`] later at the earliest, so that a flatten with nothing to
+    /// close is reported done too).
+    pub fn flatten_asked(&mut self, at_ns: u64) {
+        self.flatten_asked = Some(at_ns);
     }
 
     /// The events between the previous call and now (`now_ns`, unix), in the order an operator
@@ -129,6 +144,7 @@ impl OpsWatch {
                 RECONCILED_FILLS if delta > 0 => fills += up,
                 BALANCE_MISMATCHES if delta > 0 => mismatches += up,
                 FLATTEN_OPEN if now_v == 0 => {
+                    self.flatten_asked = None;
                     out.push(labelled(OpsEvent::new(now, "flatten_done"), "instrument"))
                 }
                 FLATTEN_UNCLOSABLE if delta > 0 => out.push(
@@ -139,6 +155,14 @@ impl OpsWatch {
                 // shows in the next connect event's history, not as an event of its own.
                 _ => {}
             }
+        }
+        let open = self.last.get(&(FLATTEN_OPEN, String::new())).copied();
+        let settled = self
+            .flatten_asked
+            .is_some_and(|at| now.saturating_sub(at) >= FLATTEN_SETTLE_NS);
+        if settled && open.unwrap_or(0) == 0 {
+            self.flatten_asked = None;
+            out.push(OpsEvent::new(now, "flatten_done"));
         }
         if fills > 0 || mismatches > 0 {
             out.push(
@@ -239,5 +263,15 @@ mod tests {
         assert!(w.diff(&open(2), &kill, 1).is_empty());
         assert!(w.diff(&open(1), &kill, 2).is_empty());
         assert_eq!(kinds(&w.diff(&open(0), &kill, 3)), ["flatten_done"]);
+        // Asked at 1 s with nothing to close: done once 300 ms have passed, once.
+        w.flatten_asked(1_000_000_000);
+        assert!(w.diff(&open(0), &kill, 1_100_000_000).is_empty());
+        assert_eq!(kinds(&w.diff(&open(0), &kill, 1_300_000_000)), ["flatten_done"]);
+        assert!(w.diff(&open(0), &kill, 1_400_000_000).is_empty());
+        // Asked with something to close: done when it closes, not before.
+        w.flatten_asked(2_000_000_000);
+        assert!(w.diff(&open(1), &kill, 2_400_000_000).is_empty());
+        assert_eq!(kinds(&w.diff(&open(0), &kill, 2_500_000_000)), ["flatten_done"]);
+        assert!(w.diff(&open(0), &kill, 2_900_000_000).is_empty());
     }
 }

@@ -41,7 +41,8 @@ pub mod event_kind {
     pub const REDUCE_ONLY: u16 = 0x0204;
     /// An operator asked for a flatten: instrument (or `all`), uid.
     pub const FLATTEN: u16 = 0x0205;
-    /// Every flatten in progress is done (`flatten_open` back to 0).
+    /// Every flatten in progress is done (`flatten_open` back to 0, or still 0 300 ms after
+    /// an operator's request).
     pub const FLATTEN_DONE: u16 = 0x0206;
     /// A flatten cannot close an instrument now: unclosable (how many).
     pub const FLATTEN_UNCLOSABLE: u16 = 0x0207;
@@ -242,7 +243,9 @@ impl Monitor {
 
     /// An operator's flatten the coordinator applied: `instrument` as named (`None`: all).
     pub fn flatten_requested(&mut self, instrument: Option<&str>, uid: u32) {
-        let ev = OpsEvent::new(now_unix_ns(), "flatten")
+        let now = now_unix_ns();
+        self.watch.flatten_asked(now);
+        let ev = OpsEvent::new(now, "flatten")
             .with("instrument", instrument.unwrap_or("all"))
             .with("uid", u64::from(uid));
         self.ops.emit(&ev);
