@@ -5,111 +5,16 @@
 //! a loopback webhook, and its secret path shows nowhere.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 mod common;
-mod webhook_support;
+mod ops_support;
 
-use common::{pulse, repo_config, stderr_lines, succeeded};
-
-/// A running `pulse run`, killed if the test fails before it stops it.
-struct Engine {
-    child: Option<Child>,
-    rx: Receiver<String>,
-    seen: Vec<String>,
-    name: String,
-    run: PathBuf,
-    pid: u32,
-}
-
-impl Engine {
-    fn start(config: &Path, name: &str, run: &Path, env: &[(&str, &str)]) -> Engine {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pulse"));
-        cmd.args(["run", "--config"])
-            .arg(config)
-            .args(["--name", name, "--run-dir"])
-            .arg(run)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let rx = stderr_lines(&mut child);
-        Engine {
-            pid: child.id(),
-            child: Some(child),
-            rx,
-            seen: Vec::new(),
-            name: name.to_owned(),
-            run: run.to_owned(),
-        }
-    }
-
-    fn wait_for(&mut self, needle: &str) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(60) {
-            if let Ok(line) = self.rx.recv_timeout(Duration::from_millis(50)) {
-                let hit = line.contains(needle);
-                self.seen.push(line);
-                if hit {
-                    return;
-                }
-            }
-        }
-        panic!("the engine never said {needle:?}: {:#?}", self.seen);
-    }
-
-    /// `pulse CMD --run-dir RUN --name NAME [more]`, which must be taken.
-    fn steer(&self, cmd: &str, more: &[&str]) {
-        let mut args = vec![
-            cmd,
-            "--run-dir",
-            self.run.to_str().unwrap(),
-            "--name",
-            &self.name,
-        ];
-        args.extend_from_slice(more);
-        succeeded(&pulse(&args));
-    }
-
-    /// SIGINT, then the summary once it exits, and every line of its stderr.
-    fn stop(mut self) -> (String, Vec<String>) {
-        let child = self.child.take().unwrap();
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let out = child.wait_with_output().unwrap();
-        self.seen.extend(self.rx.try_iter());
-        assert!(out.status.success(), "{:#?}", self.seen);
-        let seen = std::mem::take(&mut self.seen);
-        (String::from_utf8_lossy(&out.stdout).into_owned(), seen)
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pulse-events-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("run")).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.join("run"), std::fs::Permissions::from_mode(0o700)).unwrap();
-    dir
-}
+use common::{pulse, repo_config, succeeded};
+use ops_support::engine::{parse_lines, scratch, Engine};
+use ops_support::webhook;
 
 /// configs/demo.toml at recorded pace, with `tail` appended.
 fn demo(dir: &Path, tail: &str) -> PathBuf {
@@ -117,12 +22,6 @@ fn demo(dir: &Path, tail: &str) -> PathBuf {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{text}\n{tail}")).unwrap();
     path
-}
-
-fn parse_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
 }
 
 /// The index of the first event at or after `from` of `kind` whose `key` is `value`.
@@ -240,7 +139,7 @@ fn kill_rearm_and_flatten_are_logged_in_order_and_pulse_events_agrees() {
 #[test]
 fn a_kill_reaches_the_webhook_and_its_url_shows_nowhere() {
     let secret = "/hooks/T0/B0/SECRETPATH";
-    let hook = webhook_support::serve(vec![]);
+    let hook = webhook::serve(vec![]);
     let dir = scratch("hook");
     let config = demo(
         &dir,

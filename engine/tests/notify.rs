@@ -10,9 +10,9 @@ use pulse_engine::ops::OpsEvent;
 use pulse_engine::secrets::TakenSecret;
 use pulse_gateways::secret::Secret;
 
-mod webhook_support;
+mod ops_support;
 
-use webhook_support::serve;
+use ops_support::webhook::serve;
 
 /// The path a Slack webhook URL keeps its credential in.
 const SECRET_PATH: &str = "/services/T0000/B0000/XXXXsecretXXXX";

@@ -266,12 +266,18 @@ mod tests {
         // Asked at 1 s with nothing to close: done once 300 ms have passed, once.
         w.flatten_asked(1_000_000_000);
         assert!(w.diff(&open(0), &kill, 1_100_000_000).is_empty());
-        assert_eq!(kinds(&w.diff(&open(0), &kill, 1_300_000_000)), ["flatten_done"]);
+        assert_eq!(
+            kinds(&w.diff(&open(0), &kill, 1_300_000_000)),
+            ["flatten_done"]
+        );
         assert!(w.diff(&open(0), &kill, 1_400_000_000).is_empty());
         // Asked with something to close: done when it closes, not before.
         w.flatten_asked(2_000_000_000);
         assert!(w.diff(&open(1), &kill, 2_400_000_000).is_empty());
-        assert_eq!(kinds(&w.diff(&open(0), &kill, 2_500_000_000)), ["flatten_done"]);
+        assert_eq!(
+            kinds(&w.diff(&open(0), &kill, 2_500_000_000)),
+            ["flatten_done"]
+        );
         assert!(w.diff(&open(0), &kill, 2_900_000_000).is_empty());
     }
 }

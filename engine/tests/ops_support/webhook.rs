@@ -1,6 +1,5 @@
 //! A loopback HTTP server that records every request it gets and answers each with the next
-//! status of a script (a directory module, so cargo does not build it as a test).
-#![allow(dead_code)]
+//! status of a script.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
