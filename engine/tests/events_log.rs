@@ -58,6 +58,30 @@ fn kill_rearm_and_flatten_are_logged_in_order_and_pulse_events_agrees() {
     engine.steer("flatten", &[]);
     engine.wait_for("pulse: control: flatten");
     std::thread::sleep(Duration::from_millis(600)); // its flatten_done: 300 ms at the least
+                                                    // The sinks' counters in the stats file: events so far, none dropped.
+    let stats = succeeded(&pulse(&[
+        "stats",
+        "--name",
+        &name,
+        "--run-dir",
+        dir.join("run").to_str().unwrap(),
+        "--once",
+        "--json",
+    ]));
+    let stats: Value = serde_json::from_str(&stats).unwrap();
+    let metric = |name: &str, label: Option<&str>| {
+        stats["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name && label.is_none_or(|l| m["label"][1] == l))
+            .unwrap_or_else(|| panic!("no {name}: {stats}"))["value"]
+            .as_i64()
+            .unwrap()
+    };
+    let produced = metric("ops_events", None);
+    assert_eq!(metric("ops_events_dropped", Some("log")), 0);
+    assert_eq!(metric("notify_failed", None), 0);
     let pid = engine.pid;
     let (summary, _) = engine.stop();
 
@@ -112,6 +136,11 @@ fn kill_rearm_and_flatten_are_logged_in_order_and_pulse_events_agrees() {
     assert!(
         summary.contains(&format!("log {} written", events.len())),
         "{summary}"
+    );
+    // The stats file counted every event up to the flatten's (session_end came later).
+    assert!(
+        produced as usize >= done.unwrap() + 1 && (produced as usize) < events.len(),
+        "{produced}"
     );
 
     // The journal's events stream, printed by `pulse events`: the very same objects.

@@ -154,6 +154,12 @@ impl Notifier {
         }
     }
 
+    /// Events given up on so far (every retry failed, or a 4xx).
+    pub fn failed(&self) -> u64 {
+        // Acquire: pairs with the worker's AcqRel increments; a monitor wants the latest count.
+        self.counts.failed.load(Ordering::Acquire)
+    }
+
     /// Queue-full drops so far.
     pub fn dropped(&self) -> u64 {
         self.dropped

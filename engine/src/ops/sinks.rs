@@ -8,6 +8,7 @@ use super::log::{EventLog, LogReport};
 use super::notify::{Notifier, NotifyReport};
 use super::{json, record, OpsEvent};
 use crate::config::Config;
+use crate::stats::{MetricDesc, MetricSlot};
 
 /// What became of the run's events, for the summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,9 +29,50 @@ pub struct OpsSinks {
     notify: Option<Notifier>,
     events: u64,
     journal_refused: u64,
+    /// The stats file's slots of [`OpsSinks::metric_descs`], in their order.
+    slots: Vec<MetricSlot>,
 }
 
 impl OpsSinks {
+    /// How many metrics [`OpsSinks::metric_descs`] declares.
+    pub const METRICS: usize = 4;
+
+    /// The sinks' counters in the stats file (and so in Prometheus): events produced, queue-
+    /// full drops of the log and of the webhook, and notifications given up.
+    pub fn metric_descs() -> [MetricDesc; Self::METRICS] {
+        let dropped = "Operational events dropped: the sink's queue was full";
+        [
+            MetricDesc::counter(
+                "ops_events",
+                "Operational events (health, kill, flatten, ...)",
+            ),
+            MetricDesc::counter("ops_events_dropped", dropped).with_label("sink", "log"),
+            MetricDesc::counter("ops_events_dropped", dropped).with_label("sink", "notify"),
+            MetricDesc::counter(
+                "notify_failed",
+                "Webhook notifications given up after retries",
+            ),
+        ]
+    }
+
+    /// Where [`OpsSinks::publish`] writes the counters.
+    pub fn attach(&mut self, slots: Vec<MetricSlot>) {
+        self.slots = slots;
+    }
+
+    /// Writes the counters to the stats file (the monitor calls it every publish).
+    pub fn publish(&self) {
+        let values = [
+            self.events,
+            self.log.as_ref().map_or(0, EventLog::dropped),
+            self.notify.as_ref().map_or(0, Notifier::dropped),
+            self.notify.as_ref().map_or(0, Notifier::failed),
+        ];
+        for (slot, v) in self.slots.iter().zip(values) {
+            slot.set(v as i64);
+        }
+    }
+
     /// Opens the log and starts the notifier as `cfg` says; the instance is `[events]
     /// instance`, else the engine's name.
     pub fn start(cfg: &Config, journal: Option<Appender>) -> anyhow::Result<OpsSinks> {
@@ -58,6 +100,7 @@ impl OpsSinks {
             notify,
             events: 0,
             journal_refused: 0,
+            slots: Vec::new(),
         })
     }
 

@@ -185,6 +185,7 @@ impl Monitor {
         if let Some(t) = self.health.step(now, &inputs) {
             self.on_transition(t);
         }
+        self.ops.publish();
     }
 
     fn inputs(&self, snap: &StatsSnapshot, runner_failed: bool) -> HealthInputs {

@@ -34,6 +34,8 @@ pub(super) fn start_monitor(
         }));
         ranges.push((reports, counts, failures));
     }
+    let ops_metrics = descs.len()..descs.len() + OpsSinks::METRICS;
+    descs.extend(OpsSinks::metric_descs());
     let stages: Vec<&str> = pipeline.latency.iter().map(|(name, _)| *name).collect();
     let stats = if cfg.metrics.stats {
         let path = match &cfg.metrics.stats_file {
@@ -61,7 +63,8 @@ pub(super) fn start_monitor(
         None => None,
     };
     let journals = std::mem::take(&mut pipeline.journals);
-    let ops = OpsSinks::start(cfg, pipeline.events.take())?;
+    let mut ops = OpsSinks::start(cfg, pipeline.events.take())?;
+    ops.attach(ops_metrics.map(|i| stats.metric(i)).collect());
     Ok(Monitor::new(MonitorParts {
         stats,
         latency: std::mem::take(&mut pipeline.latency),
