@@ -1,7 +1,9 @@
 //! The webhook notifier against a loopback HTTP server: the body a Slack-compatible receiver
 //! gets, retries on 5xx, giving up on a dead port, drops when the queue is full, and a URL that
-//! never shows (its path is the secret).
+//! never shows (its path is the secret); https verified against a configured CA.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pulse_engine::config::{KeySource, NotifyConfig};
@@ -167,5 +169,67 @@ fn the_url_never_shows() {
     assert_eq!(
         summary,
         "events    1 ops event(s); webhook 127.0.0.1 (<redacted>) 0 sent in 0 POST(s)\n"
+    );
+}
+
+/// A child process killed when the test ends, passed or failed.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `pulse venue --tls` on a free port: an https server with a CA of its own, which answers a
+/// POST to a path it does not serve with 404. Returns it, its address and the CA's PEM file.
+fn tls_server(dir: &std::path::Path) -> (Server, String, std::path::PathBuf) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let ca = dir.join("ca.pem");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["venue", "--listen", "127.0.0.1:0", "--tls", "--ca-out"])
+        .arg(&ca)
+        .arg("--capture")
+        .arg(root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .strip_prefix("pulse venue: listening on ")
+        .unwrap_or_else(|| panic!("banner: {first}"))
+        .to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    (Server(child), addr, ca)
+}
+
+#[test]
+fn https_is_verified_against_the_configured_ca() {
+    let dir = std::env::temp_dir().join(format!("pulse-notify-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (server, addr, ca) = tls_server(&dir);
+    let url = format!("https://{addr}{SECRET_PATH}");
+    // Trusting its CA: the TLS session is made and the server answers 404, which is not
+    // retried: 1 POST, 1 failed.
+    let mut trusted = config(url.clone(), 2, 8);
+    trusted.ca_file = Some(ca);
+    let mut n = Notifier::start(&trusted, "demo").unwrap();
+    n.offer(&OpsEvent::new(1, "kill").with("reason", "operator"));
+    let report = n.finish();
+    // Mozilla's roots only: the certificate does not verify, a transport error, retried:
+    // 1 + 2 tries, 1 failed.
+    let mut n = Notifier::start(&config(url, 2, 8), "demo").unwrap();
+    n.offer(&OpsEvent::new(1, "kill").with("reason", "operator"));
+    let untrusted = n.finish();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!((report.sent, report.attempts, report.failed), (0, 1, 1));
+    assert_eq!(
+        (untrusted.sent, untrusted.attempts, untrusted.failed),
+        (0, 3, 1)
     );
 }
