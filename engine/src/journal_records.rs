@@ -100,6 +100,7 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
         (EVENTS_STREAM, event_kind::SESSION) if p.len() >= 12 => json!({
             "started_unix_ns": u64_at(p, 0),
             "pid": u32::from_le_bytes([p[8], p[9], p[10], p[11]]),
+            "instance": crate::ops::record::session_instance(kind, p),
         }),
         ("input", input_journal::kind::MESSAGE) => match input_journal::decode_message(0, p) {
             Ok(r) => {

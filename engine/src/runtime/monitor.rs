@@ -29,7 +29,8 @@ pub const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 /// SESSION and HEALTH, each payload is the event's fields as [`crate::ops::record`] encodes
 /// them; `pulse events DIR` prints them all as JSON lines.
 pub mod event_kind {
-    /// A run begins. Payload: start time (unix ns) u64, pid u32, reserved u32.
+    /// A run begins. Payload: start time (unix ns) u64, pid u32, reserved u32, then the
+    /// instance its event lines name (UTF-8, to the end; absent before `[events]`).
     pub const SESSION: u16 = 0x0001;
     /// Payload: from u8, to u8 (Health codes), reason u16 (HealthReason), reserved u32.
     pub const HEALTH: u16 = 0x0201;
