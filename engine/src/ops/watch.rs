@@ -251,6 +251,45 @@ mod tests {
     }
 
     #[test]
+    fn the_venue_session_and_its_checks_become_events() {
+        let kill = KillSwitch::new(false);
+        let mut w = OpsWatch::new(&kill);
+        let s = |ready, fills, mismatches, unclosable| {
+            snap(vec![
+                metric(GATEWAY_READY, None, ready),
+                metric(RECONCILED_FILLS, None, fills),
+                metric(BALANCE_MISMATCHES, None, mismatches),
+                metric(FLATTEN_UNCLOSABLE, None, unclosable),
+            ])
+        };
+        assert_eq!(
+            kinds(&w.diff(&s(1, 0, 0, 0), &kill, 1)),
+            ["gateway_connected"]
+        );
+        // 2 fills learned from status answers and 1 mismatch: one reconciliation event.
+        let evs = w.diff(&s(0, 2, 1, 1), &kill, 2);
+        assert_eq!(
+            kinds(&evs),
+            [
+                "gateway_disconnected",
+                "flatten_unclosable",
+                "reconciliation"
+            ]
+        );
+        assert_eq!(evs[1].fields, [("unclosable", 1u64.into())]);
+        assert_eq!(
+            evs[2].fields,
+            [
+                ("reconciled_fills", 2u64.into()),
+                ("balance_mismatches", 1u64.into())
+            ]
+        );
+        // 2 -> 5 fills: 3 more.
+        let evs = w.diff(&s(0, 5, 1, 1), &kill, 3);
+        assert_eq!(evs[0].fields[0], ("reconciled_fills", 3u64.into()));
+    }
+
+    #[test]
     fn a_flatten_is_done_when_nothing_is_open() {
         let kill = KillSwitch::new(false);
         let mut w = OpsWatch::new(&kill);
