@@ -7,7 +7,7 @@
 //! [`crate::runtime::monitor::PUBLISH_EVERY`], 100 ms) it diffs the stats snapshot and the kill
 //! switch against the previous publish ([`watch::OpsWatch`]), so an event's time is the publish
 //! that saw it, up to 100 ms after the fact, and a change undone within one period (a
-//! disconnect and reconnect between two publishes) is seen only through the counters it moved.
+//! disconnect and reconnect between two publishes) is seen through the counters it moved.
 //! Each event goes to the journal's `events` stream ([`record`]), to the JSON-lines log
 //! ([`log::EventLog`], its own writer thread) and to the webhook ([`notify::Notifier`], its own
 //! thread): the monitor never waits on a file or a socket, and a full queue is a counted drop.

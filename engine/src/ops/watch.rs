@@ -1,7 +1,8 @@
 //! Operational events found by diffing: the kill switch's state and the stats counters as one
 //! publish saw them against the previous one. Resolution is the monitor's publish period
-//! (100 ms): two changes within it are one event (a re-arm and a new kill both show, a
-//! disconnect undone within the period only through the `connects` count it moved).
+//! (100 ms): two changes within it are seen as their net effect (a re-arm and a new kill both
+//! show, by the re-arm count; a connection that dropped and came back shows by its connect
+//! counter, and is reported as a disconnect and a connect at the same time).
 
 use std::collections::HashMap;
 
@@ -97,6 +98,9 @@ impl OpsWatch {
     fn counters(&mut self, snap: &StatsSnapshot, now: u64, out: &mut Vec<OpsEvent>) {
         let mut fills = 0;
         let mut mismatches = 0;
+        // Connects counted (by gauge and label) and gauges that moved, for the bounces below.
+        let mut connects: Vec<(&'static str, String)> = Vec::new();
+        let mut moved: Vec<(&'static str, String)> = Vec::new();
         for m in &snap.metrics {
             let Some(&name) = WATCHED.iter().find(|w| **w == m.name) else {
                 continue;
@@ -126,6 +130,7 @@ impl OpsWatch {
                         .with("total", now_v.max(0) as u64),
                 ),
                 GATEWAY_READY => {
+                    moved.push((GATEWAY_READY, label.to_owned()));
                     let kind = if now_v > 0 {
                         "gateway_connected"
                     } else {
@@ -134,6 +139,7 @@ impl OpsWatch {
                     out.push(labelled(OpsEvent::new(now, kind), "venue"));
                 }
                 FEED_CONNECTED => {
+                    moved.push((FEED_CONNECTED, label.to_owned()));
                     let kind = if now_v > 0 {
                         "feed_connected"
                     } else {
@@ -141,6 +147,8 @@ impl OpsWatch {
                     };
                     out.push(labelled(OpsEvent::new(now, kind), "source"));
                 }
+                GATEWAY_RECONNECTS if delta > 0 => connects.push((GATEWAY_READY, label.to_owned())),
+                WS_CONNECTS if delta > 0 => connects.push((FEED_CONNECTED, label.to_owned())),
                 RECONCILED_FILLS if delta > 0 => fills += up,
                 BALANCE_MISMATCHES if delta > 0 => mismatches += up,
                 FLATTEN_OPEN if now_v == 0 => {
@@ -151,9 +159,31 @@ impl OpsWatch {
                     labelled(OpsEvent::new(now, "flatten_unclosable"), "instrument")
                         .with("unclosable", now_v as u64),
                 ),
-                // Reconnect counters only keep `last` current: a bounce within one period
-                // shows in the next connect event's history, not as an event of its own.
                 _ => {}
+            }
+        }
+        // A connect counted while the gauge reads up, as it did at the last publish: the
+        // connection dropped and came back within one period. Both halves are reported.
+        for (gauge, label) in connects {
+            let up = self
+                .last
+                .get(&(gauge, label.clone()))
+                .is_some_and(|v| *v > 0);
+            if !up || moved.contains(&(gauge, label.clone())) {
+                continue;
+            }
+            let (down_kind, up_kind, key) = if gauge == GATEWAY_READY {
+                ("gateway_disconnected", "gateway_connected", "venue")
+            } else {
+                ("feed_disconnected", "feed_connected", "source")
+            };
+            for kind in [down_kind, up_kind] {
+                let ev = OpsEvent::new(now, kind);
+                out.push(if label.is_empty() {
+                    ev
+                } else {
+                    ev.with(key, label.as_str())
+                });
             }
         }
         let open = self.last.get(&(FLATTEN_OPEN, String::new())).copied();
@@ -287,6 +317,29 @@ mod tests {
         // 2 -> 5 fills: 3 more.
         let evs = w.diff(&s(0, 5, 1, 1), &kill, 3);
         assert_eq!(evs[0].fields[0], ("reconciled_fills", 3u64.into()));
+    }
+
+    #[test]
+    fn a_bounce_within_one_period_is_a_disconnect_and_a_connect() {
+        let kill = KillSwitch::new(false);
+        let mut w = OpsWatch::new(&kill);
+        let s = |attempts, connected| {
+            snap(vec![
+                metric(WS_CONNECTS, None, attempts),
+                metric(FEED_CONNECTED, None, connected),
+            ])
+        };
+        // An attempt that has not connected yet: nothing; then the connect.
+        assert!(w.diff(&s(1, 0), &kill, 1).is_empty());
+        assert_eq!(kinds(&w.diff(&s(1, 1), &kill, 2)), ["feed_connected"]);
+        // Dropped and back between two publishes: the attempt counter moved, the gauge not.
+        assert_eq!(
+            kinds(&w.diff(&s(2, 1), &kill, 3)),
+            ["feed_disconnected", "feed_connected"]
+        );
+        // A reconnect seen in two halves is reported once, by the gauge.
+        assert_eq!(kinds(&w.diff(&s(2, 0), &kill, 4)), ["feed_disconnected"]);
+        assert_eq!(kinds(&w.diff(&s(3, 1), &kill, 5)), ["feed_connected"]);
     }
 
     #[test]
