@@ -54,6 +54,10 @@ enum Command {
     Venue(venue_cmd::VenueArgs),
     /// Read a journal directory: dump its records, verify its checksums, or count them.
     Journal(journal_cmd::JournalArgs),
+    /// Print a journal's operational events (health, kill, re-arm, flatten, resyncs,
+    /// connects, reconciliation, session start and end) as the JSON lines `[events] log`
+    /// writes.
+    Events(crate::events_cmd::EventsArgs),
     /// Backtest the config's strategies on recorded input against the simulated venue and
     /// write the report (report.json, report.html, tables as CSV and Parquet) into a directory.
     Backtest(backtest_cmd::BacktestArgs),
@@ -142,6 +146,7 @@ where
         Command::ReduceOnly(args) => control_cmd::run(Control::ReduceOnly, &args),
         Command::Flatten(args) => control_cmd::flatten(&args),
         Command::Journal(args) => journal_cmd::run(&args),
+        Command::Events(args) => crate::events_cmd::run(&args),
         Command::Backtest(args) => backtest_cmd::run(&args, user, venues),
         Command::Sweep(args) => sweep_cmd::run(&args),
         Command::Data(args) => crate::data_cmd::run(&args),
@@ -176,6 +181,10 @@ where
             // Before any thread starts: the environment may only change while there is one.
             if let Err(e) = live_gateway::take_env_secrets(&mut cfg) {
                 eprintln!("pulse: {e:#}");
+                return ExitCode::FAILURE;
+            }
+            if let Err(e) = crate::ops::notify::take_env_url(&mut cfg.notify) {
+                eprintln!("pulse: {e}");
                 return ExitCode::FAILURE;
             }
             match runtime::run(&cfg) {

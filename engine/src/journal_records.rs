@@ -49,6 +49,10 @@ pub fn kind_name(stream: &str, kind: u16) -> String {
         ("output", out_kind::ALLOCATION) => "allocation",
         ("output", out_kind::RISK_FIGURES) => "risk_figures",
         (EVENTS_STREAM, event_kind::HEALTH) => "health",
+        (EVENTS_STREAM, k) => match crate::ops::record::name_of(k) {
+            Some(name) => name,
+            None => return format!("kind_{kind:#06x}"),
+        },
         _ => return format!("kind_{kind:#06x}"),
     };
     name.to_string()
@@ -96,6 +100,7 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
         (EVENTS_STREAM, event_kind::SESSION) if p.len() >= 12 => json!({
             "started_unix_ns": u64_at(p, 0),
             "pid": u32::from_le_bytes([p[8], p[9], p[10], p[11]]),
+            "instance": crate::ops::record::session_instance(kind, p),
         }),
         ("input", input_journal::kind::MESSAGE) => match input_journal::decode_message(0, p) {
             Ok(r) => {
@@ -231,6 +236,20 @@ pub fn describe(stream: &str, kind: u16, p: &[u8]) -> Value {
                 "reason": HealthReason::from_code(reason).map_or("unknown", HealthReason::name),
             })
         }
+        (EVENTS_STREAM, k) => match crate::ops::record::decode(k, 0, p) {
+            Ok(Some(ev)) => {
+                let fields = ev.fields.iter().map(|(key, v)| {
+                    let v = match v {
+                        crate::ops::Value::Num(n) => json!(n),
+                        crate::ops::Value::Text(t) => json!(t),
+                    };
+                    ((*key).to_owned(), v)
+                });
+                Value::Object(fields.collect())
+            }
+            Ok(None) => json!({ "len": p.len() }),
+            Err(e) => json!({ "malformed": e, "len": p.len() }),
+        },
         _ => json!({ "len": p.len() }),
     }
 }

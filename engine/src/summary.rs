@@ -271,6 +271,7 @@ pub fn render(cfg: &Config, outcome: &RunOutcome) -> String {
 
 /// Health, journal and stats: what operations needs to know about the run.
 fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
+    crate::ops::summary::render(s, &outcome.ops);
     let moves: Vec<String> = outcome
         .transitions
         .iter()
@@ -308,10 +309,10 @@ fn render_operations(s: &mut String, cfg: &Config, outcome: &RunOutcome) {
                 ));
             }
         }
-        if outcome.events_refused > 0 {
+        if outcome.ops.journal_refused > 0 {
             streams.push(format!(
-                "events {} transitions REFUSED",
-                outcome.events_refused
+                "events {} ops events REFUSED",
+                outcome.ops.journal_refused
             ));
         }
         let synced: Vec<String> = outcome

@@ -17,6 +17,7 @@ use super::{
 use crate::user_strategy::UserSpec;
 
 mod book_risk;
+mod events;
 mod exits;
 mod funding;
 mod funds;
@@ -153,6 +154,8 @@ impl Checker<'_> {
             ));
         }
         let metrics = self.metrics(&raw.metrics)?;
+        let events = self.events(raw.events.as_ref())?;
+        let notify = self.notify(raw.notify.as_ref())?;
         let scenario = match &raw.scenario {
             Some(sc) => Some(self.scenario(sc, &gateway, raw.gateway.kind.span())?),
             None => None,
@@ -175,6 +178,8 @@ impl Checker<'_> {
             funds,
             journal,
             metrics,
+            events,
+            notify,
             scenario,
             portfolio,
             margins,

@@ -10,6 +10,7 @@
 mod book;
 mod check;
 mod error;
+mod events;
 mod funds;
 pub mod overrides;
 mod private_paths;
@@ -26,6 +27,7 @@ use serde::Deserialize;
 use crate::user_strategy::UserSpec;
 pub use book::{MarginConfig, PortfolioRiskConfig, StressConfig, StressKind};
 pub use error::ConfigError;
+pub use events::{EventsConfig, NotifyConfig};
 pub use funds::FundsConfig;
 pub use pulse_risk::limits::{InstrumentLimits, PortfolioLimits};
 pub use pulse_strategy::imbalance::ImbalanceConfig;
@@ -126,6 +128,9 @@ pub struct Config {
     /// `None`: nothing is journaled.
     pub journal: Option<JournalConfig>,
     pub metrics: MetricsConfig,
+    pub events: EventsConfig,
+    /// `[notify]`: the webhook; `None` without the table.
+    pub notify: Option<NotifyConfig>,
     /// `[scenario]`: a stress test of a backtest (simulated venue only).
     pub scenario: Option<ScenarioConfig>,
     /// `[portfolio]`: the portfolio stage and its limits; `None` runs without it.

@@ -36,6 +36,8 @@ pub(super) struct RawConfig {
     pub(super) scenario: Option<RawScenario>,
     /// Risk across the book: the portfolio stage's model, its limits and stress tests.
     pub(super) portfolio: Option<RawPortfolio>,
+    pub(super) events: Option<super::events::RawEvents>,
+    pub(super) notify: Option<super::events::RawNotify>,
 }
 
 #[derive(Deserialize)]

@@ -107,6 +107,8 @@ pub struct ControlWatcher {
     last_poll: Option<Instant>,
     ignored: u64,
     reported: [bool; Refusal::KINDS],
+    /// The instrument the last command named (a flatten's), for the event log.
+    last_target: Option<String>,
 }
 
 impl ControlWatcher {
@@ -118,11 +120,17 @@ impl ControlWatcher {
             last_poll: None,
             ignored: 0,
             reported: [false; Refusal::KINDS],
+            last_target: None,
         }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The instrument the last command taken named (`flatten binance:BTCUSDT`), if any.
+    pub fn last_target(&self) -> Option<&str> {
+        self.last_target.as_deref()
     }
 
     /// How many planted files (FIFOs, symlinks, foreign or oversized files) were refused.
@@ -147,6 +155,8 @@ impl ControlWatcher {
             }
         };
         let applied = self.apply(&owned, steer, critical);
+        self.last_target = Command::parse(&String::from_utf8_lossy(&owned.bytes))
+            .and_then(|(_, target)| target.map(str::to_owned));
         // Removed only now: the CLI takes the file's disappearance for "applied".
         let _ = std::fs::remove_file(&self.path);
         Some(applied)

@@ -6,6 +6,7 @@ pub mod control;
 pub mod failure;
 pub mod idle;
 pub mod monitor;
+mod monitor_start;
 pub mod publish;
 pub mod runner;
 
@@ -28,11 +29,9 @@ use crate::risk::control::{Applied, ControlWatcher, Steer};
 use crate::risk::{HaltReason, TradingMode};
 use crate::run_dir::RunDir;
 use crate::source_feeds::stage_labels;
-use crate::stats::{MetricDesc, MetricsServer, StatsFile};
 use control::{Phase, RunControl};
 use failure::FailureWatch;
-use monitor::{Monitor, MonitorParts};
-use publish::Publisher;
+use monitor_start::start_monitor;
 use runner::{Finished, Runner};
 
 /// Command-line overrides of a config, for `pulse run` and `pulse replay --config`.
@@ -108,6 +107,17 @@ pub enum StopCause {
     StageFailure,
 }
 
+impl StopCause {
+    /// As the `session_end` event's `reason` has it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopCause::InputEnded => "input_ended",
+            StopCause::Signal => "signal",
+            StopCause::StageFailure => "stage_failure",
+        }
+    }
+}
+
 pub struct RunOutcome {
     pub runners: Vec<Finished>,
     pub cause: StopCause,
@@ -117,8 +127,8 @@ pub struct RunOutcome {
     pub latency: Vec<(&'static str, LatencyCollector)>,
     pub transitions: Vec<Transition>,
     pub health: Health,
-    /// Health transitions the events journal refused (it had faulted).
-    pub events_refused: u64,
+    /// The operational events: how many, and what the journal, log and webhook did.
+    pub ops: crate::ops::sinks::OpsReport,
     /// Journal streams written, with the outcome of their final sync.
     pub journals: Vec<(&'static str, anyhow::Result<()>)>,
     /// Where the stats file was, if it was shared.
@@ -198,7 +208,9 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
         eprintln!("pulse: reconcile: {reconciliation}");
     }
     let mut runners = assign(cfg, std::mem::take(&mut pipeline.stages))?;
-    let mut monitor = start_monitor(cfg, &run_dir, &mut pipeline, &mut runners)?;
+    let start = pipeline.reconciliation.halts();
+    let start = (!reconciliation.is_empty()).then(|| (reconciliation.clone(), start));
+    let mut monitor = start_monitor(cfg, &run_dir, &mut pipeline, &mut runners, start)?;
     let stats_file = monitor.stats().path().map(Path::to_path_buf);
     let mut commands = ControlWatcher::new(run_dir.control_file(&cfg.engine.name));
     let layout: Vec<usize> = runners.iter().map(|r| r.stages.len()).collect();
@@ -245,7 +257,10 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
         };
         match commands.poll(steer, monitor.critical()) {
             Some(Applied::Done(cmd, _, by)) => {
-                eprintln!("pulse: control: {} (uid {})", cmd.name(), by.uid)
+                eprintln!("pulse: control: {} (uid {})", cmd.name(), by.uid);
+                if cmd == crate::risk::control::Command::Flatten {
+                    monitor.flatten_requested(commands.last_target(), by.uid);
+                }
             }
             Some(Applied::Refused(cmd, why, by)) => {
                 eprintln!(
@@ -334,16 +349,17 @@ pub fn run_until(cfg: &Config, stop: Arc<AtomicBool>) -> anyhow::Result<RunOutco
     }
     // The stages (and their journal appenders) go back to the caller for the summary: the
     // final sync covers every record they appended, and nothing appends after the join.
-    let report = monitor.finish(failed);
+    let cause = cause.unwrap_or(StopCause::Signal);
+    let report = monitor.finish(failed, cause.name());
     Ok(RunOutcome {
         runners: finished,
-        cause: cause.unwrap_or(StopCause::Signal),
+        cause,
         elapsed,
         kill_engaged: pipeline.kill.is_engaged(),
         latency: report.latency,
         transitions: report.transitions,
         health: report.health,
-        events_refused: report.events_refused,
+        ops: report.ops,
         journals: report.journals,
         stats_file,
         reconciliation,
@@ -398,67 +414,6 @@ fn runner_labels(runners: &[Runner]) -> Vec<Vec<&'static str>> {
         .iter()
         .map(|r| labels.by_ref().take(r.stages.len()).collect())
         .collect()
-}
-
-/// Registers every stage's metrics in a new stats file, hands each runner the slots it writes,
-/// and sets up the metrics thread's work (latency, health, Prometheus, the events journal).
-fn start_monitor(
-    cfg: &Config,
-    run_dir: &RunDir,
-    pipeline: &mut pipeline::Pipeline,
-    runners: &mut [Runner],
-) -> anyhow::Result<Monitor> {
-    let mut descs = Vec::new();
-    let mut ranges = Vec::with_capacity(runners.len());
-    for (runner, labels) in runners.iter().zip(runner_labels(runners)) {
-        let (mine, counts) = publish::describe(&runner.stages, &pipeline.instruments);
-        let reports = descs.len()..descs.len() + mine.len();
-        descs.extend(mine);
-        let failures = descs.len()..descs.len() + runner.stages.len();
-        descs.extend(labels.into_iter().map(|label| {
-            MetricDesc::counter("stage_failures", failure::HELP).with_label("stage", label)
-        }));
-        ranges.push((reports, counts, failures));
-    }
-    let stages: Vec<&str> = pipeline.latency.iter().map(|(name, _)| *name).collect();
-    let stats = if cfg.metrics.stats {
-        let path = match &cfg.metrics.stats_file {
-            Some(path) => path.clone(),
-            None => run_dir.stats_file(&cfg.engine.name),
-        };
-        StatsFile::create(&cfg.engine.name, &path, &descs, &stages)?
-    } else {
-        StatsFile::anonymous(&descs, &stages)
-    };
-    for (runner, (reports, counts, failures)) in runners.iter_mut().zip(ranges) {
-        let slots = reports.map(|i| stats.metric(i)).collect();
-        runner.publisher = Some(Publisher::new(slots, counts));
-        let slots = failures.map(|i| stats.metric(i)).collect();
-        runner.failures = failure::StageFailures::new(runner.stages.len(), slots);
-    }
-    let server = match cfg.metrics.prometheus_listen {
-        Some(addr) => {
-            let server = MetricsServer::bind(addr)
-                .with_context(|| format!("cannot listen for Prometheus on {addr}"))?;
-            let addr = server.local_addr().context("Prometheus listener")?;
-            eprintln!("pulse: Prometheus metrics on http://{addr}/metrics");
-            Some(server)
-        }
-        None => None,
-    };
-    let journals = std::mem::take(&mut pipeline.journals);
-    let events = pipeline.events.take();
-    Ok(Monitor::new(MonitorParts {
-        stats,
-        latency: std::mem::take(&mut pipeline.latency),
-        server,
-        events,
-        journals,
-        kill: pipeline.kill.clone(),
-        live_feed: cfg
-            .all_sources()
-            .any(|s| matches!(s, SourceConfig::Live(_))),
-    }))
 }
 
 /// Prints what the feeds' distinct-error logs hold.

@@ -1,6 +1,8 @@
 //! The metrics thread's work, done by the coordinator between its 1 ms ticks: drain each
 //! stage's latency samples into its histogram, publish percentiles, heartbeat and health to the
-//! stats file, answer Prometheus, and watch the journals. Nothing here is on the hot path.
+//! stats file, answer Prometheus, and watch the journals; and, every publish, the operational
+//! events ([`crate::ops`]) found by diffing against the previous one. Nothing here is on the
+//! hot path.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,10 +10,13 @@ use std::time::{Duration, Instant};
 use pulse_core::counters::{CoreCounter, CounterDescriptor, CounterId};
 use pulse_feeds::counters::{BookCounter, FeedCounter};
 use pulse_feeds::latency::LatencyCollector;
-use pulse_journal::{Appender, JournalService};
+use pulse_journal::JournalService;
 use pulse_risk::counters::RiskCounter;
 
 use crate::health::{Health, HealthInputs, HealthMonitor, HealthPolicy, Transition};
+use crate::ops::sinks::{OpsReport, OpsSinks};
+use crate::ops::watch::OpsWatch;
+use crate::ops::OpsEvent;
 use crate::risk::{HaltReason, KillSwitch, RejectReason};
 use crate::stats::liveness::now_unix_ns;
 use crate::stats::snapshot::StatsSnapshot;
@@ -20,12 +25,41 @@ use crate::stats::{LatencySummary, MetricsServer, StatsFile};
 /// How often percentiles, heartbeat and health are published.
 pub const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
-/// Record kinds of the events stream (operational, wall-clock: not part of replay).
+/// Record kinds of the events stream (operational, wall-clock: not part of replay). Besides
+/// SESSION and HEALTH, each payload is the event's fields as [`crate::ops::record`] encodes
+/// them; `pulse events DIR` prints them all as JSON lines.
 pub mod event_kind {
-    /// A run begins. Payload: start time (unix ns) u64, pid u32, reserved u32.
+    /// A run begins. Payload: start time (unix ns) u64, pid u32, reserved u32, then the
+    /// instance its event lines name (UTF-8, to the end; absent before `[events]`).
     pub const SESSION: u16 = 0x0001;
     /// Payload: from u8, to u8 (Health codes), reason u16 (HealthReason), reserved u32.
     pub const HEALTH: u16 = 0x0201;
+    /// The kill switch engaged: reason.
+    pub const KILL: u16 = 0x0202;
+    /// An operator re-armed: uid.
+    pub const REARM: u16 = 0x0203;
+    /// Reduce-only from now on.
+    pub const REDUCE_ONLY: u16 = 0x0204;
+    /// An operator asked for a flatten: instrument (or `all`), uid.
+    pub const FLATTEN: u16 = 0x0205;
+    /// Every flatten in progress is done (`flatten_open` back to 0, or still 0 300 ms after
+    /// an operator's request).
+    pub const FLATTEN_DONE: u16 = 0x0206;
+    /// A flatten cannot close an instrument now: unclosable (how many).
+    pub const FLATTEN_UNCLOSABLE: u16 = 0x0207;
+    /// A book resynced: instrument, count (since the last publish), total.
+    pub const RESYNC: u16 = 0x0208;
+    /// The venue session became ready / stopped being ready: venue (when labelled).
+    pub const GATEWAY_CONNECTED: u16 = 0x0209;
+    pub const GATEWAY_DISCONNECTED: u16 = 0x020a;
+    /// The market data WebSocket opened / closed: source (when labelled).
+    pub const FEED_CONNECTED: u16 = 0x020b;
+    pub const FEED_DISCONNECTED: u16 = 0x020c;
+    /// Reconciliation: at start (result, halts), or fills learned from status answers and
+    /// balance mismatches (reconciled_fills, balance_mismatches).
+    pub const RECONCILIATION: u16 = 0x020d;
+    /// The run ends: reason, health.
+    pub const SESSION_END: u16 = 0x020e;
 }
 pub const EVENTS_STREAM: &str = "events";
 
@@ -36,14 +70,13 @@ pub struct Monitor {
     started: Instant,
     last_publish: Instant,
     server: Option<MetricsServer>,
-    events: Option<Appender>,
+    ops: OpsSinks,
+    watch: OpsWatch,
     journals: Vec<(&'static str, JournalService)>,
     kill: KillSwitch,
     live_feed: bool,
     /// Every health transition of the run, in order.
     pub transitions: Vec<Transition>,
-    /// Events-stream records refused by a faulted journal.
-    events_refused: u64,
     render: String,
 }
 
@@ -52,8 +85,8 @@ pub struct MonitorReport {
     pub latency: Vec<(&'static str, LatencyCollector)>,
     pub transitions: Vec<Transition>,
     pub health: Health,
-    /// Events-stream records (health transitions) a faulted journal refused.
-    pub events_refused: u64,
+    /// The run's operational events: how many, and what the journal, log and webhook did.
+    pub ops: OpsReport,
     /// Journal streams and what their final sync said.
     pub journals: Vec<(&'static str, anyhow::Result<()>)>,
 }
@@ -62,7 +95,10 @@ pub struct MonitorParts {
     pub stats: Arc<StatsFile>,
     pub latency: Vec<(&'static str, LatencyCollector)>,
     pub server: Option<MetricsServer>,
-    pub events: Option<Appender>,
+    /// The events journal, log and webhook.
+    pub ops: OpsSinks,
+    /// The start's reconciliation with the venue (described, and whether it halts), if any.
+    pub reconciliation: Option<(String, bool)>,
     pub journals: Vec<(&'static str, JournalService)>,
     pub kill: KillSwitch,
     pub live_feed: bool,
@@ -70,12 +106,14 @@ pub struct MonitorParts {
 
 impl Monitor {
     pub fn new(parts: MonitorParts) -> Monitor {
-        let mut events = parts.events;
-        if let Some(events) = &mut events {
-            let mut p = [0u8; 16];
-            p[..8].copy_from_slice(&now_unix_ns().to_le_bytes());
-            p[8..12].copy_from_slice(&std::process::id().to_le_bytes());
-            let _ = events.append(event_kind::SESSION, now_unix_ns(), &p);
+        let mut ops = parts.ops;
+        let now = now_unix_ns();
+        ops.emit(&OpsEvent::new(now, "session_start").with("pid", u64::from(std::process::id())));
+        if let Some((result, halts)) = parts.reconciliation {
+            let ev = OpsEvent::new(now, "reconciliation")
+                .with("result", result)
+                .with("halts", u64::from(halts));
+            ops.emit(&ev);
         }
         parts.stats.heartbeat(now_unix_ns());
         parts.stats.set_health(Health::Initializing);
@@ -88,12 +126,12 @@ impl Monitor {
             // stages' counters once, so health never judges the slots' initial zeros.
             last_publish: Instant::now(),
             server: parts.server,
-            events,
+            ops,
+            watch: OpsWatch::new(&parts.kill),
             journals: parts.journals,
             kill: parts.kill,
             live_feed: parts.live_feed,
             transitions: Vec::new(),
-            events_refused: 0,
             render: String::with_capacity(64 << 10),
         }
     }
@@ -139,11 +177,16 @@ impl Monitor {
             self.stats.publish_latency(i, &summary);
         }
         self.stats.heartbeat(now_unix_ns());
-        let inputs = self.inputs(&self.stats.snapshot(), runner_failed);
+        let snap = self.stats.snapshot();
+        for ev in self.watch.diff(&snap, &self.kill, now_unix_ns()) {
+            self.ops.emit(&ev);
+        }
+        let inputs = self.inputs(&snap, runner_failed);
         let now = self.started.elapsed().as_nanos() as u64;
         if let Some(t) = self.health.step(now, &inputs) {
             self.on_transition(t);
         }
+        self.ops.publish();
     }
 
     fn inputs(&self, snap: &StatsSnapshot, runner_failed: bool) -> HealthInputs {
@@ -192,25 +235,33 @@ impl Monitor {
             self.kill.engage(HaltReason::HealthCritical);
         }
         eprintln!("pulse: health {} -> {} ({})", t.from, t.to, t.reason.name());
-        if let Some(events) = &mut self.events {
-            let mut p = [0u8; 8];
-            p[0] = t.from as u8;
-            p[1] = t.to as u8;
-            p[2..4].copy_from_slice(&(t.reason as u16).to_le_bytes());
-            if events
-                .append(event_kind::HEALTH, now_unix_ns(), &p)
-                .is_err()
-            {
-                self.events_refused += 1;
-            }
-        }
+        let ev = OpsEvent::new(now_unix_ns(), "health")
+            .with("from", t.from.as_str())
+            .with("to", t.to.as_str())
+            .with("reason", t.reason.name());
+        self.ops.emit(&ev);
         self.transitions.push(t);
     }
 
-    /// Publishes a last time, then syncs and closes every journal stream.
-    pub fn finish(mut self, runner_failed: bool) -> MonitorReport {
+    /// An operator's flatten the coordinator applied: `instrument` as named (`None`: all).
+    pub fn flatten_requested(&mut self, instrument: Option<&str>, uid: u32) {
+        let now = now_unix_ns();
+        self.watch.flatten_asked(now);
+        let ev = OpsEvent::new(now, "flatten")
+            .with("instrument", instrument.unwrap_or("all"))
+            .with("uid", u64::from(uid));
+        self.ops.emit(&ev);
+    }
+
+    /// Publishes a last time, records the session's end (`reason`: why the run stopped), lets
+    /// the event log and the webhook finish, then syncs and closes every journal stream.
+    pub fn finish(mut self, runner_failed: bool, reason: &str) -> MonitorReport {
         self.publish(runner_failed);
-        drop(self.events.take());
+        let end = OpsEvent::new(now_unix_ns(), "session_end")
+            .with("reason", reason)
+            .with("health", self.health.state().as_str());
+        self.ops.emit(&end);
+        let ops = self.ops.finish();
         let journals = self
             .journals
             .into_iter()
@@ -229,7 +280,7 @@ impl Monitor {
             latency: self.latency,
             transitions: self.transitions,
             health: self.health.state(),
-            events_refused: self.events_refused,
+            ops,
             journals,
         }
     }
