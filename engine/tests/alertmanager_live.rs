@@ -13,19 +13,30 @@ use serde_json::Value;
 
 mod ops;
 
-use ops::{http::Webhook, Stack};
+// The loopback receiver the notifier tests use too.
+#[path = "events_support/webhook.rs"]
+#[allow(dead_code)]
+mod webhook;
+
+use ops::Stack;
+use webhook::Hook;
 
 /// The first notification within `secs` seconds that carries `alertname` with `status`
 /// ("firing" or "resolved"); every other one is skipped.
-fn notification(stack: &Stack, hook: &Webhook, alertname: &str, status: &str, secs: u64) -> Value {
+fn notification(stack: &Stack, hook: &Hook, alertname: &str, status: &str, secs: u64) -> Value {
     let started = Instant::now();
     let mut seen = Vec::new();
     while started.elapsed() < Duration::from_secs(secs) {
         let Ok(request) = hook.requests.recv_timeout(Duration::from_millis(200)) else {
             continue;
         };
-        let expected = format!("Bearer {}", ops::RELAY_TOKEN);
-        assert_eq!(request.authorization.as_deref(), Some(expected.as_str()));
+        let expected = format!("authorization: Bearer {}", ops::RELAY_TOKEN);
+        let head = request.head.to_ascii_lowercase();
+        assert!(
+            head.contains(&expected.to_ascii_lowercase()),
+            "{}",
+            request.head
+        );
         let body = request.body;
         let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
         let ours = v["alerts"]
@@ -49,7 +60,7 @@ fn a_kill_reaches_a_webhook_through_alertmanager_and_a_rearm_resolves_it() {
     if !ops::have_tools("alertmanager_live", &[ops::PROMETHEUS, ops::ALERTMANAGER]) {
         return;
     }
-    let hook = Webhook::start();
+    let hook = webhook::serve(Vec::new());
     let stack = Stack::start("amlive", Some(hook.addr));
     let instance = stack.engine.to_string();
 
