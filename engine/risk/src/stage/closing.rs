@@ -123,6 +123,11 @@ impl RiskStage {
         let Some(c) = self.closing.closers.get_mut(i) else {
             return;
         };
+        if c.rules.is_empty() && c.closing.is_none() {
+            // No exit rules and no flatten under way: nothing reads the volatility or the
+            // best mid, and there is nothing to drive (most instruments, most of the time).
+            return;
+        }
         c.vol.on_mid(mid, meta.recv_ts);
         c.best = match (qty.0.signum(), c.best) {
             (0, _) => None,
