@@ -103,6 +103,8 @@ pub struct Account {
     day_start: i128,
     /// Per strategy, indexed as `InstrumentAccount::strategy`.
     strategies: Vec<StrategyTotals>,
+    /// Whether an allocation is in force (no strategy has a capital before the first).
+    allocated: bool,
     /// Per conversion instrument, the instruments whose rate its mark sets.
     dependents: Vec<Vec<usize>>,
     balances: Balances,
@@ -143,6 +145,7 @@ impl Account {
             day: None,
             day_start: capital,
             strategies: vec![StrategyTotals::default()],
+            allocated: false,
             dependents: vec![Vec::new(); instruments.len()],
             balances: Balances::default(),
         }
@@ -209,6 +212,7 @@ impl Account {
             bail!("at most {MAX_STRATEGIES} strategies, not {count}");
         }
         self.strategies = vec![StrategyTotals::default(); count];
+        self.allocated = false;
         for (a, &s) in self.instruments.iter_mut().zip(strategy_of) {
             a.strategy = s;
             let t = &mut self.strategies[s];
@@ -238,6 +242,7 @@ impl Account {
         for (s, t) in self.strategies.iter_mut().enumerate() {
             t.capital = Some(allocation.capital.get(s).copied().unwrap_or(0));
         }
+        self.allocated = true;
     }
 
     /// What sizing takes as instrument `i`'s equity: the capital allocated to its strategy,
@@ -252,6 +257,9 @@ impl Account {
     /// Whether instrument `i`'s strategy may commit `px * qty` more: its positions at their
     /// marks plus its working notional plus this order, within its allocated capital.
     pub fn check_allocation(&self, i: usize, px: Px, qty: Qty) -> Result<(), RejectReason> {
+        if !self.allocated {
+            return Ok(());
+        }
         let Some(t) = self.strategies.get(self.strategy_of(i)) else {
             return Ok(());
         };
