@@ -3,53 +3,35 @@
 //! it is written, as a log shipper needs), shows the feed connect, the disconnect, the
 //! reconnect and the book's resync, and health following them.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
 mod events_support;
+
+use common::{pulse_venue, VenueProcess};
 
 use events_support::engine::{parse_lines, scratch, Engine};
 
-struct Venue(Child);
-
-impl Drop for Venue {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `pulse venue` on a free port at ten times the recorded pace, closing every connection at
 /// frame 3000; returns it and its address.
-fn venue() -> (Venue, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args([
-            "venue",
-            "--listen",
-            "127.0.0.1:0",
-            "--speed",
-            "10",
-            "--wait-for-client",
-        ])
-        .args(["--fault", "close@3000", "--capture"])
-        .arg(root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr = first
-        .strip_prefix("pulse venue: listening on ")
-        .unwrap_or_else(|| panic!("banner: {first}"))
-        .to_owned();
-    std::thread::spawn(move || lines.for_each(drop));
-    (Venue(child), addr)
+fn venue() -> (VenueProcess, String) {
+    let capture = common::repo_root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
+    let args: [&OsStr; 9] = [
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--speed".as_ref(),
+        "10".as_ref(),
+        "--wait-for-client".as_ref(),
+        "--fault".as_ref(),
+        "close@3000".as_ref(),
+        "--capture".as_ref(),
+        capture.as_os_str(),
+    ];
+    let (venue, mut banner) = pulse_venue(&args, 1);
+    (venue, banner.remove(0))
 }
 
 fn kinds(events: &[Value]) -> Vec<&str> {
@@ -60,7 +42,7 @@ fn kinds(events: &[Value]) -> Vec<&str> {
 fn a_dropped_connection_is_logged_as_disconnect_reconnect_and_resync() {
     let (_venue, addr) = venue();
     let dir = scratch("live");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = common::repo_root();
     let text = std::fs::read_to_string(root.join("configs/venue-local.toml")).unwrap();
     let log = dir.join("events.jsonl");
     let text = text.replace("127.0.0.1:9443", &addr)

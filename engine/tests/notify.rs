@@ -2,8 +2,7 @@
 //! gets, retries on 5xx, giving up on a dead port, drops when the queue is full, and a URL that
 //! never shows (its path is the secret); https verified against a configured CA.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 
 use pulse_engine::config::{KeySource, NotifyConfig};
@@ -12,7 +11,10 @@ use pulse_engine::ops::OpsEvent;
 use pulse_engine::secrets::TakenSecret;
 use pulse_gateways::secret::Secret;
 
+mod common;
 mod events_support;
+
+use common::{pulse_venue, VenueProcess};
 
 use events_support::webhook::serve;
 
@@ -173,37 +175,22 @@ fn the_url_never_shows() {
 }
 
 /// A child process killed when the test ends, passed or failed.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `pulse venue --tls` on a free port: an https server with a CA of its own, which answers a
 /// POST to a path it does not serve with 404. Returns it, its address and the CA's PEM file.
-fn tls_server(dir: &std::path::Path) -> (Server, String, std::path::PathBuf) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+fn tls_server(dir: &std::path::Path) -> (VenueProcess, String, std::path::PathBuf) {
     let ca = dir.join("ca.pem");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args(["venue", "--listen", "127.0.0.1:0", "--tls", "--ca-out"])
-        .arg(&ca)
-        .arg("--capture")
-        .arg(root.join("data/binance_spot_btcusdt_2024-08-08.cap.gz"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr = first
-        .strip_prefix("pulse venue: listening on ")
-        .unwrap_or_else(|| panic!("banner: {first}"))
-        .to_owned();
-    std::thread::spawn(move || lines.for_each(drop));
-    (Server(child), addr, ca)
+    let capture = common::repo_root().join("data/binance_spot_btcusdt_2024-08-08.cap.gz");
+    let args: [&OsStr; 7] = [
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--tls".as_ref(),
+        "--ca-out".as_ref(),
+        ca.as_os_str(),
+        "--capture".as_ref(),
+        capture.as_os_str(),
+    ];
+    let (server, mut banner) = pulse_venue(&args, 1);
+    (server, banner.remove(0), ca)
 }
 
 #[test]

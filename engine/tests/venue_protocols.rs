@@ -3,46 +3,35 @@
 //! serves, the subscription replies, each book's snapshot after its subscription (its checksum
 //! recomputed here from the snapshot's own strings), the keepalive replies and the errors.
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 use tungstenite::{connect, Message};
 
+mod common;
+
+use common::{pulse_venue, VenueProcess};
+
 type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
-
-/// A `pulse venue` child, stopped (by its own id) when dropped.
-struct VenueProcess(Child);
-
-impl Drop for VenueProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts `pulse venue` on a free port; returns it and the address its banner names.
 fn start(protocol: &str, capture: &str) -> (VenueProcess, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args(["venue", "--protocol", protocol, "--listen", "127.0.0.1:0"])
-        .args(["--speed", "0", "--wait-for-client", "--capture"])
-        .arg(root.join(capture))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("pulse venue starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr = first
-        .strip_prefix("pulse venue: listening on ")
-        .unwrap_or_else(|| panic!("banner: {first}"))
-        .to_string();
-    let streams = lines.next().unwrap().unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
-    (VenueProcess(child), format!("{addr}|{streams}"))
+    let capture = common::repo_root().join(capture);
+    let args: [&OsStr; 9] = [
+        "--protocol".as_ref(),
+        protocol.as_ref(),
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--speed".as_ref(),
+        "0".as_ref(),
+        "--wait-for-client".as_ref(),
+        "--capture".as_ref(),
+        capture.as_os_str(),
+    ];
+    let (venue, banner) = pulse_venue(&args, 2);
+    (venue, format!("{}|{}", banner[0], banner[1]))
 }
 
 fn text(ws: &mut Ws) -> String {

@@ -318,3 +318,38 @@ pub fn python_reference(script: &str, input: &Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
         .collect()
 }
+
+/// A `pulse venue` child, stopped (by its own id) when dropped.
+pub struct VenueProcess(pub std::process::Child);
+
+impl Drop for VenueProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `pulse venue ARGS` (which should listen on port 0) and returns it with the first
+/// `banner` lines it prints, the address stripped of "pulse venue: listening on " in the
+/// first; the rest of its output is read and dropped.
+pub fn pulse_venue(args: &[&std::ffi::OsStr], banner: usize) -> (VenueProcess, Vec<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .arg("venue")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("pulse venue starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let venue = VenueProcess(child);
+    let mut out: Vec<String> = (0..banner.max(1))
+        .map(|_| lines.next().unwrap().unwrap())
+        .collect();
+    out[0] = out[0]
+        .strip_prefix("pulse venue: listening on ")
+        .unwrap_or_else(|| panic!("banner: {}", out[0]))
+        .to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    (venue, out)
+}
