@@ -48,6 +48,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod source_feeds;
 pub mod stats_cmd;
+mod strategy_summary;
 pub mod summary;
 pub mod sweep_cmd;
 pub mod user_strategy;
