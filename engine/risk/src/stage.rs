@@ -17,7 +17,6 @@ use pulse_core::instrument::InstrumentRegistry;
 use pulse_core::latency::LatencyProbe;
 use pulse_core::metrics::MetricSink;
 use pulse_core::num::{InstrumentId, Nanos};
-use pulse_core::order::VenueAccount;
 use pulse_core::order::{ClientOrderId, ExecKind, ExecReport, Order, Request};
 use pulse_core::stage::Stage;
 
@@ -28,10 +27,9 @@ use crate::kill::{KillSwitch, TradingMode};
 use crate::orders::{OrderState, OrderTable, Transition, WorkingOrder};
 use crate::portfolio_link::PortfolioLink;
 use crate::published::BookRiskLimits;
-use crate::reconcile::Expected;
 pub use crate::report::RiskCounters;
 use crate::report::RiskReport;
-use crate::state::{Cause, RiskState, StateWatch};
+use crate::state::{Cause, StateWatch};
 use crate::throttle::{MessageThrottle, RecentOrders};
 use pulse_core::intent::RejectReason;
 use pulse_core::intent::{Feedback, Intent, OrderIntent, Origin};
@@ -130,52 +128,6 @@ impl RiskStage {
         }
     }
 
-    /// Startup reconciliation: takes the venue's positions and working orders as the account's,
-    /// and journals them (the session's ACCOUNT records, then ORDER records for the orders).
-    /// A position's cost basis comes from the journal when its quantity agrees with the
-    /// venue's, pro rata when it does not (zero without a journal position). Before any
-    /// intent: the strategies have not run yet.
-    pub fn adopt(&mut self, venue: &VenueAccount, expected: Option<&Expected>) {
-        for (i, &qty) in venue.positions.iter().enumerate() {
-            let journal = expected.and_then(|e| e.positions.get(i)).copied();
-            let cost = match journal {
-                Some(p) if p.qty == qty => p.cost,
-                Some(p) if p.qty.0 != 0 => p.cost * i128::from(qty.0) / i128::from(p.qty.0),
-                _ => 0,
-            };
-            self.account.adopt(i, qty, cost);
-            if let Some(journal) = &mut self.journal {
-                journal.account(InstrumentId(i as u16), qty, cost);
-            }
-        }
-        for o in &venue.open {
-            let order = o.order;
-            let tracked = self.orders.insert(WorkingOrder {
-                client_id: order.client_id,
-                instrument: order.instrument,
-                side: order.side,
-                px: order.px,
-                qty: o.leaves,
-                leaves: o.leaves,
-                state: OrderState::Acked,
-                cancel_pending: false,
-                queried: false,
-            });
-            if tracked {
-                self.next_client_id = self.next_client_id.max(order.client_id.0 + 1);
-                if let Some(journal) = &mut self.journal {
-                    // Already at the venue: journaled for the record, not sent.
-                    let _ = journal.order(&Order {
-                        qty: o.leaves,
-                        ..order
-                    });
-                }
-            }
-            let i = order.instrument;
-            self.set_working(i);
-        }
-    }
-
     /// Journals every intent, decision, order and report into `journal`.
     pub fn with_journal(mut self, journal: OutputJournal) -> RiskStage {
         self.journal = Some(journal);
@@ -204,19 +156,6 @@ impl RiskStage {
 
     pub fn orders(&self) -> &OrderTable {
         &self.orders
-    }
-
-    /// Starts from the state an earlier session journaled last: its halt (lifted only by
-    /// `pulse rearm`), its reduce-only, its high-water mark, realized PnL and market day (the
-    /// breaker level follows from them). Before any intent.
-    pub fn restore(&mut self, s: &RiskState) {
-        self.account.restore(s.hwm, s.realized, s.day, s.day_start);
-        match (s.mode, s.reason) {
-            (TradingMode::Killed, Some(reason)) => self.kill.engage(reason),
-            (TradingMode::Killed, None) => self.kill.engage(crate::halt::HaltReason::Operator),
-            (TradingMode::ReduceOnly, _) => self.kill.reduce_only(),
-            (TradingMode::Armed, _) => {}
-        }
     }
 
     /// Journals the risk state if it changed (or `forced`), at market time `at`.
@@ -535,6 +474,7 @@ impl Stage for RiskStage {
 mod cancels;
 mod closing;
 mod funds;
+mod start;
 pub use funds::Funds;
 mod margin;
 pub use crate::margin::MarginWatch;

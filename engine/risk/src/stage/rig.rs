@@ -13,7 +13,7 @@ use pulse_core::event::{BookState, BookTop, EventMeta, Level};
 use pulse_core::instrument::Venue;
 use pulse_core::intent::Origin;
 use pulse_core::num::{Px, Qty, Side};
-use pulse_core::order::{Liquidity, OpenOrder, TimeInForce};
+use pulse_core::order::{Liquidity, OpenOrder, TimeInForce, VenueAccount};
 
 pub const BTC: InstrumentId = InstrumentId(0);
 pub const ETH: InstrumentId = InstrumentId(1);
