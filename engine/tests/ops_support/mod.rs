@@ -177,11 +177,15 @@ pub fn declared_metrics(prometheus_rs: &str, engine_src: &Path) -> BTreeSet<Stri
     for file in rust_files(engine_src) {
         let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
         for (call, counter) in [
-            ("MetricDesc::counter(\"", true),
-            ("MetricDesc::gauge(\"", false),
+            ("MetricDesc::counter(", true),
+            ("MetricDesc::gauge(", false),
         ] {
+            // The name is the first argument, on the call's line or the next (rustfmt).
             for (at, _) in text.match_indices(call) {
-                let rest = &text[at + call.len()..];
+                let rest = text[at + call.len()..].trim_start();
+                let Some(rest) = rest.strip_prefix('"') else {
+                    continue;
+                };
                 if let Some((name, _)) = rest.split_once('"') {
                     names.insert(exported(name, counter));
                 }
