@@ -5,7 +5,7 @@
 //! a loopback webhook, and its secret path shows nowhere.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -183,11 +183,17 @@ fn a_kill_reaches_the_webhook_and_its_url_shows_nowhere() {
         &[("PULSE_TEST_HOOK_URL", &url)],
     );
     engine.wait_for("pulse: health initializing -> healthy");
+    let killed = Instant::now();
     engine.steer("kill", &[]);
     let req = hook
         .requests
         .recv_timeout(Duration::from_secs(10))
         .expect("the webhook got the kill");
+    // What an operator waits for (the control command, the next 100 ms publication, the POST).
+    eprintln!(
+        "the webhook heard the kill {:.0} ms after `pulse kill` was started",
+        killed.elapsed().as_secs_f64() * 1e3
+    );
     assert_eq!(req.line, format!("POST {secret} HTTP/1.1"));
     let body = req.json();
     assert_eq!(
