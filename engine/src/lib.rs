@@ -38,6 +38,7 @@ pub mod margin_build;
 mod margin_summary;
 pub mod ops;
 pub mod pipeline;
+mod pipeline_start;
 mod portfolio_build;
 mod portfolio_summary;
 pub mod record_cmd;

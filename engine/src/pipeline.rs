@@ -18,7 +18,7 @@ use std::path::Path;
 use anyhow::Context;
 use pulse_feeds::book_stage::BookStage;
 use pulse_feeds::clock::ReplayTime;
-use pulse_feeds::input_journal::{self, InputJournal};
+use pulse_feeds::input_journal::InputJournal;
 use pulse_feeds::instrument::InstrumentRegistry;
 use pulse_feeds::latency::{self, LatencyCollector, SAMPLE_RING};
 use pulse_feeds::log::{DistinctLog, LogRecord};
@@ -31,18 +31,17 @@ use pulse_gateways::sim_stage::SimGatewayStage;
 use pulse_journal::{Appender, JournalService};
 use rtrb::RingBuffer;
 
-use crate::config::{Config, GatewayConfig, JournalConfig, SourceConfig, StrategyConfig};
-use crate::decisions::{self, OutputJournal};
+use crate::config::{Config, GatewayConfig, SourceConfig, StrategyConfig};
+use crate::decisions::OutputJournal;
 pub use crate::hot_stage::HotStage;
 use crate::outside::{self, OutsideScores, SignalTail};
+use crate::pipeline_start::{open_stream, open_streams, restore_point};
 use crate::policy::PolicyNetwork;
 use crate::risk::checks::RiskChecks;
 use crate::risk::reconcile::{self, Reconciliation};
-use crate::risk::restore;
 use crate::risk::stage::{RiskRings, RiskStage};
 use crate::risk::state::RiskState;
 use crate::risk::{HaltReason, KillSwitch};
-use crate::runtime::monitor;
 use crate::source_feeds::{build_source_feed, feed_of, FeedRings, FEED_STAGES, INPUT_STREAMS};
 use crate::strategy::ensemble::EnsembleStrategy;
 use crate::strategy::imbalance::ImbalanceTaker;
@@ -177,49 +176,6 @@ fn outside_scores(
     *tail =
         Some(SignalTail::spawn(path.to_path_buf(), instruments.clone(), tx).with_context(context)?);
     Ok(OutsideScores::new(Vec::new(), Some(rx)))
-}
-
-/// The appenders of the three streams, each opened and checked before anything is appended
-/// to any: a corrupt stream stops start-up without a SESSION record in the others.
-struct Streams {
-    input: Appender,
-    output: Appender,
-    events: Appender,
-}
-
-fn open_streams(
-    cfg: &JournalConfig,
-    services: &mut Vec<(&'static str, JournalService)>,
-) -> anyhow::Result<Streams> {
-    Ok(Streams {
-        input: open_stream(cfg, input_journal::STREAM, services)?,
-        output: open_stream(cfg, decisions::STREAM, services)?,
-        events: open_stream(cfg, monitor::EVENTS_STREAM, services)?,
-    })
-}
-
-/// Opens one stream of the configured journal, cutting a torn tail left by a crash; a
-/// corrupt stream is an error naming the segment and offset (`pulse journal recover`).
-fn open_stream(
-    cfg: &JournalConfig,
-    stream: &'static str,
-    services: &mut Vec<(&'static str, JournalService)>,
-) -> anyhow::Result<Appender> {
-    let mut options = pulse_journal::JournalConfig::new(cfg.dir.clone(), stream);
-    options.segment_bytes = cfg.segment_bytes;
-    if stream == decisions::STREAM {
-        options.fail_io_at = cfg.fail_io_at;
-        options.sync = cfg.sync;
-    }
-    let (appender, service) = Appender::open(options).with_context(|| {
-        format!(
-            "cannot open journal stream {stream} in {} (`pulse journal verify` describes it; \
-             `pulse journal recover` sets damage aside)",
-            cfg.dir.display()
-        )
-    })?;
-    services.push((stream, service));
-    Ok(appender)
 }
 
 pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
@@ -486,17 +442,5 @@ pub fn build(cfg: &Config, clock: &quanta::Clock) -> anyhow::Result<Pipeline> {
         signal_tail,
         reconciliation,
         restored,
-    })
-}
-
-/// The risk state this run starts from ([`restore`]): a replay of a journal directory's input
-/// starts where that recorded session started; any other run where its own journal ended.
-fn restore_point(cfg: &Config) -> anyhow::Result<Option<RiskState>> {
-    Ok(match (&cfg.source, &cfg.journal) {
-        (SourceConfig::Capture { path, .. }, _) if path.is_dir() => {
-            restore::read(path)?.session_start
-        }
-        (_, Some(j)) => restore::read(&j.dir)?.last,
-        (_, None) => None,
     })
 }
