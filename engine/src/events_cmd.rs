@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::Args;
 use pulse_journal::JournalReader;
 
+use crate::ops::EVENTS_STREAM;
 use crate::ops::{json, record};
-use crate::runtime::monitor::EVENTS_STREAM;
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {

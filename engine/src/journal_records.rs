@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 use crate::decisions::{self, i128_at, i64_at, kind as out_kind, u32_at, u64_at};
 use crate::health::{Health, HealthReason};
 use crate::intent::Origin;
+use crate::ops::{event_kind, EVENTS_STREAM};
 use crate::risk::allocation::Allocation;
 use crate::risk::figures_record::FiguresRecord;
 use crate::risk::state::RiskState;
 use crate::risk::{HaltReason, RejectReason};
-use crate::runtime::monitor::{event_kind, EVENTS_STREAM};
 
 pub fn streams(dir: &Path, only: Option<&str>) -> anyhow::Result<Vec<String>> {
     let all = pulse_journal::streams(dir)

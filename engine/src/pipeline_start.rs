@@ -6,10 +6,9 @@ use pulse_feeds::input_journal;
 use pulse_journal::{Appender, JournalService};
 
 use crate::config::{Config, JournalConfig, SourceConfig};
-use crate::decisions;
 use crate::risk::restore;
 use crate::risk::state::RiskState;
-use crate::runtime::monitor;
+use crate::{decisions, ops};
 
 /// The appenders of the three streams, each opened and checked before anything is appended
 /// to any: a corrupt stream stops start-up without a SESSION record in the others.
@@ -26,7 +25,7 @@ pub(crate) fn open_streams(
     Ok(Streams {
         input: open_stream(cfg, input_journal::STREAM, services)?,
         output: open_stream(cfg, decisions::STREAM, services)?,
-        events: open_stream(cfg, monitor::EVENTS_STREAM, services)?,
+        events: open_stream(cfg, ops::EVENTS_STREAM, services)?,
     })
 }
 

@@ -12,6 +12,7 @@
 //! ([`log::EventLog`], its own writer thread) and to the webhook ([`notify::Notifier`], its own
 //! thread): the monitor never waits on a file or a socket, and a full queue is a counted drop.
 
+pub mod event_kind;
 pub mod http;
 pub mod json;
 pub mod log;
@@ -20,6 +21,9 @@ pub mod record;
 pub mod sinks;
 pub mod summary;
 pub mod watch;
+
+/// The journal stream the events go to (beside `input` and `output`).
+pub const EVENTS_STREAM: &str = "events";
 
 /// A field's value: a number or a short text.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 //! its own kind code whose payload is the event's fields, each `key u8` (an index into
 //! [`KEYS`]), then `0 u8` and a u64 (LE), or `1 u8`, a u16 length (LE) and UTF-8 text.
 
+use super::event_kind;
 use crate::health::{Health, HealthReason};
-use crate::runtime::monitor::event_kind;
 
 use super::{OpsEvent, Value};
 

@@ -27,7 +27,7 @@ pub enum BuiltinStrategy {
     /// Boxed: its quote table makes it three times the taker's size.
     MarketMaker(Box<MarketMaker>),
     /// Several of the above, `[[strategies]]`.
-    Set(Box<crate::set::StrategySet>),
+    Set(Box<crate::set::StrategySet<BuiltinStrategy>>),
 }
 
 impl Strategy for BuiltinStrategy {
