@@ -94,7 +94,7 @@ fn the_order_session_connecting_dropping_and_coming_back_is_logged() {
             .iter()
             .position(|x| *x == kind)
             .map(|i| from + i)
-            .unwrap_or_else(|| panic!("no {kind} after #{from}: {k:?}"))
+            .unwrap_or_else(|| panic!("no {kind} after #{from}: {k:?}\n{summary}\n{stderr:#?}"))
     };
     at("feed_connected", 0);
     let up = at("gateway_connected", 0);

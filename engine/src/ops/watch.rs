@@ -98,9 +98,14 @@ impl OpsWatch {
     fn counters(&mut self, snap: &StatsSnapshot, now: u64, out: &mut Vec<OpsEvent>) {
         let mut fills = 0;
         let mut mismatches = 0;
-        // Connects counted (by gauge and label) and gauges that moved, for the bounces below.
-        let mut connects: Vec<(&'static str, String)> = Vec::new();
-        let mut moved: Vec<(&'static str, String)> = Vec::new();
+        // The feeds' connect attempts counted and connected gauges that moved (by label), for
+        // the bounces below.
+        let mut connects: Vec<String> = Vec::new();
+        let mut moved: Vec<String> = Vec::new();
+        // The venue session, by label: whether it was up at the last publish, and the drops
+        // counted since (its reconnect counter counts each drop).
+        let mut sessions: Vec<(String, bool, u64)> = Vec::new();
+        let mut drops: Vec<(String, u64)> = Vec::new();
         for m in &snap.metrics {
             let Some(&name) = WATCHED.iter().find(|w| **w == m.name) else {
                 continue;
@@ -129,17 +134,9 @@ impl OpsWatch {
                         .with("count", up)
                         .with("total", now_v.max(0) as u64),
                 ),
-                GATEWAY_READY => {
-                    moved.push((GATEWAY_READY, label.to_owned()));
-                    let kind = if now_v > 0 {
-                        "gateway_connected"
-                    } else {
-                        "gateway_disconnected"
-                    };
-                    out.push(labelled(OpsEvent::new(now, kind), "venue"));
-                }
+                GATEWAY_READY => sessions.push((label.to_owned(), before > 0, 0)),
                 FEED_CONNECTED => {
-                    moved.push((FEED_CONNECTED, label.to_owned()));
+                    moved.push(label.to_owned());
                     let kind = if now_v > 0 {
                         "feed_connected"
                     } else {
@@ -147,8 +144,8 @@ impl OpsWatch {
                     };
                     out.push(labelled(OpsEvent::new(now, kind), "source"));
                 }
-                GATEWAY_RECONNECTS if delta > 0 => connects.push((GATEWAY_READY, label.to_owned())),
-                WS_CONNECTS if delta > 0 => connects.push((FEED_CONNECTED, label.to_owned())),
+                GATEWAY_RECONNECTS if delta > 0 => drops.push((label.to_owned(), up)),
+                WS_CONNECTS if delta > 0 => connects.push(label.to_owned()),
                 RECONCILED_FILLS if delta > 0 => fills += up,
                 BALANCE_MISMATCHES if delta > 0 => mismatches += up,
                 FLATTEN_OPEN if now_v == 0 => {
@@ -162,27 +159,19 @@ impl OpsWatch {
                 _ => {}
             }
         }
+        self.sessions(sessions, drops, now, out);
         // A connect counted while the gauge reads up, as it did at the last publish: the
         // connection dropped and came back within one period. Both halves are reported.
-        for (gauge, label) in connects {
-            let up = self
-                .last
-                .get(&(gauge, label.clone()))
-                .is_some_and(|v| *v > 0);
-            if !up || moved.contains(&(gauge, label.clone())) {
+        for label in connects {
+            if !self.is_up(FEED_CONNECTED, &label) || moved.contains(&label) {
                 continue;
             }
-            let (down_kind, up_kind, key) = if gauge == GATEWAY_READY {
-                ("gateway_disconnected", "gateway_connected", "venue")
-            } else {
-                ("feed_disconnected", "feed_connected", "source")
-            };
-            for kind in [down_kind, up_kind] {
+            for kind in ["feed_disconnected", "feed_connected"] {
                 let ev = OpsEvent::new(now, kind);
                 out.push(if label.is_empty() {
                     ev
                 } else {
-                    ev.with(key, label.as_str())
+                    ev.with("source", label.as_str())
                 });
             }
         }
@@ -201,6 +190,58 @@ impl OpsWatch {
                     .with("balance_mismatches", mismatches),
             );
         }
+    }
+}
+
+impl OpsWatch {
+    /// The venue session's events since the last publish, by label: from whether it was up
+    /// then and is up now, and the drops counted between. Every drop is a disconnect and
+    /// every connect that follows one a connect, so a session that connected, dropped and came
+    /// back within one period (a loaded machine stretches the period) shows all three.
+    fn sessions(
+        &self,
+        mut moved: Vec<(String, bool, u64)>,
+        drops: Vec<(String, u64)>,
+        now: u64,
+        out: &mut Vec<OpsEvent>,
+    ) {
+        for (label, n) in drops {
+            match moved.iter_mut().find(|(l, _, _)| *l == label) {
+                Some(m) => m.2 = n,
+                None => {
+                    let up = self.is_up(GATEWAY_READY, &label);
+                    moved.push((label, up, n));
+                }
+            }
+        }
+        for (label, was_up, drops) in moved {
+            let is_up = self.is_up(GATEWAY_READY, &label);
+            // Downs: the drops counted, at least the one the gauge shows; ups: as many as
+            // bring the state from what it was to what it is.
+            let downs = drops.max(u64::from(was_up && !is_up));
+            let ups = (downs + u64::from(is_up)).saturating_sub(u64::from(was_up));
+            let mut up = was_up;
+            for _ in 0..downs + ups {
+                up = !up;
+                let kind = if up {
+                    "gateway_connected"
+                } else {
+                    "gateway_disconnected"
+                };
+                let ev = OpsEvent::new(now, kind);
+                out.push(if label.is_empty() {
+                    ev
+                } else {
+                    ev.with("venue", label.as_str())
+                });
+            }
+        }
+    }
+
+    fn is_up(&self, gauge: &'static str, label: &str) -> bool {
+        self.last
+            .get(&(gauge, label.to_owned()))
+            .is_some_and(|v| *v > 0)
     }
 }
 
@@ -296,17 +337,18 @@ mod tests {
             kinds(&w.diff(&s(1, 0, 0, 0), &kill, 1)),
             ["gateway_connected"]
         );
-        // 2 fills learned from status answers and 1 mismatch: one reconciliation event.
+        // 2 fills learned from status answers and 1 mismatch: one reconciliation event (the
+        // session's events of a publish follow the counters' that need no history).
         let evs = w.diff(&s(0, 2, 1, 1), &kill, 2);
         assert_eq!(
             kinds(&evs),
             [
-                "gateway_disconnected",
                 "flatten_unclosable",
+                "gateway_disconnected",
                 "reconciliation"
             ]
         );
-        assert_eq!(evs[1].fields, [("unclosable", 1u64.into())]);
+        assert_eq!(evs[0].fields, [("unclosable", 1u64.into())]);
         assert_eq!(
             evs[2].fields,
             [
@@ -340,6 +382,41 @@ mod tests {
         // A reconnect seen in two halves is reported once, by the gauge.
         assert_eq!(kinds(&w.diff(&s(2, 0), &kill, 4)), ["feed_disconnected"]);
         assert_eq!(kinds(&w.diff(&s(3, 1), &kill, 5)), ["feed_connected"]);
+    }
+
+    #[test]
+    fn a_venue_session_that_connects_drops_and_comes_back_within_one_period_shows_all_three() {
+        let kill = KillSwitch::new(false);
+        let mut w = OpsWatch::new(&kill);
+        let s = |ready, drops| {
+            snap(vec![
+                metric(GATEWAY_READY, None, ready),
+                metric(GATEWAY_RECONNECTS, None, drops),
+            ])
+        };
+        // Up, dropped and up again before the first publish saw it up at all.
+        assert_eq!(
+            kinds(&w.diff(&s(1, 1), &kill, 1)),
+            [
+                "gateway_connected",
+                "gateway_disconnected",
+                "gateway_connected"
+            ]
+        );
+        // Two more drops, each back, within one period.
+        assert_eq!(
+            kinds(&w.diff(&s(1, 3), &kill, 2)),
+            [
+                "gateway_disconnected",
+                "gateway_connected",
+                "gateway_disconnected",
+                "gateway_connected"
+            ]
+        );
+        // A drop seen down, then the session back: one event each.
+        assert_eq!(kinds(&w.diff(&s(0, 4), &kill, 3)), ["gateway_disconnected"]);
+        assert_eq!(kinds(&w.diff(&s(1, 4), &kill, 4)), ["gateway_connected"]);
+        assert!(w.diff(&s(1, 4), &kill, 5).is_empty());
     }
 
     #[test]
