@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use pulse_gateways::secret::Secret;
 use pulse_gateways::sim::Fees;
 use pulse_testex::{OrderApiConfig, OrderFault, Venue, VenueConfig};
-use serde_json::Value;
 
 mod events_support;
 mod support;
 
-use events_support::engine::{parse_lines, scratch, Engine};
+use events_support::engine::{find_after, kinds, parse_lines, scratch, Engine};
 
 const KEY: &str = "paper-key";
 const SECRET: &str = "paper-secret";
@@ -38,10 +37,6 @@ fn venue() -> Venue {
     });
     vc.order_faults = vec![OrderFault::Disconnect { at: 2 }];
     Venue::start(vc).expect("venue starts")
-}
-
-fn kinds(events: &[Value]) -> Vec<&str> {
-    events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
 }
 
 #[test]
@@ -90,10 +85,7 @@ fn the_order_session_connecting_dropping_and_coming_back_is_logged() {
     let events = parse_lines(&std::fs::read_to_string(&log).unwrap());
     let k = kinds(&events);
     let at = |kind: &str, from: usize| {
-        k[from..]
-            .iter()
-            .position(|x| *x == kind)
-            .map(|i| from + i)
+        find_after(&k, kind, from)
             .unwrap_or_else(|| panic!("no {kind} after #{from}: {k:?}\n{summary}\n{stderr:#?}"))
     };
     at("feed_connected", 0);

@@ -6,14 +6,12 @@
 use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 mod common;
 mod events_support;
 
 use common::{pulse_venue, VenueProcess};
 
-use events_support::engine::{parse_lines, scratch, Engine};
+use events_support::engine::{find_after, kinds, parse_lines, scratch, Engine};
 
 /// `pulse venue` on a free port at ten times the recorded pace, closing every connection at
 /// frame 3000; returns it and its address.
@@ -32,10 +30,6 @@ fn venue() -> (VenueProcess, String) {
     ];
     let (venue, mut banner) = pulse_venue(&args, 1);
     (venue, banner.remove(0))
-}
-
-fn kinds(events: &[Value]) -> Vec<&str> {
-    events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
 }
 
 #[test]
@@ -68,11 +62,7 @@ fn a_dropped_connection_is_logged_as_disconnect_reconnect_and_resync() {
     let (summary, _) = engine.stop();
     let k = kinds(&events);
     let at = |kind: &str, from: usize| {
-        k[from..]
-            .iter()
-            .position(|x| *x == kind)
-            .map(|i| from + i)
-            .unwrap_or_else(|| panic!("no {kind} after #{from}: {k:?}"))
+        find_after(&k, kind, from).unwrap_or_else(|| panic!("no {kind} after #{from}: {k:?}"))
     };
     let connected = at("feed_connected", 0);
     let dropped = at("feed_disconnected", connected);

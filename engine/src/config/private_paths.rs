@@ -40,20 +40,16 @@ pub(super) fn check(cfg: &Config) -> Result<(), ConfigError> {
 /// The event log may not exist yet; if it does, it must be a regular file of the engine's
 /// user, not a symlink planted to make the engine append to another file.
 fn check_log_file(path: &Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };
     if meta.file_type().is_symlink() {
         return Err(format!("{} is a symlink: refused", path.display()));
     }
-    if !meta.is_file() {
-        return Err(format!("{} is not a regular file", path.display()));
+    match crate::ops::log::not_ours(&meta) {
+        Some(why) => Err(format!("{}: {why}", path.display())),
+        None => Ok(()),
     }
-    if meta.uid() != crate::secrets::euid() {
-        return Err(format!("{} belongs to another user", path.display()));
-    }
-    Ok(())
 }
 
 fn refused(key: &str, message: String) -> ConfigError {

@@ -109,14 +109,22 @@ pub fn open_private(path: &Path) -> io::Result<File> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| refused(path, &e.to_string()))?;
-    let meta = file.metadata()?;
+    match not_ours(&file.metadata()?) {
+        Some(why) => Err(refused(path, why)),
+        None => Ok(file),
+    }
+}
+
+/// Why an existing event log may not be appended to (`config check` asks before the run, the
+/// opener again on the file it opened): anything but a regular file of the engine's user.
+pub fn not_ours(meta: &std::fs::Metadata) -> Option<&'static str> {
     if !meta.is_file() {
-        return Err(refused(path, "not a regular file"));
+        Some("not a regular file")
+    } else if meta.uid() != crate::secrets::euid() {
+        Some("owned by another user")
+    } else {
+        None
     }
-    if meta.uid() != crate::secrets::euid() {
-        return Err(refused(path, "owned by another user"));
-    }
-    Ok(file)
 }
 
 fn refused(path: &Path, why: &str) -> io::Error {

@@ -32,6 +32,19 @@ pub fn parse_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Each event's `kind`, in order.
+pub fn kinds(events: &[Value]) -> Vec<&str> {
+    events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
+}
+
+/// The index of the first `kind` at or after `from` in `kinds`.
+pub fn find_after(kinds: &[&str], kind: &str, from: usize) -> Option<usize> {
+    kinds[from..]
+        .iter()
+        .position(|x| *x == kind)
+        .map(|i| from + i)
+}
+
 /// A running `pulse run`, killed if the test fails before it stops it.
 pub struct Engine {
     child: Option<Child>,
